@@ -1,0 +1,599 @@
+//! The Talk Zone client contract, protocol v1 (`shared/design/protocol.md`, documented in
+//! `docs/protocol.md`).
+//!
+//! Layout:
+//! - this file: ids, roles, REST request/response types, WebSocket frames, error shapes;
+//! - [`client`]: a typed async client (HTTP on reqwest, WebSocket on tokio-tungstenite) used by
+//!   the tests, the load generator and any Rust client.
+//!
+//! Nothing here knows about axum or sqlx: a client depends on this crate without the server.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub mod client;
+
+/// Limits that are part of the contract (the server may be configured lower, never higher
+/// for body and id lengths).
+pub mod limits {
+    /// Longest message body, in characters (Unicode scalar values).
+    pub const MAX_BODY_CHARS: usize = 4_000;
+    /// Longest `client_msg_id`, in characters.
+    pub const MAX_CLIENT_MSG_ID_CHARS: usize = 64;
+    /// Default largest WebSocket frame, in bytes; larger frames close the socket with 1009.
+    pub const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024;
+    /// Largest page of `GET /v1/conversations/{id}/messages`.
+    pub const MAX_PAGE: u32 = 500;
+    /// Page size when `limit` is not given.
+    pub const DEFAULT_PAGE: u32 = 100;
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An opaque user id (random, never sequential).
+    UserId
+);
+id_type!(
+    /// An opaque conversation id (random, never sequential).
+    ConversationId
+);
+id_type!(
+    /// An opaque message id (random, never sequential).
+    MessageId
+);
+
+/// Who a user is to the service; every route and frame checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    YoungPerson,
+    ParentCarer,
+    DutyWorker,
+    Supervisor,
+    Moderator,
+    YotAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::YoungPerson,
+        Role::ParentCarer,
+        Role::DutyWorker,
+        Role::Supervisor,
+        Role::Moderator,
+        Role::YotAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::YoungPerson => "young_person",
+            Role::ParentCarer => "parent_carer",
+            Role::DutyWorker => "duty_worker",
+            Role::Supervisor => "supervisor",
+            Role::Moderator => "moderator",
+            Role::YotAdmin => "yot_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff are everyone who works for the service (not young people or parents/carers).
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::DutyWorker | Role::Supervisor | Role::Moderator | Role::YotAdmin)
+    }
+
+    /// Roles that answer support chats.
+    pub fn answers_chats(self) -> bool {
+        matches!(self, Role::DutyWorker | Role::Supervisor)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------------------------
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: UserId,
+    pub role: Role,
+    pub display_name: String,
+}
+
+/// `POST /v1/auth/anonymous` takes an empty object.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnonymousRequest {}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// The answer of every route that signs a user in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Single use: each refresh returns a new one; reusing an old one revokes the family.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub user: UserView,
+}
+
+/// `POST /v1/admin/users` (yot_admin).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// `POST /v1/ws-ticket`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WsTicketResponse {
+    /// Pass as `GET /v1/ws?ticket=…`; single use.
+    pub ticket: String,
+    pub expires_in: u64,
+}
+
+/// `PUT /v1/me/duty`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DutyRequest {
+    pub on_duty: bool,
+}
+
+/// The caller's duty status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DutyView {
+    pub on_duty: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversations
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/conversations` (young_person).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversationRequest {
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// Stored as the first message of the conversation (same checks as `send`).
+    #[serde(default)]
+    pub first_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    Support,
+    Room,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationState {
+    Queued,
+    Assigned,
+    Closed,
+}
+
+impl ConversationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationState::Queued => "queued",
+            ConversationState::Assigned => "assigned",
+            ConversationState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(Self::Queued),
+            "assigned" => Some(Self::Assigned),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// A conversation as its participants and staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationView {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub state: ConversationState,
+    pub topic: Option<String>,
+    pub created_at: String,
+    /// The young person the support chat belongs to.
+    pub young_person: Option<UserView>,
+    /// The worker the chat is assigned to, once accepted.
+    pub assigned_to: Option<UserView>,
+    /// 1-based place in the queue while `queued`.
+    pub queue_position: Option<u32>,
+    /// Estimated seconds until a worker accepts, while `queued`.
+    pub estimated_wait_s: Option<u32>,
+    /// The highest `seq` stored so far (0 when empty).
+    pub last_seq: i64,
+}
+
+/// `GET /v1/conversations` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    System,
+    ServiceCard,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::System => "system",
+            MessageKind::ServiceCard => "service_card",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "text" => Some(Self::Text),
+            "system" => Some(Self::System),
+            "service_card" => Some(Self::ServiceCard),
+            _ => None,
+        }
+    }
+}
+
+/// One stored message; also the payload of the `message` frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MessageView {
+    pub conversation_id: ConversationId,
+    /// Per conversation, from 1, without gaps.
+    pub seq: i64,
+    pub message_id: MessageId,
+    /// The sender's id for this message; `null` for system messages.
+    pub client_msg_id: Option<String>,
+    /// `null` for system messages (`kind: system`).
+    pub sender: Option<UserView>,
+    /// Plain text, never HTML.
+    pub body: String,
+    pub sent_at: String,
+    pub kind: MessageKind,
+}
+
+/// `GET /v1/conversations/{id}/messages` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessagesPage {
+    pub messages: Vec<MessageView>,
+    /// Pass as `after_seq` for the next page; equal to the request's `after_seq` when empty.
+    pub next_after_seq: i64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Stable error codes, shared by HTTP bodies and the WebSocket `error` frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    BadFrame,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    AlreadyAssigned,
+    ValidationFailed,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::AlreadyAssigned => "already_assigned",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// `{"error": {"code", "message", "details"?}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /readyz` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReadyView {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    pub database: String,
+    pub broker: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket frames
+// ---------------------------------------------------------------------------------------------
+
+/// Frames a client sends. Unknown types, unknown fields and wrong field types are answered
+/// with `error` `bad_frame`, and the connection stays open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    Subscribe {
+        conversation_id: ConversationId,
+        /// 0 = from the start.
+        #[serde(default)]
+        after_seq: i64,
+    },
+    Unsubscribe {
+        conversation_id: ConversationId,
+    },
+    Send {
+        conversation_id: ConversationId,
+        client_msg_id: String,
+        body: String,
+    },
+    Typing {
+        conversation_id: ConversationId,
+    },
+    Read {
+        conversation_id: ConversationId,
+        seq: i64,
+    },
+    Accept {
+        conversation_id: ConversationId,
+    },
+    Duty {
+        on_duty: bool,
+    },
+    #[serde(rename = "queue.watch")]
+    QueueWatch,
+    Ping {
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        nonce: Option<serde_json::Value>,
+    },
+}
+
+impl ClientFrame {
+    /// The frame's `type`, used as `ref` in errors that answer it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientFrame::Subscribe { .. } => "subscribe",
+            ClientFrame::Unsubscribe { .. } => "unsubscribe",
+            ClientFrame::Send { .. } => "send",
+            ClientFrame::Typing { .. } => "typing",
+            ClientFrame::Read { .. } => "read",
+            ClientFrame::Accept { .. } => "accept",
+            ClientFrame::Duty { .. } => "duty",
+            ClientFrame::QueueWatch => "queue.watch",
+            ClientFrame::Ping { .. } => "ping",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    Delivered,
+    Held,
+}
+
+/// One waiting conversation as watching staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QueueEntry {
+    pub conversation_id: ConversationId,
+    /// 1 = next to be seen.
+    pub priority: u32,
+    pub waiting_since: String,
+    /// The highest moderation severity seen while waiting (`none` … `critical`).
+    pub risk: String,
+    pub topic: Option<String>,
+}
+
+/// Frames the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// Sent only after the message is durably stored.
+    Ack {
+        client_msg_id: String,
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        seq: Option<i64>,
+        status: AckStatus,
+    },
+    Message(MessageView),
+    /// The backlog up to `last_seq` has been sent; what follows is live.
+    Subscribed {
+        conversation_id: ConversationId,
+        last_seq: i64,
+    },
+    Typing {
+        conversation_id: ConversationId,
+        user: UserView,
+    },
+    Read {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        seq: i64,
+    },
+    Presence {
+        user_id: UserId,
+        online: bool,
+    },
+    Conversation(ConversationView),
+    Queue {
+        conversation_id: ConversationId,
+        position: u32,
+        estimated_wait_s: u32,
+        available_workers: u32,
+    },
+    #[serde(rename = "queue.snapshot")]
+    QueueSnapshot { entries: Vec<QueueEntry> },
+    #[serde(rename = "queue.changed")]
+    QueueChanged { entries: Vec<QueueEntry> },
+    /// The caller's duty status after a `duty` frame (an extension of protocol v1).
+    Duty { on_duty: bool },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    Pong {
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        nonce: Option<serde_json::Value>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_round_trip_in_protocol_shape() {
+        let f: ClientFrame = serde_json::from_str(
+            r#"{"type":"send","conversation_id":"c1","client_msg_id":"m1","body":"hi"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            ClientFrame::Send {
+                conversation_id: "c1".into(),
+                client_msg_id: "m1".into(),
+                body: "hi".into()
+            }
+        );
+        let w: ClientFrame = serde_json::from_str(r#"{"type":"queue.watch"}"#).unwrap();
+        assert_eq!(w, ClientFrame::QueueWatch);
+        let s: ClientFrame =
+            serde_json::from_str(r#"{"type":"subscribe","conversation_id":"c"}"#).unwrap();
+        assert_eq!(s, ClientFrame::Subscribe { conversation_id: "c".into(), after_seq: 0 });
+    }
+
+    #[test]
+    fn client_frames_reject_unknown_fields_types_and_wrong_types() {
+        for bad in [
+            r#"{"type":"send","conversation_id":"c1","client_msg_id":"m1","body":"hi","x":1}"#,
+            r#"{"type":"nope"}"#,
+            r#"{"type":"read","conversation_id":"c","seq":"1"}"#,
+            r#"{"conversation_id":"c"}"#,
+            r#"{"type":"send","conversation_id":"c1","body":"hi"}"#,
+            r#"[]"#,
+        ] {
+            assert!(serde_json::from_str::<ClientFrame>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn server_frames_have_protocol_field_names() {
+        let e = ServerFrame::Error {
+            code: ErrorCode::RateLimited,
+            message: "slow down".into(),
+            retry_after_ms: Some(250),
+            reference: Some("m1".into()),
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["code"], "rate_limited");
+        assert_eq!(v["retry_after_ms"], 250);
+        assert_eq!(v["ref"], "m1");
+        let snap = serde_json::to_value(ServerFrame::QueueSnapshot { entries: vec![] }).unwrap();
+        assert_eq!(snap["type"], "queue.snapshot");
+    }
+
+    #[test]
+    fn error_codes_serialise_as_their_names() {
+        for code in [ErrorCode::AlreadyAssigned, ErrorCode::BadFrame, ErrorCode::TooLarge] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+}

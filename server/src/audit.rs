@@ -1,0 +1,28 @@
+//! The append-only audit log: who did what to which record, when and why.
+
+use crate::store::{AuditEvent, Store};
+
+/// Appends an audit event. A failure is logged, never hidden: the action it records has
+/// already happened and must not be undone because the log write failed.
+pub async fn record(
+    store: &dyn Store,
+    at: i64,
+    actor_id: Option<&str>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: Option<String>,
+) {
+    let event = AuditEvent {
+        id: ulid::Ulid::new().to_string(),
+        at,
+        actor_id: actor_id.map(str::to_owned),
+        action: action.to_owned(),
+        target_type: target_type.to_owned(),
+        target_id: target_id.to_owned(),
+        details,
+    };
+    if let Err(e) = store.append_audit(event).await {
+        tracing::error!(error = %e, action, target_type, target_id, "audit write failed");
+    }
+}

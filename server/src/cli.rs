@@ -1,0 +1,187 @@
+//! The `talkzone` command line: `serve`, `migrate`, `admin create-user`, `moderate`.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use talkzone_mobile_api::{CreateUserRequest, Role};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, SettingsArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "talkzone", version, about = "Talk Zone: 24/7 live-chat support for young people")]
+struct Cli {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (applies migrations first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Account administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Classify JSON Lines {"id","text"} from stdin with the moderation rules; one JSON line
+    /// each on stdout: {"id","flagged","severity","labels","pii","redacted"}.
+    Moderate {
+        /// A policy file to use instead of the built-in one.
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account; the password is read from standard input (one line).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// young_person, parent_carer, duty_worker, supervisor, moderator or yot_admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("talkzone: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("talkzone: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Moderate { policy } = &cli.command {
+        return moderate(policy.as_deref());
+    }
+    let config = Config::load(&cli.settings)?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let store = crate::store::connect(&config.database_url).await.context("cannot open the database")?;
+            store.migrate().await.context("migration failed")?;
+            println!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::CreateUser { username, role, display_name } } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("unknown role '{role}': use young_person, parent_carer, duty_worker, supervisor, moderator or yot_admin")
+            })?;
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("cannot read the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let store = crate::store::connect(&config.database_url).await.context("cannot open the database")?;
+            store.migrate().await.context("migration failed")?;
+            let req = CreateUserRequest { username, password, role, display_name };
+            let user = crate::http::create_account(store.as_ref(), SystemClock.now_ms(), req)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            println!("created {} {} ({})", user.role, user.display_name, user.id);
+            Ok(())
+        }
+        Command::Moderate { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init_logging(&config);
+    let _ = crate::telemetry::metrics_handle();
+    tracing::info!(config = ?config, "starting");
+    let backend = if config.is_postgres() { "PostgreSQL" } else { "SQLite" };
+    let server = crate::start_with_config(config).await?;
+    let addr = server.addr;
+    println!("Talk Zone is listening on http://{addr} ({backend}).");
+    println!("Create the first admin with: talkzone admin create-user --username admin --role yot_admin  (password on stdin)");
+    let shutdown = server.state.shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: closing connections with 1012, finishing writes");
+        shutdown.cancel();
+    });
+    let state = server.state.clone();
+    let result = server.wait().await;
+    // Give connection tasks a moment to send their close frames and finish writes.
+    let deadline = tokio::time::Instant::now() + crate::config::SHUTDOWN_GRACE;
+    while state.hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    result
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ModerateInput {
+    id: serde_json::Value,
+    text: String,
+}
+
+fn moderate(policy_path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let policy = match policy_path {
+        Some(p) => {
+            let src = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            talkzone_moderation::Policy::from_toml(&src).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => talkzone_moderation::Policy::builtin(),
+    };
+    let service = crate::moderation::ModerationService::new(policy);
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let line = line.context("cannot read stdin")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input: ModerateInput =
+            serde_json::from_str(&line).with_context(|| format!("line {}: expected {{\"id\", \"text\"}}", n + 1))?;
+        let id = match &input.id {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let verdict = service.check(&input.text, talkzone_moderation::Context::Support);
+        serde_json::to_writer(&mut out, &talkzone_moderation::eval_record(&id, &verdict))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}

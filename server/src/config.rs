@@ -1,0 +1,469 @@
+//! One typed configuration, read from flags, environment and an optional TOML file (in that
+//! order of precedence) and validated once at start-up with messages that say what to fix.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+/// Every setting, as flags and `TALKZONE_*` variables. All optional here so that a value
+/// missing from both can come from the file, then from the default.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsArgs {
+    /// TOML file with any of the settings below (flags and environment win over it).
+    #[arg(long, env = "TALKZONE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "TALKZONE_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// Directory for the SQLite database and the generated signing key.
+    #[arg(long, env = "TALKZONE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`.
+    #[arg(long, env = "TALKZONE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// `redis://…`; unset means the in-process broker (a single node).
+    #[arg(long, env = "TALKZONE_REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+    /// HS256 signing key for access tokens (at least 32 bytes).
+    #[arg(long, env = "TALKZONE_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Comma-separated origins allowed to open browser WebSockets.
+    #[arg(long, env = "TALKZONE_ALLOWED_ORIGINS", global = true)]
+    pub allowed_origins: Option<String>,
+    /// Log filter (tracing syntax), e.g. `info` or `talkzone_server=debug`.
+    #[arg(long, env = "TALKZONE_LOG", global = true)]
+    pub log: Option<String>,
+    /// `text` or `json`.
+    #[arg(long, env = "TALKZONE_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Comma-separated proxy addresses whose `X-Forwarded-For` is trusted.
+    #[arg(long, env = "TALKZONE_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+    /// Largest WebSocket frame in bytes (larger closes the socket with 1009).
+    #[arg(long, env = "TALKZONE_WS_MAX_FRAME_BYTES", global = true)]
+    pub ws_max_frame_bytes: Option<usize>,
+    /// Largest HTTP request body in bytes.
+    #[arg(long, env = "TALKZONE_HTTP_MAX_BODY_BYTES", global = true)]
+    pub http_max_body_bytes: Option<usize>,
+    /// Frames per second each WebSocket connection may send (sustained).
+    #[arg(long, env = "TALKZONE_WS_FRAMES_PER_SEC", global = true)]
+    pub ws_frames_per_sec: Option<u32>,
+    /// Burst of frames above the sustained rate.
+    #[arg(long, env = "TALKZONE_WS_FRAMES_BURST", global = true)]
+    pub ws_frames_burst: Option<u32>,
+    /// Messages per second each user may send over all their connections (sustained).
+    #[arg(long, env = "TALKZONE_USER_MESSAGES_PER_SEC", global = true)]
+    pub user_messages_per_sec: Option<u32>,
+    /// Burst of messages above the sustained rate.
+    #[arg(long, env = "TALKZONE_USER_MESSAGES_BURST", global = true)]
+    pub user_messages_burst: Option<u32>,
+    /// Requests per minute each client IP (IPv6: each /64) may make to the auth routes.
+    #[arg(long, env = "TALKZONE_AUTH_PER_IP_PER_MIN", global = true)]
+    pub auth_per_ip_per_min: Option<u32>,
+    /// Burst of auth requests above the sustained rate.
+    #[arg(long, env = "TALKZONE_AUTH_BURST", global = true)]
+    pub auth_burst: Option<u32>,
+    /// Frames queued for one connection before it counts as a slow consumer and is closed.
+    #[arg(long, env = "TALKZONE_WS_OUTBOUND_BUFFER", global = true)]
+    pub ws_outbound_buffer: Option<usize>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "TALKZONE_ACCESS_TOKEN_TTL_S", global = true)]
+    pub access_token_ttl_s: Option<u64>,
+}
+
+/// The TOML file: the same names as the flags, with `_` instead of `-`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    jwt_secret: Option<String>,
+    allowed_origins: Option<Vec<String>>,
+    log: Option<String>,
+    log_format: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    ws_max_frame_bytes: Option<usize>,
+    http_max_body_bytes: Option<usize>,
+    ws_frames_per_sec: Option<u32>,
+    ws_frames_burst: Option<u32>,
+    user_messages_per_sec: Option<u32>,
+    user_messages_burst: Option<u32>,
+    auth_per_ip_per_min: Option<u32>,
+    auth_burst: Option<u32>,
+    ws_outbound_buffer: Option<usize>,
+    access_token_ttl_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Rate and size limits.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub ws_max_frame_bytes: usize,
+    pub http_max_body_bytes: usize,
+    pub ws_frames_per_sec: u32,
+    pub ws_frames_burst: u32,
+    pub user_messages_per_sec: u32,
+    pub user_messages_burst: u32,
+    pub auth_per_ip_per_min: u32,
+    pub auth_burst: u32,
+    pub ws_outbound_buffer: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            ws_max_frame_bytes: talkzone_mobile_api::limits::DEFAULT_MAX_FRAME_BYTES,
+            http_max_body_bytes: 64 * 1024,
+            ws_frames_per_sec: 20,
+            ws_frames_burst: 40,
+            user_messages_per_sec: 5,
+            user_messages_burst: 20,
+            // A school or youth centre shares one IP: generous per-IP limits, refused
+            // visibly with Retry-After, never silently.
+            auth_per_ip_per_min: 60,
+            auth_burst: 120,
+            ws_outbound_buffer: 512,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    /// `None`: use (or create) the key file in the data directory.
+    pub jwt_secret: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub limits: LimitsConfig,
+    pub access_token_ttl: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    // Secrets never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &mask_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(mask_url))
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("allowed_origins", &self.allowed_origins)
+            .field("log", &self.log)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// Hides the password of a URL.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A setting that cannot be used, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+fn bad(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { setting, problem: problem.into() }
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+impl Config {
+    /// Merges flags/environment over the file over defaults, and validates the result.
+    /// Creates the data directory if needed (it must be writable for SQLite and the key).
+    pub fn load(args: &SettingsArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| bad("config", format!("cannot read {}: {e}", path.display())))?;
+                toml::from_str::<SettingsFile>(&text)
+                    .map_err(|e| bad("config", format!("{} is not valid: {e}", path.display())))?
+            }
+            None => SettingsFile::default(),
+        };
+        let d = LimitsConfig::default();
+
+        let listen_s = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_s.parse().map_err(|_| {
+            bad("listen", format!("'{listen_s}' is not an address like 127.0.0.1:8080 or [::]:8080"))
+        })?;
+
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./talkzone-data"));
+        let database_url = args.database_url.clone().or(file.database_url).unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("talkzone.db").display())
+        });
+        let is_postgres = database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
+        if is_postgres {
+            url::Url::parse(&database_url)
+                .map_err(|e| bad("database-url", format!("not a valid PostgreSQL URL: {e}")))?;
+        } else if !database_url.starts_with("sqlite:") {
+            return Err(bad(
+                "database-url",
+                format!("'{}' must start with sqlite:// or postgres://", mask_url(&database_url)),
+            ));
+        }
+        // The data dir is needed for SQLite and for the generated key.
+        let jwt_secret = args.jwt_secret.clone().or(file.jwt_secret);
+        if !is_postgres || jwt_secret.is_none() {
+            ensure_writable_dir(&data_dir)?;
+        }
+        if let Some(s) = &jwt_secret {
+            if s.len() < 32 {
+                return Err(bad("jwt-secret", "must be at least 32 bytes (use a long random string)"));
+            }
+        } else if is_postgres {
+            return Err(bad(
+                "jwt-secret",
+                "required with PostgreSQL, so that every node signs and checks tokens with the same key",
+            ));
+        }
+
+        let redis_url = args.redis_url.clone().or(file.redis_url);
+        if let Some(r) = &redis_url {
+            let u = url::Url::parse(r).map_err(|e| bad("redis-url", format!("not a valid URL: {e}")))?;
+            if u.scheme() != "redis" && u.scheme() != "rediss" {
+                return Err(bad("redis-url", "must start with redis:// or rediss://"));
+            }
+        }
+
+        let allowed_origins = match (&args.allowed_origins, file.allowed_origins) {
+            (Some(s), _) => split_list(s),
+            (None, Some(v)) => v,
+            (None, None) => default_origins(listen),
+        };
+        let allowed_origins = allowed_origins
+            .iter()
+            .map(|o| normalise_origin(o).ok_or_else(|| bad("allowed-origins", format!("'{o}' is not an origin like https://chat.example.org"))))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .map_err(|e| bad("log", format!("'{log}' is not a valid filter: {e}")))?;
+        let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(bad("log-format", format!("'{other}' must be text or json"))),
+        };
+
+        let proxies = match (&args.trusted_proxies, file.trusted_proxies) {
+            (Some(s), _) => split_list(s),
+            (None, Some(v)) => v,
+            (None, None) => vec![],
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| p.parse::<IpAddr>().map_err(|_| bad("trusted-proxies", format!("'{p}' is not an IP address"))))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let limits = LimitsConfig {
+            ws_max_frame_bytes: args.ws_max_frame_bytes.or(file.ws_max_frame_bytes).unwrap_or(d.ws_max_frame_bytes),
+            http_max_body_bytes: args.http_max_body_bytes.or(file.http_max_body_bytes).unwrap_or(d.http_max_body_bytes),
+            ws_frames_per_sec: args.ws_frames_per_sec.or(file.ws_frames_per_sec).unwrap_or(d.ws_frames_per_sec),
+            ws_frames_burst: args.ws_frames_burst.or(file.ws_frames_burst).unwrap_or(d.ws_frames_burst),
+            user_messages_per_sec: args
+                .user_messages_per_sec
+                .or(file.user_messages_per_sec)
+                .unwrap_or(d.user_messages_per_sec),
+            user_messages_burst: args.user_messages_burst.or(file.user_messages_burst).unwrap_or(d.user_messages_burst),
+            auth_per_ip_per_min: args.auth_per_ip_per_min.or(file.auth_per_ip_per_min).unwrap_or(d.auth_per_ip_per_min),
+            auth_burst: args.auth_burst.or(file.auth_burst).unwrap_or(d.auth_burst),
+            ws_outbound_buffer: args.ws_outbound_buffer.or(file.ws_outbound_buffer).unwrap_or(d.ws_outbound_buffer),
+        };
+        limits.validate()?;
+        let ttl = args.access_token_ttl_s.or(file.access_token_ttl_s).unwrap_or(900);
+        if !(30..=86_400).contains(&ttl) {
+            return Err(bad("access-token-ttl-s", "must be between 30 and 86400 seconds"));
+        }
+
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            redis_url,
+            jwt_secret,
+            allowed_origins,
+            log,
+            log_format,
+            trusted_proxies,
+            limits,
+            access_token_ttl: Duration::from_secs(ttl),
+        })
+    }
+
+    /// A configuration for tests: SQLite in `data_dir`, port 0, a fixed key.
+    pub fn for_tests(data_dir: &Path, database_url: Option<String>) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_owned(),
+            database_url: database_url
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("talkzone.db").display())),
+            redis_url: None,
+            jwt_secret: Some("test-secret-test-secret-test-secret-0123456789".into()),
+            allowed_origins: vec!["http://localhost:3000".into()],
+            log: "warn".into(),
+            log_format: LogFormat::Text,
+            trusted_proxies: vec![],
+            limits: LimitsConfig::default(),
+            access_token_ttl: Duration::from_secs(900),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+}
+
+impl LimitsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1024..=1024 * 1024).contains(&self.ws_max_frame_bytes) {
+            return Err(bad("ws-max-frame-bytes", "must be between 1024 and 1048576"));
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.http_max_body_bytes) {
+            return Err(bad("http-max-body-bytes", "must be between 1024 and 16777216"));
+        }
+        for (name, v) in [
+            ("ws-frames-per-sec", self.ws_frames_per_sec),
+            ("ws-frames-burst", self.ws_frames_burst),
+            ("user-messages-per-sec", self.user_messages_per_sec),
+            ("user-messages-burst", self.user_messages_burst),
+            ("auth-per-ip-per-min", self.auth_per_ip_per_min),
+            ("auth-burst", self.auth_burst),
+        ] {
+            if v == 0 {
+                return Err(bad(name, "must be at least 1"));
+            }
+        }
+        if !(16..=65_536).contains(&self.ws_outbound_buffer) {
+            return Err(bad("ws-outbound-buffer", "must be between 16 and 65536"));
+        }
+        Ok(())
+    }
+}
+
+fn ensure_writable_dir(dir: &Path) -> Result<(), ConfigError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| bad("data-dir", format!("cannot create {}: {e}", dir.display())))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| bad("data-dir", format!("{} is not writable: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn default_origins(listen: SocketAddr) -> Vec<String> {
+    let port = listen.port();
+    if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        vec![format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")]
+    } else {
+        vec![format!("http://{listen}")]
+    }
+}
+
+/// `scheme://host[:port]`, lower-case, without a path; `None` if it is not an origin.
+pub fn normalise_origin(s: &str) -> Option<String> {
+    let u = url::Url::parse(s).ok()?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return None;
+    }
+    if u.path() != "/" && !u.path().is_empty() {
+        return None;
+    }
+    Some(u.origin().ascii_serialization())
+}
+
+/// How long to wait for in-flight work at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> SettingsArgs {
+        let dir = std::env::temp_dir().join(format!("tz-config-{}", ulid::Ulid::new()));
+        SettingsArgs { data_dir: Some(dir), ..Default::default() }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load(&args()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(c.allowed_origins.contains(&"http://localhost:8080".to_owned()));
+    }
+
+    #[test]
+    fn bad_values_say_what_to_fix() {
+        let mut a = args();
+        a.listen = Some("nonsense".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "listen");
+        let mut a = args();
+        a.database_url = Some("mysql://x".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "database-url");
+        let mut a = args();
+        a.database_url = Some("postgres://u@localhost/db".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "jwt-secret");
+        let mut a = args();
+        a.allowed_origins = Some("not an origin".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "allowed-origins");
+        let mut a = args();
+        a.ws_frames_per_sec = Some(0);
+        assert_eq!(Config::load(&a).unwrap_err().setting, "ws-frames-per-sec");
+        let mut a = args();
+        a.data_dir = Some(PathBuf::from("/proc/nope/talkzone"));
+        assert_eq!(Config::load(&a).unwrap_err().setting, "data-dir");
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("tz-config-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("talkzone.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\n").unwrap();
+        let mut a = SettingsArgs { config: Some(file.clone()), data_dir: Some(dir.clone()), ..Default::default() };
+        let c = Config::load(&a).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.log, "debug");
+        a.listen = Some("127.0.0.1:9001".into());
+        assert_eq!(Config::load(&a).unwrap().listen.port(), 9001);
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        assert_eq!(Config::load(&a).unwrap_err().setting, "config");
+    }
+
+    #[test]
+    fn secrets_are_masked_in_debug_output() {
+        let mut c = Config::for_tests(Path::new("/tmp"), Some("postgres://u:hunter2@h/db".into()));
+        c.jwt_secret = Some("supersecretsupersecretsupersecret".into());
+        let s = format!("{c:?}");
+        assert!(!s.contains("hunter2") && !s.contains("supersecret"), "{s}");
+    }
+}

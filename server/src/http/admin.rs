@@ -1,0 +1,77 @@
+//! `/v1/admin/*`: account management for `yot_admin`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use talkzone_mobile_api::{CreateUserRequest, ErrorBody, Role, UserView};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::ApiJson;
+use crate::auth::{passwords, user_view, AuthUser};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::NewUser;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_user))
+}
+
+/// Usernames: 3 to 64 of `a-z 0-9 . _ -`, so they are unambiguous in logs and audits.
+pub fn validate_username(u: &str) -> Result<(), ApiError> {
+    let ok = (3..=64).contains(&u.len())
+        && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Validation("username must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'".into()))
+    }
+}
+
+pub fn validate_display_name(n: &str) -> Result<(), ApiError> {
+    let len = n.trim().chars().count();
+    if len == 0 || len > 64 || n.chars().any(char::is_control) {
+        return Err(ApiError::Validation("display_name must be 1 to 64 printable characters".into()));
+    }
+    Ok(())
+}
+
+/// Creates an account (the one path for the REST route and `talkzone admin create-user`).
+pub async fn create_account(
+    state_store: &dyn crate::store::Store,
+    now: i64,
+    req: CreateUserRequest,
+) -> ApiResult<UserView> {
+    validate_username(&req.username)?;
+    passwords::check_strength(&req.password)?;
+    let display_name = req.display_name.unwrap_or_else(|| req.username.clone());
+    validate_display_name(&display_name)?;
+    let hash = passwords::hash_blocking(req.password).await?;
+    let user = state_store
+        .create_user(NewUser {
+            id: ulid::Ulid::new().to_string(),
+            role: req.role.as_str().into(),
+            username: Some(req.username),
+            password_hash: Some(hash),
+            display_name: display_name.trim().to_owned(),
+            created_at: now,
+        })
+        .await?;
+    user_view(&user)
+}
+
+/// `POST /v1/admin/users`: creates a staff (or registered) account. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
+    responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateUserRequest>,
+) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
+    user.require(&[Role::YotAdmin])?;
+    let now = state.clock.now_ms();
+    let created = create_account(state.store.as_ref(), now, req).await?;
+    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "user_created", "user", created.id.as_str(),
+        Some(format!("role {}", created.role))).await;
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}

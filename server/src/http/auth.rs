@@ -1,0 +1,86 @@
+//! `/v1/auth/*`: anonymous accounts, staff login, refresh and logout. Every route here is
+//! rate limited per client IP; login also per account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use talkzone_mobile_api::{AnonymousRequest, ErrorBody, LoginRequest, RefreshRequest, Role, TokenResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, ClientIp};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::NewUser;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_anonymous_session))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+}
+
+/// `POST /v1/auth/anonymous`: creates a pseudonymous young person with a friendly random
+/// display name and no personal data. Roles: anyone. Rate limited per IP.
+#[utoipa::path(post, path = "/v1/auth/anonymous", tag = "auth", request_body = AnonymousRequest,
+    responses((status = 201, body = TokenResponse), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn create_anonymous_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(_req): ApiJson<AnonymousRequest>,
+) -> ApiResult<(StatusCode, ApiJson<TokenResponse>)> {
+    state.limits.check_auth_ip(ip)?;
+    let user = state
+        .store
+        .create_user(NewUser {
+            id: ulid::Ulid::new().to_string(),
+            role: Role::YoungPerson.as_str().into(),
+            username: None,
+            password_hash: None,
+            display_name: crate::names::friendly_name(),
+            created_at: state.clock.now_ms(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(state.auth.start_session(&user).await?)))
+}
+
+/// `POST /v1/auth/login`: staff and registered users. Roles: anyone. Rate limited per IP and
+/// per account.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<ApiJson<TokenResponse>> {
+    state.limits.check_auth_ip(ip)?;
+    state.limits.check_login_account(&req.username)?;
+    Ok(ApiJson(state.auth.login(&req.username, &req.password).await?))
+}
+
+/// `POST /v1/auth/refresh`: rotates the refresh token; reusing a spent one revokes the
+/// session. Roles: holder of a refresh token.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn refresh(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<ApiJson<TokenResponse>> {
+    state.limits.check_auth_ip(ip)?;
+    Ok(ApiJson(state.auth.refresh(&req.refresh_token).await?))
+}
+
+/// `POST /v1/auth/logout`: ends the session of the refresh token. Roles: holder of a refresh
+/// token.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, description = "signed out"), (status = 429, body = ErrorBody)))]
+async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<ApiJson<serde_json::Value>> {
+    state.limits.check_auth_ip(ip)?;
+    state.auth.logout(&req.refresh_token).await?;
+    Ok(ApiJson(serde_json::json!({})))
+}

@@ -1,0 +1,150 @@
+//! `/v1/conversations/*`: support conversations over REST. The same functions serve the
+//! WebSocket frames (see `crate::conversations`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use talkzone_mobile_api::{
+    limits, ConversationId, ConversationList, ConversationState, ConversationView, CreateConversationRequest,
+    ErrorBody, MessagesPage, Role,
+};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::auth::AuthUser;
+use crate::conversations;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::ConversationFilter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_conversation, list_conversations))
+        .routes(routes!(get_conversation))
+        .routes(routes!(list_messages))
+        .routes(routes!(accept_conversation))
+}
+
+/// `POST /v1/conversations`: opens a support chat, queued for a duty worker. A young person
+/// has at most one open: a second call returns it with 200. Roles: young_person.
+#[utoipa::path(post, path = "/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    request_body = CreateConversationRequest,
+    responses((status = 201, body = ConversationView, description = "created"),
+        (status = 200, body = ConversationView, description = "the caller's open conversation"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn open_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateConversationRequest>,
+) -> ApiResult<(StatusCode, ApiJson<ConversationView>)> {
+    let (view, created) = conversations::open(&state, &user, req.topic, req.first_message).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, ApiJson(view)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// Staff only: `queued`, `assigned` or `closed`.
+    state: Option<String>,
+    /// Staff only: a worker's user id.
+    assigned_to: Option<String>,
+}
+
+/// `GET /v1/conversations`: a young person's own conversations; for duty workers the queue
+/// and their own chats; for supervisors every conversation (filters `state`, `assigned_to`).
+/// Roles: young_person, duty_worker, supervisor.
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = ConversationList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+async fn list_conversations(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<ApiJson<ConversationList>> {
+    if let Some(s) = &q.state {
+        ConversationState::parse(s).ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))?;
+    }
+    let rows = match user.role {
+        Role::YoungPerson => {
+            if q.state.is_some() || q.assigned_to.is_some() {
+                return Err(ApiError::BadRequest("filters are for staff".into()));
+            }
+            state.store.conversations_of_owner(user.id.as_str()).await?
+        }
+        Role::DutyWorker | Role::Supervisor => {
+            let filter = ConversationFilter { state: q.state, assigned_to: q.assigned_to };
+            let rows = state.store.conversations_for_staff(&filter).await?;
+            rows.into_iter().filter(|c| conversations::access(&user, c) != conversations::Access::None).collect()
+        }
+        _ => return Err(ApiError::Forbidden("your role has no conversations")),
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(conversations::view(&state, r).await?);
+    }
+    Ok(ApiJson(ConversationList { conversations: out }))
+}
+
+/// `GET /v1/conversations/{id}`. Roles: its young person, its worker; duty workers while it
+/// is queued; supervisors. Others get 404.
+#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = ConversationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    let conv = conversations::load_readable(&state, &user, &ConversationId(id)).await?;
+    Ok(ApiJson(conversations::view(&state, &conv).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct MessagesQuery {
+    /// Only messages with a larger `seq` (default 0: from the start).
+    after_seq: Option<i64>,
+    /// At most this many (default 100, at most 500).
+    limit: Option<u32>,
+}
+
+/// `GET /v1/conversations/{id}/messages?after_seq=N&limit=M`: history in `seq` order.
+/// Roles: as `GET /v1/conversations/{id}`.
+#[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id"), MessagesQuery),
+    responses((status = 200, body = MessagesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_messages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> ApiResult<ApiJson<MessagesPage>> {
+    let page = conversations::history(
+        &state,
+        &user,
+        &ConversationId(id),
+        q.after_seq.unwrap_or(0),
+        q.limit.unwrap_or(limits::DEFAULT_PAGE),
+    )
+    .await?;
+    Ok(ApiJson(page))
+}
+
+/// `POST /v1/conversations/{id}/accept`: take a queued chat. Of racing workers exactly one
+/// gets 200; the others 409 `already_assigned`. Puts the worker on duty.
+/// Roles: duty_worker, supervisor.
+#[utoipa::path(post, path = "/v1/conversations/{id}/accept", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = ConversationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn accept_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::accept(&state, &user, &ConversationId(id)).await?))
+}

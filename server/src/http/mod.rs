@@ -1,0 +1,111 @@
+//! The HTTP edge: every REST route (each resource module owns its routes), the WebSocket
+//! upgrade, the OpenAPI document generated from the same route list (so it cannot drift),
+//! and the middleware every request passes: request ids, tracing, body limit, security
+//! headers, and the protocol's error shape for unknown routes and methods.
+
+mod admin;
+mod auth;
+mod conversations;
+pub mod extract;
+mod health;
+mod me;
+
+pub use admin::create_account;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Talk Zone API", version = "1", description = "REST half of the Talk Zone client protocol v1. \
+        The WebSocket half (GET /v1/ws) is described in docs/protocol.md. Every error has the shape \
+        {\"error\": {\"code\", \"message\"}}. Each route's description names the roles allowed."),
+    modifiers(&BearerAuth),
+    components(schemas(talkzone_mobile_api::ClientFrame, talkzone_mobile_api::ServerFrame, talkzone_mobile_api::ErrorCode))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The REST routes and their OpenAPI document, from one list.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(admin::router())
+        .merge(conversations::router())
+        .merge(health::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document (also used by tests and `docs/`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+#[derive(Clone, Default)]
+struct MakeUlid;
+
+impl MakeRequestId for MakeUlid {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&ulid::Ulid::new().to_string()).ok().map(RequestId::new)
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api();
+    let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    let request_id = HeaderName::from_static("x-request-id");
+    let max_body = state.config.limits.http_max_body_bytes;
+    api.route("/v1/openapi.json", get(move || async move {
+        ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()).into_response()
+    }))
+    .route("/v1/ws", get(crate::ws::upgrade))
+    .fallback(not_found)
+    .method_not_allowed_fallback(|| async { ApiError::BadRequest("method not allowed on this route".into()) })
+    .layer(DefaultBodyLimit::max(max_body))
+    .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+    .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+    .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    }))
+    .layer(SetRequestIdLayer::new(request_id, MakeUlid))
+    .with_state(state)
+}

@@ -1,0 +1,217 @@
+//! Who is connected to this node and what they subscribed to; fans events out to them.
+//!
+//! Every outgoing queue is bounded. The hub never waits for a connection: if its queue is
+//! full, the connection is a slow consumer and is told to close (the client reconnects and
+//! resumes from its last `seq`, losing nothing, because the database is the truth).
+//!
+//! Events are published to the [`Broker`](crate::broker::Broker) as well, so that other
+//! nodes deliver them to their own connections.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use talkzone_mobile_api::{ConversationId, MessageView, ServerFrame, UserId};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::Broker;
+
+pub type ConnId = u64;
+
+/// Something to deliver, on this node or (through the broker) on every node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Event {
+    /// A stored message: to the subscribers of its conversation.
+    Message(MessageView),
+    /// An ephemeral or state frame for the subscribers of a conversation.
+    ToConversation { conversation_id: ConversationId, frame: ServerFrame, except_user: Option<UserId> },
+    /// A frame for every connection of one user.
+    ToUser { user_id: UserId, frame: ServerFrame },
+    /// A frame for staff watching the queue.
+    ToQueueWatchers { frame: ServerFrame },
+    /// Close every connection of a user (suspension, logout everywhere).
+    DisconnectUser { user_id: UserId },
+}
+
+/// What a connection task receives.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A message, with its JSON already made once for every recipient.
+    Message { conversation_id: ConversationId, seq: i64, json: Arc<str> },
+    Frame(Arc<str>),
+}
+
+struct Conn {
+    user_id: UserId,
+    tx: mpsc::Sender<Outbound>,
+    /// Cancelled to make the connection close itself (slow consumer, revoked user).
+    close: CancellationToken,
+}
+
+#[derive(Default)]
+struct Inner {
+    conns: HashMap<ConnId, Conn>,
+    by_conversation: HashMap<ConversationId, HashSet<ConnId>>,
+    by_user: HashMap<UserId, HashSet<ConnId>>,
+    queue_watchers: HashSet<ConnId>,
+}
+
+pub struct Hub {
+    inner: Mutex<Inner>,
+    next_id: AtomicU64,
+    broker: Arc<dyn Broker>,
+}
+
+/// Removes the connection from the hub however its task ends.
+pub struct Registration {
+    pub id: ConnId,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.remove(self.id);
+    }
+}
+
+fn to_json(frame: &ServerFrame) -> Arc<str> {
+    // Serialising our own frame types cannot fail: they hold only strings, numbers and JSON.
+    Arc::from(serde_json::to_string(frame).unwrap_or_else(|_| "{}".into()))
+}
+
+impl Hub {
+    pub fn new(broker: Arc<dyn Broker>) -> Arc<Self> {
+        Arc::new(Self { inner: Mutex::new(Inner::default()), next_id: AtomicU64::new(1), broker })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock leaves plain maps behind, still consistent enough
+        // to keep serving; recover rather than take the node down.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn register(self: &Arc<Self>, user_id: UserId, tx: mpsc::Sender<Outbound>, close: CancellationToken) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut inner = self.lock();
+        inner.by_user.entry(user_id.clone()).or_default().insert(id);
+        inner.conns.insert(id, Conn { user_id, tx, close });
+        Registration { id, hub: self.clone() }
+    }
+
+    fn remove(&self, id: ConnId) {
+        let mut inner = self.lock();
+        let Some(conn) = inner.conns.remove(&id) else { return };
+        if let Some(set) = inner.by_user.get_mut(&conn.user_id) {
+            set.remove(&id);
+            if set.is_empty() {
+                inner.by_user.remove(&conn.user_id);
+            }
+        }
+        inner.by_conversation.retain(|_, set| {
+            set.remove(&id);
+            !set.is_empty()
+        });
+        inner.queue_watchers.remove(&id);
+    }
+
+    pub fn subscribe(&self, id: ConnId, conversation_id: &ConversationId) {
+        self.lock().by_conversation.entry(conversation_id.clone()).or_default().insert(id);
+    }
+
+    pub fn unsubscribe(&self, id: ConnId, conversation_id: &ConversationId) {
+        let mut inner = self.lock();
+        if let Some(set) = inner.by_conversation.get_mut(conversation_id) {
+            set.remove(&id);
+            if set.is_empty() {
+                inner.by_conversation.remove(conversation_id);
+            }
+        }
+    }
+
+    pub fn watch_queue(&self, id: ConnId) {
+        self.lock().queue_watchers.insert(id);
+    }
+
+    /// Number of live connections of a user on this node.
+    pub fn connections_of(&self, user_id: &UserId) -> usize {
+        self.lock().by_user.get(user_id).map_or(0, HashSet::len)
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    /// Delivers here and on every other node.
+    pub fn publish(&self, event: Event) {
+        self.deliver_local(&event);
+        self.broker.publish(&event);
+    }
+
+    /// Delivers to this node's connections only (the broker's listener calls this).
+    pub fn deliver_local(&self, event: &Event) {
+        match event {
+            Event::Message(m) => {
+                let json = to_json(&ServerFrame::Message(m.clone()));
+                let out = Outbound::Message { conversation_id: m.conversation_id.clone(), seq: m.seq, json };
+                let inner = self.lock();
+                if let Some(set) = inner.by_conversation.get(&m.conversation_id) {
+                    for id in set {
+                        offer(&inner, *id, out.clone());
+                    }
+                }
+            }
+            Event::ToConversation { conversation_id, frame, except_user } => {
+                let out = Outbound::Frame(to_json(frame));
+                let inner = self.lock();
+                if let Some(set) = inner.by_conversation.get(conversation_id) {
+                    for id in set {
+                        let skip = except_user.as_ref().is_some_and(|u| inner.conns.get(id).is_some_and(|c| &c.user_id == u));
+                        if !skip {
+                            offer(&inner, *id, out.clone());
+                        }
+                    }
+                }
+            }
+            Event::ToUser { user_id, frame } => {
+                let out = Outbound::Frame(to_json(frame));
+                let inner = self.lock();
+                if let Some(set) = inner.by_user.get(user_id) {
+                    for id in set {
+                        offer(&inner, *id, out.clone());
+                    }
+                }
+            }
+            Event::ToQueueWatchers { frame } => {
+                let out = Outbound::Frame(to_json(frame));
+                let inner = self.lock();
+                for id in &inner.queue_watchers {
+                    offer(&inner, *id, out.clone());
+                }
+            }
+            Event::DisconnectUser { user_id } => {
+                let inner = self.lock();
+                if let Some(set) = inner.by_user.get(user_id) {
+                    for id in set {
+                        if let Some(c) = inner.conns.get(id) {
+                            c.close.cancel();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Queues without waiting; a full queue marks a slow consumer, which closes itself.
+fn offer(inner: &Inner, id: ConnId, out: Outbound) {
+    let Some(conn) = inner.conns.get(&id) else { return };
+    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(out) {
+        if !conn.close.is_cancelled() {
+            metrics::counter!(crate::telemetry::SLOW_CONSUMERS).increment(1);
+            tracing::info!(conn = id, "slow consumer: closing its connection");
+        }
+        conn.close.cancel();
+    }
+}

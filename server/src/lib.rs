@@ -1,0 +1,142 @@
+//! Talk Zone server: a 24/7 live-chat support service for young people.
+//!
+//! Layout (one module per concept):
+//! - [`config`]: settings from flags, environment and file, validated at start;
+//! - [`cli`]: `serve`, `migrate`, `admin create-user`, `moderate`;
+//! - [`http`]: the axum router, REST handlers by resource, middleware, OpenAPI;
+//! - [`ws`]: the WebSocket upgrade and one task per connection;
+//! - [`hub`]: who is subscribed to what on this node; fan-out; [`broker`]: between nodes;
+//! - [`conversations`]: the one code path for each chat action, and who may do it;
+//! - [`queue`]: queue order, positions, wait estimates and live queue updates;
+//! - [`store`]: the database (SQLite or PostgreSQL), the only place SQL lives;
+//! - [`auth`]: tokens, passwords, tickets, the `AuthUser` extractor;
+//! - [`moderation`]: the current policy and classification of every message;
+//! - [`limits`]: rate limits; [`audit`]: the audit log; [`telemetry`]: logs and metrics;
+//! - [`clock`]: injectable time; [`names`]: friendly anonymous names.
+
+pub mod audit;
+pub mod auth;
+pub mod broker;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod conversations;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod limits;
+pub mod moderation;
+pub mod names;
+pub mod queue;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Auth;
+use crate::broker::{Broker, LocalBroker};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::limits::Limits;
+use crate::state::AppState;
+
+pub use http::router as app;
+
+/// Opens the database (applying migrations) and builds the shared state.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let store = store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    if config.redis_url.is_some() {
+        anyhow::bail!(
+            "configuration: redis-url: the Redis broker is not part of this build yet; \
+             leave it unset to run a single node with the in-process broker"
+        );
+    }
+    let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
+    let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
+        .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
+    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
+    let limits = Arc::new(Limits::new(config.limits.clone()));
+    Ok(AppState {
+        config: Arc::new(config),
+        store,
+        auth,
+        hub: Hub::new(broker.clone()),
+        broker,
+        limits,
+        clock,
+        moderation: Arc::new(moderation::ModerationService::new(talkzone_moderation::Policy::builtin())),
+        shutdown: CancellationToken::new(),
+    })
+}
+
+/// A server running in this process.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, closes sockets with 1012, lets in-flight requests finish.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        let _ = tokio::time::timeout(config::SHUTDOWN_GRACE, self.task).await;
+    }
+
+    /// Waits until the server stops (after `state.shutdown` is cancelled).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task failed")?.context("server failed")
+    }
+}
+
+/// Binds the listen address and serves in the background.
+pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
+    let listen = state.config.listen;
+    let listener = TcpListener::bind(listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("configuration: listen: {listen} is already in use (another talkzone, or choose --listen)")
+        } else {
+            anyhow::anyhow!("configuration: listen: cannot listen on {listen}: {e}")
+        }
+    })?;
+    let addr = listener.local_addr()?;
+    let router = app(state.clone());
+    let shutdown = state.shutdown.clone();
+    // Forget idle rate-limit keys (and so client IPs) every minute.
+    let limits = state.limits.clone();
+    let sweeper_stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = sweeper_stop.cancelled() => break,
+                _ = tick.tick() => limits.forget_idle(),
+            }
+        }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    });
+    Ok(RunningServer { addr, state, task })
+}
+
+/// Builds the state and serves with the system clock.
+pub async fn start_with_config(config: Config) -> anyhow::Result<RunningServer> {
+    let state = build_state(config, Arc::new(SystemClock)).await?;
+    start(state).await
+}

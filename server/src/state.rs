@@ -1,0 +1,27 @@
+//! The shared state every handler and connection task gets: one `Clone` value of `Arc`s.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Auth;
+use crate::broker::Broker;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::limits::Limits;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Auth>,
+    pub hub: Arc<Hub>,
+    pub broker: Arc<dyn Broker>,
+    pub limits: Arc<Limits>,
+    pub clock: Arc<dyn Clock>,
+    pub moderation: Arc<crate::moderation::ModerationService>,
+    /// Cancelled when the node shuts down: connections close with 1012.
+    pub shutdown: CancellationToken,
+}

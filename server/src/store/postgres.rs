@@ -1,0 +1,48 @@
+//! PostgreSQL, for production and several nodes. `synchronous_commit` stays on (the server
+//! default), so a commit has reached the WAL on disk before an `ack` is sent.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use super::sql::{impl_sql_store, Backend, CONVERSATION_SELECT, MESSAGE_COLUMNS, USER_COLUMNS};
+use super::*;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl Backend for PostgresStore {
+    type Db = sqlx::Postgres;
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+impl_sql_store!(PostgresStore);

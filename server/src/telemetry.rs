@@ -1,0 +1,48 @@
+//! Logs and metrics. Metric names are constants here so that one place defines them.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::config::{Config, LogFormat};
+
+pub const WS_CONNECTIONS: &str = "talkzone_ws_connections";
+pub const MESSAGES_STORED: &str = "talkzone_messages_stored_total";
+pub const MESSAGES_DELIVERED: &str = "talkzone_messages_delivered_total";
+pub const STORE_WRITE_SECONDS: &str = "talkzone_store_write_seconds";
+pub const RATE_LIMITED: &str = "talkzone_rate_limited_total";
+pub const SLOW_CONSUMERS: &str = "talkzone_slow_consumers_total";
+pub const HTTP_REQUESTS: &str = "talkzone_http_requests_total";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide metrics recorder once; later calls reuse it (tests boot several
+/// servers in one process).
+pub fn metrics_handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(STORE_WRITE_SECONDS.into()),
+                    &[0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder was set first; the handle still renders ours.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Sets up structured logs on stderr.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,323 @@
+//! One task per WebSocket connection: reads and answers client frames, writes what the hub
+//! queues for it, sends heartbeats, and closes on shutdown (1012), on an oversize frame
+//! (1009), or when it is too slow to keep up (1013: reconnect and resume).
+//!
+//! Delivery is exactly-once and in order per conversation, as the client sees it: the task
+//! remembers the last `seq` it delivered for each subscription, drops what it has already
+//! sent, and on a gap re-reads the missing messages from the database.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use talkzone_mobile_api::{AckStatus, ClientFrame, ConversationId, ErrorCode, Role, ServerFrame};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::AuthUser;
+use crate::conversations;
+use crate::error::ApiError;
+use crate::hub::{Outbound, Registration};
+use crate::limits::{ConnectionLimiter, Limits};
+use crate::queue;
+use crate::state::AppState;
+use crate::telemetry;
+
+/// How often the server pings, and how long a silent client is kept.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// A write that takes longer than this means the client is gone or too slow.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Backlog page size when catching a subscription up from the database.
+const CATCH_UP_PAGE: u32 = 500;
+
+pub mod close_code {
+    /// The frame was larger than the configured limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The node is shutting down: reconnect (to another node).
+    pub const RESTART: u16 = 1012;
+    /// The connection could not keep up, or its user was signed out: reconnect and resume.
+    pub const TRY_AGAIN: u16 = 1013;
+}
+
+/// The connection is over; stop the task.
+struct Closed;
+
+struct Connection {
+    state: AppState,
+    user: AuthUser,
+    registration: Registration,
+    sink: SplitSink<WebSocket, Message>,
+    limiter: ConnectionLimiter,
+    /// Last `seq` delivered per subscribed conversation.
+    delivered: HashMap<ConversationId, i64>,
+}
+
+struct ConnectionGauge;
+
+impl ConnectionGauge {
+    fn new() -> Self {
+        metrics::gauge!(telemetry::WS_CONNECTIONS).increment(1.0);
+        Self
+    }
+}
+
+impl Drop for ConnectionGauge {
+    fn drop(&mut self) {
+        metrics::gauge!(telemetry::WS_CONNECTIONS).decrement(1.0);
+    }
+}
+
+pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
+    let _gauge = ConnectionGauge::new();
+    let (sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
+    let close = CancellationToken::new();
+    let registration = state.hub.register(user.id.clone(), tx, close.clone());
+    let limiter = state.limits.connection_limiter();
+    let shutdown = state.shutdown.clone();
+    let mut conn = Connection { state, user, registration, sink, limiter, delivered: HashMap::new() };
+    tracing::debug!(conn = conn.registration.id, user = %conn.user.id, "websocket connected");
+
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
+    let mut last_heard = Instant::now();
+    loop {
+        let step = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => {
+                conn.close(close_code::RESTART, "server restarting; reconnect").await;
+                break;
+            }
+            _ = close.cancelled() => {
+                conn.close(close_code::TRY_AGAIN, "reconnect and resume").await;
+                break;
+            }
+            out = rx.recv() => match out {
+                Some(out) => conn.deliver(out).await,
+                None => break,
+            },
+            incoming = stream.next() => match incoming {
+                None => break,
+                Some(Err(e)) => {
+                    if is_too_big(e) {
+                        conn.close(close_code::TOO_BIG, "frame too large").await;
+                    }
+                    break;
+                }
+                Some(Ok(msg)) => {
+                    last_heard = Instant::now();
+                    match msg {
+                        Message::Text(text) => conn.handle_text(text.as_str()).await,
+                        Message::Binary(_) => conn.refuse(ApiError::BadRequest("send text frames with JSON".into()), ErrorCode::BadFrame, None).await,
+                        Message::Close(_) => break,
+                        Message::Ping(_) | Message::Pong(_) => Ok(()),
+                    }
+                }
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT {
+                    tracing::debug!(conn = conn.registration.id, "no sign of life: closing");
+                    break;
+                }
+                conn.write(Message::Ping(Default::default())).await
+            }
+        };
+        if step.is_err() {
+            break;
+        }
+    }
+    tracing::debug!(conn = conn.registration.id, "websocket closed");
+}
+
+fn is_too_big(e: axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    matches!(e.into_inner().downcast_ref::<WsError>(), Some(WsError::Capacity(_)))
+}
+
+impl Connection {
+    async fn write(&mut self, msg: Message) -> Result<(), Closed> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(msg)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Closed),
+        }
+    }
+
+    async fn send_frame(&mut self, frame: &ServerFrame) -> Result<(), Closed> {
+        let json = serde_json::to_string(frame).map_err(|_| Closed)?;
+        self.write(Message::Text(json.into())).await
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let _ = self.write(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    }
+
+    /// Answers a frame with an `error` and keeps the connection open.
+    async fn refuse(&mut self, e: ApiError, code: ErrorCode, reference: Option<String>) -> Result<(), Closed> {
+        let mut frame = e.to_frame(reference);
+        if let ServerFrame::Error { code: c, .. } = &mut frame {
+            if *c == ErrorCode::BadRequest {
+                *c = code;
+            }
+        }
+        self.send_frame(&frame).await
+    }
+
+    async fn error(&mut self, e: ApiError, reference: &str) -> Result<(), Closed> {
+        self.refuse(e, ErrorCode::BadFrame, Some(reference.to_owned())).await
+    }
+
+    async fn handle_text(&mut self, text: &str) -> Result<(), Closed> {
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                let msg = format!("not a valid frame: {e}");
+                return self.refuse(ApiError::BadRequest(msg), ErrorCode::BadFrame, None).await;
+            }
+        };
+        let reference = match &frame {
+            ClientFrame::Send { client_msg_id, .. } => client_msg_id.clone(),
+            other => other.type_name().to_owned(),
+        };
+        if let Err(e) = Limits::check_connection(&self.limiter) {
+            return self.error(e, &reference).await;
+        }
+        match self.dispatch(frame).await {
+            Ok(()) => Ok(()),
+            Err(Failure::Api(e)) => self.error(e, &reference).await,
+            Err(Failure::Closed) => Err(Closed),
+        }
+    }
+
+    async fn dispatch(&mut self, frame: ClientFrame) -> Result<(), Failure> {
+        let state = self.state.clone();
+        match frame {
+            ClientFrame::Subscribe { conversation_id, after_seq } => {
+                if after_seq < 0 {
+                    return Err(ApiError::Validation("after_seq must be 0 or more".into()).into());
+                }
+                conversations::load_readable(&state, &self.user, &conversation_id).await?;
+                // Subscribe before reading: anything stored from now on is queued for us, and
+                // what the backlog read also returns is dropped by `seq`.
+                state.hub.subscribe(self.registration.id, &conversation_id);
+                self.delivered.insert(conversation_id.clone(), after_seq);
+                self.catch_up(&conversation_id).await?;
+                let last_seq = self.delivered.get(&conversation_id).copied().unwrap_or(after_seq);
+                self.send_frame(&ServerFrame::Subscribed { conversation_id, last_seq }).await?;
+            }
+            ClientFrame::Unsubscribe { conversation_id } => {
+                state.hub.unsubscribe(self.registration.id, &conversation_id);
+                self.delivered.remove(&conversation_id);
+            }
+            ClientFrame::Send { conversation_id, client_msg_id, body } => {
+                let sent = conversations::send_message(&state, &self.user, &conversation_id, &client_msg_id, &body).await?;
+                self.send_frame(&ServerFrame::Ack {
+                    client_msg_id,
+                    conversation_id,
+                    message_id: sent.message.message_id,
+                    seq: Some(sent.message.seq),
+                    status: AckStatus::Delivered,
+                })
+                .await?;
+            }
+            ClientFrame::Typing { conversation_id } => {
+                conversations::typing(&state, &self.user, &conversation_id).await?;
+            }
+            ClientFrame::Read { conversation_id, seq } => {
+                conversations::mark_read(&state, &self.user, &conversation_id, seq).await?;
+            }
+            ClientFrame::Accept { conversation_id } => {
+                // The `conversation` frame that follows comes through the hub, to every
+                // connection of the worker and of the young person.
+                conversations::accept(&state, &self.user, &conversation_id).await?;
+            }
+            ClientFrame::Duty { on_duty } => {
+                let on_duty = conversations::set_duty(&state, &self.user, on_duty).await?;
+                self.send_frame(&ServerFrame::Duty { on_duty }).await?;
+            }
+            ClientFrame::QueueWatch => {
+                self.user.require(&[Role::DutyWorker, Role::Supervisor])?;
+                state.hub.watch_queue(self.registration.id);
+                let entries = queue::entries(&state).await?;
+                self.send_frame(&ServerFrame::QueueSnapshot { entries }).await?;
+            }
+            ClientFrame::Ping { nonce } => {
+                self.send_frame(&ServerFrame::Pong { nonce }).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what the hub queued. Messages are checked against the subscription's `seq`.
+    async fn deliver(&mut self, out: Outbound) -> Result<(), Closed> {
+        match out {
+            Outbound::Frame(json) => self.write(Message::Text(json.as_ref().into())).await,
+            Outbound::Message { conversation_id, seq, json } => {
+                let Some(&last) = self.delivered.get(&conversation_id) else { return Ok(()) };
+                if seq <= last {
+                    Ok(())
+                } else if seq == last + 1 {
+                    self.write(Message::Text(json.as_ref().into())).await?;
+                    self.delivered.insert(conversation_id, seq);
+                    metrics::counter!(telemetry::MESSAGES_DELIVERED).increment(1);
+                    Ok(())
+                } else {
+                    // A gap: something was missed (or published out of order). The database
+                    // has everything up to `seq`, because a seq commits after all smaller ones.
+                    match self.catch_up(&conversation_id).await {
+                        Ok(()) => Ok(()),
+                        Err(Failure::Closed) => Err(Closed),
+                        Err(Failure::Api(e)) => {
+                            tracing::warn!(error = %e, "catch-up failed; asking the client to resubscribe");
+                            Err(Closed)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends every stored message after the subscription's last delivered `seq`.
+    async fn catch_up(&mut self, conversation_id: &ConversationId) -> Result<(), Failure> {
+        loop {
+            let Some(&after) = self.delivered.get(conversation_id) else { return Ok(()) };
+            let rows = self.state.store.messages_after(conversation_id.as_str(), after, CATCH_UP_PAGE).await?;
+            let n = rows.len();
+            for m in rows {
+                let seq = m.seq;
+                self.send_frame(&ServerFrame::Message(conversations::message_view(&m))).await?;
+                self.delivered.insert(conversation_id.clone(), seq);
+                metrics::counter!(telemetry::MESSAGES_DELIVERED).increment(1);
+            }
+            if n < CATCH_UP_PAGE as usize {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Why a frame could not be handled: an error to tell the client, or a dead connection.
+enum Failure {
+    Api(ApiError),
+    Closed,
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Api(e)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure::Api(e.into())
+    }
+}
+
+impl From<Closed> for Failure {
+    fn from(_: Closed) -> Self {
+        Failure::Closed
+    }
+}
