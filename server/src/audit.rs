@@ -14,7 +14,7 @@ pub async fn record(
     details: Option<String>,
 ) {
     let event = AuditEvent {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::random_id(),
         at,
         actor_id: actor_id.map(str::to_owned),
         action: action.to_owned(),

@@ -50,6 +50,14 @@ pub fn access(user: &AuthUser, conv: &ConversationRecord) -> Access {
     }
 }
 
+/// Whether the caller's access lasts only while the conversation is queued (a duty worker
+/// triaging a chat that is not theirs): such subscriptions end when it is accepted.
+pub fn triage_only(user: &AuthUser, conv: &ConversationRecord) -> bool {
+    let uid = user.id.as_str();
+    let participant = conv.owner_id.as_deref() == Some(uid) || conv.assigned_to.as_deref() == Some(uid);
+    !participant && user.role == Role::DutyWorker
+}
+
 /// Loads a conversation the caller may at least read.
 pub async fn load_readable(state: &AppState, user: &AuthUser, id: &ConversationId) -> ApiResult<ConversationRecord> {
     let conv = state.store.conversation(id.as_str()).await?.ok_or(ApiError::NotFound)?;
@@ -171,7 +179,7 @@ pub async fn send_message(
     load_writable(state, user, conversation_id).await?;
     let verdict = state.moderation.check(body, Context::Support);
     let new = NewMessage {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::random_id(),
         conversation_id: conversation_id.0.clone(),
         sender_id: Some(user.id.0.clone()),
         sender_role: Some(user.role.as_str().to_owned()),
@@ -222,7 +230,7 @@ pub async fn open(
     if let Some(b) = &first_message {
         validate_body(b)?;
     }
-    let id = ulid::Ulid::new().to_string();
+    let id = crate::ids::random_id();
     let (record, created) =
         state.store.open_support_conversation(&id, user.id.as_str(), topic.as_deref(), state.clock.now_ms()).await?;
     let conversation_id = ConversationId(record.id.clone());
@@ -244,7 +252,7 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
     let now = state.clock.now_ms();
     let announcement = NewMessage {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::random_id(),
         conversation_id: conversation_id.0.clone(),
         sender_id: None,
         sender_role: None,
@@ -263,6 +271,8 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
         AcceptOutcome::Closed => return Err(ApiError::Conflict("this conversation is closed".into())),
         AcceptOutcome::NotFound => return Err(ApiError::NotFound),
     };
+    // Other workers triaging it lose access now: end their live subscriptions.
+    state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).
     state.store.set_on_duty(user.id.as_str(), true).await?;
     audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "conversation_accepted", "conversation", &record.id, None)

@@ -33,6 +33,9 @@ pub enum Event {
     ToQueueWatchers { frame: ServerFrame },
     /// Close every connection of a user (suspension, logout everywhere).
     DisconnectUser { user_id: UserId },
+    /// The conversation left the queue: end the triage subscriptions of workers who are not
+    /// `keep_user` (they no longer have access).
+    EndTriage { conversation_id: ConversationId, keep_user: UserId },
 }
 
 /// What a connection task receives.
@@ -56,6 +59,8 @@ struct Inner {
     by_conversation: HashMap<ConversationId, HashSet<ConnId>>,
     by_user: HashMap<UserId, HashSet<ConnId>>,
     queue_watchers: HashSet<ConnId>,
+    /// Subscriptions allowed only while the conversation is queued (a worker triaging).
+    triage: HashMap<ConversationId, HashSet<ConnId>>,
 }
 
 pub struct Hub {
@@ -114,14 +119,32 @@ impl Hub {
             !set.is_empty()
         });
         inner.queue_watchers.remove(&id);
+        inner.triage.retain(|_, set| {
+            set.remove(&id);
+            !set.is_empty()
+        });
     }
 
     pub fn subscribe(&self, id: ConnId, conversation_id: &ConversationId) {
         self.lock().by_conversation.entry(conversation_id.clone()).or_default().insert(id);
     }
 
+    /// Subscribes for triage: the subscription ends when the conversation leaves the queue
+    /// ([`Event::EndTriage`]).
+    pub fn subscribe_triage(&self, id: ConnId, conversation_id: &ConversationId) {
+        let mut inner = self.lock();
+        inner.by_conversation.entry(conversation_id.clone()).or_default().insert(id);
+        inner.triage.entry(conversation_id.clone()).or_default().insert(id);
+    }
+
     pub fn unsubscribe(&self, id: ConnId, conversation_id: &ConversationId) {
         let mut inner = self.lock();
+        if let Some(set) = inner.triage.get_mut(conversation_id) {
+            set.remove(&id);
+            if set.is_empty() {
+                inner.triage.remove(conversation_id);
+            }
+        }
         if let Some(set) = inner.by_conversation.get_mut(conversation_id) {
             set.remove(&id);
             if set.is_empty() {
@@ -188,6 +211,21 @@ impl Hub {
                 let inner = self.lock();
                 for id in &inner.queue_watchers {
                     offer(&inner, *id, out.clone());
+                }
+            }
+            Event::EndTriage { conversation_id, keep_user } => {
+                let mut inner = self.lock();
+                let inner = &mut *inner;
+                let Some(triaging) = inner.triage.remove(conversation_id) else { return };
+                if let Some(set) = inner.by_conversation.get_mut(conversation_id) {
+                    for id in triaging {
+                        if inner.conns.get(&id).is_some_and(|c| &c.user_id != keep_user) {
+                            set.remove(&id);
+                        }
+                    }
+                    if set.is_empty() {
+                        inner.by_conversation.remove(conversation_id);
+                    }
                 }
             }
             Event::DisconnectUser { user_id } => {

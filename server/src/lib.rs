@@ -12,7 +12,7 @@
 //! - [`auth`]: tokens, passwords, tickets, the `AuthUser` extractor;
 //! - [`moderation`]: the current policy and classification of every message;
 //! - [`limits`]: rate limits; [`audit`]: the audit log; [`telemetry`]: logs and metrics;
-//! - [`clock`]: injectable time; [`names`]: friendly anonymous names.
+//! - [`clock`]: injectable time; [`names`]: friendly anonymous names; [`ids`]: random ids.
 
 pub mod audit;
 pub mod auth;
@@ -23,6 +23,7 @@ pub mod config;
 pub mod conversations;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod hub;
 pub mod limits;
 pub mod moderation;

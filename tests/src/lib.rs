@@ -198,6 +198,11 @@ impl ProcessServer {
             .env("TALKZONE_LOG", "warn")
             .env("TALKZONE_AUTH_PER_IP_PER_MIN", "10000")
             .env("TALKZONE_AUTH_BURST", "10000")
+            // Process tests are about durability, not limits (those have their own tests).
+            .env("TALKZONE_USER_MESSAGES_PER_SEC", "10000")
+            .env("TALKZONE_USER_MESSAGES_BURST", "10000")
+            .env("TALKZONE_WS_FRAMES_PER_SEC", "10000")
+            .env("TALKZONE_WS_FRAMES_BURST", "10000")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

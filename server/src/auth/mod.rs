@@ -103,7 +103,7 @@ impl Auth {
             role: user.role.clone(),
             iat: now,
             exp: now + self.access_ttl.as_secs(),
-            jti: ulid::Ulid::new().to_string(),
+            jti: crate::ids::random_id(),
             aud: jwt::AUDIENCE.into(),
             iss: jwt::ISSUER.into(),
         };

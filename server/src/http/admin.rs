@@ -48,7 +48,7 @@ pub async fn create_account(
     let hash = passwords::hash_blocking(req.password).await?;
     let user = state_store
         .create_user(NewUser {
-            id: ulid::Ulid::new().to_string(),
+            id: crate::ids::random_id(),
             role: req.role.as_str().into(),
             username: Some(req.username),
             password_hash: Some(hash),

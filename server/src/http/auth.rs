@@ -33,7 +33,7 @@ async fn create_anonymous_session(
     let user = state
         .store
         .create_user(NewUser {
-            id: ulid::Ulid::new().to_string(),
+            id: crate::ids::random_id(),
             role: Role::YoungPerson.as_str().into(),
             username: None,
             password_hash: None,

@@ -9,10 +9,21 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// JSON body; bad JSON is a 400, wrong or missing fields a 422, too large a 413.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// JSON body; bad JSON is a 400, wrong or missing fields a 422, too large a 413. The body
+/// must be a JSON object: serde would otherwise read an array positionally into a struct.
 pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::Validation("the body must be a JSON object".into()));
+        }
+        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::Validation(e.to_string()))
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

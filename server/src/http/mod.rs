@@ -72,7 +72,7 @@ struct MakeUlid;
 
 impl MakeRequestId for MakeUlid {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&ulid::Ulid::new().to_string()).ok().map(RequestId::new)
+        HeaderValue::from_str(&crate::ids::random_id()).ok().map(RequestId::new)
     }
 }
 

@@ -98,7 +98,7 @@ macro_rules! impl_sql_store {
                 let family = match family_id {
                     Some(f) => f.to_owned(),
                     None => {
-                        let f = ulid::Ulid::new().to_string();
+                        let f = crate::ids::random_id();
                         sqlx::query("INSERT INTO refresh_families (id, user_id, created_at) VALUES ($1, $2, $3)")
                             .bind(&f)
                             .bind(user_id)

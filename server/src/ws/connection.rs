@@ -198,10 +198,19 @@ impl Connection {
                 if after_seq < 0 {
                     return Err(ApiError::Validation("after_seq must be 0 or more".into()).into());
                 }
-                conversations::load_readable(&state, &self.user, &conversation_id).await?;
+                let conv = conversations::load_readable(&state, &self.user, &conversation_id).await?;
                 // Subscribe before reading: anything stored from now on is queued for us, and
                 // what the backlog read also returns is dropped by `seq`.
-                state.hub.subscribe(self.registration.id, &conversation_id);
+                if conversations::triage_only(&self.user, &conv) {
+                    state.hub.subscribe_triage(self.registration.id, &conversation_id);
+                    // An accept that committed before we subscribed has already ended triage.
+                    if conversations::load_readable(&state, &self.user, &conversation_id).await.is_err() {
+                        state.hub.unsubscribe(self.registration.id, &conversation_id);
+                        return Err(ApiError::NotFound.into());
+                    }
+                } else {
+                    state.hub.subscribe(self.registration.id, &conversation_id);
+                }
                 self.delivered.insert(conversation_id.clone(), after_seq);
                 self.catch_up(&conversation_id).await?;
                 let last_seq = self.delivered.get(&conversation_id).copied().unwrap_or(after_seq);

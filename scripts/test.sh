@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine: installs what is missing, starts a private
+# PostgreSQL on a free port in a temp dir, runs every test against SQLite and PostgreSQL,
+# prints the moderation evaluation, and stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+need_apt=()
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
+command -v python3 >/dev/null || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+fi
+
+work=$(mktemp -d /tmp/talkzone-test.XXXXXX)
+chmod 755 "$work"
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# PostgreSQL refuses to run as root: run it as an unprivileged user.
+run_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    chown -R postgres "$work/pg" 2>/dev/null || true
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+cleanup() {
+  set +e
+  if [ -f "$work/pg/data/postmaster.pid" ]; then
+    run_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+log "starting PostgreSQL ($pg_bin) on 127.0.0.1:$pg_port"
+mkdir -p "$work/pg"
+run_pg "$pg_bin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
+run_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -t 60 start \
+  -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=on" >/dev/null
+export TALKZONE_TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+
+log "building"
+cargo build --workspace --bins --tests --locked
+
+log "running the test suite (SQLite and PostgreSQL)"
+cargo test --workspace --locked -- --test-threads 4
+
+if [ -f moderation/eval/score.py ]; then
+  log "moderation evaluation on shared/data/moderation/dev.jsonl (figures only; does not fail the run)"
+  dev=../shared/data/moderation/dev.jsonl
+  if [ -f "$dev" ]; then
+    ./target/debug/talkzone moderate < "$dev" > "$work/preds.jsonl"
+    python3 moderation/eval/score.py --gold "$dev" --pred "$work/preds.jsonl" || true
+  else
+    echo "no $dev here; skipping the evaluation figures"
+  fi
+fi
+log "all tests passed"

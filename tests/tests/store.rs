@@ -1,0 +1,186 @@
+//! The storage contract: the same tests against the SQLite and the PostgreSQL store.
+
+use std::sync::Arc;
+
+use talkzone_server::store::{
+    self, AcceptOutcome, ConversationFilter, InsertOutcome, NewMessage, NewUser, RotateOutcome, Store,
+};
+use talkzone_tests::{both_backends, fresh_database, Backend, TempDir};
+
+async fn open(backend: Backend) -> (Arc<dyn Store>, TempDir) {
+    let dir = TempDir::new();
+    let url = fresh_database(backend, &dir.0).await;
+    let s = store::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    s.migrate().await.unwrap(); // idempotent
+    (s, dir)
+}
+
+async fn user(s: &dyn Store, id: &str, role: &str) {
+    s.create_user(NewUser {
+        id: id.into(),
+        role: role.into(),
+        username: Some(format!("user-{id}")),
+        password_hash: None,
+        display_name: format!("User {id}"),
+        created_at: 1,
+    })
+    .await
+    .unwrap();
+}
+
+fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
+    NewMessage {
+        id: talkzone_server::ids::random_id(),
+        conversation_id: conv.into(),
+        sender_id: Some(sender.into()),
+        sender_role: Some("young_person".into()),
+        sender_name: Some("Calm Otter 12".into()),
+        client_msg_id: Some(client_id.into()),
+        body: body.into(),
+        kind: "text".into(),
+        sent_at: 10,
+        severity: "none".into(),
+        verdict: None,
+    }
+}
+
+async fn users_and_usernames(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "u1", "duty_worker").await;
+    let dup = s
+        .create_user(NewUser {
+            id: "u2".into(),
+            role: "duty_worker".into(),
+            username: Some("user-u1".into()),
+            password_hash: None,
+            display_name: "x".into(),
+            created_at: 1,
+        })
+        .await;
+    assert!(matches!(dup, Err(store::StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(s.user_by_username("user-u1").await.unwrap().unwrap().id, "u1");
+    assert!(s.user("nope").await.unwrap().is_none());
+    assert!(s.on_duty_staff().await.unwrap().is_empty());
+    s.set_on_duty("u1", true).await.unwrap();
+    assert_eq!(s.on_duty_staff().await.unwrap(), vec!["u1".to_owned()]);
+}
+
+async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "u1", "young_person").await;
+    s.create_refresh_token(None, "u1", "h1", 100, 1_000).await.unwrap();
+    assert_eq!(s.rotate_refresh_token("h1", "h2", 200, 1_000).await.unwrap(), RotateOutcome::Rotated { user_id: "u1".into() });
+    // h1 is spent: presenting it again revokes the family, so h2 dies too.
+    assert_eq!(s.rotate_refresh_token("h1", "h3", 300, 1_000).await.unwrap(), RotateOutcome::Reused { user_id: "u1".into() });
+    assert_eq!(s.rotate_refresh_token("h2", "h4", 300, 1_000).await.unwrap(), RotateOutcome::Invalid);
+    assert_eq!(s.rotate_refresh_token("unknown", "h5", 300, 1_000).await.unwrap(), RotateOutcome::Invalid);
+    // Expiry and logout.
+    s.create_refresh_token(None, "u1", "e1", 100, 150).await.unwrap();
+    assert_eq!(s.rotate_refresh_token("e1", "e2", 200, 1_000).await.unwrap(), RotateOutcome::Invalid);
+    s.create_refresh_token(None, "u1", "l1", 100, 1_000).await.unwrap();
+    assert_eq!(s.revoke_refresh_family("l1", 120).await.unwrap().as_deref(), Some("u1"));
+    assert_eq!(s.rotate_refresh_token("l1", "l2", 130, 1_000).await.unwrap(), RotateOutcome::Invalid);
+}
+
+async fn tickets_are_single_use_and_expire(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "u1", "young_person").await;
+    s.create_ws_ticket("t1", "u1", 1_000).await.unwrap();
+    assert_eq!(s.consume_ws_ticket("t1", 500).await.unwrap().as_deref(), Some("u1"));
+    assert_eq!(s.consume_ws_ticket("t1", 500).await.unwrap(), None);
+    s.create_ws_ticket("t2", "u1", 1_000).await.unwrap();
+    assert_eq!(s.consume_ws_ticket("t2", 1_000).await.unwrap(), None, "expired");
+}
+
+async fn conversations_open_accept_and_messages(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    user(s.as_ref(), "yp2", "young_person").await;
+    user(s.as_ref(), "w1", "duty_worker").await;
+    let (c, created) = s.open_support_conversation("c1", "yp", Some("topic"), 5).await.unwrap();
+    assert!(created);
+    assert_eq!((c.state.as_str(), c.last_seq, c.owner_name.as_deref()), ("queued", 0, Some("User yp")));
+    let (again, created) = s.open_support_conversation("c-other", "yp", None, 6).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, "c1", "one open support conversation per young person");
+    s.open_support_conversation("c2", "yp2", None, 7).await.unwrap();
+    assert_eq!(s.queue_position("c1").await.unwrap(), Some(1));
+    assert_eq!(s.queue_position("c2").await.unwrap(), Some(2));
+
+    let InsertOutcome::Stored(m1) = s.insert_message(msg("c1", "yp", "a", "hello")).await.unwrap() else { panic!() };
+    assert_eq!(m1.seq, 1);
+    let InsertOutcome::Duplicate(d) = s.insert_message(msg("c1", "yp", "a", "other")).await.unwrap() else { panic!() };
+    assert_eq!((d.seq, d.body.as_str()), (1, "hello"));
+
+    let mut announcement = msg("c1", "w1", "x", "joined");
+    announcement.sender_id = None;
+    announcement.client_msg_id = None;
+    announcement.kind = "system".into();
+    match s.accept_conversation("c1", "w1", announcement.clone(), 9).await.unwrap() {
+        AcceptOutcome::Accepted(c, m) => {
+            assert_eq!((c.state.as_str(), c.assigned_to.as_deref(), c.last_seq), ("assigned", Some("w1"), 2));
+            assert_eq!(m.seq, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    announcement.id = talkzone_server::ids::random_id();
+    assert!(matches!(s.accept_conversation("c1", "w1", announcement.clone(), 9).await.unwrap(), AcceptOutcome::AlreadyAssigned));
+    announcement.id = talkzone_server::ids::random_id();
+    assert!(matches!(s.accept_conversation("nope", "w1", announcement, 9).await.unwrap(), AcceptOutcome::NotFound));
+    assert_eq!(s.queue_position("c1").await.unwrap(), None);
+    assert_eq!(s.queue_position("c2").await.unwrap(), Some(1));
+
+    let assigned = s
+        .conversations_for_staff(&ConversationFilter { state: Some("assigned".into()), assigned_to: Some("w1".into()) })
+        .await
+        .unwrap();
+    assert_eq!(assigned.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["c1"]);
+    assert_eq!(s.conversations_of_owner("yp").await.unwrap().len(), 1);
+
+    let page = s.messages_after("c1", 0, 10).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(s.messages_after("c1", 1, 10).await.unwrap().len(), 1);
+
+    assert_eq!(s.mark_read("c1", "w1", 2, 10).await.unwrap(), 2);
+    assert_eq!(s.mark_read("c1", "w1", 1, 11).await.unwrap(), 2, "never lowered");
+}
+
+async fn concurrent_inserts_get_distinct_gap_free_seqs(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    s.open_support_conversation("c1", "yp", None, 5).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.insert_message(msg("c1", "yp", &format!("m{i}"), "x")).await.unwrap() }));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            InsertOutcome::Stored(m) => seqs.push(m.seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+}
+
+async fn audit_is_kept_in_order(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    for (i, action) in ["raised", "acknowledged"].iter().enumerate() {
+        talkzone_server::audit::record(s.as_ref(), 100 + i as i64, Some("w1"), action, "conversation", "c1", Some("why".into()))
+            .await;
+    }
+    let events = s.audit_for_target("conversation", "c1").await.unwrap();
+    assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["raised", "acknowledged"]);
+}
+
+both_backends!(
+    users_and_usernames,
+    refresh_tokens_rotate_and_detect_reuse,
+    tickets_are_single_use_and_expire,
+    conversations_open_accept_and_messages,
+    concurrent_inserts_get_distinct_gap_free_seqs,
+    audit_is_kept_in_order,
+);
