@@ -226,6 +226,8 @@ pub enum ConversationState {
     Queued,
     Assigned,
     Closed,
+    /// Peer rooms while they run (an extension of protocol v1).
+    Open,
 }
 
 impl ConversationState {
@@ -234,6 +236,7 @@ impl ConversationState {
             ConversationState::Queued => "queued",
             ConversationState::Assigned => "assigned",
             ConversationState::Closed => "closed",
+            ConversationState::Open => "open",
         }
     }
 
@@ -242,6 +245,7 @@ impl ConversationState {
             "queued" => Some(Self::Queued),
             "assigned" => Some(Self::Assigned),
             "closed" => Some(Self::Closed),
+            "open" => Some(Self::Open),
             _ => None,
         }
     }
@@ -265,6 +269,224 @@ pub struct ConversationView {
     pub estimated_wait_s: Option<u32>,
     /// The highest `seq` stored so far (0 when empty).
     pub last_seq: i64,
+    /// Peer rooms only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomInfo>,
+}
+
+/// How a room works (kind `room`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoomInfo {
+    pub age_band: String,
+    pub moderation: RoomModeration,
+    pub personal_info: PersonalInfoMode,
+    /// Whether the caller is a member.
+    pub joined: bool,
+}
+
+/// `pre`: every message is held until a moderator approves it. `post`: only flagged ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomModeration {
+    Pre,
+    Post,
+}
+
+/// What happens to personal information (phone numbers, addresses, …) in a room message:
+/// held for a moderator, or delivered with it redacted. Never shown to other members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonalInfoMode {
+    Hold,
+    Redact,
+}
+
+/// `POST /v1/rooms` (yot_admin).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomRequest {
+    pub topic: String,
+    /// e.g. `13-15`.
+    pub age_band: String,
+    pub moderation: RoomModeration,
+    #[serde(default = "default_pii_mode")]
+    pub personal_info: PersonalInfoMode,
+}
+
+fn default_pii_mode() -> PersonalInfoMode {
+    PersonalInfoMode::Hold
+}
+
+/// `GET /v1/rooms` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoomList {
+    pub rooms: Vec<ConversationView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moderation
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/reports`: report a message (or a user) to the moderators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    #[serde(default)]
+    pub message_id: Option<MessageId>,
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    /// Why, in the reporter's words (at most 1,000 characters).
+    pub reason: String,
+}
+
+/// What the reporter gets back.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportReceipt {
+    pub id: String,
+    pub state: String,
+}
+
+/// One item of the moderation queue, as moderators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModerationItemView {
+    pub id: String,
+    /// `hold` (a room message waiting for approval) or `report`.
+    pub kind: String,
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
+    /// The sender of the message, or the reported user.
+    pub subject_user: Option<UserView>,
+    pub reason: String,
+    pub severity: String,
+    /// The text as it was when held or reported (kept as evidence).
+    pub evidence: Option<String>,
+    /// `open`, `decided`.
+    pub state: String,
+    pub claimed_by: Option<UserId>,
+    pub claim_expires_at: Option<String>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<UserId>,
+    /// `requested`, `upheld`, `overturned`, or null.
+    pub appeal_state: Option<String>,
+    pub appeal_reason: Option<String>,
+    pub created_at: String,
+    /// Seconds since the item was created, against the service level `sla_s`.
+    pub age_s: u64,
+    pub overdue: bool,
+}
+
+/// `GET /v1/moderation/queue` answer: open items and requested appeals, most severe first,
+/// then oldest.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationQueue {
+    pub items: Vec<ModerationItemView>,
+    pub sla_s: u64,
+}
+
+/// A moderator's decision on an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    /// A held message: give it the next `seq` and deliver it.
+    Approve,
+    /// A held message: deliver `body` instead (personal information removed).
+    Redact,
+    /// A held message: never deliver it; the sender is told kindly why.
+    Reject,
+    /// A reported message: hide it from everyone (kept as evidence).
+    Remove,
+    /// A report: no action.
+    Dismiss,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub action: ModerationAction,
+    pub reason: String,
+    /// With `redact`: the text to deliver.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// `POST /v1/moderation/bulk`: one decision for many items (spam floods).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDecisionRequest {
+    pub item_ids: Vec<String>,
+    pub action: ModerationAction,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BulkDecisionResult {
+    pub decided: Vec<String>,
+    /// Items not decided, with why (already decided, claimed by someone else, not found).
+    pub failed: Vec<BulkFailure>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BulkFailure {
+    pub id: String,
+    pub code: ErrorCode,
+}
+
+/// `POST /v1/moderation/items/{id}/appeal` (the sender or reported user, once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    pub reason: String,
+}
+
+/// `POST /v1/moderation/items/{id}/appeal/decision` (a different moderator).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionRequest {
+    /// true: the first decision stands; false: it is reversed.
+    pub uphold: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserActionKind {
+    Warn,
+    /// No sending in rooms for `duration_s` (support chats stay open: a young person can
+    /// always ask for help).
+    Mute,
+    Unmute,
+    /// No sign-in at all; open sessions end at once.
+    Suspend,
+    Unsuspend,
+}
+
+/// `POST /v1/moderation/users/{id}/actions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserActionRequest {
+    pub action: UserActionKind,
+    pub reason: String,
+    #[serde(default)]
+    pub duration_s: Option<u64>,
+}
+
+/// One moderation log entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationLogEntry {
+    pub id: String,
+    pub at: String,
+    pub moderator_id: Option<UserId>,
+    pub action: String,
+    pub item_id: Option<String>,
+    pub subject_user_id: Option<UserId>,
+    pub reason: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationLog {
+    pub entries: Vec<ModerationLogEntry>,
 }
 
 /// `GET /v1/conversations` answer.
@@ -315,6 +537,9 @@ pub struct MessageView {
     pub body: String,
     pub sent_at: String,
     pub kind: MessageKind,
+    /// True when a moderator removed the message; `body` is then a placeholder (extension).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 /// `GET /v1/conversations/{id}/messages` answer.
@@ -432,6 +657,9 @@ pub enum ClientFrame {
     },
     #[serde(rename = "queue.watch")]
     QueueWatch,
+    /// Moderators and supervisors: receive `moderation.changed` (an extension of protocol v1).
+    #[serde(rename = "moderation.watch")]
+    ModerationWatch,
     Ping {
         #[serde(default)]
         #[schema(value_type = Option<Object>)]
@@ -451,6 +679,7 @@ impl ClientFrame {
             ClientFrame::Accept { .. } => "accept",
             ClientFrame::Duty { .. } => "duty",
             ClientFrame::QueueWatch => "queue.watch",
+            ClientFrame::ModerationWatch => "moderation.watch",
             ClientFrame::Ping { .. } => "ping",
         }
     }
@@ -519,6 +748,25 @@ pub enum ServerFrame {
     QueueChanged { entries: Vec<QueueEntry> },
     /// The caller's duty status after a `duty` frame (an extension of protocol v1).
     Duty { on_duty: bool },
+    /// A moderation item changed (an extension): to watching moderators and supervisors.
+    #[serde(rename = "moderation.changed")]
+    ModerationChanged { item: ModerationItemView },
+    /// A delivered message changed (an extension): removed by a moderator, or restored on
+    /// appeal. `body` is what to show now.
+    #[serde(rename = "message.changed")]
+    MessageChanged { conversation_id: ConversationId, message_id: MessageId, seq: i64, status: String, body: String },
+    /// Something the user should know, in plain words (an extension): a held message was
+    /// rejected, a warning, a mute. `kind` is machine-readable.
+    Notice {
+        kind: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<ConversationId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<MessageId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+    },
     Error {
         code: ErrorCode,
         message: String,

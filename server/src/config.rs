@@ -72,6 +72,9 @@ pub struct SettingsArgs {
     /// Access token lifetime in seconds.
     #[arg(long, env = "TALKZONE_ACCESS_TOKEN_TTL_S", global = true)]
     pub access_token_ttl_s: Option<u64>,
+    /// Service level for the moderation queue: items older than this show as overdue.
+    #[arg(long, env = "TALKZONE_MODERATION_SLA_S", global = true)]
+    pub moderation_sla_s: Option<u64>,
 }
 
 /// The TOML file: the same names as the flags, with `_` instead of `-`.
@@ -97,6 +100,7 @@ struct SettingsFile {
     auth_burst: Option<u32>,
     ws_outbound_buffer: Option<usize>,
     access_token_ttl_s: Option<u64>,
+    moderation_sla_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +156,7 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub limits: LimitsConfig,
     pub access_token_ttl: Duration,
+    pub moderation_sla: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -305,6 +310,11 @@ impl Config {
             return Err(bad("access-token-ttl-s", "must be between 30 and 86400 seconds"));
         }
 
+        let sla = args.moderation_sla_s.or(file.moderation_sla_s).unwrap_or(900);
+        if !(60..=7 * 86_400).contains(&sla) {
+            return Err(bad("moderation-sla-s", "must be between 60 and 604800 seconds"));
+        }
+
         Ok(Config {
             listen,
             data_dir,
@@ -317,6 +327,7 @@ impl Config {
             trusted_proxies,
             limits,
             access_token_ttl: Duration::from_secs(ttl),
+            moderation_sla: Duration::from_secs(sla),
         })
     }
 
@@ -335,6 +346,7 @@ impl Config {
             trusted_proxies: vec![],
             limits: LimitsConfig::default(),
             access_token_ttl: Duration::from_secs(900),
+            moderation_sla: Duration::from_secs(900),
         }
     }
 

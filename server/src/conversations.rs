@@ -36,7 +36,17 @@ pub enum Access {
 /// - duty workers and supervisors: read while it is queued, to triage before accepting;
 /// - supervisors: read any conversation (safeguarding oversight);
 /// - everyone else (other young people, moderators, admins, parents/carers): nothing.
-pub fn access(user: &AuthUser, conv: &ConversationRecord) -> Access {
+///
+/// Peer rooms: members may write (read once closed); moderators and supervisors may read;
+/// nobody else, not even other young people until they join.
+pub fn access(user: &AuthUser, conv: &ConversationRecord, member: bool) -> Access {
+    if conv.kind == "room" {
+        return match (member, user.role) {
+            (true, _) if conv.state != "closed" => Access::Write,
+            (true, _) | (_, Role::Moderator | Role::Supervisor) => Access::Read,
+            _ => Access::None,
+        };
+    }
     let uid = user.id.as_str();
     let open = conv.state != "closed";
     let participant = conv.owner_id.as_deref() == Some(uid) || conv.assigned_to.as_deref() == Some(uid);
@@ -55,54 +65,80 @@ pub fn access(user: &AuthUser, conv: &ConversationRecord) -> Access {
 pub fn triage_only(user: &AuthUser, conv: &ConversationRecord) -> bool {
     let uid = user.id.as_str();
     let participant = conv.owner_id.as_deref() == Some(uid) || conv.assigned_to.as_deref() == Some(uid);
-    !participant && user.role == Role::DutyWorker
+    conv.kind != "room" && !participant && user.role == Role::DutyWorker
+}
+
+/// The caller's access to a conversation (room membership is looked up only for rooms).
+pub async fn access_of(state: &AppState, user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Access> {
+    let member = conv.kind == "room" && state.store.membership(&conv.id, user.id.as_str()).await?.is_some();
+    Ok(access(user, conv, member))
 }
 
 /// Loads a conversation the caller may at least read.
 pub async fn load_readable(state: &AppState, user: &AuthUser, id: &ConversationId) -> ApiResult<ConversationRecord> {
     let conv = state.store.conversation(id.as_str()).await?.ok_or(ApiError::NotFound)?;
-    if access(user, &conv) == Access::None {
+    if access_of(state, user, &conv).await? == Access::None {
         return Err(ApiError::NotFound);
     }
     Ok(conv)
 }
 
 async fn load_writable(state: &AppState, user: &AuthUser, id: &ConversationId) -> ApiResult<ConversationRecord> {
-    let conv = load_readable(state, user, id).await?;
-    match access(user, &conv) {
+    let conv = state.store.conversation(id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    match access_of(state, user, &conv).await? {
+        Access::None => Err(ApiError::NotFound),
         Access::Write => Ok(conv),
-        _ if conv.state == "closed" => Err(ApiError::Conflict("this conversation is closed".into())),
-        _ => Err(ApiError::Forbidden("only the conversation's participants can do this")),
+        Access::Read if conv.state == "closed" => Err(ApiError::Conflict("this conversation is closed".into())),
+        Access::Read => Err(ApiError::Forbidden("only the conversation's participants can do this")),
     }
 }
 
-pub fn message_view(m: &MessageRecord) -> MessageView {
+/// In a room, members see each other's display names only: the sender id shown is a
+/// pseudonym, stable within that room and unrelated to the account or to other rooms.
+pub fn room_pseudonym(room_id: &str, user_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("talkzone-room-member\0{room_id}\0{user_id}").as_bytes());
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("m_{hex}")
+}
+
+/// The message as clients see it; `None` while it has no `seq` (held for moderation).
+pub fn message_view(m: &MessageRecord, in_room: bool) -> Option<MessageView> {
+    let seq = m.seq?;
     let sender = match (&m.sender_id, m.sender_role.as_deref().and_then(Role::parse)) {
         (Some(id), Some(role)) => Some(UserView {
-            id: UserId(id.clone()),
+            id: UserId(if in_room { room_pseudonym(&m.conversation_id, id) } else { id.clone() }),
             role,
             display_name: m.sender_name.clone().unwrap_or_default(),
         }),
         _ => None,
     };
-    MessageView {
+    Some(MessageView {
         conversation_id: ConversationId(m.conversation_id.clone()),
-        seq: m.seq,
+        seq,
         message_id: MessageId(m.id.clone()),
         client_msg_id: m.client_msg_id.clone(),
         sender,
         body: m.body.clone(),
         sent_at: rfc3339(m.sent_at),
         kind: MessageKind::parse(&m.kind).unwrap_or(MessageKind::Text),
-    }
+        removed: m.status == "removed",
+    })
 }
 
 fn user_of(id: &Option<String>, name: &Option<String>, role: Role) -> Option<UserView> {
     id.as_ref().map(|id| UserView { id: UserId(id.clone()), role, display_name: name.clone().unwrap_or_default() })
 }
 
-/// The conversation as the API shows it, with queue position and wait while queued.
-pub async fn view(state: &AppState, c: &ConversationRecord) -> ApiResult<ConversationView> {
+/// The conversation as the API shows it to `viewer`, with queue position and wait while
+/// queued, and room details for rooms.
+pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -> ApiResult<ConversationView> {
+    let room = if c.kind == "room" {
+        let joined = state.store.membership(&c.id, viewer.id.as_str()).await?.is_some();
+        Some(crate::rooms::room_info(c, joined))
+    } else {
+        None
+    };
     let state_enum = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
     let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
         let position = state.store.queue_position(&c.id).await?;
@@ -134,6 +170,7 @@ pub async fn view(state: &AppState, c: &ConversationRecord) -> ApiResult<Convers
         queue_position,
         estimated_wait_s,
         last_seq: c.last_seq,
+        room,
     })
 }
 
@@ -160,7 +197,9 @@ fn validate_client_msg_id(id: &str) -> ApiResult<()> {
 
 /// The result of [`send_message`].
 pub struct Sent {
-    pub message: MessageView,
+    pub message_id: MessageId,
+    /// `None` while held for moderation.
+    pub seq: Option<i64>,
     /// The same `client_msg_id` was sent before: this is that message, nothing new stored.
     pub duplicate: bool,
 }
@@ -176,22 +215,57 @@ pub async fn send_message(
     validate_client_msg_id(client_msg_id)?;
     validate_body(body)?;
     state.limits.check_user_message(user.id.as_str())?;
-    load_writable(state, user, conversation_id).await?;
-    let verdict = state.moderation.check(body, Context::Support);
+    let conv = load_writable(state, user, conversation_id).await?;
+    let in_room = conv.kind == "room";
+    let now = state.clock.now_ms();
+    // In a 1:1 support chat nothing is held or redacted: a young person in danger must be able
+    // to give their address to the worker. Rooms are moderated.
+    let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
+    let mut delivered_body = body.to_owned();
+    let mut original_body = None;
+    let mut hold = None;
+    if in_room {
+        crate::rooms::check_not_muted(state, user, now).await?;
+        let plan = crate::rooms::plan(&conv, &verdict, action);
+        if let Some((reason, severity)) = plan.hold {
+            hold = Some(crate::store::NewModerationItem {
+                id: crate::ids::random_id(),
+                kind: "hold".into(),
+                conversation_id: Some(conv.id.clone()),
+                message_id: None, // set below, once the message id is known
+                subject_user_id: Some(user.id.0.clone()),
+                reporter_id: None,
+                reason,
+                severity,
+                evidence: Some(body.to_owned()),
+                created_at: now,
+            });
+        } else if plan.redact {
+            delivered_body = verdict.redacted.clone();
+            original_body = Some(body.to_owned());
+        }
+    }
+    let message_id = crate::ids::random_id();
+    if let Some(h) = hold.as_mut() {
+        h.message_id = Some(message_id.clone());
+    }
     let new = NewMessage {
-        id: crate::ids::random_id(),
+        id: message_id,
         conversation_id: conversation_id.0.clone(),
         sender_id: Some(user.id.0.clone()),
         sender_role: Some(user.role.as_str().to_owned()),
         sender_name: Some(user.display_name.clone()),
         client_msg_id: Some(client_msg_id.to_owned()),
-        body: body.to_owned(),
+        body: delivered_body,
         kind: MessageKind::Text.as_str().to_owned(),
-        sent_at: state.clock.now_ms(),
+        sent_at: now,
         severity: verdict.severity.as_str().to_owned(),
         verdict: serde_json::to_string(&verdict).ok(),
+        original_body,
+        hold,
     };
     let started = Instant::now();
+    let held = new.hold.clone();
     let outcome = state.store.insert_message(new).await?;
     metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
     let (record, duplicate) = match outcome {
@@ -207,11 +281,18 @@ pub async fn send_message(
         }
         InsertOutcome::ConversationClosed => return Err(ApiError::Conflict("this conversation is closed".into())),
     };
-    let message = message_view(&record);
-    // Published again for a duplicate too: if the node died between commit and publish the
-    // first time, this delivers it now; receivers drop what they have by `seq`.
-    state.hub.publish(Event::Message(message.clone()));
-    Ok(Sent { message, duplicate })
+    match message_view(&record, in_room) {
+        // Published again for a duplicate too: if the node died between commit and publish
+        // the first time, this delivers it now; receivers drop what they have by `seq`.
+        Some(view) => state.hub.publish(Event::Message(view)),
+        None if !duplicate => {
+            if let Some(item) = held {
+                crate::moderation_queue::announce_new(state, &item.id).await;
+            }
+        }
+        None => {}
+    }
+    Ok(Sent { message_id: MessageId(record.id.clone()), seq: record.seq, duplicate })
 }
 
 /// `POST /v1/conversations`: opens the caller's support conversation, or returns the open one.
@@ -243,7 +324,7 @@ pub async fn open(
     if created {
         queue::changed(state).await;
     }
-    Ok((view(state, &record).await?, created))
+    Ok((view(state, user, &record).await?, created))
 }
 
 /// `accept`: a duty worker or supervisor takes a queued conversation. Of racing workers,
@@ -263,6 +344,8 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
         sent_at: now,
         severity: "none".into(),
         verdict: None,
+        original_body: None,
+        hold: None,
     };
     let outcome = state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, now).await?;
     let (record, message) = match outcome {
@@ -277,8 +360,10 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     state.store.set_on_duty(user.id.as_str(), true).await?;
     audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "conversation_accepted", "conversation", &record.id, None)
         .await;
-    let conv_view = view(state, &record).await?;
-    state.hub.publish(Event::Message(message_view(&message)));
+    let conv_view = view(state, user, &record).await?;
+    if let Some(m) = message_view(&message, false) {
+        state.hub.publish(Event::Message(m));
+    }
     for uid in [record.owner_id.clone(), record.assigned_to.clone()].into_iter().flatten() {
         state.hub.publish(Event::ToUser { user_id: UserId(uid), frame: ServerFrame::Conversation(conv_view.clone()) });
     }
@@ -300,10 +385,11 @@ pub async fn history(
     if limit == 0 || limit > limits::MAX_PAGE {
         return Err(ApiError::Validation(format!("limit must be between 1 and {}", limits::MAX_PAGE)));
     }
-    load_readable(state, user, conversation_id).await?;
+    let conv = load_readable(state, user, conversation_id).await?;
     let rows = state.store.messages_after(conversation_id.as_str(), after_seq, limit).await?;
-    let next_after_seq = rows.last().map_or(after_seq, |m| m.seq);
-    Ok(MessagesPage { messages: rows.iter().map(message_view).collect(), next_after_seq })
+    let messages: Vec<MessageView> = rows.iter().filter_map(|m| message_view(m, conv.kind == "room")).collect();
+    let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
+    Ok(MessagesPage { messages, next_after_seq })
 }
 
 /// `read`: raises the caller's read marker and tells the other participants.

@@ -14,12 +14,17 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    #[error("this route does not accept that method")]
+    MethodNotAllowed,
     #[error("{0}")]
     Validation(String),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Forbidden, with a message made for this case (e.g. until when a mute lasts).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// Also used for things that exist but are not the caller's: a denial leaks nothing.
     #[error("not found")]
     NotFound,
@@ -42,10 +47,10 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::BadRequest(_) | ApiError::MethodNotAllowed => ErrorCode::BadRequest,
             ApiError::Validation(_) => ErrorCode::ValidationFailed,
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
-            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Forbidden(_) | ApiError::ForbiddenBecause(_) => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict(_) | ApiError::Store(StoreError::Conflict(_)) => ErrorCode::Conflict,
             ApiError::AlreadyAssigned => ErrorCode::AlreadyAssigned,
@@ -57,6 +62,9 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
+        if let ApiError::MethodNotAllowed = self {
+            return StatusCode::METHOD_NOT_ALLOWED;
+        }
         match self.code() {
             ErrorCode::BadRequest | ErrorCode::BadFrame => StatusCode::BAD_REQUEST,
             ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,

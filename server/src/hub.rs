@@ -31,6 +31,8 @@ pub enum Event {
     ToUser { user_id: UserId, frame: ServerFrame },
     /// A frame for staff watching the queue.
     ToQueueWatchers { frame: ServerFrame },
+    /// A frame for moderators watching the moderation queue.
+    ToModerationWatchers { frame: ServerFrame },
     /// Close every connection of a user (suspension, logout everywhere).
     DisconnectUser { user_id: UserId },
     /// The conversation left the queue: end the triage subscriptions of workers who are not
@@ -59,6 +61,7 @@ struct Inner {
     by_conversation: HashMap<ConversationId, HashSet<ConnId>>,
     by_user: HashMap<UserId, HashSet<ConnId>>,
     queue_watchers: HashSet<ConnId>,
+    moderation_watchers: HashSet<ConnId>,
     /// Subscriptions allowed only while the conversation is queued (a worker triaging).
     triage: HashMap<ConversationId, HashSet<ConnId>>,
 }
@@ -119,6 +122,7 @@ impl Hub {
             !set.is_empty()
         });
         inner.queue_watchers.remove(&id);
+        inner.moderation_watchers.remove(&id);
         inner.triage.retain(|_, set| {
             set.remove(&id);
             !set.is_empty()
@@ -155,6 +159,10 @@ impl Hub {
 
     pub fn watch_queue(&self, id: ConnId) {
         self.lock().queue_watchers.insert(id);
+    }
+
+    pub fn watch_moderation(&self, id: ConnId) {
+        self.lock().moderation_watchers.insert(id);
     }
 
     /// Number of live connections of a user on this node.
@@ -226,6 +234,13 @@ impl Hub {
                     if set.is_empty() {
                         inner.by_conversation.remove(conversation_id);
                     }
+                }
+            }
+            Event::ToModerationWatchers { frame } => {
+                let out = Outbound::Frame(to_json(frame));
+                let inner = self.lock();
+                for id in &inner.moderation_watchers {
+                    offer(&inner, *id, out.clone());
                 }
             }
             Event::DisconnectUser { user_id } => {

@@ -11,6 +11,8 @@
 //! - [`store`]: the database (SQLite or PostgreSQL), the only place SQL lives;
 //! - [`auth`]: tokens, passwords, tickets, the `AuthUser` extractor;
 //! - [`moderation`]: the current policy and classification of every message;
+//! - [`rooms`]: moderated peer rooms; [`moderation_queue`]: holds, reports, decisions,
+//!   appeals, actions on users, the moderation log;
 //! - [`limits`]: rate limits; [`audit`]: the audit log; [`telemetry`]: logs and metrics;
 //! - [`clock`]: injectable time; [`names`]: friendly anonymous names; [`ids`]: random ids.
 
@@ -27,8 +29,10 @@ pub mod ids;
 pub mod hub;
 pub mod limits;
 pub mod moderation;
+pub mod moderation_queue;
 pub mod names;
 pub mod queue;
+pub mod rooms;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -55,6 +59,8 @@ pub use http::router as app;
 
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    // The metrics recorder must exist before the first thing is counted.
+    let _ = telemetry::metrics_handle();
     let store = store::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
@@ -70,6 +76,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
     let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
     let limits = Arc::new(Limits::new(config.limits.clone()));
+    let config_data_dir = config.data_dir.clone();
     Ok(AppState {
         config: Arc::new(config),
         store,
@@ -78,7 +85,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         broker,
         limits,
         clock,
-        moderation: Arc::new(moderation::ModerationService::new(talkzone_moderation::Policy::builtin())),
+        moderation: Arc::new(moderation::ModerationService::load(&config_data_dir).map_err(|e| {
+            anyhow::anyhow!("configuration: moderation policy: {e}")
+        })?),
         shutdown: CancellationToken::new(),
     })
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use talkzone_mobile_api::client::Client;
 use talkzone_mobile_api::{CreateUserRequest, Role, TokenResponse};
+use talkzone_server::clock::ManualClock;
 use talkzone_server::config::Config;
 use talkzone_server::RunningServer;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -117,8 +118,21 @@ impl TestServer {
         Self::start_with(backend, |_| {}).await
     }
 
+    /// Starts with a clock the test moves by hand (`ManualClock::advance_ms`).
+    pub async fn start_with_clock(backend: Backend, clock: std::sync::Arc<ManualClock>) -> TestServer {
+        Self::start_inner(backend, |_| {}, Some(clock)).await
+    }
+
     /// Starts with a configuration adjusted by `tweak` (limits, origins, …).
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_inner(backend, tweak, None).await
+    }
+
+    async fn start_inner(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        clock: Option<std::sync::Arc<ManualClock>>,
+    ) -> TestServer {
         let dir = TempDir::new();
         let database_url = fresh_database(backend, &dir.0).await;
         let mut config = Config::for_tests(&dir.0, Some(database_url.clone()));
@@ -126,7 +140,12 @@ impl TestServer {
         config.limits.auth_per_ip_per_min = 10_000;
         config.limits.auth_burst = 10_000;
         tweak(&mut config);
-        let server = talkzone_server::start_with_config(config).await.expect("server starts");
+        let clock: std::sync::Arc<dyn talkzone_server::clock::Clock> = match clock {
+            Some(c) => c,
+            None => std::sync::Arc::new(talkzone_server::clock::SystemClock),
+        };
+        let state = talkzone_server::build_state(config, clock).await.expect("state builds");
+        let server = talkzone_server::start(state).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         let client = Client::new(&base).expect("client");
         TestServer { server: Some(server), client, base, backend, database_url, dir }

@@ -11,6 +11,7 @@ CREATE TABLE users (
     display_name  TEXT NOT NULL,
     created_at    BIGINT NOT NULL,
     suspended_at  BIGINT,
+    muted_until   BIGINT,
     on_duty       BOOLEAN NOT NULL DEFAULT FALSE,
     capacity      BIGINT NOT NULL DEFAULT 3
 );
@@ -55,7 +56,12 @@ CREATE TABLE conversations (
     assigned_at BIGINT,
     closed_at   BIGINT,
     last_seq    BIGINT NOT NULL DEFAULT 0,
-    risk        TEXT NOT NULL DEFAULT 'none'
+    risk        TEXT NOT NULL DEFAULT 'none',
+    -- Peer rooms only: who it is for, and how messages are moderated.
+    age_band        TEXT,
+    moderation_mode TEXT,
+    pii_mode        TEXT,
+    created_by      TEXT
 );
 -- At most one open support conversation per young person.
 CREATE UNIQUE INDEX conversations_one_open_support
@@ -74,10 +80,15 @@ CREATE TABLE participants (
 
 -- Purpose: the chat itself. `(sender_id, client_msg_id)` makes a resend idempotent.
 -- The sender's role and display name are copied so history reads need no join.
+-- `seq` is NULL while a message is held for moderation; it gets the next one on approval.
+-- `status`: visible, held, rejected (never shown), removed (shown as removed; the original
+-- text is kept in `original_body` as evidence).
 CREATE TABLE messages (
     id              TEXT PRIMARY KEY,
     conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    seq             BIGINT NOT NULL,
+    seq             BIGINT,
+    status          TEXT NOT NULL DEFAULT 'visible',
+    original_body   TEXT,
     sender_id       TEXT,
     sender_role     TEXT,
     sender_name     TEXT,
@@ -110,3 +121,45 @@ CREATE TABLE audit_events (
     details     TEXT
 );
 CREATE INDEX audit_events_target ON audit_events(target_type, target_id, at);
+
+-- Purpose: the human moderation queue: messages held from rooms and reports by users.
+-- `evidence` keeps the reported text as it was, whatever later happens to the message.
+CREATE TABLE moderation_items (
+    id                TEXT PRIMARY KEY,
+    kind              TEXT NOT NULL,
+    conversation_id   TEXT REFERENCES conversations(id) ON DELETE CASCADE,
+    message_id        TEXT REFERENCES messages(id) ON DELETE CASCADE,
+    subject_user_id   TEXT REFERENCES users(id) ON DELETE CASCADE,
+    reporter_id       TEXT REFERENCES users(id) ON DELETE SET NULL,
+    reason            TEXT NOT NULL,
+    severity          TEXT NOT NULL,
+    severity_rank     BIGINT NOT NULL,
+    evidence          TEXT,
+    state             TEXT NOT NULL,
+    claimed_by        TEXT,
+    claim_expires_at  BIGINT,
+    decision          TEXT,
+    decision_reason   TEXT,
+    decided_by        TEXT,
+    decided_at        BIGINT,
+    appeal_state      TEXT,
+    appeal_reason     TEXT,
+    appealed_at       BIGINT,
+    appeal_decided_by TEXT,
+    created_at        BIGINT NOT NULL
+);
+CREATE INDEX moderation_items_open ON moderation_items(state, severity_rank, created_at);
+CREATE INDEX moderation_items_message ON moderation_items(message_id);
+
+-- Purpose: every moderation decision (who, what, when, why), append-only.
+CREATE TABLE moderation_log (
+    id              TEXT PRIMARY KEY,
+    at              BIGINT NOT NULL,
+    moderator_id    TEXT,
+    action          TEXT NOT NULL,
+    item_id         TEXT,
+    subject_user_id TEXT,
+    reason          TEXT,
+    expires_at      BIGINT
+);
+CREATE INDEX moderation_log_at ON moderation_log(at);

@@ -77,13 +77,16 @@ async fn list_conversations(
         Role::DutyWorker | Role::Supervisor => {
             let filter = ConversationFilter { state: q.state, assigned_to: q.assigned_to };
             let rows = state.store.conversations_for_staff(&filter).await?;
-            rows.into_iter().filter(|c| conversations::access(&user, c) != conversations::Access::None).collect()
+            // Staff lists hold support chats; rooms are listed under /v1/rooms.
+            rows.into_iter()
+                .filter(|c| c.kind == "support" && conversations::access(&user, c, false) != conversations::Access::None)
+                .collect()
         }
         _ => return Err(ApiError::Forbidden("your role has no conversations")),
     };
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(conversations::view(&state, r).await?);
+        out.push(conversations::view(&state, &user, r).await?);
     }
     Ok(ApiJson(ConversationList { conversations: out }))
 }
@@ -99,7 +102,7 @@ async fn get_conversation(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ConversationView>> {
     let conv = conversations::load_readable(&state, &user, &ConversationId(id)).await?;
-    Ok(ApiJson(conversations::view(&state, &conv).await?))
+    Ok(ApiJson(conversations::view(&state, &user, &conv).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

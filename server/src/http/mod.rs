@@ -9,6 +9,8 @@ mod conversations;
 pub mod extract;
 mod health;
 mod me;
+mod moderation;
+mod rooms;
 
 pub use admin::create_account;
 
@@ -58,6 +60,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me::router())
         .merge(admin::router())
         .merge(conversations::router())
+        .merge(rooms::router())
+        .merge(moderation::router())
         .merge(health::router())
         .split_for_parts()
 }
@@ -91,7 +95,7 @@ pub fn router(state: AppState) -> Router {
     }))
     .route("/v1/ws", get(crate::ws::upgrade))
     .fallback(not_found)
-    .method_not_allowed_fallback(|| async { ApiError::BadRequest("method not allowed on this route".into()) })
+    .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
     .layer(DefaultBodyLimit::max(max_body))
     .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
     .layer(SetResponseHeaderLayer::if_not_present(

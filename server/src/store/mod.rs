@@ -42,6 +42,7 @@ pub struct UserRecord {
     pub display_name: String,
     pub created_at: i64,
     pub suspended_at: Option<i64>,
+    pub muted_until: Option<i64>,
     pub on_duty: bool,
     pub capacity: i64,
 }
@@ -74,6 +75,99 @@ pub struct ConversationRecord {
     pub closed_at: Option<i64>,
     pub last_seq: i64,
     pub risk: String,
+    pub age_band: Option<String>,
+    pub moderation_mode: Option<String>,
+    pub pii_mode: Option<String>,
+}
+
+/// A new peer room.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub id: String,
+    pub topic: String,
+    pub age_band: String,
+    pub moderation_mode: String,
+    pub pii_mode: String,
+    pub created_by: String,
+    pub now: i64,
+}
+
+/// A stored moderation queue item.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ModerationItemRecord {
+    pub id: String,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub message_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub reporter_id: Option<String>,
+    pub reason: String,
+    pub severity: String,
+    pub evidence: Option<String>,
+    pub state: String,
+    pub claimed_by: Option<String>,
+    pub claim_expires_at: Option<i64>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub appeal_state: Option<String>,
+    pub appeal_reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// A new moderation item (a hold is created with its message by `insert_message`).
+#[derive(Debug, Clone)]
+pub struct NewModerationItem {
+    pub id: String,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub message_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub reporter_id: Option<String>,
+    pub reason: String,
+    pub severity: String,
+    pub evidence: Option<String>,
+    pub created_at: i64,
+}
+
+/// What a moderator decided; the store applies it to the item and its message atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemDecision {
+    /// Deliver the held message (optionally with a new body, keeping the original).
+    Approve { body: Option<String> },
+    /// Never deliver the held message.
+    Reject,
+    /// Hide a delivered message (kept as evidence); its body becomes `placeholder`.
+    Remove { placeholder: String },
+    /// Undo a removal on appeal: the message is shown again with `body`.
+    Restore { body: String },
+    /// No action.
+    Dismiss,
+}
+
+/// The result of applying a decision.
+#[derive(Debug, Clone)]
+pub enum DecideOutcome {
+    Decided { item: ModerationItemRecord, message: Option<MessageRecord> },
+    NotFound,
+    /// Already decided, or claimed by someone else (claim not expired).
+    Conflict(&'static str),
+    /// The decision does not fit the item (e.g. approve a report).
+    Invalid(&'static str),
+}
+
+/// A moderation log entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ModLogRecord {
+    pub id: String,
+    pub at: i64,
+    pub moderator_id: Option<String>,
+    pub action: String,
+    pub item_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub reason: Option<String>,
+    pub expires_at: Option<i64>,
 }
 
 /// A stored message.
@@ -81,7 +175,9 @@ pub struct ConversationRecord {
 pub struct MessageRecord {
     pub id: String,
     pub conversation_id: String,
-    pub seq: i64,
+    /// `None` while held for moderation.
+    pub seq: Option<i64>,
+    pub status: String,
     pub sender_id: Option<String>,
     pub sender_role: Option<String>,
     pub sender_name: Option<String>,
@@ -107,6 +203,10 @@ pub struct NewMessage {
     pub severity: String,
     /// The moderation verdict as JSON, kept for staff.
     pub verdict: Option<String>,
+    /// Set when the body was redacted before delivery: the text as sent, kept as evidence.
+    pub original_body: Option<String>,
+    /// Hold the message for moderation (no `seq` until approved) with this queue item.
+    pub hold: Option<NewModerationItem>,
 }
 
 /// What storing a message did.
@@ -229,6 +329,41 @@ pub trait Store: Send + Sync + 'static {
     async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: u32) -> Result<Vec<MessageRecord>>;
     /// Raises the user's read marker to `seq` (never lowers it); returns the stored marker.
     async fn mark_read(&self, conversation_id: &str, user_id: &str, seq: i64, now: i64) -> Result<i64>;
+
+    async fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
+
+    async fn create_room(&self, room: NewRoom) -> Result<ConversationRecord>;
+    async fn rooms(&self) -> Result<Vec<ConversationRecord>>;
+    /// The caller's role in a conversation if they are a current participant.
+    async fn membership(&self, conversation_id: &str, user_id: &str) -> Result<Option<String>>;
+    async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64) -> Result<()>;
+    async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> Result<()>;
+    async fn set_muted_until(&self, user_id: &str, until: Option<i64>) -> Result<()>;
+    /// Suspends (or lifts) an account; suspending also revokes every refresh token.
+    async fn set_suspended(&self, user_id: &str, at: Option<i64>) -> Result<()>;
+
+    async fn create_moderation_item(&self, item: NewModerationItem) -> Result<ModerationItemRecord>;
+    async fn moderation_item(&self, id: &str) -> Result<Option<ModerationItemRecord>>;
+    /// Open items and requested appeals, most severe first, then oldest.
+    async fn moderation_queue(&self) -> Result<Vec<ModerationItemRecord>>;
+    /// Claims an item unless someone else holds an unexpired claim. `false` = refused.
+    async fn claim_item(&self, id: &str, moderator_id: &str, now: i64, expires_at: i64) -> Result<bool>;
+    /// Decides an open item (or a requested appeal when `appeal` is set), applying the decision
+    /// to its message in the same transaction, with a log entry.
+    async fn decide_item(
+        &self,
+        id: &str,
+        moderator_id: &str,
+        decision: ItemDecision,
+        reason: &str,
+        appeal: bool,
+        now: i64,
+    ) -> Result<DecideOutcome>;
+    /// Records an appeal on a decided item, once. `false` when not allowed (not decided, or
+    /// already appealed).
+    async fn request_appeal(&self, id: &str, reason: &str, now: i64) -> Result<bool>;
+    async fn append_modlog(&self, entry: ModLogRecord) -> Result<()>;
+    async fn modlog(&self, limit: u32) -> Result<Vec<ModLogRecord>>;
 
     async fn append_audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_for_target(&self, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>>;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::sql::{impl_sql_store, Backend, CONVERSATION_SELECT, MESSAGE_COLUMNS, USER_COLUMNS};
+use super::sql::{impl_sql_store, Backend, CONVERSATION_SELECT, ITEM_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS};
 use super::*;
 
 pub struct PostgresStore {

@@ -9,15 +9,31 @@
 
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
     o.display_name AS owner_name, c.assigned_to, w.display_name AS assigned_name, \
-    w.role AS assigned_role, c.created_at, c.assigned_at, c.closed_at, c.last_seq, c.risk \
+    w.role AS assigned_role, c.created_at, c.assigned_at, c.closed_at, c.last_seq, c.risk, \
+    c.age_band, c.moderation_mode, c.pii_mode \
     FROM conversations c LEFT JOIN users o ON o.id = c.owner_id \
     LEFT JOIN users w ON w.id = c.assigned_to";
 
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, sender_role, \
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, status, sender_id, sender_role, \
     sender_name, client_msg_id, body, kind, sent_at, severity";
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, role, username, password_hash, display_name, created_at, suspended_at, on_duty, capacity";
+    "id, role, username, password_hash, display_name, created_at, suspended_at, muted_until, on_duty, capacity";
+
+pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, subject_user_id, reporter_id, reason, \
+    severity, evidence, state, claimed_by, claim_expires_at, decision, decision_reason, decided_by, decided_at, \
+    appeal_state, appeal_reason, created_at";
+
+/// Queue order: most severe first.
+pub(crate) fn severity_rank(severity: &str) -> i64 {
+    match severity {
+        "critical" => 4,
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
 
 macro_rules! impl_sql_store {
     ($store:ty) => {
@@ -358,7 +374,7 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let message = insert_message_row(&mut *tx, &announcement, seq).await?;
+                let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                 let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
@@ -372,17 +388,33 @@ macro_rules! impl_sql_store {
                     }
                 }
                 let mut tx = self.writer().begin().await?;
-                let seq: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 AND state <> 'closed' RETURNING last_seq",
-                )
-                .bind(&m.conversation_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+                // A held message gets no `seq` (and takes no lock on the counter) until a
+                // moderator approves it.
+                let seq: Option<(Option<i64>,)> = if m.hold.is_some() {
+                    sqlx::query_as("SELECT CAST(NULL AS BIGINT) FROM conversations WHERE id = $1 AND state <> 'closed'")
+                        .bind(&m.conversation_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                } else {
+                    sqlx::query_as(
+                        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 AND state <> 'closed' RETURNING last_seq",
+                    )
+                    .bind(&m.conversation_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                };
                 let Some((seq,)) = seq else {
                     tx.rollback().await?;
                     return Ok(InsertOutcome::ConversationClosed);
                 };
-                match insert_message_row(&mut *tx, &m, seq).await {
+                let inserted = match insert_message_row(&mut *tx, &m, seq).await {
+                    Ok(stored) => match &m.hold {
+                        Some(item) => insert_item_row(&mut *tx, item).await.map(|_| stored),
+                        None => Ok(stored),
+                    },
+                    Err(e) => Err(e),
+                };
+                match inserted {
                     Ok(stored) => {
                         tx.commit().await?;
                         Ok(InsertOutcome::Stored(stored))
@@ -435,6 +467,319 @@ macro_rules! impl_sql_store {
                 Ok(stored)
             }
 
+            async fn message(&self, id: &str) -> $crate::store::Result<Option<MessageRecord>> {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+                Ok(sqlx::query_as::<_, MessageRecord>(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn create_room(&self, r: NewRoom) -> $crate::store::Result<ConversationRecord> {
+                sqlx::query(
+                    "INSERT INTO conversations (id, kind, state, topic, created_at, age_band, moderation_mode, pii_mode, created_by) \
+                     VALUES ($1, 'room', 'open', $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&r.id)
+                .bind(&r.topic)
+                .bind(r.now)
+                .bind(&r.age_band)
+                .bind(&r.moderation_mode)
+                .bind(&r.pii_mode)
+                .bind(&r.created_by)
+                .execute(self.writer())
+                .await?;
+                let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+                Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(&r.id).fetch_one(self.writer()).await?)
+            }
+
+            async fn rooms(&self) -> $crate::store::Result<Vec<ConversationRecord>> {
+                let sql = format!("{CONVERSATION_SELECT} WHERE c.kind = 'room' AND c.state <> 'closed' ORDER BY c.created_at, c.id");
+                Ok(sqlx::query_as::<_, ConversationRecord>(&sql).fetch_all(self.reader()).await?)
+            }
+
+            async fn membership(&self, conversation_id: &str, user_id: &str) -> $crate::store::Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT role FROM participants WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL",
+                )
+                .bind(conversation_id)
+                .bind(user_id)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(row.map(|r| r.0))
+            }
+
+            async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "INSERT INTO participants (conversation_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = NULL",
+                )
+                .bind(conversation_id)
+                .bind(user_id)
+                .bind(role)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query("UPDATE participants SET left_at = $3 WHERE conversation_id = $1 AND user_id = $2")
+                    .bind(conversation_id)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_muted_until(&self, user_id: &str, until: Option<i64>) -> $crate::store::Result<()> {
+                sqlx::query("UPDATE users SET muted_until = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(until)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_suspended(&self, user_id: &str, at: Option<i64>) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("UPDATE users SET suspended_at = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(at) = at {
+                    sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(user_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_moderation_item(&self, item: NewModerationItem) -> $crate::store::Result<ModerationItemRecord> {
+                insert_item_row(self.writer(), &item).await?;
+                let sql = format!("SELECT {ITEM_COLUMNS} FROM moderation_items WHERE id = $1");
+                Ok(sqlx::query_as::<_, ModerationItemRecord>(&sql).bind(&item.id).fetch_one(self.writer()).await?)
+            }
+
+            async fn moderation_item(&self, id: &str) -> $crate::store::Result<Option<ModerationItemRecord>> {
+                let sql = format!("SELECT {ITEM_COLUMNS} FROM moderation_items WHERE id = $1");
+                Ok(sqlx::query_as::<_, ModerationItemRecord>(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn moderation_queue(&self) -> $crate::store::Result<Vec<ModerationItemRecord>> {
+                let sql = format!(
+                    "SELECT {ITEM_COLUMNS} FROM moderation_items WHERE state = 'open' OR appeal_state = 'requested' \
+                     ORDER BY severity_rank DESC, created_at ASC, id ASC LIMIT 1000"
+                );
+                Ok(sqlx::query_as::<_, ModerationItemRecord>(&sql).fetch_all(self.reader()).await?)
+            }
+
+            async fn claim_item(&self, id: &str, moderator_id: &str, now: i64, expires_at: i64) -> $crate::store::Result<bool> {
+                let n = sqlx::query(
+                    "UPDATE moderation_items SET claimed_by = $2, claim_expires_at = $4 \
+                     WHERE id = $1 AND (state = 'open' OR appeal_state = 'requested') \
+                     AND (claimed_by IS NULL OR claimed_by = $2 OR claim_expires_at <= $3)",
+                )
+                .bind(id)
+                .bind(moderator_id)
+                .bind(now)
+                .bind(expires_at)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn decide_item(
+                &self,
+                id: &str,
+                moderator_id: &str,
+                decision: ItemDecision,
+                reason: &str,
+                appeal: bool,
+                now: i64,
+            ) -> $crate::store::Result<DecideOutcome> {
+                let mut tx = self.writer().begin().await?;
+                let sql = format!("SELECT {ITEM_COLUMNS} FROM moderation_items WHERE id = $1");
+                let Some(item) = sqlx::query_as::<_, ModerationItemRecord>(&sql).bind(id).fetch_optional(&mut *tx).await? else {
+                    return Ok(DecideOutcome::NotFound);
+                };
+                let action = match &decision {
+                    ItemDecision::Approve { body: Some(_) } => "redact",
+                    ItemDecision::Approve { body: None } => "approve",
+                    ItemDecision::Reject => "reject",
+                    ItemDecision::Remove { .. } => "remove",
+                    ItemDecision::Restore { .. } => "restore",
+                    ItemDecision::Dismiss => "dismiss",
+                };
+                // The state check, the claim check and the decision are one statement, so two
+                // moderators can never both decide the same item.
+                let updated = if appeal {
+                    if item.decided_by.as_deref() == Some(moderator_id) {
+                        return Ok(DecideOutcome::Conflict("a different moderator must review an appeal"));
+                    }
+                    let outcome = if decision == ItemDecision::Dismiss { "upheld" } else { "overturned" };
+                    sqlx::query(
+                        "UPDATE moderation_items SET appeal_state = $2, appeal_decided_by = $3, claimed_by = NULL \
+                         WHERE id = $1 AND appeal_state = 'requested' \
+                         AND (claimed_by IS NULL OR claimed_by = $3 OR claim_expires_at <= $4)",
+                    )
+                    .bind(id)
+                    .bind(outcome)
+                    .bind(moderator_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                } else {
+                    sqlx::query(
+                        "UPDATE moderation_items SET state = 'decided', decision = $2, decision_reason = $3, decided_by = $4, \
+                         decided_at = $5, claimed_by = NULL, claim_expires_at = NULL \
+                         WHERE id = $1 AND state = 'open' AND (claimed_by IS NULL OR claimed_by = $4 OR claim_expires_at <= $5)",
+                    )
+                    .bind(id)
+                    .bind(action)
+                    .bind(reason)
+                    .bind(moderator_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                };
+                if updated == 0 {
+                    return Ok(DecideOutcome::Conflict("already decided, or claimed by another moderator"));
+                }
+                let message_changed = match (&decision, &item.message_id) {
+                    (ItemDecision::Dismiss, _) | (_, None) => true,
+                    (ItemDecision::Approve { body }, Some(mid)) => {
+                        let conv = item.conversation_id.clone().unwrap_or_default();
+                        let seq: Option<(i64,)> = sqlx::query_as(
+                            "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 AND state <> 'closed' RETURNING last_seq",
+                        )
+                        .bind(&conv)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match seq {
+                            None => false,
+                            Some((seq,)) => {
+                                sqlx::query(
+                                    "UPDATE messages SET seq = $2, status = 'visible', \
+                                     original_body = CASE WHEN $3 IS NULL THEN original_body ELSE body END, \
+                                     body = COALESCE($3, body) WHERE id = $1 AND status IN ('held', 'rejected')",
+                                )
+                                .bind(mid)
+                                .bind(seq)
+                                .bind(body.as_deref())
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected()
+                                    == 1
+                            }
+                        }
+                    }
+                    (ItemDecision::Reject, Some(mid)) => {
+                        sqlx::query("UPDATE messages SET status = 'rejected' WHERE id = $1 AND status = 'held'")
+                            .bind(mid)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            == 1
+                    }
+                    (ItemDecision::Restore { body }, Some(mid)) => {
+                        sqlx::query("UPDATE messages SET status = 'visible', body = $2 WHERE id = $1 AND status = 'removed'")
+                            .bind(mid)
+                            .bind(body)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            == 1
+                    }
+                    (ItemDecision::Remove { placeholder }, Some(mid)) => {
+                        sqlx::query(
+                            "UPDATE messages SET status = 'removed', original_body = COALESCE(original_body, body), body = $2 \
+                             WHERE id = $1 AND status = 'visible'",
+                        )
+                        .bind(mid)
+                        .bind(placeholder)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            == 1
+                    }
+                };
+                if !message_changed {
+                    tx.rollback().await?;
+                    return Ok(DecideOutcome::Invalid("the message is not in a state this decision applies to"));
+                }
+                sqlx::query(
+                    "INSERT INTO moderation_log (id, at, moderator_id, action, item_id, subject_user_id, reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(crate::ids::random_id())
+                .bind(now)
+                .bind(moderator_id)
+                .bind(if appeal { format!("appeal_{action}") } else { action.to_owned() })
+                .bind(id)
+                .bind(&item.subject_user_id)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+                let item = sqlx::query_as::<_, ModerationItemRecord>(&sql).bind(id).fetch_one(&mut *tx).await?;
+                let message = match &item.message_id {
+                    Some(mid) => {
+                        let msql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+                        sqlx::query_as::<_, MessageRecord>(&msql).bind(mid).fetch_optional(&mut *tx).await?
+                    }
+                    None => None,
+                };
+                tx.commit().await?;
+                Ok(DecideOutcome::Decided { item, message })
+            }
+
+            async fn request_appeal(&self, id: &str, reason: &str, now: i64) -> $crate::store::Result<bool> {
+                let n = sqlx::query(
+                    "UPDATE moderation_items SET appeal_state = 'requested', appeal_reason = $2, appealed_at = $3 \
+                     WHERE id = $1 AND state = 'decided' AND appeal_state IS NULL AND decision IN ('reject', 'remove')",
+                )
+                .bind(id)
+                .bind(reason)
+                .bind(now)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn append_modlog(&self, e: ModLogRecord) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "INSERT INTO moderation_log (id, at, moderator_id, action, item_id, subject_user_id, reason, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&e.id)
+                .bind(e.at)
+                .bind(&e.moderator_id)
+                .bind(&e.action)
+                .bind(&e.item_id)
+                .bind(&e.subject_user_id)
+                .bind(&e.reason)
+                .bind(e.expires_at)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn modlog(&self, limit: u32) -> $crate::store::Result<Vec<ModLogRecord>> {
+                Ok(sqlx::query_as::<_, ModLogRecord>(
+                    "SELECT id, at, moderator_id, action, item_id, subject_user_id, reason, expires_at FROM moderation_log \
+                     ORDER BY at DESC, id DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(self.reader())
+                .await?)
+            }
+
             async fn append_audit(&self, e: AuditEvent) -> $crate::store::Result<()> {
                 sqlx::query(
                     "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) \
@@ -479,18 +824,22 @@ macro_rules! impl_sql_store {
         async fn insert_message_row<'c, E>(
             executor: E,
             m: &NewMessage,
-            seq: i64,
+            seq: Option<i64>,
         ) -> $crate::store::Result<MessageRecord>
         where
             E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
         {
+            let status = if m.hold.is_some() { "held" } else { "visible" };
             sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, sender_role, sender_name, client_msg_id, \
-                 body, kind, sent_at, severity, verdict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, sender_name, \
+                 client_msg_id, body, kind, sent_at, severity, verdict) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&m.id)
             .bind(&m.conversation_id)
             .bind(seq)
+            .bind(status)
+            .bind(&m.original_body)
             .bind(&m.sender_id)
             .bind(&m.sender_role)
             .bind(&m.sender_name)
@@ -506,6 +855,7 @@ macro_rules! impl_sql_store {
                 id: m.id.clone(),
                 conversation_id: m.conversation_id.clone(),
                 seq,
+                status: status.to_owned(),
                 sender_id: m.sender_id.clone(),
                 sender_role: m.sender_role.clone(),
                 sender_name: m.sender_name.clone(),
@@ -515,6 +865,31 @@ macro_rules! impl_sql_store {
                 sent_at: m.sent_at,
                 severity: m.severity.clone(),
             })
+        }
+
+        async fn insert_item_row<'c, E>(executor: E, item: &NewModerationItem) -> $crate::store::Result<()>
+        where
+            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+        {
+            sqlx::query(
+                "INSERT INTO moderation_items (id, kind, conversation_id, message_id, subject_user_id, reporter_id, reason, \
+                 severity, severity_rank, evidence, state, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)",
+            )
+            .bind(&item.id)
+            .bind(&item.kind)
+            .bind(&item.conversation_id)
+            .bind(&item.message_id)
+            .bind(&item.subject_user_id)
+            .bind(&item.reporter_id)
+            .bind(&item.reason)
+            .bind(&item.severity)
+            .bind($crate::store::sql::severity_rank(&item.severity))
+            .bind(&item.evidence)
+            .bind(item.created_at)
+            .execute(executor)
+            .await?;
+            Ok(())
         }
 
         async fn find_by_client_id(

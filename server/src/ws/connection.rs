@@ -52,8 +52,15 @@ struct Connection {
     registration: Registration,
     sink: SplitSink<WebSocket, Message>,
     limiter: ConnectionLimiter,
-    /// Last `seq` delivered per subscribed conversation.
-    delivered: HashMap<ConversationId, i64>,
+    /// Per subscribed conversation: the last `seq` delivered, and whether it is a room
+    /// (whose senders are shown by pseudonym).
+    delivered: HashMap<ConversationId, Subscription>,
+}
+
+#[derive(Clone, Copy)]
+struct Subscription {
+    last: i64,
+    in_room: bool,
 }
 
 struct ConnectionGauge;
@@ -211,9 +218,10 @@ impl Connection {
                 } else {
                     state.hub.subscribe(self.registration.id, &conversation_id);
                 }
-                self.delivered.insert(conversation_id.clone(), after_seq);
+                let sub = Subscription { last: after_seq, in_room: conv.kind == "room" };
+                self.delivered.insert(conversation_id.clone(), sub);
                 self.catch_up(&conversation_id).await?;
-                let last_seq = self.delivered.get(&conversation_id).copied().unwrap_or(after_seq);
+                let last_seq = self.delivered.get(&conversation_id).map_or(after_seq, |s| s.last);
                 self.send_frame(&ServerFrame::Subscribed { conversation_id, last_seq }).await?;
             }
             ClientFrame::Unsubscribe { conversation_id } => {
@@ -225,9 +233,9 @@ impl Connection {
                 self.send_frame(&ServerFrame::Ack {
                     client_msg_id,
                     conversation_id,
-                    message_id: sent.message.message_id,
-                    seq: Some(sent.message.seq),
-                    status: AckStatus::Delivered,
+                    message_id: sent.message_id,
+                    seq: sent.seq,
+                    status: if sent.seq.is_some() { AckStatus::Delivered } else { AckStatus::Held },
                 })
                 .await?;
             }
@@ -252,6 +260,16 @@ impl Connection {
                 let entries = queue::entries(&state).await?;
                 self.send_frame(&ServerFrame::QueueSnapshot { entries }).await?;
             }
+            ClientFrame::ModerationWatch => {
+                if !crate::moderation_queue::may_watch(&self.user) {
+                    return Err(ApiError::Forbidden("only moderators and supervisors watch the moderation queue").into());
+                }
+                state.hub.watch_moderation(self.registration.id);
+                let queue = crate::moderation_queue::queue(&state, &self.user).await?;
+                for item in queue.items {
+                    self.send_frame(&ServerFrame::ModerationChanged { item }).await?;
+                }
+            }
             ClientFrame::Ping { nonce } => {
                 self.send_frame(&ServerFrame::Pong { nonce }).await?;
             }
@@ -264,12 +282,13 @@ impl Connection {
         match out {
             Outbound::Frame(json) => self.write(Message::Text(json.as_ref().into())).await,
             Outbound::Message { conversation_id, seq, json } => {
-                let Some(&last) = self.delivered.get(&conversation_id) else { return Ok(()) };
+                let Some(sub) = self.delivered.get_mut(&conversation_id) else { return Ok(()) };
+                let last = sub.last;
                 if seq <= last {
                     Ok(())
                 } else if seq == last + 1 {
+                    sub.last = seq;
                     self.write(Message::Text(json.as_ref().into())).await?;
-                    self.delivered.insert(conversation_id, seq);
                     metrics::counter!(telemetry::MESSAGES_DELIVERED).increment(1);
                     Ok(())
                 } else {
@@ -291,13 +310,16 @@ impl Connection {
     /// Sends every stored message after the subscription's last delivered `seq`.
     async fn catch_up(&mut self, conversation_id: &ConversationId) -> Result<(), Failure> {
         loop {
-            let Some(&after) = self.delivered.get(conversation_id) else { return Ok(()) };
-            let rows = self.state.store.messages_after(conversation_id.as_str(), after, CATCH_UP_PAGE).await?;
+            let Some(sub) = self.delivered.get(conversation_id).copied() else { return Ok(()) };
+            let rows = self.state.store.messages_after(conversation_id.as_str(), sub.last, CATCH_UP_PAGE).await?;
             let n = rows.len();
             for m in rows {
-                let seq = m.seq;
-                self.send_frame(&ServerFrame::Message(conversations::message_view(&m))).await?;
-                self.delivered.insert(conversation_id.clone(), seq);
+                let Some(view) = conversations::message_view(&m, sub.in_room) else { continue };
+                let seq = view.seq;
+                self.send_frame(&ServerFrame::Message(view)).await?;
+                if let Some(s) = self.delivered.get_mut(conversation_id) {
+                    s.last = seq;
+                }
                 metrics::counter!(telemetry::MESSAGES_DELIVERED).increment(1);
             }
             if n < CATCH_UP_PAGE as usize {

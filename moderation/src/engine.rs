@@ -1,0 +1,446 @@
+//! The risk engine: one Aho-Corasick pass over the normalised text, then the policy's rules,
+//! negation, hyperbole suppression and severity adjustments over the phrase hits.
+
+use std::cell::RefCell;
+
+use crate::normalise::{normalise_into, run_ok, Normalised, Scratch};
+use crate::policy::{AdjustMode, Compiled, PhraseRef, RuleKind};
+use crate::{Category, Flag, Policy, Severity};
+
+/// A phrase of a list found at words `t0..t1` of the normalised text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    list: u32,
+    t0: u32,
+    t1: u32,
+}
+
+/// A flag before it is turned into the public [`Flag`].
+struct Raw {
+    category: Category,
+    severity: Severity,
+    rule: String,
+    t0: u32,
+    t1: u32,
+}
+
+struct Ctx<'a> {
+    c: &'a Compiled,
+    norm: &'a Normalised,
+    /// Sorted by list.
+    hits: &'a [Hit],
+    /// One bit per list: the list has at least one hit.
+    present: Vec<u64>,
+}
+
+impl<'a> Ctx<'a> {
+    fn hits_of(&self, list: u32) -> &[Hit] {
+        if !self.on(list) {
+            return &[];
+        }
+        let a = self.hits.partition_point(|h| h.list < list);
+        let b = self.hits.partition_point(|h| h.list <= list);
+        &self.hits[a..b]
+    }
+
+    #[inline]
+    fn on(&self, list: u32) -> bool {
+        self.present.get((list / 64) as usize).is_some_and(|w| w & (1u64 << (list % 64)) != 0)
+    }
+
+    fn has(&self, list: Option<u32>) -> bool {
+        list.is_some_and(|l| self.on(l))
+    }
+
+    /// Whether a hit at words `t0..` is negated by a negator shortly before it in the same clause.
+    fn negated(&self, t0: u32) -> bool {
+        let Some(neg) = self.c.negators else { return false };
+        let win = self.c.neg_window;
+        for n in self.hits_of(neg) {
+            if n.t1 > t0 || n.t1 + win < t0 {
+                continue;
+            }
+            // no clause boundary from the word after the negator up to the phrase start
+            let crossed = (n.t1..=t0).any(|x| self.norm.tokens.get(x as usize).is_some_and(|t| t.clause_before));
+            if crossed {
+                continue;
+            }
+            let broken = self.c.breakers.is_some_and(|b| self.hits_of(b).iter().any(|h| h.t0 >= n.t1 && h.t1 <= t0));
+            if !broken {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn suppressed(&self, cat: Category, t0: u32, t1: u32) -> bool {
+        self.c.suppress.iter().any(|s| {
+            (s.categories.is_empty() || s.categories.contains(&cat))
+                && self.hits_of(s.list).iter().any(|h| h.t0 < t1 && t0 < h.t1)
+        })
+    }
+
+    fn ok(&self, negatable: bool, cat: Category, t0: u32, t1: u32) -> bool {
+        !(negatable && self.negated(t0)) && !self.suppressed(cat, t0, t1)
+    }
+}
+
+fn token_of_start(norm: &Normalised, s: usize) -> u32 {
+    // the pattern starts on the space before a word
+    norm.tokens.partition_point(|t| (t.norm_start as usize) <= s) as u32
+}
+
+fn token_of_end(norm: &Normalised, e: usize) -> u32 {
+    // exclusive: one past the last word that starts before `e`
+    norm.tokens.partition_point(|t| (t.norm_start as usize) < e) as u32
+}
+
+fn runs_match(text_runs: &[u8], pat: &PhraseRef) -> bool {
+    text_runs.len() == pat.runs.len() && text_runs.iter().zip(pat.runs.iter()).all(|(t, p)| run_ok(*t, *p))
+}
+
+fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
+    let n_tok = norm.tokens.len() as u32;
+    for m in c.ac.find_overlapping_iter(norm.text.as_str()) {
+        let (s, e) = (m.start(), m.end());
+        let t0 = token_of_start(norm, s);
+        let t1 = token_of_end(norm, e);
+        if t0 >= t1 {
+            continue;
+        }
+        for p in &c.pats[m.pattern().as_usize()] {
+            if !runs_match(&norm.runs[s..e], p) {
+                continue;
+            }
+            if p.clause_end && t1 < n_tok && !norm.tokens[t1 as usize].clause_before {
+                continue;
+            }
+            out.push(Hit { list: p.list, t0, t1 });
+        }
+    }
+}
+
+/// Spaced-out evasions (`k i l l  m y s 3 l f`, `k.i.l.l`): when three or more single-letter words
+/// follow each other, match the space-less phrases against the space-less text around them.
+fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
+    let toks = &norm.tokens;
+    // single letters, and single leet digits between them (`m y s 3 l f`)
+    let single = |i: usize| {
+        toks[i].single_letter() && {
+            let b = norm.raw.as_bytes()[toks[i].raw_start as usize];
+            b.is_ascii_lowercase() || matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7')
+        }
+    };
+    let mut regions: Vec<(u32, u32)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if single(i) {
+            let mut j = i;
+            while j < toks.len() && single(j) {
+                j += 1;
+            }
+            if j - i >= 3 {
+                regions.push((i as u32, j as u32));
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    if regions.is_empty() {
+        return;
+    }
+    let mut text = String::with_capacity(norm.raw.len());
+    let mut runs: Vec<u8> = Vec::with_capacity(norm.raw.len());
+    let mut first_tok: Vec<u32> = Vec::with_capacity(norm.raw.len());
+    let mut last_tok: Vec<u32> = Vec::with_capacity(norm.raw.len());
+    let mut prev: Option<char> = None;
+    let in_region = |ti: usize| regions.iter().any(|(a, b)| (*a as usize) <= ti && ti < (*b as usize));
+    for (ti, t) in toks.iter().enumerate() {
+        let leet_single = t.single_letter() && in_region(ti);
+        for ch in norm.raw[t.raw_start as usize..t.raw_end as usize].chars() {
+            let ch = if leet_single { crate::normalise::leet_digit(ch) } else { ch };
+            if ch.is_ascii_lowercase() && prev == Some(ch) {
+                if let Some(r) = runs.last_mut() {
+                    *r = r.saturating_add(1);
+                }
+                if let Some(l) = last_tok.last_mut() {
+                    *l = ti as u32;
+                }
+                continue;
+            }
+            text.push(ch);
+            for _ in 0..ch.len_utf8() {
+                runs.push(1);
+                first_tok.push(ti as u32);
+                last_tok.push(ti as u32);
+            }
+            prev = Some(ch);
+        }
+    }
+    for m in c.sl_ac.find_overlapping_iter(text.as_str()) {
+        let (s, e) = (m.start(), m.end());
+        let at_start = s == 0 || first_tok[s - 1] != first_tok[s];
+        let at_end = e == text.len() || first_tok[e] != last_tok[e - 1];
+        if !at_start || !at_end {
+            continue;
+        }
+        let t0 = first_tok[s];
+        let t1 = last_tok[e - 1] + 1;
+        if t1 - t0 < 2 || !regions.iter().any(|(a, b)| t0 < *b && *a < t1) {
+            continue;
+        }
+        for p in &c.sl_pats[m.pattern().as_usize()] {
+            if runs_match(&runs[s..e], p) {
+                out.push(Hit { list: p.list, t0, t1 });
+            }
+        }
+    }
+}
+
+/// Find words for each group of an `all` rule in order (or any order), each within `window` words
+/// of the previous one. Returns the word span of the first combination whose hits are not negated
+/// or suppressed.
+fn find_combo(ctx: &Ctx<'_>, groups: &[u32], window: u32, ordered: bool, negatable: bool, cat: Category) -> Option<(u32, u32)> {
+    fn rec(
+        ctx: &Ctx<'_>,
+        groups: &[u32],
+        window: u32,
+        ordered: bool,
+        cat: Category,
+        prev: Hit,
+        lo: u32,
+        hi: u32,
+    ) -> Option<(u32, u32)> {
+        let Some((&g, rest)) = groups.split_first() else { return Some((lo, hi)) };
+        for h in ctx.hits_of(g) {
+            let gap = if h.t0 >= prev.t1 {
+                h.t0 - prev.t1
+            } else if !ordered && prev.t0 >= h.t1 {
+                prev.t0 - h.t1
+            } else {
+                continue;
+            };
+            if gap > window || ctx.suppressed(cat, h.t0, h.t1) {
+                continue;
+            }
+            if let Some(r) = rec(ctx, rest, window, ordered, cat, *h, lo.min(h.t0), hi.max(h.t1)) {
+                return Some(r);
+            }
+        }
+        None
+    }
+    let (&g0, rest) = groups.split_first()?;
+    for h in ctx.hits_of(g0) {
+        if ctx.suppressed(cat, h.t0, h.t1) {
+            continue;
+        }
+        if let Some((lo, hi)) = rec(ctx, rest, window, ordered, cat, *h, h.t0, h.t1) {
+            if negatable && ctx.negated(lo) {
+                continue;
+            }
+            return Some((lo, hi));
+        }
+    }
+    None
+}
+
+/// The words of the text after leet mapping, unsqueezed, as `" w1 w2 … "`, with the byte offset of
+/// each word; regex rules run on this.
+fn spaced_raw(norm: &Normalised) -> (String, Vec<u32>) {
+    let mut s = String::with_capacity(norm.raw.len() + norm.tokens.len() + 2);
+    let mut starts = Vec::with_capacity(norm.tokens.len());
+    s.push(' ');
+    for t in &norm.tokens {
+        starts.push(s.len() as u32);
+        s.push_str(&norm.raw[t.raw_start as usize..t.raw_end as usize]);
+        s.push(' ');
+    }
+    (s, starts)
+}
+
+/// Per-thread buffers reused across calls (checking a message allocates little on the no-hit path).
+#[derive(Default)]
+struct Buffers {
+    scratch: Scratch,
+    norm: Normalised,
+    hits: Vec<Hit>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
+
+pub(crate) fn classify(policy: &Policy, text: &str) -> (Vec<Flag>, Severity, Vec<Category>) {
+    BUFFERS.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            let Buffers { scratch, norm, hits } = &mut *b;
+            classify_with(policy, text, scratch, norm, hits)
+        }
+        // re-entered on this thread (cannot happen today): use fresh buffers
+        Err(_) => classify_with(policy, text, &mut Scratch::default(), &mut Normalised::default(), &mut Vec::new()),
+    })
+}
+
+fn classify_with(
+    policy: &Policy,
+    text: &str,
+    scratch: &mut Scratch,
+    norm: &mut Normalised,
+    hits_buf: &mut Vec<Hit>,
+) -> (Vec<Flag>, Severity, Vec<Category>) {
+    let c = &*policy.inner;
+    normalise_into(text, scratch, norm);
+    let norm = &*norm;
+    if norm.tokens.is_empty() {
+        return (Vec::new(), Severity::None, Vec::new());
+    }
+    hits_buf.clear();
+    collect_hits(c, norm, hits_buf);
+    collect_spaceless(c, norm, hits_buf);
+    if !c.always_run && !hits_buf.iter().any(|h| c.trigger[h.list as usize]) {
+        return (Vec::new(), Severity::None, Vec::new());
+    }
+    hits_buf.sort_unstable();
+    hits_buf.dedup();
+    let hits: &[Hit] = hits_buf;
+    let mut present = vec![0u64; c.n_lists.div_ceil(64)];
+    for h in hits {
+        present[(h.list / 64) as usize] |= 1u64 << (h.list % 64);
+    }
+    let ctx = Ctx { c, norm, hits, present };
+
+    let mut raws: Vec<Raw> = Vec::new();
+    let mut spaced: Option<(String, Vec<u32>)> = None;
+    for rule in &c.rules {
+        if ctx.has(rule.unless) {
+            continue;
+        }
+        let possible = match &rule.kind {
+            RuleKind::Any(l) => ctx.on(*l),
+            RuleKind::All { groups, .. } => groups.iter().all(|g| ctx.on(*g)),
+            RuleKind::Regex { gate, .. } => gate.is_none_or(|g| ctx.on(g)),
+        };
+        if !possible {
+            continue;
+        }
+        let found = match &rule.kind {
+            RuleKind::Any(l) => ctx
+                .hits_of(*l)
+                .iter()
+                .find(|h| ctx.ok(rule.negatable, rule.category, h.t0, h.t1))
+                .map(|h| (h.t0, h.t1)),
+            RuleKind::All { groups, window, ordered } => {
+                find_combo(&ctx, groups, *window, *ordered, rule.negatable, rule.category)
+            }
+            RuleKind::Regex { re, gate } => {
+                if gate.is_some() && !ctx.has(*gate) {
+                    None
+                } else {
+                    let (s, starts) = spaced.get_or_insert_with(|| spaced_raw(norm));
+                    re.find_iter(s).find_map(|m| {
+                        let t0 = starts.partition_point(|x| (*x as usize) < m.start()) as u32;
+                        let t1 = starts.partition_point(|x| (*x as usize) < m.end()) as u32;
+                        let t0 = t0.min(t1.saturating_sub(1));
+                        (t1 > t0 && ctx.ok(rule.negatable, rule.category, t0, t1)).then_some((t0, t1))
+                    })
+                }
+            }
+        };
+        if let Some((t0, t1)) = found {
+            raws.push(Raw { category: rule.category, severity: rule.severity, rule: rule.id.clone(), t0, t1 });
+        }
+    }
+    if raws.is_empty() {
+        return (Vec::new(), Severity::None, Vec::new());
+    }
+
+    // severity adjustments, in policy order; a category capped by one is not raised by a later one
+    let mut capped_cats = [false; 12];
+    for a in &c.adjust {
+        if !ctx.on(a.cues) {
+            continue;
+        }
+        let relevant: Vec<usize> = raws
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                a.categories.contains(&r.category)
+                    && r.severity >= a.min
+                    && !(a.mode == AdjustMode::Raise && capped_cats[r.category.index()])
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if relevant.is_empty() || ctx.has(a.unless) {
+            continue;
+        }
+        let cue = ctx.hits_of(a.cues).iter().find(|h| match a.near {
+            None => true,
+            Some(near) => relevant.iter().any(|&i| {
+                let r = &raws[i];
+                let gap = if h.t0 >= r.t1 { h.t0 - r.t1 } else { r.t0.saturating_sub(h.t1) };
+                gap <= near
+            }),
+        });
+        let Some(cue) = cue.copied() else { continue };
+        let mut cats: Vec<Category> = relevant.iter().map(|&i| raws[i].category).collect();
+        cats.sort_unstable();
+        cats.dedup();
+        match a.mode {
+            AdjustMode::Raise => {
+                for cat in cats {
+                    let cur = raws.iter().filter(|r| r.category == cat).map(|r| r.severity).max().unwrap_or_default();
+                    if cur < a.to {
+                        raws.push(Raw { category: cat, severity: a.to, rule: a.id.clone(), t0: cue.t0, t1: cue.t1 });
+                    }
+                }
+            }
+            AdjustMode::Cap => {
+                let mut capped = Vec::new();
+                for &i in &relevant {
+                    if raws[i].severity > a.to {
+                        raws[i].severity = a.to;
+                        capped.push(raws[i].category);
+                    }
+                }
+                capped.sort_unstable();
+                capped.dedup();
+                for cat in &cats {
+                    capped_cats[cat.index()] = true;
+                }
+                for cat in capped {
+                    raws.push(Raw { category: cat, severity: a.to, rule: a.id.clone(), t0: cue.t0, t1: cue.t1 });
+                }
+            }
+        }
+    }
+
+    // a cap at `none` removes the flag
+    raws.retain(|r| r.severity > Severity::None);
+    if raws.is_empty() {
+        return (Vec::new(), Severity::None, Vec::new());
+    }
+
+    // categories dropped when a more specific one is present (e.g. profanity aimed at someone)
+    let mut present = [false; 12];
+    for r in &raws {
+        present[r.category.index()] = true;
+    }
+    raws.retain(|r| !c.dropped_when[r.category.index()].iter().any(|d| present[d.index()]));
+
+    let toks = &norm.tokens;
+    let mut flags: Vec<Flag> = raws
+        .into_iter()
+        .map(|r| {
+            let s = toks[r.t0 as usize].orig_start as usize;
+            let e = toks[(r.t1 as usize).saturating_sub(1).max(r.t0 as usize)].orig_end as usize;
+            Flag { category: r.category, severity: r.severity, rule: r.rule, start: s, end: e, matched: text[s..e].to_string() }
+        })
+        .collect();
+    flags.sort_by(|a, b| (a.start, a.end, &a.rule).cmp(&(b.start, b.end, &b.rule)));
+    let severity = flags.iter().map(|f| f.severity).max().unwrap_or_default();
+    let mut labels: Vec<Category> = flags.iter().map(|f| f.category).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    (flags, severity, labels)
+}

@@ -1,0 +1,448 @@
+//! Text normalisation for risk matching.
+//!
+//! The pipeline turns the way teenagers type into a canonical word stream while remembering, for
+//! every word, where it came from in the original text (byte offsets on char boundaries):
+//!
+//! 1. **fold** each char: ASCII lowercase fast path; otherwise drop invisible chars (zero-width
+//!    joiners, variation selectors, skin tones), map Cyrillic/Greek look-alikes to Latin, map curly
+//!    apostrophes, keep emoji and symbols as they are, and for letters apply compatibility
+//!    decomposition (NFKD), drop combining marks and lowercase (`𝐊𝐈𝐋𝐋` → `kill`, `kíll` → `kill`).
+//! 2. **tokenise** into words: letters and digits, with leet symbols (`@ $ ! *`) kept when they sit
+//!    inside a word (`h@rm`, `sh!t`, `f*ck`) and apostrophes dropped inside words (`don't` → `dont`).
+//!    Each emoji is a word of its own. Clause punctuation (`. , ? ! ; :` and new lines) is remembered
+//!    as a boundary before the next word (used to scope negation).
+//! 3. **leet**: in words that contain letters and only leet digits (0 1 3 4 5 7), digits map to
+//!    letters (`k1ll` → `kill`, `s3lf` → `self`); ordinals and times (`2am`, `18th`) are left alone.
+//! 4. **squeeze** repeated letters to one letter, remembering the run length (`sooooo` → `so`×5). The
+//!    matcher compares run lengths so `weed` and `wed` stay different while `killlll` still matches
+//!    `kill`.
+//!
+//! The matching text is `" w1 w2 w3 "` (single spaces, padded) so that a phrase `" kill myself "`
+//! only matches whole words.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// One word of the normalised stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    /// Start of the squeezed word inside [`Normalised::text`].
+    pub norm_start: u32,
+    /// Byte range of the word (after leet mapping, before squeezing) inside [`Normalised::raw`].
+    pub raw_start: u32,
+    pub raw_end: u32,
+    /// Byte range of the word in the original text (char boundaries).
+    pub orig_start: u32,
+    pub orig_end: u32,
+    /// A clause boundary (`.`, `,`, `?`, `!`, `;`, `:`, new line) sits between the previous word and this one.
+    pub clause_before: bool,
+}
+
+impl Token {
+    pub fn single_letter(&self) -> bool {
+        self.raw_end - self.raw_start == 1
+    }
+}
+
+/// The normalised form of a text.
+#[derive(Debug, Default)]
+pub(crate) struct Normalised {
+    /// `" w1 w2 … "`: squeezed words joined by single spaces, padded with one space on each side.
+    pub text: String,
+    /// Run length of each byte of `text` (1 for spaces, digits and non-ASCII bytes).
+    pub runs: Vec<u8>,
+    /// Words after leet mapping but before squeezing, concatenated without separators.
+    pub raw: String,
+    pub tokens: Vec<Token>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    Leet,
+    Apos,
+    Space,
+    Newline,
+    Clause,
+    Emoji,
+    Other,
+}
+
+#[derive(Clone, Copy)]
+struct FChar {
+    c: char,
+    s: u32,
+    e: u32,
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x200B..=0x200F | 0x2060..=0x2064 | 0xFE00..=0xFE0F | 0xFEFF
+        | 0x1F3FB..=0x1F3FF | 0xE0000..=0xE007F | 0x180E)
+}
+
+fn homoglyph(c: char) -> Option<char> {
+    Some(match c {
+        'а' => 'a',
+        'в' => 'b',
+        'е' | 'ё' | 'є' => 'e',
+        'к' => 'k',
+        'м' => 'm',
+        'н' => 'h',
+        'о' => 'o',
+        'р' => 'p',
+        'с' => 'c',
+        'т' => 't',
+        'у' => 'y',
+        'х' => 'x',
+        'і' | 'ї' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'ԁ' => 'd',
+        'ӏ' => 'l',
+        'α' => 'a',
+        'β' => 'b',
+        'ε' => 'e',
+        'ι' => 'i',
+        'κ' => 'k',
+        'ο' => 'o',
+        'ρ' => 'p',
+        'τ' => 't',
+        'υ' => 'u',
+        'ν' => 'v',
+        'χ' => 'x',
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' | '\u{2032}' => '\'',
+        '\u{201C}' | '\u{201D}' => '"',
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => '-',
+        '\u{2026}' => '.',
+        _ => return None,
+    })
+}
+
+fn fold_into(text: &str, out: &mut Vec<FChar>) {
+    for (i, ch) in text.char_indices() {
+        let s = i as u32;
+        let e = (i + ch.len_utf8()) as u32;
+        if ch.is_ascii() {
+            out.push(FChar { c: ch.to_ascii_lowercase(), s, e });
+            continue;
+        }
+        if is_invisible(ch) {
+            continue;
+        }
+        let lower = ch.to_lowercase().next().unwrap_or(ch);
+        if let Some(m) = homoglyph(lower) {
+            out.push(FChar { c: m, s, e });
+            continue;
+        }
+        if ch.is_whitespace() {
+            out.push(FChar { c: ' ', s, e });
+            continue;
+        }
+        if !ch.is_alphanumeric() && (ch as u32) >= 0x2190 {
+            // emoji, pictographs and other symbols: keep as they are
+            out.push(FChar { c: ch, s, e });
+            continue;
+        }
+        decompose_compatible(ch, |d| {
+            if !is_combining_mark(d) {
+                for l in d.to_lowercase() {
+                    let l = homoglyph(l).unwrap_or(l);
+                    out.push(FChar { c: l, s, e });
+                }
+            }
+        });
+    }
+}
+
+fn class(c: char) -> Class {
+    if c.is_ascii() {
+        match c {
+            'a'..='z' | '0'..='9' => Class::Word,
+            '@' | '$' | '!' | '*' => Class::Leet,
+            '\'' => Class::Apos,
+            '\n' | '\r' => Class::Newline,
+            ' ' | '\t' => Class::Space,
+            '.' | ',' | '?' | ';' | ':' => Class::Clause,
+            _ => Class::Other,
+        }
+    } else if c.is_alphanumeric() {
+        Class::Word
+    } else if c.is_whitespace() {
+        Class::Space
+    } else if (c as u32) >= 0x2190 {
+        Class::Emoji
+    } else {
+        Class::Other
+    }
+}
+
+/// A leet digit read as a letter (`3` → `e`); other chars unchanged.
+pub(crate) fn leet_digit(c: char) -> char {
+    if c.is_ascii_digit() {
+        leet(c)
+    } else {
+        c
+    }
+}
+
+fn leet(c: char) -> char {
+    match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '@' => 'a',
+        '$' => 's',
+        '!' => 'i',
+        other => other,
+    }
+}
+
+const ORDINAL_SUFFIXES: &[&str] = &[
+    "am", "pm", "st", "nd", "rd", "th", "s", "k", "p", "m", "x", "mins", "min", "hrs", "hr", "h", "yrs", "yr",
+    "yo", "ft", "kg", "g", "mg", "ml", "l", "d", "gb", "mb", "v", "ish",
+];
+
+/// Whether digits of this word should be read as letters (`k1ll`), i.e. the word has ASCII letters,
+/// all its digits are leet digits, and it is not a number with a unit (`2am`, `18th`).
+fn word_is_leet(chars: &[char]) -> bool {
+    let mut has_letter = false;
+    let mut has_digit = false;
+    for &c in chars {
+        if c.is_ascii_lowercase() {
+            has_letter = true;
+        } else if c.is_ascii_digit() {
+            has_digit = true;
+            if !matches!(c, '0' | '1' | '3' | '4' | '5' | '7') {
+                return false;
+            }
+        }
+    }
+    if !has_letter || !has_digit {
+        return false;
+    }
+    // number followed by a unit / ordinal suffix
+    let nd = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    if nd > 0 {
+        let rest: String = chars[nd..].iter().collect();
+        if ORDINAL_SUFFIXES.contains(&rest.as_str()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Normalise a text (see the module docs).
+pub(crate) fn normalise(text: &str) -> Normalised {
+    let mut out = Normalised::default();
+    normalise_into(text, &mut Scratch::default(), &mut out);
+    out
+}
+
+/// Reusable buffers for [`normalise_into`], so that checking a message does not allocate them anew.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    f: Vec<FChar>,
+    word: Vec<char>,
+}
+
+/// [`normalise`] into reused buffers (`out` is cleared first).
+pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normalised) {
+    let Scratch { f, word } = scratch;
+    f.clear();
+    word.clear();
+    out.text.clear();
+    out.runs.clear();
+    out.raw.clear();
+    out.tokens.clear();
+    fold_into(text, f);
+    let n = f.len();
+    out.text.push(' ');
+    out.runs.push(1);
+    let mut clause = false;
+    let mut i = 0;
+    while i < n {
+        let c = f[i].c;
+        match class(c) {
+            Class::Word | Class::Leet => {
+                // a leading run of leet symbols starts a word only when a letter follows
+                if class(c) == Class::Leet {
+                    let mut k = i;
+                    while k < n && class(f[k].c) == Class::Leet {
+                        k += 1;
+                    }
+                    if !(k < n && f[k].c.is_alphabetic()) {
+                        if c == '!' {
+                            clause = true;
+                        }
+                        i = k;
+                        continue;
+                    }
+                }
+                word.clear();
+                let start = i;
+                let mut j = i;
+                while j < n {
+                    match class(f[j].c) {
+                        Class::Word => {
+                            word.push(f[j].c);
+                            j += 1;
+                        }
+                        Class::Leet => {
+                            let mut k = j;
+                            while k < n && class(f[k].c) == Class::Leet {
+                                k += 1;
+                            }
+                            if k < n && class(f[k].c) == Class::Word {
+                                for x in &f[j..k] {
+                                    word.push(x.c);
+                                }
+                                j = k;
+                            } else {
+                                break;
+                            }
+                        }
+                        Class::Apos if j + 1 < n && f[j + 1].c.is_alphabetic() && !word.is_empty() => {
+                            j += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                push_word(out, word, f[start].s, f[j - 1].e, clause);
+                clause = false;
+                i = j;
+            }
+            Class::Emoji => {
+                word.clear();
+                word.push(c);
+                push_word(out, word, f[i].s, f[i].e, clause);
+                clause = false;
+                i += 1;
+            }
+            Class::Clause | Class::Newline => {
+                clause = true;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+fn push_word(out: &mut Normalised, word: &[char], orig_start: u32, orig_end: u32, clause_before: bool) {
+    let is_leet = word_is_leet(word);
+    let raw_start = out.raw.len() as u32;
+    let norm_start = out.text.len() as u32;
+    let mut prev: Option<char> = None;
+    for &c0 in word {
+        let c = if c0 == '*' {
+            '*'
+        } else if is_leet || !c0.is_ascii_digit() {
+            leet(c0)
+        } else {
+            c0
+        };
+        out.raw.push(c);
+        if c.is_ascii_lowercase() && prev == Some(c) {
+            if let Some(r) = out.runs.last_mut() {
+                *r = r.saturating_add(1);
+            }
+            continue;
+        }
+        out.text.push(c);
+        for _ in 0..c.len_utf8() {
+            out.runs.push(1);
+        }
+        prev = Some(c);
+    }
+    let raw_end = out.raw.len() as u32;
+    out.text.push(' ');
+    out.runs.push(1);
+    out.tokens.push(Token {
+        norm_start,
+        raw_start,
+        raw_end,
+        orig_start,
+        orig_end,
+        clause_before,
+    });
+}
+
+/// Squeeze a string the way [`normalise`] squeezes words (used for the space-less evasion pass).
+pub(crate) fn squeeze_into(s: &str, text: &mut String, runs: &mut Vec<u8>) {
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        if c.is_ascii_lowercase() && prev == Some(c) {
+            if let Some(r) = runs.last_mut() {
+                *r = r.saturating_add(1);
+            }
+            continue;
+        }
+        text.push(c);
+        for _ in 0..c.len_utf8() {
+            runs.push(1);
+        }
+        prev = Some(c);
+    }
+}
+
+/// Whether a text run of length `t` satisfies a pattern run of length `p`.
+#[inline]
+pub(crate) fn run_ok(t: u8, p: u8) -> bool {
+    t == p || t >= 3 || (p >= 2 && t >= 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> String {
+        normalise(s).text
+    }
+
+    #[test]
+    fn lowercases_and_squeezes() {
+        assert_eq!(words("SOOOO Sad"), " so sad ");
+        let n = normalise("killlll");
+        assert_eq!(n.text, " kil ");
+        assert_eq!(&n.runs[1..4], &[1, 1, 5]);
+    }
+
+    #[test]
+    fn leet_inside_words_only() {
+        assert_eq!(words("k1ll mys3lf"), " kil myself ");
+        assert_eq!(words("self h@rm"), " self harm ");
+        assert_eq!(words("sh!t"), " shit ");
+        assert_eq!(words("at 2am on the 18th"), " at 2am on the 18th ");
+        assert_eq!(words("07700 900 412"), " 07700 900 412 ");
+    }
+
+    #[test]
+    fn apostrophes_and_punctuation() {
+        assert_eq!(words("i'm not, don’t"), " im not dont ");
+        let n = normalise("hi. there");
+        assert!(n.tokens[1].clause_before);
+        assert_eq!(words("help!!"), " help ");
+    }
+
+    #[test]
+    fn unicode_folding() {
+        assert_eq!(words("𝐤𝐢𝐥𝐥 kíll"), " kil kil ");
+        assert_eq!(words("kіll"), " kil "); // Cyrillic i
+        assert_eq!(words("k\u{200b}ill"), " kil ");
+        assert_eq!(words("❄️🔪"), " ❄ 🔪 ");
+    }
+
+    #[test]
+    fn offsets_point_into_original() {
+        let t = "Héllo  Wörld 🔪!";
+        let n = normalise(t);
+        for tok in &n.tokens {
+            assert!(t.is_char_boundary(tok.orig_start as usize));
+            assert!(t.is_char_boundary(tok.orig_end as usize));
+        }
+        assert_eq!(&t[n.tokens[1].orig_start as usize..n.tokens[1].orig_end as usize], "Wörld");
+        assert_eq!(&t[n.tokens[2].orig_start as usize..n.tokens[2].orig_end as usize], "🔪");
+    }
+}

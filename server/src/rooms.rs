@@ -1,0 +1,139 @@
+//! Peer rooms: moderated group conversations for young people, created by `yot_admin`.
+//! Members see display names only (sender ids are per-room pseudonyms); personal information
+//! is never shown to other members; no young person can start a private conversation with
+//! another.
+
+use talkzone_mobile_api::{
+    ConversationId, ConversationView, CreateRoomRequest, PersonalInfoMode, Role, RoomInfo, RoomModeration,
+};
+use talkzone_moderation::{Action, Verdict};
+
+use crate::auth::AuthUser;
+use crate::clock::rfc3339;
+use crate::conversations::view;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{ConversationRecord, NewRoom};
+
+pub fn room_info(c: &ConversationRecord, joined: bool) -> RoomInfo {
+    RoomInfo {
+        age_band: c.age_band.clone().unwrap_or_default(),
+        moderation: if c.moderation_mode.as_deref() == Some("pre") { RoomModeration::Pre } else { RoomModeration::Post },
+        personal_info: if c.pii_mode.as_deref() == Some("redact") { PersonalInfoMode::Redact } else { PersonalInfoMode::Hold },
+        joined,
+    }
+}
+
+/// What to do with a room message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Hold for a moderator, with the reason and severity shown in the queue.
+    pub hold: Option<(String, String)>,
+    /// Deliver with personal information redacted.
+    pub redact: bool,
+}
+
+/// The one place that decides whether a room message is held, redacted or delivered.
+pub fn plan(conv: &ConversationRecord, verdict: &Verdict, action: Action) -> Plan {
+    let info = room_info(conv, false);
+    let severity = verdict.severity.as_str().to_owned();
+    let top_label = verdict.labels.first().map(|c| c.as_str().to_owned());
+    if action >= Action::Hold {
+        return Plan { hold: Some((top_label.unwrap_or_else(|| "flagged".into()), severity)), redact: false };
+    }
+    if info.moderation == RoomModeration::Pre {
+        return Plan { hold: Some(("pre_moderation".into(), severity)), redact: false };
+    }
+    if !verdict.pii.is_empty() {
+        return match info.personal_info {
+            PersonalInfoMode::Hold => Plan { hold: Some(("personal_information".into(), severity)), redact: false },
+            PersonalInfoMode::Redact => Plan { hold: None, redact: true },
+        };
+    }
+    Plan { hold: None, redact: false }
+}
+
+/// A muted user may not post in rooms until the mute ends. Support chats are never blocked:
+/// a young person can always ask a worker for help.
+pub async fn check_not_muted(state: &AppState, user: &AuthUser, now: i64) -> ApiResult<()> {
+    let record = state.store.user(user.id.as_str()).await?.ok_or(ApiError::Unauthorized("this account cannot sign in"))?;
+    match record.muted_until {
+        Some(until) if until > now => Err(ApiError::ForbiddenBecause(format!(
+            "You've been muted in rooms by a moderator until {}. You can still talk to a worker in a support chat.",
+            rfc3339(until)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn validate(req: &CreateRoomRequest) -> ApiResult<()> {
+    let topic = req.topic.trim().chars().count();
+    if topic == 0 || topic > 200 {
+        return Err(ApiError::Validation("topic must be 1 to 200 characters".into()));
+    }
+    let band = req.age_band.trim();
+    if band.is_empty() || band.len() > 20 {
+        return Err(ApiError::Validation("age_band must be 1 to 20 characters, e.g. 13-15".into()));
+    }
+    Ok(())
+}
+
+/// `POST /v1/rooms` (yot_admin).
+pub async fn create(state: &AppState, user: &AuthUser, req: CreateRoomRequest) -> ApiResult<ConversationView> {
+    user.require(&[Role::YotAdmin])?;
+    validate(&req)?;
+    let now = state.clock.now_ms();
+    let record = state
+        .store
+        .create_room(NewRoom {
+            id: crate::ids::random_id(),
+            topic: req.topic.trim().to_owned(),
+            age_band: req.age_band.trim().to_owned(),
+            moderation_mode: match req.moderation {
+                RoomModeration::Pre => "pre".into(),
+                RoomModeration::Post => "post".into(),
+            },
+            pii_mode: match req.personal_info {
+                PersonalInfoMode::Hold => "hold".into(),
+                PersonalInfoMode::Redact => "redact".into(),
+            },
+            created_by: user.id.0.clone(),
+            now,
+        })
+        .await?;
+    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "room_created", "conversation", &record.id, None)
+        .await;
+    view(state, user, &record).await
+}
+
+/// `GET /v1/rooms`: every open room, with whether the caller is a member.
+pub async fn list(state: &AppState, user: &AuthUser) -> ApiResult<Vec<ConversationView>> {
+    user.require(&[Role::YoungPerson, Role::DutyWorker, Role::Supervisor, Role::Moderator, Role::YotAdmin])?;
+    let mut out = Vec::new();
+    for r in state.store.rooms().await? {
+        out.push(view(state, user, &r).await?);
+    }
+    Ok(out)
+}
+
+async fn load_room(state: &AppState, id: &ConversationId) -> ApiResult<ConversationRecord> {
+    match state.store.conversation(id.as_str()).await? {
+        Some(c) if c.kind == "room" && c.state != "closed" => Ok(c),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `POST /v1/rooms/{id}/join` (young_person): joining is always explicit.
+pub async fn join(state: &AppState, user: &AuthUser, id: &ConversationId) -> ApiResult<ConversationView> {
+    user.require(&[Role::YoungPerson])?;
+    let room = load_room(state, id).await?;
+    state.store.join(&room.id, user.id.as_str(), "member", state.clock.now_ms()).await?;
+    view(state, user, &room).await
+}
+
+/// `POST /v1/rooms/{id}/leave`.
+pub async fn leave(state: &AppState, user: &AuthUser, id: &ConversationId) -> ApiResult<ConversationView> {
+    let room = load_room(state, id).await?;
+    state.store.leave(&room.id, user.id.as_str(), state.clock.now_ms()).await?;
+    view(state, user, &room).await
+}

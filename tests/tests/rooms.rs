@@ -1,0 +1,340 @@
+//! Peer rooms and the human moderation queue, end to end: holds, approve/reject/redact,
+//! reports and removal, mutes that expire, claims that expire, appeals decided by another
+//! moderator, actions on users, live `moderation.changed`, policy reload, and who may see what.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
+use talkzone_mobile_api::{
+    AckStatus, ClientFrame, ConversationId, ConversationView, ErrorCode, MessageView, ModerationItemView, ModerationQueue,
+    ReportReceipt, Role, RoomList, ServerFrame, TokenResponse,
+};
+use talkzone_server::clock::{Clock, ManualClock, SystemClock};
+use talkzone_tests::{both_backends, Backend, TestServer};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
+    c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
+}
+
+async fn make_room(s: &TestServer, admin: &TokenResponse, moderation: &str, pii: &str) -> ConversationView {
+    call(&s.client, Method::POST, "/v1/rooms", &admin.access_token,
+        json!({"topic": "Football", "age_band": "13-15", "moderation": moderation, "personal_info": pii})).await.unwrap()
+}
+
+async fn member(s: &TestServer, room: &ConversationView) -> (TokenResponse, WsConnection) {
+    let yp = s.young_person().await;
+    let joined: ConversationView =
+        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), &yp.access_token, json!({})).await.unwrap();
+    assert!(joined.room.as_ref().unwrap().joined);
+    let mut ws = s.client.connect(&yp.access_token).await.unwrap();
+    ws.subscribe(&room.id, 0).await.unwrap();
+    (yp, ws)
+}
+
+async fn queue(s: &TestServer, moderator: &TokenResponse) -> Vec<ModerationItemView> {
+    call::<ModerationQueue>(&s.client, Method::GET, "/v1/moderation/queue", &moderator.access_token, json!(null))
+        .await
+        .unwrap()
+        .items
+}
+
+async fn decide(s: &TestServer, moderator: &TokenResponse, item: &str, body: Value) -> Result<ModerationItemView, ClientError> {
+    call(&s.client, Method::POST, &format!("/v1/moderation/items/{item}/decision"), &moderator.access_token, body).await
+}
+
+async fn next_message(ws: &mut WsConnection) -> MessageView {
+    match ws.recv_until(T, |f| matches!(f, ServerFrame::Message(_))).await.unwrap() {
+        ServerFrame::Message(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+async fn history(s: &TestServer, token: &str, id: &ConversationId) -> Vec<MessageView> {
+    s.client.messages(token, id, 0, None).await.unwrap().messages
+}
+
+async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let moderator = s.staff(Role::Moderator).await;
+    let room = make_room(&s, &admin, "pre", "hold").await;
+    assert_eq!(room.state, talkzone_mobile_api::ConversationState::Open);
+    let (alice, mut alice_ws) = member(&s, &room).await;
+    let (bob, mut bob_ws) = member(&s, &room).await;
+
+    let mut mod_ws = s.client.connect(&moderator.access_token).await.unwrap();
+    mod_ws.send(&ClientFrame::ModerationWatch).await.unwrap();
+
+    // Held: the sender gets `held` with no seq; nobody else sees it.
+    let ack = alice_ws.send_message(&room.id, "a1", "anyone watching the match tonight?").await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { seq: None, status: AckStatus::Held, .. }), "{ack:?}");
+    assert!(history(&s, &bob.access_token, &room.id).await.is_empty(), "a member never sees another's held message");
+    let changed = mod_ws.recv_until(T, |f| matches!(f, ServerFrame::ModerationChanged { .. })).await.unwrap();
+    let ServerFrame::ModerationChanged { item } = changed else { unreachable!() };
+    assert_eq!((item.kind.as_str(), item.reason.as_str()), ("hold", "pre_moderation"));
+    assert_eq!(item.evidence.as_deref(), Some("anyone watching the match tonight?"));
+
+    // Approve: it gets the next seq and reaches everyone.
+    let decided = decide(&s, &moderator, &item.id, json!({"action": "approve", "reason": "fine"})).await.unwrap();
+    assert_eq!(decided.state, "decided");
+    let m = next_message(&mut bob_ws).await;
+    assert_eq!((m.seq, m.body.as_str()), (1, "anyone watching the match tonight?"));
+    assert_ne!(m.sender.as_ref().unwrap().id, alice.user.id, "members see a pseudonym, never the account id");
+    assert_eq!(m.sender.as_ref().unwrap().display_name, alice.user.display_name);
+    assert_eq!(next_message(&mut alice_ws).await.seq, 1);
+
+    // Reject: never delivered; the sender is told kindly why.
+    alice_ws.send_message(&room.id, "a2", "second message").await.unwrap();
+    let item = queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("second message")).unwrap();
+    decide(&s, &moderator, &item.id, json!({"action": "reject", "reason": "off topic"})).await.unwrap();
+    let notice = alice_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
+    assert!(matches!(&notice, ServerFrame::Notice { kind, client_msg_id: Some(c), .. } if kind == "message_rejected" && c == "a2"), "{notice:?}");
+
+    // Redact and approve: delivered with the moderator's text, with the next seq.
+    alice_ws.send_message(&room.id, "a3", "i go to Hillside Academy lol").await.unwrap();
+    let item = queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("i go to Hillside Academy lol")).unwrap();
+    decide(&s, &moderator, &item.id, json!({"action": "redact", "reason": "school name", "body": "i go to [school] lol"}))
+        .await
+        .unwrap();
+    let m = next_message(&mut bob_ws).await;
+    assert_eq!((m.seq, m.body.as_str()), (2, "i go to [school] lol"));
+    let bodies: Vec<String> = history(&s, &bob.access_token, &room.id).await.into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, vec!["anyone watching the match tonight?", "i go to [school] lol"]);
+
+    // A decided item cannot be decided again; a report action does not fit a hold.
+    let again = decide(&s, &moderator, &item.id, json!({"action": "approve", "reason": "again"})).await.unwrap_err();
+    assert_eq!(again.status(), Some(409));
+    alice_ws.send_message(&room.id, "a4", "hi").await.unwrap();
+    let item = queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("hi")).unwrap();
+    let wrong = decide(&s, &moderator, &item.id, json!({"action": "remove", "reason": "x"})).await.unwrap_err();
+    assert_eq!(wrong.status(), Some(422));
+    s.stop().await;
+}
+
+async fn post_moderated_rooms_hold_or_redact_personal_information(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let hold_room = make_room(&s, &admin, "post", "hold").await;
+    let (_a, mut a_ws) = member(&s, &hold_room).await;
+    let (b, mut b_ws) = member(&s, &hold_room).await;
+    let ack = a_ws.send_message(&hold_room.id, "p1", "anyone else like football?").await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { seq: Some(1), status: AckStatus::Delivered, .. }), "{ack:?}");
+    assert_eq!(next_message(&mut b_ws).await.seq, 1);
+    let ack = a_ws.send_message(&hold_room.id, "p2", "text me on 07700 900123").await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Held, .. }), "personal information held: {ack:?}");
+    assert_eq!(history(&s, &b.access_token, &hold_room.id).await.len(), 1);
+
+    let redact_room = make_room(&s, &admin, "post", "redact").await;
+    let (_c, mut c_ws) = member(&s, &redact_room).await;
+    let (_d, mut d_ws) = member(&s, &redact_room).await;
+    let ack = c_ws.send_message(&redact_room.id, "r1", "text me on 07700 900123").await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Delivered, .. }), "{ack:?}");
+    let m = next_message(&mut d_ws).await;
+    assert!(!m.body.contains("900123"), "the number never reaches other members: {}", m.body);
+    assert!(m.body.contains("[phone]"), "{}", m.body);
+    s.stop().await;
+}
+
+async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let moderator = s.staff(Role::Moderator).await;
+    let room = make_room(&s, &admin, "post", "hold").await;
+    let (a, mut a_ws) = member(&s, &room).await;
+    let (b, mut b_ws) = member(&s, &room).await;
+    a_ws.send_message(&room.id, "x1", "you are all losers").await.unwrap();
+    let m = next_message(&mut b_ws).await;
+    let receipt: ReportReceipt = call(&s.client, Method::POST, "/v1/reports", &b.access_token,
+        json!({"message_id": m.message_id, "reason": "mean to everyone"})).await.unwrap();
+    assert_eq!(receipt.state, "open");
+    let item = queue(&s, &moderator).await.into_iter().find(|i| i.id == receipt.id).unwrap();
+    assert_eq!(item.evidence.as_deref(), Some("you are all losers"));
+    assert_eq!(item.subject_user.as_ref().unwrap().id, a.user.id, "moderators see who sent it");
+
+    decide(&s, &moderator, &item.id, json!({"action": "remove", "reason": "bullying"})).await.unwrap();
+    let changed = b_ws.recv_until(T, |f| matches!(f, ServerFrame::MessageChanged { .. })).await.unwrap();
+    assert!(matches!(&changed, ServerFrame::MessageChanged { status, body, .. } if status == "removed" && !body.contains("losers")));
+    let h = history(&s, &b.access_token, &room.id).await;
+    assert_eq!(h.len(), 1, "seq stays gap-free: the message is there, removed");
+    assert!(h[0].removed && !h[0].body.contains("losers"));
+    // A report on a message you cannot see is not found.
+    let outsider = s.young_person().await;
+    let e = call::<ReportReceipt>(&s.client, Method::POST, "/v1/reports", &outsider.access_token,
+        json!({"message_id": m.message_id, "reason": "x"})).await.unwrap_err();
+    assert_eq!(e.status(), Some(404));
+
+    // The sender appeals once; the same moderator may not decide it; another overturns it.
+    let appeal: ReportReceipt = call(&s.client, Method::POST, &format!("/v1/moderation/items/{}/appeal", item.id),
+        &a.access_token, json!({"reason": "it was a joke"})).await.unwrap();
+    assert_eq!(appeal.state, "appeal_requested");
+    let twice = call::<ReportReceipt>(&s.client, Method::POST, &format!("/v1/moderation/items/{}/appeal", item.id),
+        &a.access_token, json!({"reason": "again"})).await.unwrap_err();
+    assert_eq!(twice.status(), Some(409), "one appeal only");
+    let path = format!("/v1/moderation/items/{}/appeal/decision", item.id);
+    let same = call::<ModerationItemView>(&s.client, Method::POST, &path, &moderator.access_token,
+        json!({"uphold": false, "reason": "mine"})).await.unwrap_err();
+    assert_eq!(same.status(), Some(409), "a different moderator decides an appeal");
+    let other = s.staff(Role::Moderator).await;
+    let v: ModerationItemView = call(&s.client, Method::POST, &path, &other.access_token,
+        json!({"uphold": false, "reason": "banter between friends"})).await.unwrap();
+    assert_eq!(v.appeal_state.as_deref(), Some("overturned"));
+    let h = history(&s, &b.access_token, &room.id).await;
+    assert!(!h[0].removed && h[0].body == "you are all losers", "restored on appeal");
+    s.stop().await;
+}
+
+async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let moderator = s.staff(Role::Moderator).await;
+    let room = make_room(&s, &admin, "post", "hold").await;
+    let (a, mut a_ws) = member(&s, &room).await;
+    let _: Value = call(&s.client, Method::POST, &format!("/v1/moderation/users/{}/actions", a.user.id),
+        &moderator.access_token, json!({"action": "mute", "reason": "spamming", "duration_s": 600})).await.unwrap();
+    let notice = a_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
+    assert!(matches!(&notice, ServerFrame::Notice { kind, .. } if kind == "mute"));
+    match a_ws.send_message(&room.id, "m1", "hello?").await.unwrap() {
+        ServerFrame::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::Forbidden);
+            assert!(message.contains("muted") && message.contains("support chat"), "{message}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    // A muted young person can still ask a worker for help.
+    let (_, conv) = s.client.open_conversation(&a.access_token, &Default::default()).await.unwrap();
+    let ack = a_ws.send_message(&conv.id, "help", "i need help").await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { .. }), "{ack:?}");
+    clock.advance_ms(601_000);
+    let ack = a_ws.send_message(&room.id, "m2", "back again").await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Delivered, .. }), "mute expired: {ack:?}");
+    let log: talkzone_mobile_api::ModerationLog =
+        call(&s.client, Method::GET, "/v1/moderation/log", &moderator.access_token, json!(null)).await.unwrap();
+    assert!(log.entries.iter().any(|e| e.action == "mute" && e.subject_user_id.as_ref() == Some(&a.user.id)));
+    s.stop().await;
+}
+
+async fn claims_expire_and_bulk_decides(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let m1 = s.staff(Role::Moderator).await;
+    let m2 = s.staff(Role::Moderator).await;
+    let room = make_room(&s, &admin, "pre", "hold").await;
+    let (_a, mut a_ws) = member(&s, &room).await;
+    for i in 0..3 {
+        a_ws.send_message(&room.id, &format!("s{i}"), &format!("spam {i}")).await.unwrap();
+    }
+    let items = queue(&s, &m1).await;
+    assert_eq!(items.len(), 3);
+    let first = &items[0].id;
+    let claimed: ModerationItemView =
+        call(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m1.access_token, json!({})).await.unwrap();
+    assert_eq!(claimed.claimed_by.as_ref(), Some(&m1.user.id));
+    let e = call::<ModerationItemView>(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m2.access_token, json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(409));
+    assert_eq!(decide(&s, &m2, first, json!({"action": "reject", "reason": "spam"})).await.unwrap_err().status(), Some(409));
+    clock.advance_ms(5 * 60 * 1000 + 1);
+    call::<ModerationItemView>(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m2.access_token, json!({}))
+        .await
+        .expect("an idle claim expires");
+    let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    let result: talkzone_mobile_api::BulkDecisionResult = call(&s.client, Method::POST, "/v1/moderation/bulk", &m2.access_token,
+        json!({"item_ids": ids, "action": "reject", "reason": "spam flood"})).await.unwrap();
+    assert_eq!(result.decided.len(), 3, "{result:?}");
+    assert!(queue(&s, &m2).await.is_empty());
+    s.stop().await;
+}
+
+async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let room = make_room(&s, &admin, "post", "hold").await;
+    let yp = s.young_person().await;
+    let worker = s.staff(Role::DutyWorker).await;
+    for who in [&yp, &worker, &admin] {
+        let e = call::<ModerationQueue>(&s.client, Method::GET, "/v1/moderation/queue", &who.access_token, json!(null)).await.unwrap_err();
+        assert_eq!(e.status(), Some(403), "{:?}", who.user.role);
+    }
+    // A young person cannot create rooms; rooms are listed but closed until joined.
+    let e = call::<ConversationView>(&s.client, Method::POST, "/v1/rooms", &yp.access_token,
+        json!({"topic": "x", "age_band": "13-15", "moderation": "post"})).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let list: RoomList = call(&s.client, Method::GET, "/v1/rooms", &yp.access_token, json!(null)).await.unwrap();
+    assert!(list.rooms.iter().any(|r| r.id == room.id && !r.room.as_ref().unwrap().joined));
+    let mut ws = s.client.connect(&yp.access_token).await.unwrap();
+    let e = ws.subscribe(&room.id, 0).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::NotFound));
+    let e = s.client.messages(&yp.access_token, &room.id, 0, None).await.unwrap_err();
+    assert_eq!(e.status(), Some(404));
+    // A worker cannot join a room as a member; moderators cannot act on staff.
+    let e = call::<ConversationView>(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), &worker.access_token, json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let moderator = s.staff(Role::Moderator).await;
+    let e = call::<Value>(&s.client, Method::POST, &format!("/v1/moderation/users/{}/actions", worker.user.id),
+        &moderator.access_token, json!({"action": "suspend", "reason": "x"})).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    // A young person cannot watch the moderation queue.
+    ws.send(&ClientFrame::ModerationWatch).await.unwrap();
+    let f = ws.recv_until(T, |f| matches!(f, ServerFrame::Error { .. })).await.unwrap();
+    assert!(matches!(f, ServerFrame::Error { code: ErrorCode::Forbidden, .. }));
+    s.stop().await;
+}
+
+async fn suspension_ends_sessions_at_once(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let moderator = s.staff(Role::Moderator).await;
+    let yp = s.young_person().await;
+    let mut ws = s.client.connect(&yp.access_token).await.unwrap();
+    ws.send(&ClientFrame::Ping { nonce: None }).await.unwrap();
+    ws.recv_timeout(T).await.unwrap();
+    let _: Value = call(&s.client, Method::POST, &format!("/v1/moderation/users/{}/actions", yp.user.id),
+        &moderator.access_token, json!({"action": "suspend", "reason": "threats"})).await.unwrap();
+    match ws.recv_timeout(Duration::from_secs(2)).await {
+        Err(ClientError::Closed(_)) => {}
+        other => panic!("expected the socket closed within a second or two, got {other:?}"),
+    }
+    assert_eq!(s.client.me(&yp.access_token).await.unwrap_err().status(), Some(401));
+    assert_eq!(s.client.refresh(&yp.refresh_token).await.unwrap_err().status(), Some(401));
+    s.stop().await;
+}
+
+async fn policy_is_replaced_without_a_restart(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let moderator = s.staff(Role::Moderator).await;
+    let url = format!("{}/v1/admin/moderation/policy", s.base);
+    let http = reqwest::Client::new();
+    let current = http.get(&url).bearer_auth(&admin.access_token).send().await.unwrap();
+    assert_eq!(current.status(), 200);
+    let source = current.text().await.unwrap();
+    assert!(!source.is_empty());
+    let bad = http.put(&url).bearer_auth(&admin.access_token).body("this is = = not toml").send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let denied = http.put(&url).bearer_auth(&moderator.access_token).body(source.clone()).send().await.unwrap();
+    assert_eq!(denied.status(), 403);
+    let ok = http.put(&url).bearer_auth(&admin.access_token).body(source.clone()).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(s.dir.0.join("moderation-policy.toml").exists(), "saved for the next start");
+    s.stop().await;
+}
+
+both_backends!(
+    pre_moderated_hold_approve_reject_redact,
+    post_moderated_rooms_hold_or_redact_personal_information,
+    report_then_remove_hides_the_message_and_keeps_evidence,
+    mute_blocks_room_messages_until_it_expires,
+    claims_expire_and_bulk_decides,
+    only_moderators_see_the_queue_and_rooms_are_private,
+    suspension_ends_sessions_at_once,
+    policy_is_replaced_without_a_restart,
+);
