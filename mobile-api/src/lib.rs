@@ -540,6 +540,36 @@ pub struct MessageView {
     /// True when a moderator removed the message; `body` is then a placeholder (extension).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,
+    /// Staff only (an extension): what the moderation step found in this message, and why.
+    /// Never sent to young people or parents/carers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<ModerationSummary>,
+}
+
+/// The moderation verdict on a message, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ModerationSummary {
+    /// `none`, `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    pub labels: Vec<String>,
+    /// Each rule that fired, with the words that matched.
+    pub flags: Vec<ModerationFlag>,
+    /// Personal information found (kind and text).
+    pub pii: Vec<PiiFound>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ModerationFlag {
+    pub category: String,
+    pub severity: String,
+    pub rule: String,
+    pub matched: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PiiFound {
+    pub kind: String,
+    pub text: String,
 }
 
 /// `GET /v1/conversations/{id}/messages` answer.

@@ -167,6 +167,9 @@ fn class(c: char) -> Class {
         }
     } else if c.is_alphanumeric() {
         Class::Word
+    } else if matches!(c, '£' | '€') {
+        // currency is a word of its own ("£50" -> "£ 50"), like an emoji
+        Class::Emoji
     } else if c.is_whitespace() {
         Class::Space
     } else if (c as u32) >= 0x2190 {

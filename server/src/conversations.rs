@@ -102,7 +102,53 @@ pub fn room_pseudonym(room_id: &str, user_id: &str) -> String {
     format!("m_{hex}")
 }
 
-/// The message as clients see it; `None` while it has no `seq` (held for moderation).
+/// The id others see for a user in a conversation: a pseudonym in rooms.
+pub fn shown_id(conv: &ConversationRecord, user_id: &UserId) -> UserId {
+    if conv.kind == "room" {
+        UserId(room_pseudonym(&conv.id, user_id.as_str()))
+    } else {
+        user_id.clone()
+    }
+}
+
+/// The stored verdict as staff see it.
+fn moderation_summary(verdict_json: Option<&str>) -> Option<talkzone_mobile_api::ModerationSummary> {
+    let v: talkzone_moderation::Verdict = serde_json::from_str(verdict_json?).ok()?;
+    Some(talkzone_mobile_api::ModerationSummary {
+        severity: v.severity.as_str().to_owned(),
+        labels: v.labels.iter().map(|c| c.as_str().to_owned()).collect(),
+        flags: v
+            .flags
+            .iter()
+            .map(|f| talkzone_mobile_api::ModerationFlag {
+                category: f.category.as_str().to_owned(),
+                severity: f.severity.as_str().to_owned(),
+                rule: f.rule.clone(),
+                matched: f.matched.clone(),
+            })
+            .collect(),
+        pii: v.pii.iter().map(|p| talkzone_mobile_api::PiiFound { kind: p.kind.as_str().to_owned(), text: p.text.clone() }).collect(),
+    })
+}
+
+/// The message as staff see it: with the moderation verdict.
+pub fn staff_message_view(m: &MessageRecord, in_room: bool) -> Option<MessageView> {
+    let mut view = message_view(m, in_room)?;
+    view.moderation = moderation_summary(m.verdict.as_deref());
+    Some(view)
+}
+
+/// The message as `viewer` may see it.
+pub fn message_view_for(viewer: &AuthUser, m: &MessageRecord, in_room: bool) -> Option<MessageView> {
+    if viewer.role.is_staff() {
+        staff_message_view(m, in_room)
+    } else {
+        message_view(m, in_room)
+    }
+}
+
+/// The message as clients see it; `None` while it has no `seq` (held for moderation). Carries
+/// no moderation verdict (see [`staff_message_view`]).
 pub fn message_view(m: &MessageRecord, in_room: bool) -> Option<MessageView> {
     let seq = m.seq?;
     let sender = match (&m.sender_id, m.sender_role.as_deref().and_then(Role::parse)) {
@@ -123,6 +169,7 @@ pub fn message_view(m: &MessageRecord, in_room: bool) -> Option<MessageView> {
         sent_at: rfc3339(m.sent_at),
         kind: MessageKind::parse(&m.kind).unwrap_or(MessageKind::Text),
         removed: m.status == "removed",
+        moderation: None,
     })
 }
 
@@ -281,7 +328,7 @@ pub async fn send_message(
         }
         InsertOutcome::ConversationClosed => return Err(ApiError::Conflict("this conversation is closed".into())),
     };
-    match message_view(&record, in_room) {
+    match staff_message_view(&record, in_room) {
         // Published again for a duplicate too: if the node died between commit and publish
         // the first time, this delivers it now; receivers drop what they have by `seq`.
         Some(view) => state.hub.publish(Event::Message(view)),
@@ -387,7 +434,7 @@ pub async fn history(
     }
     let conv = load_readable(state, user, conversation_id).await?;
     let rows = state.store.messages_after(conversation_id.as_str(), after_seq, limit).await?;
-    let messages: Vec<MessageView> = rows.iter().filter_map(|m| message_view(m, conv.kind == "room")).collect();
+    let messages: Vec<MessageView> = rows.iter().filter_map(|m| message_view_for(user, m, conv.kind == "room")).collect();
     let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
     Ok(MessagesPage { messages, next_after_seq })
 }
@@ -401,7 +448,7 @@ pub async fn mark_read(state: &AppState, user: &AuthUser, conversation_id: &Conv
     let stored = state.store.mark_read(&conv.id, user.id.as_str(), seq, state.clock.now_ms()).await?;
     state.hub.publish(Event::ToConversation {
         conversation_id: conversation_id.clone(),
-        frame: ServerFrame::Read { conversation_id: conversation_id.clone(), user_id: user.id.clone(), seq: stored },
+        frame: ServerFrame::Read { conversation_id: conversation_id.clone(), user_id: shown_id(&conv, &user.id), seq: stored },
         except_user: Some(user.id.clone()),
     });
     Ok(stored)
@@ -409,10 +456,12 @@ pub async fn mark_read(state: &AppState, user: &AuthUser, conversation_id: &Conv
 
 /// `typing`: ephemeral, not stored.
 pub async fn typing(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<()> {
-    load_writable(state, user, conversation_id).await?;
+    let conv = load_writable(state, user, conversation_id).await?;
+    let mut shown = user.view();
+    shown.id = shown_id(&conv, &user.id);
     state.hub.publish(Event::ToConversation {
         conversation_id: conversation_id.clone(),
-        frame: ServerFrame::Typing { conversation_id: conversation_id.clone(), user: user.view() },
+        frame: ServerFrame::Typing { conversation_id: conversation_id.clone(), user: shown },
         except_user: Some(user.id.clone()),
     });
     Ok(())

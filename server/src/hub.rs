@@ -23,7 +23,8 @@ pub type ConnId = u64;
 /// Something to deliver, on this node or (through the broker) on every node.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Event {
-    /// A stored message: to the subscribers of its conversation.
+    /// A stored message, with its moderation verdict: to the subscribers of its conversation
+    /// (staff get the verdict; everyone else the message without it).
     Message(MessageView),
     /// An ephemeral or state frame for the subscribers of a conversation.
     ToConversation { conversation_id: ConversationId, frame: ServerFrame, except_user: Option<UserId> },
@@ -50,6 +51,8 @@ pub enum Outbound {
 
 struct Conn {
     user_id: UserId,
+    /// Staff see moderation verdicts on messages.
+    staff: bool,
     tx: mpsc::Sender<Outbound>,
     /// Cancelled to make the connection close itself (slow consumer, revoked user).
     close: CancellationToken,
@@ -100,11 +103,17 @@ impl Hub {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn register(self: &Arc<Self>, user_id: UserId, tx: mpsc::Sender<Outbound>, close: CancellationToken) -> Registration {
+    pub fn register(
+        self: &Arc<Self>,
+        user_id: UserId,
+        staff: bool,
+        tx: mpsc::Sender<Outbound>,
+        close: CancellationToken,
+    ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         inner.by_user.entry(user_id.clone()).or_default().insert(id);
-        inner.conns.insert(id, Conn { user_id, tx, close });
+        inner.conns.insert(id, Conn { user_id, staff, tx, close });
         Registration { id, hub: self.clone() }
     }
 
@@ -184,12 +193,18 @@ impl Hub {
     pub fn deliver_local(&self, event: &Event) {
         match event {
             Event::Message(m) => {
-                let json = to_json(&ServerFrame::Message(m.clone()));
-                let out = Outbound::Message { conversation_id: m.conversation_id.clone(), seq: m.seq, json };
+                let staff_json = to_json(&ServerFrame::Message(m.clone()));
+                let public_json = if m.moderation.is_some() {
+                    to_json(&ServerFrame::Message(MessageView { moderation: None, ..m.clone() }))
+                } else {
+                    staff_json.clone()
+                };
                 let inner = self.lock();
                 if let Some(set) = inner.by_conversation.get(&m.conversation_id) {
                     for id in set {
-                        offer(&inner, *id, out.clone());
+                        let staff = inner.conns.get(id).is_some_and(|c| c.staff);
+                        let json = if staff { staff_json.clone() } else { public_json.clone() };
+                        offer(&inner, *id, Outbound::Message { conversation_id: m.conversation_id.clone(), seq: m.seq, json });
                     }
                 }
             }

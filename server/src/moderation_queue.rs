@@ -11,7 +11,7 @@ use talkzone_mobile_api::{
 
 use crate::auth::{user_view, AuthUser};
 use crate::clock::rfc3339;
-use crate::conversations::{self, message_view};
+use crate::conversations::{self, staff_message_view};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Event;
 use crate::state::AppState;
@@ -208,7 +208,7 @@ async fn apply(
         let sender = m.sender_id.clone().map(UserId);
         match &decision {
             ItemDecision::Approve { .. } => {
-                if let Some(view) = message_view(m, in_room) {
+                if let Some(view) = staff_message_view(m, in_room) {
                     state.hub.publish(Event::Message(view));
                 }
             }

@@ -314,7 +314,38 @@ async fn closed_socket_reports_its_code_on_shutdown(backend: Backend) {
     s.stop().await;
 }
 
+async fn staff_see_the_moderation_verdict_young_people_do_not(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let yp = s.young_person().await;
+    let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
+    let worker = s.staff(Role::DutyWorker).await;
+    s.client.accept(&worker.access_token, &conv.id).await.unwrap();
+    let mut yp_ws = s.client.connect(&yp.access_token).await.unwrap();
+    yp_ws.subscribe(&conv.id, 0).await.unwrap();
+    let mut w_ws = s.client.connect(&worker.access_token).await.unwrap();
+    w_ws.subscribe(&conv.id, 0).await.unwrap();
+    // In a support chat nothing is held or redacted, however risky: the worker must see it.
+    let text = "i want to kill myself tonight, my address is 12 Station Road";
+    let ack = yp_ws.send_message(&conv.id, "risk", text).await.unwrap();
+    assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Delivered, .. }), "{ack:?}");
+    let for_worker = next_message(&mut w_ws).await;
+    assert_eq!(for_worker.body, text);
+    let verdict = for_worker.moderation.expect("staff see the verdict");
+    assert!(verdict.severity == "critical" || verdict.severity == "high", "{verdict:?}");
+    assert!(verdict.labels.iter().any(|l| l == "suicide"), "{verdict:?}");
+    assert!(!verdict.flags.is_empty());
+    let for_yp = next_message(&mut yp_ws).await;
+    assert_eq!(for_yp.body, text);
+    assert!(for_yp.moderation.is_none(), "young people never get verdicts");
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(page.messages.iter().all(|m| m.moderation.is_none()));
+    let page = s.client.messages(&worker.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(page.messages.iter().any(|m| m.moderation.as_ref().is_some_and(|v| v.severity != "none")));
+    s.stop().await;
+}
+
 both_backends!(
+    staff_see_the_moderation_verdict_young_people_do_not,
     chat_between_young_person_and_worker,
     accept_race_has_one_winner,
     resend_is_idempotent,

@@ -87,6 +87,13 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
     assert_ne!(m.sender.as_ref().unwrap().id, alice.user.id, "members see a pseudonym, never the account id");
     assert_eq!(m.sender.as_ref().unwrap().display_name, alice.user.display_name);
     assert_eq!(next_message(&mut alice_ws).await.seq, 1);
+    // Typing and read markers in a room carry the pseudonym too.
+    alice_ws.send(&ClientFrame::Typing { conversation_id: room.id.clone() }).await.unwrap();
+    let f = bob_ws.recv_until(T, |f| matches!(f, ServerFrame::Typing { .. })).await.unwrap();
+    assert!(matches!(&f, ServerFrame::Typing { user, .. } if user.id == m.sender.as_ref().unwrap().id), "{f:?}");
+    alice_ws.send(&ClientFrame::Read { conversation_id: room.id.clone(), seq: 1 }).await.unwrap();
+    let f = bob_ws.recv_until(T, |f| matches!(f, ServerFrame::Read { .. })).await.unwrap();
+    assert!(matches!(&f, ServerFrame::Read { user_id, .. } if *user_id != alice.user.id), "{f:?}");
 
     // Reject: never delivered; the sender is told kindly why.
     alice_ws.send_message(&room.id, "a2", "second message").await.unwrap();

@@ -186,6 +186,8 @@ pub struct MessageRecord {
     pub kind: String,
     pub sent_at: i64,
     pub severity: String,
+    /// The moderation verdict as JSON (staff only).
+    pub verdict: Option<String>,
 }
 
 /// A message to store; `seq` is assigned by the store.

@@ -15,7 +15,7 @@ pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.to
     LEFT JOIN users w ON w.id = c.assigned_to";
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, status, sender_id, sender_role, \
-    sender_name, client_msg_id, body, kind, sent_at, severity";
+    sender_name, client_msg_id, body, kind, sent_at, severity, verdict";
 
 pub(crate) const USER_COLUMNS: &str =
     "id, role, username, password_hash, display_name, created_at, suspended_at, muted_until, on_duty, capacity";
@@ -864,6 +864,7 @@ macro_rules! impl_sql_store {
                 kind: m.kind.clone(),
                 sent_at: m.sent_at,
                 severity: m.severity.clone(),
+                verdict: m.verdict.clone(),
             })
         }
 

@@ -83,7 +83,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     let (sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
     let close = CancellationToken::new();
-    let registration = state.hub.register(user.id.clone(), tx, close.clone());
+    let registration = state.hub.register(user.id.clone(), user.role.is_staff(), tx, close.clone());
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
     let mut conn = Connection { state, user, registration, sink, limiter, delivered: HashMap::new() };
@@ -314,7 +314,7 @@ impl Connection {
             let rows = self.state.store.messages_after(conversation_id.as_str(), sub.last, CATCH_UP_PAGE).await?;
             let n = rows.len();
             for m in rows {
-                let Some(view) = conversations::message_view(&m, sub.in_room) else { continue };
+                let Some(view) = conversations::message_view_for(&self.user, &m, sub.in_room) else { continue };
                 let seq = view.seq;
                 self.send_frame(&ServerFrame::Message(view)).await?;
                 if let Some(s) = self.delivered.get_mut(conversation_id) {
