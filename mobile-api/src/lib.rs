@@ -269,6 +269,13 @@ pub struct ConversationView {
     pub estimated_wait_s: Option<u32>,
     /// The highest `seq` stored so far (0 when empty).
     pub last_seq: i64,
+    /// Support chats: the highest moderation severity seen (staff see it; the queue is ordered
+    /// by it). An extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+    /// How it ended (`closed` only). An extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
     /// Peer rooms only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<RoomInfo>,
@@ -321,6 +328,147 @@ fn default_pii_mode() -> PersonalInfoMode {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RoomList {
     pub rooms: Vec<ConversationView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalation
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/conversations/{id}/escalations` (staff).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RaiseEscalationRequest {
+    /// `medium`, `high` or `critical`.
+    pub severity: String,
+    pub reason: String,
+}
+
+/// A safeguarding escalation, as supervisors see it (never sent to young people).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EscalationView {
+    pub id: String,
+    pub conversation_id: ConversationId,
+    pub message_id: Option<MessageId>,
+    pub severity: String,
+    pub reason: String,
+    /// `worker` or `moderation` (raised automatically on high or critical risk).
+    pub source: String,
+    pub raised_by: Option<UserId>,
+    /// `open`, `acknowledged`, `resolved`.
+    pub state: String,
+    pub created_at: String,
+    /// Acknowledge by then, or it goes to every supervisor and the on-call contact.
+    pub deadline_at: String,
+    /// Open past its deadline.
+    pub overdue: bool,
+    /// The deadline passed and it was re-escalated (once).
+    pub reescalated: bool,
+    pub acknowledged_by: Option<UserId>,
+    pub acknowledged_at: Option<String>,
+    pub resolved_by: Option<UserId>,
+    pub resolved_at: Option<String>,
+    pub outcome: Option<String>,
+    pub actions: Vec<EscalationActionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EscalationActionView {
+    pub at: String,
+    pub actor_id: UserId,
+    /// e.g. `called_999`, `police`, `mash_referral`, `parent_contacted`, `note`.
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// `POST /v1/escalations/{id}/actions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationActionRequest {
+    pub action: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/escalations/{id}/resolve`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveEscalationRequest {
+    pub outcome: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EscalationList {
+    pub escalations: Vec<EscalationView>,
+}
+
+/// One audit entry (who did what, when, why).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor_id: Option<UserId>,
+    pub action: String,
+    pub details: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditTrail {
+    pub entries: Vec<AuditEntry>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handing over and closing support chats
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/conversations/{id}/transfer`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub to: UserId,
+    pub reason: String,
+}
+
+/// `POST /v1/conversations/{id}/requeue`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequeueRequest {
+    pub reason: String,
+}
+
+/// `POST /v1/conversations/{id}/close`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// One of the configured outcomes (`GET /v1/outcomes`).
+    pub outcome: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `POST /v1/conversations/{id}/notes`: staff only, never shown to the young person.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NoteView {
+    pub id: String,
+    pub author: UserView,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoteList {
+    pub notes: Vec<NoteView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeList {
+    pub outcomes: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -778,6 +926,8 @@ pub enum ServerFrame {
     QueueChanged { entries: Vec<QueueEntry> },
     /// The caller's duty status after a `duty` frame (an extension of protocol v1).
     Duty { on_duty: bool },
+    /// A safeguarding escalation, new or changed: to supervisors.
+    Escalation(EscalationView),
     /// A moderation item changed (an extension): to watching moderators and supervisors.
     #[serde(rename = "moderation.changed")]
     ModerationChanged { item: ModerationItemView },

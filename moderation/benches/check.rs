@@ -64,6 +64,18 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
+    let chat: Vec<&str> = CHAT.to_vec();
+    g.throughput(Throughput::Elements(chat.len() as u64));
+    g.bench_function("everyday_chat", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for m in &chat {
+                let v = check(&policy, &Draft::new(m));
+                n += v.flags.len() + v.pii.len();
+            }
+            n
+        })
+    });
     g.finish();
 }
 

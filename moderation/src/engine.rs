@@ -81,7 +81,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn ok(&self, negatable: bool, cat: Category, t0: u32, t1: u32) -> bool {
-        !(negatable && self.negated(t0)) && !self.suppressed(cat, t0, t1)
+        if negatable && self.negated(t0) {
+            return false;
+        }
+        !self.suppressed(cat, t0, t1)
     }
 }
 
@@ -202,44 +205,44 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
 /// of the previous one. Returns the word span of the first combination whose hits are not negated
 /// or suppressed.
 fn find_combo(ctx: &Ctx<'_>, groups: &[u32], window: u32, ordered: bool, negatable: bool, cat: Category) -> Option<(u32, u32)> {
-    fn rec(
-        ctx: &Ctx<'_>,
-        groups: &[u32],
-        window: u32,
-        ordered: bool,
-        cat: Category,
-        prev: Hit,
-        lo: u32,
-        hi: u32,
-    ) -> Option<(u32, u32)> {
-        let Some((&g, rest)) = groups.split_first() else { return Some((lo, hi)) };
-        for h in ctx.hits_of(g) {
-            let gap = if h.t0 >= prev.t1 {
-                h.t0 - prev.t1
-            } else if !ordered && prev.t0 >= h.t1 {
-                prev.t0 - h.t1
-            } else {
-                continue;
-            };
-            if gap > window || ctx.suppressed(cat, h.t0, h.t1) {
-                continue;
-            }
-            if let Some(r) = rec(ctx, rest, window, ordered, cat, *h, lo.min(h.t0), hi.max(h.t1)) {
-                return Some(r);
-            }
-        }
-        None
-    }
+    let spec = ComboSpec { window, ordered, cat };
     let (&g0, rest) = groups.split_first()?;
     for h in ctx.hits_of(g0) {
         if ctx.suppressed(cat, h.t0, h.t1) {
             continue;
         }
-        if let Some((lo, hi)) = rec(ctx, rest, window, ordered, cat, *h, h.t0, h.t1) {
+        if let Some((lo, hi)) = combo_rest(ctx, rest, &spec, *h, h.t0, h.t1) {
             if negatable && ctx.negated(lo) {
                 continue;
             }
             return Some((lo, hi));
+        }
+    }
+    None
+}
+
+struct ComboSpec {
+    window: u32,
+    ordered: bool,
+    cat: Category,
+}
+
+/// Match the remaining groups after `prev`; `lo..hi` is the word span so far.
+fn combo_rest(ctx: &Ctx<'_>, groups: &[u32], spec: &ComboSpec, prev: Hit, lo: u32, hi: u32) -> Option<(u32, u32)> {
+    let Some((&g, rest)) = groups.split_first() else { return Some((lo, hi)) };
+    for h in ctx.hits_of(g) {
+        let gap = if h.t0 >= prev.t1 {
+            h.t0 - prev.t1
+        } else if !spec.ordered && prev.t0 >= h.t1 {
+            prev.t0 - h.t1
+        } else {
+            continue;
+        };
+        if gap > spec.window || ctx.suppressed(spec.cat, h.t0, h.t1) {
+            continue;
+        }
+        if let Some(r) = combo_rest(ctx, rest, spec, *h, lo.min(h.t0), hi.max(h.t1)) {
+            return Some(r);
         }
     }
     None

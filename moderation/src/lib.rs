@@ -338,7 +338,14 @@ mod timing {
         let chat = ["hiya", "ok see u at 4", "what time is my appointment tomorrow", "can u ring me later pls", "lol yeah", "thanks for today it really helped"];
         let n = msgs.len();
         msgs.extend(chat.iter().cycle().take(n).map(|s| s.to_string()));
-        eprintln!("patterns: {} spaceless: {}", p.inner.pats.len(), p.inner.sl_pats.len());
+        eprintln!(
+            "patterns: {} spaceless: {} ac: {:?} {} bytes, sl {} bytes",
+            p.inner.pats.len(),
+            p.inner.sl_pats.len(),
+            p.inner.ac.kind(),
+            p.inner.ac.memory_usage(),
+            p.inner.sl_ac.memory_usage()
+        );
         let _ = check(&p, &Draft::new("warm up"));
         let reps: u32 = std::env::var("TZ_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
         let t = std::time::Instant::now();

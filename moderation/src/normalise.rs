@@ -119,6 +119,14 @@ fn homoglyph(c: char) -> Option<char> {
 }
 
 fn fold_into(text: &str, out: &mut Vec<FChar>) {
+    if text.is_ascii() {
+        out.extend(text.bytes().enumerate().map(|(i, b)| FChar {
+            c: b.to_ascii_lowercase() as char,
+            s: i as u32,
+            e: i as u32 + 1,
+        }));
+        return;
+    }
     for (i, ch) in text.char_indices() {
         let s = i as u32;
         let e = (i + ch.len_utf8()) as u32;
@@ -304,6 +312,13 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
                                 }
                                 j = k;
                             } else {
+                                // a trailing `$` after letters is an `s` ("ky$")
+                                if f[j..k].iter().all(|x| x.c == '$') && word.iter().any(|c| c.is_alphabetic()) {
+                                    for x in &f[j..k] {
+                                        word.push(x.c);
+                                    }
+                                    j = k;
+                                }
                                 break;
                             }
                         }
@@ -333,31 +348,128 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
     }
 }
 
+/// Text-speak words with one meaning, rewritten before matching (`h8` → `hate`, `wiv` → `with`,
+/// `2nite` → `tonight`). Sorted by key. Phrases go through the same rewriting, so writing either
+/// form in the policy is fine.
+const ALIASES: &[(&str, &str)] = &[
+    ("2day", "today"),
+    ("2moro", "tomorrow"),
+    ("2morrow", "tomorrow"),
+    ("2night", "tonight"),
+    ("2nite", "tonight"),
+    ("any1", "anyone"),
+    ("b4", "before"),
+    ("bcos", "because"),
+    ("becos", "because"),
+    ("bout", "about"),
+    ("coz", "cos"),
+    ("cuz", "cos"),
+    ("dat", "that"),
+    ("dem", "them"),
+    ("dis", "this"),
+    ("eva", "ever"),
+    ("every1", "everyone"),
+    ("fone", "phone"),
+    ("gr8", "great"),
+    ("h8", "hate"),
+    ("h8s", "hates"),
+    ("l8", "late"),
+    ("l8r", "later"),
+    ("luv", "love"),
+    ("m8", "mate"),
+    ("m8s", "mates"),
+    ("neva", "never"),
+    ("no1", "noone"),
+    ("nudez", "nudes"),
+    ("nuffin", "nothing"),
+    ("ova", "over"),
+    ("pix", "pics"),
+    ("plz", "please"),
+    ("ppl", "people"),
+    ("skool", "school"),
+    ("some1", "someone"),
+    ("sum1", "someone"),
+    ("tmrw", "tomorrow"),
+    ("tonite", "tonight"),
+    ("w8", "wait"),
+    ("wat", "what"),
+    ("wen", "when"),
+    ("wid", "with"),
+    ("wiv", "with"),
+    ("wot", "what"),
+];
+
+/// Up to 8 ASCII bytes packed into a number (0 for longer or non-ASCII words).
+fn pack(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut k: u64 = 0;
+    for (i, b) in bytes.enumerate() {
+        if i >= 8 || !b.is_ascii() || b == 0 {
+            return 0;
+        }
+        k = (k << 8) | u64::from(b);
+    }
+    k
+}
+
+fn alias(word: &[char]) -> Option<&'static str> {
+    static KEYS: std::sync::OnceLock<Vec<(u64, &'static str)>> = std::sync::OnceLock::new();
+    if word.len() < 2 || word.len() > 8 {
+        return None;
+    }
+    let key = pack(word.iter().map(|c| if c.is_ascii() { *c as u8 } else { 0 }));
+    if key == 0 {
+        return None;
+    }
+    let keys = KEYS.get_or_init(|| {
+        let mut v: Vec<(u64, &'static str)> = ALIASES.iter().map(|(k, v)| (pack(k.bytes()), *v)).collect();
+        v.sort_unstable();
+        v
+    });
+    keys.binary_search_by(|(k, _)| k.cmp(&key)).ok().map(|i| keys[i].1)
+}
+
 fn push_word(out: &mut Normalised, word: &[char], orig_start: u32, orig_end: u32, clause_before: bool) {
-    let is_leet = word_is_leet(word);
     let raw_start = out.raw.len() as u32;
     let norm_start = out.text.len() as u32;
     let mut prev: Option<char> = None;
-    for &c0 in word {
-        let c = if c0 == '*' {
-            '*'
-        } else if is_leet || !c0.is_ascii_digit() {
-            leet(c0)
-        } else {
-            c0
-        };
+    // one pass: the rewritten char goes to `raw`, and squeezed to `text` with its run length
+    let mut emit = |c: char, out: &mut Normalised| {
         out.raw.push(c);
         if c.is_ascii_lowercase() && prev == Some(c) {
             if let Some(r) = out.runs.last_mut() {
                 *r = r.saturating_add(1);
             }
-            continue;
+            return;
         }
         out.text.push(c);
         for _ in 0..c.len_utf8() {
             out.runs.push(1);
         }
         prev = Some(c);
+    };
+    match alias(word) {
+        Some(a) => a.chars().for_each(|c| emit(c, out)),
+        None => {
+            let is_leet = word_is_leet(word);
+            for &c0 in word {
+                let c = if c0 == '*' {
+                    '*'
+                } else if is_leet || !c0.is_ascii_digit() {
+                    leet(c0)
+                } else {
+                    c0
+                };
+                emit(c, out);
+            }
+        }
+    }
+    // dropped g: "killing" and "killin" are the same word (both sides are rewritten). The final
+    // `g` follows an `n`, so it was written to `text` as a char of its own.
+    let w = &out.raw[raw_start as usize..];
+    if w.len() >= 5 && w.ends_with("ing") && w != "thing" {
+        out.raw.pop();
+        out.text.pop();
+        out.runs.pop();
     }
     let raw_end = out.raw.len() as u32;
     out.text.push(' ');
@@ -415,10 +527,19 @@ mod tests {
     #[test]
     fn leet_inside_words_only() {
         assert_eq!(words("k1ll mys3lf"), " kil myself ");
+        assert_eq!(words("i h8 it 2nite wiv u"), " i hate it tonight with u ");
+        assert_eq!(words("thinkin bout endin it"), " thinkin about endin it ");
+        assert_eq!(words("thinking about ending it"), " thinkin about endin it ");
+        assert_eq!(words("ky$"), " kys ");
         assert_eq!(words("self h@rm"), " self harm ");
         assert_eq!(words("sh!t"), " shit ");
         assert_eq!(words("at 2am on the 18th"), " at 2am on the 18th ");
         assert_eq!(words("07700 900 412"), " 07700 900 412 ");
+    }
+
+    #[test]
+    fn aliases_are_sorted() {
+        assert!(ALIASES.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     #[test]

@@ -35,6 +35,7 @@ use crate::{Pii, PiiKind};
 pub(crate) struct PiiConfig {
     schools: Option<AhoCorasick>,
     given: HashSet<String>,
+    name_hashes: Vec<u64>,
     ambiguous: HashSet<String>,
     not_surnames: HashSet<String>,
     gate: AhoCorasick,
@@ -156,20 +157,18 @@ impl PiiConfig {
         gate_words.extend_from_slice(GATE_AT);
         gate_words.extend_from_slice(PLATFORMS);
         let given_l: HashSet<String> = lower(given);
-        // one case-insensitive pass finds every gate word; names (and titles, "name") come last
-        let mut gate_owned: Vec<String> = gate_words.iter().map(|w| w.to_string()).collect();
-        if !given_l.is_empty() {
-            gate_owned.extend(given_l.iter().cloned());
-            gate_owned.extend(TITLES.iter().map(|s| s.to_string()));
-            gate_owned.push("name".to_string());
-        }
-        let sep_dot = r"(?:\s*(?:\.|\(dot\)|\[dot\])\s*|\s+dot\s+)";
-        let sep_at = r"(?:\s+@\s+|\s*\(at\)\s*|\s*\[at\]\s*|\s+at\s+)";
-        let word = r"[a-z0-9_\-]+";
-        let tld = format!(r"(?:com|co{sep_dot}uk|org{sep_dot}uk|ac{sep_dot}uk|sch{sep_dot}uk|org|net|uk|me|io|info|ie)");
+        let gate_owned: Vec<String> = gate_words.iter().map(|w| w.to_string()).collect();
+        // given names, titles and "name": a sorted list of word hashes, to decide cheaply
+        // whether the name scanner needs to run
+        let mut name_hashes: Vec<u64> = given_l.iter().map(|w| word_hash(w.bytes())).collect();
+        name_hashes.extend(TITLES.iter().map(|w| word_hash(w.bytes())));
+        name_hashes.push(word_hash("name".bytes()));
+        name_hashes.sort_unstable();
+        name_hashes.dedup();
         Ok(PiiConfig {
             schools,
             given: given_l,
+            name_hashes,
             ambiguous: lower(ambiguous),
             not_surnames: lower(not_surnames),
             gate: AhoCorasickBuilder::new()
@@ -192,6 +191,35 @@ impl PiiConfig {
             re_school_cue: re(r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|college|high|primary|grammar|school))\b")?,
         })
     }
+}
+
+/// FNV-1a of a word, lower-cased.
+fn word_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(b.to_ascii_lowercase());
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Whether any whole ASCII word of the text hashes to one of `hashes` (sorted).
+fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_alphabetic() {
+            let s = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if hashes.binary_search(&word_hash(bytes[s..i].iter().copied())).is_ok() {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 #[derive(Clone, Copy)]
@@ -222,7 +250,6 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     let mut school = false;
     let mut spelt_at = false;
     let mut platform = false;
-    let mut name_cue = false;
     let whole = |s: usize, e: usize| {
         (s == 0 || !bytes[s - 1].is_ascii_alphanumeric()) && (e == bytes.len() || !bytes[e].is_ascii_alphanumeric())
     };
@@ -234,12 +261,11 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
             school |= whole(m.start(), m.end());
         } else if id < GATE_STREET.len() + GATE_SCHOOL.len() + GATE_AT.len() {
             spelt_at = true;
-        } else if id < GATE_STREET.len() + GATE_SCHOOL.len() + GATE_AT.len() + PLATFORMS.len() {
-            platform |= whole(m.start(), m.end());
         } else {
-            name_cue |= whole(m.start(), m.end());
+            platform |= whole(m.start(), m.end());
         }
     }
+    let name_cue = !cfg.name_hashes.is_empty() && has_name_word(&cfg.name_hashes, bytes);
     let mut c: Vec<Cand> = Vec::new();
     if digits >= 6 {
         phones(text, &mut c);
@@ -257,7 +283,7 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
             c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
         }
     }
-    if digits >= 2 {
+    if digits >= 2 && bytes.windows(2).any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_digit()) {
         postcodes(cfg, text, &mut c);
     }
     if street {

@@ -440,18 +440,36 @@ impl TermTable {
             self.keys.len() - 1
         });
         self.pats[id].push(r);
-        // the space-less form, for spaced-out evasions
-        let joined: String = n.raw.clone();
-        if spaceless && joined.len() >= MIN_SPACELESS && joined.is_ascii() && !joined.bytes().all(|b| b.is_ascii_digit()) {
-            let mut sl = String::new();
-            let mut slr = Vec::new();
-            squeeze_into(&joined, &mut sl, &mut slr);
-            let id = *self.sl_index.entry(sl.clone()).or_insert_with(|| {
-                self.sl_keys.push(sl);
-                self.sl_pats.push(Vec::new());
-                self.sl_keys.len() - 1
-            });
-            self.sl_pats[id].push(PhraseRef { list, runs: slr.into_boxed_slice(), clause_end: false });
+        // the space-less form, for spaced-out evasions; spelt-out letters keep their final g
+        // ("k i l l i n g"), so the word is added both with and without it
+        if spaceless {
+            let words: Vec<&str> = p.split_whitespace().collect();
+            let mut with_g = String::new();
+            if words.len() == n.tokens.len() {
+                for (t, w) in n.tokens.iter().zip(&words) {
+                    let r = &n.raw[t.raw_start as usize..t.raw_end as usize];
+                    with_g.push_str(r);
+                    if r.ends_with("in") && w.to_ascii_lowercase().ends_with("ing") {
+                        with_g.push('g');
+                    }
+                }
+            }
+            for joined in [n.raw.clone(), with_g] {
+                if joined.len() < MIN_SPACELESS || !joined.is_ascii() || joined.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let mut sl = String::new();
+                let mut slr = Vec::new();
+                squeeze_into(&joined, &mut sl, &mut slr);
+                let id = *self.sl_index.entry(sl.clone()).or_insert_with(|| {
+                    self.sl_keys.push(sl);
+                    self.sl_pats.push(Vec::new());
+                    self.sl_keys.len() - 1
+                });
+                if !self.sl_pats[id].iter().any(|r| r.list == list && *r.runs == *slr) {
+                    self.sl_pats[id].push(PhraseRef { list, runs: slr.into_boxed_slice(), clause_end: false });
+                }
+            }
         }
         Ok(())
     }
@@ -490,8 +508,15 @@ fn masked_variants(word: &str) -> Vec<String> {
 }
 
 fn build_ac(keys: &[String], loc: &str) -> Result<AhoCorasick, PolicyError> {
+    let kind = match std::env::var("TZ_AC_KIND").as_deref() {
+        Ok("dfa") => Some(aho_corasick::AhoCorasickKind::DFA),
+        Ok("nfa") => Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA),
+        Ok("cnfa") => Some(aho_corasick::AhoCorasickKind::ContiguousNFA),
+        _ => None,
+    };
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
+        .kind(kind)
         .build(keys)
         .map_err(|e| PolicyError::new(loc, format!("cannot build phrase automaton: {e}")))
 }

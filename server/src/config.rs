@@ -75,6 +75,27 @@ pub struct SettingsArgs {
     /// Service level for the moderation queue: items older than this show as overdue.
     #[arg(long, env = "TALKZONE_MODERATION_SLA_S", global = true)]
     pub moderation_sla_s: Option<u64>,
+    /// Seconds a critical escalation may wait for a supervisor before it re-escalates.
+    #[arg(long, env = "TALKZONE_ESCALATION_CRITICAL_S", global = true)]
+    pub escalation_critical_s: Option<u64>,
+    /// … a high one.
+    #[arg(long, env = "TALKZONE_ESCALATION_HIGH_S", global = true)]
+    pub escalation_high_s: Option<u64>,
+    /// … a medium one.
+    #[arg(long, env = "TALKZONE_ESCALATION_MEDIUM_S", global = true)]
+    pub escalation_medium_s: Option<u64>,
+    /// Where re-escalations are POSTed for the on-call contact (JSON), with retries.
+    #[arg(long, env = "TALKZONE_ONCALL_WEBHOOK_URL", global = true)]
+    pub oncall_webhook_url: Option<String>,
+    /// Comma-separated outcomes a support chat can be closed with.
+    #[arg(long, env = "TALKZONE_CLOSE_OUTCOMES", global = true)]
+    pub close_outcomes: Option<String>,
+    /// Seconds an assigned worker has to send a first reply before the chat returns to the queue.
+    #[arg(long, env = "TALKZONE_ASSIGNMENT_TIMEOUT_S", global = true)]
+    pub assignment_timeout_s: Option<u64>,
+    /// The message a young person gets at once when no worker is free.
+    #[arg(long, env = "TALKZONE_NO_ONE_AVAILABLE_TEXT", global = true)]
+    pub no_one_available_text: Option<String>,
 }
 
 /// The TOML file: the same names as the flags, with `_` instead of `-`.
@@ -101,6 +122,53 @@ struct SettingsFile {
     ws_outbound_buffer: Option<usize>,
     access_token_ttl_s: Option<u64>,
     moderation_sla_s: Option<u64>,
+    escalation_critical_s: Option<u64>,
+    escalation_high_s: Option<u64>,
+    escalation_medium_s: Option<u64>,
+    oncall_webhook_url: Option<String>,
+    close_outcomes: Option<Vec<String>>,
+    assignment_timeout_s: Option<u64>,
+    no_one_available_text: Option<String>,
+}
+
+/// How the duty desk runs.
+#[derive(Debug, Clone)]
+pub struct DeskConfig {
+    pub escalation_critical: Duration,
+    pub escalation_high: Duration,
+    pub escalation_medium: Duration,
+    pub oncall_webhook_url: Option<String>,
+    pub close_outcomes: Vec<String>,
+    pub assignment_timeout: Duration,
+    pub no_one_available_text: String,
+}
+
+pub const DEFAULT_NO_ONE_AVAILABLE_TEXT: &str = "Thanks for getting in touch. All our workers are busy or off duty \
+right now, so you're in the queue and someone will reply as soon as they can. You can leave a message here and \
+they'll read it. If you're in danger now, call 999. You can also talk to Childline on 0800 1111 (free, any time), \
+call Samaritans on 116 123, or text SHOUT to 85258.";
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        Self {
+            escalation_critical: Duration::from_secs(120),
+            escalation_high: Duration::from_secs(600),
+            escalation_medium: Duration::from_secs(3600),
+            oncall_webhook_url: None,
+            close_outcomes: [
+                "resolved",
+                "signposted",
+                "referred_to_service",
+                "safeguarding_referral",
+                "young_person_left",
+                "no_response",
+            ]
+            .map(String::from)
+            .to_vec(),
+            assignment_timeout: Duration::from_secs(90),
+            no_one_available_text: DEFAULT_NO_ONE_AVAILABLE_TEXT.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +225,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub access_token_ttl: Duration,
     pub moderation_sla: Duration,
+    pub desk: DeskConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -315,6 +384,43 @@ impl Config {
             return Err(bad("moderation-sla-s", "must be between 60 and 604800 seconds"));
         }
 
+        let dd = DeskConfig::default();
+        let secs = |v: Option<u64>, d: Duration, name: &'static str| -> Result<Duration, ConfigError> {
+            let v = v.unwrap_or(d.as_secs());
+            if !(10..=7 * 86_400).contains(&v) {
+                return Err(bad(name, "must be between 10 and 604800 seconds"));
+            }
+            Ok(Duration::from_secs(v))
+        };
+        let oncall_webhook_url = args.oncall_webhook_url.clone().or(file.oncall_webhook_url);
+        if let Some(u) = &oncall_webhook_url {
+            let parsed = url::Url::parse(u).map_err(|e| bad("oncall-webhook-url", format!("not a valid URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(bad("oncall-webhook-url", "must be an http:// or https:// URL"));
+            }
+        }
+        let close_outcomes = match (&args.close_outcomes, file.close_outcomes) {
+            (Some(s), _) => split_list(s),
+            (None, Some(v)) => v,
+            (None, None) => dd.close_outcomes.clone(),
+        };
+        if close_outcomes.is_empty() {
+            return Err(bad("close-outcomes", "list at least one outcome"));
+        }
+        let desk = DeskConfig {
+            escalation_critical: secs(args.escalation_critical_s.or(file.escalation_critical_s), dd.escalation_critical, "escalation-critical-s")?,
+            escalation_high: secs(args.escalation_high_s.or(file.escalation_high_s), dd.escalation_high, "escalation-high-s")?,
+            escalation_medium: secs(args.escalation_medium_s.or(file.escalation_medium_s), dd.escalation_medium, "escalation-medium-s")?,
+            oncall_webhook_url,
+            close_outcomes,
+            assignment_timeout: secs(args.assignment_timeout_s.or(file.assignment_timeout_s), dd.assignment_timeout, "assignment-timeout-s")?,
+            no_one_available_text: args
+                .no_one_available_text
+                .clone()
+                .or(file.no_one_available_text)
+                .unwrap_or(dd.no_one_available_text),
+        };
+
         Ok(Config {
             listen,
             data_dir,
@@ -328,6 +434,7 @@ impl Config {
             limits,
             access_token_ttl: Duration::from_secs(ttl),
             moderation_sla: Duration::from_secs(sla),
+            desk,
         })
     }
 
@@ -347,6 +454,7 @@ impl Config {
             limits: LimitsConfig::default(),
             access_token_ttl: Duration::from_secs(900),
             moderation_sla: Duration::from_secs(900),
+            desk: DeskConfig::default(),
         }
     }
 

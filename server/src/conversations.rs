@@ -15,7 +15,7 @@ use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Event;
 use crate::state::AppState;
-use crate::store::{AcceptOutcome, ConversationRecord, InsertOutcome, MessageRecord, NewMessage};
+use crate::store::{AcceptOutcome, ConversationRecord, Handover, InsertOutcome, MessageRecord, NewMessage};
 use crate::{audit, queue, telemetry};
 
 /// What a caller may do with a conversation.
@@ -217,6 +217,8 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         queue_position,
         estimated_wait_s,
         last_seq: c.last_seq,
+        risk: (viewer.role.is_staff() && c.kind == "support").then(|| c.risk.clone()),
+        outcome: c.outcome.clone(),
         room,
     })
 }
@@ -296,6 +298,8 @@ pub async fn send_message(
     if let Some(h) = hold.as_mut() {
         h.message_id = Some(message_id.clone());
     }
+    // High or critical risk raises an escalation in the same transaction as the message.
+    let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, now);
     let new = NewMessage {
         id: message_id,
         conversation_id: conversation_id.0.clone(),
@@ -310,14 +314,27 @@ pub async fn send_message(
         verdict: serde_json::to_string(&verdict).ok(),
         original_body,
         hold,
+        escalation,
     };
     let started = Instant::now();
     let held = new.hold.clone();
+    let raised = new.escalation.as_ref().map(|e| e.id.clone());
+    let risk_rank_before = conv.risk_rank;
     let outcome = state.store.insert_message(new).await?;
     metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
     let (record, duplicate) = match outcome {
         InsertOutcome::Stored(m) => {
             metrics::counter!(telemetry::MESSAGES_STORED).increment(1);
+            if let Some(id) = &raised {
+                crate::escalation::raised(state, id).await;
+            }
+            if conv.state == "assigned" && conv.assigned_to.as_deref() == Some(user.id.as_str()) && conv.first_reply_at.is_none() {
+                state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
+            }
+            if conv.state == "queued" && crate::store::severity_rank(verdict.severity.as_str()) > risk_rank_before {
+                // A waiting young person who says something risky moves up at once.
+                queue::changed(state).await;
+            }
             (m, false)
         }
         InsertOutcome::Duplicate(m) => {
@@ -369,8 +386,13 @@ pub async fn open(
     }
     let record = state.store.conversation(&record.id).await?.ok_or(ApiError::NotFound)?;
     if created {
+        // Nobody free (none on duty and connected): say so at once, with where to get help now.
+        if queue::available_workers(state).await? == 0 {
+            system_message(state, &record.id, &state.config.desk.no_one_available_text).await?;
+        }
         queue::changed(state).await;
     }
+    let record = state.store.conversation(&record.id).await?.ok_or(ApiError::NotFound)?;
     Ok((view(state, user, &record).await?, created))
 }
 
@@ -393,6 +415,7 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
         verdict: None,
         original_body: None,
         hold: None,
+        escalation: None,
     };
     let outcome = state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, now).await?;
     let (record, message) = match outcome {
@@ -483,4 +506,220 @@ pub async fn set_duty(state: &AppState, user: &AuthUser, on_duty: bool) -> ApiRe
     .await;
     queue::changed(state).await;
     Ok(on_duty)
+}
+
+/// A system message for a new `seq`, stored and delivered.
+pub async fn system_message(state: &AppState, conversation_id: &str, body: &str) -> ApiResult<()> {
+    let m = announcement(state, conversation_id, body);
+    if let InsertOutcome::Stored(m) = state.store.insert_message(m).await? {
+        if let Some(v) = message_view(&m, false) {
+            state.hub.publish(Event::Message(v));
+        }
+    }
+    Ok(())
+}
+
+/// A system message to store with a state change.
+fn announcement(state: &AppState, conversation_id: &str, body: &str) -> NewMessage {
+    NewMessage {
+        id: crate::ids::random_id(),
+        conversation_id: conversation_id.to_owned(),
+        sender_id: None,
+        sender_role: None,
+        sender_name: None,
+        client_msg_id: None,
+        body: body.to_owned(),
+        kind: MessageKind::System.as_str().to_owned(),
+        sent_at: state.clock.now_ms(),
+        severity: "none".into(),
+        verdict: None,
+        original_body: None,
+        hold: None,
+        escalation: None,
+    }
+}
+
+/// After a hand-over: deliver the system message, tell both sides, update the queue.
+async fn handed_over(
+    state: &AppState,
+    viewer: &AuthUser,
+    record: &ConversationRecord,
+    message: &MessageRecord,
+    also_tell: Option<&str>,
+) -> ApiResult<ConversationView> {
+    if let Some(v) = staff_message_view(message, false) {
+        state.hub.publish(Event::Message(v));
+    }
+    let conv_view = view(state, viewer, record).await?;
+    for uid in [record.owner_id.as_deref(), record.assigned_to.as_deref(), also_tell].into_iter().flatten() {
+        state.hub.publish(Event::ToUser { user_id: UserId(uid.to_owned()), frame: ServerFrame::Conversation(conv_view.clone()) });
+    }
+    queue::changed(state).await;
+    Ok(conv_view)
+}
+
+/// The assigned worker, or a supervisor, may hand a chat over.
+fn may_hand_over(user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Option<String>> {
+    if conv.kind != "support" {
+        return Err(ApiError::NotFound);
+    }
+    match user.role {
+        Role::Supervisor => Ok(None),
+        Role::DutyWorker if conv.assigned_to.as_deref() == Some(user.id.as_str()) => Ok(Some(user.id.0.clone())),
+        Role::DutyWorker => Err(ApiError::Forbidden("only the assigned worker or a supervisor can do this")),
+        _ => Err(ApiError::Forbidden("your role may not do this")),
+    }
+}
+
+fn check_reason(reason: &str) -> ApiResult<()> {
+    let n = reason.trim().chars().count();
+    if n == 0 || n > 1000 {
+        return Err(ApiError::Validation("reason must be 1 to 1000 characters".into()));
+    }
+    Ok(())
+}
+
+/// `POST /v1/conversations/{id}/requeue`: back to the queue, ahead of new arrivals at the same
+/// risk. Also used when an assignment times out (`actor` = None).
+pub async fn requeue(state: &AppState, user: Option<&AuthUser>, conversation_id: &ConversationId, reason: &str) -> ApiResult<Option<ConversationRecord>> {
+    let conv = state.store.conversation(conversation_id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let from = match user {
+        Some(u) => {
+            check_reason(reason)?;
+            if access_of(state, u, &conv).await? == Access::None {
+                return Err(ApiError::NotFound);
+            }
+            may_hand_over(u, &conv)?.or(conv.assigned_to.clone())
+        }
+        None => conv.assigned_to.clone(),
+    };
+    let body = "You're back in the queue: the next available worker will pick up your chat. Your messages so far stay here.";
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), Handover::Requeue, announcement(state, &conv.id, body), state.clock.now_ms())
+        .await?
+    else {
+        return Err(ApiError::Conflict("this conversation is not assigned".into()));
+    };
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), user.map(|u| u.id.as_str()), "conversation_requeued",
+        "conversation", &record.id, Some(reason.to_owned())).await;
+    let viewer = user.cloned().unwrap_or_else(system_viewer);
+    handed_over(state, &viewer, &record, &message, from.as_deref()).await?;
+    Ok(Some(record))
+}
+
+/// Stands in for "the service itself" when no person acts (timeouts).
+fn system_viewer() -> AuthUser {
+    AuthUser { id: UserId("system".into()), role: Role::Supervisor, display_name: "Talk Zone".into() }
+}
+
+/// `POST /v1/conversations/{id}/transfer`: to another worker, with the reason in the history.
+pub async fn transfer(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, to: &UserId, reason: &str) -> ApiResult<ConversationView> {
+    check_reason(reason)?;
+    let conv = load_readable(state, user, conversation_id).await?;
+    let from = may_hand_over(user, &conv)?.or(conv.assigned_to.clone());
+    let target = state.store.user(to.as_str()).await?.ok_or(ApiError::NotFound)?;
+    if !matches!(Role::parse(&target.role), Some(Role::DutyWorker | Role::Supervisor)) || target.suspended_at.is_some() {
+        return Err(ApiError::Validation("transfer to an active duty worker or supervisor".into()));
+    }
+    if from.as_deref() == Some(target.id.as_str()) {
+        return Err(ApiError::Validation("the conversation is already with this worker".into()));
+    }
+    let body = format!("{} has passed your chat to {}, who can see everything you've said so far. Reason: {}",
+        user.display_name, target.display_name, reason.trim());
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), Handover::Transfer { to: target.id.clone() }, announcement(state, &conv.id, &body), state.clock.now_ms())
+        .await?
+    else {
+        return Err(ApiError::Conflict("this conversation is not assigned".into()));
+    };
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "conversation_transferred",
+        "conversation", &record.id, Some(format!("to {}: {}", target.id, reason.trim()))).await;
+    state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: UserId(target.id.clone()) });
+    handed_over(state, user, &record, &message, from.as_deref()).await
+}
+
+/// `POST /v1/conversations/{id}/close`: with an outcome from the configured list, and tags.
+pub async fn close(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, outcome: &str, tags: Vec<String>) -> ApiResult<ConversationView> {
+    let conv = load_readable(state, user, conversation_id).await?;
+    let from = may_hand_over(user, &conv)?;
+    if !state.config.desk.close_outcomes.iter().any(|o| o == outcome) {
+        return Err(ApiError::Validation(format!("outcome must be one of: {}", state.config.desk.close_outcomes.join(", "))));
+    }
+    if tags.len() > 20 || tags.iter().any(|t| t.is_empty() || t.len() > 40 || t.contains(',')) {
+        return Err(ApiError::Validation("up to 20 tags of 1 to 40 characters, without commas".into()));
+    }
+    let body = "This chat has ended. Thank you for talking to us. You can start a new chat any time, day or night.";
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), Handover::Close { outcome: outcome.to_owned(), tags }, announcement(state, &conv.id, body), state.clock.now_ms())
+        .await?
+    else {
+        return Err(ApiError::Conflict("this conversation is already closed".into()));
+    };
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "conversation_closed",
+        "conversation", &record.id, Some(outcome.to_owned())).await;
+    handed_over(state, user, &record, &message, None).await
+}
+
+/// `POST /v1/conversations/{id}/notes`: staff only; never delivered to the young person.
+pub async fn add_note(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, body: &str) -> ApiResult<talkzone_mobile_api::NoteView> {
+    user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    let conv = load_readable(state, user, conversation_id).await?;
+    let n = body.trim().chars().count();
+    if n == 0 || n > limits::MAX_BODY_CHARS {
+        return Err(ApiError::Validation("a note must be 1 to 4000 characters".into()));
+    }
+    let note = crate::store::NoteRecord {
+        id: crate::ids::random_id(),
+        conversation_id: conv.id.clone(),
+        author_id: user.id.0.clone(),
+        author_name: Some(user.display_name.clone()),
+        body: body.trim().to_owned(),
+        created_at: state.clock.now_ms(),
+    };
+    state.store.add_note(note.clone()).await?;
+    Ok(note_view(&note, user.role))
+}
+
+fn note_view(n: &crate::store::NoteRecord, role: Role) -> talkzone_mobile_api::NoteView {
+    talkzone_mobile_api::NoteView {
+        id: n.id.clone(),
+        author: UserView { id: UserId(n.author_id.clone()), role, display_name: n.author_name.clone().unwrap_or_default() },
+        body: n.body.clone(),
+        created_at: rfc3339(n.created_at),
+    }
+}
+
+/// `GET /v1/conversations/{id}/notes` (staff with access).
+pub async fn notes(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<Vec<talkzone_mobile_api::NoteView>> {
+    user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    let conv = load_readable(state, user, conversation_id).await?;
+    let mut out = Vec::new();
+    for n in state.store.notes(&conv.id).await? {
+        let role = state.store.user(&n.author_id).await?.and_then(|u| Role::parse(&u.role)).unwrap_or(Role::DutyWorker);
+        out.push(note_view(&n, role));
+    }
+    Ok(out)
+}
+
+/// Chats whose worker has not replied within the assignment timeout go back to the head of
+/// their risk band in the queue, with a note in the audit log. Run on every node's tick; the
+/// conditional update in the store makes each happen once.
+pub async fn return_unanswered(state: &AppState) -> ApiResult<usize> {
+    let cutoff = state.clock.now_ms() - state.config.desk.assignment_timeout.as_millis() as i64;
+    let mut n = 0;
+    for c in state.store.unanswered_assignments(cutoff).await? {
+        let reason = format!(
+            "no first reply within {} s of being assigned",
+            state.config.desk.assignment_timeout.as_secs()
+        );
+        match requeue(state, None, &ConversationId(c.id.clone()), &reason).await {
+            Ok(_) => n += 1,
+            Err(ApiError::Conflict(_)) => {} // another node got there first, or it was answered
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use talkzone_mobile_api::{ConversationId, MessageView, ServerFrame, UserId};
+use talkzone_mobile_api::{ConversationId, MessageView, Role, ServerFrame, UserId};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +34,9 @@ pub enum Event {
     ToQueueWatchers { frame: ServerFrame },
     /// A frame for moderators watching the moderation queue.
     ToModerationWatchers { frame: ServerFrame },
+    /// A frame for every connection of users with one of these roles (escalations to
+    /// supervisors).
+    ToRoles { roles: Vec<Role>, frame: ServerFrame },
     /// Close every connection of a user (suspension, logout everywhere).
     DisconnectUser { user_id: UserId },
     /// The conversation left the queue: end the triage subscriptions of workers who are not
@@ -51,8 +54,8 @@ pub enum Outbound {
 
 struct Conn {
     user_id: UserId,
-    /// Staff see moderation verdicts on messages.
-    staff: bool,
+    /// Staff see moderation verdicts on messages; supervisors get escalations.
+    role: Role,
     tx: mpsc::Sender<Outbound>,
     /// Cancelled to make the connection close itself (slow consumer, revoked user).
     close: CancellationToken,
@@ -106,14 +109,14 @@ impl Hub {
     pub fn register(
         self: &Arc<Self>,
         user_id: UserId,
-        staff: bool,
+        role: Role,
         tx: mpsc::Sender<Outbound>,
         close: CancellationToken,
     ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         inner.by_user.entry(user_id.clone()).or_default().insert(id);
-        inner.conns.insert(id, Conn { user_id, staff, tx, close });
+        inner.conns.insert(id, Conn { user_id, role, tx, close });
         Registration { id, hub: self.clone() }
     }
 
@@ -202,7 +205,7 @@ impl Hub {
                 let inner = self.lock();
                 if let Some(set) = inner.by_conversation.get(&m.conversation_id) {
                     for id in set {
-                        let staff = inner.conns.get(id).is_some_and(|c| c.staff);
+                        let staff = inner.conns.get(id).is_some_and(|c| c.role.is_staff());
                         let json = if staff { staff_json.clone() } else { public_json.clone() };
                         offer(&inner, *id, Outbound::Message { conversation_id: m.conversation_id.clone(), seq: m.seq, json });
                     }
@@ -256,6 +259,15 @@ impl Hub {
                 let inner = self.lock();
                 for id in &inner.moderation_watchers {
                     offer(&inner, *id, out.clone());
+                }
+            }
+            Event::ToRoles { roles, frame } => {
+                let out = Outbound::Frame(to_json(frame));
+                let inner = self.lock();
+                for (id, conn) in &inner.conns {
+                    if roles.contains(&conn.role) {
+                        offer(&inner, *id, out.clone());
+                    }
                 }
             }
             Event::DisconnectUser { user_id } => {

@@ -8,6 +8,7 @@
 //! - [`hub`]: who is subscribed to what on this node; fan-out; [`broker`]: between nodes;
 //! - [`conversations`]: the one code path for each chat action, and who may do it;
 //! - [`queue`]: queue order, positions, wait estimates and live queue updates;
+//! - [`escalation`]: safeguarding escalations, deadlines, re-escalation, on-call outbox;
 //! - [`store`]: the database (SQLite or PostgreSQL), the only place SQL lives;
 //! - [`auth`]: tokens, passwords, tickets, the `AuthUser` extractor;
 //! - [`moderation`]: the current policy and classification of every message;
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod conversations;
 pub mod error;
+pub mod escalation;
 pub mod http;
 pub mod ids;
 pub mod hub;
@@ -137,6 +139,7 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
             }
         }
     });
+    spawn_scheduler(state.clone());
     let task = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -149,4 +152,31 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
 pub async fn start_with_config(config: Config) -> anyhow::Result<RunningServer> {
     let state = build_state(config, Arc::new(SystemClock)).await?;
     start(state).await
+}
+
+/// Each node's timekeeper: fires escalation deadlines, delivers on-call alerts, and returns
+/// unanswered assignments to the queue. Every step is a conditional database update, so with
+/// several nodes each happens once.
+fn spawn_scheduler(state: AppState) {
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        let mut tick = tokio::time::interval(escalation::SCHEDULER_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = state.shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    if let Err(e) = escalation::fire_due(&state).await {
+                        tracing::error!(error = %e, "escalation deadlines");
+                    }
+                    if let Err(e) = escalation::deliver_outbox(&state, &http).await {
+                        tracing::error!(error = %e, "on-call outbox");
+                    }
+                    if let Err(e) = conversations::return_unanswered(&state).await {
+                        tracing::error!(error = %e, "assignment timeouts");
+                    }
+                }
+            }
+        }
+    });
 }

@@ -110,7 +110,8 @@ pub struct TestServer {
     pub base: String,
     pub backend: Backend,
     pub database_url: String,
-    pub dir: TempDir,
+    /// Shared with other nodes on the same database (the SQLite file lives here).
+    pub dir: std::sync::Arc<TempDir>,
 }
 
 impl TestServer {
@@ -123,6 +124,24 @@ impl TestServer {
         Self::start_inner(backend, |_| {}, Some(clock)).await
     }
 
+    /// Starts with a hand-moved clock and an adjusted configuration.
+    pub async fn start_with_clock_and(
+        backend: Backend,
+        clock: std::sync::Arc<ManualClock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        Self::start_inner(backend, tweak, Some(clock)).await
+    }
+
+    /// Another node on the same database (a second server, or this one after a restart).
+    pub async fn node_on_same_database(
+        &self,
+        clock: Option<std::sync::Arc<ManualClock>>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        Self::boot(self.backend, self.dir.clone(), self.database_url.clone(), tweak, clock).await
+    }
+
     /// Starts with a configuration adjusted by `tweak` (limits, origins, …).
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
         Self::start_inner(backend, tweak, None).await
@@ -133,8 +152,18 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         clock: Option<std::sync::Arc<ManualClock>>,
     ) -> TestServer {
-        let dir = TempDir::new();
+        let dir = std::sync::Arc::new(TempDir::new());
         let database_url = fresh_database(backend, &dir.0).await;
+        Self::boot(backend, dir, database_url, tweak, clock).await
+    }
+
+    async fn boot(
+        backend: Backend,
+        dir: std::sync::Arc<TempDir>,
+        database_url: String,
+        tweak: impl FnOnce(&mut Config),
+        clock: Option<std::sync::Arc<ManualClock>>,
+    ) -> TestServer {
         let mut config = Config::for_tests(&dir.0, Some(database_url.clone()));
         // Tests create many accounts from 127.0.0.1; the per-IP limit has its own test.
         config.limits.auth_per_ip_per_min = 10_000;
@@ -153,6 +182,15 @@ impl TestServer {
 
     pub fn state(&self) -> &talkzone_server::state::AppState {
         &self.server.as_ref().expect("running").state
+    }
+
+    /// A duty worker on duty and connected for as long as the returned socket lives, so that
+    /// new chats do not get the empty-desk message. Tests that count messages use this; the
+    /// empty desk has its own test.
+    pub async fn staff_the_desk(&self) -> talkzone_mobile_api::client::WsConnection {
+        let worker = self.staff(Role::DutyWorker).await;
+        self.client.set_duty(&worker.access_token, true).await.expect("on duty");
+        self.client.connect(&worker.access_token).await.expect("desk worker connects")
     }
 
     /// A new anonymous young person.

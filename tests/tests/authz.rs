@@ -76,6 +76,7 @@ async fn open_with(s: &TestServer, yp: &TokenResponse, first: &str) -> Conversat
 
 async fn young_person_cannot_touch_anothers_conversation(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let alice = s.young_person().await;
     let bob = s.young_person().await;
     let conv = open_with(&s, &alice, "hello, I need help").await;
@@ -196,6 +197,7 @@ async fn roles_are_enforced_for_accept_and_accounts(backend: Backend) {
 
 async fn unassigned_worker_may_triage_but_not_talk(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let conv = open_with(&s, &yp, "I feel awful").await;
     let w1 = s.staff(Role::DutyWorker).await;

@@ -48,6 +48,7 @@ async fn send_expect(ws: &mut WsConnection, conv: &ConversationId, id: &str, bod
 
 async fn bad_websocket_frames(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let req = CreateConversationRequest { topic: None, first_message: Some("first".into()) };
     let (_, conv) = s.client.open_conversation(&yp.access_token, &req).await.expect("open");
@@ -183,6 +184,7 @@ async fn expect_http(
 
 async fn bad_http_requests(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let fresh = s.young_person().await;
     let worker = s.staff(talkzone_tests::api::Role::DutyWorker).await;

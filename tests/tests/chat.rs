@@ -28,6 +28,7 @@ async fn next_message(ws: &mut talkzone_mobile_api::client::WsConnection) -> tal
 
 async fn chat_between_young_person_and_worker(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     assert_eq!(yp.user.role, Role::YoungPerson);
     assert_eq!(yp.user.display_name.split(' ').count(), 3, "friendly name: {}", yp.user.display_name);
@@ -121,6 +122,7 @@ async fn chat_between_young_person_and_worker(backend: Backend) {
 
 async fn accept_race_has_one_winner(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     let mut workers = Vec::new();
@@ -185,6 +187,7 @@ async fn accept_race_has_one_winner(backend: Backend) {
 
 async fn resend_is_idempotent(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
@@ -210,6 +213,7 @@ async fn resend_is_idempotent(backend: Backend) {
 
 async fn every_device_of_a_user_receives(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     let worker = s.staff(Role::DutyWorker).await;
@@ -239,6 +243,7 @@ async fn every_device_of_a_user_receives(backend: Backend) {
 async fn resume_after_a_dropped_connection(backend: Backend) {
     // 21 messages from one worker in a burst: above the default per-user burst.
     let s = TestServer::start_with(backend, |c| c.limits.user_messages_burst = 100).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     let worker = s.staff(Role::DutyWorker).await;
@@ -272,6 +277,7 @@ async fn resume_after_a_dropped_connection(backend: Backend) {
 
 async fn concurrent_senders_get_gap_free_ordered_seqs(backend: Backend) {
     let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     let worker = s.staff(Role::DutyWorker).await;

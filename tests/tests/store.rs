@@ -44,6 +44,7 @@ fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
         verdict: None,
         original_body: None,
         hold: None,
+        escalation: None,
     }
 }
 

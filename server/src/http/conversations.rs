@@ -5,8 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use talkzone_mobile_api::{
-    limits, ConversationId, ConversationList, ConversationState, ConversationView, CreateConversationRequest,
-    ErrorBody, MessagesPage, Role,
+    limits, CloseRequest, ConversationId, ConversationList, ConversationState, ConversationView,
+    CreateConversationRequest, ErrorBody, MessagesPage, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role,
+    TransferRequest,
 };
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +26,92 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_conversation))
         .routes(routes!(list_messages))
         .routes(routes!(accept_conversation))
+        .routes(routes!(transfer_conversation))
+        .routes(routes!(requeue_conversation))
+        .routes(routes!(close_conversation))
+        .routes(routes!(add_note, list_notes))
+        .routes(routes!(list_outcomes))
+}
+
+/// `POST /v1/conversations/{id}/transfer`: hand the chat to another worker; the reason is
+/// kept in the conversation's history. Roles: the assigned duty worker, supervisors.
+#[utoipa::path(post, path = "/v1/conversations/{id}/transfer", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = TransferRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn transfer_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::transfer(&state, &user, &ConversationId(id), &req.to, &req.reason).await?))
+}
+
+/// `POST /v1/conversations/{id}/requeue`: give the chat back to the queue (ahead of new
+/// arrivals at the same risk). Roles: the assigned duty worker, supervisors.
+#[utoipa::path(post, path = "/v1/conversations/{id}/requeue", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = RequeueRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn requeue_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<RequeueRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    let id = ConversationId(id);
+    conversations::requeue(&state, Some(&user), &id, &req.reason).await?;
+    let conv = conversations::load_readable(&state, &user, &id).await?;
+    Ok(ApiJson(conversations::view(&state, &user, &conv).await?))
+}
+
+/// `POST /v1/conversations/{id}/close`: end the chat with an outcome from `GET /v1/outcomes`
+/// and tags. Roles: the assigned duty worker, supervisors.
+#[utoipa::path(post, path = "/v1/conversations/{id}/close", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = CloseRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn close_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<CloseRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::close(&state, &user, &ConversationId(id), &req.outcome, req.tags).await?))
+}
+
+/// `POST /v1/conversations/{id}/notes`: a private note, visible to staff only, never to the
+/// young person. Roles: duty_worker, supervisor with access to the chat.
+#[utoipa::path(post, path = "/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = NoteRequest,
+    responses((status = 201, body = NoteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn add_note(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<NoteRequest>,
+) -> ApiResult<(StatusCode, ApiJson<NoteView>)> {
+    Ok((StatusCode::CREATED, ApiJson(conversations::add_note(&state, &user, &ConversationId(id), &req.body).await?)))
+}
+
+/// `GET /v1/conversations/{id}/notes`. Roles: duty_worker, supervisor with access to the chat.
+#[utoipa::path(get, path = "/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = NoteList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_notes(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<NoteList>> {
+    Ok(ApiJson(NoteList { notes: conversations::notes(&state, &user, &ConversationId(id)).await? }))
+}
+
+/// `GET /v1/outcomes`: the outcomes a chat can be closed with (configurable). Roles: staff.
+#[utoipa::path(get, path = "/v1/outcomes", tag = "conversations", security(("bearer" = [])),
+    responses((status = 200, body = OutcomeList), (status = 403, body = ErrorBody)))]
+async fn list_outcomes(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<OutcomeList>> {
+    if !user.role.is_staff() {
+        return Err(ApiError::Forbidden("staff only"));
+    }
+    Ok(ApiJson(OutcomeList { outcomes: state.config.desk.close_outcomes.clone() }))
 }
 
 /// `POST /v1/conversations`: opens a support chat, queued for a duty worker. A young person

@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod conversations;
+mod escalations;
 pub mod extract;
 mod health;
 mod me;
@@ -60,6 +61,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me::router())
         .merge(admin::router())
         .merge(conversations::router())
+        .merge(escalations::router())
         .merge(rooms::router())
         .merge(moderation::router())
         .merge(health::router())

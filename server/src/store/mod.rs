@@ -13,6 +13,8 @@ mod postgres;
 mod sql;
 mod sqlite;
 
+pub use sql::severity_rank;
+
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -78,6 +80,94 @@ pub struct ConversationRecord {
     pub age_band: Option<String>,
     pub moderation_mode: Option<String>,
     pub pii_mode: Option<String>,
+    pub risk_rank: i64,
+    pub requeued_at: Option<i64>,
+    pub first_reply_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub tags: Option<String>,
+}
+
+/// A stored escalation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationRecord {
+    pub id: String,
+    pub conversation_id: String,
+    pub message_id: Option<String>,
+    pub severity: String,
+    pub reason: String,
+    pub source: String,
+    pub raised_by: Option<String>,
+    pub state: String,
+    pub created_at: i64,
+    pub deadline_at: i64,
+    pub reescalated_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<i64>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub outcome: Option<String>,
+}
+
+/// A new escalation (with a message, it is stored in the message's transaction).
+#[derive(Debug, Clone)]
+pub struct NewEscalation {
+    pub id: String,
+    pub conversation_id: String,
+    pub message_id: Option<String>,
+    pub severity: String,
+    pub reason: String,
+    /// `worker` or `moderation`.
+    pub source: String,
+    pub raised_by: Option<String>,
+    pub created_at: i64,
+    pub deadline_at: i64,
+}
+
+/// Something a supervisor did about an escalation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationActionRecord {
+    pub id: String,
+    pub escalation_id: String,
+    pub at: i64,
+    pub actor_id: String,
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// A message waiting to be delivered to another system.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRecord {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// A private staff note.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoteRecord {
+    pub id: String,
+    pub conversation_id: String,
+    pub author_id: String,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// How a conversation changes hands or ends; each comes with a system message stored in the
+/// same transaction, so the history tells what happened.
+#[derive(Debug, Clone)]
+pub enum Handover {
+    /// Back to the queue (ahead of new arrivals at the same risk).
+    Requeue,
+    /// To another worker.
+    Transfer { to: String },
+    /// Ended with an outcome and tags.
+    Close { outcome: String, tags: Vec<String> },
 }
 
 /// A new peer room.
@@ -209,6 +299,8 @@ pub struct NewMessage {
     pub original_body: Option<String>,
     /// Hold the message for moderation (no `seq` until approved) with this queue item.
     pub hold: Option<NewModerationItem>,
+    /// Raise this escalation in the same transaction (high or critical risk).
+    pub escalation: Option<NewEscalation>,
 }
 
 /// What storing a message did.
@@ -366,6 +458,43 @@ pub trait Store: Send + Sync + 'static {
     async fn request_appeal(&self, id: &str, reason: &str, now: i64) -> Result<bool>;
     async fn append_modlog(&self, entry: ModLogRecord) -> Result<()>;
     async fn modlog(&self, limit: u32) -> Result<Vec<ModLogRecord>>;
+
+    async fn create_escalation(&self, e: NewEscalation) -> Result<EscalationRecord>;
+    async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>>;
+    /// Escalations, newest first, optionally only those in `state` or of one conversation.
+    async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>) -> Result<Vec<EscalationRecord>>;
+    /// Open → acknowledged by `supervisor_id`; `None` if it was not open.
+    async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> Result<Option<EscalationRecord>>;
+    async fn add_escalation_action(&self, action: EscalationActionRecord) -> Result<()>;
+    async fn escalation_actions(&self, id: &str) -> Result<Vec<EscalationActionRecord>>;
+    /// Open or acknowledged → resolved; `None` if already resolved.
+    async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64) -> Result<Option<EscalationRecord>>;
+    /// Open escalations past their deadline that have not re-escalated yet.
+    async fn due_escalations(&self, now: i64) -> Result<Vec<EscalationRecord>>;
+    /// Marks the re-escalation and queues the on-call alert in one transaction. `false` if
+    /// another node (or an acknowledgement) got there first: it fires exactly once.
+    async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str) -> Result<bool>;
+    /// Claims up to `limit` due outbox rows until `lock_until` (one node delivers each).
+    async fn claim_outbox(&self, now: i64, lock_until: i64, limit: u32) -> Result<Vec<OutboxRecord>>;
+    async fn outbox_delivered(&self, id: &str, now: i64) -> Result<()>;
+    async fn outbox_failed(&self, id: &str, error: &str, next_attempt_at: i64) -> Result<()>;
+
+    async fn add_note(&self, note: NoteRecord) -> Result<()>;
+    async fn notes(&self, conversation_id: &str) -> Result<Vec<NoteRecord>>;
+    /// Requeues, transfers or closes an assigned (or, for close, queued) conversation, with its
+    /// system message. `None` if its state did not allow it.
+    async fn hand_over(
+        &self,
+        conversation_id: &str,
+        from_worker: Option<&str>,
+        handover: Handover,
+        announcement: NewMessage,
+        now: i64,
+    ) -> Result<Option<(ConversationRecord, MessageRecord)>>;
+    /// Records the assigned worker's first reply (ends the assignment timeout).
+    async fn mark_first_reply(&self, conversation_id: &str, worker_id: &str, now: i64) -> Result<()>;
+    /// Assigned conversations whose worker has not replied since `assigned_before`.
+    async fn unanswered_assignments(&self, assigned_before: i64) -> Result<Vec<ConversationRecord>>;
 
     async fn append_audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_for_target(&self, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>>;

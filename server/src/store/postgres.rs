@@ -6,7 +6,9 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::sql::{impl_sql_store, Backend, CONVERSATION_SELECT, ITEM_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS};
+use super::sql::{
+    impl_sql_store, Backend, CONVERSATION_SELECT, ESCALATION_COLUMNS, ITEM_COLUMNS, MESSAGE_COLUMNS, QUEUE_ORDER, USER_COLUMNS,
+};
 use super::*;
 
 pub struct PostgresStore {

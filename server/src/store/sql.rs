@@ -10,7 +10,7 @@
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
     o.display_name AS owner_name, c.assigned_to, w.display_name AS assigned_name, \
     w.role AS assigned_role, c.created_at, c.assigned_at, c.closed_at, c.last_seq, c.risk, \
-    c.age_band, c.moderation_mode, c.pii_mode \
+    c.age_band, c.moderation_mode, c.pii_mode, c.risk_rank, c.requeued_at, c.first_reply_at, c.outcome, c.tags \
     FROM conversations c LEFT JOIN users o ON o.id = c.owner_id \
     LEFT JOIN users w ON w.id = c.assigned_to";
 
@@ -24,8 +24,16 @@ pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, su
     severity, evidence, state, claimed_by, claim_expires_at, decision, decision_reason, decided_by, decided_at, \
     appeal_state, appeal_reason, created_at";
 
+/// The support queue's order: risk first, then chats handed back to the queue (ahead of new
+/// arrivals), then waiting time. One definition for positions and lists.
+pub(crate) const QUEUE_ORDER: &str =
+    "c.risk_rank DESC, (c.requeued_at IS NULL) ASC, COALESCE(c.requeued_at, c.created_at) ASC, c.id ASC";
+
+pub(crate) const ESCALATION_COLUMNS: &str = "id, conversation_id, message_id, severity, reason, source, raised_by, \
+    state, created_at, deadline_at, reescalated_at, acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome";
+
 /// Queue order: most severe first.
-pub(crate) fn severity_rank(severity: &str) -> i64 {
+pub fn severity_rank(severity: &str) -> i64 {
     match severity {
         "critical" => 4,
         "high" => 3,
@@ -305,7 +313,7 @@ macro_rules! impl_sql_store {
             ) -> $crate::store::Result<Vec<ConversationRecord>> {
                 let sql = format!(
                     "{CONVERSATION_SELECT} WHERE ($1 IS NULL OR c.state = $1) AND ($2 IS NULL OR c.assigned_to = $2) \
-                     ORDER BY c.created_at ASC, c.id ASC LIMIT 500"
+                     ORDER BY {QUEUE_ORDER} LIMIT 500"
                 );
                 Ok(sqlx::query_as::<_, ConversationRecord>(&sql)
                     .bind(filter.state.as_deref())
@@ -315,23 +323,11 @@ macro_rules! impl_sql_store {
             }
 
             async fn queue_position(&self, conversation_id: &str) -> $crate::store::Result<Option<u32>> {
-                let row: Option<(String, i64)> = sqlx::query_as("SELECT state, created_at FROM conversations WHERE id = $1")
-                    .bind(conversation_id)
-                    .fetch_optional(self.reader())
-                    .await?;
-                let Some((state, created_at)) = row else { return Ok(None) };
-                if state != "queued" {
-                    return Ok(None);
-                }
-                let (ahead,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM conversations WHERE state = 'queued' AND kind = 'support' \
-                     AND (created_at < $1 OR (created_at = $1 AND id < $2))",
-                )
-                .bind(created_at)
-                .bind(conversation_id)
-                .fetch_one(self.reader())
-                .await?;
-                Ok(Some(u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1)))
+                let sql = format!(
+                    "SELECT c.id FROM conversations c WHERE c.state = 'queued' AND c.kind = 'support' ORDER BY {QUEUE_ORDER}"
+                );
+                let ids: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(self.reader()).await?;
+                Ok(ids.iter().position(|(id,)| id == conversation_id).map(|i| i as u32 + 1))
             }
 
             async fn accept_conversation(
@@ -412,6 +408,10 @@ macro_rules! impl_sql_store {
                         Some(item) => insert_item_row(&mut *tx, item).await.map(|_| stored),
                         None => Ok(stored),
                     },
+                    Err(e) => Err(e),
+                };
+                let inserted = match inserted {
+                    Ok(stored) => raise_risk(&mut tx, &m).await.map(|_| stored),
                     Err(e) => Err(e),
                 };
                 match inserted {
@@ -780,6 +780,285 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
+            async fn create_escalation(&self, e: NewEscalation) -> $crate::store::Result<EscalationRecord> {
+                insert_escalation_row(self.writer(), &e).await?;
+                let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(&e.id).fetch_one(self.writer()).await?)
+            }
+
+            async fn escalation(&self, id: &str) -> $crate::store::Result<Option<EscalationRecord>> {
+                let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>) -> $crate::store::Result<Vec<EscalationRecord>> {
+                let sql = format!(
+                    "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE ($1 IS NULL OR state = $1) \
+                     AND ($2 IS NULL OR conversation_id = $2) ORDER BY created_at DESC, id DESC LIMIT 500"
+                );
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(state).bind(conversation_id).fetch_all(self.reader()).await?)
+            }
+
+            async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
+                let n = sqlx::query(
+                    "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3 \
+                     WHERE id = $1 AND state = 'open'",
+                )
+                .bind(id)
+                .bind(supervisor_id)
+                .bind(now)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Ok(None);
+                }
+                let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(id).fetch_optional(self.writer()).await?)
+            }
+
+            async fn add_escalation_action(&self, a: EscalationActionRecord) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO escalation_actions (id, escalation_id, at, actor_id, action, note) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&a.id)
+                    .bind(&a.escalation_id)
+                    .bind(a.at)
+                    .bind(&a.actor_id)
+                    .bind(&a.action)
+                    .bind(&a.note)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn escalation_actions(&self, id: &str) -> $crate::store::Result<Vec<EscalationActionRecord>> {
+                Ok(sqlx::query_as::<_, EscalationActionRecord>(
+                    "SELECT id, escalation_id, at, actor_id, action, note FROM escalation_actions WHERE escalation_id = $1 ORDER BY at, id",
+                )
+                .bind(id)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
+                let n = sqlx::query(
+                    "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = $4, \
+                     acknowledged_by = COALESCE(acknowledged_by, $2), acknowledged_at = COALESCE(acknowledged_at, $3) \
+                     WHERE id = $1 AND state <> 'resolved'",
+                )
+                .bind(id)
+                .bind(supervisor_id)
+                .bind(now)
+                .bind(outcome)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Ok(None);
+                }
+                let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(id).fetch_optional(self.writer()).await?)
+            }
+
+            async fn due_escalations(&self, now: i64) -> $crate::store::Result<Vec<EscalationRecord>> {
+                let sql = format!(
+                    "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE state = 'open' AND reescalated_at IS NULL \
+                     AND deadline_at <= $1 ORDER BY deadline_at LIMIT 100"
+                );
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(now).fetch_all(self.reader()).await?)
+            }
+
+            async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let n = sqlx::query(
+                    "UPDATE escalations SET reescalated_at = $2 WHERE id = $1 AND state = 'open' \
+                     AND reescalated_at IS NULL AND deadline_at <= $2",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES ($1, 'oncall_alert', $2, $3, $3)",
+                )
+                .bind(crate::ids::random_id())
+                .bind(alert_payload)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn claim_outbox(&self, now: i64, lock_until: i64, limit: u32) -> $crate::store::Result<Vec<OutboxRecord>> {
+                let candidates: Vec<OutboxRecord> = sqlx::query_as(
+                    "SELECT id, kind, payload, created_at, attempts, next_attempt_at, delivered_at, last_error FROM outbox \
+                     WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \
+                     ORDER BY next_attempt_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(self.reader())
+                .await?;
+                let mut claimed = Vec::new();
+                for c in candidates {
+                    let n = sqlx::query(
+                        "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 WHERE id = $1 AND delivered_at IS NULL \
+                         AND (locked_until IS NULL OR locked_until <= $3)",
+                    )
+                    .bind(&c.id)
+                    .bind(lock_until)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?
+                    .rows_affected();
+                    if n == 1 {
+                        claimed.push(OutboxRecord { attempts: c.attempts + 1, ..c });
+                    }
+                }
+                Ok(claimed)
+            }
+
+            async fn outbox_delivered(&self, id: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query("UPDATE outbox SET delivered_at = $2, locked_until = NULL WHERE id = $1")
+                    .bind(id)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_failed(&self, id: &str, error: &str, next_attempt_at: i64) -> $crate::store::Result<()> {
+                sqlx::query("UPDATE outbox SET last_error = $2, next_attempt_at = $3, locked_until = NULL WHERE id = $1")
+                    .bind(id)
+                    .bind(error)
+                    .bind(next_attempt_at)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn add_note(&self, n: NoteRecord) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO notes (id, conversation_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&n.id)
+                    .bind(&n.conversation_id)
+                    .bind(&n.author_id)
+                    .bind(&n.body)
+                    .bind(n.created_at)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn notes(&self, conversation_id: &str) -> $crate::store::Result<Vec<NoteRecord>> {
+                Ok(sqlx::query_as::<_, NoteRecord>(
+                    "SELECT n.id, n.conversation_id, n.author_id, u.display_name AS author_name, n.body, n.created_at \
+                     FROM notes n LEFT JOIN users u ON u.id = n.author_id WHERE n.conversation_id = $1 ORDER BY n.created_at, n.id",
+                )
+                .bind(conversation_id)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn hand_over(
+                &self,
+                conversation_id: &str,
+                from_worker: Option<&str>,
+                handover: Handover,
+                announcement: NewMessage,
+                now: i64,
+            ) -> $crate::store::Result<Option<(ConversationRecord, MessageRecord)>> {
+                let mut tx = self.writer().begin().await?;
+                let seq: Option<(i64,)> = match &handover {
+                    Handover::Requeue => sqlx::query_as(
+                        "UPDATE conversations SET state = 'queued', assigned_to = NULL, assigned_at = NULL, first_reply_at = NULL, \
+                         requeued_at = $3, last_seq = last_seq + 1 \
+                         WHERE id = $1 AND state = 'assigned' AND ($2 IS NULL OR assigned_to = $2) RETURNING last_seq",
+                    )
+                    .bind(conversation_id)
+                    .bind(from_worker)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                    Handover::Transfer { to } => sqlx::query_as(
+                        "UPDATE conversations SET assigned_to = $3, assigned_at = $4, first_reply_at = NULL, last_seq = last_seq + 1 \
+                         WHERE id = $1 AND state = 'assigned' AND ($2 IS NULL OR assigned_to = $2) RETURNING last_seq",
+                    )
+                    .bind(conversation_id)
+                    .bind(from_worker)
+                    .bind(to)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                    Handover::Close { outcome, tags } => sqlx::query_as(
+                        "UPDATE conversations SET state = 'closed', closed_at = $3, outcome = $4, tags = $5, last_seq = last_seq + 1 \
+                         WHERE id = $1 AND state <> 'closed' AND ($2 IS NULL OR assigned_to = $2) RETURNING last_seq",
+                    )
+                    .bind(conversation_id)
+                    .bind(from_worker)
+                    .bind(now)
+                    .bind(outcome)
+                    .bind(tags.join(","))
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                };
+                let Some((seq,)) = seq else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                // Whoever leaves stops being a participant; a transfer's new worker joins.
+                if let Some(from) = from_worker {
+                    if !matches!(handover, Handover::Close { .. }) {
+                        sqlx::query("UPDATE participants SET left_at = $3 WHERE conversation_id = $1 AND user_id = $2")
+                            .bind(conversation_id)
+                            .bind(from)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                if let Handover::Transfer { to } = &handover {
+                    sqlx::query(
+                        "INSERT INTO participants (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'worker', $3) \
+                         ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = NULL",
+                    )
+                    .bind(conversation_id)
+                    .bind(to)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
+                let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+                let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(Some((conv, message)))
+            }
+
+            async fn mark_first_reply(&self, conversation_id: &str, worker_id: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "UPDATE conversations SET first_reply_at = $3 WHERE id = $1 AND assigned_to = $2 AND first_reply_at IS NULL",
+                )
+                .bind(conversation_id)
+                .bind(worker_id)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn unanswered_assignments(&self, assigned_before: i64) -> $crate::store::Result<Vec<ConversationRecord>> {
+                let sql = format!(
+                    "{CONVERSATION_SELECT} WHERE c.state = 'assigned' AND c.first_reply_at IS NULL AND c.assigned_at <= $1 \
+                     ORDER BY c.assigned_at LIMIT 100"
+                );
+                Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(assigned_before).fetch_all(self.reader()).await?)
+            }
+
             async fn append_audit(&self, e: AuditEvent) -> $crate::store::Result<()> {
                 sqlx::query(
                     "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) \
@@ -866,6 +1145,49 @@ macro_rules! impl_sql_store {
                 severity: m.severity.clone(),
                 verdict: m.verdict.clone(),
             })
+        }
+
+        /// In the message's transaction: the conversation's risk rises to the message's
+        /// severity, and a high or critical message raises its escalation.
+        async fn raise_risk(
+            tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            m: &NewMessage,
+        ) -> $crate::store::Result<()> {
+            let rank = $crate::store::sql::severity_rank(&m.severity);
+            if rank > 0 {
+                sqlx::query("UPDATE conversations SET risk = $2, risk_rank = $3 WHERE id = $1 AND risk_rank < $3")
+                    .bind(&m.conversation_id)
+                    .bind(&m.severity)
+                    .bind(rank)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            if let Some(e) = &m.escalation {
+                insert_escalation_row(&mut **tx, e).await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_escalation_row<'c, E>(executor: E, e: &NewEscalation) -> $crate::store::Result<()>
+        where
+            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+        {
+            sqlx::query(
+                "INSERT INTO escalations (id, conversation_id, message_id, severity, reason, source, raised_by, state, \
+                 created_at, deadline_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9)",
+            )
+            .bind(&e.id)
+            .bind(&e.conversation_id)
+            .bind(&e.message_id)
+            .bind(&e.severity)
+            .bind(&e.reason)
+            .bind(&e.source)
+            .bind(&e.raised_by)
+            .bind(e.created_at)
+            .bind(e.deadline_at)
+            .execute(executor)
+            .await?;
+            Ok(())
         }
 
         async fn insert_item_row<'c, E>(executor: E, item: &NewModerationItem) -> $crate::store::Result<()>

@@ -83,7 +83,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     let (sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
     let close = CancellationToken::new();
-    let registration = state.hub.register(user.id.clone(), user.role.is_staff(), tx, close.clone());
+    let registration = state.hub.register(user.id.clone(), user.role, tx, close.clone());
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
     let mut conn = Connection { state, user, registration, sink, limiter, delivered: HashMap::new() };

@@ -1,0 +1,342 @@
+//! Safeguarding escalation: raised by a worker, or by the moderation step on high or critical
+//! risk (in the message's own transaction); supervisors are alerted at once; one acknowledges,
+//! records actions and resolves it. An escalation not acknowledged by its deadline
+//! re-escalates once (to every supervisor and, through the outbox, to the on-call contact):
+//! deadlines live in the database, survive restarts, and fire exactly once across nodes.
+//! Every step is in the append-only audit log.
+
+use std::time::Duration;
+
+use talkzone_mobile_api::{
+    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationView, MessageId, MessageKind, Role,
+    ServerFrame, UserId,
+};
+use talkzone_moderation::{Severity, Verdict};
+
+use crate::auth::AuthUser;
+use crate::clock::rfc3339;
+use crate::conversations::{self, Access};
+use crate::error::{ApiError, ApiResult};
+use crate::hub::Event;
+use crate::state::AppState;
+use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, NewMessage};
+
+/// Who is alerted.
+const SUPERVISORS: &[Role] = &[Role::Supervisor];
+/// Who may read escalations and their audit trail.
+const READERS: &[Role] = &[Role::Supervisor, Role::YotAdmin];
+/// How often each node looks for deadlines that have passed and alerts to deliver.
+pub const SCHEDULER_TICK: Duration = Duration::from_millis(250);
+
+/// What the young person is told, once, when a supervisor may start reading their chat.
+pub const SUPERVISOR_NOTICE: &str =
+    "To help keep you safe, a supervisor from the Talk Zone team may also read this chat.";
+
+fn deadline(state: &AppState, severity: &str) -> Option<Duration> {
+    let desk = &state.config.desk;
+    match severity {
+        "critical" => Some(desk.escalation_critical),
+        "high" => Some(desk.escalation_high),
+        "medium" => Some(desk.escalation_medium),
+        _ => None,
+    }
+}
+
+/// The escalation the moderation step raises for a message, if its risk is high or critical.
+pub fn automatic(state: &AppState, conversation_id: &str, message_id: &str, verdict: &Verdict, now: i64) -> Option<NewEscalation> {
+    if verdict.severity < Severity::High {
+        return None;
+    }
+    let severity = verdict.severity.as_str();
+    let labels: Vec<&str> = verdict.labels.iter().map(|c| c.as_str()).collect();
+    let why = verdict.flags.iter().max_by_key(|f| f.severity).map(|f| format!(" ({}: \"{}\")", f.rule, f.matched));
+    Some(NewEscalation {
+        id: crate::ids::random_id(),
+        conversation_id: conversation_id.to_owned(),
+        message_id: Some(message_id.to_owned()),
+        severity: severity.to_owned(),
+        reason: format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default()),
+        source: "moderation".into(),
+        raised_by: None,
+        created_at: now,
+        deadline_at: now + deadline(state, severity).unwrap_or_default().as_millis() as i64,
+    })
+}
+
+pub async fn view(state: &AppState, e: &EscalationRecord) -> ApiResult<EscalationView> {
+    let now = state.clock.now_ms();
+    let actions = state
+        .store
+        .escalation_actions(&e.id)
+        .await?
+        .into_iter()
+        .map(|a| EscalationActionView { at: rfc3339(a.at), actor_id: UserId(a.actor_id), action: a.action, note: a.note })
+        .collect();
+    Ok(EscalationView {
+        id: e.id.clone(),
+        conversation_id: ConversationId(e.conversation_id.clone()),
+        message_id: e.message_id.clone().map(MessageId),
+        severity: e.severity.clone(),
+        reason: e.reason.clone(),
+        source: e.source.clone(),
+        raised_by: e.raised_by.clone().map(UserId),
+        state: e.state.clone(),
+        created_at: rfc3339(e.created_at),
+        deadline_at: rfc3339(e.deadline_at),
+        overdue: e.state == "open" && e.deadline_at <= now,
+        reescalated: e.reescalated_at.is_some(),
+        acknowledged_by: e.acknowledged_by.clone().map(UserId),
+        acknowledged_at: e.acknowledged_at.map(rfc3339),
+        resolved_by: e.resolved_by.clone().map(UserId),
+        resolved_at: e.resolved_at.map(rfc3339),
+        outcome: e.outcome.clone(),
+        actions,
+    })
+}
+
+async fn audit(state: &AppState, actor: Option<&str>, action: &str, id: &str, details: Option<String>) {
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), actor, action, "escalation", id, details).await;
+}
+
+/// Tells every connected supervisor.
+async fn alert(state: &AppState, e: &EscalationRecord) {
+    match view(state, e).await {
+        Ok(v) => state.hub.publish(Event::ToRoles { roles: SUPERVISORS.to_vec(), frame: ServerFrame::Escalation(v) }),
+        Err(err) => tracing::error!(error = %err, escalation = %e.id, "could not alert supervisors"),
+    }
+}
+
+/// After an escalation is stored: audit, alert supervisors, and (the first time for this
+/// conversation) tell the young person in plain words that a supervisor may read the chat.
+pub async fn raised(state: &AppState, id: &str) {
+    let Ok(Some(e)) = state.store.escalation(id).await else {
+        tracing::error!(escalation = id, "raised escalation not found");
+        return;
+    };
+    audit(state, e.raised_by.as_deref(), "escalation_raised", &e.id, Some(format!("{}: {}", e.severity, e.reason))).await;
+    alert(state, &e).await;
+    let first = state.store.escalations(None, Some(&e.conversation_id)).await.map(|v| v.len() == 1).unwrap_or(false);
+    if first {
+        let notice = NewMessage {
+            id: crate::ids::random_id(),
+            conversation_id: e.conversation_id.clone(),
+            sender_id: None,
+            sender_role: None,
+            sender_name: None,
+            client_msg_id: None,
+            body: SUPERVISOR_NOTICE.into(),
+            kind: MessageKind::System.as_str().into(),
+            sent_at: state.clock.now_ms(),
+            severity: "none".into(),
+            verdict: None,
+            original_body: None,
+            hold: None,
+            escalation: None,
+        };
+        if let Ok(InsertOutcome::Stored(m)) = state.store.insert_message(notice).await {
+            if let Some(v) = conversations::message_view(&m, false) {
+                state.hub.publish(Event::Message(v));
+            }
+        }
+    }
+}
+
+/// `POST /v1/conversations/{id}/escalations`: a worker with access to the chat raises one.
+pub async fn raise(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, severity: &str, reason: &str) -> ApiResult<EscalationView> {
+    user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    let Some(limit) = deadline(state, severity) else {
+        return Err(ApiError::Validation("severity must be medium, high or critical".into()));
+    };
+    check_text("reason", reason)?;
+    let conv = conversations::load_readable(state, user, conversation_id).await?;
+    if conversations::access_of(state, user, &conv).await? == Access::None {
+        return Err(ApiError::NotFound);
+    }
+    let now = state.clock.now_ms();
+    let e = state
+        .store
+        .create_escalation(NewEscalation {
+            id: crate::ids::random_id(),
+            conversation_id: conv.id.clone(),
+            message_id: None,
+            severity: severity.to_owned(),
+            reason: reason.trim().to_owned(),
+            source: "worker".into(),
+            raised_by: Some(user.id.0.clone()),
+            created_at: now,
+            deadline_at: now + limit.as_millis() as i64,
+        })
+        .await?;
+    raised(state, &e.id).await;
+    view(state, &e).await
+}
+
+fn check_text(name: &str, text: &str) -> ApiResult<()> {
+    let n = text.trim().chars().count();
+    if n == 0 || n > 2000 {
+        return Err(ApiError::Validation(format!("{name} must be 1 to 2000 characters")));
+    }
+    Ok(())
+}
+
+async fn load(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<EscalationRecord> {
+    user.require(READERS)?;
+    state.store.escalation(id).await?.ok_or(ApiError::NotFound)
+}
+
+pub async fn get(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<EscalationView> {
+    view(state, &load(state, user, id).await?).await
+}
+
+pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>) -> ApiResult<Vec<EscalationView>> {
+    user.require(READERS)?;
+    if let Some(s) = filter {
+        if !matches!(s, "open" | "acknowledged" | "resolved") {
+            return Err(ApiError::BadRequest("state must be open, acknowledged or resolved".into()));
+        }
+    }
+    let mut out = Vec::new();
+    for e in state.store.escalations(filter, None).await? {
+        out.push(view(state, &e).await?);
+    }
+    Ok(out)
+}
+
+/// A supervisor takes it on; only one can.
+pub async fn acknowledge(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<EscalationView> {
+    user.require(SUPERVISORS)?;
+    load(state, user, id).await?;
+    let e = state
+        .store
+        .acknowledge_escalation(id, user.id.as_str(), state.clock.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::Conflict("already acknowledged or resolved".into()))?;
+    audit(state, Some(user.id.as_str()), "escalation_acknowledged", id, None).await;
+    alert(state, &e).await;
+    view(state, &e).await
+}
+
+pub async fn add_action(state: &AppState, user: &AuthUser, id: &str, action: &str, note: Option<&str>) -> ApiResult<EscalationView> {
+    user.require(SUPERVISORS)?;
+    let e = load(state, user, id).await?;
+    let ok = !action.is_empty() && action.len() <= 64 && action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        return Err(ApiError::Validation("action must be a short snake_case word, e.g. called_999 or mash_referral".into()));
+    }
+    if let Some(n) = note {
+        check_text("note", n)?;
+    }
+    if e.state == "resolved" {
+        return Err(ApiError::Conflict("this escalation is resolved".into()));
+    }
+    let now = state.clock.now_ms();
+    state
+        .store
+        .add_escalation_action(EscalationActionRecord {
+            id: crate::ids::random_id(),
+            escalation_id: id.to_owned(),
+            at: now,
+            actor_id: user.id.0.clone(),
+            action: action.to_owned(),
+            note: note.map(|n| n.trim().to_owned()),
+        })
+        .await?;
+    audit(state, Some(user.id.as_str()), "escalation_action", id, Some(match note {
+        Some(n) => format!("{action}: {}", n.trim()),
+        None => action.to_owned(),
+    }))
+    .await;
+    alert(state, &e).await;
+    view(state, &e).await
+}
+
+pub async fn resolve(state: &AppState, user: &AuthUser, id: &str, outcome: &str, note: Option<&str>) -> ApiResult<EscalationView> {
+    user.require(SUPERVISORS)?;
+    load(state, user, id).await?;
+    check_text("outcome", outcome)?;
+    let e = state
+        .store
+        .resolve_escalation(id, user.id.as_str(), outcome.trim(), state.clock.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::Conflict("already resolved".into()))?;
+    let details = match note {
+        Some(n) => format!("{}: {}", outcome.trim(), n.trim()),
+        None => outcome.trim().to_owned(),
+    };
+    audit(state, Some(user.id.as_str()), "escalation_resolved", id, Some(details)).await;
+    alert(state, &e).await;
+    view(state, &e).await
+}
+
+pub async fn audit_trail(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<AuditTrail> {
+    load(state, user, id).await?;
+    let entries = state
+        .store
+        .audit_for_target("escalation", id)
+        .await?
+        .into_iter()
+        .map(|a| AuditEntry { at: rfc3339(a.at), actor_id: a.actor_id.map(UserId), action: a.action, details: a.details })
+        .collect();
+    Ok(AuditTrail { entries })
+}
+
+/// Fires every passed deadline once. Called on every node's scheduler tick.
+pub async fn fire_due(state: &AppState) -> ApiResult<usize> {
+    let now = state.clock.now_ms();
+    let mut fired = 0;
+    for e in state.store.due_escalations(now).await? {
+        let payload = serde_json::json!({
+            "type": "talkzone.escalation.overdue",
+            "escalation_id": e.id,
+            "conversation_id": e.conversation_id,
+            "severity": e.severity,
+            "reason": e.reason,
+            "raised_at": rfc3339(e.created_at),
+            "deadline_at": rfc3339(e.deadline_at),
+        })
+        .to_string();
+        if state.store.fire_reescalation(&e.id, now, &payload).await? {
+            fired += 1;
+            audit(state, None, "escalation_reescalated", &e.id, Some("not acknowledged by its deadline: sent to every supervisor and the on-call contact".into())).await;
+            if let Some(fresh) = state.store.escalation(&e.id).await? {
+                alert(state, &fresh).await;
+            }
+        }
+    }
+    Ok(fired)
+}
+
+/// Delivers queued on-call alerts. Failed deliveries are retried with a growing wait.
+pub async fn deliver_outbox(state: &AppState, http: &reqwest::Client) -> ApiResult<usize> {
+    let now = state.clock.now_ms();
+    let rows = state.store.claim_outbox(now, now + 30_000, 20).await?;
+    let mut delivered = 0;
+    for row in rows {
+        let result = match &state.config.desk.oncall_webhook_url {
+            None => Err("no on-call webhook is configured (TALKZONE_ONCALL_WEBHOOK_URL)".to_owned()),
+            Some(url) => match http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(row.payload.clone())
+                .send()
+                .await
+            {
+                Ok(resp) if resp.status().is_success() => Ok(()),
+                Ok(resp) => Err(format!("webhook answered {}", resp.status())),
+                Err(e) => Err(format!("webhook unreachable: {e}")),
+            },
+        };
+        match result {
+            Ok(()) => {
+                state.store.outbox_delivered(&row.id, state.clock.now_ms()).await?;
+                delivered += 1;
+            }
+            Err(why) => {
+                let backoff_s = 2_i64.saturating_pow(row.attempts.clamp(0, 8) as u32).min(300);
+                tracing::error!(outbox = %row.id, attempts = row.attempts, error = %why, "on-call alert not delivered; will retry");
+                state.store.outbox_failed(&row.id, &why, state.clock.now_ms() + backoff_s * 1000).await?;
+            }
+        }
+    }
+    Ok(delivered)
+}

@@ -1,0 +1,365 @@
+//! The duty desk end to end: risk-first queue order with live reordering, the message at an
+//! empty desk, escalations (automatic and raised by a worker) with acknowledgement, actions,
+//! resolution and audit, deadline re-escalation under a paused clock, after a restart and with
+//! two nodes (exactly once, with the on-call webhook), assignment timeouts, transfer, requeue,
+//! close with an outcome, private notes, and who may do each.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
+use talkzone_mobile_api::{
+    AuditTrail, ClientFrame, ConversationState, ConversationView, CreateConversationRequest, EscalationList,
+    EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame, TokenResponse,
+};
+use talkzone_server::clock::{Clock, ManualClock, SystemClock};
+use talkzone_tests::{both_backends, Backend, TestServer};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
+    c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
+}
+
+async fn open(s: &TestServer, yp: &TokenResponse, first: Option<&str>) -> ConversationView {
+    let req = CreateConversationRequest { topic: None, first_message: first.map(str::to_owned) };
+    s.client.open_conversation(&yp.access_token, &req).await.unwrap().1
+}
+
+async fn escalation_frame(ws: &mut WsConnection, pred: impl Fn(&EscalationView) -> bool) -> EscalationView {
+    match ws.recv_until(T, |f| matches!(f, ServerFrame::Escalation(e) if pred(e))).await.expect("escalation frame") {
+        ServerFrame::Escalation(e) => e,
+        _ => unreachable!(),
+    }
+}
+
+/// A webhook receiver standing in for the on-call contact's system.
+async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let r = received.clone();
+    let app = axum::Router::new().route(
+        "/oncall",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let r = r.clone();
+            async move {
+                r.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/oncall"), received)
+}
+
+async fn wait_for<F: Fn() -> bool>(what: &str, f: F) {
+    let deadline = tokio::time::Instant::now() + T;
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn queue_is_risk_first_and_reorders_live(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let mut watch = s.client.connect(&worker.access_token).await.unwrap();
+    watch.send(&ClientFrame::QueueWatch).await.unwrap();
+    watch.recv_until(T, |f| matches!(f, ServerFrame::QueueSnapshot { .. })).await.unwrap();
+    let a = s.young_person().await;
+    let b = s.young_person().await;
+    let c = s.young_person().await;
+    let ca = open(&s, &a, Some("hi, can i ask something about my court date")).await;
+    let cb = open(&s, &b, Some("hello")).await;
+    let cc = open(&s, &c, Some("hey")).await;
+    let ids = |list: &[ConversationView]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let queued = s.client.list_conversations(&worker.access_token, Some(ConversationState::Queued)).await.unwrap();
+    assert_eq!(ids(&queued.conversations), vec![ca.id.clone(), cb.id.clone(), cc.id.clone()], "waiting time when risk is equal");
+
+    // B, waiting, says something risky: B moves to the front at once, and everyone watching hears.
+    let mut b_ws = s.client.connect(&b.access_token).await.unwrap();
+    b_ws.send_message(&cb.id, "r1", "i've got pills saved up and i'm going to take them all tonight").await.unwrap();
+    let f = watch
+        .recv_until(T, |f| matches!(f, ServerFrame::QueueChanged { entries } if entries.first().is_some_and(|e| e.conversation_id == cb.id)))
+        .await
+        .expect("live reorder");
+    let ServerFrame::QueueChanged { entries } = f else { unreachable!() };
+    assert!(entries[0].risk == "critical" || entries[0].risk == "high", "{entries:?}");
+    assert_eq!(entries.iter().map(|e| e.priority).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let f = b_ws.recv_until(T, |f| matches!(f, ServerFrame::Queue { position: 1, .. })).await;
+    assert!(f.is_ok(), "the young person is told their new position");
+    let queued = s.client.list_conversations(&worker.access_token, Some(ConversationState::Queued)).await.unwrap();
+    assert_eq!(ids(&queued.conversations), vec![cb.id.clone(), ca.id.clone(), cc.id.clone()]);
+    let pos = s.client.conversation(&a.access_token, &ca.id).await.unwrap().queue_position;
+    assert_eq!(pos, Some(2));
+    s.stop().await;
+}
+
+async fn an_empty_desk_says_where_to_get_help_now(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, Some("is anyone there")).await;
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    let system: Vec<_> = page.messages.iter().filter(|m| m.kind == MessageKind::System).collect();
+    assert_eq!(system.len(), 1, "{page:?}");
+    for must in ["999", "Childline", "0800 1111", "116 123", "85258", "leave a message"] {
+        assert!(system[0].body.contains(must), "missing {must}: {}", system[0].body);
+    }
+    assert_eq!(conv.queue_position, Some(1));
+    // With a worker on duty and connected, nobody gets that message.
+    let worker = s.staff(Role::DutyWorker).await;
+    s.client.set_duty(&worker.access_token, true).await.unwrap();
+    let _w = s.client.connect(&worker.access_token).await.unwrap();
+    let yp2 = s.young_person().await;
+    let conv2 = open(&s, &yp2, Some("hello")).await;
+    let page = s.client.messages(&yp2.access_token, &conv2.id, 0, None).await.unwrap();
+    assert!(page.messages.iter().all(|m| m.kind != MessageKind::System), "{page:?}");
+    s.stop().await;
+}
+
+async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let supervisor = s.staff(Role::Supervisor).await;
+    let other_supervisor = s.staff(Role::Supervisor).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
+    let mut worker_ws = s.client.connect(&worker.access_token).await.unwrap();
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, None).await;
+    s.client.accept(&worker.access_token, &conv.id).await.unwrap();
+    let mut yp_ws = s.client.connect(&yp.access_token).await.unwrap();
+    yp_ws.subscribe(&conv.id, 0).await.unwrap();
+
+    // Automatic: a critical message raises one in the same transaction.
+    yp_ws.send_message(&conv.id, "c1", "i'm going to kill myself tonight, i've got the rope ready").await.unwrap();
+    let auto = escalation_frame(&mut sup_ws, |e| e.source == "moderation").await;
+    assert_eq!(auto.conversation_id, conv.id);
+    assert!(auto.severity == "critical" || auto.severity == "high", "{auto:?}");
+    assert_eq!(auto.state, "open");
+    assert!(auto.message_id.is_some());
+    // The young person is told, in plain words, that a supervisor may read the chat; they never
+    // get escalation frames.
+    let notice = yp_ws
+        .recv_until(T, |f| matches!(f, ServerFrame::Message(m) if m.kind == MessageKind::System && m.body.contains("supervisor")))
+        .await;
+    assert!(notice.is_ok());
+
+    // Raised by the worker.
+    let raised: EscalationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token, json!({"severity": "high", "reason": "mentions an older boyfriend picking her up"})).await.unwrap();
+    assert_eq!((raised.source.as_str(), raised.state.as_str()), ("worker", "open"));
+    escalation_frame(&mut sup_ws, |e| e.id == raised.id).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), worker_ws.recv_until(T, |f| matches!(f, ServerFrame::Escalation(_)))).await.is_err(),
+        "escalation frames go to supervisors only"
+    );
+
+    // Only supervisors acknowledge; one wins.
+    let e = call::<EscalationView>(&s.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", raised.id), &worker.access_token, json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let acked: EscalationView = call(&s.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", raised.id),
+        &supervisor.access_token, json!({})).await.unwrap();
+    assert_eq!(acked.state, "acknowledged");
+    assert_eq!(acked.acknowledged_by.as_ref(), Some(&supervisor.user.id));
+    let e = call::<EscalationView>(&s.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", raised.id),
+        &other_supervisor.access_token, json!({})).await.unwrap_err();
+    assert_eq!(e.status(), Some(409));
+    let with_action: EscalationView = call(&s.client, Method::POST, &format!("/v1/escalations/{}/actions", raised.id),
+        &supervisor.access_token, json!({"action": "mash_referral", "note": "referred to MASH 14:05"})).await.unwrap();
+    assert_eq!(with_action.actions.len(), 1);
+    let resolved: EscalationView = call(&s.client, Method::POST, &format!("/v1/escalations/{}/resolve", raised.id),
+        &supervisor.access_token, json!({"outcome": "referred to children's social care"})).await.unwrap();
+    assert_eq!(resolved.state, "resolved");
+    let trail: AuditTrail = call(&s.client, Method::GET, &format!("/v1/escalations/{}/audit", raised.id), &supervisor.access_token, json!(null))
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["escalation_raised", "escalation_acknowledged", "escalation_action", "escalation_resolved"]);
+    assert!(trail.entries[1..].iter().all(|e| e.actor_id.as_ref() == Some(&supervisor.user.id)));
+
+    // Young people and workers cannot read escalations.
+    for who in [&yp, &worker] {
+        let e = call::<EscalationList>(&s.client, Method::GET, "/v1/escalations", &who.access_token, json!(null)).await.unwrap_err();
+        assert_eq!(e.status(), Some(403));
+    }
+    let open_list: EscalationList = call(&s.client, Method::GET, "/v1/escalations?state=open", &supervisor.access_token, json!(null))
+        .await
+        .unwrap();
+    assert!(open_list.escalations.iter().any(|e| e.id == auto.id));
+    s.stop().await;
+}
+
+async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(backend: Backend) {
+    let (url, received) = webhook().await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let u1 = url.clone();
+    let s = TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.desk.oncall_webhook_url = Some(u1)).await;
+    let supervisor = s.staff(Role::Supervisor).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, None).await;
+    s.client.accept(&worker.access_token, &conv.id).await.unwrap();
+    let raised: EscalationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token, json!({"severity": "critical", "reason": "says someone is outside with a knife"})).await.unwrap();
+
+    // A second node on the same database, with the same clock: both schedulers run.
+    let u2 = url.clone();
+    let node2 = s.node_on_same_database(Some(clock.clone()), move |c| c.desk.oncall_webhook_url = Some(u2)).await;
+    // Until the Redis broker lands, each node alerts its own connections: a supervisor is
+    // connected to each node here.
+    let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
+    let mut sup_ws2 = node2.client.connect(&supervisor.access_token).await.unwrap();
+    for ws in [&mut sup_ws, &mut sup_ws2] {
+        ws.send(&ClientFrame::Ping { nonce: None }).await.unwrap();
+        ws.recv_until(T, |f| matches!(f, ServerFrame::Pong { .. })).await.unwrap();
+    }
+
+    clock.advance_ms(119_000);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(received.lock().unwrap().is_empty(), "not before the deadline (2 minutes for critical)");
+    clock.advance_ms(2_000);
+    let id = raised.id.clone();
+    let overdue = tokio::select! {
+        e = escalation_frame(&mut sup_ws, |e| e.id == id && e.reescalated) => e,
+        e = escalation_frame(&mut sup_ws2, |e| e.id == id && e.reescalated) => e,
+    };
+    assert!(overdue.overdue);
+    wait_for("the on-call webhook", || !received.lock().unwrap().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    {
+        let got = received.lock().unwrap();
+        assert_eq!(got.len(), 1, "exactly once across two nodes: {got:?}");
+        assert_eq!(got[0]["escalation_id"], json!(raised.id));
+    }
+    let trail: AuditTrail = call(&s.client, Method::GET, &format!("/v1/escalations/{}/audit", raised.id), &supervisor.access_token, json!(null))
+        .await
+        .unwrap();
+    assert_eq!(trail.entries.iter().filter(|e| e.action == "escalation_reescalated").count(), 1);
+
+    // After a restart: a deadline set before the node stopped still fires.
+    let second: EscalationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token, json!({"severity": "medium", "reason": "follow up on school worries"})).await.unwrap();
+    node2.stop().await;
+    let survivor = s.node_on_same_database(Some(clock.clone()), {
+        let u = url.clone();
+        move |c| c.desk.oncall_webhook_url = Some(u)
+    })
+    .await;
+    s.stop().await;
+    clock.advance_ms(3_600_000 + 1_000);
+    wait_for("the restarted node's re-escalation", || received.lock().unwrap().len() == 2).await;
+    assert_eq!(received.lock().unwrap()[1]["escalation_id"], json!(second.id));
+    // An acknowledged escalation never re-escalates.
+    let third: EscalationView = call(&survivor.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token, json!({"severity": "high", "reason": "x"})).await.unwrap();
+    call::<EscalationView>(&survivor.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", third.id), &supervisor.access_token, json!({}))
+        .await
+        .unwrap();
+    clock.advance_ms(3_600_000);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(received.lock().unwrap().len(), 2);
+    survivor.stop().await;
+}
+
+async fn unanswered_assignments_return_to_the_queue(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, Some("hi")).await;
+    s.client.accept(&worker.access_token, &conv.id).await.unwrap();
+    // A second chat the worker does answer in time.
+    let yp2 = s.young_person().await;
+    let conv2 = open(&s, &yp2, Some("hey")).await;
+    s.client.accept(&worker.access_token, &conv2.id).await.unwrap();
+    let mut w = s.client.connect(&worker.access_token).await.unwrap();
+    w.send_message(&conv2.id, "reply", "Hi, I'm here").await.unwrap();
+
+    clock.advance_ms(91_000);
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let c = s.client.conversation(&yp.access_token, &conv.id).await.unwrap();
+        if c.state == ConversationState::Queued {
+            assert_eq!(c.queue_position, Some(1));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not requeued");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.client.conversation(&yp2.access_token, &conv2.id).await.unwrap().state, ConversationState::Assigned);
+    let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
+    let requeued = audit.iter().find(|e| e.action == "conversation_requeued").expect("audit note");
+    assert!(requeued.details.as_deref().unwrap_or("").contains("no first reply"), "{requeued:?}");
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(page.messages.last().unwrap().body.contains("back in the queue"));
+    s.stop().await;
+}
+
+async fn transfer_requeue_close_and_private_notes(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let w1 = s.staff(Role::DutyWorker).await;
+    let w2 = s.staff(Role::DutyWorker).await;
+    let supervisor = s.staff(Role::Supervisor).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, Some("hi")).await;
+    s.client.accept(&w1.access_token, &conv.id).await.unwrap();
+    let path = |what: &str| format!("/v1/conversations/{}/{what}", conv.id);
+
+    // A note is for staff only.
+    let note: NoteView = call(&s.client, Method::POST, &path("notes"), &w1.access_token, json!({"body": "sounds scared of stepdad"}))
+        .await
+        .unwrap();
+    assert_eq!(note.author.id, w1.user.id);
+    let e = call::<NoteList>(&s.client, Method::GET, &path("notes"), &yp.access_token, json!(null)).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(page.messages.iter().all(|m| !m.body.contains("stepdad")), "never in the young person's chat");
+
+    // Only the assigned worker (or a supervisor) hands over; the reason stays in the history.
+    let e = call::<ConversationView>(&s.client, Method::POST, &path("transfer"), &w2.access_token,
+        json!({"to": w2.user.id, "reason": "mine now"})).await.unwrap_err();
+    assert_eq!(e.status(), Some(404), "another worker's chat is not theirs to see");
+    let moved: ConversationView = call(&s.client, Method::POST, &path("transfer"), &w1.access_token,
+        json!({"to": w2.user.id, "reason": "end of my shift"})).await.unwrap();
+    assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(page.messages.last().unwrap().body.contains("end of my shift"));
+    assert_eq!(s.client.messages(&w1.access_token, &conv.id, 0, None).await.unwrap_err().status(), Some(404), "w1 no longer has access");
+    let notes: NoteList = call(&s.client, Method::GET, &path("notes"), &w2.access_token, json!(null)).await.unwrap();
+    assert_eq!(notes.notes.len(), 1, "notes travel with the chat");
+
+    let back: ConversationView = call(&s.client, Method::POST, &path("requeue"), &w2.access_token, json!({"reason": "needs a specialist"}))
+        .await
+        .unwrap();
+    assert_eq!(back.state, ConversationState::Queued);
+    s.client.accept(&w1.access_token, &conv.id).await.unwrap();
+    let bad = call::<ConversationView>(&s.client, Method::POST, &path("close"), &w1.access_token, json!({"outcome": "whatever"}))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    let closed: ConversationView = call(&s.client, Method::POST, &path("close"), &w1.access_token,
+        json!({"outcome": "signposted", "tags": ["school", "family"]})).await.unwrap();
+    assert_eq!((closed.state, closed.outcome.as_deref()), (ConversationState::Closed, Some("signposted")));
+    let again = call::<ConversationView>(&s.client, Method::POST, &path("close"), &supervisor.access_token, json!({"outcome": "resolved"}))
+        .await
+        .unwrap_err();
+    assert_eq!(again.status(), Some(409));
+    let mut ws = s.client.connect(&yp.access_token).await.unwrap();
+    let f = ws.send_message(&conv.id, "late", "one more thing").await.unwrap();
+    assert!(matches!(f, ServerFrame::Error { .. }), "a closed chat takes no messages: {f:?}");
+    s.stop().await;
+}
+
+both_backends!(
+    queue_is_risk_first_and_reorders_live,
+    an_empty_desk_says_where_to_get_help_now,
+    escalations_reach_supervisors_and_are_audited,
+    deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes,
+    unanswered_assignments_return_to_the_queue,
+    transfer_requeue_close_and_private_notes,
+);
