@@ -96,6 +96,15 @@ pub struct SettingsArgs {
     /// The message a young person gets at once when no worker is free.
     #[arg(long, env = "TALKZONE_NO_ONE_AVAILABLE_TEXT", global = true)]
     pub no_one_available_text: Option<String>,
+    /// `manual` (workers pick chats up) or `auto` (the most free on-duty worker gets the next).
+    #[arg(long, env = "TALKZONE_ROUTING", global = true)]
+    pub routing: Option<String>,
+    /// Seconds a worker may be disconnected (or off duty) before their chats return to the queue.
+    #[arg(long, env = "TALKZONE_DISCONNECT_GRACE_S", global = true)]
+    pub disconnect_grace_s: Option<u64>,
+    /// Open support chats a young person may start per day (a kind message says when more are possible).
+    #[arg(long, env = "TALKZONE_CHATS_PER_DAY", global = true)]
+    pub chats_per_day: Option<u32>,
 }
 
 /// The TOML file: the same names as the flags, with `_` instead of `-`.
@@ -129,6 +138,16 @@ struct SettingsFile {
     close_outcomes: Option<Vec<String>>,
     assignment_timeout_s: Option<u64>,
     no_one_available_text: Option<String>,
+    routing: Option<String>,
+    disconnect_grace_s: Option<u64>,
+    chats_per_day: Option<u32>,
+}
+
+/// How queued chats reach workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing {
+    Manual,
+    Auto,
 }
 
 /// How the duty desk runs.
@@ -141,6 +160,9 @@ pub struct DeskConfig {
     pub close_outcomes: Vec<String>,
     pub assignment_timeout: Duration,
     pub no_one_available_text: String,
+    pub routing: Routing,
+    pub disconnect_grace: Duration,
+    pub chats_per_day: u32,
 }
 
 pub const DEFAULT_NO_ONE_AVAILABLE_TEXT: &str = "Thanks for getting in touch. All our workers are busy or off duty \
@@ -167,6 +189,9 @@ impl Default for DeskConfig {
             .to_vec(),
             assignment_timeout: Duration::from_secs(90),
             no_one_available_text: DEFAULT_NO_ONE_AVAILABLE_TEXT.to_owned(),
+            routing: Routing::Manual,
+            disconnect_grace: Duration::from_secs(60),
+            chats_per_day: 10,
         }
     }
 }
@@ -419,6 +444,16 @@ impl Config {
                 .clone()
                 .or(file.no_one_available_text)
                 .unwrap_or(dd.no_one_available_text),
+            routing: match args.routing.clone().or(file.routing).as_deref() {
+                None | Some("manual") => Routing::Manual,
+                Some("auto") => Routing::Auto,
+                Some(other) => return Err(bad("routing", format!("'{other}' must be manual or auto"))),
+            },
+            disconnect_grace: secs(args.disconnect_grace_s.or(file.disconnect_grace_s), dd.disconnect_grace, "disconnect-grace-s")?,
+            chats_per_day: match args.chats_per_day.or(file.chats_per_day).unwrap_or(dd.chats_per_day) {
+                0 => return Err(bad("chats-per-day", "must be at least 1")),
+                n => n,
+            },
         };
 
         Ok(Config {

@@ -367,6 +367,7 @@ pub async fn open(
     first_message: Option<String>,
 ) -> ApiResult<(ConversationView, bool)> {
     user.require(&[Role::YoungPerson])?;
+    check_contact_limit(state, user).await?;
     if let Some(t) = &topic {
         if t.chars().count() > 200 {
             return Err(ApiError::Validation("topic can be at most 200 characters".into()));
@@ -427,7 +428,7 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     // Other workers triaging it lose access now: end their live subscriptions.
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).
-    state.store.set_on_duty(user.id.as_str(), true).await?;
+    state.store.set_on_duty(user.id.as_str(), true, now).await?;
     audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "conversation_accepted", "conversation", &record.id, None)
         .await;
     let conv_view = view(state, user, &record).await?;
@@ -493,7 +494,7 @@ pub async fn typing(state: &AppState, user: &AuthUser, conversation_id: &Convers
 /// `PUT /v1/me/duty` and the `duty` frame.
 pub async fn set_duty(state: &AppState, user: &AuthUser, on_duty: bool) -> ApiResult<bool> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
-    state.store.set_on_duty(user.id.as_str(), on_duty).await?;
+    state.store.set_on_duty(user.id.as_str(), on_duty, state.clock.now_ms()).await?;
     audit::record(
         state.store.as_ref(),
         state.clock.now_ms(),
@@ -718,6 +719,66 @@ pub async fn return_unanswered(state: &AppState) -> ApiResult<usize> {
         match requeue(state, None, &ConversationId(c.id.clone()), &reason).await {
             Ok(_) => n += 1,
             Err(ApiError::Conflict(_)) => {} // another node got there first, or it was answered
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Young people may open a limited number of chats a day (configurable); past it they are
+/// told kindly when they can start another, and where to get help now. Their open chat is
+/// always theirs to use.
+async fn check_contact_limit(state: &AppState, user: &AuthUser) -> ApiResult<()> {
+    let now = state.clock.now_ms();
+    let since = now - 24 * 3600 * 1000;
+    let mut recent: Vec<i64> = state
+        .store
+        .conversations_of_owner(user.id.as_str())
+        .await?
+        .iter()
+        .filter(|c| c.kind == "support")
+        .map(|c| {
+            if c.state != "closed" {
+                i64::MAX // an open chat is returned, not counted
+            } else {
+                c.created_at
+            }
+        })
+        .collect();
+    if recent.contains(&i64::MAX) {
+        return Ok(());
+    }
+    recent.retain(|t| *t >= since);
+    if recent.len() < state.config.desk.chats_per_day as usize {
+        return Ok(());
+    }
+    let oldest = recent.iter().min().copied().unwrap_or(now);
+    Err(ApiError::ForbiddenBecause(format!(
+        "You've started {} chats today, which is as many as we can offer in a day. You can start another after {}. \
+         If you're in danger now, call 999. Childline is free on 0800 1111, any time, and you can text SHOUT to 85258.",
+        recent.len(),
+        rfc3339(oldest + 24 * 3600 * 1000)
+    )))
+}
+
+/// Chats of workers who went offline or off duty return to the queue after the grace period,
+/// ahead of new arrivals. Workers connected to this node are never counted as gone.
+pub async fn return_stranded(state: &AppState) -> ApiResult<usize> {
+    let now = state.clock.now_ms();
+    let grace = state.config.desk.disconnect_grace.as_millis() as i64;
+    let mut n = 0;
+    for c in state.store.stranded_assignments(now - grace, now - grace).await? {
+        let Some(worker) = c.assigned_to.clone() else { continue };
+        let worker_id = UserId(worker.clone());
+        let record = state.store.user(&worker).await?;
+        let on_duty = record.as_ref().is_some_and(|u| u.on_duty);
+        if on_duty && state.hub.connections_of(&worker_id) > 0 {
+            continue;
+        }
+        let reason = if on_duty { "the worker went offline" } else { "the worker went off duty" };
+        match requeue(state, None, &ConversationId(c.id.clone()), reason).await {
+            Ok(_) => n += 1,
+            Err(ApiError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
     }

@@ -182,6 +182,11 @@ impl Hub {
         self.lock().by_user.get(user_id).map_or(0, HashSet::len)
     }
 
+    /// Users with at least one connection on this node.
+    pub fn connected_users(&self) -> Vec<UserId> {
+        self.lock().by_user.keys().cloned().collect()
+    }
+
     pub fn connection_count(&self) -> usize {
         self.lock().conns.len()
     }

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod moderation;
 pub mod moderation_queue;
 pub mod names;
+pub mod presence;
 pub mod queue;
 pub mod rooms;
 pub mod state;
@@ -161,6 +162,7 @@ fn spawn_scheduler(state: AppState) {
     tokio::spawn(async move {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
         let mut tick = tokio::time::interval(escalation::SCHEDULER_TICK);
+        let mut last_beat: Option<std::time::Instant> = None;
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -174,6 +176,16 @@ fn spawn_scheduler(state: AppState) {
                     }
                     if let Err(e) = conversations::return_unanswered(&state).await {
                         tracing::error!(error = %e, "assignment timeouts");
+                    }
+                    if let Err(e) = conversations::return_stranded(&state).await {
+                        tracing::error!(error = %e, "chats of workers who went away");
+                    }
+                    if let Err(e) = queue::auto_assign(&state).await {
+                        tracing::error!(error = %e, "auto-assignment");
+                    }
+                    if last_beat.is_none_or(|t| t.elapsed() >= presence::HEARTBEAT) {
+                        last_beat = Some(std::time::Instant::now());
+                        presence::heartbeat(&state).await;
                     }
                 }
             }

@@ -14,10 +14,44 @@ use crate::store::ConversationFilter;
 /// Typical length of a support chat, for wait estimates until real handling times are kept.
 pub const TYPICAL_CHAT_S: u32 = 600;
 
-/// Workers who are on duty and connected to this node.
+/// How recently a worker must have been connected to count as available (connected workers
+/// are refreshed every [`crate::presence::HEARTBEAT`]).
+pub const PRESENCE_FRESH_MS: i64 = 15_000;
+
+/// Workers who are on duty, connected (to any node) and below their capacity.
 pub async fn available_workers(state: &AppState) -> ApiResult<u32> {
-    let on_duty = state.store.on_duty_staff().await?;
-    Ok(on_duty.iter().filter(|id| state.hub.connections_of(&UserId((*id).clone())) > 0).count() as u32)
+    let staff = state.store.available_staff(state.clock.now_ms() - PRESENCE_FRESH_MS).await?;
+    Ok(staff.iter().filter(|s| s.open_chats < s.capacity).count() as u32)
+}
+
+/// Auto-assignment: while chats wait and someone has room, the chat at the head of the queue
+/// goes to the on-duty worker with the most free capacity (ties: the longest idle). The
+/// assignment itself is the same atomic accept as a manual pick-up, so two nodes can never
+/// hand one chat to two workers.
+pub async fn auto_assign(state: &AppState) -> ApiResult<usize> {
+    if state.config.desk.routing != crate::config::Routing::Auto {
+        return Ok(0);
+    }
+    let mut assigned = 0;
+    for _ in 0..20 {
+        let Some(head) = entries(state).await?.into_iter().next() else { break };
+        let mut staff = state.store.available_staff(state.clock.now_ms() - PRESENCE_FRESH_MS).await?;
+        staff.retain(|s| s.open_chats < s.capacity);
+        staff.sort_by_key(|s| (std::cmp::Reverse(s.capacity - s.open_chats), s.last_assigned_at.unwrap_or(i64::MIN), s.id.clone()));
+        let Some(pick) = staff.first() else { break };
+        let Some(record) = state.store.user(&pick.id).await? else { break };
+        let worker = crate::auth::AuthUser {
+            id: UserId(record.id.clone()),
+            role: talkzone_mobile_api::Role::parse(&record.role).unwrap_or(talkzone_mobile_api::Role::DutyWorker),
+            display_name: record.display_name.clone(),
+        };
+        match crate::conversations::accept(state, &worker, &head.conversation_id).await {
+            Ok(_) => assigned += 1,
+            Err(crate::error::ApiError::AlreadyAssigned) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(assigned)
 }
 
 /// A rough estimate: the chats ahead shared among the available workers.

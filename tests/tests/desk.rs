@@ -355,7 +355,128 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
     s.stop().await;
 }
 
+async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let gone = s.staff(Role::DutyWorker).await;
+    let stays = s.staff(Role::DutyWorker).await;
+    let off = s.staff(Role::DutyWorker).await;
+    let mut gone_ws = s.client.connect(&gone.access_token).await.unwrap();
+    let mut stays_ws = s.client.connect(&stays.access_token).await.unwrap();
+    let mut off_ws = s.client.connect(&off.access_token).await.unwrap();
+    let mut convs = Vec::new();
+    for (w, ws) in [(&gone, &mut gone_ws), (&stays, &mut stays_ws), (&off, &mut off_ws)] {
+        let yp = s.young_person().await;
+        let c = open(&s, &yp, Some("hi")).await;
+        s.client.accept(&w.access_token, &c.id).await.unwrap();
+        // A first reply, so the assignment timeout is not what moves the chat.
+        ws.send_message(&c.id, "first", "Hi, I'm here").await.unwrap();
+        convs.push((yp, c));
+    }
+    let newcomer = s.young_person().await;
+    let waiting = open(&s, &newcomer, Some("hello")).await;
+    gone_ws.abort(); // phone in a tunnel
+    s.client.set_duty(&off.access_token, false).await.unwrap();
+
+    clock.advance_ms(30_000);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for (yp, c) in &convs {
+        let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
+        assert_eq!(v.state, ConversationState::Assigned, "within the grace period nothing moves");
+    }
+    clock.advance_ms(31_000);
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let a = s.client.conversation(&convs[0].0.access_token, &convs[0].1.id).await.unwrap().state;
+        let c = s.client.conversation(&convs[2].0.access_token, &convs[2].1.id).await.unwrap().state;
+        if a == ConversationState::Queued && c == ConversationState::Queued {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "stranded chats not returned: {a:?} {c:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept = s.client.conversation(&convs[1].0.access_token, &convs[1].1.id).await.unwrap();
+    assert_eq!(kept.state, ConversationState::Assigned, "a connected worker keeps their chat");
+    // Returned chats go ahead of the young person who arrived while they were being helped.
+    let queued = s.client.list_conversations(&stays.access_token, Some(ConversationState::Queued)).await.unwrap();
+    let order: Vec<_> = queued.conversations.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(order.last(), Some(&waiting.id), "{order:?}");
+    assert_eq!(order.len(), 3);
+    let audit = s.state().store.audit_for_target("conversation", convs[0].1.id.as_str()).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some("the worker went offline")));
+    let audit = s.state().store.audit_for_target("conversation", convs[2].1.id.as_str()).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some("the worker went off duty")));
+    s.stop().await;
+}
+
+async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| c.desk.routing = talkzone_server::config::Routing::Auto).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let w1 = s.staff(Role::DutyWorker).await;
+    let w2 = s.staff(Role::DutyWorker).await;
+    for (w, cap) in [(&w1, 1), (&w2, 2)] {
+        let _: Value = call(&s.client, Method::PUT, &format!("/v1/admin/users/{}/capacity", w.user.id), &admin.access_token,
+            json!({"capacity": cap})).await.unwrap();
+        s.client.set_duty(&w.access_token, true).await.unwrap();
+    }
+    let bad = call::<Value>(&s.client, Method::PUT, &format!("/v1/admin/users/{}/capacity", w1.user.id), &w2.access_token,
+        json!({"capacity": 5})).await.unwrap_err();
+    assert_eq!(bad.status(), Some(403));
+    let _w1_ws = s.client.connect(&w1.access_token).await.unwrap();
+    let _w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    let mut assigned_to = Vec::new();
+    let mut young = Vec::new();
+    for i in 0..4 {
+        let yp = s.young_person().await;
+        let c = open(&s, &yp, Some(&format!("chat {i}"))).await;
+        let deadline = tokio::time::Instant::now() + T;
+        let who = loop {
+            let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
+            if let Some(w) = v.assigned_to {
+                break Some(w.id);
+            }
+            if i == 3 {
+                // Everyone is at capacity: give the scheduler a few ticks, then expect a wait.
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
+                assert_eq!(v.state, ConversationState::Queued, "nobody has room: it waits");
+                break None;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "chat {i} was not auto-assigned");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assigned_to.push(who);
+        young.push((yp, c));
+    }
+    // Most free capacity first (w2: 2 free), then a tie at 1 each goes to the longest idle (w1).
+    assert_eq!(assigned_to, vec![Some(w2.user.id.clone()), Some(w1.user.id.clone()), Some(w2.user.id.clone()), None]);
+    s.stop().await;
+}
+
+async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| c.desk.chats_per_day = 2).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let yp = s.young_person().await;
+    for i in 0..2 {
+        let c = open(&s, &yp, Some(&format!("chat {i}"))).await;
+        // While a chat is open, asking again returns it (never refused).
+        let again = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
+        assert_eq!(again.1.id, c.id);
+        s.client.accept(&worker.access_token, &c.id).await.unwrap();
+        let _: ConversationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", c.id), &worker.access_token,
+            json!({"outcome": "resolved"})).await.unwrap();
+    }
+    let e = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let ClientError::Api { body, .. } = &e else { panic!("{e:?}") };
+    assert!(body.error.message.contains("0800 1111") && body.error.message.contains("999"), "{}", body.error.message);
+    s.stop().await;
+}
+
 both_backends!(
+    chats_of_a_worker_who_went_away_return_to_the_queue,
+    auto_assignment_is_fair_and_respects_capacity,
+    contact_limits_are_kind_and_never_silent,
     queue_is_risk_first_and_reorders_live,
     an_empty_desk_says_where_to_get_help_now,
     escalations_reach_supervisors_and_are_audited,

@@ -65,7 +65,7 @@ async fn users_and_usernames(backend: Backend) {
     assert_eq!(s.user_by_username("user-u1").await.unwrap().unwrap().id, "u1");
     assert!(s.user("nope").await.unwrap().is_none());
     assert!(s.on_duty_staff().await.unwrap().is_empty());
-    s.set_on_duty("u1", true).await.unwrap();
+    s.set_on_duty("u1", true, 5).await.unwrap();
     assert_eq!(s.on_duty_staff().await.unwrap(), vec!["u1".to_owned()]);
 }
 

@@ -9,6 +9,13 @@ ALTER TABLE conversations ADD COLUMN first_reply_at BIGINT;
 ALTER TABLE conversations ADD COLUMN outcome TEXT;
 ALTER TABLE conversations ADD COLUMN tags TEXT;
 
+-- Presence for the duty desk, shared by every node: when a worker was last connected
+-- (refreshed every few seconds while they are), when they last went on or off duty, and when
+-- they were last given a chat (for fair auto-assignment).
+ALTER TABLE users ADD COLUMN seen_at BIGINT;
+ALTER TABLE users ADD COLUMN duty_changed_at BIGINT;
+ALTER TABLE users ADD COLUMN last_assigned_at BIGINT;
+
 -- Purpose: safeguarding escalations (raised by a worker, or by the moderation step on high or
 -- critical risk in the same transaction as the message). Kept with the conversation.
 -- `deadline_at`: acknowledge by then or it re-escalates; `reescalated_at` makes that happen once.

@@ -19,7 +19,40 @@ pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, policy_routes) = routes!(get_policy, replace_policy);
     OpenApiRouter::new()
         .routes(routes!(create_user))
+        .routes(routes!(set_capacity))
         .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
+}
+
+/// `PUT /v1/admin/users/{id}/capacity`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityRequest {
+    /// Chats the worker takes at once (1 to 20; default 3).
+    pub capacity: i64,
+}
+
+/// `PUT /v1/admin/users/{id}/capacity`: how many chats a worker takes at once.
+/// Roles: yot_admin.
+#[utoipa::path(put, path = "/v1/admin/users/{id}/capacity", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")), request_body = CapacityRequest,
+    responses((status = 200, description = "set"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_capacity(
+    State(state): State<AppState>,
+    user: AuthUser,
+    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+    ApiJson(req): ApiJson<CapacityRequest>,
+) -> ApiResult<ApiJson<serde_json::Value>> {
+    user.require(&[Role::YotAdmin])?;
+    if !(1..=20).contains(&req.capacity) {
+        return Err(ApiError::Validation("capacity must be between 1 and 20".into()));
+    }
+    if !state.store.set_capacity(&id, req.capacity).await? {
+        return Err(ApiError::NotFound);
+    }
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "capacity_set", "user", &id,
+        Some(req.capacity.to_string())).await;
+    Ok(ApiJson(serde_json::json!({"capacity": req.capacity})))
 }
 
 /// `GET /v1/admin/moderation/policy`: the moderation policy in force (TOML). Roles: yot_admin.

@@ -170,6 +170,15 @@ pub enum Handover {
     Close { outcome: String, tags: Vec<String> },
 }
 
+/// A worker's load, for routing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffLoad {
+    pub id: String,
+    pub capacity: i64,
+    pub open_chats: i64,
+    pub last_assigned_at: Option<i64>,
+}
+
 /// A new peer room.
 #[derive(Debug, Clone)]
 pub struct NewRoom {
@@ -367,9 +376,19 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: NewUser) -> Result<UserRecord>;
     async fn user(&self, id: &str) -> Result<Option<UserRecord>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
-    async fn set_on_duty(&self, user_id: &str, on_duty: bool) -> Result<()>;
+    async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64) -> Result<()>;
     /// Ids of staff who answer chats and are on duty.
     async fn on_duty_staff(&self) -> Result<Vec<String>>;
+    /// Staff who answer chats, are on duty and were connected at or after `seen_since`, with
+    /// their open chats and capacity, for availability and auto-assignment.
+    async fn available_staff(&self, seen_since: i64) -> Result<Vec<StaffLoad>>;
+    /// Sets how many chats a worker takes at once.
+    async fn set_capacity(&self, user_id: &str, capacity: i64) -> Result<bool>;
+    /// Records that these users are connected now.
+    async fn touch_seen(&self, user_ids: &[String], now: i64) -> Result<()>;
+    /// Assigned chats whose worker has been gone (not connected since `seen_before`) or off
+    /// duty (since `off_duty_before`).
+    async fn stranded_assignments(&self, seen_before: i64, off_duty_before: i64) -> Result<Vec<ConversationRecord>>;
 
     async fn create_refresh_token(
         &self,

@@ -91,13 +91,60 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, UserRecord>(&sql).bind(username).fetch_optional(self.reader()).await?)
             }
 
-            async fn set_on_duty(&self, user_id: &str, on_duty: bool) -> $crate::store::Result<()> {
-                sqlx::query("UPDATE users SET on_duty = $2 WHERE id = $1")
+            async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64) -> $crate::store::Result<()> {
+                sqlx::query("UPDATE users SET on_duty = $2, duty_changed_at = $3 WHERE id = $1 AND on_duty <> $2")
                     .bind(user_id)
                     .bind(on_duty)
+                    .bind(now)
                     .execute(self.writer())
                     .await?;
                 Ok(())
+            }
+
+            async fn available_staff(&self, seen_since: i64) -> $crate::store::Result<Vec<StaffLoad>> {
+                Ok(sqlx::query_as::<_, StaffLoad>(
+                    "SELECT u.id, u.capacity, \
+                     (SELECT COUNT(*) FROM conversations c WHERE c.assigned_to = u.id AND c.state = 'assigned') AS open_chats, \
+                     u.last_assigned_at FROM users u \
+                     WHERE u.on_duty AND u.suspended_at IS NULL AND u.role IN ('duty_worker', 'supervisor') \
+                     AND u.seen_at >= $1",
+                )
+                .bind(seen_since)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn set_capacity(&self, user_id: &str, capacity: i64) -> $crate::store::Result<bool> {
+                let n = sqlx::query("UPDATE users SET capacity = $2 WHERE id = $1 AND role IN ('duty_worker', 'supervisor')")
+                    .bind(user_id)
+                    .bind(capacity)
+                    .execute(self.writer())
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn touch_seen(&self, user_ids: &[String], now: i64) -> $crate::store::Result<()> {
+                for chunk in user_ids.chunks(500) {
+                    let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = format!("UPDATE users SET seen_at = $1 WHERE id IN ({})", placeholders.join(", "));
+                    let mut q = sqlx::query(&sql).bind(now);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    q.execute(self.writer()).await?;
+                }
+                Ok(())
+            }
+
+            async fn stranded_assignments(&self, seen_before: i64, off_duty_before: i64) -> $crate::store::Result<Vec<ConversationRecord>> {
+                let sql = format!(
+                    "{CONVERSATION_SELECT} WHERE c.state = 'assigned' AND c.kind = 'support' AND ( \
+                     COALESCE(w.seen_at, c.assigned_at) < $1 \
+                     OR (NOT w.on_duty AND w.duty_changed_at IS NOT NULL AND w.duty_changed_at < $2)) \
+                     ORDER BY c.assigned_at LIMIT 100"
+                );
+                Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(seen_before).bind(off_duty_before).fetch_all(self.reader()).await?)
             }
 
             async fn on_duty_staff(&self) -> $crate::store::Result<Vec<String>> {
@@ -371,6 +418,11 @@ macro_rules! impl_sql_store {
                 .execute(&mut *tx)
                 .await?;
                 let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
+                sqlx::query("UPDATE users SET last_assigned_at = $2 WHERE id = $1")
+                    .bind(worker_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                 let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;

@@ -84,6 +84,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
     let close = CancellationToken::new();
     let registration = state.hub.register(user.id.clone(), user.role, tx, close.clone());
+    crate::presence::seen(&state, &user.id).await;
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
     let mut conn = Connection { state, user, registration, sink, limiter, delivered: HashMap::new() };
@@ -136,6 +137,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
             break;
         }
     }
+    crate::presence::seen(&conn.state, &conn.user.id).await;
     tracing::debug!(conn = conn.registration.id, "websocket closed");
 }
 
