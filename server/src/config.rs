@@ -105,6 +105,12 @@ pub struct SettingsArgs {
     /// Open support chats a young person may start per day (a kind message says when more are possible).
     #[arg(long, env = "TALKZONE_CHATS_PER_DAY", global = true)]
     pub chats_per_day: Option<u32>,
+    /// Most hours a worker may be on duty in any 24 hours (wellbeing; warned, then enforced).
+    #[arg(long, env = "TALKZONE_MAX_DUTY_HOURS_PER_DAY", global = true)]
+    pub max_duty_hours_per_day: Option<f64>,
+    /// Most hours a worker may be on duty in any 7 days.
+    #[arg(long, env = "TALKZONE_MAX_DUTY_HOURS_PER_WEEK", global = true)]
+    pub max_duty_hours_per_week: Option<f64>,
 }
 
 /// The TOML file: the same names as the flags, with `_` instead of `-`.
@@ -141,6 +147,8 @@ struct SettingsFile {
     routing: Option<String>,
     disconnect_grace_s: Option<u64>,
     chats_per_day: Option<u32>,
+    max_duty_hours_per_day: Option<f64>,
+    max_duty_hours_per_week: Option<f64>,
 }
 
 /// How queued chats reach workers.
@@ -163,6 +171,8 @@ pub struct DeskConfig {
     pub routing: Routing,
     pub disconnect_grace: Duration,
     pub chats_per_day: u32,
+    pub max_duty_per_day: Duration,
+    pub max_duty_per_week: Duration,
 }
 
 pub const DEFAULT_NO_ONE_AVAILABLE_TEXT: &str = "Thanks for getting in touch. All our workers are busy or off duty \
@@ -192,6 +202,8 @@ impl Default for DeskConfig {
             routing: Routing::Manual,
             disconnect_grace: Duration::from_secs(60),
             chats_per_day: 10,
+            max_duty_per_day: Duration::from_secs(10 * 3600),
+            max_duty_per_week: Duration::from_secs(40 * 3600),
         }
     }
 }
@@ -454,6 +466,8 @@ impl Config {
                 0 => return Err(bad("chats-per-day", "must be at least 1")),
                 n => n,
             },
+            max_duty_per_day: hours(args.max_duty_hours_per_day.or(file.max_duty_hours_per_day), dd.max_duty_per_day, 24.0, "max-duty-hours-per-day")?,
+            max_duty_per_week: hours(args.max_duty_hours_per_week.or(file.max_duty_hours_per_week), dd.max_duty_per_week, 168.0, "max-duty-hours-per-week")?,
         };
 
         Ok(Config {
@@ -522,6 +536,14 @@ impl LimitsConfig {
             return Err(bad("ws-outbound-buffer", "must be between 16 and 65536"));
         }
         Ok(())
+    }
+}
+
+fn hours(v: Option<f64>, default: Duration, max: f64, name: &'static str) -> Result<Duration, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(h) if h.is_finite() && h >= 0.5 && h <= max => Ok(Duration::from_secs_f64(h * 3600.0)),
+        Some(_) => Err(bad(name, format!("must be between 0.5 and {max} hours"))),
     }
 }
 

@@ -53,6 +53,10 @@ pub fn access(user: &AuthUser, conv: &ConversationRecord, member: bool) -> Acces
     if participant {
         return if open { Access::Write } else { Access::Read };
     }
+    // A supervisor who joined the chat takes part in it.
+    if member && user.role == Role::Supervisor && open {
+        return Access::Write;
+    }
     match user.role {
         Role::Supervisor => Access::Read,
         Role::DutyWorker if conv.state == "queued" => Access::Read,
@@ -68,9 +72,11 @@ pub fn triage_only(user: &AuthUser, conv: &ConversationRecord) -> bool {
     conv.kind != "room" && !participant && user.role == Role::DutyWorker
 }
 
-/// The caller's access to a conversation (room membership is looked up only for rooms).
+/// The caller's access to a conversation (membership is looked up only where it matters: rooms,
+/// and supervisors who may have joined a support chat).
 pub async fn access_of(state: &AppState, user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Access> {
-    let member = conv.kind == "room" && state.store.membership(&conv.id, user.id.as_str()).await?.is_some();
+    let lookup = conv.kind == "room" || user.role == Role::Supervisor;
+    let member = lookup && state.store.membership(&conv.id, user.id.as_str()).await?.is_some();
     Ok(access(user, conv, member))
 }
 
@@ -192,7 +198,7 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         match position {
             Some(p) => {
                 let available = queue::available_workers(state).await?;
-                (Some(p), Some(queue::estimate_wait_s(p, available)))
+                (Some(p), Some(queue::estimate_wait_s(p, available, queue::typical_chat_s(state).await?)))
             }
             None => (None, None),
         }
@@ -401,6 +407,8 @@ pub async fn open(
 /// exactly one wins; the others get `already_assigned`.
 pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<ConversationView> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    // Accepting puts the worker on duty, so the wellbeing caps apply here too.
+    crate::desk::check_may_go_on_duty(state, user).await?;
     let now = state.clock.now_ms();
     let announcement = NewMessage {
         id: crate::ids::random_id(),
@@ -494,6 +502,9 @@ pub async fn typing(state: &AppState, user: &AuthUser, conversation_id: &Convers
 /// `PUT /v1/me/duty` and the `duty` frame.
 pub async fn set_duty(state: &AppState, user: &AuthUser, on_duty: bool) -> ApiResult<bool> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    if on_duty {
+        crate::desk::check_may_go_on_duty(state, user).await?;
+    }
     state.store.set_on_duty(user.id.as_str(), on_duty, state.clock.now_ms()).await?;
     audit::record(
         state.store.as_ref(),
@@ -783,4 +794,25 @@ pub async fn return_stranded(state: &AppState) -> ApiResult<usize> {
         }
     }
     Ok(n)
+}
+
+/// `POST /v1/conversations/{id}/join`: a supervisor joins a support chat (to help, or take it
+/// over); the young person is told who and why, in plain words.
+pub async fn join_as_supervisor(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<ConversationView> {
+    user.require(&[Role::Supervisor])?;
+    let conv = load_readable(state, user, conversation_id).await?;
+    if conv.kind != "support" || conv.state == "closed" {
+        return Err(ApiError::Conflict("only an open support chat can be joined".into()));
+    }
+    let now = state.clock.now_ms();
+    state.store.join(&conv.id, user.id.as_str(), "supervisor", now).await?;
+    system_message(
+        state,
+        &conv.id,
+        &format!("{}, a supervisor from the Talk Zone team, has joined the chat to help keep you safe.", user.display_name),
+    )
+    .await?;
+    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "supervisor_joined", "conversation", &conv.id, None).await;
+    let record = state.store.conversation(&conv.id).await?.ok_or(ApiError::NotFound)?;
+    view(state, user, &record).await
 }

@@ -8,6 +8,7 @@
 //! - [`hub`]: who is subscribed to what on this node; fan-out; [`broker`]: between nodes;
 //! - [`conversations`]: the one code path for each chat action, and who may do it;
 //! - [`queue`]: queue order, positions, wait estimates and live queue updates;
+//! - [`desk`]: the rota, who is on duty, wellbeing caps; [`presence`]: who is connected;
 //! - [`escalation`]: safeguarding escalations, deadlines, re-escalation, on-call outbox;
 //! - [`store`]: the database (SQLite or PostgreSQL), the only place SQL lives;
 //! - [`auth`]: tokens, passwords, tickets, the `AuthUser` extractor;
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod conversations;
+pub mod desk;
 pub mod error;
 pub mod escalation;
 pub mod http;
@@ -163,6 +165,7 @@ fn spawn_scheduler(state: AppState) {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
         let mut tick = tokio::time::interval(escalation::SCHEDULER_TICK);
         let mut last_beat: Option<std::time::Instant> = None;
+        let wellbeing = desk::Wellbeing::default();
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -186,6 +189,9 @@ fn spawn_scheduler(state: AppState) {
                     if last_beat.is_none_or(|t| t.elapsed() >= presence::HEARTBEAT) {
                         last_beat = Some(std::time::Instant::now());
                         presence::heartbeat(&state).await;
+                        if let Err(e) = wellbeing.check(&state).await {
+                            tracing::error!(error = %e, "wellbeing caps");
+                        }
                     }
                 }
             }

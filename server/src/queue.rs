@@ -54,10 +54,21 @@ pub async fn auto_assign(state: &AppState) -> ApiResult<usize> {
     Ok(assigned)
 }
 
-/// A rough estimate: the chats ahead shared among the available workers.
-pub fn estimate_wait_s(position: u32, available: u32) -> u32 {
+/// The estimate: the chats ahead shared among the available workers, each taking the mean
+/// handling time of the last day's chats (`TYPICAL_CHAT_S` until there are any). With nobody
+/// available, at least one chat's length.
+pub fn estimate_wait_s(position: u32, available: u32, chat_s: u32) -> u32 {
     let ahead = position.saturating_sub(1);
-    ahead.saturating_mul(TYPICAL_CHAT_S) / available.max(1) + if available == 0 { TYPICAL_CHAT_S } else { 0 }
+    ahead.saturating_mul(chat_s) / available.max(1) + if available == 0 { chat_s } else { 0 }
+}
+
+/// Mean handling time of the last 24 hours' chats, in seconds.
+pub async fn typical_chat_s(state: &AppState) -> ApiResult<u32> {
+    let since = state.clock.now_ms() - 24 * 3600 * 1000;
+    Ok(match state.store.mean_handling_ms(since).await? {
+        Some(ms) if ms > 0 => ((ms / 1000) as u32).clamp(60, 4 * 3600),
+        _ => TYPICAL_CHAT_S,
+    })
 }
 
 /// The queue, first to be seen first.
@@ -89,6 +100,7 @@ pub async fn changed(state: &AppState) {
 async fn push(state: &AppState) -> ApiResult<()> {
     let entries = entries(state).await?;
     let available = available_workers(state).await?;
+    let chat_s = typical_chat_s(state).await?;
     let filter = ConversationFilter { state: Some("queued".into()), assigned_to: None };
     for c in state.store.conversations_for_staff(&filter).await? {
         let Some(owner) = c.owner_id else { continue };
@@ -99,7 +111,7 @@ async fn push(state: &AppState) -> ApiResult<()> {
             frame: ServerFrame::Queue {
                 conversation_id: ConversationId(c.id),
                 position,
-                estimated_wait_s: estimate_wait_s(position, available),
+                estimated_wait_s: estimate_wait_s(position, available, chat_s),
                 available_workers: available,
             },
         });
@@ -112,9 +124,10 @@ async fn push(state: &AppState) -> ApiResult<()> {
 mod tests {
     #[test]
     fn wait_grows_with_position_and_shrinks_with_workers() {
-        assert_eq!(super::estimate_wait_s(1, 1), 0);
-        assert!(super::estimate_wait_s(3, 1) > super::estimate_wait_s(2, 1));
-        assert!(super::estimate_wait_s(3, 2) < super::estimate_wait_s(3, 1));
-        assert!(super::estimate_wait_s(1, 0) > 0, "nobody on duty is never 'no wait'");
+        assert_eq!(super::estimate_wait_s(1, 1, 600), 0);
+        assert!(super::estimate_wait_s(3, 1, 600) > super::estimate_wait_s(2, 1, 600));
+        assert!(super::estimate_wait_s(3, 2, 600) < super::estimate_wait_s(3, 1, 600));
+        assert!(super::estimate_wait_s(1, 0, 600) > 0, "nobody on duty is never 'no wait'");
+        assert_eq!(super::estimate_wait_s(3, 1, 300), 600, "shorter chats, shorter waits");
     }
 }

@@ -473,7 +473,70 @@ async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
     s.stop().await;
 }
 
+async fn the_rota_and_who_is_on_duty(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let w1 = s.staff(Role::DutyWorker).await;
+    let w2 = s.staff(Role::DutyWorker).await;
+    let yp = s.young_person().await;
+    let now = SystemClock.now_ms();
+    let at = |ms: i64| talkzone_server::clock::rfc3339(ms);
+    let shift: talkzone_mobile_api::ShiftView = call(&s.client, Method::POST, "/v1/rota/shifts", &admin.access_token,
+        json!({"user_id": w1.user.id, "starts_at": at(now + 3_600_000), "ends_at": at(now + 9 * 3_600_000)})).await.unwrap();
+    assert_eq!(shift.user.id, w1.user.id);
+    for (who, body, status) in [
+        (&w1, json!({"user_id": w1.user.id, "starts_at": at(now), "ends_at": at(now + 1000)}), 403),
+        (&admin, json!({"user_id": w1.user.id, "starts_at": "tomorrow", "ends_at": at(now)}), 422),
+        (&admin, json!({"user_id": w1.user.id, "starts_at": at(now + 1000), "ends_at": at(now)}), 422),
+        (&admin, json!({"user_id": yp.user.id, "starts_at": at(now), "ends_at": at(now + 1000)}), 422),
+    ] {
+        let e = call::<Value>(&s.client, Method::POST, "/v1/rota/shifts", &who.access_token, body).await.unwrap_err();
+        assert_eq!(e.status(), Some(status));
+    }
+    s.client.set_duty(&w2.access_token, true).await.unwrap();
+    let _w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    let desk: talkzone_mobile_api::DeskView = call(&s.client, Method::GET, "/v1/desk", &w1.access_token, json!(null)).await.unwrap();
+    let on: Vec<_> = desk.on_duty.iter().map(|w| (w.user.id.clone(), w.connected, w.capacity)).collect();
+    assert_eq!(on, vec![(w2.user.id.clone(), true, 3)]);
+    assert_eq!(desk.next.iter().map(|s| s.user.id.clone()).collect::<Vec<_>>(), vec![w1.user.id.clone()]);
+    let rota: talkzone_mobile_api::Rota = call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+    assert_eq!(rota.shifts.len(), 1);
+    let e = call::<Value>(&s.client, Method::GET, "/v1/desk", &yp.access_token, json!(null)).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let _: Value = call(&s.client, Method::DELETE, &format!("/v1/rota/shifts/{}", shift.id), &admin.access_token, json!(null)).await.unwrap();
+    let rota: talkzone_mobile_api::Rota = call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+    assert!(rota.shifts.is_empty());
+    s.stop().await;
+}
+
+async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::start_with_clock_and(backend, clock.clone(), |c| {
+        c.desk.max_duty_per_day = Duration::from_secs(3600);
+        c.desk.disconnect_grace = Duration::from_secs(3 * 3600);
+    })
+    .await;
+    let w = s.staff(Role::DutyWorker).await;
+    s.client.set_duty(&w.access_token, true).await.unwrap();
+    let mut ws = s.client.connect(&w.access_token).await.unwrap();
+    clock.advance_ms(35 * 60_000);
+    let f = ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { kind, .. } if kind == "duty_cap_near")).await;
+    assert!(f.is_ok(), "warned before the cap");
+    clock.advance_ms(26 * 60_000);
+    ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { kind, .. } if kind == "duty_cap_reached")).await.expect("taken off duty");
+    let e = s.client.set_duty(&w.access_token, true).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let ClientError::Api { body, .. } = &e else { panic!("{e:?}") };
+    assert!(body.error.message.contains("break"), "{}", body.error.message);
+    let yp = s.young_person().await;
+    let c = open(&s, &yp, Some("hi")).await;
+    assert_eq!(s.client.accept(&w.access_token, &c.id).await.unwrap_err().status(), Some(403), "accepting would put them back on duty");
+    s.stop().await;
+}
+
 both_backends!(
+    the_rota_and_who_is_on_duty,
+    wellbeing_caps_warn_then_take_workers_off_duty,
     chats_of_a_worker_who_went_away_return_to_the_queue,
     auto_assignment_is_fair_and_respects_capacity,
     contact_limits_are_kind_and_never_silent,

@@ -76,3 +76,23 @@ CREATE TABLE notes (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX notes_conversation ON notes(conversation_id, created_at);
+
+-- Purpose: the duty rota (who is expected when), managed by yot_admin.
+CREATE TABLE shifts (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    starts_at  BIGINT NOT NULL,
+    ends_at    BIGINT NOT NULL,
+    created_by TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX shifts_starts ON shifts(starts_at);
+
+-- Purpose: time on duty, for the workers' wellbeing caps (hours per day and per week).
+CREATE TABLE duty_sessions (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    started_at BIGINT NOT NULL,
+    ended_at   BIGINT
+);
+CREATE INDEX duty_sessions_user ON duty_sessions(user_id, started_at);

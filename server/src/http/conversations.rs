@@ -31,6 +31,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close_conversation))
         .routes(routes!(add_note, list_notes))
         .routes(routes!(list_outcomes))
+        .routes(routes!(join_conversation))
+}
+
+/// `POST /v1/conversations/{id}/join`: a supervisor joins the chat and can write in it; the
+/// young person is told. Roles: supervisor.
+#[utoipa::path(post, path = "/v1/conversations/{id}/join", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn join_conversation(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::join_as_supervisor(&state, &user, &ConversationId(id)).await?))
 }
 
 /// `POST /v1/conversations/{id}/transfer`: hand the chat to another worker; the reason is

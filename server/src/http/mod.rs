@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod conversations;
+mod desk;
 mod escalations;
 pub mod extract;
 mod health;
@@ -62,6 +63,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin::router())
         .merge(conversations::router())
         .merge(escalations::router())
+        .merge(desk::router())
         .merge(rooms::router())
         .merge(moderation::router())
         .merge(health::router())

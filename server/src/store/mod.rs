@@ -170,6 +170,17 @@ pub enum Handover {
     Close { outcome: String, tags: Vec<String> },
 }
 
+/// A rota shift.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShiftRecord {
+    pub id: String,
+    pub user_id: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+}
+
 /// A worker's load, for routing.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StaffLoad {
@@ -382,6 +393,14 @@ pub trait Store: Send + Sync + 'static {
     /// Staff who answer chats, are on duty and were connected at or after `seen_since`, with
     /// their open chats and capacity, for availability and auto-assignment.
     async fn available_staff(&self, seen_since: i64) -> Result<Vec<StaffLoad>>;
+    async fn create_shift(&self, shift: ShiftRecord) -> Result<()>;
+    async fn delete_shift(&self, id: &str) -> Result<bool>;
+    /// Shifts overlapping `[from, to)`, by start.
+    async fn shifts_between(&self, from: i64, to: i64) -> Result<Vec<ShiftRecord>>;
+    /// Milliseconds the user was on duty between `since` and `now`.
+    async fn duty_ms_since(&self, user_id: &str, since: i64, now: i64) -> Result<i64>;
+    /// The mean time from assignment to close of support chats closed since `since`.
+    async fn mean_handling_ms(&self, since: i64) -> Result<Option<i64>>;
     /// Sets how many chats a worker takes at once.
     async fn set_capacity(&self, user_id: &str, capacity: i64) -> Result<bool>;
     /// Records that these users are connected now.

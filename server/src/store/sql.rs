@@ -92,13 +92,70 @@ macro_rules! impl_sql_store {
             }
 
             async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64) -> $crate::store::Result<()> {
-                sqlx::query("UPDATE users SET on_duty = $2, duty_changed_at = $3 WHERE id = $1 AND on_duty <> $2")
+                let mut tx = self.writer().begin().await?;
+                let changed = sqlx::query("UPDATE users SET on_duty = $2, duty_changed_at = $3 WHERE id = $1 AND on_duty <> $2")
                     .bind(user_id)
                     .bind(on_duty)
                     .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if changed && on_duty {
+                    sqlx::query("INSERT INTO duty_sessions (id, user_id, started_at) VALUES ($1, $2, $3)")
+                        .bind(crate::ids::random_id())
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                } else if changed {
+                    sqlx::query("UPDATE duty_sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_shift(&self, r: ShiftRecord) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO shifts (id, user_id, starts_at, ends_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&r.id)
+                    .bind(&r.user_id)
+                    .bind(r.starts_at)
+                    .bind(r.ends_at)
+                    .bind(&r.created_by)
+                    .bind(r.created_at)
                     .execute(self.writer())
                     .await?;
                 Ok(())
+            }
+
+            async fn delete_shift(&self, id: &str) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("DELETE FROM shifts WHERE id = $1").bind(id).execute(self.writer()).await?.rows_affected() == 1)
+            }
+
+            async fn shifts_between(&self, from: i64, to: i64) -> $crate::store::Result<Vec<ShiftRecord>> {
+                Ok(sqlx::query_as::<_, ShiftRecord>(
+                    "SELECT id, user_id, starts_at, ends_at, created_by, created_at FROM shifts \
+                     WHERE ends_at > $1 AND starts_at < $2 ORDER BY starts_at, id LIMIT 1000",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn duty_ms_since(&self, user_id: &str, since: i64, now: i64) -> $crate::store::Result<i64> {
+                let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT started_at, ended_at FROM duty_sessions WHERE user_id = $1 AND (ended_at IS NULL OR ended_at > $2)",
+                )
+                .bind(user_id)
+                .bind(since)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows.iter().map(|(s, e)| (e.unwrap_or(now).min(now) - (*s).max(since)).max(0)).sum())
             }
 
             async fn available_staff(&self, seen_since: i64) -> $crate::store::Result<Vec<StaffLoad>> {
@@ -112,6 +169,17 @@ macro_rules! impl_sql_store {
                 .bind(seen_since)
                 .fetch_all(self.reader())
                 .await?)
+            }
+
+            async fn mean_handling_ms(&self, since: i64) -> $crate::store::Result<Option<i64>> {
+                let row: (Option<f64>,) = sqlx::query_as(
+                    "SELECT CAST(AVG(closed_at - assigned_at) AS DOUBLE PRECISION) FROM conversations \
+                     WHERE kind = 'support' AND closed_at >= $1 AND assigned_at IS NOT NULL",
+                )
+                .bind(since)
+                .fetch_one(self.reader())
+                .await?;
+                Ok(row.0.map(|v| v as i64))
             }
 
             async fn set_capacity(&self, user_id: &str, capacity: i64) -> $crate::store::Result<bool> {
