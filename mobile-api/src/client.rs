@@ -420,6 +420,16 @@ impl WsConnection {
         .await
     }
 
+    /// Sends a `ping` and waits for its `pong`: afterwards the server has registered this
+    /// connection (and answered everything sent before it).
+    pub async fn round_trip(&mut self) -> Result<()> {
+        let nonce = serde_json::Value::String(format!("rt-{:?}", std::time::Instant::now()));
+        self.send(&ClientFrame::Ping { nonce: Some(nonce.clone()) }).await?;
+        self.recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Pong { nonce: Some(n) } if *n == nonce))
+            .await
+            .map(|_| ())
+    }
+
     /// Closes the connection politely.
     pub async fn close(mut self) -> Result<()> {
         self.stream.close(None).await.map_err(|e| ClientError::WebSocket(e.to_string()))

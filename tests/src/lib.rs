@@ -190,7 +190,9 @@ impl TestServer {
     pub async fn staff_the_desk(&self) -> talkzone_mobile_api::client::WsConnection {
         let worker = self.staff(Role::DutyWorker).await;
         self.client.set_duty(&worker.access_token, true).await.expect("on duty");
-        self.client.connect(&worker.access_token).await.expect("desk worker connects")
+        let mut ws = self.client.connect(&worker.access_token).await.expect("desk worker connects");
+        ws.round_trip().await.expect("desk worker's connection is registered");
+        ws
     }
 
     /// A new anonymous young person.

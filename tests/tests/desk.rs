@@ -112,7 +112,8 @@ async fn an_empty_desk_says_where_to_get_help_now(backend: Backend) {
     // With a worker on duty and connected, nobody gets that message.
     let worker = s.staff(Role::DutyWorker).await;
     s.client.set_duty(&worker.access_token, true).await.unwrap();
-    let _w = s.client.connect(&worker.access_token).await.unwrap();
+    let mut w = s.client.connect(&worker.access_token).await.unwrap();
+    w.round_trip().await.unwrap();
     let yp2 = s.young_person().await;
     let conv2 = open(&s, &yp2, Some("hello")).await;
     let page = s.client.messages(&yp2.access_token, &conv2.id, 0, None).await.unwrap();
@@ -127,6 +128,8 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
     let worker = s.staff(Role::DutyWorker).await;
     let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
     let mut worker_ws = s.client.connect(&worker.access_token).await.unwrap();
+    sup_ws.round_trip().await.unwrap();
+    worker_ws.round_trip().await.unwrap();
     let yp = s.young_person().await;
     let conv = open(&s, &yp, None).await;
     s.client.accept(&worker.access_token, &conv.id).await.unwrap();
@@ -422,8 +425,10 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
     let bad = call::<Value>(&s.client, Method::PUT, &format!("/v1/admin/users/{}/capacity", w1.user.id), &w2.access_token,
         json!({"capacity": 5})).await.unwrap_err();
     assert_eq!(bad.status(), Some(403));
-    let _w1_ws = s.client.connect(&w1.access_token).await.unwrap();
-    let _w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    let mut w1_ws = s.client.connect(&w1.access_token).await.unwrap();
+    let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    w1_ws.round_trip().await.unwrap();
+    w2_ws.round_trip().await.unwrap();
     let mut assigned_to = Vec::new();
     let mut young = Vec::new();
     for i in 0..4 {
@@ -494,7 +499,8 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
         assert_eq!(e.status(), Some(status));
     }
     s.client.set_duty(&w2.access_token, true).await.unwrap();
-    let _w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    w2_ws.round_trip().await.unwrap();
     let desk: talkzone_mobile_api::DeskView = call(&s.client, Method::GET, "/v1/desk", &w1.access_token, json!(null)).await.unwrap();
     let on: Vec<_> = desk.on_duty.iter().map(|w| (w.user.id.clone(), w.connected, w.capacity)).collect();
     assert_eq!(on, vec![(w2.user.id.clone(), true, 3)]);
