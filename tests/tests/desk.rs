@@ -540,7 +540,44 @@ async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
     s.stop().await;
 }
 
+async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let node2 = s.node_on_same_database(None, |_| {}).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, Some("hi")).await;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let w = s.staff(Role::DutyWorker).await;
+        let client = if i % 2 == 0 { s.client.clone() } else { node2.client.clone() };
+        let id = conv.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ws = client.connect(&w.access_token).await.unwrap();
+            ws.send(&ClientFrame::Accept { conversation_id: id.clone() }).await.unwrap();
+            ws.recv_until(T, |f| {
+                matches!(f, ServerFrame::Conversation(c) if c.id == id)
+                    || matches!(f, ServerFrame::Error { reference: Some(r), .. } if r == "accept")
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            ServerFrame::Conversation(_) => wins += 1,
+            ServerFrame::Error { code, .. } => assert_eq!(code, talkzone_mobile_api::ErrorCode::AlreadyAssigned),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one of six workers on two nodes gets the chat");
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert_eq!(page.messages.iter().filter(|m| m.body.contains("has joined the chat")).count(), 1);
+    node2.stop().await;
+    s.stop().await;
+}
+
 both_backends!(
+    accept_race_across_two_nodes_has_one_winner,
     the_rota_and_who_is_on_duty,
     wellbeing_caps_warn_then_take_workers_off_duty,
     chats_of_a_worker_who_went_away_return_to_the_queue,
