@@ -30,6 +30,7 @@ pub mod error;
 pub mod escalation;
 pub mod http;
 pub mod ids;
+pub mod input;
 pub mod hub;
 pub mod limits;
 pub mod moderation;
@@ -40,6 +41,7 @@ pub mod queue;
 pub mod rooms;
 pub mod state;
 pub mod store;
+pub mod surveys;
 pub mod telemetry;
 pub mod ws;
 
@@ -66,7 +68,7 @@ pub use http::router as app;
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     // The metrics recorder must exist before the first thing is counted.
     let _ = telemetry::metrics_handle();
-    let store = store::connect(&config.database_url)
+    let (store, surveys) = store::connect_with_surveys(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
@@ -85,6 +87,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     Ok(AppState {
         config: Arc::new(config),
         store,
+        surveys,
         auth,
         hub: Hub::new(broker.clone()),
         broker,

@@ -16,6 +16,8 @@ use crate::store::Store;
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
+    /// Feedback surveys' storage (the same database and pool as `store`).
+    pub surveys: Arc<dyn crate::store::surveys::SurveyStore>,
     pub auth: Arc<Auth>,
     pub hub: Arc<Hub>,
     pub broker: Arc<dyn Broker>,

@@ -107,4 +107,16 @@ mod tests {
         .unwrap();
         assert!(k.verify(&hs512).is_err(), "algorithm not on the list");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// The token parser answers anything with an error, never a panic or an acceptance.
+        #[test]
+        fn arbitrary_tokens_are_refused(token in "\\PC{0,300}", dots in "[A-Za-z0-9_=-]{0,40}\\.[A-Za-z0-9_=-]{0,80}\\.[A-Za-z0-9_=-]{0,40}") {
+            let k = JwtKeys::hs256(b"0123456789abcdef0123456789abcdef");
+            proptest::prop_assert!(k.verify(&token).is_err());
+            proptest::prop_assert!(k.verify(&dots).is_err());
+        }
+    }
 }

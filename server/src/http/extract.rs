@@ -21,6 +21,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
         if !value.is_object() {
             return Err(ApiError::Validation("the body must be a JSON object".into()));
         }
+        crate::input::check_json(&value)?;
         serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::Validation(e.to_string()))
     }
 }

@@ -13,6 +13,7 @@ mod health;
 mod me;
 mod moderation;
 mod rooms;
+mod surveys;
 
 pub use admin::create_account;
 
@@ -65,6 +66,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(escalations::router())
         .merge(desk::router())
         .merge(rooms::router())
+        .merge(surveys::router())
         .merge(moderation::router())
         .merge(health::router())
         .split_for_parts()
@@ -88,6 +90,14 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// Refuses URLs carrying NUL characters before any handler sees them.
+async fn refuse_nul_urls(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match crate::input::check_uri(req.uri()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
@@ -101,6 +111,7 @@ pub fn router(state: AppState) -> Router {
     .fallback(not_found)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
     .layer(DefaultBodyLimit::max(max_body))
+    .layer(axum::middleware::from_fn(refuse_nul_urls))
     .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
     .layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,

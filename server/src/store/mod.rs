@@ -12,6 +12,7 @@ use async_trait::async_trait;
 mod postgres;
 mod sql;
 mod sqlite;
+pub mod surveys;
 
 pub use sql::severity_rank;
 
@@ -539,6 +540,18 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…`.
+/// Opens the database once and returns it as both the main store and the survey store
+/// (`surveys::SurveyStore`), sharing one pool.
+pub async fn connect_with_surveys(url: &str) -> Result<(Arc<dyn Store>, Arc<dyn surveys::SurveyStore>)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let s = Arc::new(PostgresStore::connect(url).await?);
+        Ok((s.clone(), s))
+    } else {
+        let s = Arc::new(SqliteStore::connect(url).await?);
+        Ok((s.clone(), s))
+    }
+}
+
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))

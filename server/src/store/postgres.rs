@@ -48,3 +48,4 @@ impl PostgresStore {
 }
 
 impl_sql_store!(PostgresStore);
+crate::store::surveys::impl_survey_store!(PostgresStore);

@@ -62,3 +62,4 @@ impl SqliteStore {
 }
 
 impl_sql_store!(SqliteStore);
+crate::store::surveys::impl_survey_store!(SqliteStore);

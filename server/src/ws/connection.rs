@@ -119,7 +119,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
                     last_heard = Instant::now();
                     match msg {
                         Message::Text(text) => conn.handle_text(text.as_str()).await,
-                        Message::Binary(_) => conn.refuse(ApiError::BadRequest("send text frames with JSON".into()), ErrorCode::BadFrame, None).await,
+                        Message::Binary(_) => conn.handle_binary().await,
                         Message::Close(_) => break,
                         Message::Ping(_) | Message::Pong(_) => Ok(()),
                     }
@@ -178,10 +178,23 @@ impl Connection {
         self.refuse(e, ErrorCode::BadFrame, Some(reference.to_owned())).await
     }
 
+    async fn handle_binary(&mut self) -> Result<(), Closed> {
+        match Limits::check_connection(&self.limiter) {
+            Err(limit) => self.refuse(limit, ErrorCode::RateLimited, None).await,
+            Ok(()) => self.refuse(ApiError::BadRequest("send text frames with JSON".into()), ErrorCode::BadFrame, None).await,
+        }
+    }
+
     async fn handle_text(&mut self, text: &str) -> Result<(), Closed> {
-        let frame: ClientFrame = match serde_json::from_str(text) {
+        // Every frame counts against the connection's rate, parsable or not, so a flood of
+        // garbage costs the sender as much as a flood of real frames.
+        let limited = Limits::check_connection(&self.limiter).err();
+        let frame: ClientFrame = match super::decode_frame(text) {
             Ok(f) => f,
             Err(e) => {
+                if let Some(limit) = limited {
+                    return self.refuse(limit, ErrorCode::RateLimited, None).await;
+                }
                 let msg = format!("not a valid frame: {e}");
                 return self.refuse(ApiError::BadRequest(msg), ErrorCode::BadFrame, None).await;
             }
@@ -190,7 +203,7 @@ impl Connection {
             ClientFrame::Send { client_msg_id, .. } => client_msg_id.clone(),
             other => other.type_name().to_owned(),
         };
-        if let Err(e) = Limits::check_connection(&self.limiter) {
+        if let Some(e) = limited {
             return self.error(e, &reference).await;
         }
         match self.dispatch(frame).await {

@@ -21,6 +21,14 @@ pub struct WsQuery {
     ticket: Option<String>,
 }
 
+/// Decodes one client frame: JSON, no NUL characters anywhere, then the protocol's shape
+/// (unknown types and fields refused). The error says what is wrong, for a `bad_frame`.
+pub fn decode_frame(text: &str) -> Result<talkzone_mobile_api::ClientFrame, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    crate::input::check_json(&value).map_err(|e| e.to_string())?;
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
 /// Checks a browser's `Origin`. Native clients send none and authenticate with a header.
 pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     match headers.get(axum::http::header::ORIGIN) {
@@ -74,4 +82,61 @@ pub async fn upgrade(
         .max_write_buffer_size(max * 4)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
         .on_upgrade(move |socket| connection::run(state, user, socket))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use talkzone_mobile_api::ClientFrame;
+
+    use super::decode_frame;
+
+    fn frame() -> impl Strategy<Value = ClientFrame> {
+        let id = "[a-zA-Z0-9]{1,26}";
+        prop_oneof![
+            (id, 0i64..1_000_000).prop_map(|(c, a)| ClientFrame::Subscribe { conversation_id: c.as_str().into(), after_seq: a }),
+            (id, "[ -~]{1,64}", "\\PC{1,200}").prop_map(|(c, m, b)| ClientFrame::Send {
+                conversation_id: c.as_str().into(),
+                client_msg_id: m,
+                body: b
+            }),
+            (id, 0i64..1_000_000).prop_map(|(c, s)| ClientFrame::Read { conversation_id: c.as_str().into(), seq: s }),
+            any::<bool>().prop_map(|on_duty| ClientFrame::Duty { on_duty }),
+            Just(ClientFrame::QueueWatch),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any text at all: an answer, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+            let _ = decode_frame(&text);
+        }
+
+        /// Arbitrary JSON-ish structure made of the protocol's own words never panics either.
+        #[test]
+        fn protocol_shaped_noise_never_panics(
+            ty in prop_oneof![Just("send".to_owned()), Just("subscribe".to_owned()), Just("queue.watch".to_owned()), "[a-z.]{0,12}"],
+            key in "[a-z_]{0,16}",
+            val in prop_oneof![Just("null".to_owned()), Just("1e999".to_owned()), "-?[0-9]{1,30}", "\"[ -~]{0,20}\"", Just("[]".to_owned())],
+        ) {
+            let _ = decode_frame(&format!(r#"{{"type":"{ty}","{key}":{val}}}"#));
+        }
+
+        /// Every valid frame survives encoding and decoding unchanged.
+        #[test]
+        fn valid_frames_round_trip(f in frame()) {
+            let text = serde_json::to_string(&f).unwrap();
+            prop_assert_eq!(decode_frame(&text).unwrap(), f);
+        }
+
+        /// A NUL anywhere is refused.
+        #[test]
+        fn nul_is_refused(prefix in "[a-z]{0,10}") {
+            let text = format!(r#"{{"type":"send","conversation_id":"c","client_msg_id":"m","body":"{prefix}\u0000"}}"#);
+            prop_assert!(decode_frame(&text).is_err());
+        }
+    }
 }

@@ -1,0 +1,304 @@
+//! Feedback surveys (docs/surveys.md): `/v1/intervention-types`, `/v1/surveys/*`,
+//! `/v1/survey-participants`, `/v1/survey-assignments` and reports (yot_admin);
+//! `/v1/me/surveys/*` (young_person); `/v1/survey-access/*` for parents and carers, who have
+//! no account and send their access code in the `X-Access-Code` header.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use talkzone_mobile_api::{
+    CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
+    InterventionTypeList, InterventionTypeView, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
+    SubmitSurveyRequest, SurveyDefinition, SurveyList, SurveyReport, SurveyResponseView, SurveyVersionView, SurveyView,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::surveys::{self, reports};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_intervention_types, create_intervention_type))
+        .routes(routes!(retire_intervention_type))
+        .routes(routes!(list_surveys, create_survey))
+        .routes(routes!(get_survey, update_survey))
+        .routes(routes!(publish_survey))
+        .routes(routes!(get_version))
+        .routes(routes!(list_participants, create_participant))
+        .routes(routes!(create_assignment))
+        .routes(routes!(version_report))
+        .routes(routes!(version_report_csv))
+        .routes(routes!(question_chart))
+        .routes(routes!(distance))
+        .routes(routes!(my_surveys))
+        .routes(routes!(submit_mine))
+        .routes(routes!(access_view))
+        .routes(routes!(access_submit))
+}
+
+/// `GET /v1/intervention-types`: the managed list (retired ones included, marked).
+/// Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/intervention-types", tag = "surveys", security(("bearer" = [])),
+    responses((status = 200, body = InterventionTypeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_intervention_types(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<InterventionTypeList>> {
+    user.require(surveys::ADMIN)?;
+    Ok(ApiJson(InterventionTypeList { intervention_types: surveys::intervention_types(&state).await? }))
+}
+
+/// `POST /v1/intervention-types`: add a type; its id is made from the name. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/intervention-types", tag = "surveys", security(("bearer" = [])),
+    request_body = CreateInterventionTypeRequest,
+    responses((status = 201, body = InterventionTypeView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_intervention_type(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateInterventionTypeRequest>,
+) -> ApiResult<(StatusCode, ApiJson<InterventionTypeView>)> {
+    Ok((StatusCode::CREATED, ApiJson(surveys::create_intervention_type(&state, &user, req).await?)))
+}
+
+/// `POST /v1/intervention-types/{id}/retire`: no new participants on it; old records keep
+/// it. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/intervention-types/{id}/retire", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "intervention type id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn retire_intervention_type(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
+    surveys::retire_intervention_type(&state, &user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/surveys`. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys", tag = "surveys", security(("bearer" = [])),
+    responses((status = 200, body = SurveyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_surveys(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<SurveyList>> {
+    Ok(ApiJson(SurveyList { surveys: surveys::list_surveys(&state, &user).await? }))
+}
+
+/// `POST /v1/surveys`: a new survey (a draft until published). Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/surveys", tag = "surveys", security(("bearer" = [])), request_body = SurveyDefinition,
+    responses((status = 201, body = SurveyView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_survey(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(def): ApiJson<SurveyDefinition>,
+) -> ApiResult<(StatusCode, ApiJson<SurveyView>)> {
+    Ok((StatusCode::CREATED, ApiJson(surveys::create_survey(&state, &user, def).await?)))
+}
+
+/// `GET /v1/surveys/{id}`. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id")),
+    responses((status = 200, body = SurveyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_survey(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<SurveyView>> {
+    Ok(ApiJson(surveys::get_survey(&state, &user, &id).await?))
+}
+
+/// `PUT /v1/surveys/{id}`: replace the draft. Published versions never change; publish
+/// again to make a new version. Roles: yot_admin.
+#[utoipa::path(put, path = "/v1/surveys/{id}", tag = "surveys", security(("bearer" = [])), request_body = SurveyDefinition,
+    params(("id" = String, Path, description = "survey id")),
+    responses((status = 200, body = SurveyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update_survey(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(def): ApiJson<SurveyDefinition>,
+) -> ApiResult<ApiJson<SurveyView>> {
+    Ok(ApiJson(surveys::update_survey(&state, &user, &id, def).await?))
+}
+
+/// `POST /v1/surveys/{id}/publish`: freeze the draft as the next version (if the draft equals
+/// the latest version, that version is returned). Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/surveys/{id}/publish", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id")),
+    responses((status = 200, body = SurveyVersionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn publish_survey(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<SurveyVersionView>> {
+    Ok(ApiJson(surveys::publish(&state, &user, &id).await?))
+}
+
+/// `GET /v1/surveys/{id}/versions/{version}`: a frozen version. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number")),
+    responses((status = 200, body = SurveyVersionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_version(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, version)): ApiPath<(String, i64)>,
+) -> ApiResult<ApiJson<SurveyVersionView>> {
+    Ok(ApiJson(surveys::get_version(&state, &user, &id, version).await?))
+}
+
+/// `GET /v1/survey-participants`. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/survey-participants", tag = "surveys", security(("bearer" = [])),
+    responses((status = 200, body = ParticipantList), (status = 403, body = ErrorBody)))]
+async fn list_participants(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<ParticipantList>> {
+    Ok(ApiJson(ParticipantList { participants: surveys::list_participants(&state, &user).await? }))
+}
+
+/// `POST /v1/survey-participants`: a young person on an intervention, under a pseudonymous
+/// reference. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/survey-participants", tag = "surveys", security(("bearer" = [])),
+    request_body = CreateParticipantRequest,
+    responses((status = 201, body = ParticipantView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_participant(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateParticipantRequest>,
+) -> ApiResult<(StatusCode, ApiJson<ParticipantView>)> {
+    Ok((StatusCode::CREATED, ApiJson(surveys::create_participant(&state, &user, req).await?)))
+}
+
+/// `POST /v1/survey-assignments`: send the latest published version to a young person's
+/// account or, for parent/carer surveys, make a single-assignment access code (returned
+/// once). Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/survey-assignments", tag = "surveys", security(("bearer" = [])),
+    request_body = CreateAssignmentRequest,
+    responses((status = 201, body = CreatedAssignment), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_assignment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateAssignmentRequest>,
+) -> ApiResult<(StatusCode, ApiJson<CreatedAssignment>)> {
+    Ok((StatusCode::CREATED, ApiJson(surveys::create_assignment(&state, &user, req).await?)))
+}
+
+/// `GET /v1/surveys/{id}/versions/{version}/report`: counts, response rate, distributions,
+/// mean and median per question, with small-number suppression. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/report", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number"),
+        reports::ReportFilters),
+    responses((status = 200, body = SurveyReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn version_report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, version)): ApiPath<(String, i64)>,
+    ApiQuery(filters): ApiQuery<reports::ReportFilters>,
+) -> ApiResult<ApiJson<SurveyReport>> {
+    Ok(ApiJson(reports::version_report(&state, &user, &id, version, &filters).await?))
+}
+
+/// `GET /v1/surveys/{id}/versions/{version}/report.csv`: the same report as CSV (same
+/// suppression; no free text). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/report.csv", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number"),
+        reports::ReportFilters),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn version_report_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, version)): ApiPath<(String, i64)>,
+    ApiQuery(filters): ApiQuery<reports::ReportFilters>,
+) -> ApiResult<Response> {
+    let report = reports::version_report(&state, &user, &id, version, &filters).await?;
+    let disposition = format!("attachment; filename=\"survey-{id}-v{version}.csv\"");
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        surveys::csv::report_csv(&report),
+    )
+        .into_response())
+}
+
+/// `GET /v1/surveys/{id}/versions/{version}/questions/{question_id}/chart.svg`: a bar chart of
+/// one question (suppressed bars drawn empty). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/questions/{question_id}/chart.svg", tag = "surveys",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number"),
+        ("question_id" = String, Path, description = "question id"), reports::ReportFilters),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn question_chart(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, version, question_id)): ApiPath<(String, i64, String)>,
+    ApiQuery(filters): ApiQuery<reports::ReportFilters>,
+) -> ApiResult<Response> {
+    let report = reports::version_report(&state, &user, &id, version, &filters).await?;
+    let q = report.questions.iter().find(|q| q.question_id == question_id).ok_or(ApiError::NotFound)?;
+    let svg = surveys::chart::question_svg(q, report.threshold, report.suppressed);
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response())
+}
+
+/// `GET /v1/surveys/{id}/distance`: distance travelled on a scale question between two
+/// stages, paired by participant, with suppression. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/distance", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), reports::DistanceQuery),
+    responses((status = 200, body = DistanceReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn distance(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<reports::DistanceQuery>,
+) -> ApiResult<ApiJson<DistanceReport>> {
+    Ok(ApiJson(reports::distance(&state, &user, &id, &q).await?))
+}
+
+/// `GET /v1/me/surveys`: the caller's surveys not yet completed, with the questions and
+/// anything saved part-way. Roles: young_person.
+#[utoipa::path(get, path = "/v1/me/surveys", tag = "surveys", security(("bearer" = [])),
+    responses((status = 200, body = PendingSurveyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn my_surveys(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<PendingSurveyList>> {
+    Ok(ApiJson(PendingSurveyList { surveys: surveys::my_pending(&state, &user).await? }))
+}
+
+/// `POST /v1/me/surveys/{assignment_id}/responses`: save answers (`final: false`) or submit
+/// (`final: true`); retrying with the same `submission_id` is safe. Roles: young_person (own
+/// assignments only; others are 404).
+#[utoipa::path(post, path = "/v1/me/surveys/{assignment_id}/responses", tag = "surveys", security(("bearer" = [])),
+    params(("assignment_id" = String, Path, description = "assignment id")), request_body = SubmitSurveyRequest,
+    responses((status = 200, body = SurveyResponseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit_mine(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<SubmitSurveyRequest>,
+) -> ApiResult<ApiJson<SurveyResponseView>> {
+    let a = surveys::my_assignment(&state, &user, &id).await?;
+    Ok(ApiJson(surveys::submit(&state, &a, req).await?))
+}
+
+fn access_code(headers: &HeaderMap) -> ApiResult<&str> {
+    headers
+        .get("x-access-code")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .ok_or(ApiError::Unauthorized("send the access code in the X-Access-Code header"))
+}
+
+/// `GET /v1/survey-access`: the one survey an access code opens (parents and carers, no
+/// account). Header `X-Access-Code`. Throttled per IP like sign-in.
+#[utoipa::path(get, path = "/v1/survey-access", tag = "surveys",
+    params(("X-Access-Code" = String, Header, description = "the code given by the YOT, e.g. 7K2M-QX9D-4HTA")),
+    responses((status = 200, body = PendingSurvey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn access_view(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> ApiResult<ApiJson<PendingSurvey>> {
+    state.limits.check_auth_ip(ip)?;
+    Ok(ApiJson(surveys::view_for_code(&state, access_code(&headers)?).await?))
+}
+
+/// `POST /v1/survey-access/responses`: save or submit the answers for the code's assignment.
+/// Header `X-Access-Code`. Throttled per IP.
+#[utoipa::path(post, path = "/v1/survey-access/responses", tag = "surveys", request_body = SubmitSurveyRequest,
+    params(("X-Access-Code" = String, Header, description = "the code given by the YOT")),
+    responses((status = 200, body = SurveyResponseView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn access_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SubmitSurveyRequest>,
+) -> ApiResult<ApiJson<SurveyResponseView>> {
+    state.limits.check_auth_ip(ip)?;
+    let a = surveys::assignment_for_code(&state, access_code(&headers)?).await?;
+    Ok(ApiJson(surveys::submit(&state, &a, req).await?))
+}

@@ -1,0 +1,46 @@
+//! What text the service accepts from clients, in one place. NUL characters are refused
+//! everywhere: PostgreSQL cannot store them, and no legitimate chat contains them.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Refuses a JSON value with a NUL character in any string or key.
+pub fn check_json(value: &Value) -> Result<(), ApiError> {
+    if has_nul(value) {
+        return Err(ApiError::BadRequest("text may not contain NUL characters".into()));
+    }
+    Ok(())
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Refuses a URL whose path or query carries an encoded NUL.
+pub fn check_uri(uri: &axum::http::Uri) -> Result<(), ApiError> {
+    let raw = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    if raw.to_ascii_lowercase().contains("%00") {
+        return Err(ApiError::BadRequest("the URL may not contain NUL characters".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nul_anywhere() {
+        assert!(check_json(&serde_json::json!({"a": ["ok", {"b": "x\u{0}y"}]})).is_err());
+        assert!(check_json(&serde_json::json!({"k\u{0}": 1})).is_err());
+        assert!(check_json(&serde_json::json!({"a": ["ok", {"b": "fine"}], "n": 1})).is_ok());
+        assert!(check_uri(&"/v1/conversations/%00".parse().unwrap()).is_err());
+        assert!(check_uri(&"/v1/conversations/abc?after_seq=0".parse().unwrap()).is_ok());
+    }
+}

@@ -1,0 +1,538 @@
+//! Storage for feedback surveys (docs/surveys.md): the SQL lives here, written once as
+//! [`impl_survey_store!`] and instantiated for `SqliteStore` and `PostgresStore` (same
+//! statements for both, like `sql.rs`). Tables: `server/migrations/*/0003_surveys.sql`.
+
+use async_trait::async_trait;
+
+use super::Result;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InterventionTypeRecord {
+    pub id: String,
+    pub name: String,
+    pub retired: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SurveyRecord {
+    pub id: String,
+    /// JSON `SurveyDefinition`.
+    pub draft: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SurveyVersionRecord {
+    pub id: String,
+    pub survey_id: String,
+    pub version: i64,
+    /// JSON `SurveyDefinition`, frozen.
+    pub definition: String,
+    pub published_by: String,
+    pub published_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ParticipantRecord {
+    pub id: String,
+    pub reference: String,
+    pub intervention_type_id: String,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub age_band: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub looked_after: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRecord {
+    pub id: String,
+    pub survey_id: String,
+    pub survey_version_id: String,
+    pub participant_id: String,
+    /// `young_person` or `parent_carer`.
+    pub respondent_kind: String,
+    pub respondent_user_id: Option<String>,
+    pub code_selector: Option<String>,
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<i64>,
+    pub stage: String,
+    pub due_date: String,
+    /// `pending`, `in_progress` or `completed`.
+    pub status: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResponseRecord {
+    pub id: String,
+    pub assignment_id: String,
+    pub survey_version_id: String,
+    pub submission_id: Option<String>,
+    /// JSON array of `SurveyAnswer`.
+    pub answers: String,
+    pub is_final: i64,
+    pub revision: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// One assignment with its participant and (final) answers: the raw material of reports.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRow {
+    pub assignment_id: String,
+    pub survey_version_id: String,
+    pub participant_id: String,
+    pub respondent_kind: String,
+    pub stage: String,
+    pub due_date: String,
+    pub intervention_type_id: String,
+    pub age_band: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub looked_after: Option<String>,
+    /// Answers of the final response; `None` when not completed.
+    pub answers: Option<String>,
+    pub submitted_at: Option<i64>,
+}
+
+/// A save of a response: inserted if none exists, else updated when still at `expected_revision`
+/// and not final.
+#[derive(Debug, Clone)]
+pub struct ResponseSave {
+    pub new_id: String,
+    pub assignment_id: String,
+    pub survey_version_id: String,
+    pub submission_id: String,
+    pub answers: String,
+    pub is_final: bool,
+    /// `None` when no response existed when the caller read it.
+    pub expected_revision: Option<i64>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum SaveOutcome {
+    Saved(ResponseRecord),
+    /// Already final: nothing changed; here is what is stored.
+    AlreadyFinal(ResponseRecord),
+    /// Someone else saved in between: read again and retry.
+    Raced,
+}
+
+#[async_trait]
+pub trait SurveyStore: Send + Sync + 'static {
+    async fn intervention_types(&self) -> Result<Vec<InterventionTypeRecord>>;
+    async fn create_intervention_type(&self, id: &str, name: &str, now: i64) -> Result<()>;
+    async fn retire_intervention_type(&self, id: &str) -> Result<bool>;
+
+    async fn create_survey(&self, r: &SurveyRecord) -> Result<()>;
+    async fn update_survey_draft(&self, id: &str, draft: &str, now: i64) -> Result<bool>;
+    async fn survey(&self, id: &str) -> Result<Option<SurveyRecord>>;
+    async fn surveys(&self) -> Result<Vec<SurveyRecord>>;
+    /// Freezes the current draft as the next version, unless it equals the latest version
+    /// (then that one is returned). One transaction.
+    async fn publish_survey(&self, survey_id: &str, by: &str, now: i64) -> Result<Option<SurveyVersionRecord>>;
+    async fn survey_version(&self, id: &str) -> Result<Option<SurveyVersionRecord>>;
+    async fn survey_version_number(&self, survey_id: &str, version: i64) -> Result<Option<SurveyVersionRecord>>;
+    async fn latest_version(&self, survey_id: &str) -> Result<Option<SurveyVersionRecord>>;
+    async fn survey_versions(&self, survey_id: &str) -> Result<Vec<SurveyVersionRecord>>;
+
+    async fn create_participant(&self, r: &ParticipantRecord) -> Result<()>;
+    async fn participant(&self, id: &str) -> Result<Option<ParticipantRecord>>;
+    async fn participants(&self) -> Result<Vec<ParticipantRecord>>;
+
+    async fn create_assignment(&self, r: &AssignmentRecord) -> Result<()>;
+    async fn assignment(&self, id: &str) -> Result<Option<AssignmentRecord>>;
+    async fn open_assignments_for_user(&self, user_id: &str) -> Result<Vec<AssignmentRecord>>;
+    async fn assignments_by_selector(&self, selector: &str) -> Result<Vec<AssignmentRecord>>;
+
+    async fn response_for_assignment(&self, assignment_id: &str) -> Result<Option<ResponseRecord>>;
+    async fn save_response(&self, s: &ResponseSave) -> Result<SaveOutcome>;
+
+    /// Every assignment of the survey with its participant and final answers.
+    async fn report_rows(&self, survey_id: &str) -> Result<Vec<ReportRow>>;
+    /// Earlier releases' populations in `scope` (newest first, at most `limit`).
+    async fn releases(&self, scope: &str, limit: i64) -> Result<Vec<String>>;
+    /// Records a release; the same population twice is recorded once.
+    async fn record_release(&self, scope: &str, population: &str, digest: &str, by: &str, now: i64) -> Result<()>;
+}
+
+pub(crate) const ASSIGNMENT_COLUMNS: &str = "id, survey_id, survey_version_id, participant_id, respondent_kind, \
+    respondent_user_id, code_selector, code_hash, code_expires_at, stage, due_date, status, created_by, created_at, completed_at";
+
+pub(crate) const RESPONSE_COLUMNS: &str = "id, assignment_id, survey_version_id, submission_id, answers, is_final, \
+    revision, created_at, updated_at, submitted_at";
+
+pub(crate) const PARTICIPANT_COLUMNS: &str = "id, reference, intervention_type_id, start_date, end_date, age_band, \
+    gender, ethnicity, looked_after, created_by, created_at";
+
+pub(crate) const VERSION_COLUMNS: &str = "id, survey_id, version, definition, published_by, published_at";
+
+macro_rules! impl_survey_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::surveys::SurveyStore for $store {
+            async fn intervention_types(&self) -> $crate::store::Result<Vec<$crate::store::surveys::InterventionTypeRecord>> {
+                Ok(sqlx::query_as("SELECT id, name, retired FROM intervention_types ORDER BY name")
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn create_intervention_type(&self, id: &str, name: &str, now: i64) -> $crate::store::Result<()> {
+                let res = sqlx::query("INSERT INTO intervention_types (id, name, retired, created_at) VALUES ($1, $2, 0, $3)")
+                    .bind(id)
+                    .bind(name)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await;
+                match res {
+                    Ok(_) => Ok(()),
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        Err($crate::store::StoreError::Conflict("an intervention type with that name already exists"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            async fn retire_intervention_type(&self, id: &str) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("UPDATE intervention_types SET retired = 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(self.writer())
+                    .await?
+                    .rows_affected()
+                    == 1)
+            }
+
+            async fn create_survey(&self, r: &$crate::store::surveys::SurveyRecord) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO surveys (id, draft, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&r.id)
+                    .bind(&r.draft)
+                    .bind(&r.created_by)
+                    .bind(r.created_at)
+                    .bind(r.updated_at)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn update_survey_draft(&self, id: &str, draft: &str, now: i64) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("UPDATE surveys SET draft = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(draft)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?
+                    .rows_affected()
+                    == 1)
+            }
+
+            async fn survey(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::SurveyRecord>> {
+                Ok(sqlx::query_as("SELECT id, draft, created_by, created_at, updated_at FROM surveys WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn surveys(&self) -> $crate::store::Result<Vec<$crate::store::surveys::SurveyRecord>> {
+                Ok(sqlx::query_as("SELECT id, draft, created_by, created_at, updated_at FROM surveys ORDER BY created_at, id LIMIT 1000")
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn publish_survey(
+                &self,
+                survey_id: &str,
+                by: &str,
+                now: i64,
+            ) -> $crate::store::Result<Option<$crate::store::surveys::SurveyVersionRecord>> {
+                use $crate::store::surveys::{SurveyVersionRecord, VERSION_COLUMNS};
+                let mut tx = self.writer().begin().await?;
+                // Take the survey row's write lock first so two publishes queue up.
+                let draft: Option<(String,)> = sqlx::query_as("UPDATE surveys SET updated_at = updated_at WHERE id = $1 RETURNING draft")
+                    .bind(survey_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((draft,)) = draft else {
+                    return Ok(None);
+                };
+                let sql = format!("SELECT {VERSION_COLUMNS} FROM survey_versions WHERE survey_id = $1 ORDER BY version DESC LIMIT 1");
+                let latest: Option<SurveyVersionRecord> = sqlx::query_as(&sql).bind(survey_id).fetch_optional(&mut *tx).await?;
+                if let Some(l) = &latest {
+                    if l.definition == draft {
+                        tx.commit().await?;
+                        return Ok(latest);
+                    }
+                }
+                let record = SurveyVersionRecord {
+                    id: $crate::ids::random_id(),
+                    survey_id: survey_id.to_owned(),
+                    version: latest.map(|l| l.version + 1).unwrap_or(1),
+                    definition: draft,
+                    published_by: by.to_owned(),
+                    published_at: now,
+                };
+                sqlx::query(
+                    "INSERT INTO survey_versions (id, survey_id, version, definition, published_by, published_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&record.id)
+                .bind(&record.survey_id)
+                .bind(record.version)
+                .bind(&record.definition)
+                .bind(&record.published_by)
+                .bind(record.published_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(record))
+            }
+
+            async fn survey_version(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::SurveyVersionRecord>> {
+                let sql = format!("SELECT {} FROM survey_versions WHERE id = $1", $crate::store::surveys::VERSION_COLUMNS);
+                Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn survey_version_number(
+                &self,
+                survey_id: &str,
+                version: i64,
+            ) -> $crate::store::Result<Option<$crate::store::surveys::SurveyVersionRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_versions WHERE survey_id = $1 AND version = $2",
+                    $crate::store::surveys::VERSION_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(survey_id).bind(version).fetch_optional(self.reader()).await?)
+            }
+
+            async fn latest_version(&self, survey_id: &str) -> $crate::store::Result<Option<$crate::store::surveys::SurveyVersionRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_versions WHERE survey_id = $1 ORDER BY version DESC LIMIT 1",
+                    $crate::store::surveys::VERSION_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(survey_id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn survey_versions(&self, survey_id: &str) -> $crate::store::Result<Vec<$crate::store::surveys::SurveyVersionRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_versions WHERE survey_id = $1 ORDER BY version",
+                    $crate::store::surveys::VERSION_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(survey_id).fetch_all(self.reader()).await?)
+            }
+
+            async fn create_participant(&self, r: &$crate::store::surveys::ParticipantRecord) -> $crate::store::Result<()> {
+                let res = sqlx::query(
+                    "INSERT INTO survey_participants (id, reference, intervention_type_id, start_date, end_date, age_band, \
+                     gender, ethnicity, looked_after, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&r.id)
+                .bind(&r.reference)
+                .bind(&r.intervention_type_id)
+                .bind(&r.start_date)
+                .bind(&r.end_date)
+                .bind(&r.age_band)
+                .bind(&r.gender)
+                .bind(&r.ethnicity)
+                .bind(&r.looked_after)
+                .bind(&r.created_by)
+                .bind(r.created_at)
+                .execute(self.writer())
+                .await;
+                match res {
+                    Ok(_) => Ok(()),
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        Err($crate::store::StoreError::Conflict("a participant with that reference already exists"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            async fn participant(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::ParticipantRecord>> {
+                let sql = format!("SELECT {} FROM survey_participants WHERE id = $1", $crate::store::surveys::PARTICIPANT_COLUMNS);
+                Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn participants(&self) -> $crate::store::Result<Vec<$crate::store::surveys::ParticipantRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_participants ORDER BY created_at, id LIMIT 5000",
+                    $crate::store::surveys::PARTICIPANT_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).fetch_all(self.reader()).await?)
+            }
+
+            async fn create_assignment(&self, r: &$crate::store::surveys::AssignmentRecord) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "INSERT INTO survey_assignments (id, survey_id, survey_version_id, participant_id, respondent_kind, \
+                     respondent_user_id, code_selector, code_hash, code_expires_at, stage, due_date, status, created_by, \
+                     created_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(&r.id)
+                .bind(&r.survey_id)
+                .bind(&r.survey_version_id)
+                .bind(&r.participant_id)
+                .bind(&r.respondent_kind)
+                .bind(&r.respondent_user_id)
+                .bind(&r.code_selector)
+                .bind(&r.code_hash)
+                .bind(r.code_expires_at)
+                .bind(&r.stage)
+                .bind(&r.due_date)
+                .bind(&r.status)
+                .bind(&r.created_by)
+                .bind(r.created_at)
+                .bind(r.completed_at)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn assignment(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::AssignmentRecord>> {
+                let sql = format!("SELECT {} FROM survey_assignments WHERE id = $1", $crate::store::surveys::ASSIGNMENT_COLUMNS);
+                Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn open_assignments_for_user(
+                &self,
+                user_id: &str,
+            ) -> $crate::store::Result<Vec<$crate::store::surveys::AssignmentRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_assignments WHERE respondent_user_id = $1 AND status <> 'completed' \
+                     ORDER BY due_date, id LIMIT 200",
+                    $crate::store::surveys::ASSIGNMENT_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(self.reader()).await?)
+            }
+
+            async fn assignments_by_selector(
+                &self,
+                selector: &str,
+            ) -> $crate::store::Result<Vec<$crate::store::surveys::AssignmentRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_assignments WHERE code_selector = $1 LIMIT 50",
+                    $crate::store::surveys::ASSIGNMENT_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(selector).fetch_all(self.reader()).await?)
+            }
+
+            async fn response_for_assignment(
+                &self,
+                assignment_id: &str,
+            ) -> $crate::store::Result<Option<$crate::store::surveys::ResponseRecord>> {
+                let sql = format!("SELECT {} FROM survey_responses WHERE assignment_id = $1", $crate::store::surveys::RESPONSE_COLUMNS);
+                Ok(sqlx::query_as(&sql).bind(assignment_id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn save_response(
+                &self,
+                s: &$crate::store::surveys::ResponseSave,
+            ) -> $crate::store::Result<$crate::store::surveys::SaveOutcome> {
+                use $crate::store::surveys::{ResponseRecord, SaveOutcome, RESPONSE_COLUMNS};
+                let mut tx = self.writer().begin().await?;
+                let final_flag: i64 = if s.is_final { 1 } else { 0 };
+                let submitted_at = if s.is_final { Some(s.now) } else { None };
+                let changed = match s.expected_revision {
+                    None => sqlx::query(
+                        "INSERT INTO survey_responses (id, assignment_id, survey_version_id, submission_id, answers, is_final, \
+                         revision, created_at, updated_at, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) \
+                         ON CONFLICT (assignment_id) DO NOTHING",
+                    )
+                    .bind(&s.new_id)
+                    .bind(&s.assignment_id)
+                    .bind(&s.survey_version_id)
+                    .bind(&s.submission_id)
+                    .bind(&s.answers)
+                    .bind(final_flag)
+                    .bind(s.now)
+                    .bind(submitted_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                    Some(rev) => sqlx::query(
+                        "UPDATE survey_responses SET submission_id = $2, answers = $3, is_final = $4, revision = revision + 1, \
+                         updated_at = $5, submitted_at = $6 WHERE assignment_id = $1 AND revision = $7 AND is_final = 0",
+                    )
+                    .bind(&s.assignment_id)
+                    .bind(&s.submission_id)
+                    .bind(&s.answers)
+                    .bind(final_flag)
+                    .bind(s.now)
+                    .bind(submitted_at)
+                    .bind(rev)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                };
+                let sql = format!("SELECT {RESPONSE_COLUMNS} FROM survey_responses WHERE assignment_id = $1");
+                let current: Option<ResponseRecord> = sqlx::query_as(&sql).bind(&s.assignment_id).fetch_optional(&mut *tx).await?;
+                let Some(current) = current else {
+                    return Ok(SaveOutcome::Raced);
+                };
+                if changed == 0 {
+                    tx.rollback().await?;
+                    return Ok(if current.is_final == 1 { SaveOutcome::AlreadyFinal(current) } else { SaveOutcome::Raced });
+                }
+                let status = if s.is_final { "completed" } else { "in_progress" };
+                sqlx::query("UPDATE survey_assignments SET status = $2, completed_at = $3 WHERE id = $1")
+                    .bind(&s.assignment_id)
+                    .bind(status)
+                    .bind(submitted_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(SaveOutcome::Saved(current))
+            }
+
+            async fn report_rows(&self, survey_id: &str) -> $crate::store::Result<Vec<$crate::store::surveys::ReportRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT a.id AS assignment_id, a.survey_version_id, a.participant_id, a.respondent_kind, a.stage, a.due_date, \
+                     p.intervention_type_id, p.age_band, p.gender, p.ethnicity, p.looked_after, \
+                     CASE WHEN r.is_final = 1 THEN r.answers ELSE NULL END AS answers, r.submitted_at \
+                     FROM survey_assignments a JOIN survey_participants p ON p.id = a.participant_id \
+                     LEFT JOIN survey_responses r ON r.assignment_id = a.id \
+                     WHERE a.survey_id = $1 ORDER BY a.id",
+                )
+                .bind(survey_id)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn releases(&self, scope: &str, limit: i64) -> $crate::store::Result<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT population FROM survey_report_releases WHERE scope = $1 ORDER BY released_at DESC, id LIMIT $2",
+                )
+                .bind(scope)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+
+            async fn record_release(&self, scope: &str, population: &str, digest: &str, by: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, digest) DO NOTHING",
+                )
+                .bind($crate::ids::random_id())
+                .bind(scope)
+                .bind(population)
+                .bind(digest)
+                .bind(by)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_survey_store;
