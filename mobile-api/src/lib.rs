@@ -410,6 +410,25 @@ pub struct AuditEntry {
     pub actor_id: Option<UserId>,
     pub action: String,
     pub details: Option<String>,
+    /// What it was about, as `type:id` (in the admin's full log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// `POST /v1/conversations/{id}/hold` and `/hold/release` (supervisor).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    pub reason: String,
+}
+
+/// `DELETE /v1/me`: what was deleted and, in plain words, what was kept and why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeletionReceipt {
+    pub deleted: bool,
+    pub message: String,
+    /// Conversations kept under a safeguarding hold.
+    pub kept: Vec<ConversationId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

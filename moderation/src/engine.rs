@@ -45,7 +45,9 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     fn on(&self, list: u32) -> bool {
-        self.present.get((list / 64) as usize).is_some_and(|w| w & (1u64 << (list % 64)) != 0)
+        self.present
+            .get((list / 64) as usize)
+            .is_some_and(|w| w & (1u64 << (list % 64)) != 0)
     }
 
     fn has(&self, list: Option<u32>) -> bool {
@@ -54,18 +56,28 @@ impl<'a> Ctx<'a> {
 
     /// Whether a hit at words `t0..` is negated by a negator shortly before it in the same clause.
     fn negated(&self, t0: u32) -> bool {
-        let Some(neg) = self.c.negators else { return false };
+        let Some(neg) = self.c.negators else {
+            return false;
+        };
         let win = self.c.neg_window;
         for n in self.hits_of(neg) {
             if n.t1 > t0 || n.t1 + win < t0 {
                 continue;
             }
             // no clause boundary from the word after the negator up to the phrase start
-            let crossed = (n.t1..=t0).any(|x| self.norm.tokens.get(x as usize).is_some_and(|t| t.clause_before));
+            let crossed = (n.t1..=t0).any(|x| {
+                self.norm
+                    .tokens
+                    .get(x as usize)
+                    .is_some_and(|t| t.clause_before)
+            });
             if crossed {
                 continue;
             }
-            let broken = self.c.breakers.is_some_and(|b| self.hits_of(b).iter().any(|h| h.t0 >= n.t1 && h.t1 <= t0));
+            let broken = self
+                .c
+                .breakers
+                .is_some_and(|b| self.hits_of(b).iter().any(|h| h.t0 >= n.t1 && h.t1 <= t0));
             if !broken {
                 return true;
             }
@@ -90,7 +102,8 @@ impl<'a> Ctx<'a> {
 
 fn token_of_start(norm: &Normalised, s: usize) -> u32 {
     // the pattern starts on the space before a word
-    norm.tokens.partition_point(|t| (t.norm_start as usize) <= s) as u32
+    norm.tokens
+        .partition_point(|t| (t.norm_start as usize) <= s) as u32
 }
 
 fn token_of_end(norm: &Normalised, e: usize) -> u32 {
@@ -99,7 +112,11 @@ fn token_of_end(norm: &Normalised, e: usize) -> u32 {
 }
 
 fn runs_match(text_runs: &[u8], pat: &PhraseRef) -> bool {
-    text_runs.len() == pat.runs.len() && text_runs.iter().zip(pat.runs.iter()).all(|(t, p)| run_ok(*t, *p))
+    text_runs.len() == pat.runs.len()
+        && text_runs
+            .iter()
+            .zip(pat.runs.iter())
+            .all(|(t, p)| run_ok(*t, *p))
 }
 
 fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
@@ -118,7 +135,11 @@ fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
             if p.clause_end && t1 < n_tok && !norm.tokens[t1 as usize].clause_before {
                 continue;
             }
-            out.push(Hit { list: p.list, t0, t1 });
+            out.push(Hit {
+                list: p.list,
+                t0,
+                t1,
+            });
         }
     }
 }
@@ -158,11 +179,19 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
     let mut first_tok: Vec<u32> = Vec::with_capacity(norm.raw.len());
     let mut last_tok: Vec<u32> = Vec::with_capacity(norm.raw.len());
     let mut prev: Option<char> = None;
-    let in_region = |ti: usize| regions.iter().any(|(a, b)| (*a as usize) <= ti && ti < (*b as usize));
+    let in_region = |ti: usize| {
+        regions
+            .iter()
+            .any(|(a, b)| (*a as usize) <= ti && ti < (*b as usize))
+    };
     for (ti, t) in toks.iter().enumerate() {
         let leet_single = t.single_letter() && in_region(ti);
         for ch in norm.raw[t.raw_start as usize..t.raw_end as usize].chars() {
-            let ch = if leet_single { crate::normalise::leet_digit(ch) } else { ch };
+            let ch = if leet_single {
+                crate::normalise::leet_digit(ch)
+            } else {
+                ch
+            };
             if ch.is_ascii_lowercase() && prev == Some(ch) {
                 if let Some(r) = runs.last_mut() {
                     *r = r.saturating_add(1);
@@ -195,7 +224,11 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
         }
         for p in &c.sl_pats[m.pattern().as_usize()] {
             if runs_match(&runs[s..e], p) {
-                out.push(Hit { list: p.list, t0, t1 });
+                out.push(Hit {
+                    list: p.list,
+                    t0,
+                    t1,
+                });
             }
         }
     }
@@ -204,8 +237,19 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
 /// Find words for each group of an `all` rule in order (or any order), each within `window` words
 /// of the previous one. Returns the word span of the first combination whose hits are not negated
 /// or suppressed.
-fn find_combo(ctx: &Ctx<'_>, groups: &[u32], window: u32, ordered: bool, negatable: bool, cat: Category) -> Option<(u32, u32)> {
-    let spec = ComboSpec { window, ordered, cat };
+fn find_combo(
+    ctx: &Ctx<'_>,
+    groups: &[u32],
+    window: u32,
+    ordered: bool,
+    negatable: bool,
+    cat: Category,
+) -> Option<(u32, u32)> {
+    let spec = ComboSpec {
+        window,
+        ordered,
+        cat,
+    };
     let (&g0, rest) = groups.split_first()?;
     for h in ctx.hits_of(g0) {
         if ctx.suppressed(cat, h.t0, h.t1) {
@@ -228,8 +272,17 @@ struct ComboSpec {
 }
 
 /// Match the remaining groups after `prev`; `lo..hi` is the word span so far.
-fn combo_rest(ctx: &Ctx<'_>, groups: &[u32], spec: &ComboSpec, prev: Hit, lo: u32, hi: u32) -> Option<(u32, u32)> {
-    let Some((&g, rest)) = groups.split_first() else { return Some((lo, hi)) };
+fn combo_rest(
+    ctx: &Ctx<'_>,
+    groups: &[u32],
+    spec: &ComboSpec,
+    prev: Hit,
+    lo: u32,
+    hi: u32,
+) -> Option<(u32, u32)> {
+    let Some((&g, rest)) = groups.split_first() else {
+        return Some((lo, hi));
+    };
     for h in ctx.hits_of(g) {
         let gap = if h.t0 >= prev.t1 {
             h.t0 - prev.t1
@@ -277,11 +330,21 @@ thread_local! {
 pub(crate) fn classify(policy: &Policy, text: &str) -> (Vec<Flag>, Severity, Vec<Category>) {
     BUFFERS.with(|b| match b.try_borrow_mut() {
         Ok(mut b) => {
-            let Buffers { scratch, norm, hits } = &mut *b;
+            let Buffers {
+                scratch,
+                norm,
+                hits,
+            } = &mut *b;
             classify_with(policy, text, scratch, norm, hits)
         }
         // re-entered on this thread (cannot happen today): use fresh buffers
-        Err(_) => classify_with(policy, text, &mut Scratch::default(), &mut Normalised::default(), &mut Vec::new()),
+        Err(_) => classify_with(
+            policy,
+            text,
+            &mut Scratch::default(),
+            &mut Normalised::default(),
+            &mut Vec::new(),
+        ),
     })
 }
 
@@ -311,7 +374,12 @@ fn classify_with(
     for h in hits {
         present[(h.list / 64) as usize] |= 1u64 << (h.list % 64);
     }
-    let ctx = Ctx { c, norm, hits, present };
+    let ctx = Ctx {
+        c,
+        norm,
+        hits,
+        present,
+    };
 
     let mut raws: Vec<Raw> = Vec::new();
     let mut spaced: Option<(String, Vec<u32>)> = None;
@@ -333,9 +401,18 @@ fn classify_with(
                 .iter()
                 .find(|h| ctx.ok(rule.negatable, rule.category, h.t0, h.t1))
                 .map(|h| (h.t0, h.t1)),
-            RuleKind::All { groups, window, ordered } => {
-                find_combo(&ctx, groups, *window, *ordered, rule.negatable, rule.category)
-            }
+            RuleKind::All {
+                groups,
+                window,
+                ordered,
+            } => find_combo(
+                &ctx,
+                groups,
+                *window,
+                *ordered,
+                rule.negatable,
+                rule.category,
+            ),
             RuleKind::Regex { re, gate } => {
                 if gate.is_some() && !ctx.has(*gate) {
                     None
@@ -345,13 +422,20 @@ fn classify_with(
                         let t0 = starts.partition_point(|x| (*x as usize) < m.start()) as u32;
                         let t1 = starts.partition_point(|x| (*x as usize) < m.end()) as u32;
                         let t0 = t0.min(t1.saturating_sub(1));
-                        (t1 > t0 && ctx.ok(rule.negatable, rule.category, t0, t1)).then_some((t0, t1))
+                        (t1 > t0 && ctx.ok(rule.negatable, rule.category, t0, t1))
+                            .then_some((t0, t1))
                     })
                 }
             }
         };
         if let Some((t0, t1)) = found {
-            raws.push(Raw { category: rule.category, severity: rule.severity, rule: rule.id.clone(), t0, t1 });
+            raws.push(Raw {
+                category: rule.category,
+                severity: rule.severity,
+                rule: rule.id.clone(),
+                t0,
+                t1,
+            });
         }
     }
     if raws.is_empty() {
@@ -381,7 +465,11 @@ fn classify_with(
             None => true,
             Some(near) => relevant.iter().any(|&i| {
                 let r = &raws[i];
-                let gap = if h.t0 >= r.t1 { h.t0 - r.t1 } else { r.t0.saturating_sub(h.t1) };
+                let gap = if h.t0 >= r.t1 {
+                    h.t0 - r.t1
+                } else {
+                    r.t0.saturating_sub(h.t1)
+                };
                 gap <= near
             }),
         });
@@ -392,9 +480,20 @@ fn classify_with(
         match a.mode {
             AdjustMode::Raise => {
                 for cat in cats {
-                    let cur = raws.iter().filter(|r| r.category == cat).map(|r| r.severity).max().unwrap_or_default();
+                    let cur = raws
+                        .iter()
+                        .filter(|r| r.category == cat)
+                        .map(|r| r.severity)
+                        .max()
+                        .unwrap_or_default();
                     if cur < a.to {
-                        raws.push(Raw { category: cat, severity: a.to, rule: a.id.clone(), t0: cue.t0, t1: cue.t1 });
+                        raws.push(Raw {
+                            category: cat,
+                            severity: a.to,
+                            rule: a.id.clone(),
+                            t0: cue.t0,
+                            t1: cue.t1,
+                        });
                     }
                 }
             }
@@ -412,7 +511,13 @@ fn classify_with(
                     capped_cats[cat.index()] = true;
                 }
                 for cat in capped {
-                    raws.push(Raw { category: cat, severity: a.to, rule: a.id.clone(), t0: cue.t0, t1: cue.t1 });
+                    raws.push(Raw {
+                        category: cat,
+                        severity: a.to,
+                        rule: a.id.clone(),
+                        t0: cue.t0,
+                        t1: cue.t1,
+                    });
                 }
             }
         }
@@ -429,7 +534,11 @@ fn classify_with(
     for r in &raws {
         present[r.category.index()] = true;
     }
-    raws.retain(|r| !c.dropped_when[r.category.index()].iter().any(|d| present[d.index()]));
+    raws.retain(|r| {
+        !c.dropped_when[r.category.index()]
+            .iter()
+            .any(|d| present[d.index()])
+    });
 
     let toks = &norm.tokens;
     let mut flags: Vec<Flag> = raws
@@ -437,7 +546,14 @@ fn classify_with(
         .map(|r| {
             let s = toks[r.t0 as usize].orig_start as usize;
             let e = toks[(r.t1 as usize).saturating_sub(1).max(r.t0 as usize)].orig_end as usize;
-            Flag { category: r.category, severity: r.severity, rule: r.rule, start: s, end: e, matched: text[s..e].to_string() }
+            Flag {
+                category: r.category,
+                severity: r.severity,
+                rule: r.rule,
+                start: s,
+                end: e,
+                matched: text[s..e].to_string(),
+            }
         })
         .collect();
     flags.sort_by(|a, b| (a.start, a.end, &a.rule).cmp(&(b.start, b.end, &b.rule)));

@@ -15,7 +15,7 @@
 
 mod engine;
 mod normalise;
-pub mod pii;
+mod pii;
 mod policy;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 
 /// How serious a message is. Ordered: `None < Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Nothing of concern.
@@ -40,7 +42,13 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::None, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] = [
+        Severity::None,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -53,7 +61,9 @@ impl Severity {
     }
 
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str() == s.trim().to_ascii_lowercase())
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s.trim().to_ascii_lowercase())
     }
 }
 
@@ -207,7 +217,10 @@ pub struct Draft<'a> {
 impl<'a> Draft<'a> {
     /// A draft in a support chat.
     pub fn new(text: &'a str) -> Draft<'a> {
-        Draft { text, context: Context::Support }
+        Draft {
+            text,
+            context: Context::Support,
+        }
     }
 }
 
@@ -258,7 +271,13 @@ pub fn check(policy: &Policy, draft: &Draft<'_>) -> Verdict {
     let (flags, severity, labels) = engine::classify(policy, draft.text);
     let pii = pii::detect(policy.pii_config(), draft.text);
     let redacted = pii::redact(draft.text, &pii);
-    Verdict { severity, labels, flags, pii, redacted }
+    Verdict {
+        severity,
+        labels,
+        flags,
+        pii,
+        redacted,
+    }
 }
 
 /// The evaluation record for one message, as written by `examples/moderate.rs` and the server's
@@ -296,7 +315,10 @@ mod tests {
         for s in Severity::ALL {
             assert_eq!(Severity::parse(s.as_str()), Some(s));
         }
-        assert_eq!(serde_json::to_string(&Severity::High).ok().as_deref(), Some("\"high\""));
+        assert_eq!(
+            serde_json::to_string(&Severity::High).ok().as_deref(),
+            Some("\"high\"")
+        );
         assert_eq!(Severity::parse("bogus"), None);
     }
 
@@ -304,13 +326,19 @@ mod tests {
     fn category_names_round_trip() {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));
-            assert_eq!(serde_json::to_string(&c).ok(), Some(format!("\"{}\"", c.as_str())));
+            assert_eq!(
+                serde_json::to_string(&c).ok(),
+                Some(format!("\"{}\"", c.as_str()))
+            );
         }
     }
 
     #[test]
     fn eval_record_shape() {
-        let v = Verdict { redacted: "hi".into(), ..Verdict::default() };
+        let v = Verdict {
+            redacted: "hi".into(),
+            ..Verdict::default()
+        };
         let r = eval_record("x1", &v);
         assert_eq!(r["labels"], serde_json::json!(["none"]));
         assert_eq!(r["flagged"], serde_json::json!(false));
@@ -322,20 +350,32 @@ mod tests {
 mod timing {
     use super::*;
 
-    /// `perf stat -e instructions:u` on this (release) gives a load-independent cost measure:
+    /// Throughput of `check` on the development texts plus short chat lines, in wall time and in
+    /// CPU time of the thread (which does not depend on the load from other processes):
     /// `cargo test -p talkzone-moderation --release --lib timing -- --ignored --nocapture`
+    /// (`TZ_REPS=n` repetitions, default 200; `TZ_PARTS=1` also times the parts).
     #[test]
     #[ignore]
     fn component_timing() {
         let p = Policy::builtin();
-        let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/moderation/dev.jsonl"))
-            .unwrap_or_default();
+        let src = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/moderation/dev.jsonl"
+        ))
+        .unwrap_or_default();
         let mut msgs: Vec<String> = src
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter_map(|v| v["text"].as_str().map(String::from))
             .collect();
-        let chat = ["hiya", "ok see u at 4", "what time is my appointment tomorrow", "can u ring me later pls", "lol yeah", "thanks for today it really helped"];
+        let chat = [
+            "hiya",
+            "ok see u at 4",
+            "what time is my appointment tomorrow",
+            "can u ring me later pls",
+            "lol yeah",
+            "thanks for today it really helped",
+        ];
         let n = msgs.len();
         msgs.extend(chat.iter().cycle().take(n).map(|s| s.to_string()));
         eprintln!(
@@ -347,7 +387,19 @@ mod timing {
             p.inner.sl_ac.memory_usage()
         );
         let _ = check(&p, &Draft::new("warm up"));
-        let reps: u32 = std::env::var("TZ_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+        // CPU time of this thread in clock ticks (Linux, 100 per second): unlike wall time it
+        // does not grow when other processes share the cores
+        let cpu_ticks = || -> Option<u64> {
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        };
+        let cpu0 = cpu_ticks();
+        let reps: u32 = std::env::var("TZ_REPS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
         let t = std::time::Instant::now();
         let mut k = 0;
         for _ in 0..reps {
@@ -356,7 +408,20 @@ mod timing {
             }
         }
         let per = t.elapsed() / (reps.max(1) * msgs.len() as u32);
-        eprintln!("check {per:?}/msg over {} msgs x {reps} ({k})", msgs.len());
+        eprintln!(
+            "check {per:?}/msg (wall) over {} msgs x {reps} ({k})",
+            msgs.len()
+        );
+        if let (Some(a), Some(b)) = (cpu0, cpu_ticks()) {
+            let secs = (b - a) as f64 / 100.0;
+            if secs > 0.0 {
+                let n = f64::from(reps) * msgs.len() as f64;
+                eprintln!(
+                    "check {:.0} msgs per CPU-second ({n} checks in {secs:.2} s of CPU time)",
+                    n / secs
+                );
+            }
+        }
         if std::env::var("TZ_PARTS").is_ok() {
             let total = reps.max(1) * msgs.len() as u32;
             let t = std::time::Instant::now();

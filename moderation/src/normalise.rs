@@ -131,7 +131,11 @@ fn fold_into(text: &str, out: &mut Vec<FChar>) {
         let s = i as u32;
         let e = (i + ch.len_utf8()) as u32;
         if ch.is_ascii() {
-            out.push(FChar { c: ch.to_ascii_lowercase(), s, e });
+            out.push(FChar {
+                c: ch.to_ascii_lowercase(),
+                s,
+                e,
+            });
             continue;
         }
         if is_invisible(ch) {
@@ -162,7 +166,35 @@ fn fold_into(text: &str, out: &mut Vec<FChar>) {
     }
 }
 
+/// Classes of the ASCII chars, for the common case.
+const ASCII_CLASS: [Class; 128] = {
+    let mut t = [Class::Other; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = match b {
+            b'a'..=b'z' | b'0'..=b'9' => Class::Word,
+            b'@' | b'$' | b'!' | b'*' => Class::Leet,
+            b'\'' => Class::Apos,
+            b'\n' | b'\r' => Class::Newline,
+            b' ' | b'\t' => Class::Space,
+            b'.' | b',' | b'?' | b';' | b':' => Class::Clause,
+            _ => Class::Other,
+        };
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 fn class(c: char) -> Class {
+    if (c as u32) < 128 {
+        return ASCII_CLASS[c as usize];
+    }
+    class_slow(c)
+}
+
+fn class_slow(c: char) -> Class {
     if c.is_ascii() {
         match c {
             'a'..='z' | '0'..='9' => Class::Word,
@@ -212,8 +244,8 @@ fn leet(c: char) -> char {
 }
 
 const ORDINAL_SUFFIXES: &[&str] = &[
-    "am", "pm", "st", "nd", "rd", "th", "s", "k", "p", "m", "x", "mins", "min", "hrs", "hr", "h", "yrs", "yr",
-    "yo", "ft", "kg", "g", "mg", "ml", "l", "d", "gb", "mb", "v", "ish",
+    "am", "pm", "st", "nd", "rd", "th", "s", "k", "p", "m", "x", "mins", "min", "hrs", "hr", "h",
+    "yrs", "yr", "yo", "ft", "kg", "g", "mg", "ml", "l", "d", "gb", "mb", "v", "ish",
 ];
 
 /// Whether digits of this word should be read as letters (`k1ll`), i.e. the word has ASCII letters,
@@ -313,7 +345,9 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
                                 j = k;
                             } else {
                                 // a trailing `$` after letters is an `s` ("ky$")
-                                if f[j..k].iter().all(|x| x.c == '$') && word.iter().any(|c| c.is_alphabetic()) {
+                                if f[j..k].iter().all(|x| x.c == '$')
+                                    && word.iter().any(|c| c.is_alphabetic())
+                                {
                                     for x in &f[j..k] {
                                         word.push(x.c);
                                     }
@@ -322,7 +356,9 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
                                 break;
                             }
                         }
-                        Class::Apos if j + 1 < n && f[j + 1].c.is_alphabetic() && !word.is_empty() => {
+                        Class::Apos
+                            if j + 1 < n && f[j + 1].c.is_alphabetic() && !word.is_empty() =>
+                        {
                             j += 1;
                         }
                         _ => break,
@@ -421,14 +457,23 @@ fn alias(word: &[char]) -> Option<&'static str> {
         return None;
     }
     let keys = KEYS.get_or_init(|| {
-        let mut v: Vec<(u64, &'static str)> = ALIASES.iter().map(|(k, v)| (pack(k.bytes()), *v)).collect();
+        let mut v: Vec<(u64, &'static str)> =
+            ALIASES.iter().map(|(k, v)| (pack(k.bytes()), *v)).collect();
         v.sort_unstable();
         v
     });
-    keys.binary_search_by(|(k, _)| k.cmp(&key)).ok().map(|i| keys[i].1)
+    keys.binary_search_by(|(k, _)| k.cmp(&key))
+        .ok()
+        .map(|i| keys[i].1)
 }
 
-fn push_word(out: &mut Normalised, word: &[char], orig_start: u32, orig_end: u32, clause_before: bool) {
+fn push_word(
+    out: &mut Normalised,
+    word: &[char],
+    orig_start: u32,
+    orig_end: u32,
+    clause_before: bool,
+) {
     let raw_start = out.raw.len() as u32;
     let norm_start = out.text.len() as u32;
     let mut prev: Option<char> = None;
@@ -529,7 +574,10 @@ mod tests {
         assert_eq!(words("k1ll mys3lf"), " kil myself ");
         assert_eq!(words("i h8 it 2nite wiv u"), " i hate it tonight with u ");
         assert_eq!(words("thinkin bout endin it"), " thinkin about endin it ");
-        assert_eq!(words("thinking about ending it"), " thinkin about endin it ");
+        assert_eq!(
+            words("thinking about ending it"),
+            " thinkin about endin it "
+        );
         assert_eq!(words("ky$"), " kys ");
         assert_eq!(words("self h@rm"), " self harm ");
         assert_eq!(words("sh!t"), " shit ");
@@ -566,7 +614,13 @@ mod tests {
             assert!(t.is_char_boundary(tok.orig_start as usize));
             assert!(t.is_char_boundary(tok.orig_end as usize));
         }
-        assert_eq!(&t[n.tokens[1].orig_start as usize..n.tokens[1].orig_end as usize], "Wörld");
-        assert_eq!(&t[n.tokens[2].orig_start as usize..n.tokens[2].orig_end as usize], "🔪");
+        assert_eq!(
+            &t[n.tokens[1].orig_start as usize..n.tokens[1].orig_end as usize],
+            "Wörld"
+        );
+        assert_eq!(
+            &t[n.tokens[2].orig_start as usize..n.tokens[2].orig_end as usize],
+            "🔪"
+        );
     }
 }

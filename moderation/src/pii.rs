@@ -52,12 +52,57 @@ pub(crate) struct PiiConfig {
 
 /// Gate words, matched ASCII-case-insensitively anywhere in the text.
 const GATE_STREET: &[&str] = &[
-    "street", "road", "lane", "avenue", "close", "drive", "way", "crescent", "court", "place", "grove", "gardens",
-    "terrace", "walk", "row", "brow", "green", "mews", "view", "rise", "square", "parade", "fold", "vale", "croft",
-    "hill", "lea", "wharf", "heights", "boulevard", "gate", "st", "rd", "ave", "ln", "dr", "gdns", "sq", "cres",
+    "street",
+    "road",
+    "lane",
+    "avenue",
+    "close",
+    "drive",
+    "way",
+    "crescent",
+    "court",
+    "place",
+    "grove",
+    "gardens",
+    "terrace",
+    "walk",
+    "row",
+    "brow",
+    "green",
+    "mews",
+    "view",
+    "rise",
+    "square",
+    "parade",
+    "fold",
+    "vale",
+    "croft",
+    "hill",
+    "lea",
+    "wharf",
+    "heights",
+    "boulevard",
+    "gate",
+    "st",
+    "rd",
+    "ave",
+    "ln",
+    "dr",
+    "gdns",
+    "sq",
+    "cres",
 ];
 const GATE_SCHOOL: &[&str] = &[
-    "academy", "school", "primary", "college", "high", "grammar", "secondary", "juniors", "infants", "utc",
+    "academy",
+    "school",
+    "primary",
+    "college",
+    "high",
+    "grammar",
+    "secondary",
+    "juniors",
+    "infants",
+    "utc",
 ];
 const GATE_AT: &[&str] = &[" at ", "(at)", "[at]", " @ "];
 
@@ -65,66 +110,616 @@ const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr
 
 /// Words that cannot be part of a street or school name (lower case).
 const PLACE_STOP: &[&str] = &[
-    "the", "a", "an", "my", "your", "ur", "his", "her", "their", "our", "this", "that", "these", "those", "same",
-    "main", "back", "next", "wrong", "busy", "side", "other", "one", "long", "open", "of", "to", "in", "on", "at",
-    "by", "off", "up", "down", "near", "from", "into", "and", "or", "but", "so", "no", "not", "hi", "hiya", "hey",
-    "i", "im", "we", "me", "it", "its", "is", "was", "were", "be", "go", "got", "get", "went", "going", "mins",
-    "min", "minutes", "minute", "hours", "hour", "hrs", "hr", "days", "day", "weeks", "week", "months", "month",
-    "years", "year", "yrs", "times", "time", "quid", "pounds", "more", "people", "lads", "kids", "girls", "boys",
-    "new", "old", "big", "little", "memory", "high", "secondary", "primary", "junior", "infant", "grammar",
-    "sixth", "form", "driving", "sunday", "summer", "night", "dance", "football", "boxing", "drama", "art",
-    "music", "youth", "local", "special", "boarding", "private", "state", "different", "another", "uni",
-    "after", "before", "film", "police", "law", "business", "language", "cookery", "cooking", "beauty",
-    "catholic", "community", "every", "any", "some", "all", "whole", "first", "last", "so", "too", "very",
-    "feeling", "feel", "get", "getting", "way", "close", "by", "play", "playing", "just", "like", "own",
-    "what", "which", "where", "when", "who", "how", "why", "if", "then", "than", "there", "here", "now",
-    "with", "without", "for", "about", "u", "you", "he", "she", "they", "them", "him", "us", "is", "are",
-    "am", "had", "has", "have", "do", "did", "does", "can", "could", "will", "would", "should", "might",
-    "must", "shall", "may", "well", "good", "bad", "best", "worst", "nice", "proper", "right", "left",
-    "straight", "flat", "flats", "block", "house", "home", "estate", "school", "college", "academy", "street",
-    "road", "lane", "fire", "hell", "top", "bottom", "end", "middle", "far", "way", "no", "yes", "oh", "ok",
-    "okay", "lol", "sixth", "year", "yr", "ma", "sir", "miss", "mr", "mrs", "ms", "dr",
+    "the",
+    "a",
+    "an",
+    "my",
+    "your",
+    "ur",
+    "his",
+    "her",
+    "their",
+    "our",
+    "this",
+    "that",
+    "these",
+    "those",
+    "same",
+    "main",
+    "back",
+    "next",
+    "wrong",
+    "busy",
+    "side",
+    "other",
+    "one",
+    "long",
+    "open",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "off",
+    "up",
+    "down",
+    "near",
+    "from",
+    "into",
+    "and",
+    "or",
+    "but",
+    "so",
+    "no",
+    "not",
+    "hi",
+    "hiya",
+    "hey",
+    "i",
+    "im",
+    "we",
+    "me",
+    "it",
+    "its",
+    "is",
+    "was",
+    "were",
+    "be",
+    "go",
+    "got",
+    "get",
+    "went",
+    "going",
+    "mins",
+    "min",
+    "minutes",
+    "minute",
+    "hours",
+    "hour",
+    "hrs",
+    "hr",
+    "days",
+    "day",
+    "weeks",
+    "week",
+    "months",
+    "month",
+    "years",
+    "year",
+    "yrs",
+    "times",
+    "time",
+    "quid",
+    "pounds",
+    "more",
+    "people",
+    "lads",
+    "kids",
+    "girls",
+    "boys",
+    "new",
+    "old",
+    "big",
+    "little",
+    "memory",
+    "high",
+    "secondary",
+    "primary",
+    "junior",
+    "infant",
+    "grammar",
+    "sixth",
+    "form",
+    "driving",
+    "sunday",
+    "summer",
+    "night",
+    "dance",
+    "football",
+    "boxing",
+    "drama",
+    "art",
+    "music",
+    "youth",
+    "local",
+    "special",
+    "boarding",
+    "private",
+    "state",
+    "different",
+    "another",
+    "uni",
+    "after",
+    "before",
+    "film",
+    "police",
+    "law",
+    "business",
+    "language",
+    "cookery",
+    "cooking",
+    "beauty",
+    "catholic",
+    "community",
+    "every",
+    "any",
+    "some",
+    "all",
+    "whole",
+    "first",
+    "last",
+    "so",
+    "too",
+    "very",
+    "feeling",
+    "feel",
+    "get",
+    "getting",
+    "way",
+    "close",
+    "by",
+    "play",
+    "playing",
+    "just",
+    "like",
+    "own",
+    "what",
+    "which",
+    "where",
+    "when",
+    "who",
+    "how",
+    "why",
+    "if",
+    "then",
+    "than",
+    "there",
+    "here",
+    "now",
+    "with",
+    "without",
+    "for",
+    "about",
+    "u",
+    "you",
+    "he",
+    "she",
+    "they",
+    "them",
+    "him",
+    "us",
+    "is",
+    "are",
+    "am",
+    "had",
+    "has",
+    "have",
+    "do",
+    "did",
+    "does",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "might",
+    "must",
+    "shall",
+    "may",
+    "well",
+    "good",
+    "bad",
+    "best",
+    "worst",
+    "nice",
+    "proper",
+    "right",
+    "left",
+    "straight",
+    "flat",
+    "flats",
+    "block",
+    "house",
+    "home",
+    "estate",
+    "school",
+    "college",
+    "academy",
+    "street",
+    "road",
+    "lane",
+    "fire",
+    "hell",
+    "top",
+    "bottom",
+    "end",
+    "middle",
+    "far",
+    "way",
+    "no",
+    "yes",
+    "oh",
+    "ok",
+    "okay",
+    "lol",
+    "sixth",
+    "year",
+    "yr",
+    "ma",
+    "sir",
+    "miss",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
 ];
 
 /// Common words that are not family names (lower case), used when a name is typed in lower case.
 const COMMON: &[&str] = &[
-    "a", "about", "after", "again", "all", "also", "always", "am", "an", "and", "any", "anyway", "are", "as",
-    "asked", "at", "away", "back", "bad", "be", "because", "been", "before", "being", "best", "better", "big",
-    "bit", "both", "bro", "but", "by", "came", "can", "cant", "come", "comes", "coming", "cos", "could",
-    "couldnt", "dad", "day", "did", "didnt", "do", "does", "doesnt", "doing", "done", "dont", "down", "even",
-    "ever", "every", "everyone", "fine", "for", "from", "get", "gets", "getting", "girl", "go", "goes", "going",
-    "gone", "gonna", "good", "got", "had", "has", "hasnt", "have", "he", "her", "here", "hes", "him", "his",
-    "home", "how", "i", "if", "im", "in", "innit", "into", "is", "isnt", "it", "its", "just", "keeps", "kept",
-    "kind", "knew", "know", "knows", "lad", "last", "later", "like", "likes", "literally", "lol", "lot", "loves",
-    "made", "make", "makes", "man", "mate", "me", "mean", "might", "mine", "more", "most", "mum", "must", "my",
-    "need", "needs", "never", "new", "next", "nice", "no", "not", "now", "of", "off", "ok", "on", "once", "one",
-    "only", "or", "other", "our", "out", "over", "proper", "quite", "rang", "rather", "really", "right", "said",
-    "same", "saw", "say", "says", "see", "seen", "sent", "she", "shes", "should", "so", "some", "sorry",
-    "still", "such", "sure", "take", "tbh", "tell", "than", "that", "thats", "the", "their", "them", "then",
-    "there", "they", "thing", "think", "this", "though", "thought", "to", "today", "told", "tomorrow", "tonight",
-    "too", "u", "ur", "up", "us", "very", "wants", "was", "wasnt", "way", "we", "well", "went", "were", "what",
-    "when", "where", "which", "while", "who", "why", "will", "with", "wont", "would", "yeah", "yes",
-    "yesterday", "yet", "you", "youre", "your", "and", "again", "asap", "pls", "please", "thanks", "ta", "x",
-    "xx", "xxx", "lmao", "haha", "omg", "fr", "rn", "idk", "btw", "ngl", "smh", "wants", "wanted", "texted",
-    "messaged", "called", "rung", "aswell", "too", "hasnt", "havent", "hadnt", "since", "until", "till",
-    "around", "round", "near", "next", "sat", "stood", "stays", "lives", "lived", "works", "worked",
-    "plays", "played", "helped", "helps", "hit", "hits", "pushed", "took", "takes", "gave", "gives",
-    "left", "leaves", "stole", "nicked", "owes", "owe", "looks", "looked", "seems", "seemed", "feels",
-    "felt", "tried", "tries", "bought", "brought", "brings", "finished", "started", "starts", "stopped",
-    "haters", "fans", "squad", "gang", "crew", "club", "team", "army", "gc", "chat", "group", "page", "account",
-    "fc", "stans", "lovers", "appreciation", "fanclub", "besties", "bestie", "xo", "babe", "hun",
+    "a",
+    "about",
+    "after",
+    "again",
+    "all",
+    "also",
+    "always",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anyway",
+    "are",
+    "as",
+    "asked",
+    "at",
+    "away",
+    "back",
+    "bad",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "best",
+    "better",
+    "big",
+    "bit",
+    "both",
+    "bro",
+    "but",
+    "by",
+    "came",
+    "can",
+    "cant",
+    "come",
+    "comes",
+    "coming",
+    "cos",
+    "could",
+    "couldnt",
+    "dad",
+    "day",
+    "did",
+    "didnt",
+    "do",
+    "does",
+    "doesnt",
+    "doing",
+    "done",
+    "dont",
+    "down",
+    "even",
+    "ever",
+    "every",
+    "everyone",
+    "fine",
+    "for",
+    "from",
+    "get",
+    "gets",
+    "getting",
+    "girl",
+    "go",
+    "goes",
+    "going",
+    "gone",
+    "gonna",
+    "good",
+    "got",
+    "had",
+    "has",
+    "hasnt",
+    "have",
+    "he",
+    "her",
+    "here",
+    "hes",
+    "him",
+    "his",
+    "home",
+    "how",
+    "i",
+    "if",
+    "im",
+    "in",
+    "innit",
+    "into",
+    "is",
+    "isnt",
+    "it",
+    "its",
+    "just",
+    "keeps",
+    "kept",
+    "kind",
+    "knew",
+    "know",
+    "knows",
+    "lad",
+    "last",
+    "later",
+    "like",
+    "likes",
+    "literally",
+    "lol",
+    "lot",
+    "loves",
+    "made",
+    "make",
+    "makes",
+    "man",
+    "mate",
+    "me",
+    "mean",
+    "might",
+    "mine",
+    "more",
+    "most",
+    "mum",
+    "must",
+    "my",
+    "need",
+    "needs",
+    "never",
+    "new",
+    "next",
+    "nice",
+    "no",
+    "not",
+    "now",
+    "of",
+    "off",
+    "ok",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "proper",
+    "quite",
+    "rang",
+    "rather",
+    "really",
+    "right",
+    "said",
+    "same",
+    "saw",
+    "say",
+    "says",
+    "see",
+    "seen",
+    "sent",
+    "she",
+    "shes",
+    "should",
+    "so",
+    "some",
+    "sorry",
+    "still",
+    "such",
+    "sure",
+    "take",
+    "tbh",
+    "tell",
+    "than",
+    "that",
+    "thats",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "they",
+    "thing",
+    "think",
+    "this",
+    "though",
+    "thought",
+    "to",
+    "today",
+    "told",
+    "tomorrow",
+    "tonight",
+    "too",
+    "u",
+    "ur",
+    "up",
+    "us",
+    "very",
+    "wants",
+    "was",
+    "wasnt",
+    "way",
+    "we",
+    "well",
+    "went",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "wont",
+    "would",
+    "yeah",
+    "yes",
+    "yesterday",
+    "yet",
+    "you",
+    "youre",
+    "your",
+    "and",
+    "again",
+    "asap",
+    "pls",
+    "please",
+    "thanks",
+    "ta",
+    "x",
+    "xx",
+    "xxx",
+    "lmao",
+    "haha",
+    "omg",
+    "fr",
+    "rn",
+    "idk",
+    "btw",
+    "ngl",
+    "smh",
+    "wants",
+    "wanted",
+    "texted",
+    "messaged",
+    "called",
+    "rung",
+    "aswell",
+    "too",
+    "hasnt",
+    "havent",
+    "hadnt",
+    "since",
+    "until",
+    "till",
+    "around",
+    "round",
+    "near",
+    "next",
+    "sat",
+    "stood",
+    "stays",
+    "lives",
+    "lived",
+    "works",
+    "worked",
+    "plays",
+    "played",
+    "helped",
+    "helps",
+    "hit",
+    "hits",
+    "pushed",
+    "took",
+    "takes",
+    "gave",
+    "gives",
+    "left",
+    "leaves",
+    "stole",
+    "nicked",
+    "owes",
+    "owe",
+    "looks",
+    "looked",
+    "seems",
+    "seemed",
+    "feels",
+    "felt",
+    "tried",
+    "tries",
+    "bought",
+    "brought",
+    "brings",
+    "finished",
+    "started",
+    "starts",
+    "stopped",
+    "haters",
+    "fans",
+    "squad",
+    "gang",
+    "crew",
+    "club",
+    "team",
+    "army",
+    "gc",
+    "chat",
+    "group",
+    "page",
+    "account",
+    "fc",
+    "stans",
+    "lovers",
+    "appreciation",
+    "fanclub",
+    "besties",
+    "bestie",
+    "xo",
+    "babe",
+    "hun",
 ];
 
 const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "sir", "prof"];
 
 const PLATFORMS: &[&str] = &[
-    "snap", "snapchat", "sc", "insta", "instagram", "ig", "tiktok", "tt", "twitter", "discord", "telegram", "kik",
-    "fb", "facebook", "psn", "xbox", "gamertag", "gt", "yt", "youtube", "twitch", "threads", "roblox", "fortnite",
-    "steam", "whatsapp", "bereal", "reddit", "pinterest", "tumblr", "vsco", "spotify", "soundcloud", "x",
+    "snap",
+    "snapchat",
+    "sc",
+    "insta",
+    "instagram",
+    "ig",
+    "tiktok",
+    "tt",
+    "twitter",
+    "discord",
+    "telegram",
+    "kik",
+    "fb",
+    "facebook",
+    "psn",
+    "xbox",
+    "gamertag",
+    "gt",
+    "yt",
+    "youtube",
+    "twitch",
+    "threads",
+    "roblox",
+    "fortnite",
+    "steam",
+    "whatsapp",
+    "bereal",
+    "reddit",
+    "pinterest",
+    "tumblr",
+    "vsco",
+    "spotify",
+    "soundcloud",
+    "x",
 ];
 const HANDLE_FILLERS: &[&str] = &[
-    "is", "its", "it's", "name", "names", "name's", "username", "user", "handle", "id", "tag", "account", "acc",
-    "add", "me", "on", "my", "at", "=", ":", "-", "", "was", "now", "new", "its:", "follow",
+    "is", "its", "it's", "name", "names", "name's", "username", "user", "handle", "id", "tag",
+    "account", "acc", "add", "me", "on", "my", "at", "=", ":", "-", "", "was", "now", "new",
+    "its:", "follow",
 ];
 
 fn re(s: &str) -> Result<Regex, String> {
@@ -138,7 +733,11 @@ impl PiiConfig {
         ambiguous: &[String],
         not_surnames: &[String],
     ) -> Result<PiiConfig, String> {
-        let schools: Vec<String> = schools.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let schools: Vec<String> = schools
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         let schools = if schools.is_empty() {
             None
         } else {
@@ -150,7 +749,12 @@ impl PiiConfig {
                     .map_err(|e| format!("schools: {e}"))?,
             )
         };
-        let lower = |v: &[String]| v.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+        let lower = |v: &[String]| {
+            v.iter()
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
         let mut gate_words: Vec<&str> = Vec::new();
         gate_words.extend_from_slice(GATE_STREET);
         gate_words.extend_from_slice(GATE_SCHOOL);
@@ -165,6 +769,12 @@ impl PiiConfig {
         name_hashes.push(word_hash("name".bytes()));
         name_hashes.sort_unstable();
         name_hashes.dedup();
+        let sep_dot = r"(?:\s*(?:\.|\(dot\)|\[dot\])\s*|\s+dot\s+)";
+        let sep_at = r"(?:\s+@\s+|\s*\(at\)\s*|\s*\[at\]\s*|\s+at\s+)";
+        let word = r"[a-z0-9_\-]+";
+        let tld = format!(
+            r"(?:com|co{sep_dot}uk|org{sep_dot}uk|ac{sep_dot}uk|sch{sep_dot}uk|org|net|uk|me|io|info|ie)"
+        );
         Ok(PiiConfig {
             schools,
             given: given_l,
@@ -176,19 +786,31 @@ impl PiiConfig {
                 .match_kind(MatchKind::Standard)
                 .build(&gate_owned)
                 .map_err(|e| format!("gate words: {e}"))?,
-            re_email: re(r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")?,
-            re_email_obf: re(&format!(r"(?i)\b{word}(?:{sep_dot}{word})*{sep_at}[a-z0-9\-]+(?:{sep_dot}[a-z0-9\-]+)*?{sep_dot}{tld}\b"))?,
+            re_email: re(
+                r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b",
+            )?,
+            re_email_obf: re(&format!(
+                r"(?i)\b{word}(?:{sep_dot}{word})*{sep_at}[a-z0-9\-]+(?:{sep_dot}[a-z0-9\-]+)*?{sep_dot}{tld}\b"
+            ))?,
             re_email_provider: re(&format!(
                 r"(?i)\b{word}(?:{sep_dot}{word})*{sep_at}(?:gmail|googlemail|hotmail|yahoo|outlook|icloud|live|aol|btinternet|protonmail|msn)\b"
             ))?,
             re_postcode: re(r"(?i)\b([a-z]{1,2}[0-9][a-z0-9]?)[ \t]?([0-9][a-z]{2})\b")?,
             re_addr_num: re(&format!(
-                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+[a-z]?,?\s+)?(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
+                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
-            re_addr_cap: re(r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|St|Rd)\b(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?")?,
-            re_addr_cue: re(r"(?i)\b(?:on|off|near|down)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews))\b")?,
-            re_school_cap: re(r"\b((?:(?:St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'’\-]+\s+){1,4}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC))\b")?,
-            re_school_cue: re(r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|college|high|primary|grammar|school))\b")?,
+            re_addr_cap: re(
+                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|St|Rd)\b(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
+            )?,
+            re_addr_cue: re(
+                r"(?i)\b(?:on|off|near|down)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews))\b",
+            )?,
+            re_school_cap: re(
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'’\-]+\s+){1,4}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC))\b",
+            )?,
+            re_school_cue: re(
+                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|college|high|primary|grammar|school))\b",
+            )?,
         })
     }
 }
@@ -212,7 +834,10 @@ fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            if hashes.binary_search(&word_hash(bytes[s..i].iter().copied())).is_ok() {
+            if hashes
+                .binary_search(&word_hash(bytes[s..i].iter().copied()))
+                .is_ok()
+            {
                 return true;
             }
         } else {
@@ -244,14 +869,27 @@ fn prio(k: PiiKind) -> u8 {
 /// Find personal information in `text` (see the module docs).
 pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     let bytes = text.as_bytes();
-    let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    let has_at = bytes.contains(&b'@');
+    // one pass for the cheap gates: digits, '@', a letter followed by a digit (postcodes)
+    let mut digits = 0usize;
+    let mut has_at = false;
+    let mut letter_digit = false;
+    let mut prev_letter = false;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            digits += 1;
+            letter_digit |= prev_letter;
+        } else if b == b'@' {
+            has_at = true;
+        }
+        prev_letter = b.is_ascii_alphabetic();
+    }
     let mut street = false;
     let mut school = false;
     let mut spelt_at = false;
     let mut platform = false;
     let whole = |s: usize, e: usize| {
-        (s == 0 || !bytes[s - 1].is_ascii_alphanumeric()) && (e == bytes.len() || !bytes[e].is_ascii_alphanumeric())
+        (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
+            && (e == bytes.len() || !bytes[e].is_ascii_alphanumeric())
     };
     for m in cfg.gate.find_overlapping_iter(text) {
         let id = m.pattern().as_usize();
@@ -272,18 +910,30 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     }
     if has_at {
         for m in cfg.re_email.find_iter(text) {
-            c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
+            c.push(Cand {
+                kind: PiiKind::Email,
+                start: m.start(),
+                end: m.end(),
+            });
         }
     }
     if spelt_at {
         for m in cfg.re_email_obf.find_iter(text) {
-            c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
+            c.push(Cand {
+                kind: PiiKind::Email,
+                start: m.start(),
+                end: m.end(),
+            });
         }
         for m in cfg.re_email_provider.find_iter(text) {
-            c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
+            c.push(Cand {
+                kind: PiiKind::Email,
+                start: m.start(),
+                end: m.end(),
+            });
         }
     }
-    if digits >= 2 && bytes.windows(2).any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_digit()) {
+    if digits >= 2 && letter_digit {
         postcodes(cfg, text, &mut c);
     }
     if street {
@@ -305,7 +955,12 @@ fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Pii> {
     if c.is_empty() {
         return Vec::new();
     }
-    c.sort_by(|a, b| prio(b.kind).cmp(&prio(a.kind)).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start)));
+    c.sort_by(|a, b| {
+        prio(b.kind)
+            .cmp(&prio(a.kind))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
     let mut kept: Vec<Cand> = Vec::new();
     for x in c {
         if x.end <= x.start || !text.is_char_boundary(x.start) || !text.is_char_boundary(x.end) {
@@ -317,7 +972,12 @@ fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Pii> {
     }
     kept.sort_by_key(|k| k.start);
     kept.into_iter()
-        .map(|k| Pii { kind: k.kind, text: text[k.start..k.end].to_string(), start: k.start, end: k.end })
+        .map(|k| Pii {
+            kind: k.kind,
+            text: text[k.start..k.end].to_string(),
+            start: k.start,
+            end: k.end,
+        })
         .collect()
 }
 
@@ -356,7 +1016,8 @@ fn phones(text: &str, out: &mut Vec<Cand>) {
     while i < n {
         let c = b[i];
         let boundary = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+');
-        let startish = c.is_ascii_digit() || (c == b'+' && i + 1 < n && b[i + 1].is_ascii_digit())
+        let startish = c.is_ascii_digit()
+            || (c == b'+' && i + 1 < n && b[i + 1].is_ascii_digit())
             || (c == b'(' && i + 1 < n && b[i + 1] == b'0')
             || (is_o(c) && i + 1 < n && (b[i + 1].is_ascii_digit()));
         if !(boundary && startish) {
@@ -420,7 +1081,9 @@ fn phones(text: &str, out: &mut Vec<Cand>) {
                 }
             }
         }
-        let valid_prefix = nat.len() >= 2 && nat[0].0 == b'0' && matches!(nat[1].0, b'1' | b'2' | b'3' | b'5' | b'7' | b'8' | b'9');
+        let valid_prefix = nat.len() >= 2
+            && nat[0].0 == b'0'
+            && matches!(nat[1].0, b'1' | b'2' | b'3' | b'5' | b'7' | b'8' | b'9');
         let take = if !valid_prefix {
             0
         } else if nat.len() >= 11 {
@@ -435,7 +1098,11 @@ fn phones(text: &str, out: &mut Vec<Cand>) {
                 let end = ends[last];
                 let too_long = end < n && b[end].is_ascii_digit();
                 if !too_long {
-                    out.push(Cand { kind: PiiKind::Phone, start: i, end });
+                    out.push(Cand {
+                        kind: PiiKind::Phone,
+                        start: i,
+                        end,
+                    });
                     i = end;
                     continue;
                 }
@@ -451,7 +1118,9 @@ fn phones(text: &str, out: &mut Vec<Cand>) {
 
 fn postcodes(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
     for caps in cfg.re_postcode.captures_iter(text) {
-        let (Some(m), Some(outward), Some(inward)) = (caps.get(0), caps.get(1), caps.get(2)) else { continue };
+        let (Some(m), Some(outward), Some(inward)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+            continue;
+        };
         let o = outward.as_str().to_ascii_uppercase();
         let inw = inward.as_str().to_ascii_uppercase();
         let ob = o.as_bytes();
@@ -461,14 +1130,23 @@ fn postcodes(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
         if ob.len() > 1 && ob[1].is_ascii_alphabetic() && matches!(ob[1], b'I' | b'J' | b'Z') {
             continue;
         }
-        if inw[1..].bytes().any(|x| matches!(x, b'C' | b'I' | b'K' | b'M' | b'O' | b'V')) {
+        if inw[1..]
+            .bytes()
+            .any(|x| matches!(x, b'C' | b'I' | b'K' | b'M' | b'O' | b'V'))
+        {
             continue;
         }
         // "2nd", "8th" typed in lower case are ordinals, not postcodes ("B33 8TH" is a postcode)
-        if matches!(&inw[1..], "ST" | "ND" | "RD" | "TH") && !inward.as_str().bytes().any(|b| b.is_ascii_uppercase()) {
+        if matches!(&inw[1..], "ST" | "ND" | "RD" | "TH")
+            && !inward.as_str().bytes().any(|b| b.is_ascii_uppercase())
+        {
             continue;
         }
-        out.push(Cand { kind: PiiKind::Postcode, start: m.start(), end: m.end() });
+        out.push(Cand {
+            kind: PiiKind::Postcode,
+            start: m.start(),
+            end: m.end(),
+        });
     }
 }
 
@@ -476,7 +1154,9 @@ fn postcodes(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
 // addresses and schools
 
 fn is_place_stop(w: &str) -> bool {
-    let l = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let l = w
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
     PLACE_STOP.contains(&l.as_str())
 }
 
@@ -491,7 +1171,9 @@ fn trim_leading_stops(text: &str, start: usize, name_end: usize) -> Option<usize
         if !is_place_stop(w) {
             return Some(s);
         }
-        let next = text[w_end..name_end].find(|c: char| !c.is_whitespace()).map(|x| w_end + x)?;
+        let next = text[w_end..name_end]
+            .find(|c: char| !c.is_whitespace())
+            .map(|x| w_end + x)?;
         s = next;
     }
 }
@@ -499,15 +1181,23 @@ fn trim_leading_stops(text: &str, start: usize, name_end: usize) -> Option<usize
 fn addresses(cfg: &PiiConfig, text: &str, has_digit: bool, out: &mut Vec<Cand>) {
     if has_digit {
         for caps in cfg.re_addr_num.captures_iter(text) {
-            let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
+            let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
             if name.as_str().split_whitespace().any(is_place_stop) {
                 continue;
             }
-            out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+            out.push(Cand {
+                kind: PiiKind::Address,
+                start: m.start(),
+                end: m.end(),
+            });
         }
     }
     for caps in cfg.re_addr_cap.captures_iter(text) {
-        let (Some(m), Some(name), Some(suffix)) = (caps.get(0), caps.get(1), caps.get(2)) else { continue };
+        let (Some(m), Some(name), Some(suffix)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+            continue;
+        };
         if suffix.as_str() == "St" {
             // `St Mary's`: saint, not street
             let after = &text[suffix.end()..];
@@ -515,11 +1205,17 @@ fn addresses(cfg: &PiiConfig, text: &str, has_digit: bool, out: &mut Vec<Cand>) 
                 continue;
             }
         }
-        let Some(s) = trim_leading_stops(text, name.start(), name.end()) else { continue };
+        let Some(s) = trim_leading_stops(text, name.start(), name.end()) else {
+            continue;
+        };
         if text[s..name.end()].split_whitespace().any(is_place_stop) {
             continue;
         }
-        out.push(Cand { kind: PiiKind::Address, start: s, end: m.end() });
+        out.push(Cand {
+            kind: PiiKind::Address,
+            start: s,
+            end: m.end(),
+        });
     }
     for caps in cfg.re_addr_cue.captures_iter(text) {
         let Some(g) = caps.get(1) else { continue };
@@ -527,7 +1223,11 @@ fn addresses(cfg: &PiiConfig, text: &str, has_digit: bool, out: &mut Vec<Cand>) 
         if words.len() < 2 || words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
             continue;
         }
-        out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
+        out.push(Cand {
+            kind: PiiKind::Address,
+            start: g.start(),
+            end: g.end(),
+        });
     }
 }
 
@@ -538,7 +1238,11 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
             let before_ok = m.start() == 0 || !b[m.start() - 1].is_ascii_alphanumeric();
             let after_ok = m.end() == b.len() || !b[m.end()].is_ascii_alphanumeric();
             if before_ok && after_ok {
-                out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+                out.push(Cand {
+                    kind: PiiKind::School,
+                    start: m.start(),
+                    end: m.end(),
+                });
             }
         }
     }
@@ -546,39 +1250,75 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
         let Some(m) = caps.get(1) else { continue };
         let s = m.start();
         // the name part is everything before the last suffix word(s): require one non-stop word
-        let Some(s) = trim_leading_stops(text, s, m.end()) else { continue };
+        let Some(s) = trim_leading_stops(text, s, m.end()) else {
+            continue;
+        };
         let words: Vec<&str> = text[s..m.end()].split_whitespace().collect();
         let suffix_words = [
-            "academy", "college", "high", "primary", "grammar", "school", "juniors", "infants", "utc", "secondary",
-            "junior", "infant", "community", "sixth", "form", "catholic",
+            "academy",
+            "college",
+            "high",
+            "primary",
+            "grammar",
+            "school",
+            "juniors",
+            "infants",
+            "utc",
+            "secondary",
+            "junior",
+            "infant",
+            "community",
+            "sixth",
+            "form",
+            "catholic",
         ];
         let name_words = words
             .iter()
             .filter(|w| {
                 let l = w.to_lowercase();
-                !suffix_words.contains(&l.as_str()) && !is_place_stop(w) && l != "st" && l != "st." && l != "saint"
+                !suffix_words.contains(&l.as_str())
+                    && !is_place_stop(w)
+                    && l != "st"
+                    && l != "st."
+                    && l != "saint"
             })
             .count();
         if name_words == 0 {
             continue;
         }
-        out.push(Cand { kind: PiiKind::School, start: s, end: m.end() });
+        out.push(Cand {
+            kind: PiiKind::School,
+            start: s,
+            end: m.end(),
+        });
     }
     for caps in cfg.re_school_cue.captures_iter(text) {
         let Some(g) = caps.get(1) else { continue };
         let words: Vec<&str> = g.as_str().split_whitespace().collect();
         let n_suffix = if g.as_str().to_lowercase().ends_with(" school") && words.len() >= 2 {
             let w = words[words.len() - 2].to_lowercase();
-            if matches!(w.as_str(), "high" | "primary" | "secondary" | "grammar") { 2 } else { 1 }
+            if matches!(w.as_str(), "high" | "primary" | "secondary" | "grammar") {
+                2
+            } else {
+                1
+            }
         } else if g.as_str().to_lowercase().ends_with("community college") {
             2
         } else {
             1
         };
-        if words.len() <= n_suffix || words[..words.len() - n_suffix].iter().any(|w| is_place_stop(w)) {
+        if words.len() <= n_suffix
+            || words[..words.len() - n_suffix]
+                .iter()
+                .any(|w| is_place_stop(w))
+        {
             continue;
         }
-        out.push(Cand { kind: PiiKind::School, start: g.start(), end: g.end() });
+        out.push(Cand {
+            kind: PiiKind::School,
+            start: g.start(),
+            end: g.end(),
+        });
     }
 }
 
@@ -589,11 +1329,16 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
 fn pieces(text: &str) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     let mut start = None;
-    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, ch) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         if ch.is_whitespace() {
             if let Some(s) = start.take() {
                 let w = &text[s..i];
-                let lead = w.find(|c: char| c.is_alphanumeric() || c == '_' || c == '@').unwrap_or(w.len());
+                let lead = w
+                    .find(|c: char| c.is_alphanumeric() || c == '_' || c == '@')
+                    .unwrap_or(w.len());
                 let trail = w
                     .char_indices()
                     .rev()
@@ -615,15 +1360,25 @@ fn pieces(text: &str) -> Vec<(usize, usize)> {
 
 fn looks_like_handle(h: &str) -> bool {
     let body = h.strip_prefix('@').unwrap_or(h);
-    if body.len() < 2 || body.len() > 30 || !body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+    if body.len() < 2
+        || body.len() > 37
+        || !body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '#'))
+    {
         return false;
     }
     if !body.chars().any(|c| c.is_ascii_alphabetic()) {
         return false;
     }
     let b = body.as_bytes();
-    let mixed = b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
-    h.starts_with('@') || body.contains(['.', '_']) || body.chars().any(|c| c.is_ascii_digit()) || mixed
+    let mixed = b
+        .windows(2)
+        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    h.starts_with('@')
+        || body.contains(['.', '_', '#'])
+        || body.chars().any(|c| c.is_ascii_digit())
+        || mixed
 }
 
 fn handles(text: &str, out: &mut Vec<Cand>) {
@@ -634,11 +1389,18 @@ fn handles(text: &str, out: &mut Vec<Cand>) {
         for &(s, e) in &ps {
             let w = &text[s..e];
             if w.starts_with('@') && !w[1..].contains('@') && looks_like_handle(w) {
-                out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
+                out.push(Cand {
+                    kind: PiiKind::SocialHandle,
+                    start: s,
+                    end: e,
+                });
             }
         }
     }
-    let lower: Vec<String> = ps.iter().map(|&(s, e)| text[s..e].to_ascii_lowercase()).collect();
+    let lower: Vec<String> = ps
+        .iter()
+        .map(|&(s, e)| text[s..e].to_ascii_lowercase())
+        .collect();
     for (k, l) in lower.iter().enumerate() {
         if !PLATFORMS.contains(&l.as_str()) {
             continue;
@@ -653,7 +1415,11 @@ fn handles(text: &str, out: &mut Vec<Cand>) {
                 continue;
             }
             if looks_like_handle(w) {
-                out.push(Cand { kind: PiiKind::SocialHandle, start: ps[j].0, end: ps[j].1 });
+                out.push(Cand {
+                    kind: PiiKind::SocialHandle,
+                    start: ps[j].0,
+                    end: ps[j].1,
+                });
             }
             break;
         }
@@ -661,7 +1427,11 @@ fn handles(text: &str, out: &mut Vec<Cand>) {
         if k >= 2 && matches!(lower[k - 1].as_str(), "on" | "via" | "in") {
             let (s, e) = ps[k - 2];
             if looks_like_handle(&text[s..e]) {
-                out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
+                out.push(Cand {
+                    kind: PiiKind::SocialHandle,
+                    start: s,
+                    end: e,
+                });
             }
         }
     }
@@ -711,7 +1481,12 @@ fn push_word<'a>(text: &'a str, s: usize, e: usize, v: &mut Vec<Word<'a>>) {
     if w.is_empty() {
         return;
     }
-    v.push(Word { s, e: s + w.len(), w, lower: w.to_lowercase() });
+    v.push(Word {
+        s,
+        e: s + w.len(),
+        w,
+        lower: w.to_lowercase(),
+    });
 }
 
 /// Words `a` and `b` are separated by spaces only.
@@ -738,14 +1513,27 @@ fn names(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
         // title + given + family: "Mrs Helen Marsden" -> "Helen Marsden"
         if TITLES.contains(&w.lower.as_str()) && i + 2 < ws.len() {
             let (a, b) = (&ws[i + 1], &ws[i + 2]);
-            if adjacent(text, w, a) && adjacent(text, a, b) && is_cap(a.w) && is_cap(b.w) && surname_ok(b) && !common(&a.lower) {
-                out.push(Cand { kind: PiiKind::FullName, start: a.s, end: b.e });
+            if adjacent(text, w, a)
+                && adjacent(text, a, b)
+                && is_cap(a.w)
+                && is_cap(b.w)
+                && surname_ok(b)
+                && !common(&a.lower)
+            {
+                out.push(Cand {
+                    kind: PiiKind::FullName,
+                    start: a.s,
+                    end: b.e,
+                });
                 i += 3;
                 continue;
             }
         }
         // "my name is X Y" / "name's X Y"
-        let cue = (i >= 3 && ws[i - 3].lower == "my" && ws[i - 2].lower == "name" && ws[i - 1].lower == "is")
+        let cue = (i >= 3
+            && ws[i - 3].lower == "my"
+            && ws[i - 2].lower == "name"
+            && ws[i - 1].lower == "is")
             || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
         let given = cfg.given.contains(&w.lower);
         if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
@@ -764,11 +1552,20 @@ fn names(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
                     let mut end = nx.e;
                     let mut k = i + 2;
                     // a middle name: "Tilly Rose Henderson"
-                    if both_cap && k < ws.len() && adjacent(text, nx, &ws[k]) && is_cap(ws[k].w) && surname_ok(&ws[k]) {
+                    if both_cap
+                        && k < ws.len()
+                        && adjacent(text, nx, &ws[k])
+                        && is_cap(ws[k].w)
+                        && surname_ok(&ws[k])
+                    {
                         end = ws[k].e;
                         k += 1;
                     }
-                    out.push(Cand { kind: PiiKind::FullName, start: w.s, end });
+                    out.push(Cand {
+                        kind: PiiKind::FullName,
+                        start: w.s,
+                        end,
+                    });
                     i = k;
                     continue;
                 }
@@ -783,17 +1580,27 @@ mod tests {
     use crate::{check, Draft, PiiKind, Policy};
 
     fn pii(text: &str) -> Vec<(PiiKind, String)> {
-        check(&Policy::builtin(), &Draft::new(text)).pii.into_iter().map(|p| (p.kind, p.text)).collect()
+        check(&Policy::builtin(), &Draft::new(text))
+            .pii
+            .into_iter()
+            .map(|p| (p.kind, p.text))
+            .collect()
     }
 
     fn has(text: &str, kind: PiiKind, span: &str) {
         let got = pii(text);
-        assert!(got.iter().any(|(k, t)| *k == kind && t == span), "{text:?}: expected {kind:?} {span:?}, got {got:?}");
+        assert!(
+            got.iter().any(|(k, t)| *k == kind && t == span),
+            "{text:?}: expected {kind:?} {span:?}, got {got:?}"
+        );
     }
 
     fn none_of(text: &str, kind: PiiKind) {
         let got = pii(text);
-        assert!(!got.iter().any(|(k, _)| *k == kind), "{text:?}: expected no {kind:?}, got {got:?}");
+        assert!(
+            !got.iter().any(|(k, _)| *k == kind),
+            "{text:?}: expected no {kind:?}, got {got:?}"
+        );
     }
 
     #[test]
@@ -828,18 +1635,42 @@ mod tests {
 
     #[test]
     fn email_formats() {
-        has("its b.okafor@yahoo.co.uk", PiiKind::Email, "b.okafor@yahoo.co.uk");
-        has("danny dot kerr10 at gmail dot com is my email", PiiKind::Email, "danny dot kerr10 at gmail dot com");
-        has("email jo (at) school (dot) org (dot) uk", PiiKind::Email, "jo (at) school (dot) org (dot) uk");
-        has("its tillyrose at hotmail", PiiKind::Email, "tillyrose at hotmail");
+        has(
+            "its b.okafor@yahoo.co.uk",
+            PiiKind::Email,
+            "b.okafor@yahoo.co.uk",
+        );
+        has(
+            "danny dot kerr10 at gmail dot com is my email",
+            PiiKind::Email,
+            "danny dot kerr10 at gmail dot com",
+        );
+        has(
+            "email jo (at) school (dot) org (dot) uk",
+            PiiKind::Email,
+            "jo (at) school (dot) org (dot) uk",
+        );
+        has(
+            "its tillyrose at hotmail",
+            PiiKind::Email,
+            "tillyrose at hotmail",
+        );
         none_of("see you at the park", PiiKind::Email);
         none_of("meet me at tesco", PiiKind::Email);
     }
 
     #[test]
     fn postcodes() {
-        has("BB11 3NU is my postcode, the old one was la3 1rz", PiiKind::Postcode, "BB11 3NU");
-        has("BB11 3NU is my postcode, the old one was la3 1rz", PiiKind::Postcode, "la3 1rz");
+        has(
+            "BB11 3NU is my postcode, the old one was la3 1rz",
+            PiiKind::Postcode,
+            "BB11 3NU",
+        );
+        has(
+            "BB11 3NU is my postcode, the old one was la3 1rz",
+            PiiKind::Postcode,
+            "la3 1rz",
+        );
         has("flat 2b, pr77lh", PiiKind::Postcode, "pr77lh");
         has("SW1A 1AA", PiiKind::Postcode, "SW1A 1AA");
         none_of("valid for BB1 postcodes", PiiKind::Postcode);
@@ -848,10 +1679,31 @@ mod tests {
 
     #[test]
     fn addresses() {
-        has("flat 2b, 88 church street, pr77lh", PiiKind::Address, "flat 2b, 88 church street");
-        has("im at 19 St Pauls Road now", PiiKind::Address, "19 St Pauls Road");
-        has("number 4 kensington close is my dads", PiiKind::Address, "number 4 kensington close");
-        has("we live in the flats on Brierfield Way, block C", PiiKind::Address, "Brierfield Way, block C");
+        has(
+            "flat 2b, 88 church street, pr77lh",
+            PiiKind::Address,
+            "flat 2b, 88 church street",
+        );
+        has(
+            "im at 19 St Pauls Road now",
+            PiiKind::Address,
+            "19 St Pauls Road",
+        );
+        has(
+            "number 4 kensington close is my dads",
+            PiiKind::Address,
+            "number 4 kensington close",
+        );
+        has(
+            "flat 12, Ribble Court",
+            PiiKind::Address,
+            "flat 12, Ribble Court",
+        );
+        has(
+            "we live in the flats on Brierfield Way, block C",
+            PiiKind::Address,
+            "Brierfield Way, block C",
+        );
         has("the centre on Marsh Lane", PiiKind::Address, "Marsh Lane");
         has("i live on ashworth road", PiiKind::Address, "ashworth road");
         none_of("its a 5 min walk from mine", PiiKind::Address);
@@ -862,12 +1714,33 @@ mod tests {
 
     #[test]
     fn handles() {
-        has("my snap is jord.xo_ if thats easier", PiiKind::SocialHandle, "jord.xo_");
+        has(
+            "my snap is jord.xo_ if thats easier",
+            PiiKind::SocialHandle,
+            "jord.xo_",
+        );
         has("zayyy.07 on snapchat", PiiKind::SocialHandle, "zayyy.07");
-        has("ig - nadiaa.xo, follow back", PiiKind::SocialHandle, "nadiaa.xo");
-        has("my tiktok is @stxrm.b i post", PiiKind::SocialHandle, "@stxrm.b");
+        has(
+            "ig - nadiaa.xo, follow back",
+            PiiKind::SocialHandle,
+            "nadiaa.xo",
+        );
+        has(
+            "my tiktok is @stxrm.b i post",
+            PiiKind::SocialHandle,
+            "@stxrm.b",
+        );
         has("insta: @abc", PiiKind::SocialHandle, "@abc");
-        has("called xXRyanXx on discord", PiiKind::SocialHandle, "xXRyanXx");
+        has(
+            "called xXRyanXx on discord",
+            PiiKind::SocialHandle,
+            "xXRyanXx",
+        );
+        has(
+            "discord is shadowkid#1234",
+            PiiKind::SocialHandle,
+            "shadowkid#1234",
+        );
         none_of("my snap is down again", PiiKind::SocialHandle);
         none_of("sent it on snap", PiiKind::SocialHandle);
         none_of("email me b.okafor@yahoo.co.uk", PiiKind::SocialHandle);
@@ -875,11 +1748,31 @@ mod tests {
 
     #[test]
     fn schools() {
-        has("my brother is at Brook Lea Primary", PiiKind::School, "Brook Lea Primary");
-        has("hi i go to Kingsfold Community College, yr 10", PiiKind::School, "Kingsfold Community College");
-        has("Callum from St Mary's Catholic High", PiiKind::School, "St Mary's Catholic High");
-        has("got into Larkhill Academy sixth form", PiiKind::School, "Larkhill Academy");
-        has("i go to oakfield high school", PiiKind::School, "oakfield high school");
+        has(
+            "my brother is at Brook Lea Primary",
+            PiiKind::School,
+            "Brook Lea Primary",
+        );
+        has(
+            "hi i go to Kingsfold Community College, yr 10",
+            PiiKind::School,
+            "Kingsfold Community College",
+        );
+        has(
+            "Callum from St Mary's Catholic High",
+            PiiKind::School,
+            "St Mary's Catholic High",
+        );
+        has(
+            "got into Larkhill Academy sixth form",
+            PiiKind::School,
+            "Larkhill Academy",
+        );
+        has(
+            "i go to oakfield high school",
+            PiiKind::School,
+            "oakfield high school",
+        );
         none_of("i go to college on mondays", PiiKind::School);
         none_of("at big school now", PiiKind::School);
         none_of("went to sixth form college", PiiKind::School);
@@ -887,7 +1780,8 @@ mod tests {
 
     #[test]
     fn configured_schools() {
-        let p = Policy::from_toml("version = 1\n[pii]\nschools = [\"Moor Park\"]\n").unwrap_or_else(|e| panic!("{e}"));
+        let p = Policy::from_toml("version = 1\n[pii]\nschools = [\"Moor Park\"]\n")
+            .unwrap_or_else(|e| panic!("{e}"));
         let v = check(&p, &Draft::new("i go to moor park now"));
         assert_eq!(v.pii.len(), 1);
         assert_eq!(v.pii[0].kind, PiiKind::School);
@@ -896,12 +1790,36 @@ mod tests {
 
     #[test]
     fn full_names() {
-        has("letter to Mrs Helen Marsden, can u", PiiKind::FullName, "Helen Marsden");
-        has("put Jess Openshaw on the list", PiiKind::FullName, "Jess Openshaw");
-        has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "Tilly Rose Henderson");
-        has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "tilly henderson");
-        has("Callum O'Neill from school", PiiKind::FullName, "Callum O'Neill");
-        has("its megan price, i need to move", PiiKind::FullName, "megan price");
+        has(
+            "letter to Mrs Helen Marsden, can u",
+            PiiKind::FullName,
+            "Helen Marsden",
+        );
+        has(
+            "put Jess Openshaw on the list",
+            PiiKind::FullName,
+            "Jess Openshaw",
+        );
+        has(
+            "should say Tilly Rose Henderson not tilly henderson",
+            PiiKind::FullName,
+            "Tilly Rose Henderson",
+        );
+        has(
+            "should say Tilly Rose Henderson not tilly henderson",
+            PiiKind::FullName,
+            "tilly henderson",
+        );
+        has(
+            "Callum O'Neill from school",
+            PiiKind::FullName,
+            "Callum O'Neill",
+        );
+        has(
+            "its megan price, i need to move",
+            PiiKind::FullName,
+            "megan price",
+        );
         has("my name is kacper nowak", PiiKind::FullName, "kacper nowak");
         none_of("jess said hi", PiiKind::FullName);
         none_of("told Mrs Smith", PiiKind::FullName);
@@ -910,7 +1828,10 @@ mod tests {
 
     #[test]
     fn redaction() {
-        let v = check(&Policy::builtin(), &Draft::new("text my mum on 07700 900 309 shes picking me up"));
+        let v = check(
+            &Policy::builtin(),
+            &Draft::new("text my mum on 07700 900 309 shes picking me up"),
+        );
         assert_eq!(v.redacted, "text my mum on [phone] shes picking me up");
     }
 }

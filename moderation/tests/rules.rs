@@ -1,7 +1,9 @@
 //! Table tests for each rule family of the built-in policy: typical messages, the ways young people
 //! disguise them, and hard negatives (hyperbole, negation, everyday words) that must not flag.
 
-use talkzone_moderation::{check, eval_record, Action, Category, Context, Draft, Policy, Severity, Verdict};
+use talkzone_moderation::{
+    check, eval_record, Action, Category, Context, Draft, Policy, Severity, Verdict,
+};
 
 fn verdict(text: &str) -> Verdict {
     check(&Policy::builtin(), &Draft::new(text))
@@ -13,10 +15,17 @@ fn flags(cases: &[&str], cat: Category, min: Severity) {
     for t in cases {
         let v = verdict(t);
         if !(v.labels.contains(&cat) && v.severity >= min) {
-            failed.push(format!("{t:?}: severity={} labels={:?}", v.severity, v.labels));
+            failed.push(format!(
+                "{t:?}: severity={} labels={:?}",
+                v.severity, v.labels
+            ));
         }
     }
-    assert!(failed.is_empty(), "expected {cat} at >= {min}:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "expected {cat} at >= {min}:\n{}",
+        failed.join("\n")
+    );
 }
 
 /// The message is not flagged at all.
@@ -25,18 +34,35 @@ fn benign(cases: &[&str]) {
     for t in cases {
         let v = verdict(t);
         if v.flagged() {
-            let why: Vec<String> = v.flags.iter().map(|f| format!("{}={:?}", f.rule, f.matched)).collect();
-            failed.push(format!("{t:?}: {} {:?} {}", v.severity, v.labels, why.join(", ")));
+            let why: Vec<String> = v
+                .flags
+                .iter()
+                .map(|f| format!("{}={:?}", f.rule, f.matched))
+                .collect();
+            failed.push(format!(
+                "{t:?}: {} {:?} {}",
+                v.severity,
+                v.labels,
+                why.join(", ")
+            ));
         }
     }
-    assert!(failed.is_empty(), "expected not flagged:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "expected not flagged:\n{}",
+        failed.join("\n")
+    );
 }
 
 /// The message does not carry `cat`.
 fn not_label(cases: &[&str], cat: Category) {
     for t in cases {
         let v = verdict(t);
-        assert!(!v.labels.contains(&cat), "{t:?} should not be {cat}: {:?}", v.flags);
+        assert!(
+            !v.labels.contains(&cat),
+            "{t:?} should not be {cat}: {:?}",
+            v.flags
+        );
     }
 }
 
@@ -59,6 +85,11 @@ fn suicide_and_evasions() {
             "everyone would be better off without me",
             "wudnt it be easier for every1 if i just wasnt here",
             "im gonna jump off the bridge",
+            "thinkin bout endin it all tbh",
+            "im so done wiv life",
+            "ive been researching ways to do it",
+            "i just want to stop existing",
+            "im not ok i want to die",
             "\u{1d5f8}\u{1d5f6}\u{1d5f9}\u{1d5f9} myself", // mathematical sans-serif "kill"
         ],
         Category::Suicide,
@@ -76,6 +107,8 @@ fn suicide_critical_when_imminent() {
             "got a plan and im doing it tomorrow before school",
             "tied a belt round my neck earlier, going to try again",
             "i have the rope ready and everyones asleep",
+            "ive left a note on my bed for my mum",
+            "im sat on the railway line, next train in 10 mins",
             "this is my last message, tell my mum im sorry",
         ],
         Category::Suicide,
@@ -94,7 +127,11 @@ fn third_person_reports_take_the_risk_of_that_person() {
         Category::Suicide,
         Severity::High,
     );
-    flags(&["my sister is 11 and i keep finding bloody tissues in her bin"], Category::SelfHarm, Severity::High);
+    flags(
+        &["my sister is 11 and i keep finding bloody tissues in her bin"],
+        Category::SelfHarm,
+        Severity::High,
+    );
 }
 
 #[test]
@@ -105,7 +142,14 @@ fn negation_cancels_but_not_dont_want_to_live() {
         "not gonna do anything stupid i promise",
         "i wont ever self harm again",
     ]);
-    flags(&["i don't want to live anymore", "i dont know why i want to die"], Category::Suicide, Severity::High);
+    flags(
+        &[
+            "i don't want to live anymore",
+            "i dont know why i want to die",
+        ],
+        Category::Suicide,
+        Severity::High,
+    );
 }
 
 #[test]
@@ -142,11 +186,19 @@ fn self_harm() {
         Category::SelfHarm,
         Severity::High,
     );
-    flags(&["the cut on my arm is gaping open and wont stop bleeding"], Category::SelfHarm, Severity::Critical);
+    flags(
+        &["the cut on my arm is gaping open and wont stop bleeding"],
+        Category::SelfHarm,
+        Severity::Critical,
+    );
     // recovered: still a label, but low
     let v = verdict("i used to cut in year 7 but ive been clean over a year now");
     assert_eq!(v.severity, Severity::Low, "{:?}", v.flags);
-    benign(&["i cut my hair", "cut the grass for my nan", "fell off my bike and cut my knee"]);
+    benign(&[
+        "i cut my hair",
+        "cut the grass for my nan",
+        "fell off my bike and cut my knee",
+    ]);
 }
 
 #[test]
@@ -171,7 +223,22 @@ fn abuse_disclosure() {
         Category::AbuseDisclosure,
         Severity::Critical,
     );
-    benign(&["my sister pushed me in the pool on holiday 😂", "my brother and me had a play fight"]);
+    flags(
+        &[
+            "my dad gives me black eyes and tells me to say i fell",
+            "my mum leaves me and my sister on our own all weekend",
+        ],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "my sister pushed me in the pool on holiday 😂",
+        "my brother and me had a play fight",
+        "my mum dragged me to ikea all day",
+        "shes always hitting me up about going out",
+        "my brother battered me at pool",
+        "my dad drinks every weekend at the pub with his mates",
+    ]);
 }
 
 #[test]
@@ -209,12 +276,23 @@ fn criminal_exploitation_county_lines_slang() {
             "my elder says im snitching if i go to yot",
             "they make me do drops after school",
             "going OT this weekend",
+            "they said i have to pay them back 800 or work it off",
+            "ive got weed in my bag for the lads, theyll sort me out after",
+            "theyve had me in a flat in blackpool for 4 days",
         ],
         Category::CriminalExploitation,
         Severity::High,
     );
-    flags(&["theyve locked me in at the trap till i pay, please help"], Category::CriminalExploitation, Severity::Critical);
-    benign(&["my line manager at the placement is sound", "the plug in my room is broken", "we did a workshop about county lines"]);
+    flags(
+        &["theyve locked me in at the trap till i pay, please help"],
+        Category::CriminalExploitation,
+        Severity::Critical,
+    );
+    benign(&[
+        "my line manager at the placement is sound",
+        "the plug in my room is broken",
+        "we did a workshop about county lines",
+    ]);
 }
 
 #[test]
@@ -232,7 +310,11 @@ fn weapons_and_uk_slang() {
         Category::Weapons,
         Severity::High,
     );
-    flags(&["theres a man waving a machete outside the shop rn"], Category::Weapons, Severity::Critical);
+    flags(
+        &["theres a man waving a machete outside the shop rn"],
+        Category::Weapons,
+        Severity::Critical,
+    );
     benign(&[
         "chef showed me how to sharpen the knives",
         "stabbed the straw into my capri sun 😂",
@@ -256,8 +338,24 @@ fn violence_threats() {
         Category::ViolenceThreat,
         Severity::High,
     );
-    flags(&["im gonna set fire to the school when everyones in it"], Category::ViolenceThreat, Severity::Critical);
-    benign(&["my brother is so annoying i swear ill kill him lol", "we're gonna kill it at the match saturday"]);
+    flags(
+        &["im gonna set fire to the school when everyones in it"],
+        Category::ViolenceThreat,
+        Severity::Critical,
+    );
+    flags(
+        &[
+            "im gonna wait for him after school and batter him",
+            "ima beat ur ass after school",
+        ],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&[
+        "my brother is so annoying i swear ill kill him lol",
+        "we're gonna kill it at the match saturday",
+        "my mate said hes going to smash his driving test",
+    ]);
 }
 
 #[test]
@@ -273,18 +371,58 @@ fn bullying_is_aimed_at_someone() {
         Category::BullyingHarassment,
         Severity::Medium,
     );
-    flags(&["go slit ur wrists emo", "kys", "hope u get run over tbh"], Category::BullyingHarassment, Severity::High);
+    flags(
+        &[
+            "go slit ur wrists emo",
+            "kys",
+            "ky$ lol",
+            "hope u get run over tbh",
+        ],
+        Category::BullyingHarassment,
+        Severity::High,
+    );
+    benign(&[
+        "ur so funny honestly",
+        "ur mum is so nice",
+        "you're not stupid for asking",
+        "are you mad at me?",
+    ]);
     // swearing at someone is bullying, not profanity
     not_label(&["fuck off you prick"], Category::Profanity);
     // being bullied is distress, not bullying
     let v = verdict("everyone at school is picking on me and calling me names");
-    assert!(v.labels.contains(&Category::MentalHealthDistress) && !v.labels.contains(&Category::BullyingHarassment), "{v:?}");
+    assert!(
+        v.labels.contains(&Category::MentalHealthDistress)
+            && !v.labels.contains(&Category::BullyingHarassment),
+        "{v:?}"
+    );
 }
 
 #[test]
 fn hate() {
-    flags(&["they should gas all the gypsies", "14 words. the white race", "shut up ya fckin bender"], Category::Hate, Severity::High);
-    flags(&["lesbians are just confused", "too many foreigners round here now"], Category::Hate, Severity::Medium);
+    flags(
+        &[
+            "they should gas all the gypsies",
+            "14 words. the white race",
+            "shut up ya fckin bender",
+        ],
+        Category::Hate,
+        Severity::High,
+    );
+    flags(
+        &[
+            "lesbians are just confused",
+            "too many foreigners round here now",
+        ],
+        Category::Hate,
+        Severity::Medium,
+    );
+    // masked slurs
+    flags(
+        &["he called me a p*ki in front of everyone", "die you f*ggot"],
+        Category::Hate,
+        Severity::High,
+    );
     benign(&["i hate mondays sm"]);
     // UK slang: a fag is a cigarette
     not_label(&["i had a fag behind the shed"], Category::Hate);
@@ -293,12 +431,27 @@ fn hate() {
 #[test]
 fn drugs_and_alcohol() {
     flags(
-        &["smoking weed every day", "got caught with a bit of bud", "mandy at the festival was amazing", "had a zoot before school", "doing k3t at the weekend", "bought some 💊 off a lad"],
+        &[
+            "smoking weed every day",
+            "got caught with a bit of bud",
+            "mandy at the festival was amazing",
+            "had a zoot before school",
+            "doing k3t at the weekend",
+            "bought some 💊 off a lad",
+        ],
         Category::DrugsAlcohol,
         Severity::Medium,
     );
-    flags(&["my mates fitting on the floor after taking a pill"], Category::DrugsAlcohol, Severity::Critical);
-    flags(&["had a few vodkas at my cousins 18th"], Category::DrugsAlcohol, Severity::Low);
+    flags(
+        &["my mates fitting on the floor after taking a pill"],
+        Category::DrugsAlcohol,
+        Severity::Critical,
+    );
+    flags(
+        &["had a few vodkas at my cousins 18th"],
+        Category::DrugsAlcohol,
+        Severity::Low,
+    );
     benign(&[
         "coke or pepsi? coke every time",
         "smoked salmon for tea",
@@ -307,12 +460,26 @@ fn drugs_and_alcohol() {
         "the plug socket sparks",
         "that party was bare good",
         "ive been clean off weed for 3 months now",
+        "my mate is a dealer at the casino in blackpool",
+        "keep tripping over my laces lol",
+        "its snowing ❄️❄️",
     ]);
+    flags(
+        &["got a ❄️ line for the weekend, hmu"],
+        Category::DrugsAlcohol,
+        Severity::Medium,
+    );
 }
 
 #[test]
 fn profanity_is_low() {
-    for t in ["fuck sake the printer ate my coursework", "sh!t sorry wrong chat", "f*ck this week", "fkn love this song", "lmfao that goal"] {
+    for t in [
+        "fuck sake the printer ate my coursework",
+        "sh!t sorry wrong chat",
+        "f*ck this week",
+        "fkn love this song",
+        "lmfao that goal",
+    ] {
         let v = verdict(t);
         assert_eq!(v.labels, vec![Category::Profanity], "{t:?}: {:?}", v.flags);
         assert_eq!(v.severity, Severity::Low);
@@ -334,7 +501,19 @@ fn mental_health_distress() {
         Category::MentalHealthDistress,
         Severity::Medium,
     );
-    benign(&["i told my worker i was feeling low last month and it helped loads, im good now", "the film made me cry"]);
+    flags(
+        &[
+            "i h8 myself",
+            "everyone in my class blanks me and i eat lunch on my own",
+        ],
+        Category::MentalHealthDistress,
+        Severity::Medium,
+    );
+    benign(&[
+        "i told my worker i was feeling low last month and it helped loads, im good now",
+        "the film made me cry",
+        "i stayed in bed all day sunday, it was lush",
+    ]);
 }
 
 #[test]
@@ -367,7 +546,13 @@ fn flags_explain_with_spans_into_the_original() {
         assert_eq!(&text[f.start..f.end], f.matched);
         assert!(!f.rule.is_empty());
     }
-    assert!(v.flags.iter().any(|f| f.matched == "K1LL MYSELF" && f.category == Category::Suicide), "{:?}", v.flags);
+    assert!(
+        v.flags
+            .iter()
+            .any(|f| f.matched == "K1LL MYSELF" && f.category == Category::Suicide),
+        "{:?}",
+        v.flags
+    );
 }
 
 #[test]
@@ -378,10 +563,16 @@ fn eval_record_matches_the_contract() {
     assert_eq!(r["flagged"], true);
     assert_eq!(r["severity"], "high");
     assert_eq!(r["labels"], serde_json::json!(["suicide"]));
-    assert_eq!(r["pii"], serde_json::json!([{"kind": "phone", "text": "07700 900 778"}]));
+    assert_eq!(
+        r["pii"],
+        serde_json::json!([{"kind": "phone", "text": "07700 900 778"}])
+    );
     assert_eq!(r["redacted"], "my number is [phone] and i want to die");
     let v = verdict("see you at 4");
-    assert_eq!(eval_record("x10", &v)["labels"], serde_json::json!(["none"]));
+    assert_eq!(
+        eval_record("x10", &v)["labels"],
+        serde_json::json!(["none"])
+    );
 }
 
 #[test]
@@ -395,7 +586,13 @@ fn verdict_serialises_round_trip() {
 #[test]
 fn actions_by_context() {
     let p = Policy::builtin();
-    let v = check(&p, &Draft { text: "ur a dickhead", context: Context::Room });
+    let v = check(
+        &p,
+        &Draft {
+            text: "ur a dickhead",
+            context: Context::Room,
+        },
+    );
     assert_eq!(p.action_for(&v, Context::Room), Action::Hold);
     let v = check(&p, &Draft::new("i want to kill myself tonight"));
     assert_eq!(p.action_for(&v, Context::Support), Action::Escalate);
@@ -420,14 +617,22 @@ fn never_panics_on_arbitrary_unicode() {
     };
     for _ in 0..3000 {
         let len = (next() % 80) as usize;
-        let s: String = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+        let s: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
         let v = check(&p, &Draft::new(&s));
         for f in &v.flags {
-            assert!(s.is_char_boundary(f.start) && s.is_char_boundary(f.end) && f.start <= f.end, "{s:?}");
+            assert!(
+                s.is_char_boundary(f.start) && s.is_char_boundary(f.end) && f.start <= f.end,
+                "{s:?}"
+            );
             assert_eq!(&s[f.start..f.end], f.matched);
         }
         for x in &v.pii {
-            assert!(s.is_char_boundary(x.start) && s.is_char_boundary(x.end) && x.start < x.end, "{s:?}");
+            assert!(
+                s.is_char_boundary(x.start) && s.is_char_boundary(x.end) && x.start < x.end,
+                "{s:?}"
+            );
             assert_eq!(&s[x.start..x.end], x.text);
         }
     }

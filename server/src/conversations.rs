@@ -465,6 +465,9 @@ pub async fn history(
         return Err(ApiError::Validation(format!("limit must be between 1 and {}", limits::MAX_PAGE)));
     }
     let conv = load_readable(state, user, conversation_id).await?;
+    if conv.kind == "support" {
+        crate::privacy::staff_read(state, user, &conv.id, "history").await;
+    }
     let rows = state.store.messages_after(conversation_id.as_str(), after_seq, limit).await?;
     let messages: Vec<MessageView> = rows.iter().filter_map(|m| message_view_for(user, m, conv.kind == "room")).collect();
     let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);

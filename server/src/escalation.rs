@@ -275,7 +275,7 @@ pub async fn audit_trail(state: &AppState, user: &AuthUser, id: &str) -> ApiResu
         .audit_for_target("escalation", id)
         .await?
         .into_iter()
-        .map(|a| AuditEntry { at: rfc3339(a.at), actor_id: a.actor_id.map(UserId), action: a.action, details: a.details })
+        .map(|a| AuditEntry { at: rfc3339(a.at), actor_id: a.actor_id.map(UserId), action: a.action, details: a.details, target: None })
         .collect();
     Ok(AuditTrail { entries })
 }

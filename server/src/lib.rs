@@ -15,6 +15,7 @@
 //! - [`moderation`]: the current policy and classification of every message;
 //! - [`rooms`]: moderated peer rooms; [`moderation_queue`]: holds, reports, decisions,
 //!   appeals, actions on users, the moderation log;
+//! - [`privacy`]: export, erasure, safeguarding holds, retention, staff-access audit;
 //! - [`limits`]: rate limits; [`audit`]: the audit log; [`telemetry`]: logs and metrics;
 //! - [`clock`]: injectable time; [`names`]: friendly anonymous names; [`ids`]: random ids.
 
@@ -37,6 +38,7 @@ pub mod moderation;
 pub mod moderation_queue;
 pub mod names;
 pub mod presence;
+pub mod privacy;
 pub mod queue;
 pub mod rooms;
 pub mod state;
@@ -169,6 +171,8 @@ fn spawn_scheduler(state: AppState) {
         let mut tick = tokio::time::interval(escalation::SCHEDULER_TICK);
         let mut last_beat: Option<std::time::Instant> = None;
         let wellbeing = desk::Wellbeing::default();
+        // By the service clock, so that tests moving the clock see retention run.
+        let mut last_retention: Option<i64> = None;
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -194,6 +198,13 @@ fn spawn_scheduler(state: AppState) {
                         presence::heartbeat(&state).await;
                         if let Err(e) = wellbeing.check(&state).await {
                             tracing::error!(error = %e, "wellbeing caps");
+                        }
+                    }
+                    let now = state.clock.now_ms();
+                    if last_retention.is_none_or(|t| now - t >= 3_600_000) {
+                        last_retention = Some(now);
+                        if let Err(e) = privacy::apply_retention(&state).await {
+                            tracing::error!(error = %e, "retention");
                         }
                     }
                 }

@@ -12,6 +12,7 @@ pub mod extract;
 mod health;
 mod me;
 mod moderation;
+mod privacy;
 mod rooms;
 mod surveys;
 
@@ -65,6 +66,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(conversations::router())
         .merge(escalations::router())
         .merge(desk::router())
+        .merge(privacy::router())
         .merge(rooms::router())
         .merge(surveys::router())
         .merge(moderation::router())

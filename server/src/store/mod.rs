@@ -86,6 +86,7 @@ pub struct ConversationRecord {
     pub first_reply_at: Option<i64>,
     pub outcome: Option<String>,
     pub tags: Option<String>,
+    pub hold_reason: Option<String>,
 }
 
 /// A stored escalation.
@@ -534,6 +535,19 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_first_reply(&self, conversation_id: &str, worker_id: &str, now: i64) -> Result<()>;
     /// Assigned conversations whose worker has not replied since `assigned_before`.
     async fn unanswered_assignments(&self, assigned_before: i64) -> Result<Vec<ConversationRecord>>;
+
+    /// Places (`Some(reason)`) or lifts (`None`) a safeguarding hold.
+    async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> Result<bool>;
+    /// Everything about one user that belongs in their own export.
+    async fn messages_sent_by(&self, user_id: &str) -> Result<Vec<MessageRecord>>;
+    /// Erases a user: support chats not under a hold are deleted with their messages; their
+    /// messages elsewhere are blanked (so others' history keeps its `seq`); the account goes.
+    /// Returns the ids of conversations kept under a hold.
+    async fn erase_user(&self, user_id: &str, now: i64) -> Result<Vec<String>>;
+    /// Deletes closed support chats (and their messages) closed before `closed_before` and
+    /// not under a hold, and audit entries older than `audit_before`; returns how many chats.
+    async fn apply_retention(&self, closed_before: i64, audit_before: i64) -> Result<u64>;
+    async fn audit_since(&self, since: i64, limit: u32) -> Result<Vec<AuditEvent>>;
 
     async fn append_audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_for_target(&self, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>>;

@@ -10,7 +10,7 @@
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
     o.display_name AS owner_name, c.assigned_to, w.display_name AS assigned_name, \
     w.role AS assigned_role, c.created_at, c.assigned_at, c.closed_at, c.last_seq, c.risk, \
-    c.age_band, c.moderation_mode, c.pii_mode, c.risk_rank, c.requeued_at, c.first_reply_at, c.outcome, c.tags \
+    c.age_band, c.moderation_mode, c.pii_mode, c.risk_rank, c.requeued_at, c.first_reply_at, c.outcome, c.tags, c.hold_reason \
     FROM conversations c LEFT JOIN users o ON o.id = c.owner_id \
     LEFT JOIN users w ON w.id = c.assigned_to";
 
@@ -1177,6 +1177,114 @@ macro_rules! impl_sql_store {
                      ORDER BY c.assigned_at LIMIT 100"
                 );
                 Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(assigned_before).fetch_all(self.reader()).await?)
+            }
+
+            async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> $crate::store::Result<bool> {
+                let (reason, by) = match hold {
+                    Some((r, b)) => (Some(r), Some(b)),
+                    None => (None, None),
+                };
+                let n = sqlx::query("UPDATE conversations SET hold_reason = $2, hold_by = $3, hold_at = $4 WHERE id = $1")
+                    .bind(conversation_id)
+                    .bind(reason)
+                    .bind(by)
+                    .bind(hold.map(|_| now))
+                    .execute(self.writer())
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn messages_sent_by(&self, user_id: &str) -> $crate::store::Result<Vec<MessageRecord>> {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 ORDER BY sent_at, id LIMIT 100000");
+                Ok(sqlx::query_as::<_, MessageRecord>(&sql).bind(user_id).fetch_all(self.reader()).await?)
+            }
+
+            async fn erase_user(&self, user_id: &str, now: i64) -> $crate::store::Result<Vec<String>> {
+                let mut tx = self.writer().begin().await?;
+                let held: Vec<(String,)> = sqlx::query_as(
+                    "SELECT id FROM conversations WHERE owner_id = $1 AND hold_reason IS NOT NULL",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                // Chats under a hold are kept whole; the account is then kept too, as their owner,
+                // but without anything that could sign in.
+                sqlx::query("DELETE FROM conversations WHERE owner_id = $1 AND kind = 'support' AND hold_reason IS NULL")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE messages SET body = '[deleted]', original_body = NULL, verdict = NULL, sender_name = 'Former member', \
+                     client_msg_id = NULL WHERE sender_id = $1 AND conversation_id NOT IN \
+                     (SELECT id FROM conversations WHERE hold_reason IS NOT NULL)",
+                )
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM moderation_items WHERE subject_user_id = $1 OR reporter_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM participants WHERE user_id = $1 AND conversation_id NOT IN \
+                     (SELECT id FROM conversations WHERE hold_reason IS NOT NULL)")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM refresh_families WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM ws_tickets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM read_markers WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                if held.is_empty() {
+                    sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
+                } else {
+                    sqlx::query("UPDATE users SET display_name = 'Former member', username = NULL, password_hash = NULL, \
+                         suspended_at = $2 WHERE id = $1")
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(held.into_iter().map(|h| h.0).collect())
+            }
+
+            async fn apply_retention(&self, closed_before: i64, audit_before: i64) -> $crate::store::Result<u64> {
+                let n = sqlx::query(
+                    "DELETE FROM conversations WHERE kind = 'support' AND state = 'closed' AND closed_at < $1 AND hold_reason IS NULL",
+                )
+                .bind(closed_before)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
+                sqlx::query("DELETE FROM audit_events WHERE at < $1").bind(audit_before).execute(self.writer()).await?;
+                sqlx::query("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < $1")
+                    .bind(closed_before)
+                    .execute(self.writer())
+                    .await?;
+                Ok(n)
+            }
+
+            async fn audit_since(&self, since: i64, limit: u32) -> $crate::store::Result<Vec<AuditEvent>> {
+                let rows: Vec<(String, i64, Option<String>, String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT id, at, actor_id, action, target_type, target_id, details FROM audit_events \
+                     WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2",
+                )
+                .bind(since)
+                .bind(i64::from(limit))
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, at, actor_id, action, target_type, target_id, details)| AuditEvent {
+                        id,
+                        at,
+                        actor_id,
+                        action,
+                        target_type,
+                        target_id,
+                        details,
+                    })
+                    .collect())
             }
 
             async fn append_audit(&self, e: AuditEvent) -> $crate::store::Result<()> {

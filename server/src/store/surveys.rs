@@ -160,10 +160,27 @@ pub trait SurveyStore: Send + Sync + 'static {
 
     /// Every assignment of the survey with its participant and final answers.
     async fn report_rows(&self, survey_id: &str) -> Result<Vec<ReportRow>>;
-    /// Earlier releases' populations in `scope` (newest first, at most `limit`).
-    async fn releases(&self, scope: &str, limit: i64) -> Result<Vec<String>>;
-    /// Records a release; the same population twice is recorded once.
-    async fn record_release(&self, scope: &str, population: &str, digest: &str, by: &str, now: i64) -> Result<()>;
+    /// Records a release of `population` in `scope` unless `refuse` says yes to an earlier
+    /// release's population (the newest `limit` are checked). One transaction that holds the
+    /// survey row's write lock, so concurrent reports on one survey are checked one at a
+    /// time. The same population twice is recorded once. `false` = refused.
+    async fn release_checked(
+        &self,
+        survey_id: &str,
+        release: &Release<'_>,
+        limit: i64,
+        refuse: &(dyn for<'x> Fn(&'x str) -> bool + Send + Sync),
+    ) -> Result<bool>;
+}
+
+/// A report's population, about to be released.
+#[derive(Debug, Clone)]
+pub struct Release<'a> {
+    pub scope: &'a str,
+    pub population: &'a str,
+    pub digest: &'a str,
+    pub by: &'a str,
+    pub now: i64,
 }
 
 pub(crate) const ASSIGNMENT_COLUMNS: &str = "id, survey_id, survey_version_id, participant_id, respondent_kind, \
@@ -505,31 +522,43 @@ macro_rules! impl_survey_store {
                 .await?)
             }
 
-            async fn releases(&self, scope: &str, limit: i64) -> $crate::store::Result<Vec<String>> {
+            async fn release_checked(
+                &self,
+                survey_id: &str,
+                r: &$crate::store::surveys::Release<'_>,
+                limit: i64,
+                refuse: &(dyn for<'x> Fn(&'x str) -> bool + Send + Sync),
+            ) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("UPDATE surveys SET updated_at = updated_at WHERE id = $1")
+                    .bind(survey_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let rows: Vec<(String,)> = sqlx::query_as(
                     "SELECT population FROM survey_report_releases WHERE scope = $1 ORDER BY released_at DESC, id LIMIT $2",
                 )
-                .bind(scope)
+                .bind(r.scope)
                 .bind(limit)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *tx)
                 .await?;
-                Ok(rows.into_iter().map(|r| r.0).collect())
-            }
-
-            async fn record_release(&self, scope: &str, population: &str, digest: &str, by: &str, now: i64) -> $crate::store::Result<()> {
+                if rows.iter().any(|(p,)| refuse(p)) {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
                 sqlx::query(
                     "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, digest) DO NOTHING",
                 )
                 .bind($crate::ids::random_id())
-                .bind(scope)
-                .bind(population)
-                .bind(digest)
-                .bind(by)
-                .bind(now)
-                .execute(self.writer())
+                .bind(r.scope)
+                .bind(r.population)
+                .bind(r.digest)
+                .bind(r.by)
+                .bind(r.now)
+                .execute(&mut *tx)
                 .await?;
-                Ok(())
+                tx.commit().await?;
+                Ok(true)
             }
         }
     };

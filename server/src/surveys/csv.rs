@@ -57,7 +57,8 @@ mod tests {
     fn fields_are_quoted_and_defused() {
         assert_eq!(super::field("a,b"), "\"a,b\"");
         assert_eq!(super::field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(super::field("say \"hi\""), "say \"hi\"");
+        assert_eq!(super::field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(super::field("plain"), "plain");
         assert_eq!(super::field("x\"y,"), "\"x\"\"y,\"");
     }
 }

@@ -27,7 +27,7 @@ use super::{parse_definition, validation, ADMIN};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::surveys::ReportRow;
+use crate::store::surveys::{Release, ReportRow};
 
 pub const DEFAULT_THRESHOLD: i64 = 5;
 /// How many earlier releases of one scope a new report is compared with.
@@ -143,20 +143,29 @@ fn people_differing(a: &Population, b: &Population) -> usize {
 
 /// Refuses (with a reason) a population that differs from an earlier release by fewer than
 /// `k` people; otherwise records it as released.
-async fn release(state: &AppState, user: &AuthUser, scope: &str, pop: &Population, k: i64) -> ApiResult<Option<String>> {
+async fn release(
+    state: &AppState,
+    user: &AuthUser,
+    survey_id: &str,
+    scope: &str,
+    pop: &Population,
+    k: i64,
+) -> ApiResult<Option<String>> {
     let encoded = encode(pop);
-    for earlier in state.surveys.releases(scope, RELEASES_CHECKED).await? {
-        let d = people_differing(pop, &decode(&earlier)) as i64;
-        if d > 0 && d < k {
-            return Ok(Some(format!(
-                "this selection differs from a report already released by fewer than {k} people, so comparing the \
-                 two could reveal a small group's answers; widen or change the filters"
-            )));
-        }
-    }
     let digest = format!("{:x}", Sha256::digest(encoded.as_bytes()));
-    state.surveys.record_release(scope, &encoded, &digest, &user.id.0, state.clock.now_ms()).await?;
-    Ok(None)
+    let release = Release { scope, population: &encoded, digest: &digest, by: &user.id.0, now: state.clock.now_ms() };
+    let too_close = |earlier: &str| {
+        let d = people_differing(pop, &decode(earlier)) as i64;
+        d > 0 && d < k
+    };
+    if state.surveys.release_checked(survey_id, &release, RELEASES_CHECKED, &too_close).await? {
+        Ok(None)
+    } else {
+        Ok(Some(format!(
+            "this selection differs from a report already released by fewer than {k} people, so comparing the \
+             two could reveal a small group's answers; widen or change the filters"
+        )))
+    }
 }
 
 fn labels(q: &talkzone_mobile_api::SurveyQuestion) -> Vec<String> {
@@ -309,7 +318,7 @@ pub async fn version_report(
     let mut reason = None;
     if completed < k {
         reason = Some(format!("fewer than {k} completed responses in this selection"));
-    } else if let Some(r) = release(state, user, &format!("version:{}", v.id), &pop, k).await? {
+    } else if let Some(r) = release(state, user, survey_id, &format!("version:{}", v.id), &pop, k).await? {
         reason = Some(r);
     }
     let withheld = reason.is_some();
@@ -421,7 +430,7 @@ pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &Di
         Some(format!("fewer than {k} participants answered at both stages in this selection"))
     } else {
         let scope = format!("distance:{survey_id}:{}:{}:{}", q.question_id, from_stage.as_str(), to_stage.as_str());
-        release(state, user, &scope, &pop, k).await?
+        release(state, user, survey_id, &scope, &pop, k).await?
     };
     let mut out = DistanceReport {
         survey_id: survey_id.to_owned(),

@@ -221,6 +221,9 @@ impl Connection {
                     return Err(ApiError::Validation("after_seq must be 0 or more".into()).into());
                 }
                 let conv = conversations::load_readable(&state, &self.user, &conversation_id).await?;
+                if conv.kind == "support" {
+                    crate::privacy::staff_read(&state, &self.user, &conv.id, "subscribe").await;
+                }
                 // Subscribe before reading: anything stored from now on is queued for us, and
                 // what the backlog read also returns is dropped by `seq`.
                 if conversations::triage_only(&self.user, &conv) {

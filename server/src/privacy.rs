@@ -1,0 +1,147 @@
+//! Children's data rights and retention: a young person's own export and erasure, safeguarding
+//! holds that keep what must be kept (and say so), a retention job, and the audit of staff
+//! reading young people's conversations.
+
+use serde_json::json;
+use talkzone_mobile_api::{AuditEntry, AuditTrail, ConversationId, DeletionReceipt, Role, UserId};
+
+use crate::auth::AuthUser;
+use crate::clock::rfc3339;
+use crate::conversations;
+use crate::error::{ApiError, ApiResult};
+use crate::hub::Event;
+use crate::state::AppState;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Closed support chats are deleted this long after they close, unless under a hold.
+pub const RETENTION_DAYS: i64 = 365;
+/// Audit entries are kept this long (safeguarding records: six years).
+pub const AUDIT_RETENTION_DAYS: i64 = 6 * 365;
+
+/// `GET /v1/me/export`: everything the service holds about the caller that is theirs to have:
+/// the account, their support chats with every message, and the messages they sent in rooms.
+/// Staff notes, escalations and moderation verdicts are not part of it.
+pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::Value> {
+    let record = state.store.user(user.id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let mut chats = Vec::new();
+    for c in state.store.conversations_of_owner(user.id.as_str()).await? {
+        let mut messages = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = state.store.messages_after(&c.id, after, 500).await?;
+            let n = page.len();
+            for m in &page {
+                after = m.seq.unwrap_or(after);
+                if let Some(v) = conversations::message_view(m, false) {
+                    messages.push(v);
+                }
+            }
+            if n < 500 {
+                break;
+            }
+        }
+        chats.push(json!({
+            "id": c.id, "kind": c.kind, "state": c.state, "topic": c.topic,
+            "created_at": rfc3339(c.created_at), "closed_at": c.closed_at.map(rfc3339), "messages": messages,
+        }));
+    }
+    let room_messages: Vec<_> = state
+        .store
+        .messages_sent_by(user.id.as_str())
+        .await?
+        .into_iter()
+        .filter(|m| !chats.iter().any(|c| c["id"] == json!(m.conversation_id)))
+        .map(|m| json!({"conversation_id": m.conversation_id, "body": m.body, "sent_at": rfc3339(m.sent_at), "status": m.status}))
+        .collect();
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "data_exported", "user", user.id.as_str(), None).await;
+    Ok(json!({
+        "exported_at": rfc3339(state.clock.now_ms()),
+        "account": {"id": record.id, "role": record.role, "display_name": record.display_name, "username": record.username,
+                    "created_at": rfc3339(record.created_at)},
+        "support_conversations": chats,
+        "room_messages": room_messages,
+        "not_included": "Notes written by staff and records of safeguarding concerns are kept by the Youth Offending Team and are not part of this download. You can ask the YOT for them.",
+    }))
+}
+
+/// `DELETE /v1/me`: a young person (or parent/carer) deletes their account and data, except
+/// what a safeguarding hold keeps, which they are told about plainly.
+pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionReceipt> {
+    if user.role.is_staff() {
+        return Err(ApiError::Forbidden("staff accounts are closed by yot_admin"));
+    }
+    let now = state.clock.now_ms();
+    let kept = state.store.erase_user(user.id.as_str(), now).await?;
+    crate::audit::record(state.store.as_ref(), now, None, "account_erased", "user", user.id.as_str(),
+        Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len()))).await;
+    // Open sockets end now, and their subscriptions with them.
+    state.hub.publish(Event::DisconnectUser { user_id: user.id.clone() });
+    let message = if kept.is_empty() {
+        "Your account and everything you sent have been deleted.".to_owned()
+    } else {
+        format!(
+            "Your account has been deleted. We have had to keep {} conversation(s), because a supervisor marked them as \
+             needed to keep someone safe (a safeguarding hold). They will be deleted when the hold ends. \
+             Everything else you sent has been deleted.",
+            kept.len()
+        )
+    };
+    Ok(DeletionReceipt { deleted: true, message, kept: kept.into_iter().map(ConversationId).collect() })
+}
+
+/// `POST /v1/conversations/{id}/hold` / `hold/release` (supervisor, with a reason).
+pub async fn set_hold(state: &AppState, user: &AuthUser, id: &ConversationId, place: bool, reason: &str) -> ApiResult<()> {
+    user.require(&[Role::Supervisor])?;
+    let n = reason.trim().chars().count();
+    if n == 0 || n > 1000 {
+        return Err(ApiError::Validation("reason must be 1 to 1000 characters".into()));
+    }
+    let conv = conversations::load_readable(state, user, id).await?;
+    let now = state.clock.now_ms();
+    let hold = place.then_some((reason.trim(), user.id.as_str()));
+    if !state.store.set_hold(&conv.id, hold, now).await? {
+        return Err(ApiError::NotFound);
+    }
+    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()),
+        if place { "safeguarding_hold_placed" } else { "safeguarding_hold_lifted" }, "conversation", &conv.id,
+        Some(reason.trim().to_owned())).await;
+    Ok(())
+}
+
+/// Deletes what has passed its retention period. Idempotent, so every node may run it.
+pub async fn apply_retention(state: &AppState) -> ApiResult<u64> {
+    let now = state.clock.now_ms();
+    let n = state.store.apply_retention(now - RETENTION_DAYS * DAY_MS, now - AUDIT_RETENTION_DAYS * DAY_MS).await?;
+    if n > 0 {
+        tracing::info!(deleted = n, "retention: closed conversations past {RETENTION_DAYS} days deleted");
+    }
+    Ok(n)
+}
+
+/// Staff reading a young person's conversation is recorded (who read what, when).
+pub async fn staff_read(state: &AppState, user: &AuthUser, conversation_id: &str, how: &str) {
+    if user.role.is_staff() {
+        crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "conversation_read",
+            "conversation", conversation_id, Some(how.to_owned())).await;
+    }
+}
+
+/// `GET /v1/admin/audit?since=` (yot_admin): the append-only audit log, newest first.
+pub async fn audit_log(state: &AppState, user: &AuthUser, since_days: Option<u32>) -> ApiResult<AuditTrail> {
+    user.require(&[Role::YotAdmin])?;
+    let since = state.clock.now_ms() - i64::from(since_days.unwrap_or(7).min(3650)) * DAY_MS;
+    let entries = state
+        .store
+        .audit_since(since, 1000)
+        .await?
+        .into_iter()
+        .map(|a| AuditEntry {
+            at: rfc3339(a.at),
+            actor_id: a.actor_id.map(UserId),
+            action: a.action,
+            details: a.details,
+            target: Some(format!("{}:{}", a.target_type, a.target_id)),
+        })
+        .collect();
+    Ok(AuditTrail { entries })
+}
