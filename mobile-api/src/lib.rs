@@ -997,6 +997,9 @@ pub enum ServerFrame {
     Duty { on_duty: bool },
     /// A safeguarding escalation, new or changed: to supervisors.
     Escalation(EscalationView),
+    /// A survey was sent to the caller (young people; an extension): the same entry as in
+    /// `GET /v1/me/surveys`.
+    Survey(PendingSurvey),
     /// A moderation item changed (an extension): to watching moderators and supervisors.
     #[serde(rename = "moderation.changed")]
     ModerationChanged { item: ModerationItemView },
@@ -1183,7 +1186,7 @@ pub struct SurveyList {
 }
 
 /// A frozen, published version of a survey.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SurveyVersionView {
     pub survey_id: String,
     pub version: i64,
@@ -1400,7 +1403,7 @@ pub struct SurveyAnswer {
 }
 
 /// A survey waiting for the respondent, with what they saved so far.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PendingSurvey {
     pub assignment_id: String,
     pub stage: SurveyStage,

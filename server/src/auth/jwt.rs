@@ -18,6 +18,10 @@ pub struct Claims {
     pub jti: String,
     pub aud: String,
     pub iss: String,
+    /// Issue time in milliseconds (`iat` has whole seconds), so that a sign-out refuses exactly
+    /// the tokens issued before it.
+    #[serde(default)]
+    pub iat_ms: i64,
 }
 
 pub struct JwtKeys {
@@ -65,6 +69,7 @@ mod tests {
             jti: "j".into(),
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),
+            iat_ms: 0,
         }
     }
 

@@ -97,8 +97,10 @@ impl Auth {
     }
 
     fn access_token(&self, user: &UserRecord) -> Result<String, ApiError> {
-        let now = (self.clock.now_ms() / 1000).max(0) as u64;
+        let now_ms = self.clock.now_ms();
+        let now = (now_ms / 1000).max(0) as u64;
         let claims = Claims {
+            iat_ms: now_ms,
             sub: user.id.clone(),
             role: user.role.clone(),
             iat: now,
@@ -164,9 +166,26 @@ impl Auth {
         }
     }
 
-    /// Ends the session the refresh token belongs to.
-    pub async fn logout(&self, refresh_token: &str) -> Result<(), ApiError> {
-        self.store.revoke_refresh_family(&hash_secret(refresh_token), self.clock.now_ms()).await?;
+    /// Signs the user out everywhere: every refresh token revoked and every access token
+    /// issued so far refused. Returns the user, so the caller can close their sockets.
+    pub async fn logout(&self, refresh_token: &str) -> Result<Option<String>, ApiError> {
+        let now = self.clock.now_ms();
+        let user = self.store.revoke_refresh_family(&hash_secret(refresh_token), now).await?;
+        if let Some(u) = &user {
+            self.store.end_sessions(u, None, now).await?;
+        }
+        Ok(user)
+    }
+
+    /// Changes a password after checking the current one, and ends every session.
+    pub async fn change_password(&self, user: &AuthUser, current: &str, new: &str) -> Result<(), ApiError> {
+        passwords::check_strength(new)?;
+        let record = self.active_user(user.id.as_str()).await?;
+        if !passwords::verify(current.to_owned(), record.password_hash.clone()).await {
+            return Err(ApiError::Unauthorized("the current password is not right"));
+        }
+        let hash = passwords::hash_blocking(new.to_owned()).await?;
+        self.store.end_sessions(user.id.as_str(), Some(&hash), self.clock.now_ms()).await?;
         Ok(())
     }
 
@@ -187,6 +206,10 @@ impl Auth {
         let user = self.active_user(&claims.sub).await?;
         if user.role != claims.role {
             return Err(ApiError::Unauthorized("invalid or expired access token"));
+        }
+        // Signed out everywhere (or password changed) after this token was issued.
+        if user.tokens_valid_after.is_some_and(|t| claims.iat_ms < t) {
+            return Err(ApiError::Unauthorized("this session has ended; please sign in again"));
         }
         auth_user(&user)
     }

@@ -71,8 +71,8 @@ async fn refresh(
     Ok(ApiJson(state.auth.refresh(&req.refresh_token).await?))
 }
 
-/// `POST /v1/auth/logout`: ends the session of the refresh token. Roles: holder of a refresh
-/// token.
+/// `POST /v1/auth/logout`: signs the user out everywhere: refresh tokens revoked, access
+/// tokens refused, open WebSockets closed within a second. Roles: holder of a refresh token.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, description = "signed out"), (status = 429, body = ErrorBody)))]
 async fn logout(
@@ -81,6 +81,8 @@ async fn logout(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<ApiJson<serde_json::Value>> {
     state.limits.check_auth_ip(ip)?;
-    state.auth.logout(&req.refresh_token).await?;
+    if let Some(user_id) = state.auth.logout(&req.refresh_token).await? {
+        state.hub.publish(crate::hub::Event::DisconnectUser { user_id: talkzone_mobile_api::UserId(user_id) });
+    }
     Ok(ApiJson(serde_json::json!({})))
 }

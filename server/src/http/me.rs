@@ -12,7 +12,34 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me)).routes(routes!(set_duty)).routes(routes!(create_ws_ticket))
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(set_duty))
+        .routes(routes!(create_ws_ticket))
+        .routes(routes!(change_password))
+}
+
+/// `POST /v1/me/password`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /v1/me/password`: change your password; every session ends (tokens refused, sockets
+/// closed). Roles: accounts with a password.
+#[utoipa::path(post, path = "/v1/me/password", tag = "me", security(("bearer" = [])), request_body = PasswordChange,
+    responses((status = 200, description = "changed; sign in again"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<ApiJson<serde_json::Value>> {
+    state.auth.change_password(&user, &req.current_password, &req.new_password).await?;
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "password_changed", "user", user.id.as_str(), None).await;
+    state.hub.publish(crate::hub::Event::DisconnectUser { user_id: user.id.clone() });
+    Ok(ApiJson(serde_json::json!({})))
 }
 
 /// `GET /v1/me`: the caller. Roles: any signed-in user.

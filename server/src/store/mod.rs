@@ -48,6 +48,7 @@ pub struct UserRecord {
     pub muted_until: Option<i64>,
     pub on_duty: bool,
     pub capacity: i64,
+    pub tokens_valid_after: Option<i64>,
 }
 
 /// A new account.
@@ -536,6 +537,9 @@ pub trait Store: Send + Sync + 'static {
     /// Assigned conversations whose worker has not replied since `assigned_before`.
     async fn unanswered_assignments(&self, assigned_before: i64) -> Result<Vec<ConversationRecord>>;
 
+    /// Ends every session of a user: refresh tokens revoked, access tokens issued before `now`
+    /// refused; optionally with a new password hash.
+    async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64) -> Result<()>;
     /// Places (`Some(reason)`) or lifts (`None`) a safeguarding hold.
     async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> Result<bool>;
     /// Everything about one user that belongs in their own export.

@@ -18,7 +18,7 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, status, send
     sender_name, client_msg_id, body, kind, sent_at, severity, verdict";
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, role, username, password_hash, display_name, created_at, suspended_at, muted_until, on_duty, capacity";
+    "id, role, username, password_hash, display_name, created_at, suspended_at, muted_until, on_duty, capacity, tokens_valid_after";
 
 pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, subject_user_id, reporter_id, reason, \
     severity, evidence, state, claimed_by, claim_expires_at, decision, decision_reason, decided_by, decided_at, \
@@ -1177,6 +1177,23 @@ macro_rules! impl_sql_store {
                      ORDER BY c.assigned_at LIMIT 100"
                 );
                 Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(assigned_before).fetch_all(self.reader()).await?)
+            }
+
+            async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("UPDATE users SET tokens_valid_after = $2, password_hash = COALESCE($3, password_hash) WHERE id = $1")
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(new_password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> $crate::store::Result<bool> {

@@ -340,7 +340,7 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
                 return Err(ApiError::Validation("access_code_valid_days is only for parent/carer assignments".into()));
             }
             let target = state.store.user(user_id.as_str()).await?;
-            if !target.is_some_and(|u| u.role == Role::YoungPerson.as_str()) {
+            if target.is_none_or(|u| u.role != Role::YoungPerson.as_str()) {
                 return Err(ApiError::Validation("respondent.user_id is not a young person's account".into()));
             }
             record.respondent_kind = "young_person".into();
@@ -369,6 +369,11 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
         }
     }
     state.surveys.create_assignment(&record).await?;
+    if let Some(uid) = &record.respondent_user_id {
+        // Live notice to the young person's open connections (the list is the source of truth).
+        let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
+        state.hub.publish(crate::hub::Event::ToUser { user_id: uid.as_str().into(), frame });
+    }
     Ok(CreatedAssignment { assignment: assignment_view(&record, version.version)?, access_code: code })
 }
 

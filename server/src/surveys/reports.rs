@@ -325,7 +325,7 @@ pub async fn version_report(
     let answers: Vec<&Vec<SurveyAnswer>> = parsed.iter().filter_map(|(_, a)| a.as_ref()).collect();
     let questions = def.questions.iter().map(|q| question_report(state, q, &answers, k, withheld)).collect();
     let non_respondents = assigned - completed;
-    let assigned_shown = !withheld && !(non_respondents > 0 && non_respondents < k);
+    let assigned_shown = !(withheld || (non_respondents > 0 && non_respondents < k));
     Ok(SurveyReport {
         survey_id: survey_id.to_owned(),
         version,
