@@ -410,22 +410,11 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     // Accepting puts the worker on duty, so the wellbeing caps apply here too.
     crate::desk::check_may_go_on_duty(state, user).await?;
     let now = state.clock.now_ms();
-    let announcement = NewMessage {
-        id: crate::ids::random_id(),
-        conversation_id: conversation_id.0.clone(),
-        sender_id: None,
-        sender_role: None,
-        sender_name: None,
-        client_msg_id: None,
-        body: format!("{} from the Talk Zone team has joined the chat.", user.display_name),
-        kind: MessageKind::System.as_str().to_owned(),
-        sent_at: now,
-        severity: "none".into(),
-        verdict: None,
-        original_body: None,
-        hold: None,
-        escalation: None,
-    };
+    let announcement = announcement(
+        state,
+        conversation_id.as_str(),
+        &format!("{} from the Talk Zone team has joined the chat.", user.display_name),
+    );
     let outcome = state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, now).await?;
     let (record, message) = match outcome {
         AcceptOutcome::Accepted(c, m) => (c, m),
@@ -535,7 +524,7 @@ pub async fn system_message(state: &AppState, conversation_id: &str, body: &str)
 }
 
 /// A system message to store with a state change.
-fn announcement(state: &AppState, conversation_id: &str, body: &str) -> NewMessage {
+pub(crate) fn announcement(state: &AppState, conversation_id: &str, body: &str) -> NewMessage {
     NewMessage {
         id: crate::ids::random_id(),
         conversation_id: conversation_id.to_owned(),

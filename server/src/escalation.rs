@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use talkzone_mobile_api::{
-    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationView, MessageId, MessageKind, Role,
+    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationView, MessageId, Role,
     ServerFrame, UserId,
 };
 use talkzone_moderation::{Severity, Verdict};
@@ -19,7 +19,7 @@ use crate::conversations::{self, Access};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Event;
 use crate::state::AppState;
-use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, NewMessage};
+use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation};
 
 /// Who is alerted.
 const SUPERVISORS: &[Role] = &[Role::Supervisor];
@@ -117,22 +117,7 @@ pub async fn raised(state: &AppState, id: &str) {
     alert(state, &e).await;
     let first = state.store.escalations(None, Some(&e.conversation_id)).await.map(|v| v.len() == 1).unwrap_or(false);
     if first {
-        let notice = NewMessage {
-            id: crate::ids::random_id(),
-            conversation_id: e.conversation_id.clone(),
-            sender_id: None,
-            sender_role: None,
-            sender_name: None,
-            client_msg_id: None,
-            body: SUPERVISOR_NOTICE.into(),
-            kind: MessageKind::System.as_str().into(),
-            sent_at: state.clock.now_ms(),
-            severity: "none".into(),
-            verdict: None,
-            original_body: None,
-            hold: None,
-            escalation: None,
-        };
+        let notice = conversations::announcement(state, &e.conversation_id, SUPERVISOR_NOTICE);
         if let Ok(InsertOutcome::Stored(m)) = state.store.insert_message(notice).await {
             if let Some(v) = conversations::message_view(&m, false) {
                 state.hub.publish(Event::Message(v));

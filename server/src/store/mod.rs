@@ -359,7 +359,7 @@ pub enum RotateOutcome {
 }
 
 /// An entry of the append-only audit log.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEvent {
     pub id: String,
     pub at: i64,

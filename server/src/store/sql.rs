@@ -476,15 +476,7 @@ macro_rules! impl_sql_store {
                         Some(_) => AcceptOutcome::AlreadyAssigned,
                     });
                 };
-                sqlx::query(
-                    "INSERT INTO participants (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'worker', $3) \
-                     ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = NULL",
-                )
-                .bind(conversation_id)
-                .bind(worker_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                upsert_participant(&mut *tx, conversation_id, worker_id, "worker", now).await?;
                 let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
                 sqlx::query("UPDATE users SET last_assigned_at = $2 WHERE id = $1")
                     .bind(worker_id)
@@ -627,17 +619,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64) -> $crate::store::Result<()> {
-                sqlx::query(
-                    "INSERT INTO participants (conversation_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = NULL",
-                )
-                .bind(conversation_id)
-                .bind(user_id)
-                .bind(role)
-                .bind(now)
-                .execute(self.writer())
-                .await?;
-                Ok(())
+                upsert_participant(self.writer(), conversation_id, user_id, role, now).await
             }
 
             async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> $crate::store::Result<()> {
@@ -1142,15 +1124,7 @@ macro_rules! impl_sql_store {
                     }
                 }
                 if let Handover::Transfer { to } = &handover {
-                    sqlx::query(
-                        "INSERT INTO participants (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'worker', $3) \
-                         ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = NULL",
-                    )
-                    .bind(conversation_id)
-                    .bind(to)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    upsert_participant(&mut *tx, conversation_id, to, "worker", now).await?;
                 }
                 let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
@@ -1282,26 +1256,14 @@ macro_rules! impl_sql_store {
             }
 
             async fn audit_since(&self, since: i64, limit: u32) -> $crate::store::Result<Vec<AuditEvent>> {
-                let rows: Vec<(String, i64, Option<String>, String, String, String, Option<String>)> = sqlx::query_as(
+                Ok(sqlx::query_as::<_, AuditEvent>(
                     "SELECT id, at, actor_id, action, target_type, target_id, details FROM audit_events \
                      WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2",
                 )
                 .bind(since)
                 .bind(i64::from(limit))
                 .fetch_all(self.reader())
-                .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, at, actor_id, action, target_type, target_id, details)| AuditEvent {
-                        id,
-                        at,
-                        actor_id,
-                        action,
-                        target_type,
-                        target_id,
-                        details,
-                    })
-                    .collect())
+                .await?)
             }
 
             async fn append_audit(&self, e: AuditEvent) -> $crate::store::Result<()> {
@@ -1322,26 +1284,14 @@ macro_rules! impl_sql_store {
             }
 
             async fn audit_for_target(&self, target_type: &str, target_id: &str) -> $crate::store::Result<Vec<AuditEvent>> {
-                let rows: Vec<(String, i64, Option<String>, String, String, String, Option<String>)> = sqlx::query_as(
+                Ok(sqlx::query_as::<_, AuditEvent>(
                     "SELECT id, at, actor_id, action, target_type, target_id, details FROM audit_events \
                      WHERE target_type = $1 AND target_id = $2 ORDER BY at, id",
                 )
                 .bind(target_type)
                 .bind(target_id)
                 .fetch_all(self.reader())
-                .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, at, actor_id, action, target_type, target_id, details)| AuditEvent {
-                        id,
-                        at,
-                        actor_id,
-                        action,
-                        target_type,
-                        target_id,
-                        details,
-                    })
-                    .collect())
+                .await?)
             }
         }
 
@@ -1430,6 +1380,30 @@ macro_rules! impl_sql_store {
             .bind(&e.raised_by)
             .bind(e.created_at)
             .bind(e.deadline_at)
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+
+        /// Makes the user a current participant (again, if they had left).
+        async fn upsert_participant<'c, E>(
+            executor: E,
+            conversation_id: &str,
+            user_id: &str,
+            role: &str,
+            now: i64,
+        ) -> $crate::store::Result<()>
+        where
+            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+        {
+            sqlx::query(
+                "INSERT INTO participants (conversation_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = NULL",
+            )
+            .bind(conversation_id)
+            .bind(user_id)
+            .bind(role)
+            .bind(now)
             .execute(executor)
             .await?;
             Ok(())
