@@ -54,7 +54,7 @@ log "building"
 cargo build --workspace --bins --tests --locked
 
 log "running the test suite (SQLite and PostgreSQL)"
-cargo test --workspace --locked -- --test-threads 4
+cargo test --workspace --locked -- --test-threads 4 2>&1 | tee "$work/test.log"
 
 if [ -f moderation/eval/score.py ]; then
   log "moderation evaluation on shared/data/moderation/dev.jsonl (figures only; does not fail the run)"
@@ -67,3 +67,5 @@ if [ -f moderation/eval/score.py ]; then
   fi
 fi
 log "all tests passed"
+# The closing line: the totals over every test binary (the last cargo lines are doctests).
+awk '/^test result:/ {p += $4; f += $6; i += $8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, i}' "$work/test.log"
