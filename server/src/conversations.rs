@@ -576,11 +576,7 @@ fn may_hand_over(user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Option
 }
 
 fn check_reason(reason: &str) -> ApiResult<()> {
-    let n = reason.trim().chars().count();
-    if n == 0 || n > 1000 {
-        return Err(ApiError::Validation("reason must be 1 to 1000 characters".into()));
-    }
-    Ok(())
+    crate::input::require_text("reason", reason, 1000)
 }
 
 /// `POST /v1/conversations/{id}/requeue`: back to the queue, ahead of new arrivals at the same

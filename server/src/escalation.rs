@@ -157,11 +157,7 @@ pub async fn raise(state: &AppState, user: &AuthUser, conversation_id: &Conversa
 }
 
 fn check_text(name: &str, text: &str) -> ApiResult<()> {
-    let n = text.trim().chars().count();
-    if n == 0 || n > 2000 {
-        return Err(ApiError::Validation(format!("{name} must be 1 to 2000 characters")));
-    }
-    Ok(())
+    crate::input::require_text(name, text, 2000)
 }
 
 async fn load(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<EscalationRecord> {

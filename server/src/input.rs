@@ -22,6 +22,15 @@ fn has_nul(value: &Value) -> bool {
     }
 }
 
+/// Requires 1 to `max_chars` characters (after trimming) in a free-text field such as a reason.
+pub fn require_text(name: &str, text: &str, max_chars: usize) -> Result<(), ApiError> {
+    let n = text.trim().chars().count();
+    if n == 0 || n > max_chars {
+        return Err(ApiError::Validation(format!("{name} must be 1 to {max_chars} characters")));
+    }
+    Ok(())
+}
+
 /// Refuses a URL whose path or query carries an encoded NUL.
 pub fn check_uri(uri: &axum::http::Uri) -> Result<(), ApiError> {
     let raw = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");

@@ -27,11 +27,7 @@ pub const MAX_MUTE_S: u64 = 30 * 24 * 3600;
 const MODERATORS: &[Role] = &[Role::Moderator, Role::Supervisor];
 
 fn check_reason(reason: &str) -> ApiResult<()> {
-    let n = reason.trim().chars().count();
-    if n == 0 || n > 1000 {
-        return Err(ApiError::Validation("reason must be 1 to 1000 characters".into()));
-    }
-    Ok(())
+    crate::input::require_text("reason", reason, 1000)
 }
 
 /// An item as moderators see it.

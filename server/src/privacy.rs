@@ -92,10 +92,7 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
 /// `POST /v1/conversations/{id}/hold` / `hold/release` (supervisor, with a reason).
 pub async fn set_hold(state: &AppState, user: &AuthUser, id: &ConversationId, place: bool, reason: &str) -> ApiResult<()> {
     user.require(&[Role::Supervisor])?;
-    let n = reason.trim().chars().count();
-    if n == 0 || n > 1000 {
-        return Err(ApiError::Validation("reason must be 1 to 1000 characters".into()));
-    }
+    crate::input::require_text("reason", reason, 1000)?;
     let conv = conversations::load_readable(state, user, id).await?;
     let now = state.clock.now_ms();
     let hold = place.then_some((reason.trim(), user.id.as_str()));

@@ -71,22 +71,27 @@ pub async fn typical_chat_s(state: &AppState) -> ApiResult<u32> {
     })
 }
 
+/// The waiting support chats, first to be seen first (the store's queue order).
+async fn queued(state: &AppState) -> ApiResult<Vec<crate::store::ConversationRecord>> {
+    let filter = ConversationFilter { state: Some("queued".into()), assigned_to: None };
+    let mut rows = state.store.conversations_for_staff(&filter).await?;
+    rows.retain(|c| c.kind == "support");
+    Ok(rows)
+}
+
+fn entry(position: usize, c: &crate::store::ConversationRecord) -> QueueEntry {
+    QueueEntry {
+        conversation_id: ConversationId(c.id.clone()),
+        priority: position as u32 + 1,
+        waiting_since: rfc3339(c.created_at),
+        risk: c.risk.clone(),
+        topic: c.topic.clone(),
+    }
+}
+
 /// The queue, first to be seen first.
 pub async fn entries(state: &AppState) -> ApiResult<Vec<QueueEntry>> {
-    let filter = ConversationFilter { state: Some("queued".into()), assigned_to: None };
-    let rows = state.store.conversations_for_staff(&filter).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|c| c.kind == "support")
-        .enumerate()
-        .map(|(i, c)| QueueEntry {
-            conversation_id: ConversationId(c.id),
-            priority: i as u32 + 1,
-            waiting_since: rfc3339(c.created_at),
-            risk: c.risk,
-            topic: c.topic,
-        })
-        .collect())
+    Ok(queued(state).await?.iter().enumerate().map(|(i, c)| entry(i, c)).collect())
 }
 
 /// Pushes the current queue to watching staff and each waiting young person's position to
@@ -98,24 +103,23 @@ pub async fn changed(state: &AppState) {
 }
 
 async fn push(state: &AppState) -> ApiResult<()> {
-    let entries = entries(state).await?;
+    let rows = queued(state).await?;
     let available = available_workers(state).await?;
     let chat_s = typical_chat_s(state).await?;
-    let filter = ConversationFilter { state: Some("queued".into()), assigned_to: None };
-    for c in state.store.conversations_for_staff(&filter).await? {
-        let Some(owner) = c.owner_id else { continue };
-        let Some(pos) = entries.iter().position(|e| e.conversation_id.0 == c.id) else { continue };
-        let position = pos as u32 + 1;
+    for (i, c) in rows.iter().enumerate() {
+        let Some(owner) = &c.owner_id else { continue };
+        let position = i as u32 + 1;
         state.hub.publish(Event::ToUser {
-            user_id: UserId(owner),
+            user_id: UserId(owner.clone()),
             frame: ServerFrame::Queue {
-                conversation_id: ConversationId(c.id),
+                conversation_id: ConversationId(c.id.clone()),
                 position,
                 estimated_wait_s: estimate_wait_s(position, available, chat_s),
                 available_workers: available,
             },
         });
     }
+    let entries = rows.iter().enumerate().map(|(i, c)| entry(i, c)).collect();
     state.hub.publish(Event::ToQueueWatchers { frame: ServerFrame::QueueChanged { entries } });
     Ok(())
 }

@@ -902,21 +902,16 @@ macro_rules! impl_sql_store {
             }
 
             async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
-                let n = sqlx::query(
+                let sql = format!(
                     "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3 \
-                     WHERE id = $1 AND state = 'open'",
-                )
-                .bind(id)
-                .bind(supervisor_id)
-                .bind(now)
-                .execute(self.writer())
-                .await?
-                .rows_affected();
-                if n == 0 {
-                    return Ok(None);
-                }
-                let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
-                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(id).fetch_optional(self.writer()).await?)
+                     WHERE id = $1 AND state = 'open' RETURNING {ESCALATION_COLUMNS}"
+                );
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql)
+                    .bind(id)
+                    .bind(supervisor_id)
+                    .bind(now)
+                    .fetch_optional(self.writer())
+                    .await?)
             }
 
             async fn add_escalation_action(&self, a: EscalationActionRecord) -> $crate::store::Result<()> {
@@ -942,23 +937,18 @@ macro_rules! impl_sql_store {
             }
 
             async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
-                let n = sqlx::query(
+                let sql = format!(
                     "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = $4, \
                      acknowledged_by = COALESCE(acknowledged_by, $2), acknowledged_at = COALESCE(acknowledged_at, $3) \
-                     WHERE id = $1 AND state <> 'resolved'",
-                )
-                .bind(id)
-                .bind(supervisor_id)
-                .bind(now)
-                .bind(outcome)
-                .execute(self.writer())
-                .await?
-                .rows_affected();
-                if n == 0 {
-                    return Ok(None);
-                }
-                let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
-                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(id).fetch_optional(self.writer()).await?)
+                     WHERE id = $1 AND state <> 'resolved' RETURNING {ESCALATION_COLUMNS}"
+                );
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql)
+                    .bind(id)
+                    .bind(supervisor_id)
+                    .bind(now)
+                    .bind(outcome)
+                    .fetch_optional(self.writer())
+                    .await?)
             }
 
             async fn due_escalations(&self, now: i64) -> $crate::store::Result<Vec<EscalationRecord>> {
