@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh Debian machine: installs what is missing, starts a private
-# PostgreSQL on a free port in a temp dir, runs every test against SQLite and PostgreSQL,
-# prints the moderation evaluation, and stops everything it started.
+# The whole test suite, on a fresh Debian machine: installs what is missing (PostgreSQL,
+# Redis), starts a private PostgreSQL on a free port in a temp dir, runs every test against
+# SQLite and PostgreSQL (tests of several nodes start their own private Redis servers, and
+# one its own PostgreSQL to crash), prints the moderation evaluation, and stops everything
+# it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,7 @@ log() { printf '\n== %s\n' "$*" >&2; }
 need_apt=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v python3 >/dev/null || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
@@ -49,6 +52,7 @@ run_pg "$pg_bin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 >/de
 run_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -t 60 start \
   -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=on" >/dev/null
 export TALKZONE_TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export TALKZONE_TEST_PG_BIN="$pg_bin"
 
 log "building"
 cargo build --workspace --bins --tests --locked

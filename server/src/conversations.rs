@@ -226,6 +226,13 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         risk: (viewer.role.is_staff() && c.kind == "support").then(|| c.risk.clone()),
         outcome: c.outcome.clone(),
         room,
+        // Monitoring is transparent: the young person sees who may read their chat, in plain
+        // words, with whether they acknowledged this version of the notice.
+        monitoring_notice: if c.kind == "support" && c.owner_id.as_deref() == Some(viewer.id.as_str()) {
+            Some(crate::http::notice::view_for(state, viewer.id.as_str()).await?)
+        } else {
+            None
+        },
     })
 }
 
@@ -326,7 +333,8 @@ pub async fn send_message(
     let held = new.hold.clone();
     let raised = new.escalation.as_ref().map(|e| e.id.clone());
     let risk_rank_before = conv.risk_rank;
-    let outcome = state.store.insert_message(new).await?;
+    // Stored by group commit; a message stored now is already published, in commit order.
+    let outcome = state.messages.insert(new, in_room).await?;
     metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
     let (record, duplicate) = match outcome {
         InsertOutcome::Stored(m) => {
@@ -352,9 +360,10 @@ pub async fn send_message(
         InsertOutcome::ConversationClosed => return Err(ApiError::Conflict("this conversation is closed".into())),
     };
     match staff_message_view(&record, in_room) {
-        // Published again for a duplicate too: if the node died between commit and publish
-        // the first time, this delivers it now; receivers drop what they have by `seq`.
-        Some(view) => state.hub.publish(Event::Message(view)),
+        // A duplicate is published again: if the node died between commit and publish the
+        // first time, this delivers it now; receivers drop what they have by `seq`.
+        Some(view) if duplicate => state.hub.publish(Event::Message(view)),
+        Some(_) => {}
         None if !duplicate => {
             if let Some(item) = held {
                 crate::moderation_queue::announce_new(state, &item.id).await;
@@ -386,6 +395,10 @@ pub async fn open(
     let (record, created) =
         state.store.open_support_conversation(&id, user.id.as_str(), topic.as_deref(), state.clock.now_ms()).await?;
     let conversation_id = ConversationId(record.id.clone());
+    if created {
+        // The monitoring notice comes first, before anything is said.
+        crate::http::notice::announce(state, user.id.as_str(), &record.id).await?;
+    }
     if let Some(body) = &first_message {
         // A deterministic id: retrying the same POST never stores the first message twice.
         let client_id = format!("first:{}", record.id);
@@ -660,7 +673,10 @@ pub async fn close(state: &AppState, user: &AuthUser, conversation_id: &Conversa
     };
     crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "conversation_closed",
         "conversation", &record.id, Some(outcome.to_owned())).await;
-    handed_over(state, user, &record, &message, None).await
+    let view = handed_over(state, user, &record, &message, None).await;
+    // The chat is closed whatever happens here: the feedback offer never fails the close.
+    crate::surveys::feedback::offer_after_close(state, &record).await;
+    view
 }
 
 /// `POST /v1/conversations/{id}/notes`: staff only; never delivered to the young person.

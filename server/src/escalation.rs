@@ -22,7 +22,8 @@ use crate::state::AppState;
 use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation};
 
 /// Who is alerted.
-const SUPERVISORS: &[Role] = &[Role::Supervisor];
+/// Who receives escalation frames and acts on escalations.
+pub const SUPERVISORS: &[Role] = &[Role::Supervisor];
 /// Who may read escalations and their audit trail.
 const READERS: &[Role] = &[Role::Supervisor, Role::YotAdmin];
 /// How often each node looks for deadlines that have passed and alerts to deliver.
@@ -179,6 +180,18 @@ pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>) -> Ap
     let mut out = Vec::new();
     for e in state.store.escalations(filter, None).await? {
         out.push(view(state, &e).await?);
+    }
+    Ok(out)
+}
+
+/// Escalations not yet resolved (open or acknowledged), for a supervisor's screen after a
+/// resync.
+pub async fn unresolved(state: &AppState) -> ApiResult<Vec<EscalationView>> {
+    let mut out = Vec::new();
+    for filter in ["open", "acknowledged"] {
+        for e in state.store.escalations(Some(filter), None).await? {
+            out.push(view(state, &e).await?);
+        }
     }
     Ok(out)
 }

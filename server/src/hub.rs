@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use talkzone_mobile_api::{ConversationId, MessageView, Role, ServerFrame, UserId};
@@ -50,6 +50,9 @@ pub enum Outbound {
     /// A message, with its JSON already made once for every recipient.
     Message { conversation_id: ConversationId, seq: i64, json: Arc<str> },
     Frame(Arc<str>),
+    /// Events may have been lost between nodes: re-read what the connection follows from the
+    /// database.
+    Resync,
 }
 
 struct Conn {
@@ -75,7 +78,8 @@ struct Inner {
 pub struct Hub {
     inner: Mutex<Inner>,
     next_id: AtomicU64,
-    broker: Arc<dyn Broker>,
+    /// Set once at start; the Redis broker needs the hub to exist first (it delivers to it).
+    broker: OnceLock<Arc<dyn Broker>>,
 }
 
 /// Removes the connection from the hub however its task ends.
@@ -96,8 +100,14 @@ fn to_json(frame: &ServerFrame) -> Arc<str> {
 }
 
 impl Hub {
-    pub fn new(broker: Arc<dyn Broker>) -> Arc<Self> {
-        Arc::new(Self { inner: Mutex::new(Inner::default()), next_id: AtomicU64::new(1), broker })
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self { inner: Mutex::new(Inner::default()), next_id: AtomicU64::new(1), broker: OnceLock::new() })
+    }
+
+    /// Connects the hub to the other nodes. Until then (and with the in-process broker)
+    /// events are delivered on this node only.
+    pub fn attach_broker(&self, broker: Arc<dyn Broker>) {
+        let _ = self.broker.set(broker);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -194,7 +204,19 @@ impl Hub {
     /// Delivers here and on every other node.
     pub fn publish(&self, event: Event) {
         self.deliver_local(&event);
-        self.broker.publish(&event);
+        if let Some(broker) = self.broker.get() {
+            broker.publish(&event);
+        }
+    }
+
+    /// Tells every connection on this node to re-read from the database (events from other
+    /// nodes may have been lost). A connection too busy to take the request is closed; the
+    /// client reconnects and resumes, which re-reads as well.
+    pub fn resync_all(&self) {
+        let inner = self.lock();
+        for id in inner.conns.keys() {
+            offer(&inner, *id, Outbound::Resync);
+        }
     }
 
     /// Delivers to this node's connections only (the broker's listener calls this).

@@ -11,6 +11,7 @@
 //! - [`desk`]: the rota, who is on duty, wellbeing caps; [`presence`]: who is connected;
 //! - [`escalation`]: safeguarding escalations, deadlines, re-escalation, on-call outbox;
 //! - [`store`]: the database (SQLite or PostgreSQL), the only place SQL lives;
+//!   [`group_commit`]: concurrent messages stored in one durable commit;
 //! - [`auth`]: tokens, passwords, tickets, the `AuthUser` extractor;
 //! - [`moderation`]: the current policy and classification of every message;
 //! - [`rooms`]: moderated peer rooms; [`moderation_queue`]: holds, reports, decisions,
@@ -29,6 +30,7 @@ pub mod conversations;
 pub mod desk;
 pub mod error;
 pub mod escalation;
+pub mod group_commit;
 pub mod http;
 pub mod ids;
 pub mod input;
@@ -74,13 +76,16 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
-    if config.redis_url.is_some() {
-        anyhow::bail!(
-            "configuration: redis-url: the Redis broker is not part of this build yet; \
-             leave it unset to run a single node with the in-process broker"
-        );
-    }
-    let broker: Arc<dyn Broker> = Arc::new(LocalBroker);
+    let shutdown = CancellationToken::new();
+    let hub = Hub::new();
+    let broker: Arc<dyn Broker> = match &config.redis_url {
+        None => Arc::new(LocalBroker),
+        Some(url) => broker::redis::RedisBroker::start(url, ids::random_id(), Arc::downgrade(&hub), shutdown.clone())
+            .await
+            .with_context(|| format!("cannot reach the broker at {}", config::mask_url(url)))?,
+    };
+    hub.attach_broker(broker.clone());
+    let messages = Arc::new(group_commit::MessageWriter::start(store.clone(), hub.clone()));
     let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
     let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
@@ -91,14 +96,15 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         store,
         surveys,
         auth,
-        hub: Hub::new(broker.clone()),
+        messages,
+        hub,
         broker,
         limits,
         clock,
         moderation: Arc::new(moderation::ModerationService::load(&config_data_dir).map_err(|e| {
             anyhow::anyhow!("configuration: moderation policy: {e}")
         })?),
-        shutdown: CancellationToken::new(),
+        shutdown,
     })
 }
 

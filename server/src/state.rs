@@ -20,6 +20,8 @@ pub struct AppState {
     pub surveys: Arc<dyn crate::store::surveys::SurveyStore>,
     pub auth: Arc<Auth>,
     pub hub: Arc<Hub>,
+    /// Stores participants' messages by group commit and publishes them in commit order.
+    pub messages: Arc<crate::group_commit::MessageWriter>,
     pub broker: Arc<dyn Broker>,
     pub limits: Arc<Limits>,
     pub clock: Arc<dyn Clock>,

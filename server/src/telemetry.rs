@@ -13,6 +13,14 @@ pub const STORE_WRITE_SECONDS: &str = "talkzone_store_write_seconds";
 pub const RATE_LIMITED: &str = "talkzone_rate_limited_total";
 pub const SLOW_CONSUMERS: &str = "talkzone_slow_consumers_total";
 pub const HTTP_REQUESTS: &str = "talkzone_http_requests_total";
+/// Events this node handed to Redis, received from other nodes, or could not queue.
+/// Messages per group commit (one transaction, one durable flush).
+pub const GROUP_COMMIT_SIZE: &str = "talkzone_group_commit_messages";
+pub const BROKER_PUBLISHED: &str = "talkzone_broker_published_total";
+pub const BROKER_RECEIVED: &str = "talkzone_broker_received_total";
+pub const BROKER_DROPPED: &str = "talkzone_broker_dropped_total";
+/// Times the broker subscription came back after a loss (each one re-reads from the database).
+pub const BROKER_RECONNECTS: &str = "talkzone_broker_reconnects_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 

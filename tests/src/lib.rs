@@ -19,6 +19,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub use talkzone_mobile_api as api;
 
+pub mod cluster;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -142,6 +144,11 @@ impl TestServer {
         Self::boot(self.backend, self.dir.clone(), self.database_url.clone(), tweak, clock).await
     }
 
+    /// Starts on a database the test provides (its own PostgreSQL server, say).
+    pub async fn start_on_database(backend: Backend, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::boot(backend, std::sync::Arc::new(TempDir::new()), database_url, tweak, None).await
+    }
+
     /// Starts with a configuration adjusted by `tweak` (limits, origins, …).
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
         Self::start_inner(backend, tweak, None).await
@@ -248,6 +255,11 @@ impl ProcessServer {
     /// Starts `talkzone serve` on a random port with the given database and data dir, and
     /// waits until it prints where it listens.
     pub async fn spawn(database_url: &str, data_dir: &Path) -> ProcessServer {
+        Self::spawn_with(database_url, data_dir, &[]).await
+    }
+
+    /// As [`spawn`](Self::spawn), with extra `TALKZONE_…` settings (a Redis URL, say).
+    pub async fn spawn_with(database_url: &str, data_dir: &Path, env: &[(&str, &str)]) -> ProcessServer {
         let mut child = tokio::process::Command::new(talkzone_binary())
             .arg("serve")
             .env("TALKZONE_LISTEN", "127.0.0.1:0")
@@ -262,6 +274,7 @@ impl ProcessServer {
             .env("TALKZONE_USER_MESSAGES_BURST", "10000")
             .env("TALKZONE_WS_FRAMES_PER_SEC", "10000")
             .env("TALKZONE_WS_FRAMES_BURST", "10000")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -292,3 +305,5 @@ impl ProcessServer {
         let _ = self.child.wait().await;
     }
 }
+
+pub mod load;

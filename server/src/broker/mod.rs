@@ -1,6 +1,9 @@
 //! Carries hub events between nodes. The in-process broker (a single node) has nothing to
-//! carry; the Redis broker (several nodes) is added with multi-node support. Either way the
-//! database is the truth: a node that misses an event sees a `seq` gap and re-reads.
+//! carry; the [Redis broker](redis::RedisBroker) connects several nodes. Either way the
+//! database is the truth: a node that misses an event sees a `seq` gap, or resyncs from the
+//! database when its broker connection comes back.
+
+pub mod redis;
 
 use async_trait::async_trait;
 

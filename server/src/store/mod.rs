@@ -31,6 +31,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The write could not be attempted (the writer stopped, or the message it repeated
+    /// failed): as a database failure to the client, a 503 to retry.
+    #[error("the database is unavailable")]
+    Unavailable,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -460,6 +464,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a message with the next `seq`, idempotent on `(sender, client_msg_id)`.
     async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome>;
+    /// Stores several messages in one transaction (group commit): one durable commit for
+    /// the lot. The caller has already ruled out duplicates; any error fails the whole
+    /// batch (nothing stored) and the caller stores them one by one instead.
+    async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>>;
+    /// The message a sender already sent with this `client_msg_id`, if any.
+    async fn message_by_client_id(&self, sender_id: &str, client_msg_id: &str) -> Result<Option<MessageRecord>>;
+    /// Concurrent writers of messages that do not contend with each other: 1 for SQLite
+    /// (one writer connection), several for PostgreSQL (row locks per conversation).
+    fn message_writers(&self) -> usize;
     /// Messages with `seq > after_seq`, in order, at most `limit`.
     async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: u32) -> Result<Vec<MessageRecord>>;
     /// Raises the user's read marker to `seq` (never lowers it); returns the stored marker.
@@ -555,6 +568,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn append_audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_for_target(&self, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>>;
+
+    /// Records that a user acknowledged a version of the monitoring notice; the first time
+    /// counts (acknowledging again keeps it). Returns when it was first acknowledged.
+    async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64) -> Result<i64>;
+    /// When the user acknowledged this version of the monitoring notice, if they have.
+    async fn notice_acknowledged_at(&self, user_id: &str, version: i64) -> Result<Option<i64>>;
 }
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…`.

@@ -37,6 +37,11 @@ impl PostgresStore {
         &self.pool
     }
 
+    /// Group-commit writers: messages of different conversations lock different rows; four writers keep the pool (16) mostly free for reads.
+    fn concurrent_writers(&self) -> usize {
+        4
+    }
+
     fn backend_name(&self) -> &'static str {
         "postgres"
     }

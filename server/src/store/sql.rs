@@ -496,22 +496,7 @@ macro_rules! impl_sql_store {
                     }
                 }
                 let mut tx = self.writer().begin().await?;
-                // A held message gets no `seq` (and takes no lock on the counter) until a
-                // moderator approves it.
-                let seq: Option<(Option<i64>,)> = if m.hold.is_some() {
-                    sqlx::query_as("SELECT CAST(NULL AS BIGINT) FROM conversations WHERE id = $1 AND state <> 'closed'")
-                        .bind(&m.conversation_id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                } else {
-                    sqlx::query_as(
-                        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 AND state <> 'closed' RETURNING last_seq",
-                    )
-                    .bind(&m.conversation_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                };
-                let Some((seq,)) = seq else {
+                let Some(seq) = allocate_seq(&mut tx, &m).await? else {
                     tx.rollback().await?;
                     return Ok(InsertOutcome::ConversationClosed);
                 };
@@ -544,6 +529,33 @@ macro_rules! impl_sql_store {
                     }
                     Err(e) => Err(e),
                 }
+            }
+
+            async fn insert_messages(&self, batch: &[NewMessage]) -> $crate::store::Result<Vec<InsertOutcome>> {
+                let mut tx = self.writer().begin().await?;
+                let mut out = Vec::with_capacity(batch.len());
+                for m in batch {
+                    let Some(seq) = allocate_seq(&mut tx, m).await? else {
+                        out.push(InsertOutcome::ConversationClosed);
+                        continue;
+                    };
+                    let stored = insert_message_row(&mut *tx, m, seq).await?;
+                    if let Some(item) = &m.hold {
+                        insert_item_row(&mut *tx, item).await?;
+                    }
+                    raise_risk(&mut tx, m).await?;
+                    out.push(InsertOutcome::Stored(stored));
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn message_by_client_id(&self, sender_id: &str, client_msg_id: &str) -> $crate::store::Result<Option<MessageRecord>> {
+                find_by_client_id(self.reader(), sender_id, client_msg_id).await
+            }
+
+            fn message_writers(&self) -> usize {
+                self.concurrent_writers()
             }
 
             async fn messages_after(
@@ -1215,6 +1227,7 @@ macro_rules! impl_sql_store {
                 sqlx::query("DELETE FROM refresh_families WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM ws_tickets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM read_markers WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM monitoring_notice_acks WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                 if held.is_empty() {
                     sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
                 } else {
@@ -1282,6 +1295,32 @@ macro_rules! impl_sql_store {
                 .bind(target_id)
                 .fetch_all(self.reader())
                 .await?)
+            }
+
+            async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64) -> $crate::store::Result<i64> {
+                // The no-op update makes RETURNING give the first acknowledgement's time.
+                let (at,): (i64,) = sqlx::query_as(
+                    "INSERT INTO monitoring_notice_acks (user_id, version, acknowledged_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id, version) DO UPDATE SET acknowledged_at = monitoring_notice_acks.acknowledged_at \
+                     RETURNING acknowledged_at",
+                )
+                .bind(user_id)
+                .bind(version)
+                .bind(now)
+                .fetch_one(self.writer())
+                .await?;
+                Ok(at)
+            }
+
+            async fn notice_acknowledged_at(&self, user_id: &str, version: i64) -> $crate::store::Result<Option<i64>> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT acknowledged_at FROM monitoring_notice_acks WHERE user_id = $1 AND version = $2",
+                )
+                .bind(user_id)
+                .bind(version)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(row.map(|(at,)| at))
             }
         }
 
@@ -1422,6 +1461,29 @@ macro_rules! impl_sql_store {
             .execute(executor)
             .await?;
             Ok(())
+        }
+
+        /// The message's `seq`: the next one of its conversation, or none while held for
+        /// moderation (a held message takes no lock on the counter until approved). `None`
+        /// when the conversation is closed or gone.
+        async fn allocate_seq(
+            tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            m: &NewMessage,
+        ) -> $crate::store::Result<Option<Option<i64>>> {
+            let seq: Option<(Option<i64>,)> = if m.hold.is_some() {
+                sqlx::query_as("SELECT CAST(NULL AS BIGINT) FROM conversations WHERE id = $1 AND state <> 'closed'")
+                    .bind(&m.conversation_id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            } else {
+                sqlx::query_as(
+                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 AND state <> 'closed' RETURNING last_seq",
+                )
+                .bind(&m.conversation_id)
+                .fetch_optional(&mut **tx)
+                .await?
+            };
+            Ok(seq.map(|(s,)| s))
         }
 
         async fn find_by_client_id(

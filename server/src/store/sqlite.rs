@@ -51,6 +51,11 @@ impl SqliteStore {
         &self.writer
     }
 
+    /// Group-commit writers: SQLite has one writer: more would only queue.
+    fn concurrent_writers(&self) -> usize {
+        1
+    }
+
     fn backend_name(&self) -> &'static str {
         "sqlite"
     }

@@ -55,6 +55,11 @@ struct Connection {
     /// Per subscribed conversation: the last `seq` delivered, and whether it is a room
     /// (whose senders are shown by pseudonym).
     delivered: HashMap<ConversationId, Subscription>,
+    watching_queue: bool,
+    watching_moderation: bool,
+    /// What a resync last sent per item (conversation state, escalation), so that repeated
+    /// resyncs during a broker outage send only what changed.
+    resynced: HashMap<String, String>,
 }
 
 #[derive(Clone, Copy)]
@@ -87,7 +92,17 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     crate::presence::seen(&state, &user.id).await;
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
-    let mut conn = Connection { state, user, registration, sink, limiter, delivered: HashMap::new() };
+    let mut conn = Connection {
+        state,
+        user,
+        registration,
+        sink,
+        limiter,
+        delivered: HashMap::new(),
+        watching_queue: false,
+        watching_moderation: false,
+        resynced: HashMap::new(),
+    };
     tracing::debug!(conn = conn.registration.id, user = %conn.user.id, "websocket connected");
 
     let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
@@ -275,6 +290,7 @@ impl Connection {
             ClientFrame::QueueWatch => {
                 self.user.require(&[Role::DutyWorker, Role::Supervisor])?;
                 state.hub.watch_queue(self.registration.id);
+                self.watching_queue = true;
                 let entries = queue::entries(&state).await?;
                 self.send_frame(&ServerFrame::QueueSnapshot { entries }).await?;
             }
@@ -283,6 +299,7 @@ impl Connection {
                     return Err(ApiError::Forbidden("only moderators and supervisors watch the moderation queue").into());
                 }
                 state.hub.watch_moderation(self.registration.id);
+                self.watching_moderation = true;
                 let queue = crate::moderation_queue::queue(&state, &self.user).await?;
                 for item in queue.items {
                     self.send_frame(&ServerFrame::ModerationChanged { item }).await?;
@@ -299,6 +316,15 @@ impl Connection {
     async fn deliver(&mut self, out: Outbound) -> Result<(), Closed> {
         match out {
             Outbound::Frame(json) => self.write(Message::Text(json.as_ref().into())).await,
+            Outbound::Resync => match self.resync().await {
+                Ok(()) => Ok(()),
+                Err(Failure::Closed) => Err(Closed),
+                Err(Failure::Api(e)) => {
+                    // The database is unreachable too: the client reconnects and resumes.
+                    tracing::warn!(error = %e, "resync failed; closing so the client resumes");
+                    Err(Closed)
+                }
+            },
             Outbound::Message { conversation_id, seq, json } => {
                 let Some(sub) = self.delivered.get_mut(&conversation_id) else { return Ok(()) };
                 let last = sub.last;
@@ -323,6 +349,55 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Re-reads from the database what this connection follows, after events between nodes
+    /// may have been lost: messages after each subscription's last `seq`, each subscribed
+    /// chat's state, the queue, the moderation queue, and open escalations for supervisors.
+    /// State frames are sent only when they differ from what the last resync sent.
+    async fn resync(&mut self) -> Result<(), Failure> {
+        let state = self.state.clone();
+        let subscribed: Vec<ConversationId> = self.delivered.keys().cloned().collect();
+        for id in subscribed {
+            self.catch_up(&id).await?;
+            match conversations::load_readable(&state, &self.user, &id).await {
+                Ok(conv) => {
+                    let view = conversations::view(&state, &self.user, &conv).await?;
+                    self.send_if_changed(format!("c:{}", id.as_str()), &ServerFrame::Conversation(view)).await?;
+                }
+                // Access ended while events were lost (the chat went to someone else).
+                Err(_) => {
+                    state.hub.unsubscribe(self.registration.id, &id);
+                    self.delivered.remove(&id);
+                }
+            }
+        }
+        if self.watching_queue {
+            let entries = queue::entries(&state).await?;
+            self.send_if_changed("queue".into(), &ServerFrame::QueueSnapshot { entries }).await?;
+        }
+        if self.watching_moderation {
+            for item in crate::moderation_queue::queue(&state, &self.user).await?.items {
+                let key = format!("m:{}", item.id);
+                self.send_if_changed(key, &ServerFrame::ModerationChanged { item }).await?;
+            }
+        }
+        if crate::escalation::SUPERVISORS.contains(&self.user.role) {
+            for e in crate::escalation::unresolved(&state).await? {
+                self.send_if_changed(format!("e:{}", e.id), &ServerFrame::Escalation(e)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_if_changed(&mut self, key: String, frame: &ServerFrame) -> Result<(), Closed> {
+        let json = serde_json::to_string(frame).map_err(|_| Closed)?;
+        if self.resynced.get(&key) == Some(&json) {
+            return Ok(());
+        }
+        self.write(Message::Text(json.clone().into())).await?;
+        self.resynced.insert(key, json);
+        Ok(())
     }
 
     /// Sends every stored message after the subscription's last delivered `seq`.
