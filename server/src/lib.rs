@@ -77,10 +77,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
     let shutdown = CancellationToken::new();
+    let node: Arc<str> = Arc::from(ids::random_id());
     let hub = Hub::new();
     let broker: Arc<dyn Broker> = match &config.redis_url {
         None => Arc::new(LocalBroker),
-        Some(url) => broker::redis::RedisBroker::start(url, ids::random_id(), Arc::downgrade(&hub), shutdown.clone())
+        Some(url) => broker::redis::RedisBroker::start(url, node.to_string(), Arc::downgrade(&hub), shutdown.clone())
             .await
             .with_context(|| format!("cannot reach the broker at {}", config::mask_url(url)))?,
     };
@@ -92,6 +93,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let limits = Arc::new(Limits::new(config.limits.clone()));
     let config_data_dir = config.data_dir.clone();
     Ok(AppState {
+        node,
         config: Arc::new(config),
         store,
         surveys,
@@ -168,6 +170,9 @@ pub async fn start_with_config(config: Config) -> anyhow::Result<RunningServer> 
     start(state).await
 }
 
+/// How often retention runs (by the service clock).
+const RETENTION_EVERY_MS: i64 = 3_600_000;
+
 /// Each node's timekeeper: fires escalation deadlines, delivers on-call alerts, and returns
 /// unanswered assignments to the queue. Every step is a conditional database update, so with
 /// several nodes each happens once.
@@ -207,10 +212,18 @@ fn spawn_scheduler(state: AppState) {
                         }
                     }
                     let now = state.clock.now_ms();
-                    if last_retention.is_none_or(|t| now - t >= 3_600_000) {
+                    if last_retention.is_none_or(|t| now - t >= RETENTION_EVERY_MS) {
                         last_retention = Some(now);
-                        if let Err(e) = privacy::apply_retention(&state).await {
-                            tracing::error!(error = %e, "retention");
+                        // One node per round: the lease outlives the run and expires before
+                        // the next round, so a node that died does not stop retention.
+                        match state.store.take_lease("retention", &state.node, now, now + RETENTION_EVERY_MS - 60_000).await {
+                            Ok(true) => {
+                                if let Err(e) = privacy::apply_retention(&state).await {
+                                    tracing::error!(error = %e, "retention");
+                                }
+                            }
+                            Ok(false) => tracing::debug!("retention: another node runs it this round"),
+                            Err(e) => tracing::error!(error = %e, "retention lease"),
                         }
                     }
                 }

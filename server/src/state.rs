@@ -14,6 +14,8 @@ use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// This process's random name among the nodes (broker envelopes, job leases).
+    pub node: Arc<str>,
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     /// Feedback surveys' storage (the same database and pool as `store`).

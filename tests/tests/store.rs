@@ -169,6 +169,63 @@ async fn concurrent_inserts_get_distinct_gap_free_seqs(backend: Backend) {
     assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
 }
 
+/// A batch is one transaction: seqs continue per conversation, a closed conversation is
+/// reported without failing its neighbours, and a batch that breaks a constraint stores
+/// nothing at all (the writer then stores its messages one by one).
+async fn a_batch_of_messages_commits_together_or_not_at_all(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    user(s.as_ref(), "yp2", "young_person").await;
+    s.open_support_conversation("c1", "yp", None, 5).await.unwrap();
+    s.open_support_conversation("c2", "yp2", None, 5).await.unwrap();
+    s.insert_message(msg("c1", "yp", "first", "x")).await.unwrap();
+    let batch = vec![
+        msg("c1", "yp", "b1", "one"),
+        msg("c2", "yp2", "b2", "two"),
+        msg("gone", "yp", "b3", "nowhere"),
+        msg("c1", "yp", "b4", "three"),
+    ];
+    let out = s.insert_messages(&batch).await.unwrap();
+    let seqs: Vec<Option<Option<i64>>> = out
+        .iter()
+        .map(|o| match o {
+            InsertOutcome::Stored(m) => Some(m.seq),
+            InsertOutcome::ConversationClosed => None,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, vec![Some(Some(2)), Some(Some(1)), None, Some(Some(3))]);
+
+    // The same client_msg_id twice in one batch breaks the unique key: nothing is stored.
+    let bad = vec![msg("c1", "yp", "b5", "four"), msg("c1", "yp", "b1", "again")];
+    assert!(s.insert_messages(&bad).await.is_err());
+    assert_eq!(s.messages_after("c1", 0, 10).await.unwrap().len(), 3, "the failed batch left nothing behind");
+    assert_eq!(s.message_by_client_id("yp", "b5").await.unwrap().map(|m| m.id), None);
+    assert!(s.message_by_client_id("yp", "b4").await.unwrap().is_some());
+}
+
+/// One node at a time holds a job's lease; it can renew it; another takes it once expired.
+async fn job_leases_have_one_holder(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    assert!(s.take_lease("retention", "node-a", 1_000, 5_000).await.unwrap());
+    assert!(!s.take_lease("retention", "node-b", 2_000, 6_000).await.unwrap(), "held by a");
+    assert!(s.take_lease("retention", "node-a", 3_000, 7_000).await.unwrap(), "the holder renews");
+    assert!(!s.take_lease("retention", "node-b", 6_999, 9_000).await.unwrap());
+    assert!(s.take_lease("retention", "node-b", 7_000, 9_000).await.unwrap(), "expired: b takes it");
+    assert!(s.take_lease("other-job", "node-a", 7_000, 9_000).await.unwrap(), "leases are per job");
+    // Racing nodes: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.take_lease("race", &format!("n{i}"), 10_000, 20_000).await.unwrap() }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
 async fn audit_is_kept_in_order(backend: Backend) {
     let (s, _d) = open(backend).await;
     for (i, action) in ["raised", "acknowledged"].iter().enumerate() {
@@ -186,4 +243,6 @@ both_backends!(
     conversations_open_accept_and_messages,
     concurrent_inserts_get_distinct_gap_free_seqs,
     audit_is_kept_in_order,
+    a_batch_of_messages_commits_together_or_not_at_all,
+    job_leases_have_one_holder,
 );

@@ -470,6 +470,9 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>>;
     /// The message a sender already sent with this `client_msg_id`, if any.
     async fn message_by_client_id(&self, sender_id: &str, client_msg_id: &str) -> Result<Option<MessageRecord>>;
+    /// Takes (or renews) the lease on a job until `expires_at` if it is free, expired, or
+    /// already `holder`'s. True when `holder` has it: with several nodes, one runs the job.
+    async fn take_lease(&self, job: &str, holder: &str, now: i64, expires_at: i64) -> Result<bool>;
     /// Concurrent writers of messages that do not contend with each other: 1 for SQLite
     /// (one writer connection), several for PostgreSQL (row locks per conversation).
     fn message_writers(&self) -> usize;

@@ -554,6 +554,21 @@ macro_rules! impl_sql_store {
                 find_by_client_id(self.reader(), sender_id, client_msg_id).await
             }
 
+            async fn take_lease(&self, job: &str, holder: &str, now: i64, expires_at: i64) -> $crate::store::Result<bool> {
+                let won: Option<(String,)> = sqlx::query_as(
+                    "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+                     WHERE job_leases.expires_at <= $4 OR job_leases.holder = excluded.holder RETURNING holder",
+                )
+                .bind(job)
+                .bind(holder)
+                .bind(expires_at)
+                .bind(now)
+                .fetch_optional(self.writer())
+                .await?;
+                Ok(won.is_some())
+            }
+
             fn message_writers(&self) -> usize {
                 self.concurrent_writers()
             }
