@@ -221,6 +221,45 @@ async fn bad_settings_fail_with_a_clear_message() {
 
     // No stack traces or panics in any of these.
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+
+    // A Redis that is not there: refuse to start rather than run a node that cannot see the
+    // others' messages.
+    let nobody = talkzone_tests::cluster::free_port();
+    let mut cmd = talkzone(&dir.0);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--redis-url", &format!("redis://127.0.0.1:{nobody}")]);
+    let out = run(cmd, None).await;
+    assert!(!out.success, "serve without its Redis succeeded: {}", out.stdout);
+    assert!(out.stderr.contains("broker") && out.stderr.contains(&nobody.to_string()), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+/// The Docker files describe the topology the tests run: every setting they pass is one the
+/// server knows, both nodes share PostgreSQL and Redis, and the proxy passes WebSocket
+/// upgrades and replaces (never appends to) X-Forwarded-For.
+#[test]
+fn docker_files_match_the_server() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let compose = std::fs::read_to_string(root.join("docker/compose.yaml")).expect("docker/compose.yaml");
+    let dockerfile = std::fs::read_to_string(root.join("docker/Dockerfile")).expect("docker/Dockerfile");
+    let nginx = std::fs::read_to_string(root.join("docker/nginx.conf")).expect("docker/nginx.conf");
+    let config = std::fs::read_to_string(root.join("server/src/config.rs")).expect("config.rs");
+    for text in [&compose, &dockerfile] {
+        for (i, _) in text.match_indices("TALKZONE_") {
+            let name: String = text[i..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+            assert!(config.contains(&format!("env = \"{name}\"")), "{name} in the Docker files is not a server setting");
+        }
+    }
+    for needed in ["talkzone-1: *talkzone", "talkzone-2: *talkzone", "TALKZONE_REDIS_URL: redis://redis:6379",
+        "TALKZONE_DATABASE_URL: postgres://", "TALKZONE_TRUSTED_PROXIES: 172.28.0.10", "ipv4_address: 172.28.0.10"] {
+        assert!(compose.contains(needed), "compose.yaml lacks {needed}");
+    }
+    for needed in ["server talkzone-1:8080", "server talkzone-2:8080", "proxy_set_header Upgrade $http_upgrade",
+        "proxy_set_header X-Forwarded-For $remote_addr"] {
+        assert!(nginx.contains(needed), "nginx.conf lacks {needed}");
+    }
+    for needed in ["USER talkzone", "HEALTHCHECK", "STOPSIGNAL SIGTERM", "AS build"] {
+        assert!(dockerfile.contains(needed), "the Dockerfile lacks {needed}");
+    }
 }
 
 #[tokio::test]
