@@ -222,6 +222,33 @@ async fn redis_restarted_under_load_loses_nothing(backend: Backend) {
     a.stop().await;
 }
 
+/// While Redis is down, a chat that becomes a worker's through another node (here their own
+/// accept there) still reaches their connection on this node, from the database.
+async fn a_chat_assigned_during_a_redis_outage_reaches_the_worker(backend: Backend) {
+    let mut redis = RedisServer::start().await;
+    let (a, b) = two_nodes(backend, &redis).await;
+    let worker = a.staff(Role::DutyWorker).await;
+    let yp = a.young_person().await;
+    let conv = open(&a.client, &yp).await;
+    let mut worker_ws = a.client.connect(&worker.access_token).await.unwrap();
+    worker_ws.round_trip().await.unwrap();
+    redis.kill().await;
+    b.client.accept(&worker.access_token, &conv.id).await.unwrap();
+    let id = conv.id.clone();
+    let frame = worker_ws
+        .recv_until(Duration::from_secs(15), |f| matches!(f, ServerFrame::Conversation(c) if c.id == id))
+        .await
+        .expect("the assignment reaches the worker's other connection without Redis");
+    let ServerFrame::Conversation(c) = frame else { unreachable!() };
+    assert_eq!(c.assigned_to.map(|u| u.id), Some(talkzone_mobile_api::UserId(worker_id(&a, &worker).await)));
+    b.stop().await;
+    a.stop().await;
+}
+
+async fn worker_id(s: &TestServer, t: &TokenResponse) -> String {
+    s.client.me(&t.access_token).await.unwrap().id.0
+}
+
 async fn wait_ready(node: &TestServer) {
     let deadline = tokio::time::Instant::now() + T;
     loop {
@@ -450,4 +477,5 @@ both_backends!(
     chats_queue_and_escalations_cross_nodes,
     an_escalation_deadline_fires_once_across_nodes,
     redis_restarted_under_load_loses_nothing,
+    a_chat_assigned_during_a_redis_outage_reaches_the_worker,
 );

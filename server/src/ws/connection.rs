@@ -352,8 +352,9 @@ impl Connection {
     }
 
     /// Re-reads from the database what this connection follows, after events between nodes
-    /// may have been lost: messages after each subscription's last `seq`, each subscribed
-    /// chat's state, the queue, the moderation queue, and open escalations for supervisors.
+    /// may have been lost: messages after each subscription's last `seq`, the state of each
+    /// subscribed chat and of the user's own chats, the queue, the moderation queue, and open
+    /// escalations for supervisors.
     /// State frames are sent only when they differ from what the last resync sent.
     async fn resync(&mut self) -> Result<(), Failure> {
         let state = self.state.clone();
@@ -371,6 +372,18 @@ impl Connection {
                     self.delivered.remove(&id);
                 }
             }
+        }
+        // Chats that became this user's while events were lost (assigned on another node, a
+        // young person's chat accepted) are announced as `conversation` frames.
+        let own = if self.user.role.is_staff() {
+            let filter = crate::store::ConversationFilter { state: Some("assigned".into()), assigned_to: Some(self.user.id.0.clone()) };
+            state.store.conversations_for_staff(&filter).await?
+        } else {
+            state.store.conversations_of_owner(self.user.id.as_str()).await?
+        };
+        for conv in own.iter().filter(|c| c.state != "closed") {
+            let view = conversations::view(&state, &self.user, conv).await?;
+            self.send_if_changed(format!("c:{}", conv.id), &ServerFrame::Conversation(view)).await?;
         }
         if self.watching_queue {
             let entries = queue::entries(&state).await?;
