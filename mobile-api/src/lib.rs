@@ -279,6 +279,30 @@ pub struct ConversationView {
     /// Peer rooms only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<RoomInfo>,
+    /// Support chats, to their young person only (an extension): who may read this chat, in
+    /// plain words, with the version to acknowledge (`POST /v1/me/monitoring-notice/acknowledge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring_notice: Option<MonitoringNotice>,
+}
+
+/// The monitoring notice: tells a young person, in plain words, that a supervisor may read
+/// their chat and why. Versioned: a new version is shown again until acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MonitoringNotice {
+    pub version: u32,
+    pub text: String,
+    /// Whether the caller has acknowledged this version.
+    pub acknowledged: bool,
+    /// When the caller acknowledged this version (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<String>,
+}
+
+/// `POST /v1/me/monitoring-notice/acknowledge`: the version the young person read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeNoticeRequest {
+    pub version: u32,
 }
 
 /// How a room works (kind `room`).
@@ -915,20 +939,37 @@ pub enum ClientFrame {
 }
 
 impl ClientFrame {
+    /// Every client frame `type` (for tables that must cover them all, such as the
+    /// authorisation matrix). `type_name` indexes this list with constants in an exhaustive
+    /// `match`: a new variant does not compile until it has an arm, and an index past the end
+    /// of this list is a compile error (`unconditional_panic`), so the list must grow with it.
+    pub const TYPES: [&'static str; 10] = [
+        "subscribe",
+        "unsubscribe",
+        "send",
+        "typing",
+        "read",
+        "accept",
+        "duty",
+        "queue.watch",
+        "moderation.watch",
+        "ping",
+    ];
+
     /// The frame's `type`, used as `ref` in errors that answer it.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            ClientFrame::Subscribe { .. } => "subscribe",
-            ClientFrame::Unsubscribe { .. } => "unsubscribe",
-            ClientFrame::Send { .. } => "send",
-            ClientFrame::Typing { .. } => "typing",
-            ClientFrame::Read { .. } => "read",
-            ClientFrame::Accept { .. } => "accept",
-            ClientFrame::Duty { .. } => "duty",
-            ClientFrame::QueueWatch => "queue.watch",
-            ClientFrame::ModerationWatch => "moderation.watch",
-            ClientFrame::Ping { .. } => "ping",
-        }
+        Self::TYPES[match self {
+            ClientFrame::Subscribe { .. } => 0,
+            ClientFrame::Unsubscribe { .. } => 1,
+            ClientFrame::Send { .. } => 2,
+            ClientFrame::Typing { .. } => 3,
+            ClientFrame::Read { .. } => 4,
+            ClientFrame::Accept { .. } => 5,
+            ClientFrame::Duty { .. } => 6,
+            ClientFrame::QueueWatch => 7,
+            ClientFrame::ModerationWatch => 8,
+            ClientFrame::Ping { .. } => 9,
+        }]
     }
 }
 
@@ -1032,6 +1073,64 @@ pub enum ServerFrame {
         #[schema(value_type = Option<Object>)]
         nonce: Option<serde_json::Value>,
     },
+    /// The monitoring notice at the start of a support chat (an extension), to the young
+    /// person while they have not acknowledged its current version.
+    #[serde(rename = "monitoring_notice")]
+    MonitoringNotice {
+        conversation_id: ConversationId,
+        version: u32,
+        text: String,
+    },
+}
+
+impl ServerFrame {
+    /// Every server frame `type`; kept complete as [`ClientFrame::TYPES`] is.
+    pub const TYPES: [&'static str; 19] = [
+        "ack",
+        "message",
+        "subscribed",
+        "typing",
+        "read",
+        "presence",
+        "conversation",
+        "queue",
+        "queue.snapshot",
+        "queue.changed",
+        "duty",
+        "escalation",
+        "survey",
+        "moderation.changed",
+        "message.changed",
+        "notice",
+        "error",
+        "pong",
+        "monitoring_notice",
+    ];
+
+    /// The frame's `type`.
+    pub fn type_name(&self) -> &'static str {
+        Self::TYPES[match self {
+            ServerFrame::Ack { .. } => 0,
+            ServerFrame::Message(_) => 1,
+            ServerFrame::Subscribed { .. } => 2,
+            ServerFrame::Typing { .. } => 3,
+            ServerFrame::Read { .. } => 4,
+            ServerFrame::Presence { .. } => 5,
+            ServerFrame::Conversation(_) => 6,
+            ServerFrame::Queue { .. } => 7,
+            ServerFrame::QueueSnapshot { .. } => 8,
+            ServerFrame::QueueChanged { .. } => 9,
+            ServerFrame::Duty { .. } => 10,
+            ServerFrame::Escalation(_) => 11,
+            ServerFrame::Survey(_) => 12,
+            ServerFrame::ModerationChanged { .. } => 13,
+            ServerFrame::MessageChanged { .. } => 14,
+            ServerFrame::Notice { .. } => 15,
+            ServerFrame::Error { .. } => 16,
+            ServerFrame::Pong { .. } => 17,
+            ServerFrame::MonitoringNotice { .. } => 18,
+        }]
+    }
 }
 
 #[cfg(test)]
@@ -1088,6 +1187,36 @@ mod tests {
         assert_eq!(v["ref"], "m1");
         let snap = serde_json::to_value(ServerFrame::QueueSnapshot { entries: vec![] }).unwrap();
         assert_eq!(snap["type"], "queue.snapshot");
+    }
+
+    #[test]
+    fn frame_type_lists_match_serde_and_have_no_duplicates() {
+        let sample_client = [
+            ClientFrame::QueueWatch,
+            ClientFrame::ModerationWatch,
+            ClientFrame::Ping { nonce: None },
+            ClientFrame::Duty { on_duty: true },
+            ClientFrame::Typing { conversation_id: "c".into() },
+        ];
+        for f in &sample_client {
+            assert_eq!(serde_json::to_value(f).unwrap()["type"], f.type_name());
+        }
+        let sample_server = [
+            ServerFrame::Pong { nonce: None },
+            ServerFrame::Duty { on_duty: false },
+            ServerFrame::QueueChanged { entries: vec![] },
+            ServerFrame::MonitoringNotice { conversation_id: "c".into(), version: 1, text: "t".into() },
+            ServerFrame::Presence { user_id: "u".into(), online: true },
+        ];
+        for f in &sample_server {
+            assert_eq!(serde_json::to_value(f).unwrap()["type"], f.type_name());
+        }
+        for list in [&ClientFrame::TYPES[..], &ServerFrame::TYPES[..]] {
+            let mut sorted = list.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), list.len(), "a type listed twice: {list:?}");
+        }
     }
 
     #[test]
@@ -1411,6 +1540,46 @@ pub struct PendingSurvey {
     pub status: AssignmentStatus,
     pub survey: SurveyVersionView,
     pub saved_answers: Vec<SurveyAnswer>,
+    /// Set when this is the feedback survey offered after that support chat closed (absent
+    /// otherwise; older servers never send it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<ConversationId>,
+}
+
+/// One assignment in the staff list (`GET /v1/surveys/{id}/assignments`). Chat feedback
+/// carries no participant, account or conversation: only `chat_feedback: true`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffAssignmentView {
+    pub id: String,
+    pub version: i64,
+    /// The participant's pseudonymous case reference (`null` for chat feedback).
+    pub participant_reference: Option<String>,
+    /// `young_person` or `parent_carer`.
+    pub respondent_kind: String,
+    pub stage: SurveyStage,
+    pub due_date: String,
+    pub status: AssignmentStatus,
+    pub chat_feedback: bool,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    /// With `answers=true`: the answers saved so far (free text with personal information
+    /// redacted); otherwise `null`.
+    pub answers: Option<Vec<SurveyAnswer>>,
+    pub submitted_at: Option<String>,
+}
+
+/// `GET /v1/surveys/{id}/assignments` answer, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffAssignmentList {
+    pub assignments: Vec<StaffAssignmentView>,
+}
+
+/// `GET`/`PUT /v1/surveys/chat-feedback`: the survey offered to a young person after a
+/// support chat closes (`null`: none is offered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatFeedbackSetting {
+    pub survey_id: Option<String>,
 }
 
 /// `GET /v1/me/surveys` answer: the caller's surveys not yet completed.

@@ -111,6 +111,12 @@ pub struct SettingsArgs {
     /// Most hours a worker may be on duty in any 7 days.
     #[arg(long, env = "TALKZONE_MAX_DUTY_HOURS_PER_WEEK", global = true)]
     pub max_duty_hours_per_week: Option<f64>,
+    /// Survey reports: any count under this is suppressed (at least 3; default 5).
+    #[arg(long, env = "TALKZONE_SURVEY_SUPPRESSION_THRESHOLD", global = true)]
+    pub survey_suppression_threshold: Option<i64>,
+    /// Days survey answers are kept after they were last saved (default 1095, three years).
+    #[arg(long, env = "TALKZONE_SURVEY_RETENTION_DAYS", global = true)]
+    pub survey_retention_days: Option<u32>,
 }
 
 /// The TOML file: the same names as the flags, with `_` instead of `-`.
@@ -149,6 +155,8 @@ struct SettingsFile {
     chats_per_day: Option<u32>,
     max_duty_hours_per_day: Option<f64>,
     max_duty_hours_per_week: Option<f64>,
+    survey_suppression_threshold: Option<i64>,
+    survey_retention_days: Option<u32>,
 }
 
 /// How queued chats reach workers.
@@ -208,6 +216,30 @@ impl Default for DeskConfig {
     }
 }
 
+/// Feedback surveys (docs/surveys.md).
+#[derive(Debug, Clone)]
+pub struct SurveysConfig {
+    /// Small-number suppression threshold `k`: every count under it is hidden wherever a
+    /// number leaves the server (API, CSV, SVG), and the differencing rules use it too.
+    pub suppression_threshold: i64,
+    /// Survey answers (and their assignments) are deleted this many days after they were last
+    /// saved, unless chat feedback about a conversation under a safeguarding hold.
+    pub retention_days: u32,
+}
+
+/// Below 3, a suppressed cell would mean "0, 1 or 2" at most and the secondary rules
+/// (complements, differences) would let too many single answers through; see docs/surveys.md.
+pub const MIN_SUPPRESSION_THRESHOLD: i64 = 3;
+pub const MAX_SUPPRESSION_THRESHOLD: i64 = 100;
+
+impl Default for SurveysConfig {
+    fn default() -> Self {
+        // Three years: the longest youth rehabilitation order, so that start and end answers of
+        // one intervention can still be paired for distance travelled.
+        Self { suppression_threshold: 5, retention_days: 3 * 365 }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -263,6 +295,7 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub moderation_sla: Duration,
     pub desk: DeskConfig,
+    pub surveys: SurveysConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -470,6 +503,24 @@ impl Config {
             max_duty_per_week: hours(args.max_duty_hours_per_week.or(file.max_duty_hours_per_week), dd.max_duty_per_week, 168.0, "max-duty-hours-per-week")?,
         };
 
+        let sd = SurveysConfig::default();
+        let suppression_threshold =
+            args.survey_suppression_threshold.or(file.survey_suppression_threshold).unwrap_or(sd.suppression_threshold);
+        if !(MIN_SUPPRESSION_THRESHOLD..=MAX_SUPPRESSION_THRESHOLD).contains(&suppression_threshold) {
+            return Err(bad(
+                "survey-suppression-threshold",
+                format!(
+                    "must be between {MIN_SUPPRESSION_THRESHOLD} and {MAX_SUPPRESSION_THRESHOLD} (below 3 a hidden count \
+                     could only be 0, 1 or 2, which gives single answers away)"
+                ),
+            ));
+        }
+        let retention_days = args.survey_retention_days.or(file.survey_retention_days).unwrap_or(sd.retention_days);
+        if !(30..=3650).contains(&retention_days) {
+            return Err(bad("survey-retention-days", "must be between 30 and 3650 days"));
+        }
+        let surveys = SurveysConfig { suppression_threshold, retention_days };
+
         Ok(Config {
             listen,
             data_dir,
@@ -484,6 +535,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(ttl),
             moderation_sla: Duration::from_secs(sla),
             desk,
+            surveys,
         })
     }
 
@@ -504,6 +556,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(900),
             moderation_sla: Duration::from_secs(900),
             desk: DeskConfig::default(),
+            surveys: SurveysConfig::default(),
         }
     }
 
@@ -618,6 +671,30 @@ mod tests {
         let mut a = args();
         a.data_dir = Some(PathBuf::from("/proc/nope/talkzone"));
         assert_eq!(Config::load(&a).unwrap_err().setting, "data-dir");
+    }
+
+    #[test]
+    fn survey_settings_are_validated() {
+        let c = Config::load(&args()).unwrap();
+        assert_eq!((c.surveys.suppression_threshold, c.surveys.retention_days), (5, 1095));
+        for bad_k in [0, 1, 2, 101] {
+            let mut a = args();
+            a.survey_suppression_threshold = Some(bad_k);
+            assert_eq!(Config::load(&a).unwrap_err().setting, "survey-suppression-threshold", "{bad_k}");
+        }
+        let mut a = args();
+        a.survey_suppression_threshold = Some(3);
+        assert_eq!(Config::load(&a).unwrap().surveys.suppression_threshold, 3);
+        let mut a = args();
+        a.survey_retention_days = Some(7);
+        assert_eq!(Config::load(&a).unwrap_err().setting, "survey-retention-days");
+        // From the file too.
+        let dir = std::env::temp_dir().join(format!("tz-config-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("talkzone.toml");
+        std::fs::write(&file, "survey_suppression_threshold = 10\nsurvey_retention_days = 400\n").unwrap();
+        let c = Config::load(&SettingsArgs { config: Some(file), data_dir: Some(dir), ..Default::default() }).unwrap();
+        assert_eq!((c.surveys.suppression_threshold, c.surveys.retention_days), (10, 400));
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub const RETENTION_DAYS: i64 = 365;
 pub const AUDIT_RETENTION_DAYS: i64 = 6 * 365;
 
 /// `GET /v1/me/export`: everything the service holds about the caller that is theirs to have:
-/// the account, their support chats with every message, and the messages they sent in rooms.
-/// Staff notes, escalations and moderation verdicts are not part of it.
+/// the account, their support chats with every message, the messages they sent in rooms, and
+/// the surveys they were sent with their own answers. Staff notes, escalations and
+/// moderation verdicts are not part of it.
 pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::Value> {
     let record = state.store.user(user.id.as_str()).await?.ok_or(ApiError::NotFound)?;
     let mut chats = Vec::new();
@@ -53,6 +54,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::
         .filter(|m| !chats.iter().any(|c| c["id"] == json!(m.conversation_id)))
         .map(|m| json!({"conversation_id": m.conversation_id, "body": m.body, "sent_at": rfc3339(m.sent_at), "status": m.status}))
         .collect();
+    let survey_answers = crate::surveys::export_for(state, user.id.as_str()).await?;
     crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "data_exported", "user", user.id.as_str(), None).await;
     Ok(json!({
         "exported_at": rfc3339(state.clock.now_ms()),
@@ -60,6 +62,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::
                     "created_at": rfc3339(record.created_at)},
         "support_conversations": chats,
         "room_messages": room_messages,
+        "survey_answers": survey_answers,
         "not_included": "Notes written by staff and records of safeguarding concerns are kept by the Youth Offending Team and are not part of this download. You can ask the YOT for them.",
     }))
 }
@@ -71,7 +74,13 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
         return Err(ApiError::Forbidden("staff accounts are closed by yot_admin"));
     }
     let now = state.clock.now_ms();
+    // Survey answers first: if this fails nothing is gone and the request can be repeated.
+    // Chat feedback about a conversation under a hold stays with that conversation.
+    let surveys = state.surveys.erase_respondent(user.id.as_str()).await?;
     let kept = state.store.erase_user(user.id.as_str(), now).await?;
+    if surveys > 0 {
+        tracing::info!(assignments = surveys, "erasure: survey answers deleted");
+    }
     crate::audit::record(state.store.as_ref(), now, None, "account_erased", "user", user.id.as_str(),
         Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len()))).await;
     // Open sockets end now, and their subscriptions with them.
@@ -80,8 +89,9 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
         "Your account and everything you sent have been deleted.".to_owned()
     } else {
         format!(
-            "Your account has been deleted. We have had to keep {} conversation(s), because a supervisor marked them as \
-             needed to keep someone safe (a safeguarding hold). They will be deleted when the hold ends. \
+            "Your account has been deleted. We have had to keep {} conversation(s), and any feedback you gave about \
+             them, because a supervisor marked them as needed to keep someone safe (a safeguarding hold). They will be \
+             deleted when the hold ends. \
              Everything else you sent has been deleted.",
             kept.len()
         )
@@ -105,12 +115,19 @@ pub async fn set_hold(state: &AppState, user: &AuthUser, id: &ConversationId, pl
     Ok(())
 }
 
-/// Deletes what has passed its retention period. Idempotent, so every node may run it.
+/// Deletes what has passed its retention period: closed support chats, then survey answers
+/// last saved more than `survey_retention_days` ago (with their assignments), except what a
+/// safeguarding hold keeps. Idempotent, so every node may run it. Returns how many chats.
 pub async fn apply_retention(state: &AppState) -> ApiResult<u64> {
     let now = state.clock.now_ms();
     let n = state.store.apply_retention(now - RETENTION_DAYS * DAY_MS, now - AUDIT_RETENTION_DAYS * DAY_MS).await?;
     if n > 0 {
         tracing::info!(deleted = n, "retention: closed conversations past {RETENTION_DAYS} days deleted");
+    }
+    let survey_days = i64::from(state.config.surveys.retention_days);
+    let s = state.surveys.apply_retention(now - survey_days * DAY_MS).await?;
+    if s > 0 {
+        tracing::info!(deleted = s, "retention: survey assignments and answers past {survey_days} days deleted");
     }
     Ok(n)
 }

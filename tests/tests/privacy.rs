@@ -1,6 +1,7 @@
 //! Children's data: their own export (without staff notes or escalation records), erasure that
 //! keeps only what a safeguarding hold keeps and says so, retention, and the audit of staff
-//! reading young people's conversations.
+//! reading young people's conversations; survey answers in all three (export, erasure,
+//! retention), with chat feedback about a held conversation kept with it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError};
-use talkzone_mobile_api::{AuditTrail, ConversationView, CreateConversationRequest, DeletionReceipt, Role};
+use talkzone_mobile_api::{AuditTrail, ConversationView, CreateConversationRequest, DeletionReceipt, Role, TokenResponse};
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
@@ -122,7 +123,155 @@ async fn staff_reading_a_chat_is_audited(backend: Backend) {
     s.stop().await;
 }
 
+// Surveys: a survey, a participant and an assignment made by a yot_admin, and chat feedback.
+
+async fn published(s: &TestServer, admin: &str, def: Value) -> String {
+    let v: Value = call(&s.client, Method::POST, "/v1/surveys", admin, def).await.unwrap();
+    let id = v["id"].as_str().unwrap().to_owned();
+    let _: Value = call(&s.client, Method::POST, &format!("/v1/surveys/{id}/publish"), admin, json!(null)).await.unwrap();
+    id
+}
+
+fn short_survey(title: &str) -> Value {
+    json!({"title": title, "audience": "young_person", "questions": [
+        {"id": "rating", "kind": "emoji_scale", "text": "How was it?", "required": true},
+        {"id": "say", "kind": "free_text", "text": "Anything else?"}]})
+}
+
+/// Sends `survey` to `yp` (under a new participant) and has them answer `words`; returns the assignment.
+async fn answered_assignment(s: &TestServer, admin: &str, survey: &str, reference: &str, yp: &TokenResponse, words: &str) -> String {
+    let p: Value = call(&s.client, Method::POST, "/v1/survey-participants", admin,
+        json!({"reference": reference, "intervention_type": "triage", "start_date": "2025-01-06"})).await.unwrap();
+    let c: Value = call(&s.client, Method::POST, "/v1/survey-assignments", admin,
+        json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2025-03-01",
+               "respondent": {"kind": "young_person", "user_id": yp.user.id}})).await.unwrap();
+    let id = c["assignment"]["id"].as_str().unwrap().to_owned();
+    answer(s, yp, &id, words).await;
+    id
+}
+
+async fn answer(s: &TestServer, yp: &TokenResponse, assignment: &str, words: &str) {
+    let _: Value = call(&s.client, Method::POST, &format!("/v1/me/surveys/{assignment}/responses"), &yp.access_token,
+        json!({"submission_id": "s", "final": true, "answers": [{"question_id": "rating", "value": 4},
+                                                                  {"question_id": "say", "value": words}]})).await.unwrap();
+}
+
+/// A chat of `yp`'s, closed by `worker` (after a hold, if `hold_by` is given); returns the chat
+/// and the feedback assignment offered, answered with `words`.
+async fn feedback_on_chat(
+    s: &TestServer,
+    yp: &TokenResponse,
+    worker: &str,
+    hold_by: Option<&str>,
+    words: &str,
+) -> (ConversationView, String) {
+    let req = CreateConversationRequest { topic: None, first_message: Some("hi".into()) };
+    let (_, c) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
+    s.client.accept(worker, &c.id).await.unwrap();
+    if let Some(supervisor) = hold_by {
+        let _: Value = call(&s.client, Method::POST, &format!("/v1/conversations/{}/hold", c.id), supervisor,
+            json!({"reason": "police investigation"})).await.unwrap();
+    }
+    let _: ConversationView =
+        call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", c.id), worker, json!({"outcome": "resolved"})).await.unwrap();
+    let mine: Value = call(&s.client, Method::GET, "/v1/me/surveys", &yp.access_token, json!(null)).await.unwrap();
+    let offered = mine["surveys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["conversation_id"] == json!(c.id))
+        .expect("feedback offered for this chat")["assignment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    answer(s, yp, &offered, words).await;
+    (c, offered)
+}
+
+async fn survey_answers_are_exported_and_erased(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let worker = s.staff(Role::DutyWorker).await.access_token;
+    let supervisor = s.staff(Role::Supervisor).await.access_token;
+    let survey = published(&s, &admin, short_survey("Exit survey")).await;
+    let feedback = published(&s, &admin, short_survey("How was your chat?")).await;
+    let _: Value = call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": feedback})).await.unwrap();
+
+    let yp = s.young_person().await;
+    let other = s.young_person().await;
+    let mine = answered_assignment(&s, &admin, &survey, "YOT-P-001", &yp, "MY-OWN-WORDS").await;
+    answered_assignment(&s, &admin, &survey, "YOT-P-002", &other, "SOMEONE-ELSES-WORDS").await;
+    let (held, held_fb) = feedback_on_chat(&s, &yp, &worker, Some(&supervisor), "FEEDBACK-ON-HELD-CHAT").await;
+    let (_, open_fb) = feedback_on_chat(&s, &yp, &worker, None, "FEEDBACK-ON-OTHER-CHAT").await;
+
+    let export: Value = call(&s.client, Method::GET, "/v1/me/export", &yp.access_token, json!(null)).await.unwrap();
+    let answers = export["survey_answers"].as_array().expect("survey answers in the export");
+    assert_eq!(answers.len(), 3, "{answers:#?}");
+    let text = export.to_string();
+    for words in ["MY-OWN-WORDS", "FEEDBACK-ON-HELD-CHAT", "FEEDBACK-ON-OTHER-CHAT"] {
+        assert!(text.contains(words), "{words} in {text}");
+    }
+    assert!(!text.contains("SOMEONE-ELSES-WORDS"), "only their own answers");
+    let exit = answers.iter().find(|a| a["assignment_id"] == json!(mine)).unwrap();
+    assert_eq!(exit["survey"], json!("Exit survey"));
+    assert_eq!(exit["status"], json!("completed"));
+    assert_eq!(exit["answers"][0]["question"], json!("How was it?"));
+    assert_eq!(exit["answers"][0]["answer"], json!(4));
+    let fb = answers.iter().find(|a| a["assignment_id"] == json!(held_fb)).unwrap();
+    assert_eq!(fb["about_conversation"], json!(held.id));
+
+    let receipt: DeletionReceipt = call(&s.client, Method::DELETE, "/v1/me", &yp.access_token, json!(null)).await.unwrap();
+    assert_eq!(receipt.kept, vec![held.id.clone()]);
+    let surveys = &s.state().surveys;
+    assert!(surveys.assignment(&mine).await.unwrap().is_none(), "their answers are deleted");
+    assert!(surveys.response_for_assignment(&mine).await.unwrap().is_none());
+    assert!(surveys.assignment(&open_fb).await.unwrap().is_none());
+    assert!(surveys.response_for_assignment(&open_fb).await.unwrap().is_none());
+    // Feedback about the held chat is kept with it, until the hold ends.
+    let kept = surveys.response_for_assignment(&held_fb).await.unwrap().expect("kept under the hold");
+    assert!(kept.answers.contains("FEEDBACK-ON-HELD-CHAT"));
+    assert_eq!(surveys.assignments_of_user(yp.user.id.as_str()).await.unwrap().len(), 1);
+    // Someone else's answers are untouched.
+    assert_eq!(surveys.assignments_of_user(other.user.id.as_str()).await.unwrap().len(), 1);
+    s.stop().await;
+}
+
+async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::start_with_clock_and(backend, clock.clone(), |c| c.surveys.retention_days = 30).await;
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let worker = s.staff(Role::DutyWorker).await.access_token;
+    let supervisor = s.staff(Role::Supervisor).await.access_token;
+    let survey = published(&s, &admin, short_survey("Exit survey")).await;
+    let _: Value = call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": survey})).await.unwrap();
+    let yp = s.young_person().await;
+    let old = answered_assignment(&s, &admin, &survey, "YOT-R-001", &yp, "old answer").await;
+    let (_, held_fb) = feedback_on_chat(&s, &yp, &worker, Some(&supervisor), "held").await;
+    let (_, open_fb) = feedback_on_chat(&s, &yp, &worker, None, "not held").await;
+
+    clock.advance_ms(31 * 24 * 3_600_000);
+    // Made after the jump: within the period. (Tokens from before it have expired.)
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let yp2 = s.young_person().await;
+    let fresh = answered_assignment(&s, &admin, &survey, "YOT-R-002", &yp2, "new answer").await;
+
+    let surveys = &s.state().surveys;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while surveys.assignment(&old).await.unwrap().is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "survey retention did not run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(surveys.response_for_assignment(&old).await.unwrap().is_none(), "the answers went with it");
+    assert!(surveys.assignment(&open_fb).await.unwrap().is_none(), "old chat feedback too");
+    assert!(surveys.response_for_assignment(&held_fb).await.unwrap().is_some(), "feedback on a held chat is kept");
+    assert!(surveys.response_for_assignment(&fresh).await.unwrap().is_some(), "recent answers are kept");
+    s.stop().await;
+}
+
 both_backends!(
+    survey_answers_are_exported_and_erased,
+    retention_deletes_old_survey_answers_except_held_chat_feedback,
     export_is_theirs_and_only_theirs,
     erasure_deletes_everything_but_what_a_hold_keeps,
     retention_deletes_old_closed_chats_except_held_ones,

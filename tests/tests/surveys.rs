@@ -1,7 +1,9 @@
 //! Feedback surveys end to end (docs/surveys.md): versioning, validation of every question
 //! type, idempotent and part-way submission, parent/carer access codes (one assignment,
 //! expiry, nothing else), distance travelled on a known data set, small-number suppression
-//! with a differencing attack, CSV and SVG exports, and who may do what.
+//! with a differencing attack (whole selections and single cells), a configured threshold,
+//! CSV and SVG exports, chat feedback offered when a support chat closes, the staff list of
+//! assignments, survey actions in the audit log, and who may do what.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,11 +12,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError};
 use talkzone_mobile_api::{
-    AssignmentStatus, ClientFrame, CreatedAssignment, ServerFrame, DistanceReport, ParticipantView, PendingSurvey, PendingSurveyList, Role, SurveyReport,
+    AssignmentStatus, AuditTrail, ChatFeedbackSetting, ClientFrame, ConversationView, CreateConversationRequest, CreatedAssignment,
+    ServerFrame, DistanceReport, ParticipantView, PendingSurvey, PendingSurveyList, Role, StaffAssignmentList, SurveyReport,
     SurveyResponseView, SurveyVersionView, SurveyView, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, fresh_database, Backend, TempDir, TestServer};
 
 async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
     let body = if body.is_null() { None } else { Some(body) };
@@ -755,7 +758,459 @@ async fn who_may_do_what(backend: Backend) {
     }
 }
 
+/// A short survey fit to follow a chat.
+fn chat_feedback_def() -> Value {
+    json!({"title": "How was your chat?", "audience": "young_person", "questions": [
+        {"id": "rating", "kind": "emoji_scale", "text": "How was your chat?", "required": true},
+        {"id": "listened", "kind": "yes_no", "text": "Did you feel listened to?", "required": true},
+        {"id": "else", "kind": "free_text", "text": "Anything else?", "max_length": 200}
+    ]})
+}
+
+/// A support chat opened by `yp`, accepted by `worker` and closed; returns it.
+async fn chat_then_close(s: &TestServer, yp: &TokenResponse, worker: &str) -> ConversationView {
+    let req = CreateConversationRequest { topic: None, first_message: Some("can I talk to someone".into()) };
+    let (_, conv) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
+    s.client.accept(worker, &conv.id).await.unwrap();
+    let closed: ConversationView =
+        call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", conv.id), worker, json!({"outcome": "resolved"}))
+            .await
+            .expect("closing is never blocked by the feedback offer");
+    closed
+}
+
+async fn set_feedback(s: &TestServer, token: &str, survey: Option<&str>) -> Result<ChatFeedbackSetting, ClientError> {
+    call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", token, json!({"survey_id": survey})).await
+}
+
+async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let _desk = s.staff_the_desk().await;
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let worker = s.staff(Role::DutyWorker).await.access_token;
+
+    // Nothing is configured at first, so closing a chat offers nothing.
+    let first = s.young_person().await;
+    chat_then_close(&s, &first, &worker).await;
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &first.access_token).await.unwrap();
+    assert!(mine.surveys.is_empty(), "no feedback survey until the YOT chooses one");
+    let shown: ChatFeedbackSetting = get(&s.client, "/v1/surveys/chat-feedback", &admin).await.unwrap();
+    assert_eq!(shown.survey_id, None);
+
+    // Choosing one: only yot_admin, and only a published, short, young-person survey.
+    let draft: SurveyView = call(&s.client, Method::POST, "/v1/surveys", &admin, chat_feedback_def()).await.unwrap();
+    let (st, msg) = message(set_feedback(&s, &admin, Some(&draft.id)).await);
+    assert_eq!(st, 422);
+    assert!(msg.contains("publish"), "{msg}");
+    assert_eq!(status(set_feedback(&s, &admin, Some("no-such-survey")).await), 422);
+    let parents = new_survey(&s, &admin, every_kind("Parents", "parent_carer")).await;
+    let (st, msg) = message(set_feedback(&s, &admin, Some(&parents)).await);
+    assert_eq!(st, 422);
+    assert!(msg.contains("young_person"), "{msg}");
+    let long = new_survey(&s, &admin, every_kind("Six questions", "young_person")).await;
+    let (st, msg) = message(set_feedback(&s, &admin, Some(&long)).await);
+    assert_eq!(st, 422);
+    assert!(msg.contains("at most 5"), "{msg}");
+    let survey = new_survey(&s, &admin, chat_feedback_def()).await;
+    for token in [&worker, &first.access_token] {
+        assert_eq!(status(set_feedback(&s, token, Some(&survey)).await), 403);
+        assert_eq!(status(get::<ChatFeedbackSetting>(&s.client, "/v1/surveys/chat-feedback", token).await), 403);
+    }
+    assert_eq!(set_feedback(&s, &admin, Some(&survey)).await.unwrap().survey_id.as_deref(), Some(survey.as_str()));
+    let shown: ChatFeedbackSetting = get(&s.client, "/v1/surveys/chat-feedback", &admin).await.unwrap();
+    assert_eq!(shown.survey_id.as_deref(), Some(survey.as_str()));
+
+    // Alice (anonymous) is connected when her chat closes: the frame arrives, and the list has it.
+    let alice = s.young_person().await;
+    let bob = s.young_person().await;
+    let mut alice_ws = s.client.connect(&alice.access_token).await.unwrap();
+    alice_ws.round_trip().await.unwrap();
+    let conv = chat_then_close(&s, &alice, &worker).await;
+    let frame = alice_ws
+        .recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Survey(_)))
+        .await
+        .expect("the feedback survey frame");
+    let ServerFrame::Survey(offered) = frame else { unreachable!() };
+    assert_eq!(offered.conversation_id.as_ref(), Some(&conv.id), "tied to the conversation");
+    assert_eq!(offered.survey.definition.title, "How was your chat?");
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &alice.access_token).await.unwrap();
+    assert_eq!(mine.surveys, vec![offered.clone()]);
+    // No participant record was made for her: she stays anonymous.
+    let participants: talkzone_mobile_api::ParticipantList = get(&s.client, "/v1/survey-participants", &admin).await.unwrap();
+    assert!(participants.participants.is_empty());
+
+    // Bob sees none of it and cannot answer it.
+    let his: PendingSurveyList = get(&s.client, "/v1/me/surveys", &bob.access_token).await.unwrap();
+    assert!(his.surveys.is_empty());
+    let r = submit(&s, &bob, &offered.assignment_id, "x", true, answers(&[("rating", json!(1)), ("listened", json!(false))])).await;
+    assert_eq!(status(r), 404);
+
+    let done = submit(&s, &alice, &offered.assignment_id, "f1", true,
+        answers(&[("rating", json!(5)), ("listened", json!(true)), ("else", json!("thanks, ring me on 07700 900123"))])).await.unwrap();
+    assert!(done.is_final);
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &alice.access_token).await.unwrap();
+    assert!(mine.surveys.is_empty());
+
+    // Four more young people answer after their chats: five in all, so the report shows them.
+    for i in 0..4 {
+        let yp = s.young_person().await;
+        chat_then_close(&s, &yp, &worker).await;
+        let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &yp.access_token).await.unwrap();
+        assert_eq!(mine.surveys.len(), 1, "one offer per closed chat");
+        submit(&s, &yp, &mine.surveys[0].assignment_id, "f", true, answers(&[("rating", json!(5)), ("listened", json!(i < 4))]))
+            .await
+            .unwrap();
+    }
+    let report: SurveyReport = get(&s.client, &format!("/v1/surveys/{survey}/versions/1/report"), &admin).await.unwrap();
+    assert!(exact(&report), "{:?}", report.suppression_reason);
+    assert_eq!(report.completed.value, Some(5), "the chat feedback is counted");
+    assert_eq!(question(&report, "rating").distribution[4].count, Some(5));
+    // An intervention filter leaves chat feedback out (it has no participant).
+    let filtered: SurveyReport =
+        get(&s.client, &format!("/v1/surveys/{survey}/versions/1/report?intervention_type=triage"), &admin).await.unwrap();
+    assert!(filtered.suppressed);
+    // The staff list shows the offers as chat feedback, with nobody's account or chat.
+    let list: StaffAssignmentList = get(&s.client, &format!("/v1/surveys/{survey}/assignments"), &admin).await.unwrap();
+    assert_eq!(list.assignments.len(), 5);
+    assert!(list.assignments.iter().all(|a| a.chat_feedback && a.participant_reference.is_none()));
+    let raw = serde_json::to_string(&list).unwrap();
+    assert!(!raw.contains(alice.user.id.as_str()) && !raw.contains(conv.id.as_str()), "{raw}");
+
+    // If the chosen survey stops being suitable (a new version for parents), chats still close
+    // and nothing is offered.
+    let mut changed = chat_feedback_def();
+    changed["audience"] = json!("parent_carer");
+    let _: SurveyView = call(&s.client, Method::PUT, &format!("/v1/surveys/{survey}"), &admin, changed).await.unwrap();
+    let _: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{survey}/publish"), &admin, Value::Null).await.unwrap();
+    let carol = s.young_person().await;
+    chat_then_close(&s, &carol, &worker).await;
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &carol.access_token).await.unwrap();
+    assert!(mine.surveys.is_empty());
+    // Switched off: nothing either.
+    assert_eq!(set_feedback(&s, &admin, None).await.unwrap().survey_id, None);
+    let dave = s.young_person().await;
+    chat_then_close(&s, &dave, &worker).await;
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &dave.access_token).await.unwrap();
+    assert!(mine.surveys.is_empty());
+    s.stop().await;
+}
+
+/// With the threshold set to 3, cells of 3 and 4 are shown in JSON, CSV and SVG, and the
+/// report says which threshold it used.
+async fn a_configured_threshold_is_used_everywhere(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| c.surveys.suppression_threshold = 3).await;
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let survey = seed_population(&s, &admin).await;
+    let base = format!("/v1/surveys/{survey}/versions/1/report");
+    let all: SurveyReport = get(&s.client, &base, &admin).await.unwrap();
+    assert!(exact(&all), "{:?}", all.suppression_reason);
+    assert_eq!(all.threshold, 3);
+    // Yes 9 / No 3: under the default both were hidden; at 3 both are shown.
+    let helped = question(&all, "helped");
+    let counts: Vec<Option<i64>> = helped.distribution.iter().map(|c| c.count).collect();
+    assert_eq!(counts, vec![Some(9), Some(3)]);
+    // Zeros are still under 3.
+    assert!(question(&all, "feel").distribution[..3].iter().all(|c| c.suppressed));
+    let (_, _, csv) = s.client.raw(Method::GET, &format!("{base}.csv"), Some(&admin), vec![]).await.unwrap();
+    assert!(csv.lines().any(|l| l == "survey,,Exit survey,threshold,3,false"), "{csv}");
+    assert!(csv.lines().any(|l| l == "distribution,helped,Did it help?,no,3,false"), "{csv}");
+    let (_, _, svg) = s
+        .client
+        .raw(Method::GET, &format!("/v1/surveys/{survey}/versions/1/questions/feel/chart.svg"), Some(&admin), vec![])
+        .await
+        .unwrap();
+    assert!(svg.contains("suppressed (fewer than 3)") && !svg.contains("fewer than 5"), "{svg}");
+    // 4 people is a group large enough to show at 3 (it is withheld at the default 5), here on
+    // a survey of its own so that no earlier release gets in the way.
+    let s2 = TestServer::start_with(backend, |c| c.surveys.suppression_threshold = 3).await;
+    let admin2 = s2.staff(Role::YotAdmin).await.access_token;
+    let survey2 = seed_population(&s2, &admin2).await;
+    let black: SurveyReport = get(
+        &s2.client,
+        &format!("/v1/surveys/{survey2}/versions/1/report?ethnicity=black_black_british_caribbean_african"),
+        &admin2,
+    )
+    .await
+    .unwrap();
+    assert!(exact(&black), "{:?}", black.suppression_reason);
+    assert_eq!(black.completed.value, Some(4));
+    s2.stop().await;
+    s.stop().await;
+}
+
+/// Two selections that differ by 6 people (enough for the whole-selection rule) but whose
+/// cells differ by 2 and 4: subtracting them would show how the 6 answered. The second is
+/// withheld, whichever order they are asked in.
+async fn the_cell_differencing_attack_is_refused(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let def = json!({"title": "Exit", "audience": "young_person", "questions": [
+        {"id": "feel", "kind": "emoji_scale", "text": "How do you feel now?", "required": true}]});
+    let survey = new_survey(&s, &admin, def).await;
+    // Triage: 5 say 5 and 5 say 4. Reparation: 2 say 5 and 4 say 4.
+    let plan: Vec<(&str, i64)> = std::iter::repeat_n(("triage", 5), 5)
+        .chain(std::iter::repeat_n(("triage", 4), 5))
+        .chain(std::iter::repeat_n(("reparation", 5), 2))
+        .chain(std::iter::repeat_n(("reparation", 4), 4))
+        .collect();
+    for (i, (kind, feel)) in plan.iter().enumerate() {
+        let p = participant(&s, &admin, &format!("YOT-C-{i:03}"), json!({"intervention_type": kind})).await;
+        let yp = s.young_person().await;
+        let a = assign_yp(&s, &admin, &survey, &p, &yp, "end").await;
+        submit(&s, &yp, &a, "s", true, answers(&[("feel", json!(feel))])).await.unwrap();
+    }
+    let base = format!("/v1/surveys/{survey}/versions/1/report");
+    let triage: SurveyReport = get(&s.client, &format!("{base}?intervention_type=triage"), &admin).await.unwrap();
+    assert!(exact(&triage), "{:?}", triage.suppression_reason);
+    let cells: Vec<Option<i64>> = question(&triage, "feel").distribution.iter().map(|c| c.count).collect();
+    assert_eq!(cells, vec![None, None, None, Some(5), Some(5)]);
+    // Everyone: 16 people, 6 more than triage, so the whole-selection rule alone would allow
+    // it; its cells would be 9 and 7, giving away that the 6 others answered 4, 4, 4, 4, 5, 5.
+    let all: SurveyReport = get(&s.client, &base, &admin).await.unwrap();
+    assert!(!(exact(&triage) && exact(&all)), "both exact: 9 − 5 and 7 − 5 reveal the reparation group's answers");
+    assert!(all.suppressed);
+    assert!(all.suppression_reason.as_deref().unwrap().contains("in one of its numbers"), "{:?}", all.suppression_reason);
+    assert!(question(&all, "feel").distribution.iter().all(|c| c.count.is_none()));
+    // The CSV of the same selection is withheld too (same check, same log).
+    let (_, _, csv) = s.client.raw(Method::GET, &format!("{base}.csv"), Some(&admin), vec![]).await.unwrap();
+    assert!(csv.contains("whole_report_suppressed,true"), "{csv}");
+    // Triage again is fine (the same release).
+    let again: SurveyReport = get(&s.client, &format!("{base}?intervention_type=triage"), &admin).await.unwrap();
+    assert!(exact(&again));
+
+    // The other order on a fresh server: everyone first, then triage is the one withheld.
+    let s2 = TestServer::start(backend).await;
+    let admin2 = s2.staff(Role::YotAdmin).await.access_token;
+    let def = json!({"title": "Exit", "audience": "young_person", "questions": [
+        {"id": "feel", "kind": "emoji_scale", "text": "How do you feel now?", "required": true}]});
+    let survey2 = new_survey(&s2, &admin2, def).await;
+    for (i, (kind, feel)) in plan.iter().enumerate() {
+        let p = participant(&s2, &admin2, &format!("YOT-C-{i:03}"), json!({"intervention_type": kind})).await;
+        let yp = s2.young_person().await;
+        let a = assign_yp(&s2, &admin2, &survey2, &p, &yp, "end").await;
+        submit(&s2, &yp, &a, "s", true, answers(&[("feel", json!(feel))])).await.unwrap();
+    }
+    let base2 = format!("/v1/surveys/{survey2}/versions/1/report");
+    let all: SurveyReport = get(&s2.client, &base2, &admin2).await.unwrap();
+    assert!(exact(&all), "{:?}", all.suppression_reason);
+    let triage: SurveyReport = get(&s2.client, &format!("{base2}?intervention_type=triage"), &admin2).await.unwrap();
+    assert!(triage.suppressed, "the smaller selection second is withheld too");
+    s2.stop().await;
+    s.stop().await;
+}
+
+async fn staff_list_of_assignments_and_answers(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let worker = s.staff(Role::DutyWorker).await.access_token;
+    let supervisor = s.staff(Role::Supervisor).await.access_token;
+    let survey = new_survey(&s, &admin, every_kind("Check-in", "young_person")).await;
+    let p = participant(&s, &admin, "YOT-2025-0700", json!({"ethnicity": "white"})).await;
+    let yp = s.young_person().await;
+    let done = assign_yp(&s, &admin, &survey, &p, &yp, "start").await;
+    let open = assign_yp(&s, &admin, &survey, &p, &yp, "end").await;
+    submit(&s, &yp, &done, "s", true,
+        answers(&[("emoji", json!(4)), ("yes", json!(true)), ("words", json!("call 07700 900123"))])).await.unwrap();
+    let path = format!("/v1/surveys/{survey}/assignments");
+
+    for token in [&yp.access_token, &worker, &supervisor] {
+        assert_eq!(status(get::<StaffAssignmentList>(&s.client, &path, token).await), 403);
+        assert_eq!(status(get::<StaffAssignmentList>(&s.client, &format!("{path}?answers=true"), token).await), 403);
+    }
+    let (st, _, _) = s.client.raw(Method::GET, &path, None, vec![]).await.unwrap();
+    assert_eq!(st, 401);
+
+    let list: StaffAssignmentList = get(&s.client, &path, &admin).await.unwrap();
+    assert_eq!(list.assignments.len(), 2);
+    let by_id = |l: &StaffAssignmentList, id: &str| l.assignments.iter().find(|a| a.id == id).cloned().expect("listed");
+    let d = by_id(&list, &done);
+    assert_eq!((d.status, d.version, d.stage), (AssignmentStatus::Completed, 1, talkzone_mobile_api::SurveyStage::Start));
+    assert_eq!(d.participant_reference.as_deref(), Some("YOT-2025-0700"));
+    assert!(!d.chat_feedback && d.submitted_at.is_some());
+    assert!(d.answers.is_none(), "answers only when asked for");
+    assert_eq!(by_id(&list, &open).status, AssignmentStatus::Pending);
+    let raw = serde_json::to_string(&list).unwrap();
+    assert!(!raw.contains("white") && !raw.contains(yp.user.id.as_str()), "no equality fields or accounts: {raw}");
+
+    let with: StaffAssignmentList = get(&s.client, &format!("{path}?answers=true"), &admin).await.unwrap();
+    let answers_given = by_id(&with, &done).answers.expect("answers");
+    assert_eq!(answers_given.len(), 3);
+    let words = answers_given.iter().find(|a| a.question_id == "words").unwrap().value.as_str().unwrap().to_owned();
+    assert!(words.contains("[phone]") && !words.contains("07700"), "free text redacted: {words}");
+    assert_eq!(by_id(&with, &open).answers, Some(vec![]));
+
+    let completed: StaffAssignmentList = get(&s.client, &format!("{path}?status=completed"), &admin).await.unwrap();
+    assert_eq!(completed.assignments.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), vec![done.clone()]);
+    assert_eq!(status(get::<StaffAssignmentList>(&s.client, &format!("{path}?status=finished"), &admin).await), 422);
+    assert_eq!(status(get::<StaffAssignmentList>(&s.client, &format!("{path}?colour=red"), &admin).await), 400);
+    assert_eq!(status(get::<StaffAssignmentList>(&s.client, "/v1/surveys/nope/assignments", &admin).await), 404);
+
+    let doc: Value = s.client.request::<Value, Value>(Method::GET, "/v1/openapi.json", None, None).await.unwrap().1;
+    let list_doc = &doc["paths"]["/v1/surveys/{id}/assignments"]["get"];
+    assert!(list_doc.is_object(), "the staff list is in the OpenAPI document");
+    let params: Vec<&str> = list_doc["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert!(params.contains(&"status") && params.contains(&"answers"), "{params:?}");
+    assert!(list_doc["responses"].get("403").is_some());
+    for m in ["get", "put"] {
+        assert!(doc["paths"]["/v1/surveys/chat-feedback"][m].is_object(), "chat-feedback {m} in OpenAPI");
+    }
+    s.stop().await;
+}
+
+async fn survey_actions_are_in_the_audit_log(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin_t = s.staff(Role::YotAdmin).await;
+    let admin = admin_t.access_token.clone();
+    let worker = s.staff(Role::DutyWorker).await.access_token;
+    let v: SurveyView = call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Audited", "young_person")).await.unwrap();
+    let _: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let _: SurveyView =
+        call(&s.client, Method::PUT, &format!("/v1/surveys/{}", v.id), &admin, every_kind("Audited, v2", "young_person")).await.unwrap();
+    let _: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let p = participant(&s, &admin, "YOT-2025-0800", json!({})).await;
+    let yp = s.young_person().await;
+    let a = assign_yp(&s, &admin, &v.id, &p, &yp, "start").await;
+    let parents = new_survey(&s, &admin, every_kind("Parents", "parent_carer")).await;
+    let c: CreatedAssignment = call(&s.client, Method::POST, "/v1/survey-assignments", &admin,
+        json!({"survey_id": parents, "participant_id": p, "stage": "start", "due_date": "2025-07-01",
+               "respondent": {"kind": "parent_carer"}})).await.unwrap();
+    let code = c.access_code.unwrap();
+    let base = format!("/v1/surveys/{}/versions/2/report", v.id);
+    let _: SurveyReport = get(&s.client, &format!("{base}?stage=start"), &admin).await.unwrap();
+    s.client.raw(Method::GET, &format!("{base}.csv"), Some(&admin), vec![]).await.unwrap();
+    s.client.raw(Method::GET, &format!("/v1/surveys/{}/versions/2/questions/emoji/chart.svg", v.id), Some(&admin), vec![]).await.unwrap();
+    let _: DistanceReport = get(&s.client, &format!("/v1/surveys/{}/distance?question_id=emoji", v.id), &admin).await.unwrap();
+    let _: StaffAssignmentList = get(&s.client, &format!("/v1/surveys/{}/assignments", v.id), &admin).await.unwrap();
+    let short = new_survey(&s, &admin, chat_feedback_def()).await;
+    set_feedback(&s, &admin, Some(&short)).await.unwrap();
+
+    let log: AuditTrail = get(&s.client, "/v1/admin/audit?days=1", &admin).await.unwrap();
+    let find = |action: &str, target: &str| {
+        log.entries
+            .iter()
+            .find(|e| e.action == action && e.target.as_deref() == Some(target))
+            .unwrap_or_else(|| panic!("no {action} on {target} in {:#?}", log.entries))
+            .clone()
+    };
+    let survey_t = format!("survey:{}", v.id);
+    for (action, target) in [
+        ("survey_created", survey_t.clone()),
+        ("survey_published", survey_t.clone()),
+        ("survey_draft_updated", survey_t.clone()),
+        ("survey_new_version", survey_t.clone()),
+        ("survey_participant_created", format!("survey_participant:{p}")),
+        ("survey_assigned", format!("survey_assignment:{a}")),
+        ("survey_assigned", format!("survey_assignment:{}", c.assignment.id)),
+        ("survey_access_code_issued", format!("survey_assignment:{}", c.assignment.id)),
+        ("survey_report_viewed", survey_t.clone()),
+        ("survey_report_exported", survey_t.clone()),
+        ("survey_chart_exported", survey_t.clone()),
+        ("survey_distance_viewed", survey_t.clone()),
+        ("survey_assignments_listed", survey_t.clone()),
+        ("chat_feedback_survey_set", "survey_setting:chat_feedback_survey".to_owned()),
+    ] {
+        let e = find(action, &target);
+        assert_eq!(e.actor_id.as_ref(), Some(&admin_t.user.id), "{action}: who did it");
+    }
+    assert_eq!(find("survey_new_version", &survey_t).details.as_deref(), Some("version 2"));
+    let viewed = find("survey_report_viewed", &survey_t).details.unwrap();
+    assert!(viewed.contains("version 2") && viewed.contains("stage=start") && viewed.contains("withheld"), "{viewed}");
+    // The access code is never written down, in any form a person could type.
+    let all_text = serde_json::to_string(&log).unwrap();
+    let bare: String = code.chars().filter(|c| *c != '-').collect();
+    assert!(!all_text.contains(&code) && !all_text.contains(&bare), "access code in the audit log");
+    // Only yot_admin reads the log.
+    for token in [&worker, &yp.access_token] {
+        assert_eq!(status(get::<AuditTrail>(&s.client, "/v1/admin/audit?days=1", token).await), 403);
+    }
+    s.stop().await;
+}
+
+/// Survey rows written before `0005_survey_feedback` (which rebuilds two tables on SQLite)
+/// are all there afterwards, still cascade from their participant, and an assignment without
+/// a participant (chat feedback) can be stored.
+const BEFORE_0005: &[&str] = &[
+    "INSERT INTO surveys (id, draft, created_by, created_at, updated_at) VALUES ('s1', '{}', 'a', 1, 1)",
+    "INSERT INTO survey_versions (id, survey_id, version, definition, published_by, published_at) VALUES ('v1', 's1', 1, '{}', 'a', 1)",
+    "INSERT INTO survey_participants (id, reference, intervention_type_id, start_date, created_by, created_at) \
+     VALUES ('p1', 'YOT-1', 'triage', '2025-01-01', 'a', 1)",
+    "INSERT INTO survey_assignments (id, survey_id, survey_version_id, participant_id, respondent_kind, respondent_user_id, \
+     stage, due_date, status, created_by, created_at, completed_at) \
+     VALUES ('a1', 's1', 'v1', 'p1', 'young_person', 'u1', 'end', '2025-02-01', 'completed', 'a', 1, 2)",
+    "INSERT INTO survey_responses (id, assignment_id, survey_version_id, submission_id, answers, is_final, revision, \
+     created_at, updated_at, submitted_at) VALUES ('r1', 'a1', 'v1', 'x', '[\"kept\"]', 1, 1, 2, 2, 2)",
+    "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at) \
+     VALUES ('rel1', 'version:v1', 'a1:1', 'd', 'a', 3)",
+];
+
+async fn check_after_0005<DB: sqlx::Database>(pool: &sqlx::Pool<DB>)
+where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let count = |sql: &'static str| async move { sqlx::query_scalar::<DB, i64>(sql).fetch_one(pool).await.unwrap() };
+    let answers: String =
+        sqlx::query_scalar("SELECT answers FROM survey_responses WHERE assignment_id = 'a1'").fetch_one(pool).await.unwrap();
+    assert_eq!(answers, "[\"kept\"]");
+    assert_eq!(count("SELECT COUNT(*) FROM survey_assignments WHERE participant_id = 'p1' AND status = 'completed' \
+                      AND completed_at = 2 AND conversation_id IS NULL").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM survey_report_releases WHERE cells IS NULL").await, 1);
+    sqlx::query::<DB>("INSERT INTO survey_assignments (id, survey_id, survey_version_id, respondent_kind, stage, due_date, \
+                       status, created_by, created_at) VALUES ('a2', 's1', 'v1', 'young_person', 'end', '2025-02-01', \
+                       'pending', 'system', 5)")
+        .execute(pool)
+        .await
+        .expect("an assignment without a participant");
+    sqlx::query::<DB>("DELETE FROM survey_participants WHERE id = 'p1'").execute(pool).await.unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM survey_responses").await, 0, "answers still go with their participant");
+    assert_eq!(count("SELECT COUNT(*) FROM survey_assignments").await, 1);
+}
+
+async fn survey_rows_survive_the_0005_upgrade(backend: Backend) {
+    let dir = TempDir::new();
+    let url = fresh_database(backend, &dir.0).await;
+    macro_rules! upgrade {
+        ($pool:expr, $migrator:expr) => {{
+            let pool = $pool;
+            let full = $migrator;
+            // The same migrations, stopped before 0005: the database as it was before it.
+            let mut upto4 = $migrator;
+            upto4.migrations = std::borrow::Cow::Owned(full.migrations.iter().filter(|m| m.version <= 4).cloned().collect());
+            upto4.run(&pool).await.unwrap();
+            for sql in BEFORE_0005 {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            full.run(&pool).await.expect("0005 applies over existing rows");
+            check_after_0005(&pool).await;
+            pool.close().await;
+        }};
+    }
+    match backend {
+        Backend::Sqlite => {
+            let opts = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+                .unwrap()
+                .create_if_missing(true)
+                .foreign_keys(true);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+            upgrade!(pool, sqlx::migrate!("../server/migrations/sqlite"))
+        }
+        Backend::Postgres => {
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+            upgrade!(pool, sqlx::migrate!("../server/migrations/postgres"))
+        }
+    }
+}
+
 both_backends!(
+    survey_rows_survive_the_0005_upgrade,
+    chat_feedback_is_offered_when_a_chat_closes,
+    a_configured_threshold_is_used_everywhere,
+    the_cell_differencing_attack_is_refused,
+    staff_list_of_assignments_and_answers,
+    survey_actions_are_in_the_audit_log,
     versioning_freezes_versions_and_responses_keep_theirs,
     every_question_type_refuses_bad_answers,
     partial_then_final_submission_is_idempotent,

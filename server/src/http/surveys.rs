@@ -6,8 +6,9 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use talkzone_mobile_api::{
-    CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
+    ChatFeedbackSetting, StaffAssignmentList, CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
     InterventionTypeList, InterventionTypeView, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
     SubmitSurveyRequest, SurveyDefinition, SurveyList, SurveyReport, SurveyResponseView, SurveyVersionView, SurveyView,
 };
@@ -30,6 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_version))
         .routes(routes!(list_participants, create_participant))
         .routes(routes!(create_assignment))
+        .routes(routes!(list_assignments))
+        .routes(routes!(get_chat_feedback, set_chat_feedback))
         .routes(routes!(version_report))
         .routes(routes!(version_report_csv))
         .routes(routes!(question_chart))
@@ -169,6 +172,64 @@ async fn create_assignment(
     Ok((StatusCode::CREATED, ApiJson(surveys::create_assignment(&state, &user, req).await?)))
 }
 
+/// `GET /v1/surveys/{id}/assignments` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct AssignmentListQuery {
+    /// Only assignments with this status: `pending`, `in_progress` or `completed`.
+    status: Option<String>,
+    /// Include the answers (free text with personal information redacted). Default false.
+    #[serde(default)]
+    answers: bool,
+}
+
+/// `GET /v1/surveys/{id}/assignments`: who was sent this survey and where each stands, newest
+/// first (at most 5000), optionally with the answers. Participants appear by pseudonymous
+/// reference; chat feedback shows no account or conversation. Case-work data: not for
+/// sharing outside the YOT (use the suppressed reports for that). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/assignments", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), AssignmentListQuery),
+    responses((status = 200, body = StaffAssignmentList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_assignments(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AssignmentListQuery>,
+) -> ApiResult<ApiJson<StaffAssignmentList>> {
+    Ok(ApiJson(StaffAssignmentList { assignments: surveys::staff_list(&state, &user, &id, q.status.as_deref(), q.answers).await? }))
+}
+
+/// `GET /v1/surveys/chat-feedback`: the survey offered to a young person after a support
+/// chat closes (`null`: none). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/chat-feedback", tag = "surveys", security(("bearer" = [])),
+    responses((status = 200, body = ChatFeedbackSetting), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn get_chat_feedback(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<ChatFeedbackSetting>> {
+    Ok(ApiJson(surveys::feedback::setting(&state, &user).await?))
+}
+
+/// `PUT /v1/surveys/chat-feedback`: choose the survey offered after a support chat closes (a
+/// published young-person survey of at most 5 questions), or `null` to stop offering one.
+/// Roles: yot_admin.
+#[utoipa::path(put, path = "/v1/surveys/chat-feedback", tag = "surveys", security(("bearer" = [])),
+    request_body = ChatFeedbackSetting,
+    responses((status = 200, body = ChatFeedbackSetting), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_chat_feedback(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<ChatFeedbackSetting>,
+) -> ApiResult<ApiJson<ChatFeedbackSetting>> {
+    Ok(ApiJson(surveys::feedback::set(&state, &user, req).await?))
+}
+
+/// Records that a report left the server, and whether it carried numbers.
+async fn audit_report(state: &AppState, user: &AuthUser, action: &str, survey_id: &str, what: String, withheld: bool) {
+    let details = format!("{what}; {}", if withheld { "withheld" } else { "released" });
+    surveys::audit(state, Some(user), action, "survey", survey_id, Some(details)).await;
+}
+
 /// `GET /v1/surveys/{id}/versions/{version}/report`: counts, response rate, distributions,
 /// mean and median per question, with small-number suppression. Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/report", tag = "surveys", security(("bearer" = [])),
@@ -182,7 +243,10 @@ async fn version_report(
     ApiPath((id, version)): ApiPath<(String, i64)>,
     ApiQuery(filters): ApiQuery<reports::ReportFilters>,
 ) -> ApiResult<ApiJson<SurveyReport>> {
-    Ok(ApiJson(reports::version_report(&state, &user, &id, version, &filters).await?))
+    let report = reports::version_report(&state, &user, &id, version, &filters).await?;
+    audit_report(&state, &user, "survey_report_viewed", &id, format!("version {version}, {}", filters.describe()), report.suppressed)
+        .await;
+    Ok(ApiJson(report))
 }
 
 /// `GET /v1/surveys/{id}/versions/{version}/report.csv`: the same report as CSV (same
@@ -199,6 +263,9 @@ async fn version_report_csv(
     ApiQuery(filters): ApiQuery<reports::ReportFilters>,
 ) -> ApiResult<Response> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
+    audit_report(&state, &user, "survey_report_exported", &id, format!("CSV, version {version}, {}", filters.describe()),
+        report.suppressed)
+    .await;
     let disposition = format!("attachment; filename=\"survey-{id}-v{version}.csv\"");
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
@@ -223,6 +290,9 @@ async fn question_chart(
 ) -> ApiResult<Response> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
     let q = report.questions.iter().find(|q| q.question_id == question_id).ok_or(ApiError::NotFound)?;
+    audit_report(&state, &user, "survey_chart_exported", &id,
+        format!("SVG, version {version}, question {question_id}, {}", filters.describe()), report.suppressed)
+    .await;
     let svg = surveys::chart::question_svg(q, report.threshold, report.suppressed);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response())
 }
@@ -239,7 +309,15 @@ async fn distance(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<reports::DistanceQuery>,
 ) -> ApiResult<ApiJson<DistanceReport>> {
-    Ok(ApiJson(reports::distance(&state, &user, &id, &q).await?))
+    let report = reports::distance(&state, &user, &id, &q).await?;
+    let what = format!(
+        "question {}, {} to {}",
+        q.question_id,
+        report.from_stage.as_str(),
+        report.to_stage.as_str()
+    );
+    audit_report(&state, &user, "survey_distance_viewed", &id, what, report.suppressed).await;
+    Ok(ApiJson(report))
 }
 
 /// `GET /v1/me/surveys`: the caller's surveys not yet completed, with the questions and

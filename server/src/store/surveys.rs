@@ -54,7 +54,8 @@ pub struct AssignmentRecord {
     pub id: String,
     pub survey_id: String,
     pub survey_version_id: String,
-    pub participant_id: String,
+    /// `None` for chat feedback (no participant record: the young person may be anonymous).
+    pub participant_id: Option<String>,
     /// `young_person` or `parent_carer`.
     pub respondent_kind: String,
     pub respondent_user_id: Option<String>,
@@ -68,6 +69,8 @@ pub struct AssignmentRecord {
     pub created_by: String,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+    /// Set for the feedback survey offered after this support chat closed.
+    pub conversation_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -90,16 +93,37 @@ pub struct ResponseRecord {
 pub struct ReportRow {
     pub assignment_id: String,
     pub survey_version_id: String,
-    pub participant_id: String,
+    /// `None` for chat feedback, which has no participant (and so no intervention type or
+    /// equality fields: any such filter leaves it out).
+    pub participant_id: Option<String>,
     pub respondent_kind: String,
     pub stage: String,
     pub due_date: String,
-    pub intervention_type_id: String,
+    pub intervention_type_id: Option<String>,
     pub age_band: Option<String>,
     pub gender: Option<String>,
     pub ethnicity: Option<String>,
     pub looked_after: Option<String>,
     /// Answers of the final response; `None` when not completed.
+    pub answers: Option<String>,
+    pub submitted_at: Option<i64>,
+}
+
+/// One assignment as the staff list shows it: with the participant's pseudonymous reference
+/// and the response (if any).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffAssignmentRow {
+    pub id: String,
+    pub survey_version_id: String,
+    pub version: i64,
+    pub participant_reference: Option<String>,
+    pub respondent_kind: String,
+    pub stage: String,
+    pub due_date: String,
+    pub status: String,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub chat_feedback: i64,
     pub answers: Option<String>,
     pub submitted_at: Option<i64>,
 }
@@ -153,15 +177,33 @@ pub trait SurveyStore: Send + Sync + 'static {
     async fn create_assignment(&self, r: &AssignmentRecord) -> Result<()>;
     async fn assignment(&self, id: &str) -> Result<Option<AssignmentRecord>>;
     async fn open_assignments_for_user(&self, user_id: &str) -> Result<Vec<AssignmentRecord>>;
+    /// Every assignment of a young person's account, completed or not (their data export).
+    async fn assignments_of_user(&self, user_id: &str) -> Result<Vec<AssignmentRecord>>;
+    /// The staff list of one survey's assignments, newest first, at most `limit`.
+    async fn staff_assignments(&self, survey_id: &str, status: Option<&str>, limit: i64) -> Result<Vec<StaffAssignmentRow>>;
     async fn assignments_by_selector(&self, selector: &str) -> Result<Vec<AssignmentRecord>>;
 
     async fn response_for_assignment(&self, assignment_id: &str) -> Result<Option<ResponseRecord>>;
     async fn save_response(&self, s: &ResponseSave) -> Result<SaveOutcome>;
 
+    /// Deletes a young person's assignments and answers (their erasure request), except chat
+    /// feedback about a conversation under a safeguarding hold. Returns how many assignments.
+    async fn erase_respondent(&self, user_id: &str) -> Result<u64>;
+    /// Retention: deletes assignments made before `before` whose answers (if any) were last
+    /// saved before it, with those answers, except chat feedback about a conversation under a
+    /// safeguarding hold. Returns how many assignments.
+    async fn apply_retention(&self, before: i64) -> Result<u64>;
+
+    /// A run-time survey setting (`survey_settings`).
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets (`Some`) or clears (`None`) a setting.
+    async fn set_setting(&self, key: &str, value: Option<&str>, by: &str, now: i64) -> Result<()>;
+
     /// Every assignment of the survey with its participant and final answers.
     async fn report_rows(&self, survey_id: &str) -> Result<Vec<ReportRow>>;
     /// Records a release of `population` in `scope` unless `refuse` says yes to an earlier
-    /// release's population (the newest `limit` are checked). One transaction that holds the
+    /// release's population and cells (`None` for releases recorded before cells were; the
+    /// newest `limit` are checked). One transaction that holds the
     /// survey row's write lock, so concurrent reports on one survey are checked one at a
     /// time. The same population twice is recorded once. `false` = refused.
     async fn release_checked(
@@ -169,7 +211,7 @@ pub trait SurveyStore: Send + Sync + 'static {
         survey_id: &str,
         release: &Release<'_>,
         limit: i64,
-        refuse: &(dyn for<'x> Fn(&'x str) -> bool + Send + Sync),
+        refuse: &(dyn for<'x> Fn(&'x str, Option<&'x str>) -> bool + Send + Sync),
     ) -> Result<bool>;
 }
 
@@ -179,12 +221,15 @@ pub struct Release<'a> {
     pub scope: &'a str,
     pub population: &'a str,
     pub digest: &'a str,
+    /// JSON object: the name of each number the report shows → its value.
+    pub cells: &'a str,
     pub by: &'a str,
     pub now: i64,
 }
 
 pub(crate) const ASSIGNMENT_COLUMNS: &str = "id, survey_id, survey_version_id, participant_id, respondent_kind, \
-    respondent_user_id, code_selector, code_hash, code_expires_at, stage, due_date, status, created_by, created_at, completed_at";
+    respondent_user_id, code_selector, code_hash, code_expires_at, stage, due_date, status, created_by, created_at, completed_at, \
+    conversation_id";
 
 pub(crate) const RESPONSE_COLUMNS: &str = "id, assignment_id, survey_version_id, submission_id, answers, is_final, \
     revision, created_at, updated_at, submitted_at";
@@ -390,7 +435,8 @@ macro_rules! impl_survey_store {
                 sqlx::query(
                     "INSERT INTO survey_assignments (id, survey_id, survey_version_id, participant_id, respondent_kind, \
                      respondent_user_id, code_selector, code_hash, code_expires_at, stage, due_date, status, created_by, \
-                     created_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     created_at, completed_at, conversation_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 )
                 .bind(&r.id)
                 .bind(&r.survey_id)
@@ -407,6 +453,7 @@ macro_rules! impl_survey_store {
                 .bind(&r.created_by)
                 .bind(r.created_at)
                 .bind(r.completed_at)
+                .bind(&r.conversation_id)
                 .execute(self.writer())
                 .await?;
                 Ok(())
@@ -508,12 +555,113 @@ macro_rules! impl_survey_store {
                 Ok(SaveOutcome::Saved(current))
             }
 
+            async fn assignments_of_user(
+                &self,
+                user_id: &str,
+            ) -> $crate::store::Result<Vec<$crate::store::surveys::AssignmentRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM survey_assignments WHERE respondent_user_id = $1 ORDER BY created_at, id",
+                    $crate::store::surveys::ASSIGNMENT_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(self.reader()).await?)
+            }
+
+            async fn staff_assignments(
+                &self,
+                survey_id: &str,
+                status: Option<&str>,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::surveys::StaffAssignmentRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT a.id, a.survey_version_id, v.version, p.reference AS participant_reference, a.respondent_kind, \
+                     a.stage, a.due_date, a.status, a.created_at, a.completed_at, \
+                     CAST(CASE WHEN a.conversation_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS chat_feedback, \
+                     r.answers, r.submitted_at \
+                     FROM survey_assignments a JOIN survey_versions v ON v.id = a.survey_version_id \
+                     LEFT JOIN survey_participants p ON p.id = a.participant_id \
+                     LEFT JOIN survey_responses r ON r.assignment_id = a.id \
+                     WHERE a.survey_id = $1 AND ($2 IS NULL OR a.status = $2) \
+                     ORDER BY a.created_at DESC, a.id LIMIT $3",
+                )
+                .bind(survey_id)
+                .bind(status)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn erase_respondent(&self, user_id: &str) -> $crate::store::Result<u64> {
+                // Chat feedback about a conversation under a safeguarding hold is kept with it.
+                const DOOMED: &str = "SELECT a.id FROM survey_assignments a WHERE a.respondent_user_id = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM conversations c WHERE c.id = a.conversation_id AND c.hold_reason IS NOT NULL)";
+                let mut tx = self.writer().begin().await?;
+                sqlx::query(&format!("DELETE FROM survey_responses WHERE assignment_id IN ({DOOMED})"))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let n = sqlx::query(&format!("DELETE FROM survey_assignments WHERE id IN ({DOOMED})"))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn apply_retention(&self, before: i64) -> $crate::store::Result<u64> {
+                // Old assignments whose answers were last touched before the cut-off, except
+                // chat feedback about a held conversation. Responses first, explicitly, rather
+                // than relying on the cascade.
+                const DOOMED: &str = "SELECT a.id FROM survey_assignments a WHERE a.created_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM survey_responses r WHERE r.assignment_id = a.id \
+                         AND COALESCE(r.submitted_at, r.updated_at) >= $1) \
+                     AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = a.conversation_id AND c.hold_reason IS NOT NULL)";
+                let mut tx = self.writer().begin().await?;
+                sqlx::query(&format!("DELETE FROM survey_responses WHERE assignment_id IN ({DOOMED})"))
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?;
+                let n = sqlx::query(&format!("DELETE FROM survey_assignments WHERE id IN ({DOOMED})"))
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn setting(&self, key: &str) -> $crate::store::Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT value FROM survey_settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(row.map(|r| r.0))
+            }
+
+            async fn set_setting(&self, key: &str, value: Option<&str>, by: &str, now: i64) -> $crate::store::Result<()> {
+                match value {
+                    Some(v) => sqlx::query(
+                        "INSERT INTO survey_settings (key, value, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(key)
+                    .bind(v)
+                    .bind(by)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?,
+                    None => sqlx::query("DELETE FROM survey_settings WHERE key = $1").bind(key).execute(self.writer()).await?,
+                };
+                Ok(())
+            }
+
             async fn report_rows(&self, survey_id: &str) -> $crate::store::Result<Vec<$crate::store::surveys::ReportRow>> {
                 Ok(sqlx::query_as(
                     "SELECT a.id AS assignment_id, a.survey_version_id, a.participant_id, a.respondent_kind, a.stage, a.due_date, \
                      p.intervention_type_id, p.age_band, p.gender, p.ethnicity, p.looked_after, \
                      CASE WHEN r.is_final = 1 THEN r.answers ELSE NULL END AS answers, r.submitted_at \
-                     FROM survey_assignments a JOIN survey_participants p ON p.id = a.participant_id \
+                     FROM survey_assignments a LEFT JOIN survey_participants p ON p.id = a.participant_id \
                      LEFT JOIN survey_responses r ON r.assignment_id = a.id \
                      WHERE a.survey_id = $1 ORDER BY a.id",
                 )
@@ -527,27 +675,27 @@ macro_rules! impl_survey_store {
                 survey_id: &str,
                 r: &$crate::store::surveys::Release<'_>,
                 limit: i64,
-                refuse: &(dyn for<'x> Fn(&'x str) -> bool + Send + Sync),
+                refuse: &(dyn for<'x> Fn(&'x str, Option<&'x str>) -> bool + Send + Sync),
             ) -> $crate::store::Result<bool> {
                 let mut tx = self.writer().begin().await?;
                 sqlx::query("UPDATE surveys SET updated_at = updated_at WHERE id = $1")
                     .bind(survey_id)
                     .execute(&mut *tx)
                     .await?;
-                let rows: Vec<(String,)> = sqlx::query_as(
-                    "SELECT population FROM survey_report_releases WHERE scope = $1 ORDER BY released_at DESC, id LIMIT $2",
+                let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+                    "SELECT population, cells FROM survey_report_releases WHERE scope = $1 ORDER BY released_at DESC, id LIMIT $2",
                 )
                 .bind(r.scope)
                 .bind(limit)
                 .fetch_all(&mut *tx)
                 .await?;
-                if rows.iter().any(|(p,)| refuse(p)) {
+                if rows.iter().any(|(p, c)| refuse(p, c.as_deref())) {
                     tx.rollback().await?;
                     return Ok(false);
                 }
                 sqlx::query(
-                    "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, digest) DO NOTHING",
+                    "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at, cells) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, digest) DO NOTHING",
                 )
                 .bind($crate::ids::random_id())
                 .bind(r.scope)
@@ -555,6 +703,7 @@ macro_rules! impl_survey_store {
                 .bind(r.digest)
                 .bind(r.by)
                 .bind(r.now)
+                .bind(r.cells)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;

@@ -5,14 +5,16 @@
 
 pub mod chart;
 pub mod csv;
+pub mod feedback;
 pub mod reports;
 pub mod validation;
 
 use subtle::ConstantTimeEq;
 use talkzone_mobile_api::{
     AssignmentRespondent, AssignmentStatus, AssignmentView, CreateAssignmentRequest, CreateInterventionTypeRequest,
-    CreateParticipantRequest, CreatedAssignment, InterventionTypeView, ParticipantView, PendingSurvey, Role, SubmitSurveyRequest,
-    SurveyAnswer, SurveyAudience, SurveyDefinition, SurveyResponseView, SurveyStage, SurveyVersionView, SurveyView,
+    CreateParticipantRequest, CreatedAssignment, InterventionTypeView, ParticipantView, PendingSurvey, QuestionKind, Role,
+    StaffAssignmentView, SubmitSurveyRequest, SurveyAnswer, SurveyAudience, SurveyDefinition, SurveyResponseView, SurveyStage,
+    SurveyVersionView, SurveyView,
 };
 
 use crate::auth::AuthUser;
@@ -32,6 +34,20 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_LEN: usize = 12;
 const SELECTOR_LEN: usize = 4;
+
+/// Appends a survey action to the audit log (`GET /v1/admin/audit`). `user` is `None` for
+/// what the service does by itself (offering chat feedback).
+pub(crate) async fn audit(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: Option<String>,
+) {
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), user.map(|u| u.id.as_str()), action, target_type, target_id, details)
+        .await;
+}
 
 pub(crate) fn parse_definition(json: &str) -> ApiResult<SurveyDefinition> {
     serde_json::from_str(json).map_err(|e| ApiError::Internal(format!("stored survey definition: {e}")))
@@ -95,12 +111,14 @@ pub async fn create_intervention_type(
         .join("_");
     let id = if id.is_empty() { crate::ids::random_id().to_lowercase() } else { id };
     state.surveys.create_intervention_type(&id, name, state.clock.now_ms()).await?;
+    audit(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned())).await;
     Ok(InterventionTypeView { id, name: name.to_owned(), retired: false })
 }
 
 pub async fn retire_intervention_type(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(ADMIN)?;
     if state.surveys.retire_intervention_type(id).await? {
+        audit(state, Some(user), "intervention_type_retired", "intervention_type", id, None).await;
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -121,6 +139,7 @@ pub async fn create_survey(state: &AppState, user: &AuthUser, def: SurveyDefinit
         updated_at: now,
     };
     state.surveys.create_survey(&record).await?;
+    audit(state, Some(user), "survey_created", "survey", &record.id, Some(def.title.clone())).await;
     survey_view(state, &record).await
 }
 
@@ -131,6 +150,7 @@ pub async fn update_survey(state: &AppState, user: &AuthUser, id: &str, def: Sur
     if !state.surveys.update_survey_draft(id, &to_json(&def)?, state.clock.now_ms()).await? {
         return Err(ApiError::NotFound);
     }
+    audit(state, Some(user), "survey_draft_updated", "survey", id, Some(def.title.clone())).await;
     get_survey(state, user, id).await
 }
 
@@ -151,7 +171,16 @@ pub async fn list_surveys(state: &AppState, user: &AuthUser) -> ApiResult<Vec<Su
 
 pub async fn publish(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<SurveyVersionView> {
     user.require(ADMIN)?;
+    let before = state.surveys.latest_version(id).await?.map(|v| v.version);
     let v = state.surveys.publish_survey(id, &user.id.0, state.clock.now_ms()).await?.ok_or(ApiError::NotFound)?;
+    // Version 1 is the first publication; a later number is a new version of a published
+    // survey; the same number again means the draft was unchanged and nothing was made.
+    let action = match before {
+        None => "survey_published",
+        Some(b) if b < v.version => "survey_new_version",
+        Some(_) => "survey_publish_unchanged",
+    };
+    audit(state, Some(user), action, "survey", id, Some(format!("version {}", v.version))).await;
     version_view(&v)
 }
 
@@ -236,6 +265,7 @@ pub async fn create_participant(state: &AppState, user: &AuthUser, req: CreatePa
         created_at: state.clock.now_ms(),
     };
     state.surveys.create_participant(&record).await?;
+    audit(state, Some(user), "survey_participant_created", "survey_participant", &record.id, None).await;
     Ok(participant_view(record))
 }
 
@@ -267,7 +297,7 @@ fn assignment_view(a: &AssignmentRecord, version: i64) -> ApiResult<AssignmentVi
         id: a.id.clone(),
         survey_id: a.survey_id.clone(),
         version,
-        participant_id: a.participant_id.clone(),
+        participant_id: a.participant_id.clone().unwrap_or_default(),
         stage: stage(&a.stage)?,
         due_date: a.due_date.clone(),
         status: status(&a.status),
@@ -320,7 +350,7 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
         id: crate::ids::random_id(),
         survey_id: survey.id.clone(),
         survey_version_id: version.id.clone(),
-        participant_id: req.participant_id.clone(),
+        participant_id: Some(req.participant_id.clone()),
         respondent_kind: String::new(),
         respondent_user_id: None,
         code_selector: None,
@@ -332,6 +362,7 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
         created_by: user.id.0.clone(),
         created_at: now,
         completed_at: None,
+        conversation_id: None,
     };
     let mut code = None;
     match (&req.respondent, def.audience) {
@@ -369,6 +400,14 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
         }
     }
     state.surveys.create_assignment(&record).await?;
+    audit(state, Some(user), "survey_assigned", "survey_assignment", &record.id,
+        Some(format!("survey {} version {}, stage {}, to a {}", survey.id, version.version, record.stage, record.respondent_kind)))
+    .await;
+    if let Some(expires) = record.code_expires_at {
+        // Never the code itself: only that one was issued, and until when.
+        audit(state, Some(user), "survey_access_code_issued", "survey_assignment", &record.id,
+            Some(format!("expires {}", rfc3339(expires)))).await;
+    }
     if let Some(uid) = &record.respondent_user_id {
         // Live notice to the young person's open connections (the list is the source of truth).
         let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
@@ -400,13 +439,120 @@ pub async fn assignment_for_code(state: &AppState, code: &str) -> ApiResult<Assi
     Ok(a)
 }
 
+// The staff list
+
+/// Free-text answers with personal information redacted, as reports show them.
+fn redacted(state: &AppState, def: Option<&SurveyDefinition>, answers: Vec<SurveyAnswer>) -> Vec<SurveyAnswer> {
+    answers
+        .into_iter()
+        .map(|mut a| {
+            let free = def.is_none_or(|d| d.questions.iter().any(|q| q.id == a.question_id && q.kind == QuestionKind::FreeText));
+            if let (true, Some(t)) = (free, a.value.as_str()) {
+                a.value = serde_json::Value::String(state.moderation.check(t, talkzone_moderation::Context::Support).redacted);
+            }
+            a
+        })
+        .collect()
+}
+
+/// `GET /v1/surveys/{id}/assignments`: one survey's assignments with their status and, with
+/// `answers`, what was answered (free text redacted). Case-work data for the YOT admin only;
+/// it carries no equality fields, and chat feedback carries no account or conversation.
+pub async fn staff_list(
+    state: &AppState,
+    user: &AuthUser,
+    survey_id: &str,
+    status_filter: Option<&str>,
+    with_answers: bool,
+) -> ApiResult<Vec<StaffAssignmentView>> {
+    user.require(ADMIN)?;
+    if let Some(s) = status_filter {
+        if !matches!(s, "pending" | "in_progress" | "completed") {
+            return Err(ApiError::Validation("status must be pending, in_progress or completed".into()));
+        }
+    }
+    state.surveys.survey(survey_id).await?.ok_or(ApiError::NotFound)?;
+    let versions: std::collections::HashMap<String, SurveyDefinition> = state
+        .surveys
+        .survey_versions(survey_id)
+        .await?
+        .iter()
+        .map(|v| Ok((v.id.clone(), parse_definition(&v.definition)?)))
+        .collect::<ApiResult<_>>()?;
+    let rows = state.surveys.staff_assignments(survey_id, status_filter, 5_000).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let answers = match (with_answers, &r.answers) {
+            (true, Some(json)) => Some(redacted(state, versions.get(&r.survey_version_id), parse_answers(json)?)),
+            (true, None) => Some(vec![]),
+            (false, _) => None,
+        };
+        out.push(StaffAssignmentView {
+            id: r.id,
+            version: r.version,
+            participant_reference: r.participant_reference,
+            respondent_kind: r.respondent_kind,
+            stage: stage(&r.stage)?,
+            due_date: r.due_date,
+            status: status(&r.status),
+            chat_feedback: r.chat_feedback != 0,
+            created_at: rfc3339(r.created_at),
+            completed_at: r.completed_at.map(rfc3339),
+            answers,
+            submitted_at: r.submitted_at.map(rfc3339),
+        });
+    }
+    audit(state, Some(user), "survey_assignments_listed", "survey", survey_id,
+        Some(if with_answers { "with answers".to_owned() } else { "status only".to_owned() })).await;
+    Ok(out)
+}
+
+// A young person's own survey data
+
+/// Everything a young person answered or was sent (their data export): their own words,
+/// unredacted, with the survey title, version and questions they answered.
+pub async fn export_for(state: &AppState, user_id: &str) -> ApiResult<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for a in state.surveys.assignments_of_user(user_id).await? {
+        let v = state.surveys.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
+        let def = parse_definition(&v.definition)?;
+        let response = state.surveys.response_for_assignment(&a.id).await?;
+        let answers: Vec<serde_json::Value> = match &response {
+            Some(r) => parse_answers(&r.answers)?
+                .into_iter()
+                .map(|ans| {
+                    let question = def.questions.iter().find(|q| q.id == ans.question_id);
+                    serde_json::json!({
+                        "question_id": ans.question_id,
+                        "question": question.map(|q| q.child_text.clone().unwrap_or_else(|| q.text.clone())),
+                        "answer": ans.value,
+                    })
+                })
+                .collect(),
+            None => vec![],
+        };
+        out.push(serde_json::json!({
+            "assignment_id": a.id,
+            "survey": def.title,
+            "version": v.version,
+            "stage": a.stage,
+            "status": a.status,
+            "sent_at": rfc3339(a.created_at),
+            "about_conversation": a.conversation_id,
+            "answers": answers,
+            "submitted_at": response.and_then(|r| r.submitted_at).map(rfc3339),
+        }));
+    }
+    Ok(out)
+}
+
 // Answering
 
 fn parse_answers(json: &str) -> ApiResult<Vec<SurveyAnswer>> {
     serde_json::from_str(json).map_err(|e| ApiError::Internal(format!("stored answers: {e}")))
 }
 
-async fn pending_view(state: &AppState, a: &AssignmentRecord) -> ApiResult<PendingSurvey> {
+pub(crate) async fn pending_view(state: &AppState, a: &AssignmentRecord) -> ApiResult<PendingSurvey> {
     let v = state.surveys.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
     let saved = match state.surveys.response_for_assignment(&a.id).await? {
         Some(r) => parse_answers(&r.answers)?,
@@ -419,6 +565,7 @@ async fn pending_view(state: &AppState, a: &AssignmentRecord) -> ApiResult<Pendi
         status: status(&a.status),
         survey: version_view(&v)?,
         saved_answers: saved,
+        conversation_id: a.conversation_id.clone().map(talkzone_mobile_api::ConversationId),
     })
 }
 

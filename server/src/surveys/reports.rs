@@ -1,7 +1,7 @@
 //! Reports on survey versions and distance travelled, with small-number suppression applied
 //! before any number leaves the server (JSON, CSV and SVG are all built from these).
 //!
-//! Rules (threshold `k`, default 5):
+//! Rules (threshold `k`: the `survey_suppression_threshold` setting, default 5, at least 3):
 //! 1. Primary: any count under `k` (zero included) is `null` with `suppressed: true`.
 //! 2. Secondary, within a distribution whose cells add up to a shown total: if exactly one
 //!    cell is suppressed, the smallest other cell is suppressed too, so the total cannot give
@@ -9,11 +9,17 @@
 //!    the hidden cells be solved). Multiple choice: a cell is also suppressed when fewer than
 //!    `k` people did *not* choose it. Non-respondents under `k` suppress `assigned`.
 //! 3. Whole selection: fewer than `k` completed responses (or pairs) withholds everything.
-//! 4. Differencing: every released report records its exact population; a report whose
-//!    population differs from any earlier released one (any filters) by 1 to `k - 1`
-//!    people is withheld, so two overlapping selections cannot be subtracted.
+//! 4. Differencing: every released report records its exact population and the numbers it
+//!    showed. A report is withheld when, compared with any earlier released one of the same
+//!    version (any filters):
+//!    a. its population differs by 1 to `k - 1` people; or
+//!    b. the respondents of one are all among the respondents of the other (nested
+//!    selections: subtracting them gives the cells of the people in between) and any
+//!    number shown in both differs by 1 to `k - 1`, or the difference of a total minus
+//!    the difference of one of its cells is 1 to `k - 1` (the people in between who did
+//!    *not* give that answer). See [`differencing_refuses`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,7 +35,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::surveys::{Release, ReportRow};
 
-pub const DEFAULT_THRESHOLD: i64 = 5;
+/// The threshold in force: the `survey_suppression_threshold` setting.
+pub fn threshold(state: &AppState) -> i64 {
+    state.config.surveys.suppression_threshold
+}
 /// How many earlier releases of one scope a new report is compared with.
 const RELEASES_CHECKED: i64 = 1_000;
 
@@ -76,6 +85,26 @@ pub struct DistanceQuery {
 }
 
 impl ReportFilters {
+    /// The filters set, as `name=value` pairs (for the audit log).
+    pub fn describe(&self) -> String {
+        let pairs = [
+            ("intervention_type", &self.intervention_type),
+            ("age_band", &self.age_band),
+            ("gender", &self.gender),
+            ("ethnicity", &self.ethnicity),
+            ("looked_after", &self.looked_after),
+            ("stage", &self.stage),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        let set: Vec<String> = pairs.iter().filter_map(|(n, v)| v.as_ref().map(|v| format!("{n}={v}"))).collect();
+        if set.is_empty() {
+            "no filters".to_owned()
+        } else {
+            set.join("&")
+        }
+    }
+
     fn check(&self) -> ApiResult<()> {
         if let Some(f) = &self.from {
             validation::check_date("from", f)?;
@@ -93,7 +122,7 @@ impl ReportFilters {
 
     fn matches(&self, r: &ReportRow) -> bool {
         let eq = |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref() == Some(w));
-        self.intervention_type.as_ref().is_none_or(|t| *t == r.intervention_type_id)
+        eq(&self.intervention_type, &r.intervention_type_id)
             && eq(&self.age_band, &r.age_band)
             && eq(&self.gender, &r.gender)
             && eq(&self.ethnicity, &r.ethnicity)
@@ -141,29 +170,126 @@ fn people_differing(a: &Population, b: &Population) -> usize {
     ids.into_iter().filter(|id| a.get(*id) != b.get(*id)).count()
 }
 
-/// Refuses (with a reason) a population that differs from an earlier release by fewer than
-/// `k` people; otherwise records it as released.
+/// The numbers a report shows, by name. A total is named `x` and its cells `x/label`, so the
+/// differencing check knows which cells add up to which total.
+type Cells = BTreeMap<String, i64>;
+
+fn survey_cells(r: &SurveyReport) -> Cells {
+    let mut c = Cells::new();
+    if let Some(v) = r.assigned.value {
+        c.insert("assigned".into(), v);
+    }
+    if let Some(v) = r.completed.value {
+        c.insert("assigned/completed".into(), v);
+    }
+    for q in &r.questions {
+        if let Some(v) = q.answered.value {
+            c.insert(format!("q:{}", q.question_id), v);
+        }
+        for d in &q.distribution {
+            if let Some(v) = d.count {
+                c.insert(format!("q:{}/{}", q.question_id, d.label), v);
+            }
+        }
+    }
+    c
+}
+
+fn distance_cells(d: &DistanceReport) -> Cells {
+    let mut c = Cells::new();
+    if let Some(v) = d.pairs.value {
+        c.insert("pairs".into(), v);
+    }
+    for (label, cell) in [("improved", &d.improved), ("same", &d.same), ("worse", &d.worse)] {
+        if let Some(v) = cell.count {
+            c.insert(format!("pairs/{label}"), v);
+        }
+    }
+    c
+}
+
+/// Whether `a ⊆ b` or `b ⊆ a`.
+fn nested<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
+    a.is_subset(b) || b.is_subset(a)
+}
+
+/// Whether releasing `new` (population and cells) could reveal a group under `k` when set
+/// against an earlier release `old`:
+/// - the populations differ by 1 to `k - 1` people (rule 4a); or
+/// - the respondents of one are all among the respondents of the other, so that each cell of
+///   the larger minus the same cell of the smaller is exactly that cell for the people in
+///   between; then every cell shown in both must differ by 0 or at least `k`, and so must
+///   (total difference − cell difference), the people in between who did not give that
+///   answer (rule 4b). `assigned` counts non-respondents too, so it is compared only when the
+///   whole populations are nested.
+///
+/// Selections that merely overlap are not compared cell by cell: their difference mixes two
+/// groups, and isolating either needs a third release (their intersection or union), which
+/// is nested with both and is checked against each when it is asked for.
+fn differencing_refuses(new_pop: &Population, new_cells: &Cells, old_pop: &Population, old_cells: Option<&str>, k: i64) -> bool {
+    let small = |d: i64| d != 0 && d.abs() < k;
+    if small(people_differing(new_pop, old_pop) as i64) {
+        return true;
+    }
+    let Some(old_cells) = old_cells else {
+        // Released before cells were recorded: only the population rule applies.
+        return false;
+    };
+    let Ok(old_cells) = serde_json::from_str::<Cells>(old_cells) else {
+        // Our own record, unreadable: refuse rather than release blind.
+        tracing::error!("survey release log: unreadable cells; refusing the report");
+        return true;
+    };
+    let respondents = |p: &Population| p.iter().filter(|(_, done)| **done).map(|(id, _)| id.clone()).collect::<BTreeSet<_>>();
+    let everyone = |p: &Population| p.keys().cloned().collect::<BTreeSet<_>>();
+    let respondents_nested = nested(&respondents(new_pop), &respondents(old_pop));
+    let all_nested = nested(&everyone(new_pop), &everyone(old_pop));
+    // `assigned` counts non-respondents, so it needs the whole populations nested; every other
+    // number counts respondents only.
+    let comparable = |key: &str| if key == "assigned" { all_nested } else { respondents_nested };
+    for (key, new) in new_cells {
+        let Some(old) = old_cells.get(key) else { continue };
+        if !comparable(key) {
+            continue;
+        }
+        let diff = new - old;
+        if small(diff) {
+            return true;
+        }
+        if let Some((total, _)) = key.rsplit_once('/') {
+            if let (Some(nt), Some(ot)) = (new_cells.get(total), old_cells.get(total)) {
+                if comparable(total) && small((nt - ot) - diff) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Refuses (with a reason) a report that [`differencing_refuses`] against an earlier release
+/// of the same scope; otherwise records it (population and cells) as released.
 async fn release(
     state: &AppState,
     user: &AuthUser,
     survey_id: &str,
     scope: &str,
     pop: &Population,
+    cells: &Cells,
     k: i64,
 ) -> ApiResult<Option<String>> {
     let encoded = encode(pop);
+    let cells_json = serde_json::to_string(cells).map_err(|e| ApiError::Internal(e.to_string()))?;
     let digest = format!("{:x}", Sha256::digest(encoded.as_bytes()));
-    let release = Release { scope, population: &encoded, digest: &digest, by: &user.id.0, now: state.clock.now_ms() };
-    let too_close = |earlier: &str| {
-        let d = people_differing(pop, &decode(earlier)) as i64;
-        d > 0 && d < k
-    };
+    let release =
+        Release { scope, population: &encoded, digest: &digest, cells: &cells_json, by: &user.id.0, now: state.clock.now_ms() };
+    let too_close = |earlier: &str, earlier_cells: Option<&str>| differencing_refuses(pop, cells, &decode(earlier), earlier_cells, k);
     if state.surveys.release_checked(survey_id, &release, RELEASES_CHECKED, &too_close).await? {
         Ok(None)
     } else {
         Ok(Some(format!(
-            "this selection differs from a report already released by fewer than {k} people, so comparing the \
-             two could reveal a small group's answers; widen or change the filters"
+            "this selection differs from a report already released by fewer than {k} people (in all, or in one of \
+             its numbers), so comparing the two could reveal a small group's answers; widen or change the filters"
         )))
     }
 }
@@ -300,7 +426,7 @@ pub async fn version_report(
     filters.check()?;
     let v = state.surveys.survey_version_number(survey_id, version).await?.ok_or(ApiError::NotFound)?;
     let def: SurveyDefinition = parse_definition(&v.definition)?;
-    let k = DEFAULT_THRESHOLD;
+    let k = threshold(state);
     let rows: Vec<ReportRow> = state
         .surveys
         .report_rows(survey_id)
@@ -315,29 +441,34 @@ pub async fn version_report(
     let pop: Population = parsed.iter().map(|(id, a)| (id.clone(), a.is_some())).collect();
     let assigned = pop.len() as i64;
     let completed = pop.values().filter(|d| **d).count() as i64;
-    let mut reason = None;
-    if completed < k {
-        reason = Some(format!("fewer than {k} completed responses in this selection"));
-    } else if let Some(r) = release(state, user, survey_id, &format!("version:{}", v.id), &pop, k).await? {
-        reason = Some(r);
-    }
-    let withheld = reason.is_some();
     let answers: Vec<&Vec<SurveyAnswer>> = parsed.iter().filter_map(|(_, a)| a.as_ref()).collect();
-    let questions = def.questions.iter().map(|q| question_report(state, q, &answers, k, withheld)).collect();
-    let non_respondents = assigned - completed;
-    let assigned_shown = !(withheld || (non_respondents > 0 && non_respondents < k));
-    Ok(SurveyReport {
-        survey_id: survey_id.to_owned(),
-        version,
-        title: def.title.clone(),
-        threshold: k,
-        suppressed: withheld,
-        suppression_reason: reason,
-        assigned: if assigned_shown { cell(assigned, k) } else { hidden() },
-        completed: if withheld { hidden() } else { cell(completed, k) },
-        response_rate: if assigned_shown { Some(round3(completed as f64 / assigned as f64)) } else { None },
-        questions,
-    })
+    let build = |reason: Option<String>| {
+        let withheld = reason.is_some();
+        let questions = def.questions.iter().map(|q| question_report(state, q, &answers, k, withheld)).collect();
+        let non_respondents = assigned - completed;
+        let assigned_shown = !(withheld || (non_respondents > 0 && non_respondents < k));
+        SurveyReport {
+            survey_id: survey_id.to_owned(),
+            version,
+            title: def.title.clone(),
+            threshold: k,
+            suppressed: withheld,
+            suppression_reason: reason,
+            assigned: if assigned_shown { cell(assigned, k) } else { hidden() },
+            completed: if withheld { hidden() } else { cell(completed, k) },
+            response_rate: if assigned_shown { Some(round3(completed as f64 / assigned as f64)) } else { None },
+            questions,
+        }
+    };
+    if completed < k {
+        return Ok(build(Some(format!("fewer than {k} completed responses in this selection"))));
+    }
+    // Build it as it would be released, then check its numbers against earlier releases.
+    let report = build(None);
+    match release(state, user, survey_id, &format!("version:{}", v.id), &pop, &survey_cells(&report), k).await? {
+        None => Ok(report),
+        Some(reason) => Ok(build(Some(reason))),
+    }
 }
 
 fn parse_stage(s: Option<&str>, default: SurveyStage, field: &str) -> ApiResult<SurveyStage> {
@@ -411,7 +542,9 @@ pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &Di
     let stage_filter_free = ReportFilters { from: None, to: None, ..filters.clone() };
     for r in state.surveys.report_rows(survey_id).await? {
         let Some(v) = value_of(&r) else { continue };
-        let key = (r.participant_id.clone(), r.respondent_kind.clone());
+        // Chat feedback has no participant, so nothing to pair it with.
+        let Some(participant) = r.participant_id.clone() else { continue };
+        let key = (participant, r.respondent_kind.clone());
         let at = r.submitted_at.unwrap_or(0);
         if r.stage == from_stage.as_str() && stage_filter_free.matches(&r) {
             keep(&mut earlier, key, at, v);
@@ -424,14 +557,9 @@ pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &Di
         .filter_map(|(key, (_, to))| earlier.get(key).map(|(_, from)| (format!("{}|{}", key.0, key.1), to - from)))
         .collect();
     let pairs = changes.len() as i64;
-    let k = DEFAULT_THRESHOLD;
+    let k = threshold(state);
     let pop: Population = changes.keys().map(|id| (id.clone(), true)).collect();
-    let reason = if pairs < k {
-        Some(format!("fewer than {k} participants answered at both stages in this selection"))
-    } else {
-        let scope = format!("distance:{survey_id}:{}:{}:{}", q.question_id, from_stage.as_str(), to_stage.as_str());
-        release(state, user, survey_id, &scope, &pop, k).await?
-    };
+    let reason = (pairs < k).then(|| format!("fewer than {k} participants answered at both stages in this selection"));
     let mut out = DistanceReport {
         survey_id: survey_id.to_owned(),
         question_id: q.question_id.clone(),
@@ -462,6 +590,20 @@ pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &Di
     if !any_hidden {
         out.mean_change = Some(round3(changes.values().sum::<i64>() as f64 / pairs as f64));
     }
+    // Built as it would be released; now check its numbers against earlier releases.
+    let scope = format!("distance:{survey_id}:{}:{}:{}", q.question_id, from_stage.as_str(), to_stage.as_str());
+    if let Some(reason) = release(state, user, survey_id, &scope, &pop, &distance_cells(&out), k).await? {
+        return Ok(DistanceReport {
+            suppressed: true,
+            suppression_reason: Some(reason),
+            pairs: hidden(),
+            mean_change: None,
+            improved: distance_cell(0, 1, true),
+            same: distance_cell(0, 1, true),
+            worse: distance_cell(0, 1, true),
+            ..out
+        });
+    }
     Ok(out)
 }
 
@@ -479,6 +621,44 @@ mod tests {
         let (cells, any) = suppress_distribution(&labels, &[10, 5, 7], 22, false, 5);
         assert!(!any);
         assert!(cells.iter().all(|c| c.count.is_some()));
+    }
+
+    fn pop(ids: &[&str]) -> Population {
+        ids.iter().map(|i| (i.to_string(), true)).collect()
+    }
+
+    fn cells(pairs: &[(&str, i64)]) -> String {
+        serde_json::to_string(&pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect::<Cells>()).unwrap()
+    }
+
+    #[test]
+    fn nested_selections_may_not_differ_by_a_small_number_in_any_cell() {
+        let ten: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+        let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+        let old_pop = pop(&ten[..5]);
+        let new_pop = pop(&ten);
+        let old = cells(&[("q:a", 5), ("q:a/yes", 5)]);
+        // 5 newcomers, all answered yes: every difference is 5 and the complement is 0.
+        let new: Cells = [("q:a".to_owned(), 10), ("q:a/yes".to_owned(), 10)].into_iter().collect();
+        assert!(!differencing_refuses(&new_pop, &new, &old_pop, Some(&old), 5));
+        // 5 newcomers, 3 said yes: the cell differs by 3.
+        let new: Cells = [("q:a".to_owned(), 10), ("q:a/yes".to_owned(), 8)].into_iter().collect();
+        assert!(differencing_refuses(&new_pop, &new, &old_pop, Some(&old), 5));
+        // 6 newcomers, 5 said yes: the cell differs by 5 but 1 newcomer said something else.
+        let eleven: Vec<String> = (0..11).map(|i| format!("p{i}")).collect();
+        let eleven: Vec<&str> = eleven.iter().map(String::as_str).collect();
+        let new: Cells = [("q:a".to_owned(), 11), ("q:a/yes".to_owned(), 10)].into_iter().collect();
+        assert!(differencing_refuses(&pop(&eleven), &new, &old_pop, Some(&old), 5));
+        // The same cells, but the selections only overlap: not compared cell by cell.
+        let other: Vec<String> = (3..13).map(|i| format!("p{i}")).collect();
+        let other: Vec<&str> = other.iter().map(String::as_str).collect();
+        let new: Cells = [("q:a".to_owned(), 10), ("q:a/yes".to_owned(), 8)].into_iter().collect();
+        assert!(!differencing_refuses(&pop(&other), &new, &old_pop, Some(&old), 5));
+        // Releases from before cells were recorded: population rule only.
+        assert!(!differencing_refuses(&new_pop, &new, &old_pop, None, 5));
+        assert!(differencing_refuses(&pop(&ten[..7]), &new, &old_pop, None, 5));
+        // An unreadable record fails closed.
+        assert!(differencing_refuses(&new_pop, &new, &old_pop, Some("not json"), 5));
     }
 
     #[test]
