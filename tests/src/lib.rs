@@ -299,6 +299,17 @@ impl ProcessServer {
         ProcessServer { child, base, client }
     }
 
+    /// SIGTERM, then waits for the process to drain and exit; returns how it exited.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("still running");
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("talkzone exits within 30 s of SIGTERM")
+            .expect("wait for talkzone")
+    }
+
     /// `kill -9`: no chance to flush anything.
     pub async fn kill9(mut self) {
         self.child.start_kill().expect("kill");

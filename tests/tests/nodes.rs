@@ -354,6 +354,13 @@ async fn postgres_restarted_gives_no_false_acks() {
     a.stop().await;
 }
 
+fn close_code(e: &talkzone_mobile_api::client::ClientError) -> Option<u16> {
+    match e {
+        talkzone_mobile_api::client::ClientError::Closed(Some((code, _))) => Some(*code),
+        _ => None,
+    }
+}
+
 async fn all_messages(client: &Client, token: &str, conv: &ConversationId) -> Vec<MessageView> {
     let mut out = Vec::new();
     let mut after = 0;
@@ -367,12 +374,30 @@ async fn all_messages(client: &Client, token: &str, conv: &ConversationId) -> Ve
     }
 }
 
-/// Two real `talkzone` processes on PostgreSQL and Redis behind a proxy. One is killed with
-/// `kill -9` mid-conversation: both clients reconnect through the proxy to the survivor,
-/// resume from their last `seq`, resend what was not acknowledged, and the worker ends with
-/// every message exactly once, in order.
+/// How a node goes away.
+#[derive(Clone, Copy, PartialEq)]
+enum Loss {
+    /// `kill -9`: sockets just drop.
+    Kill,
+    /// SIGTERM: the node drains, closing sockets with 1012, and exits cleanly.
+    Drain,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_clients_resume_on_the_other() {
+    lose_a_node(Loss::Kill).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_node_clients_resume_on_the_other() {
+    lose_a_node(Loss::Drain).await;
+}
+
+/// Two real `talkzone` processes on PostgreSQL and Redis behind a proxy. One goes away
+/// mid-conversation: both clients reconnect through the proxy to the survivor, resume from
+/// their last `seq`, resend what was not acknowledged, and the worker ends with every message
+/// exactly once, in order.
+async fn lose_a_node(how: Loss) {
     let redis = RedisServer::start().await;
     let dir = TempDir::new();
     let db = fresh_database(Backend::Postgres, &dir.0).await;
@@ -407,13 +432,20 @@ async fn a_killed_node_clients_resume_on_the_other() {
     let mut received: Vec<String> = Vec::new();
     let mut n1 = Some(n1);
     let mut resumes = Vec::new();
+    let mut closes = Vec::new();
     let total = 80;
     let mut next = 0;
     while received.len() < total {
         if next == 30 {
             if let Some(n) = n1.take() {
-                n.kill9().await;
                 proxy.set_backends(vec![addr(&n2.base)]);
+                match how {
+                    Loss::Kill => n.kill9().await,
+                    Loss::Drain => {
+                        let status = n.terminate().await;
+                        assert!(status.success(), "a drained node exits cleanly: {status:?}");
+                    }
+                }
             }
         }
         if next < total {
@@ -425,7 +457,8 @@ async fn a_killed_node_clients_resume_on_the_other() {
                     next += 1;
                 }
                 Ok(other) => panic!("unexpected {other:?}"),
-                Err(_) => {
+                Err(e) => {
+                    closes.push(close_code(&e));
                     // This node died: reconnect (through the proxy) and send it again.
                     yp_ws = client.connect(&yp.access_token).await.unwrap();
                     resumes.push(sent.elapsed());
@@ -445,7 +478,8 @@ async fn a_killed_node_clients_resume_on_the_other() {
                     }
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(_)) => {
+                Ok(Err(e)) => {
+                    closes.push(close_code(&e));
                     let t = Instant::now();
                     worker_ws = client.connect(&worker.access_token).await.unwrap();
                     let (backlog, last) = worker_ws.subscribe(&conv.id, worker_last).await.unwrap();
@@ -468,8 +502,11 @@ async fn a_killed_node_clients_resume_on_the_other() {
     }
     assert_eq!(received, acked, "every acked message, once, in order");
     assert!(!resumes.is_empty(), "at least one client was on the killed node");
+    if how == Loss::Drain {
+        assert!(closes.contains(&Some(1012)), "a draining node says 1012 (reconnect elsewhere): {closes:?}");
+    }
     // How long resuming takes is measured by the `failover` benchmark, not asserted here.
-    eprintln!("node killed: resumes took {resumes:?}");
+    eprintln!("node lost: resumes took {resumes:?}, closes {closes:?}");
     drop(n2);
 }
 
