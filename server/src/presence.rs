@@ -13,7 +13,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// Records that a user is connected now (on connect and on disconnect: "last seen").
 pub async fn seen(state: &AppState, user: &UserId) {
-    if let Err(e) = state.store.touch_seen(&[user.0.clone()], state.clock.now_ms()).await {
+    if let Err(e) = state.store.touch_seen(std::slice::from_ref(&user.0), state.clock.now_ms()).await {
         tracing::warn!(error = %e, "presence update failed");
     }
 }

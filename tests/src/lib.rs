@@ -228,6 +228,22 @@ impl TestServer {
     }
 }
 
+/// The password of accounts made by [`create_account_in`].
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// Makes a staff account straight in a database, as `talkzone admin create-user` would (for
+/// servers running as processes, whose state a test cannot reach).
+pub async fn create_account_in(database_url: &str, username: &str, role: Role) {
+    let store = talkzone_server::store::connect(database_url).await.expect("open the database");
+    let req = CreateUserRequest {
+        username: username.into(),
+        password: TEST_PASSWORD.into(),
+        role,
+        display_name: Some("Sam".into()),
+    };
+    talkzone_server::http::create_account(store.as_ref(), 0, req).await.expect("create the account");
+}
+
 /// The `talkzone` binary next to the test executable (`target/<profile>/talkzone`).
 pub fn talkzone_binary() -> PathBuf {
     if let Ok(p) = std::env::var("TALKZONE_BIN") {

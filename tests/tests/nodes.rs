@@ -10,12 +10,12 @@ use reqwest::Method;
 use serde_json::json;
 use talkzone_mobile_api::client::{Client, WsConnection};
 use talkzone_mobile_api::{
-    ClientFrame, ConversationId, ConversationView, CreateConversationRequest, CreateUserRequest, EscalationView, MessageView,
+    ClientFrame, ConversationId, ConversationView, CreateConversationRequest, EscalationView, MessageView,
     Role, ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
-use talkzone_tests::{both_backends, fresh_database, Backend, ProcessServer, TempDir, TestServer};
+use talkzone_tests::{both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TestServer, TEST_PASSWORD};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -409,15 +409,8 @@ async fn lose_a_node(how: Loss) {
     let proxy = TcpProxy::start(vec![addr(&n1.base), addr(&n2.base)]).await;
     let client = Client::new(&proxy.base()).unwrap();
 
-    let store = talkzone_server::store::connect(&db).await.unwrap();
-    let req = CreateUserRequest {
-        username: "worker1".into(),
-        password: "correct horse battery staple".into(),
-        role: Role::DutyWorker,
-        display_name: Some("Sam".into()),
-    };
-    talkzone_server::http::create_account(store.as_ref(), 0, req).await.unwrap();
-    let worker = client.login("worker1", "correct horse battery staple").await.unwrap();
+    create_account_in(&db, "worker1", Role::DutyWorker).await;
+    let worker = client.login("worker1", TEST_PASSWORD).await.unwrap();
     let yp = client.anonymous().await.unwrap();
     let conv = open(&client, &yp).await;
     client.accept(&worker.access_token, &conv.id).await.unwrap();

@@ -5,26 +5,18 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use talkzone_mobile_api::{ClientFrame, CreateConversationRequest, CreateUserRequest, Role, ServerFrame};
-use talkzone_tests::{both_backends, fresh_database, Backend, ProcessServer, TempDir};
+use talkzone_mobile_api::{ClientFrame, CreateConversationRequest, Role, ServerFrame};
+use talkzone_tests::{both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD};
 
 async fn acked_messages_survive_kill_9(backend: Backend) {
     let dir = TempDir::new();
     let db = fresh_database(backend, &dir.0).await;
     let server = ProcessServer::spawn(&db, &dir.0).await;
 
-    // A worker account, made through the store as `admin create-user` would.
-    let store = talkzone_server::store::connect(&db).await.unwrap();
-    let req = CreateUserRequest {
-        username: "worker1".into(),
-        password: "correct horse battery staple".into(),
-        role: Role::DutyWorker,
-        display_name: Some("Sam".into()),
-    };
-    talkzone_server::http::create_account(store.as_ref(), 0, req).await.unwrap();
+    create_account_in(&db, "worker1", Role::DutyWorker).await;
 
     let yp = server.client.anonymous().await.unwrap();
-    let worker = server.client.login("worker1", "correct horse battery staple").await.unwrap();
+    let worker = server.client.login("worker1", TEST_PASSWORD).await.unwrap();
     let (_, conv) = server.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     server.client.accept(&worker.access_token, &conv.id).await.unwrap();
 
