@@ -1199,7 +1199,7 @@ mod tests {
             ClientFrame::Typing { conversation_id: "c".into() },
         ];
         for f in &sample_client {
-            assert_eq!(serde_json::to_value(f).unwrap()["type"], f.type_name());
+            assert_eq!(serde_json::to_value(f).expect("json")["type"], f.type_name());
         }
         let sample_server = [
             ServerFrame::Pong { nonce: None },
@@ -1209,7 +1209,7 @@ mod tests {
             ServerFrame::Presence { user_id: "u".into(), online: true },
         ];
         for f in &sample_server {
-            assert_eq!(serde_json::to_value(f).unwrap()["type"], f.type_name());
+            assert_eq!(serde_json::to_value(f).expect("json")["type"], f.type_name());
         }
         for list in [&ClientFrame::TYPES[..], &ServerFrame::TYPES[..]] {
             let mut sorted = list.to_vec();

@@ -138,7 +138,9 @@ fn fold_into(text: &str, out: &mut Vec<FChar>) {
             });
             continue;
         }
-        if is_invisible(ch) {
+        // Combining marks go however high they are: those at U+FE20 and above used to be kept
+        // as symbols and split words (`k︠ill`), found by the property tests.
+        if is_invisible(ch) || is_combining_mark(ch) {
             continue;
         }
         let lower = ch.to_lowercase().next().unwrap_or(ch);
@@ -254,7 +256,9 @@ fn word_is_leet(chars: &[char]) -> bool {
     let mut has_letter = false;
     let mut has_digit = false;
     for &c in chars {
-        if c.is_ascii_lowercase() {
+        // `@ $ !` inside a word are letters too (`1@11` is read as `iaii`, as its output would
+        // be on a second pass; found by the property tests).
+        if c.is_ascii_lowercase() || matches!(c, '@' | '$' | '!') {
             has_letter = true;
         } else if c.is_ascii_digit() {
             has_digit = true;
@@ -447,24 +451,47 @@ fn pack(bytes: impl Iterator<Item = u8>) -> u64 {
     k
 }
 
+/// Repeated letters squeezed to one (`h888` is `h8`, `bouuut` is `bout`).
+fn squeezed(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = u8> {
+    let mut prev = None;
+    bytes.filter(move |b| {
+        let repeat = b.is_ascii_lowercase() && prev == Some(*b) || b.is_ascii_digit() && prev == Some(*b);
+        prev = Some(*b);
+        !repeat
+    })
+}
+
 fn alias(word: &[char]) -> Option<&'static str> {
     static KEYS: std::sync::OnceLock<Vec<(u64, &'static str)>> = std::sync::OnceLock::new();
-    if word.len() < 2 || word.len() > 8 {
+    static SQUEEZED: std::sync::OnceLock<Vec<(u64, &'static str)>> = std::sync::OnceLock::new();
+    if word.len() < 2 {
         return None;
     }
-    let key = pack(word.iter().map(|c| if c.is_ascii() { *c as u8 } else { 0 }));
-    if key == 0 {
-        return None;
-    }
-    let keys = KEYS.get_or_init(|| {
-        let mut v: Vec<(u64, &'static str)> =
-            ALIASES.iter().map(|(k, v)| (pack(k.bytes()), *v)).collect();
+    let ascii = || word.iter().map(|c| if c.is_ascii() { *c as u8 } else { 0 });
+    let table = |squeeze: bool| {
+        let mut v: Vec<(u64, &'static str)> = ALIASES
+            .iter()
+            .map(|(k, v)| (if squeeze { pack(squeezed(k.bytes())) } else { pack(k.bytes()) }, *v))
+            .collect();
         v.sort_unstable();
         v
-    });
-    keys.binary_search_by(|(k, _)| k.cmp(&key))
-        .ok()
-        .map(|i| keys[i].1)
+    };
+    let find = |keys: &[(u64, &'static str)], key: u64| {
+        keys.binary_search_by(|(k, _)| k.cmp(&key)).ok().map(|i| keys[i].1)
+    };
+    let exact = if word.len() <= 8 { pack(ascii()) } else { 0 };
+    if exact != 0 {
+        if let Some(a) = find(KEYS.get_or_init(|| table(false)), exact) {
+            return Some(a);
+        }
+    }
+    // The same word with letters repeated for emphasis (`h888`, `bouuuut`): the property tests
+    // found these escaped the alias, and came out of a second pass as the alias.
+    let key = pack(squeezed(ascii()));
+    if key == 0 || key == exact {
+        return None;
+    }
+    find(SQUEEZED.get_or_init(|| table(true)), key)
 }
 
 fn push_word(
@@ -508,13 +535,17 @@ fn push_word(
             }
         }
     }
-    // dropped g: "killing" and "killin" are the same word (both sides are rewritten). The final
-    // `g` follows an `n`, so it was written to `text` as a char of its own.
-    let w = &out.raw[raw_start as usize..];
+    // dropped g: "killing" and "killin" are the same word (both sides are rewritten). Judged on
+    // the squeezed word, so that "killinggg" and "killiinnng" are too (the property tests found
+    // that repeated letters slipped past a check on the raw word). The final `g` follows an
+    // `n`, so it is one char of `text` (with its run length), and one or more of `raw`.
+    let w = &out.text[norm_start as usize..];
     if w.len() >= 5 && w.ends_with("ing") && w != "thing" {
-        out.raw.pop();
         out.text.pop();
         out.runs.pop();
+        while out.raw.len() > raw_start as usize && out.raw.ends_with('g') {
+            out.raw.pop();
+        }
     }
     let raw_end = out.raw.len() as u32;
     out.text.push(' ');
@@ -624,3 +655,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "normalise_props.rs"]
+mod props;

@@ -12,6 +12,7 @@ pub mod extract;
 mod health;
 mod me;
 mod moderation;
+pub(crate) mod notice;
 mod privacy;
 mod rooms;
 mod surveys;
@@ -62,6 +63,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(me::router())
+        .merge(notice::router())
         .merge(admin::router())
         .merge(conversations::router())
         .merge(escalations::router())

@@ -1,0 +1,229 @@
+//! Monitoring is transparent (docs/privacy.md): a young person is told in plain words at the
+//! start of a support chat that a supervisor may read it, in a versioned notice they
+//! acknowledge; a new version is shown again; nobody can acknowledge for someone else; a
+//! version that is not in force is refused.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use talkzone_tests::api::client::WsConnection;
+use talkzone_tests::api::{
+    ClientFrame, ConversationView, CreateConversationRequest, MonitoringNotice, Role, ServerFrame, TokenResponse,
+};
+use talkzone_tests::{both_backends, Backend, TestServer};
+
+const WAIT: Duration = Duration::from_secs(10);
+const NOTICE: &str = "/v1/me/monitoring-notice";
+const ACK: &str = "/v1/me/monitoring-notice/acknowledge";
+
+async fn open(s: &TestServer, yp: &TokenResponse) -> ConversationView {
+    let req = CreateConversationRequest { topic: Some("home".into()), first_message: Some("hi".into()) };
+    let (status, view) = s.client.open_conversation(&yp.access_token, &req).await.expect("open");
+    assert_eq!(status, StatusCode::CREATED);
+    view
+}
+
+async fn close(s: &TestServer, sup: &TokenResponse, view: &ConversationView) {
+    let (status, _, text) = s
+        .client
+        .raw(Method::POST, &format!("/v1/conversations/{}/close", view.id), Some(&sup.access_token),
+            json!({"outcome": "resolved", "tags": []}).to_string().into_bytes())
+        .await
+        .expect("close");
+    assert_eq!(status, StatusCode::OK, "{text}");
+}
+
+/// (status, JSON body) of a request with a raw JSON body.
+async fn call(s: &TestServer, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let (status, _, text) = s.client.raw(method, path, Some(token), bytes).await.expect("request");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn notice_of(s: &TestServer, yp: &TokenResponse) -> MonitoringNotice {
+    let (status, v) = call(s, Method::GET, NOTICE, &yp.access_token, None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    serde_json::from_value(v).expect("a notice")
+}
+
+async fn acknowledge(s: &TestServer, yp: &TokenResponse, version: Value) -> (StatusCode, Value) {
+    call(s, Method::POST, ACK, &yp.access_token, Some(json!({ "version": version }))).await
+}
+
+/// Every frame up to the pong answering a ping sent now.
+async fn frames_until_pong(ws: &mut WsConnection) -> Vec<ServerFrame> {
+    ws.send(&ClientFrame::Ping { nonce: Some(json!("barrier")) }).await.expect("ping");
+    let mut seen = Vec::new();
+    loop {
+        match ws.recv_timeout(WAIT).await.expect("frames until pong") {
+            ServerFrame::Pong { nonce: Some(n) } if n == "barrier" => return seen,
+            f => seen.push(f),
+        }
+    }
+}
+
+fn notices(frames: &[ServerFrame]) -> Vec<(String, u32, String)> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::MonitoringNotice { conversation_id, version, text } => {
+                Some((conversation_id.0.clone(), *version, text.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+async fn stored_ack(s: &TestServer, yp: &TokenResponse, version: i64) -> Option<i64> {
+    s.state().store.notice_acknowledged_at(yp.user.id.as_str(), version).await.expect("store")
+}
+
+async fn the_notice_is_shown_at_the_start_of_a_chat(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let yp = s.young_person().await;
+    let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
+    ws.round_trip().await.expect("registered");
+    let view = open(&s, &yp).await;
+
+    // In the answer that opens the chat, in plain words, not yet acknowledged.
+    let n = view.monitoring_notice.clone().expect("the young person's chat carries the notice");
+    assert_eq!((n.version, n.acknowledged, n.acknowledged_at.as_deref()), (1, false, None));
+    assert!(n.text.contains("supervisor") && n.text.contains("read this chat"), "{}", n.text);
+    // ... and as a frame on every connection of theirs.
+    let seen = frames_until_pong(&mut ws).await;
+    assert_eq!(notices(&seen), vec![(view.id.0.clone(), 1, n.text.clone())], "{seen:?}");
+    // Staff reading the chat do not get the young person's notice.
+    let sup = s.staff(Role::Supervisor).await;
+    let staff_view = s.client.conversation(&sup.access_token, &view.id).await.expect("supervisor reads");
+    assert!(staff_view.monitoring_notice.is_none(), "{staff_view:?}");
+    // The young person reading their chat again still sees it.
+    let again = s.client.conversation(&yp.access_token, &view.id).await.expect("read own chat");
+    assert_eq!(again.monitoring_notice, Some(n));
+    s.stop().await;
+}
+
+async fn acknowledging_records_the_version_and_when(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sup = s.staff(Role::Supervisor).await;
+    let yp = s.young_person().await;
+    let first = open(&s, &yp).await;
+    assert_eq!(stored_ack(&s, &yp, 1).await, None);
+
+    let (status, v) = acknowledge(&s, &yp, json!(1)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let acked: MonitoringNotice = serde_json::from_value(v).expect("notice");
+    assert!(acked.acknowledged && acked.version == 1);
+    let at = acked.acknowledged_at.clone().expect("when");
+    assert!(stored_ack(&s, &yp, 1).await.is_some(), "the acknowledgement is stored");
+    assert_eq!(notice_of(&s, &yp).await, acked);
+    let view = s.client.conversation(&yp.access_token, &first.id).await.expect("own chat");
+    assert_eq!(view.monitoring_notice.as_ref().map(|n| n.acknowledged), Some(true));
+
+    // Acknowledging again keeps the first time.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (_, again) = acknowledge(&s, &yp, json!(1)).await;
+    assert_eq!(again["acknowledged_at"], json!(at));
+
+    // The next chat does not ask again.
+    close(&s, &sup, &first).await;
+    let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
+    ws.round_trip().await.expect("registered");
+    let second = open(&s, &yp).await;
+    assert_eq!(second.monitoring_notice.as_ref().map(|n| n.acknowledged), Some(true));
+    let seen = frames_until_pong(&mut ws).await;
+    assert!(notices(&seen).is_empty(), "an acknowledged notice was sent again: {seen:?}");
+
+    // Deleting the account deletes the acknowledgement with it.
+    let (status, _) = call(&s, Method::DELETE, "/v1/me", &yp.access_token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored_ack(&s, &yp, 1).await, None);
+    s.stop().await;
+}
+
+async fn a_new_version_is_shown_again(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sup = s.staff(Role::Supervisor).await;
+    let yp = s.young_person().await;
+    let first = open(&s, &yp).await;
+    assert_eq!(acknowledge(&s, &yp, json!(1)).await.0, StatusCode::OK);
+    close(&s, &sup, &first).await;
+
+    // The service publishes new words (no restart: the file is read when used).
+    let text = "New words: a supervisor may read this chat to keep you safe.";
+    std::fs::write(s.dir.0.join("monitoring-notice.toml"), format!("version = 2\ntext = \"{text}\"\n")).expect("write notice");
+    let n = notice_of(&s, &yp).await;
+    assert_eq!((n.version, n.text.as_str(), n.acknowledged), (2, text, false));
+
+    let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
+    ws.round_trip().await.expect("registered");
+    let second = open(&s, &yp).await;
+    assert_eq!(second.monitoring_notice.as_ref().map(|n| (n.version, n.acknowledged)), Some((2, false)));
+    let seen = frames_until_pong(&mut ws).await;
+    assert_eq!(notices(&seen), vec![(second.id.0.clone(), 2, text.to_owned())]);
+
+    // The old version no longer counts; the new one does.
+    let (status, v) = acknowledge(&s, &yp, json!(1)).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "{v}");
+    assert_eq!(acknowledge(&s, &yp, json!(2)).await.0, StatusCode::OK);
+    assert!(notice_of(&s, &yp).await.acknowledged);
+
+    // A broken file never leaves young people without a notice: the built-in one is used.
+    std::fs::write(s.dir.0.join("monitoring-notice.toml"), "version = 0\n").expect("write notice");
+    let n = notice_of(&s, &yp).await;
+    assert_eq!(n.version, 1);
+    assert!(n.text.contains("supervisor"));
+    s.stop().await;
+}
+
+async fn nobody_acknowledges_for_someone_else(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let alice = s.young_person().await;
+    let bob = s.young_person().await;
+    open(&s, &alice).await;
+
+    // Bob's acknowledgement is his alone.
+    assert_eq!(acknowledge(&s, &bob, json!(1)).await.0, StatusCode::OK);
+    assert!(!notice_of(&s, &alice).await.acknowledged);
+    // Naming someone else in the body is refused, not obeyed.
+    let (status, v) = call(&s, Method::POST, ACK, &bob.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(stored_ack(&s, &alice, 1).await, None);
+    // Staff cannot acknowledge (for themselves or anyone); without a token nobody can.
+    for role in [Role::DutyWorker, Role::Supervisor, Role::YotAdmin] {
+        let staff = s.staff(role).await;
+        let (status, _) = acknowledge(&s, &staff, json!(1)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
+        let (status, _) = call(&s, Method::POST, ACK, &staff.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
+        assert!(status.is_client_error(), "{role}: {status}");
+    }
+    let (status, _, _) = s.client.raw(Method::POST, ACK, None, br#"{"version": 1}"#.to_vec()).await.expect("request");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored_ack(&s, &alice, 1).await, None, "alice never acknowledged");
+    s.stop().await;
+}
+
+async fn a_bad_version_is_refused(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let yp = s.young_person().await;
+    for bad in [json!(0), json!(2), json!(99), json!(-1), json!("1"), json!(1.5), json!(null), json!(4_294_967_296u64)] {
+        let (status, v) = acknowledge(&s, &yp, bad.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert_eq!(v["error"]["code"], "validation_failed", "{bad}: {v}");
+    }
+    let (status, _) = call(&s, Method::POST, ACK, &yp.access_token, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for v in 0..4 {
+        assert_eq!(stored_ack(&s, &yp, v).await, None, "nothing stored for version {v}");
+    }
+    assert!(!notice_of(&s, &yp).await.acknowledged);
+    s.stop().await;
+}
+
+both_backends!(
+    the_notice_is_shown_at_the_start_of_a_chat,
+    acknowledging_records_the_version_and_when,
+    a_new_version_is_shown_again,
+    nobody_acknowledges_for_someone_else,
+    a_bad_version_is_refused,
+);
