@@ -55,6 +55,13 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::
         .map(|m| json!({"conversation_id": m.conversation_id, "body": m.body, "sent_at": rfc3339(m.sent_at), "status": m.status}))
         .collect();
     let survey_answers = crate::surveys::export_for(state, user.id.as_str()).await?;
+    let notice_acks: Vec<_> = state
+        .store
+        .notice_acknowledgements(user.id.as_str())
+        .await?
+        .into_iter()
+        .map(|(version, at)| json!({"version": version, "acknowledged_at": rfc3339(at)}))
+        .collect();
     crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "data_exported", "user", user.id.as_str(), None).await;
     Ok(json!({
         "exported_at": rfc3339(state.clock.now_ms()),
@@ -63,6 +70,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::
         "support_conversations": chats,
         "room_messages": room_messages,
         "survey_answers": survey_answers,
+        "monitoring_notice_acknowledgements": notice_acks,
         "not_included": "Notes written by staff and records of safeguarding concerns are kept by the Youth Offending Team and are not part of this download. You can ask the YOT for them.",
     }))
 }

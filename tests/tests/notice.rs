@@ -134,6 +134,11 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     let seen = frames_until_pong(&mut ws).await;
     assert!(notices(&seen).is_empty(), "an acknowledged notice was sent again: {seen:?}");
 
+    // The young person's own export says what they acknowledged and when.
+    let (status, export) = call(&s, Method::GET, "/v1/me/export", &yp.access_token, None).await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["monitoring_notice_acknowledgements"], json!([{"version": 1, "acknowledged_at": at}]));
+
     // Deleting the account deletes the acknowledgement with it.
     let (status, _) = call(&s, Method::DELETE, "/v1/me", &yp.access_token, None).await;
     assert_eq!(status, StatusCode::OK);

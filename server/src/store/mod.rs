@@ -577,6 +577,8 @@ pub trait Store: Send + Sync + 'static {
     async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64) -> Result<i64>;
     /// When the user acknowledged this version of the monitoring notice, if they have.
     async fn notice_acknowledged_at(&self, user_id: &str, version: i64) -> Result<Option<i64>>;
+    /// Every version of the monitoring notice the user acknowledged, and when (oldest first).
+    async fn notice_acknowledgements(&self, user_id: &str) -> Result<Vec<(i64, i64)>>;
 }
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…`.

@@ -1337,6 +1337,15 @@ macro_rules! impl_sql_store {
                 .await?;
                 Ok(row.map(|(at,)| at))
             }
+
+            async fn notice_acknowledgements(&self, user_id: &str) -> $crate::store::Result<Vec<(i64, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT version, acknowledged_at FROM monitoring_notice_acks WHERE user_id = $1 ORDER BY version",
+                )
+                .bind(user_id)
+                .fetch_all(self.reader())
+                .await?)
+            }
         }
 
         async fn insert_message_row<'c, E>(

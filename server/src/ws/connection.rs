@@ -133,7 +133,9 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
                 Some(Ok(msg)) => {
                     last_heard = Instant::now();
                     match msg {
-                        Message::Text(text) => conn.handle_text(text.as_str()).await,
+                        // Boxed: handling a frame can await deep call chains whose state
+                        // would otherwise sit inline in every idle connection's task (KiBs each).
+                        Message::Text(text) => Box::pin(conn.handle_text(text.as_str())).await,
                         Message::Binary(_) => conn.handle_binary().await,
                         Message::Close(_) => break,
                         Message::Ping(_) | Message::Pong(_) => Ok(()),
@@ -316,7 +318,8 @@ impl Connection {
     async fn deliver(&mut self, out: Outbound) -> Result<(), Closed> {
         match out {
             Outbound::Frame(json) => self.write(Message::Text(json.as_ref().into())).await,
-            Outbound::Resync => match self.resync().await {
+            // Boxed like `handle_text`: a rare path whose state should not sit in every task.
+            Outbound::Resync => match Box::pin(self.resync()).await {
                 Ok(()) => Ok(()),
                 Err(Failure::Closed) => Err(Closed),
                 Err(Failure::Api(e)) => {
@@ -338,7 +341,8 @@ impl Connection {
                 } else {
                     // A gap: something was missed (or published out of order). The database
                     // has everything up to `seq`, because a seq commits after all smaller ones.
-                    match self.catch_up(&conversation_id).await {
+                    // Boxed, like `handle_text`: the rare catch-up stays out of the task's size.
+                    match Box::pin(self.catch_up(&conversation_id)).await {
                         Ok(()) => Ok(()),
                         Err(Failure::Closed) => Err(Closed),
                         Err(Failure::Api(e)) => {
