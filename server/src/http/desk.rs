@@ -30,6 +30,7 @@ async fn get_desk(State(state): State<AppState>, user: AuthUser) -> ApiResult<Ap
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RotaQuery {
     /// RFC 3339; default a day ago.

@@ -46,6 +46,7 @@ async fn raise_escalation(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// `open`, `acknowledged` or `resolved`.

@@ -71,6 +71,7 @@ async fn lift_hold(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     /// How many days back (default 7).
