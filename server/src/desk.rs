@@ -101,7 +101,11 @@ pub async fn desk(state: &AppState, user: &AuthUser) -> ApiResult<DeskView> {
             Some(l) => l.open_chats,
             None => state
                 .store
-                .conversations_for_staff(&crate::store::ConversationFilter { state: Some("assigned".into()), assigned_to: Some(id.clone()) })
+                .conversations_for_staff(&crate::store::ConversationFilter {
+                    state: Some("assigned".into()),
+                    assigned_to: Some(id.clone()),
+                    ..Default::default()
+                })
                 .await?
                 .len() as i64,
         };

@@ -73,10 +73,8 @@ pub async fn typical_chat_s(state: &AppState) -> ApiResult<u32> {
 
 /// The waiting support chats, first to be seen first (the store's queue order).
 async fn queued(state: &AppState) -> ApiResult<Vec<crate::store::ConversationRecord>> {
-    let filter = ConversationFilter { state: Some("queued".into()), assigned_to: None };
-    let mut rows = state.store.conversations_for_staff(&filter).await?;
-    rows.retain(|c| c.kind == "support");
-    Ok(rows)
+    let filter = ConversationFilter { state: Some("queued".into()), support_only: true, ..Default::default() };
+    Ok(state.store.conversations_for_staff(&filter).await?)
 }
 
 fn entry(position: usize, c: &crate::store::ConversationRecord) -> QueueEntry {

@@ -247,6 +247,16 @@ async fn bad_http_requests(backend: Backend) {
         .await;
     expect_http(&s, Method::GET, "/v1/conversations?state=bogus", Some(&worker.access_token), "", StatusCode::BAD_REQUEST, "bad_request")
         .await;
+    let w = Some(worker.access_token.as_str());
+    for (q, status, code) in [
+        ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+        ("limit=501", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+        ("offset=-1", StatusCode::BAD_REQUEST, "bad_request"),
+        ("limit=many", StatusCode::BAD_REQUEST, "bad_request"),
+    ] {
+        expect_http(&s, Method::GET, &format!("/v1/conversations?{q}"), w, "", status, code).await;
+    }
+    expect_http(&s, Method::GET, "/v1/conversations?limit=5", t, "", StatusCode::BAD_REQUEST, "bad_request").await;
 
     // The limits themselves are fine.
     let page = s.client.messages(&yp.access_token, &conv.id, 0, Some(500)).await.expect("limit=500");

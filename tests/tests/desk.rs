@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
 use talkzone_mobile_api::{
-    AuditTrail, ClientFrame, ConversationState, ConversationView, CreateConversationRequest, EscalationList,
+    AuditTrail, ClientFrame, ConversationList, ConversationState, ConversationView, CreateConversationRequest, EscalationList,
     EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
@@ -576,7 +576,43 @@ async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
     s.stop().await;
 }
 
+/// A worker's list always shows their own chats, however many others' come first in the
+/// queue order; supervisors page through everything with `limit` and `next_offset`.
+async fn staff_lists_show_what_is_yours_and_page(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let w1 = s.staff(Role::DutyWorker).await;
+    let w2 = s.staff(Role::DutyWorker).await;
+    let sup = s.staff(Role::Supervisor).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let yp = s.young_person().await;
+        let conv = open(&s, &yp, None).await;
+        let w = if i < 3 { &w2 } else { &w1 };
+        s.client.accept(&w.access_token, &conv.id).await.unwrap();
+        ids.push(conv.id);
+    }
+    let page: ConversationList = call(&s.client, Method::GET, "/v1/conversations?limit=1", &w1.access_token, json!(null)).await.unwrap();
+    assert_eq!(page.conversations.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[3].clone()]);
+    assert_eq!(page.next_offset, None, "nothing else is w1's to see");
+    let mut seen = Vec::new();
+    let mut path = "/v1/conversations?limit=3".to_owned();
+    loop {
+        let page: ConversationList = call(&s.client, Method::GET, &path, &sup.access_token, json!(null)).await.unwrap();
+        assert!(page.conversations.len() <= 3);
+        seen.extend(page.conversations.into_iter().map(|c| c.id));
+        match page.next_offset {
+            Some(o) => path = format!("/v1/conversations?limit=3&offset={o}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "every chat once, over two pages");
+    s.stop().await;
+}
+
 both_backends!(
+    staff_lists_show_what_is_yours_and_page,
     accept_race_across_two_nodes_has_one_winner,
     the_rota_and_who_is_on_duty,
     wellbeing_caps_warn_then_take_workers_off_duty,

@@ -135,7 +135,11 @@ async fn conversations_open_accept_and_messages(backend: Backend) {
     assert_eq!(s.queue_position("c2").await.unwrap(), Some(1));
 
     let assigned = s
-        .conversations_for_staff(&ConversationFilter { state: Some("assigned".into()), assigned_to: Some("w1".into()) })
+        .conversations_for_staff(&ConversationFilter {
+            state: Some("assigned".into()),
+            assigned_to: Some("w1".into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(assigned.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["c1"]);
@@ -204,6 +208,48 @@ async fn a_batch_of_messages_commits_together_or_not_at_all(backend: Backend) {
     assert!(s.message_by_client_id("yp", "b4").await.unwrap().is_some());
 }
 
+/// A duty worker's list is scoped in the query (the queue and their own chats), so a page is
+/// never filled with chats they may not see; pages follow the queue order without overlap.
+async fn staff_lists_are_scoped_and_paged_in_the_query(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "w1", "duty_worker").await;
+    user(s.as_ref(), "w2", "duty_worker").await;
+    for i in 0..6 {
+        let yp = format!("yp{i}");
+        user(s.as_ref(), &yp, "young_person").await;
+        let id = format!("c{i}");
+        s.open_support_conversation(&id, &yp, None, 10 + i).await.unwrap();
+        let mut announcement = msg(&id, "w1", "x", "joined");
+        announcement.sender_id = None;
+        announcement.client_msg_id = None;
+        announcement.kind = "system".into();
+        // c0–c2 go to w2, c3 to w1, c4 and c5 stay queued.
+        let worker = match i {
+            0..=2 => Some("w2"),
+            3 => Some("w1"),
+            _ => None,
+        };
+        if let Some(w) = worker {
+            assert!(matches!(s.accept_conversation(&id, w, announcement, 20).await.unwrap(), AcceptOutcome::Accepted(..)));
+        }
+    }
+    let ids = |rows: Vec<store::ConversationRecord>| rows.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let w1_view = ConversationFilter { visible_to_worker: Some("w1".into()), support_only: true, limit: Some(2), ..Default::default() };
+    let mut seen = ids(s.conversations_for_staff(&w1_view).await.unwrap());
+    assert_eq!(seen.len(), 2, "a full page of what w1 may see, though w2's chats come first in order");
+    seen.extend(ids(s.conversations_for_staff(&ConversationFilter { offset: 2, ..w1_view.clone() }).await.unwrap()));
+    seen.sort();
+    assert_eq!(seen, vec!["c3", "c4", "c5"]);
+    let all = ids(s.conversations_for_staff(&ConversationFilter::default()).await.unwrap());
+    assert_eq!(all.len(), 6);
+    let mut paged = Vec::new();
+    for page in 0..3 {
+        let f = ConversationFilter { limit: Some(2), offset: page * 2, ..Default::default() };
+        paged.extend(ids(s.conversations_for_staff(&f).await.unwrap()));
+    }
+    assert_eq!(paged, all, "pages in order, no overlap, nothing missed");
+}
+
 /// One node at a time holds a job's lease; it can renew it; another takes it once expired.
 async fn job_leases_have_one_holder(backend: Backend) {
     let (s, _d) = open(backend).await;
@@ -245,4 +291,5 @@ both_backends!(
     audit_is_kept_in_order,
     a_batch_of_messages_commits_together_or_not_at_all,
     job_leases_have_one_holder,
+    staff_lists_are_scoped_and_paged_in_the_query,
 );

@@ -18,7 +18,7 @@ use crate::auth::AuthUser;
 use crate::conversations;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::ConversationFilter;
+use crate::store::{ConversationFilter, MAX_PAGE};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -150,6 +150,10 @@ struct ListQuery {
     state: Option<String>,
     /// Staff only: a worker's user id.
     assigned_to: Option<String>,
+    /// Staff only: page size, 1–500 (default 500).
+    limit: Option<u32>,
+    /// Staff only: rows to skip (from `next_offset` of the previous page).
+    offset: Option<u32>,
 }
 
 /// `GET /v1/conversations`: a young person's own conversations; for duty workers the queue
@@ -166,20 +170,38 @@ async fn list_conversations(
     if let Some(s) = &q.state {
         ConversationState::parse(s).ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))?;
     }
+    let limit = q.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Validation(format!("limit must be between 1 and {MAX_PAGE}")));
+    }
+    let mut next_offset = None;
     let rows = match user.role {
         Role::YoungPerson => {
-            if q.state.is_some() || q.assigned_to.is_some() {
-                return Err(ApiError::BadRequest("filters are for staff".into()));
+            if q.state.is_some() || q.assigned_to.is_some() || q.limit.is_some() || q.offset.is_some() {
+                return Err(ApiError::BadRequest("filters and pages are for staff".into()));
             }
             state.store.conversations_of_owner(user.id.as_str()).await?
         }
         Role::DutyWorker | Role::Supervisor => {
-            let filter = ConversationFilter { state: q.state, assigned_to: q.assigned_to };
-            let rows = state.store.conversations_for_staff(&filter).await?;
-            // Staff lists hold support chats; rooms are listed under /v1/rooms.
-            rows.into_iter()
-                .filter(|c| c.kind == "support" && conversations::access(&user, c, false) != conversations::Access::None)
-                .collect()
+            let offset = q.offset.unwrap_or(0);
+            // Who sees what is decided in the query, so a page is full of what the caller may
+            // see (a worker: the queue and their own chats); rooms are under /v1/rooms. One
+            // row more than asked tells whether another page follows.
+            let filter = ConversationFilter {
+                state: q.state,
+                assigned_to: q.assigned_to,
+                support_only: true,
+                visible_to_worker: (user.role == Role::DutyWorker).then(|| user.id.0.clone()),
+                limit: Some(limit + 1),
+                offset,
+            };
+            let mut rows = state.store.conversations_for_staff(&filter).await?;
+            if rows.len() > limit as usize {
+                rows.truncate(limit as usize);
+                next_offset = Some(offset + limit);
+            }
+            rows.retain(|c| conversations::access(&user, c, false) != conversations::Access::None);
+            rows
         }
         _ => return Err(ApiError::Forbidden("your role has no conversations")),
     };
@@ -187,7 +209,7 @@ async fn list_conversations(
     for r in &rows {
         out.push(conversations::view(&state, &user, r).await?);
     }
-    Ok(ApiJson(ConversationList { conversations: out }))
+    Ok(ApiJson(ConversationList { conversations: out, next_offset }))
 }
 
 /// `GET /v1/conversations/{id}`. Roles: its young person, its worker; duty workers while it

@@ -379,7 +379,17 @@ pub struct AuditEvent {
 pub struct ConversationFilter {
     pub state: Option<String>,
     pub assigned_to: Option<String>,
+    /// Support chats only (rooms are listed apart).
+    pub support_only: bool,
+    /// A duty worker's view: only queued chats and the ones assigned to this worker.
+    pub visible_to_worker: Option<String>,
+    /// A page: at most `limit` (default [`MAX_PAGE`]) after skipping `offset`.
+    pub limit: Option<u32>,
+    pub offset: u32,
 }
+
+/// The most rows one list request returns.
+pub const MAX_PAGE: u32 = 500;
 
 /// Everything the server keeps. Implementations must make each method atomic.
 #[async_trait]

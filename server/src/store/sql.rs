@@ -428,11 +428,17 @@ macro_rules! impl_sql_store {
             ) -> $crate::store::Result<Vec<ConversationRecord>> {
                 let sql = format!(
                     "{CONVERSATION_SELECT} WHERE ($1 IS NULL OR c.state = $1) AND ($2 IS NULL OR c.assigned_to = $2) \
-                     ORDER BY {QUEUE_ORDER} LIMIT 500"
+                     AND ($3 IS NULL OR c.state = 'queued' OR c.assigned_to = $3) AND ($4 = 0 OR c.kind = 'support') \
+                     ORDER BY {QUEUE_ORDER} LIMIT $5 OFFSET $6"
                 );
+                let limit = filter.limit.unwrap_or($crate::store::MAX_PAGE);
                 Ok(sqlx::query_as::<_, ConversationRecord>(&sql)
                     .bind(filter.state.as_deref())
                     .bind(filter.assigned_to.as_deref())
+                    .bind(filter.visible_to_worker.as_deref())
+                    .bind(i32::from(filter.support_only))
+                    .bind(i64::from(limit))
+                    .bind(i64::from(filter.offset))
                     .fetch_all(self.reader())
                     .await?)
             }

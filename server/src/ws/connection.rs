@@ -380,7 +380,11 @@ impl Connection {
         // Chats that became this user's while events were lost (assigned on another node, a
         // young person's chat accepted) are announced as `conversation` frames.
         let own = if self.user.role.is_staff() {
-            let filter = crate::store::ConversationFilter { state: Some("assigned".into()), assigned_to: Some(self.user.id.0.clone()) };
+            let filter = crate::store::ConversationFilter {
+                state: Some("assigned".into()),
+                assigned_to: Some(self.user.id.0.clone()),
+                ..Default::default()
+            };
             state.store.conversations_for_staff(&filter).await?
         } else {
             state.store.conversations_of_owner(self.user.id.as_str()).await?
