@@ -16,6 +16,9 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Bytes tungstenite reads at a time; a typical client frame (a short chat message) fits.
+const READ_BUFFER_BYTES: usize = 512;
+
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
     ticket: Option<String>,
@@ -74,14 +77,18 @@ pub async fn upgrade(
     };
     let max = state.config.limits.ws_max_frame_bytes;
     // tungstenite's defaults (128 KiB read buffer, 64 MiB messages) would let one socket
-    // hold megabytes; these keep an idle connection to a few KiB.
+    // hold megabytes. The read buffer is kept for the connection's whole life, idle or not,
+    // so it holds one typical frame (a longer frame grows it to that frame's size while it
+    // is read); nothing is buffered for writing beyond what the socket has not taken yet.
     ws.max_message_size(max)
         .max_frame_size(max)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_write_buffer_size(max * 4)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
-        .on_upgrade(move |socket| connection::run(state, user, socket))
+        // Boxed apart from axum's upgrade task, whose own state (the handshake's) would
+        // otherwise be laid out beside the connection's for the connection's whole life.
+        .on_upgrade(move |socket| Box::pin(connection::run(state, user, socket)))
 }
 
 #[cfg(test)]
@@ -104,6 +111,19 @@ mod tests {
             any::<bool>().prop_map(|on_duty| ClientFrame::Duty { on_duty }),
             Just(ClientFrame::QueueWatch),
         ]
+    }
+
+    /// Every open connection keeps its task's future (and so its largest state) for its
+    /// whole life: issue 7 allows 8 KiB of server memory per idle connection in all, so the
+    /// task must stay small. Deep handlers are boxed in `connection::run` for this.
+    #[test]
+    fn connection_task_stays_small() {
+        fn future_size<A, B, C, F: std::future::Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        let size = future_size(super::connection::run);
+        println!("connection task future: {size} bytes");
+        assert!(size <= 3 * 1024, "the connection task's future is {size} bytes");
     }
 
     proptest! {
