@@ -114,8 +114,20 @@ async fn store_batch(store: &dyn Store, batch: &[Request]) -> Vec<Result<InsertO
             }
         }
     }
-    let stored: Vec<Result<InsertOutcome, StoreError>> = match store.insert_messages(&unique).await {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+    // Row locks are taken in conversation-id order (a stable sort keeps each conversation's
+    // messages in arrival order), the same order on every node, so two nodes' batches that
+    // share conversations wait for each other instead of deadlocking.
+    let mut order: Vec<usize> = (0..unique.len()).collect();
+    order.sort_by(|a, b| unique[*a].conversation_id.cmp(&unique[*b].conversation_id));
+    let sorted: Vec<NewMessage> = order.iter().map(|i| unique[*i].clone()).collect();
+    let stored: Vec<Result<InsertOutcome, StoreError>> = match store.insert_messages(&sorted).await {
+        Ok(outcomes) => {
+            let mut by_arrival: Vec<Option<InsertOutcome>> = vec![None; unique.len()];
+            for (k, outcome) in order.iter().zip(outcomes) {
+                by_arrival[*k] = Some(outcome);
+            }
+            by_arrival.into_iter().map(|o| o.ok_or(StoreError::Unavailable)).collect()
+        }
         Err(e) => {
             tracing::warn!(error = %e, size = unique.len(), "group commit failed; storing one by one");
             let mut each = Vec::with_capacity(unique.len());
