@@ -110,3 +110,32 @@ both_backends!(
     fanout_reaches_every_member,
     reconnect_storm_resumes_without_loss,
 );
+
+/// The `failover` scenario on the topology it is for: two `talkzone` processes on PostgreSQL
+/// and Redis; one is killed (`kill -9`) mid-run; clients on it resume on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_loses_nothing_acknowledged() {
+    use talkzone_tests::cluster::RedisServer;
+    use talkzone_tests::{create_account_in, fresh_database, ProcessServer, TempDir, TEST_PASSWORD};
+    let redis = RedisServer::start().await;
+    let dir = TempDir::new();
+    let db = fresh_database(Backend::Postgres, &dir.0).await;
+    let url = redis.url();
+    let env = [("TALKZONE_REDIS_URL", url.as_str())];
+    let a = ProcessServer::spawn_with(&db, &dir.0, &env).await;
+    let b = ProcessServer::spawn_with(&db, &dir.0, &env).await;
+    create_account_in(&db, "load-admin", Role::YotAdmin).await;
+    let target = Target {
+        urls: vec![a.base.clone(), b.base.clone()],
+        admin_user: "load-admin".into(),
+        admin_password: TEST_PASSWORD.into(),
+        concurrency: 16,
+    };
+    let kill = format!("kill -9 {}", b.child.id().expect("node b runs"));
+    let o = Pairs { seconds: 3.0, drain_s: 15.0, ..pairs_of(10, 0) };
+    let r = scenarios::failover(&target, &Observe::default(), &o, 1.0, &kill).await.expect("failover runs");
+    assert_exactly_once(&r);
+    assert!(r.reconnects > 0, "clients of the killed node reconnected: {}", r.human());
+    drop(b);
+    drop(a);
+}
