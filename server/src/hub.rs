@@ -62,6 +62,9 @@ struct Conn {
     tx: mpsc::Sender<Outbound>,
     /// Cancelled to make the connection close itself (slow consumer, revoked user).
     close: CancellationToken,
+    /// What it is subscribed to, so that removing it touches only those (a reconnect storm
+    /// would otherwise scan every subscription once per connection).
+    conversations: HashSet<ConversationId>,
 }
 
 #[derive(Default)]
@@ -126,7 +129,7 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         inner.by_user.entry(user_id.clone()).or_default().insert(id);
-        inner.conns.insert(id, Conn { user_id, role, tx, close });
+        inner.conns.insert(id, Conn { user_id, role, tx, close, conversations: HashSet::new() });
         Registration { id, hub: self.clone() }
     }
 
@@ -139,44 +142,35 @@ impl Hub {
                 inner.by_user.remove(&conn.user_id);
             }
         }
-        inner.by_conversation.retain(|_, set| {
-            set.remove(&id);
-            !set.is_empty()
-        });
+        for conversation_id in &conn.conversations {
+            forget(&mut inner.by_conversation, conversation_id, id);
+            forget(&mut inner.triage, conversation_id, id);
+        }
         inner.queue_watchers.remove(&id);
         inner.moderation_watchers.remove(&id);
-        inner.triage.retain(|_, set| {
-            set.remove(&id);
-            !set.is_empty()
-        });
     }
 
     pub fn subscribe(&self, id: ConnId, conversation_id: &ConversationId) {
-        self.lock().by_conversation.entry(conversation_id.clone()).or_default().insert(id);
+        let mut inner = self.lock();
+        let Some(conn) = inner.conns.get_mut(&id) else { return };
+        conn.conversations.insert(conversation_id.clone());
+        inner.by_conversation.entry(conversation_id.clone()).or_default().insert(id);
     }
 
     /// Subscribes for triage: the subscription ends when the conversation leaves the queue
     /// ([`Event::EndTriage`]).
     pub fn subscribe_triage(&self, id: ConnId, conversation_id: &ConversationId) {
-        let mut inner = self.lock();
-        inner.by_conversation.entry(conversation_id.clone()).or_default().insert(id);
-        inner.triage.entry(conversation_id.clone()).or_default().insert(id);
+        self.subscribe(id, conversation_id);
+        self.lock().triage.entry(conversation_id.clone()).or_default().insert(id);
     }
 
     pub fn unsubscribe(&self, id: ConnId, conversation_id: &ConversationId) {
         let mut inner = self.lock();
-        if let Some(set) = inner.triage.get_mut(conversation_id) {
-            set.remove(&id);
-            if set.is_empty() {
-                inner.triage.remove(conversation_id);
-            }
+        if let Some(conn) = inner.conns.get_mut(&id) {
+            conn.conversations.remove(conversation_id);
         }
-        if let Some(set) = inner.by_conversation.get_mut(conversation_id) {
-            set.remove(&id);
-            if set.is_empty() {
-                inner.by_conversation.remove(conversation_id);
-            }
-        }
+        forget(&mut inner.triage, conversation_id, id);
+        forget(&mut inner.by_conversation, conversation_id, id);
     }
 
     pub fn watch_queue(&self, id: ConnId) {
@@ -192,9 +186,15 @@ impl Hub {
         self.lock().by_user.get(user_id).map_or(0, HashSet::len)
     }
 
-    /// Users with at least one connection on this node.
-    pub fn connected_users(&self) -> Vec<UserId> {
-        self.lock().by_user.keys().cloned().collect()
+    /// Staff with at least one connection on this node (each once).
+    pub fn connected_staff(&self) -> Vec<UserId> {
+        let inner = self.lock();
+        inner
+            .by_user
+            .iter()
+            .filter(|(_, ids)| ids.iter().any(|id| inner.conns.get(id).is_some_and(|c| c.role.is_staff())))
+            .map(|(user, _)| user.clone())
+            .collect()
     }
 
     pub fn connection_count(&self) -> usize {
@@ -270,14 +270,11 @@ impl Hub {
                 let mut inner = self.lock();
                 let inner = &mut *inner;
                 let Some(triaging) = inner.triage.remove(conversation_id) else { return };
-                if let Some(set) = inner.by_conversation.get_mut(conversation_id) {
-                    for id in triaging {
-                        if inner.conns.get(&id).is_some_and(|c| &c.user_id != keep_user) {
-                            set.remove(&id);
-                        }
-                    }
-                    if set.is_empty() {
-                        inner.by_conversation.remove(conversation_id);
+                for id in triaging {
+                    let Some(conn) = inner.conns.get_mut(&id) else { continue };
+                    if &conn.user_id != keep_user {
+                        conn.conversations.remove(conversation_id);
+                        forget(&mut inner.by_conversation, conversation_id, id);
                     }
                 }
             }
@@ -311,6 +308,16 @@ impl Hub {
     }
 }
 
+/// Takes a connection out of one conversation's set, dropping the set when it empties.
+fn forget(sets: &mut HashMap<ConversationId, HashSet<ConnId>>, conversation_id: &ConversationId, id: ConnId) {
+    if let Some(set) = sets.get_mut(conversation_id) {
+        set.remove(&id);
+        if set.is_empty() {
+            sets.remove(conversation_id);
+        }
+    }
+}
+
 /// Queues without waiting; a full queue marks a slow consumer, which closes itself.
 fn offer(inner: &Inner, id: ConnId, out: Outbound) {
     let Some(conn) = inner.conns.get(&id) else { return };
@@ -320,5 +327,54 @@ fn offer(inner: &Inner, id: ConnId, out: Outbound) {
             tracing::info!(conn = id, "slow consumer: closing its connection");
         }
         conn.close.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::LocalBroker;
+
+    fn conn(hub: &Arc<Hub>, user: &str, role: Role) -> (Registration, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(8);
+        (hub.register(UserId(user.into()), role, tx, CancellationToken::new()), rx)
+    }
+
+    /// Subscriptions, triage and removal keep every index consistent: nothing is left behind
+    /// when connections go, and ended triage removes only the others.
+    #[tokio::test]
+    async fn subscriptions_are_forgotten_with_their_connection() {
+        let hub = Hub::new();
+        hub.attach_broker(Arc::new(LocalBroker));
+        let c = ConversationId("c1".into());
+        let (a, _ra) = conn(&hub, "w1", Role::DutyWorker);
+        let (b, mut rb) = conn(&hub, "w2", Role::DutyWorker);
+        hub.subscribe_triage(a.id, &c);
+        hub.subscribe_triage(b.id, &c);
+        hub.publish(Event::EndTriage { conversation_id: c.clone(), keep_user: UserId("w2".into()) });
+        {
+            let inner = hub.lock();
+            assert_eq!(inner.by_conversation.get(&c).map(|s| s.len()), Some(1), "w1 lost access, w2 kept it");
+            assert!(inner.triage.is_empty());
+            assert!(inner.conns[&a.id].conversations.is_empty());
+        }
+        hub.publish(Event::ToConversation { conversation_id: c.clone(), frame: ServerFrame::Pong { nonce: None }, except_user: None });
+        assert!(matches!(rb.try_recv(), Ok(Outbound::Frame(_))));
+        hub.unsubscribe(b.id, &c);
+        hub.subscribe(b.id, &c);
+        drop(a);
+        drop(b);
+        let inner = hub.lock();
+        assert!(inner.conns.is_empty() && inner.by_user.is_empty());
+        assert!(inner.by_conversation.is_empty() && inner.triage.is_empty());
+    }
+
+    #[tokio::test]
+    async fn connected_staff_lists_each_staff_member_once() {
+        let hub = Hub::new();
+        let (_a, _ra) = conn(&hub, "w1", Role::DutyWorker);
+        let (_b, _rb) = conn(&hub, "w1", Role::DutyWorker);
+        let (_c, _rc) = conn(&hub, "yp", Role::YoungPerson);
+        assert_eq!(hub.connected_staff(), vec![UserId("w1".into())]);
     }
 }

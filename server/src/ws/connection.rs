@@ -89,7 +89,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
     let close = CancellationToken::new();
     let registration = state.hub.register(user.id.clone(), user.role, tx, close.clone());
-    crate::presence::seen(&state, &user.id).await;
+    crate::presence::seen(&state, &user).await;
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
     let mut conn = Connection {
@@ -154,7 +154,7 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
             break;
         }
     }
-    crate::presence::seen(&conn.state, &conn.user.id).await;
+    crate::presence::seen(&conn.state, &conn.user).await;
     tracing::debug!(conn = conn.registration.id, "websocket closed");
 }
 
