@@ -405,10 +405,18 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     let order: Vec<_> = queued.conversations.iter().map(|c| c.id.clone()).collect();
     assert_eq!(order.last(), Some(&waiting.id), "{order:?}");
     assert_eq!(order.len(), 3);
-    let audit = s.state().store.audit_for_target("conversation", convs[0].1.id.as_str()).await.unwrap();
-    assert!(audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some("the worker went offline")));
-    let audit = s.state().store.audit_for_target("conversation", convs[2].1.id.as_str()).await.unwrap();
-    assert!(audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some("the worker went off duty")));
+    // The audit row follows the hand-over's commit: wait for it rather than race it.
+    for (conv, why) in [(&convs[0].1, "the worker went offline"), (&convs[2].1, "the worker went off duty")] {
+        let deadline = tokio::time::Instant::now() + T;
+        loop {
+            let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
+            if audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some(why)) {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no requeue audit '{why}': {audit:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     s.stop().await;
 }
 
