@@ -345,13 +345,22 @@ impl Peer {
 
     async fn send_new(&mut self, ws: &mut WsConnection, scheduled: Instant) -> Result<(), ()> {
         let Some(chat) = &self.spec.chat else { return Ok(()) };
+        // Count the send as unresolved *before* looking at the stop flag, and the run sets
+        // the flag before it reads the count: either the run's drain waits for this send, or
+        // this peer sees the stop and sends nothing (a tick can be ready in the same instant
+        // as the stop).
+        self.shared.counters.unresolved.fetch_add(1, Ordering::SeqCst);
+        if !self.control.borrow().sending {
+            self.shared.counters.unresolved.fetch_sub(1, Ordering::SeqCst);
+            self.ticker = None;
+            return Ok(());
+        }
         let n = self.next_n;
         self.next_n += 1;
         let micros = scheduled.saturating_duration_since(self.shared.epoch).as_micros() as u64;
         let client_msg_id = message_id(&self.shared.run, self.spec.index, n, micros);
         self.pending.insert(n, client_msg_id.clone());
         self.shared.counters.sent.fetch_add(1, Ordering::Relaxed);
-        self.shared.counters.unresolved.fetch_add(1, Ordering::Relaxed);
         let body = BODIES[n as usize % BODIES.len()].into();
         ws.send(&ClientFrame::Send { conversation_id: chat.id.clone(), client_msg_id, body }).await.map_err(|_| ())
     }

@@ -197,7 +197,7 @@ pub async fn run(setup: &Setup, concurrency: usize, observe: &Observe, plan: Pla
             last_delivery = Instant::now();
         }
         let settled =
-            c.unresolved.load(Ordering::Relaxed) <= 0 && delivered >= c.expected.load(Ordering::Relaxed);
+            c.unresolved.load(Ordering::SeqCst) <= 0 && delivered >= c.expected.load(Ordering::Relaxed);
         if settled || Instant::now() > drain_until {
             break;
         }
