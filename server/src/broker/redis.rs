@@ -69,13 +69,15 @@ impl RedisBroker {
             subscribed: Arc::new(AtomicBool::new(false)),
             publishing: Arc::new(AtomicBool::new(true)),
         });
-        tokio::spawn(broker.clone().publisher(rx, shutdown.clone()));
+        // The publisher outlives the shutdown signal: messages still committing while the node
+        // drains must reach the other nodes' clients too.
+        tokio::spawn(broker.clone().publisher(rx));
         tokio::spawn(broker.clone().listener(hub, shutdown));
         Ok(broker)
     }
 
     /// Sends queued events in pipelines; after any loss, sends a resync request.
-    async fn publisher(self: Arc<Self>, mut rx: mpsc::Receiver<String>, shutdown: CancellationToken) {
+    async fn publisher(self: Arc<Self>, mut rx: mpsc::Receiver<String>) {
         let mut batch = Vec::with_capacity(PUBLISH_BATCH);
         'connect: loop {
             let mut conn = loop {
@@ -89,10 +91,8 @@ impl RedisBroker {
                         while rx.try_recv().is_ok() {
                             self.lost.store(true, Ordering::Relaxed);
                         }
-                        tokio::select! {
-                            _ = shutdown.cancelled() => return,
-                            _ = tokio::time::sleep(OUTAGE_POLL) => continue,
-                        }
+                        tokio::time::sleep(OUTAGE_POLL).await;
+                        continue;
                     }
                 }
             };
@@ -101,12 +101,9 @@ impl RedisBroker {
                 if self.lost.swap(false, Ordering::Relaxed) {
                     batch.push(self.envelope(None));
                 } else {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        first = rx.recv() => match first {
-                            Some(json) => batch.push(json),
-                            None => return,
-                        },
+                    match rx.recv().await {
+                        Some(json) => batch.push(json),
+                        None => return,
                     }
                 }
                 while batch.len() < PUBLISH_BATCH {
