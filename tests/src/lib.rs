@@ -228,6 +228,15 @@ impl TestServer {
     }
 }
 
+/// Lifts the per-user and per-connection rates for tests about delivery, not limits (those
+/// have their own tests).
+pub fn without_message_limits(c: &mut Config) {
+    c.limits.user_messages_per_sec = 10_000;
+    c.limits.user_messages_burst = 10_000;
+    c.limits.ws_frames_per_sec = 10_000;
+    c.limits.ws_frames_burst = 10_000;
+}
+
 /// The password of accounts made by [`create_account_in`].
 pub const TEST_PASSWORD: &str = "correct horse battery staple";
 

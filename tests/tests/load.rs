@@ -12,13 +12,7 @@ const ADMIN_PASSWORD: &str = "load-test-admin-password";
 /// A server whose per-user and per-connection rates do not refuse the generator's traffic
 /// (refusals are counted, and would fail these tests), with an admin account.
 async fn server(backend: Backend) -> (TestServer, Target) {
-    let s = TestServer::start_with(backend, |c| {
-        c.limits.user_messages_per_sec = 10_000;
-        c.limits.user_messages_burst = 10_000;
-        c.limits.ws_frames_per_sec = 10_000;
-        c.limits.ws_frames_burst = 10_000;
-    })
-    .await;
+    let s = TestServer::start_with(backend, talkzone_tests::without_message_limits).await;
     let admin = CreateUserRequest {
         username: "load-admin".into(),
         password: ADMIN_PASSWORD.into(),

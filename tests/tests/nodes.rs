@@ -15,29 +15,21 @@ use talkzone_mobile_api::{
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
-use talkzone_tests::{both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TestServer, TEST_PASSWORD};
+use talkzone_tests::{both_backends, create_account_in, without_message_limits, fresh_database, Backend, ProcessServer, TempDir, TestServer, TEST_PASSWORD};
 
 const T: Duration = Duration::from_secs(10);
-
-/// These tests are about delivery, not limits (those have their own tests).
-fn unlimited(c: &mut talkzone_server::config::Config) {
-    c.limits.user_messages_per_sec = 10_000;
-    c.limits.user_messages_burst = 10_000;
-    c.limits.ws_frames_per_sec = 10_000;
-    c.limits.ws_frames_burst = 10_000;
-}
 
 async fn two_nodes(backend: Backend, redis: &RedisServer) -> (TestServer, TestServer) {
     let url = redis.url();
     let u = url.clone();
     let a = TestServer::start_with(backend, |c| {
-        unlimited(c);
+        without_message_limits(c);
         c.redis_url = Some(u);
     })
     .await;
     let b = a
         .node_on_same_database(None, |c| {
-            unlimited(c);
+            without_message_limits(c);
             c.redis_url = Some(url);
         })
         .await;
@@ -271,7 +263,7 @@ async fn postgres_restarted_gives_no_false_acks() {
     let db = pg.url();
     let r = redis.url();
     let a = TestServer::start_on_database(Backend::Postgres, db, |c| {
-        unlimited(c);
+        without_message_limits(c);
         c.redis_url = Some(r);
     })
     .await;
