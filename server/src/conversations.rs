@@ -15,7 +15,7 @@ use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Event;
 use crate::state::AppState;
-use crate::store::{AcceptOutcome, ConversationRecord, Handover, InsertOutcome, MessageRecord, NewMessage};
+use crate::store::{AcceptOutcome, ConversationRecord, Expected, Handover, InsertOutcome, MessageRecord, NewMessage};
 use crate::{audit, queue, telemetry};
 
 /// What a caller may do with a conversation.
@@ -97,6 +97,32 @@ async fn load_writable(state: &AppState, user: &AuthUser, id: &ConversationId) -
         Access::Read if conv.state == "closed" => Err(ApiError::Conflict("this conversation is closed".into())),
         Access::Read => Err(ApiError::Forbidden("only the conversation's participants can do this")),
     }
+}
+
+/// The conversation a message is being sent to, and what its transaction must still find for
+/// the sender's access to hold. A support chat's copy on this node grants write access
+/// without a read (see [`crate::conversation_cache`]); anything else, and every refusal, is
+/// decided from a fresh read.
+async fn load_for_send(
+    state: &AppState,
+    user: &AuthUser,
+    id: &ConversationId,
+    fresh: bool,
+) -> ApiResult<(std::sync::Arc<ConversationRecord>, Option<Expected>)> {
+    let expect = |conv: &ConversationRecord| {
+        (conv.kind == "support").then(|| Expected { state: conv.state.clone(), assigned_to: conv.assigned_to.clone() })
+    };
+    if !fresh && user.role != Role::Supervisor {
+        if let Some(conv) = state.conversation_cache.get(id.as_str()) {
+            if conv.kind == "support" && access(user, &conv, false) == Access::Write {
+                let expected = expect(&conv);
+                return Ok((conv, expected));
+            }
+        }
+    }
+    let conv = state.conversation_cache.put(load_writable(state, user, id).await?);
+    let expected = expect(&conv);
+    Ok((conv, expected))
 }
 
 /// In a room, members see each other's display names only: the sender id shown is a
@@ -266,29 +292,26 @@ pub struct Sent {
     pub duplicate: bool,
 }
 
-/// `send`: the one path by which a participant's message enters a conversation.
-pub async fn send_message(
+/// The message to store and its moderation verdict. In a 1:1 support chat nothing is held
+/// or redacted: a young person in danger must be able to give their address to the worker.
+/// Rooms are moderated.
+async fn draft_message(
     state: &AppState,
     user: &AuthUser,
-    conversation_id: &ConversationId,
+    conv: &ConversationRecord,
     client_msg_id: &str,
     body: &str,
-) -> ApiResult<Sent> {
-    validate_client_msg_id(client_msg_id)?;
-    validate_body(body)?;
-    state.limits.check_user_message(user.id.as_str())?;
-    let conv = load_writable(state, user, conversation_id).await?;
+    expect: Option<Expected>,
+) -> ApiResult<(NewMessage, talkzone_moderation::Verdict)> {
     let in_room = conv.kind == "room";
     let now = state.clock.now_ms();
-    // In a 1:1 support chat nothing is held or redacted: a young person in danger must be able
-    // to give their address to the worker. Rooms are moderated.
     let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
     let mut delivered_body = body.to_owned();
     let mut original_body = None;
     let mut hold = None;
     if in_room {
         crate::rooms::check_not_muted(state, user, now).await?;
-        let plan = crate::rooms::plan(&conv, &verdict, action);
+        let plan = crate::rooms::plan(conv, &verdict, action);
         if let Some((reason, severity)) = plan.hold {
             hold = Some(crate::store::NewModerationItem {
                 id: crate::ids::random_id(),
@@ -315,7 +338,7 @@ pub async fn send_message(
     let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, now);
     let new = NewMessage {
         id: message_id,
-        conversation_id: conversation_id.0.clone(),
+        conversation_id: conv.id.clone(),
         sender_id: Some(user.id.0.clone()),
         sender_role: Some(user.role.as_str().to_owned()),
         sender_name: Some(user.display_name.clone()),
@@ -328,14 +351,51 @@ pub async fn send_message(
         original_body,
         hold,
         escalation,
+        expect,
     };
-    let started = Instant::now();
-    let held = new.hold.clone();
-    let raised = new.escalation.as_ref().map(|e| e.id.clone());
+    Ok((new, verdict))
+}
+
+/// `send`: the one path by which a participant's message enters a conversation.
+pub async fn send_message(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    client_msg_id: &str,
+    body: &str,
+) -> ApiResult<Sent> {
+    validate_client_msg_id(client_msg_id)?;
+    validate_body(body)?;
+    state.limits.check_user_message(user.id.as_str())?;
+    let mut fresh = false;
+    let mut attempt = 0;
+    let (conv, verdict, new, outcome) = loop {
+        attempt += 1;
+        let (conv, expect) = load_for_send(state, user, conversation_id, fresh).await?;
+        let (new, verdict) = draft_message(state, user, &conv, client_msg_id, body, expect).await?;
+        let started = Instant::now();
+        // Stored by group commit; a message stored now is already published, in commit order.
+        let outcome = state.messages.insert(new.clone(), conv.kind == "room").await?;
+        metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
+        match outcome {
+            // The chat changed (accepted, transferred, closed…) since access was decided:
+            // decide again from a fresh read. A chat changing under every try is answered
+            // with a conflict the client may send again.
+            InsertOutcome::Stale => {
+                state.conversation_cache.forget(conversation_id.as_str());
+                if attempt == 3 {
+                    return Err(ApiError::Conflict("the conversation changed while sending; send again".into()));
+                }
+                fresh = true;
+            }
+            outcome => break (conv, verdict, new, outcome),
+        }
+    };
+    let in_room = conv.kind == "room";
+    let now = new.sent_at;
+    let held = new.hold;
+    let raised = new.escalation.map(|e| e.id);
     let risk_rank_before = conv.risk_rank;
-    // Stored by group commit; a message stored now is already published, in commit order.
-    let outcome = state.messages.insert(new, in_room).await?;
-    metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
     let (record, duplicate) = match outcome {
         InsertOutcome::Stored(m) => {
             metrics::counter!(telemetry::MESSAGES_STORED).increment(1);
@@ -344,8 +404,13 @@ pub async fn send_message(
             }
             if conv.state == "assigned" && conv.assigned_to.as_deref() == Some(user.id.as_str()) && conv.first_reply_at.is_none() {
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
+                state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
             }
-            if conv.state == "queued" && crate::store::severity_rank(verdict.severity.as_str()) > risk_rank_before {
+            let rank = crate::store::severity_rank(verdict.severity.as_str());
+            if rank > risk_rank_before {
+                state.conversation_cache.update(&conv.id, |c| c.risk_rank = c.risk_rank.max(rank));
+            }
+            if conv.state == "queued" && rank > risk_rank_before {
                 // A waiting young person who says something risky moves up at once.
                 queue::changed(state).await;
             }
@@ -357,7 +422,11 @@ pub async fn send_message(
             }
             (m, true)
         }
-        InsertOutcome::ConversationClosed => return Err(ApiError::Conflict("this conversation is closed".into())),
+        InsertOutcome::ConversationClosed => {
+            state.conversation_cache.forget(conversation_id.as_str());
+            return Err(ApiError::Conflict("this conversation is closed".into()));
+        }
+        InsertOutcome::Stale => unreachable!("a stale outcome is retried above"),
     };
     match staff_message_view(&record, in_room) {
         // A duplicate is published again: if the node died between commit and publish the
@@ -553,6 +622,7 @@ pub(crate) fn announcement(state: &AppState, conversation_id: &str, body: &str) 
         original_body: None,
         hold: None,
         escalation: None,
+        expect: None,
     }
 }
 

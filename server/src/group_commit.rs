@@ -12,7 +12,6 @@
 //! If a batch fails (a constraint, the database going away), nothing of it is stored and
 //! each message is tried again on its own, so one bad message cannot fail its neighbours.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -33,7 +32,6 @@ struct Request {
 }
 
 pub struct MessageWriter {
-    store: Arc<dyn Store>,
     writers: Vec<mpsc::Sender<Request>>,
 }
 
@@ -47,18 +45,12 @@ impl MessageWriter {
                 tx
             })
             .collect();
-        Self { store, writers }
+        Self { writers }
     }
 
     /// Stores a message (idempotent on sender and `client_msg_id`), publishes it if it was
     /// stored now, and returns what happened once the commit is durable.
     pub async fn insert(&self, message: NewMessage, in_room: bool) -> Result<InsertOutcome, StoreError> {
-        // A resend is answered without queueing behind other writes.
-        if let (Some(sender), Some(client_id)) = (&message.sender_id, &message.client_msg_id) {
-            if let Some(existing) = self.store.message_by_client_id(sender, client_id).await? {
-                return Ok(InsertOutcome::Duplicate(existing));
-            }
-        }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         message.conversation_id.hash(&mut h);
         let writer = &self.writers[(h.finish() % self.writers.len() as u64) as usize];
@@ -94,61 +86,23 @@ async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Recei
     }
 }
 
-/// One transaction for the batch; a resend of a message earlier in the same batch is
-/// answered with that message. On failure, each message on its own.
+/// One transaction for the batch (the store answers resends, in the database or in the batch,
+/// with the earlier message). On failure, each message on its own.
 async fn store_batch(store: &dyn Store, batch: &[Request]) -> Vec<Result<InsertOutcome, StoreError>> {
-    let mut first_of: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut unique = Vec::with_capacity(batch.len());
-    // For each request: its index in `unique`, or the request it repeats.
-    let mut slot: Vec<Result<usize, usize>> = Vec::with_capacity(batch.len());
-    for (i, req) in batch.iter().enumerate() {
-        let key = req.message.sender_id.as_deref().zip(req.message.client_msg_id.as_deref());
-        match key.and_then(|k| first_of.get(&k).copied()) {
-            Some(earlier) => slot.push(Err(earlier)),
-            None => {
-                if let Some(k) = key {
-                    first_of.insert(k, i);
-                }
-                slot.push(Ok(unique.len()));
-                unique.push(req.message.clone());
-            }
-        }
-    }
-    // Row locks are taken in conversation-id order (a stable sort keeps each conversation's
-    // messages in arrival order), the same order on every node, so two nodes' batches that
-    // share conversations wait for each other instead of deadlocking.
-    let mut order: Vec<usize> = (0..unique.len()).collect();
-    order.sort_by(|a, b| unique[*a].conversation_id.cmp(&unique[*b].conversation_id));
-    let sorted: Vec<NewMessage> = order.iter().map(|i| unique[*i].clone()).collect();
-    let stored: Vec<Result<InsertOutcome, StoreError>> = match store.insert_messages(&sorted).await {
+    let messages: Vec<NewMessage> = batch.iter().map(|r| r.message.clone()).collect();
+    match store.insert_messages(&messages).await {
+        Ok(outcomes) if outcomes.len() == messages.len() => outcomes.into_iter().map(Ok).collect(),
         Ok(outcomes) => {
-            let mut by_arrival: Vec<Option<InsertOutcome>> = vec![None; unique.len()];
-            for (k, outcome) in order.iter().zip(outcomes) {
-                by_arrival[*k] = Some(outcome);
-            }
-            by_arrival.into_iter().map(|o| o.ok_or(StoreError::Unavailable)).collect()
+            tracing::error!(sent = messages.len(), answered = outcomes.len(), "group commit answered the wrong number");
+            messages.iter().map(|_| Err(StoreError::Unavailable)).collect()
         }
         Err(e) => {
-            tracing::warn!(error = %e, size = unique.len(), "group commit failed; storing one by one");
-            let mut each = Vec::with_capacity(unique.len());
-            for m in unique {
+            tracing::warn!(error = %e, size = messages.len(), "group commit failed; storing one by one");
+            let mut each = Vec::with_capacity(messages.len());
+            for m in messages {
                 each.push(store.insert_message(m).await);
             }
             each
         }
-    };
-    let mut stored: Vec<Option<Result<InsertOutcome, StoreError>>> = stored.into_iter().map(Some).collect();
-    let mut out: Vec<Result<InsertOutcome, StoreError>> = Vec::with_capacity(batch.len());
-    for s in &slot {
-        let result = match s {
-            Ok(u) => stored[*u].take().unwrap_or(Err(StoreError::Unavailable)),
-            Err(earlier) => match &out[*earlier] {
-                Ok(InsertOutcome::Stored(m) | InsertOutcome::Duplicate(m)) => Ok(InsertOutcome::Duplicate(m.clone())),
-                Ok(InsertOutcome::ConversationClosed) => Ok(InsertOutcome::ConversationClosed),
-                Err(_) => Err(StoreError::Unavailable),
-            },
-        };
-        out.push(result);
     }
-    out
 }

@@ -47,12 +47,22 @@ pub enum Event {
 /// What a connection task receives.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A message, with its JSON already made once for every recipient.
-    Message { conversation_id: ConversationId, seq: i64, json: Arc<str> },
+    /// A message, its JSON made once and shared by every recipient. Behind one pointer so
+    /// that `Outbound` stays small: each connection's queue allocates room for 32 of them
+    /// up front, whether or not it is ever used.
+    Message(Arc<Delivery>),
     Frame(Arc<str>),
     /// Events may have been lost between nodes: re-read what the connection follows from the
     /// database.
     Resync,
+}
+
+/// One message as its recipients get it (staff and others may get different JSON).
+#[derive(Debug)]
+pub struct Delivery {
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub json: Arc<str>,
 }
 
 struct Conn {
@@ -223,9 +233,10 @@ impl Hub {
     pub fn deliver_local(&self, event: &Event) {
         match event {
             Event::Message(m) => {
-                let staff_json = to_json(&ServerFrame::Message(m.clone()));
+                let delivery = |json| Arc::new(Delivery { conversation_id: m.conversation_id.clone(), seq: m.seq, json });
+                let staff_json = delivery(to_json(&ServerFrame::Message(m.clone())));
                 let public_json = if m.moderation.is_some() {
-                    to_json(&ServerFrame::Message(MessageView { moderation: None, ..m.clone() }))
+                    delivery(to_json(&ServerFrame::Message(MessageView { moderation: None, ..m.clone() })))
                 } else {
                     staff_json.clone()
                 };
@@ -234,7 +245,7 @@ impl Hub {
                     for id in set {
                         let staff = inner.conns.get(id).is_some_and(|c| c.role.is_staff());
                         let json = if staff { staff_json.clone() } else { public_json.clone() };
-                        offer(&inner, *id, Outbound::Message { conversation_id: m.conversation_id.clone(), seq: m.seq, json });
+                        offer(&inner, *id, Outbound::Message(json));
                     }
                 }
             }

@@ -26,6 +26,7 @@ pub mod broker;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod conversation_cache;
 pub mod conversations;
 pub mod desk;
 pub mod error;
@@ -99,6 +100,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         surveys,
         auth,
         messages,
+        conversation_cache: Default::default(),
         hub,
         broker,
         limits,

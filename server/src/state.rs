@@ -24,6 +24,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Stores participants' messages by group commit and publishes them in commit order.
     pub messages: Arc<crate::group_commit::MessageWriter>,
+    /// Copies of support conversations for the send path (see the module for why it is safe).
+    pub conversation_cache: Arc<crate::conversation_cache::ConversationCache>,
     pub broker: Arc<dyn Broker>,
     pub limits: Arc<Limits>,
     pub clock: Arc<dyn Clock>,

@@ -584,6 +584,56 @@ async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
     s.stop().await;
 }
 
+/// A node decides that a sender may write from its own copy of the chat, without reading it
+/// first. A hand-over made on another node must still stop the old worker's next message
+/// there (the write re-checks the assignee under the row lock), and a young person whose chat
+/// was accepted elsewhere since their last message still gets through, once, in order.
+async fn a_hand_over_on_another_node_stops_the_old_workers_next_message(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let node2 = s.node_on_same_database(None, |_| {}).await;
+    let w1 = s.staff(Role::DutyWorker).await;
+    let w2 = s.staff(Role::DutyWorker).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, None).await;
+    let mut yp_ws = s.client.connect(&yp.access_token).await.unwrap();
+    let ack = |f: &ServerFrame| matches!(f, ServerFrame::Ack { .. });
+    let f = yp_ws.send_message(&conv.id, "y1", "is anyone there").await.unwrap();
+    assert!(ack(&f), "{f:?}");
+    // Accepted on node 2: node 1's copy still says queued.
+    node2.client.accept(&w1.access_token, &conv.id).await.unwrap();
+    let f = yp_ws.send_message(&conv.id, "y2", "thank you").await.unwrap();
+    assert!(ack(&f), "the young person writes on after the chat was accepted elsewhere: {f:?}");
+
+    let mut w1_ws = s.client.connect(&w1.access_token).await.unwrap();
+    let f = w1_ws.send_message(&conv.id, "w1-a", "hello, I'm here").await.unwrap();
+    assert!(ack(&f), "{f:?}");
+    // Handed over on node 2: node 1 still holds a copy in which w1 is the worker.
+    let moved: ConversationView = call(&node2.client, Method::POST, &format!("/v1/conversations/{}/transfer", conv.id),
+        &w1.access_token, json!({"to": w2.user.id, "reason": "end of my shift"})).await.unwrap();
+    assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
+    let f = w1_ws.send_message(&conv.id, "w1-b", "one more thing").await.unwrap();
+    match &f {
+        ServerFrame::Error { code, .. } => assert!(
+            matches!(code, talkzone_mobile_api::ErrorCode::NotFound | talkzone_mobile_api::ErrorCode::Forbidden),
+            "{f:?}"
+        ),
+        other => panic!("the old worker's message must be refused after the hand-over: {other:?}"),
+    }
+    let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
+    let f = w2_ws.send_message(&conv.id, "w2-a", "hi, I'm taking over").await.unwrap();
+    assert!(ack(&f), "{f:?}");
+
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(page.messages.iter().all(|m| m.body != "one more thing"), "nothing of the refused message is stored");
+    let texts: Vec<&str> =
+        page.messages.iter().filter(|m| m.kind == MessageKind::Text).map(|m| m.body.as_str()).collect();
+    assert_eq!(texts, vec!["is anyone there", "thank you", "hello, I'm here", "hi, I'm taking over"]);
+    let seqs: Vec<i64> = page.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gap where a message was refused");
+    node2.stop().await;
+    s.stop().await;
+}
+
 /// A worker's list always shows their own chats, however many others' come first in the
 /// queue order; supervisors page through everything with `limit` and `next_offset`.
 async fn staff_lists_show_what_is_yours_and_page(backend: Backend) {
@@ -633,4 +683,5 @@ both_backends!(
     deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes,
     unanswered_assignments_return_to_the_queue,
     transfer_requeue_close_and_private_notes,
+    a_hand_over_on_another_node_stops_the_old_workers_next_message,
 );

@@ -45,6 +45,7 @@ fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
         original_body: None,
         hold: None,
         escalation: None,
+        expect: None,
     }
 }
 
@@ -200,12 +201,85 @@ async fn a_batch_of_messages_commits_together_or_not_at_all(backend: Backend) {
         .collect();
     assert_eq!(seqs, vec![Some(Some(2)), Some(Some(1)), None, Some(Some(3))]);
 
-    // The same client_msg_id twice in one batch breaks the unique key: nothing is stored.
-    let bad = vec![msg("c1", "yp", "b5", "four"), msg("c1", "yp", "b1", "again")];
+    // A message whose id is taken breaks the primary key: nothing of the batch is stored.
+    let mut clash = msg("c1", "yp", "b6", "again");
+    clash.id = s.message_by_client_id("yp", "b1").await.unwrap().unwrap().id;
+    let bad = vec![msg("c1", "yp", "b5", "four"), clash];
     assert!(s.insert_messages(&bad).await.is_err());
     assert_eq!(s.messages_after("c1", 0, 10).await.unwrap().len(), 3, "the failed batch left nothing behind");
     assert_eq!(s.message_by_client_id("yp", "b5").await.unwrap().map(|m| m.id), None);
     assert!(s.message_by_client_id("yp", "b4").await.unwrap().is_some());
+}
+
+/// What a batch decides inside its transaction: resends (stored earlier, or earlier in the
+/// same batch) are the earlier message; a message whose sender's access was decided from a
+/// copy of the chat that is no longer true is stored nowhere (`Stale`) and takes no `seq`;
+/// a held message takes no `seq`; every other message's `seq` follows without a gap.
+async fn a_batch_answers_resends_and_stale_access_in_its_transaction(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    user(s.as_ref(), "w1", "duty_worker").await;
+    user(s.as_ref(), "w2", "duty_worker").await;
+    s.open_support_conversation("c1", "yp", None, 5).await.unwrap();
+    let InsertOutcome::Stored(first) = s.insert_message(msg("c1", "yp", "a", "hello")).await.unwrap() else { panic!() };
+    let mut announcement = msg("c1", "w1", "x", "joined");
+    announcement.sender_id = None;
+    announcement.client_msg_id = None;
+    assert!(matches!(s.accept_conversation("c1", "w1", announcement, 9).await.unwrap(), AcceptOutcome::Accepted(..)));
+
+    let as_worker = |who: &str, client_id: &str, assigned_to: &str| {
+        let mut m = msg("c1", who, client_id, "from the worker");
+        m.expect = Some(store::Expected { state: "assigned".into(), assigned_to: Some(assigned_to.into()) });
+        m
+    };
+    let mut held = msg("c1", "yp", "h", "held back");
+    held.hold = Some(store::NewModerationItem {
+        id: talkzone_server::ids::random_id(),
+        kind: "hold".into(),
+        conversation_id: Some("c1".into()),
+        message_id: Some(held.id.clone()),
+        subject_user_id: Some("yp".into()),
+        reporter_id: None,
+        reason: "test".into(),
+        severity: "medium".into(),
+        evidence: None,
+        created_at: 10,
+    });
+    let mut queued_copy = msg("c1", "yp", "q", "decided while it was queued");
+    queued_copy.expect = Some(store::Expected { state: "queued".into(), assigned_to: None });
+    let batch = vec![
+        msg("c1", "yp", "a", "resent"),  // stored before this batch
+        as_worker("w1", "w-1", "w1"),    // the copy is right
+        as_worker("w2", "w-2", "w2"),    // w2 thinks the chat is theirs: it is not
+        queued_copy,                     // the chat was accepted since
+        held,                            // no seq while held
+        msg("c1", "yp", "b", "two"),
+        msg("c1", "yp", "b", "two again"), // resent within the batch
+    ];
+    let out = s.insert_messages(&batch).await.unwrap();
+    let shape: Vec<String> = out
+        .iter()
+        .map(|o| match o {
+            InsertOutcome::Stored(m) => format!("stored {:?}", m.seq),
+            InsertOutcome::Duplicate(m) => format!("duplicate {:?}", m.seq),
+            InsertOutcome::Stale => "stale".into(),
+            InsertOutcome::ConversationClosed => "closed".into(),
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec!["duplicate Some(1)", "stored Some(3)", "stale", "stale", "stored None", "stored Some(4)", "duplicate Some(4)"]
+    );
+    match &out[0] {
+        InsertOutcome::Duplicate(m) => assert_eq!((m.id.as_str(), m.body.as_str()), (first.id.as_str(), "hello")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.message_by_client_id("w2", "w-2").await.unwrap().map(|m| m.id), None, "a stale message is not stored");
+    let seqs: Vec<Option<i64>> = s.messages_after("c1", 0, 20).await.unwrap().iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, vec![Some(1), Some(2), Some(3), Some(4)], "no gap where the stale messages were refused");
+    assert_eq!(s.conversation("c1").await.unwrap().unwrap().last_seq, 4);
+    let InsertOutcome::Stored(next) = s.insert_message(msg("c1", "yp", "c", "three")).await.unwrap() else { panic!() };
+    assert_eq!(next.seq, Some(5));
 }
 
 /// A duty worker's list is scoped in the query (the queue and their own chats), so a page is
@@ -290,6 +364,7 @@ both_backends!(
     concurrent_inserts_get_distinct_gap_free_seqs,
     audit_is_kept_in_order,
     a_batch_of_messages_commits_together_or_not_at_all,
+    a_batch_answers_resends_and_stale_access_in_its_transaction,
     job_leases_have_one_holder,
     staff_lists_are_scoped_and_paged_in_the_query,
 );

@@ -328,6 +328,17 @@ pub struct NewMessage {
     pub hold: Option<NewModerationItem>,
     /// Raise this escalation in the same transaction (high or critical risk).
     pub escalation: Option<NewEscalation>,
+    /// Store it only if the conversation is still in this state (the sender's access was
+    /// decided from a cached copy of it); otherwise [`InsertOutcome::Stale`].
+    pub expect: Option<Expected>,
+}
+
+/// The parts of a support conversation that decide who may write in it (its owner never
+/// changes), as the sender's access was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub state: String,
+    pub assigned_to: Option<String>,
 }
 
 /// What storing a message did.
@@ -339,6 +350,9 @@ pub enum InsertOutcome {
     Duplicate(MessageRecord),
     /// The conversation does not exist or is closed.
     ConversationClosed,
+    /// The conversation is no longer as [`NewMessage::expect`] says: nothing stored; decide
+    /// access again from a fresh read.
+    Stale,
 }
 
 /// What accepting a queued conversation did.
@@ -475,8 +489,9 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a message with the next `seq`, idempotent on `(sender, client_msg_id)`.
     async fn insert_message(&self, message: NewMessage) -> Result<InsertOutcome>;
     /// Stores several messages in one transaction (group commit): one durable commit for
-    /// the lot. The caller has already ruled out duplicates; any error fails the whole
-    /// batch (nothing stored) and the caller stores them one by one instead.
+    /// the lot, in a fixed handful of statements whatever its size. Resends (earlier in the
+    /// database or in the batch) come back as duplicates. Any error fails the whole batch
+    /// (nothing stored) and the caller stores them one by one instead.
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>>;
     /// The message a sender already sent with this `client_msg_id`, if any.
     async fn message_by_client_id(&self, sender_id: &str, client_msg_id: &str) -> Result<Option<MessageRecord>>;

@@ -17,6 +17,8 @@ pub struct PostgresStore {
 
 impl Backend for PostgresStore {
     type Db = sqlx::Postgres;
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+    const BEGIN_WRITE: &'static str = "BEGIN";
 }
 
 impl PostgresStore {

@@ -496,35 +496,11 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_message(&self, m: NewMessage) -> $crate::store::Result<InsertOutcome> {
-                if let (Some(sender), Some(client_id)) = (&m.sender_id, &m.client_msg_id) {
-                    if let Some(existing) = find_by_client_id(self.reader(), sender, client_id).await? {
-                        return Ok(InsertOutcome::Duplicate(existing));
-                    }
-                }
-                let mut tx = self.writer().begin().await?;
-                let Some(seq) = allocate_seq(&mut tx, &m).await? else {
-                    tx.rollback().await?;
-                    return Ok(InsertOutcome::ConversationClosed);
-                };
-                let inserted = match insert_message_row(&mut *tx, &m, seq).await {
-                    Ok(stored) => match &m.hold {
-                        Some(item) => insert_item_row(&mut *tx, item).await.map(|_| stored),
-                        None => Ok(stored),
-                    },
-                    Err(e) => Err(e),
-                };
-                let inserted = match inserted {
-                    Ok(stored) => raise_risk(&mut tx, &m).await.map(|_| stored),
-                    Err(e) => Err(e),
-                };
-                match inserted {
-                    Ok(stored) => {
-                        tx.commit().await?;
-                        Ok(InsertOutcome::Stored(stored))
-                    }
+                match self.insert_messages(std::slice::from_ref(&m)).await {
+                    Ok(mut out) => out.pop().ok_or_else(|| StoreError::Corrupt("no outcome for a message".into())),
                     Err(StoreError::Database(e)) if is_unique_violation(&e) => {
-                        // Two connections of one sender raced with the same client_msg_id.
-                        tx.rollback().await?;
+                        // The same sender raced itself with one client_msg_id through another
+                        // node: the other commit won, and this is its resend.
                         let (Some(sender), Some(client_id)) = (&m.sender_id, &m.client_msg_id) else {
                             return Err(StoreError::Database(e));
                         };
@@ -538,20 +514,8 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_messages(&self, batch: &[NewMessage]) -> $crate::store::Result<Vec<InsertOutcome>> {
-                let mut tx = self.writer().begin().await?;
-                let mut out = Vec::with_capacity(batch.len());
-                for m in batch {
-                    let Some(seq) = allocate_seq(&mut tx, m).await? else {
-                        out.push(InsertOutcome::ConversationClosed);
-                        continue;
-                    };
-                    let stored = insert_message_row(&mut *tx, m, seq).await?;
-                    if let Some(item) = &m.hold {
-                        insert_item_row(&mut *tx, item).await?;
-                    }
-                    raise_risk(&mut tx, m).await?;
-                    out.push(InsertOutcome::Stored(stored));
-                }
+                let mut tx = self.writer().begin_with(<$store as $crate::store::sql::Backend>::BEGIN_WRITE).await?;
+                let out = insert_batch(&mut tx, batch).await?;
                 tx.commit().await?;
                 Ok(out)
             }
@@ -1354,6 +1318,177 @@ macro_rules! impl_sql_store {
             }
         }
 
+        /// The statements of a batch of messages, inside its transaction. However many
+        /// messages, a handful of statements (chunks of power-of-two sizes, so that each
+        /// connection prepares only a few distinct statements): the resend check, the
+        /// conversations (locked, in id order, so concurrent batches on several nodes queue
+        /// instead of deadlocking), their new `last_seq`, and the rows. Holds, risk and
+        /// escalations, which are rare, take their own statements.
+        async fn insert_batch(
+            tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            batch: &[NewMessage],
+        ) -> $crate::store::Result<Vec<InsertOutcome>> {
+            use std::collections::HashMap;
+            use $crate::store::sql::{placeholders, pow2_chunks, Backend};
+
+            // Resends already stored.
+            let keyed: Vec<(&str, &str)> =
+                batch.iter().filter_map(|m| Some((m.sender_id.as_deref()?, m.client_msg_id.as_deref()?))).collect();
+            let mut earlier: HashMap<(String, String), MessageRecord> = HashMap::new();
+            for part in pow2_chunks(&keyed, 128) {
+                let cond = (0..part.len())
+                    .map(|k| format!("(sender_id = ${} AND client_msg_id = ${})", 2 * k + 1, 2 * k + 2))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {cond}");
+                let mut q = sqlx::query_as::<_, MessageRecord>(&sql);
+                for (sender, client_id) in part {
+                    q = q.bind(*sender).bind(*client_id);
+                }
+                for rec in q.fetch_all(&mut **tx).await? {
+                    let key = (rec.sender_id.clone().unwrap_or_default(), rec.client_msg_id.clone().unwrap_or_default());
+                    earlier.insert(key, rec);
+                }
+            }
+
+            // The conversations, locked in id order.
+            let mut ids: Vec<&str> = batch.iter().map(|m| m.conversation_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            struct Conv {
+                state: String,
+                assigned_to: Option<String>,
+                last_seq: i64,
+                changed: bool,
+            }
+            let mut convs: HashMap<String, Conv> = HashMap::with_capacity(ids.len());
+            for part in pow2_chunks(&ids, 128) {
+                let sql = format!(
+                    "SELECT id, state, assigned_to, last_seq FROM conversations WHERE id IN ({}) ORDER BY id{}",
+                    placeholders(1, part.len()),
+                    <$store as Backend>::LOCK_ROWS
+                );
+                let mut q = sqlx::query_as::<_, (String, String, Option<String>, i64)>(&sql);
+                for id in part {
+                    q = q.bind(*id);
+                }
+                for (id, state, assigned_to, last_seq) in q.fetch_all(&mut **tx).await? {
+                    convs.insert(id, Conv { state, assigned_to, last_seq, changed: false });
+                }
+            }
+
+            // What happens to each message, in arrival order.
+            let mut out: Vec<InsertOutcome> = Vec::with_capacity(batch.len());
+            let mut rows: Vec<(&NewMessage, Option<i64>)> = Vec::with_capacity(batch.len());
+            let mut in_batch: HashMap<(&str, &str), usize> = HashMap::new();
+            for m in batch {
+                let key = m.sender_id.as_deref().zip(m.client_msg_id.as_deref());
+                if let Some((sender, client_id)) = key {
+                    if let Some(rec) = earlier.get(&(sender.to_owned(), client_id.to_owned())) {
+                        out.push(InsertOutcome::Duplicate(rec.clone()));
+                        continue;
+                    }
+                    if let Some(first) = in_batch.get(&(sender, client_id)) {
+                        let again = match &out[*first] {
+                            InsertOutcome::Stored(rec) => InsertOutcome::Duplicate(rec.clone()),
+                            other => other.clone(),
+                        };
+                        out.push(again);
+                        continue;
+                    }
+                    in_batch.insert((sender, client_id), out.len());
+                }
+                let Some(conv) = convs.get_mut(&m.conversation_id).filter(|c| c.state != "closed") else {
+                    out.push(InsertOutcome::ConversationClosed);
+                    continue;
+                };
+                if let Some(expect) = &m.expect {
+                    if expect.state != conv.state || expect.assigned_to != conv.assigned_to {
+                        out.push(InsertOutcome::Stale);
+                        continue;
+                    }
+                }
+                let seq = if m.hold.is_some() {
+                    None
+                } else {
+                    conv.last_seq += 1;
+                    conv.changed = true;
+                    Some(conv.last_seq)
+                };
+                rows.push((m, seq));
+                out.push(InsertOutcome::Stored(message_record(m, seq)));
+            }
+
+            // The new `last_seq` of each conversation that took messages.
+            let mut bumped: Vec<(&str, i64)> =
+                convs.iter().filter(|(_, c)| c.changed).map(|(id, c)| (id.as_str(), c.last_seq)).collect();
+            bumped.sort_unstable();
+            for part in pow2_chunks(&bumped, 128) {
+                let cases: String =
+                    (0..part.len()).map(|k| format!(" WHEN ${} THEN CAST(${} AS BIGINT)", 2 * k + 1, 2 * k + 2)).collect();
+                let list = (0..part.len()).map(|k| format!("${}", 2 * k + 1)).collect::<Vec<_>>().join(", ");
+                let sql = format!("UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({list})");
+                let mut q = sqlx::query(&sql);
+                for (id, seq) in part {
+                    q = q.bind(*id).bind(*seq);
+                }
+                q.execute(&mut **tx).await?;
+            }
+
+            // The rows.
+            for part in pow2_chunks(&rows, 64) {
+                let values = (0..part.len()).map(|k| format!("({})", placeholders(14 * k + 1, 14))).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, \
+                     sender_name, client_msg_id, body, kind, sent_at, severity, verdict) VALUES {values}"
+                );
+                let mut q = sqlx::query(&sql);
+                for (m, seq) in part {
+                    q = q
+                        .bind(&m.id)
+                        .bind(&m.conversation_id)
+                        .bind(*seq)
+                        .bind(if m.hold.is_some() { "held" } else { "visible" })
+                        .bind(&m.original_body)
+                        .bind(&m.sender_id)
+                        .bind(&m.sender_role)
+                        .bind(&m.sender_name)
+                        .bind(&m.client_msg_id)
+                        .bind(&m.body)
+                        .bind(&m.kind)
+                        .bind(m.sent_at)
+                        .bind(&m.severity)
+                        .bind(&m.verdict);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            for (m, _) in &rows {
+                if let Some(item) = &m.hold {
+                    insert_item_row(&mut **tx, item).await?;
+                }
+                raise_risk(tx, m).await?;
+            }
+            Ok(out)
+        }
+
+        fn message_record(m: &NewMessage, seq: Option<i64>) -> MessageRecord {
+            MessageRecord {
+                id: m.id.clone(),
+                conversation_id: m.conversation_id.clone(),
+                seq,
+                status: if m.hold.is_some() { "held" } else { "visible" }.to_owned(),
+                sender_id: m.sender_id.clone(),
+                sender_role: m.sender_role.clone(),
+                sender_name: m.sender_name.clone(),
+                client_msg_id: m.client_msg_id.clone(),
+                body: m.body.clone(),
+                kind: m.kind.clone(),
+                sent_at: m.sent_at,
+                severity: m.severity.clone(),
+                verdict: m.verdict.clone(),
+            }
+        }
+
         async fn insert_message_row<'c, E>(
             executor: E,
             m: &NewMessage,
@@ -1384,21 +1519,7 @@ macro_rules! impl_sql_store {
             .bind(&m.verdict)
             .execute(executor)
             .await?;
-            Ok(MessageRecord {
-                id: m.id.clone(),
-                conversation_id: m.conversation_id.clone(),
-                seq,
-                status: status.to_owned(),
-                sender_id: m.sender_id.clone(),
-                sender_role: m.sender_role.clone(),
-                sender_name: m.sender_name.clone(),
-                client_msg_id: m.client_msg_id.clone(),
-                body: m.body.clone(),
-                kind: m.kind.clone(),
-                sent_at: m.sent_at,
-                severity: m.severity.clone(),
-                verdict: m.verdict.clone(),
-            })
+            Ok(message_record(m, seq))
         }
 
         /// In the message's transaction: the conversation's risk rises to the message's
@@ -1496,26 +1617,6 @@ macro_rules! impl_sql_store {
         /// The message's `seq`: the next one of its conversation, or none while held for
         /// moderation (a held message takes no lock on the counter until approved). `None`
         /// when the conversation is closed or gone.
-        async fn allocate_seq(
-            tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
-            m: &NewMessage,
-        ) -> $crate::store::Result<Option<Option<i64>>> {
-            let seq: Option<(Option<i64>,)> = if m.hold.is_some() {
-                sqlx::query_as("SELECT CAST(NULL AS BIGINT) FROM conversations WHERE id = $1 AND state <> 'closed'")
-                    .bind(&m.conversation_id)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            } else {
-                sqlx::query_as(
-                    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 AND state <> 'closed' RETURNING last_seq",
-                )
-                .bind(&m.conversation_id)
-                .fetch_optional(&mut **tx)
-                .await?
-            };
-            Ok(seq.map(|(s,)| s))
-        }
-
         async fn find_by_client_id(
             pool: &sqlx::Pool<<$store as $crate::store::sql::Backend>::Db>,
             sender: &str,
@@ -1532,4 +1633,32 @@ pub(crate) use impl_sql_store;
 /// Ties a store type to its sqlx database.
 pub(crate) trait Backend {
     type Db: sqlx::Database;
+    /// Appended to a `SELECT` whose rows the transaction goes on to update: PostgreSQL locks
+    /// them now, in the statement's order; SQLite's one writer needs nothing.
+    const LOCK_ROWS: &'static str;
+    /// Begins a transaction that reads and then writes what it read: SQLite takes the write
+    /// lock at once (a deferred one could not upgrade once another connection wrote).
+    const BEGIN_WRITE: &'static str;
+}
+
+/// `$first, $first+1, …` (`count` of them).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `items` in chunks of at most `max` whose sizes are powers of two, largest first: a batch
+/// of any size becomes a few statements of a few distinct shapes, which each connection's
+/// statement cache keeps prepared.
+pub(crate) fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    debug_assert!(max.is_power_of_two());
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = max.min(1 << rest.len().ilog2());
+        let (head, tail) = rest.split_at(size);
+        rest = tail;
+        Some(head)
+    })
 }

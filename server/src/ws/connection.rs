@@ -328,8 +328,9 @@ impl Connection {
                     Err(Closed)
                 }
             },
-            Outbound::Message { conversation_id, seq, json } => {
-                let Some(sub) = self.delivered.get_mut(&conversation_id) else { return Ok(()) };
+            Outbound::Message(delivery) => {
+                let (conversation_id, seq, json) = (&delivery.conversation_id, delivery.seq, &delivery.json);
+                let Some(sub) = self.delivered.get_mut(conversation_id) else { return Ok(()) };
                 let last = sub.last;
                 if seq <= last {
                     Ok(())
@@ -342,7 +343,7 @@ impl Connection {
                     // A gap: something was missed (or published out of order). The database
                     // has everything up to `seq`, because a seq commits after all smaller ones.
                     // Boxed, like `handle_text`: the rare catch-up stays out of the task's size.
-                    match Box::pin(self.catch_up(&conversation_id)).await {
+                    match Box::pin(self.catch_up(conversation_id)).await {
                         Ok(()) => Ok(()),
                         Err(Failure::Closed) => Err(Closed),
                         Err(Failure::Api(e)) => {
