@@ -2,10 +2,13 @@
 //! on disk before it returns. Writes go through a pool of one connection (SQLite has one
 //! writer anyway; queuing in-process avoids `SQLITE_BUSY`), reads through a small pool.
 //!
-//! Checkpoints (copying the WAL back into the database file, with its own fsync) run in the
-//! background on a reading connection, not inside whichever commit happens to fill the WAL:
-//! done there, every so often one commit, and every message queued behind it, waited for the
-//! copy.
+//! Checkpoints (copying the WAL back into the database file, with its own fsync) are done
+//! mostly in the background, on a reading connection, every 100 ms. Left to SQLite alone,
+//! the commit that fills the WAL to 1,000 pages copies them all while every message queued
+//! behind it waits: at 1,000 messages/s that put p99 at 350 ms; with the background copies
+//! it was 15 ms. That commit still runs a (now small) checkpoint, which is what lets the
+//! next write start the WAL again from its beginning; a checkpoint on another connection
+//! cannot do that while writes keep coming, and the WAL would grow without end.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,9 +28,8 @@ pub struct SqliteStore {
     _checkpoints: tokio_util::sync::DropGuard,
 }
 
-/// How often the background checkpoint runs. A passive checkpoint never blocks the writer;
-/// at full load the WAL grows by a few MiB between two of them.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often the background checkpoint runs. A passive checkpoint never blocks the writer.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
@@ -46,7 +48,7 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+            .connect_with(options.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
@@ -81,9 +83,8 @@ impl SqliteStore {
     }
 }
 
-/// Copies committed WAL frames into the database file without blocking the writer; once a
-/// checkpoint has caught up, the next write starts the WAL again from its beginning, so it
-/// stays small.
+/// Copies committed WAL frames into the database file without blocking the writer, so that
+/// the writer's own checkpoint, when the WAL reaches 1,000 pages, has little left to copy.
 async fn checkpoints(pool: SqlitePool, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
