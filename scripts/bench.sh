@@ -88,7 +88,7 @@ if [ "$db" = postgres ]; then
   mkdir -p "$work/pg"
   run_pg "$pg_bin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
   run_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -t 60 start \
-    -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=on" >/dev/null
+    -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=on ${BENCH_PG_OPTIONS:-}" >/dev/null
   database_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
 else
   database_url="sqlite://$work/data/talkzone.db"

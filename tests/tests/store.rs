@@ -365,9 +365,41 @@ both_backends!(
     audit_is_kept_in_order,
     a_batch_of_messages_commits_together_or_not_at_all,
     a_batch_answers_resends_and_stale_access_in_its_transaction,
+    a_large_batch_spans_several_statements,
     job_leases_have_one_holder,
     staff_lists_are_scoped_and_paged_in_the_query,
 );
+
+/// A batch larger than one statement's chunk (conversations, resends and rows are split into
+/// chunks of up to 128 and 64) keeps every conversation's `seq` in arrival order and answers
+/// every resend.
+async fn a_large_batch_spans_several_statements(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    let chats = 131;
+    for c in 0..chats {
+        user(s.as_ref(), &format!("yp{c}"), "young_person").await;
+        s.open_support_conversation(&format!("c{c}"), &format!("yp{c}"), None, 5).await.unwrap();
+        s.insert_message(msg(&format!("c{c}"), &format!("yp{c}"), "before", "x")).await.unwrap();
+    }
+    let mut batch = Vec::new();
+    for i in 0..300 {
+        let c = (i * 7) % chats;
+        batch.push(msg(&format!("c{c}"), &format!("yp{c}"), &format!("m{i}"), &format!("{i}")));
+    }
+    for c in 0..chats {
+        batch.push(msg(&format!("c{c}"), &format!("yp{c}"), "before", "resent"));
+    }
+    let out = s.insert_messages(&batch).await.unwrap();
+    assert_eq!(out.len(), batch.len());
+    assert!(out[300..].iter().all(|o| matches!(o, InsertOutcome::Duplicate(m) if m.seq == Some(1) && m.body == "x")));
+    for c in 0..chats {
+        let bodies: Vec<String> = s.messages_after(&format!("c{c}"), 1, 100).await.unwrap().into_iter().map(|m| m.body).collect();
+        let expected: Vec<String> = (0..300).filter(|i| (i * 7) % chats == c).map(|i| i.to_string()).collect();
+        assert_eq!(bodies, expected, "conversation c{c} in arrival order");
+        let last = s.conversation(&format!("c{c}")).await.unwrap().unwrap().last_seq;
+        assert_eq!(last, 1 + expected.len() as i64);
+    }
+}
 
 /// SQLite's WAL stays small under a steady stream of commits: checkpoints run in the
 /// background, and the writer's own (small) checkpoint lets the WAL start again from its

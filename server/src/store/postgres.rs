@@ -19,6 +19,10 @@ impl Backend for PostgresStore {
     type Db = sqlx::Postgres;
     const LOCK_ROWS: &'static str = " FOR UPDATE";
     const BEGIN_WRITE: &'static str = "BEGIN";
+
+    fn param(n: usize) -> String {
+        format!("${n}")
+    }
 }
 
 impl PostgresStore {

@@ -1329,7 +1329,13 @@ macro_rules! impl_sql_store {
             batch: &[NewMessage],
         ) -> $crate::store::Result<Vec<InsertOutcome>> {
             use std::collections::HashMap;
-            use $crate::store::sql::{placeholders, pow2_chunks, Backend};
+            use $crate::store::sql::{pow2_chunks, Backend};
+
+            // Placeholders are numbered in the order they appear and bound in that order:
+            // SQLite's anonymous `?` costs nothing to bind, where `$n` makes each bind search
+            // the statement's parameter names (quadratic in a 900-parameter insert).
+            let p = <$store as Backend>::param;
+            let params = |first: usize, count: usize| -> String { (first..first + count).map(p).collect::<Vec<_>>().join(", ") };
 
             // Resends already stored.
             let keyed: Vec<(&str, &str)> =
@@ -1337,7 +1343,7 @@ macro_rules! impl_sql_store {
             let mut earlier: HashMap<(String, String), MessageRecord> = HashMap::new();
             for part in pow2_chunks(&keyed, 128) {
                 let cond = (0..part.len())
-                    .map(|k| format!("(sender_id = ${} AND client_msg_id = ${})", 2 * k + 1, 2 * k + 2))
+                    .map(|k| format!("(sender_id = {} AND client_msg_id = {})", p(2 * k + 1), p(2 * k + 2)))
                     .collect::<Vec<_>>()
                     .join(" OR ");
                 let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {cond}");
@@ -1365,7 +1371,7 @@ macro_rules! impl_sql_store {
             for part in pow2_chunks(&ids, 128) {
                 let sql = format!(
                     "SELECT id, state, assigned_to, last_seq FROM conversations WHERE id IN ({}) ORDER BY id{}",
-                    placeholders(1, part.len()),
+                    params(1, part.len()),
                     <$store as Backend>::LOCK_ROWS
                 );
                 let mut q = sqlx::query_as::<_, (String, String, Option<String>, i64)>(&sql);
@@ -1425,19 +1431,24 @@ macro_rules! impl_sql_store {
             bumped.sort_unstable();
             for part in pow2_chunks(&bumped, 128) {
                 let cases: String =
-                    (0..part.len()).map(|k| format!(" WHEN ${} THEN CAST(${} AS BIGINT)", 2 * k + 1, 2 * k + 2)).collect();
-                let list = (0..part.len()).map(|k| format!("${}", 2 * k + 1)).collect::<Vec<_>>().join(", ");
-                let sql = format!("UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({list})");
+                    (0..part.len()).map(|k| format!(" WHEN {} THEN CAST({} AS BIGINT)", p(2 * k + 1), p(2 * k + 2))).collect();
+                let sql = format!(
+                    "UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({})",
+                    params(2 * part.len() + 1, part.len())
+                );
                 let mut q = sqlx::query(&sql);
                 for (id, seq) in part {
                     q = q.bind(*id).bind(*seq);
+                }
+                for (id, _) in part {
+                    q = q.bind(*id);
                 }
                 q.execute(&mut **tx).await?;
             }
 
             // The rows.
             for part in pow2_chunks(&rows, 64) {
-                let values = (0..part.len()).map(|k| format!("({})", placeholders(14 * k + 1, 14))).collect::<Vec<_>>().join(", ");
+                let values = (0..part.len()).map(|k| format!("({})", params(14 * k + 1, 14))).collect::<Vec<_>>().join(", ");
                 let sql = format!(
                     "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, \
                      sender_name, client_msg_id, body, kind, sent_at, severity, verdict) VALUES {values}"
@@ -1639,11 +1650,9 @@ pub(crate) trait Backend {
     /// Begins a transaction that reads and then writes what it read: SQLite takes the write
     /// lock at once (a deferred one could not upgrade once another connection wrote).
     const BEGIN_WRITE: &'static str;
-}
-
-/// `$first, $first+1, …` (`count` of them).
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+    /// The `n`th (from 1) placeholder of a statement whose parameters are bound in the order
+    /// they appear.
+    fn param(n: usize) -> String;
 }
 
 /// `items` in chunks of at most `max` whose sizes are powers of two, largest first: a batch
@@ -1661,4 +1670,20 @@ pub(crate) fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[
         rest = tail;
         Some(head)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pow2_chunks;
+
+    #[test]
+    fn chunks_are_powers_of_two_largest_first() {
+        let items: Vec<u32> = (0..300).collect();
+        let sizes: Vec<usize> = pow2_chunks(&items, 128).map(<[u32]>::len).collect();
+        assert_eq!(sizes, vec![128, 128, 32, 8, 4]);
+        let joined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
+        assert_eq!(joined, items, "in order, nothing lost or repeated");
+        assert_eq!(pow2_chunks(&items[..0], 64).count(), 0);
+        assert_eq!(pow2_chunks(&items[..7], 64).map(<[u32]>::len).collect::<Vec<_>>(), vec![4, 2, 1]);
+    }
 }

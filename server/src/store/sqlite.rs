@@ -35,6 +35,10 @@ impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
     const LOCK_ROWS: &'static str = "";
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+
+    fn param(_: usize) -> String {
+        "?".into()
+    }
 }
 
 impl SqliteStore {

@@ -56,6 +56,8 @@ pub struct Counters {
     /// Deliveries of acknowledged messages the run waits for (each to every other member).
     pub expected: AtomicU64,
     pub delivered: AtomicU64,
+    /// The slowest delivery since the progress line last took it (microseconds).
+    pub slowest_us: AtomicU64,
     pub reconnects: AtomicU64,
     pub connect_failures: AtomicU64,
 }
@@ -411,8 +413,10 @@ impl Peer {
                 if let Some((sender, _, micros)) = sent {
                     if sender != self.spec.index {
                         let now = self.shared.epoch.elapsed().as_micros() as u64;
-                        self.out.latencies_us.push(now.saturating_sub(micros));
+                        let latency = now.saturating_sub(micros);
+                        self.out.latencies_us.push(latency);
                         counters.delivered.fetch_add(1, Ordering::Relaxed);
+                        counters.slowest_us.fetch_max(latency, Ordering::Relaxed);
                     }
                 }
             }

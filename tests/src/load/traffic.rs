@@ -138,7 +138,7 @@ async fn report_progress(shared: Arc<Shared>, label: &'static str, total: usize)
         let delivered = c.delivered.load(Ordering::Relaxed);
         eprintln!(
             "tzload {label} {:>5.0}s connected {}/{total} ready {} sent {} acked {} refused {} delivered {} \
-             ({} msg/s) reconnects {} gave up {}",
+             ({} msg/s, slowest {:.1} ms) reconnects {} gave up {}",
             started.elapsed().as_secs_f64(),
             c.connected.load(Ordering::Relaxed),
             c.ready.load(Ordering::Relaxed),
@@ -147,6 +147,7 @@ async fn report_progress(shared: Arc<Shared>, label: &'static str, total: usize)
             c.refused.load(Ordering::Relaxed),
             delivered,
             delivered - last_delivered,
+            c.slowest_us.swap(0, Ordering::Relaxed) as f64 / 1000.0,
             c.reconnects.load(Ordering::Relaxed),
             c.gave_up.load(Ordering::Relaxed),
         );
