@@ -70,7 +70,9 @@ async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Recei
                 Err(_) => break,
             }
         }
+        let t0 = std::time::Instant::now();
         let results = store_batch(store.as_ref(), &batch).await;
+        let t1 = t0.elapsed();
         metrics::histogram!(crate::telemetry::GROUP_COMMIT_SIZE).record(batch.len() as f64);
         for (req, result) in batch.iter().zip(&results) {
             if let Ok(InsertOutcome::Stored(m)) = result {
@@ -79,6 +81,7 @@ async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Recei
                 }
             }
         }
+        tracing::debug!(size = batch.len(), store_us = t1.as_micros() as u64, publish_us = (t0.elapsed() - t1).as_micros() as u64, "batch");
         for (req, result) in batch.drain(..).zip(results) {
             // The sender may have gone (connection closed): the message is stored anyway.
             let _ = req.reply.send(result);

@@ -23,6 +23,8 @@ pub const BROKER_DROPPED: &str = "talkzone_broker_dropped_total";
 pub const BROKER_RECONNECTS: &str = "talkzone_broker_reconnects_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+const UPKEEP_THREAD: &str = "metrics-upkeep";
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Installs the process-wide metrics recorder once; later calls reuse it (tests boot several
 /// servers in one process).
@@ -39,6 +41,14 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Fails only if another recorder was set first; the handle still renders ours.
             let _ = metrics::set_global_recorder(recorder);
+            // Histogram samples pile up in the recorder until drained: by a scrape of /metrics,
+            // or by this. Without it a node nobody scrapes grows by every sample it records
+            // (several per message).
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new().name(UPKEEP_THREAD.into()).spawn(move || loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                upkeep.run_upkeep();
+            });
             handle
         })
         .clone()
@@ -53,4 +63,27 @@ pub fn init_logging(config: &Config) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn histograms_are_drained_without_a_scrape() {
+        let _ = super::metrics_handle();
+        let threads = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .map(|n| n.trim().to_owned())
+                .collect()
+        };
+        // A new thread names itself once it runs.
+        for _ in 0..100 {
+            if threads().iter().any(|n| n == super::UPKEEP_THREAD) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("no upkeep thread among {:?}", threads());
+    }
 }
