@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod broker;
 pub mod cli;
 pub mod clock;
@@ -88,6 +89,22 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     hub.attach_broker(broker.clone());
     let messages = Arc::new(group_commit::MessageWriter::start(store.clone(), hub.clone()));
+    let read_audit = {
+        let store = store.clone();
+        Arc::new(batch::Batcher::start("audit", 256, move |events: Vec<store::AuditEvent>| {
+            let store = store.clone();
+            async move { store.append_audits(&events).await }
+        }))
+    };
+    let presence_touches = {
+        let (store, clock) = (store.clone(), clock.clone());
+        Arc::new(batch::Batcher::start("presence", 256, move |mut ids: Vec<String>| {
+            let (store, clock) = (store.clone(), clock.clone());
+            ids.sort_unstable();
+            ids.dedup();
+            async move { store.touch_seen(&ids, clock.now_ms()).await }
+        }))
+    };
     let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
     let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
@@ -101,6 +118,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         auth,
         messages,
         conversation_cache: Default::default(),
+        read_audit,
+        presence_touches,
         hub,
         broker,
         limits,

@@ -17,7 +17,8 @@ pub async fn seen(state: &AppState, user: &AuthUser) {
     if !user.role.is_staff() {
         return;
     }
-    if let Err(e) = state.store.touch_seen(std::slice::from_ref(&user.id.0), state.clock.now_ms()).await {
+    // Batched with others connecting at the same moment (a reconnect storm).
+    if let Err(e) = state.presence_touches.write(user.id.0.clone()).await {
         tracing::warn!(error = %e, "presence update failed");
     }
 }

@@ -26,6 +26,10 @@ pub struct AppState {
     pub messages: Arc<crate::group_commit::MessageWriter>,
     /// Copies of support conversations for the send path (see the module for why it is safe).
     pub conversation_cache: Arc<crate::conversation_cache::ConversationCache>,
+    /// Audit entries of staff reads, written together (see [`crate::batch`]).
+    pub read_audit: Arc<crate::batch::Batcher<crate::store::AuditEvent>>,
+    /// Staff connecting and disconnecting ("last seen"), written together.
+    pub presence_touches: Arc<crate::batch::Batcher<String>>,
     pub broker: Arc<dyn Broker>,
     pub limits: Arc<Limits>,
     pub clock: Arc<dyn Clock>,

@@ -354,6 +354,24 @@ async fn audit_is_kept_in_order(backend: Backend) {
     }
     let events = s.audit_for_target("conversation", "c1").await.unwrap();
     assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["raised", "acknowledged"]);
+
+    // Written together (staff reads in a reconnect storm): more than one statement's worth.
+    let many: Vec<store::AuditEvent> = (0..100)
+        .map(|i| store::AuditEvent {
+            id: talkzone_server::ids::random_id(),
+            at: 200 + i,
+            actor_id: Some(format!("w{i}")),
+            action: "conversation_read".into(),
+            target_type: "conversation".into(),
+            target_id: "c2".into(),
+            details: Some("subscribe".into()),
+        })
+        .collect();
+    s.append_audits(&many).await.unwrap();
+    let events = s.audit_for_target("conversation", "c2").await.unwrap();
+    assert_eq!(events.len(), 100);
+    assert_eq!(events[99].actor_id.as_deref(), Some("w99"));
+    assert_eq!(events[0].details.as_deref(), Some("subscribe"));
 }
 
 both_backends!(

@@ -595,6 +595,8 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_since(&self, since: i64, limit: u32) -> Result<Vec<AuditEvent>>;
 
     async fn append_audit(&self, event: AuditEvent) -> Result<()>;
+    /// Appends several audit entries in one transaction.
+    async fn append_audits(&self, events: &[AuditEvent]) -> Result<()>;
     async fn audit_for_target(&self, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>>;
 
     /// Records that a user acknowledged a version of the monitoring notice; the first time

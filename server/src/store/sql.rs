@@ -1271,6 +1271,28 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn append_audits(&self, events: &[AuditEvent]) -> $crate::store::Result<()> {
+                use $crate::store::sql::{pow2_chunks, Backend};
+                let p = <$store as Backend>::param;
+                let mut tx = self.writer().begin().await?;
+                for part in pow2_chunks(events, 64) {
+                    let values = (0..part.len())
+                        .map(|k| format!("({})", (7 * k + 1..7 * k + 8).map(p).collect::<Vec<_>>().join(", ")))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) VALUES {values}"
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for e in part {
+                        q = q.bind(&e.id).bind(e.at).bind(&e.actor_id).bind(&e.action).bind(&e.target_type).bind(&e.target_id).bind(&e.details);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn audit_for_target(&self, target_type: &str, target_id: &str) -> $crate::store::Result<Vec<AuditEvent>> {
                 Ok(sqlx::query_as::<_, AuditEvent>(
                     "SELECT id, at, actor_id, action, target_type, target_id, details FROM audit_events \

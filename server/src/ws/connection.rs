@@ -105,7 +105,10 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     };
     tracing::debug!(conn = conn.registration.id, user = %conn.user.id, "websocket connected");
 
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
+    // Each connection pings at its own phase: connections opened together (a node's start, a
+    // reconnect storm) would otherwise all ping in the same instant every 15 s.
+    let first_ping = HEARTBEAT / 2 + HEARTBEAT.mul_f64(rand::random::<f64>());
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + first_ping, HEARTBEAT);
     let mut last_heard = Instant::now();
     loop {
         let step = tokio::select! {
