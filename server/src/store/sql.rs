@@ -3,9 +3,11 @@
 //! implementation is written once as a macro and instantiated for each concrete store type,
 //! which provides `reader()`, `writer()`, `backend_name()` and `run_migrations()`.
 //!
-//! Why `seq` is gap-free: a message's transaction increments `conversations.last_seq` first,
-//! which takes that row's write lock (PostgreSQL) or the database's single writer (SQLite)
-//! until commit. A `seq` is therefore visible only after every smaller one is committed.
+//! Why `seq` is gap-free and commits in order: a batch of messages locks its conversations'
+//! rows (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's one writer, taken by `BEGIN
+//! IMMEDIATE`) before it reads their `last_seq`, and holds them until commit; a message that is
+//! refused (closed chat, resend, stale access) takes no `seq`. A `seq` is therefore visible only
+//! after every smaller one is committed.
 
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
     o.display_name AS owner_name, c.assigned_to, w.display_name AS assigned_name, \
