@@ -31,6 +31,15 @@ const PUBLISH_BUFFER: usize = 65_536;
 const PUBLISH_BATCH: usize = 512;
 /// While the subscription is down: how often to re-read from the database and retry.
 pub const OUTAGE_POLL: Duration = Duration::from_secs(2);
+/// While the subscription is down every connection re-reads on each poll; a node with more
+/// connections than this many per second polls less often, so that an outage of Redis cannot
+/// also overload the database (19,000 connections: every 9.5 s).
+const MAX_OUTAGE_RESYNCS_PER_SEC: usize = 2_000;
+
+/// How long to wait between re-reads while Redis is away, for a node with `connections`.
+fn outage_poll(connections: usize) -> Duration {
+    OUTAGE_POLL.max(Duration::from_secs_f64(connections as f64 / MAX_OUTAGE_RESYNCS_PER_SEC as f64))
+}
 
 /// What travels on the channel: the event and the node that produced it (which has
 /// already delivered it locally), or a request to resync.
@@ -165,9 +174,10 @@ impl RedisBroker {
             self.subscribed.store(false, Ordering::Relaxed);
             first = false;
             resync(&hub);
+            let connections = hub.upgrade().map_or(0, |h| h.connection_count());
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(OUTAGE_POLL) => {}
+                _ = tokio::time::sleep(outage_poll(connections)) => {}
             }
         }
     }
@@ -226,5 +236,20 @@ impl Broker for RedisBroker {
 
     async fn healthy(&self) -> bool {
         self.subscribed.load(Ordering::Relaxed) && self.publishing.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::outage_poll;
+
+    #[test]
+    fn the_outage_poll_slows_with_the_number_of_connections() {
+        assert_eq!(outage_poll(0), Duration::from_secs(2));
+        assert_eq!(outage_poll(4_000), Duration::from_secs(2));
+        assert_eq!(outage_poll(10_000), Duration::from_secs(5));
+        assert_eq!(outage_poll(19_000), Duration::from_millis(9_500));
     }
 }
