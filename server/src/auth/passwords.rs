@@ -30,8 +30,12 @@ fn slot_count() -> usize {
 }
 
 pub async fn hash_blocking(password: String) -> Result<String, ApiError> {
-    let _slot = hashing_slots().acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || hash(&password))
+    let slot = hashing_slots().acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    // The slot goes with the work: a caller that gives up must not free it while the hash runs.
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        hash(&password)
+    })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
@@ -39,8 +43,9 @@ pub async fn hash_blocking(password: String) -> Result<String, ApiError> {
 /// Checks a password; with no stored hash it still does the work, so the time taken does not
 /// tell whether an account exists.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    let Ok(_slot) = hashing_slots().acquire().await else { return false };
+    let Ok(slot) = hashing_slots().acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let dummy;
         let phc = match &stored {
             Some(s) => s.as_str(),
