@@ -497,7 +497,8 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
         conversation_id.as_str(),
         &format!("{} from the Talk Zone team has joined the chat.", user.display_name),
     );
-    let outcome = state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, now).await?;
+    let entry = audit::event(now, Some(user.id.as_str()), "conversation_accepted", "conversation", conversation_id.as_str(), None);
+    let outcome = state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, entry, now).await?;
     let (record, message) = match outcome {
         AcceptOutcome::Accepted(c, m) => (c, m),
         AcceptOutcome::AlreadyAssigned => return Err(ApiError::AlreadyAssigned),
@@ -508,8 +509,6 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).
     state.store.set_on_duty(user.id.as_str(), true, now).await?;
-    audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "conversation_accepted", "conversation", &record.id, None)
-        .await;
     let conv_view = view(state, user, &record).await?;
     if let Some(m) = message_view(&message, false) {
         state.hub.publish(Event::Message(m));
@@ -677,15 +676,13 @@ pub async fn requeue(state: &AppState, user: Option<&AuthUser>, conversation_id:
         None => conv.assigned_to.clone(),
     };
     let body = "You're back in the queue: the next available worker will pick up your chat. Your messages so far stay here.";
-    let Some((record, message)) = state
-        .store
-        .hand_over(&conv.id, from.as_deref(), Handover::Requeue, announcement(state, &conv.id, body), state.clock.now_ms())
-        .await?
+    let now = state.clock.now_ms();
+    let entry = audit::event(now, user.map(|u| u.id.as_str()), "conversation_requeued", "conversation", &conv.id, Some(reason.to_owned()));
+    let Some((record, message)) =
+        state.store.hand_over(&conv.id, from.as_deref(), Handover::Requeue, announcement(state, &conv.id, body), entry, now).await?
     else {
         return Err(ApiError::Conflict("this conversation is not assigned".into()));
     };
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), user.map(|u| u.id.as_str()), "conversation_requeued",
-        "conversation", &record.id, Some(reason.to_owned())).await;
     let viewer = user.cloned().unwrap_or_else(system_viewer);
     handed_over(state, &viewer, &record, &message, from.as_deref()).await?;
     Ok(Some(record))
@@ -710,15 +707,15 @@ pub async fn transfer(state: &AppState, user: &AuthUser, conversation_id: &Conve
     }
     let body = format!("{} has passed your chat to {}, who can see everything you've said so far. Reason: {}",
         user.display_name, target.display_name, reason.trim());
-    let Some((record, message)) = state
-        .store
-        .hand_over(&conv.id, from.as_deref(), Handover::Transfer { to: target.id.clone() }, announcement(state, &conv.id, &body), state.clock.now_ms())
-        .await?
+    let now = state.clock.now_ms();
+    let entry = audit::event(now, Some(user.id.as_str()), "conversation_transferred", "conversation", &conv.id,
+        Some(format!("to {}: {}", target.id, reason.trim())));
+    let handover = Handover::Transfer { to: target.id.clone() };
+    let Some((record, message)) =
+        state.store.hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, &body), entry, now).await?
     else {
         return Err(ApiError::Conflict("this conversation is not assigned".into()));
     };
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "conversation_transferred",
-        "conversation", &record.id, Some(format!("to {}: {}", target.id, reason.trim()))).await;
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: UserId(target.id.clone()) });
     handed_over(state, user, &record, &message, from.as_deref()).await
 }
@@ -734,15 +731,14 @@ pub async fn close(state: &AppState, user: &AuthUser, conversation_id: &Conversa
         return Err(ApiError::Validation("up to 20 tags of 1 to 40 characters, without commas".into()));
     }
     let body = "This chat has ended. Thank you for talking to us. You can start a new chat any time, day or night.";
-    let Some((record, message)) = state
-        .store
-        .hand_over(&conv.id, from.as_deref(), Handover::Close { outcome: outcome.to_owned(), tags }, announcement(state, &conv.id, body), state.clock.now_ms())
-        .await?
+    let now = state.clock.now_ms();
+    let entry = audit::event(now, Some(user.id.as_str()), "conversation_closed", "conversation", &conv.id, Some(outcome.to_owned()));
+    let handover = Handover::Close { outcome: outcome.to_owned(), tags };
+    let Some((record, message)) =
+        state.store.hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, body), entry, now).await?
     else {
         return Err(ApiError::Conflict("this conversation is already closed".into()));
     };
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "conversation_closed",
-        "conversation", &record.id, Some(outcome.to_owned())).await;
     let view = handed_over(state, user, &record, &message, None).await;
     // The chat is closed whatever happens here: the feedback offer never fails the close.
     crate::surveys::feedback::offer_after_close(state, &record).await;

@@ -29,6 +29,10 @@ async fn user(s: &dyn Store, id: &str, role: &str) {
     .unwrap();
 }
 
+fn entry(action: &str) -> store::AuditEvent {
+    talkzone_server::audit::event(50, Some("w1"), action, "conversation", "c1", None)
+}
+
 fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
     NewMessage {
         id: talkzone_server::ids::random_id(),
@@ -121,7 +125,7 @@ async fn conversations_open_accept_and_messages(backend: Backend) {
     announcement.sender_id = None;
     announcement.client_msg_id = None;
     announcement.kind = "system".into();
-    match s.accept_conversation("c1", "w1", announcement.clone(), 9).await.unwrap() {
+    match s.accept_conversation("c1", "w1", announcement.clone(), entry("conversation_accepted"), 9).await.unwrap() {
         AcceptOutcome::Accepted(c, m) => {
             assert_eq!((c.state.as_str(), c.assigned_to.as_deref(), c.last_seq), ("assigned", Some("w1"), 2));
             assert_eq!(m.seq, Some(2));
@@ -129,9 +133,9 @@ async fn conversations_open_accept_and_messages(backend: Backend) {
         other => panic!("{other:?}"),
     }
     announcement.id = talkzone_server::ids::random_id();
-    assert!(matches!(s.accept_conversation("c1", "w1", announcement.clone(), 9).await.unwrap(), AcceptOutcome::AlreadyAssigned));
+    assert!(matches!(s.accept_conversation("c1", "w1", announcement.clone(), entry("conversation_accepted"), 9).await.unwrap(), AcceptOutcome::AlreadyAssigned));
     announcement.id = talkzone_server::ids::random_id();
-    assert!(matches!(s.accept_conversation("nope", "w1", announcement, 9).await.unwrap(), AcceptOutcome::NotFound));
+    assert!(matches!(s.accept_conversation("nope", "w1", announcement, entry("conversation_accepted"), 9).await.unwrap(), AcceptOutcome::NotFound));
     assert_eq!(s.queue_position("c1").await.unwrap(), None);
     assert_eq!(s.queue_position("c2").await.unwrap(), Some(1));
 
@@ -225,7 +229,7 @@ async fn a_batch_answers_resends_and_stale_access_in_its_transaction(backend: Ba
     let mut announcement = msg("c1", "w1", "x", "joined");
     announcement.sender_id = None;
     announcement.client_msg_id = None;
-    assert!(matches!(s.accept_conversation("c1", "w1", announcement, 9).await.unwrap(), AcceptOutcome::Accepted(..)));
+    assert!(matches!(s.accept_conversation("c1", "w1", announcement, entry("conversation_accepted"), 9).await.unwrap(), AcceptOutcome::Accepted(..)));
 
     let as_worker = |who: &str, client_id: &str, assigned_to: &str| {
         let mut m = msg("c1", who, client_id, "from the worker");
@@ -304,7 +308,7 @@ async fn staff_lists_are_scoped_and_paged_in_the_query(backend: Backend) {
             _ => None,
         };
         if let Some(w) = worker {
-            assert!(matches!(s.accept_conversation(&id, w, announcement, 20).await.unwrap(), AcceptOutcome::Accepted(..)));
+            assert!(matches!(s.accept_conversation(&id, w, announcement, entry("conversation_accepted"), 20).await.unwrap(), AcceptOutcome::Accepted(..)));
         }
     }
     let ids = |rows: Vec<store::ConversationRecord>| rows.into_iter().map(|c| c.id).collect::<Vec<_>>();
@@ -384,6 +388,7 @@ both_backends!(
     a_batch_of_messages_commits_together_or_not_at_all,
     a_batch_answers_resends_and_stale_access_in_its_transaction,
     a_large_batch_spans_several_statements,
+    hand_overs_and_accepts_are_audited_in_their_transaction,
     job_leases_have_one_holder,
     staff_lists_are_scoped_and_paged_in_the_query,
 );
@@ -417,6 +422,48 @@ async fn a_large_batch_spans_several_statements(backend: Backend) {
         let last = s.conversation(&format!("c{c}")).await.unwrap().unwrap().last_seq;
         assert_eq!(last, 1 + expected.len() as i64);
     }
+}
+
+/// A hand-over's audit entry is written in the hand-over's own transaction: there when it
+/// happened, absent when it was refused (a crash between the two can no longer lose it).
+async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    user(s.as_ref(), "w1", "duty_worker").await;
+    user(s.as_ref(), "w2", "duty_worker").await;
+    s.open_support_conversation("c1", "yp", None, 5).await.unwrap();
+    let note = |body: &str| {
+        let mut m = msg("c1", "w1", "x", body);
+        m.sender_id = None;
+        m.client_msg_id = None;
+        m.kind = "system".into();
+        m
+    };
+    let at = |action: &str, when: i64| talkzone_server::audit::event(when, Some("w1"), action, "conversation", "c1", None);
+    let actions = || async { s.audit_for_target("conversation", "c1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() };
+    assert!(matches!(s.accept_conversation("c1", "w1", note("joined"), at("conversation_accepted", 9), 9).await.unwrap(), AcceptOutcome::Accepted(..)));
+    assert!(matches!(
+        s.accept_conversation("c1", "w2", note("joined too"), at("conversation_accepted", 9), 9).await.unwrap(),
+        AcceptOutcome::AlreadyAssigned
+    ));
+    assert_eq!(actions().await, vec!["conversation_accepted"], "the lost race left no entry");
+    let moved = s
+        .hand_over("c1", Some("w1"), store::Handover::Transfer { to: "w2".into() }, note("passed on"), at("conversation_transferred", 10), 10)
+        .await
+        .unwrap();
+    assert!(moved.is_some());
+    let refused = s
+        .hand_over("c1", Some("w1"), store::Handover::Requeue, note("back"), at("conversation_requeued", 11), 11)
+        .await
+        .unwrap();
+    assert!(refused.is_none(), "w1 no longer has the chat");
+    assert_eq!(actions().await, vec!["conversation_accepted", "conversation_transferred"]);
+    let closed = s
+        .hand_over("c1", None, store::Handover::Close { outcome: "resolved".into(), tags: vec![] }, note("ended"), at("conversation_closed", 12), 12)
+        .await
+        .unwrap();
+    assert!(closed.is_some());
+    assert_eq!(actions().await, vec!["conversation_accepted", "conversation_transferred", "conversation_closed"]);
 }
 
 /// SQLite's WAL stays small under a steady stream of commits: checkpoints run in the

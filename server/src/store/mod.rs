@@ -483,6 +483,7 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
         worker_id: &str,
         announcement: NewMessage,
+        audit: AuditEvent,
         now: i64,
     ) -> Result<AcceptOutcome>;
 
@@ -564,13 +565,15 @@ pub trait Store: Send + Sync + 'static {
     async fn add_note(&self, note: NoteRecord) -> Result<()>;
     async fn notes(&self, conversation_id: &str) -> Result<Vec<NoteRecord>>;
     /// Requeues, transfers or closes an assigned (or, for close, queued) conversation, with its
-    /// system message. `None` if its state did not allow it.
+    /// system message and its audit entry, in one transaction. `None` if its state did not
+    /// allow it (nothing stored).
     async fn hand_over(
         &self,
         conversation_id: &str,
         from_worker: Option<&str>,
         handover: Handover,
         announcement: NewMessage,
+        audit: AuditEvent,
         now: i64,
     ) -> Result<Option<(ConversationRecord, MessageRecord)>>;
     /// Records the assigned worker's first reply (ends the assignment timeout).

@@ -458,6 +458,7 @@ macro_rules! impl_sql_store {
                 conversation_id: &str,
                 worker_id: &str,
                 announcement: NewMessage,
+                audit: AuditEvent,
                 now: i64,
             ) -> $crate::store::Result<AcceptOutcome> {
                 let mut tx = self.writer().begin().await?;
@@ -491,6 +492,7 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                insert_audit_row(&mut *tx, &audit).await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                 let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
@@ -1061,6 +1063,7 @@ macro_rules! impl_sql_store {
                 from_worker: Option<&str>,
                 handover: Handover,
                 announcement: NewMessage,
+                audit: AuditEvent,
                 now: i64,
             ) -> $crate::store::Result<Option<(ConversationRecord, MessageRecord)>> {
                 let mut tx = self.writer().begin().await?;
@@ -1116,6 +1119,7 @@ macro_rules! impl_sql_store {
                     upsert_participant(&mut *tx, conversation_id, to, "worker", now).await?;
                 }
                 let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
+                insert_audit_row(&mut *tx, &audit).await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                 let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
@@ -1257,20 +1261,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn append_audit(&self, e: AuditEvent) -> $crate::store::Result<()> {
-                sqlx::query(
-                    "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&e.id)
-                .bind(e.at)
-                .bind(&e.actor_id)
-                .bind(&e.action)
-                .bind(&e.target_type)
-                .bind(&e.target_id)
-                .bind(&e.details)
-                .execute(self.writer())
-                .await?;
-                Ok(())
+                insert_audit_row(self.writer(), &e).await
             }
 
             async fn append_audits(&self, events: &[AuditEvent]) -> $crate::store::Result<()> {
@@ -1522,6 +1513,27 @@ macro_rules! impl_sql_store {
                 severity: m.severity.clone(),
                 verdict: m.verdict.clone(),
             }
+        }
+
+        /// An audit entry, inside the transaction of the action it records where there is one.
+        async fn insert_audit_row<'c, E>(executor: E, e: &AuditEvent) -> $crate::store::Result<()>
+        where
+            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
+        {
+            sqlx::query(
+                "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&e.id)
+            .bind(e.at)
+            .bind(&e.actor_id)
+            .bind(&e.action)
+            .bind(&e.target_type)
+            .bind(&e.target_id)
+            .bind(&e.details)
+            .execute(executor)
+            .await?;
+            Ok(())
         }
 
         async fn insert_message_row<'c, E>(
