@@ -143,15 +143,8 @@ pub async fn apply_retention(state: &AppState) -> ApiResult<u64> {
 /// Staff reading a young person's conversation is recorded (who read what, when).
 pub async fn staff_read(state: &AppState, user: &AuthUser, conversation_id: &str, how: &str) {
     if user.role.is_staff() {
-        let event = crate::store::AuditEvent {
-            id: crate::ids::random_id(),
-            at: state.clock.now_ms(),
-            actor_id: Some(user.id.0.clone()),
-            action: "conversation_read".into(),
-            target_type: "conversation".into(),
-            target_id: conversation_id.to_owned(),
-            details: Some(how.to_owned()),
-        };
+        let event = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "conversation_read", "conversation",
+            conversation_id, Some(how.to_owned()));
         // Batched with other staff reads (a reconnect storm subscribes thousands at once).
         if let Err(e) = state.read_audit.write(event).await {
             tracing::error!(error = %e, conversation_id, "audit write failed");
