@@ -492,7 +492,7 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                insert_audit_row(&mut *tx, &audit).await?;
+                insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                 let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
@@ -1119,7 +1119,7 @@ macro_rules! impl_sql_store {
                     upsert_participant(&mut *tx, conversation_id, to, "worker", now).await?;
                 }
                 let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
-                insert_audit_row(&mut *tx, &audit).await?;
+                insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                 let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
@@ -1261,27 +1261,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn append_audit(&self, e: AuditEvent) -> $crate::store::Result<()> {
-                insert_audit_row(self.writer(), &e).await
+                let mut conn = self.writer().acquire().await?;
+                insert_audit_rows(&mut conn, std::slice::from_ref(&e)).await
             }
 
             async fn append_audits(&self, events: &[AuditEvent]) -> $crate::store::Result<()> {
-                use $crate::store::sql::{pow2_chunks, Backend};
-                let p = <$store as Backend>::param;
                 let mut tx = self.writer().begin().await?;
-                for part in pow2_chunks(events, 64) {
-                    let values = (0..part.len())
-                        .map(|k| format!("({})", (7 * k + 1..7 * k + 8).map(p).collect::<Vec<_>>().join(", ")))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let sql = format!(
-                        "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) VALUES {values}"
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for e in part {
-                        q = q.bind(&e.id).bind(e.at).bind(&e.actor_id).bind(&e.action).bind(&e.target_type).bind(&e.target_id).bind(&e.details);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                insert_audit_rows(&mut tx, events).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -1461,33 +1447,7 @@ macro_rules! impl_sql_store {
                 q.execute(&mut **tx).await?;
             }
 
-            // The rows.
-            for part in pow2_chunks(&rows, 64) {
-                let values = (0..part.len()).map(|k| format!("({})", params(14 * k + 1, 14))).collect::<Vec<_>>().join(", ");
-                let sql = format!(
-                    "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, \
-                     sender_name, client_msg_id, body, kind, sent_at, severity, verdict) VALUES {values}"
-                );
-                let mut q = sqlx::query(&sql);
-                for (m, seq) in part {
-                    q = q
-                        .bind(&m.id)
-                        .bind(&m.conversation_id)
-                        .bind(*seq)
-                        .bind(if m.hold.is_some() { "held" } else { "visible" })
-                        .bind(&m.original_body)
-                        .bind(&m.sender_id)
-                        .bind(&m.sender_role)
-                        .bind(&m.sender_name)
-                        .bind(&m.client_msg_id)
-                        .bind(&m.body)
-                        .bind(&m.kind)
-                        .bind(m.sent_at)
-                        .bind(&m.severity)
-                        .bind(&m.verdict);
-                }
-                q.execute(&mut **tx).await?;
-            }
+            insert_message_rows(&mut **tx, &rows).await?;
             for (m, _) in &rows {
                 if let Some(item) = &m.hold {
                     insert_item_row(&mut **tx, item).await?;
@@ -1515,57 +1475,67 @@ macro_rules! impl_sql_store {
             }
         }
 
-        /// An audit entry, inside the transaction of the action it records where there is one.
-        async fn insert_audit_row<'c, E>(executor: E, e: &AuditEvent) -> $crate::store::Result<()>
-        where
-            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
-        {
-            sqlx::query(
-                "INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&e.id)
-            .bind(e.at)
-            .bind(&e.actor_id)
-            .bind(&e.action)
-            .bind(&e.target_type)
-            .bind(&e.target_id)
-            .bind(&e.details)
-            .execute(executor)
-            .await?;
+        type Conn = <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Connection;
+
+        /// Audit entries, inside the transaction of the action they record where there is
+        /// one; up to 64 rows a statement.
+        async fn insert_audit_rows(conn: &mut Conn, events: &[AuditEvent]) -> $crate::store::Result<()> {
+            use $crate::store::sql::{pow2_chunks, Backend};
+            let p = <$store as Backend>::param;
+            for part in pow2_chunks(events, 64) {
+                let values = (0..part.len())
+                    .map(|k| format!("({})", (7 * k + 1..7 * k + 8).map(p).collect::<Vec<_>>().join(", ")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql =
+                    format!("INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) VALUES {values}");
+                let mut q = sqlx::query(&sql);
+                for e in part {
+                    q = q.bind(&e.id).bind(e.at).bind(&e.actor_id).bind(&e.action).bind(&e.target_type).bind(&e.target_id).bind(&e.details);
+                }
+                q.execute(&mut *conn).await?;
+            }
             Ok(())
         }
 
-        async fn insert_message_row<'c, E>(
-            executor: E,
-            m: &NewMessage,
-            seq: Option<i64>,
-        ) -> $crate::store::Result<MessageRecord>
-        where
-            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
-        {
-            let status = if m.hold.is_some() { "held" } else { "visible" };
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, sender_name, \
-                 client_msg_id, body, kind, sent_at, severity, verdict) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(&m.id)
-            .bind(&m.conversation_id)
-            .bind(seq)
-            .bind(status)
-            .bind(&m.original_body)
-            .bind(&m.sender_id)
-            .bind(&m.sender_role)
-            .bind(&m.sender_name)
-            .bind(&m.client_msg_id)
-            .bind(&m.body)
-            .bind(&m.kind)
-            .bind(m.sent_at)
-            .bind(&m.severity)
-            .bind(&m.verdict)
-            .execute(executor)
-            .await?;
+        /// Message rows with their `seq`; up to 64 rows a statement (see [`pow2_chunks`]).
+        async fn insert_message_rows(conn: &mut Conn, rows: &[(&NewMessage, Option<i64>)]) -> $crate::store::Result<()> {
+            use $crate::store::sql::{pow2_chunks, Backend};
+            let p = <$store as Backend>::param;
+            for part in pow2_chunks(rows, 64) {
+                let values = (0..part.len())
+                    .map(|k| format!("({})", (14 * k + 1..14 * k + 15).map(p).collect::<Vec<_>>().join(", ")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, \
+                     sender_name, client_msg_id, body, kind, sent_at, severity, verdict) VALUES {values}"
+                );
+                let mut q = sqlx::query(&sql);
+                for (m, seq) in part {
+                    q = q
+                        .bind(&m.id)
+                        .bind(&m.conversation_id)
+                        .bind(*seq)
+                        .bind(if m.hold.is_some() { "held" } else { "visible" })
+                        .bind(&m.original_body)
+                        .bind(&m.sender_id)
+                        .bind(&m.sender_role)
+                        .bind(&m.sender_name)
+                        .bind(&m.client_msg_id)
+                        .bind(&m.body)
+                        .bind(&m.kind)
+                        .bind(m.sent_at)
+                        .bind(&m.severity)
+                        .bind(&m.verdict);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_message_row(conn: &mut Conn, m: &NewMessage, seq: Option<i64>) -> $crate::store::Result<MessageRecord> {
+            insert_message_rows(conn, &[(m, seq)]).await?;
             Ok(message_record(m, seq))
         }
 
