@@ -56,7 +56,8 @@ impl ApiError {
             ApiError::AlreadyAssigned => ErrorCode::AlreadyAssigned,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
-            ApiError::Unavailable(_) | ApiError::Store(StoreError::Database(_) | StoreError::Unavailable) => ErrorCode::Unavailable,
+            ApiError::Unavailable(_) => ErrorCode::Unavailable,
+            ApiError::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
             ApiError::Store(_) | ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -83,9 +84,8 @@ impl ApiError {
     pub fn public_message(&self) -> String {
         match self {
             ApiError::Store(StoreError::Conflict(what)) => (*what).to_owned(),
-            ApiError::Store(StoreError::Database(_) | StoreError::Unavailable) | ApiError::Unavailable(_) => {
-                "the service is briefly unavailable; please try again".to_owned()
-            }
+            ApiError::Unavailable(_) => "the service is briefly unavailable; please try again".to_owned(),
+            ApiError::Store(e) if e.is_unavailable() => "the service is briefly unavailable; please try again".to_owned(),
             ApiError::Store(_) | ApiError::Internal(_) => "something went wrong on our side".to_owned(),
             other => other.to_string(),
         }
@@ -94,7 +94,8 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::RateLimited { retry_after } => Some(*retry_after),
-            ApiError::Unavailable(_) | ApiError::Store(StoreError::Database(_) | StoreError::Unavailable) => Some(Duration::from_secs(1)),
+            ApiError::Unavailable(_) => Some(Duration::from_secs(1)),
+            ApiError::Store(e) if e.is_unavailable() => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

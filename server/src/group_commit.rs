@@ -7,7 +7,8 @@
 //! other's row locks. A writer takes whatever has queued while it was committing (no timer:
 //! a lone message is committed at once). The stored messages are published to the hub in
 //! commit order before anyone is answered, so an `ack` never overtakes the message's
-//! delivery on this node and receivers rarely see `seq` out of order.
+//! delivery on this node and receivers rarely see `seq` out of order. Publishing a batch
+//! overlaps with storing the next.
 //!
 //! If a batch fails (a constraint, the database going away), nothing of it is stored and
 //! each message is tried again on its own, so one bad message cannot fail its neighbours.
@@ -21,9 +22,14 @@ use crate::hub::{Event, Hub};
 use crate::store::{InsertOutcome, NewMessage, Store, StoreError};
 
 /// At most this many messages per transaction: bounds a commit's latency and memory.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 512;
 /// Sends waiting per writer; beyond it senders wait (back-pressure, not loss).
 const QUEUE: usize = 4096;
+/// Stored batches waiting to be published, per writer.
+const PUBLISH_QUEUE: usize = 4;
+
+/// A stored batch and what happened to each of its messages.
+type Stored = (Vec<Request>, Vec<Result<InsertOutcome, StoreError>>);
 
 struct Request {
     message: NewMessage,
@@ -61,8 +67,13 @@ impl MessageWriter {
 }
 
 async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<Request>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
+    // Publishing and answering a batch overlaps with storing the next one; batches reach the
+    // publisher, and so the hub, in commit order.
+    let (done_tx, done_rx) = mpsc::channel(PUBLISH_QUEUE);
+    tokio::spawn(publish_batches(hub, done_rx));
+    loop {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        let Some(first) = rx.recv().await else { return };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -72,8 +83,19 @@ async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Recei
         }
         let t0 = std::time::Instant::now();
         let results = store_batch(store.as_ref(), &batch).await;
-        let t1 = t0.elapsed();
+        tracing::debug!(size = batch.len(), store_us = t0.elapsed().as_micros() as u64, "batch stored");
         metrics::histogram!(crate::telemetry::GROUP_COMMIT_SIZE).record(batch.len() as f64);
+        if done_tx.send((batch, results)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Publishes each stored batch to the hub, then answers its senders: an `ack` never
+/// overtakes the message's delivery on this node.
+async fn publish_batches(hub: Arc<Hub>, mut done: mpsc::Receiver<Stored>) {
+    while let Some((batch, results)) = done.recv().await {
+        let t0 = std::time::Instant::now();
         for (req, result) in batch.iter().zip(&results) {
             if let Ok(InsertOutcome::Stored(m)) = result {
                 if let Some(view) = crate::conversations::staff_message_view(m, req.in_room) {
@@ -81,8 +103,8 @@ async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Recei
                 }
             }
         }
-        tracing::debug!(size = batch.len(), store_us = t1.as_micros() as u64, publish_us = (t0.elapsed() - t1).as_micros() as u64, "batch");
-        for (req, result) in batch.drain(..).zip(results) {
+        tracing::debug!(size = batch.len(), publish_us = t0.elapsed().as_micros() as u64, "batch published");
+        for (req, result) in batch.into_iter().zip(results) {
             // The sender may have gone (connection closed): the message is stored anyway.
             let _ = req.reply.send(result);
         }

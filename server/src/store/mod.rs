@@ -12,6 +12,8 @@ use async_trait::async_trait;
 mod postgres;
 mod sql;
 mod sqlite;
+mod sqlite_batch;
+pub use sqlite::WAL_AUTOCHECKPOINT_PAGES;
 pub mod surveys;
 
 pub use sql::severity_rank;
@@ -27,6 +29,9 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's direct message writer (`sqlite_batch.rs`).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
@@ -35,6 +40,25 @@ pub enum StoreError {
     /// failed): as a database failure to the client, a 503 to retry.
     #[error("the database is unavailable")]
     Unavailable,
+}
+
+impl StoreError {
+    /// The database failed or could not be reached: worth retrying soon (a 503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Unavailable)
+    }
+
+    /// A unique constraint refused the write (a race with another writer).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(e) => is_unique_violation(e),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

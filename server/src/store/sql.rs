@@ -9,6 +9,10 @@
 //! refused (closed chat, resend, stale access) takes no `seq`. A `seq` is therefore visible only
 //! after every smaller one is committed.
 
+use std::collections::HashMap;
+
+use super::{InsertOutcome, MessageRecord, NewMessage};
+
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
     o.display_name AS owner_name, c.assigned_to, w.display_name AS assigned_name, \
     w.role AS assigned_role, c.created_at, c.assigned_at, c.closed_at, c.last_seq, c.risk, \
@@ -42,6 +46,111 @@ pub fn severity_rank(severity: &str) -> i64 {
         "medium" => 2,
         "low" => 1,
         _ => 0,
+    }
+}
+
+/// The columns a new message row is written with, in the order both writers bind them.
+pub(crate) const MESSAGE_INSERT_COLUMNS: &str = "id, conversation_id, seq, status, original_body, sender_id, \
+    sender_role, sender_name, client_msg_id, body, kind, sent_at, severity, verdict";
+
+/// A conversation's row as a message batch read it, under its lock.
+pub(crate) struct BatchConversation {
+    pub state: String,
+    pub assigned_to: Option<String>,
+    pub last_seq: i64,
+}
+
+/// What a batch of messages does, decided from what it read under its locks.
+pub(crate) struct BatchPlan<'a> {
+    /// One per message, in arrival order.
+    pub outcomes: Vec<InsertOutcome>,
+    /// The rows to insert, with their `seq` (`None` while held), in arrival order.
+    pub rows: Vec<(&'a NewMessage, Option<i64>)>,
+    /// The new `last_seq` of each conversation that took messages, in id order.
+    pub bumped: Vec<(String, i64)>,
+}
+
+/// Decides each message of a batch, in arrival order: a resend (stored earlier, in `earlier`,
+/// or earlier in this batch) is answered with the first message; a closed or missing chat
+/// refuses; a chat no longer as the sender's access was decided is `Stale`; the rest take the
+/// next `seq` (held messages none). Both stores' writers run this one decision.
+pub(crate) fn plan_batch<'a>(
+    batch: &'a [NewMessage],
+    earlier: &HashMap<(String, String), MessageRecord>,
+    mut convs: HashMap<String, BatchConversation>,
+) -> BatchPlan<'a> {
+    let mut outcomes: Vec<InsertOutcome> = Vec::with_capacity(batch.len());
+    let mut rows: Vec<(&NewMessage, Option<i64>)> = Vec::with_capacity(batch.len());
+    let mut in_batch: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut changed: Vec<&str> = Vec::new();
+    for m in batch {
+        let key = m.sender_id.as_deref().zip(m.client_msg_id.as_deref());
+        if let Some((sender, client_id)) = key {
+            if let Some(rec) = earlier.get(&(sender.to_owned(), client_id.to_owned())) {
+                outcomes.push(InsertOutcome::Duplicate(rec.clone()));
+                continue;
+            }
+            if let Some(first) = in_batch.get(&(sender, client_id)) {
+                let again = match &outcomes[*first] {
+                    InsertOutcome::Stored(rec) => InsertOutcome::Duplicate(rec.clone()),
+                    other => other.clone(),
+                };
+                outcomes.push(again);
+                continue;
+            }
+            in_batch.insert((sender, client_id), outcomes.len());
+        }
+        let Some(conv) = convs.get_mut(&m.conversation_id).filter(|c| c.state != "closed") else {
+            outcomes.push(InsertOutcome::ConversationClosed);
+            continue;
+        };
+        if let Some(expect) = &m.expect {
+            if expect.state != conv.state || expect.assigned_to != conv.assigned_to {
+                outcomes.push(InsertOutcome::Stale);
+                continue;
+            }
+        }
+        let seq = if m.hold.is_some() {
+            None
+        } else {
+            conv.last_seq += 1;
+            changed.push(&m.conversation_id);
+            Some(conv.last_seq)
+        };
+        rows.push((m, seq));
+        outcomes.push(InsertOutcome::Stored(message_record(m, seq)));
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    let bumped = changed.into_iter().map(|id| (id.to_owned(), convs[id].last_seq)).collect();
+    BatchPlan { outcomes, rows, bumped }
+}
+
+/// A new message's status: held for moderation, or visible.
+pub(crate) fn message_status(m: &NewMessage) -> &'static str {
+    if m.hold.is_some() {
+        "held"
+    } else {
+        "visible"
+    }
+}
+
+/// The record of a message as [`plan_batch`] stores it.
+pub(crate) fn message_record(m: &NewMessage, seq: Option<i64>) -> MessageRecord {
+    MessageRecord {
+        id: m.id.clone(),
+        conversation_id: m.conversation_id.clone(),
+        seq,
+        status: message_status(m).to_owned(),
+        sender_id: m.sender_id.clone(),
+        sender_role: m.sender_role.clone(),
+        sender_name: m.sender_name.clone(),
+        client_msg_id: m.client_msg_id.clone(),
+        body: m.body.clone(),
+        kind: m.kind.clone(),
+        sent_at: m.sent_at,
+        severity: m.severity.clone(),
+        verdict: m.verdict.clone(),
     }
 }
 
@@ -502,15 +611,15 @@ macro_rules! impl_sql_store {
             async fn insert_message(&self, m: NewMessage) -> $crate::store::Result<InsertOutcome> {
                 match self.insert_messages(std::slice::from_ref(&m)).await {
                     Ok(mut out) => out.pop().ok_or_else(|| StoreError::Corrupt("no outcome for a message".into())),
-                    Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                    Err(e) if e.is_unique_violation() => {
                         // The same sender raced itself with one client_msg_id through another
                         // node: the other commit won, and this is its resend.
                         let (Some(sender), Some(client_id)) = (&m.sender_id, &m.client_msg_id) else {
-                            return Err(StoreError::Database(e));
+                            return Err(e);
                         };
                         match find_by_client_id(self.writer(), sender, client_id).await? {
                             Some(existing) => Ok(InsertOutcome::Duplicate(existing)),
-                            None => Err(StoreError::Database(e)),
+                            None => Err(e),
                         }
                     }
                     Err(e) => Err(e),
@@ -518,10 +627,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_messages(&self, batch: &[NewMessage]) -> $crate::store::Result<Vec<InsertOutcome>> {
-                let mut tx = self.writer().begin_with(<$store as $crate::store::sql::Backend>::BEGIN_WRITE).await?;
-                let out = insert_batch(&mut tx, batch).await?;
-                tx.commit().await?;
-                Ok(out)
+                // Each store chooses how: SQLite runs most batches on its connection's own
+                // thread in one go (`sqlite_batch.rs`); otherwise `write_batch_in_tx`.
+                self.write_messages(batch).await
             }
 
             async fn message_by_client_id(&self, sender_id: &str, client_msg_id: &str) -> $crate::store::Result<Option<MessageRecord>> {
@@ -1319,6 +1427,17 @@ macro_rules! impl_sql_store {
             }
         }
 
+        /// A batch of messages in one transaction of its own, through sqlx.
+        async fn write_batch_in_tx(
+            pool: &sqlx::Pool<<$store as $crate::store::sql::Backend>::Db>,
+            batch: &[NewMessage],
+        ) -> $crate::store::Result<Vec<InsertOutcome>> {
+            let mut tx = pool.begin_with(<$store as $crate::store::sql::Backend>::BEGIN_WRITE).await?;
+            let out = insert_batch(&mut tx, batch).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+
         /// The statements of a batch of messages, inside its transaction. However many
         /// messages, a handful of statements (chunks of power-of-two sizes, so that each
         /// connection prepares only a few distinct statements): the resend check, the
@@ -1330,7 +1449,7 @@ macro_rules! impl_sql_store {
             batch: &[NewMessage],
         ) -> $crate::store::Result<Vec<InsertOutcome>> {
             use std::collections::HashMap;
-            use $crate::store::sql::{pow2_chunks, Backend};
+            use $crate::store::sql::{plan_batch, pow2_chunks, Backend, BatchConversation, BatchPlan};
 
             // Placeholders are numbered in the order they appear and bound in that order:
             // SQLite's anonymous `?` costs nothing to bind, where `$n` makes each bind search
@@ -1362,13 +1481,7 @@ macro_rules! impl_sql_store {
             let mut ids: Vec<&str> = batch.iter().map(|m| m.conversation_id.as_str()).collect();
             ids.sort_unstable();
             ids.dedup();
-            struct Conv {
-                state: String,
-                assigned_to: Option<String>,
-                last_seq: i64,
-                changed: bool,
-            }
-            let mut convs: HashMap<String, Conv> = HashMap::with_capacity(ids.len());
+            let mut convs: HashMap<String, BatchConversation> = HashMap::with_capacity(ids.len());
             for part in pow2_chunks(&ids, 128) {
                 let sql = format!(
                     "SELECT id, state, assigned_to, last_seq FROM conversations WHERE id IN ({}) ORDER BY id{}",
@@ -1380,56 +1493,13 @@ macro_rules! impl_sql_store {
                     q = q.bind(*id);
                 }
                 for (id, state, assigned_to, last_seq) in q.fetch_all(&mut **tx).await? {
-                    convs.insert(id, Conv { state, assigned_to, last_seq, changed: false });
+                    convs.insert(id, BatchConversation { state, assigned_to, last_seq });
                 }
             }
 
-            // What happens to each message, in arrival order.
-            let mut out: Vec<InsertOutcome> = Vec::with_capacity(batch.len());
-            let mut rows: Vec<(&NewMessage, Option<i64>)> = Vec::with_capacity(batch.len());
-            let mut in_batch: HashMap<(&str, &str), usize> = HashMap::new();
-            for m in batch {
-                let key = m.sender_id.as_deref().zip(m.client_msg_id.as_deref());
-                if let Some((sender, client_id)) = key {
-                    if let Some(rec) = earlier.get(&(sender.to_owned(), client_id.to_owned())) {
-                        out.push(InsertOutcome::Duplicate(rec.clone()));
-                        continue;
-                    }
-                    if let Some(first) = in_batch.get(&(sender, client_id)) {
-                        let again = match &out[*first] {
-                            InsertOutcome::Stored(rec) => InsertOutcome::Duplicate(rec.clone()),
-                            other => other.clone(),
-                        };
-                        out.push(again);
-                        continue;
-                    }
-                    in_batch.insert((sender, client_id), out.len());
-                }
-                let Some(conv) = convs.get_mut(&m.conversation_id).filter(|c| c.state != "closed") else {
-                    out.push(InsertOutcome::ConversationClosed);
-                    continue;
-                };
-                if let Some(expect) = &m.expect {
-                    if expect.state != conv.state || expect.assigned_to != conv.assigned_to {
-                        out.push(InsertOutcome::Stale);
-                        continue;
-                    }
-                }
-                let seq = if m.hold.is_some() {
-                    None
-                } else {
-                    conv.last_seq += 1;
-                    conv.changed = true;
-                    Some(conv.last_seq)
-                };
-                rows.push((m, seq));
-                out.push(InsertOutcome::Stored(message_record(m, seq)));
-            }
+            let BatchPlan { outcomes, rows, bumped } = plan_batch(batch, &earlier, convs);
 
             // The new `last_seq` of each conversation that took messages.
-            let mut bumped: Vec<(&str, i64)> =
-                convs.iter().filter(|(_, c)| c.changed).map(|(id, c)| (id.as_str(), c.last_seq)).collect();
-            bumped.sort_unstable();
             for part in pow2_chunks(&bumped, 128) {
                 let cases: String =
                     (0..part.len()).map(|k| format!(" WHEN {} THEN CAST({} AS BIGINT)", p(2 * k + 1), p(2 * k + 2))).collect();
@@ -1439,10 +1509,10 @@ macro_rules! impl_sql_store {
                 );
                 let mut q = sqlx::query(&sql);
                 for (id, seq) in part {
-                    q = q.bind(*id).bind(*seq);
+                    q = q.bind(id).bind(*seq);
                 }
                 for (id, _) in part {
-                    q = q.bind(*id);
+                    q = q.bind(id);
                 }
                 q.execute(&mut **tx).await?;
             }
@@ -1454,25 +1524,7 @@ macro_rules! impl_sql_store {
                 }
                 raise_risk(tx, m).await?;
             }
-            Ok(out)
-        }
-
-        fn message_record(m: &NewMessage, seq: Option<i64>) -> MessageRecord {
-            MessageRecord {
-                id: m.id.clone(),
-                conversation_id: m.conversation_id.clone(),
-                seq,
-                status: if m.hold.is_some() { "held" } else { "visible" }.to_owned(),
-                sender_id: m.sender_id.clone(),
-                sender_role: m.sender_role.clone(),
-                sender_name: m.sender_name.clone(),
-                client_msg_id: m.client_msg_id.clone(),
-                body: m.body.clone(),
-                kind: m.kind.clone(),
-                sent_at: m.sent_at,
-                severity: m.severity.clone(),
-                verdict: m.verdict.clone(),
-            }
+            Ok(outcomes)
         }
 
         type Conn = <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Connection;
@@ -1507,17 +1559,14 @@ macro_rules! impl_sql_store {
                     .map(|k| format!("({})", (14 * k + 1..14 * k + 15).map(p).collect::<Vec<_>>().join(", ")))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let sql = format!(
-                    "INSERT INTO messages (id, conversation_id, seq, status, original_body, sender_id, sender_role, \
-                     sender_name, client_msg_id, body, kind, sent_at, severity, verdict) VALUES {values}"
-                );
+                let sql = format!("INSERT INTO messages ({}) VALUES {values}", $crate::store::sql::MESSAGE_INSERT_COLUMNS);
                 let mut q = sqlx::query(&sql);
                 for (m, seq) in part {
                     q = q
                         .bind(&m.id)
                         .bind(&m.conversation_id)
                         .bind(*seq)
-                        .bind(if m.hold.is_some() { "held" } else { "visible" })
+                        .bind($crate::store::sql::message_status(m))
                         .bind(&m.original_body)
                         .bind(&m.sender_id)
                         .bind(&m.sender_role)
@@ -1536,7 +1585,7 @@ macro_rules! impl_sql_store {
 
         async fn insert_message_row(conn: &mut Conn, m: &NewMessage, seq: Option<i64>) -> $crate::store::Result<MessageRecord> {
             insert_message_rows(conn, &[(m, seq)]).await?;
-            Ok(message_record(m, seq))
+            Ok($crate::store::sql::message_record(m, seq))
         }
 
         /// In the message's transaction: the conversation's risk rises to the message's

@@ -2,15 +2,20 @@
 //! on disk before it returns. Writes go through a pool of one connection (SQLite has one
 //! writer anyway; queuing in-process avoids `SQLITE_BUSY`), reads through a small pool.
 //!
+//! Message batches run on the writer connection's own handle in one go (`sqlite_batch.rs`).
+//!
 //! Checkpoints (copying the WAL back into the database file, with its own fsync) are done
-//! mostly in the background, on a reading connection, every 100 ms. Left to SQLite alone,
-//! the commit that fills the WAL to 1,000 pages copies them all while every message queued
-//! behind it waits: at 1,000 messages/s that put p99 at 350 ms; with the background copies
-//! it was 15 ms. That commit still runs a (now small) checkpoint, which is what lets the
-//! next write start the WAL again from its beginning; a checkpoint on another connection
-//! cannot do that while writes keep coming, and the WAL would grow without end.
+//! mostly in the background, on a reading connection, every 5 ms while messages are being
+//! written. Left to SQLite alone, the commit that fills the WAL copies it all while every
+//! message queued behind it waits: at 1,000 messages/s that put p99 at 350 ms. The commit
+//! that fills the WAL to [`WAL_AUTOCHECKPOINT_PAGES`] still runs a (now small) checkpoint,
+//! which is what lets the next write start the WAL again from its beginning; a checkpoint on
+//! another connection cannot do that while writes keep coming, and the WAL would grow
+//! without end.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -24,12 +29,23 @@ use super::*;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Message batches committed: the background checkpoint runs sooner after them.
+    committed: Arc<AtomicU64>,
     /// Stops the background checkpoints when the store goes.
     _checkpoints: tokio_util::sync::DropGuard,
 }
 
-/// How often the background checkpoint runs. A passive checkpoint never blocks the writer.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// The writer's own checkpoint runs when the WAL reaches this many pages (40 MB at 4 KiB).
+/// Rare on purpose: it runs inside a commit, fsyncs the database file and takes about 10 ms,
+/// which every message queued behind that commit waits for; at SQLite's default of 1,000
+/// pages it came three times a second at 1,000 messages/s.
+pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
+/// The background checkpoint runs this often while messages are being committed, and at
+/// least every [`CHECKPOINT_AT_LEAST`] for the other writes. A passive checkpoint never
+/// blocks the writer.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(5);
+const CHECKPOINT_AT_LEAST: Duration = Duration::from_millis(100);
 
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
@@ -48,9 +64,13 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // A ping before each use is a round trip to the connection's thread that tells
+            // nothing about a file this process holds open; every message batch would pay it.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
@@ -60,8 +80,9 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let stop = tokio_util::sync::CancellationToken::new();
-        tokio::spawn(checkpoints(reader.clone(), stop.clone()));
-        Ok(Self { writer, reader, _checkpoints: stop.drop_guard() })
+        let committed = Arc::new(AtomicU64::new(0));
+        tokio::spawn(checkpoints(reader.clone(), committed.clone(), stop.clone()));
+        Ok(Self { writer, reader, committed, _checkpoints: stop.drop_guard() })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -70,6 +91,39 @@ impl SqliteStore {
 
     fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// A batch of messages, on the writer connection's raw handle in one go (see
+    /// `sqlite_batch.rs`), or through sqlx when it has more than messages to write.
+    #[allow(unsafe_code)]
+    async fn write_messages(&self, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>> {
+        if !super::sqlite_batch::only_messages(batch) {
+            return write_batch_in_tx(&self.writer, batch).await;
+        }
+        let t0 = std::time::Instant::now();
+        let mut conn = self.writer.acquire().await?;
+        let t1 = t0.elapsed();
+        let mut handle = conn.lock_handle().await?;
+        tracing::debug!(acquire_us = t1.as_micros() as u64, lock_us = (t0.elapsed() - t1).as_micros() as u64, "sqlite handle");
+        let raw = handle.as_raw_handle().as_ptr();
+        let (result, left_open) = on_this_thread(|| {
+            // SAFETY: sqlx's connection thread makes no call on this handle until `handle`
+            // drops, after this synchronous call; rusqlite neither closes nor keeps it (its
+            // statements are finalized when `db` drops, here).
+            let db = match unsafe { rusqlite::Connection::from_handle(raw) } {
+                Ok(db) => db,
+                Err(e) => return (Err(e), false),
+            };
+            let result = super::sqlite_batch::write_batch(&db, batch);
+            (result, !db.is_autocommit())
+        });
+        drop(handle);
+        self.committed.fetch_add(1, Ordering::Relaxed);
+        if left_open {
+            // Even the rollback failed: a connection inside a transaction must not be reused.
+            conn.close_on_drop();
+        }
+        Ok(result?)
     }
 
     /// Group-commit writers: SQLite has one writer: more would only queue.
@@ -87,17 +141,44 @@ impl SqliteStore {
     }
 }
 
+/// Runs blocking work from async code without stalling the tasks queued behind it on this
+/// worker (the multi-threaded runtime hands them to another thread); on a current-thread
+/// runtime (tests) it simply runs.
+fn on_this_thread<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 /// Copies committed WAL frames into the database file without blocking the writer, so that
-/// the writer's own checkpoint, when the WAL reaches 1,000 pages, has little left to copy.
-async fn checkpoints(pool: SqlitePool, stop: tokio_util::sync::CancellationToken) {
+/// the writer's own checkpoint, when the WAL reaches [`WAL_AUTOCHECKPOINT_PAGES`], has little
+/// left to copy.
+///
+/// Small and often: each checkpoint ends in an fsync of the database file, and a commit's
+/// fsync of the WAL waits for the disk to finish whatever is in flight. Every 100 ms, a
+/// checkpoint wrote 100 ms of pages at once and the commits beside it took 10 ms and more
+/// (p99 of delivery 18 ms at 1,000 messages/s); every 5 ms, p99 was 7.5 to 11 ms
+/// (docs/benchmarks.md). When no message is being written, it runs every 100 ms.
+async fn checkpoints(pool: SqlitePool, committed: Arc<AtomicU64>, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut seen, mut last) = (0, tokio::time::Instant::now());
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await {
+        let now = committed.load(Ordering::Relaxed);
+        if now == seen && last.elapsed() < CHECKPOINT_AT_LEAST {
+            continue;
+        }
+        (seen, last) = (now, tokio::time::Instant::now());
+        let result = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await;
+        if let Ok((_, log, copied)) = &result {
+            tracing::debug!(log, copied, checkpoint_us = last.elapsed().as_micros() as u64, "checkpoint");
+        }
+        match result {
             // (busy, frames in the WAL, frames copied): a WAL this large means readers keep
             // the checkpoint from finishing.
             Ok((_, log, copied)) if log > 100_000 => {
