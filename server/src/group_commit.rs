@@ -72,8 +72,9 @@ async fn write_batches(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Recei
     let (done_tx, done_rx) = mpsc::channel(PUBLISH_QUEUE);
     tokio::spawn(publish_batches(hub, done_rx));
     loop {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
         let Some(first) = rx.recv().await else { return };
+        // Sized to what is queued: a full-size buffer per lone message is a large allocation.
+        let mut batch = Vec::with_capacity((rx.len() + 1).min(MAX_BATCH));
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
