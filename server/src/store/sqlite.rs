@@ -158,7 +158,7 @@ fn on_this_thread<R>(work: impl FnOnce() -> R) -> R {
 /// Small and often: each checkpoint ends in an fsync of the database file, and a commit's
 /// fsync of the WAL waits for the disk to finish whatever is in flight. Every 100 ms, a
 /// checkpoint wrote 100 ms of pages at once and the commits beside it took 10 ms and more
-/// (p99 of delivery 18 ms at 1,000 messages/s); every 5 ms, p99 was 7.5 to 11 ms
+/// (p99 of delivery 18 ms at 1,000 messages/s); every 5 ms, p99 was 7 to 14 ms
 /// (docs/benchmarks.md). When no message is being written, it runs every 100 ms.
 async fn checkpoints(pool: SqlitePool, committed: Arc<AtomicU64>, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
