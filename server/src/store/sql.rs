@@ -126,6 +126,15 @@ pub(crate) fn plan_batch<'a>(
     BatchPlan { outcomes, rows, bumped }
 }
 
+/// `rows` parenthesised groups of `width` placeholders, numbered on from 1, for a multi-row
+/// `VALUES`.
+pub(crate) fn row_placeholders(rows: usize, width: usize, param: fn(usize) -> String) -> String {
+    (0..rows)
+        .map(|k| format!("({})", (width * k + 1..width * k + width + 1).map(param).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A new message's status: held for moderation, or visible.
 pub(crate) fn message_status(m: &NewMessage) -> &'static str {
     if m.hold.is_some() {
@@ -1535,10 +1544,7 @@ macro_rules! impl_sql_store {
             use $crate::store::sql::{pow2_chunks, Backend};
             let p = <$store as Backend>::param;
             for part in pow2_chunks(events, 64) {
-                let values = (0..part.len())
-                    .map(|k| format!("({})", (7 * k + 1..7 * k + 8).map(p).collect::<Vec<_>>().join(", ")))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let values = $crate::store::sql::row_placeholders(part.len(), 7, p);
                 let sql =
                     format!("INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) VALUES {values}");
                 let mut q = sqlx::query(&sql);
@@ -1555,10 +1561,7 @@ macro_rules! impl_sql_store {
             use $crate::store::sql::{pow2_chunks, Backend};
             let p = <$store as Backend>::param;
             for part in pow2_chunks(rows, 64) {
-                let values = (0..part.len())
-                    .map(|k| format!("({})", (14 * k + 1..14 * k + 15).map(p).collect::<Vec<_>>().join(", ")))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let values = $crate::store::sql::row_placeholders(part.len(), 14, p);
                 let sql = format!("INSERT INTO messages ({}) VALUES {values}", $crate::store::sql::MESSAGE_INSERT_COLUMNS);
                 let mut q = sqlx::query(&sql);
                 for (m, seq) in part {
