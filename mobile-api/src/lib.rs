@@ -425,6 +425,9 @@ pub struct ResolveEscalationRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EscalationList {
     pub escalations: Vec<EscalationView>,
+    /// Extension: more match; ask again with `offset` set to this. Absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
 }
 
 /// One audit entry (who did what, when, why).

@@ -19,7 +19,7 @@ use crate::conversations::{self, Access};
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Event;
 use crate::state::AppState;
-use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation};
+use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE};
 
 /// Who is alerted.
 /// Who receives escalation frames and acts on escalations.
@@ -116,7 +116,7 @@ pub async fn raised(state: &AppState, id: &str) {
     };
     audit(state, e.raised_by.as_deref(), "escalation_raised", &e.id, Some(format!("{}: {}", e.severity, e.reason))).await;
     alert(state, &e).await;
-    let first = state.store.escalations(None, Some(&e.conversation_id)).await.map(|v| v.len() == 1).unwrap_or(false);
+    let first = state.store.escalations(None, Some(&e.conversation_id), Some(2), 0).await.map(|v| v.len() == 1).unwrap_or(false);
     if first {
         let notice = conversations::announcement(state, &e.conversation_id, SUPERVISOR_NOTICE);
         if let Ok(InsertOutcome::Stored(m)) = state.store.insert_message(notice).await {
@@ -170,26 +170,37 @@ pub async fn get(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<Escal
     view(state, &load(state, user, id).await?).await
 }
 
-pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>) -> ApiResult<Vec<EscalationView>> {
+/// One page of escalations, newest first: `limit` (1–[`MAX_PAGE`]) after `offset`, and the
+/// offset of the next page if more follow.
+pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>, limit: u32, offset: u32)
+    -> ApiResult<(Vec<EscalationView>, Option<u32>)> {
     user.require(READERS)?;
     if let Some(s) = filter {
         if !matches!(s, "open" | "acknowledged" | "resolved") {
             return Err(ApiError::BadRequest("state must be open, acknowledged or resolved".into()));
         }
     }
-    let mut out = Vec::new();
-    for e in state.store.escalations(filter, None).await? {
-        out.push(view(state, &e).await?);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Validation(format!("limit must be between 1 and {MAX_PAGE}")));
     }
-    Ok(out)
+    // One row more than asked tells whether another page follows.
+    let mut rows = state.store.escalations(filter, None, Some(limit + 1), offset).await?;
+    let next_offset = (rows.len() > limit as usize).then(|| offset + limit);
+    rows.truncate(limit as usize);
+    let mut out = Vec::with_capacity(rows.len());
+    for e in &rows {
+        out.push(view(state, e).await?);
+    }
+    Ok((out, next_offset))
 }
 
-/// Escalations not yet resolved (open or acknowledged), for a supervisor's screen after a
-/// resync.
+/// Every escalation not yet resolved (open or acknowledged), for a supervisor's screen after
+/// a resync. Not capped: the oldest open ones are the most overdue, and a cap on a
+/// newest-first list would hide exactly those.
 pub async fn unresolved(state: &AppState) -> ApiResult<Vec<EscalationView>> {
     let mut out = Vec::new();
     for filter in ["open", "acknowledged"] {
-        for e in state.store.escalations(Some(filter), None).await? {
+        for e in state.store.escalations(Some(filter), None, None, 0).await? {
             out.push(view(state, &e).await?);
         }
     }

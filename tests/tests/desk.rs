@@ -194,6 +194,20 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
         .await
         .unwrap();
     assert!(open_list.escalations.iter().any(|e| e.id == auto.id));
+
+    // Pages, newest first (extension): two escalations in pages of one.
+    let get = |q: &'static str| call::<EscalationList>(&s.client, Method::GET, q, &supervisor.access_token, json!(null));
+    let first = get("/v1/escalations?limit=1").await.unwrap();
+    assert_eq!(first.escalations.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&raised.id]);
+    assert_eq!(first.next_offset, Some(1));
+    let last = get("/v1/escalations?limit=1&offset=1").await.unwrap();
+    assert_eq!(last.escalations.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&auto.id]);
+    assert_eq!(last.next_offset, None, "the last page says so");
+    assert_eq!(get("/v1/escalations").await.unwrap().escalations.len(), 2);
+    for bad in ["/v1/escalations?limit=0", "/v1/escalations?limit=501"] {
+        assert_eq!(get(bad).await.unwrap_err().status(), Some(422), "{bad}");
+    }
+    assert_eq!(get("/v1/escalations?limit=x").await.unwrap_err().status(), Some(400));
     s.stop().await;
 }
 

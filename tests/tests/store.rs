@@ -334,6 +334,42 @@ async fn staff_lists_are_scoped_and_paged_in_the_query(backend: Backend) {
     assert_eq!(paged, all, "pages in order, no overlap, nothing missed");
 }
 
+/// Escalations come newest first in pages without overlap, and unpaged the list is whole:
+/// a cap on a newest-first list would hide the oldest open escalations, the most overdue.
+async fn escalations_are_paged_and_never_capped(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    s.open_support_conversation("c1", "yp", None, 1).await.unwrap();
+    const N: i64 = 503;
+    for i in 0..N {
+        s.create_escalation(store::NewEscalation {
+            id: format!("e{i:04}"),
+            conversation_id: "c1".into(),
+            message_id: None,
+            severity: "high".into(),
+            reason: "worried".into(),
+            source: "worker".into(),
+            raised_by: None,
+            created_at: 100 + i,
+            deadline_at: 1_000 + i,
+        })
+        .await
+        .unwrap();
+    }
+    let ids = |rows: Vec<store::EscalationRecord>| rows.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let all = ids(s.escalations(Some("open"), None, None, 0).await.unwrap());
+    assert_eq!(all.len(), N as usize, "every open escalation, the oldest too");
+    assert_eq!((all[0].as_str(), all[N as usize - 1].as_str()), ("e0502", "e0000"), "newest first");
+    let mut paged = Vec::new();
+    for page in 0..3 {
+        paged.extend(ids(s.escalations(Some("open"), None, Some(200), page * 200).await.unwrap()));
+    }
+    assert_eq!(paged, all, "pages in order, no overlap, nothing missed");
+    assert_eq!(ids(s.escalations(None, Some("c1"), Some(2), 0).await.unwrap()), vec!["e0502", "e0501"]);
+    assert!(s.escalations(Some("resolved"), None, None, 0).await.unwrap().is_empty());
+    assert!(s.escalations(None, Some("other"), None, 0).await.unwrap().is_empty());
+}
+
 /// One node at a time holds a job's lease; it can renew it; another takes it once expired.
 async fn job_leases_have_one_holder(backend: Backend) {
     let (s, _d) = open(backend).await;
@@ -397,6 +433,7 @@ both_backends!(
     hand_overs_and_accepts_are_audited_in_their_transaction,
     job_leases_have_one_holder,
     staff_lists_are_scoped_and_paged_in_the_query,
+    escalations_are_paged_and_never_capped,
 );
 
 /// A batch larger than one statement's chunk (conversations, resends and rows are split into

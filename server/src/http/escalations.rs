@@ -16,6 +16,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::escalation;
 use crate::state::AppState;
+use crate::store::MAX_PAGE;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,17 +52,24 @@ async fn raise_escalation(
 struct ListQuery {
     /// `open`, `acknowledged` or `resolved`.
     state: Option<String>,
+    /// Page size, 1–500 (default 500).
+    limit: Option<u32>,
+    /// Rows to skip (from `next_offset` of the previous page).
+    offset: Option<u32>,
 }
 
-/// `GET /v1/escalations`: newest first. Roles: supervisor, yot_admin.
+/// `GET /v1/escalations`: newest first, in pages. Roles: supervisor, yot_admin.
 #[utoipa::path(get, path = "/v1/escalations", tag = "escalations", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = EscalationList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = EscalationList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn list_escalations(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<EscalationList>> {
-    Ok(ApiJson(EscalationList { escalations: escalation::list(&state, &user, q.state.as_deref()).await? }))
+    let limit = q.limit.unwrap_or(MAX_PAGE);
+    let (escalations, next_offset) = escalation::list(&state, &user, q.state.as_deref(), limit, q.offset.unwrap_or(0)).await?;
+    Ok(ApiJson(EscalationList { escalations, next_offset }))
 }
 
 /// `GET /v1/escalations/{id}`. Roles: supervisor, yot_admin.

@@ -568,8 +568,10 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_escalation(&self, e: NewEscalation) -> Result<EscalationRecord>;
     async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>>;
-    /// Escalations, newest first, optionally only those in `state` or of one conversation.
-    async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>) -> Result<Vec<EscalationRecord>>;
+    /// Escalations, newest first, optionally only those in `state` or of one conversation;
+    /// `limit` rows (all of them if `None`) after skipping `offset`.
+    async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>, limit: Option<u32>, offset: u32)
+        -> Result<Vec<EscalationRecord>>;
     /// Open → acknowledged by `supervisor_id`; `None` if it was not open.
     async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> Result<Option<EscalationRecord>>;
     async fn add_escalation_action(&self, action: EscalationActionRecord) -> Result<()>;

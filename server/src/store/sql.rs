@@ -1011,12 +1011,21 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(id).fetch_optional(self.reader()).await?)
             }
 
-            async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>) -> $crate::store::Result<Vec<EscalationRecord>> {
+            async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>, limit: Option<u32>, offset: u32)
+                -> $crate::store::Result<Vec<EscalationRecord>> {
                 let sql = format!(
                     "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE ($1 IS NULL OR state = $1) \
-                     AND ($2 IS NULL OR conversation_id = $2) ORDER BY created_at DESC, id DESC LIMIT 500"
+                     AND ($2 IS NULL OR conversation_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
                 );
-                Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(state).bind(conversation_id).fetch_all(self.reader()).await?)
+                // i64::MAX is "no limit" in both dialects (SQLite reads a negative one so, PostgreSQL refuses it).
+                let limit = limit.map_or(i64::MAX, i64::from);
+                Ok(sqlx::query_as::<_, EscalationRecord>(&sql)
+                    .bind(state)
+                    .bind(conversation_id)
+                    .bind(limit)
+                    .bind(i64::from(offset))
+                    .fetch_all(self.reader())
+                    .await?)
             }
 
             async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
