@@ -875,14 +875,14 @@ pub async fn join_as_supervisor(state: &AppState, user: &AuthUser, conversation_
         return Err(ApiError::Conflict("only an open support chat can be joined".into()));
     }
     let now = state.clock.now_ms();
-    state.store.join(&conv.id, user.id.as_str(), "supervisor", now).await?;
+    let entry = audit::event(now, Some(user.id.as_str()), "supervisor_joined", "conversation", &conv.id, None);
+    state.store.join(&conv.id, user.id.as_str(), "supervisor", now, Some(entry)).await?;
     system_message(
         state,
         &conv.id,
         &format!("{}, a supervisor from the Talk Zone team, has joined the chat to help keep you safe.", user.display_name),
     )
     .await?;
-    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "supervisor_joined", "conversation", &conv.id, None).await;
     let record = state.store.conversation(&conv.id).await?.ok_or(ApiError::NotFound)?;
     view(state, user, &record).await
 }

@@ -127,7 +127,7 @@ async fn load_room(state: &AppState, id: &ConversationId) -> ApiResult<Conversat
 pub async fn join(state: &AppState, user: &AuthUser, id: &ConversationId) -> ApiResult<ConversationView> {
     user.require(&[Role::YoungPerson])?;
     let room = load_room(state, id).await?;
-    state.store.join(&room.id, user.id.as_str(), "member", state.clock.now_ms()).await?;
+    state.store.join(&room.id, user.id.as_str(), "member", state.clock.now_ms(), None).await?;
     view(state, user, &room).await
 }
 

@@ -500,6 +500,35 @@ async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
     s.stop().await;
 }
 
+/// A supervisor joins a support chat: the young person is told who, in plain words, and the
+/// join is in the audit log. Only supervisors join, and only open support chats.
+async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let supervisor = s.staff(Role::Supervisor).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let yp = s.young_person().await;
+    let conv = open(&s, &yp, Some("hi")).await;
+    let join = |c: &dyn std::fmt::Display| format!("/v1/conversations/{c}/join");
+    let e = call::<ConversationView>(&s.client, Method::POST, &join(&conv.id), &worker.access_token, json!({})).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let joined: ConversationView = call(&s.client, Method::POST, &join(&conv.id), &supervisor.access_token, json!({})).await.unwrap();
+    assert_eq!(joined.id, conv.id);
+    let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
+    assert!(
+        page.messages.iter().any(|m| m.kind == MessageKind::System && m.body.contains(&supervisor.user.display_name)),
+        "{page:?}"
+    );
+    let trail: AuditTrail = call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
+    let joins: Vec<_> = trail.entries.iter().filter(|e| e.action == "supervisor_joined").collect();
+    assert_eq!(joins.len(), 1, "{trail:?}");
+    assert_eq!(joins[0].actor_id.as_ref(), Some(&supervisor.user.id));
+    assert_eq!(joins[0].target.as_deref(), Some(format!("conversation:{}", conv.id).as_str()));
+    let e = call::<ConversationView>(&s.client, Method::POST, &join(&"no-such-chat"), &supervisor.access_token, json!({})).await.unwrap_err();
+    assert_eq!(e.status(), Some(404));
+    s.stop().await;
+}
+
 async fn the_rota_and_who_is_on_duty(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await;
@@ -698,4 +727,5 @@ both_backends!(
     unanswered_assignments_return_to_the_queue,
     transfer_requeue_close_and_private_notes,
     a_hand_over_on_another_node_stops_the_old_workers_next_message,
+    a_supervisor_joins_a_chat_told_and_audited,
 );

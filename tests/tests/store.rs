@@ -507,6 +507,15 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
         .unwrap();
     assert!(closed.is_some());
     assert_eq!(actions().await, vec!["conversation_accepted", "conversation_transferred", "conversation_closed"]);
+
+    // A supervisor's join carries its record; a join that fails leaves none.
+    user(s.as_ref(), "sup", "supervisor").await;
+    s.join("c1", "sup", "supervisor", 13, Some(at("supervisor_joined", 13))).await.unwrap();
+    assert_eq!(s.membership("c1", "sup").await.unwrap().as_deref(), Some("supervisor"));
+    assert_eq!(actions().await.last().map(String::as_str), Some("supervisor_joined"));
+    let nowhere = talkzone_server::audit::event(14, Some("sup"), "supervisor_joined", "conversation", "nowhere", None);
+    assert!(s.join("nowhere", "sup", "supervisor", 14, Some(nowhere)).await.is_err(), "no such conversation");
+    assert!(s.audit_for_target("conversation", "nowhere").await.unwrap().is_empty());
 }
 
 /// SQLite's WAL stays small under a steady stream of commits: checkpoints run in the

@@ -537,7 +537,9 @@ pub trait Store: Send + Sync + 'static {
     async fn rooms(&self) -> Result<Vec<ConversationRecord>>;
     /// The caller's role in a conversation if they are a current participant.
     async fn membership(&self, conversation_id: &str, user_id: &str) -> Result<Option<String>>;
-    async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64) -> Result<()>;
+    /// Makes the user a current participant, with `audit` (if any) in the same transaction:
+    /// a supervisor's access to a child's chat is never without its record.
+    async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64, audit: Option<AuditEvent>) -> Result<()>;
     async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> Result<()>;
     async fn set_muted_until(&self, user_id: &str, until: Option<i64>) -> Result<()>;
     /// Suspends (or lifts) an account; suspending also revokes every refresh token.

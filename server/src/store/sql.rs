@@ -736,8 +736,15 @@ macro_rules! impl_sql_store {
                 Ok(row.map(|r| r.0))
             }
 
-            async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64) -> $crate::store::Result<()> {
-                upsert_participant(self.writer(), conversation_id, user_id, role, now).await
+            async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64, audit: Option<AuditEvent>)
+                -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                upsert_participant(&mut *tx, conversation_id, user_id, role, now).await?;
+                if let Some(e) = audit {
+                    insert_audit_rows(&mut *tx, std::slice::from_ref(&e)).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> $crate::store::Result<()> {
