@@ -211,12 +211,13 @@ pub async fn unresolved(state: &AppState) -> ApiResult<Vec<EscalationView>> {
 pub async fn acknowledge(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<EscalationView> {
     user.require(SUPERVISORS)?;
     load(state, user, id).await?;
+    let now = state.clock.now_ms();
+    let entry = crate::audit::event(now, Some(user.id.as_str()), "escalation_acknowledged", "escalation", id, None);
     let e = state
         .store
-        .acknowledge_escalation(id, user.id.as_str(), state.clock.now_ms())
+        .acknowledge_escalation(id, user.id.as_str(), now, entry)
         .await?
         .ok_or_else(|| ApiError::Conflict("already acknowledged or resolved".into()))?;
-    audit(state, Some(user.id.as_str()), "escalation_acknowledged", id, None).await;
     alert(state, &e).await;
     view(state, &e).await
 }
@@ -235,22 +236,20 @@ pub async fn add_action(state: &AppState, user: &AuthUser, id: &str, action: &st
         return Err(ApiError::Conflict("this escalation is resolved".into()));
     }
     let now = state.clock.now_ms();
-    state
-        .store
-        .add_escalation_action(EscalationActionRecord {
-            id: crate::ids::random_id(),
-            escalation_id: id.to_owned(),
-            at: now,
-            actor_id: user.id.0.clone(),
-            action: action.to_owned(),
-            note: note.map(|n| n.trim().to_owned()),
-        })
-        .await?;
-    audit(state, Some(user.id.as_str()), "escalation_action", id, Some(match note {
+    let details = match note {
         Some(n) => format!("{action}: {}", n.trim()),
         None => action.to_owned(),
-    }))
-    .await;
+    };
+    let entry = crate::audit::event(now, Some(user.id.as_str()), "escalation_action", "escalation", id, Some(details));
+    let record = EscalationActionRecord {
+        id: crate::ids::random_id(),
+        escalation_id: id.to_owned(),
+        at: now,
+        actor_id: user.id.0.clone(),
+        action: action.to_owned(),
+        note: note.map(|n| n.trim().to_owned()),
+    };
+    state.store.add_escalation_action(record, entry).await?;
     alert(state, &e).await;
     view(state, &e).await
 }
@@ -259,16 +258,17 @@ pub async fn resolve(state: &AppState, user: &AuthUser, id: &str, outcome: &str,
     user.require(SUPERVISORS)?;
     load(state, user, id).await?;
     check_text("outcome", outcome)?;
-    let e = state
-        .store
-        .resolve_escalation(id, user.id.as_str(), outcome.trim(), state.clock.now_ms())
-        .await?
-        .ok_or_else(|| ApiError::Conflict("already resolved".into()))?;
     let details = match note {
         Some(n) => format!("{}: {}", outcome.trim(), n.trim()),
         None => outcome.trim().to_owned(),
     };
-    audit(state, Some(user.id.as_str()), "escalation_resolved", id, Some(details)).await;
+    let now = state.clock.now_ms();
+    let entry = crate::audit::event(now, Some(user.id.as_str()), "escalation_resolved", "escalation", id, Some(details));
+    let e = state
+        .store
+        .resolve_escalation(id, user.id.as_str(), outcome.trim(), now, entry)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("already resolved".into()))?;
     alert(state, &e).await;
     view(state, &e).await
 }

@@ -370,6 +370,43 @@ async fn escalations_are_paged_and_never_capped(backend: Backend) {
     assert!(s.escalations(None, Some("other"), None, 0).await.unwrap().is_empty());
 }
 
+/// A supervisor's steps on an escalation carry their audit entries; a step that does not
+/// happen (already acknowledged, already resolved) leaves none.
+async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "yp", "young_person").await;
+    user(s.as_ref(), "sup", "supervisor").await;
+    s.open_support_conversation("c1", "yp", None, 1).await.unwrap();
+    let new = |id: &str| store::NewEscalation {
+        id: id.into(),
+        conversation_id: "c1".into(),
+        message_id: None,
+        severity: "high".into(),
+        reason: "worried".into(),
+        source: "worker".into(),
+        raised_by: None,
+        created_at: 2,
+        deadline_at: 100,
+    };
+    s.create_escalation(new("e1")).await.unwrap();
+    let at = |action: &str, when: i64| talkzone_server::audit::event(when, Some("sup"), action, "escalation", "e1", None);
+    let actions = || async { s.audit_for_target("escalation", "e1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() };
+    assert!(s.acknowledge_escalation("e1", "sup", 3, at("escalation_acknowledged", 3)).await.unwrap().is_some());
+    assert!(s.acknowledge_escalation("e1", "sup", 4, at("escalation_acknowledged", 4)).await.unwrap().is_none());
+    let step = store::EscalationActionRecord {
+        id: "a1".into(),
+        escalation_id: "e1".into(),
+        at: 5,
+        actor_id: "sup".into(),
+        action: "called_999".into(),
+        note: None,
+    };
+    s.add_escalation_action(step, at("escalation_action", 5)).await.unwrap();
+    assert!(s.resolve_escalation("e1", "sup", "safe", 6, at("escalation_resolved", 6)).await.unwrap().is_some());
+    assert!(s.resolve_escalation("e1", "sup", "safe", 7, at("escalation_resolved", 7)).await.unwrap().is_none());
+    assert_eq!(actions().await, vec!["escalation_acknowledged", "escalation_action", "escalation_resolved"]);
+}
+
 /// One node at a time holds a job's lease; it can renew it; another takes it once expired.
 async fn job_leases_have_one_holder(backend: Backend) {
     let (s, _d) = open(backend).await;
@@ -434,6 +471,7 @@ both_backends!(
     job_leases_have_one_holder,
     staff_lists_are_scoped_and_paged_in_the_query,
     escalations_are_paged_and_never_capped,
+    escalation_steps_are_audited_in_their_transaction,
 );
 
 /// A batch larger than one statement's chunk (conversations, resends and rows are split into

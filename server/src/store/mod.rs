@@ -575,11 +575,15 @@ pub trait Store: Send + Sync + 'static {
     async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>, limit: Option<u32>, offset: u32)
         -> Result<Vec<EscalationRecord>>;
     /// Open → acknowledged by `supervisor_id`; `None` if it was not open.
-    async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> Result<Option<EscalationRecord>>;
-    async fn add_escalation_action(&self, action: EscalationActionRecord) -> Result<()>;
+    /// Writes `audit` in the same transaction, if it was open.
+    async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64, audit: AuditEvent) -> Result<Option<EscalationRecord>>;
+    /// The action and its `audit` entry, in one transaction.
+    async fn add_escalation_action(&self, action: EscalationActionRecord, audit: AuditEvent) -> Result<()>;
     async fn escalation_actions(&self, id: &str) -> Result<Vec<EscalationActionRecord>>;
-    /// Open or acknowledged → resolved; `None` if already resolved.
-    async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64) -> Result<Option<EscalationRecord>>;
+    /// Open or acknowledged → resolved, with `audit` in the same transaction; `None` if
+    /// already resolved.
+    async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64, audit: AuditEvent)
+        -> Result<Option<EscalationRecord>>;
     /// Open escalations past their deadline that have not re-escalated yet.
     async fn due_escalations(&self, now: i64) -> Result<Vec<EscalationRecord>>;
     /// Marks the re-escalation and queues the on-call alert in one transaction. `false` if

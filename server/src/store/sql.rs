@@ -1035,20 +1035,28 @@ macro_rules! impl_sql_store {
                     .await?)
             }
 
-            async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
+            async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64, audit: AuditEvent)
+                -> $crate::store::Result<Option<EscalationRecord>> {
                 let sql = format!(
                     "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3 \
                      WHERE id = $1 AND state = 'open' RETURNING {ESCALATION_COLUMNS}"
                 );
-                Ok(sqlx::query_as::<_, EscalationRecord>(&sql)
+                let mut tx = self.writer().begin().await?;
+                let e = sqlx::query_as::<_, EscalationRecord>(&sql)
                     .bind(id)
                     .bind(supervisor_id)
                     .bind(now)
-                    .fetch_optional(self.writer())
-                    .await?)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if e.is_some() {
+                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
+                }
+                tx.commit().await?;
+                Ok(e)
             }
 
-            async fn add_escalation_action(&self, a: EscalationActionRecord) -> $crate::store::Result<()> {
+            async fn add_escalation_action(&self, a: EscalationActionRecord, audit: AuditEvent) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 sqlx::query("INSERT INTO escalation_actions (id, escalation_id, at, actor_id, action, note) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(&a.id)
                     .bind(&a.escalation_id)
@@ -1056,8 +1064,10 @@ macro_rules! impl_sql_store {
                     .bind(&a.actor_id)
                     .bind(&a.action)
                     .bind(&a.note)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
+                insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -1070,19 +1080,26 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
-            async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64) -> $crate::store::Result<Option<EscalationRecord>> {
+            async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64, audit: AuditEvent)
+                -> $crate::store::Result<Option<EscalationRecord>> {
                 let sql = format!(
                     "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = $4, \
                      acknowledged_by = COALESCE(acknowledged_by, $2), acknowledged_at = COALESCE(acknowledged_at, $3) \
                      WHERE id = $1 AND state <> 'resolved' RETURNING {ESCALATION_COLUMNS}"
                 );
-                Ok(sqlx::query_as::<_, EscalationRecord>(&sql)
+                let mut tx = self.writer().begin().await?;
+                let e = sqlx::query_as::<_, EscalationRecord>(&sql)
                     .bind(id)
                     .bind(supervisor_id)
                     .bind(now)
                     .bind(outcome)
-                    .fetch_optional(self.writer())
-                    .await?)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if e.is_some() {
+                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
+                }
+                tx.commit().await?;
+                Ok(e)
             }
 
             async fn due_escalations(&self, now: i64) -> $crate::store::Result<Vec<EscalationRecord>> {
