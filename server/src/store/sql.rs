@@ -1024,7 +1024,7 @@ macro_rules! impl_sql_store {
                     "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE ($1 IS NULL OR state = $1) \
                      AND ($2 IS NULL OR conversation_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
                 );
-                // i64::MAX is "no limit" in both dialects (SQLite reads a negative one so, PostgreSQL refuses it).
+                // "No limit" is -1 to SQLite and NULL to PostgreSQL; i64::MAX means it to both.
                 let limit = limit.map_or(i64::MAX, i64::from);
                 Ok(sqlx::query_as::<_, EscalationRecord>(&sql)
                     .bind(state)
