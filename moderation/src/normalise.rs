@@ -523,15 +523,26 @@ fn push_word(
         Some(a) => a.chars().for_each(|c| emit(c, out)),
         None => {
             let is_leet = word_is_leet(word);
-            for &c0 in word {
-                let c = if c0 == '*' {
+            let undo = |c0: char| {
+                if c0 == '*' {
                     '*'
                 } else if is_leet || !c0.is_ascii_digit() {
                     leet(c0)
                 } else {
                     c0
-                };
-                emit(c, out);
+                }
+            };
+            if word.iter().all(|&c| undo(c) == c) {
+                word.iter().for_each(|&c| emit(c, out));
+            } else {
+                // Undoing the disguise can make an alias ("p!x" is "pix", so "pics"): look
+                // again, or a second pass would rewrite the output (the property tests found
+                // this). Only disguised words get here, so the buffer is rare.
+                let plain: Vec<char> = word.iter().map(|&c| undo(c)).collect();
+                match alias(&plain) {
+                    Some(a) => a.chars().for_each(|c| emit(c, out)),
+                    None => plain.iter().for_each(|&c| emit(c, out)),
+                }
             }
         }
     }
@@ -619,6 +630,13 @@ mod tests {
     #[test]
     fn aliases_are_sorted() {
         assert!(ALIASES.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn a_disguised_alias_is_the_alias() {
+        assert_eq!(words("P!X"), " pics ");
+        assert_eq!(words("pix"), " pics ");
+        assert_eq!(words("p1x"), " pics ");
     }
 
     #[test]
