@@ -300,9 +300,10 @@ pub async fn fire_due(state: &AppState) -> ApiResult<usize> {
             "deadline_at": rfc3339(e.deadline_at),
         })
         .to_string();
-        if state.store.fire_reescalation(&e.id, now, &payload).await? {
+        let why = "not acknowledged by its deadline: sent to every supervisor and the on-call contact";
+        let entry = crate::audit::event(now, None, "escalation_reescalated", "escalation", &e.id, Some(why.into()));
+        if state.store.fire_reescalation(&e.id, now, &payload, entry).await? {
             fired += 1;
-            audit(state, None, "escalation_reescalated", &e.id, Some("not acknowledged by its deadline: sent to every supervisor and the on-call contact".into())).await;
             if let Some(fresh) = state.store.escalation(&e.id).await? {
                 alert(state, &fresh).await;
             }

@@ -405,6 +405,14 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     assert!(s.resolve_escalation("e1", "sup", "safe", 6, at("escalation_resolved", 6)).await.unwrap().is_some());
     assert!(s.resolve_escalation("e1", "sup", "safe", 7, at("escalation_resolved", 7)).await.unwrap().is_none());
     assert_eq!(actions().await, vec!["escalation_acknowledged", "escalation_action", "escalation_resolved"]);
+
+    // Past its deadline, unacknowledged: the re-escalation fires once, with one entry.
+    s.create_escalation(new("e2")).await.unwrap();
+    let overdue = || talkzone_server::audit::event(150, None, "escalation_reescalated", "escalation", "e2", None);
+    assert!(s.fire_reescalation("e2", 150, "{}", overdue()).await.unwrap());
+    assert!(!s.fire_reescalation("e2", 151, "{}", overdue()).await.unwrap());
+    let e2: Vec<_> = s.audit_for_target("escalation", "e2").await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(e2, vec!["escalation_reescalated"]);
 }
 
 /// One node at a time holds a job's lease; it can renew it; another takes it once expired.

@@ -586,9 +586,10 @@ pub trait Store: Send + Sync + 'static {
         -> Result<Option<EscalationRecord>>;
     /// Open escalations past their deadline that have not re-escalated yet.
     async fn due_escalations(&self, now: i64) -> Result<Vec<EscalationRecord>>;
-    /// Marks the re-escalation and queues the on-call alert in one transaction. `false` if
-    /// another node (or an acknowledgement) got there first: it fires exactly once.
-    async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str) -> Result<bool>;
+    /// Marks the re-escalation, queues the on-call alert and writes `audit` in one
+    /// transaction. `false` if another node (or an acknowledgement) got there first: it fires
+    /// exactly once.
+    async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str, audit: AuditEvent) -> Result<bool>;
     /// Claims up to `limit` due outbox rows until `lock_until` (one node delivers each).
     async fn claim_outbox(&self, now: i64, lock_until: i64, limit: u32) -> Result<Vec<OutboxRecord>>;
     async fn outbox_delivered(&self, id: &str, now: i64) -> Result<()>;

@@ -1110,7 +1110,7 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(now).fetch_all(self.reader()).await?)
             }
 
-            async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str) -> $crate::store::Result<bool> {
+            async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str, audit: AuditEvent) -> $crate::store::Result<bool> {
                 let mut tx = self.writer().begin().await?;
                 let n = sqlx::query(
                     "UPDATE escalations SET reescalated_at = $2 WHERE id = $1 AND state = 'open' \
@@ -1133,6 +1133,7 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
                 tx.commit().await?;
                 Ok(true)
             }
