@@ -501,7 +501,7 @@ async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
 }
 
 /// A supervisor joins a support chat: the young person is told who, in plain words, and the
-/// join is in the audit log. Only supervisors join, and only open support chats.
+/// join is in the audit log. Only supervisors join, and only chats that exist.
 async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
     let s = TestServer::start(backend).await;
     let supervisor = s.staff(Role::Supervisor).await;
