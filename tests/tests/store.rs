@@ -334,6 +334,21 @@ async fn staff_lists_are_scoped_and_paged_in_the_query(backend: Backend) {
     assert_eq!(paged, all, "pages in order, no overlap, nothing missed");
 }
 
+/// A worker-raised escalation of chat `c1`.
+fn escalation(id: &str, created_at: i64, deadline_at: i64) -> store::NewEscalation {
+    store::NewEscalation {
+        id: id.into(),
+        conversation_id: "c1".into(),
+        message_id: None,
+        severity: "high".into(),
+        reason: "worried".into(),
+        source: "worker".into(),
+        raised_by: None,
+        created_at,
+        deadline_at,
+    }
+}
+
 /// Escalations come newest first in pages without overlap, and unpaged the list is whole:
 /// a cap on a newest-first list would hide the oldest open escalations, the most overdue.
 async fn escalations_are_paged_and_never_capped(backend: Backend) {
@@ -342,19 +357,7 @@ async fn escalations_are_paged_and_never_capped(backend: Backend) {
     s.open_support_conversation("c1", "yp", None, 1).await.unwrap();
     const N: i64 = 503;
     for i in 0..N {
-        s.create_escalation(store::NewEscalation {
-            id: format!("e{i:04}"),
-            conversation_id: "c1".into(),
-            message_id: None,
-            severity: "high".into(),
-            reason: "worried".into(),
-            source: "worker".into(),
-            raised_by: None,
-            created_at: 100 + i,
-            deadline_at: 1_000 + i,
-        })
-        .await
-        .unwrap();
+        s.create_escalation(escalation(&format!("e{i:04}"), 100 + i, 1_000 + i)).await.unwrap();
     }
     let ids = |rows: Vec<store::EscalationRecord>| rows.into_iter().map(|e| e.id).collect::<Vec<_>>();
     let all = ids(s.escalations(Some("open"), None, None, 0).await.unwrap());
@@ -377,18 +380,7 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     user(s.as_ref(), "yp", "young_person").await;
     user(s.as_ref(), "sup", "supervisor").await;
     s.open_support_conversation("c1", "yp", None, 1).await.unwrap();
-    let new = |id: &str| store::NewEscalation {
-        id: id.into(),
-        conversation_id: "c1".into(),
-        message_id: None,
-        severity: "high".into(),
-        reason: "worried".into(),
-        source: "worker".into(),
-        raised_by: None,
-        created_at: 2,
-        deadline_at: 100,
-    };
-    s.create_escalation(new("e1")).await.unwrap();
+    s.create_escalation(escalation("e1", 2, 100)).await.unwrap();
     let at = |action: &str, when: i64| talkzone_server::audit::event(when, Some("sup"), action, "escalation", "e1", None);
     let actions = || async { s.audit_for_target("escalation", "e1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() };
     assert!(s.acknowledge_escalation("e1", "sup", 3, at("escalation_acknowledged", 3)).await.unwrap().is_some());
@@ -407,7 +399,7 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     assert_eq!(actions().await, vec!["escalation_acknowledged", "escalation_action", "escalation_resolved"]);
 
     // Past its deadline, unacknowledged: the re-escalation fires once, with one entry.
-    s.create_escalation(new("e2")).await.unwrap();
+    s.create_escalation(escalation("e2", 2, 100)).await.unwrap();
     let overdue = || talkzone_server::audit::event(150, None, "escalation_reescalated", "escalation", "e2", None);
     assert!(s.fire_reescalation("e2", 150, "{}", overdue()).await.unwrap());
     assert!(!s.fire_reescalation("e2", 151, "{}", overdue()).await.unwrap());

@@ -1048,11 +1048,7 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if e.is_some() {
-                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
-                }
-                tx.commit().await?;
-                Ok(e)
+                commit_step(tx, e, &audit).await
             }
 
             async fn add_escalation_action(&self, a: EscalationActionRecord, audit: AuditEvent) -> $crate::store::Result<()> {
@@ -1095,11 +1091,7 @@ macro_rules! impl_sql_store {
                     .bind(outcome)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if e.is_some() {
-                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
-                }
-                tx.commit().await?;
-                Ok(e)
+                commit_step(tx, e, &audit).await
             }
 
             async fn due_escalations(&self, now: i64) -> $crate::store::Result<Vec<EscalationRecord>> {
@@ -1571,6 +1563,20 @@ macro_rules! impl_sql_store {
         }
 
         type Conn = <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Connection;
+
+        /// Commits a step that changes one row (`changed`, as `RETURNING` gave it), with its
+        /// audit entry if the step happened: a step that did not happen leaves no entry.
+        async fn commit_step<T>(
+            mut tx: sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            changed: Option<T>,
+            audit: &AuditEvent,
+        ) -> $crate::store::Result<Option<T>> {
+            if changed.is_some() {
+                insert_audit_rows(&mut *tx, std::slice::from_ref(audit)).await?;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        }
 
         /// Audit entries, inside the transaction of the action they record where there is
         /// one; up to 64 rows a statement.
