@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod peer;
 pub mod probe;
 pub mod report;
+pub mod schedule;
 pub mod scenarios;
 pub mod setup;
 pub mod traffic;

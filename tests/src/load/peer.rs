@@ -16,9 +16,11 @@ use rand::Rng;
 use talkzone_mobile_api::client::{Client, WsConnection};
 use talkzone_mobile_api::{AckStatus, ClientFrame, ConversationId, ServerFrame};
 use tokio::sync::{watch, Semaphore};
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
 
 use super::delivery::{Arrival, SeqSet};
+use super::schedule::Schedule;
 
 /// How long one connection attempt, one subscribe or one greeting may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,6 +79,8 @@ pub struct Shared {
     pub counters: Counters,
     /// Per conversation (by index): how many other peers receive each message.
     pub recipients: Vec<u64>,
+    /// Every peer's send times.
+    pub schedule: Schedule,
 }
 
 /// A conversation a peer takes part in.
@@ -113,6 +117,11 @@ pub struct PeerOutcome {
     pub acked: Vec<i64>,
     /// End-to-end latency of each message from another peer, in microseconds.
     pub latencies_us: Vec<u64>,
+    /// From the scheduled send of each of its own messages to its `ack`, in microseconds.
+    pub ack_latencies_us: Vec<u64>,
+    /// How late each of its own sends left against its schedule (this process's timer and
+    /// CPU), in microseconds: a part of every latency above.
+    pub send_lags_us: Vec<u64>,
     pub duplicated: u64,
     pub out_of_order: u64,
     /// Sends refused with an `error` frame, by code.
@@ -157,7 +166,8 @@ pub struct Peer {
     next_n: u64,
     /// Sent, not yet acknowledged or refused: resent after a reconnect.
     pending: BTreeMap<u64, String>,
-    ticker: Option<Interval>,
+    /// Scheduled send times, while sending.
+    ticks: Option<UnboundedReceiver<Instant>>,
     drop_epoch: u32,
     ready: bool,
     out: PeerOutcome,
@@ -172,6 +182,8 @@ impl Peer {
             seen: SeqSet::default(),
             acked: Vec::new(),
             latencies_us: Vec::new(),
+            ack_latencies_us: Vec::new(),
+            send_lags_us: Vec::new(),
             duplicated: 0,
             out_of_order: 0,
             refused: BTreeMap::new(),
@@ -180,7 +192,7 @@ impl Peer {
             gave_up: false,
         };
         let url = spec.home % shared.clients.len();
-        Self { spec, shared, control, url, next_n: 0, pending: BTreeMap::new(), ticker: None, drop_epoch: 0, ready: false, out }
+        Self { spec, shared, control, url, next_n: 0, pending: BTreeMap::new(), ticks: None, drop_epoch: 0, ready: false, out }
     }
 
     pub async fn run(mut self) -> PeerOutcome {
@@ -317,7 +329,7 @@ impl Peer {
                     Ok(frame) => self.handle(frame),
                     Err(_) => return End::Lost(Instant::now()),
                 },
-                scheduled = next_tick(&mut self.ticker) => {
+                scheduled = next_tick(&mut self.ticks) => {
                     if self.send_new(ws, scheduled).await.is_err() {
                         return End::Lost(Instant::now());
                     }
@@ -327,22 +339,25 @@ impl Peer {
     }
 
     /// Starts or stops the send schedule as the run says. A started schedule survives
-    /// reconnects: ticks missed while disconnected are sent at once afterwards, stamped with
-    /// their scheduled time, so latency counts the outage as a user would.
+    /// reconnects: ticks due while disconnected wait and are sent at once afterwards, stamped
+    /// with their scheduled time, so latency counts the outage as a user would.
     fn follow_sending(&mut self) {
         let sending = self.control.borrow().sending && self.spec.rate > 0.0 && self.spec.chat.is_some();
-        match (sending, self.ticker.is_some()) {
+        match (sending, self.ticks.is_some()) {
             (true, false) => {
                 let period = Duration::from_secs_f64(1.0 / self.spec.rate);
                 // A random phase keeps thousands of peers from sending in lockstep.
                 let phase = period.mul_f64(rand::thread_rng().gen_range(0.0..1.0));
-                let mut ticker = tokio::time::interval_at(Instant::now() + phase, period);
-                ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
-                self.ticker = Some(ticker);
+                self.ticks = Some(self.shared.schedule.every(self.spec.index, Instant::now() + phase, period));
             }
-            (false, true) => self.ticker = None,
+            (false, true) => self.stop_sending(),
             _ => {}
         }
+    }
+
+    fn stop_sending(&mut self) {
+        self.shared.schedule.stop(self.spec.index);
+        self.ticks = None;
     }
 
     async fn send_new(&mut self, ws: &mut WsConnection, scheduled: Instant) -> Result<(), ()> {
@@ -354,7 +369,7 @@ impl Peer {
         self.shared.counters.unresolved.fetch_add(1, Ordering::SeqCst);
         if !self.control.borrow().sending {
             self.shared.counters.unresolved.fetch_sub(1, Ordering::SeqCst);
-            self.ticker = None;
+            self.stop_sending();
             return Ok(());
         }
         let n = self.next_n;
@@ -364,6 +379,7 @@ impl Peer {
         self.pending.insert(n, client_msg_id.clone());
         self.shared.counters.sent.fetch_add(1, Ordering::Relaxed);
         let body = BODIES[n as usize % BODIES.len()].into();
+        self.out.send_lags_us.push(scheduled.elapsed().as_micros() as u64);
         ws.send(&ClientFrame::Send { conversation_id: chat.id.clone(), client_msg_id, body }).await.map_err(|_| ())
     }
 
@@ -386,6 +402,10 @@ impl Peer {
                 }
                 counters.acked.fetch_add(1, Ordering::Relaxed);
                 counters.unresolved.fetch_sub(1, Ordering::Relaxed);
+                if let Some((_, _, micros)) = parse_message_id(&self.shared.run, &client_msg_id) {
+                    let now = self.shared.epoch.elapsed().as_micros() as u64;
+                    self.out.ack_latencies_us.push(now.saturating_sub(micros));
+                }
                 match (status, seq, &self.spec.chat) {
                     (AckStatus::Delivered, Some(seq), Some(chat)) => {
                         self.out.acked.push(seq);
@@ -436,9 +456,12 @@ impl Peer {
 }
 
 /// The next scheduled send, or never when not sending.
-async fn next_tick(ticker: &mut Option<Interval>) -> Instant {
-    match ticker {
-        Some(t) => t.tick().await,
+async fn next_tick(ticks: &mut Option<UnboundedReceiver<Instant>>) -> Instant {
+    match ticks {
+        Some(t) => match t.recv().await {
+            Some(at) => at,
+            None => std::future::pending().await,
+        },
         None => std::future::pending().await,
     }
 }

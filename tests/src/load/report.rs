@@ -86,6 +86,12 @@ pub struct Report {
     pub throughput_msg_s: f64,
     /// From the scheduled send to the frame at the other side.
     pub latency_ms: Percentiles,
+    /// From the scheduled send to its `ack` at the sender (a resend's ack counts from the
+    /// first schedule).
+    pub ack_latency_ms: Percentiles,
+    /// How late sends left the load generator against their schedule: its own timer and CPU,
+    /// already inside both latencies above.
+    pub send_lag_ms: Percentiles,
     /// Reconnects, and from losing a socket to being subscribed again.
     pub reconnects: u64,
     pub connect_failures: u64,
@@ -118,6 +124,10 @@ impl Report {
                 self.latency_ms.p90,
                 self.latency_ms.p99,
                 self.latency_ms.max
+            ));
+            line.push_str(&format!(
+                ", ack ms p50 {:.2} p99 {:.2}, send lag ms p50 {:.2} p99 {:.2}",
+                self.ack_latency_ms.p50, self.ack_latency_ms.p99, self.send_lag_ms.p50, self.send_lag_ms.p99
             ));
         }
         if self.reconnects > 0 {

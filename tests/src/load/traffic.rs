@@ -68,6 +68,7 @@ impl Fleet {
             gate: Semaphore::new(concurrency.max(1)),
             counters: Counters::default(),
             recipients: members.iter().map(|m| m.saturating_sub(1)).collect(),
+            schedule: super::schedule::Schedule::start(),
         });
         let total = peers.len();
         let tasks = peers.into_iter().map(|spec| tokio::spawn(Peer::new(spec, shared.clone()).run())).collect();
@@ -249,6 +250,8 @@ fn tally(scenario: &str, outcomes: &[PeerOutcome]) -> Report {
         }
     }
     let mut latencies = Vec::new();
+    let mut ack_latencies = Vec::new();
+    let mut send_lags = Vec::new();
     let mut resumes = Vec::new();
     for o in outcomes {
         report.duplicated += o.duplicated;
@@ -261,6 +264,8 @@ fn tally(scenario: &str, outcomes: &[PeerOutcome]) -> Report {
             *report.errors.entry(code.clone()).or_default() += n;
         }
         latencies.extend_from_slice(&o.latencies_us);
+        ack_latencies.extend_from_slice(&o.ack_latencies_us);
+        send_lags.extend_from_slice(&o.send_lags_us);
         resumes.extend_from_slice(&o.resumes_us);
         let Some(c) = o.chat else { continue };
         for seq in &o.acked {
@@ -274,6 +279,8 @@ fn tally(scenario: &str, outcomes: &[PeerOutcome]) -> Report {
     }
     report.delivered = latencies.len() as u64;
     report.latency_ms = Percentiles::of_micros(latencies);
+    report.ack_latency_ms = Percentiles::of_micros(ack_latencies);
+    report.send_lag_ms = Percentiles::of_micros(send_lags);
     report.reconnects = resumes.len() as u64;
     report.resume_ms = Percentiles::of_micros(resumes);
     report
