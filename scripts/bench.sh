@@ -72,6 +72,10 @@ if [ "$build" = 1 ]; then
 fi
 bin=target/release
 
+# Write out what is waiting for the disk first (a fresh build leaves hundreds of MB): the
+# kernel would otherwise flush it 30 s later, mid-run, and every fsync would queue behind it.
+sync
+
 # Every socket is a file: the server and each tzload process use the whole hard limit.
 ulimit -n "$(ulimit -Hn)"
 

@@ -29,6 +29,10 @@ use super::*;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The message writer's rusqlite view of the writer connection, kept between batches so
+    /// that its prepared statements are too (preparing them again for each batch was about a
+    /// third of a small batch's statement time). Used only while sqlx lends the handle out.
+    batch_db: std::sync::Mutex<Option<BatchDb>>,
     /// Message batches committed: the background checkpoint runs sooner after them.
     committed: Arc<AtomicU64>,
     /// Stops the background checkpoints when the store goes.
@@ -46,6 +50,28 @@ pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 /// blocks the writer.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(5);
 const CHECKPOINT_AT_LEAST: Duration = Duration::from_millis(100);
+
+/// rusqlite on the writer connection's raw handle. Its cached statements must be finalized
+/// before sqlx closes that handle (sqlx panics on a close with statements open): the writer
+/// pool never retires its connection on its own, a connection closed after a failed rollback
+/// drops this first, and so does dropping the store. (Should sqlx's own thread give the
+/// connection up, after a rollback of its own failed, its close fails and the handle is
+/// leaked, not freed; the next batch sees a different handle and starts afresh.)
+struct BatchDb {
+    raw: usize,
+    db: rusqlite::Connection,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // No batch is running (they borrow the store); the pool closes its connection after.
+        let cached = match self.batch_db.get_mut() {
+            Ok(cached) => cached.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        drop(cached);
+    }
+}
 
 impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
@@ -68,6 +94,9 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // Kept for the life of the store: the message writer holds statements on it.
+            .idle_timeout(None)
+            .max_lifetime(None)
             // A ping before each use is a round trip to the connection's thread that tells
             // nothing about a file this process holds open; every message batch would pay it.
             .test_before_acquire(false)
@@ -82,7 +111,7 @@ impl SqliteStore {
         let stop = tokio_util::sync::CancellationToken::new();
         let committed = Arc::new(AtomicU64::new(0));
         tokio::spawn(checkpoints(reader.clone(), committed.clone(), stop.clone()));
-        Ok(Self { writer, reader, committed, _checkpoints: stop.drop_guard() })
+        Ok(Self { writer, reader, batch_db: std::sync::Mutex::new(None), committed, _checkpoints: stop.drop_guard() })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -106,21 +135,39 @@ impl SqliteStore {
         let mut handle = conn.lock_handle().await?;
         tracing::debug!(acquire_us = t1.as_micros() as u64, lock_us = (t0.elapsed() - t1).as_micros() as u64, "sqlite handle");
         let raw = handle.as_raw_handle().as_ptr();
+        // Only this method takes the lock, and only while it holds the handle.
+        let mut cached = self.batch_db.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (result, left_open) = on_this_thread(|| {
-            // SAFETY: sqlx's connection thread makes no call on this handle until `handle`
-            // drops, after this synchronous call; rusqlite neither closes nor keeps it (its
-            // statements are finalized when `db` drops, here).
-            let db = match unsafe { rusqlite::Connection::from_handle(raw) } {
-                Ok(db) => db,
-                Err(e) => return (Err(e), false),
-            };
-            let result = super::sqlite_batch::write_batch(&db, batch);
+            if cached.as_ref().is_some_and(|c| c.raw != raw as usize) {
+                // Cannot happen while the pool keeps its one connection; if it did, the old
+                // handle is gone and finalizing its statements would touch freed memory.
+                tracing::error!("the SQLite writer connection changed under the message writer");
+                std::mem::forget(cached.take());
+            }
+            if cached.is_none() {
+                // SAFETY: sqlx's connection thread makes no call on this handle while
+                // `handle` is held, and this view is used only then; rusqlite never closes a
+                // handle it does not own, and its statements are finalized before sqlx closes
+                // the handle (see `BatchDb`).
+                match unsafe { rusqlite::Connection::from_handle(raw) } {
+                    Ok(db) => *cached = Some(BatchDb { raw: raw as usize, db }),
+                    Err(e) => return (Err(e), false),
+                }
+            }
+            let db = &cached.as_ref().expect("set above").db;
+            let result = super::sqlite_batch::write_batch(db, batch);
             (result, !db.is_autocommit())
         });
+        if left_open {
+            // Even the rollback failed: the connection will be closed (below), so its
+            // statements go now, while the handle is still lent out.
+            *cached = None;
+        }
+        drop(cached);
         drop(handle);
         self.committed.fetch_add(1, Ordering::Relaxed);
         if left_open {
-            // Even the rollback failed: a connection inside a transaction must not be reused.
+            // A connection inside a transaction must not be reused.
             conn.close_on_drop();
         }
         Ok(result?)
