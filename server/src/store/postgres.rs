@@ -47,10 +47,13 @@ impl PostgresStore {
         write_batch_in_tx(self.writer(), batch).await
     }
 
-    /// Group-commit writers: messages of different conversations lock different rows; four writers keep the pool (16) mostly free for reads.
-    /// (Eight were slower: p99 374 ms against 92 ms at 3,000 messages/s.)
+    /// Group-commit writers: messages of different conversations lock different rows, so
+    /// writers do not wait on each other; few writers keep the pool (16) mostly free for reads
+    /// and make batches larger. Measured on 2 cores at 1,000 messages/s (docs/benchmarks.md):
+    /// two writers p99 9.8 and 10.8 ms; one, 15.4 and 16.1 ms; four, 15.8 and 15.9 ms. At 3,000
+    /// messages/s two gave p99 56 ms where four gave 92 to 100 ms, and eight 374 ms.
     fn concurrent_writers(&self) -> usize {
-        4
+        2
     }
 
     fn backend_name(&self) -> &'static str {
