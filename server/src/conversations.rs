@@ -508,7 +508,8 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     // Other workers triaging it lose access now: end their live subscriptions.
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).
-    state.store.set_on_duty(user.id.as_str(), true, now).await?;
+    let entry = audit::event(now, Some(user.id.as_str()), "duty_on", "user", user.id.as_str(), Some("accepted a chat".into()));
+    state.store.set_on_duty(user.id.as_str(), true, now, Some(entry)).await?;
     let conv_view = view(state, user, &record).await?;
     if let Some(m) = message_view(&message, false) {
         state.hub.publish(Event::Message(m));
@@ -578,17 +579,10 @@ pub async fn set_duty(state: &AppState, user: &AuthUser, on_duty: bool) -> ApiRe
     if on_duty {
         crate::desk::check_may_go_on_duty(state, user).await?;
     }
-    state.store.set_on_duty(user.id.as_str(), on_duty, state.clock.now_ms()).await?;
-    audit::record(
-        state.store.as_ref(),
-        state.clock.now_ms(),
-        Some(user.id.as_str()),
-        if on_duty { "duty_on" } else { "duty_off" },
-        "user",
-        user.id.as_str(),
-        None,
-    )
-    .await;
+    let now = state.clock.now_ms();
+    let action = if on_duty { "duty_on" } else { "duty_off" };
+    let entry = audit::event(now, Some(user.id.as_str()), action, "user", user.id.as_str(), None);
+    state.store.set_on_duty(user.id.as_str(), on_duty, now, Some(entry)).await?;
     queue::changed(state).await;
     Ok(on_duty)
 }

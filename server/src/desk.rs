@@ -172,8 +172,8 @@ impl Wellbeing {
             let left = (desk.max_duty_per_day.as_millis() as i64 - day).min(desk.max_duty_per_week.as_millis() as i64 - week);
             let uid = UserId(id.clone());
             if left <= 0 {
-                state.store.set_on_duty(&id, false, now).await?;
-                crate::audit::record(state.store.as_ref(), now, None, "duty_cap_reached", "user", &id, None).await;
+                let entry = crate::audit::event(now, None, "duty_cap_reached", "user", &id, None);
+                state.store.set_on_duty(&id, false, now, Some(entry)).await?;
                 self.warned.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                 state.hub.publish(Event::ToUser {
                     user_id: uid.clone(),

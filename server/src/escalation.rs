@@ -51,17 +51,25 @@ pub fn automatic(state: &AppState, conversation_id: &str, message_id: &str, verd
     let severity = verdict.severity.as_str();
     let labels: Vec<&str> = verdict.labels.iter().map(|c| c.as_str()).collect();
     let why = verdict.flags.iter().max_by_key(|f| f.severity).map(|f| format!(" ({}: \"{}\")", f.rule, f.matched));
+    let reason = format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default());
+    let id = crate::ids::random_id();
     Some(NewEscalation {
-        id: crate::ids::random_id(),
+        audit: raised_entry(&id, None, severity, &reason, now),
+        id,
         conversation_id: conversation_id.to_owned(),
         message_id: Some(message_id.to_owned()),
         severity: severity.to_owned(),
-        reason: format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default()),
+        reason,
         source: "moderation".into(),
         raised_by: None,
         created_at: now,
         deadline_at: now + deadline(state, severity).unwrap_or_default().as_millis() as i64,
     })
+}
+
+/// The audit entry of a new escalation; the store writes it with the escalation.
+fn raised_entry(id: &str, raised_by: Option<&str>, severity: &str, reason: &str, at: i64) -> crate::store::AuditEvent {
+    crate::audit::event(at, raised_by, "escalation_raised", "escalation", id, Some(format!("{severity}: {reason}")))
 }
 
 pub async fn view(state: &AppState, e: &EscalationRecord) -> ApiResult<EscalationView> {
@@ -95,10 +103,6 @@ pub async fn view(state: &AppState, e: &EscalationRecord) -> ApiResult<Escalatio
     })
 }
 
-async fn audit(state: &AppState, actor: Option<&str>, action: &str, id: &str, details: Option<String>) {
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), actor, action, "escalation", id, details).await;
-}
-
 /// Tells every connected supervisor.
 async fn alert(state: &AppState, e: &EscalationRecord) {
     match view(state, e).await {
@@ -107,14 +111,14 @@ async fn alert(state: &AppState, e: &EscalationRecord) {
     }
 }
 
-/// After an escalation is stored: audit, alert supervisors, and (the first time for this
-/// conversation) tell the young person in plain words that a supervisor may read the chat.
+/// After an escalation is stored (with its audit entry): alert supervisors, and (the first
+/// time for this conversation) tell the young person in plain words that a supervisor may
+/// read the chat.
 pub async fn raised(state: &AppState, id: &str) {
     let Ok(Some(e)) = state.store.escalation(id).await else {
         tracing::error!(escalation = id, "raised escalation not found");
         return;
     };
-    audit(state, e.raised_by.as_deref(), "escalation_raised", &e.id, Some(format!("{}: {}", e.severity, e.reason))).await;
     alert(state, &e).await;
     let first = state.store.escalations(None, Some(&e.conversation_id), Some(2), 0).await.map(|v| v.len() == 1).unwrap_or(false);
     if first {
@@ -139,10 +143,12 @@ pub async fn raise(state: &AppState, user: &AuthUser, conversation_id: &Conversa
         return Err(ApiError::NotFound);
     }
     let now = state.clock.now_ms();
+    let id = crate::ids::random_id();
     let e = state
         .store
         .create_escalation(NewEscalation {
-            id: crate::ids::random_id(),
+            audit: raised_entry(&id, Some(user.id.as_str()), severity, reason.trim(), now),
+            id,
             conversation_id: conv.id.clone(),
             message_id: None,
             severity: severity.to_owned(),

@@ -70,8 +70,16 @@ async fn users_and_usernames(backend: Backend) {
     assert_eq!(s.user_by_username("user-u1").await.unwrap().unwrap().id, "u1");
     assert!(s.user("nope").await.unwrap().is_none());
     assert!(s.on_duty_staff().await.unwrap().is_empty());
-    s.set_on_duty("u1", true, 5).await.unwrap();
+    let duty = |action: &str, at: i64| Some(talkzone_server::audit::event(at, Some("u1"), action, "user", "u1", None));
+    assert!(s.set_on_duty("u1", true, 5, duty("duty_on", 5)).await.unwrap());
     assert_eq!(s.on_duty_staff().await.unwrap(), vec!["u1".to_owned()]);
+    // A change is audited in its transaction; a repeat changes nothing and leaves no entry.
+    assert!(!s.set_on_duty("u1", true, 6, duty("duty_on", 6)).await.unwrap());
+    assert!(s.set_on_duty("u1", false, 7, duty("duty_off", 7)).await.unwrap());
+    assert!(!s.set_on_duty("u1", false, 8, None).await.unwrap());
+    let entries: Vec<(String, i64)> =
+        s.audit_for_target("user", "u1").await.unwrap().into_iter().map(|e| (e.action, e.at)).collect();
+    assert_eq!(entries, vec![("duty_on".to_owned(), 5), ("duty_off".to_owned(), 7)]);
 }
 
 async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
@@ -346,6 +354,7 @@ fn escalation(id: &str, created_at: i64, deadline_at: i64) -> store::NewEscalati
         raised_by: None,
         created_at,
         deadline_at,
+        audit: talkzone_server::audit::event(created_at, None, "escalation_raised", "escalation", id, None),
     }
 }
 
@@ -396,7 +405,7 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     s.add_escalation_action(step, at("escalation_action", 5)).await.unwrap();
     assert!(s.resolve_escalation("e1", "sup", "safe", 6, at("escalation_resolved", 6)).await.unwrap().is_some());
     assert!(s.resolve_escalation("e1", "sup", "safe", 7, at("escalation_resolved", 7)).await.unwrap().is_none());
-    assert_eq!(actions().await, vec!["escalation_acknowledged", "escalation_action", "escalation_resolved"]);
+    assert_eq!(actions().await, vec!["escalation_raised", "escalation_acknowledged", "escalation_action", "escalation_resolved"]);
 
     // Past its deadline, unacknowledged: the re-escalation fires once, with one entry.
     s.create_escalation(escalation("e2", 2, 100)).await.unwrap();
@@ -404,7 +413,28 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     assert!(s.fire_reescalation("e2", 150, "{}", overdue()).await.unwrap());
     assert!(!s.fire_reescalation("e2", 151, "{}", overdue()).await.unwrap());
     let e2: Vec<_> = s.audit_for_target("escalation", "e2").await.unwrap().into_iter().map(|e| e.action).collect();
-    assert_eq!(e2, vec!["escalation_reescalated"]);
+    assert_eq!(e2, vec!["escalation_raised", "escalation_reescalated"]);
+
+    // Raised by moderation inside a message's batch: the entry comes with it. A message the
+    // batch refuses (no such chat) stores neither its escalation nor the entry.
+    let risky = |conv: &str, id: &str| {
+        let mut m = msg(conv, "yp", id, "I am scared");
+        m.severity = "high".into();
+        let mut e = escalation(id, 8, 100);
+        e.conversation_id = conv.into();
+        e.message_id = Some(m.id.clone());
+        m.escalation = Some(e);
+        m
+    };
+    s.insert_messages(&[risky("c1", "e3"), risky("gone", "e4")]).await.unwrap();
+    let s = &s;
+    let raised = |id: &'static str| async move {
+        s.audit_for_target("escalation", id).await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>()
+    };
+    assert_eq!(raised("e3").await, vec!["escalation_raised"]);
+    assert!(s.escalation("e3").await.unwrap().is_some());
+    assert_eq!(raised("e4").await, Vec::<String>::new());
+    assert!(s.escalation("e4").await.unwrap().is_none());
 }
 
 /// One node at a time holds a job's lease; it can renew it; another takes it once expired.

@@ -152,6 +152,8 @@ pub struct NewEscalation {
     pub raised_by: Option<String>,
     pub created_at: i64,
     pub deadline_at: i64,
+    /// Its `escalation_raised` audit entry, written in the same transaction.
+    pub audit: AuditEvent,
 }
 
 /// Something a supervisor did about an escalation.
@@ -442,7 +444,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: NewUser) -> Result<UserRecord>;
     async fn user(&self, id: &str) -> Result<Option<UserRecord>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
-    async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64) -> Result<()>;
+    /// Whether it changed. `audit` is written in the same transaction, and only on a change.
+    async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64, audit: Option<AuditEvent>) -> Result<bool>;
     /// Ids of staff who answer chats and are on duty.
     async fn on_duty_staff(&self) -> Result<Vec<String>>;
     /// Staff who answer chats, are on duty and were connected at or after `seen_since`, with

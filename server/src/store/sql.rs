@@ -211,7 +211,7 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, UserRecord>(&sql).bind(username).fetch_optional(self.reader()).await?)
             }
 
-            async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64) -> $crate::store::Result<()> {
+            async fn set_on_duty(&self, user_id: &str, on_duty: bool, now: i64, audit: Option<AuditEvent>) -> $crate::store::Result<bool> {
                 let mut tx = self.writer().begin().await?;
                 let changed = sqlx::query("UPDATE users SET on_duty = $2, duty_changed_at = $3 WHERE id = $1 AND on_duty <> $2")
                     .bind(user_id)
@@ -235,8 +235,13 @@ macro_rules! impl_sql_store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                tx.commit().await?;
-                Ok(())
+                match audit {
+                    Some(audit) => Ok(commit_step(tx, changed.then_some(()), &audit).await?.is_some()),
+                    None => {
+                        tx.commit().await?;
+                        Ok(changed)
+                    }
+                }
             }
 
             async fn create_shift(&self, r: ShiftRecord) -> $crate::store::Result<()> {
@@ -1008,7 +1013,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_escalation(&self, e: NewEscalation) -> $crate::store::Result<EscalationRecord> {
-                insert_escalation_row(self.writer(), &e).await?;
+                let mut tx = self.writer().begin().await?;
+                insert_escalation_row(&mut *tx, &e).await?;
+                tx.commit().await?;
                 let sql = format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = $1");
                 Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(&e.id).fetch_one(self.writer()).await?)
             }
@@ -1652,10 +1659,8 @@ macro_rules! impl_sql_store {
             Ok(())
         }
 
-        async fn insert_escalation_row<'c, E>(executor: E, e: &NewEscalation) -> $crate::store::Result<()>
-        where
-            E: sqlx::Executor<'c, Database = <$store as $crate::store::sql::Backend>::Db>,
-        {
+        /// The escalation and its audit entry, inside the caller's transaction.
+        async fn insert_escalation_row(conn: &mut Conn, e: &NewEscalation) -> $crate::store::Result<()> {
             sqlx::query(
                 "INSERT INTO escalations (id, conversation_id, message_id, severity, reason, source, raised_by, state, \
                  created_at, deadline_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9)",
@@ -1669,9 +1674,9 @@ macro_rules! impl_sql_store {
             .bind(&e.raised_by)
             .bind(e.created_at)
             .bind(e.deadline_at)
-            .execute(executor)
+            .execute(&mut *conn)
             .await?;
-            Ok(())
+            insert_audit_rows(conn, std::slice::from_ref(&e.audit)).await
         }
 
         /// Makes the user a current participant (again, if they had left).
