@@ -50,8 +50,9 @@ impl PostgresStore {
     /// Group-commit writers: messages of different conversations lock different rows, so
     /// writers do not wait on each other; few writers keep the pool (16) mostly free for reads
     /// and make batches larger. Measured on 2 cores at 1,000 messages/s (docs/benchmarks.md):
-    /// two writers p99 9.8 and 10.8 ms; one, 15.4 and 16.1 ms; four, 15.8 and 15.9 ms. At 3,000
-    /// messages/s two gave p99 56 ms where four gave 92 to 100 ms, and eight 374 ms.
+    /// two writers p99 9.8–13.5 ms (four runs); one, 15.4 and 16.1 ms; four, 13.1–17.1 ms
+    /// (four runs). At 3,000 messages/s two gave p99 56 ms where four gave 92 to 100 ms, and
+    /// eight 374 ms. Not measured on more cores.
     fn concurrent_writers(&self) -> usize {
         2
     }
