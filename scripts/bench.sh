@@ -72,10 +72,6 @@ if [ "$build" = 1 ]; then
 fi
 bin=target/release
 
-# Write out what is waiting for the disk first (a fresh build leaves hundreds of MB): the
-# kernel would otherwise flush it 30 s later, mid-run, and every fsync would queue behind it.
-sync
-
 # Every socket is a file: the server and each tzload process use the whole hard limit.
 ulimit -n "$(ulimit -Hn)"
 
@@ -98,6 +94,10 @@ else
   database_url="sqlite://$work/data/talkzone.db"
 fi
 mkdir -p "$work/data"
+
+# Write out what is waiting for the disk first (a fresh build leaves hundreds of MB): the
+# kernel would otherwise flush it 30 s later, mid-run, and every fsync would queue behind it.
+sync
 
 # One load generator on 127.0.0.1 is every client at once: lift the per-IP and per-user
 # limits far above the load (refusals would still be counted and reported by tzload).

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
@@ -13,7 +14,15 @@ use super::*;
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Connections the message writers keep between batches. sqlx pings a connection when it
+    /// is taken from the pool and again when it goes back: two round trips per batch, one of
+    /// them before the batch can start. After a failed batch they all go back to the pool,
+    /// which checks them.
+    batch_conns: std::sync::Mutex<Vec<PoolConnection<sqlx::Postgres>>>,
 }
+
+/// At most this many are kept (one per writer, and a few for single messages sent meanwhile).
+const KEPT_BATCH_CONNECTIONS: usize = 4;
 
 impl Backend for PostgresStore {
     type Db = sqlx::Postgres;
@@ -32,7 +41,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, batch_conns: std::sync::Mutex::new(Vec::new()) })
     }
 
     fn reader(&self) -> &PgPool {
@@ -44,7 +53,21 @@ impl PostgresStore {
     }
 
     async fn write_messages(&self, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>> {
-        write_batch_in_tx(self.writer(), batch).await
+        let kept = self.batch_conns.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match kept {
+            Some(conn) => conn,
+            None => self.writer().acquire().await?,
+        };
+        let result = write_batch_on(&mut conn, batch).await;
+        let mut kept = self.batch_conns.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(_) if kept.len() < KEPT_BATCH_CONNECTIONS => kept.push(conn),
+            Ok(_) => {}
+            // The database may have gone away (a restart): every kept connection goes back
+            // to the pool to be checked, so that the next batches do not fail on them too.
+            Err(_) => kept.clear(),
+        }
+        result
     }
 
     /// Group-commit writers: messages of different conversations lock different rows, so

@@ -1469,12 +1469,19 @@ macro_rules! impl_sql_store {
             }
         }
 
-        /// A batch of messages in one transaction of its own, through sqlx.
+        /// A batch of messages in one transaction of its own, through sqlx (PostgreSQL keeps
+        /// its connections and calls `write_batch_on`).
+        #[allow(dead_code)]
         async fn write_batch_in_tx(
             pool: &sqlx::Pool<<$store as $crate::store::sql::Backend>::Db>,
             batch: &[NewMessage],
         ) -> $crate::store::Result<Vec<InsertOutcome>> {
-            let mut tx = pool.begin_with(<$store as $crate::store::sql::Backend>::BEGIN_WRITE).await?;
+            write_batch_on(&mut *pool.acquire().await?, batch).await
+        }
+
+        /// The same, on a connection the caller holds.
+        async fn write_batch_on(conn: &mut Conn, batch: &[NewMessage]) -> $crate::store::Result<Vec<InsertOutcome>> {
+            let mut tx = sqlx::Connection::begin_with(conn, <$store as $crate::store::sql::Backend>::BEGIN_WRITE).await?;
             let out = insert_batch(&mut tx, batch).await?;
             tx.commit().await?;
             Ok(out)
