@@ -5,6 +5,7 @@
 //! deadlines live in the database, survive restarts, and fire exactly once across nodes.
 //! Every step is in the append-only audit log.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use talkzone_mobile_api::{
@@ -73,15 +74,23 @@ fn raised_entry(id: &str, raised_by: Option<&str>, severity: &str, reason: &str,
 }
 
 pub async fn view(state: &AppState, e: &EscalationRecord) -> ApiResult<EscalationView> {
+    Ok(views(state, std::slice::from_ref(e)).await?.pop().expect("one view per escalation"))
+}
+
+/// Views of several escalations, their actions read in one go.
+async fn views(state: &AppState, rows: &[EscalationRecord]) -> ApiResult<Vec<EscalationView>> {
     let now = state.clock.now_ms();
-    let actions = state
-        .store
-        .escalation_actions(&e.id)
-        .await?
-        .into_iter()
-        .map(|a| EscalationActionView { at: rfc3339(a.at), actor_id: UserId(a.actor_id), action: a.action, note: a.note })
-        .collect();
-    Ok(EscalationView {
+    let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
+    let mut actions: HashMap<String, Vec<EscalationActionView>> = HashMap::new();
+    for a in state.store.escalation_actions(&ids).await? {
+        let view = EscalationActionView { at: rfc3339(a.at), actor_id: UserId(a.actor_id), action: a.action, note: a.note };
+        actions.entry(a.escalation_id).or_default().push(view);
+    }
+    Ok(rows.iter().map(|e| view_of(e, actions.remove(&e.id).unwrap_or_default(), now)).collect())
+}
+
+fn view_of(e: &EscalationRecord, actions: Vec<EscalationActionView>, now: i64) -> EscalationView {
+    EscalationView {
         id: e.id.clone(),
         conversation_id: ConversationId(e.conversation_id.clone()),
         message_id: e.message_id.clone().map(MessageId),
@@ -100,7 +109,7 @@ pub async fn view(state: &AppState, e: &EscalationRecord) -> ApiResult<Escalatio
         resolved_at: e.resolved_at.map(rfc3339),
         outcome: e.outcome.clone(),
         actions,
-    })
+    }
 }
 
 /// Tells every connected supervisor.
@@ -193,11 +202,7 @@ pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>, limit
     let mut rows = state.store.escalations(filter, None, Some(limit + 1), offset).await?;
     let next_offset = (rows.len() > limit as usize).then(|| offset + limit);
     rows.truncate(limit as usize);
-    let mut out = Vec::with_capacity(rows.len());
-    for e in &rows {
-        out.push(view(state, e).await?);
-    }
-    Ok((out, next_offset))
+    Ok((views(state, &rows).await?, next_offset))
 }
 
 /// Every escalation not yet resolved (open or acknowledged), for a supervisor's screen after
@@ -206,9 +211,7 @@ pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>, limit
 pub async fn unresolved(state: &AppState) -> ApiResult<Vec<EscalationView>> {
     let mut out = Vec::new();
     for filter in ["open", "acknowledged"] {
-        for e in state.store.escalations(Some(filter), None, None, 0).await? {
-            out.push(view(state, &e).await?);
-        }
+        out.extend(views(state, &state.store.escalations(Some(filter), None, None, 0).await?).await?);
     }
     Ok(out)
 }

@@ -380,6 +380,38 @@ async fn escalations_are_paged_and_never_capped(backend: Backend) {
     assert_eq!(ids(s.escalations(None, Some("c1"), Some(2), 0).await.unwrap()), vec!["e0502", "e0501"]);
     assert!(s.escalations(Some("resolved"), None, None, 0).await.unwrap().is_empty());
     assert!(s.escalations(None, Some("other"), None, 0).await.unwrap().is_empty());
+
+    // The actions of many escalations come in one go (in chunks), each one's in the order
+    // taken, and only theirs.
+    let mut expected = Vec::new();
+    for (k, i) in (0..N).step_by(50).enumerate() {
+        let id = format!("e{i:04}");
+        for step in [2, 1] {
+            let at = 2_000 + 10 * k as i64 + step;
+            let action = store::EscalationActionRecord {
+                id: format!("a{i}-{step}"),
+                escalation_id: id.clone(),
+                at,
+                actor_id: "yp".into(),
+                action: format!("step_{step}"),
+                note: None,
+            };
+            let entry = talkzone_server::audit::event(at, None, "escalation_action", "escalation", &id, None);
+            s.add_escalation_action(action, entry).await.unwrap();
+        }
+        expected.push((id.clone(), "step_1".to_owned()));
+        expected.push((id, "step_2".to_owned()));
+    }
+    let every: Vec<&str> = all.iter().map(String::as_str).collect();
+    let mut got: Vec<(String, String)> =
+        s.escalation_actions(&every).await.unwrap().into_iter().map(|a| (a.escalation_id, a.action)).collect();
+    // Escalations in any order; a stable sort keeps each one's own order as returned.
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, expected);
+    let one: Vec<String> = s.escalation_actions(&["e0050"]).await.unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(one, vec!["a50-1", "a50-2"]);
+    assert!(s.escalation_actions(&["e0001"]).await.unwrap().is_empty());
+    assert!(s.escalation_actions(&[]).await.unwrap().is_empty());
 }
 
 /// A supervisor's steps on an escalation carry their audit entries; a step that does not

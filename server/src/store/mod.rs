@@ -582,7 +582,9 @@ pub trait Store: Send + Sync + 'static {
     async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64, audit: AuditEvent) -> Result<Option<EscalationRecord>>;
     /// The action and its `audit` entry, in one transaction.
     async fn add_escalation_action(&self, action: EscalationActionRecord, audit: AuditEvent) -> Result<()>;
-    async fn escalation_actions(&self, id: &str) -> Result<Vec<EscalationActionRecord>>;
+    /// The actions recorded on these escalations, each escalation's in the order they were
+    /// taken (one query per 128 escalations, not one per escalation).
+    async fn escalation_actions(&self, ids: &[&str]) -> Result<Vec<EscalationActionRecord>>;
     /// Open or acknowledged → resolved, with `audit` in the same transaction; `None` if
     /// already resolved.
     async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64, audit: AuditEvent)

@@ -1074,13 +1074,22 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn escalation_actions(&self, id: &str) -> $crate::store::Result<Vec<EscalationActionRecord>> {
-                Ok(sqlx::query_as::<_, EscalationActionRecord>(
-                    "SELECT id, escalation_id, at, actor_id, action, note FROM escalation_actions WHERE escalation_id = $1 ORDER BY at, id",
-                )
-                .bind(id)
-                .fetch_all(self.reader())
-                .await?)
+            async fn escalation_actions(&self, ids: &[&str]) -> $crate::store::Result<Vec<EscalationActionRecord>> {
+                use $crate::store::sql::{pow2_chunks, Backend};
+                let mut out = Vec::new();
+                for part in pow2_chunks(ids, 128) {
+                    let params = (1..=part.len()).map(<$store as Backend>::param).collect::<Vec<_>>().join(", ");
+                    let sql = format!(
+                        "SELECT id, escalation_id, at, actor_id, action, note FROM escalation_actions \
+                         WHERE escalation_id IN ({params}) ORDER BY escalation_id, at, id"
+                    );
+                    let mut q = sqlx::query_as::<_, EscalationActionRecord>(&sql);
+                    for id in part {
+                        q = q.bind(*id);
+                    }
+                    out.extend(q.fetch_all(self.reader()).await?);
+                }
+                Ok(out)
             }
 
             async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64, audit: AuditEvent)
