@@ -82,6 +82,31 @@ async fn users_and_usernames(backend: Backend) {
     assert_eq!(entries, vec![("duty_on".to_owned(), 5), ("duty_off".to_owned(), 7)]);
 }
 
+/// Capacity changes, password changes and monitoring-notice acknowledgements are written with
+/// their audit entries; one that changes nothing (no such worker, an acknowledgement repeated)
+/// leaves none.
+async fn account_changes_are_audited_in_their_transaction(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "w1", "duty_worker").await;
+    user(s.as_ref(), "yp", "young_person").await;
+    let on = |id: &str, action: &str, at: i64| talkzone_server::audit::event(at, Some("admin"), action, "user", id, None);
+    let actions = |id: &'static str| {
+        let s = s.clone();
+        async move { s.audit_for_target("user", id).await.unwrap().into_iter().map(|e| (e.action, e.at)).collect::<Vec<_>>() }
+    };
+    assert!(s.set_capacity("w1", 3, on("w1", "capacity_set", 10)).await.unwrap());
+    assert!(!s.set_capacity("yp", 3, on("yp", "capacity_set", 11)).await.unwrap(), "not a worker");
+    assert!(!s.set_capacity("nobody", 3, on("nobody", "capacity_set", 12)).await.unwrap());
+    s.end_sessions("w1", Some("new-hash"), 20, Some(on("w1", "password_changed", 20))).await.unwrap();
+    s.end_sessions("w1", None, 21, None).await.unwrap();
+    assert_eq!(s.acknowledge_notice("yp", 1, 30, on("yp", "monitoring_notice_acknowledged", 30)).await.unwrap(), 30);
+    assert_eq!(s.acknowledge_notice("yp", 1, 31, on("yp", "monitoring_notice_acknowledged", 31)).await.unwrap(), 30);
+    assert_eq!(actions("w1").await, vec![("capacity_set".to_owned(), 10), ("password_changed".to_owned(), 20)]);
+    assert_eq!(actions("yp").await, vec![("monitoring_notice_acknowledged".to_owned(), 30)]);
+    assert!(actions("nobody").await.is_empty());
+    assert_eq!(s.user("w1").await.unwrap().unwrap().password_hash.as_deref(), Some("new-hash"));
+}
+
 async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "u1", "young_person").await;
@@ -521,6 +546,7 @@ async fn audit_is_kept_in_order(backend: Backend) {
 
 both_backends!(
     users_and_usernames,
+    account_changes_are_audited_in_their_transaction,
     refresh_tokens_rotate_and_detect_reuse,
     tickets_are_single_use_and_expire,
     conversations_open_accept_and_messages,

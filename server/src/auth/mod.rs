@@ -172,7 +172,7 @@ impl Auth {
         let now = self.clock.now_ms();
         let user = self.store.revoke_refresh_family(&hash_secret(refresh_token), now).await?;
         if let Some(u) = &user {
-            self.store.end_sessions(u, None, now).await?;
+            self.store.end_sessions(u, None, now, None).await?;
         }
         Ok(user)
     }
@@ -185,7 +185,9 @@ impl Auth {
             return Err(ApiError::Unauthorized("the current password is not right"));
         }
         let hash = passwords::hash_blocking(new.to_owned()).await?;
-        self.store.end_sessions(user.id.as_str(), Some(&hash), self.clock.now_ms()).await?;
+        let now = self.clock.now_ms();
+        let entry = crate::audit::event(now, Some(user.id.as_str()), "password_changed", "user", user.id.as_str(), None);
+        self.store.end_sessions(user.id.as_str(), Some(&hash), now, Some(entry)).await?;
         Ok(())
     }
 

@@ -47,11 +47,10 @@ async fn set_capacity(
     if !(1..=20).contains(&req.capacity) {
         return Err(ApiError::Validation("capacity must be between 1 and 20".into()));
     }
-    if !state.store.set_capacity(&id, req.capacity).await? {
+    let entry = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "capacity_set", "user", &id, Some(req.capacity.to_string()));
+    if !state.store.set_capacity(&id, req.capacity, entry).await? {
         return Err(ApiError::NotFound);
     }
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "capacity_set", "user", &id,
-        Some(req.capacity.to_string())).await;
     Ok(ApiJson(serde_json::json!({"capacity": req.capacity})))
 }
 

@@ -37,7 +37,6 @@ async fn change_password(
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<ApiJson<serde_json::Value>> {
     state.auth.change_password(&user, &req.current_password, &req.new_password).await?;
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "password_changed", "user", user.id.as_str(), None).await;
     state.hub.publish(crate::hub::Event::DisconnectUser { user_id: user.id.clone() });
     Ok(ApiJson(serde_json::json!({})))
 }

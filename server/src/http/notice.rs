@@ -141,9 +141,9 @@ async fn acknowledge_notice(
         )));
     }
     let now = state.clock.now_ms();
-    let at = state.store.acknowledge_notice(user.id.as_str(), i64::from(n.version), now).await?;
-    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "monitoring_notice_acknowledged", "user",
-        user.id.as_str(), Some(format!("version {}", n.version))).await;
+    let entry = crate::audit::event(now, Some(user.id.as_str()), "monitoring_notice_acknowledged", "user", user.id.as_str(),
+        Some(format!("version {}", n.version)));
+    let at = state.store.acknowledge_notice(user.id.as_str(), i64::from(n.version), now, entry).await?;
     Ok(ApiJson(MonitoringNotice { version: n.version, text: n.text, acknowledged: true, acknowledged_at: Some(rfc3339(at)) }))
 }
 

@@ -459,8 +459,9 @@ pub trait Store: Send + Sync + 'static {
     async fn duty_ms_since(&self, user_id: &str, since: i64, now: i64) -> Result<i64>;
     /// The mean time from assignment to close of support chats closed since `since`.
     async fn mean_handling_ms(&self, since: i64) -> Result<Option<i64>>;
-    /// Sets how many chats a worker takes at once.
-    async fn set_capacity(&self, user_id: &str, capacity: i64) -> Result<bool>;
+    /// Sets how many chats a worker takes at once, with `audit` in the same transaction;
+    /// `false` (and no entry) if there is no such worker.
+    async fn set_capacity(&self, user_id: &str, capacity: i64, audit: AuditEvent) -> Result<bool>;
     /// Records that these users are connected now.
     async fn touch_seen(&self, user_ids: &[String], now: i64) -> Result<()>;
     /// Assigned chats whose worker has been gone (not connected since `seen_before`) or off
@@ -620,8 +621,8 @@ pub trait Store: Send + Sync + 'static {
     async fn unanswered_assignments(&self, assigned_before: i64) -> Result<Vec<ConversationRecord>>;
 
     /// Ends every session of a user: refresh tokens revoked, access tokens issued before `now`
-    /// refused; optionally with a new password hash.
-    async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64) -> Result<()>;
+    /// refused; optionally with a new password hash, and `audit` in the same transaction.
+    async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64, audit: Option<AuditEvent>) -> Result<()>;
     /// Places (`Some(reason)`) or lifts (`None`) a safeguarding hold.
     async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> Result<bool>;
     /// Everything about one user that belongs in their own export.
@@ -641,8 +642,9 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_for_target(&self, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>>;
 
     /// Records that a user acknowledged a version of the monitoring notice; the first time
-    /// counts (acknowledging again keeps it). Returns when it was first acknowledged.
-    async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64) -> Result<i64>;
+    /// counts (acknowledging again keeps it), and only the first writes `audit`, in the same
+    /// transaction. Returns when it was first acknowledged.
+    async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64, audit: AuditEvent) -> Result<i64>;
     /// When the user acknowledged this version of the monitoring notice, if they have.
     async fn notice_acknowledged_at(&self, user_id: &str, version: i64) -> Result<Option<i64>>;
     /// Every version of the monitoring notice the user acknowledged, and when (oldest first).

@@ -307,14 +307,15 @@ macro_rules! impl_sql_store {
                 Ok(row.0.map(|v| v as i64))
             }
 
-            async fn set_capacity(&self, user_id: &str, capacity: i64) -> $crate::store::Result<bool> {
+            async fn set_capacity(&self, user_id: &str, capacity: i64, audit: AuditEvent) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
                 let n = sqlx::query("UPDATE users SET capacity = $2 WHERE id = $1 AND role IN ('duty_worker', 'supervisor')")
                     .bind(user_id)
                     .bind(capacity)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                Ok(n == 1)
+                Ok(commit_step(tx, (n == 1).then_some(()), &audit).await?.is_some())
             }
 
             async fn touch_seen(&self, user_ids: &[String], now: i64) -> $crate::store::Result<()> {
@@ -1305,7 +1306,8 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(assigned_before).fetch_all(self.reader()).await?)
             }
 
-            async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64) -> $crate::store::Result<()> {
+            async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64, audit: Option<AuditEvent>)
+                -> $crate::store::Result<()> {
                 let mut tx = self.writer().begin().await?;
                 sqlx::query("UPDATE users SET tokens_valid_after = $2, password_hash = COALESCE($3, password_hash) WHERE id = $1")
                     .bind(user_id)
@@ -1318,6 +1320,9 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                if let Some(audit) = audit {
+                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -1442,7 +1447,8 @@ macro_rules! impl_sql_store {
                 .await?)
             }
 
-            async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64) -> $crate::store::Result<i64> {
+            async fn acknowledge_notice(&self, user_id: &str, version: i64, now: i64, audit: AuditEvent) -> $crate::store::Result<i64> {
+                let mut tx = self.writer().begin().await?;
                 // The no-op update makes RETURNING give the first acknowledgement's time.
                 let (at,): (i64,) = sqlx::query_as(
                     "INSERT INTO monitoring_notice_acks (user_id, version, acknowledged_at) VALUES ($1, $2, $3) \
@@ -1452,8 +1458,10 @@ macro_rules! impl_sql_store {
                 .bind(user_id)
                 .bind(version)
                 .bind(now)
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await?;
+                // Acknowledged just now: the first time.
+                commit_step(tx, (at == now).then_some(()), &audit).await?;
                 Ok(at)
             }
 
