@@ -28,6 +28,7 @@ impl Backend for PostgresStore {
     type Db = sqlx::Postgres;
     const LOCK_ROWS: &'static str = " FOR UPDATE";
     const BEGIN_WRITE: &'static str = "BEGIN";
+    const DATA_MODIFYING_CTE: bool = true;
 
     fn param(n: usize) -> String {
         format!("${n}")

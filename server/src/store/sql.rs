@@ -1565,6 +1565,35 @@ macro_rules! impl_sql_store {
 
             let BatchPlan { outcomes, rows, bumped } = plan_batch(batch, &earlier, convs);
 
+            // PostgreSQL writes a small batch's new `last_seq`s and its rows in one statement (a
+            // data-modifying CTE): one round trip fewer for the usual batch of a few messages.
+            // At most 8 × 8 shapes, so each connection keeps them all prepared.
+            let small = (1..=8).contains(&bumped.len()) && (1..=8).contains(&rows.len());
+            if <$store as Backend>::DATA_MODIFYING_CTE && small {
+                let nb = bumped.len();
+                let cases: String = (0..nb).map(|k| format!(" WHEN {} THEN CAST({} AS BIGINT)", p(2 * k + 1), p(2 * k + 2))).collect();
+                let values =
+                    (0..rows.len()).map(|r| format!("({})", params(3 * nb + 14 * r + 1, 14))).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "WITH bumped AS (UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({})) \
+                     INSERT INTO messages ({}) VALUES {values}",
+                    params(2 * nb + 1, nb),
+                    $crate::store::sql::MESSAGE_INSERT_COLUMNS
+                );
+                let mut q = sqlx::query(&sql);
+                for (id, seq) in &bumped {
+                    q = q.bind(id).bind(*seq);
+                }
+                for (id, _) in &bumped {
+                    q = q.bind(id);
+                }
+                for (m, seq) in &rows {
+                    q = bind_message_row(q, m, *seq);
+                }
+                q.execute(&mut **tx).await?;
+                return finish_batch(tx, rows, outcomes).await;
+            }
+
             // The new `last_seq` of each conversation that took messages.
             for part in pow2_chunks(&bumped, 128) {
                 let cases: String =
@@ -1584,6 +1613,15 @@ macro_rules! impl_sql_store {
             }
 
             insert_message_rows(&mut **tx, &rows).await?;
+            finish_batch(tx, rows, outcomes).await
+        }
+
+        /// The rarer rows of a stored batch: moderation items and risk.
+        async fn finish_batch(
+            tx: &mut sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            rows: Vec<(&NewMessage, Option<i64>)>,
+            outcomes: Vec<InsertOutcome>,
+        ) -> $crate::store::Result<Vec<InsertOutcome>> {
             for (m, _) in &rows {
                 if let Some(item) = &m.hold {
                     insert_item_row(&mut **tx, item).await?;
@@ -1591,6 +1629,28 @@ macro_rules! impl_sql_store {
                 raise_risk(tx, m).await?;
             }
             Ok(outcomes)
+        }
+
+        /// Binds a message row's 14 values, in the order of `MESSAGE_INSERT_COLUMNS`.
+        fn bind_message_row<'q>(
+            q: sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>>,
+            m: &'q NewMessage,
+            seq: Option<i64>,
+        ) -> sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>> {
+            q.bind(&m.id)
+                .bind(&m.conversation_id)
+                .bind(seq)
+                .bind($crate::store::sql::message_status(m))
+                .bind(&m.original_body)
+                .bind(&m.sender_id)
+                .bind(&m.sender_role)
+                .bind(&m.sender_name)
+                .bind(&m.client_msg_id)
+                .bind(&m.body)
+                .bind(&m.kind)
+                .bind(m.sent_at)
+                .bind(&m.severity)
+                .bind(&m.verdict)
         }
 
         type Conn = <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Connection;
@@ -1636,21 +1696,7 @@ macro_rules! impl_sql_store {
                 let sql = format!("INSERT INTO messages ({}) VALUES {values}", $crate::store::sql::MESSAGE_INSERT_COLUMNS);
                 let mut q = sqlx::query(&sql);
                 for (m, seq) in part {
-                    q = q
-                        .bind(&m.id)
-                        .bind(&m.conversation_id)
-                        .bind(*seq)
-                        .bind($crate::store::sql::message_status(m))
-                        .bind(&m.original_body)
-                        .bind(&m.sender_id)
-                        .bind(&m.sender_role)
-                        .bind(&m.sender_name)
-                        .bind(&m.client_msg_id)
-                        .bind(&m.body)
-                        .bind(&m.kind)
-                        .bind(m.sent_at)
-                        .bind(&m.severity)
-                        .bind(&m.verdict);
+                    q = bind_message_row(q, m, *seq);
                 }
                 q.execute(&mut *conn).await?;
             }
@@ -1780,6 +1826,8 @@ pub(crate) trait Backend {
     /// The `n`th (from 1) placeholder of a statement whose parameters are bound in the order
     /// they appear.
     fn param(n: usize) -> String;
+    /// `WITH … AS (UPDATE …) INSERT …` in one statement (PostgreSQL; SQLite has no such thing).
+    const DATA_MODIFYING_CTE: bool = false;
 }
 
 /// `items` in chunks of at most `max` whose sizes are powers of two, largest first: a batch
