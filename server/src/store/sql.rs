@@ -1570,23 +1570,16 @@ macro_rules! impl_sql_store {
             // At most 8 × 8 shapes, so each connection keeps them all prepared.
             let small = (1..=8).contains(&bumped.len()) && (1..=8).contains(&rows.len());
             if <$store as Backend>::DATA_MODIFYING_CTE && small {
-                let nb = bumped.len();
-                let cases: String = (0..nb).map(|k| format!(" WHEN {} THEN CAST({} AS BIGINT)", p(2 * k + 1), p(2 * k + 2))).collect();
-                let values =
-                    (0..rows.len()).map(|r| format!("({})", params(3 * nb + 14 * r + 1, 14))).collect::<Vec<_>>().join(", ");
+                let values = (0..rows.len())
+                    .map(|r| format!("({})", params(3 * bumped.len() + 14 * r + 1, 14)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let sql = format!(
-                    "WITH bumped AS (UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({})) \
-                     INSERT INTO messages ({}) VALUES {values}",
-                    params(2 * nb + 1, nb),
+                    "WITH bumped AS ({}) INSERT INTO messages ({}) VALUES {values}",
+                    bump_statement(bumped.len()),
                     $crate::store::sql::MESSAGE_INSERT_COLUMNS
                 );
-                let mut q = sqlx::query(&sql);
-                for (id, seq) in &bumped {
-                    q = q.bind(id).bind(*seq);
-                }
-                for (id, _) in &bumped {
-                    q = q.bind(id);
-                }
+                let mut q = bind_bumps(sqlx::query(&sql), &bumped);
                 for (m, seq) in &rows {
                     q = bind_message_row(q, m, *seq);
                 }
@@ -1596,20 +1589,8 @@ macro_rules! impl_sql_store {
 
             // The new `last_seq` of each conversation that took messages.
             for part in pow2_chunks(&bumped, 128) {
-                let cases: String =
-                    (0..part.len()).map(|k| format!(" WHEN {} THEN CAST({} AS BIGINT)", p(2 * k + 1), p(2 * k + 2))).collect();
-                let sql = format!(
-                    "UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({})",
-                    params(2 * part.len() + 1, part.len())
-                );
-                let mut q = sqlx::query(&sql);
-                for (id, seq) in part {
-                    q = q.bind(id).bind(*seq);
-                }
-                for (id, _) in part {
-                    q = q.bind(id);
-                }
-                q.execute(&mut **tx).await?;
+                let sql = bump_statement(part.len());
+                bind_bumps(sqlx::query(&sql), part).execute(&mut **tx).await?;
             }
 
             insert_message_rows(&mut **tx, &rows).await?;
@@ -1629,6 +1610,29 @@ macro_rules! impl_sql_store {
                 raise_risk(tx, m).await?;
             }
             Ok(outcomes)
+        }
+
+        /// Sets `last_seq` of `n` conversations; its parameters are `n` pairs (id, seq), then the
+        /// `n` ids ([`bind_bumps`]).
+        fn bump_statement(n: usize) -> String {
+            use $crate::store::sql::Backend;
+            let p = <$store as Backend>::param;
+            let cases: String = (0..n).map(|k| format!(" WHEN {} THEN CAST({} AS BIGINT)", p(2 * k + 1), p(2 * k + 2))).collect();
+            let ids = (2 * n + 1..=3 * n).map(p).collect::<Vec<_>>().join(", ");
+            format!("UPDATE conversations SET last_seq = CASE id{cases} END WHERE id IN ({ids})")
+        }
+
+        fn bind_bumps<'q>(
+            mut q: sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>>,
+            bumped: &'q [(String, i64)],
+        ) -> sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>> {
+            for (id, seq) in bumped {
+                q = q.bind(id).bind(*seq);
+            }
+            for (id, _) in bumped {
+                q = q.bind(id);
+            }
+            q
         }
 
         /// Binds a message row's 14 values, in the order of `MESSAGE_INSERT_COLUMNS`.
