@@ -1623,9 +1623,9 @@ macro_rules! impl_sql_store {
         }
 
         fn bind_bumps<'q>(
-            mut q: sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>>,
+            mut q: Query<'q>,
             bumped: &'q [(String, i64)],
-        ) -> sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>> {
+        ) -> Query<'q> {
             for (id, seq) in bumped {
                 q = q.bind(id).bind(*seq);
             }
@@ -1637,10 +1637,10 @@ macro_rules! impl_sql_store {
 
         /// Binds a message row's 14 values, in the order of `MESSAGE_INSERT_COLUMNS`.
         fn bind_message_row<'q>(
-            q: sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>>,
+            q: Query<'q>,
             m: &'q NewMessage,
             seq: Option<i64>,
-        ) -> sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>> {
+        ) -> Query<'q> {
             q.bind(&m.id)
                 .bind(&m.conversation_id)
                 .bind(seq)
@@ -1658,6 +1658,7 @@ macro_rules! impl_sql_store {
         }
 
         type Conn = <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Connection;
+        type Query<'q> = sqlx::query::Query<'q, <$store as $crate::store::sql::Backend>::Db, <<$store as $crate::store::sql::Backend>::Db as sqlx::Database>::Arguments<'q>>;
 
         /// Commits a step that changes one row (`changed`, as `RETURNING` gave it), with its
         /// audit entry if the step happened: a step that did not happen leaves no entry.
