@@ -144,8 +144,9 @@ fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
     }
 }
 
-/// Spaced-out evasions (`k i l l  m y s 3 l f`, `k.i.l.l`): when three or more single-letter words
-/// follow each other, match the space-less phrases against the space-less text around them.
+/// Spaced-out evasions (`k i l l  m y s 3 l f`, `k.i.l.l`, `t o o k`): when three or more
+/// single-letter words follow each other, match the space-less phrases against the space-less
+/// text around them (phrases of three or four letters only as a whole spaced-out word).
 fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
     let toks = &norm.tokens;
     // single letters, and single leet digits between them (`m y s 3 l f`)
@@ -223,6 +224,9 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
             continue;
         }
         for p in &c.sl_pats[m.pattern().as_usize()] {
+            if p.short && !whole_spaced_word(norm, &regions, t0, t1) {
+                continue;
+            }
             if runs_match(&runs[s..e], p) {
                 out.push(Hit {
                     list: p.list,
@@ -232,6 +236,22 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// Whether words `t0..t1` are a whole spaced-out word: inside one run of single letters, with
+/// nothing else in that run but the one-letter words `a` and `i` (`i t o o k`, `t o o k a`).
+/// Short phrases (`took`, `kms`) are matched space-less only so: anywhere in a run of letters
+/// they would match inside other spelt-out letters.
+fn whole_spaced_word(norm: &Normalised, regions: &[(u32, u32)], t0: u32, t1: u32) -> bool {
+    let Some(&(a, b)) = regions.iter().find(|(a, b)| *a <= t0 && t1 <= *b) else {
+        return false;
+    };
+    let one_letter_word = |ti: u32| {
+        let t = &norm.tokens[ti as usize];
+        let ch = crate::normalise::leet_digit(norm.raw.as_bytes()[t.raw_start as usize] as char);
+        matches!(ch, 'a' | 'i')
+    };
+    (a..t0).chain(t1..b).all(one_letter_word)
 }
 
 /// Find words for each group of an `all` rule in order (or any order), each within `window` words

@@ -172,6 +172,9 @@ pub(crate) struct PhraseRef {
     pub list: u32,
     pub runs: Box<[u8]>,
     pub clause_end: bool,
+    /// Space-less phrases shorter than [`SHORT_SPACELESS`]: they count only as a whole
+    /// spaced-out word (see `collect_spaceless`).
+    pub short: bool,
 }
 
 #[derive(Debug)]
@@ -420,7 +423,10 @@ struct TermTable {
 }
 
 /// Minimum length of a phrase (without spaces) for the space-less evasion pass (`k i l l m y s e l f`).
-const MIN_SPACELESS: usize = 5;
+const MIN_SPACELESS: usize = 3;
+/// Space-less phrases shorter than this (`t o o k`, `k m s`) match only as a whole spaced-out
+/// word: found anywhere in the space-less text, three or four letters match inside too much.
+pub(crate) const SHORT_SPACELESS: usize = 5;
 
 impl TermTable {
     fn add_list(
@@ -503,6 +509,7 @@ impl TermTable {
             list,
             runs: runs.into_boxed_slice(),
             clause_end,
+            short: false,
         };
         let id = *self.index.entry(key.clone()).or_insert_with(|| {
             self.keys.push(key);
@@ -547,6 +554,7 @@ impl TermTable {
                         list,
                         runs: slr.into_boxed_slice(),
                         clause_end: false,
+                        short: joined.len() < SHORT_SPACELESS,
                     });
                 }
             }

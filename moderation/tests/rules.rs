@@ -116,6 +116,24 @@ fn suicide_critical_when_imminent() {
     );
 }
 
+/// Short words spelt out letter by letter (three or four letters: `t o o k`, `k m s`) are
+/// caught as whole spaced-out words, as serious as written plainly.
+#[test]
+fn spaced_out_short_words() {
+    flags(&["t o o k all the pills", "i t o o k all the pills", "just t o o k a whole packet of paracetamol"], Category::Suicide, Severity::Critical);
+    flags(&["k m s", "i wanna k m s", "gonna k.m.s tonight"], Category::Suicide, Severity::High);
+    // Three or four letters found just anywhere in a run of spelt-out letters are not a word.
+    benign(&[
+        "the u s a is big",
+        "grade a b c in my exams",
+        "a b c d i e t",
+        "my initials are j k r",
+        "y r u sad",
+        "p s i love you",
+        "x x x",
+    ]);
+}
+
 #[test]
 fn third_person_reports_take_the_risk_of_that_person() {
     flags(
