@@ -85,12 +85,14 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
     // Survey answers first: if this fails nothing is gone and the request can be repeated.
     // Chat feedback about a conversation under a hold stays with that conversation.
     let surveys = state.surveys.erase_respondent(user.id.as_str()).await?;
-    let kept = state.store.erase_user(user.id.as_str(), now).await?;
+    let audit = |kept: &[String]| {
+        crate::audit::event(now, None, "account_erased", "user", user.id.as_str(),
+            Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len())))
+    };
+    let kept = state.store.erase_user(user.id.as_str(), now, &audit).await?;
     if surveys > 0 {
         tracing::info!(assignments = surveys, "erasure: survey answers deleted");
     }
-    crate::audit::record(state.store.as_ref(), now, None, "account_erased", "user", user.id.as_str(),
-        Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len()))).await;
     // Open sockets end now, and their subscriptions with them.
     state.hub.publish(Event::DisconnectUser { user_id: user.id.clone() });
     let message = if kept.is_empty() {
@@ -114,12 +116,12 @@ pub async fn set_hold(state: &AppState, user: &AuthUser, id: &ConversationId, pl
     let conv = conversations::load_readable(state, user, id).await?;
     let now = state.clock.now_ms();
     let hold = place.then_some((reason.trim(), user.id.as_str()));
-    if !state.store.set_hold(&conv.id, hold, now).await? {
+    let audit = crate::audit::event(now, Some(user.id.as_str()),
+        if place { "safeguarding_hold_placed" } else { "safeguarding_hold_lifted" }, "conversation", &conv.id,
+        Some(reason.trim().to_owned()));
+    if !state.store.set_hold(&conv.id, hold, now, audit).await? {
         return Err(ApiError::NotFound);
     }
-    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()),
-        if place { "safeguarding_hold_placed" } else { "safeguarding_hold_lifted" }, "conversation", &conv.id,
-        Some(reason.trim().to_owned())).await;
     Ok(())
 }
 

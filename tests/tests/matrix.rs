@@ -224,7 +224,7 @@ async fn build_world(s: &TestServer) -> World {
         password: PASSWORD.into(),
         role: Role::DutyWorker,
         display_name: None,
-    })
+    }, None)
     .await
     .expect("login account");
     // Many chats pass through the shared workers: room for all of them.

@@ -24,7 +24,7 @@ async fn user(s: &dyn Store, id: &str, role: &str) {
         password_hash: None,
         display_name: format!("User {id}"),
         created_at: 1,
-    })
+    }, None)
     .await
     .unwrap();
 }
@@ -64,9 +64,10 @@ async fn users_and_usernames(backend: Backend) {
             password_hash: None,
             display_name: "x".into(),
             created_at: 1,
-        })
+        }, Some(talkzone_server::audit::event(1, Some("admin"), "user_created", "user", "u2", None)))
         .await;
     assert!(matches!(dup, Err(store::StoreError::Conflict(_))), "{dup:?}");
+    assert!(s.audit_for_target("user", "u2").await.unwrap().is_empty(), "no entry for an account not created");
     assert_eq!(s.user_by_username("user-u1").await.unwrap().unwrap().id, "u1");
     assert!(s.user("nope").await.unwrap().is_none());
     assert!(s.on_duty_staff().await.unwrap().is_empty());
@@ -105,6 +106,51 @@ async fn account_changes_are_audited_in_their_transaction(backend: Backend) {
     assert_eq!(actions("yp").await, vec![("monitoring_notice_acknowledged".to_owned(), 30)]);
     assert!(actions("nobody").await.is_empty());
     assert_eq!(s.user("w1").await.unwrap().unwrap().password_hash.as_deref(), Some("new-hash"));
+}
+
+/// Creating an account, a safeguarding hold placed or lifted, and an erasure write their audit
+/// entries in their own transaction; a hold on no conversation leaves none.
+async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    let new = |id: &str| NewUser {
+        id: id.into(),
+        role: "young_person".into(),
+        username: Some(format!("user-{id}")),
+        password_hash: None,
+        display_name: format!("User {id}"),
+        created_at: 1,
+    };
+    let entry = |action: &str, target_type: &str, id: &str, at: i64, details: &str| {
+        talkzone_server::audit::event(at, Some("admin"), action, target_type, id, Some(details.to_owned()))
+    };
+    s.create_user(new("yp"), Some(entry("user_created", "user", "yp", 1, "role young_person"))).await.unwrap();
+    s.create_user(new("yp2"), Some(entry("user_created", "user", "yp2", 1, "role young_person"))).await.unwrap();
+    s.open_support_conversation("c1", "yp", None, 5).await.unwrap();
+    s.open_support_conversation("c2", "yp2", None, 6).await.unwrap();
+    assert!(s.set_hold("c1", Some(("worried", "sup")), 10, entry("safeguarding_hold_placed", "conversation", "c1", 10, "worried")).await.unwrap());
+    assert!(s.set_hold("c1", None, 11, entry("safeguarding_hold_lifted", "conversation", "c1", 11, "fine now")).await.unwrap());
+    assert!(s.set_hold("c1", Some(("again", "sup")), 12, entry("safeguarding_hold_placed", "conversation", "c1", 12, "again")).await.unwrap());
+    assert!(!s.set_hold("nowhere", Some(("x", "sup")), 13, entry("safeguarding_hold_placed", "conversation", "nowhere", 13, "x")).await.unwrap());
+    let erased = |kept: &[String]| talkzone_server::audit::event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", kept.join(","))));
+    assert_eq!(s.erase_user("yp", 20, &erased).await.unwrap(), vec!["c1".to_owned()]);
+    let erased2 = |kept: &[String]| talkzone_server::audit::event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())));
+    assert!(s.erase_user("yp2", 21, &erased2).await.unwrap().is_empty());
+
+    let log = |t: &'static str, id: &'static str| {
+        let s = s.clone();
+        async move {
+            s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| (e.action, e.at, e.details.unwrap_or_default())).collect::<Vec<_>>()
+        }
+    };
+    let e = |a: &str, at: i64, d: &str| (a.to_owned(), at, d.to_owned());
+    assert_eq!(log("user", "yp").await, vec![e("user_created", 1, "role young_person"), e("account_erased", 20, "kept c1")]);
+    assert_eq!(log("user", "yp2").await, vec![e("user_created", 1, "role young_person"), e("account_erased", 21, "kept 0")]);
+    assert_eq!(
+        log("conversation", "c1").await,
+        vec![e("safeguarding_hold_placed", 10, "worried"), e("safeguarding_hold_lifted", 11, "fine now"), e("safeguarding_hold_placed", 12, "again")]
+    );
+    assert!(log("conversation", "nowhere").await.is_empty());
+    assert!(s.conversation("c2").await.unwrap().is_none(), "an erased account's chat without a hold is gone");
 }
 
 async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
@@ -547,6 +593,7 @@ async fn audit_is_kept_in_order(backend: Backend) {
 both_backends!(
     users_and_usernames,
     account_changes_are_audited_in_their_transaction,
+    holds_accounts_and_erasure_are_audited_in_their_transaction,
     refresh_tokens_rotate_and_detect_reuse,
     tickets_are_single_use_and_expire,
     conversations_open_accept_and_messages,

@@ -106,26 +106,34 @@ pub fn validate_display_name(n: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Creates an account (the one path for the REST route and `talkzone admin create-user`).
+/// Creates an account (the one path for the REST route and `talkzone admin create-user`),
+/// with its `user_created` audit entry in the same transaction; `actor` is the admin, or
+/// `None` from the command line.
 pub async fn create_account(
     state_store: &dyn crate::store::Store,
     now: i64,
     req: CreateUserRequest,
+    actor: Option<&str>,
 ) -> ApiResult<UserView> {
     validate_username(&req.username)?;
     passwords::check_strength(&req.password)?;
     let display_name = req.display_name.unwrap_or_else(|| req.username.clone());
     validate_display_name(&display_name)?;
     let hash = passwords::hash_blocking(req.password).await?;
+    let id = crate::ids::random_id();
+    let audit = crate::audit::event(now, actor, "user_created", "user", &id, Some(format!("role {}", req.role.as_str())));
     let user = state_store
-        .create_user(NewUser {
-            id: crate::ids::random_id(),
-            role: req.role.as_str().into(),
-            username: Some(req.username),
-            password_hash: Some(hash),
-            display_name: display_name.trim().to_owned(),
-            created_at: now,
-        })
+        .create_user(
+            NewUser {
+                id,
+                role: req.role.as_str().into(),
+                username: Some(req.username),
+                password_hash: Some(hash),
+                display_name: display_name.trim().to_owned(),
+                created_at: now,
+            },
+            Some(audit),
+        )
         .await?;
     user_view(&user)
 }
@@ -141,8 +149,6 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
     user.require(&[Role::YotAdmin])?;
     let now = state.clock.now_ms();
-    let created = create_account(state.store.as_ref(), now, req).await?;
-    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "user_created", "user", created.id.as_str(),
-        Some(format!("role {}", created.role))).await;
+    let created = create_account(state.store.as_ref(), now, req, Some(user.id.as_str())).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }

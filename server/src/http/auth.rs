@@ -39,7 +39,7 @@ async fn create_anonymous_session(
             password_hash: None,
             display_name: crate::names::friendly_name(),
             created_at: state.clock.now_ms(),
-        })
+        }, None)
         .await?;
     Ok((StatusCode::CREATED, ApiJson(state.auth.start_session(&user).await?)))
 }

@@ -441,7 +441,8 @@ pub trait Store: Send + Sync + 'static {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> Result<()>;
 
-    async fn create_user(&self, user: NewUser) -> Result<UserRecord>;
+    /// Creates an account, with `audit` (if any) in the same transaction.
+    async fn create_user(&self, user: NewUser, audit: Option<AuditEvent>) -> Result<UserRecord>;
     async fn user(&self, id: &str) -> Result<Option<UserRecord>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
     /// Whether it changed. `audit` is written in the same transaction, and only on a change.
@@ -623,14 +624,17 @@ pub trait Store: Send + Sync + 'static {
     /// Ends every session of a user: refresh tokens revoked, access tokens issued before `now`
     /// refused; optionally with a new password hash, and `audit` in the same transaction.
     async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64, audit: Option<AuditEvent>) -> Result<()>;
-    /// Places (`Some(reason)`) or lifts (`None`) a safeguarding hold.
-    async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> Result<bool>;
+    /// Places (`Some(reason)`) or lifts (`None`) a safeguarding hold, with `audit` in the same
+    /// transaction; `false` (and no entry) if there is no such conversation.
+    async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64, audit: AuditEvent) -> Result<bool>;
     /// Everything about one user that belongs in their own export.
     async fn messages_sent_by(&self, user_id: &str) -> Result<Vec<MessageRecord>>;
     /// Erases a user: support chats not under a hold are deleted with their messages; their
     /// messages elsewhere are blanked (so others' history keeps its `seq`); the account goes.
-    /// Returns the ids of conversations kept under a hold.
-    async fn erase_user(&self, user_id: &str, now: i64) -> Result<Vec<String>>;
+    /// Returns the ids of conversations kept under a hold. The audit entry `audit` makes of
+    /// those ids is written in the same transaction.
+    // `for<'k>` written out: async_trait would give an elided lifetime here one fixed name.
+    async fn erase_user(&self, user_id: &str, now: i64, audit: &(dyn for<'k> Fn(&'k [String]) -> AuditEvent + Sync)) -> Result<Vec<String>>;
     /// Deletes closed support chats (and their messages) closed before `closed_before` and
     /// not under a hold, and audit entries older than `audit_before`; returns how many chats.
     async fn apply_retention(&self, closed_before: i64, audit_before: i64) -> Result<u64>;

@@ -180,7 +180,8 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn create_user(&self, u: NewUser) -> $crate::store::Result<UserRecord> {
+            async fn create_user(&self, u: NewUser, audit: Option<AuditEvent>) -> $crate::store::Result<UserRecord> {
+                let mut tx = self.writer().begin().await?;
                 let res = sqlx::query(
                     "INSERT INTO users (id, role, username, password_hash, display_name, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -191,13 +192,17 @@ macro_rules! impl_sql_store {
                 .bind(&u.password_hash)
                 .bind(&u.display_name)
                 .bind(u.created_at)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await;
                 match res {
                     Ok(_) => {}
                     Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("username taken")),
                     Err(e) => return Err(e.into()),
                 }
+                if let Some(audit) = audit {
+                    insert_audit_rows(&mut tx, std::slice::from_ref(&audit)).await?;
+                }
+                tx.commit().await?;
                 self.user(&u.id).await?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))
             }
 
@@ -1327,20 +1332,21 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64) -> $crate::store::Result<bool> {
+            async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64, audit: AuditEvent) -> $crate::store::Result<bool> {
                 let (reason, by) = match hold {
                     Some((r, b)) => (Some(r), Some(b)),
                     None => (None, None),
                 };
+                let mut tx = self.writer().begin().await?;
                 let n = sqlx::query("UPDATE conversations SET hold_reason = $2, hold_by = $3, hold_at = $4 WHERE id = $1")
                     .bind(conversation_id)
                     .bind(reason)
                     .bind(by)
                     .bind(hold.map(|_| now))
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                Ok(n == 1)
+                Ok(commit_step(tx, (n == 1).then_some(()), &audit).await?.is_some())
             }
 
             async fn messages_sent_by(&self, user_id: &str) -> $crate::store::Result<Vec<MessageRecord>> {
@@ -1348,7 +1354,7 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, MessageRecord>(&sql).bind(user_id).fetch_all(self.reader()).await?)
             }
 
-            async fn erase_user(&self, user_id: &str, now: i64) -> $crate::store::Result<Vec<String>> {
+            async fn erase_user(&self, user_id: &str, now: i64, audit: &(dyn for<'k> Fn(&'k [String]) -> AuditEvent + Sync)) -> $crate::store::Result<Vec<String>> {
                 let mut tx = self.writer().begin().await?;
                 let held: Vec<(String,)> = sqlx::query_as(
                     "SELECT id FROM conversations WHERE owner_id = $1 AND hold_reason IS NOT NULL",
@@ -1393,8 +1399,10 @@ macro_rules! impl_sql_store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let held: Vec<String> = held.into_iter().map(|h| h.0).collect();
+                insert_audit_rows(&mut tx, &[audit(&held)]).await?;
                 tx.commit().await?;
-                Ok(held.into_iter().map(|h| h.0).collect())
+                Ok(held)
             }
 
             async fn apply_retention(&self, closed_before: i64, audit_before: i64) -> $crate::store::Result<u64> {
