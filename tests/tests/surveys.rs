@@ -457,6 +457,44 @@ async fn distance_travelled_on_a_known_data_set(backend: Backend) {
     assert!(t.same.suppressed && t.worse.suppressed && t.same.count.is_none());
     assert_eq!(t.improved.count, Some(6));
     assert_eq!(t.mean_change, None, "withheld while any cell is suppressed");
+    // The same numbers as CSV and as a chart.
+    let export = |path: String| {
+        let (client, admin) = (&s.client, &admin);
+        async move {
+            let (st, headers, body) = client.raw(Method::GET, &path, Some(admin), vec![]).await.unwrap();
+            assert_eq!(st, 200, "{path}: {body}");
+            (headers[reqwest::header::CONTENT_TYPE].to_str().unwrap().to_owned(), body)
+        }
+    };
+    let (kind, csv) = export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji")).await;
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "measure,value,share,suppressed");
+    for line in ["pairs,16,,false", "mean_change,0.438,,false", "improved,6,0.375,false", "same,5,0.313,false", "worse,5,0.313,false",
+        "whole_report_suppressed,false,,false", "from_stage,start,,false", "to_stage,end,,false"] {
+        assert!(lines.contains(&line), "{line} in {csv}");
+    }
+    let (_, csv) = export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji&intervention_type=triage")).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    for line in ["pairs,6,,false", "improved,6,1,false", "same,,,true", "worse,,,true", "mean_change,,,true"] {
+        assert!(lines.contains(&line), "{line} in {csv}");
+    }
+    let (kind, svg) = export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji")).await;
+    assert!(kind.starts_with("image/svg+xml"), "{kind}");
+    assert!(svg.starts_with("<svg") && svg.contains(">6</text>") && svg.contains(">5</text>"), "{svg}");
+    assert_eq!(svg.matches("fill=\"#3b6ea5\"").count(), 3, "{svg}");
+    assert!(svg.contains("Answered at both stages: 16. Mean change: +0.438"), "{svg}");
+    let (_, svg) = export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji&intervention_type=triage")).await;
+    assert_eq!(svg.matches("fill=\"#3b6ea5\"").count(), 1, "{svg}");
+    assert_eq!(svg.matches("suppressed (fewer than 5)").count(), 2, "{svg}");
+    assert!(svg.contains("Mean change: withheld"), "{svg}");
+    // A selection too small to show at all: no numbers in either.
+    let (_, csv) = export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji&intervention_type=prevention_programme")).await;
+    assert!(csv.contains("whole_report_suppressed,true") && csv.contains("pairs,,,true") && csv.contains("improved,,,true"), "{csv}");
+    let (_, svg) = export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji&intervention_type=prevention_programme")).await;
+    assert!(svg.contains("Not shown") && !svg.contains("<rect"), "{svg}");
+    let r = s.client.raw(Method::GET, &format!("/v1/surveys/{survey}/distance.csv?question_id=yes"), Some(&admin), vec![]).await.unwrap();
+    assert_eq!(r.0, 422, "not a scale question: {}", r.2);
     // Not a scale question; bad stage.
     let r: Result<DistanceReport, _> = get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=yes"), &admin).await;
     assert_eq!(status(r), 422);
@@ -693,6 +731,8 @@ async fn who_may_do_what(backend: Backend) {
             format!("{report}.csv"),
             format!("/v1/surveys/{survey}/versions/1/questions/emoji/chart.svg"),
             format!("/v1/surveys/{survey}/distance?question_id=emoji"),
+            format!("/v1/surveys/{survey}/distance.csv?question_id=emoji"),
+            format!("/v1/surveys/{survey}/distance.svg?question_id=emoji"),
             "/v1/surveys".to_owned(),
             "/v1/survey-participants".to_owned(),
             "/v1/intervention-types".to_owned(),
@@ -749,6 +789,8 @@ async fn who_may_do_what(backend: Backend) {
         "/v1/surveys/{id}/versions/{version}/report.csv",
         "/v1/surveys/{id}/versions/{version}/questions/{question_id}/chart.svg",
         "/v1/surveys/{id}/distance",
+        "/v1/surveys/{id}/distance.csv",
+        "/v1/surveys/{id}/distance.svg",
         "/v1/me/surveys",
         "/v1/me/surveys/{assignment_id}/responses",
         "/v1/survey-access",
@@ -1080,6 +1122,7 @@ async fn survey_actions_are_in_the_audit_log(backend: Backend) {
     s.client.raw(Method::GET, &format!("{base}.csv"), Some(&admin), vec![]).await.unwrap();
     s.client.raw(Method::GET, &format!("/v1/surveys/{}/versions/2/questions/emoji/chart.svg", v.id), Some(&admin), vec![]).await.unwrap();
     let _: DistanceReport = get(&s.client, &format!("/v1/surveys/{}/distance?question_id=emoji", v.id), &admin).await.unwrap();
+    s.client.raw(Method::GET, &format!("/v1/surveys/{}/distance.svg?question_id=emoji", v.id), Some(&admin), vec![]).await.unwrap();
     let _: StaffAssignmentList = get(&s.client, &format!("/v1/surveys/{}/assignments", v.id), &admin).await.unwrap();
     let short = new_survey(&s, &admin, chat_feedback_def()).await;
     set_feedback(&s, &admin, Some(&short)).await.unwrap();
@@ -1106,6 +1149,7 @@ async fn survey_actions_are_in_the_audit_log(backend: Backend) {
         ("survey_report_exported", survey_t.clone()),
         ("survey_chart_exported", survey_t.clone()),
         ("survey_distance_viewed", survey_t.clone()),
+        ("survey_distance_exported", survey_t.clone()),
         ("survey_assignments_listed", survey_t.clone()),
         ("chat_feedback_survey_set", "survey_setting:chat_feedback_survey".to_owned()),
     ] {

@@ -37,6 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(version_report_csv))
         .routes(routes!(question_chart))
         .routes(routes!(distance))
+        .routes(routes!(distance_csv))
+        .routes(routes!(distance_chart))
         .routes(routes!(my_surveys))
         .routes(routes!(submit_mine))
         .routes(routes!(access_view))
@@ -309,15 +311,64 @@ async fn distance(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<reports::DistanceQuery>,
 ) -> ApiResult<ApiJson<DistanceReport>> {
-    let report = reports::distance(&state, &user, &id, &q).await?;
+    Ok(ApiJson(distance_report(&state, &user, &id, &q, "survey_distance_viewed", "JSON").await?))
+}
+
+/// The distance report for `q`, with its audit entry (`action`, in `format`).
+async fn distance_report(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    q: &reports::DistanceQuery,
+    action: &str,
+    format: &str,
+) -> ApiResult<DistanceReport> {
+    let report = reports::distance(state, user, id, q).await?;
     let what = format!(
-        "question {}, {} to {}",
+        "{format}, question {}, {} to {}",
         q.question_id,
         report.from_stage.as_str(),
         report.to_stage.as_str()
     );
-    audit_report(&state, &user, "survey_distance_viewed", &id, what, report.suppressed).await;
-    Ok(ApiJson(report))
+    audit_report(state, user, action, id, what, report.suppressed).await;
+    Ok(report)
+}
+
+/// `GET /v1/surveys/{id}/distance.csv`: distance travelled as CSV (same parameters and
+/// suppression as `/distance`). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/distance.csv", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), reports::DistanceQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn distance_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<reports::DistanceQuery>,
+) -> ApiResult<Response> {
+    let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "CSV").await?;
+    let disposition = format!("attachment; filename=\"survey-{id}-distance-{}.csv\"", q.question_id);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        surveys::csv::distance_csv(&report),
+    )
+        .into_response())
+}
+
+/// `GET /v1/surveys/{id}/distance.svg`: distance travelled as a bar chart of improved, same
+/// and worse (suppressed bars drawn empty). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/surveys/{id}/distance.svg", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "survey id"), reports::DistanceQuery),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn distance_chart(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<reports::DistanceQuery>,
+) -> ApiResult<Response> {
+    let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "SVG").await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], surveys::chart::distance_svg(&report)).into_response())
 }
 
 /// `GET /v1/me/surveys`: the caller's surveys not yet completed, with the questions and

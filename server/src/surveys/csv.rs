@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use talkzone_mobile_api::{ReportCell, SurveyReport};
+use talkzone_mobile_api::{DistanceCell, DistanceReport, ReportCell, SurveyReport};
 
 fn field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
@@ -47,6 +47,28 @@ pub fn report_csv(r: &SurveyReport) -> String {
             row("statistic", &q.question_id, &q.text, "mean", float(q.mean), q.stats_suppressed);
             row("statistic", &q.question_id, &q.text, "median", float(q.median), q.stats_suppressed);
         }
+    }
+    out
+}
+
+/// Distance travelled as CSV: the same numbers as the JSON report, after suppression.
+pub fn distance_csv(d: &DistanceReport) -> String {
+    let mut out = String::from("measure,value,share,suppressed\r\n");
+    let mut row = |measure: &str, value: String, share: String, suppressed: bool| {
+        let _ = write!(out, "{},{},{},{}\r\n", field(measure), field(&value), share, suppressed);
+    };
+    row("survey", d.survey_id.clone(), String::new(), false);
+    row("question", d.question_id.clone(), String::new(), false);
+    row("from_stage", d.from_stage.as_str().to_owned(), String::new(), false);
+    row("to_stage", d.to_stage.as_str().to_owned(), String::new(), false);
+    row("threshold", d.threshold.to_string(), String::new(), false);
+    row("whole_report_suppressed", d.suppressed.to_string(), String::new(), false);
+    row("pairs", num(d.pairs.value), String::new(), d.pairs.suppressed);
+    row("mean_change", float(d.mean_change), String::new(), d.mean_change.is_none());
+    let cell = |c: &DistanceCell| (num(c.count), float(c.share), c.suppressed);
+    for (name, c) in [("improved", &d.improved), ("same", &d.same), ("worse", &d.worse)] {
+        let (v, share, s) = cell(c);
+        row(name, v, share, s);
     }
     out
 }
