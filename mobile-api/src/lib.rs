@@ -1441,6 +1441,15 @@ pub struct ParticipantList {
     pub participants: Vec<ParticipantView>,
 }
 
+/// `DELETE /v1/survey-participants/{id}` answer: the participant is gone, with their
+/// assignments and answers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParticipantDeleted {
+    pub id: String,
+    /// Assignments deleted with the participant (answered or not).
+    pub assignments_deleted: u64,
+}
+
 /// When in an intervention a survey is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -409,6 +409,9 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
                 Some(json!({"name": format!("Type {}", unique())}))).await;
             vars.insert("id".into(), t["id"].as_str().expect("type id").to_owned());
         }
+        "participant" => {
+            vars.insert("id".into(), participant(s, &w.http, adm).await);
+        }
         "survey" | "assignment" => {
             let survey = must(s, &w.http, Method::POST, "/v1/surveys", adm, Some(json!({
                 "title": "How did it go?", "audience": "young_person",

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError};
 use talkzone_mobile_api::{
     AssignmentStatus, AuditTrail, ChatFeedbackSetting, ClientFrame, ConversationView, CreateConversationRequest, CreatedAssignment,
-    ServerFrame, DistanceReport, ParticipantView, PendingSurvey, PendingSurveyList, Role, StaffAssignmentList, SurveyReport,
+    ServerFrame, DistanceReport, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList, Role, StaffAssignmentList, SurveyReport,
     SurveyResponseView, SurveyVersionView, SurveyView, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock};
@@ -502,6 +502,68 @@ async fn distance_travelled_on_a_known_data_set(backend: Backend) {
     assert_eq!(status(r), 422);
 }
 
+/// Deleting a participant takes their assignments and answers with them: out of the young
+/// person's list, out of the numbers; a report that would show them by difference with one
+/// released before is withheld. Only YOT admins may; a second delete is 404.
+async fn deleting_a_participant_takes_their_answers(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin_t = s.staff(Role::YotAdmin).await;
+    let admin = admin_t.access_token.clone();
+    let survey = new_survey(&s, &admin, every_kind("Start survey", "young_person")).await;
+    let mut people = Vec::new();
+    for i in 0..7 {
+        let p = participant(&s, &admin, &format!("YOT-X-{i:03}"), json!({})).await;
+        let yp = s.young_person().await;
+        let a = assign_yp(&s, &admin, &survey, &p, &yp, "start").await;
+        submit(&s, &yp, &a, "s", true, answers(&[("emoji", json!(4)), ("yes", json!(true))])).await.unwrap();
+        people.push((p, yp));
+    }
+    // One more, assigned but not yet answered.
+    let (pending_p, pending_yp) = {
+        let p = participant(&s, &admin, "YOT-X-100", json!({})).await;
+        let yp = s.young_person().await;
+        assign_yp(&s, &admin, &survey, &p, &yp, "start").await;
+        (p, yp)
+    };
+    let report = format!("/v1/surveys/{survey}/versions/1/report");
+    let before: SurveyReport = get(&s.client, &report, &admin).await.unwrap();
+    assert!(!before.suppressed, "{:?}", before.suppression_reason);
+    assert_eq!(before.completed.value, Some(7));
+
+    for token in [&people[0].1.access_token, &s.staff(Role::Supervisor).await.access_token] {
+        let r: Result<ParticipantDeleted, _> = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), token, Value::Null).await;
+        assert_eq!(status(r), 403);
+    }
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &pending_yp.access_token).await.unwrap();
+    assert_eq!(mine.surveys.len(), 1);
+    let gone: ParticipantDeleted = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null).await.unwrap();
+    assert_eq!((gone.id.as_str(), gone.assignments_deleted), (pending_p.as_str(), 1));
+    let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &pending_yp.access_token).await.unwrap();
+    assert!(mine.surveys.is_empty(), "the deleted participant's survey is no longer asked for");
+    let r: Result<ParticipantDeleted, _> = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null).await;
+    assert_eq!(status(r), 404);
+
+    let answered = &people[0].0;
+    let gone: ParticipantDeleted = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{answered}"), &admin, Value::Null).await.unwrap();
+    assert_eq!(gone.assignments_deleted, 1);
+    let list: ParticipantList = get(&s.client, "/v1/survey-participants", &admin).await.unwrap();
+    assert!(!list.participants.iter().any(|p| &p.id == answered || p.id == pending_p));
+    assert_eq!(list.participants.len(), 6);
+    // 7 → 6 answered: one person apart from the report released before, so this one is withheld.
+    let after: SurveyReport = get(&s.client, &report, &admin).await.unwrap();
+    assert!(after.suppressed && after.completed.value.is_none(), "{after:?}");
+    // Stored: no answers or assignments left for them.
+    let rows = s.state().surveys.report_rows(&survey).await.unwrap();
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|r| r.participant_id.as_deref() != Some(answered.as_str())));
+
+    let log: AuditTrail = get(&s.client, "/v1/admin/audit?days=1", &admin).await.unwrap();
+    let deleted: Vec<_> = log.entries.iter().filter(|e| e.action == "survey_participant_deleted").collect();
+    assert_eq!(deleted.len(), 2, "one entry per delete that happened");
+    assert!(deleted.iter().all(|e| e.actor_id.as_ref() == Some(&admin_t.user.id)));
+    assert!(deleted.iter().any(|e| e.target.as_deref() == Some(format!("survey_participant:{answered}").as_str())));
+}
+
 /// 12 respondents (8 White, 4 Black), plus one young person who has not answered.
 async fn seed_population(s: &TestServer, admin: &str) -> String {
     let def = json!({"title": "Exit survey", "audience": "young_person", "questions": [
@@ -784,6 +846,7 @@ async fn who_may_do_what(backend: Backend) {
         "/v1/surveys/{id}/publish",
         "/v1/surveys/{id}/versions/{version}",
         "/v1/survey-participants",
+        "/v1/survey-participants/{id}",
         "/v1/survey-assignments",
         "/v1/surveys/{id}/versions/{version}/report",
         "/v1/surveys/{id}/versions/{version}/report.csv",
@@ -1265,4 +1328,5 @@ both_backends!(
     csv_and_svg_exports_apply_the_same_rules,
     differencing_reports_run_together_are_checked_one_at_a_time,
     who_may_do_what,
+    deleting_a_participant_takes_their_answers,
 );

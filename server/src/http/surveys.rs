@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use talkzone_mobile_api::{
     ChatFeedbackSetting, StaffAssignmentList, CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
-    InterventionTypeList, InterventionTypeView, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
+    InterventionTypeList, InterventionTypeView, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
     SubmitSurveyRequest, SurveyDefinition, SurveyList, SurveyReport, SurveyResponseView, SurveyVersionView, SurveyView,
 };
 use utoipa_axum::router::OpenApiRouter;
@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(publish_survey))
         .routes(routes!(get_version))
         .routes(routes!(list_participants, create_participant))
+        .routes(routes!(delete_participant))
         .routes(routes!(create_assignment))
         .routes(routes!(list_assignments))
         .routes(routes!(get_chat_feedback, set_chat_feedback))
@@ -158,6 +159,19 @@ async fn create_participant(
     ApiJson(req): ApiJson<CreateParticipantRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<ParticipantView>)> {
     Ok((StatusCode::CREATED, ApiJson(surveys::create_participant(&state, &user, req).await?)))
+}
+
+/// `DELETE /v1/survey-participants/{id}`: the participant, their assignments and answers.
+/// Roles: yot_admin.
+#[utoipa::path(delete, path = "/v1/survey-participants/{id}", tag = "surveys", security(("bearer" = [])),
+    params(("id" = String, Path, description = "participant id")),
+    responses((status = 200, body = ParticipantDeleted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_participant(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ParticipantDeleted>> {
+    Ok(ApiJson(surveys::delete_participant(&state, &user, &id).await?))
 }
 
 /// `POST /v1/survey-assignments`: send the latest published version to a young person's

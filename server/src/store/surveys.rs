@@ -173,6 +173,10 @@ pub trait SurveyStore: Send + Sync + 'static {
     async fn create_participant(&self, r: &ParticipantRecord) -> Result<()>;
     async fn participant(&self, id: &str) -> Result<Option<ParticipantRecord>>;
     async fn participants(&self) -> Result<Vec<ParticipantRecord>>;
+    /// Deletes a participant with their assignments and answers, and writes `audit` in the
+    /// same transaction. `None` (and no entry) if there is no such participant; otherwise how
+    /// many assignments went with them.
+    async fn delete_participant(&self, id: &str, audit: crate::store::AuditEvent) -> Result<Option<u64>>;
 
     async fn create_assignment(&self, r: &AssignmentRecord) -> Result<()>;
     async fn assignment(&self, id: &str) -> Result<Option<AssignmentRecord>>;
@@ -421,6 +425,27 @@ macro_rules! impl_survey_store {
             async fn participant(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::ParticipantRecord>> {
                 let sql = format!("SELECT {} FROM survey_participants WHERE id = $1", $crate::store::surveys::PARTICIPANT_COLUMNS);
                 Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn delete_participant(&self, id: &str, audit: $crate::store::AuditEvent) -> $crate::store::Result<Option<u64>> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("DELETE FROM survey_responses WHERE assignment_id IN (SELECT id FROM survey_assignments WHERE participant_id = $1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let assignments = sqlx::query("DELETE FROM survey_assignments WHERE participant_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let found = sqlx::query("DELETE FROM survey_participants WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+                if found == 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                insert_audit_rows(&mut tx, std::slice::from_ref(&audit)).await?;
+                tx.commit().await?;
+                Ok(Some(assignments))
             }
 
             async fn participants(&self) -> $crate::store::Result<Vec<$crate::store::surveys::ParticipantRecord>> {

@@ -12,7 +12,7 @@ pub mod validation;
 use subtle::ConstantTimeEq;
 use talkzone_mobile_api::{
     AssignmentRespondent, AssignmentStatus, AssignmentView, CreateAssignmentRequest, CreateInterventionTypeRequest,
-    CreateParticipantRequest, CreatedAssignment, InterventionTypeView, ParticipantView, PendingSurvey, QuestionKind, Role,
+    CreateParticipantRequest, CreatedAssignment, InterventionTypeView, ParticipantDeleted, ParticipantView, PendingSurvey, QuestionKind, Role,
     StaffAssignmentView, SubmitSurveyRequest, SurveyAnswer, SurveyAudience, SurveyDefinition, SurveyResponseView, SurveyStage,
     SurveyVersionView, SurveyView,
 };
@@ -267,6 +267,18 @@ pub async fn create_participant(state: &AppState, user: &AuthUser, req: CreatePa
     state.surveys.create_participant(&record).await?;
     audit(state, Some(user), "survey_participant_created", "survey_participant", &record.id, None).await;
     Ok(participant_view(record))
+}
+
+/// Deletes a participant (a record made in error, or on request) with their assignments and
+/// answers; their numbers drop out of reports, and the differencing check keeps a later
+/// report from revealing them by difference with an earlier one.
+pub async fn delete_participant(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<ParticipantDeleted> {
+    user.require(ADMIN)?;
+    let audit = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "survey_participant_deleted", "survey_participant", id, None);
+    match state.surveys.delete_participant(id, audit).await? {
+        Some(assignments_deleted) => Ok(ParticipantDeleted { id: id.to_owned(), assignments_deleted }),
+        None => Err(ApiError::NotFound),
+    }
 }
 
 pub async fn list_participants(state: &AppState, user: &AuthUser) -> ApiResult<Vec<ParticipantView>> {
