@@ -88,7 +88,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .with_context(|| format!("cannot reach the broker at {}", config::mask_url(url)))?,
     };
     hub.attach_broker(broker.clone());
-    let messages = Arc::new(group_commit::MessageWriter::start(store.clone(), hub.clone()));
+    let messages = Arc::new(group_commit::MessageWriter::start(store.clone(), hub.clone()).context("cannot start the message writers")?);
     let read_audit = {
         let store = store.clone();
         Arc::new(batch::Batcher::start("audit", 256, move |events: Vec<store::AuditEvent>| {

@@ -531,6 +531,9 @@ pub trait Store: Send + Sync + 'static {
     /// Concurrent writers of messages that do not contend with each other: 1 for SQLite
     /// (one writer connection), several for PostgreSQL (row locks per conversation).
     fn message_writers(&self) -> usize;
+    /// Whether a batch of messages blocks the thread it runs on until it is durable (SQLite:
+    /// its commit waits for `fsync` in place); such writers get a thread of their own.
+    fn message_batches_block(&self) -> bool;
     /// Messages with `seq > after_seq`, in order, at most `limit`.
     async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: u32) -> Result<Vec<MessageRecord>>;
     /// Raises the user's read marker to `seq` (never lowers it); returns the stored marker.

@@ -81,6 +81,11 @@ impl PostgresStore {
         2
     }
 
+    /// Batches wait for PostgreSQL asynchronously.
+    fn batches_block(&self) -> bool {
+        false
+    }
+
     fn backend_name(&self) -> &'static str {
         "postgres"
     }

@@ -675,6 +675,10 @@ macro_rules! impl_sql_store {
                 self.concurrent_writers()
             }
 
+            fn message_batches_block(&self) -> bool {
+                self.batches_block()
+            }
+
             async fn messages_after(
                 &self,
                 conversation_id: &str,

@@ -178,6 +178,11 @@ impl SqliteStore {
         1
     }
 
+    /// A message batch runs on the calling thread, its commit's `fsync` included.
+    fn batches_block(&self) -> bool {
+        true
+    }
+
     fn backend_name(&self) -> &'static str {
         "sqlite"
     }
@@ -190,7 +195,9 @@ impl SqliteStore {
 
 /// Runs blocking work from async code without stalling the tasks queued behind it on this
 /// worker (the multi-threaded runtime hands them to another thread); on a current-thread
-/// runtime (tests) it simply runs.
+/// runtime it simply runs. The group-commit writer calls from a thread and runtime of its own
+/// (`group_commit.rs`), so there it runs in place; a caller on tokio's workers (tests using
+/// the store directly) gets the hand-over.
 fn on_this_thread<R>(work: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::current().runtime_flavor() {
         tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
