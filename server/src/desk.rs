@@ -50,16 +50,18 @@ pub async fn add_shift(state: &AppState, user: &AuthUser, req: ShiftRequest) -> 
         created_by: Some(user.id.0.clone()),
         created_at: state.clock.now_ms(),
     };
-    state.store.create_shift(record.clone()).await?;
-    crate::audit::record(state.store.as_ref(), record.created_at, Some(user.id.as_str()), "shift_added", "user", &worker.id,
-        Some(format!("{} to {}", req.starts_at, req.ends_at))).await;
+    let audit = crate::audit::event(record.created_at, Some(user.id.as_str()), "shift_added", "user", &worker.id,
+        Some(format!("{} to {}", req.starts_at, req.ends_at)));
+    state.store.create_shift(record.clone(), audit).await?;
     shift_view(state, &record).await
 }
 
 /// `DELETE /v1/rota/shifts/{id}` (yot_admin).
 pub async fn remove_shift(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(&[Role::YotAdmin])?;
-    if !state.store.delete_shift(id).await? {
+    let now = state.clock.now_ms();
+    let audit = |worker: &str| crate::audit::event(now, Some(user.id.as_str()), "shift_removed", "user", worker, Some(format!("shift {id}")));
+    if !state.store.delete_shift(id, &audit).await? {
         return Err(ApiError::NotFound);
     }
     Ok(())

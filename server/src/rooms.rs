@@ -83,10 +83,12 @@ pub async fn create(state: &AppState, user: &AuthUser, req: CreateRoomRequest) -
     user.require(&[Role::YotAdmin])?;
     validate(&req)?;
     let now = state.clock.now_ms();
+    let id = crate::ids::random_id();
+    let audit = crate::audit::event(now, Some(user.id.as_str()), "room_created", "conversation", &id, None);
     let record = state
         .store
         .create_room(NewRoom {
-            id: crate::ids::random_id(),
+            id,
             topic: req.topic.trim().to_owned(),
             age_band: req.age_band.trim().to_owned(),
             moderation_mode: match req.moderation {
@@ -99,10 +101,8 @@ pub async fn create(state: &AppState, user: &AuthUser, req: CreateRoomRequest) -
             },
             created_by: user.id.0.clone(),
             now,
-        })
+        }, audit)
         .await?;
-    crate::audit::record(state.store.as_ref(), now, Some(user.id.as_str()), "room_created", "conversation", &record.id, None)
-        .await;
     view(state, user, &record).await
 }
 

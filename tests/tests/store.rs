@@ -108,6 +108,38 @@ async fn account_changes_are_audited_in_their_transaction(backend: Backend) {
     assert_eq!(s.user("w1").await.unwrap().unwrap().password_hash.as_deref(), Some("new-hash"));
 }
 
+/// A room created and a rota shift added or removed write their audit entries in their own
+/// transaction; removing a shift that is not there leaves none.
+async fn rooms_and_shifts_are_audited_in_their_transaction(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "admin", "yot_admin").await;
+    user(s.as_ref(), "w1", "duty_worker").await;
+    let by_admin = |action: &str, target_type: &str, id: &str, at: i64| talkzone_server::audit::event(at, Some("admin"), action, target_type, id, None);
+    let room = store::NewRoom {
+        id: "r1".into(),
+        topic: "Exams".into(),
+        age_band: "13-15".into(),
+        moderation_mode: "post".into(),
+        pii_mode: "redact".into(),
+        created_by: "admin".into(),
+        now: 5,
+    };
+    assert_eq!(s.create_room(room, by_admin("room_created", "conversation", "r1", 5)).await.unwrap().id, "r1");
+    let shift = store::ShiftRecord { id: "s1".into(), user_id: "w1".into(), starts_at: 100, ends_at: 200, created_by: Some("admin".into()), created_at: 6 };
+    s.create_shift(shift, by_admin("shift_added", "user", "w1", 6)).await.unwrap();
+    let removed = |worker: &str| by_admin("shift_removed", "user", worker, 7);
+    assert!(s.delete_shift("s1", &removed).await.unwrap());
+    assert!(!s.delete_shift("s1", &removed).await.unwrap(), "gone already");
+    assert!(!s.delete_shift("nothing", &removed).await.unwrap());
+    let actions = |t: &'static str, id: &'static str| {
+        let s = s.clone();
+        async move { s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| (e.action, e.at)).collect::<Vec<_>>() }
+    };
+    assert_eq!(actions("conversation", "r1").await, vec![("room_created".to_owned(), 5)]);
+    assert_eq!(actions("user", "w1").await, vec![("shift_added".to_owned(), 6), ("shift_removed".to_owned(), 7)]);
+    assert!(s.shifts_between(0, 1000).await.unwrap().is_empty());
+}
+
 /// Creating an account, a safeguarding hold placed or lifted, and an erasure write their audit
 /// entries in their own transaction; a hold on no conversation leaves none.
 async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Backend) {
@@ -594,6 +626,7 @@ both_backends!(
     users_and_usernames,
     account_changes_are_audited_in_their_transaction,
     holds_accounts_and_erasure_are_audited_in_their_transaction,
+    rooms_and_shifts_are_audited_in_their_transaction,
     refresh_tokens_rotate_and_detect_reuse,
     tickets_are_single_use_and_expire,
     conversations_open_accept_and_messages,

@@ -452,8 +452,11 @@ pub trait Store: Send + Sync + 'static {
     /// Staff who answer chats, are on duty and were connected at or after `seen_since`, with
     /// their open chats and capacity, for availability and auto-assignment.
     async fn available_staff(&self, seen_since: i64) -> Result<Vec<StaffLoad>>;
-    async fn create_shift(&self, shift: ShiftRecord) -> Result<()>;
-    async fn delete_shift(&self, id: &str) -> Result<bool>;
+    /// Adds a rota shift, with `audit` in the same transaction.
+    async fn create_shift(&self, shift: ShiftRecord, audit: AuditEvent) -> Result<()>;
+    /// Removes a rota shift, with the audit entry `audit` makes of the shift's worker in the
+    /// same transaction; `false` (and no entry) if there is no such shift.
+    async fn delete_shift(&self, id: &str, audit: &(dyn for<'k> Fn(&'k str) -> AuditEvent + Sync)) -> Result<bool>;
     /// Shifts overlapping `[from, to)`, by start.
     async fn shifts_between(&self, from: i64, to: i64) -> Result<Vec<ShiftRecord>>;
     /// Milliseconds the user was on duty between `since` and `now`.
@@ -541,7 +544,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
 
-    async fn create_room(&self, room: NewRoom) -> Result<ConversationRecord>;
+    /// Creates a room, with `audit` in the same transaction.
+    async fn create_room(&self, room: NewRoom, audit: AuditEvent) -> Result<ConversationRecord>;
     async fn rooms(&self) -> Result<Vec<ConversationRecord>>;
     /// The caller's role in a conversation if they are a current participant.
     async fn membership(&self, conversation_id: &str, user_id: &str) -> Result<Option<String>>;

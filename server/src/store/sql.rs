@@ -249,7 +249,8 @@ macro_rules! impl_sql_store {
                 }
             }
 
-            async fn create_shift(&self, r: ShiftRecord) -> $crate::store::Result<()> {
+            async fn create_shift(&self, r: ShiftRecord, audit: AuditEvent) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 sqlx::query("INSERT INTO shifts (id, user_id, starts_at, ends_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(&r.id)
                     .bind(&r.user_id)
@@ -257,13 +258,18 @@ macro_rules! impl_sql_store {
                     .bind(r.ends_at)
                     .bind(&r.created_by)
                     .bind(r.created_at)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
+                commit_step(tx, Some(()), &audit).await?;
                 Ok(())
             }
 
-            async fn delete_shift(&self, id: &str) -> $crate::store::Result<bool> {
-                Ok(sqlx::query("DELETE FROM shifts WHERE id = $1").bind(id).execute(self.writer()).await?.rows_affected() == 1)
+            async fn delete_shift(&self, id: &str, audit: &(dyn for<'k> Fn(&'k str) -> AuditEvent + Sync)) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let worker: Option<(String,)> =
+                    sqlx::query_as("DELETE FROM shifts WHERE id = $1 RETURNING user_id").bind(id).fetch_optional(&mut *tx).await?;
+                let Some((worker,)) = worker else { return Ok(false) };
+                Ok(commit_step(tx, Some(()), &audit(&worker)).await?.is_some())
             }
 
             async fn shifts_between(&self, from: i64, to: i64) -> $crate::store::Result<Vec<ShiftRecord>> {
@@ -717,7 +723,8 @@ macro_rules! impl_sql_store {
                 Ok(sqlx::query_as::<_, MessageRecord>(&sql).bind(id).fetch_optional(self.reader()).await?)
             }
 
-            async fn create_room(&self, r: NewRoom) -> $crate::store::Result<ConversationRecord> {
+            async fn create_room(&self, r: NewRoom, audit: AuditEvent) -> $crate::store::Result<ConversationRecord> {
+                let mut tx = self.writer().begin().await?;
                 sqlx::query(
                     "INSERT INTO conversations (id, kind, state, topic, created_at, age_band, moderation_mode, pii_mode, created_by) \
                      VALUES ($1, 'room', 'open', $2, $3, $4, $5, $6, $7)",
@@ -729,10 +736,12 @@ macro_rules! impl_sql_store {
                 .bind(&r.moderation_mode)
                 .bind(&r.pii_mode)
                 .bind(&r.created_by)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await?;
                 let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
-                Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(&r.id).fetch_one(self.writer()).await?)
+                let room = sqlx::query_as::<_, ConversationRecord>(&sql).bind(&r.id).fetch_one(&mut *tx).await?;
+                commit_step(tx, Some(()), &audit).await?;
+                Ok(room)
             }
 
             async fn rooms(&self) -> $crate::store::Result<Vec<ConversationRecord>> {
