@@ -90,6 +90,7 @@ pub fn distance_svg(d: &DistanceReport) -> String {
     bars(s, h, &rows, d.threshold, &format!("Answered at both stages: {pairs}. Mean change: {mean}"))
 }
 
+/// One question's distribution as a bar chart, drawn from the suppressed report.
 pub fn question_svg(q: &QuestionReport, threshold: i64, report_suppressed: bool) -> String {
     let (h, s) = open(&q.text, q.distribution.len());
     if report_suppressed {
