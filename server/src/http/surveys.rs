@@ -282,12 +282,7 @@ async fn version_report_csv(
     audit_report(&state, &user, "survey_report_exported", &id, format!("CSV, version {version}, {}", filters.describe()),
         report.suppressed)
     .await;
-    let disposition = format!("attachment; filename=\"survey-{id}-v{version}.csv\"");
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        surveys::csv::report_csv(&report),
-    )
-        .into_response())
+    Ok(csv_download(&format!("survey-{id}-v{version}.csv"), surveys::csv::report_csv(&report)))
 }
 
 /// `GET /v1/surveys/{id}/versions/{version}/questions/{question_id}/chart.svg`: a bar chart of
@@ -309,8 +304,7 @@ async fn question_chart(
     audit_report(&state, &user, "survey_chart_exported", &id,
         format!("SVG, version {version}, question {question_id}, {}", filters.describe()), report.suppressed)
     .await;
-    let svg = surveys::chart::question_svg(q, report.threshold, report.suppressed);
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response())
+    Ok(svg_image(surveys::chart::question_svg(q, report.threshold, report.suppressed)))
 }
 
 /// `GET /v1/surveys/{id}/distance`: distance travelled on a scale question between two
@@ -361,12 +355,7 @@ async fn distance_csv(
     ApiQuery(q): ApiQuery<reports::DistanceQuery>,
 ) -> ApiResult<Response> {
     let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "CSV").await?;
-    let disposition = format!("attachment; filename=\"survey-{id}-distance-{}.csv\"", q.question_id);
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        surveys::csv::distance_csv(&report),
-    )
-        .into_response())
+    Ok(csv_download(&format!("survey-{id}-distance-{}.csv", q.question_id), surveys::csv::distance_csv(&report)))
 }
 
 /// `GET /v1/surveys/{id}/distance.svg`: distance travelled as a bar chart of improved, same
@@ -382,7 +371,18 @@ async fn distance_chart(
     ApiQuery(q): ApiQuery<reports::DistanceQuery>,
 ) -> ApiResult<Response> {
     let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "SVG").await?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], surveys::chart::distance_svg(&report)).into_response())
+    Ok(svg_image(surveys::chart::distance_svg(&report)))
+}
+
+/// A CSV export, offered as a download named `filename`.
+fn csv_download(filename: &str, csv: String) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], csv).into_response()
+}
+
+/// A chart, as an SVG image.
+fn svg_image(svg: String) -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response()
 }
 
 /// `GET /v1/me/surveys`: the caller's surveys not yet completed, with the questions and
