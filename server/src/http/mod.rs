@@ -58,9 +58,48 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Documents the errors that the shared extractors and middleware give any route, so that a
+/// route's own list can keep to what its handler decides: a signed-in route answers 401 to a
+/// missing, forged or expired token (`AuthUser`); a route that reads a body answers 400 to bad
+/// JSON or the wrong content type, 413 to a body over the limit and 422 to one that does not
+/// fit its schema (`ApiJson`); a route with parameters answers 400 to one that cannot be read
+/// (`ApiQuery`, `ApiPath`, a NUL in the URL) and 422 to a value out of range.
+struct SharedErrors;
+
+impl utoipa::Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            RefOr::T(ResponseBuilder::new().description(description).content("application/json", body).build())
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                let mut add = |status: &str, description: &str| {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
+                };
+                let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if signed_in {
+                    add("401", "no access token, or one that is forged, expired or revoked");
+                }
+                if has_body || has_params {
+                    add("400", "a body or parameter that cannot be read (not JSON, wrong content type, bad encoding)");
+                    add("422", "a body or parameter that does not pass validation");
+                }
+                if has_body {
+                    add("413", "the body is over the server's limit");
+                }
+            }
+        }
+    }
+}
+
 /// The REST routes and their OpenAPI document, from one list.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(me::router())
         .merge(notice::router())
@@ -73,7 +112,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(surveys::router())
         .merge(moderation::router())
         .merge(health::router())
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    utoipa::Modify::modify(&SharedErrors, &mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document (also used by tests and `docs/`).

@@ -290,6 +290,9 @@ pub enum ItemDecision {
 }
 
 /// The result of applying a decision.
+// Returned once per call and matched at once, never kept in numbers: boxing the records
+// would cost an allocation each to save a copy of a few hundred bytes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum DecideOutcome {
     Decided { item: ModerationItemRecord, message: Option<MessageRecord> },
@@ -382,6 +385,8 @@ pub enum InsertOutcome {
 }
 
 /// What accepting a queued conversation did.
+// As `DecideOutcome`: one per call, so the records are not boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum AcceptOutcome {
     /// The caller won; the conversation and the system message announcing the worker.
