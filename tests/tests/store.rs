@@ -622,11 +622,107 @@ async fn audit_is_kept_in_order(backend: Backend) {
     assert_eq!(events[0].details.as_deref(), Some("subscribe"));
 }
 
+/// Survey changes write their audit entries in their own transaction; a change that did not
+/// happen (a duplicate, a missing target, a refused insert) leaves none.
+async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
+    use talkzone_server::store::surveys::{AssignmentRecord, ParticipantRecord, SurveyRecord, SurveyVersionRecord};
+    let dir = TempDir::new();
+    let url = fresh_database(backend, &dir.0).await;
+    let (s, surveys) = store::connect_with_surveys(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    user(s.as_ref(), "admin", "yot_admin").await;
+    // Each entry a moment later than the one before, so that the log's order is the calls'.
+    let clock = std::sync::atomic::AtomicI64::new(0);
+    let tick = || clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let ev = |action: &str, target_type: &str, id: &str| talkzone_server::audit::event(tick(), Some("admin"), action, target_type, id, None);
+    let actions = |t: &'static str, id: &'static str| {
+        let s = s.clone();
+        async move { s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() }
+    };
+
+    surveys.create_intervention_type("it1", "Mentoring", 1, ev("intervention_type_created", "intervention_type", "it1")).await.unwrap();
+    let twice = surveys.create_intervention_type("it2", "Mentoring", 1, ev("intervention_type_created", "intervention_type", "it2")).await;
+    assert!(matches!(twice, Err(store::StoreError::Conflict(_))), "{twice:?}");
+    assert!(!surveys.retire_intervention_type("none", ev("intervention_type_retired", "intervention_type", "none")).await.unwrap());
+    assert!(surveys.retire_intervention_type("it1", ev("intervention_type_retired", "intervention_type", "it1")).await.unwrap());
+    assert_eq!(actions("intervention_type", "it1").await, vec!["intervention_type_created", "intervention_type_retired"]);
+    assert!(actions("intervention_type", "it2").await.is_empty(), "a duplicate name leaves no entry");
+    assert!(actions("intervention_type", "none").await.is_empty());
+
+    let survey = SurveyRecord { id: "s1".into(), draft: "{}".into(), created_by: "admin".into(), created_at: 1, updated_at: 1 };
+    surveys.create_survey(&survey, ev("survey_created", "survey", "s1")).await.unwrap();
+    assert!(!surveys.update_survey_draft("none", "{}", 2, ev("survey_draft_updated", "survey", "none")).await.unwrap());
+    // The store tells the entry what the version was before and what it is now.
+    let published = |before: Option<i64>, v: &SurveyVersionRecord| {
+        talkzone_server::audit::event(tick(), Some("admin"), &format!("published {before:?} -> {}", v.version), "survey", &v.survey_id, None)
+    };
+    assert_eq!(surveys.publish_survey("s1", "admin", 3, &published).await.unwrap().unwrap().version, 1);
+    assert_eq!(surveys.publish_survey("s1", "admin", 3, &published).await.unwrap().unwrap().version, 1, "unchanged");
+    assert!(surveys.update_survey_draft("s1", "{\"v\": 2}", 4, ev("survey_draft_updated", "survey", "s1")).await.unwrap());
+    let v2 = surveys.publish_survey("s1", "admin", 5, &published).await.unwrap().unwrap();
+    assert_eq!(v2.version, 2);
+    assert!(surveys.publish_survey("none", "admin", 5, &published).await.unwrap().is_none());
+    assert_eq!(
+        actions("survey", "s1").await,
+        vec!["survey_created", "published None -> 1", "published Some(1) -> 1", "survey_draft_updated", "published Some(1) -> 2"]
+    );
+    assert!(actions("survey", "none").await.is_empty(), "nothing to update or publish leaves no entry");
+
+    let participant = |id: &str| ParticipantRecord {
+        id: id.into(),
+        reference: "YOT-1".into(),
+        intervention_type_id: "it1".into(),
+        start_date: "2026-01-01".into(),
+        end_date: None,
+        age_band: None,
+        gender: None,
+        ethnicity: None,
+        looked_after: None,
+        created_by: "admin".into(),
+        created_at: 6,
+    };
+    surveys.create_participant(&participant("p1"), ev("survey_participant_created", "survey_participant", "p1")).await.unwrap();
+    let again = surveys.create_participant(&participant("p2"), ev("survey_participant_created", "survey_participant", "p2")).await;
+    assert!(matches!(again, Err(store::StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(actions("survey_participant", "p1").await, vec!["survey_participant_created"]);
+    assert!(actions("survey_participant", "p2").await.is_empty(), "a duplicate reference leaves no entry");
+
+    let assignment = |id: &str, version: &str| AssignmentRecord {
+        id: id.into(),
+        survey_id: "s1".into(),
+        survey_version_id: version.into(),
+        participant_id: Some("p1".into()),
+        respondent_kind: "parent_carer".into(),
+        respondent_user_id: None,
+        code_selector: Some("ABCD".into()),
+        code_hash: Some("hash".into()),
+        code_expires_at: Some(100),
+        stage: "start".into(),
+        due_date: "2026-02-01".into(),
+        status: "pending".into(),
+        created_by: "admin".into(),
+        created_at: 7,
+        completed_at: None,
+        conversation_id: None,
+    };
+    let both = |id: &str| vec![ev("survey_assigned", "survey_assignment", id), ev("survey_access_code_issued", "survey_assignment", id)];
+    surveys.create_assignment(&assignment("a1", &v2.id), &both("a1")).await.unwrap();
+    assert!(surveys.create_assignment(&assignment("a2", "no-such-version"), &both("a2")).await.is_err(), "refused by its foreign key");
+    assert_eq!(actions("survey_assignment", "a1").await, vec!["survey_assigned", "survey_access_code_issued"]);
+    assert!(actions("survey_assignment", "a2").await.is_empty(), "a refused assignment leaves no entry");
+
+    surveys.set_setting("chat_feedback_survey", Some("s1"), "admin", 8, ev("chat_feedback_survey_set", "survey_setting", "chat_feedback_survey")).await.unwrap();
+    surveys.set_setting("chat_feedback_survey", None, "admin", 9, ev("chat_feedback_survey_set", "survey_setting", "chat_feedback_survey")).await.unwrap();
+    assert_eq!(actions("survey_setting", "chat_feedback_survey").await, vec!["chat_feedback_survey_set", "chat_feedback_survey_set"]);
+    assert_eq!(surveys.setting("chat_feedback_survey").await.unwrap(), None);
+}
+
 both_backends!(
     users_and_usernames,
     account_changes_are_audited_in_their_transaction,
     holds_accounts_and_erasure_are_audited_in_their_transaction,
     rooms_and_shifts_are_audited_in_their_transaction,
+    survey_changes_are_audited_in_their_transaction,
     refresh_tokens_rotate_and_detect_reuse,
     tickets_are_single_use_and_expire,
     conversations_open_accept_and_messages,

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::Result;
+use super::{AuditEvent, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InterventionTypeRecord {
@@ -155,22 +155,30 @@ pub enum SaveOutcome {
 #[async_trait]
 pub trait SurveyStore: Send + Sync + 'static {
     async fn intervention_types(&self) -> Result<Vec<InterventionTypeRecord>>;
-    async fn create_intervention_type(&self, id: &str, name: &str, now: i64) -> Result<()>;
-    async fn retire_intervention_type(&self, id: &str) -> Result<bool>;
+    // Each change below writes its audit entry in its own transaction, and only if it happened.
+    async fn create_intervention_type(&self, id: &str, name: &str, now: i64, audit: AuditEvent) -> Result<()>;
+    async fn retire_intervention_type(&self, id: &str, audit: AuditEvent) -> Result<bool>;
 
-    async fn create_survey(&self, r: &SurveyRecord) -> Result<()>;
-    async fn update_survey_draft(&self, id: &str, draft: &str, now: i64) -> Result<bool>;
+    async fn create_survey(&self, r: &SurveyRecord, audit: AuditEvent) -> Result<()>;
+    async fn update_survey_draft(&self, id: &str, draft: &str, now: i64, audit: AuditEvent) -> Result<bool>;
     async fn survey(&self, id: &str) -> Result<Option<SurveyRecord>>;
     async fn surveys(&self) -> Result<Vec<SurveyRecord>>;
     /// Freezes the current draft as the next version, unless it equals the latest version
-    /// (then that one is returned). One transaction.
-    async fn publish_survey(&self, survey_id: &str, by: &str, now: i64) -> Result<Option<SurveyVersionRecord>>;
+    /// (then that one is returned). One transaction, with the audit entry `audit` makes from
+    /// the version before (if any) and the version returned.
+    async fn publish_survey(
+        &self,
+        survey_id: &str,
+        by: &str,
+        now: i64,
+        audit: &(dyn for<'v> Fn(Option<i64>, &'v SurveyVersionRecord) -> AuditEvent + Sync),
+    ) -> Result<Option<SurveyVersionRecord>>;
     async fn survey_version(&self, id: &str) -> Result<Option<SurveyVersionRecord>>;
     async fn survey_version_number(&self, survey_id: &str, version: i64) -> Result<Option<SurveyVersionRecord>>;
     async fn latest_version(&self, survey_id: &str) -> Result<Option<SurveyVersionRecord>>;
     async fn survey_versions(&self, survey_id: &str) -> Result<Vec<SurveyVersionRecord>>;
 
-    async fn create_participant(&self, r: &ParticipantRecord) -> Result<()>;
+    async fn create_participant(&self, r: &ParticipantRecord, audit: AuditEvent) -> Result<()>;
     async fn participant(&self, id: &str) -> Result<Option<ParticipantRecord>>;
     async fn participants(&self) -> Result<Vec<ParticipantRecord>>;
     /// Deletes a participant with their assignments and answers, and writes `audit` in the
@@ -178,7 +186,7 @@ pub trait SurveyStore: Send + Sync + 'static {
     /// many assignments went with them.
     async fn delete_participant(&self, id: &str, audit: crate::store::AuditEvent) -> Result<Option<u64>>;
 
-    async fn create_assignment(&self, r: &AssignmentRecord) -> Result<()>;
+    async fn create_assignment(&self, r: &AssignmentRecord, audits: &[AuditEvent]) -> Result<()>;
     async fn assignment(&self, id: &str) -> Result<Option<AssignmentRecord>>;
     async fn open_assignments_for_user(&self, user_id: &str) -> Result<Vec<AssignmentRecord>>;
     /// Every assignment of a young person's account, completed or not (their data export).
@@ -201,7 +209,7 @@ pub trait SurveyStore: Send + Sync + 'static {
     /// A run-time survey setting (`survey_settings`).
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Sets (`Some`) or clears (`None`) a setting.
-    async fn set_setting(&self, key: &str, value: Option<&str>, by: &str, now: i64) -> Result<()>;
+    async fn set_setting(&self, key: &str, value: Option<&str>, by: &str, now: i64, audit: AuditEvent) -> Result<()>;
 
     /// Every assignment of the survey with its participant and final answers.
     async fn report_rows(&self, survey_id: &str) -> Result<Vec<ReportRow>>;
@@ -253,15 +261,22 @@ macro_rules! impl_survey_store {
                     .await?)
             }
 
-            async fn create_intervention_type(&self, id: &str, name: &str, now: i64) -> $crate::store::Result<()> {
+            async fn create_intervention_type(
+                &self,
+                id: &str,
+                name: &str,
+                now: i64,
+                audit: $crate::store::AuditEvent,
+            ) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 let res = sqlx::query("INSERT INTO intervention_types (id, name, retired, created_at) VALUES ($1, $2, 0, $3)")
                     .bind(id)
                     .bind(name)
                     .bind(now)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await;
                 match res {
-                    Ok(_) => Ok(()),
+                    Ok(_) => commit_with_audit(tx, &[audit]).await,
                     Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
                         Err($crate::store::StoreError::Conflict("an intervention type with that name already exists"))
                     }
@@ -269,36 +284,53 @@ macro_rules! impl_survey_store {
                 }
             }
 
-            async fn retire_intervention_type(&self, id: &str) -> $crate::store::Result<bool> {
-                Ok(sqlx::query("UPDATE intervention_types SET retired = 1 WHERE id = $1")
+            async fn retire_intervention_type(&self, id: &str, audit: $crate::store::AuditEvent) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let found = sqlx::query("UPDATE intervention_types SET retired = 1 WHERE id = $1")
                     .bind(id)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected()
-                    == 1)
+                    == 1;
+                if found {
+                    commit_with_audit(tx, &[audit]).await?;
+                }
+                Ok(found)
             }
 
-            async fn create_survey(&self, r: &$crate::store::surveys::SurveyRecord) -> $crate::store::Result<()> {
+            async fn create_survey(&self, r: &$crate::store::surveys::SurveyRecord, audit: $crate::store::AuditEvent) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 sqlx::query("INSERT INTO surveys (id, draft, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&r.id)
                     .bind(&r.draft)
                     .bind(&r.created_by)
                     .bind(r.created_at)
                     .bind(r.updated_at)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
-                Ok(())
+                commit_with_audit(tx, &[audit]).await
             }
 
-            async fn update_survey_draft(&self, id: &str, draft: &str, now: i64) -> $crate::store::Result<bool> {
-                Ok(sqlx::query("UPDATE surveys SET draft = $2, updated_at = $3 WHERE id = $1")
+            async fn update_survey_draft(
+                &self,
+                id: &str,
+                draft: &str,
+                now: i64,
+                audit: $crate::store::AuditEvent,
+            ) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let found = sqlx::query("UPDATE surveys SET draft = $2, updated_at = $3 WHERE id = $1")
                     .bind(id)
                     .bind(draft)
                     .bind(now)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected()
-                    == 1)
+                    == 1;
+                if found {
+                    commit_with_audit(tx, &[audit]).await?;
+                }
+                Ok(found)
             }
 
             async fn survey(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::SurveyRecord>> {
@@ -319,6 +351,7 @@ macro_rules! impl_survey_store {
                 survey_id: &str,
                 by: &str,
                 now: i64,
+                audit: &(dyn for<'v> Fn(Option<i64>, &'v $crate::store::surveys::SurveyVersionRecord) -> $crate::store::AuditEvent + Sync),
             ) -> $crate::store::Result<Option<$crate::store::surveys::SurveyVersionRecord>> {
                 use $crate::store::surveys::{SurveyVersionRecord, VERSION_COLUMNS};
                 let mut tx = self.writer().begin().await?;
@@ -332,16 +365,15 @@ macro_rules! impl_survey_store {
                 };
                 let sql = format!("SELECT {VERSION_COLUMNS} FROM survey_versions WHERE survey_id = $1 ORDER BY version DESC LIMIT 1");
                 let latest: Option<SurveyVersionRecord> = sqlx::query_as(&sql).bind(survey_id).fetch_optional(&mut *tx).await?;
-                if let Some(l) = &latest {
-                    if l.definition == draft {
-                        tx.commit().await?;
-                        return Ok(latest);
-                    }
+                let before = latest.as_ref().map(|l| l.version);
+                if let Some(unchanged) = latest.filter(|l| l.definition == draft) {
+                    commit_with_audit(tx, &[audit(before, &unchanged)]).await?;
+                    return Ok(Some(unchanged));
                 }
                 let record = SurveyVersionRecord {
                     id: $crate::ids::random_id(),
                     survey_id: survey_id.to_owned(),
-                    version: latest.map(|l| l.version + 1).unwrap_or(1),
+                    version: before.map_or(1, |v| v + 1),
                     definition: draft,
                     published_by: by.to_owned(),
                     published_at: now,
@@ -358,7 +390,7 @@ macro_rules! impl_survey_store {
                 .bind(record.published_at)
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
+                commit_with_audit(tx, &[audit(before, &record)]).await?;
                 Ok(Some(record))
             }
 
@@ -395,7 +427,12 @@ macro_rules! impl_survey_store {
                 Ok(sqlx::query_as(&sql).bind(survey_id).fetch_all(self.reader()).await?)
             }
 
-            async fn create_participant(&self, r: &$crate::store::surveys::ParticipantRecord) -> $crate::store::Result<()> {
+            async fn create_participant(
+                &self,
+                r: &$crate::store::surveys::ParticipantRecord,
+                audit: $crate::store::AuditEvent,
+            ) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 let res = sqlx::query(
                     "INSERT INTO survey_participants (id, reference, intervention_type_id, start_date, end_date, age_band, \
                      gender, ethnicity, looked_after, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -411,10 +448,10 @@ macro_rules! impl_survey_store {
                 .bind(&r.looked_after)
                 .bind(&r.created_by)
                 .bind(r.created_at)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await;
                 match res {
-                    Ok(_) => Ok(()),
+                    Ok(_) => commit_with_audit(tx, &[audit]).await,
                     Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
                         Err($crate::store::StoreError::Conflict("a participant with that reference already exists"))
                     }
@@ -456,7 +493,12 @@ macro_rules! impl_survey_store {
                 Ok(sqlx::query_as(&sql).fetch_all(self.reader()).await?)
             }
 
-            async fn create_assignment(&self, r: &$crate::store::surveys::AssignmentRecord) -> $crate::store::Result<()> {
+            async fn create_assignment(
+                &self,
+                r: &$crate::store::surveys::AssignmentRecord,
+                audits: &[$crate::store::AuditEvent],
+            ) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 sqlx::query(
                     "INSERT INTO survey_assignments (id, survey_id, survey_version_id, participant_id, respondent_kind, \
                      respondent_user_id, code_selector, code_hash, code_expires_at, stage, due_date, status, created_by, \
@@ -479,9 +521,9 @@ macro_rules! impl_survey_store {
                 .bind(r.created_at)
                 .bind(r.completed_at)
                 .bind(&r.conversation_id)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await?;
-                Ok(())
+                commit_with_audit(tx, audits).await
             }
 
             async fn assignment(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::AssignmentRecord>> {
@@ -663,7 +705,15 @@ macro_rules! impl_survey_store {
                 Ok(row.map(|r| r.0))
             }
 
-            async fn set_setting(&self, key: &str, value: Option<&str>, by: &str, now: i64) -> $crate::store::Result<()> {
+            async fn set_setting(
+                &self,
+                key: &str,
+                value: Option<&str>,
+                by: &str,
+                now: i64,
+                audit: $crate::store::AuditEvent,
+            ) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
                 match value {
                     Some(v) => sqlx::query(
                         "INSERT INTO survey_settings (key, value, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
@@ -674,11 +724,11 @@ macro_rules! impl_survey_store {
                     .bind(v)
                     .bind(by)
                     .bind(now)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?,
-                    None => sqlx::query("DELETE FROM survey_settings WHERE key = $1").bind(key).execute(self.writer()).await?,
+                    None => sqlx::query("DELETE FROM survey_settings WHERE key = $1").bind(key).execute(&mut *tx).await?,
                 };
-                Ok(())
+                commit_with_audit(tx, &[audit]).await
             }
 
             async fn report_rows(&self, survey_id: &str) -> $crate::store::Result<Vec<$crate::store::surveys::ReportRow>> {
@@ -734,6 +784,16 @@ macro_rules! impl_survey_store {
                 tx.commit().await?;
                 Ok(true)
             }
+        }
+
+        /// Writes a survey change's audit entries into its transaction, then commits both.
+        async fn commit_with_audit(
+            mut tx: sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            audits: &[$crate::store::AuditEvent],
+        ) -> $crate::store::Result<()> {
+            insert_audit_rows(&mut tx, audits).await?;
+            tx.commit().await?;
+            Ok(())
         }
     };
 }

@@ -7,7 +7,7 @@
 
 use talkzone_mobile_api::{ChatFeedbackSetting, Role, SurveyAudience, SurveyStage};
 
-use super::{audit, parse_definition, pending_view, ADMIN};
+use super::{audit_event, parse_definition, pending_view, ADMIN};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -56,12 +56,12 @@ pub async fn set(state: &AppState, user: &AuthUser, req: ChatFeedbackSetting) ->
         }
     }
     let now = state.clock.now_ms();
-    state.surveys.set_setting(SETTING, req.survey_id.as_deref(), &user.id.0, now).await?;
     let details = match &req.survey_id {
         Some(id) => format!("chat feedback survey set to {id}"),
         None => "chat feedback switched off".to_owned(),
     };
-    audit(state, Some(user), "chat_feedback_survey_set", "survey_setting", SETTING, Some(details)).await;
+    let audit = audit_event(state, Some(user), "chat_feedback_survey_set", "survey_setting", SETTING, Some(details));
+    state.surveys.set_setting(SETTING, req.survey_id.as_deref(), &user.id.0, now, audit).await?;
     Ok(req)
 }
 
@@ -125,10 +125,10 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
         completed_at: None,
         conversation_id: Some(conv.id.clone()),
     };
-    state.surveys.create_assignment(&record).await?;
     // Recorded against the survey, not the assignment: the audit log should not become a way
     // to tie one young person's feedback to the chat (and the worker) it is about.
-    audit(state, None, "chat_feedback_offered", "survey", &survey_id, None).await;
+    let audit = audit_event(state, None, "chat_feedback_offered", "survey", &survey_id, None);
+    state.surveys.create_assignment(&record, &[audit]).await?;
     let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
     state.hub.publish(crate::hub::Event::ToUser { user_id: owner.into(), frame });
     Ok(Some(record.id))

@@ -21,6 +21,7 @@ use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::AuditEvent;
 use crate::store::surveys::{
     AssignmentRecord, ParticipantRecord, ResponseRecord, ResponseSave, SaveOutcome, SurveyRecord, SurveyVersionRecord,
 };
@@ -35,8 +36,22 @@ const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_LEN: usize = 12;
 const SELECTOR_LEN: usize = 4;
 
-/// Appends a survey action to the audit log (`GET /v1/admin/audit`). `user` is `None` for
-/// what the service does by itself (offering chat feedback).
+/// The audit entry (`GET /v1/admin/audit`) of a survey action, for the store to write in the
+/// action's own transaction. `user` is `None` for what the service does by itself (offering
+/// chat feedback).
+pub(crate) fn audit_event(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: Option<String>,
+) -> AuditEvent {
+    crate::audit::event(state.clock.now_ms(), user.map(|u| u.id.as_str()), action, target_type, target_id, details)
+}
+
+/// Appends a survey read (a report, an export, a list) to the audit log: there is no
+/// transaction to share, so it is written on its own.
 pub(crate) async fn audit(
     state: &AppState,
     user: Option<&AuthUser>,
@@ -45,8 +60,9 @@ pub(crate) async fn audit(
     target_id: &str,
     details: Option<String>,
 ) {
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), user.map(|u| u.id.as_str()), action, target_type, target_id, details)
-        .await;
+    if let Err(e) = state.store.append_audit(audit_event(state, user, action, target_type, target_id, details)).await {
+        tracing::error!(error = %e, action, target_type, target_id, "audit write failed");
+    }
 }
 
 pub(crate) fn parse_definition(json: &str) -> ApiResult<SurveyDefinition> {
@@ -110,15 +126,15 @@ pub async fn create_intervention_type(
         .collect::<Vec<_>>()
         .join("_");
     let id = if id.is_empty() { crate::ids::random_id().to_lowercase() } else { id };
-    state.surveys.create_intervention_type(&id, name, state.clock.now_ms()).await?;
-    audit(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned())).await;
+    let audit = audit_event(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned()));
+    state.surveys.create_intervention_type(&id, name, state.clock.now_ms(), audit).await?;
     Ok(InterventionTypeView { id, name: name.to_owned(), retired: false })
 }
 
 pub async fn retire_intervention_type(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(ADMIN)?;
-    if state.surveys.retire_intervention_type(id).await? {
-        audit(state, Some(user), "intervention_type_retired", "intervention_type", id, None).await;
+    let audit = audit_event(state, Some(user), "intervention_type_retired", "intervention_type", id, None);
+    if state.surveys.retire_intervention_type(id, audit).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -138,8 +154,8 @@ pub async fn create_survey(state: &AppState, user: &AuthUser, def: SurveyDefinit
         created_at: now,
         updated_at: now,
     };
-    state.surveys.create_survey(&record).await?;
-    audit(state, Some(user), "survey_created", "survey", &record.id, Some(def.title.clone())).await;
+    let audit = audit_event(state, Some(user), "survey_created", "survey", &record.id, Some(def.title.clone()));
+    state.surveys.create_survey(&record, audit).await?;
     survey_view(state, &record).await
 }
 
@@ -147,10 +163,10 @@ pub async fn create_survey(state: &AppState, user: &AuthUser, def: SurveyDefinit
 pub async fn update_survey(state: &AppState, user: &AuthUser, id: &str, def: SurveyDefinition) -> ApiResult<SurveyView> {
     user.require(ADMIN)?;
     validation::check_definition(&def)?;
-    if !state.surveys.update_survey_draft(id, &to_json(&def)?, state.clock.now_ms()).await? {
+    let audit = audit_event(state, Some(user), "survey_draft_updated", "survey", id, Some(def.title.clone()));
+    if !state.surveys.update_survey_draft(id, &to_json(&def)?, state.clock.now_ms(), audit).await? {
         return Err(ApiError::NotFound);
     }
-    audit(state, Some(user), "survey_draft_updated", "survey", id, Some(def.title.clone())).await;
     get_survey(state, user, id).await
 }
 
@@ -171,16 +187,17 @@ pub async fn list_surveys(state: &AppState, user: &AuthUser) -> ApiResult<Vec<Su
 
 pub async fn publish(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<SurveyVersionView> {
     user.require(ADMIN)?;
-    let before = state.surveys.latest_version(id).await?.map(|v| v.version);
-    let v = state.surveys.publish_survey(id, &user.id.0, state.clock.now_ms()).await?.ok_or(ApiError::NotFound)?;
     // Version 1 is the first publication; a later number is a new version of a published
     // survey; the same number again means the draft was unchanged and nothing was made.
-    let action = match before {
-        None => "survey_published",
-        Some(b) if b < v.version => "survey_new_version",
-        Some(_) => "survey_publish_unchanged",
+    let audit = |before: Option<i64>, v: &SurveyVersionRecord| {
+        let action = match before {
+            None => "survey_published",
+            Some(b) if b < v.version => "survey_new_version",
+            Some(_) => "survey_publish_unchanged",
+        };
+        audit_event(state, Some(user), action, "survey", id, Some(format!("version {}", v.version)))
     };
-    audit(state, Some(user), action, "survey", id, Some(format!("version {}", v.version))).await;
+    let v = state.surveys.publish_survey(id, &user.id.0, state.clock.now_ms(), &audit).await?.ok_or(ApiError::NotFound)?;
     version_view(&v)
 }
 
@@ -264,8 +281,8 @@ pub async fn create_participant(state: &AppState, user: &AuthUser, req: CreatePa
         created_by: user.id.0.clone(),
         created_at: state.clock.now_ms(),
     };
-    state.surveys.create_participant(&record).await?;
-    audit(state, Some(user), "survey_participant_created", "survey_participant", &record.id, None).await;
+    let audit = audit_event(state, Some(user), "survey_participant_created", "survey_participant", &record.id, None);
+    state.surveys.create_participant(&record, audit).await?;
     Ok(participant_view(record))
 }
 
@@ -411,15 +428,14 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
             )))
         }
     }
-    state.surveys.create_assignment(&record).await?;
-    audit(state, Some(user), "survey_assigned", "survey_assignment", &record.id,
-        Some(format!("survey {} version {}, stage {}, to a {}", survey.id, version.version, record.stage, record.respondent_kind)))
-    .await;
+    let mut audits = vec![audit_event(state, Some(user), "survey_assigned", "survey_assignment", &record.id,
+        Some(format!("survey {} version {}, stage {}, to a {}", survey.id, version.version, record.stage, record.respondent_kind)))];
     if let Some(expires) = record.code_expires_at {
         // Never the code itself: only that one was issued, and until when.
-        audit(state, Some(user), "survey_access_code_issued", "survey_assignment", &record.id,
-            Some(format!("expires {}", rfc3339(expires)))).await;
+        audits.push(audit_event(state, Some(user), "survey_access_code_issued", "survey_assignment", &record.id,
+            Some(format!("expires {}", rfc3339(expires)))));
     }
+    state.surveys.create_assignment(&record, &audits).await?;
     if let Some(uid) = &record.respondent_user_id {
         // Live notice to the young person's open connections (the list is the source of truth).
         let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
