@@ -338,5 +338,20 @@ async fn admin_create_user_then_sign_in_to_a_server_on_the_same_data() {
     };
     let created = server.client.create_user(&boss.access_token, &req).await.expect("boss creates a worker");
     assert_eq!(created.role, Role::DutyWorker);
+    // Both accounts are in the audit log: the command's with no actor (it was made at the
+    // console), the worker's with the admin who made it. The refused ones left nothing.
+    let (status, trail) = server
+        .client
+        .request::<(), talkzone_tests::api::AuditTrail>(Method::GET, "/v1/admin/audit", Some(&boss.access_token), None)
+        .await
+        .expect("the audit log");
+    assert_eq!(status, StatusCode::OK);
+    let created_entries: Vec<_> = trail.entries.iter().filter(|e| e.action == "user_created").collect();
+    let of = |id: &str| created_entries.iter().find(|e| e.target.as_deref() == Some(&format!("user:{id}"))).copied();
+    let boss_entry = of(boss.user.id.as_str()).unwrap_or_else(|| panic!("no user_created for the command's account: {created_entries:?}"));
+    assert_eq!(boss_entry.actor_id, None, "made at the console, by no signed-in user");
+    let worker_entry = of(created.id.as_str()).unwrap_or_else(|| panic!("no user_created for the worker: {created_entries:?}"));
+    assert_eq!(worker_entry.actor_id.as_ref(), Some(&boss.user.id));
+    assert_eq!(created_entries.len(), 2, "refused accounts leave no entry: {created_entries:?}");
     server.kill9().await;
 }
