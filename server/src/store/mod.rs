@@ -10,7 +10,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 mod postgres;
-mod postgres_batch;
 mod sql;
 mod sqlite;
 mod sqlite_batch;

@@ -59,7 +59,7 @@ impl PostgresStore {
             Some(conn) => conn,
             None => self.writer().acquire().await?,
         };
-        let result = write_batch_kept(&mut conn, batch).await;
+        let result = write_batch_on(&mut conn, batch).await;
         let mut kept = self.batch_conns.lock().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok(_) if kept.len() < KEPT_BATCH_CONNECTIONS => kept.push(conn),
@@ -94,17 +94,6 @@ impl PostgresStore {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
-}
-
-/// The usual small batch in two round trips (`postgres_batch.rs`), anything else (or a batch
-/// whose chats changed in between) through the portable writer.
-async fn write_batch_kept(conn: &mut sqlx::PgConnection, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>> {
-    if batch.len() <= super::postgres_batch::MAX_MESSAGES && super::sql::only_messages(batch) {
-        if let Some(outcomes) = super::postgres_batch::write_batch(conn, batch).await? {
-            return Ok(outcomes);
-        }
-    }
-    write_batch_on(conn, batch).await
 }
 
 impl_sql_store!(PostgresStore);

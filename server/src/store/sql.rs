@@ -126,12 +126,6 @@ pub(crate) fn plan_batch<'a>(
     BatchPlan { outcomes, rows, bumped }
 }
 
-/// Whether a batch is plain messages, with no moderation item, risk or escalation rows to
-/// write beside them: those batches may take a store's own quicker writer.
-pub(crate) fn only_messages(batch: &[NewMessage]) -> bool {
-    batch.iter().all(|m| m.hold.is_none() && m.escalation.is_none() && severity_rank(&m.severity) == 0)
-}
-
 /// `rows` parenthesised groups of `width` placeholders, numbered on from 1, for a multi-row
 /// `VALUES`.
 pub(crate) fn row_placeholders(rows: usize, width: usize, param: fn(usize) -> String) -> String {

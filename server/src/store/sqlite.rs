@@ -126,7 +126,7 @@ impl SqliteStore {
     /// `sqlite_batch.rs`), or through sqlx when it has more than messages to write.
     #[allow(unsafe_code)]
     async fn write_messages(&self, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>> {
-        if !super::sql::only_messages(batch) {
+        if !super::sqlite_batch::only_messages(batch) {
             return write_batch_in_tx(&self.writer, batch).await;
         }
         let t0 = std::time::Instant::now();

@@ -15,8 +15,14 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::sql::{message_status, plan_batch, BatchConversation, BatchPlan, MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS};
+use super::sql::{message_status, plan_batch, severity_rank, BatchConversation, BatchPlan, MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS};
 use super::{InsertOutcome, MessageRecord, NewMessage};
+
+/// Whether this writer can store the whole batch: plain messages, with no moderation item,
+/// risk or escalation rows to write beside them.
+pub(super) fn only_messages(batch: &[NewMessage]) -> bool {
+    batch.iter().all(|m| m.hold.is_none() && m.escalation.is_none() && severity_rank(&m.severity) == 0)
+}
 
 /// Stores `batch` in one transaction on `db` and answers each message, in order. On failure
 /// nothing of it is stored and no transaction is left open (unless even the rollback failed:
