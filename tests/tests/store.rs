@@ -717,6 +717,60 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
     assert_eq!(surveys.setting("chat_feedback_survey").await.unwrap(), None);
 }
 
+/// Batches written at once to the same chats (as writers on several nodes do) all commit, and
+/// each chat's `seq`s stay gap-free and in each writer's order.
+async fn concurrent_batches_keep_each_chat_gap_free_and_in_order(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    let chats = ["c1", "c2", "c3"];
+    for (i, chat) in chats.iter().enumerate() {
+        user(s.as_ref(), &format!("yp{i}"), "young_person").await;
+        s.open_support_conversation(chat, &format!("yp{i}"), None, 5).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for t in 0..6 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut stored = Vec::new();
+            for b in 0..15 {
+                // Two or three messages over two of the chats, from this task's own sender ids.
+                let batch: Vec<NewMessage> = (0..2 + (b % 2))
+                    .map(|k| {
+                        let chat = ["c1", "c2", "c3"][(t + b + k) % 3];
+                        msg(chat, &format!("yp{}", (t + b + k) % 3), &format!("t{t}-b{b}-k{k}"), "x")
+                    })
+                    .collect();
+                for (m, out) in batch.iter().zip(s.insert_messages(&batch).await.unwrap()) {
+                    match out {
+                        InsertOutcome::Stored(r) => stored.push((m.conversation_id.clone(), r.seq.expect("a seq"))),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+            stored
+        }));
+    }
+    let mut per_chat: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
+    for task in tasks {
+        let mut last: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for (chat, seq) in task.await.unwrap() {
+            let before = last.insert(chat.clone(), seq).unwrap_or(0);
+            assert!(seq > before, "{chat}: a writer's messages keep their order ({before} then {seq})");
+            per_chat.entry(chat).or_default().push(seq);
+        }
+    }
+    let mut total = 0;
+    for chat in chats {
+        let mut seqs = per_chat.remove(chat).unwrap_or_default();
+        seqs.sort_unstable();
+        total += seqs.len();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "{chat}: gap-free, no seq twice");
+        let stored = s.messages_after(chat, 0, 500).await.unwrap();
+        assert_eq!(stored.len(), seqs.len(), "{chat}: every acknowledged message is stored");
+        assert_eq!(s.conversation(chat).await.unwrap().unwrap().last_seq, seqs.len() as i64, "{chat}: last_seq");
+    }
+    assert_eq!(total, 6 * (8 * 2 + 7 * 3));
+}
+
 both_backends!(
     users_and_usernames,
     account_changes_are_audited_in_their_transaction,
@@ -727,6 +781,7 @@ both_backends!(
     tickets_are_single_use_and_expire,
     conversations_open_accept_and_messages,
     concurrent_inserts_get_distinct_gap_free_seqs,
+    concurrent_batches_keep_each_chat_gap_free_and_in_order,
     audit_is_kept_in_order,
     a_batch_of_messages_commits_together_or_not_at_all,
     a_batch_answers_resends_and_stale_access_in_its_transaction,
