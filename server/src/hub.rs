@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use talkzone_mobile_api::{ConversationId, MessageView, Role, ServerFrame, UserId};
@@ -106,6 +107,9 @@ impl Drop for Registration {
         self.hub.remove(self.id);
     }
 }
+
+/// How often [`Hub::resync_spread`] asks its next share of connections to re-read.
+pub const SPREAD_STEP: Duration = Duration::from_millis(100);
 
 fn to_json(frame: &ServerFrame) -> Arc<str> {
     // Serialising our own frame types cannot fail: they hold only strings, numbers and JSON.
@@ -226,6 +230,33 @@ impl Hub {
         let inner = self.lock();
         for id in inner.conns.keys() {
             offer(&inner, *id, Outbound::Resync);
+        }
+    }
+
+    /// Tells every connection on this node to re-read, spread evenly over `over` (in steps of
+    /// [`SPREAD_STEP`]) instead of all at once: while the broker is away the node re-reads on
+    /// every poll, and thousands of connections reading at the same instant would queue every
+    /// other read behind theirs. Each connection there at the start is asked once; one that
+    /// has gone is skipped, and one that arrives meanwhile read everything when it subscribed.
+    /// Returns after `over`, or at once when the hub goes or `stop` is cancelled.
+    pub async fn resync_spread(hub: &std::sync::Weak<Hub>, over: Duration, stop: &CancellationToken) {
+        let Some(ids) = hub.upgrade().map(|h| h.lock().conns.keys().copied().collect::<Vec<_>>()) else { return };
+        let steps = (over.as_millis() / SPREAD_STEP.as_millis()).max(1) as usize;
+        let per_step = ids.len().div_ceil(steps).max(1);
+        let started = tokio::time::Instant::now();
+        let mut chunks = ids.chunks(per_step);
+        for step in 0..steps {
+            if let Some(chunk) = chunks.next() {
+                let Some(hub) = hub.upgrade() else { return };
+                let inner = hub.lock();
+                for id in chunk {
+                    offer(&inner, *id, Outbound::Resync);
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep_until(started + SPREAD_STEP * (step as u32 + 1)) => {}
+            }
         }
     }
 
@@ -378,6 +409,45 @@ mod tests {
         let inner = hub.lock();
         assert!(inner.conns.is_empty() && inner.by_user.is_empty());
         assert!(inner.by_conversation.is_empty() && inner.triage.is_empty());
+    }
+
+    /// A spread re-read asks each connection once, a share at each step, and is over when its
+    /// time is: 50 connections over 1 s are 5 a step.
+    #[tokio::test(start_paused = true)]
+    async fn a_spread_resync_asks_everyone_once_a_share_at_a_time() {
+        let hub = Hub::new();
+        let conns: Vec<_> = (0..50).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
+        let asked = |conns: &mut Vec<(Registration, mpsc::Receiver<Outbound>)>| {
+            conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum::<usize>()
+        };
+        let mut conns = conns;
+        let weak = Arc::downgrade(&hub);
+        let stop = CancellationToken::new();
+        let started = tokio::time::Instant::now();
+        let spread = tokio::spawn(async move { Hub::resync_spread(&weak, Duration::from_secs(1), &stop).await });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(asked(&mut conns), 5, "the first share at once");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(asked(&mut conns), 5, "the next share one step later");
+        spread.await.unwrap();
+        assert_eq!(started.elapsed(), Duration::from_secs(1), "over when its time is");
+        assert_eq!(asked(&mut conns), 40, "the rest, each once");
+    }
+
+    /// A spread stops when told to (the node is shutting down).
+    #[tokio::test(start_paused = true)]
+    async fn a_spread_resync_stops_when_told() {
+        let hub = Hub::new();
+        let mut conns: Vec<_> = (0..20).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
+        let stop = CancellationToken::new();
+        let (weak, stopper) = (Arc::downgrade(&hub), stop.clone());
+        let spread = tokio::spawn(async move { Hub::resync_spread(&weak, Duration::from_secs(2), &stopper).await });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        stop.cancel();
+        spread.await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let asked: usize = conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).count()).sum();
+        assert_eq!(asked, 2, "one a step for the two steps before the stop");
     }
 
     #[tokio::test]

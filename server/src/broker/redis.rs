@@ -5,8 +5,9 @@
 //! The database stays the truth, so every loss ends in a *resync*: each connection on the
 //! node re-reads what it follows (messages after its last `seq`, the state of its chats, the
 //! queue) from the database. A node resyncs when its subscription comes back, every
-//! [`OUTAGE_POLL`] while Redis is unreachable (so chats across nodes still move, if slower),
-//! and when another node says it could not publish something.
+//! [`OUTAGE_POLL`] while Redis is unreachable (so chats across nodes still move, if slower;
+//! those re-reads are spread over the poll, not all at once), and when another node says it
+//! could not publish something.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -31,9 +32,9 @@ const PUBLISH_BUFFER: usize = 65_536;
 const PUBLISH_BATCH: usize = 512;
 /// While the subscription is down: how often to re-read from the database and retry.
 pub const OUTAGE_POLL: Duration = Duration::from_secs(2);
-/// While the subscription is down every connection re-reads on each poll; a node with more
-/// connections than this many per second polls less often, so that an outage of Redis cannot
-/// also overload the database (19,000 connections: every 9.5 s).
+/// While the subscription is down every connection re-reads once per poll, spread evenly over
+/// it; a node with more connections than this many per second polls less often, so that an
+/// outage of Redis cannot also overload the database (19,000 connections: every 9.5 s).
 const MAX_OUTAGE_RESYNCS_PER_SEC: usize = 2_000;
 
 /// How long to wait between re-reads while Redis is away, for a node with `connections`.
@@ -170,14 +171,14 @@ impl RedisBroker {
                 Err(e) => tracing::warn!(error = %e, "broker: cannot connect to listen"),
             }
             // Disconnected: whatever was published meanwhile is gone. Until the subscription
-            // is back, re-read from the database on every retry.
+            // is back, every connection re-reads from the database once per retry, spread over
+            // the time to the next one.
             self.subscribed.store(false, Ordering::Relaxed);
             first = false;
-            resync(&hub);
             let connections = hub.upgrade().map_or(0, |h| h.connection_count());
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(outage_poll(connections)) => {}
+            Hub::resync_spread(&hub, outage_poll(connections), &shutdown).await;
+            if shutdown.is_cancelled() {
+                return;
             }
         }
     }
