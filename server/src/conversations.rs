@@ -301,16 +301,27 @@ async fn draft_message(
     conv: &ConversationRecord,
     client_msg_id: &str,
     body: &str,
+    kind: MessageKind,
     expect: Option<Expected>,
 ) -> ApiResult<(NewMessage, talkzone_moderation::Verdict)> {
     let in_room = conv.kind == "room";
     let now = state.clock.now_ms();
-    let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
+    let (verdict, action) = if kind == MessageKind::ServiceCard {
+        // A directory entry the YOT wrote, not the sender's words: classifying it would
+        // raise escalations for sharing, say, a self-harm support service, and redaction
+        // would remove the very phone number being shared.
+        (not_classified(body), None)
+    } else {
+        let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
+        (verdict, Some(action))
+    };
     let mut delivered_body = body.to_owned();
     let mut original_body = None;
     let mut hold = None;
     if in_room {
         crate::rooms::check_not_muted(state, user, now).await?;
+    }
+    if let (true, Some(action)) = (in_room, action) {
         let plan = crate::rooms::plan(conv, &verdict, action);
         if let Some((reason, severity)) = plan.hold {
             hold = Some(crate::store::NewModerationItem {
@@ -344,7 +355,7 @@ async fn draft_message(
         sender_name: Some(user.display_name.clone()),
         client_msg_id: Some(client_msg_id.to_owned()),
         body: delivered_body,
-        kind: MessageKind::Text.as_str().to_owned(),
+        kind: kind.as_str().to_owned(),
         sent_at: now,
         severity: verdict.severity.as_str().to_owned(),
         verdict: serde_json::to_string(&verdict).ok(),
@@ -356,13 +367,37 @@ async fn draft_message(
     Ok((new, verdict))
 }
 
-/// `send`: the one path by which a participant's message enters a conversation.
+/// The verdict of a message that is not classified (a service card): nothing found.
+fn not_classified(body: &str) -> talkzone_moderation::Verdict {
+    talkzone_moderation::Verdict {
+        severity: talkzone_moderation::Severity::None,
+        labels: Vec::new(),
+        flags: Vec::new(),
+        pii: Vec::new(),
+        redacted: body.to_owned(),
+    }
+}
+
+/// `send`: a participant's text message.
 pub async fn send_message(
     state: &AppState,
     user: &AuthUser,
     conversation_id: &ConversationId,
     client_msg_id: &str,
     body: &str,
+) -> ApiResult<Sent> {
+    send(state, user, conversation_id, client_msg_id, body, MessageKind::Text).await
+}
+
+/// The one path by which a participant's message (text, or a service card) enters a
+/// conversation.
+pub(crate) async fn send(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    client_msg_id: &str,
+    body: &str,
+    kind: MessageKind,
 ) -> ApiResult<Sent> {
     validate_client_msg_id(client_msg_id)?;
     validate_body(body)?;
@@ -372,7 +407,7 @@ pub async fn send_message(
     let (conv, verdict, new, outcome) = loop {
         attempt += 1;
         let (conv, expect) = load_for_send(state, user, conversation_id, fresh).await?;
-        let (new, verdict) = draft_message(state, user, &conv, client_msg_id, body, expect).await?;
+        let (new, verdict) = draft_message(state, user, &conv, client_msg_id, body, kind, expect).await?;
         let started = Instant::now();
         // Stored by group commit; a message stored now is already published, in commit order.
         let outcome = state.messages.insert(new.clone(), conv.kind == "room").await?;

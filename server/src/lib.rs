@@ -30,6 +30,7 @@ pub mod config;
 pub mod conversation_cache;
 pub mod conversations;
 pub mod desk;
+pub mod directory;
 pub mod error;
 pub mod escalation;
 pub mod group_commit;

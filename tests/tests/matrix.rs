@@ -188,6 +188,8 @@ struct World {
     policy: String,
     outcome: String,
     notice_version: String,
+    /// A services directory entry, for sharing into chats (`$service_id`).
+    service: String,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -241,7 +243,10 @@ async fn build_world(s: &TestServer) -> World {
     let outcomes = must(s, &http, Method::GET, "/v1/outcomes", &sup.access_token, None).await;
     let yp = s.young_person().await;
     let notice = must(s, &http, Method::GET, "/v1/me/monitoring-notice", &yp.access_token, None).await;
+    let service = must(s, &http, Method::POST, "/v1/services", &adm.access_token,
+        Some(json!({"name": "World service", "category": "health", "description": "A local service."}))).await;
     World {
+        service: service["id"].as_str().expect("service id").to_owned(),
         login_username,
         http,
         asg,
@@ -440,10 +445,16 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("assignment_id".into(), aid);
             parent_code = code;
         }
+        "service" => {
+            let e = must(s, &w.http, Method::POST, "/v1/services", adm,
+                Some(json!({"name": format!("Service {}", unique()), "category": "health", "description": "A local service."}))).await;
+            vars.insert("id".into(), e["id"].as_str().expect("service id").to_owned());
+        }
         other => panic!("tests/authz-matrix.toml names an unknown target {other:?}"),
     }
     vars.insert("secret".into(), secret);
     vars.insert("yp_id".into(), yp.user.id.0.clone());
+    vars.insert("service_id".into(), w.service.clone());
     vars.insert("unasg_id".into(), w.unasg.user.id.0.clone());
     vars.insert("outcome".into(), w.outcome.clone());
     vars.insert("login_username".into(), w.login_username.clone());

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod conversations;
 mod desk;
+mod directory;
 mod escalations;
 pub mod extract;
 mod health;
@@ -107,6 +108,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(conversations::router())
         .merge(escalations::router())
         .merge(desk::router())
+        .merge(directory::router())
         .merge(privacy::router())
         .merge(rooms::router())
         .merge(surveys::router())

@@ -203,6 +203,25 @@ pub enum Handover {
     Close { outcome: String, tags: Vec<String> },
 }
 
+/// An entry of the services directory.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRecord {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    pub area: Option<String>,
+    pub phone: Option<String>,
+    pub url: Option<String>,
+    pub hours: Option<String>,
+    pub min_age: Option<i64>,
+    pub max_age: Option<i64>,
+    pub retired: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// A rota shift.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShiftRecord {
@@ -457,6 +476,20 @@ pub trait Store: Send + Sync + 'static {
     /// Staff who answer chats, are on duty and were connected at or after `seen_since`, with
     /// their open chats and capacity, for availability and auto-assignment.
     async fn available_staff(&self, seen_since: i64) -> Result<Vec<StaffLoad>>;
+    /// Adds a directory entry, with `audit` in the same transaction; a name already used is
+    /// a conflict.
+    async fn create_service(&self, r: &ServiceRecord, audit: AuditEvent) -> Result<()>;
+    /// Replaces an entry's details (not its id, creator or retirement), with `audit`; `false`
+    /// (and no entry) if there is no such service.
+    async fn update_service(&self, r: &ServiceRecord, audit: AuditEvent) -> Result<bool>;
+    /// Retires an entry, with `audit`; `false` (and no entry) if there is no such service
+    /// or it was retired already.
+    async fn retire_service(&self, id: &str, audit: AuditEvent) -> Result<bool>;
+    async fn service(&self, id: &str) -> Result<Option<ServiceRecord>>;
+    /// Entries by name, at most `limit`: those whose name, category, description or area
+    /// contains `text` (any case), in `category` if given, and retired ones only if asked.
+    async fn services(&self, text: Option<&str>, category: Option<&str>, include_retired: bool, limit: i64)
+        -> Result<Vec<ServiceRecord>>;
     /// Adds a rota shift, with `audit` in the same transaction.
     async fn create_shift(&self, shift: ShiftRecord, audit: AuditEvent) -> Result<()>;
     /// Removes a rota shift, with the audit entry `audit` makes of the shift's worker in the

@@ -30,6 +30,9 @@ pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, su
     severity, evidence, state, claimed_by, claim_expires_at, decision, decision_reason, decided_by, decided_at, \
     appeal_state, appeal_reason, created_at";
 
+pub(crate) const SERVICE_COLUMNS: &str = "id, name, category, description, area, phone, url, hours, min_age, max_age, \
+    retired, created_by, created_at, updated_at";
+
 /// The support queue's order: risk first, then chats handed back to the queue (ahead of new
 /// arrivals), then waiting time. One definition for positions and lists.
 pub(crate) const QUEUE_ORDER: &str =
@@ -247,6 +250,100 @@ macro_rules! impl_sql_store {
                         Ok(changed)
                     }
                 }
+            }
+
+            async fn create_service(&self, r: &$crate::store::ServiceRecord, audit: AuditEvent) -> $crate::store::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                let res = sqlx::query(
+                    "INSERT INTO services (id, name, category, description, area, phone, url, hours, min_age, max_age, \
+                     retired, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
+                )
+                .bind(&r.id)
+                .bind(&r.name)
+                .bind(&r.category)
+                .bind(&r.description)
+                .bind(&r.area)
+                .bind(&r.phone)
+                .bind(&r.url)
+                .bind(&r.hours)
+                .bind(r.min_age)
+                .bind(r.max_age)
+                .bind(&r.created_by)
+                .bind(r.created_at)
+                .bind(r.updated_at)
+                .execute(&mut *tx)
+                .await;
+                match res {
+                    Ok(_) => commit_step(tx, Some(()), &audit).await.map(|_| ()),
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        Err(StoreError::Conflict("a service with that name is already in the directory"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            async fn update_service(&self, r: &$crate::store::ServiceRecord, audit: AuditEvent) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let res = sqlx::query(
+                    "UPDATE services SET name = $2, category = $3, description = $4, area = $5, phone = $6, url = $7, \
+                     hours = $8, min_age = $9, max_age = $10, updated_at = $11 WHERE id = $1",
+                )
+                .bind(&r.id)
+                .bind(&r.name)
+                .bind(&r.category)
+                .bind(&r.description)
+                .bind(&r.area)
+                .bind(&r.phone)
+                .bind(&r.url)
+                .bind(&r.hours)
+                .bind(r.min_age)
+                .bind(r.max_age)
+                .bind(r.updated_at)
+                .execute(&mut *tx)
+                .await;
+                match res {
+                    Ok(done) => Ok(commit_step(tx, (done.rows_affected() == 1).then_some(()), &audit).await?.is_some()),
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        Err(StoreError::Conflict("a service with that name is already in the directory"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            async fn retire_service(&self, id: &str, audit: AuditEvent) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let done = sqlx::query("UPDATE services SET retired = 1 WHERE id = $1 AND retired = 0").bind(id).execute(&mut *tx).await?;
+                Ok(commit_step(tx, (done.rows_affected() == 1).then_some(()), &audit).await?.is_some())
+            }
+
+            async fn service(&self, id: &str) -> $crate::store::Result<Option<$crate::store::ServiceRecord>> {
+                Ok(sqlx::query_as(&format!("SELECT {} FROM services WHERE id = $1", $crate::store::sql::SERVICE_COLUMNS))
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn services(
+                &self,
+                text: Option<&str>,
+                category: Option<&str>,
+                include_retired: bool,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::ServiceRecord>> {
+                // `LIKE` with the text's own wildcards escaped; lowercase on both sides, so it
+                // is case-blind the same way on both databases.
+                let pattern = text.map(|t| {
+                    let escaped = t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                    format!("%{escaped}%")
+                });
+                let sql = format!(
+                    "SELECT {} FROM services WHERE ($1 OR retired = 0) AND ($2 IS NULL OR category = $2) \
+                     AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(category) LIKE $3 ESCAPE '\\' \
+                     OR LOWER(description) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(area, '')) LIKE $3 ESCAPE '\\') \
+                     ORDER BY name LIMIT $4",
+                    $crate::store::sql::SERVICE_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(include_retired).bind(category).bind(pattern).bind(limit).fetch_all(self.reader()).await?)
             }
 
             async fn create_shift(&self, r: ShiftRecord, audit: AuditEvent) -> $crate::store::Result<()> {
