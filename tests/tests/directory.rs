@@ -100,6 +100,8 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
         trail.entries.iter().filter(|e| e.target.as_deref() == Some(target.as_str())).map(|e| e.action.as_str()).collect();
     actions.sort_unstable();
     assert_eq!(actions, vec!["service_created", "service_retired", "service_updated"]);
+    let created_entries = trail.entries.iter().filter(|e| e.action == "service_created").count();
+    assert_eq!(created_entries, 2, "the refused and the conflicting creates left no entry");
     s.stop().await;
 }
 
