@@ -416,11 +416,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_spread_resync_asks_everyone_once_a_share_at_a_time() {
         let hub = Hub::new();
-        let conns: Vec<_> = (0..50).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
+        let mut conns: Vec<_> = (0..50).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
         let asked = |conns: &mut Vec<(Registration, mpsc::Receiver<Outbound>)>| {
             conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum::<usize>()
         };
-        let mut conns = conns;
         let weak = Arc::downgrade(&hub);
         let stop = CancellationToken::new();
         let started = tokio::time::Instant::now();

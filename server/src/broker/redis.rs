@@ -175,7 +175,8 @@ impl RedisBroker {
             // the time to the next one.
             self.subscribed.store(false, Ordering::Relaxed);
             first = false;
-            let connections = hub.upgrade().map_or(0, |h| h.connection_count());
+            // No hub, no one to deliver to: the node is going.
+            let Some(connections) = hub.upgrade().map(|h| h.connection_count()) else { return };
             Hub::resync_spread(&hub, outage_poll(connections), &shutdown).await;
             if shutdown.is_cancelled() {
                 return;

@@ -100,7 +100,7 @@ impl utoipa::Modify for SharedErrors {
 
 /// The REST routes and their OpenAPI document, from one list.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(me::router())
         .merge(notice::router())
@@ -115,7 +115,6 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(moderation::router())
         .merge(health::router())
         .split_for_parts();
-    let mut doc = doc;
     utoipa::Modify::modify(&SharedErrors, &mut doc);
     (router, doc)
 }

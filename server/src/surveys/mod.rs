@@ -60,9 +60,8 @@ pub(crate) async fn audit(
     target_id: &str,
     details: Option<String>,
 ) {
-    if let Err(e) = state.store.append_audit(audit_event(state, user, action, target_type, target_id, details)).await {
-        tracing::error!(error = %e, action, target_type, target_id, "audit write failed");
-    }
+    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), user.map(|u| u.id.as_str()), action, target_type, target_id, details)
+        .await;
 }
 
 pub(crate) fn parse_definition(json: &str) -> ApiResult<SurveyDefinition> {
