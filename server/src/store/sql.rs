@@ -254,20 +254,10 @@ macro_rules! impl_sql_store {
 
             async fn create_service(&self, r: &$crate::store::ServiceRecord, audit: AuditEvent) -> $crate::store::Result<()> {
                 let mut tx = self.writer().begin().await?;
-                let res = sqlx::query(
+                let res = bind_service(sqlx::query(
                     "INSERT INTO services (id, name, category, description, area, phone, url, hours, min_age, max_age, \
                      retired, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
-                )
-                .bind(&r.id)
-                .bind(&r.name)
-                .bind(&r.category)
-                .bind(&r.description)
-                .bind(&r.area)
-                .bind(&r.phone)
-                .bind(&r.url)
-                .bind(&r.hours)
-                .bind(r.min_age)
-                .bind(r.max_age)
+                ), r)
                 .bind(&r.created_by)
                 .bind(r.created_at)
                 .bind(r.updated_at)
@@ -284,20 +274,10 @@ macro_rules! impl_sql_store {
 
             async fn update_service(&self, r: &$crate::store::ServiceRecord, audit: AuditEvent) -> $crate::store::Result<bool> {
                 let mut tx = self.writer().begin().await?;
-                let res = sqlx::query(
+                let res = bind_service(sqlx::query(
                     "UPDATE services SET name = $2, category = $3, description = $4, area = $5, phone = $6, url = $7, \
                      hours = $8, min_age = $9, max_age = $10, updated_at = $11 WHERE id = $1",
-                )
-                .bind(&r.id)
-                .bind(&r.name)
-                .bind(&r.category)
-                .bind(&r.description)
-                .bind(&r.area)
-                .bind(&r.phone)
-                .bind(&r.url)
-                .bind(&r.hours)
-                .bind(r.min_age)
-                .bind(r.max_age)
+                ), r)
                 .bind(r.updated_at)
                 .execute(&mut *tx)
                 .await;
@@ -1751,6 +1731,21 @@ macro_rules! impl_sql_store {
                 q = q.bind(id);
             }
             q
+        }
+
+        /// Binds a directory entry's id and its details ($1 to $10), in the order both of its
+        /// writes use.
+        fn bind_service<'q>(q: Query<'q>, r: &'q $crate::store::ServiceRecord) -> Query<'q> {
+            q.bind(&r.id)
+                .bind(&r.name)
+                .bind(&r.category)
+                .bind(&r.description)
+                .bind(&r.area)
+                .bind(&r.phone)
+                .bind(&r.url)
+                .bind(&r.hours)
+                .bind(r.min_age)
+                .bind(r.max_age)
         }
 
         /// Binds a message row's 14 values, in the order of `MESSAGE_INSERT_COLUMNS`.
