@@ -30,8 +30,9 @@ pub async fn search(
         user.require(ADMIN)?;
     }
     let q = q.map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::Validation("q must be at most 100 characters".into()));
+    // No control characters: the stored search text separates fields with line breaks.
+    if q.is_some_and(|q| q.chars().count() > 100 || q.chars().any(char::is_control)) {
+        return Err(ApiError::Validation("q must be at most 100 characters, without control characters".into()));
     }
     if let Some(c) = category {
         check_category(c)?;

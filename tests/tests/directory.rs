@@ -39,6 +39,7 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     let mut other = entry("Street Sport");
     other["category"] = json!("diversion");
     other["description"] = json!("Football on Friday nights.");
+    other["area"] = json!("Île Saint-Louis");
     assert_eq!(call(&s, Method::POST, "/v1/services", adm, Some(other)).await.0, StatusCode::CREATED);
 
     // Bad entries change nothing.
@@ -71,6 +72,10 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     assert_eq!(search("q=COUNSEL").await, vec!["Open Door Counselling"]);
     assert_eq!(search("q=friday").await, vec!["Street Sport"], "found in the description");
     assert_eq!(search("category=diversion").await, vec!["Street Sport"]);
+    assert_eq!(search("q=%C3%AEle").await, vec!["Street Sport"], "any case beyond ASCII too (île finds Île)");
+    assert!(search("q=nights.%20%C3%AEle").await.is_empty(), "a search does not run from one field into the next");
+    assert_eq!(call(&s, Method::GET, "/v1/services?q=nights.%0A%C3%AEle", Some(&yp.access_token), None).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY, "no control characters in a search");
     assert!(search("q=%25").await.is_empty(), "% is a character, not a wildcard");
     assert_eq!(call(&s, Method::GET, "/v1/services?category=Not%20A%20Tag", Some(&yp.access_token), None).await.0,
         StatusCode::UNPROCESSABLE_ENTITY);

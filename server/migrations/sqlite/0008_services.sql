@@ -13,6 +13,9 @@ CREATE TABLE services (
     hours       TEXT,
     min_age     BIGINT,
     max_age     BIGINT,
+    -- name, category, description and area, lowercased by the server (Unicode-aware, where
+    -- SQLite's LOWER() folds only ASCII), for search.
+    search_text TEXT NOT NULL,
     retired     BIGINT NOT NULL DEFAULT 0,
     created_by  TEXT,
     created_at  BIGINT NOT NULL,

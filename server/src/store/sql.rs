@@ -30,6 +30,18 @@ pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, su
     severity, evidence, state, claimed_by, claim_expires_at, decision, decision_reason, decided_by, decided_at, \
     appeal_state, appeal_reason, created_at";
 
+/// What a directory search looks in: the entry's words, lowercased here (SQLite's `LOWER()`
+/// folds only ASCII), joined by line breaks so that a search does not run from one field
+/// into the next.
+pub(crate) fn service_search_text(r: &super::ServiceRecord) -> String {
+    [Some(&r.name), Some(&r.category), Some(&r.description), r.area.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|t| t.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub(crate) const SERVICE_COLUMNS: &str = "id, name, category, description, area, phone, url, hours, min_age, max_age, \
     retired, created_by, created_at, updated_at";
 
@@ -256,7 +268,8 @@ macro_rules! impl_sql_store {
                 let mut tx = self.writer().begin().await?;
                 let res = bind_service(sqlx::query(
                     "INSERT INTO services (id, name, category, description, area, phone, url, hours, min_age, max_age, \
-                     retired, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
+                     search_text, retired, created_by, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14)",
                 ), r)
                 .bind(&r.created_by)
                 .bind(r.created_at)
@@ -276,7 +289,7 @@ macro_rules! impl_sql_store {
                 let mut tx = self.writer().begin().await?;
                 let res = bind_service(sqlx::query(
                     "UPDATE services SET name = $2, category = $3, description = $4, area = $5, phone = $6, url = $7, \
-                     hours = $8, min_age = $9, max_age = $10, updated_at = $11 WHERE id = $1",
+                     hours = $8, min_age = $9, max_age = $10, search_text = $11, updated_at = $12 WHERE id = $1",
                 ), r)
                 .bind(r.updated_at)
                 .execute(&mut *tx)
@@ -310,17 +323,15 @@ macro_rules! impl_sql_store {
                 include_retired: bool,
                 limit: i64,
             ) -> $crate::store::Result<Vec<$crate::store::ServiceRecord>> {
-                // `LIKE` with the text's own wildcards escaped; lowercase on both sides, so it
-                // is case-blind the same way on both databases.
+                // `LIKE` on the stored lowercase text, with the query lowercased the same way
+                // and its own wildcards escaped: case-blind alike on both databases.
                 let pattern = text.map(|t| {
                     let escaped = t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
                     format!("%{escaped}%")
                 });
                 let sql = format!(
                     "SELECT {} FROM services WHERE ($1 OR retired = 0) AND ($2 IS NULL OR category = $2) \
-                     AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(category) LIKE $3 ESCAPE '\\' \
-                     OR LOWER(description) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(area, '')) LIKE $3 ESCAPE '\\') \
-                     ORDER BY name LIMIT $4",
+                     AND ($3 IS NULL OR search_text LIKE $3 ESCAPE '\\') ORDER BY name LIMIT $4",
                     $crate::store::sql::SERVICE_COLUMNS
                 );
                 Ok(sqlx::query_as(&sql).bind(include_retired).bind(category).bind(pattern).bind(limit).fetch_all(self.reader()).await?)
@@ -1733,8 +1744,8 @@ macro_rules! impl_sql_store {
             q
         }
 
-        /// Binds a directory entry's id and its details ($1 to $10), in the order both of its
-        /// writes use.
+        /// Binds a directory entry's id, its details and its search text ($1 to $11), in the
+        /// order both of its writes use.
         fn bind_service<'q>(q: Query<'q>, r: &'q $crate::store::ServiceRecord) -> Query<'q> {
             q.bind(&r.id)
                 .bind(&r.name)
@@ -1746,6 +1757,7 @@ macro_rules! impl_sql_store {
                 .bind(&r.hours)
                 .bind(r.min_age)
                 .bind(r.max_age)
+                .bind($crate::store::sql::service_search_text(r))
         }
 
         /// Binds a message row's 14 values, in the order of `MESSAGE_INSERT_COLUMNS`.
