@@ -1788,15 +1788,23 @@ macro_rules! impl_sql_store {
         /// Commits a step that changes one row (`changed`, as `RETURNING` gave it), with its
         /// audit entry if the step happened: a step that did not happen leaves no entry.
         async fn commit_step<T>(
-            mut tx: sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            tx: sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
             changed: Option<T>,
             audit: &AuditEvent,
         ) -> $crate::store::Result<Option<T>> {
-            if changed.is_some() {
-                insert_audit_rows(&mut *tx, std::slice::from_ref(audit)).await?;
-            }
-            tx.commit().await?;
+            let audits = if changed.is_some() { std::slice::from_ref(audit) } else { &[] };
+            commit_with_audits(tx, audits).await?;
             Ok(changed)
+        }
+
+        /// Commits a change with its audit entries, written in its transaction.
+        async fn commit_with_audits(
+            mut tx: sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
+            audits: &[AuditEvent],
+        ) -> $crate::store::Result<()> {
+            insert_audit_rows(&mut *tx, audits).await?;
+            tx.commit().await?;
+            Ok(())
         }
 
         /// Audit entries, inside the transaction of the action they record where there is

@@ -276,7 +276,7 @@ macro_rules! impl_survey_store {
                     .execute(&mut *tx)
                     .await;
                 match res {
-                    Ok(_) => commit_with_audit(tx, &[audit]).await,
+                    Ok(_) => commit_with_audits(tx, &[audit]).await,
                     Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
                         Err($crate::store::StoreError::Conflict("an intervention type with that name already exists"))
                     }
@@ -293,7 +293,7 @@ macro_rules! impl_survey_store {
                     .rows_affected()
                     == 1;
                 if found {
-                    commit_with_audit(tx, &[audit]).await?;
+                    commit_with_audits(tx, &[audit]).await?;
                 }
                 Ok(found)
             }
@@ -308,7 +308,7 @@ macro_rules! impl_survey_store {
                     .bind(r.updated_at)
                     .execute(&mut *tx)
                     .await?;
-                commit_with_audit(tx, &[audit]).await
+                commit_with_audits(tx, &[audit]).await
             }
 
             async fn update_survey_draft(
@@ -328,7 +328,7 @@ macro_rules! impl_survey_store {
                     .rows_affected()
                     == 1;
                 if found {
-                    commit_with_audit(tx, &[audit]).await?;
+                    commit_with_audits(tx, &[audit]).await?;
                 }
                 Ok(found)
             }
@@ -367,7 +367,7 @@ macro_rules! impl_survey_store {
                 let latest: Option<SurveyVersionRecord> = sqlx::query_as(&sql).bind(survey_id).fetch_optional(&mut *tx).await?;
                 let before = latest.as_ref().map(|l| l.version);
                 if let Some(unchanged) = latest.filter(|l| l.definition == draft) {
-                    commit_with_audit(tx, &[audit(before, &unchanged)]).await?;
+                    commit_with_audits(tx, &[audit(before, &unchanged)]).await?;
                     return Ok(Some(unchanged));
                 }
                 let record = SurveyVersionRecord {
@@ -390,7 +390,7 @@ macro_rules! impl_survey_store {
                 .bind(record.published_at)
                 .execute(&mut *tx)
                 .await?;
-                commit_with_audit(tx, &[audit(before, &record)]).await?;
+                commit_with_audits(tx, &[audit(before, &record)]).await?;
                 Ok(Some(record))
             }
 
@@ -451,7 +451,7 @@ macro_rules! impl_survey_store {
                 .execute(&mut *tx)
                 .await;
                 match res {
-                    Ok(_) => commit_with_audit(tx, &[audit]).await,
+                    Ok(_) => commit_with_audits(tx, &[audit]).await,
                     Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
                         Err($crate::store::StoreError::Conflict("a participant with that reference already exists"))
                     }
@@ -480,8 +480,7 @@ macro_rules! impl_survey_store {
                     tx.rollback().await?;
                     return Ok(None);
                 }
-                insert_audit_rows(&mut tx, std::slice::from_ref(&audit)).await?;
-                tx.commit().await?;
+                commit_with_audits(tx, std::slice::from_ref(&audit)).await?;
                 Ok(Some(assignments))
             }
 
@@ -523,7 +522,7 @@ macro_rules! impl_survey_store {
                 .bind(&r.conversation_id)
                 .execute(&mut *tx)
                 .await?;
-                commit_with_audit(tx, audits).await
+                commit_with_audits(tx, audits).await
             }
 
             async fn assignment(&self, id: &str) -> $crate::store::Result<Option<$crate::store::surveys::AssignmentRecord>> {
@@ -728,7 +727,7 @@ macro_rules! impl_survey_store {
                     .await?,
                     None => sqlx::query("DELETE FROM survey_settings WHERE key = $1").bind(key).execute(&mut *tx).await?,
                 };
-                commit_with_audit(tx, &[audit]).await
+                commit_with_audits(tx, &[audit]).await
             }
 
             async fn report_rows(&self, survey_id: &str) -> $crate::store::Result<Vec<$crate::store::surveys::ReportRow>> {
@@ -784,16 +783,6 @@ macro_rules! impl_survey_store {
                 tx.commit().await?;
                 Ok(true)
             }
-        }
-
-        /// Writes a survey change's audit entries into its transaction, then commits both.
-        async fn commit_with_audit(
-            mut tx: sqlx::Transaction<'_, <$store as $crate::store::sql::Backend>::Db>,
-            audits: &[$crate::store::AuditEvent],
-        ) -> $crate::store::Result<()> {
-            insert_audit_rows(&mut tx, audits).await?;
-            tx.commit().await?;
-            Ok(())
         }
     };
 }
