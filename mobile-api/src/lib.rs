@@ -9,7 +9,7 @@
 //! Nothing here knows about axum or sqlx: a client depends on this crate without the server.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 pub mod client;
 
@@ -175,6 +175,29 @@ pub struct CreateUserRequest {
     pub role: Role,
     #[serde(default)]
     pub display_name: Option<String>,
+}
+
+/// `POST /v1/me/password`: every session of the account ends (tokens refused, sockets closed).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `PUT /v1/admin/users/{id}/capacity` (yot_admin), and its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    /// Chats the worker takes at once (1 to 20; default 3).
+    pub capacity: i64,
+}
+
+/// `PUT /v1/admin/moderation/policy`: the new policy passed its checks and is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyInForce {
+    /// Always `in_force`.
+    pub status: String,
 }
 
 /// `POST /v1/ws-ticket`.
@@ -367,6 +390,21 @@ pub struct RaiseEscalationRequest {
     pub reason: String,
 }
 
+/// What the on-call contact's webhook (`TALKZONE_ONCALL_WEBHOOK_URL`) receives, as a JSON
+/// `POST`, when an escalation is not acknowledged by its deadline. Retried until it is taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EscalationOverdueAlert {
+    /// Always `talkzone.escalation.overdue`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub escalation_id: String,
+    pub conversation_id: ConversationId,
+    pub severity: String,
+    pub reason: String,
+    pub raised_at: String,
+    pub deadline_at: String,
+}
+
 /// A safeguarding escalation, as supervisors see it (never sent to young people).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EscalationView {
@@ -461,6 +499,100 @@ pub struct DeletionReceipt {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditTrail {
     pub entries: Vec<AuditEntry>,
+}
+
+/// `POST /v1/conversations/{id}/hold` and `/hold/release`: whether the chat is now under a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HoldState {
+    pub hold: bool,
+}
+
+/// `GET /v1/me/export`: everything the service holds about the caller that is theirs to have
+/// (the right of access), as a JSON download. Staff notes, escalations and moderation verdicts
+/// are not in it; `not_included` says so in plain words.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DataExport {
+    pub exported_at: String,
+    pub account: ExportedAccount,
+    /// The caller's support chats, each with every message in it.
+    pub support_conversations: Vec<ExportedConversation>,
+    /// What the caller sent in peer rooms (and any other chat that is not theirs).
+    pub room_messages: Vec<ExportedRoomMessage>,
+    /// The surveys sent to the caller, with their own answers.
+    pub survey_answers: Vec<ExportedSurvey>,
+    /// When the caller acknowledged each version of the monitoring notice.
+    pub monitoring_notice_acknowledgements: Vec<NoticeAcknowledgement>,
+    /// What is kept elsewhere, and how to ask for it.
+    pub not_included: String,
+}
+
+/// The account, as it is stored.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedAccount {
+    pub id: UserId,
+    pub role: Role,
+    pub display_name: String,
+    /// `null` for an anonymous account.
+    pub username: Option<String>,
+    pub created_at: String,
+}
+
+/// One of the caller's support chats.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedConversation {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub state: ConversationState,
+    pub topic: Option<String>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    pub messages: Vec<MessageView>,
+}
+
+/// A message the caller sent in a chat that is not theirs (a peer room).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedRoomMessage {
+    pub conversation_id: ConversationId,
+    pub body: String,
+    pub sent_at: String,
+    /// `delivered`, `held` (waiting for a moderator) or `rejected`.
+    pub status: String,
+}
+
+/// A survey sent to the caller.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedSurvey {
+    pub assignment_id: String,
+    /// The survey's title.
+    pub survey: String,
+    pub version: i64,
+    /// `start`, `middle`, `end` or `follow_up`.
+    pub stage: String,
+    /// `pending`, `in_progress` or `completed`.
+    pub status: String,
+    pub sent_at: String,
+    /// Chat feedback: the chat it is about.
+    pub about_conversation: Option<String>,
+    pub answers: Vec<ExportedAnswer>,
+    pub submitted_at: Option<String>,
+}
+
+/// One answer, with the question as the caller saw it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedAnswer {
+    pub question_id: String,
+    /// The question's text (its child-friendly wording where it has one); `null` if the
+    /// question is no longer in the survey version.
+    pub question: Option<String>,
+    #[schema(value_type = Object)]
+    pub answer: serde_json::Value,
+}
+
+/// The monitoring notice's version the caller acknowledged, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NoticeAcknowledgement {
+    pub version: i64,
+    pub acknowledged_at: String,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -825,6 +957,166 @@ pub struct MessagesPage {
     pub messages: Vec<MessageView>,
     /// Pass as `after_seq` for the next page; equal to the request's `after_seq` when empty.
     pub next_after_seq: i64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query parameters of the HTTP routes (every one refuses a parameter it does not know)
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /v1/ws` query: browsers, which cannot set a header on a WebSocket, pass a ticket from
+/// `POST /v1/ws-ticket`; native clients send `Authorization: Bearer` instead.
+/// Other parameters are ignored, as they always were.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WsQuery {
+    pub ticket: Option<String>,
+}
+
+/// `GET /v1/conversations` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationListQuery {
+    /// Staff only: `queued`, `assigned` or `closed`.
+    pub state: Option<String>,
+    /// Staff only: a worker's user id.
+    pub assigned_to: Option<String>,
+    /// Staff only: page size, 1–500 (default 500).
+    pub limit: Option<u32>,
+    /// Staff only: rows to skip (from `next_offset` of the previous page).
+    pub offset: Option<u32>,
+}
+
+/// `GET /v1/conversations/{id}/messages` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// Only messages with a larger `seq` (default 0: from the start).
+    pub after_seq: Option<i64>,
+    /// At most this many (default 100, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/surveys/{id}/assignments` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentListQuery {
+    /// Only assignments with this status: `pending`, `in_progress` or `completed`.
+    pub status: Option<String>,
+    /// Include the answers (free text with personal information redacted). Default false.
+    #[serde(default)]
+    pub answers: bool,
+}
+
+/// `GET /v1/escalations` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationListQuery {
+    /// `open`, `acknowledged` or `resolved`.
+    pub state: Option<String>,
+    /// Page size, 1–500 (default 500).
+    pub limit: Option<u32>,
+    /// Rows to skip (from `next_offset` of the previous page).
+    pub offset: Option<u32>,
+}
+
+/// `GET /v1/rota/shifts` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RotaQuery {
+    /// RFC 3339; default a day ago.
+    pub from: Option<String>,
+    /// RFC 3339; default a week ahead.
+    pub to: Option<String>,
+}
+
+/// `GET /v1/admin/audit` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// How many days back (default 7).
+    pub days: Option<u32>,
+}
+
+/// `GET /v1/services` query.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSearchQuery {
+    /// Text to find in the name, category, description or area (any case), up to 100 characters.
+    pub q: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// YOT admins only: list retired entries too.
+    pub include_retired: Option<bool>,
+}
+
+/// Filters on a report (all optional; each narrows the selection).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportFilters {
+    /// Intervention type id.
+    pub intervention_type: Option<String>,
+    pub age_band: Option<String>,
+    pub gender: Option<String>,
+    /// e.g. `white`, `black_black_british_caribbean_african`.
+    pub ethnicity: Option<String>,
+    /// `looked_after`, `not_looked_after` or `prefer_not_to_say`.
+    pub looked_after: Option<String>,
+    /// Only assignments at this stage (`start`, `middle`, `end`, `follow_up`).
+    pub stage: Option<String>,
+    /// Assignments due on or after this date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Assignments due on or before this date (`YYYY-MM-DD`).
+    pub to: Option<String>,
+}
+
+impl ReportFilters {
+    /// The filters set, as `name=value` pairs (for the audit log).
+    pub fn describe(&self) -> String {
+        let pairs = [
+            ("intervention_type", &self.intervention_type),
+            ("age_band", &self.age_band),
+            ("gender", &self.gender),
+            ("ethnicity", &self.ethnicity),
+            ("looked_after", &self.looked_after),
+            ("stage", &self.stage),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        let set: Vec<String> = pairs.iter().filter_map(|(n, v)| v.as_ref().map(|v| format!("{n}={v}"))).collect();
+        if set.is_empty() {
+            "no filters".to_owned()
+        } else {
+            set.join("&")
+        }
+    }
+}
+
+/// `GET /v1/surveys/{id}/distance` parameters: a scale question, two stages, and filters.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DistanceQuery {
+    pub question_id: String,
+    /// Earlier stage (default `start`).
+    pub from_stage: Option<String>,
+    /// Later stage (default `end`).
+    pub to_stage: Option<String>,
+    pub intervention_type: Option<String>,
+    pub age_band: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub looked_after: Option<String>,
+    /// Later-stage assignments due on or after this date.
+    pub from: Option<String>,
+    /// Later-stage assignments due on or before this date.
+    pub to: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

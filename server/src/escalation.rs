@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use talkzone_mobile_api::{
-    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationView, MessageId, Role,
+    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationOverdueAlert, EscalationView, MessageId, Role,
     ServerFrame, UserId,
 };
 use talkzone_moderation::{Severity, Verdict};
@@ -299,16 +299,16 @@ pub async fn fire_due(state: &AppState) -> ApiResult<usize> {
     let now = state.clock.now_ms();
     let mut fired = 0;
     for e in state.store.due_escalations(now).await? {
-        let payload = serde_json::json!({
-            "type": "talkzone.escalation.overdue",
-            "escalation_id": e.id,
-            "conversation_id": e.conversation_id,
-            "severity": e.severity,
-            "reason": e.reason,
-            "raised_at": rfc3339(e.created_at),
-            "deadline_at": rfc3339(e.deadline_at),
-        })
-        .to_string();
+        let overdue = EscalationOverdueAlert {
+            kind: "talkzone.escalation.overdue".into(),
+            escalation_id: e.id.clone(),
+            conversation_id: ConversationId(e.conversation_id.clone()),
+            severity: e.severity.clone(),
+            reason: e.reason.clone(),
+            raised_at: rfc3339(e.created_at),
+            deadline_at: rfc3339(e.deadline_at),
+        };
+        let payload = serde_json::to_string(&overdue).map_err(|err| ApiError::Internal(format!("alert: {err}")))?;
         let why = "not acknowledged by its deadline: sent to every supervisor and the on-call contact";
         let entry = crate::audit::event(now, None, "escalation_reescalated", "escalation", &e.id, Some(why.into()));
         if state.store.fire_reescalation(&e.id, now, &payload, entry).await? {

@@ -2,8 +2,10 @@
 //! holds that keep what must be kept (and say so), a retention job, and the audit of staff
 //! reading young people's conversations.
 
-use serde_json::json;
-use talkzone_mobile_api::{AuditEntry, AuditTrail, ConversationId, DeletionReceipt, Role, UserId};
+use talkzone_mobile_api::{
+    AuditEntry, AuditTrail, ConversationId, ConversationKind, ConversationState, DataExport, DeletionReceipt, ExportedAccount,
+    ExportedConversation, ExportedRoomMessage, NoticeAcknowledgement, Role, UserId,
+};
 
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
@@ -22,8 +24,9 @@ pub const AUDIT_RETENTION_DAYS: i64 = 6 * 365;
 /// the account, their support chats with every message, the messages they sent in rooms, and
 /// the surveys they were sent with their own answers. Staff notes, escalations and
 /// moderation verdicts are not part of it.
-pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::Value> {
+pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> {
     let record = state.store.user(user.id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let role = Role::parse(&record.role).ok_or_else(|| ApiError::Internal(format!("bad role {}", record.role)))?;
     let mut chats = Vec::new();
     for c in state.store.conversations_of_owner(user.id.as_str()).await? {
         let mut messages = Vec::new();
@@ -41,38 +44,54 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<serde_json::
                 break;
             }
         }
-        chats.push(json!({
-            "id": c.id, "kind": c.kind, "state": c.state, "topic": c.topic,
-            "created_at": rfc3339(c.created_at), "closed_at": c.closed_at.map(rfc3339), "messages": messages,
-        }));
+        let conv_state = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
+        chats.push(ExportedConversation {
+            id: ConversationId(c.id),
+            kind: if c.kind == "room" { ConversationKind::Room } else { ConversationKind::Support },
+            state: conv_state,
+            topic: c.topic,
+            created_at: rfc3339(c.created_at),
+            closed_at: c.closed_at.map(rfc3339),
+            messages,
+        });
     }
-    let room_messages: Vec<_> = state
+    let room_messages = state
         .store
         .messages_sent_by(user.id.as_str())
         .await?
         .into_iter()
-        .filter(|m| !chats.iter().any(|c| c["id"] == json!(m.conversation_id)))
-        .map(|m| json!({"conversation_id": m.conversation_id, "body": m.body, "sent_at": rfc3339(m.sent_at), "status": m.status}))
+        .filter(|m| !chats.iter().any(|c| c.id.as_str() == m.conversation_id))
+        .map(|m| ExportedRoomMessage {
+            conversation_id: ConversationId(m.conversation_id),
+            body: m.body,
+            sent_at: rfc3339(m.sent_at),
+            status: m.status,
+        })
         .collect();
     let survey_answers = crate::surveys::export_for(state, user.id.as_str()).await?;
-    let notice_acks: Vec<_> = state
+    let monitoring_notice_acknowledgements = state
         .store
         .notice_acknowledgements(user.id.as_str())
         .await?
         .into_iter()
-        .map(|(version, at)| json!({"version": version, "acknowledged_at": rfc3339(at)}))
+        .map(|(version, at)| NoticeAcknowledgement { version, acknowledged_at: rfc3339(at) })
         .collect();
     crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "data_exported", "user", user.id.as_str(), None).await;
-    Ok(json!({
-        "exported_at": rfc3339(state.clock.now_ms()),
-        "account": {"id": record.id, "role": record.role, "display_name": record.display_name, "username": record.username,
-                    "created_at": rfc3339(record.created_at)},
-        "support_conversations": chats,
-        "room_messages": room_messages,
-        "survey_answers": survey_answers,
-        "monitoring_notice_acknowledgements": notice_acks,
-        "not_included": "Notes written by staff and records of safeguarding concerns are kept by the Youth Offending Team and are not part of this download. You can ask the YOT for them.",
-    }))
+    Ok(DataExport {
+        exported_at: rfc3339(state.clock.now_ms()),
+        account: ExportedAccount {
+            id: UserId(record.id),
+            role,
+            display_name: record.display_name,
+            username: record.username,
+            created_at: rfc3339(record.created_at),
+        },
+        support_conversations: chats,
+        room_messages,
+        survey_answers,
+        monitoring_notice_acknowledgements,
+        not_included: "Notes written by staff and records of safeguarding concerns are kept by the Youth Offending Team and are not part of this download. You can ask the YOT for them.".into(),
+    })
 }
 
 /// `DELETE /v1/me`: a young person (or parent/carer) deletes their account and data, except

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
     ClientFrame, ConversationId, ConversationState, ConversationView, CreateConversationRequest, CreateUserRequest,
-    ErrorCode, Role, ServerFrame, TokenResponse, UserView,
+    ErrorBody, ErrorCode, Role, ServerFrame, TokenResponse, UserView,
 };
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -479,6 +479,13 @@ async fn websocket_auth_tickets_and_origins(backend: Backend) {
     // Native clients send no Origin.
     let mut native = s.client.connect(&yp.access_token).await.expect("native client connects");
     ping_works(&mut native).await;
+
+    // A malformed query gets the protocol's error shape, not axum's plain text; parameters the
+    // route does not know are still ignored.
+    let (status, _, text) = s.client.raw(Method::GET, "/v1/ws?ticket=a&ticket=b", None, vec![]).await.expect("answer");
+    let body: ErrorBody = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!((status.as_u16(), body.error.code), (400, ErrorCode::BadRequest), "{text}");
+    assert_eq!(raw_ws_status(&s, "?v=2", &[("authorization", &bearer)]).await, 101);
 
     // The first browser connection still works.
     ping_works(&mut ws).await;

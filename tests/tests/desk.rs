@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
 use talkzone_mobile_api::{
     AuditTrail, ClientFrame, ConversationList, ConversationState, ConversationView, CreateConversationRequest, EscalationList,
-    EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame, TokenResponse,
+    EscalationOverdueAlert, EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::{both_backends, Backend, TestServer};
@@ -227,8 +227,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     // A second node on the same database, with the same clock: both schedulers run.
     let u2 = url.clone();
     let node2 = s.node_on_same_database(Some(clock.clone()), move |c| c.desk.oncall_webhook_url = Some(u2)).await;
-    // Until the Redis broker lands, each node alerts its own connections: a supervisor is
-    // connected to each node here.
+    // These two nodes share no broker, so each alerts only its own connections: a supervisor
+    // is connected to each.
     let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
     let mut sup_ws2 = node2.client.connect(&supervisor.access_token).await.unwrap();
     for ws in [&mut sup_ws, &mut sup_ws2] {
@@ -251,7 +251,9 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     {
         let got = received.lock().unwrap();
         assert_eq!(got.len(), 1, "exactly once across two nodes: {got:?}");
-        assert_eq!(got[0]["escalation_id"], json!(raised.id));
+        let alert: EscalationOverdueAlert = serde_json::from_value(got[0].clone()).expect("the alert's documented shape");
+        assert_eq!((alert.kind.as_str(), alert.escalation_id.as_str()), ("talkzone.escalation.overdue", raised.id.as_str()));
+        assert_eq!((alert.conversation_id, alert.deadline_at), (conv.id.clone(), raised.deadline_at.clone()));
     }
     let trail: AuditTrail = call(&s.client, Method::GET, &format!("/v1/escalations/{}/audit", raised.id), &supervisor.access_token, json!(null))
         .await

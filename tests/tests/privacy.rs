@@ -9,7 +9,10 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError};
-use talkzone_mobile_api::{AuditTrail, ConversationView, CreateConversationRequest, DeletionReceipt, Role, TokenResponse};
+use talkzone_mobile_api::{
+    AuditTrail, ConversationState, ConversationView, CreateConversationRequest, DataExport, DeletionReceipt, MessageKind, Role,
+    TokenResponse,
+};
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
@@ -32,7 +35,16 @@ async fn export_is_theirs_and_only_theirs(backend: Backend) {
     let export: Value = call(&s.client, Method::GET, "/v1/me/export", &yp.access_token, json!(null)).await.unwrap();
     let text = export.to_string();
     assert!(text.contains("my stepdad hits me"), "their own messages");
-    assert_eq!(export["account"]["id"], json!(yp.user.id));
+    let typed: DataExport = serde_json::from_value(export.clone()).expect("the export's documented shape");
+    assert_eq!((&typed.account.id, typed.account.role), (&yp.user.id, Role::YoungPerson));
+    let chats: Vec<_> = typed.support_conversations.iter().map(|c| (c.id.clone(), c.state)).collect();
+    assert_eq!(chats, vec![(conv.id.clone(), ConversationState::Assigned)]);
+    let messages = &typed.support_conversations[0].messages;
+    let seqs: Vec<i64> = messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=messages.len() as i64).collect::<Vec<_>>(), "every message, in order");
+    assert_eq!((messages[0].body.as_str(), messages[0].kind), ("my stepdad hits me", MessageKind::Text));
+    assert!(typed.room_messages.is_empty() && typed.survey_answers.is_empty(), "{typed:?}");
+    assert!(typed.not_included.contains("not part of this download"));
     assert!(!text.contains("PRIVATE-NOTE") && !text.contains("PRIVATE-ESCALATION"), "no staff notes or escalation records: {text}");
     assert!(!text.contains("\"moderation\""), "no moderation verdicts");
     s.stop().await;

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{CreateUserRequest, ErrorBody, Role, UserView};
+use talkzone_mobile_api::{Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, UserView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,26 +23,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
 }
 
-/// `PUT /v1/admin/users/{id}/capacity`.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CapacityRequest {
-    /// Chats the worker takes at once (1 to 20; default 3).
-    pub capacity: i64,
-}
-
 /// `PUT /v1/admin/users/{id}/capacity`: how many chats a worker takes at once.
 /// Roles: yot_admin.
 #[utoipa::path(put, path = "/v1/admin/users/{id}/capacity", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "user id")), request_body = CapacityRequest,
-    responses((status = 200, description = "set"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    params(("id" = String, Path, description = "user id")), request_body = Capacity,
+    responses((status = 200, description = "set", body = Capacity), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn set_capacity(
     State(state): State<AppState>,
     user: AuthUser,
     super::extract::ApiPath(id): super::extract::ApiPath<String>,
-    ApiJson(req): ApiJson<CapacityRequest>,
-) -> ApiResult<ApiJson<serde_json::Value>> {
+    ApiJson(req): ApiJson<Capacity>,
+) -> ApiResult<ApiJson<Capacity>> {
     user.require(&[Role::YotAdmin])?;
     if !(1..=20).contains(&req.capacity) {
         return Err(ApiError::Validation("capacity must be between 1 and 20".into()));
@@ -51,7 +43,7 @@ async fn set_capacity(
     if !state.store.set_capacity(&id, req.capacity, entry).await? {
         return Err(ApiError::NotFound);
     }
-    Ok(ApiJson(serde_json::json!({"capacity": req.capacity})))
+    Ok(ApiJson(req))
 }
 
 /// `GET /v1/admin/moderation/policy`: the moderation policy in force (TOML). Roles: yot_admin.
@@ -68,12 +60,12 @@ async fn get_policy(State(state): State<AppState>, user: AuthUser) -> ApiResult<
 /// Roles: yot_admin.
 #[utoipa::path(put, path = "/v1/admin/moderation/policy", tag = "admin", security(("bearer" = [])),
     request_body(content = String, content_type = "application/toml"),
-    responses((status = 200, description = "in force"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "in force", body = PolicyInForce), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn replace_policy(
     State(state): State<AppState>,
     user: AuthUser,
     body: axum::body::Bytes,
-) -> ApiResult<ApiJson<serde_json::Value>> {
+) -> ApiResult<ApiJson<PolicyInForce>> {
     user.require(&[Role::YotAdmin])?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("the policy must be UTF-8 TOML".into()))?;
     state.moderation.reload(text).map_err(|e| ApiError::Validation(format!("policy not valid: {e}")))?;
@@ -84,7 +76,7 @@ async fn replace_policy(
         .map_err(|e| ApiError::Internal(format!("policy in force but not saved: {e}")))?;
     crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "moderation_policy_replaced",
         "policy", "moderation", None).await;
-    Ok(ApiJson(serde_json::json!({"status": "in_force"})))
+    Ok(ApiJson(PolicyInForce { status: "in_force".into() }))
 }
 
 /// Usernames: 3 to 64 of `a-z 0-9 . _ -`, so they are unambiguous in logs and audits.

@@ -3,13 +3,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use talkzone_mobile_api::{
-    limits, CloseRequest, ConversationId, ConversationList, ConversationState, ConversationView,
-    CreateConversationRequest, ErrorBody, MessagesPage, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role,
+    limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
+    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role,
     TransferRequest,
 };
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -142,30 +140,16 @@ async fn open_conversation(
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, ApiJson(view)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    /// Staff only: `queued`, `assigned` or `closed`.
-    state: Option<String>,
-    /// Staff only: a worker's user id.
-    assigned_to: Option<String>,
-    /// Staff only: page size, 1–500 (default 500).
-    limit: Option<u32>,
-    /// Staff only: rows to skip (from `next_offset` of the previous page).
-    offset: Option<u32>,
-}
-
 /// `GET /v1/conversations`: a young person's own conversations; for duty workers the queue
 /// and their own chats; for supervisors every conversation (filters `state`, `assigned_to`).
 /// Roles: young_person, duty_worker, supervisor.
-#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", security(("bearer" = [])), params(ConversationListQuery),
     responses((status = 200, body = ConversationList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 async fn list_conversations(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<ConversationListQuery>,
 ) -> ApiResult<ApiJson<ConversationList>> {
     if let Some(s) = &q.state {
         ConversationState::parse(s).ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))?;
@@ -224,16 +208,6 @@ async fn get_conversation(
 ) -> ApiResult<ApiJson<ConversationView>> {
     let conv = conversations::load_readable(&state, &user, &ConversationId(id)).await?;
     Ok(ApiJson(conversations::view(&state, &user, &conv).await?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct MessagesQuery {
-    /// Only messages with a larger `seq` (default 0: from the start).
-    after_seq: Option<i64>,
-    /// At most this many (default 100, at most 500).
-    limit: Option<u32>,
 }
 
 /// `GET /v1/conversations/{id}/messages?after_seq=N&limit=M`: history in `seq` order.

@@ -2,9 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use talkzone_mobile_api::{DeskView, ErrorBody, Rota, ShiftRequest, ShiftView};
-use utoipa::IntoParams;
+use talkzone_mobile_api::{DeskView, ErrorBody, Rota, RotaQuery, ShiftRequest, ShiftView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -27,16 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = DeskView), (status = 403, body = ErrorBody)))]
 async fn get_desk(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<DeskView>> {
     Ok(ApiJson(desk::desk(&state, &user).await?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct RotaQuery {
-    /// RFC 3339; default a day ago.
-    from: Option<String>,
-    /// RFC 3339; default a week ahead.
-    to: Option<String>,
 }
 
 /// `GET /v1/rota/shifts`: shifts overlapping `from`–`to`. Roles: staff.

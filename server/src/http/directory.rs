@@ -2,9 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use talkzone_mobile_api::{ConversationId, ErrorBody, ServiceCardSent, ServiceList, ServiceRequest, ServiceView, ShareServiceRequest};
-use utoipa::IntoParams;
+use talkzone_mobile_api::{ConversationId, ErrorBody, ServiceCardSent, ServiceList, ServiceRequest, ServiceSearchQuery, ServiceView, ShareServiceRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,23 +20,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(share_service))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct SearchQuery {
-    /// Text to find in the name, category, description or area (any case), up to 100 characters.
-    q: Option<String>,
-    /// Only this category.
-    category: Option<String>,
-    /// YOT admins only: list retired entries too.
-    include_retired: Option<bool>,
-}
-
 /// `GET /v1/services`: search the directory (at most 100 entries, by name). Roles: any
 /// signed-in user; `include_retired` yot_admin.
-#[utoipa::path(get, path = "/v1/services", tag = "directory", security(("bearer" = [])), params(SearchQuery),
+#[utoipa::path(get, path = "/v1/services", tag = "directory", security(("bearer" = [])), params(ServiceSearchQuery),
     responses((status = 200, body = ServiceList), (status = 403, body = ErrorBody)))]
-async fn search_services(State(state): State<AppState>, user: AuthUser, ApiQuery(q): ApiQuery<SearchQuery>) -> ApiResult<ApiJson<ServiceList>> {
+async fn search_services(State(state): State<AppState>, user: AuthUser, ApiQuery(q): ApiQuery<ServiceSearchQuery>) -> ApiResult<ApiJson<ServiceList>> {
     let found = directory::search(&state, &user, q.q.as_deref(), q.category.as_deref(), q.include_retired.unwrap_or(false)).await?;
     Ok(ApiJson(found))
 }

@@ -2,12 +2,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use talkzone_mobile_api::{
-    AuditTrail, ConversationId, ErrorBody, EscalationActionRequest, EscalationList, EscalationView,
+    AuditTrail, ConversationId, ErrorBody, EscalationActionRequest, EscalationList, EscalationListQuery, EscalationView,
     RaiseEscalationRequest, ResolveEscalationRequest,
 };
-use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -46,26 +44,14 @@ async fn raise_escalation(
     Ok((StatusCode::CREATED, ApiJson(v)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    /// `open`, `acknowledged` or `resolved`.
-    state: Option<String>,
-    /// Page size, 1–500 (default 500).
-    limit: Option<u32>,
-    /// Rows to skip (from `next_offset` of the previous page).
-    offset: Option<u32>,
-}
-
 /// `GET /v1/escalations`: newest first, in pages. Roles: supervisor, yot_admin.
-#[utoipa::path(get, path = "/v1/escalations", tag = "escalations", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(get, path = "/v1/escalations", tag = "escalations", security(("bearer" = [])), params(EscalationListQuery),
     responses((status = 200, body = EscalationList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn list_escalations(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<EscalationListQuery>,
 ) -> ApiResult<ApiJson<EscalationList>> {
     let limit = q.limit.unwrap_or(MAX_PAGE);
     let (escalations, next_offset) = escalation::list(&state, &user, q.state.as_deref(), limit, q.offset.unwrap_or(0)).await?;

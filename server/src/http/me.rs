@@ -1,7 +1,7 @@
 //! `/v1/me`, duty status and WebSocket tickets.
 
 use axum::extract::State;
-use talkzone_mobile_api::{DutyRequest, DutyView, ErrorBody, UserView, WsTicketResponse};
+use talkzone_mobile_api::{DutyRequest, DutyView, ErrorBody, PasswordChange, UserView, WsTicketResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,14 +17,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_duty))
         .routes(routes!(create_ws_ticket))
         .routes(routes!(change_password))
-}
-
-/// `POST /v1/me/password`.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
 }
 
 /// `POST /v1/me/password`: change your password; every session ends (tokens refused, sockets

@@ -1,9 +1,7 @@
 //! `/v1/me/export`, `DELETE /v1/me`, safeguarding holds and the admin's audit log.
 
 use axum::extract::State;
-use serde::Deserialize;
-use talkzone_mobile_api::{AuditTrail, ConversationId, DeletionReceipt, ErrorBody, HoldRequest};
-use utoipa::IntoParams;
+use talkzone_mobile_api::{AuditQuery, AuditTrail, ConversationId, DataExport, DeletionReceipt, ErrorBody, HoldRequest, HoldState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,7 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// chats with all messages, messages sent in rooms (not staff notes or escalation records).
 /// Roles: any signed-in user.
 #[utoipa::path(get, path = "/v1/me/export", tag = "privacy", security(("bearer" = [])),
-    responses((status = 200, description = "JSON download"), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "JSON download (`Content-Disposition: attachment`)", body = DataExport),
+        (status = 401, body = ErrorBody)))]
 async fn export_my_data(State(state): State<AppState>, user: AuthUser) -> ApiResult<impl axum::response::IntoResponse> {
     let data = privacy::export(&state, &user).await?;
     Ok(([(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"talkzone-my-data.json\"")], ApiJson(data)))
@@ -44,38 +43,30 @@ async fn delete_me(State(state): State<AppState>, user: AuthUser) -> ApiResult<A
 /// requests, with a reason. Roles: supervisor.
 #[utoipa::path(post, path = "/v1/conversations/{id}/hold", tag = "privacy", security(("bearer" = [])),
     params(("id" = String, Path, description = "conversation id")), request_body = HoldRequest,
-    responses((status = 200, description = "placed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, description = "placed", body = HoldState), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn place_hold(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<HoldRequest>,
-) -> ApiResult<ApiJson<serde_json::Value>> {
+) -> ApiResult<ApiJson<HoldState>> {
     privacy::set_hold(&state, &user, &ConversationId(id), true, &req.reason).await?;
-    Ok(ApiJson(serde_json::json!({"hold": true})))
+    Ok(ApiJson(HoldState { hold: true }))
 }
 
 /// `POST /v1/conversations/{id}/hold/release`: lift a hold, with a reason. Roles: supervisor.
 #[utoipa::path(post, path = "/v1/conversations/{id}/hold/release", tag = "privacy", security(("bearer" = [])),
     params(("id" = String, Path, description = "conversation id")), request_body = HoldRequest,
-    responses((status = 200, description = "lifted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "lifted", body = HoldState), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn lift_hold(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<HoldRequest>,
-) -> ApiResult<ApiJson<serde_json::Value>> {
+) -> ApiResult<ApiJson<HoldState>> {
     privacy::set_hold(&state, &user, &ConversationId(id), false, &req.reason).await?;
-    Ok(ApiJson(serde_json::json!({"hold": false})))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct AuditQuery {
-    /// How many days back (default 7).
-    days: Option<u32>,
+    Ok(ApiJson(HoldState { hold: false }))
 }
 
 /// `GET /v1/admin/audit?days=`: the append-only audit log, including who read which young

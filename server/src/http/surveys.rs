@@ -6,9 +6,8 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use talkzone_mobile_api::{
-    ChatFeedbackSetting, StaffAssignmentList, CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
+    AssignmentListQuery, ChatFeedbackSetting, DistanceQuery, ReportFilters, StaffAssignmentList, CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
     InterventionTypeList, InterventionTypeView, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
     SubmitSurveyRequest, SurveyDefinition, SurveyList, SurveyReport, SurveyResponseView, SurveyVersionView, SurveyView,
 };
@@ -188,18 +187,6 @@ async fn create_assignment(
     Ok((StatusCode::CREATED, ApiJson(surveys::create_assignment(&state, &user, req).await?)))
 }
 
-/// `GET /v1/surveys/{id}/assignments` query.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct AssignmentListQuery {
-    /// Only assignments with this status: `pending`, `in_progress` or `completed`.
-    status: Option<String>,
-    /// Include the answers (free text with personal information redacted). Default false.
-    #[serde(default)]
-    answers: bool,
-}
-
 /// `GET /v1/surveys/{id}/assignments`: who was sent this survey and where each stands, newest
 /// first (at most 5000), optionally with the answers. Participants appear by pseudonymous
 /// reference; chat feedback shows no account or conversation. Case-work data: not for
@@ -250,14 +237,14 @@ async fn audit_report(state: &AppState, user: &AuthUser, action: &str, survey_id
 /// mean and median per question, with small-number suppression. Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/report", tag = "surveys", security(("bearer" = [])),
     params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number"),
-        reports::ReportFilters),
+        ReportFilters),
     responses((status = 200, body = SurveyReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn version_report(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath((id, version)): ApiPath<(String, i64)>,
-    ApiQuery(filters): ApiQuery<reports::ReportFilters>,
+    ApiQuery(filters): ApiQuery<ReportFilters>,
 ) -> ApiResult<ApiJson<SurveyReport>> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
     audit_report(&state, &user, "survey_report_viewed", &id, format!("version {version}, {}", filters.describe()), report.suppressed)
@@ -269,14 +256,14 @@ async fn version_report(
 /// suppression; no free text). Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/report.csv", tag = "surveys", security(("bearer" = [])),
     params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number"),
-        reports::ReportFilters),
+        ReportFilters),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn version_report_csv(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath((id, version)): ApiPath<(String, i64)>,
-    ApiQuery(filters): ApiQuery<reports::ReportFilters>,
+    ApiQuery(filters): ApiQuery<ReportFilters>,
 ) -> ApiResult<Response> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
     audit_report(&state, &user, "survey_report_exported", &id, format!("CSV, version {version}, {}", filters.describe()),
@@ -290,14 +277,14 @@ async fn version_report_csv(
 #[utoipa::path(get, path = "/v1/surveys/{id}/versions/{version}/questions/{question_id}/chart.svg", tag = "surveys",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "survey id"), ("version" = i64, Path, description = "version number"),
-        ("question_id" = String, Path, description = "question id"), reports::ReportFilters),
+        ("question_id" = String, Path, description = "question id"), ReportFilters),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn question_chart(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath((id, version, question_id)): ApiPath<(String, i64, String)>,
-    ApiQuery(filters): ApiQuery<reports::ReportFilters>,
+    ApiQuery(filters): ApiQuery<ReportFilters>,
 ) -> ApiResult<Response> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
     let q = report.questions.iter().find(|q| q.question_id == question_id).ok_or(ApiError::NotFound)?;
@@ -310,14 +297,14 @@ async fn question_chart(
 /// `GET /v1/surveys/{id}/distance`: distance travelled on a scale question between two
 /// stages, paired by participant, with suppression. Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/surveys/{id}/distance", tag = "surveys", security(("bearer" = [])),
-    params(("id" = String, Path, description = "survey id"), reports::DistanceQuery),
+    params(("id" = String, Path, description = "survey id"), DistanceQuery),
     responses((status = 200, body = DistanceReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn distance(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<reports::DistanceQuery>,
+    ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<ApiJson<DistanceReport>> {
     Ok(ApiJson(distance_report(&state, &user, &id, &q, "survey_distance_viewed", "JSON").await?))
 }
@@ -327,7 +314,7 @@ async fn distance_report(
     state: &AppState,
     user: &AuthUser,
     id: &str,
-    q: &reports::DistanceQuery,
+    q: &DistanceQuery,
     action: &str,
     format: &str,
 ) -> ApiResult<DistanceReport> {
@@ -345,14 +332,14 @@ async fn distance_report(
 /// `GET /v1/surveys/{id}/distance.csv`: distance travelled as CSV (same parameters and
 /// suppression as `/distance`). Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/surveys/{id}/distance.csv", tag = "surveys", security(("bearer" = [])),
-    params(("id" = String, Path, description = "survey id"), reports::DistanceQuery),
+    params(("id" = String, Path, description = "survey id"), DistanceQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn distance_csv(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<reports::DistanceQuery>,
+    ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<Response> {
     let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "CSV").await?;
     Ok(csv_download(&format!("survey-{id}-distance-{}.csv", q.question_id), surveys::csv::distance_csv(&report)))
@@ -361,14 +348,14 @@ async fn distance_csv(
 /// `GET /v1/surveys/{id}/distance.svg`: distance travelled as a bar chart of improved, same
 /// and worse (suppressed bars drawn empty). Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/surveys/{id}/distance.svg", tag = "surveys", security(("bearer" = [])),
-    params(("id" = String, Path, description = "survey id"), reports::DistanceQuery),
+    params(("id" = String, Path, description = "survey id"), DistanceQuery),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn distance_chart(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<reports::DistanceQuery>,
+    ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<Response> {
     let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "SVG").await?;
     Ok(svg_image(surveys::chart::distance_svg(&report)))

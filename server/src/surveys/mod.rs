@@ -12,7 +12,7 @@ pub mod validation;
 use subtle::ConstantTimeEq;
 use talkzone_mobile_api::{
     AssignmentRespondent, AssignmentStatus, AssignmentView, CreateAssignmentRequest, CreateInterventionTypeRequest,
-    CreateParticipantRequest, CreatedAssignment, InterventionTypeView, ParticipantDeleted, ParticipantView, PendingSurvey, QuestionKind, Role,
+    CreateParticipantRequest, CreatedAssignment, ExportedAnswer, ExportedSurvey, InterventionTypeView, ParticipantDeleted, ParticipantView, PendingSurvey, QuestionKind, Role,
     StaffAssignmentView, SubmitSurveyRequest, SurveyAnswer, SurveyAudience, SurveyDefinition, SurveyResponseView, SurveyStage,
     SurveyVersionView, SurveyView,
 };
@@ -538,37 +538,37 @@ pub async fn staff_list(
 
 /// Everything a young person answered or was sent (their data export): their own words,
 /// unredacted, with the survey title, version and questions they answered.
-pub async fn export_for(state: &AppState, user_id: &str) -> ApiResult<Vec<serde_json::Value>> {
+pub async fn export_for(state: &AppState, user_id: &str) -> ApiResult<Vec<ExportedSurvey>> {
     let mut out = Vec::new();
     for a in state.surveys.assignments_of_user(user_id).await? {
         let v = state.surveys.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
         let def = parse_definition(&v.definition)?;
         let response = state.surveys.response_for_assignment(&a.id).await?;
-        let answers: Vec<serde_json::Value> = match &response {
+        let answers = match &response {
             Some(r) => parse_answers(&r.answers)?
                 .into_iter()
                 .map(|ans| {
                     let question = def.questions.iter().find(|q| q.id == ans.question_id);
-                    serde_json::json!({
-                        "question_id": ans.question_id,
-                        "question": question.map(|q| q.child_text.clone().unwrap_or_else(|| q.text.clone())),
-                        "answer": ans.value,
-                    })
+                    ExportedAnswer {
+                        question: question.map(|q| q.child_text.clone().unwrap_or_else(|| q.text.clone())),
+                        question_id: ans.question_id,
+                        answer: ans.value,
+                    }
                 })
                 .collect(),
             None => vec![],
         };
-        out.push(serde_json::json!({
-            "assignment_id": a.id,
-            "survey": def.title,
-            "version": v.version,
-            "stage": a.stage,
-            "status": a.status,
-            "sent_at": rfc3339(a.created_at),
-            "about_conversation": a.conversation_id,
-            "answers": answers,
-            "submitted_at": response.and_then(|r| r.submitted_at).map(rfc3339),
-        }));
+        out.push(ExportedSurvey {
+            assignment_id: a.id,
+            survey: def.title,
+            version: v.version,
+            stage: a.stage,
+            status: a.status,
+            sent_at: rfc3339(a.created_at),
+            about_conversation: a.conversation_id,
+            answers,
+            submitted_at: response.and_then(|r| r.submitted_at).map(rfc3339),
+        });
     }
     Ok(out)
 }

@@ -21,12 +21,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use talkzone_mobile_api::{
-    DistanceCell, DistanceReport, DistributionCell, QuestionKind, QuestionReport, ReportCell, SurveyAnswer, SurveyDefinition,
-    SurveyReport, SurveyStage,
+    DistanceCell, DistanceQuery, DistanceReport, DistributionCell, QuestionKind, QuestionReport, ReportCell, ReportFilters,
+    SurveyAnswer, SurveyDefinition, SurveyReport, SurveyStage,
 };
 
 use super::{parse_definition, validation, ADMIN};
@@ -42,95 +41,32 @@ pub fn threshold(state: &AppState) -> i64 {
 /// How many earlier releases of one scope a new report is compared with.
 const RELEASES_CHECKED: i64 = 1_000;
 
-/// Filters on a report (all optional; each narrows the selection).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ReportFilters {
-    /// Intervention type id.
-    pub intervention_type: Option<String>,
-    pub age_band: Option<String>,
-    pub gender: Option<String>,
-    /// e.g. `white`, `black_black_british_caribbean_african`.
-    pub ethnicity: Option<String>,
-    /// `looked_after`, `not_looked_after` or `prefer_not_to_say`.
-    pub looked_after: Option<String>,
-    /// Only assignments at this stage (`start`, `middle`, `end`, `follow_up`).
-    pub stage: Option<String>,
-    /// Assignments due on or after this date (`YYYY-MM-DD`).
-    pub from: Option<String>,
-    /// Assignments due on or before this date (`YYYY-MM-DD`).
-    pub to: Option<String>,
+/// Refuses filters that are malformed (a bad date or stage).
+fn check_filters(filters: &ReportFilters) -> ApiResult<()> {
+    if let Some(f) = &filters.from {
+        validation::check_date("from", f)?;
+    }
+    if let Some(t) = &filters.to {
+        validation::check_date("to", t)?;
+    }
+    if let Some(s) = &filters.stage {
+        if SurveyStage::parse(s).is_none() {
+            return Err(ApiError::Validation("stage must be start, middle, end or follow_up".into()));
+        }
+    }
+    Ok(())
 }
 
-/// `GET /v1/surveys/{id}/distance` parameters: a scale question, two stages, and filters.
-#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DistanceQuery {
-    pub question_id: String,
-    /// Earlier stage (default `start`).
-    pub from_stage: Option<String>,
-    /// Later stage (default `end`).
-    pub to_stage: Option<String>,
-    pub intervention_type: Option<String>,
-    pub age_band: Option<String>,
-    pub gender: Option<String>,
-    pub ethnicity: Option<String>,
-    pub looked_after: Option<String>,
-    /// Later-stage assignments due on or after this date.
-    pub from: Option<String>,
-    /// Later-stage assignments due on or before this date.
-    pub to: Option<String>,
-}
-
-impl ReportFilters {
-    /// The filters set, as `name=value` pairs (for the audit log).
-    pub fn describe(&self) -> String {
-        let pairs = [
-            ("intervention_type", &self.intervention_type),
-            ("age_band", &self.age_band),
-            ("gender", &self.gender),
-            ("ethnicity", &self.ethnicity),
-            ("looked_after", &self.looked_after),
-            ("stage", &self.stage),
-            ("from", &self.from),
-            ("to", &self.to),
-        ];
-        let set: Vec<String> = pairs.iter().filter_map(|(n, v)| v.as_ref().map(|v| format!("{n}={v}"))).collect();
-        if set.is_empty() {
-            "no filters".to_owned()
-        } else {
-            set.join("&")
-        }
-    }
-
-    fn check(&self) -> ApiResult<()> {
-        if let Some(f) = &self.from {
-            validation::check_date("from", f)?;
-        }
-        if let Some(t) = &self.to {
-            validation::check_date("to", t)?;
-        }
-        if let Some(s) = &self.stage {
-            if SurveyStage::parse(s).is_none() {
-                return Err(ApiError::Validation("stage must be start, middle, end or follow_up".into()));
-            }
-        }
-        Ok(())
-    }
-
-    fn matches(&self, r: &ReportRow) -> bool {
-        let eq = |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref() == Some(w));
-        eq(&self.intervention_type, &r.intervention_type_id)
-            && eq(&self.age_band, &r.age_band)
-            && eq(&self.gender, &r.gender)
-            && eq(&self.ethnicity, &r.ethnicity)
-            && eq(&self.looked_after, &r.looked_after)
-            && self.stage.as_ref().is_none_or(|s| *s == r.stage)
-            && self.from.as_ref().is_none_or(|f| r.due_date.as_str() >= f.as_str())
-            && self.to.as_ref().is_none_or(|t| r.due_date.as_str() <= t.as_str())
-    }
+fn filters_match(filters: &ReportFilters, r: &ReportRow) -> bool {
+    let eq = |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref() == Some(w));
+    eq(&filters.intervention_type, &r.intervention_type_id)
+        && eq(&filters.age_band, &r.age_band)
+        && eq(&filters.gender, &r.gender)
+        && eq(&filters.ethnicity, &r.ethnicity)
+        && eq(&filters.looked_after, &r.looked_after)
+        && filters.stage.as_ref().is_none_or(|s| *s == r.stage)
+        && filters.from.as_ref().is_none_or(|f| r.due_date.as_str() >= f.as_str())
+        && filters.to.as_ref().is_none_or(|t| r.due_date.as_str() <= t.as_str())
 }
 
 fn cell(n: i64, k: i64) -> ReportCell {
@@ -423,7 +359,7 @@ pub async fn version_report(
     filters: &ReportFilters,
 ) -> ApiResult<SurveyReport> {
     user.require(ADMIN)?;
-    filters.check()?;
+    check_filters(filters)?;
     let v = state.surveys.survey_version_number(survey_id, version).await?.ok_or(ApiError::NotFound)?;
     let def: SurveyDefinition = parse_definition(&v.definition)?;
     let k = threshold(state);
@@ -432,7 +368,7 @@ pub async fn version_report(
         .report_rows(survey_id)
         .await?
         .into_iter()
-        .filter(|r| r.survey_version_id == v.id && filters.matches(r))
+        .filter(|r| r.survey_version_id == v.id && filters_match(filters, r))
         .collect();
     let parsed: Vec<(String, Option<Vec<SurveyAnswer>>)> = rows
         .iter()
@@ -506,7 +442,7 @@ pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &Di
         from: q.from.clone(),
         to: q.to.clone(),
     };
-    filters.check()?;
+    check_filters(&filters)?;
     state.surveys.survey(survey_id).await?.ok_or(ApiError::NotFound)?;
     let versions = state.surveys.survey_versions(survey_id).await?;
     let mut kinds: HashMap<String, QuestionKind> = HashMap::new();
@@ -546,9 +482,9 @@ pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &Di
         let Some(participant) = r.participant_id.clone() else { continue };
         let key = (participant, r.respondent_kind.clone());
         let at = r.submitted_at.unwrap_or(0);
-        if r.stage == from_stage.as_str() && stage_filter_free.matches(&r) {
+        if r.stage == from_stage.as_str() && filters_match(&stage_filter_free, &r) {
             keep(&mut earlier, key, at, v);
-        } else if r.stage == to_stage.as_str() && filters.matches(&r) {
+        } else if r.stage == to_stage.as_str() && filters_match(&filters, &r) {
             keep(&mut later, key, at, v);
         }
     }

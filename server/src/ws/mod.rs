@@ -7,22 +7,18 @@ mod connection;
 use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use talkzone_mobile_api::WsQuery;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 
 /// Bytes tungstenite reads at a time; a typical client frame (a short chat message) fits.
 const READ_BUFFER_BYTES: usize = 512;
-
-#[derive(Debug, Deserialize)]
-pub struct WsQuery {
-    ticket: Option<String>,
-}
 
 /// Decodes one client frame: JSON, no NUL characters anywhere, then the protocol's shape
 /// (unknown types and fields refused). The error says what is wrong, for a `bad_frame`.
@@ -60,7 +56,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str
 pub async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(_peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<WsQuery>,
+    ApiQuery(query): ApiQuery<WsQuery>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
