@@ -296,9 +296,14 @@ pub struct ConversationView {
     /// by it). An extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
-    /// How it ended (`closed` only). An extension.
+    /// How it ended (`closed` only; staff only, like `risk` and `tags`: an outcome such as
+    /// `safeguarding_referral` is not for whoever holds the young person's phone). An extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// Support chats, staff only: the tags workers gave it (`PUT /v1/conversations/{id}/tags`,
+    /// or on closing). An extension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Peer rooms only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<RoomInfo>,
@@ -671,6 +676,14 @@ pub struct CloseRequest {
     /// One of the configured outcomes (`GET /v1/outcomes`).
     pub outcome: String,
     #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `PUT /v1/conversations/{id}/tags`: replaces the chat's tags (staff only; up to 20, each 1 to
+/// 40 characters without commas or control characters).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsRequest {
     pub tags: Vec<String>,
 }
 

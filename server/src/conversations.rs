@@ -219,6 +219,8 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         None
     };
     let state_enum = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
+    // Risk, outcome and tags are the service's safeguarding record of a support chat: staff only.
+    let staff_record = viewer.role.is_staff() && c.kind == "support";
     let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
         let position = state.store.queue_position(&c.id).await?;
         match position {
@@ -249,8 +251,9 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         queue_position,
         estimated_wait_s,
         last_seq: c.last_seq,
-        risk: (viewer.role.is_staff() && c.kind == "support").then(|| c.risk.clone()),
-        outcome: c.outcome.clone(),
+        risk: staff_record.then(|| c.risk.clone()),
+        outcome: c.outcome.clone().filter(|_| staff_record),
+        tags: if staff_record { tags_of(c) } else { Vec::new() },
         room,
         // Monitoring is transparent: the young person sees who may read their chat, in plain
         // words, with whether they acknowledged this version of the notice.
@@ -549,9 +552,7 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     if let Some(m) = message_view(&message, false) {
         state.hub.publish(Event::Message(m));
     }
-    for uid in [record.owner_id.clone(), record.assigned_to.clone()].into_iter().flatten() {
-        state.hub.publish(Event::ToUser { user_id: UserId(uid), frame: ServerFrame::Conversation(conv_view.clone()) });
-    }
+    tell_parties(state, &record, [record.owner_id.as_deref(), record.assigned_to.as_deref()]).await?;
     queue::changed(state).await;
     Ok(conv_view)
 }
@@ -665,12 +666,25 @@ async fn handed_over(
     if let Some(v) = staff_message_view(message, false) {
         state.hub.publish(Event::Message(v));
     }
-    let conv_view = view(state, viewer, record).await?;
-    for uid in [record.owner_id.as_deref(), record.assigned_to.as_deref(), also_tell].into_iter().flatten() {
-        state.hub.publish(Event::ToUser { user_id: UserId(uid.to_owned()), frame: ServerFrame::Conversation(conv_view.clone()) });
-    }
+    tell_parties(state, record, [record.owner_id.as_deref(), record.assigned_to.as_deref(), also_tell]).await?;
     queue::changed(state).await;
-    Ok(conv_view)
+    view(state, viewer, record).await
+}
+
+/// Sends a support chat's new state to each of its parties' connections, each as they may see
+/// it: the young person without the staff record (risk, outcome, tags), with their monitoring
+/// notice. A view depends only on who the viewer is and whether they are staff.
+async fn tell_parties<'a>(state: &AppState, record: &ConversationRecord, parties: impl IntoIterator<Item = Option<&'a str>>) -> ApiResult<()> {
+    for uid in parties.into_iter().flatten() {
+        let viewer = if record.owner_id.as_deref() == Some(uid) {
+            AuthUser { id: UserId(uid.to_owned()), role: Role::YoungPerson, display_name: record.owner_name.clone().unwrap_or_default() }
+        } else {
+            AuthUser { id: UserId(uid.to_owned()), role: Role::DutyWorker, display_name: String::new() }
+        };
+        let frame = ServerFrame::Conversation(view(state, &viewer, record).await?);
+        state.hub.publish(Event::ToUser { user_id: viewer.id, frame });
+    }
+    Ok(())
 }
 
 /// The assigned worker, or a supervisor, may hand a chat over.
@@ -756,9 +770,7 @@ pub async fn close(state: &AppState, user: &AuthUser, conversation_id: &Conversa
     if !state.config.desk.close_outcomes.iter().any(|o| o == outcome) {
         return Err(ApiError::Validation(format!("outcome must be one of: {}", state.config.desk.close_outcomes.join(", "))));
     }
-    if tags.len() > 20 || tags.iter().any(|t| t.is_empty() || t.len() > 40 || t.contains(',')) {
-        return Err(ApiError::Validation("up to 20 tags of 1 to 40 characters, without commas".into()));
-    }
+    let tags = check_tags(tags)?;
     let body = "This chat has ended. Thank you for talking to us. You can start a new chat any time, day or night.";
     let now = state.clock.now_ms();
     let entry = audit::event(now, Some(user.id.as_str()), "conversation_closed", "conversation", &conv.id, Some(outcome.to_owned()));
@@ -772,6 +784,48 @@ pub async fn close(state: &AppState, user: &AuthUser, conversation_id: &Conversa
     // The chat is closed whatever happens here: the feedback offer never fails the close.
     crate::surveys::feedback::offer_after_close(state, &record).await;
     view
+}
+
+/// Tags as stored: trimmed, each once, in the order given. Stored joined by commas, so a tag
+/// holds none.
+fn check_tags(tags: Vec<String>) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for t in tags {
+        let t = t.trim();
+        let n = t.chars().count();
+        if n == 0 || n > 40 || t.contains(',') || t.chars().any(char::is_control) {
+            return Err(ApiError::Validation("tags are 1 to 40 characters, without commas or control characters".into()));
+        }
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    if out.len() > 20 {
+        return Err(ApiError::Validation("at most 20 tags".into()));
+    }
+    Ok(out)
+}
+
+fn tags_of(c: &ConversationRecord) -> Vec<String> {
+    c.tags.as_deref().unwrap_or("").split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+/// `PUT /v1/conversations/{id}/tags`: replaces a support chat's tags, open or closed (workers
+/// often code a chat after it ends). The assigned worker or a supervisor; audited. The
+/// worker's other screens are told; the young person is not.
+pub async fn set_tags(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, tags: Vec<String>) -> ApiResult<ConversationView> {
+    let conv = load_readable(state, user, conversation_id).await?;
+    let assigned = may_hand_over(user, &conv)?;
+    let tags = check_tags(tags)?;
+    let entry = audit::event(state.clock.now_ms(), Some(user.id.as_str()), "conversation_tagged", "conversation", &conv.id,
+        Some(tags.join(", ")));
+    // The update holds only while the chat is still the worker's: a transfer since the read wins.
+    if !state.store.set_tags(&conv.id, &tags, assigned.as_deref(), entry).await? {
+        return Err(ApiError::Forbidden("only the assigned worker or a supervisor can do this"));
+    }
+    let record = state.store.conversation(&conv.id).await?.ok_or(ApiError::NotFound)?;
+    tell_parties(state, &record, [record.assigned_to.as_deref()]).await?;
+    view(state, user, &record).await
 }
 
 /// `POST /v1/conversations/{id}/notes`: staff only; never delivered to the young person.

@@ -11,6 +11,7 @@ use talkzone_tests::api::{
     ClientFrame, ConversationId, ConversationState, ConversationView, CreateConversationRequest, CreateUserRequest,
     ErrorBody, ErrorCode, Role, ServerFrame, TokenResponse, UserView,
 };
+use serde_json::json;
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -492,6 +493,69 @@ async fn websocket_auth_tickets_and_origins(backend: Backend) {
     s.stop().await;
 }
 
+/// A chat's risk, outcome and tags are the service's safeguarding record: telling the young
+/// person (or whoever holds their phone) that a referral was made could put them in danger.
+/// Neither the answers they get nor the live frames staff actions send them carry any of it.
+async fn staff_only_fields_never_reach_the_young_person(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let yp = s.young_person().await;
+    let conv = open_with(&s, &yp, "my stepdad hits me and I am scared to go home").await;
+    assert_eq!((conv.risk.as_deref(), conv.outcome.as_deref()), (None, None));
+    let mut yp_ws = s.client.connect(&yp.access_token).await.expect("connect");
+    ping_works(&mut yp_ws).await;
+
+    let accepted = s.client.accept(&worker.access_token, &conv.id).await.expect("accept");
+    assert!(accepted.risk.is_some(), "staff see the risk");
+    let tags = json!({"tags": ["family", "home"]});
+    let tagged: ConversationView = s.client.request(Method::PUT, &format!("/v1/conversations/{}/tags", conv.id),
+        Some(&worker.access_token), Some(&tags)).await.expect("tag").1;
+    assert_eq!(tagged.tags, ["family", "home"]);
+    // Tags are the assigned worker's (or a supervisor's) to set, and checked.
+    let other = s.staff(Role::DutyWorker).await;
+    let path = format!("/v1/conversations/{}/tags", conv.id);
+    let refused = s.client.request::<_, ConversationView>(Method::PUT, &path, Some(&yp.access_token), Some(&tags)).await.unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+    let refused = s.client.request::<_, ConversationView>(Method::PUT, &path, Some(&other.access_token), Some(&tags)).await.unwrap_err();
+    assert_eq!(refused.status(), Some(404), "a worker without the chat does not learn it exists");
+    let too_many: Vec<String> = (0..21).map(|i| format!("tag{i}")).collect();
+    let bad_tags = [json!({"tags": ["a,b"]}), json!({"tags": ["  "]}), json!({"tags": too_many}), json!({"tags": ["x".repeat(41)]}),
+        json!({"tags": ["bell\u{7}"]}), json!({"tags": "school"})];
+    for bad in bad_tags {
+        let e = s.client.request::<_, ConversationView>(Method::PUT, &path, Some(&worker.access_token), Some(&bad)).await.unwrap_err();
+        assert_eq!(e.status(), Some(422), "{bad}");
+    }
+    let supervisor = s.staff(Role::Supervisor).await;
+    let retagged: ConversationView = s.client.request(Method::PUT, &path, Some(&supervisor.access_token),
+        Some(&json!({"tags": [" family ", "family", "home"]}))).await.expect("a supervisor tags").1;
+    assert_eq!(retagged.tags, ["family", "home"], "trimmed, each once");
+    let close = json!({"outcome": "safeguarding_referral", "tags": ["family"]});
+    let closed: ConversationView = s.client.request(Method::POST, &format!("/v1/conversations/{}/close", conv.id),
+        Some(&worker.access_token), Some(&close)).await.expect("close").1;
+    assert_eq!((closed.outcome.as_deref(), closed.tags.clone()), (Some("safeguarding_referral"), vec!["family".to_owned()]));
+
+    let frames = frames_until_pong(&mut yp_ws, "after-close").await;
+    let views: Vec<ConversationView> = frames_about(&frames, &conv.id)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::Conversation(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let states: Vec<ConversationState> = views.iter().map(|c| c.state).collect();
+    assert_eq!(states, [ConversationState::Assigned, ConversationState::Closed], "told of the accept and the close");
+    for v in &views {
+        assert_eq!((v.risk.as_deref(), v.outcome.as_deref(), v.tags.len()), (None, None, 0), "{v:?}");
+        assert!(v.monitoring_notice.is_some(), "their own chat's frames say who may read it: {v:?}");
+    }
+    let seen = s.client.conversation(&yp.access_token, &conv.id).await.expect("their own chat");
+    assert_eq!((seen.state, seen.risk.as_deref(), seen.outcome.as_deref(), seen.tags.len()), (ConversationState::Closed, None, None, 0));
+    let staff_seen = s.client.conversation(&worker.access_token, &conv.id).await.expect("the worker's view");
+    assert_eq!((staff_seen.outcome.as_deref(), staff_seen.tags.len()), (Some("safeguarding_referral"), 1));
+
+    s.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ids
 // ---------------------------------------------------------------------------------------------
@@ -531,5 +595,6 @@ both_backends!(
     missing_forged_and_foreign_tokens_are_refused,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
     websocket_auth_tickets_and_origins,
+    staff_only_fields_never_reach_the_young_person,
     ids_are_opaque_and_not_sequential,
 );

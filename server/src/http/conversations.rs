@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role,
+    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role, TagsRequest,
     TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer_conversation))
         .routes(routes!(requeue_conversation))
         .routes(routes!(close_conversation))
+        .routes(routes!(set_tags))
         .routes(routes!(add_note, list_notes))
         .routes(routes!(list_outcomes))
         .routes(routes!(join_conversation))
@@ -73,6 +74,21 @@ async fn requeue_conversation(
     conversations::requeue(&state, Some(&user), &id, &req.reason).await?;
     let conv = conversations::load_readable(&state, &user, &id).await?;
     Ok(ApiJson(conversations::view(&state, &user, &conv).await?))
+}
+
+/// `PUT /v1/conversations/{id}/tags`: replace the chat's tags (open or closed); staff only, never
+/// shown to the young person. Roles: the assigned duty worker, supervisors.
+#[utoipa::path(put, path = "/v1/conversations/{id}/tags", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = TagsRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_tags(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<TagsRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::set_tags(&state, &user, &ConversationId(id), req.tags).await?))
 }
 
 /// `POST /v1/conversations/{id}/close`: end the chat with an outcome from `GET /v1/outcomes`

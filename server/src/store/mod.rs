@@ -501,6 +501,10 @@ pub trait Store: Send + Sync + 'static {
     async fn duty_ms_since(&self, user_id: &str, since: i64, now: i64) -> Result<i64>;
     /// The mean time from assignment to close of support chats closed since `since`.
     async fn mean_handling_ms(&self, since: i64) -> Result<Option<i64>>;
+    /// Replaces a support chat's tags, with `audit` in the same transaction; when `assigned_to`
+    /// is given, only while the chat is still assigned to that worker. `false` (and no entry)
+    /// if nothing changed hands.
+    async fn set_tags(&self, conversation_id: &str, tags: &[String], assigned_to: Option<&str>, audit: AuditEvent) -> Result<bool>;
     /// Sets how many chats a worker takes at once, with `audit` in the same transaction;
     /// `false` (and no entry) if there is no such worker.
     async fn set_capacity(&self, user_id: &str, capacity: i64, audit: AuditEvent) -> Result<bool>;

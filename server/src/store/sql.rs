@@ -406,6 +406,18 @@ macro_rules! impl_sql_store {
                 Ok(row.0.map(|v| v as i64))
             }
 
+            async fn set_tags(&self, conversation_id: &str, tags: &[String], assigned_to: Option<&str>, audit: AuditEvent) -> $crate::store::Result<bool> {
+                let mut tx = self.writer().begin().await?;
+                let n = sqlx::query("UPDATE conversations SET tags = $2 WHERE id = $1 AND kind = 'support' AND ($3 IS NULL OR assigned_to = $3)")
+                    .bind(conversation_id)
+                    .bind(tags.join(","))
+                    .bind(assigned_to)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                Ok(commit_step(tx, (n == 1).then_some(()), &audit).await?.is_some())
+            }
+
             async fn set_capacity(&self, user_id: &str, capacity: i64, audit: AuditEvent) -> $crate::store::Result<bool> {
                 let mut tx = self.writer().begin().await?;
                 let n = sqlx::query("UPDATE users SET capacity = $2 WHERE id = $1 AND role IN ('duty_worker', 'supervisor')")
