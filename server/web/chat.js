@@ -1,0 +1,230 @@
+// The young person's web chat: start a chat anonymously, read the monitoring notice, see the
+// queue position live, talk, and get every message once and in order across reconnects.
+// Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
+import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const session = new Session("talkzone.chat");
+let conversation = null;
+let lastSeq = 0;
+let live = null;
+const pending = new Map(); // client_msg_id -> { body, node }
+const shown = new Set(); // client_msg_ids of own messages already on screen
+
+$("quick-exit").addEventListener("click", () => {
+  if (live) live.stop();
+  session.clear();
+  location.replace("https://www.bbc.co.uk/weather");
+});
+
+$("start-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const first = $("first").value.trim();
+  try {
+    if (!session.active) session.set(await call("POST", "/v1/auth/anonymous", null, {}));
+    const conv = await authed(session, "POST", "/v1/conversations", first ? { first_message: first } : {});
+    session.remember("conversation_id", conv.id);
+    enterChat(conv);
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("send-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const body = $("text").value;
+  if (!body.trim() || !conversation) return;
+  $("text").value = "";
+  const id = clientMsgId();
+  const node = el("li", { class: "mine pending", "data-client-msg-id": id }, el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…"));
+  $("messages").append(node);
+  pending.set(id, { body, node });
+  shown.add(id);
+  sendPending(id);
+  scrollDown();
+});
+
+let lastTyping = 0;
+$("text").addEventListener("input", () => {
+  if (conversation && Date.now() - lastTyping > 3000) {
+    lastTyping = Date.now();
+    if (live) live.send({ type: "typing", conversation_id: conversation.id });
+  }
+});
+
+$("notice-ok").addEventListener("click", async () => {
+  const version = Number($("notice").dataset.version);
+  try {
+    await authed(session, "POST", "/v1/me/monitoring-notice/acknowledge", { version });
+    $("notice").hidden = true;
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+function sendPending(id) {
+  const p = pending.get(id);
+  if (p && live) live.send({ type: "send", conversation_id: conversation.id, client_msg_id: id, body: p.body });
+}
+
+function enterChat(conv) {
+  conversation = conv;
+  $("start").hidden = true;
+  $("chat").hidden = false;
+  showConversation(conv);
+  live = new Live(session, {
+    onOpen: () => {
+      live.send({ type: "subscribe", conversation_id: conversation.id, after_seq: lastSeq });
+      for (const id of pending.keys()) sendPending(id);
+    },
+    onFrame: handle,
+    onStatus: (s) => {
+      $("status").dataset.connection = s;
+      if (s === "signed-out") {
+        session.clear();
+        showError("Your chat session has ended. Reload the page to start again.");
+      } else if (s !== "connected") {
+        $("status").textContent = "Reconnecting… your messages are kept and will be sent.";
+      } else {
+        showConversation(conversation);
+      }
+    },
+  });
+  live.connect();
+}
+
+function showConversation(conv) {
+  conversation = conv;
+  const n = conv.monitoring_notice;
+  if (n && !n.acknowledged) {
+    $("notice-text").textContent = n.text;
+    $("notice").dataset.version = n.version;
+    $("notice").hidden = false;
+  }
+  let text = "";
+  if (conv.state === "queued") {
+    text = conv.queue_position
+      ? `You're number ${conv.queue_position} in the queue.` + (conv.estimated_wait_s ? ` About ${Math.max(1, Math.round(conv.estimated_wait_s / 60))} min.` : "")
+      : "Waiting for a worker…";
+  } else if (conv.state === "assigned" && conv.assigned_to) {
+    text = `You're talking to ${conv.assigned_to.display_name}.`;
+  } else if (conv.state === "closed") {
+    text = "This chat has ended. You can start a new one any time.";
+    $("send-form").hidden = true;
+  }
+  $("status").textContent = text;
+}
+
+function handle(f) {
+  switch (f.type) {
+    case "message":
+      if (f.conversation_id !== conversation.id) return;
+      if (f.seq <= lastSeq) return; // already shown
+      if (f.seq > lastSeq + 1) {
+        // A gap: ask again from what we have; the server sends the missing ones in order.
+        live.send({ type: "subscribe", conversation_id: conversation.id, after_seq: lastSeq });
+        return;
+      }
+      lastSeq = f.seq;
+      addMessage(f);
+      live.send({ type: "read", conversation_id: conversation.id, seq: f.seq });
+      break;
+    case "ack": {
+      const p = pending.get(f.client_msg_id);
+      // Our own message's seq: the next one shown must follow it.
+      if (f.seq === lastSeq + 1) lastSeq = f.seq;
+      if (p) {
+        pending.delete(f.client_msg_id);
+        p.node.classList.remove("pending");
+        if (f.seq) p.node.dataset.seq = f.seq;
+        p.node.querySelector(".meta").textContent = f.status === "held" ? "waiting for a moderator" : "sent";
+      }
+      break;
+    }
+    case "queue":
+      if (conversation.state === "queued") {
+        conversation.queue_position = f.position;
+        conversation.estimated_wait_s = f.estimated_wait_s;
+        showConversation(conversation);
+      }
+      break;
+    case "conversation":
+      if (f.id === conversation.id) showConversation(Object.assign({}, conversation, f));
+      break;
+    case "monitoring_notice":
+      if (f.conversation_id === conversation.id) {
+        $("notice-text").textContent = f.text;
+        $("notice").dataset.version = f.version;
+        $("notice").hidden = false;
+      }
+      break;
+    case "typing":
+      if (f.conversation_id === conversation.id) {
+        $("typing").textContent = `${f.user.display_name} is typing…`;
+        $("typing").hidden = false;
+        clearTimeout(handle.typingTimer);
+        handle.typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
+      }
+      break;
+    case "notice":
+      showError(f.message);
+      break;
+    case "error":
+      if (f.code === "rate_limited") {
+        showError("You're sending messages very fast. Wait a moment; your message will be sent.");
+        const again = f.ref && pending.has(f.ref) ? f.ref : null;
+        if (again) setTimeout(() => sendPending(again), f.retry_after_ms || 1000);
+      } else if (f.ref && pending.has(f.ref)) {
+        const p = pending.get(f.ref);
+        pending.delete(f.ref);
+        p.node.classList.add("failed");
+        p.node.querySelector(".meta").textContent = "not sent: " + f.message;
+      } else {
+        showError(f.message);
+      }
+      break;
+  }
+}
+
+function addMessage(m) {
+  // Our own message, already on screen from this tab: its ack or this copy settles it.
+  if (m.client_msg_id && shown.has(m.client_msg_id)) {
+    const node = document.querySelector(`li[data-client-msg-id="${CSS.escape(m.client_msg_id)}"]`);
+    if (node) {
+      node.classList.remove("pending");
+      node.dataset.seq = m.seq;
+      node.querySelector(".meta").textContent = "sent " + timeOf(m.sent_at);
+      pending.delete(m.client_msg_id);
+      return;
+    }
+  }
+  const mine = m.sender && m.sender.id === session.user.id;
+  const who = m.kind === "system" ? "Talk Zone" : mine ? "You" : (m.sender ? m.sender.display_name : "");
+  $("messages").append(el("li", { class: m.kind === "system" ? "system" : mine ? "mine" : "theirs", "data-seq": m.seq },
+    el("span", { class: "who" }, who),
+    renderBody(m),
+    el("span", { class: "meta" }, timeOf(m.sent_at))));
+  scrollDown();
+}
+
+function scrollDown() {
+  const list = $("messages");
+  list.scrollTop = list.scrollHeight;
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = false;
+  setTimeout(() => { $("error").hidden = true; }, 8000);
+}
+
+// A reload in the same tab picks the chat up where it was.
+(async () => {
+  const id = session.active && session.recall("conversation_id");
+  if (!id) return;
+  try {
+    enterChat(await authed(session, "GET", `/v1/conversations/${encodeURIComponent(id)}`));
+  } catch (e) {
+    session.clear();
+  }
+})();

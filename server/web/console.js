@@ -1,0 +1,252 @@
+// The staff console: sign in, go on duty, watch the queue live (highest risk first, no
+// refresh), accept chats, talk, close with an outcome; supervisors also see escalations as
+// they are raised. Every user-written string is shown as text, never as markup.
+import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const STAFF = ["duty_worker", "supervisor"];
+const session = new Session("talkzone.console");
+let live = null;
+let onDuty = false;
+let open = null; // the conversation on screen
+const chats = new Map(); // id -> { conv, lastSeq, messages: [] }
+const pending = new Map(); // client_msg_id -> { convId, body }
+
+$("login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
+    if (!STAFF.includes(tokens.user.role)) throw new Error("This console is for duty workers and supervisors.");
+    session.set(tokens);
+    $("password").value = "";
+    start();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("sign-out").addEventListener("click", async () => {
+  try { await call("POST", "/v1/auth/logout", null, { refresh_token: session.data.refresh_token }); } catch (e) { /* gone anyway */ }
+  if (live) live.stop();
+  session.clear();
+  location.reload();
+});
+
+$("duty").addEventListener("click", () => {
+  live.send({ type: "duty", on_duty: !onDuty });
+});
+
+$("send-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const body = $("text").value;
+  if (!body.trim() || !open) return;
+  $("text").value = "";
+  const id = clientMsgId();
+  pending.set(id, { convId: open, body });
+  sendPending(id);
+});
+
+$("close-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!open) return;
+  try {
+    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/close`, { outcome: $("outcome").value });
+    updateConversation(conv);
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+function sendPending(id) {
+  const p = pending.get(id);
+  if (p) live.send({ type: "send", conversation_id: p.convId, client_msg_id: id, body: p.body });
+}
+
+async function start() {
+  $("login").hidden = true;
+  $("desk").hidden = false;
+  $("sign-out").hidden = false;
+  $("duty").hidden = false;
+  $("me").textContent = `${session.user.display_name} (${session.user.role.replace("_", " ")})`;
+  const supervisor = session.user.role === "supervisor";
+  $("escalations-title").hidden = !supervisor;
+  try {
+    const outcomes = await authed(session, "GET", "/v1/outcomes");
+    $("outcome").replaceChildren(...outcomes.outcomes.map((o) => el("option", { value: o }, o.replaceAll("_", " "))));
+    const desk = await authed(session, "GET", "/v1/desk");
+    setDuty(desk.on_duty.some((w) => w.user.id === session.user.id));
+    const mine = await authed(session, "GET", `/v1/conversations?state=assigned&assigned_to=${encodeURIComponent(session.user.id)}`);
+    for (const c of mine.conversations) updateConversation(c);
+  } catch (e) {
+    showError(e.message);
+  }
+  live = new Live(session, {
+    onOpen: () => {
+      live.send({ type: "queue.watch" });
+      for (const [id, chat] of chats) live.send({ type: "subscribe", conversation_id: id, after_seq: chat.lastSeq });
+      for (const id of pending.keys()) sendPending(id);
+    },
+    onFrame: handle,
+    onStatus: (s) => {
+      $("connection").textContent = s === "connected" ? "live" : s;
+      if (s === "signed-out") { session.clear(); location.reload(); }
+    },
+  });
+  live.connect();
+}
+
+function setDuty(on) {
+  onDuty = on;
+  $("duty").textContent = on ? "Go off duty" : "Go on duty";
+  $("duty").classList.toggle("on", on);
+}
+
+function handle(f) {
+  switch (f.type) {
+    case "queue.snapshot":
+    case "queue.changed":
+      renderQueue(f.entries);
+      break;
+    case "duty":
+      setDuty(f.on_duty);
+      break;
+    case "conversation":
+      updateConversation(f);
+      break;
+    case "message": {
+      const chat = chats.get(f.conversation_id);
+      if (!chat || f.seq <= chat.lastSeq) return;
+      if (f.seq > chat.lastSeq + 1) {
+        live.send({ type: "subscribe", conversation_id: f.conversation_id, after_seq: chat.lastSeq });
+        return;
+      }
+      chat.lastSeq = f.seq;
+      chat.messages.push(f);
+      if (f.client_msg_id) pending.delete(f.client_msg_id);
+      if (open === f.conversation_id) {
+        addMessage(f);
+        live.send({ type: "read", conversation_id: f.conversation_id, seq: f.seq });
+      } else {
+        markUnread(f.conversation_id);
+      }
+      break;
+    }
+    case "ack":
+      pending.delete(f.client_msg_id);
+      break;
+    case "escalation":
+      renderEscalation(f);
+      break;
+    case "notice":
+      showError(f.message);
+      break;
+    case "error":
+      if (f.code === "rate_limited" && f.ref && pending.has(f.ref)) {
+        setTimeout(() => sendPending(f.ref), f.retry_after_ms || 1000);
+      } else {
+        if (f.ref) pending.delete(f.ref);
+        showError(f.message);
+      }
+      break;
+  }
+}
+
+function renderQueue(entries) {
+  $("queue-count").textContent = entries.length ? `(${entries.length} waiting)` : "(nobody waiting)";
+  $("queue").replaceChildren(...entries.map((e) => el("li", { class: "risk-" + e.risk, "data-conversation-id": e.conversation_id },
+    el("span", { class: "badge" }, e.risk),
+    el("span", {}, e.topic || "No topic"),
+    el("span", { class: "muted" }, " waiting since " + timeOf(e.waiting_since)),
+    el("button", { type: "button", onclick: () => live.send({ type: "accept", conversation_id: e.conversation_id }) }, "Accept"))));
+}
+
+function updateConversation(conv) {
+  const mine = conv.assigned_to && conv.assigned_to.id === session.user.id;
+  let chat = chats.get(conv.id);
+  if (!chat && mine && conv.state === "assigned") {
+    chat = { conv, lastSeq: 0, messages: [] };
+    chats.set(conv.id, chat);
+    live && live.send({ type: "subscribe", conversation_id: conv.id, after_seq: 0 });
+    if (!open) show(conv.id);
+  }
+  if (!chat) return;
+  chat.conv = conv;
+  renderMine();
+  if (open === conv.id) renderHeader(conv);
+}
+
+function renderMine() {
+  $("mine").replaceChildren(...[...chats.values()].map(({ conv }) => el("li", { "data-conversation-id": conv.id, class: conv.state },
+    el("button", { type: "button", class: "link", onclick: () => show(conv.id) },
+      (conv.young_person ? conv.young_person.display_name : "Young person") + (conv.topic ? ` · ${conv.topic}` : "")),
+    conv.risk ? el("span", { class: "badge risk-" + conv.risk }, conv.risk) : null,
+    conv.state === "closed" ? el("span", { class: "muted" }, " closed") : null)));
+}
+
+function show(id) {
+  open = id;
+  const chat = chats.get(id);
+  $("chat").hidden = false;
+  renderHeader(chat.conv);
+  $("messages").replaceChildren();
+  for (const m of chat.messages) addMessage(m);
+  const item = document.querySelector(`#mine li[data-conversation-id="${CSS.escape(id)}"]`);
+  if (item) item.classList.remove("unread");
+  if (chat.lastSeq) live.send({ type: "read", conversation_id: id, seq: chat.lastSeq });
+}
+
+function renderHeader(conv) {
+  $("chat-title").textContent = conv.young_person ? conv.young_person.display_name : "Chat";
+  $("chat-state").textContent = [conv.state, conv.risk && `risk ${conv.risk}`, conv.outcome && `outcome ${conv.outcome.replaceAll("_", " ")}`]
+    .filter(Boolean).join(" · ");
+  const closed = conv.state === "closed";
+  $("send-form").hidden = closed;
+  $("close-form").hidden = closed;
+}
+
+function addMessage(m) {
+  const staff = m.sender && m.sender.role !== "young_person";
+  const flags = m.moderation && m.moderation.severity !== "none"
+    ? el("span", { class: "badge risk-" + m.moderation.severity }, `${m.moderation.severity}: ${m.moderation.labels.join(", ")}`)
+    : null;
+  $("messages").append(el("li", { class: m.kind === "system" ? "system" : staff ? "mine" : "theirs", "data-seq": m.seq },
+    el("span", { class: "who" }, m.kind === "system" ? "Talk Zone" : m.sender ? m.sender.display_name : ""),
+    renderBody(m),
+    flags,
+    el("span", { class: "meta" }, timeOf(m.sent_at))));
+  $("messages").scrollTop = $("messages").scrollHeight;
+}
+
+function markUnread(id) {
+  const item = document.querySelector(`#mine li[data-conversation-id="${CSS.escape(id)}"]`);
+  if (item) item.classList.add("unread");
+}
+
+function renderEscalation(e) {
+  const existing = document.querySelector(`#escalations li[data-escalation-id="${CSS.escape(e.id)}"]`);
+  const item = el("li", { class: "risk-" + e.severity + (e.overdue ? " overdue" : ""), "data-escalation-id": e.id },
+    el("span", { class: "badge" }, e.severity),
+    el("span", {}, e.reason),
+    el("span", { class: "muted" }, ` ${e.state}${e.overdue ? " · OVERDUE" : ""} · raised ${timeOf(e.created_at)}`),
+    e.state === "open"
+      ? el("button", { type: "button", onclick: () => acknowledge(e.id) }, "Acknowledge")
+      : null);
+  if (existing) existing.replaceWith(item);
+  else $("escalations").prepend(item);
+}
+
+async function acknowledge(id) {
+  try {
+    renderEscalation(await authed(session, "POST", `/v1/escalations/${encodeURIComponent(id)}/acknowledge`));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = false;
+  setTimeout(() => { $("error").hidden = true; }, 8000);
+}
+
+if (session.active) start();

@@ -1,0 +1,188 @@
+//! A real browser for the web pages' tests: Debian's chromium, headless, driven over the
+//! Chrome DevTools Protocol (a JSON WebSocket) with tokio-tungstenite. Each page is its own
+//! tab, so each has its own `sessionStorage` (its own signed-in person).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::TempDir;
+
+/// How long a page gets to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+pub struct Browser {
+    child: Child,
+    endpoint: String,
+    _profile: TempDir,
+}
+
+/// The chromium to run: `TALKZONE_TEST_CHROMIUM`, else `chromium` on the `PATH`. There is no
+/// skipping: without a browser the web pages are untested, so the test fails and says how to
+/// get one (`scripts/test.sh` installs it).
+fn chromium() -> String {
+    if let Ok(path) = std::env::var("TALKZONE_TEST_CHROMIUM") {
+        return path;
+    }
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        for name in ["chromium", "chromium-browser"] {
+            let candidate = std::path::Path::new(dir).join(name);
+            if candidate.is_file() {
+                return candidate.display().to_string();
+            }
+        }
+    }
+    panic!("the web page tests need chromium: `apt-get install chromium`, or set TALKZONE_TEST_CHROMIUM (scripts/test.sh does)");
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let profile = TempDir::new();
+        let mut child = Command::new(chromium())
+            .args([
+                "--headless=new",
+                // Tests run as root in CI containers, where chromium's sandbox cannot start.
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.0.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromium starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let endpoint = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("chromium's output") {
+                // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/ID"
+                if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                    let rest = url.trim().trim_start_matches("ws://");
+                    return rest.split('/').next().expect("host:port").to_owned();
+                }
+            }
+            panic!("chromium exited before it listened");
+        })
+        .await
+        .expect("chromium listens within 30 s");
+        // Keep draining its output so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Browser { child, endpoint, _profile: profile }
+    }
+
+    /// A new tab showing `url`, ready once its document has loaded.
+    pub async fn open(&self, url: &str) -> Page {
+        let target: Value = reqwest::Client::new()
+            .put(format!("http://{}/json/new?{url}", self.endpoint))
+            .send()
+            .await
+            .expect("new tab")
+            .json()
+            .await
+            .expect("tab description");
+        let ws_url = target["webSocketDebuggerUrl"].as_str().expect("the tab's debugger URL");
+        let (ws, _) = tokio_tungstenite::connect_async(ws_url).await.expect("attach to the tab");
+        let mut page = Page { ws, next_id: 0, url: url.to_owned() };
+        // The tab starts on about:blank: wait for this URL's document, loaded.
+        let loaded = format!("location.href === {} && document.readyState === 'complete'", json!(url));
+        page.wait_for(&loaded, "the page loads").await;
+        page
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+pub struct Page {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+    url: String,
+}
+
+impl Page {
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let request = json!({"id": id, "method": method, "params": params}).to_string();
+        self.ws.send(Message::Text(request.into())).await.expect("send to the browser");
+        loop {
+            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("{method}: no answer from the browser"))
+                .expect("the tab is open")
+                .expect("a message from the browser");
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(&text).expect("JSON from the browser");
+            // Events (without an id) are not asked for and are skipped.
+            if v["id"] == json!(id) {
+                if let Some(e) = v.get("error") {
+                    panic!("{method}: {e}");
+                }
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// Runs `js` in the page (awaiting a promise) and returns its value as JSON. A thrown
+    /// exception fails the test with the page's message.
+    pub async fn eval(&mut self, js: &str) -> Value {
+        let r = self.call("Runtime.evaluate", json!({"expression": js, "awaitPromise": true, "returnByValue": true})).await;
+        if let Some(e) = r.get("exceptionDetails") {
+            panic!("{js}\nthrew in {}: {}", self.url, e["exception"]["description"].as_str().unwrap_or(&e.to_string()));
+        }
+        r["result"]["value"].clone()
+    }
+
+    /// Waits until `js` is truthy in the page and returns its value; fails with `what` and
+    /// the page's visible text if it does not happen in time.
+    pub async fn wait_for(&mut self, js: &str, what: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let v = self.eval(js).await;
+            let truthy = !matches!(v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
+            if truthy {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let text = self.eval("document.body ? document.body.innerText : ''").await;
+                panic!("waited {PATIENCE:?} for {what} ({js}) in {}; the page shows:\n{}", self.url, text.as_str().unwrap_or(""));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Types `text` into the field with id `field` (as input events, so the page sees it).
+    pub async fn fill(&mut self, field: &str, text: &str) {
+        let js = format!(
+            "(() => {{ const f = document.getElementById({}); f.value = {}; f.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()",
+            json!(field),
+            json!(text)
+        );
+        self.eval(&js).await;
+    }
+
+    /// Submits the form with id `form` as a press of its button would.
+    pub async fn submit(&mut self, form: &str) {
+        self.eval(&format!("document.getElementById({}).requestSubmit(), true", json!(form))).await;
+    }
+
+    /// Clicks the element `selector` finds.
+    pub async fn click(&mut self, selector: &str) {
+        let js = format!("(() => {{ const e = document.querySelector({}); if (!e) throw new Error('nothing at ' + {0}); e.click(); return true; }})()", json!(selector));
+        self.eval(&js).await;
+    }
+}
