@@ -57,6 +57,42 @@ $("close-form").addEventListener("submit", async (ev) => {
   }
 });
 
+$("escalate-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!open) return;
+  try {
+    await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/escalations`,
+      { severity: $("severity").value, reason: $("reason").value });
+    $("reason").value = "";
+    showError("Escalated: supervisors have been alerted.");
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("note-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!open) return;
+  try {
+    await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/notes`, { body: $("note").value });
+    $("note").value = "";
+    loadNotes(open);
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+async function loadNotes(id) {
+  try {
+    const list = await authed(session, "GET", `/v1/conversations/${encodeURIComponent(id)}/notes`);
+    if (open !== id) return;
+    $("notes").replaceChildren(...list.notes.map((n) => el("li", {},
+      el("span", { class: "who" }, n.author.display_name), el("span", { class: "body" }, n.body), el("span", { class: "meta" }, timeOf(n.created_at)))));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
 function sendPending(id) {
   const p = pending.get(id);
   if (p) live.send({ type: "send", conversation_id: p.convId, client_msg_id: id, body: p.body });
@@ -77,6 +113,12 @@ async function start() {
     setDuty(desk.on_duty.some((w) => w.user.id === session.user.id));
     const mine = await authed(session, "GET", `/v1/conversations?state=assigned&assigned_to=${encodeURIComponent(session.user.id)}`);
     for (const c of mine.conversations) updateConversation(c);
+    if (supervisor) {
+      for (const state of ["open", "acknowledged"]) {
+        const list = await authed(session, "GET", `/v1/escalations?state=${state}`);
+        for (const e of list.escalations.reverse()) renderEscalation(e);
+      }
+    }
   } catch (e) {
     showError(e.message);
   }
@@ -193,6 +235,8 @@ function show(id) {
   const item = document.querySelector(`#mine li[data-conversation-id="${CSS.escape(id)}"]`);
   if (item) item.classList.remove("unread");
   if (chat.lastSeq) live.send({ type: "read", conversation_id: id, seq: chat.lastSeq });
+  $("notes").replaceChildren();
+  loadNotes(id);
 }
 
 function renderHeader(conv) {
@@ -202,6 +246,7 @@ function renderHeader(conv) {
   const closed = conv.state === "closed";
   $("send-form").hidden = closed;
   $("close-form").hidden = closed;
+  $("escalate-form").hidden = closed;
 }
 
 function addMessage(m) {

@@ -1,8 +1,10 @@
 //! The web pages, in a real browser (headless chromium): a young person starts a chat on the
 //! website while a worker watches the queue in the console, which shows the chat without a
 //! refresh; they talk both ways; what the young person typed, markup and all, shows as text
-//! and runs nothing; the worker closes the chat and the young person is told. Also: the pages'
-//! security headers, and that they hold no inline script for a policy to allow.
+//! and runs nothing; the worker escalates and a supervisor's console shows it at once; notes
+//! and the escalation never reach the young person's page; a dropped connection resumes with
+//! nothing lost or doubled; the worker closes the chat and the young person is told. Also:
+//! the pages' security headers, and that they hold no inline script for a policy to allow.
 
 use reqwest::Method;
 use serde_json::json;
@@ -26,6 +28,14 @@ fn texts(selector: &str) -> String {
     format!("[...document.querySelectorAll({})].map((e) => e.textContent).join('\\n')", json!(selector))
 }
 
+async fn sign_in(console: &mut Page, username: &str) {
+    console.fill("username", username).await;
+    console.fill("password", TEST_PASSWORD).await;
+    console.submit("login-form").await;
+    let live = "!document.getElementById('desk').hidden && document.getElementById('connection').textContent === 'live'";
+    console.wait_for(live, "the desk, live").await;
+}
+
 const MARKUP: &str = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script> can someone help";
 
 async fn nothing_ran(page: &mut Page, what: &str) {
@@ -38,14 +48,12 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     let s = server().await;
     let base = s.base.clone();
     s.staff_named(Role::DutyWorker, "web-worker").await;
+    let supervisor = s.staff_named(Role::Supervisor, "web-supervisor").await;
     let browser = Browser::start().await;
 
     // The worker signs in and goes on duty; the queue is empty.
     let mut console = browser.open(&format!("{base}/console")).await;
-    console.fill("username", "web-worker").await;
-    console.fill("password", TEST_PASSWORD).await;
-    console.submit("login-form").await;
-    console.wait_for("!document.getElementById('desk').hidden && document.getElementById('connection').textContent === 'live'", "the desk, live").await;
+    sign_in(&mut console, "web-worker").await;
     console.click("#duty").await;
     console.wait_for("document.getElementById('duty').textContent === 'Go off duty'", "on duty").await;
     console.wait_for("document.getElementById('queue-count').textContent.includes('nobody waiting')", "an empty queue").await;
@@ -101,13 +109,33 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     chat.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected again").await;
 
     // Every message the server stored is on both screens once, in order.
-    let stored = s.client.messages(&s.staff_named(Role::Supervisor, "web-supervisor").await.access_token,
+    let stored = s.client.messages(&supervisor.access_token,
         &talkzone_mobile_api::ConversationId(conv_id.clone()), 0, None).await.expect("history").messages;
     let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
     let console_seqs = console.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq))").await;
     assert_eq!(console_seqs, json!(seqs), "the console shows each stored message once, in order");
     let chat_seqs = chat.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq || 0))").await;
     assert_eq!(chat_seqs, json!(seqs), "the web chat too (its own messages included)");
+
+    // The worker escalates from the console; a supervisor's console shows it at once and
+    // acknowledges it. A private note stays on the staff side.
+    let mut sup_console = browser.open(&format!("{base}/console")).await;
+    sign_in(&mut sup_console, "web-supervisor").await;
+    console.eval("document.getElementById('severity').value = 'critical'").await;
+    console.fill("reason", "says his stepdad threatened him with a knife").await;
+    console.submit("escalate-form").await;
+    let raised = format!("{}.includes('threatened him with a knife')", texts("#escalations li"));
+    sup_console.wait_for(&raised, "the escalation in the supervisor's console, live").await;
+    let knife = "[...document.querySelectorAll('#escalations li')].find((li) => li.textContent.includes('knife'))";
+    sup_console.eval(&format!("{knife}.querySelector('button').click()")).await;
+    sup_console.wait_for(&format!("{knife}.textContent.includes('acknowledged')"), "the escalation acknowledged").await;
+    console.fill("note", "PRIVATE-NOTE: call children's social care").await;
+    console.submit("note-form").await;
+    console.wait_for(&format!("{}.includes('PRIVATE-NOTE')", texts("#notes li")), "the note in the console").await;
+    let seen_by_yp = chat.eval("document.body.innerText").await;
+    let seen_by_yp = seen_by_yp.as_str().unwrap_or_default();
+    assert!(!seen_by_yp.contains("knife") && !seen_by_yp.contains("PRIVATE-NOTE") && !seen_by_yp.contains("critical"),
+        "the young person's page shows nothing of the staff record: {seen_by_yp}");
 
     // The worker closes the chat; the young person is told and can no longer type.
     console.eval("document.getElementById('outcome').value = 'resolved'").await;
