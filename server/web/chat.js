@@ -2,6 +2,7 @@
 // queue position live, talk, and get every message once and in order across reconnects.
 // Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
 import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody } from "./common.js";
+import { surveyForm } from "./survey.js";
 
 const $ = (id) => document.getElementById(id);
 const session = new Session("talkzone.chat");
@@ -169,6 +170,9 @@ function handle(f) {
     case "notice":
       showError(f.message);
       break;
+    case "survey":
+      offerSurvey(f);
+      break;
     case "error":
       if (f.code === "rate_limited") {
         showError("You're sending messages very fast. Wait a moment; your message will be sent.");
@@ -184,6 +188,16 @@ function handle(f) {
       }
       break;
   }
+}
+
+// A feedback survey about this chat (offered when it closes), shown under it.
+function offerSurvey(pending) {
+  if (pending.conversation_id !== conversation.id || pending.status === "completed") return;
+  if ($("feedback").dataset.assignment === pending.assignment_id) return;
+  $("feedback").dataset.assignment = pending.assignment_id;
+  const path = `/v1/me/surveys/${encodeURIComponent(pending.assignment_id)}/responses`;
+  $("feedback").replaceChildren(surveyForm(pending, (req) => authed(session, "POST", path, req)));
+  $("feedback").hidden = false;
 }
 
 function addMessage(m) {
@@ -224,6 +238,8 @@ function showError(text) {
   if (!id) return;
   try {
     enterChat(await authed(session, "GET", `/v1/conversations/${encodeURIComponent(id)}`));
+    const mine = await authed(session, "GET", "/v1/me/surveys");
+    for (const p of mine.surveys) offerSurvey(p);
   } catch (e) {
     session.clear();
   }

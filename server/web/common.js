@@ -48,8 +48,8 @@ export class Session {
 }
 
 // One REST call; errors come back as ApiError with the protocol's code and message.
-export async function call(method, path, token, body) {
-  const headers = {};
+export async function call(method, path, token, body, extraHeaders) {
+  const headers = Object.assign({}, extraHeaders);
   if (token) headers["Authorization"] = "Bearer " + token;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let resp;

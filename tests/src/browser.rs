@@ -165,11 +165,16 @@ impl Page {
         }
     }
 
-    /// Types `text` into the field with id `field` (as input events, so the page sees it).
+    /// Types `text` into the field with id `field` (with an input event, so the page sees it).
     pub async fn fill(&mut self, field: &str, text: &str) {
+        self.fill_selector(&format!("#{field}"), text).await;
+    }
+
+    /// Types `text` into the field `selector` finds.
+    pub async fn fill_selector(&mut self, selector: &str, text: &str) {
         let js = format!(
-            "(() => {{ const f = document.getElementById({}); f.value = {}; f.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()",
-            json!(field),
+            "(() => {{ const f = document.querySelector({}); f.value = {}; f.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()",
+            json!(selector),
             json!(text)
         );
         self.eval(&js).await;

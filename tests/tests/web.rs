@@ -5,10 +5,12 @@
 //! and the escalation never reach the young person's page; a dropped connection resumes with
 //! nothing lost or doubled; the worker closes the chat and the young person is told. Also:
 //! the pages' security headers, and that they hold no inline script for a policy to allow.
+//! And the survey forms: a parent or carer with an access code, and a young person asked about
+//! their chat when it closes.
 
 use reqwest::Method;
 use serde_json::json;
-use talkzone_mobile_api::Role;
+use talkzone_mobile_api::{AssignmentStatus, CreatedAssignment, Role, StaffAssignmentList, StaffAssignmentView, SurveyView};
 use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
 
@@ -151,8 +153,10 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     let s = server().await;
-    for (path, kind) in [("/", "text/html"), ("/console", "text/html"), ("/web/chat.js", "text/javascript"),
-        ("/web/console.js", "text/javascript"), ("/web/common.js", "text/javascript"), ("/web/talkzone.css", "text/css")] {
+    let served = [("/", "text/html"), ("/console", "text/html"), ("/survey", "text/html"), ("/web/chat.js", "text/javascript"),
+        ("/web/console.js", "text/javascript"), ("/web/common.js", "text/javascript"), ("/web/survey.js", "text/javascript"),
+        ("/web/survey-page.js", "text/javascript"), ("/web/talkzone.css", "text/css")];
+    for (path, kind) in served {
         let (status, headers, body) = s.client.raw(Method::GET, path, None, vec![]).await.expect(path);
         assert_eq!(status.as_u16(), 200, "{path}");
         let content_type = headers["content-type"].to_str().unwrap_or_default();
@@ -175,5 +179,97 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     assert_eq!(status.as_u16(), 404, "{body}");
     let (status, _, body) = s.client.raw(Method::GET, "/web/secret.js", None, vec![]).await.expect("asset");
     assert_eq!((status.as_u16(), body.contains("not_found")), (404, true), "{body}");
+    s.stop().await;
+}
+
+async fn admin_call<T: serde::de::DeserializeOwned>(s: &TestServer, token: &str, method: Method, path: &str, body: serde_json::Value) -> T {
+    s.client.request(method, path, Some(token), Some(&body)).await.unwrap_or_else(|e| panic!("{path}: {e}")).1
+}
+
+/// A published survey; its id.
+async fn published(s: &TestServer, admin: &str, def: serde_json::Value) -> String {
+    let survey: SurveyView = admin_call(s, admin, Method::POST, "/v1/surveys", def).await;
+    let _: serde_json::Value = admin_call(s, admin, Method::POST, &format!("/v1/surveys/{}/publish", survey.id), json!(null)).await;
+    survey.id
+}
+
+/// The survey's assignments as the YOT sees them, with answers.
+async fn answered(s: &TestServer, admin: &str, survey: &str) -> Vec<StaffAssignmentView> {
+    let list: StaffAssignmentList = admin_call(s, admin, Method::GET, &format!("/v1/surveys/{survey}/assignments?answers=true"), json!(null)).await;
+    list.assignments
+}
+
+fn answer<'a>(a: &'a StaffAssignmentView, question: &str) -> Option<&'a serde_json::Value> {
+    a.answers.as_ref()?.iter().find(|x| x.question_id == question).map(|x| &x.value)
+}
+
+#[tokio::test]
+async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
+    let s = server().await;
+    let base = s.base.clone();
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let browser = Browser::start().await;
+
+    // A parent or carer with a code from the YOT.
+    let survey = published(&s, &admin, json!({"title": "How are things at home?", "audience": "parent_carer", "questions": [
+        {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true},
+        {"id": "help", "kind": "yes_no", "text": "Has the YOT helped your family?", "required": true},
+        {"id": "words", "kind": "free_text", "text": "Anything else?"}]})).await;
+    let p: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/survey-participants",
+        json!({"reference": "YOT-WEB-1", "intervention_type": "referral_order", "start_date": "2026-01-05"})).await;
+    let created: CreatedAssignment = admin_call(&s, &admin, Method::POST, "/v1/survey-assignments",
+        json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2026-12-01",
+               "respondent": {"kind": "parent_carer"}})).await;
+    let code = created.access_code.expect("a code");
+
+    let mut page = browser.open(&format!("{base}/survey")).await;
+    page.fill("code", "WRONG-CODE-0000").await;
+    page.submit("code-form").await;
+    page.wait_for("!document.getElementById('error').hidden && document.getElementById('error').textContent.includes(\"didn't work\")", "a wrong code refused").await;
+    // Typed as people do: lower case, spaces for dashes.
+    page.fill("code", &code.to_lowercase().replace('-', " ")).await;
+    page.submit("code-form").await;
+    page.wait_for("document.querySelector('form.survey h2') && document.querySelector('form.survey h2').textContent === 'How are things at home?'", "the questions").await;
+    page.click("fieldset[data-question=mood] input[value='4']").await;
+    page.fill_selector("fieldset[data-question=words] textarea", "<b>thank you</b> all").await;
+    page.click("form.survey button[type=submit]").await;
+    page.wait_for("document.querySelector('form.survey .error:not([hidden])') && document.querySelector('form.survey .error').textContent.includes('help')",
+        "the required question left out, named").await;
+    page.click("fieldset[data-question=help] input[value='true']").await;
+    page.click("form.survey button[type=submit]").await;
+    page.wait_for("document.querySelector('form.survey h2').textContent === 'Thank you'", "thanks").await;
+    let stored = answered(&s, &admin, &survey).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].status, AssignmentStatus::Completed);
+    assert_eq!((answer(&stored[0], "mood"), answer(&stored[0], "help")), (Some(&json!(4)), Some(&json!(true))));
+    assert_eq!(answer(&stored[0], "words"), Some(&json!("<b>thank you</b> all")), "text kept as typed");
+
+    // A young person is asked how their chat went, on the page, when it closes.
+    let feedback = published(&s, &admin, json!({"title": "How was your chat?", "audience": "young_person", "questions": [
+        {"id": "rating", "kind": "emoji_scale", "text": "How was your chat today?", "required": true},
+        {"id": "listened", "kind": "yes_no", "text": "Did you feel listened to?", "required": true}]})).await;
+    let _: serde_json::Value = admin_call(&s, &admin, Method::PUT, "/v1/surveys/chat-feedback", json!({"survey_id": feedback})).await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let mut chat = browser.open(&format!("{base}/")).await;
+    chat.fill("first", "can I talk about school").await;
+    chat.submit("start-form").await;
+    let id = chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat') || 'null')?.extra?.conversation_id", "the chat's id").await;
+    let id = talkzone_mobile_api::ConversationId(id.as_str().expect("an id").to_owned());
+    chat.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected").await;
+    s.client.accept(&worker.access_token, &id).await.expect("accept");
+    let _: serde_json::Value = admin_call(&s, &worker.access_token, Method::POST, &format!("/v1/conversations/{id}/close"),
+        json!({"outcome": "resolved"})).await;
+    chat.wait_for("!document.getElementById('feedback').hidden && document.querySelector('#feedback h2').textContent === 'How was your chat?'",
+        "the feedback questions under the closed chat").await;
+    chat.click("#feedback fieldset[data-question=rating] input[value='5']").await;
+    chat.click("#feedback fieldset[data-question=listened] input[value='true']").await;
+    chat.click("#feedback form.survey button[type=submit]").await;
+    chat.wait_for("document.querySelector('#feedback h2').textContent === 'Thank you'", "thanks").await;
+    let stored = answered(&s, &admin, &feedback).await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].chat_feedback && stored[0].status == AssignmentStatus::Completed, "{stored:?}");
+    assert_eq!(answer(&stored[0], "rating"), Some(&json!(5)));
+
+    browser.stop().await;
     s.stop().await;
 }
