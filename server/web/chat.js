@@ -53,6 +53,25 @@ $("text").addEventListener("input", () => {
   }
 });
 
+// A new chat keeps the same anonymous account (so its history stays theirs to see or delete).
+$("new-chat").addEventListener("click", () => {
+  if (live) live.stop();
+  live = null;
+  conversation = null;
+  lastSeq = 0;
+  pending.clear();
+  shown.clear();
+  session.remember("conversation_id", null);
+  $("messages").replaceChildren();
+  $("feedback").replaceChildren();
+  $("feedback").hidden = true;
+  delete $("feedback").dataset.assignment;
+  $("new-chat").hidden = true;
+  $("send-form").hidden = false;
+  $("chat").hidden = true;
+  $("start").hidden = false;
+});
+
 $("notice-ok").addEventListener("click", async () => {
   const version = Number($("notice").dataset.version);
   try {
@@ -112,6 +131,7 @@ function showConversation(conv) {
   } else if (conv.state === "closed") {
     text = "This chat has ended. You can start a new one any time.";
     $("send-form").hidden = true;
+    $("new-chat").hidden = false;
   }
   $("status").textContent = text;
 }

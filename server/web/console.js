@@ -212,6 +212,17 @@ function updateConversation(conv) {
     if (!open) show(conv.id);
   }
   if (!chat) return;
+  if (!mine && conv.state !== "closed") {
+    // Transferred or requeued: it is someone else's now.
+    chats.delete(conv.id);
+    live && live.send({ type: "unsubscribe", conversation_id: conv.id });
+    if (open === conv.id) {
+      open = null;
+      $("chat").hidden = true;
+    }
+    renderMine();
+    return;
+  }
   chat.conv = conv;
   renderMine();
   if (open === conv.id) renderHeader(conv);

@@ -146,6 +146,17 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     assert_eq!(chat.eval("document.getElementById('send-form').hidden").await, json!(true));
     nothing_ran(&mut chat, "the web chat, at the end").await;
 
+    // They can start again at once; the console's queue shows the new chat.
+    chat.click("#new-chat").await;
+    chat.fill("first", "one more thing").await;
+    chat.submit("start-form").await;
+    let again = chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.conversation_id", "a new chat").await;
+    assert_ne!(again, json!(conv_id), "a new conversation");
+    let queued = format!("#queue li[data-conversation-id={}]", json!(again));
+    console.wait_for(&format!("document.querySelector({}) !== null", json!(queued)), "the new chat in the queue").await;
+    chat.wait_for(&format!("{}.includes('one more thing')", texts("#messages li")), "the new chat's first message").await;
+    assert_eq!(chat.eval(&texts("#messages li .body")).await, json!("one more thing"), "only the new chat's messages");
+
     browser.stop().await;
     s.stop().await;
 }
