@@ -11,6 +11,7 @@ let lastSeq = 0;
 let live = null;
 const pending = new Map(); // client_msg_id -> { body, node }
 const shown = new Set(); // client_msg_ids of own messages already on screen
+let acknowledged = null; // the notice version acknowledged in this tab (frames may lag behind)
 
 $("quick-exit").addEventListener("click", () => {
   if (live) live.stop();
@@ -75,7 +76,9 @@ $("new-chat").addEventListener("click", () => {
 $("notice-ok").addEventListener("click", async () => {
   const version = Number($("notice").dataset.version);
   try {
-    await authed(session, "POST", "/v1/me/monitoring-notice/acknowledge", { version });
+    const notice = await authed(session, "POST", "/v1/me/monitoring-notice/acknowledge", { version });
+    acknowledged = notice.version;
+    if (conversation) conversation.monitoring_notice = notice;
     $("notice").hidden = true;
   } catch (e) {
     showError(e.message);
@@ -116,7 +119,7 @@ function enterChat(conv) {
 function showConversation(conv) {
   conversation = conv;
   const n = conv.monitoring_notice;
-  if (n && !n.acknowledged) {
+  if (n && !n.acknowledged && n.version !== acknowledged) {
     $("notice-text").textContent = n.text;
     $("notice").dataset.version = n.version;
     $("notice").hidden = false;
@@ -173,7 +176,7 @@ function handle(f) {
       if (f.id === conversation.id) showConversation(Object.assign({}, conversation, f));
       break;
     case "monitoring_notice":
-      if (f.conversation_id === conversation.id) {
+      if (f.conversation_id === conversation.id && f.version !== acknowledged) {
         $("notice-text").textContent = f.text;
         $("notice").dataset.version = f.version;
         $("notice").hidden = false;
