@@ -1,10 +1,11 @@
 // The staff console: sign in, go on duty, watch the queue live (highest risk first, no
-// refresh), accept chats, talk, close with an outcome; supervisors also see escalations as
-// they are raised. Every user-written string is shown as text, never as markup.
+// refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
+// escalations as they are raised; moderators and supervisors work the moderation queue. Every
+// user-written string is shown as text, never as markup.
 import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
-const STAFF = ["duty_worker", "supervisor"];
+const STAFF = ["duty_worker", "supervisor", "moderator"];
 const session = new Session("talkzone.console");
 let live = null;
 let onDuty = false;
@@ -16,7 +17,7 @@ $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
-    if (!STAFF.includes(tokens.user.role)) throw new Error("This console is for duty workers and supervisors.");
+    if (!STAFF.includes(tokens.user.role)) throw new Error("This console is for duty workers, supervisors and moderators.");
     session.set(tokens);
     $("password").value = "";
     start();
@@ -102,29 +103,28 @@ async function start() {
   $("login").hidden = true;
   $("desk").hidden = false;
   $("sign-out").hidden = false;
-  $("duty").hidden = false;
+  const desk = session.user.role !== "moderator";
+  const moderates = session.user.role !== "duty_worker";
+  $("duty").hidden = !desk;
+  $("desk-lists").hidden = !desk;
+  $("moderation").hidden = !moderates;
   $("me").textContent = `${session.user.display_name} (${session.user.role.replace("_", " ")})`;
   const supervisor = session.user.role === "supervisor";
   $("escalations-title").hidden = !supervisor;
   try {
-    const outcomes = await authed(session, "GET", "/v1/outcomes");
-    $("outcome").replaceChildren(...outcomes.outcomes.map((o) => el("option", { value: o }, o.replaceAll("_", " "))));
-    const desk = await authed(session, "GET", "/v1/desk");
-    setDuty(desk.on_duty.some((w) => w.user.id === session.user.id));
-    const mine = await authed(session, "GET", `/v1/conversations?state=assigned&assigned_to=${encodeURIComponent(session.user.id)}`);
-    for (const c of mine.conversations) updateConversation(c);
-    if (supervisor) {
-      for (const state of ["open", "acknowledged"]) {
-        const list = await authed(session, "GET", `/v1/escalations?state=${state}`);
-        for (const e of list.escalations.reverse()) renderEscalation(e);
-      }
-    }
+    if (desk) await loadDesk(supervisor);
   } catch (e) {
     showError(e.message);
   }
   live = new Live(session, {
     onOpen: () => {
-      live.send({ type: "queue.watch" });
+      if (desk) live.send({ type: "queue.watch" });
+      if (moderates) {
+        // The watch sends every open item again: start from an empty list.
+        $("moderation-items").replaceChildren();
+        countModeration();
+        live.send({ type: "moderation.watch" });
+      }
       for (const [id, chat] of chats) live.send({ type: "subscribe", conversation_id: id, after_seq: chat.lastSeq });
       for (const id of pending.keys()) sendPending(id);
     },
@@ -135,6 +135,22 @@ async function start() {
     },
   });
   live.connect();
+}
+
+// What the desk shows before the live feed starts: outcomes, duty, own chats, escalations.
+async function loadDesk(supervisor) {
+  const outcomes = await authed(session, "GET", "/v1/outcomes");
+  $("outcome").replaceChildren(...outcomes.outcomes.map((o) => el("option", { value: o }, o.replaceAll("_", " "))));
+  const desk = await authed(session, "GET", "/v1/desk");
+  setDuty(desk.on_duty.some((w) => w.user.id === session.user.id));
+  const mine = await authed(session, "GET", `/v1/conversations?state=assigned&assigned_to=${encodeURIComponent(session.user.id)}`);
+  for (const c of mine.conversations) updateConversation(c);
+  if (supervisor) {
+    for (const state of ["open", "acknowledged"]) {
+      const list = await authed(session, "GET", `/v1/escalations?state=${state}`);
+      for (const e of list.escalations.reverse()) renderEscalation(e);
+    }
+  }
 }
 
 function setDuty(on) {
@@ -178,6 +194,9 @@ function handle(f) {
       break;
     case "escalation":
       renderEscalation(f);
+      break;
+    case "moderation.changed":
+      renderModeration(f.item);
       break;
     case "notice":
       showError(f.message);
@@ -289,6 +308,45 @@ function renderEscalation(e) {
       : null);
   if (existing) existing.replaceWith(item);
   else $("escalations").prepend(item);
+}
+
+// What a moderator may decide for each kind of item.
+const DECISIONS = { hold: ["approve", "reject"], report: ["remove", "dismiss"] };
+
+function renderModeration(item) {
+  const existing = document.querySelector(`#moderation-items li[data-item-id="${CSS.escape(item.id)}"]`);
+  const open = !item.decision || item.appeal_state === "requested";
+  if (!open) {
+    if (existing) existing.remove();
+  } else {
+    const reason = el("input", { class: "reason", maxlength: 1000, placeholder: "Reason (shown in the log)" });
+    const node = el("li", { class: "risk-" + item.severity + (item.overdue ? " overdue" : ""), "data-item-id": item.id },
+      el("span", { class: "badge" }, item.severity),
+      el("span", {}, `${item.kind}: ${item.reason.replaceAll("_", " ")}`),
+      item.subject_user ? el("span", { class: "muted" }, "from " + item.subject_user.display_name) : null,
+      item.evidence ? el("p", { class: "body evidence" }, item.evidence) : null,
+      reason,
+      (DECISIONS[item.kind] || []).map((action) =>
+        el("button", { type: "button", "data-action": action, onclick: () => decide(item.id, action, reason.value) }, action)));
+    if (existing) existing.replaceWith(node);
+    else $("moderation-items").append(node);
+  }
+  countModeration();
+}
+
+function countModeration() {
+  const n = document.querySelectorAll("#moderation-items li").length;
+  $("moderation-count").textContent = n ? `(${n} to review)` : "(nothing to review)";
+}
+
+async function decide(id, action, reason) {
+  const path = `/v1/moderation/items/${encodeURIComponent(id)}`;
+  try {
+    await authed(session, "POST", `${path}/claim`);
+    renderModeration(await authed(session, "POST", `${path}/decision`, { action, reason: reason.trim() || `${action} (console)` }));
+  } catch (e) {
+    showError(e.message);
+  }
 }
 
 async function acknowledge(id) {

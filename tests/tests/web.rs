@@ -6,11 +6,16 @@
 //! nothing lost or doubled; the worker closes the chat and the young person is told. Also:
 //! the pages' security headers, and that they hold no inline script for a policy to allow.
 //! And the survey forms: a parent or carer with an access code, and a young person asked about
-//! their chat when it closes.
+//! their chat when it closes; and a moderator approving a held message from the console.
 
 use reqwest::Method;
 use serde_json::json;
-use talkzone_mobile_api::{AssignmentStatus, CreatedAssignment, Role, StaffAssignmentList, StaffAssignmentView, SurveyView};
+use std::time::Duration;
+
+use talkzone_mobile_api::{
+    AckStatus, AssignmentStatus, ConversationView, CreatedAssignment, Role, ServerFrame, StaffAssignmentList, StaffAssignmentView,
+    SurveyView,
+};
 use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
 
@@ -281,6 +286,44 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     assert!(stored[0].chat_feedback && stored[0].status == AssignmentStatus::Completed, "{stored:?}");
     assert_eq!(answer(&stored[0], "rating"), Some(&json!(5)));
 
+    browser.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_moderator_works_the_queue_in_the_console() {
+    let s = server().await;
+    let base = s.base.clone();
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    s.staff_named(Role::Moderator, "web-moderator").await;
+    let browser = Browser::start().await;
+    let mut console = browser.open(&format!("{base}/console")).await;
+    sign_in(&mut console, "web-moderator").await;
+    assert_eq!(console.eval("[document.getElementById('duty').hidden, document.getElementById('desk-lists').hidden]").await,
+        json!([true, true]), "a moderator has no duty desk");
+    console.wait_for("document.getElementById('moderation-count').textContent.includes('nothing to review')", "an empty moderation queue").await;
+
+    // A message in a pre-moderated room is held; the console shows it at once, as text.
+    let room: ConversationView = admin_call(&s, &admin, Method::POST, "/v1/rooms",
+        json!({"topic": "Football", "age_band": "13-15", "moderation": "pre", "personal_info": "hold"})).await;
+    let yp = s.young_person().await;
+    let _: ConversationView = admin_call(&s, &yp.access_token, Method::POST, &format!("/v1/rooms/{}/join", room.id), json!({})).await;
+    let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
+    ws.subscribe(&room.id, 0).await.expect("subscribe");
+    let ack = ws.send_message(&room.id, "m1", MARKUP).await.expect("send");
+    assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Held, .. }), "{ack:?}");
+    let item = "#moderation-items li";
+    console.wait_for(&format!("{}.includes('can someone help')", texts(&format!("{item} .evidence"))), "the held message, live").await;
+    nothing_ran(&mut console, "the moderation queue").await;
+    let evidence = console.eval(&texts(&format!("{item} .evidence"))).await;
+    assert_eq!(evidence, json!(MARKUP), "shown exactly as written");
+
+    // Approved from the console: delivered to the room with the next seq, and off the list.
+    console.fill_selector(&format!("{item} input.reason"), "fine in context").await;
+    console.click(&format!("{item} button[data-action=approve]")).await;
+    console.wait_for("document.querySelectorAll('#moderation-items li').length === 0", "the item decided").await;
+    let delivered = ws.recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Message(_))).await.expect("delivered");
+    assert!(matches!(&delivered, ServerFrame::Message(m) if m.body == MARKUP && m.seq >= 1), "{delivered:?}");
     browser.stop().await;
     s.stop().await;
 }
