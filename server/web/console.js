@@ -111,6 +111,7 @@ async function start() {
   $("me").textContent = `${session.user.display_name} (${session.user.role.replace("_", " ")})`;
   const supervisor = session.user.role === "supervisor";
   $("escalations-title").hidden = !supervisor;
+  $("oversight").hidden = !supervisor;
   try {
     if (desk) await loadDesk(supervisor);
   } catch (e) {
@@ -164,6 +165,8 @@ function handle(f) {
     case "queue.snapshot":
     case "queue.changed":
       renderQueue(f.entries);
+      // Every acceptance, hand-over and close changes the queue: the moment to look again.
+      if (session.user.role === "supervisor") loadLiveChats();
       break;
     case "duty":
       setDuty(f.on_duty);
@@ -225,13 +228,11 @@ function updateConversation(conv) {
   const mine = conv.assigned_to && conv.assigned_to.id === session.user.id;
   let chat = chats.get(conv.id);
   if (!chat && mine && conv.state === "assigned") {
-    chat = { conv, lastSeq: 0, messages: [] };
-    chats.set(conv.id, chat);
-    live && live.send({ type: "subscribe", conversation_id: conv.id, after_seq: 0 });
+    chat = addChat(conv);
     if (!open) show(conv.id);
   }
   if (!chat) return;
-  if (!mine && conv.state !== "closed") {
+  if (!mine && conv.state !== "closed" && session.user.role !== "supervisor") {
     // Transferred or requeued: it is someone else's now.
     chats.delete(conv.id);
     live && live.send({ type: "unsubscribe", conversation_id: conv.id });
@@ -245,6 +246,38 @@ function updateConversation(conv) {
   chat.conv = conv;
   renderMine();
   if (open === conv.id) renderHeader(conv);
+}
+
+// Supervisors see every assigned chat and can join one (the young person is told).
+async function loadLiveChats() {
+  try {
+    const list = await authed(session, "GET", "/v1/conversations?state=assigned");
+    $("live-chats").replaceChildren(...list.conversations.map((c) => el("li", { "data-conversation-id": c.id },
+      c.risk ? el("span", { class: "badge risk-" + c.risk }, c.risk) : null,
+      el("span", {}, (c.young_person ? c.young_person.display_name : "Young person") + (c.topic ? ` · ${c.topic}` : "")),
+      el("span", { class: "muted" }, "with " + (c.assigned_to ? c.assigned_to.display_name : "nobody")),
+      chats.has(c.id) ? null : el("button", { type: "button", onclick: () => join(c.id) }, "Join"))));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function join(id) {
+  try {
+    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(id)}/join`);
+    addChat(conv);
+    show(conv.id);
+    loadLiveChats();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function addChat(conv) {
+  const chat = { conv, lastSeq: 0, messages: [] };
+  chats.set(conv.id, chat);
+  live && live.send({ type: "subscribe", conversation_id: conv.id, after_seq: 0 });
+  return chat;
 }
 
 function renderMine() {

@@ -136,6 +136,16 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     let knife = "[...document.querySelectorAll('#escalations li')].find((li) => li.textContent.includes('knife'))";
     sup_console.eval(&format!("{knife}.querySelector('button').click()")).await;
     sup_console.wait_for(&format!("{knife}.textContent.includes('acknowledged')"), "the escalation acknowledged").await;
+    // The supervisor sees the chat among all live chats, joins it and writes in it.
+    let join = format!("#live-chats li[data-conversation-id={}] button", json!(conv_id));
+    sup_console.wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the chat among all live chats").await;
+    sup_console.click(&join).await;
+    sup_console.wait_for(&format!("{}.includes('my stepdad shouts at me')", texts("#messages li")), "the chat's history, joined").await;
+    sup_console.fill("text", "I'm the duty manager; I'm here too.").await;
+    sup_console.submit("send-form").await;
+    chat.wait_for(&format!("{}.includes(\"I'm the duty manager\")", texts("#messages li.theirs")), "the supervisor's message").await;
+    console.wait_for(&format!("{}.includes(\"I'm the duty manager\")", texts("#messages li")), "the supervisor's message in the worker's console").await;
+
     console.fill("note", "PRIVATE-NOTE: call children's social care").await;
     console.submit("note-form").await;
     console.wait_for(&format!("{}.includes('PRIVATE-NOTE')", texts("#notes li")), "the note in the console").await;
