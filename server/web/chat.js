@@ -106,8 +106,10 @@ function enterChat(conv) {
       if (s === "signed-out") {
         session.clear();
         showError("Your chat session has ended. Reload the page to start again.");
-      } else if (s !== "connected") {
+      } else if (s === "reconnecting") {
         $("status").textContent = "Reconnecting… your messages are kept and will be sent.";
+      } else if (s === "connecting") {
+        $("status").textContent = "Connecting…";
       } else {
         showConversation(conversation);
       }
@@ -166,7 +168,7 @@ function handle(f) {
       break;
     }
     case "queue":
-      if (conversation.state === "queued") {
+      if (f.conversation_id === conversation.id && conversation.state === "queued") {
         conversation.queue_position = f.position;
         conversation.estimated_wait_s = f.estimated_wait_s;
         showConversation(conversation);
