@@ -85,6 +85,41 @@ $("notice-ok").addEventListener("click", async () => {
   }
 });
 
+// The right of access: the export as a file, made in the page (no address holds the data).
+$("download").addEventListener("click", async () => {
+  try {
+    const data = await authed(session, "GET", "/v1/me/export");
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+    const link = el("a", { href: URL.createObjectURL(blob), download: "talkzone-my-data.json" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    $("receipt").textContent = "Your data has been downloaded.";
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("delete").addEventListener("click", () => { $("delete-confirm").hidden = false; });
+$("delete-no").addEventListener("click", () => { $("delete-confirm").hidden = true; });
+$("delete-yes").addEventListener("click", async () => {
+  try {
+    const receipt = await authed(session, "DELETE", "/v1/me");
+    if (live) live.stop();
+    live = null;
+    session.clear();
+    // What was kept under a safeguarding hold is said plainly, in the server's words.
+    $("receipt").textContent = receipt.message;
+    $("delete-confirm").hidden = true;
+    $("download").hidden = true;
+    $("delete").hidden = true;
+    $("chat").hidden = true;
+    $("start").hidden = false;
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
 function sendPending(id) {
   const p = pending.get(id);
   if (p && live) live.send({ type: "send", conversation_id: conversation.id, client_msg_id: id, body: p.body });
@@ -92,6 +127,7 @@ function sendPending(id) {
 
 function enterChat(conv) {
   conversation = conv;
+  $("my-data").hidden = false;
   $("start").hidden = true;
   $("chat").hidden = false;
   showConversation(conv);

@@ -337,3 +337,36 @@ async fn a_moderator_works_the_queue_in_the_console() {
     browser.stop().await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_young_person_downloads_and_deletes_their_data_from_the_page() {
+    let s = server().await;
+    let base = s.base.clone();
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let browser = Browser::start().await;
+    let mut chat = browser.open(&format!("{base}/")).await;
+    assert_eq!(chat.eval("document.getElementById('my-data').hidden").await, json!(true), "nothing to show before a chat");
+    chat.fill("first", "I want to know what you keep").await;
+    chat.submit("start-form").await;
+    let id = chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat') || 'null')?.extra?.conversation_id", "the chat").await;
+    let user = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
+    let user = user.as_str().expect("their id").to_owned();
+
+    chat.eval("document.getElementById('my-data').open = true").await;
+    chat.click("#download").await;
+    chat.wait_for("document.getElementById('receipt').textContent.includes('downloaded')", "the download").await;
+    let audit: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/admin/audit?days=1", json!(null)).await;
+    let exported = audit["entries"].as_array().expect("entries").iter()
+        .any(|e| e["action"] == "data_exported" && e["actor_id"] == json!(user));
+    assert!(exported, "the export was served to them (and audited)");
+
+    chat.click("#delete").await;
+    chat.click("#delete-yes").await;
+    chat.wait_for("document.getElementById('receipt').textContent.includes('have been deleted')", "the receipt").await;
+    assert_eq!(chat.eval("sessionStorage.getItem('talkzone.chat')").await, json!(null), "signed out of the tab");
+    let supervisor = s.staff(Role::Supervisor).await;
+    let gone = s.client.conversation(&supervisor.access_token, &talkzone_mobile_api::ConversationId(id.as_str().unwrap_or_default().to_owned())).await;
+    assert_eq!(gone.map(|_| ()).unwrap_err().status(), Some(404), "their chat is gone");
+    browser.stop().await;
+    s.stop().await;
+}
