@@ -55,7 +55,18 @@ $("text").addEventListener("input", () => {
 });
 
 // A new chat keeps the same anonymous account (so its history stays theirs to see or delete).
-$("new-chat").addEventListener("click", () => {
+$("new-chat").addEventListener("click", backToStart);
+
+$("leave-room").addEventListener("click", async () => {
+  try {
+    await authed(session, "POST", `/v1/rooms/${encodeURIComponent(conversation.id)}/leave`);
+    backToStart();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+function backToStart() {
   if (live) live.stop();
   live = null;
   conversation = null;
@@ -68,10 +79,36 @@ $("new-chat").addEventListener("click", () => {
   $("feedback").hidden = true;
   delete $("feedback").dataset.assignment;
   $("new-chat").hidden = true;
+  $("leave-room").hidden = true;
   $("send-form").hidden = false;
   $("chat").hidden = true;
   $("start").hidden = false;
+}
+
+// Peer rooms: listed after an anonymous sign-in; joining one opens it like a chat.
+$("show-rooms").addEventListener("click", async () => {
+  try {
+    if (!session.active) session.set(await call("POST", "/v1/auth/anonymous", null, {}));
+    const list = await authed(session, "GET", "/v1/rooms");
+    $("rooms").replaceChildren(...list.rooms.map((r) => el("li", { "data-room-id": r.id },
+      el("span", {}, r.topic || "Group chat"),
+      el("span", { class: "muted" }, r.room ? `ages ${r.room.age_band}` : ""),
+      el("button", { type: "button", onclick: () => joinRoom(r.id) }, r.room && r.room.joined ? "Open" : "Join"))));
+    if (!list.rooms.length) $("rooms").append(el("li", { class: "muted" }, "There are no group chats open right now."));
+  } catch (e) {
+    showError(e.message);
+  }
 });
+
+async function joinRoom(id) {
+  try {
+    const room = await authed(session, "POST", `/v1/rooms/${encodeURIComponent(id)}/join`, {});
+    session.remember("conversation_id", room.id);
+    enterChat(room);
+  } catch (e) {
+    showError(e.message);
+  }
+}
 
 $("notice-ok").addEventListener("click", async () => {
   const version = Number($("notice").dataset.version);
@@ -163,7 +200,12 @@ function showConversation(conv) {
     $("notice").hidden = false;
   }
   let text = "";
-  if (conv.state === "queued") {
+  if (conv.kind === "room") {
+    text = `Group chat: ${conv.topic || ""}. ` + (conv.room && conv.room.moderation === "pre"
+      ? "A moderator checks every message before others see it."
+      : "Moderators check messages that might break the rules.");
+    $("leave-room").hidden = false;
+  } else if (conv.state === "queued") {
     text = conv.queue_position
       ? `You're number ${conv.queue_position} in the queue.` + (conv.estimated_wait_s ? ` About ${Math.max(1, Math.round(conv.estimated_wait_s / 60))} min.` : "")
       : "Waiting for a worker…";
@@ -234,6 +276,12 @@ function handle(f) {
     case "survey":
       offerSurvey(f);
       break;
+    case "message.changed": {
+      // A moderator removed (or restored) a message: show what everyone now sees.
+      const node = document.querySelector(`#messages li[data-seq="${f.seq}"] .body`);
+      if (f.conversation_id === conversation.id && node) node.textContent = f.body;
+      break;
+    }
     case "error":
       if (f.code === "rate_limited") {
         showError("You're sending messages very fast. Wait a moment; your message will be sent.");
@@ -273,13 +321,32 @@ function addMessage(m) {
       return;
     }
   }
-  const mine = m.sender && m.sender.id === session.user.id;
+  // In rooms others are shown by a pseudonymous id, so one's own earlier messages are known by name.
+  const room = conversation.kind === "room";
+  const mine = m.sender && (m.sender.id === session.user.id
+    || (room && m.sender.role === "young_person" && m.sender.display_name === session.user.display_name));
   const who = m.kind === "system" ? "Talk Zone" : mine ? "You" : (m.sender ? m.sender.display_name : "");
   $("messages").append(el("li", { class: m.kind === "system" ? "system" : mine ? "mine" : "theirs", "data-seq": m.seq },
     el("span", { class: "who" }, who),
     renderBody(m),
-    el("span", { class: "meta" }, timeOf(m.sent_at))));
+    el("span", { class: "meta" }, timeOf(m.sent_at)),
+    room && !mine && m.kind !== "system" ? reportButton(m) : null));
   scrollDown();
+}
+
+// Reporting a message in a room: a reason, then it goes to the moderators.
+function reportButton(m) {
+  const box = el("span", { class: "report", hidden: true });
+  const reason = el("input", { maxlength: 1000, placeholder: "What's wrong with it?" });
+  box.append(reason, el("button", { type: "button", onclick: async () => {
+    try {
+      await authed(session, "POST", "/v1/reports", { message_id: m.message_id, reason: reason.value.trim() || "reported from the web chat" });
+      box.replaceChildren("Thanks, a moderator will look at it.");
+    } catch (e) {
+      showError(e.message);
+    }
+  } }, "Send report"));
+  return el("span", {}, el("button", { type: "button", class: "link", onclick: () => { box.hidden = false; } }, "Report"), box);
 }
 
 function scrollDown() {

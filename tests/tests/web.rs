@@ -370,3 +370,47 @@ async fn a_young_person_downloads_and_deletes_their_data_from_the_page() {
     browser.stop().await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn young_people_talk_in_a_group_chat_and_report_a_message() {
+    let s = server().await;
+    let base = s.base.clone();
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let moderator = s.staff(Role::Moderator).await.access_token;
+    let room: ConversationView = admin_call(&s, &admin, Method::POST, "/v1/rooms",
+        json!({"topic": "Football", "age_band": "13-15", "moderation": "post", "personal_info": "redact"})).await;
+    let browser = Browser::start().await;
+    let join = format!("#rooms li[data-room-id={}] button", json!(room.id));
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        let mut tab = browser.open(&format!("{base}/")).await;
+        tab.click("#show-rooms").await;
+        tab.wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the room listed").await;
+        tab.click(&join).await;
+        tab.wait_for("document.getElementById('status').textContent.includes('Group chat: Football')", "the room open").await;
+        tab.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected").await;
+        tabs.push(tab);
+    }
+    let (a, b) = tabs.split_at_mut(1);
+    let (a, b) = (&mut a[0], &mut b[0]);
+    a.fill("text", "anyone watching the match tonight?").await;
+    a.submit("send-form").await;
+    b.wait_for(&format!("{}.includes('watching the match')", texts("#messages li.theirs")), "the other member's message").await;
+    a.wait_for(&format!("{}.includes('sent')", texts("#messages li.mine .meta")), "their own, acknowledged").await;
+    assert_eq!(a.eval("document.querySelectorAll('#messages li.theirs').length").await, json!(0), "their own message is theirs");
+
+    b.click("#messages li.theirs button.link").await;
+    b.fill_selector("#messages li.theirs .report input", "they keep messaging me privately").await;
+    b.click("#messages li.theirs .report button").await;
+    b.wait_for(&format!("{}.includes('a moderator will look at it')", texts("#messages li.theirs .report")), "the report taken").await;
+    let queue: serde_json::Value = admin_call(&s, &moderator, Method::GET, "/v1/moderation/queue", json!(null)).await;
+    let reported = queue["items"].as_array().expect("items").iter()
+        .any(|i| i["kind"] == "report" && i["reason"] == "they keep messaging me privately");
+    assert!(reported, "the report is in the moderation queue: {queue}");
+
+    // Leaving takes them back to the start.
+    a.click("#leave-room").await;
+    a.wait_for("!document.getElementById('start').hidden", "back at the start").await;
+    browser.stop().await;
+    s.stop().await;
+}
