@@ -71,6 +71,33 @@ $("escalate-form").addEventListener("submit", async (ev) => {
   }
 });
 
+// The services directory: find an entry and share it into the chat as a card.
+$("service-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const list = await authed(session, "GET", `/v1/services?q=${encodeURIComponent($("service-q").value.trim())}`);
+    $("services").replaceChildren(...list.services.map((svc) => el("li", { "data-service-id": svc.id },
+      el("strong", {}, svc.name),
+      el("span", { class: "muted" }, [svc.category, svc.area].filter(Boolean).join(" · ")),
+      el("button", { type: "button", onclick: () => share(svc.id) }, "Share"))));
+    if (!list.services.length) $("services").append(el("li", { class: "muted" }, "Nothing found."));
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+async function share(serviceId) {
+  if (!open) return;
+  try {
+    await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/service-cards`,
+      { service_id: serviceId, client_msg_id: clientMsgId() });
+    $("services").replaceChildren();
+    $("service-q").value = "";
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
 $("note-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   if (!open) return;
@@ -310,6 +337,7 @@ function renderHeader(conv) {
   $("send-form").hidden = closed;
   $("close-form").hidden = closed;
   $("escalate-form").hidden = closed;
+  $("service-form").hidden = closed;
 }
 
 function addMessage(m) {

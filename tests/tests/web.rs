@@ -103,6 +103,21 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     chat.wait_for(&format!("{}.includes('sent')", texts("#messages li.mine .meta")), "their message acknowledged").await;
     console.wait_for(&format!("{}.includes('my stepdad shouts at me')", texts("#messages li.theirs")), "the reply in the console").await;
 
+    // The worker shares a local service from the directory; it arrives as a card, its markup
+    // as text and its address as a link.
+    let admin = s.staff(Role::YotAdmin).await.access_token;
+    let _: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/services", json!({"name": "Safe Spaces <b>Youth</b>",
+        "category": "health", "description": "Someone to talk to about home", "url": "https://example.org/safe",
+        "phone": "08001234567"})).await;
+    console.fill("service-q", "safe spaces").await;
+    console.submit("service-form").await;
+    console.wait_for("document.querySelector('#services li button') !== null", "the directory's answer").await;
+    console.click("#services li button").await;
+    let card = chat.wait_for("document.querySelector('#messages .card strong')?.textContent", "the card in the web chat").await;
+    assert_eq!(card, json!("Safe Spaces <b>Youth</b>"));
+    assert_eq!(chat.eval("document.querySelector('#messages .card a[href^=https]').href").await, json!("https://example.org/safe"));
+    nothing_ran(&mut chat, "the web chat, with a card").await;
+
     // The young person's connection drops (the server asks it to reconnect and resume): what
     // the worker sends meanwhile arrives once each, in order, without a reload.
     let yp_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
