@@ -37,6 +37,14 @@ $("duty").addEventListener("click", () => {
   live.send({ type: "duty", on_duty: !onDuty });
 });
 
+let lastTyping = 0;
+$("text").addEventListener("input", () => {
+  if (open && Date.now() - lastTyping > 3000) {
+    lastTyping = Date.now();
+    live.send({ type: "typing", conversation_id: open });
+  }
+});
+
 $("send-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const body = $("text").value;
@@ -221,6 +229,14 @@ function handle(f) {
     }
     case "ack":
       pending.delete(f.client_msg_id);
+      break;
+    case "typing":
+      if (f.conversation_id === open) {
+        $("typing").textContent = `${f.user.display_name} is typing…`;
+        $("typing").hidden = false;
+        clearTimeout(handle.typingTimer);
+        handle.typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
+      }
       break;
     case "escalation":
       renderEscalation(f);

@@ -94,8 +94,12 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     nothing_ran(&mut chat, "the web chat").await;
     chat.wait_for("document.getElementById('status').textContent.includes('talking to Test duty_worker')", "who they are talking to").await;
 
-    // They talk both ways.
+    // They talk both ways, and each sees the other typing.
+    chat.fill("text", "I").await;
+    console.wait_for("!document.getElementById('typing').hidden && document.getElementById('typing').textContent.includes('typing')", "the young person typing").await;
+    chat.fill("text", "").await;
     console.fill("text", "Hi, I'm here. What's happening?").await;
+    chat.wait_for("!document.getElementById('typing').hidden && document.getElementById('typing').textContent.includes('Test duty_worker is typing')", "the worker typing").await;
     console.submit("send-form").await;
     chat.wait_for(&format!("{}.includes(\"Hi, I'm here.\")", texts("#messages li.theirs")), "the worker's reply").await;
     chat.fill("text", "my stepdad shouts at me").await;
