@@ -1,6 +1,7 @@
 //! The small web pages people need, served by the binary from files compiled into it: the
-//! young person's web chat at `/`, the staff console at `/console`, and the survey page at
-//! `/survey` where parents and carers answer with their access code (`server/web/`).
+//! young person's web chat at `/`, the staff console at `/console`, the survey page at
+//! `/survey` where parents and carers answer with their access code, and the YOT admin's page
+//! at `/admin` (`server/web/`).
 //!
 //! The pages are static: everything they show comes from the same REST and WebSocket API as
 //! any client, and they put what users wrote on the page only as text. Their Content Security
@@ -32,18 +33,21 @@ const ASSETS: &[Asset] = &[
     Asset { name: "console.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/console.js") },
     Asset { name: "survey.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/survey.js") },
     Asset { name: "survey-page.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/survey-page.js") },
+    Asset { name: "admin.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/admin.js") },
     Asset { name: "talkzone.css", content_type: "text/css; charset=utf-8", body: include_str!("../web/talkzone.css") },
 ];
 
 const CHAT_PAGE: &str = include_str!("../web/chat.html");
 const CONSOLE_PAGE: &str = include_str!("../web/console.html");
 const SURVEY_PAGE: &str = include_str!("../web/survey.html");
+const ADMIN_PAGE: &str = include_str!("../web/admin.html");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { page(CHAT_PAGE) }))
         .route("/console", get(|| async { page(CONSOLE_PAGE) }))
         .route("/survey", get(|| async { page(SURVEY_PAGE) }))
+        .route("/admin", get(|| async { page(ADMIN_PAGE) }))
         .route("/web/{name}", get(asset))
 }
 

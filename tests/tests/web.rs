@@ -6,7 +6,8 @@
 //! nothing lost or doubled; the worker closes the chat and the young person is told. Also:
 //! the pages' security headers, and that they hold no inline script for a policy to allow.
 //! And the survey forms: a parent or carer with an access code, and a young person asked about
-//! their chat when it closes; and a moderator approving a held message from the console.
+//! their chat when it closes; a moderator approving a held message from the console; group
+//! chats; a young person's data rights; and the YOT admin's page.
 
 use reqwest::Method;
 use serde_json::json;
@@ -200,7 +201,8 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     let s = server().await;
     let served = [("/", "text/html"), ("/console", "text/html"), ("/survey", "text/html"), ("/web/chat.js", "text/javascript"),
         ("/web/console.js", "text/javascript"), ("/web/common.js", "text/javascript"), ("/web/survey.js", "text/javascript"),
-        ("/web/survey-page.js", "text/javascript"), ("/web/talkzone.css", "text/css")];
+        ("/web/survey-page.js", "text/javascript"), ("/admin", "text/html"), ("/web/admin.js", "text/javascript"),
+        ("/web/talkzone.css", "text/css")];
     for (path, kind) in served {
         let (status, headers, body) = s.client.raw(Method::GET, path, None, vec![]).await.expect(path);
         assert_eq!(status.as_u16(), 200, "{path}");
@@ -430,6 +432,67 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
     // Leaving takes them back to the start.
     a.click("#leave-room").await;
     a.wait_for("!document.getElementById('start').hidden", "back at the start").await;
+    browser.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
+    let s = server().await;
+    let base = s.base.clone();
+    s.staff_named(Role::YotAdmin, "web-admin").await;
+    let browser = Browser::start().await;
+    let mut page = browser.open(&format!("{base}/admin")).await;
+    page.fill("username", "web-admin").await;
+    page.fill("password", TEST_PASSWORD).await;
+    page.submit("login-form").await;
+    page.wait_for("!document.getElementById('panels').hidden", "the admin panels").await;
+
+    // A staff account, which can then sign in.
+    page.fill("new-username", "new.worker").await;
+    page.fill("new-name", "Jo").await;
+    page.eval("document.getElementById('new-role').value = 'duty_worker'").await;
+    page.fill("new-password", "a long first password").await;
+    page.submit("user-form").await;
+    page.wait_for("document.getElementById('user-result').textContent.includes('Created Jo (duty worker)')", "the account made").await;
+    let jo = s.client.login("new.worker", "a long first password").await.expect("the new account signs in");
+    assert_eq!(jo.user.role, Role::DutyWorker);
+
+    // A directory entry (its markup kept as text), then retired.
+    page.fill("svc-name", "Youth <i>Counselling</i>").await;
+    page.fill("svc-category", "health").await;
+    page.fill("svc-description", "Free, confidential, 11-25").await;
+    page.fill("svc-url", "https://example.org/counselling").await;
+    page.submit("service-form").await;
+    page.wait_for(&format!("{}.includes('Youth <i>Counselling</i>')", texts("#services li strong")), "the entry listed").await;
+    assert_eq!(page.eval("document.querySelectorAll('#services i').length").await, json!(0), "markup stays text");
+    page.click("#services li button").await;
+    page.wait_for(&format!("{}.includes('retired')", texts("#services li")), "the entry retired").await;
+    let yp = s.young_person().await;
+    let listed: serde_json::Value = admin_call(&s, &yp.access_token, Method::GET, "/v1/services", json!(null)).await;
+    assert_eq!(listed["services"], json!([]), "a retired entry is not offered");
+
+    // A group chat, which young people then see.
+    page.fill("room-topic", "Music").await;
+    page.fill("room-ages", "16-18").await;
+    page.submit("room-form").await;
+    page.wait_for(&format!("{}.includes('Music')", texts("#rooms li")), "the room listed").await;
+    let rooms: serde_json::Value = admin_call(&s, &yp.access_token, Method::GET, "/v1/rooms", json!(null)).await;
+    assert_eq!(rooms["rooms"][0]["topic"], json!("Music"));
+    assert_eq!(rooms["rooms"][0]["room"]["moderation"], json!("pre"), "pre-moderated unless chosen otherwise");
+
+    // The audit log shows what was done.
+    page.click("#load-audit").await;
+    page.wait_for(&format!("{}.includes('user created')", texts("#audit li")), "the audit log").await;
+
+    // Anyone else is turned away.
+    let mut other = browser.open(&format!("{base}/admin")).await;
+    s.staff_named(Role::DutyWorker, "not-an-admin").await;
+    other.fill("username", "not-an-admin").await;
+    other.fill("password", TEST_PASSWORD).await;
+    other.submit("login-form").await;
+    other.wait_for("document.getElementById('error').textContent.includes('for YOT admins')", "a worker refused").await;
+    assert_eq!(other.eval("document.getElementById('panels').hidden").await, json!(true));
     browser.stop().await;
     s.stop().await;
 }

@@ -1,0 +1,125 @@
+// The YOT admin's page: staff accounts, the services directory, group chats and the audit log.
+// Everything goes through the API; what people wrote is shown as text only.
+import { Session, authed, call, el, timeOf } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const session = new Session("talkzone.admin");
+const value = (id) => $(id).value.trim();
+const optional = (id) => value(id) || undefined;
+
+$("login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
+    if (tokens.user.role !== "yot_admin") throw new Error("This page is for YOT admins.");
+    session.set(tokens);
+    $("password").value = "";
+    start();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("sign-out").addEventListener("click", async () => {
+  try { await call("POST", "/v1/auth/logout", null, { refresh_token: session.data.refresh_token }); } catch (e) { /* gone anyway */ }
+  session.clear();
+  location.reload();
+});
+
+$("user-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const user = await authed(session, "POST", "/v1/admin/users", {
+      username: value("new-username"), password: $("new-password").value, role: $("new-role").value, display_name: optional("new-name"),
+    });
+    $("user-form").reset();
+    $("user-result").textContent = `Created ${user.display_name} (${user.role.replace("_", " ")}).`;
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("service-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    await authed(session, "POST", "/v1/services", {
+      name: value("svc-name"), category: value("svc-category"), description: value("svc-description"), area: optional("svc-area"),
+      phone: optional("svc-phone"), url: optional("svc-url"), hours: optional("svc-hours"),
+    });
+    $("service-form").reset();
+    loadServices();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("room-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    await authed(session, "POST", "/v1/rooms", {
+      topic: value("room-topic"), age_band: value("room-ages"), moderation: $("room-moderation").value, personal_info: $("room-pii").value,
+    });
+    $("room-form").reset();
+    loadRooms();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("load-audit").addEventListener("click", async () => {
+  try {
+    const log = await authed(session, "GET", "/v1/admin/audit?days=7");
+    $("audit").replaceChildren(...log.entries.map((e) => el("li", {},
+      el("span", { class: "muted" }, new Date(e.at).toLocaleString()),
+      el("span", {}, e.action.replaceAll("_", " ")),
+      e.target ? el("span", { class: "muted" }, e.target) : null,
+      e.details ? el("span", {}, e.details) : null)));
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+async function loadServices() {
+  const list = await authed(session, "GET", "/v1/services?include_retired=true");
+  $("services").replaceChildren(...list.services.map((s) => el("li", { "data-service-id": s.id, class: s.retired ? "retired" : "" },
+    el("strong", {}, s.name),
+    el("span", { class: "muted" }, [s.category, s.area, s.retired && "retired"].filter(Boolean).join(" · ")),
+    s.retired ? null : el("button", { type: "button", onclick: () => retire(s.id) }, "Retire"))));
+}
+
+async function retire(id) {
+  try {
+    await authed(session, "POST", `/v1/services/${encodeURIComponent(id)}/retire`);
+    loadServices();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function loadRooms() {
+  const list = await authed(session, "GET", "/v1/rooms");
+  $("rooms").replaceChildren(...list.rooms.map((r) => el("li", { "data-room-id": r.id },
+    el("strong", {}, r.topic || "Group chat"),
+    el("span", { class: "muted" }, r.room ? `ages ${r.room.age_band} · ${r.room.moderation}-moderated` : ""))));
+}
+
+async function start() {
+  $("login").hidden = true;
+  $("panels").hidden = false;
+  $("sign-out").hidden = false;
+  $("me").textContent = session.user.display_name;
+  try {
+    await loadServices();
+    await loadRooms();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = false;
+  setTimeout(() => { $("error").hidden = true; }, 8000);
+}
+
+if (session.active) start();
