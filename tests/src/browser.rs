@@ -22,7 +22,12 @@ pub struct Browser {
     child: Child,
     endpoint: String,
     _profile: TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+/// One browser at a time in a test process: each is a few processes, and on CI's two cores two
+/// of them side by side make a test's waits a matter of luck.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The chromium to run: `TALKZONE_TEST_CHROMIUM`, else `chromium` on the `PATH`. There is no
 /// skipping: without a browser the web pages are untested, so the test fails and says how to
@@ -44,6 +49,7 @@ fn chromium() -> String {
 
 impl Browser {
     pub async fn start() -> Browser {
+        let turn = ONE_AT_A_TIME.lock().await;
         let profile = TempDir::new();
         let mut child = Command::new(chromium())
             .args([
@@ -80,7 +86,7 @@ impl Browser {
         .expect("chromium listens within 30 s");
         // Keep draining its output so that it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Browser { child, endpoint, _profile: profile }
+        Browser { child, endpoint, _profile: profile, _turn: turn }
     }
 
     /// A new tab showing `url`, ready once its document has loaded.
