@@ -52,6 +52,9 @@ $("send-form").addEventListener("submit", (ev) => {
   $("text").value = "";
   const id = clientMsgId();
   pending.set(id, { convId: open, body });
+  // Shown at once as sending; the stored message replaces it when it comes back.
+  $("messages").append(el("li", { class: "mine pending", "data-client-msg-id": id },
+    el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…")));
   sendPending(id);
 });
 
@@ -251,7 +254,13 @@ function handle(f) {
       if (f.code === "rate_limited" && f.ref && pending.has(f.ref)) {
         setTimeout(() => sendPending(f.ref), f.retry_after_ms || 1000);
       } else {
-        if (f.ref) pending.delete(f.ref);
+        if (f.ref && pending.delete(f.ref)) {
+          const node = document.querySelector(`#messages li[data-client-msg-id="${CSS.escape(f.ref)}"]`);
+          if (node) {
+            node.classList.add("failed");
+            node.querySelector(".meta").textContent = "not sent: " + f.message;
+          }
+        }
         showError(f.message);
       }
       break;
@@ -357,6 +366,10 @@ function renderHeader(conv) {
 }
 
 function addMessage(m) {
+  if (m.client_msg_id) {
+    const sending = document.querySelector(`#messages li[data-client-msg-id="${CSS.escape(m.client_msg_id)}"]`);
+    if (sending) sending.remove();
+  }
   const staff = m.sender && m.sender.role !== "young_person";
   const flags = m.moderation && m.moderation.severity !== "none"
     ? el("span", { class: "badge risk-" + m.moderation.severity }, `${m.moderation.severity}: ${m.moderation.labels.join(", ")}`)

@@ -139,6 +139,7 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     let stored = s.client.messages(&supervisor.access_token,
         &talkzone_mobile_api::ConversationId(conv_id.clone()), 0, None).await.expect("history").messages;
     let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+    console.wait_for("document.querySelectorAll('#messages li.pending').length === 0", "the worker's messages stored").await;
     let console_seqs = console.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq))").await;
     assert_eq!(console_seqs, json!(seqs), "the console shows each stored message once, in order");
     let chat_seqs = chat.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq || 0))").await;
