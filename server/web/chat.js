@@ -220,6 +220,7 @@ function showConversation(conv) {
 }
 
 function handle(f) {
+  if (!conversation) return; // a frame from a connection already closed
   switch (f.type) {
     case "message":
       if (f.conversation_id !== conversation.id) return;
@@ -300,12 +301,12 @@ function handle(f) {
 }
 
 // A feedback survey about this chat (offered when it closes), shown under it.
-function offerSurvey(pending) {
-  if (pending.conversation_id !== conversation.id || pending.status === "completed") return;
-  if ($("feedback").dataset.assignment === pending.assignment_id) return;
-  $("feedback").dataset.assignment = pending.assignment_id;
-  const path = `/v1/me/surveys/${encodeURIComponent(pending.assignment_id)}/responses`;
-  $("feedback").replaceChildren(surveyForm(pending, (req) => authed(session, "POST", path, req)));
+function offerSurvey(offer) {
+  if (offer.conversation_id !== conversation.id || offer.status === "completed") return;
+  if ($("feedback").dataset.assignment === offer.assignment_id) return;
+  $("feedback").dataset.assignment = offer.assignment_id;
+  const path = `/v1/me/surveys/${encodeURIComponent(offer.assignment_id)}/responses`;
+  $("feedback").replaceChildren(surveyForm(offer, (req) => authed(session, "POST", path, req)));
   $("feedback").hidden = false;
 }
 
@@ -369,6 +370,8 @@ function showError(text) {
     const mine = await authed(session, "GET", "/v1/me/surveys");
     for (const p of mine.surveys) offerSurvey(p);
   } catch (e) {
-    session.clear();
+    // Signed out or the chat is gone (deleted): start afresh. Anything else may pass.
+    if (e.status === 401 || e.status === 404) session.clear();
+    else showError(e.message);
   }
 })();

@@ -76,7 +76,7 @@ $("escalate-form").addEventListener("submit", async (ev) => {
     await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/escalations`,
       { severity: $("severity").value, reason: $("reason").value });
     $("reason").value = "";
-    showError("Escalated: supervisors have been alerted.");
+    showInfo("Escalated: supervisors have been alerted.");
   } catch (e) {
     showError(e.message);
   }
@@ -448,9 +448,19 @@ async function acknowledge(id) {
 }
 
 function showError(text) {
+  flash(text, "error");
+}
+
+function showInfo(text) {
+  flash(text, "info");
+}
+
+function flash(text, kind) {
+  $("error").className = kind;
   $("error").textContent = text;
   $("error").hidden = false;
-  setTimeout(() => { $("error").hidden = true; }, 8000);
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { $("error").hidden = true; }, 8000);
 }
 
 if (session.active) start();
