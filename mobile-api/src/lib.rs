@@ -560,7 +560,7 @@ pub struct ExportedRoomMessage {
     pub conversation_id: ConversationId,
     pub body: String,
     pub sent_at: String,
-    /// `delivered`, `held` (waiting for a moderator) or `rejected`.
+    /// `visible`, `held` (waiting for a moderator), `rejected` or `removed` (by a moderator).
     pub status: String,
 }
 
@@ -973,7 +973,8 @@ pub struct MessagesPage {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Query parameters of the HTTP routes (every one refuses a parameter it does not know)
+// Query parameters of the HTTP routes (each refuses a parameter it does not know, but for
+// `/v1/ws`, which always ignored them)
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /v1/ws` query: browsers, which cannot set a header on a WebSocket, pass a ticket from
