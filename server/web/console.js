@@ -109,6 +109,46 @@ async function share(serviceId) {
   }
 }
 
+$("tags-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!open) return;
+  try {
+    const tags = $("tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+    const conv = await authed(session, "PUT", `/v1/conversations/${encodeURIComponent(open)}/tags`, { tags });
+    chats.get(conv.id).conv = conv;
+    renderHeader(conv);
+    showInfo("Tags saved.");
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+// Transfer to a colleague on duty; a supervisor can take a chat over by choosing themself.
+$("transfer-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!open) return;
+  try {
+    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/transfer`,
+      { to: $("transfer-to").value, reason: $("transfer-reason").value.trim() });
+    $("transfer-reason").value = "";
+    updateConversation(conv);
+    showInfo(`Passed to ${conv.assigned_to ? conv.assigned_to.display_name : "a colleague"}.`);
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+async function loadColleagues() {
+  try {
+    const desk = await authed(session, "GET", "/v1/desk");
+    const others = desk.on_duty.map((w) => w.user).filter((u) => u.id !== session.user.id);
+    const me = session.user.role === "supervisor" ? [{ id: session.user.id, display_name: "me (take over)" }] : [];
+    $("transfer-to").replaceChildren(...[...me, ...others].map((u) => el("option", { value: u.id }, u.display_name)));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
 $("note-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   if (!open) return;
@@ -356,13 +396,17 @@ function show(id) {
 
 function renderHeader(conv) {
   $("chat-title").textContent = conv.young_person ? conv.young_person.display_name : "Chat";
-  $("chat-state").textContent = [conv.state, conv.risk && `risk ${conv.risk}`, conv.outcome && `outcome ${conv.outcome.replaceAll("_", " ")}`]
+  $("chat-state").textContent = [conv.state, conv.risk && `risk ${conv.risk}`, conv.outcome && `outcome ${conv.outcome.replaceAll("_", " ")}`,
+    conv.tags && conv.tags.length && `tags: ${conv.tags.join(", ")}`]
     .filter(Boolean).join(" · ");
+  $("tags").value = (conv.tags || []).join(", ");
   const closed = conv.state === "closed";
   $("send-form").hidden = closed;
   $("close-form").hidden = closed;
   $("escalate-form").hidden = closed;
   $("service-form").hidden = closed;
+  $("transfer-form").hidden = closed;
+  if (!closed) loadColleagues();
 }
 
 function addMessage(m) {

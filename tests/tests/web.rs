@@ -170,9 +170,15 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     console.fill("note", "PRIVATE-NOTE: call children's social care").await;
     console.submit("note-form").await;
     console.wait_for(&format!("{}.includes('PRIVATE-NOTE')", texts("#notes li")), "the note in the console").await;
+    console.fill("tags", "family, home ,family").await;
+    console.submit("tags-form").await;
+    console.wait_for("document.getElementById('chat-state').textContent.includes('tags: family, home')", "the tags saved").await;
+    let tagged = s.client.conversation(&supervisor.access_token, &talkzone_mobile_api::ConversationId(conv_id.clone())).await.expect("the chat");
+    assert_eq!(tagged.tags, ["family", "home"]);
     let seen_by_yp = chat.eval("document.body.innerText").await;
     let seen_by_yp = seen_by_yp.as_str().unwrap_or_default();
-    assert!(!seen_by_yp.contains("knife") && !seen_by_yp.contains("PRIVATE-NOTE") && !seen_by_yp.contains("critical"),
+    assert!(!seen_by_yp.contains("knife") && !seen_by_yp.contains("PRIVATE-NOTE") && !seen_by_yp.contains("critical")
+        && !seen_by_yp.contains("family, home"),
         "the young person's page shows nothing of the staff record: {seen_by_yp}");
 
     // The worker closes the chat; the young person is told and can no longer type.
@@ -494,6 +500,35 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     other.submit("login-form").await;
     other.wait_for("document.getElementById('error').textContent.includes('for YOT admins')", "a worker refused").await;
     assert_eq!(other.eval("document.getElementById('panels').hidden").await, json!(true));
+    browser.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_passes_a_chat_to_a_colleague_from_the_console() {
+    let s = server().await;
+    let base = s.base.clone();
+    s.staff_named(Role::DutyWorker, "web-worker-a").await;
+    let b = s.staff_named(Role::DutyWorker, "web-worker-b").await;
+    s.client.set_duty(&b.access_token, true).await.expect("b on duty");
+    let yp = s.young_person().await;
+    let (_, conv) = s.client.open_conversation(&yp.access_token,
+        &talkzone_mobile_api::CreateConversationRequest { topic: None, first_message: Some("hello".into()) }).await.expect("open");
+    let browser = Browser::start().await;
+    let mut console = browser.open(&format!("{base}/console")).await;
+    sign_in(&mut console, "web-worker-a").await;
+    let accept = format!("#queue li[data-conversation-id={}] button", json!(conv.id));
+    console.wait_for(&format!("document.querySelector({}) !== null", json!(accept)), "the chat in the queue").await;
+    console.click(&accept).await;
+    console.wait_for("document.querySelectorAll('#transfer-to option').length === 1", "the colleague on duty to pass to").await;
+    assert_eq!(console.eval("document.querySelector('#transfer-to option').value").await, json!(b.user.id));
+    console.fill("transfer-reason", "Sam knows this school well").await;
+    console.submit("transfer-form").await;
+    console.wait_for("document.querySelectorAll('#mine li').length === 0 && document.getElementById('chat').hidden", "the chat gone from A's list").await;
+    let now = s.client.conversation(&b.access_token, &conv.id).await.expect("b has it");
+    assert_eq!(now.assigned_to.map(|u| u.id), Some(b.user.id.clone()));
+    let history = s.client.messages(&yp.access_token, &conv.id, 0, None).await.expect("history").messages;
+    assert!(history.iter().any(|m| m.body.contains("Sam knows this school well")), "the young person is told why");
     browser.stop().await;
     s.stop().await;
 }
