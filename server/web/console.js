@@ -461,7 +461,11 @@ function renderModeration(item) {
       item.evidence ? el("p", { class: "body evidence" }, item.evidence) : null,
       reason,
       (DECISIONS[item.kind] || []).map((action) =>
-        el("button", { type: "button", "data-action": action, onclick: () => decide(item.id, action, reason.value) }, action)));
+        el("button", { type: "button", "data-action": action, onclick: () => decide(item.id, action, reason.value) }, action)),
+      item.subject_user
+        ? USER_ACTIONS.map(([action, label, duration]) => el("button", { type: "button", class: "secondary", "data-user-action": action,
+          onclick: () => actOnUser(item.subject_user, action, duration, reason.value) }, label))
+        : null);
     if (existing) existing.replaceWith(node);
     else $("moderation-items").append(node);
   }
@@ -471,6 +475,20 @@ function renderModeration(item) {
 function countModeration() {
   const n = document.querySelectorAll("#moderation-items li").length;
   $("moderation-count").textContent = n ? `(${n} to review)` : "(nothing to review)";
+}
+
+// What can be done about the person behind an item (support chats stay open whatever happens).
+const USER_ACTIONS = [["warn", "Warn"], ["mute", "Mute 24 h", 86400], ["suspend", "Suspend"]];
+
+async function actOnUser(user, action, duration, reason) {
+  if (!reason.trim()) return showError("Give a reason: it goes in the moderation log.");
+  try {
+    await authed(session, "POST", `/v1/moderation/users/${encodeURIComponent(user.id)}/actions`,
+      { action, reason: reason.trim(), duration_s: duration });
+    showInfo(`${user.display_name}: ${action} done.`);
+  } catch (e) {
+    showError(e.message);
+  }
 }
 
 async function decide(id, action, reason) {

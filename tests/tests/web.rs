@@ -356,6 +356,13 @@ async fn a_moderator_works_the_queue_in_the_console() {
     let evidence = console.eval(&texts(&format!("{item} .evidence"))).await;
     assert_eq!(evidence, json!(MARKUP), "shown exactly as written");
 
+    // The sender can be muted from the item (rooms only: support chats stay open), with a reason.
+    console.fill_selector(&format!("{item} input.reason"), "posting the same link again and again").await;
+    console.click(&format!("{item} button[data-user-action=mute]")).await;
+    console.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('mute done')", "the mute").await;
+    let log: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/moderation/log", json!(null)).await;
+    assert!(log.to_string().contains("posting the same link again and again"), "the mute is in the moderation log: {log}");
+
     // Approved from the console: delivered to the room with the next seq, and off the list.
     console.fill_selector(&format!("{item} input.reason"), "fine in context").await;
     console.click(&format!("{item} button[data-action=approve]")).await;
