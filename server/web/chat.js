@@ -38,7 +38,8 @@ $("send-form").addEventListener("submit", (ev) => {
   if (!body.trim() || !conversation) return;
   $("text").value = "";
   const id = clientMsgId();
-  const node = el("li", { class: "mine pending", "data-client-msg-id": id }, el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…"));
+  const node = el("li", { class: "mine pending", "data-client-msg-id": id },
+    el("span", { class: "who" }, "You"), el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…"));
   $("messages").append(node);
   pending.set(id, { body, node });
   shown.add(id);

@@ -54,7 +54,7 @@ $("send-form").addEventListener("submit", (ev) => {
   pending.set(id, { convId: open, body });
   // Shown at once as sending; the stored message replaces it when it comes back.
   $("messages").append(el("li", { class: "mine pending", "data-client-msg-id": id },
-    el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…")));
+    el("span", { class: "who" }, session.user.display_name), el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…")));
   sendPending(id);
 });
 
