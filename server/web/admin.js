@@ -1,4 +1,5 @@
-// The YOT admin's page: staff accounts, the services directory, group chats and the audit log.
+// The YOT admin's page: staff accounts, the services directory, group chats, survey reports
+// (with small numbers withheld, as the API does) and the audit log.
 // Everything goes through the API; what people wrote is shown as text only.
 import { Session, authed, call, el, timeOf } from "./common.js";
 
@@ -79,6 +80,53 @@ $("load-audit").addEventListener("click", async () => {
   }
 });
 
+async function loadSurveys() {
+  const list = await authed(session, "GET", "/v1/surveys");
+  $("surveys").replaceChildren(...list.surveys.filter((v) => v.latest_version).map((v) => el("li", { "data-survey-id": v.id },
+    el("strong", {}, v.draft.title),
+    el("span", { class: "muted" }, `version ${v.latest_version}`),
+    el("button", { type: "button", "data-report": "show", onclick: () => showReport(v.id, v.latest_version) }, "Report"),
+    el("button", { type: "button", class: "secondary", onclick: () => downloadCsv(v.id, v.latest_version) }, "CSV"))));
+}
+
+const cell = (c) => (c.suppressed ? "withheld" : String(c.value));
+
+async function showReport(id, version) {
+  try {
+    const r = await authed(session, "GET", `/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report`);
+    const head = el("h3", {}, `${r.title} (version ${r.version})`);
+    if (r.suppressed) {
+      $("report").replaceChildren(head, el("p", { class: "withheld" }, "Withheld: " + (r.suppression_reason || "too few responses")));
+      return;
+    }
+    $("report").replaceChildren(head,
+      el("p", {}, `Sent ${cell(r.assigned)}, answered ${cell(r.completed)}` +
+        (r.response_rate === null || r.response_rate === undefined ? "" : `, ${Math.round(r.response_rate * 100)}%`)),
+      ...r.questions.map((q) => el("div", { class: "question" },
+        el("h4", {}, q.text),
+        el("p", { class: "muted" }, `answered ${cell(q.answered)}` + (q.mean === null || q.mean === undefined ? "" : ` · mean ${q.mean} · median ${q.median}`)),
+        q.distribution.length ? el("ul", {}, q.distribution.map((d) => el("li", {}, `${d.label}: ${d.suppressed ? "withheld" : d.count}`))) : null,
+        q.free_text ? el("ul", { class: "free-text" }, q.free_text.map((t) => el("li", {}, t))) : null)));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// The CSV comes with the access token in a header, so it is fetched and saved from the page.
+async function downloadCsv(id, version) {
+  try {
+    const resp = await fetch(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv`,
+      { headers: { Authorization: "Bearer " + (await session.token()) } });
+    if (!resp.ok) throw new Error(`the CSV could not be made (${resp.status})`);
+    const link = el("a", { href: URL.createObjectURL(await resp.blob()), download: `talkzone-survey-${id}-v${version}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
 async function loadServices() {
   const list = await authed(session, "GET", "/v1/services?include_retired=true");
   $("services").replaceChildren(...list.services.map((s) => el("li", { "data-service-id": s.id, class: s.retired ? "retired" : "" },
@@ -111,6 +159,7 @@ async function start() {
   try {
     await loadServices();
     await loadRooms();
+    await loadSurveys();
   } catch (e) {
     showError(e.message);
   }

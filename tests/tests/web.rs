@@ -495,6 +495,40 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     assert_eq!(rooms["rooms"][0]["topic"], json!("Music"));
     assert_eq!(rooms["rooms"][0]["room"]["moderation"], json!("pre"), "pre-moderated unless chosen otherwise");
 
+    // A survey's report, from the page: with one answer it is withheld; with five (the threshold)
+    // the totals show, and a count under five is still withheld.
+    let admin = s.client.login("web-admin", TEST_PASSWORD).await.expect("admin token").access_token;
+    let survey = published(&s, &admin, json!({"title": "Home life", "audience": "parent_carer", "questions": [
+        {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true}]})).await;
+    let report = "document.getElementById('report').textContent";
+    for (i, mood) in [5, 5, 4, 5, 5].into_iter().enumerate() {
+        let p: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/survey-participants",
+            json!({"reference": format!("YOT-WEB-{i}"), "intervention_type": "referral_order", "start_date": "2026-01-05"})).await;
+        let created: CreatedAssignment = admin_call(&s, &admin, Method::POST, "/v1/survey-assignments",
+            json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2026-12-01",
+                   "respondent": {"kind": "parent_carer"}})).await;
+        let answered = reqwest::Client::new()
+            .post(format!("{base}/v1/survey-access/responses"))
+            .header("x-access-code", created.access_code.expect("a code"))
+            .json(&json!({"submission_id": "s1", "final": true, "answers": [{"question_id": "mood", "value": mood}]}))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(answered.status(), 200);
+        if i == 0 {
+            page.eval("location.reload()").await;
+            page.wait_for("document.querySelector('#surveys li button[data-report]') !== null", "the survey listed").await;
+            page.click("#surveys li button[data-report]").await;
+            let shown = page.wait_for(report, "the report").await;
+            assert!(shown.as_str().is_some_and(|t| t.contains("Home life") && t.contains("Withheld")), "one answer is not shown: {shown}");
+        }
+    }
+    page.click("#surveys li button[data-report]").await;
+    let shown = page.wait_for(&format!("{report}.includes('answered 5')"), "the report with five answers").await;
+    assert_eq!(shown, json!(true));
+    let lines = page.eval(&texts("#report .question li")).await;
+    assert!(lines.as_str().is_some_and(|t| t.contains("withheld")), "the four and the one are under five: {lines}");
+
     // The audit log shows what was done.
     page.click("#load-audit").await;
     page.wait_for(&format!("{}.includes('user created')", texts("#audit li")), "the audit log").await;
