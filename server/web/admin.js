@@ -67,6 +67,34 @@ $("room-form").addEventListener("submit", async (ev) => {
   }
 });
 
+$("load-policy").addEventListener("click", async () => {
+  try {
+    const resp = await fetch("/v1/admin/moderation/policy", { headers: { Authorization: "Bearer " + (await session.token()) } });
+    if (!resp.ok) throw new Error(`the policy could not be read (${resp.status})`);
+    $("policy").value = await resp.text();
+    $("policy-form").hidden = false;
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+// The policy is TOML, not JSON, so it goes up as it is.
+$("policy-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const resp = await fetch("/v1/admin/moderation/policy", {
+      method: "PUT",
+      headers: { Authorization: "Bearer " + (await session.token()), "Content-Type": "application/toml" },
+      body: $("policy").value,
+    });
+    const answer = await resp.json();
+    if (!resp.ok) throw new Error(answer.error ? answer.error.message : `refused (${resp.status})`);
+    showInfo("The new rules are in force.");
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
 $("load-audit").addEventListener("click", async () => {
   try {
     const log = await authed(session, "GET", "/v1/admin/audit?days=7");
@@ -166,9 +194,19 @@ async function start() {
 }
 
 function showError(text) {
+  flash(text, "error");
+}
+
+function showInfo(text) {
+  flash(text, "info");
+}
+
+function flash(text, kind) {
+  $("error").className = kind;
   $("error").textContent = text;
   $("error").hidden = false;
-  setTimeout(() => { $("error").hidden = true; }, 8000);
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { $("error").hidden = true; }, 8000);
 }
 
 if (session.active) start();

@@ -529,6 +529,20 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     let lines = page.eval(&texts("#report .question li")).await;
     assert!(lines.as_str().is_some_and(|t| t.contains("withheld")), "the four and the one are under five: {lines}");
 
+    // The moderation rules: a broken policy is refused with why, and the old one stays; a good
+    // one is in force at once.
+    page.click("#load-policy").await;
+    let original = page.wait_for("!document.getElementById('policy-form').hidden && document.getElementById('policy').value", "the policy").await;
+    let original = original.as_str().expect("TOML").to_owned();
+    page.fill("policy", &format!("{original}\nthis is not = = toml\n")).await;
+    page.submit("policy-form").await;
+    page.wait_for("document.getElementById('error').className === 'error' && document.getElementById('error').textContent.includes('not valid')", "the broken policy refused").await;
+    page.fill("policy", &format!("{original}\n# reviewed by the YOT on the admin page\n")).await;
+    page.submit("policy-form").await;
+    page.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('in force')", "the policy in force").await;
+    let (_, _, in_force) = s.client.raw(Method::GET, "/v1/admin/moderation/policy", Some(&admin), vec![]).await.expect("policy");
+    assert!(in_force.contains("# reviewed by the YOT on the admin page"), "the page's policy is the one in force");
+
     // The audit log shows what was done.
     page.click("#load-audit").await;
     page.wait_for(&format!("{}.includes('user created')", texts("#audit li")), "the audit log").await;
