@@ -200,6 +200,26 @@ pub struct PolicyInForce {
     pub status: String,
 }
 
+/// A staff account, as a YOT admin manages it (`GET /v1/admin/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StaffAccount {
+    pub id: UserId,
+    pub username: Option<String>,
+    pub role: Role,
+    pub display_name: String,
+    pub on_duty: bool,
+    /// Chats at once (duty workers and supervisors).
+    pub capacity: i64,
+    pub suspended: bool,
+    pub created_at: String,
+}
+
+/// `GET /v1/admin/users`: every staff account, by name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffAccountList {
+    pub accounts: Vec<StaffAccount>,
+}
+
 /// `POST /v1/ws-ticket`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WsTicketResponse {

@@ -1,5 +1,6 @@
-// The YOT admin's page: staff accounts, the services directory, group chats, survey reports
-// (with small numbers withheld, as the API does) and the audit log.
+// The YOT admin's page: staff accounts, the duty rota, the services directory, group chats,
+// survey reports (with small numbers withheld, as the API does), the moderation rules and the
+// audit log.
 // Everything goes through the API; what people wrote is shown as text only.
 import { Session, authed, call, el, timeOf } from "./common.js";
 
@@ -35,6 +36,7 @@ $("user-form").addEventListener("submit", async (ev) => {
     });
     $("user-form").reset();
     $("user-result").textContent = `Created ${user.display_name} (${user.role.replace("_", " ")}).`;
+    loadStaff();
   } catch (e) {
     showError(e.message);
   }
@@ -107,6 +109,48 @@ $("load-audit").addEventListener("click", async () => {
     showError(e.message);
   }
 });
+
+async function loadStaff() {
+  const list = await authed(session, "GET", "/v1/admin/users");
+  $("staff").replaceChildren(...list.accounts.map((a) => el("li", { "data-user-id": a.id },
+    el("strong", {}, a.display_name),
+    el("span", { class: "muted" }, [a.username, a.role.replace("_", " "), a.on_duty && "on duty", a.suspended && "suspended"].filter(Boolean).join(" · ")))));
+  const desk = list.accounts.filter((a) => a.role === "duty_worker" || a.role === "supervisor");
+  $("shift-user").replaceChildren(...desk.map((a) => el("option", { value: a.id }, a.display_name)));
+}
+
+$("shift-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    // The inputs are in the admin's local time; the API takes RFC 3339 (UTC).
+    await authed(session, "POST", "/v1/rota/shifts", {
+      user_id: $("shift-user").value,
+      starts_at: new Date($("shift-start").value).toISOString(),
+      ends_at: new Date($("shift-end").value).toISOString(),
+    });
+    loadShifts();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+async function loadShifts() {
+  const rota = await authed(session, "GET", "/v1/rota/shifts");
+  const when = (iso) => new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  $("shifts").replaceChildren(...rota.shifts.map((sh) => el("li", { "data-shift-id": sh.id },
+    el("strong", {}, sh.user.display_name),
+    el("span", {}, `${when(sh.starts_at)} – ${when(sh.ends_at)}`),
+    el("button", { type: "button", class: "secondary", onclick: () => removeShift(sh.id) }, "Remove"))));
+}
+
+async function removeShift(id) {
+  try {
+    await authed(session, "DELETE", `/v1/rota/shifts/${encodeURIComponent(id)}`);
+    loadShifts();
+  } catch (e) {
+    showError(e.message);
+  }
+}
 
 async function loadSurveys() {
   const list = await authed(session, "GET", "/v1/surveys");
@@ -185,6 +229,8 @@ async function start() {
   $("sign-out").hidden = false;
   $("me").textContent = session.user.display_name;
   try {
+    await loadStaff();
+    await loadShifts();
     await loadServices();
     await loadRooms();
     await loadSurveys();

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
     ClientFrame, ConversationId, ConversationState, ConversationView, CreateConversationRequest, CreateUserRequest,
-    ErrorBody, ErrorCode, Role, ServerFrame, TokenResponse, UserView,
+    ErrorBody, ErrorCode, Role, ServerFrame, StaffAccountList, TokenResponse, UserView,
 };
 use serde_json::json;
 use talkzone_tests::{both_backends, Backend, TestServer};
@@ -193,6 +193,17 @@ async fn roles_are_enforced_for_accept_and_accounts(backend: Backend) {
     assert_eq!(api_error(&e), (Some(422), Some(ErrorCode::ValidationFailed)), "{e}");
     let e = s.client.login("weak-one", "short").await.expect_err("weak account was not created");
     assert_eq!(e.status(), Some(401));
+
+    // The staff list: every staff account, no young person, and the admin's alone.
+    let (_, list): (StatusCode, StaffAccountList) =
+        s.client.request::<(), _>(Method::GET, "/v1/admin/users", Some(&admin.access_token), None).await.expect("staff list");
+    let names: Vec<(&str, Role)> = list.accounts.iter().map(|a| (a.display_name.as_str(), a.role)).collect();
+    assert!(names.contains(&("Sam", Role::DutyWorker)), "{names:?}");
+    assert!(list.accounts.iter().any(|a| a.id == supervisor.user.id && a.role == Role::Supervisor && !a.suspended));
+    assert!(list.accounts.iter().all(|a| a.id != yp.user.id && a.role != Role::YoungPerson), "no young people: {names:?}");
+    assert!(!list.accounts.iter().any(|a| a.username.as_deref() == Some("sneaky-admin")), "nothing refused was made");
+    let e = s.client.request::<(), StaffAccountList>(Method::GET, "/v1/admin/users", Some(&supervisor.access_token), None).await.unwrap_err();
+    assert_eq!(api_error(&e), (Some(403), Some(ErrorCode::Forbidden)));
     s.stop().await;
 }
 

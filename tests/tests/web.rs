@@ -471,6 +471,21 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.wait_for("document.getElementById('user-result').textContent.includes('Created Jo (duty worker)')", "the account made").await;
     let jo = s.client.login("new.worker", "a long first password").await.expect("the new account signs in");
     assert_eq!(jo.user.role, Role::DutyWorker);
+    page.wait_for(&format!("{}.includes('new.worker')", texts("#staff li")), "the account in the staff list").await;
+
+    // Jo on the rota for tomorrow morning, then taken off it.
+    let jo_option = format!("#shift-user option[value={}]", json!(jo.user.id));
+    page.wait_for(&format!("document.querySelector({}) !== null", json!(jo_option)), "Jo among those to put on the rota").await;
+    page.eval(&format!("document.getElementById('shift-user').value = {}", json!(jo.user.id))).await;
+    let tomorrow = "(() => { const d = new Date(Date.now() + 86400000); d.setHours(9, 0, 0, 0); return d; })()";
+    page.eval(&format!("(() => {{ const d = {tomorrow}; const local = (x) => new Date(x - x.getTimezoneOffset() * 60000).toISOString().slice(0, 16); \
+        document.getElementById('shift-start').value = local(d); document.getElementById('shift-end').value = local(new Date(d.getTime() + 8 * 3600000)); return true; }})()")).await;
+    page.submit("shift-form").await;
+    page.wait_for(&format!("{}.includes('Jo')", texts("#shifts li strong")), "the shift on the rota").await;
+    let rota: serde_json::Value = admin_call(&s, &jo.access_token, Method::GET, "/v1/rota/shifts", json!(null)).await;
+    assert_eq!(rota["shifts"].as_array().map(Vec::len), Some(1), "{rota}");
+    page.click("#shifts li button").await;
+    page.wait_for("document.querySelectorAll('#shifts li').length === 0", "the shift removed").await;
 
     // A directory entry (its markup kept as text), then retired.
     page.fill("svc-name", "Youth <i>Counselling</i>").await;

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, UserView};
+use talkzone_mobile_api::{Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, StaffAccount, StaffAccountList, UserId, UserView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,9 +18,32 @@ pub const POLICY_MAX_BYTES: usize = 1024 * 1024;
 pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, policy_routes) = routes!(get_policy, replace_policy);
     OpenApiRouter::new()
-        .routes(routes!(create_user))
+        .routes(routes!(list_staff, create_user))
         .routes(routes!(set_capacity))
         .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
+}
+
+/// `GET /v1/admin/users`: every staff account, by name (young people and parents/carers are
+/// not listed: they are not staff to manage). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = StaffAccountList), (status = 403, body = ErrorBody)))]
+async fn list_staff(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<StaffAccountList>> {
+    user.require(&[Role::YotAdmin])?;
+    let mut accounts = Vec::new();
+    for u in state.store.staff_accounts().await? {
+        let role = Role::parse(&u.role).ok_or_else(|| ApiError::Internal(format!("bad role {}", u.role)))?;
+        accounts.push(StaffAccount {
+            id: UserId(u.id),
+            username: u.username,
+            role,
+            display_name: u.display_name,
+            on_duty: u.on_duty,
+            capacity: u.capacity,
+            suspended: u.suspended_at.is_some(),
+            created_at: crate::clock::rfc3339(u.created_at),
+        });
+    }
+    Ok(ApiJson(StaffAccountList { accounts }))
 }
 
 /// `PUT /v1/admin/users/{id}/capacity`: how many chats a worker takes at once.

@@ -501,6 +501,8 @@ pub trait Store: Send + Sync + 'static {
     async fn duty_ms_since(&self, user_id: &str, since: i64, now: i64) -> Result<i64>;
     /// The mean time from assignment to close of support chats closed since `since`.
     async fn mean_handling_ms(&self, since: i64) -> Result<Option<i64>>;
+    /// Every staff account (duty workers, supervisors, moderators, YOT admins), by name.
+    async fn staff_accounts(&self) -> Result<Vec<UserRecord>>;
     /// Replaces a support chat's tags, with `audit` in the same transaction; when `assigned_to`
     /// is given, only while the chat is still assigned to that worker. `false` (and no entry)
     /// if nothing changed hands.

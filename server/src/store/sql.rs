@@ -406,6 +406,14 @@ macro_rules! impl_sql_store {
                 Ok(row.0.map(|v| v as i64))
             }
 
+            async fn staff_accounts(&self) -> $crate::store::Result<Vec<UserRecord>> {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE role IN ('duty_worker', 'supervisor', 'moderator', 'yot_admin') \
+                     ORDER BY display_name, id"
+                );
+                Ok(sqlx::query_as::<_, UserRecord>(&sql).fetch_all(self.reader()).await?)
+            }
+
             async fn set_tags(&self, conversation_id: &str, tags: &[String], assigned_to: Option<&str>, audit: AuditEvent) -> $crate::store::Result<bool> {
                 let mut tx = self.writer().begin().await?;
                 let n = sqlx::query("UPDATE conversations SET tags = $2 WHERE id = $1 AND kind = 'support' AND ($3 IS NULL OR assigned_to = $3)")
