@@ -36,22 +36,37 @@ fn chromium() -> String {
     if let Ok(path) = std::env::var("TALKZONE_TEST_CHROMIUM") {
         return path;
     }
-    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
-        for name in ["chromium", "chromium-browser"] {
-            let candidate = std::path::Path::new(dir).join(name);
-            if candidate.is_file() {
-                return candidate.display().to_string();
-            }
-        }
+    if let Some(path) = which("chromium").or_else(|| which("chromium-browser")) {
+        return path;
     }
     panic!("the web page tests need chromium: `apt-get install chromium`, or set TALKZONE_TEST_CHROMIUM (scripts/test.sh does)");
+}
+
+/// `name`'s path on the `PATH`, if it is there.
+fn which(name: &str) -> Option<String> {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|dir| std::path::Path::new(dir).join(name))
+        .find(|candidate| candidate.is_file())
+        .map(|p| p.display().to_string())
 }
 
 impl Browser {
     pub async fn start() -> Browser {
         let turn = ONE_AT_A_TIME.lock().await;
         let profile = TempDir::new();
-        let mut child = Command::new(chromium())
+        // Under `setpriv --pdeathsig KILL` (util-linux), chromium dies with the test's thread
+        // even when the test process is killed outright (a CI timeout), which no destructor
+        // would see.
+        let mut command = if which("setpriv").is_some() {
+            let mut c = Command::new("setpriv");
+            c.args(["--pdeathsig", "KILL", "--"]).arg(chromium());
+            c
+        } else {
+            Command::new(chromium())
+        };
+        let mut child = command
             .args([
                 "--headless=new",
                 // Tests run as root in CI containers, where chromium's sandbox cannot start.
