@@ -2,31 +2,14 @@
 // survey reports (with small numbers withheld, as the API does), the moderation rules and the
 // audit log.
 // Everything goes through the API; what people wrote is shown as text only.
-import { Session, authed, call, el, timeOf } from "./common.js";
+import { Session, authed, el, showError, showInfo, staffSignIn } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const session = new Session("talkzone.admin");
 const value = (id) => $(id).value.trim();
 const optional = (id) => value(id) || undefined;
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  try {
-    const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
-    if (tokens.user.role !== "yot_admin") throw new Error("This page is for YOT admins.");
-    session.set(tokens);
-    $("password").value = "";
-    start();
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-$("sign-out").addEventListener("click", async () => {
-  try { await call("POST", "/v1/auth/logout", null, { refresh_token: session.data.refresh_token }); } catch (e) { /* gone anyway */ }
-  session.clear();
-  location.reload();
-});
+staffSignIn(session, ["yot_admin"], "This page is for YOT admins.", () => start());
 
 $("user-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -237,22 +220,6 @@ async function start() {
   } catch (e) {
     showError(e.message);
   }
-}
-
-function showError(text) {
-  flash(text, "error");
-}
-
-function showInfo(text) {
-  flash(text, "info");
-}
-
-function flash(text, kind) {
-  $("error").className = kind;
-  $("error").textContent = text;
-  $("error").hidden = false;
-  clearTimeout(flash.timer);
-  flash.timer = setTimeout(() => { $("error").hidden = true; }, 8000);
 }
 
 if (session.active) start();

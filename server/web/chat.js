@@ -1,7 +1,7 @@
 // The young person's web chat: start a chat anonymously, read the monitoring notice, see the
 // queue position live, talk, and get every message once and in order across reconnects.
 // Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
-import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody } from "./common.js";
+import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody, showError, showTyping } from "./common.js";
 import { surveyForm } from "./survey.js";
 
 const $ = (id) => document.getElementById(id);
@@ -265,12 +265,7 @@ function handle(f) {
       }
       break;
     case "typing":
-      if (f.conversation_id === conversation.id) {
-        $("typing").textContent = `${f.user.display_name} is typing…`;
-        $("typing").hidden = false;
-        clearTimeout(handle.typingTimer);
-        handle.typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
-      }
+      if (f.conversation_id === conversation.id) showTyping(f.user);
       break;
     case "notice":
       showError(f.message);
@@ -356,11 +351,6 @@ function scrollDown() {
   list.scrollTop = list.scrollHeight;
 }
 
-function showError(text) {
-  $("error").textContent = text;
-  $("error").hidden = false;
-  setTimeout(() => { $("error").hidden = true; }, 8000);
-}
 
 // A reload in the same tab picks the chat up where it was.
 (async () => {

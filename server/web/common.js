@@ -182,3 +182,55 @@ export function renderBody(message) {
     card.phone ? el("p", {}, el("a", { href: "tel:" + card.phone.replace(/[^0-9+]/g, "") }, card.phone)) : null,
     url ? el("p", {}, el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url)) : null);
 }
+
+// A message in the page's `#error` line for a few seconds: a problem, or ("info") a confirmation.
+export function showError(text) {
+  flash(text, "error");
+}
+
+export function showInfo(text) {
+  flash(text, "info");
+}
+
+function flash(text, kind) {
+  const line = document.getElementById("error");
+  line.className = kind;
+  line.textContent = text;
+  line.hidden = false;
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { line.hidden = true; }, 8000);
+}
+
+// "… is typing" under a chat for a few seconds after each `typing` frame.
+export function showTyping(user) {
+  const line = document.getElementById("typing");
+  line.textContent = `${user.display_name} is typing…`;
+  line.hidden = false;
+  clearTimeout(showTyping.timer);
+  showTyping.timer = setTimeout(() => { line.hidden = true; }, 4000);
+}
+
+// The staff pages' sign-in form (`#login-form` with `#username` and `#password`) and
+// `#sign-out` button. Only `roles` may sign in here (the API checks every call anyway);
+// `onSignedIn` starts the page, `onSignOut` stops what it runs.
+export function staffSignIn(session, roles, refusal, onSignedIn, onSignOut) {
+  const $ = (id) => document.getElementById(id);
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
+      if (!roles.includes(tokens.user.role)) throw new Error(refusal);
+      session.set(tokens);
+      $("password").value = "";
+      onSignedIn();
+    } catch (e) {
+      showError(e.message);
+    }
+  });
+  $("sign-out").addEventListener("click", async () => {
+    try { await call("POST", "/v1/auth/logout", null, { refresh_token: session.data.refresh_token }); } catch (e) { /* ended anyway */ }
+    if (onSignOut) onSignOut();
+    session.clear();
+    location.reload();
+  });
+}

@@ -2,7 +2,7 @@
 // refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
 // escalations as they are raised; moderators and supervisors work the moderation queue. Every
 // user-written string is shown as text, never as markup.
-import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody } from "./common.js";
+import { Session, Live, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const STAFF = ["duty_worker", "supervisor", "moderator"];
@@ -13,25 +13,7 @@ let open = null; // the conversation on screen
 const chats = new Map(); // id -> { conv, lastSeq, messages: [] }
 const pending = new Map(); // client_msg_id -> { convId, body }
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  try {
-    const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
-    if (!STAFF.includes(tokens.user.role)) throw new Error("This console is for duty workers, supervisors and moderators.");
-    session.set(tokens);
-    $("password").value = "";
-    start();
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-$("sign-out").addEventListener("click", async () => {
-  try { await call("POST", "/v1/auth/logout", null, { refresh_token: session.data.refresh_token }); } catch (e) { /* gone anyway */ }
-  if (live) live.stop();
-  session.clear();
-  location.reload();
-});
+staffSignIn(session, STAFF, "This console is for duty workers, supervisors and moderators.", () => start(), () => live && live.stop());
 
 $("duty").addEventListener("click", () => {
   live.send({ type: "duty", on_duty: !onDuty });
@@ -274,12 +256,7 @@ function handle(f) {
       pending.delete(f.client_msg_id);
       break;
     case "typing":
-      if (f.conversation_id === open) {
-        $("typing").textContent = `${f.user.display_name} is typing…`;
-        $("typing").hidden = false;
-        clearTimeout(handle.typingTimer);
-        handle.typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
-      }
+      if (f.conversation_id === open) showTyping(f.user);
       break;
     case "escalation":
       renderEscalation(f);
@@ -507,22 +484,6 @@ async function acknowledge(id) {
   } catch (e) {
     showError(e.message);
   }
-}
-
-function showError(text) {
-  flash(text, "error");
-}
-
-function showInfo(text) {
-  flash(text, "info");
-}
-
-function flash(text, kind) {
-  $("error").className = kind;
-  $("error").textContent = text;
-  $("error").hidden = false;
-  clearTimeout(flash.timer);
-  flash.timer = setTimeout(() => { $("error").hidden = true; }, 8000);
 }
 
 if (session.active) start();
