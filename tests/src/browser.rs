@@ -66,7 +66,9 @@ impl Browser {
         } else {
             Command::new(chromium())
         };
+        // Its own process group, so that stopping it stops every process it started.
         let mut child = command
+            .process_group(0)
             .args([
                 "--headless=new",
                 // Tests run as root in CI containers, where chromium's sandbox cannot start.
@@ -123,8 +125,30 @@ impl Browser {
         page
     }
 
+    /// Stops chromium and every process it started, then removes its profile (which those
+    /// processes write to until they are gone).
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        self.kill_group();
+        let _ = self.child.wait().await;
+        for _ in 0..40 {
+            if std::fs::remove_dir_all(&self._profile.0).is_ok() || !self._profile.0.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn kill_group(&self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+        }
+    }
+}
+
+impl Drop for Browser {
+    /// A test that fails never reaches `stop`: its browser goes too.
+    fn drop(&mut self) {
+        self.kill_group();
     }
 }
 
