@@ -1,18 +1,20 @@
-//! The web pages, in a real browser (headless chromium): a young person starts a chat on the
-//! website while a worker watches the queue in the console, which shows the chat without a
-//! refresh; they talk both ways; what the young person typed, markup and all, shows as text
-//! and runs nothing; the worker escalates and a supervisor's console shows it at once; notes
-//! and the escalation never reach the young person's page; a dropped connection resumes with
-//! nothing lost or doubled; the worker closes the chat and the young person is told. Also:
-//! the pages' security headers, and that they hold no inline script for a policy to allow.
-//! And the survey forms: a parent or carer with an access code, and a young person asked about
-//! their chat when it closes; a moderator approving a held message from the console; group
-//! chats; a young person's data rights; and the YOT admin's page.
+//! The web pages, in a real browser (headless chromium), against a real server:
+//!
+//! - the web chat and the console together: the queue updating without a refresh; markup a
+//!   young person typed shown as text in both pages, running nothing; talking and typing both
+//!   ways; a dropped connection resumed with every message once, in order; a service card,
+//!   tags, notes and an escalation (live in a supervisor's console, who joins the chat), none of
+//!   the staff record on the young person's page; closing, and starting again;
+//! - a parent's access code, and a young person's feedback when a chat closes;
+//! - a moderator's queue (a held message approved, its sender muted); group chats and a report;
+//! - a young person's data rights (the export, deletion); a transfer to a colleague;
+//! - the admin page (accounts, rota, directory, rooms, moderation rules, reports, audit log);
+//! - the pages' security headers, and that they hold no inline script for a policy to allow.
+
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
-use std::time::Duration;
-
 use talkzone_mobile_api::{
     AckStatus, AssignmentStatus, ConversationView, CreatedAssignment, Role, ServerFrame, StaffAssignmentList, StaffAssignmentView,
     SurveyView,
