@@ -209,6 +209,13 @@ fn user_of(id: &Option<String>, name: &Option<String>, role: Role) -> Option<Use
     id.as_ref().map(|id| UserView { id: UserId(id.clone()), role, display_name: name.clone().unwrap_or_default() })
 }
 
+/// A stored conversation's kind and state as the protocol names them.
+pub(crate) fn kind_and_state(c: &ConversationRecord) -> ApiResult<(ConversationKind, ConversationState)> {
+    let kind = if c.kind == "room" { ConversationKind::Room } else { ConversationKind::Support };
+    let state = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
+    Ok((kind, state))
+}
+
 /// The conversation as the API shows it to `viewer`, with queue position and wait while
 /// queued, and room details for rooms.
 pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -> ApiResult<ConversationView> {
@@ -218,7 +225,7 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
     } else {
         None
     };
-    let state_enum = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
+    let (kind, state_enum) = kind_and_state(c)?;
     // Risk, outcome and tags are the service's safeguarding record of a support chat: staff only.
     let staff_record = viewer.role.is_staff() && c.kind == "support";
     let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
@@ -235,7 +242,7 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
     };
     Ok(ConversationView {
         id: ConversationId(c.id.clone()),
-        kind: if c.kind == "room" { ConversationKind::Room } else { ConversationKind::Support },
+        kind,
         state: state_enum,
         topic: c.topic.clone(),
         created_at: rfc3339(c.created_at),

@@ -3,7 +3,7 @@
 //! reading young people's conversations.
 
 use talkzone_mobile_api::{
-    AuditEntry, AuditTrail, ConversationId, ConversationKind, ConversationState, DataExport, DeletionReceipt, ExportedAccount,
+    AuditEntry, AuditTrail, ConversationId, DataExport, DeletionReceipt, ExportedAccount,
     ExportedConversation, ExportedRoomMessage, NoticeAcknowledgement, Role, UserId,
 };
 
@@ -44,11 +44,11 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
                 break;
             }
         }
-        let conv_state = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
+        let (kind, state) = conversations::kind_and_state(&c)?;
         chats.push(ExportedConversation {
             id: ConversationId(c.id),
-            kind: if c.kind == "room" { ConversationKind::Room } else { ConversationKind::Support },
-            state: conv_state,
+            kind,
+            state,
             topic: c.topic,
             created_at: rfc3339(c.created_at),
             closed_at: c.closed_at.map(rfc3339),

@@ -1,7 +1,7 @@
 // The young person's web chat: start a chat anonymously, read the monitoring notice, see the
 // queue position live, talk, and get every message once and in order across reconnects.
 // Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
-import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody, showError, showTyping } from "./common.js";
+import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody, showError, showTyping, announceTyping } from "./common.js";
 import { surveyForm } from "./survey.js";
 
 const $ = (id) => document.getElementById(id);
@@ -47,13 +47,7 @@ $("send-form").addEventListener("submit", (ev) => {
   scrollDown();
 });
 
-let lastTyping = 0;
-$("text").addEventListener("input", () => {
-  if (conversation && Date.now() - lastTyping > 3000) {
-    lastTyping = Date.now();
-    if (live) live.send({ type: "typing", conversation_id: conversation.id });
-  }
-});
+announceTyping("text", () => conversation && live && { live, id: conversation.id });
 
 // A new chat keeps the same anonymous account (so its history stays theirs to see or delete).
 $("new-chat").addEventListener("click", backToStart);

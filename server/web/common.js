@@ -201,6 +201,19 @@ function flash(text, kind) {
   flash.timer = setTimeout(() => { line.hidden = true; }, 8000);
 }
 
+// Tells the others in a chat that someone is typing in `field`, at most every 3 s.
+// `current()` gives the connection and the chat's id, or nothing while there is no chat.
+export function announceTyping(field, current) {
+  let last = 0;
+  document.getElementById(field).addEventListener("input", () => {
+    const now = current();
+    if (now && Date.now() - last > 3000) {
+      last = Date.now();
+      now.live.send({ type: "typing", conversation_id: now.id });
+    }
+  });
+}
+
 // "… is typing" under a chat for a few seconds after each `typing` frame.
 export function showTyping(user) {
   const line = document.getElementById("typing");

@@ -2,7 +2,7 @@
 // refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
 // escalations as they are raised; moderators and supervisors work the moderation queue. Every
 // user-written string is shown as text, never as markup.
-import { Session, Live, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn } from "./common.js";
+import { Session, Live, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn, announceTyping } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const STAFF = ["duty_worker", "supervisor", "moderator"];
@@ -19,13 +19,7 @@ $("duty").addEventListener("click", () => {
   live.send({ type: "duty", on_duty: !onDuty });
 });
 
-let lastTyping = 0;
-$("text").addEventListener("input", () => {
-  if (open && Date.now() - lastTyping > 3000) {
-    lastTyping = Date.now();
-    live.send({ type: "typing", conversation_id: open });
-  }
-});
+announceTyping("text", () => open && live && { live, id: open });
 
 $("send-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
