@@ -58,6 +58,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -180,11 +181,24 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
     });
     spawn_scheduler(state.clone());
     let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        axum::serve(without_nagle(listener), router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     });
     Ok(RunningServer { addr, state, task })
+}
+
+/// The listener with Nagle's algorithm off on every accepted socket. With it on, a small frame
+/// (an `ack`, a delivery) waits until the client's TCP acknowledges the previous one, which a
+/// client that has nothing to say delays until its next send: 20 ms late at 50 messages a
+/// second in docs/benchmarks.md (2026-11-24, morning).
+fn without_nagle(listener: TcpListener) -> axum::serve::TapIo<TcpListener, fn(&mut tokio::net::TcpStream)> {
+    fn nodelay(tcp: &mut tokio::net::TcpStream) {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+        }
+    }
+    listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream))
 }
 
 /// Builds the state and serves with the system clock.
@@ -253,4 +267,19 @@ fn spawn_scheduler(state: AppState) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener as _;
+
+    #[tokio::test]
+    async fn accepted_sockets_send_small_frames_at_once() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = super::without_nagle(listener);
+        let client = tokio::net::TcpStream::connect(addr);
+        let ((io, _), _client) = tokio::join!(listener.accept(), client);
+        assert!(io.nodelay().unwrap(), "Nagle's algorithm is still on for accepted sockets");
+    }
 }

@@ -188,6 +188,9 @@ impl TcpProxy {
                     for i in 0..candidates.len() {
                         let target = candidates[(start + i) % candidates.len()];
                         if let Ok(mut upstream) = TcpStream::connect(target).await {
+                            // As the server does: small frames leave at once.
+                            let _ = client.set_nodelay(true);
+                            let _ = upstream.set_nodelay(true);
                             let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
                             return;
                         }
