@@ -110,6 +110,14 @@ impl Drop for Registration {
 
 /// How often [`Hub::resync_spread`] asks its next share of connections to re-read.
 pub const SPREAD_STEP: Duration = Duration::from_millis(100);
+/// The most connections a node asks to re-read in a second, so that recovering from a lost
+/// event cannot also overload the database.
+pub const MAX_RESYNCS_PER_SEC: usize = 2_000;
+
+/// The shortest time in which `connections` may all re-read ([`MAX_RESYNCS_PER_SEC`]).
+pub fn resync_time(connections: usize) -> Duration {
+    Duration::from_secs_f64(connections as f64 / MAX_RESYNCS_PER_SEC as f64)
+}
 
 fn to_json(frame: &ServerFrame) -> Arc<str> {
     // Serialising our own frame types cannot fail: they hold only strings, numbers and JSON.
@@ -223,13 +231,21 @@ impl Hub {
         }
     }
 
-    /// Tells every connection on this node to re-read from the database (events from other
-    /// nodes may have been lost). A connection too busy to take the request is closed; the
-    /// client reconnects and resumes, which re-reads as well.
-    pub fn resync_all(&self) {
-        let inner = self.lock();
-        for id in inner.conns.keys() {
-            offer(&inner, *id, Outbound::Resync);
+    /// Asks every connection on this node to re-read from the database each time `requests`
+    /// is notified (events from other nodes may have been lost), at most
+    /// [`MAX_RESYNCS_PER_SEC`] connections a second: a node of 19,000 connections re-reading
+    /// at once would queue every message's write behind 19,000 reads just as Redis comes back.
+    /// Requests that come during a pass make one more pass after it, so every connection
+    /// re-reads after the latest loss; a message lost in a chat that goes on is found sooner,
+    /// by the gap in `seq` of the next one. Runs until `stop` or the hub goes.
+    pub async fn resync_on_request(hub: std::sync::Weak<Hub>, requests: Arc<tokio::sync::Notify>, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = requests.notified() => {}
+            }
+            let Some(connections) = hub.upgrade().map(|h| h.connection_count()) else { return };
+            Hub::resync_spread(&hub, resync_time(connections), &stop).await;
         }
     }
 
@@ -431,6 +447,31 @@ mod tests {
         spread.await.unwrap();
         assert_eq!(started.elapsed(), Duration::from_secs(1), "over when its time is");
         assert_eq!(asked(&mut conns), 40, "the rest, each once");
+    }
+
+    /// Requests to re-read are spread at [`MAX_RESYNCS_PER_SEC`], and those that come during
+    /// a pass make exactly one more.
+    #[tokio::test(start_paused = true)]
+    async fn requested_resyncs_are_spread_and_coalesced() {
+        let hub = Hub::new();
+        let mut conns: Vec<_> = (0..4_000).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
+        let asked = |conns: &mut Vec<(Registration, mpsc::Receiver<Outbound>)>| {
+            conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum::<usize>()
+        };
+        let requests = Arc::new(tokio::sync::Notify::new());
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(Hub::resync_on_request(Arc::downgrade(&hub), requests.clone(), stop.clone()));
+        requests.notify_one();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(asked(&mut conns), 200, "4,000 connections over 2 s: 200 in the first step");
+        requests.notify_one();
+        requests.notify_one();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(asked(&mut conns), 3_800 + 4_000, "the rest of the first pass, then one more for both requests");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(asked(&mut conns), 0, "nothing more without a request");
+        stop.cancel();
+        task.await.unwrap();
     }
 
     /// A spread stops when told to (the node is shutting down).

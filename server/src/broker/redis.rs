@@ -5,9 +5,9 @@
 //! The database stays the truth, so every loss ends in a *resync*: each connection on the
 //! node re-reads what it follows (messages after its last `seq`, the state of its chats, the
 //! queue) from the database. A node resyncs when its subscription comes back, every
-//! [`OUTAGE_POLL`] while Redis is unreachable (so chats across nodes still move, if slower;
-//! those re-reads are spread over the poll, not all at once), and when another node says it
-//! could not publish something.
+//! [`OUTAGE_POLL`] while Redis is unreachable (so chats across nodes still move, if slower),
+//! and when another node says it could not publish something. Re-reads are spread, at most
+//! [`MAX_RESYNCS_PER_SEC`](crate::hub::MAX_RESYNCS_PER_SEC) connections a second, never all at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -16,11 +16,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::Broker;
-use crate::hub::{Event, Hub};
+use crate::hub::{resync_time, Event, Hub};
 use crate::telemetry;
 
 /// The one channel every node publishes on and listens to.
@@ -32,14 +32,11 @@ const PUBLISH_BUFFER: usize = 65_536;
 const PUBLISH_BATCH: usize = 512;
 /// While the subscription is down: how often to re-read from the database and retry.
 pub const OUTAGE_POLL: Duration = Duration::from_secs(2);
-/// While the subscription is down every connection re-reads once per poll, spread evenly over
-/// it; a node with more connections than this many per second polls less often, so that an
-/// outage of Redis cannot also overload the database (19,000 connections: every 9.5 s).
-const MAX_OUTAGE_RESYNCS_PER_SEC: usize = 2_000;
-
-/// How long to wait between re-reads while Redis is away, for a node with `connections`.
+/// How long to wait between re-reads while Redis is away, for a node with `connections`: every
+/// connection re-reads once per poll, spread evenly over it, and a node with many polls less
+/// often (19,000 connections: every 9.5 s).
 fn outage_poll(connections: usize) -> Duration {
-    OUTAGE_POLL.max(Duration::from_secs_f64(connections as f64 / MAX_OUTAGE_RESYNCS_PER_SEC as f64))
+    OUTAGE_POLL.max(resync_time(connections))
 }
 
 /// What travels on the channel: the event and the node that produced it (which has
@@ -59,6 +56,8 @@ pub struct RedisBroker {
     lost: Arc<AtomicBool>,
     subscribed: Arc<AtomicBool>,
     publishing: Arc<AtomicBool>,
+    /// Asks this node's connections to re-read ([`Hub::resync_on_request`]).
+    resyncs: Arc<Notify>,
 }
 
 impl RedisBroker {
@@ -78,7 +77,9 @@ impl RedisBroker {
             lost: Arc::new(AtomicBool::new(false)),
             subscribed: Arc::new(AtomicBool::new(false)),
             publishing: Arc::new(AtomicBool::new(true)),
+            resyncs: Arc::new(Notify::new()),
         });
+        tokio::spawn(Hub::resync_on_request(hub.clone(), broker.resyncs.clone(), shutdown.clone()));
         // The publisher outlives the shutdown signal: messages still committing while the node
         // drains must reach the other nodes' clients too.
         tokio::spawn(broker.clone().publisher(rx));
@@ -153,7 +154,7 @@ impl RedisBroker {
                         if !first {
                             tracing::info!("broker: subscription restored; re-reading from the database");
                             metrics::counter!(telemetry::BROKER_RECONNECTS).increment(1);
-                            resync(&hub);
+                            self.resyncs.notify_one();
                         }
                         let mut messages = pubsub.on_message();
                         loop {
@@ -191,7 +192,7 @@ impl RedisBroker {
                 // Another version of the server, or something else on our channel: never
                 // guess; re-read instead.
                 tracing::warn!(error = %e, "broker: unreadable event; re-reading from the database");
-                hub.resync_all();
+                self.resyncs.notify_one();
                 return;
             }
         };
@@ -201,7 +202,7 @@ impl RedisBroker {
         metrics::counter!(telemetry::BROKER_RECEIVED).increment(1);
         match envelope.event {
             Some(event) => hub.deliver_local(&event),
-            None => hub.resync_all(),
+            None => self.resyncs.notify_one(),
         }
     }
 
@@ -214,12 +215,6 @@ impl RedisBroker {
         }
         // Our events hold only strings, numbers and JSON values: serialising cannot fail.
         serde_json::to_string(&Out { node: &self.node, event }).unwrap_or_default()
-    }
-}
-
-fn resync(hub: &Weak<Hub>) {
-    if let Some(hub) = hub.upgrade() {
-        hub.resync_all();
     }
 }
 
