@@ -129,6 +129,8 @@ echo "$admin_password" | "$bin/talkzone" admin create-user --username admin --ro
 args=(--admin-user admin --admin-password "$admin_password")
 for u in "${urls[@]}"; do args+=(--url "$u"); done
 for p in "${server_pids[@]}"; do args+=(--server-pid "$p"); done
+# PostgreSQL stores in its own processes: report their CPU beside the server's.
+if [ "$db" = postgres ]; then args+=(--database-pid "$(head -n 1 "$work/pg/data/postmaster.pid")"); fi
 extra=()
 if [ "$scenario" = failover ] && [[ " $* " != *" --kill-cmd "* ]]; then
   [ "$nodes" -ge 2 ] || { echo "failover needs --nodes 2 or more" >&2; exit 2; }

@@ -39,6 +39,9 @@ struct Cli {
     /// A server process to report CPU seconds (and for `idle`, memory) of; repeatable.
     #[arg(long = "server-pid", global = true)]
     server_pids: Vec<u32>,
+    /// PostgreSQL's postmaster: report the CPU seconds of it and its backends too.
+    #[arg(long = "database-pid", global = true)]
+    database_pid: Option<u32>,
     /// Write the JSON report here instead of stdout.
     #[arg(long, global = true)]
     json: Option<PathBuf>,
@@ -152,7 +155,7 @@ async fn main() -> Result<()> {
         admin_password: cli.admin_password.clone(),
         concurrency: cli.concurrency,
     };
-    let observe = Observe { server_pids: cli.server_pids.clone(), progress: !cli.quiet };
+    let observe = Observe { server_pids: cli.server_pids.clone(), database_pid: cli.database_pid, progress: !cli.quiet };
     let report = match &cli.scenario {
         Scenario::Pairs(t) => scenarios::pairs(&target, &observe, &t.pairs()).await?,
         Scenario::Idle { connections, hold } => {

@@ -7,25 +7,57 @@ use std::io;
 /// for user space whatever the kernel's internal tick rate.
 const TICKS_PER_SECOND: f64 = 100.0;
 
+/// The fields of `/proc/<pid>/stat` we read.
+struct Stat {
+    ppid: u32,
+    /// utime + stime, in seconds.
+    own: f64,
+    /// cutime + cstime: children that have exited and been waited for, in seconds.
+    children: f64,
+}
+
+fn stat(path: &str) -> io::Result<Stat> {
+    let stat = std::fs::read_to_string(path)?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name come state (field 3), ppid (4) … utime (14), stime (15), cutime (16),
+    // cstime (17).
+    let field = |n: usize| -> io::Result<u64> {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unexpected /proc stat format"))
+    };
+    let seconds = |a: usize, b: usize| -> io::Result<f64> { Ok((field(a)? + field(b)?) as f64 / TICKS_PER_SECOND) };
+    Ok(Stat { ppid: field(4)? as u32, own: seconds(14, 15)?, children: seconds(16, 17)? })
+}
+
 /// User plus system CPU seconds of `pid` (`None`: this process) so far.
 pub fn cpu_seconds(pid: Option<u32>) -> io::Result<f64> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/stat"),
         None => "/proc/self/stat".to_owned(),
     };
-    let stat = std::fs::read_to_string(path)?;
-    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // After the name come state (field 3) … utime (field 14) and stime (field 15).
-    let tick = |i: usize| -> io::Result<f64> {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(|t| t as f64 / TICKS_PER_SECOND)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unexpected /proc stat format"))
-    };
-    Ok(tick(14 - 3)? + tick(15 - 3)?)
+    Ok(stat(&path)?.own)
+}
+
+/// CPU seconds so far of `pid` and of all its children, running or exited (PostgreSQL's
+/// postmaster and its backends, which come and go).
+pub fn process_tree_cpu_seconds(pid: u32) -> io::Result<f64> {
+    let root = stat(&format!("/proc/{pid}/stat"))?;
+    let mut total = root.own + root.children;
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let name = entry.file_name();
+        let Some(child) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        // A process may exit between the listing and the read.
+        if let Ok(s) = stat(&format!("/proc/{child}/stat")) {
+            if s.ppid == pid && child != pid {
+                total += s.own + s.children;
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// Resident memory of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
@@ -45,21 +77,30 @@ pub fn raise_open_files_limit() -> io::Result<u64> {
     rlimit::increase_nofile_limit(u64::MAX)
 }
 
-/// CPU seconds of this process and of each observed server process, between two readings.
+/// CPU seconds of this process, of each observed server process and of the database's
+/// process tree, between two readings.
 #[derive(Debug, Clone)]
 pub struct CpuMeter {
     pids: Vec<u32>,
     start_self: f64,
     start_servers: Vec<Option<f64>>,
+    database: Option<(u32, f64)>,
 }
 
 impl CpuMeter {
-    pub fn start(pids: &[u32]) -> Self {
+    pub fn start(pids: &[u32], database: Option<u32>) -> Self {
         Self {
             pids: pids.to_vec(),
             start_self: cpu_seconds(None).unwrap_or(0.0),
             start_servers: pids.iter().map(|p| cpu_seconds(Some(*p)).ok()).collect(),
+            database: database.and_then(|pid| Some((pid, process_tree_cpu_seconds(pid).ok()?))),
         }
+    }
+
+    /// CPU seconds of the database's processes since `start`, when one was given and readable.
+    pub fn read_database(&self) -> Option<f64> {
+        let (pid, start) = self.database?;
+        Some(process_tree_cpu_seconds(pid).ok()? - start)
     }
 
     /// CPU seconds used since `start`: this process, then `(pid, seconds)` for each server
@@ -90,5 +131,21 @@ mod tests {
     fn reads_this_process() {
         assert!(cpu_seconds(None).expect("own stat") >= 0.0);
         assert!(rss_bytes(std::process::id()).expect("own status") > 0);
+    }
+
+    /// A child's CPU counts towards its parent's tree while it runs and after it has exited.
+    #[test]
+    fn a_process_tree_counts_its_children_running_and_exited() {
+        let me = std::process::id();
+        let (tree_before, own_before) = (process_tree_cpu_seconds(me).expect("own tree"), cpu_seconds(None).expect("own"));
+        let mut child = std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("sh");
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        let running = process_tree_cpu_seconds(me).expect("own tree") - tree_before;
+        let own = cpu_seconds(None).expect("own") - own_before;
+        assert!(running - own >= 0.2, "a running child's CPU counts: {running} s in all, {own} s our own");
+        child.kill().expect("kill");
+        child.wait().expect("reaped");
+        let exited = process_tree_cpu_seconds(me).expect("own tree") - tree_before;
+        assert!(exited >= running, "an exited child's CPU still counts: {exited} s against {running} s");
     }
 }

@@ -37,6 +37,9 @@ pub struct CpuSeconds {
     /// Per server pid; a node killed mid-run reports what it used until the kill, `null`
     /// when the process could not be read at all.
     pub servers: BTreeMap<u32, Option<f64>>,
+    /// The database's processes (PostgreSQL's postmaster and backends), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<f64>,
 }
 
 /// Server memory around opening idle connections.
@@ -153,6 +156,9 @@ impl Report {
                 Some(s) => line.push_str(&format!(", server {pid} {s:.1}")),
                 None => line.push_str(&format!(", server {pid} unreadable")),
             }
+        }
+        if let Some(s) = self.cpu_s.database {
+            line.push_str(&format!(", database {s:.1}"));
         }
         line.push_str(&format!(" (measured {:.1} s)", self.measured_s));
         line

@@ -187,10 +187,11 @@ pub async fn idle(target: &Target, observe: &Observe, o: &Idle) -> Result<Report
     if observe.progress {
         eprintln!("tzload idle: {} connections open; holding for {} s", o.connections, o.hold_s);
     }
-    let cpu = probe::CpuMeter::start(&observe.server_pids);
+    let cpu = probe::CpuMeter::start(&observe.server_pids, observe.database_pid);
     let hold = Instant::now();
     tokio::time::sleep(seconds(o.hold_s)).await;
     let (load_generator, servers) = cpu.read();
+    let database = cpu.read_database();
     let measured_s = hold.elapsed().as_secs_f64();
     let connected = fleet.counters().connected.load(Ordering::Relaxed);
     let mut report = fleet.finish("idle").await?;
@@ -203,6 +204,6 @@ pub async fn idle(target: &Target, observe: &Observe, o: &Idle) -> Result<Report
     report.setup_rate_limited = setup.rate_limited.load(Ordering::Relaxed);
     report.measured_s = measured_s;
     report.memory = memory;
-    report.cpu_s = CpuSeconds { load_generator, servers: servers.into_iter().collect() };
+    report.cpu_s = CpuSeconds { load_generator, servers: servers.into_iter().collect(), database };
     Ok(report)
 }

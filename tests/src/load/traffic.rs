@@ -21,6 +21,9 @@ use super::setup::Setup;
 pub struct Observe {
     /// Server processes whose CPU seconds (and, for `idle`, memory) are reported.
     pub server_pids: Vec<u32>,
+    /// The database's main process (PostgreSQL's postmaster), whose process tree's CPU
+    /// seconds are reported.
+    pub database_pid: Option<u32>,
     /// A progress line on stderr every second.
     pub progress: bool,
 }
@@ -163,7 +166,7 @@ pub async fn run(setup: &Setup, concurrency: usize, observe: &Observe, plan: Pla
     fleet.wait_ready(connect_patience(clients)).await?;
     let setup_s = setup_started.elapsed().as_secs_f64();
 
-    let cpu = CpuMeter::start(&observe.server_pids);
+    let cpu = CpuMeter::start(&observe.server_pids, observe.database_pid);
     let started = Instant::now();
     fleet.steer(|c| c.sending = true);
     let stop_sending = started + plan.send_for;
@@ -208,6 +211,7 @@ pub async fn run(setup: &Setup, concurrency: usize, observe: &Observe, plan: Pla
     // Throughput counts time until the last delivery, not the idle tail of the drain.
     let measured_s = last_delivery.max(stop_sending).duration_since(started).as_secs_f64();
     let (load_generator, mut servers) = cpu.read();
+    let database = cpu.read_database();
     for ((_, now), (_, then)) in servers.iter_mut().zip(before_kill.unwrap_or_default()) {
         if now.is_none() {
             *now = then;
@@ -220,7 +224,7 @@ pub async fn run(setup: &Setup, concurrency: usize, observe: &Observe, plan: Pla
     report.send_s = send_s;
     report.measured_s = measured_s;
     report.throughput_msg_s = if measured_s > 0.0 { report.delivered as f64 / measured_s } else { 0.0 };
-    report.cpu_s = CpuSeconds { load_generator, servers: servers.into_iter().collect() };
+    report.cpu_s = CpuSeconds { load_generator, servers: servers.into_iter().collect(), database };
     Ok(report)
 }
 
