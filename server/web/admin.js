@@ -1,6 +1,6 @@
 // The YOT admin's page: staff accounts, the duty rota, the services directory, group chats,
-// survey reports (with small numbers withheld, as the API does), the moderation rules and the
-// audit log.
+// survey reports (with small numbers withheld, as the API does), sending surveys to parents
+// and carers, the survey after a chat, the moderation rules and the audit log.
 // Everything goes through the API; what people wrote is shown as text only.
 import { Session, authed, el, showError, showInfo, staffSignIn } from "./common.js";
 
@@ -137,6 +137,7 @@ async function removeShift(id) {
 
 async function loadSurveys() {
   const list = await authed(session, "GET", "/v1/surveys");
+  await loadSurveyChoices(list.surveys);
   $("surveys").replaceChildren(...list.surveys.filter((v) => v.latest_version).map((v) => el("li", { "data-survey-id": v.id },
     el("strong", {}, v.draft.title),
     el("span", { class: "muted" }, `version ${v.latest_version}`),
@@ -182,6 +183,66 @@ async function downloadCsv(id, version) {
   }
 }
 
+$("participant-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    await authed(session, "POST", "/v1/survey-participants", {
+      reference: value("participant-reference"), intervention_type: $("participant-intervention").value,
+      start_date: $("participant-start").value, end_date: $("participant-end").value || undefined,
+    });
+    $("participant-form").reset();
+    await loadParticipants();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("assignment-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("access-code").hidden = true;
+  try {
+    const sent = await authed(session, "POST", "/v1/survey-assignments", {
+      survey_id: $("assignment-survey").value, participant_id: $("assignment-participant").value,
+      stage: $("assignment-stage").value, due_date: $("assignment-due").value, respondent: { kind: "parent_carer" },
+    });
+    // Only a hash of the code is kept: this is the one time anyone sees it.
+    const expires = new Date(sent.assignment.access_code_expires_at).toLocaleDateString();
+    $("access-code").replaceChildren("Access code: ", el("strong", { class: "code" }, sent.access_code),
+      ` (works until ${expires}). Write it down now: it cannot be shown again.`);
+    $("access-code").hidden = false;
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("feedback-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    await authed(session, "PUT", "/v1/surveys/chat-feedback", { survey_id: $("feedback-survey").value || null });
+    showInfo($("feedback-survey").value ? "Young people will be asked after each chat." : "Young people will not be asked after a chat.");
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+async function loadParticipants() {
+  const [types, list] = await Promise.all([authed(session, "GET", "/v1/intervention-types"), authed(session, "GET", "/v1/survey-participants")]);
+  const names = new Map(types.intervention_types.map((t) => [t.id, t.name]));
+  $("participant-intervention").replaceChildren(...types.intervention_types.filter((t) => !t.retired)
+    .map((t) => el("option", { value: t.id }, t.name)));
+  $("assignment-participant").replaceChildren(...list.participants.map((p) => el("option", { value: p.id },
+    `${p.reference} · ${names.get(p.intervention_type) || p.intervention_type} · from ${p.start_date}`)));
+}
+
+async function loadSurveyChoices(surveys) {
+  const published = surveys.filter((v) => v.latest_version);
+  const forAudience = (audience) => published.filter((v) => v.draft.audience === audience).map((v) => el("option", { value: v.id }, v.draft.title));
+  $("assignment-survey").replaceChildren(...forAudience("parent_carer"));
+  const setting = await authed(session, "GET", "/v1/surveys/chat-feedback");
+  $("feedback-survey").replaceChildren(el("option", { value: "" }, "nothing (no survey after a chat)"), ...forAudience("young_person"));
+  $("feedback-survey").value = setting.survey_id || "";
+}
+
 async function loadServices() {
   const list = await authed(session, "GET", "/v1/services?include_retired=true");
   $("services").replaceChildren(...list.services.map((s) => el("li", { "data-service-id": s.id, class: s.retired ? "retired" : "" },
@@ -217,6 +278,7 @@ async function start() {
     await loadServices();
     await loadRooms();
     await loadSurveys();
+    await loadParticipants();
   } catch (e) {
     showError(e.message);
   }

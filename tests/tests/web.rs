@@ -17,7 +17,7 @@ use reqwest::Method;
 use serde_json::json;
 use talkzone_mobile_api::{
     AckStatus, AssignmentStatus, ConversationView, CreatedAssignment, Role, ServerFrame, StaffAssignmentList, StaffAssignmentView,
-    SurveyView,
+    SurveyStage, SurveyView,
 };
 use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
@@ -271,12 +271,38 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
         {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true},
         {"id": "help", "kind": "yes_no", "text": "Has the YOT helped your family?", "required": true},
         {"id": "words", "kind": "free_text", "text": "Anything else?"}]})).await;
-    let p: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/survey-participants",
-        json!({"reference": "YOT-WEB-1", "intervention_type": "referral_order", "start_date": "2026-01-05"})).await;
-    let created: CreatedAssignment = admin_call(&s, &admin, Method::POST, "/v1/survey-assignments",
-        json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2026-12-01",
-               "respondent": {"kind": "parent_carer"}})).await;
-    let code = created.access_code.expect("a code");
+    // The YOT records the case and sends the survey from the admin page, which shows the code once.
+    s.staff_named(Role::YotAdmin, "survey-admin").await;
+    let mut yot = browser.open(&format!("{base}/admin")).await;
+    yot.fill("username", "survey-admin").await;
+    yot.fill("password", TEST_PASSWORD).await;
+    yot.submit("login-form").await;
+    yot.wait_for("document.querySelector('#participant-intervention option[value=referral_order]') !== null", "the intervention types").await;
+    // A name where the case reference goes is refused.
+    yot.fill("participant-reference", "Smith").await;
+    yot.eval("document.getElementById('participant-start').value = '2026-01-05'").await;
+    yot.submit("participant-form").await;
+    yot.wait_for("document.getElementById('error').className === 'error' && !document.getElementById('error').hidden && document.getElementById('error').textContent.includes('reference')", "a name refused").await;
+    yot.fill("participant-reference", "YOT-WEB-1").await;
+    yot.eval("document.getElementById('participant-intervention').value = 'referral_order'").await;
+    yot.eval("document.getElementById('participant-start').value = '2026-01-05'").await;
+    yot.submit("participant-form").await;
+    let participant = yot
+        .wait_for("[...document.querySelectorAll('#assignment-participant option')].find((o) => o.textContent.startsWith('YOT-WEB-1'))?.value", "the participant to send to")
+        .await;
+    yot.eval(&format!("document.getElementById('assignment-participant').value = {participant}")).await;
+    yot.eval(&format!("document.getElementById('assignment-survey').value = {}", json!(survey))).await;
+    yot.eval("document.getElementById('assignment-stage').value = 'end'").await;
+    yot.eval("document.getElementById('assignment-due').value = '2026-12-01'").await;
+    yot.submit("assignment-form").await;
+    let code = yot.wait_for("!document.getElementById('access-code').hidden && document.querySelector('#access-code .code').textContent", "the access code").await;
+    let code = code.as_str().expect("a code").to_owned();
+    let sent = answered(&s, &admin, &survey).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        (sent[0].participant_reference.as_deref(), sent[0].stage, sent[0].respondent_kind.as_str()),
+        (Some("YOT-WEB-1"), SurveyStage::End, "parent_carer")
+    );
 
     let mut page = browser.open(&format!("{base}/survey")).await;
     page.fill("code", "WRONG-CODE-0000").await;
@@ -304,7 +330,15 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     let feedback = published(&s, &admin, json!({"title": "How was your chat?", "audience": "young_person", "questions": [
         {"id": "rating", "kind": "emoji_scale", "text": "How was your chat today?", "required": true},
         {"id": "listened", "kind": "yes_no", "text": "Did you feel listened to?", "required": true}]})).await;
-    let _: serde_json::Value = admin_call(&s, &admin, Method::PUT, "/v1/surveys/chat-feedback", json!({"survey_id": feedback})).await;
+    // Chosen on the admin page (reloaded to offer the new survey).
+    yot.eval("location.reload()").await;
+    let offered = json!(format!("#feedback-survey option[value='{feedback}']"));
+    yot.wait_for(&format!("document.querySelector({offered}) !== null"), "the survey offered").await;
+    yot.eval(&format!("document.getElementById('feedback-survey').value = {}", json!(feedback))).await;
+    yot.submit("feedback-form").await;
+    yot.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('asked after each chat')", "saved").await;
+    let setting: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/surveys/chat-feedback", json!(null)).await;
+    assert_eq!(setting["survey_id"], json!(feedback));
     let worker = s.staff(Role::DutyWorker).await;
     let mut chat = browser.open(&format!("{base}/")).await;
     chat.fill("first", "can I talk about school").await;
