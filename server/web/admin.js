@@ -1,6 +1,7 @@
 // The YOT admin's page: staff accounts, the duty rota, the services directory, group chats,
-// survey reports (with small numbers withheld, as the API does), sending surveys to parents
-// and carers, the survey after a chat, the moderation rules and the audit log.
+// survey reports and distance travelled (with small numbers withheld, as the API does),
+// sending surveys to parents and carers, the survey after a chat, the moderation rules and the
+// audit log.
 // Everything goes through the API; what people wrote is shown as text only.
 import { Session, authed, el, showError, showInfo, staffSignIn } from "./common.js";
 
@@ -168,13 +169,12 @@ async function showReport(id, version) {
   }
 }
 
-// The CSV comes with the access token in a header, so it is fetched and saved from the page.
-async function downloadCsv(id, version) {
+// A CSV needs the access token in a header, so it is fetched and saved from the page.
+async function download(path, filename) {
   try {
-    const resp = await fetch(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv`,
-      { headers: { Authorization: "Bearer " + (await session.token()) } });
+    const resp = await fetch(path, { headers: { Authorization: "Bearer " + (await session.token()) } });
     if (!resp.ok) throw new Error(`the CSV could not be made (${resp.status})`);
-    const link = el("a", { href: URL.createObjectURL(await resp.blob()), download: `talkzone-survey-${id}-v${version}.csv` });
+    const link = el("a", { href: URL.createObjectURL(await resp.blob()), download: filename });
     document.body.append(link);
     link.click();
     link.remove();
@@ -182,6 +182,52 @@ async function downloadCsv(id, version) {
     showError(e.message);
   }
 }
+
+const downloadCsv = (id, version) =>
+  download(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv`, `talkzone-survey-${id}-v${version}.csv`);
+
+const STAGES = [["start", "start"], ["middle", "middle"], ["end", "end"], ["follow_up", "follow-up"]];
+for (const select of document.querySelectorAll("select.stage")) {
+  select.replaceChildren(...STAGES.map(([v, label]) => el("option", { value: v }, label)));
+}
+$("distance-to").value = "end";
+let surveysById = new Map();
+
+function showScaleQuestions() {
+  const survey = surveysById.get($("distance-survey").value);
+  const scales = survey ? survey.draft.questions.filter((q) => q.kind === "emoji_scale" || q.kind === "scale_0_10") : [];
+  $("distance-question").replaceChildren(...scales.map((q) => el("option", { value: q.id }, q.text)));
+}
+$("distance-survey").addEventListener("change", showScaleQuestions);
+
+function distancePath(ext) {
+  const q = new URLSearchParams({ question_id: $("distance-question").value, from_stage: $("distance-from").value, to_stage: $("distance-to").value });
+  return `/v1/surveys/${encodeURIComponent($("distance-survey").value)}/distance${ext}?${q}`;
+}
+
+$("distance-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const d = await authed(session, "GET", distancePath(""));
+    if (d.suppressed) {
+      $("distance").replaceChildren(el("p", { class: "withheld" }, "Withheld: " + (d.suppression_reason || "too few pairs")));
+      return;
+    }
+    const share = (c) => (c.suppressed ? "withheld" : `${c.count} (${Math.round(c.share * 100)}%)`);
+    const mean = d.mean_change === null || d.mean_change === undefined ? "withheld" : (d.mean_change > 0 ? "+" : "") + d.mean_change.toFixed(2);
+    $("distance").replaceChildren(el("ul", { class: "list" },
+      el("li", {}, `${cell(d.pairs)} pairs, from ${d.from_stage.replace("_", "-")} to ${d.to_stage.replace("_", "-")}`),
+      el("li", {}, `improved: ${share(d.improved)}`),
+      el("li", {}, `same: ${share(d.same)}`),
+      el("li", {}, `worse: ${share(d.worse)}`),
+      el("li", {}, `mean change: ${mean}`)));
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("distance-csv").addEventListener("click", () =>
+  download(distancePath(".csv"), `talkzone-distance-${$("distance-survey").value}-${$("distance-question").value}.csv`));
 
 $("participant-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -236,6 +282,9 @@ async function loadParticipants() {
 
 async function loadSurveyChoices(surveys) {
   const published = surveys.filter((v) => v.latest_version);
+  surveysById = new Map(published.map((v) => [v.id, v]));
+  $("distance-survey").replaceChildren(...published.map((v) => el("option", { value: v.id }, v.draft.title)));
+  showScaleQuestions();
   const forAudience = (audience) => published.filter((v) => v.draft.audience === audience).map((v) => el("option", { value: v.id }, v.draft.title));
   $("assignment-survey").replaceChildren(...forAudience("parent_carer"));
   const setting = await authed(session, "GET", "/v1/surveys/chat-feedback");

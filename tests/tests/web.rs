@@ -552,20 +552,29 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     let survey = published(&s, &admin, json!({"title": "Home life", "audience": "parent_carer", "questions": [
         {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true}]})).await;
     let report = "document.getElementById('report').textContent";
+    // A parent's answer at a stage, sent and answered through the API.
+    let parent_answers = |participant: serde_json::Value, stage: &'static str, mood: i64| {
+        let (s, admin, base, survey) = (&s, &admin, &base, &survey);
+        async move {
+            let created: CreatedAssignment = admin_call(s, admin, Method::POST, "/v1/survey-assignments",
+                json!({"survey_id": survey, "participant_id": participant, "stage": stage, "due_date": "2026-12-01",
+                       "respondent": {"kind": "parent_carer"}})).await;
+            let answered = reqwest::Client::new()
+                .post(format!("{base}/v1/survey-access/responses"))
+                .header("x-access-code", created.access_code.expect("a code"))
+                .json(&json!({"submission_id": "s1", "final": true, "answers": [{"question_id": "mood", "value": mood}]}))
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(answered.status(), 200);
+        }
+    };
+    let mut participants = Vec::new();
     for (i, mood) in [5, 5, 4, 5, 5].into_iter().enumerate() {
         let p: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/survey-participants",
             json!({"reference": format!("YOT-WEB-{i}"), "intervention_type": "referral_order", "start_date": "2026-01-05"})).await;
-        let created: CreatedAssignment = admin_call(&s, &admin, Method::POST, "/v1/survey-assignments",
-            json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2026-12-01",
-                   "respondent": {"kind": "parent_carer"}})).await;
-        let answered = reqwest::Client::new()
-            .post(format!("{base}/v1/survey-access/responses"))
-            .header("x-access-code", created.access_code.expect("a code"))
-            .json(&json!({"submission_id": "s1", "final": true, "answers": [{"question_id": "mood", "value": mood}]}))
-            .send()
-            .await
-            .expect("answer");
-        assert_eq!(answered.status(), 200);
+        parent_answers(p["id"].clone(), "end", mood).await;
+        participants.push(p["id"].clone());
         if i == 0 {
             page.eval("location.reload()").await;
             page.wait_for("document.querySelector('#surveys li button[data-report]') !== null", "the survey listed").await;
@@ -579,6 +588,27 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     assert_eq!(shown, json!(true));
     let lines = page.eval(&texts("#report .question li")).await;
     assert!(lines.as_str().is_some_and(|t| t.contains("withheld")), "the four and the one are under five: {lines}");
+
+    // Distance travelled from start to end: withheld with no one answering at the start; with
+    // the same five answering at the start (all lower), five pairs, all improved, and the
+    // empty "same" and "worse" (and so the mean) withheld.
+    page.wait_for("document.querySelector('#distance-question option[value=mood]') !== null", "the scale question offered").await;
+    let distance = "document.getElementById('distance').textContent";
+    page.submit("distance-form").await;
+    page.wait_for(&format!("{distance}.includes('Withheld')"), "no pairs, withheld").await;
+    for p in &participants {
+        parent_answers(p.clone(), "start", 2).await;
+    }
+    page.submit("distance-form").await;
+    let shown = page.wait_for(&format!("{distance}.includes('pairs') && {distance}"), "the distance travelled").await;
+    assert_eq!(
+        page.eval(&texts("#distance li")).await,
+        json!("5 pairs, from start to end\nimproved: 5 (100%)\nsame: withheld\nworse: withheld\nmean change: withheld"),
+        "{shown}"
+    );
+    let api: serde_json::Value =
+        admin_call(&s, &admin, Method::GET, &format!("/v1/surveys/{survey}/distance?question_id=mood&from_stage=start&to_stage=end"), json!(null)).await;
+    assert_eq!((&api["pairs"]["value"], &api["improved"]["count"], &api["same"]["suppressed"]), (&json!(5), &json!(5), &json!(true)), "{api}");
 
     // The moderation rules: a broken policy is refused with why, and the old one stays; a good
     // one is in force at once.
