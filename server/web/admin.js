@@ -150,7 +150,7 @@ const cell = (c) => (c.suppressed ? "withheld" : String(c.value));
 
 async function showReport(id, version) {
   try {
-    const r = await authed(session, "GET", `/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report`);
+    const r = await authed(session, "GET", `/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report${filtered()}`);
     const head = el("h3", {}, `${r.title} (version ${r.version})`);
     if (r.suppressed) {
       $("report").replaceChildren(head, el("p", { class: "withheld" }, "Withheld: " + (r.suppression_reason || "too few responses")));
@@ -184,11 +184,25 @@ async function download(path, filename) {
 }
 
 const downloadCsv = (id, version) =>
-  download(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv`, `talkzone-survey-${id}-v${version}.csv`);
+  download(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv${filtered()}`, `talkzone-survey-${id}-v${version}.csv`);
 
 const STAGES = [["start", "start"], ["middle", "middle"], ["end", "end"], ["follow_up", "follow-up"]];
 for (const select of document.querySelectorAll("select.stage")) {
-  select.replaceChildren(...STAGES.map(([v, label]) => el("option", { value: v }, label)));
+  select.append(...STAGES.map(([v, label]) => el("option", { value: v }, label)));
+}
+$("filter-stage").prepend(el("option", { value: "" }, "any"));
+$("filter-stage").value = "";
+
+// The filters chosen, as query parameters; the API withholds what they would give away.
+const FILTERS = ["intervention_type", "age_band", "gender", "ethnicity", "looked_after", "stage", "from", "to"];
+function filtered(params = {}, except = []) {
+  const q = new URLSearchParams(params);
+  for (const name of FILTERS.filter((f) => !except.includes(f))) {
+    const v = $(`filter-${name}`).value;
+    if (v) q.set(name, v);
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
 }
 $("distance-to").value = "end";
 let surveysById = new Map();
@@ -201,8 +215,9 @@ function showScaleQuestions() {
 $("distance-survey").addEventListener("change", showScaleQuestions);
 
 function distancePath(ext) {
-  const q = new URLSearchParams({ question_id: $("distance-question").value, from_stage: $("distance-from").value, to_stage: $("distance-to").value });
-  return `/v1/surveys/${encodeURIComponent($("distance-survey").value)}/distance${ext}?${q}`;
+  // `stage` is for reports: distance travelled has its two stages.
+  const q = filtered({ question_id: $("distance-question").value, from_stage: $("distance-from").value, to_stage: $("distance-to").value }, ["stage"]);
+  return `/v1/surveys/${encodeURIComponent($("distance-survey").value)}/distance${ext}${q}`;
 }
 
 $("distance-form").addEventListener("submit", async (ev) => {
@@ -276,6 +291,10 @@ async function loadParticipants() {
   const names = new Map(types.intervention_types.map((t) => [t.id, t.name]));
   $("participant-intervention").replaceChildren(...types.intervention_types.filter((t) => !t.retired)
     .map((t) => el("option", { value: t.id }, t.name)));
+  const chosen = $("filter-intervention_type").value;
+  $("filter-intervention_type").replaceChildren(el("option", { value: "" }, "any"),
+    ...types.intervention_types.map((t) => el("option", { value: t.id }, t.name)));
+  $("filter-intervention_type").value = chosen;
   $("assignment-participant").replaceChildren(...list.participants.map((p) => el("option", { value: p.id },
     `${p.reference} · ${names.get(p.intervention_type) || p.intervention_type} · from ${p.start_date}`)));
 }
