@@ -427,15 +427,17 @@ mod tests {
         assert!(inner.by_conversation.is_empty() && inner.triage.is_empty());
     }
 
+    /// How many requests to re-read the connections have been sent since last asked.
+    fn asked(conns: &mut [(Registration, mpsc::Receiver<Outbound>)]) -> usize {
+        conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum()
+    }
+
     /// A spread re-read asks each connection once, a share at each step, and is over when its
     /// time is: 50 connections over 1 s are 5 a step.
     #[tokio::test(start_paused = true)]
     async fn a_spread_resync_asks_everyone_once_a_share_at_a_time() {
         let hub = Hub::new();
         let mut conns: Vec<_> = (0..50).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
-        let asked = |conns: &mut Vec<(Registration, mpsc::Receiver<Outbound>)>| {
-            conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum::<usize>()
-        };
         let weak = Arc::downgrade(&hub);
         let stop = CancellationToken::new();
         let started = tokio::time::Instant::now();
@@ -455,9 +457,6 @@ mod tests {
     async fn requested_resyncs_are_spread_and_coalesced() {
         let hub = Hub::new();
         let mut conns: Vec<_> = (0..4_000).map(|i| conn(&hub, &format!("u{i}"), Role::YoungPerson)).collect();
-        let asked = |conns: &mut Vec<(Registration, mpsc::Receiver<Outbound>)>| {
-            conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum::<usize>()
-        };
         let requests = Arc::new(tokio::sync::Notify::new());
         let stop = CancellationToken::new();
         let task = tokio::spawn(Hub::resync_on_request(Arc::downgrade(&hub), requests.clone(), stop.clone()));

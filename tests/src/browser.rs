@@ -160,6 +160,14 @@ pub struct Page {
 
 impl Page {
     async fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params).await {
+            Ok(v) => v,
+            Err(e) => panic!("{method}: {e}"),
+        }
+    }
+
+    /// As `call`, with the browser's error returned rather than failing the test.
+    async fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let request = json!({"id": id, "method": method, "params": params}).to_string();
@@ -175,9 +183,9 @@ impl Page {
             // Events (without an id) are not asked for and are skipped.
             if v["id"] == json!(id) {
                 if let Some(e) = v.get("error") {
-                    panic!("{method}: {e}");
+                    return Err(e.clone());
                 }
-                return v["result"].clone();
+                return Ok(v["result"].clone());
             }
         }
     }
@@ -190,6 +198,24 @@ impl Page {
             panic!("{js}\nthrew in {}: {}", self.url, e["exception"]["description"].as_str().unwrap_or(&e.to_string()));
         }
         r["result"]["value"].clone()
+    }
+
+    /// Reloads the page and waits until the new one has loaded (its scripts run). Evaluating
+    /// `location.reload()` instead races the navigation: the answer may never come.
+    pub async fn reload(&mut self) {
+        self.eval("window.talkzoneBeforeReload = true").await;
+        self.call("Page.reload", json!({})).await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let fresh = "window.talkzoneBeforeReload === undefined && document.readyState === 'complete'";
+        loop {
+            // While the page is between documents, evaluating fails: try again.
+            let r = self.try_call("Runtime.evaluate", json!({"expression": fresh, "returnByValue": true})).await;
+            if r.is_ok_and(|r| r["result"]["value"] == json!(true)) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{} did not reload in {PATIENCE:?}", self.url);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until `js` is truthy in the page and returns its value; fails with `what` and

@@ -238,6 +238,17 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     s.stop().await;
 }
 
+/// The admin page, signed in as a new YOT admin called `username`.
+async fn admin_page(s: &TestServer, browser: &Browser, username: &str) -> Page {
+    s.staff_named(Role::YotAdmin, username).await;
+    let mut page = browser.open(&format!("{}/admin", s.base)).await;
+    page.fill("username", username).await;
+    page.fill("password", TEST_PASSWORD).await;
+    page.submit("login-form").await;
+    page.wait_for("!document.getElementById('panels').hidden", "the admin panels").await;
+    page
+}
+
 async fn admin_call<T: serde::de::DeserializeOwned>(s: &TestServer, token: &str, method: Method, path: &str, body: serde_json::Value) -> T {
     s.client.request(method, path, Some(token), Some(&body)).await.unwrap_or_else(|e| panic!("{path}: {e}")).1
 }
@@ -272,11 +283,7 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
         {"id": "help", "kind": "yes_no", "text": "Has the YOT helped your family?", "required": true},
         {"id": "words", "kind": "free_text", "text": "Anything else?"}]})).await;
     // The YOT records the case and sends the survey from the admin page, which shows the code once.
-    s.staff_named(Role::YotAdmin, "survey-admin").await;
-    let mut yot = browser.open(&format!("{base}/admin")).await;
-    yot.fill("username", "survey-admin").await;
-    yot.fill("password", TEST_PASSWORD).await;
-    yot.submit("login-form").await;
+    let mut yot = admin_page(&s, &browser, "survey-admin").await;
     yot.wait_for("document.querySelector('#participant-intervention option[value=referral_order]') !== null", "the intervention types").await;
     // A name where the case reference goes is refused.
     yot.fill("participant-reference", "Smith").await;
@@ -331,7 +338,7 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
         {"id": "rating", "kind": "emoji_scale", "text": "How was your chat today?", "required": true},
         {"id": "listened", "kind": "yes_no", "text": "Did you feel listened to?", "required": true}]})).await;
     // Chosen on the admin page (reloaded to offer the new survey).
-    yot.eval("location.reload()").await;
+    yot.reload().await;
     let offered = json!(format!("#feedback-survey option[value='{feedback}']"));
     yot.wait_for(&format!("document.querySelector({offered}) !== null"), "the survey offered").await;
     yot.eval(&format!("document.getElementById('feedback-survey').value = {}", json!(feedback))).await;
@@ -490,13 +497,8 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
 async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     let s = server().await;
     let base = s.base.clone();
-    s.staff_named(Role::YotAdmin, "web-admin").await;
     let browser = Browser::start().await;
-    let mut page = browser.open(&format!("{base}/admin")).await;
-    page.fill("username", "web-admin").await;
-    page.fill("password", TEST_PASSWORD).await;
-    page.submit("login-form").await;
-    page.wait_for("!document.getElementById('panels').hidden", "the admin panels").await;
+    let mut page = admin_page(&s, &browser, "web-admin").await;
 
     // A staff account, which can then sign in.
     page.fill("new-username", "new.worker").await;
@@ -576,7 +578,7 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
         parent_answers(p["id"].clone(), "end", mood).await;
         participants.push(p["id"].clone());
         if i == 0 {
-            page.eval("location.reload()").await;
+            page.reload().await;
             page.wait_for("document.querySelector('#surveys li button[data-report]') !== null", "the survey listed").await;
             page.click("#surveys li button[data-report]").await;
             let shown = page.wait_for(report, "the report").await;
