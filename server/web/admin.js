@@ -244,12 +244,20 @@ $("distance-form").addEventListener("submit", async (ev) => {
 $("distance-csv").addEventListener("click", () =>
   download(distancePath(".csv"), `talkzone-distance-${$("distance-survey").value}-${$("distance-question").value}.csv`));
 
+// The equality fields offer the same values as the report filters, "any" read as "not recorded".
+for (const select of document.querySelectorAll("select[data-options-from]")) {
+  select.replaceChildren(...[...$(select.dataset.optionsFrom).options].map((o) =>
+    el("option", { value: o.value }, o.value ? o.textContent : "not recorded")));
+}
+const EQUALITY = ["age_band", "gender", "ethnicity", "looked_after"];
+
 $("participant-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     await authed(session, "POST", "/v1/survey-participants", {
       reference: value("participant-reference"), intervention_type: $("participant-intervention").value,
       start_date: $("participant-start").value, end_date: $("participant-end").value || undefined,
+      ...Object.fromEntries(EQUALITY.map((f) => [f, $(`participant-${f}`).value || undefined])),
     });
     $("participant-form").reset();
     await loadParticipants();

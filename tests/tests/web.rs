@@ -293,10 +293,19 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     yot.fill("participant-reference", "YOT-WEB-1").await;
     yot.eval("document.getElementById('participant-intervention').value = 'referral_order'").await;
     yot.eval("document.getElementById('participant-start').value = '2026-01-05'").await;
+    yot.eval("document.getElementById('participant-age_band').value = '13-15'").await;
+    yot.eval("document.getElementById('participant-looked_after').value = 'looked_after'").await;
     yot.submit("participant-form").await;
     let participant = yot
         .wait_for("[...document.querySelectorAll('#assignment-participant option')].find((o) => o.textContent.startsWith('YOT-WEB-1'))?.value", "the participant to send to")
         .await;
+    let recorded: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/survey-participants", json!(null)).await;
+    let recorded = &recorded["participants"][0];
+    assert_eq!(
+        (&recorded["reference"], &recorded["age_band"], &recorded["looked_after"], &recorded["gender"]),
+        (&json!("YOT-WEB-1"), &json!("13-15"), &json!("looked_after"), &json!(null)),
+        "the equality fields chosen, and none not chosen: {recorded}"
+    );
     yot.eval(&format!("document.getElementById('assignment-participant').value = {participant}")).await;
     yot.eval(&format!("document.getElementById('assignment-survey').value = {}", json!(survey))).await;
     yot.eval("document.getElementById('assignment-stage').value = 'end'").await;
