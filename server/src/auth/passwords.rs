@@ -24,8 +24,9 @@ fn hash(password: &str) -> Result<String, ApiError> {
 /// beyond that wait their turn. Each hash holds 19 MiB while it runs. Unbounded, a burst of 100
 /// sign-ins took 100 blocking threads and 2 GB. Bounded but on tokio's blocking pool, the hashes
 /// still moved between threads and each thread's allocator arena kept its own 19 MiB blocks:
-/// after 200 sign-ins a node held nine arenas of 57 MiB (525 MiB, docs/benchmarks.md,
-/// 2026-11-24 morning). On fixed threads each arena reuses the one block it has.
+/// after 100 accounts were made and signed in (200 hashes) a node held nine arenas of 57 MiB
+/// (525 MiB, docs/benchmarks.md, 2026-11-24 morning). On fixed threads each arena reuses the
+/// one block it has.
 fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> impl std::future::Future<Output = Option<T>> {
     type Job = Box<dyn FnOnce() + Send>;
     static JOBS: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
