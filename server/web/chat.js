@@ -1,7 +1,7 @@
 // The young person's web chat: start a chat anonymously, read the monitoring notice, see the
 // queue position live, talk, and get every message once and in order across reconnects.
 // Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
-import { Session, Live, authed, call, el, clientMsgId, timeOf, renderBody, showError, showTyping, announceTyping } from "./common.js";
+import { Session, Live, authed, call, el, clientMsgId, pendingLine, timeOf, renderBody, showError, showTyping, announceTyping } from "./common.js";
 import { surveyForm } from "./survey.js";
 
 const $ = (id) => document.getElementById(id);
@@ -38,8 +38,7 @@ $("send-form").addEventListener("submit", (ev) => {
   if (!body.trim() || !conversation) return;
   $("text").value = "";
   const id = clientMsgId();
-  const node = el("li", { class: "mine pending", "data-client-msg-id": id },
-    el("span", { class: "who" }, "You"), el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…"));
+  const node = pendingLine(id, "You", body);
   $("messages").append(node);
   pending.set(id, { body, node });
   shown.add(id);

@@ -152,6 +152,13 @@ export function clientMsgId() {
   return crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 
+// One's own message as sent and not yet stored: found again by its `client_msg_id` when the
+// ack or the stored message comes back.
+export function pendingLine(id, who, body) {
+  return el("li", { class: "mine pending", "data-client-msg-id": id },
+    el("span", { class: "who" }, who), el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…"));
+}
+
 export function timeOf(iso) {
   const d = new Date(iso);
   return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });

@@ -2,7 +2,7 @@
 // refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
 // escalations as they are raised; moderators and supervisors work the moderation queue. Every
 // user-written string is shown as text, never as markup.
-import { Session, Live, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn, announceTyping } from "./common.js";
+import { Session, Live, authed, el, clientMsgId, pendingLine, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn, announceTyping } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const STAFF = ["duty_worker", "supervisor", "moderator"];
@@ -29,8 +29,7 @@ $("send-form").addEventListener("submit", (ev) => {
   const id = clientMsgId();
   pending.set(id, { convId: open, body });
   // Shown at once as sending; the stored message replaces it when it comes back.
-  $("messages").append(el("li", { class: "mine pending", "data-client-msg-id": id },
-    el("span", { class: "who" }, session.user.display_name), el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…")));
+  $("messages").append(pendingLine(id, session.user.display_name, body));
   sendPending(id);
 });
 

@@ -52,7 +52,7 @@ pub fn process_tree_cpu_seconds(pid: u32) -> io::Result<f64> {
         let Some(child) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
         // A process may exit between the listing and the read.
         if let Ok(s) = stat(&format!("/proc/{child}/stat")) {
-            if s.ppid == pid && child != pid {
+            if s.ppid == pid {
                 total += s.own + s.children;
             }
         }
