@@ -191,11 +191,7 @@ impl Client {
     }
 
     /// `GET /v1/conversations` with optional `state` filter.
-    pub async fn list_conversations(
-        &self,
-        token: &str,
-        state: Option<ConversationState>,
-    ) -> Result<ConversationList> {
+    pub async fn list_conversations(&self, token: &str, state: Option<ConversationState>) -> Result<ConversationList> {
         let path = match state {
             Some(s) => format!("/v1/conversations?state={}", s.as_str()),
             None => "/v1/conversations".to_owned(),
@@ -225,8 +221,7 @@ impl Client {
 
     /// `POST /v1/conversations/{id}/accept` (duty_worker, supervisor).
     pub async fn accept(&self, token: &str, id: &ConversationId) -> Result<ConversationView> {
-        self.call::<(), _>(Method::POST, &format!("/v1/conversations/{id}/accept"), Some(token), None)
-            .await
+        self.call::<(), _>(Method::POST, &format!("/v1/conversations/{id}/accept"), Some(token), None).await
     }
 
     /// The WebSocket URL of this server (`ws://…/v1/ws`).
@@ -241,10 +236,7 @@ impl Client {
 
     /// Opens a WebSocket authenticated with the access token in `Authorization`.
     pub async fn connect(&self, token: &str) -> Result<WsConnection> {
-        let mut req = self
-            .ws_url()
-            .into_client_request()
-            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+        let mut req = self.ws_url().into_client_request().map_err(|e| ClientError::WebSocket(e.to_string()))?;
         let value = format!("Bearer {token}")
             .parse()
             .map_err(|_| ClientError::WebSocket("token is not a valid header value".into()))?;
@@ -267,11 +259,8 @@ impl Client {
 
 async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<(StatusCode, T)> {
     let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
+    let retry_after =
+        resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let bytes = resp.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;
     if status.is_success() {
         let t = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?;
@@ -279,10 +268,9 @@ async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<(StatusC
     }
     match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(body) => Err(ClientError::Api { status: status.as_u16(), body, retry_after }),
-        Err(_) => Err(ClientError::Status {
-            status: status.as_u16(),
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }),
+        Err(_) => {
+            Err(ClientError::Status { status: status.as_u16(), text: String::from_utf8_lossy(&bytes).into_owned() })
+        }
     }
 }
 
@@ -294,19 +282,12 @@ pub struct WsConnection {
 impl WsConnection {
     async fn open(req: http::Request<()>) -> Result<Self> {
         // A client needs no more than the server's frame limit; never tungstenite's 64 MiB.
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(1 << 20))
-            .max_frame_size(Some(1 << 20));
-        let (stream, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
-            .await
-            .map_err(|e| match e {
+        let config = WebSocketConfig::default().max_message_size(Some(1 << 20)).max_frame_size(Some(1 << 20));
+        let (stream, _) =
+            tokio_tungstenite::connect_async_with_config(req, Some(config), true).await.map_err(|e| match e {
                 tokio_tungstenite::tungstenite::Error::Http(resp) => ClientError::Status {
                     status: resp.status().as_u16(),
-                    text: resp
-                        .body()
-                        .as_ref()
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                        .unwrap_or_default(),
+                    text: resp.body().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
                 },
                 other => ClientError::WebSocket(other.to_string()),
             })?;
@@ -339,9 +320,7 @@ impl WsConnection {
                         .map_err(|e| ClientError::Decode(format!("{e}: {}", t.as_str())))
                 }
                 Message::Close(frame) => {
-                    return Err(ClientError::Closed(
-                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
-                    ))
+                    return Err(ClientError::Closed(frame.map(|f| (u16::from(f.code), f.reason.to_string()))))
                 }
                 Message::Binary(_) => return Err(ClientError::Decode("binary frame".into())),
                 _ => continue,
@@ -363,9 +342,8 @@ impl WsConnection {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let f = tokio::time::timeout(left, self.recv())
-                .await
-                .map_err(|_| ClientError::Timeout("matching frame"))??;
+            let f =
+                tokio::time::timeout(left, self.recv()).await.map_err(|_| ClientError::Timeout("matching frame"))??;
             if pred(&f) {
                 return Ok(f);
             }
@@ -378,8 +356,7 @@ impl WsConnection {
         conversation_id: &ConversationId,
         after_seq: i64,
     ) -> Result<(Vec<MessageView>, i64)> {
-        self.send(&ClientFrame::Subscribe { conversation_id: conversation_id.clone(), after_seq })
-            .await?;
+        self.send(&ClientFrame::Subscribe { conversation_id: conversation_id.clone(), after_seq }).await?;
         let mut backlog = Vec::new();
         loop {
             match self.recv_timeout(Duration::from_secs(10)).await? {

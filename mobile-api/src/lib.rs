@@ -81,14 +81,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::YoungPerson,
-        Role::ParentCarer,
-        Role::DutyWorker,
-        Role::Supervisor,
-        Role::Moderator,
-        Role::YotAdmin,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::YoungPerson, Role::ParentCarer, Role::DutyWorker, Role::Supervisor, Role::Moderator, Role::YotAdmin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -1363,11 +1357,17 @@ pub enum ServerFrame {
         available_workers: u32,
     },
     #[serde(rename = "queue.snapshot")]
-    QueueSnapshot { entries: Vec<QueueEntry> },
+    QueueSnapshot {
+        entries: Vec<QueueEntry>,
+    },
     #[serde(rename = "queue.changed")]
-    QueueChanged { entries: Vec<QueueEntry> },
+    QueueChanged {
+        entries: Vec<QueueEntry>,
+    },
     /// The caller's duty status after a `duty` frame (an extension of protocol v1).
-    Duty { on_duty: bool },
+    Duty {
+        on_duty: bool,
+    },
     /// A safeguarding escalation, new or changed: to supervisors.
     Escalation(EscalationView),
     /// A survey was sent to the caller (young people; an extension): the same entry as in
@@ -1375,11 +1375,19 @@ pub enum ServerFrame {
     Survey(PendingSurvey),
     /// A moderation item changed (an extension): to watching moderators and supervisors.
     #[serde(rename = "moderation.changed")]
-    ModerationChanged { item: ModerationItemView },
+    ModerationChanged {
+        item: ModerationItemView,
+    },
     /// A delivered message changed (an extension): removed by a moderator, or restored on
     /// appeal. `body` is what to show now.
     #[serde(rename = "message.changed")]
-    MessageChanged { conversation_id: ConversationId, message_id: MessageId, seq: i64, status: String, body: String },
+    MessageChanged {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        seq: i64,
+        status: String,
+        body: String,
+    },
     /// Something the user should know, in plain words (an extension): a held message was
     /// rejected, a warning, a mute. `kind` is machine-readable.
     Notice {
@@ -1471,22 +1479,15 @@ mod tests {
 
     #[test]
     fn client_frames_round_trip_in_protocol_shape() {
-        let f: ClientFrame = serde_json::from_str(
-            r#"{"type":"send","conversation_id":"c1","client_msg_id":"m1","body":"hi"}"#,
-        )
-        .unwrap();
+        let f: ClientFrame =
+            serde_json::from_str(r#"{"type":"send","conversation_id":"c1","client_msg_id":"m1","body":"hi"}"#).unwrap();
         assert_eq!(
             f,
-            ClientFrame::Send {
-                conversation_id: "c1".into(),
-                client_msg_id: "m1".into(),
-                body: "hi".into()
-            }
+            ClientFrame::Send { conversation_id: "c1".into(), client_msg_id: "m1".into(), body: "hi".into() }
         );
         let w: ClientFrame = serde_json::from_str(r#"{"type":"queue.watch"}"#).unwrap();
         assert_eq!(w, ClientFrame::QueueWatch);
-        let s: ClientFrame =
-            serde_json::from_str(r#"{"type":"subscribe","conversation_id":"c"}"#).unwrap();
+        let s: ClientFrame = serde_json::from_str(r#"{"type":"subscribe","conversation_id":"c"}"#).unwrap();
         assert_eq!(s, ClientFrame::Subscribe { conversation_id: "c".into(), after_seq: 0 });
     }
 

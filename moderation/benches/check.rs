@@ -32,10 +32,7 @@ const CHAT: &[&str] = &[
 
 fn messages() -> Vec<String> {
     let mut v: Vec<String> = CHAT.iter().map(|s| s.to_string()).collect();
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/moderation/dev.jsonl"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/moderation/dev.jsonl");
     if let Ok(src) = std::fs::read_to_string(path) {
         for line in src.lines() {
             if let Ok(j) = serde_json::from_str::<serde_json::Value>(line) {
@@ -46,12 +43,7 @@ fn messages() -> Vec<String> {
         }
     }
     // a typical mix: mostly everyday chat, some concerning messages
-    let extra: Vec<String> = CHAT
-        .iter()
-        .cycle()
-        .take(v.len())
-        .map(|s| s.to_string())
-        .collect();
+    let extra: Vec<String> = CHAT.iter().cycle().take(v.len()).map(|s| s.to_string()).collect();
     v.extend(extra);
     v
 }

@@ -16,13 +16,7 @@ fn main() {
         let v = check(&policy, &Draft::new(&text));
         println!("{text}\n  severity={} labels={:?}", v.severity, v.labels);
         for f in &v.flags {
-            println!(
-                "  {:<28} {:<9} {:<40} {:?}",
-                f.category.as_str(),
-                f.severity.as_str(),
-                f.rule,
-                f.matched
-            );
+            println!("  {:<28} {:<9} {:<40} {:?}", f.category.as_str(), f.severity.as_str(), f.rule, f.matched);
         }
         for p in &v.pii {
             println!("  pii {:<13} {:?}", p.kind.as_str(), p.text);

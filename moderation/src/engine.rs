@@ -45,9 +45,7 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     fn on(&self, list: u32) -> bool {
-        self.present
-            .get((list / 64) as usize)
-            .is_some_and(|w| w & (1u64 << (list % 64)) != 0)
+        self.present.get((list / 64) as usize).is_some_and(|w| w & (1u64 << (list % 64)) != 0)
     }
 
     fn has(&self, list: Option<u32>) -> bool {
@@ -65,19 +63,11 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             // no clause boundary from the word after the negator up to the phrase start
-            let crossed = (n.t1..=t0).any(|x| {
-                self.norm
-                    .tokens
-                    .get(x as usize)
-                    .is_some_and(|t| t.clause_before)
-            });
+            let crossed = (n.t1..=t0).any(|x| self.norm.tokens.get(x as usize).is_some_and(|t| t.clause_before));
             if crossed {
                 continue;
             }
-            let broken = self
-                .c
-                .breakers
-                .is_some_and(|b| self.hits_of(b).iter().any(|h| h.t0 >= n.t1 && h.t1 <= t0));
+            let broken = self.c.breakers.is_some_and(|b| self.hits_of(b).iter().any(|h| h.t0 >= n.t1 && h.t1 <= t0));
             if !broken {
                 return true;
             }
@@ -102,8 +92,7 @@ impl<'a> Ctx<'a> {
 
 fn token_of_start(norm: &Normalised, s: usize) -> u32 {
     // the pattern starts on the space before a word
-    norm.tokens
-        .partition_point(|t| (t.norm_start as usize) <= s) as u32
+    norm.tokens.partition_point(|t| (t.norm_start as usize) <= s) as u32
 }
 
 fn token_of_end(norm: &Normalised, e: usize) -> u32 {
@@ -112,11 +101,7 @@ fn token_of_end(norm: &Normalised, e: usize) -> u32 {
 }
 
 fn runs_match(text_runs: &[u8], pat: &PhraseRef) -> bool {
-    text_runs.len() == pat.runs.len()
-        && text_runs
-            .iter()
-            .zip(pat.runs.iter())
-            .all(|(t, p)| run_ok(*t, *p))
+    text_runs.len() == pat.runs.len() && text_runs.iter().zip(pat.runs.iter()).all(|(t, p)| run_ok(*t, *p))
 }
 
 fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
@@ -135,11 +120,7 @@ fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
             if p.clause_end && t1 < n_tok && !norm.tokens[t1 as usize].clause_before {
                 continue;
             }
-            out.push(Hit {
-                list: p.list,
-                t0,
-                t1,
-            });
+            out.push(Hit { list: p.list, t0, t1 });
         }
     }
 }
@@ -180,19 +161,11 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
     let mut first_tok: Vec<u32> = Vec::with_capacity(norm.raw.len());
     let mut last_tok: Vec<u32> = Vec::with_capacity(norm.raw.len());
     let mut prev: Option<char> = None;
-    let in_region = |ti: usize| {
-        regions
-            .iter()
-            .any(|(a, b)| (*a as usize) <= ti && ti < (*b as usize))
-    };
+    let in_region = |ti: usize| regions.iter().any(|(a, b)| (*a as usize) <= ti && ti < (*b as usize));
     for (ti, t) in toks.iter().enumerate() {
         let leet_single = t.single_letter() && in_region(ti);
         for ch in norm.raw[t.raw_start as usize..t.raw_end as usize].chars() {
-            let ch = if leet_single {
-                crate::normalise::leet_digit(ch)
-            } else {
-                ch
-            };
+            let ch = if leet_single { crate::normalise::leet_digit(ch) } else { ch };
             if ch.is_ascii_lowercase() && prev == Some(ch) {
                 if let Some(r) = runs.last_mut() {
                     *r = r.saturating_add(1);
@@ -228,11 +201,7 @@ fn collect_spaceless(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
                 continue;
             }
             if runs_match(&runs[s..e], p) {
-                out.push(Hit {
-                    list: p.list,
-                    t0,
-                    t1,
-                });
+                out.push(Hit { list: p.list, t0, t1 });
             }
         }
     }
@@ -265,11 +234,7 @@ fn find_combo(
     negatable: bool,
     cat: Category,
 ) -> Option<(u32, u32)> {
-    let spec = ComboSpec {
-        window,
-        ordered,
-        cat,
-    };
+    let spec = ComboSpec { window, ordered, cat };
     let (&g0, rest) = groups.split_first()?;
     for h in ctx.hits_of(g0) {
         if ctx.suppressed(cat, h.t0, h.t1) {
@@ -292,14 +257,7 @@ struct ComboSpec {
 }
 
 /// Match the remaining groups after `prev`; `lo..hi` is the word span so far.
-fn combo_rest(
-    ctx: &Ctx<'_>,
-    groups: &[u32],
-    spec: &ComboSpec,
-    prev: Hit,
-    lo: u32,
-    hi: u32,
-) -> Option<(u32, u32)> {
+fn combo_rest(ctx: &Ctx<'_>, groups: &[u32], spec: &ComboSpec, prev: Hit, lo: u32, hi: u32) -> Option<(u32, u32)> {
     let Some((&g, rest)) = groups.split_first() else {
         return Some((lo, hi));
     };
@@ -350,21 +308,11 @@ thread_local! {
 pub(crate) fn classify(policy: &Policy, text: &str) -> (Vec<Flag>, Severity, Vec<Category>) {
     BUFFERS.with(|b| match b.try_borrow_mut() {
         Ok(mut b) => {
-            let Buffers {
-                scratch,
-                norm,
-                hits,
-            } = &mut *b;
+            let Buffers { scratch, norm, hits } = &mut *b;
             classify_with(policy, text, scratch, norm, hits)
         }
         // re-entered on this thread (cannot happen today): use fresh buffers
-        Err(_) => classify_with(
-            policy,
-            text,
-            &mut Scratch::default(),
-            &mut Normalised::default(),
-            &mut Vec::new(),
-        ),
+        Err(_) => classify_with(policy, text, &mut Scratch::default(), &mut Normalised::default(), &mut Vec::new()),
     })
 }
 
@@ -394,12 +342,7 @@ fn classify_with(
     for h in hits {
         present[(h.list / 64) as usize] |= 1u64 << (h.list % 64);
     }
-    let ctx = Ctx {
-        c,
-        norm,
-        hits,
-        present,
-    };
+    let ctx = Ctx { c, norm, hits, present };
 
     let mut raws: Vec<Raw> = Vec::new();
     let mut spaced: Option<(String, Vec<u32>)> = None;
@@ -416,23 +359,12 @@ fn classify_with(
             continue;
         }
         let found = match &rule.kind {
-            RuleKind::Any(l) => ctx
-                .hits_of(*l)
-                .iter()
-                .find(|h| ctx.ok(rule.negatable, rule.category, h.t0, h.t1))
-                .map(|h| (h.t0, h.t1)),
-            RuleKind::All {
-                groups,
-                window,
-                ordered,
-            } => find_combo(
-                &ctx,
-                groups,
-                *window,
-                *ordered,
-                rule.negatable,
-                rule.category,
-            ),
+            RuleKind::Any(l) => {
+                ctx.hits_of(*l).iter().find(|h| ctx.ok(rule.negatable, rule.category, h.t0, h.t1)).map(|h| (h.t0, h.t1))
+            }
+            RuleKind::All { groups, window, ordered } => {
+                find_combo(&ctx, groups, *window, *ordered, rule.negatable, rule.category)
+            }
             RuleKind::Regex { re, gate } => {
                 if gate.is_some() && !ctx.has(*gate) {
                     None
@@ -442,20 +374,13 @@ fn classify_with(
                         let t0 = starts.partition_point(|x| (*x as usize) < m.start()) as u32;
                         let t1 = starts.partition_point(|x| (*x as usize) < m.end()) as u32;
                         let t0 = t0.min(t1.saturating_sub(1));
-                        (t1 > t0 && ctx.ok(rule.negatable, rule.category, t0, t1))
-                            .then_some((t0, t1))
+                        (t1 > t0 && ctx.ok(rule.negatable, rule.category, t0, t1)).then_some((t0, t1))
                     })
                 }
             }
         };
         if let Some((t0, t1)) = found {
-            raws.push(Raw {
-                category: rule.category,
-                severity: rule.severity,
-                rule: rule.id.clone(),
-                t0,
-                t1,
-            });
+            raws.push(Raw { category: rule.category, severity: rule.severity, rule: rule.id.clone(), t0, t1 });
         }
     }
     if raws.is_empty() {
@@ -485,11 +410,7 @@ fn classify_with(
             None => true,
             Some(near) => relevant.iter().any(|&i| {
                 let r = &raws[i];
-                let gap = if h.t0 >= r.t1 {
-                    h.t0 - r.t1
-                } else {
-                    r.t0.saturating_sub(h.t1)
-                };
+                let gap = if h.t0 >= r.t1 { h.t0 - r.t1 } else { r.t0.saturating_sub(h.t1) };
                 gap <= near
             }),
         });
@@ -500,20 +421,9 @@ fn classify_with(
         match a.mode {
             AdjustMode::Raise => {
                 for cat in cats {
-                    let cur = raws
-                        .iter()
-                        .filter(|r| r.category == cat)
-                        .map(|r| r.severity)
-                        .max()
-                        .unwrap_or_default();
+                    let cur = raws.iter().filter(|r| r.category == cat).map(|r| r.severity).max().unwrap_or_default();
                     if cur < a.to {
-                        raws.push(Raw {
-                            category: cat,
-                            severity: a.to,
-                            rule: a.id.clone(),
-                            t0: cue.t0,
-                            t1: cue.t1,
-                        });
+                        raws.push(Raw { category: cat, severity: a.to, rule: a.id.clone(), t0: cue.t0, t1: cue.t1 });
                     }
                 }
             }
@@ -531,13 +441,7 @@ fn classify_with(
                     capped_cats[cat.index()] = true;
                 }
                 for cat in capped {
-                    raws.push(Raw {
-                        category: cat,
-                        severity: a.to,
-                        rule: a.id.clone(),
-                        t0: cue.t0,
-                        t1: cue.t1,
-                    });
+                    raws.push(Raw { category: cat, severity: a.to, rule: a.id.clone(), t0: cue.t0, t1: cue.t1 });
                 }
             }
         }
@@ -554,11 +458,7 @@ fn classify_with(
     for r in &raws {
         present[r.category.index()] = true;
     }
-    raws.retain(|r| {
-        !c.dropped_when[r.category.index()]
-            .iter()
-            .any(|d| present[d.index()])
-    });
+    raws.retain(|r| !c.dropped_when[r.category.index()].iter().any(|d| present[d.index()]));
 
     let toks = &norm.tokens;
     let mut flags: Vec<Flag> = raws

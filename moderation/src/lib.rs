@@ -23,9 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 
 /// How serious a message is. Ordered: `None < Low < Medium < High < Critical`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Nothing of concern.
@@ -42,13 +40,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::None,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
+    pub const ALL: [Severity; 5] =
+        [Severity::None, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -61,9 +54,7 @@ impl Severity {
     }
 
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s.trim().to_ascii_lowercase())
+        Severity::ALL.into_iter().find(|v| v.as_str() == s.trim().to_ascii_lowercase())
     }
 }
 
@@ -191,9 +182,7 @@ impl Action {
     }
 
     pub fn parse(s: &str) -> Option<Action> {
-        [Action::Allow, Action::Flag, Action::Hold, Action::Escalate]
-            .into_iter()
-            .find(|a| a.as_str() == s.trim())
+        [Action::Allow, Action::Flag, Action::Hold, Action::Escalate].into_iter().find(|a| a.as_str() == s.trim())
     }
 }
 
@@ -217,10 +206,7 @@ pub struct Draft<'a> {
 impl<'a> Draft<'a> {
     /// A draft in a support chat.
     pub fn new(text: &'a str) -> Draft<'a> {
-        Draft {
-            text,
-            context: Context::Support,
-        }
+        Draft { text, context: Context::Support }
     }
 }
 
@@ -271,13 +257,7 @@ pub fn check(policy: &Policy, draft: &Draft<'_>) -> Verdict {
     let (flags, severity, labels) = engine::classify(policy, draft.text);
     let pii = pii::detect(policy.pii_config(), draft.text);
     let redacted = pii::redact(draft.text, &pii);
-    Verdict {
-        severity,
-        labels,
-        flags,
-        pii,
-        redacted,
-    }
+    Verdict { severity, labels, flags, pii, redacted }
 }
 
 /// The evaluation record for one message, as written by `examples/moderate.rs` and the server's
@@ -285,16 +265,10 @@ pub fn check(policy: &Policy, draft: &Draft<'_>) -> Verdict {
 /// `{"id","flagged","severity","labels","pii":[{"kind","text"}],"redacted"}`.
 /// `labels` is `["none"]` when the message is not flagged.
 pub fn eval_record(id: &str, verdict: &Verdict) -> serde_json::Value {
-    let labels: Vec<&str> = if verdict.flagged() {
-        verdict.labels.iter().map(|c| c.as_str()).collect()
-    } else {
-        vec!["none"]
-    };
-    let pii: Vec<serde_json::Value> = verdict
-        .pii
-        .iter()
-        .map(|p| serde_json::json!({"kind": p.kind.as_str(), "text": p.text}))
-        .collect();
+    let labels: Vec<&str> =
+        if verdict.flagged() { verdict.labels.iter().map(|c| c.as_str()).collect() } else { vec!["none"] };
+    let pii: Vec<serde_json::Value> =
+        verdict.pii.iter().map(|p| serde_json::json!({"kind": p.kind.as_str(), "text": p.text})).collect();
     serde_json::json!({
         "id": id,
         "flagged": verdict.flagged(),
@@ -315,10 +289,7 @@ mod tests {
         for s in Severity::ALL {
             assert_eq!(Severity::parse(s.as_str()), Some(s));
         }
-        assert_eq!(
-            serde_json::to_string(&Severity::High).ok().as_deref(),
-            Some("\"high\"")
-        );
+        assert_eq!(serde_json::to_string(&Severity::High).ok().as_deref(), Some("\"high\""));
         assert_eq!(Severity::parse("bogus"), None);
     }
 
@@ -326,19 +297,13 @@ mod tests {
     fn category_names_round_trip() {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));
-            assert_eq!(
-                serde_json::to_string(&c).ok(),
-                Some(format!("\"{}\"", c.as_str()))
-            );
+            assert_eq!(serde_json::to_string(&c).ok(), Some(format!("\"{}\"", c.as_str())));
         }
     }
 
     #[test]
     fn eval_record_shape() {
-        let v = Verdict {
-            redacted: "hi".into(),
-            ..Verdict::default()
-        };
+        let v = Verdict { redacted: "hi".into(), ..Verdict::default() };
         let r = eval_record("x1", &v);
         assert_eq!(r["labels"], serde_json::json!(["none"]));
         assert_eq!(r["flagged"], serde_json::json!(false));
@@ -358,11 +323,9 @@ mod timing {
     #[ignore]
     fn component_timing() {
         let p = Policy::builtin();
-        let src = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/moderation/dev.jsonl"
-        ))
-        .unwrap_or_default();
+        let src =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/moderation/dev.jsonl"))
+                .unwrap_or_default();
         let mut msgs: Vec<String> = src
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -396,10 +359,7 @@ mod timing {
             Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
         };
         let cpu0 = cpu_ticks();
-        let reps: u32 = std::env::var("TZ_REPS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(200);
+        let reps: u32 = std::env::var("TZ_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
         let t = std::time::Instant::now();
         let mut k = 0;
         for _ in 0..reps {
@@ -408,18 +368,12 @@ mod timing {
             }
         }
         let per = t.elapsed() / (reps.max(1) * msgs.len() as u32);
-        eprintln!(
-            "check {per:?}/msg (wall) over {} msgs x {reps} ({k})",
-            msgs.len()
-        );
+        eprintln!("check {per:?}/msg (wall) over {} msgs x {reps} ({k})", msgs.len());
         if let (Some(a), Some(b)) = (cpu0, cpu_ticks()) {
             let secs = (b - a) as f64 / 100.0;
             if secs > 0.0 {
                 let n = f64::from(reps) * msgs.len() as f64;
-                eprintln!(
-                    "check {:.0} msgs per CPU-second ({n} checks in {secs:.2} s of CPU time)",
-                    n / secs
-                );
+                eprintln!("check {:.0} msgs per CPU-second ({n} checks in {secs:.2} s of CPU time)", n / secs);
             }
         }
         if std::env::var("TZ_PARTS").is_ok() {

@@ -131,11 +131,7 @@ fn fold_into(text: &str, out: &mut Vec<FChar>) {
         let s = i as u32;
         let e = (i + ch.len_utf8()) as u32;
         if ch.is_ascii() {
-            out.push(FChar {
-                c: ch.to_ascii_lowercase(),
-                s,
-                e,
-            });
+            out.push(FChar { c: ch.to_ascii_lowercase(), s, e });
             continue;
         }
         // Combining marks go however high they are: those at U+FE20 and above used to be kept
@@ -246,8 +242,8 @@ fn leet(c: char) -> char {
 }
 
 const ORDINAL_SUFFIXES: &[&str] = &[
-    "am", "pm", "st", "nd", "rd", "th", "s", "k", "p", "m", "x", "mins", "min", "hrs", "hr", "h",
-    "yrs", "yr", "yo", "ft", "kg", "g", "mg", "ml", "l", "d", "gb", "mb", "v", "ish",
+    "am", "pm", "st", "nd", "rd", "th", "s", "k", "p", "m", "x", "mins", "min", "hrs", "hr", "h", "yrs", "yr", "yo",
+    "ft", "kg", "g", "mg", "ml", "l", "d", "gb", "mb", "v", "ish",
 ];
 
 /// Whether digits of this word should be read as letters (`k1ll`), i.e. the word has ASCII letters,
@@ -349,9 +345,7 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
                                 j = k;
                             } else {
                                 // a trailing `$` after letters is an `s` ("ky$")
-                                if f[j..k].iter().all(|x| x.c == '$')
-                                    && word.iter().any(|c| c.is_alphabetic())
-                                {
+                                if f[j..k].iter().all(|x| x.c == '$') && word.iter().any(|c| c.is_alphabetic()) {
                                     for x in &f[j..k] {
                                         word.push(x.c);
                                     }
@@ -360,9 +354,7 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
                                 break;
                             }
                         }
-                        Class::Apos
-                            if j + 1 < n && f[j + 1].c.is_alphabetic() && !word.is_empty() =>
-                        {
+                        Class::Apos if j + 1 < n && f[j + 1].c.is_alphabetic() && !word.is_empty() => {
                             j += 1;
                         }
                         _ => break,
@@ -476,9 +468,8 @@ fn alias(word: &[char]) -> Option<&'static str> {
         v.sort_unstable();
         v
     };
-    let find = |keys: &[(u64, &'static str)], key: u64| {
-        keys.binary_search_by(|(k, _)| k.cmp(&key)).ok().map(|i| keys[i].1)
-    };
+    let find =
+        |keys: &[(u64, &'static str)], key: u64| keys.binary_search_by(|(k, _)| k.cmp(&key)).ok().map(|i| keys[i].1);
     let exact = if word.len() <= 8 { pack(ascii()) } else { 0 };
     if exact != 0 {
         if let Some(a) = find(KEYS.get_or_init(|| table(false)), exact) {
@@ -494,13 +485,7 @@ fn alias(word: &[char]) -> Option<&'static str> {
     find(SQUEEZED.get_or_init(|| table(true)), key)
 }
 
-fn push_word(
-    out: &mut Normalised,
-    word: &[char],
-    orig_start: u32,
-    orig_end: u32,
-    clause_before: bool,
-) {
+fn push_word(out: &mut Normalised, word: &[char], orig_start: u32, orig_end: u32, clause_before: bool) {
     let raw_start = out.raw.len() as u32;
     let norm_start = out.text.len() as u32;
     let mut prev: Option<char> = None;
@@ -561,14 +546,7 @@ fn push_word(
     let raw_end = out.raw.len() as u32;
     out.text.push(' ');
     out.runs.push(1);
-    out.tokens.push(Token {
-        norm_start,
-        raw_start,
-        raw_end,
-        orig_start,
-        orig_end,
-        clause_before,
-    });
+    out.tokens.push(Token { norm_start, raw_start, raw_end, orig_start, orig_end, clause_before });
 }
 
 /// Squeeze a string the way [`normalise`] squeezes words (used for the space-less evasion pass).
@@ -616,10 +594,7 @@ mod tests {
         assert_eq!(words("k1ll mys3lf"), " kil myself ");
         assert_eq!(words("i h8 it 2nite wiv u"), " i hate it tonight with u ");
         assert_eq!(words("thinkin bout endin it"), " thinkin about endin it ");
-        assert_eq!(
-            words("thinking about ending it"),
-            " thinkin about endin it "
-        );
+        assert_eq!(words("thinking about ending it"), " thinkin about endin it ");
         assert_eq!(words("ky$"), " kys ");
         assert_eq!(words("self h@rm"), " self harm ");
         assert_eq!(words("sh!t"), " shit ");
@@ -663,14 +638,8 @@ mod tests {
             assert!(t.is_char_boundary(tok.orig_start as usize));
             assert!(t.is_char_boundary(tok.orig_end as usize));
         }
-        assert_eq!(
-            &t[n.tokens[1].orig_start as usize..n.tokens[1].orig_end as usize],
-            "Wörld"
-        );
-        assert_eq!(
-            &t[n.tokens[2].orig_start as usize..n.tokens[2].orig_end as usize],
-            "🔪"
-        );
+        assert_eq!(&t[n.tokens[1].orig_start as usize..n.tokens[1].orig_end as usize], "Wörld");
+        assert_eq!(&t[n.tokens[2].orig_start as usize..n.tokens[2].orig_end as usize], "🔪");
     }
 }
 

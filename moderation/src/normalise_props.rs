@@ -16,9 +16,37 @@ use crate::{check, Draft, Policy, Severity};
 
 /// Words the risk rules are written in, plus ordinary ones (letters only, no aliases).
 const WORDS: &[&str] = &[
-    "kill", "killing", "myself", "suicide", "harm", "self", "die", "cut", "cutting", "hurt", "overdose", "pills",
-    "rope", "jump", "bridge", "hang", "knife", "abuse", "touched", "secret", "hate", "scared", "home", "school",
-    "nobody", "alone", "help", "weed", "wed", "sleep", "worthless",
+    "kill",
+    "killing",
+    "myself",
+    "suicide",
+    "harm",
+    "self",
+    "die",
+    "cut",
+    "cutting",
+    "hurt",
+    "overdose",
+    "pills",
+    "rope",
+    "jump",
+    "bridge",
+    "hang",
+    "knife",
+    "abuse",
+    "touched",
+    "secret",
+    "hate",
+    "scared",
+    "home",
+    "school",
+    "nobody",
+    "alone",
+    "help",
+    "weed",
+    "wed",
+    "sleep",
+    "worthless",
 ];
 
 /// Cyrillic and Greek look-alikes of Latin letters, lower and upper case.
@@ -173,11 +201,40 @@ fn nfkd_len(s: &str) -> usize {
 /// Text built from the characters the normaliser treats specially, mixed with anything.
 fn tricky_text() -> impl Strategy<Value = String> {
     let special = prop_oneof![
-        Just('a'), Just('k'), Just('1'), Just('3'), Just('0'), Just('@'), Just('$'), Just('!'), Just('*'),
-        Just('\''), Just('\u{2019}'), Just(' '), Just('\n'), Just('.'), Just(','), Just('?'),
-        Just('\u{200B}'), Just('\u{FE0F}'), Just('\u{0301}'), Just('і'), Just('К'), Just('ε'), Just('𝐤'),
-        Just('ｋ'), Just('🔪'), Just('💊'), Just('£'), Just('ß'), Just('İ'), Just('ﷺ'), Just('ǅ'), Just('\u{FE20}'),
-        Just('\u{20E3}'), any::<char>(),
+        Just('a'),
+        Just('k'),
+        Just('1'),
+        Just('3'),
+        Just('0'),
+        Just('@'),
+        Just('$'),
+        Just('!'),
+        Just('*'),
+        Just('\''),
+        Just('\u{2019}'),
+        Just(' '),
+        Just('\n'),
+        Just('.'),
+        Just(','),
+        Just('?'),
+        Just('\u{200B}'),
+        Just('\u{FE0F}'),
+        Just('\u{0301}'),
+        Just('і'),
+        Just('К'),
+        Just('ε'),
+        Just('𝐤'),
+        Just('ｋ'),
+        Just('🔪'),
+        Just('💊'),
+        Just('£'),
+        Just('ß'),
+        Just('İ'),
+        Just('ﷺ'),
+        Just('ǅ'),
+        Just('\u{FE20}'),
+        Just('\u{20E3}'),
+        any::<char>(),
     ];
     proptest::collection::vec(special, 0..120).prop_map(|v| v.into_iter().collect())
 }
@@ -283,7 +340,14 @@ fn found_by_the_property_tests() {
 #[test]
 fn the_disguises_change_the_text() {
     let one = |d| vec![Letter { disguise: d, repeat: 1, accent: None, invisible: None }];
-    for d in [Disguise::Upper, Disguise::LookAlike(0), Disguise::Bold, Disguise::Fullwidth, Disguise::LeetDigit, Disguise::LeetSymbol] {
+    for d in [
+        Disguise::Upper,
+        Disguise::LookAlike(0),
+        Disguise::Bold,
+        Disguise::Fullwidth,
+        Disguise::LeetDigit,
+        Disguise::LeetSymbol,
+    ] {
         assert_ne!(disguise("kills", &one(d)), "kills", "{d:?}");
     }
     let extra = vec![Letter { disguise: Disguise::Plain, repeat: 3, accent: Some(0), invisible: Some(0) }];

@@ -92,18 +92,8 @@ const GATE_STREET: &[&str] = &[
     "sq",
     "cres",
 ];
-const GATE_SCHOOL: &[&str] = &[
-    "academy",
-    "school",
-    "primary",
-    "college",
-    "high",
-    "grammar",
-    "secondary",
-    "juniors",
-    "infants",
-    "utc",
-];
+const GATE_SCHOOL: &[&str] =
+    &["academy", "school", "primary", "college", "high", "grammar", "secondary", "juniors", "infants", "utc"];
 const GATE_AT: &[&str] = &[" at ", "(at)", "[at]", " @ "];
 
 const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate";
@@ -717,9 +707,8 @@ const PLATFORMS: &[&str] = &[
     "x",
 ];
 const HANDLE_FILLERS: &[&str] = &[
-    "is", "its", "it's", "name", "names", "name's", "username", "user", "handle", "id", "tag",
-    "account", "acc", "add", "me", "on", "my", "at", "=", ":", "-", "", "was", "now", "new",
-    "its:", "follow",
+    "is", "its", "it's", "name", "names", "name's", "username", "user", "handle", "id", "tag", "account", "acc", "add",
+    "me", "on", "my", "at", "=", ":", "-", "", "was", "now", "new", "its:", "follow",
 ];
 
 fn re(s: &str) -> Result<Regex, String> {
@@ -733,11 +722,7 @@ impl PiiConfig {
         ambiguous: &[String],
         not_surnames: &[String],
     ) -> Result<PiiConfig, String> {
-        let schools: Vec<String> = schools
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let schools: Vec<String> = schools.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         let schools = if schools.is_empty() {
             None
         } else {
@@ -749,12 +734,7 @@ impl PiiConfig {
                     .map_err(|e| format!("schools: {e}"))?,
             )
         };
-        let lower = |v: &[String]| {
-            v.iter()
-                .map(|s| s.trim().to_lowercase())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
+        let lower = |v: &[String]| v.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
         let mut gate_words: Vec<&str> = Vec::new();
         gate_words.extend_from_slice(GATE_STREET);
         gate_words.extend_from_slice(GATE_SCHOOL);
@@ -772,9 +752,8 @@ impl PiiConfig {
         let sep_dot = r"(?:\s*(?:\.|\(dot\)|\[dot\])\s*|\s+dot\s+)";
         let sep_at = r"(?:\s+@\s+|\s*\(at\)\s*|\s*\[at\]\s*|\s+at\s+)";
         let word = r"[a-z0-9_\-]+";
-        let tld = format!(
-            r"(?:com|co{sep_dot}uk|org{sep_dot}uk|ac{sep_dot}uk|sch{sep_dot}uk|org|net|uk|me|io|info|ie)"
-        );
+        let tld =
+            format!(r"(?:com|co{sep_dot}uk|org{sep_dot}uk|ac{sep_dot}uk|sch{sep_dot}uk|org|net|uk|me|io|info|ie)");
         Ok(PiiConfig {
             schools,
             given: given_l,
@@ -786,9 +765,7 @@ impl PiiConfig {
                 .match_kind(MatchKind::Standard)
                 .build(&gate_owned)
                 .map_err(|e| format!("gate words: {e}"))?,
-            re_email: re(
-                r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b",
-            )?,
+            re_email: re(r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")?,
             re_email_obf: re(&format!(
                 r"(?i)\b{word}(?:{sep_dot}{word})*{sep_at}[a-z0-9\-]+(?:{sep_dot}[a-z0-9\-]+)*?{sep_dot}{tld}\b"
             ))?,
@@ -834,10 +811,7 @@ fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            if hashes
-                .binary_search(&word_hash(bytes[s..i].iter().copied()))
-                .is_ok()
-            {
+            if hashes.binary_search(&word_hash(bytes[s..i].iter().copied())).is_ok() {
                 return true;
             }
         } else {
@@ -888,8 +862,7 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     let mut spelt_at = false;
     let mut platform = false;
     let whole = |s: usize, e: usize| {
-        (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
-            && (e == bytes.len() || !bytes[e].is_ascii_alphanumeric())
+        (s == 0 || !bytes[s - 1].is_ascii_alphanumeric()) && (e == bytes.len() || !bytes[e].is_ascii_alphanumeric())
     };
     for m in cfg.gate.find_overlapping_iter(text) {
         let id = m.pattern().as_usize();
@@ -910,27 +883,15 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     }
     if has_at {
         for m in cfg.re_email.find_iter(text) {
-            c.push(Cand {
-                kind: PiiKind::Email,
-                start: m.start(),
-                end: m.end(),
-            });
+            c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
         }
     }
     if spelt_at {
         for m in cfg.re_email_obf.find_iter(text) {
-            c.push(Cand {
-                kind: PiiKind::Email,
-                start: m.start(),
-                end: m.end(),
-            });
+            c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
         }
         for m in cfg.re_email_provider.find_iter(text) {
-            c.push(Cand {
-                kind: PiiKind::Email,
-                start: m.start(),
-                end: m.end(),
-            });
+            c.push(Cand { kind: PiiKind::Email, start: m.start(), end: m.end() });
         }
     }
     if digits >= 2 && letter_digit {
@@ -956,10 +917,7 @@ fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Pii> {
         return Vec::new();
     }
     c.sort_by(|a, b| {
-        prio(b.kind)
-            .cmp(&prio(a.kind))
-            .then((b.end - b.start).cmp(&(a.end - a.start)))
-            .then(a.start.cmp(&b.start))
+        prio(b.kind).cmp(&prio(a.kind)).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
     });
     let mut kept: Vec<Cand> = Vec::new();
     for x in c {
@@ -972,12 +930,7 @@ fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Pii> {
     }
     kept.sort_by_key(|k| k.start);
     kept.into_iter()
-        .map(|k| Pii {
-            kind: k.kind,
-            text: text[k.start..k.end].to_string(),
-            start: k.start,
-            end: k.end,
-        })
+        .map(|k| Pii { kind: k.kind, text: text[k.start..k.end].to_string(), start: k.start, end: k.end })
         .collect()
 }
 
@@ -1081,9 +1034,8 @@ fn phones(text: &str, out: &mut Vec<Cand>) {
                 }
             }
         }
-        let valid_prefix = nat.len() >= 2
-            && nat[0].0 == b'0'
-            && matches!(nat[1].0, b'1' | b'2' | b'3' | b'5' | b'7' | b'8' | b'9');
+        let valid_prefix =
+            nat.len() >= 2 && nat[0].0 == b'0' && matches!(nat[1].0, b'1' | b'2' | b'3' | b'5' | b'7' | b'8' | b'9');
         let take = if !valid_prefix {
             0
         } else if nat.len() >= 11 {
@@ -1098,11 +1050,7 @@ fn phones(text: &str, out: &mut Vec<Cand>) {
                 let end = ends[last];
                 let too_long = end < n && b[end].is_ascii_digit();
                 if !too_long {
-                    out.push(Cand {
-                        kind: PiiKind::Phone,
-                        start: i,
-                        end,
-                    });
+                    out.push(Cand { kind: PiiKind::Phone, start: i, end });
                     i = end;
                     continue;
                 }
@@ -1130,23 +1078,14 @@ fn postcodes(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
         if ob.len() > 1 && ob[1].is_ascii_alphabetic() && matches!(ob[1], b'I' | b'J' | b'Z') {
             continue;
         }
-        if inw[1..]
-            .bytes()
-            .any(|x| matches!(x, b'C' | b'I' | b'K' | b'M' | b'O' | b'V'))
-        {
+        if inw[1..].bytes().any(|x| matches!(x, b'C' | b'I' | b'K' | b'M' | b'O' | b'V')) {
             continue;
         }
         // "2nd", "8th" typed in lower case are ordinals, not postcodes ("B33 8TH" is a postcode)
-        if matches!(&inw[1..], "ST" | "ND" | "RD" | "TH")
-            && !inward.as_str().bytes().any(|b| b.is_ascii_uppercase())
-        {
+        if matches!(&inw[1..], "ST" | "ND" | "RD" | "TH") && !inward.as_str().bytes().any(|b| b.is_ascii_uppercase()) {
             continue;
         }
-        out.push(Cand {
-            kind: PiiKind::Postcode,
-            start: m.start(),
-            end: m.end(),
-        });
+        out.push(Cand { kind: PiiKind::Postcode, start: m.start(), end: m.end() });
     }
 }
 
@@ -1154,9 +1093,7 @@ fn postcodes(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
 // addresses and schools
 
 fn is_place_stop(w: &str) -> bool {
-    let l = w
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .to_lowercase();
+    let l = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
     PLACE_STOP.contains(&l.as_str())
 }
 
@@ -1171,9 +1108,7 @@ fn trim_leading_stops(text: &str, start: usize, name_end: usize) -> Option<usize
         if !is_place_stop(w) {
             return Some(s);
         }
-        let next = text[w_end..name_end]
-            .find(|c: char| !c.is_whitespace())
-            .map(|x| w_end + x)?;
+        let next = text[w_end..name_end].find(|c: char| !c.is_whitespace()).map(|x| w_end + x)?;
         s = next;
     }
 }
@@ -1187,11 +1122,7 @@ fn addresses(cfg: &PiiConfig, text: &str, has_digit: bool, out: &mut Vec<Cand>) 
             if name.as_str().split_whitespace().any(is_place_stop) {
                 continue;
             }
-            out.push(Cand {
-                kind: PiiKind::Address,
-                start: m.start(),
-                end: m.end(),
-            });
+            out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
         }
     }
     for caps in cfg.re_addr_cap.captures_iter(text) {
@@ -1211,11 +1142,7 @@ fn addresses(cfg: &PiiConfig, text: &str, has_digit: bool, out: &mut Vec<Cand>) 
         if text[s..name.end()].split_whitespace().any(is_place_stop) {
             continue;
         }
-        out.push(Cand {
-            kind: PiiKind::Address,
-            start: s,
-            end: m.end(),
-        });
+        out.push(Cand { kind: PiiKind::Address, start: s, end: m.end() });
     }
     for caps in cfg.re_addr_cue.captures_iter(text) {
         let Some(g) = caps.get(1) else { continue };
@@ -1223,11 +1150,7 @@ fn addresses(cfg: &PiiConfig, text: &str, has_digit: bool, out: &mut Vec<Cand>) 
         if words.len() < 2 || words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
             continue;
         }
-        out.push(Cand {
-            kind: PiiKind::Address,
-            start: g.start(),
-            end: g.end(),
-        });
+        out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
     }
 }
 
@@ -1238,11 +1161,7 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
             let before_ok = m.start() == 0 || !b[m.start() - 1].is_ascii_alphanumeric();
             let after_ok = m.end() == b.len() || !b[m.end()].is_ascii_alphanumeric();
             if before_ok && after_ok {
-                out.push(Cand {
-                    kind: PiiKind::School,
-                    start: m.start(),
-                    end: m.end(),
-                });
+                out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
             }
         }
     }
@@ -1276,21 +1195,13 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
             .iter()
             .filter(|w| {
                 let l = w.to_lowercase();
-                !suffix_words.contains(&l.as_str())
-                    && !is_place_stop(w)
-                    && l != "st"
-                    && l != "st."
-                    && l != "saint"
+                !suffix_words.contains(&l.as_str()) && !is_place_stop(w) && l != "st" && l != "st." && l != "saint"
             })
             .count();
         if name_words == 0 {
             continue;
         }
-        out.push(Cand {
-            kind: PiiKind::School,
-            start: s,
-            end: m.end(),
-        });
+        out.push(Cand { kind: PiiKind::School, start: s, end: m.end() });
     }
     for caps in cfg.re_school_cue.captures_iter(text) {
         let Some(g) = caps.get(1) else { continue };
@@ -1307,18 +1218,10 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
         } else {
             1
         };
-        if words.len() <= n_suffix
-            || words[..words.len() - n_suffix]
-                .iter()
-                .any(|w| is_place_stop(w))
-        {
+        if words.len() <= n_suffix || words[..words.len() - n_suffix].iter().any(|w| is_place_stop(w)) {
             continue;
         }
-        out.push(Cand {
-            kind: PiiKind::School,
-            start: g.start(),
-            end: g.end(),
-        });
+        out.push(Cand { kind: PiiKind::School, start: g.start(), end: g.end() });
     }
 }
 
@@ -1329,16 +1232,11 @@ fn schools(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
 fn pieces(text: &str) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     let mut start = None;
-    for (i, ch) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
+    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
         if ch.is_whitespace() {
             if let Some(s) = start.take() {
                 let w = &text[s..i];
-                let lead = w
-                    .find(|c: char| c.is_alphanumeric() || c == '_' || c == '@')
-                    .unwrap_or(w.len());
+                let lead = w.find(|c: char| c.is_alphanumeric() || c == '_' || c == '@').unwrap_or(w.len());
                 let trail = w
                     .char_indices()
                     .rev()
@@ -1362,9 +1260,7 @@ fn looks_like_handle(h: &str) -> bool {
     let body = h.strip_prefix('@').unwrap_or(h);
     if body.len() < 2
         || body.len() > 37
-        || !body
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '#'))
+        || !body.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '#'))
     {
         return false;
     }
@@ -1372,13 +1268,8 @@ fn looks_like_handle(h: &str) -> bool {
         return false;
     }
     let b = body.as_bytes();
-    let mixed = b
-        .windows(2)
-        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
-    h.starts_with('@')
-        || body.contains(['.', '_', '#'])
-        || body.chars().any(|c| c.is_ascii_digit())
-        || mixed
+    let mixed = b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    h.starts_with('@') || body.contains(['.', '_', '#']) || body.chars().any(|c| c.is_ascii_digit()) || mixed
 }
 
 fn handles(text: &str, out: &mut Vec<Cand>) {
@@ -1389,18 +1280,11 @@ fn handles(text: &str, out: &mut Vec<Cand>) {
         for &(s, e) in &ps {
             let w = &text[s..e];
             if w.starts_with('@') && !w[1..].contains('@') && looks_like_handle(w) {
-                out.push(Cand {
-                    kind: PiiKind::SocialHandle,
-                    start: s,
-                    end: e,
-                });
+                out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
             }
         }
     }
-    let lower: Vec<String> = ps
-        .iter()
-        .map(|&(s, e)| text[s..e].to_ascii_lowercase())
-        .collect();
+    let lower: Vec<String> = ps.iter().map(|&(s, e)| text[s..e].to_ascii_lowercase()).collect();
     for (k, l) in lower.iter().enumerate() {
         if !PLATFORMS.contains(&l.as_str()) {
             continue;
@@ -1415,11 +1299,7 @@ fn handles(text: &str, out: &mut Vec<Cand>) {
                 continue;
             }
             if looks_like_handle(w) {
-                out.push(Cand {
-                    kind: PiiKind::SocialHandle,
-                    start: ps[j].0,
-                    end: ps[j].1,
-                });
+                out.push(Cand { kind: PiiKind::SocialHandle, start: ps[j].0, end: ps[j].1 });
             }
             break;
         }
@@ -1427,11 +1307,7 @@ fn handles(text: &str, out: &mut Vec<Cand>) {
         if k >= 2 && matches!(lower[k - 1].as_str(), "on" | "via" | "in") {
             let (s, e) = ps[k - 2];
             if looks_like_handle(&text[s..e]) {
-                out.push(Cand {
-                    kind: PiiKind::SocialHandle,
-                    start: s,
-                    end: e,
-                });
+                out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
             }
         }
     }
@@ -1481,12 +1357,7 @@ fn push_word<'a>(text: &'a str, s: usize, e: usize, v: &mut Vec<Word<'a>>) {
     if w.is_empty() {
         return;
     }
-    v.push(Word {
-        s,
-        e: s + w.len(),
-        w,
-        lower: w.to_lowercase(),
-    });
+    v.push(Word { s, e: s + w.len(), w, lower: w.to_lowercase() });
 }
 
 /// Words `a` and `b` are separated by spaces only.
@@ -1502,10 +1373,7 @@ fn names(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
     let ws = name_words(text);
     let common = |w: &str| COMMON.contains(&w) || TITLES.contains(&w);
     let surname_ok = |w: &Word<'_>| {
-        !common(&w.lower)
-            && !cfg.not_surnames.contains(&w.lower)
-            && !is_place_stop(w.w)
-            && w.w.chars().count() >= 2
+        !common(&w.lower) && !cfg.not_surnames.contains(&w.lower) && !is_place_stop(w.w) && w.w.chars().count() >= 2
     };
     let mut i = 0;
     while i < ws.len() {
@@ -1520,20 +1388,13 @@ fn names(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
                 && surname_ok(b)
                 && !common(&a.lower)
             {
-                out.push(Cand {
-                    kind: PiiKind::FullName,
-                    start: a.s,
-                    end: b.e,
-                });
+                out.push(Cand { kind: PiiKind::FullName, start: a.s, end: b.e });
                 i += 3;
                 continue;
             }
         }
         // "my name is X Y" / "name's X Y"
-        let cue = (i >= 3
-            && ws[i - 3].lower == "my"
-            && ws[i - 2].lower == "name"
-            && ws[i - 1].lower == "is")
+        let cue = (i >= 3 && ws[i - 3].lower == "my" && ws[i - 2].lower == "name" && ws[i - 1].lower == "is")
             || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
         let given = cfg.given.contains(&w.lower);
         if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
@@ -1552,20 +1413,11 @@ fn names(cfg: &PiiConfig, text: &str, out: &mut Vec<Cand>) {
                     let mut end = nx.e;
                     let mut k = i + 2;
                     // a middle name: "Tilly Rose Henderson"
-                    if both_cap
-                        && k < ws.len()
-                        && adjacent(text, nx, &ws[k])
-                        && is_cap(ws[k].w)
-                        && surname_ok(&ws[k])
-                    {
+                    if both_cap && k < ws.len() && adjacent(text, nx, &ws[k]) && is_cap(ws[k].w) && surname_ok(&ws[k]) {
                         end = ws[k].e;
                         k += 1;
                     }
-                    out.push(Cand {
-                        kind: PiiKind::FullName,
-                        start: w.s,
-                        end,
-                    });
+                    out.push(Cand { kind: PiiKind::FullName, start: w.s, end });
                     i = k;
                     continue;
                 }
@@ -1580,27 +1432,17 @@ mod tests {
     use crate::{check, Draft, PiiKind, Policy};
 
     fn pii(text: &str) -> Vec<(PiiKind, String)> {
-        check(&Policy::builtin(), &Draft::new(text))
-            .pii
-            .into_iter()
-            .map(|p| (p.kind, p.text))
-            .collect()
+        check(&Policy::builtin(), &Draft::new(text)).pii.into_iter().map(|p| (p.kind, p.text)).collect()
     }
 
     fn has(text: &str, kind: PiiKind, span: &str) {
         let got = pii(text);
-        assert!(
-            got.iter().any(|(k, t)| *k == kind && t == span),
-            "{text:?}: expected {kind:?} {span:?}, got {got:?}"
-        );
+        assert!(got.iter().any(|(k, t)| *k == kind && t == span), "{text:?}: expected {kind:?} {span:?}, got {got:?}");
     }
 
     fn none_of(text: &str, kind: PiiKind) {
         let got = pii(text);
-        assert!(
-            !got.iter().any(|(k, _)| *k == kind),
-            "{text:?}: expected no {kind:?}, got {got:?}"
-        );
+        assert!(!got.iter().any(|(k, _)| *k == kind), "{text:?}: expected no {kind:?}, got {got:?}");
     }
 
     #[test]
@@ -1635,42 +1477,18 @@ mod tests {
 
     #[test]
     fn email_formats() {
-        has(
-            "its b.okafor@yahoo.co.uk",
-            PiiKind::Email,
-            "b.okafor@yahoo.co.uk",
-        );
-        has(
-            "danny dot kerr10 at gmail dot com is my email",
-            PiiKind::Email,
-            "danny dot kerr10 at gmail dot com",
-        );
-        has(
-            "email jo (at) school (dot) org (dot) uk",
-            PiiKind::Email,
-            "jo (at) school (dot) org (dot) uk",
-        );
-        has(
-            "its tillyrose at hotmail",
-            PiiKind::Email,
-            "tillyrose at hotmail",
-        );
+        has("its b.okafor@yahoo.co.uk", PiiKind::Email, "b.okafor@yahoo.co.uk");
+        has("danny dot kerr10 at gmail dot com is my email", PiiKind::Email, "danny dot kerr10 at gmail dot com");
+        has("email jo (at) school (dot) org (dot) uk", PiiKind::Email, "jo (at) school (dot) org (dot) uk");
+        has("its tillyrose at hotmail", PiiKind::Email, "tillyrose at hotmail");
         none_of("see you at the park", PiiKind::Email);
         none_of("meet me at tesco", PiiKind::Email);
     }
 
     #[test]
     fn postcodes() {
-        has(
-            "BB11 3NU is my postcode, the old one was la3 1rz",
-            PiiKind::Postcode,
-            "BB11 3NU",
-        );
-        has(
-            "BB11 3NU is my postcode, the old one was la3 1rz",
-            PiiKind::Postcode,
-            "la3 1rz",
-        );
+        has("BB11 3NU is my postcode, the old one was la3 1rz", PiiKind::Postcode, "BB11 3NU");
+        has("BB11 3NU is my postcode, the old one was la3 1rz", PiiKind::Postcode, "la3 1rz");
         has("flat 2b, pr77lh", PiiKind::Postcode, "pr77lh");
         has("SW1A 1AA", PiiKind::Postcode, "SW1A 1AA");
         none_of("valid for BB1 postcodes", PiiKind::Postcode);
@@ -1679,31 +1497,11 @@ mod tests {
 
     #[test]
     fn addresses() {
-        has(
-            "flat 2b, 88 church street, pr77lh",
-            PiiKind::Address,
-            "flat 2b, 88 church street",
-        );
-        has(
-            "im at 19 St Pauls Road now",
-            PiiKind::Address,
-            "19 St Pauls Road",
-        );
-        has(
-            "number 4 kensington close is my dads",
-            PiiKind::Address,
-            "number 4 kensington close",
-        );
-        has(
-            "flat 12, Ribble Court",
-            PiiKind::Address,
-            "flat 12, Ribble Court",
-        );
-        has(
-            "we live in the flats on Brierfield Way, block C",
-            PiiKind::Address,
-            "Brierfield Way, block C",
-        );
+        has("flat 2b, 88 church street, pr77lh", PiiKind::Address, "flat 2b, 88 church street");
+        has("im at 19 St Pauls Road now", PiiKind::Address, "19 St Pauls Road");
+        has("number 4 kensington close is my dads", PiiKind::Address, "number 4 kensington close");
+        has("flat 12, Ribble Court", PiiKind::Address, "flat 12, Ribble Court");
+        has("we live in the flats on Brierfield Way, block C", PiiKind::Address, "Brierfield Way, block C");
         has("the centre on Marsh Lane", PiiKind::Address, "Marsh Lane");
         has("i live on ashworth road", PiiKind::Address, "ashworth road");
         none_of("its a 5 min walk from mine", PiiKind::Address);
@@ -1714,33 +1512,13 @@ mod tests {
 
     #[test]
     fn handles() {
-        has(
-            "my snap is jord.xo_ if thats easier",
-            PiiKind::SocialHandle,
-            "jord.xo_",
-        );
+        has("my snap is jord.xo_ if thats easier", PiiKind::SocialHandle, "jord.xo_");
         has("zayyy.07 on snapchat", PiiKind::SocialHandle, "zayyy.07");
-        has(
-            "ig - nadiaa.xo, follow back",
-            PiiKind::SocialHandle,
-            "nadiaa.xo",
-        );
-        has(
-            "my tiktok is @stxrm.b i post",
-            PiiKind::SocialHandle,
-            "@stxrm.b",
-        );
+        has("ig - nadiaa.xo, follow back", PiiKind::SocialHandle, "nadiaa.xo");
+        has("my tiktok is @stxrm.b i post", PiiKind::SocialHandle, "@stxrm.b");
         has("insta: @abc", PiiKind::SocialHandle, "@abc");
-        has(
-            "called xXRyanXx on discord",
-            PiiKind::SocialHandle,
-            "xXRyanXx",
-        );
-        has(
-            "discord is shadowkid#1234",
-            PiiKind::SocialHandle,
-            "shadowkid#1234",
-        );
+        has("called xXRyanXx on discord", PiiKind::SocialHandle, "xXRyanXx");
+        has("discord is shadowkid#1234", PiiKind::SocialHandle, "shadowkid#1234");
         none_of("my snap is down again", PiiKind::SocialHandle);
         none_of("sent it on snap", PiiKind::SocialHandle);
         none_of("email me b.okafor@yahoo.co.uk", PiiKind::SocialHandle);
@@ -1748,31 +1526,11 @@ mod tests {
 
     #[test]
     fn schools() {
-        has(
-            "my brother is at Brook Lea Primary",
-            PiiKind::School,
-            "Brook Lea Primary",
-        );
-        has(
-            "hi i go to Kingsfold Community College, yr 10",
-            PiiKind::School,
-            "Kingsfold Community College",
-        );
-        has(
-            "Callum from St Mary's Catholic High",
-            PiiKind::School,
-            "St Mary's Catholic High",
-        );
-        has(
-            "got into Larkhill Academy sixth form",
-            PiiKind::School,
-            "Larkhill Academy",
-        );
-        has(
-            "i go to oakfield high school",
-            PiiKind::School,
-            "oakfield high school",
-        );
+        has("my brother is at Brook Lea Primary", PiiKind::School, "Brook Lea Primary");
+        has("hi i go to Kingsfold Community College, yr 10", PiiKind::School, "Kingsfold Community College");
+        has("Callum from St Mary's Catholic High", PiiKind::School, "St Mary's Catholic High");
+        has("got into Larkhill Academy sixth form", PiiKind::School, "Larkhill Academy");
+        has("i go to oakfield high school", PiiKind::School, "oakfield high school");
         none_of("i go to college on mondays", PiiKind::School);
         none_of("at big school now", PiiKind::School);
         none_of("went to sixth form college", PiiKind::School);
@@ -1780,8 +1538,7 @@ mod tests {
 
     #[test]
     fn configured_schools() {
-        let p = Policy::from_toml("version = 1\n[pii]\nschools = [\"Moor Park\"]\n")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let p = Policy::from_toml("version = 1\n[pii]\nschools = [\"Moor Park\"]\n").unwrap_or_else(|e| panic!("{e}"));
         let v = check(&p, &Draft::new("i go to moor park now"));
         assert_eq!(v.pii.len(), 1);
         assert_eq!(v.pii[0].kind, PiiKind::School);
@@ -1790,36 +1547,12 @@ mod tests {
 
     #[test]
     fn full_names() {
-        has(
-            "letter to Mrs Helen Marsden, can u",
-            PiiKind::FullName,
-            "Helen Marsden",
-        );
-        has(
-            "put Jess Openshaw on the list",
-            PiiKind::FullName,
-            "Jess Openshaw",
-        );
-        has(
-            "should say Tilly Rose Henderson not tilly henderson",
-            PiiKind::FullName,
-            "Tilly Rose Henderson",
-        );
-        has(
-            "should say Tilly Rose Henderson not tilly henderson",
-            PiiKind::FullName,
-            "tilly henderson",
-        );
-        has(
-            "Callum O'Neill from school",
-            PiiKind::FullName,
-            "Callum O'Neill",
-        );
-        has(
-            "its megan price, i need to move",
-            PiiKind::FullName,
-            "megan price",
-        );
+        has("letter to Mrs Helen Marsden, can u", PiiKind::FullName, "Helen Marsden");
+        has("put Jess Openshaw on the list", PiiKind::FullName, "Jess Openshaw");
+        has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "Tilly Rose Henderson");
+        has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "tilly henderson");
+        has("Callum O'Neill from school", PiiKind::FullName, "Callum O'Neill");
+        has("its megan price, i need to move", PiiKind::FullName, "megan price");
         has("my name is kacper nowak", PiiKind::FullName, "kacper nowak");
         none_of("jess said hi", PiiKind::FullName);
         none_of("told Mrs Smith", PiiKind::FullName);
@@ -1828,10 +1561,7 @@ mod tests {
 
     #[test]
     fn redaction() {
-        let v = check(
-            &Policy::builtin(),
-            &Draft::new("text my mum on 07700 900 309 shes picking me up"),
-        );
+        let v = check(&Policy::builtin(), &Draft::new("text my mum on 07700 900 309 shes picking me up"));
         assert_eq!(v.redacted, "text my mum on [phone] shes picking me up");
     }
 }

@@ -29,20 +29,13 @@ pub struct PolicyError {
 
 impl PolicyError {
     fn new(location: impl Into<String>, message: impl Into<String>) -> PolicyError {
-        PolicyError {
-            location: location.into(),
-            message: message.into(),
-        }
+        PolicyError { location: location.into(), message: message.into() }
     }
 }
 
 impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "moderation policy error in {}: {}",
-            self.location, self.message
-        )
+        write!(f, "moderation policy error in {}: {}", self.location, self.message)
     }
 }
 
@@ -180,15 +173,8 @@ pub(crate) struct PhraseRef {
 #[derive(Debug)]
 pub(crate) enum RuleKind {
     Any(u32),
-    All {
-        groups: Vec<u32>,
-        window: u32,
-        ordered: bool,
-    },
-    Regex {
-        re: Regex,
-        gate: Option<u32>,
-    },
+    All { groups: Vec<u32>, window: u32, ordered: bool },
+    Regex { re: Regex, gate: Option<u32> },
 }
 
 #[derive(Debug)]
@@ -285,8 +271,7 @@ impl Policy {
 
     /// Build and validate a policy from TOML text.
     pub fn from_toml(src: &str) -> Result<Policy, PolicyError> {
-        let file: PolicyFile =
-            toml::from_str(src).map_err(|e| PolicyError::new("toml", e.to_string().trim_end()))?;
+        let file: PolicyFile = toml::from_str(src).map_err(|e| PolicyError::new("toml", e.to_string().trim_end()))?;
         compile(file).map(|c| Policy { inner: Arc::new(c) })
     }
 
@@ -309,12 +294,7 @@ impl Policy {
         if !verdict.flagged() {
             return Action::Allow;
         }
-        let mut a = verdict
-            .labels
-            .iter()
-            .map(|c| self.action_in(*c, context))
-            .max()
-            .unwrap_or(Action::Flag);
+        let mut a = verdict.labels.iter().map(|c| self.action_in(*c, context)).max().unwrap_or(Action::Flag);
         if verdict.severity >= self.inner.escalate_at {
             a = a.max(Action::Escalate);
         }
@@ -335,29 +315,19 @@ impl Policy {
 fn parse_category(loc: &str, s: &str) -> Result<Category, PolicyError> {
     Category::parse(s).ok_or_else(|| {
         let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        PolicyError::new(
-            loc,
-            format!("unknown category {s:?}; expected one of {}", all.join(", ")),
-        )
+        PolicyError::new(loc, format!("unknown category {s:?}; expected one of {}", all.join(", ")))
     })
 }
 
 fn parse_severity(loc: &str, s: &str) -> Result<Severity, PolicyError> {
     Severity::parse(s).ok_or_else(|| {
-        PolicyError::new(
-            loc,
-            format!("unknown severity {s:?}; expected none, low, medium, high or critical"),
-        )
+        PolicyError::new(loc, format!("unknown severity {s:?}; expected none, low, medium, high or critical"))
     })
 }
 
 fn parse_action(loc: &str, s: &str) -> Result<Action, PolicyError> {
-    Action::parse(s).ok_or_else(|| {
-        PolicyError::new(
-            loc,
-            format!("unknown action {s:?}; expected allow, flag, hold or escalate"),
-        )
-    })
+    Action::parse(s)
+        .ok_or_else(|| PolicyError::new(loc, format!("unknown action {s:?}; expected allow, flag, hold or escalate")))
 }
 
 const MAX_EXPANSIONS: usize = 50_000;
@@ -370,17 +340,11 @@ fn expand(
     depth: u32,
 ) -> Result<Vec<String>, PolicyError> {
     if depth > 8 {
-        return Err(PolicyError::new(
-            loc,
-            format!("variables nest too deeply in {phrase:?}"),
-        ));
+        return Err(PolicyError::new(loc, format!("variables nest too deeply in {phrase:?}")));
     }
     let Some(open) = phrase.find('{') else {
         if phrase.contains('}') {
-            return Err(PolicyError::new(
-                loc,
-                format!("unbalanced '}}' in phrase {phrase:?}"),
-            ));
+            return Err(PolicyError::new(loc, format!("unbalanced '}}' in phrase {phrase:?}")));
         }
         return Ok(vec![phrase.to_string()]);
     };
@@ -390,10 +354,7 @@ fn expand(
         .ok_or_else(|| PolicyError::new(loc, format!("unclosed '{{' in phrase {phrase:?}")))?;
     let name = &phrase[open + 1..close];
     let values = vars.get(name).ok_or_else(|| {
-        PolicyError::new(
-            loc,
-            format!("unknown variable {{{name}}} in phrase {phrase:?} (define it under [vars])"),
-        )
+        PolicyError::new(loc, format!("unknown variable {{{name}}} in phrase {phrase:?} (define it under [vars])"))
     })?;
     let mut out = Vec::new();
     for v in values {
@@ -467,13 +428,7 @@ impl TermTable {
         Ok(list)
     }
 
-    fn add_phrase(
-        &mut self,
-        loc: &str,
-        list: u32,
-        phrase: &str,
-        spaceless: bool,
-    ) -> Result<(), PolicyError> {
+    fn add_phrase(&mut self, loc: &str, list: u32, phrase: &str, spaceless: bool) -> Result<(), PolicyError> {
         let mut p = phrase.trim();
         let mut clause_end = false;
         if let Some(stripped) = p.strip_suffix('$') {
@@ -488,10 +443,7 @@ impl TermTable {
         }
         let n = normalise(p);
         if n.tokens.is_empty() {
-            return Err(PolicyError::new(
-                loc,
-                format!("phrase {phrase:?} has no words after normalisation"),
-            ));
+            return Err(PolicyError::new(loc, format!("phrase {phrase:?} has no words after normalisation")));
         }
         if prefix && n.tokens.last().is_some_and(|t| t.raw_end - t.raw_start < 3) {
             return Err(PolicyError::new(
@@ -505,12 +457,7 @@ impl TermTable {
             key.pop();
             runs.pop();
         }
-        let r = PhraseRef {
-            list,
-            runs: runs.into_boxed_slice(),
-            clause_end,
-            short: false,
-        };
+        let r = PhraseRef { list, runs: runs.into_boxed_slice(), clause_end, short: false };
         let id = *self.index.entry(key.clone()).or_insert_with(|| {
             self.keys.push(key);
             self.pats.push(Vec::new());
@@ -532,10 +479,7 @@ impl TermTable {
                 }
             }
             for joined in [n.raw.clone(), with_g] {
-                if joined.len() < MIN_SPACELESS
-                    || !joined.is_ascii()
-                    || joined.bytes().all(|b| b.is_ascii_digit())
-                {
+                if joined.len() < MIN_SPACELESS || !joined.is_ascii() || joined.bytes().all(|b| b.is_ascii_digit()) {
                     continue;
                 }
                 let mut sl = String::new();
@@ -546,10 +490,7 @@ impl TermTable {
                     self.sl_pats.push(Vec::new());
                     self.sl_keys.len() - 1
                 });
-                if !self.sl_pats[id]
-                    .iter()
-                    .any(|r| r.list == list && *r.runs == *slr)
-                {
+                if !self.sl_pats[id].iter().any(|r| r.list == list && *r.runs == *slr) {
                     self.sl_pats[id].push(PhraseRef {
                         list,
                         runs: slr.into_boxed_slice(),
@@ -583,9 +524,7 @@ fn masked_variants(word: &str) -> Vec<String> {
         return Vec::new();
     }
     let b = w.as_bytes();
-    let inner: Vec<usize> = (1..b.len() - 1)
-        .filter(|&i| matches!(b[i], b'a' | b'e' | b'i' | b'o' | b'u'))
-        .collect();
+    let inner: Vec<usize> = (1..b.len() - 1).filter(|&i| matches!(b[i], b'a' | b'e' | b'i' | b'o' | b'u')).collect();
     let mut out = Vec::new();
     for &i in &inner {
         let mut v = b.to_vec();
@@ -613,20 +552,14 @@ fn build_ac(keys: &[String], loc: &str) -> Result<AhoCorasick, PolicyError> {
 
 fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
     if file.version != 1 {
-        return Err(PolicyError::new(
-            "version",
-            format!("unsupported policy version {}; expected 1", file.version),
-        ));
+        return Err(PolicyError::new("version", format!("unsupported policy version {}; expected 1", file.version)));
     }
     for (name, values) in &file.vars {
         if values.is_empty() {
             return Err(PolicyError::new(format!("[vars] {name}"), "empty variable"));
         }
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(PolicyError::new(
-                format!("[vars] {name}"),
-                "variable names use letters, digits and '_' only",
-            ));
+            return Err(PolicyError::new(format!("[vars] {name}"), "variable names use letters, digits and '_' only"));
         }
     }
     let vars = &file.vars;
@@ -651,71 +584,43 @@ fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         if severity == Severity::None {
             return Err(PolicyError::new(&loc, "a rule's severity cannot be none"));
         }
-        let kinds =
-            (!r.phrases.is_empty()) as u8 + (!r.all.is_empty()) as u8 + r.regex.is_some() as u8;
+        let kinds = (!r.phrases.is_empty()) as u8 + (!r.all.is_empty()) as u8 + r.regex.is_some() as u8;
         if kinds != 1 {
-            return Err(PolicyError::new(
-                &loc,
-                "a rule needs exactly one of `phrases`, `all` or `regex`",
-            ));
+            return Err(PolicyError::new(&loc, "a rule needs exactly one of `phrases`, `all` or `regex`"));
         }
         let kind = if !r.phrases.is_empty() {
             RuleKind::Any(t.add_rule_list(&format!("{loc} phrases"), &r.phrases, vars)?)
         } else if !r.all.is_empty() {
             if r.all.len() < 2 {
-                return Err(PolicyError::new(
-                    &loc,
-                    "`all` needs at least two groups of phrases",
-                ));
+                return Err(PolicyError::new(&loc, "`all` needs at least two groups of phrases"));
             }
             let mut groups = Vec::new();
             for (i, g) in r.all.iter().enumerate() {
                 groups.push(t.add_rule_list(&format!("{loc} all[{i}]"), g, vars)?);
             }
-            RuleKind::All {
-                groups,
-                window: r.window.unwrap_or(8),
-                ordered: r.ordered.unwrap_or(true),
-            }
+            RuleKind::All { groups, window: r.window.unwrap_or(8), ordered: r.ordered.unwrap_or(true) }
         } else {
             let src = r.regex.as_deref().unwrap_or_default();
-            let re = Regex::new(src)
-                .map_err(|e| PolicyError::new(format!("{loc} regex"), format!("bad regex: {e}")))?;
+            let re =
+                Regex::new(src).map_err(|e| PolicyError::new(format!("{loc} regex"), format!("bad regex: {e}")))?;
             let gate = t.opt_list(&format!("{loc} gate"), &r.gate, vars)?;
             RuleKind::Regex { re, gate }
         };
         if !matches!(kind, RuleKind::Regex { .. }) && !r.gate.is_empty() {
-            return Err(PolicyError::new(
-                &loc,
-                "`gate` only applies to `regex` rules",
-            ));
+            return Err(PolicyError::new(&loc, "`gate` only applies to `regex` rules"));
         }
         if !matches!(kind, RuleKind::All { .. }) && (r.window.is_some() || r.ordered.is_some()) {
-            return Err(PolicyError::new(
-                &loc,
-                "`window` and `ordered` only apply to `all` rules",
-            ));
+            return Err(PolicyError::new(&loc, "`window` and `ordered` only apply to `all` rules"));
         }
         let unless = t.opt_list(&format!("{loc} unless"), &r.unless, vars)?;
-        rules.push(Rule {
-            id: r.id.clone(),
-            category,
-            severity,
-            kind,
-            negatable: r.negatable.unwrap_or(true),
-            unless,
-        });
+        rules.push(Rule { id: r.id.clone(), category, severity, kind, negatable: r.negatable.unwrap_or(true), unless });
     }
 
     let mut suppress = Vec::new();
     for s in &file.suppress {
         let loc = format!("suppress {:?}", s.id);
         let _ = &s.note;
-        let categories = s
-            .categories
-            .iter()
-            .map(|c| parse_category(&loc, c))
-            .collect::<Result<Vec<_>, _>>()?;
+        let categories = s.categories.iter().map(|c| parse_category(&loc, c)).collect::<Result<Vec<_>, _>>()?;
         let list = t.add_list(&loc, &s.phrases, vars)?;
         suppress.push(Suppress { list, categories });
     }
@@ -727,20 +632,11 @@ fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         if a.categories.is_empty() {
             return Err(PolicyError::new(&loc, "`categories` is empty"));
         }
-        let categories = a
-            .categories
-            .iter()
-            .map(|c| parse_category(&loc, c))
-            .collect::<Result<Vec<_>, _>>()?;
+        let categories = a.categories.iter().map(|c| parse_category(&loc, c)).collect::<Result<Vec<_>, _>>()?;
         let mode = match a.mode.as_str() {
             "raise" => AdjustMode::Raise,
             "cap" => AdjustMode::Cap,
-            other => {
-                return Err(PolicyError::new(
-                    &loc,
-                    format!("unknown mode {other:?}; expected raise or cap"),
-                ))
-            }
+            other => return Err(PolicyError::new(&loc, format!("unknown mode {other:?}; expected raise or cap"))),
         };
         let to = parse_severity(&loc, &a.to)?;
         let min = match &a.min {
@@ -749,35 +645,22 @@ fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         };
         let cues = t.add_list(&format!("{loc} cues"), &a.cues, vars)?;
         let unless = t.opt_list(&format!("{loc} unless"), &a.unless, vars)?;
-        adjust.push(Adjust {
-            id: a.id.clone(),
-            categories,
-            cues,
-            unless,
-            mode,
-            to,
-            min,
-            near: a.near,
-        });
+        adjust.push(Adjust { id: a.id.clone(), categories, cues, unless, mode, to, min, near: a.near });
     }
 
     let mut dropped_when = vec![Vec::new(); Category::ALL.len()];
     for (name, c) in &file.categories {
         let loc = format!("[categories.{name}]");
         let cat = parse_category(&loc, name)?;
-        dropped_when[cat.index()] = c
-            .dropped_when
-            .iter()
-            .map(|d| parse_category(&loc, d))
-            .collect::<Result<Vec<_>, _>>()?;
+        dropped_when[cat.index()] =
+            c.dropped_when.iter().map(|d| parse_category(&loc, d)).collect::<Result<Vec<_>, _>>()?;
     }
 
     let mut support_actions = vec![Action::Flag; Category::ALL.len()];
     let mut room_actions = vec![Action::Flag; Category::ALL.len()];
-    for (table, actions, name) in [
-        (&file.actions.support, &mut support_actions, "support"),
-        (&file.actions.room, &mut room_actions, "room"),
-    ] {
+    for (table, actions, name) in
+        [(&file.actions.support, &mut support_actions, "support"), (&file.actions.room, &mut room_actions, "room")]
+    {
         for (cat, act) in table {
             let loc = format!("[actions.{name}] {cat}");
             let a = parse_action(&loc, act)?;
@@ -879,9 +762,13 @@ mod tests {
 
     #[test]
     fn unknown_category_and_severity() {
-        let e = err("version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapon\"\nseverity = \"high\"\nphrases = [\"knife\"]\n");
+        let e = err(
+            "version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapon\"\nseverity = \"high\"\nphrases = [\"knife\"]\n",
+        );
         assert!(e.to_string().contains("unknown category \"weapon\""), "{e}");
-        let e = err("version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"huge\"\nphrases = [\"knife\"]\n");
+        let e = err(
+            "version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"huge\"\nphrases = [\"knife\"]\n",
+        );
         assert!(e.to_string().contains("unknown severity"), "{e}");
     }
 
@@ -891,14 +778,15 @@ mod tests {
         assert!(e.to_string().contains("unknown variable {nope}"), "{e}");
         let e = err("version = 1\n[[rule]\n");
         assert_eq!(e.location, "toml");
-        let e = err("version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"high\"\nphrase = [\"knife\"]\n");
+        let e = err(
+            "version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"high\"\nphrase = [\"knife\"]\n",
+        );
         assert!(e.to_string().contains("phrase"), "{e}");
     }
 
     #[test]
     fn rule_needs_one_kind_and_unique_id() {
-        let e =
-            err("version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"high\"\n");
+        let e = err("version = 1\n[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"high\"\n");
         assert!(e.to_string().contains("exactly one"), "{e}");
         let r = "[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"high\"\nphrases = [\"knife\"]\n";
         let e = err(&format!("version = 1\n{r}{r}"));

@@ -1,9 +1,7 @@
 //! Table tests for each rule family of the built-in policy: typical messages, the ways young people
 //! disguise them, and hard negatives (hyperbole, negation, everyday words) that must not flag.
 
-use talkzone_moderation::{
-    check, eval_record, Action, Category, Context, Draft, Policy, Severity, Verdict,
-};
+use talkzone_moderation::{check, eval_record, Action, Category, Context, Draft, Policy, Severity, Verdict};
 
 fn verdict(text: &str) -> Verdict {
     check(&Policy::builtin(), &Draft::new(text))
@@ -15,17 +13,10 @@ fn flags(cases: &[&str], cat: Category, min: Severity) {
     for t in cases {
         let v = verdict(t);
         if !(v.labels.contains(&cat) && v.severity >= min) {
-            failed.push(format!(
-                "{t:?}: severity={} labels={:?}",
-                v.severity, v.labels
-            ));
+            failed.push(format!("{t:?}: severity={} labels={:?}", v.severity, v.labels));
         }
     }
-    assert!(
-        failed.is_empty(),
-        "expected {cat} at >= {min}:\n{}",
-        failed.join("\n")
-    );
+    assert!(failed.is_empty(), "expected {cat} at >= {min}:\n{}", failed.join("\n"));
 }
 
 /// The message is not flagged at all.
@@ -34,35 +25,18 @@ fn benign(cases: &[&str]) {
     for t in cases {
         let v = verdict(t);
         if v.flagged() {
-            let why: Vec<String> = v
-                .flags
-                .iter()
-                .map(|f| format!("{}={:?}", f.rule, f.matched))
-                .collect();
-            failed.push(format!(
-                "{t:?}: {} {:?} {}",
-                v.severity,
-                v.labels,
-                why.join(", ")
-            ));
+            let why: Vec<String> = v.flags.iter().map(|f| format!("{}={:?}", f.rule, f.matched)).collect();
+            failed.push(format!("{t:?}: {} {:?} {}", v.severity, v.labels, why.join(", ")));
         }
     }
-    assert!(
-        failed.is_empty(),
-        "expected not flagged:\n{}",
-        failed.join("\n")
-    );
+    assert!(failed.is_empty(), "expected not flagged:\n{}", failed.join("\n"));
 }
 
 /// The message does not carry `cat`.
 fn not_label(cases: &[&str], cat: Category) {
     for t in cases {
         let v = verdict(t);
-        assert!(
-            !v.labels.contains(&cat),
-            "{t:?} should not be {cat}: {:?}",
-            v.flags
-        );
+        assert!(!v.labels.contains(&cat), "{t:?} should not be {cat}: {:?}", v.flags);
     }
 }
 
@@ -120,7 +94,11 @@ fn suicide_critical_when_imminent() {
 /// caught as whole spaced-out words, as serious as written plainly.
 #[test]
 fn spaced_out_short_words() {
-    flags(&["t o o k all the pills", "i t o o k all the pills", "just t o o k a whole packet of paracetamol"], Category::Suicide, Severity::Critical);
+    flags(
+        &["t o o k all the pills", "i t o o k all the pills", "just t o o k a whole packet of paracetamol"],
+        Category::Suicide,
+        Severity::Critical,
+    );
     flags(&["k m s", "i wanna k m s", "gonna k.m.s tonight"], Category::Suicide, Severity::High);
     // Three or four letters found just anywhere in a run of spelt-out letters are not a word.
     benign(&[
@@ -145,11 +123,7 @@ fn third_person_reports_take_the_risk_of_that_person() {
         Category::Suicide,
         Severity::High,
     );
-    flags(
-        &["my sister is 11 and i keep finding bloody tissues in her bin"],
-        Category::SelfHarm,
-        Severity::High,
-    );
+    flags(&["my sister is 11 and i keep finding bloody tissues in her bin"], Category::SelfHarm, Severity::High);
 }
 
 #[test]
@@ -160,14 +134,7 @@ fn negation_cancels_but_not_dont_want_to_live() {
         "not gonna do anything stupid i promise",
         "i wont ever self harm again",
     ]);
-    flags(
-        &[
-            "i don't want to live anymore",
-            "i dont know why i want to die",
-        ],
-        Category::Suicide,
-        Severity::High,
-    );
+    flags(&["i don't want to live anymore", "i dont know why i want to die"], Category::Suicide, Severity::High);
 }
 
 #[test]
@@ -204,19 +171,11 @@ fn self_harm() {
         Category::SelfHarm,
         Severity::High,
     );
-    flags(
-        &["the cut on my arm is gaping open and wont stop bleeding"],
-        Category::SelfHarm,
-        Severity::Critical,
-    );
+    flags(&["the cut on my arm is gaping open and wont stop bleeding"], Category::SelfHarm, Severity::Critical);
     // recovered: still a label, but low
     let v = verdict("i used to cut in year 7 but ive been clean over a year now");
     assert_eq!(v.severity, Severity::Low, "{:?}", v.flags);
-    benign(&[
-        "i cut my hair",
-        "cut the grass for my nan",
-        "fell off my bike and cut my knee",
-    ]);
+    benign(&["i cut my hair", "cut the grass for my nan", "fell off my bike and cut my knee"]);
 }
 
 #[test]
@@ -328,11 +287,7 @@ fn weapons_and_uk_slang() {
         Category::Weapons,
         Severity::High,
     );
-    flags(
-        &["theres a man waving a machete outside the shop rn"],
-        Category::Weapons,
-        Severity::Critical,
-    );
+    flags(&["theres a man waving a machete outside the shop rn"], Category::Weapons, Severity::Critical);
     benign(&[
         "chef showed me how to sharpen the knives",
         "stabbed the straw into my capri sun 😂",
@@ -356,16 +311,9 @@ fn violence_threats() {
         Category::ViolenceThreat,
         Severity::High,
     );
+    flags(&["im gonna set fire to the school when everyones in it"], Category::ViolenceThreat, Severity::Critical);
     flags(
-        &["im gonna set fire to the school when everyones in it"],
-        Category::ViolenceThreat,
-        Severity::Critical,
-    );
-    flags(
-        &[
-            "im gonna wait for him after school and batter him",
-            "ima beat ur ass after school",
-        ],
+        &["im gonna wait for him after school and batter him", "ima beat ur ass after school"],
         Category::ViolenceThreat,
         Severity::High,
     );
@@ -390,28 +338,17 @@ fn bullying_is_aimed_at_someone() {
         Severity::Medium,
     );
     flags(
-        &[
-            "go slit ur wrists emo",
-            "kys",
-            "ky$ lol",
-            "hope u get run over tbh",
-        ],
+        &["go slit ur wrists emo", "kys", "ky$ lol", "hope u get run over tbh"],
         Category::BullyingHarassment,
         Severity::High,
     );
-    benign(&[
-        "ur so funny honestly",
-        "ur mum is so nice",
-        "you're not stupid for asking",
-        "are you mad at me?",
-    ]);
+    benign(&["ur so funny honestly", "ur mum is so nice", "you're not stupid for asking", "are you mad at me?"]);
     // swearing at someone is bullying, not profanity
     not_label(&["fuck off you prick"], Category::Profanity);
     // being bullied is distress, not bullying
     let v = verdict("everyone at school is picking on me and calling me names");
     assert!(
-        v.labels.contains(&Category::MentalHealthDistress)
-            && !v.labels.contains(&Category::BullyingHarassment),
+        v.labels.contains(&Category::MentalHealthDistress) && !v.labels.contains(&Category::BullyingHarassment),
         "{v:?}"
     );
 }
@@ -419,28 +356,13 @@ fn bullying_is_aimed_at_someone() {
 #[test]
 fn hate() {
     flags(
-        &[
-            "they should gas all the gypsies",
-            "14 words. the white race",
-            "shut up ya fckin bender",
-        ],
+        &["they should gas all the gypsies", "14 words. the white race", "shut up ya fckin bender"],
         Category::Hate,
         Severity::High,
     );
-    flags(
-        &[
-            "lesbians are just confused",
-            "too many foreigners round here now",
-        ],
-        Category::Hate,
-        Severity::Medium,
-    );
+    flags(&["lesbians are just confused", "too many foreigners round here now"], Category::Hate, Severity::Medium);
     // masked slurs
-    flags(
-        &["he called me a p*ki in front of everyone", "die you f*ggot"],
-        Category::Hate,
-        Severity::High,
-    );
+    flags(&["he called me a p*ki in front of everyone", "die you f*ggot"], Category::Hate, Severity::High);
     benign(&["i hate mondays sm"]);
     // UK slang: a fag is a cigarette
     not_label(&["i had a fag behind the shed"], Category::Hate);
@@ -460,16 +382,8 @@ fn drugs_and_alcohol() {
         Category::DrugsAlcohol,
         Severity::Medium,
     );
-    flags(
-        &["my mates fitting on the floor after taking a pill"],
-        Category::DrugsAlcohol,
-        Severity::Critical,
-    );
-    flags(
-        &["had a few vodkas at my cousins 18th"],
-        Category::DrugsAlcohol,
-        Severity::Low,
-    );
+    flags(&["my mates fitting on the floor after taking a pill"], Category::DrugsAlcohol, Severity::Critical);
+    flags(&["had a few vodkas at my cousins 18th"], Category::DrugsAlcohol, Severity::Low);
     benign(&[
         "coke or pepsi? coke every time",
         "smoked salmon for tea",
@@ -482,11 +396,7 @@ fn drugs_and_alcohol() {
         "keep tripping over my laces lol",
         "its snowing ❄️❄️",
     ]);
-    flags(
-        &["got a ❄️ line for the weekend, hmu"],
-        Category::DrugsAlcohol,
-        Severity::Medium,
-    );
+    flags(&["got a ❄️ line for the weekend, hmu"], Category::DrugsAlcohol, Severity::Medium);
 }
 
 #[test]
@@ -520,10 +430,7 @@ fn mental_health_distress() {
         Severity::Medium,
     );
     flags(
-        &[
-            "i h8 myself",
-            "everyone in my class blanks me and i eat lunch on my own",
-        ],
+        &["i h8 myself", "everyone in my class blanks me and i eat lunch on my own"],
         Category::MentalHealthDistress,
         Severity::Medium,
     );
@@ -564,13 +471,7 @@ fn flags_explain_with_spans_into_the_original() {
         assert_eq!(&text[f.start..f.end], f.matched);
         assert!(!f.rule.is_empty());
     }
-    assert!(
-        v.flags
-            .iter()
-            .any(|f| f.matched == "K1LL MYSELF" && f.category == Category::Suicide),
-        "{:?}",
-        v.flags
-    );
+    assert!(v.flags.iter().any(|f| f.matched == "K1LL MYSELF" && f.category == Category::Suicide), "{:?}", v.flags);
 }
 
 #[test]
@@ -581,16 +482,10 @@ fn eval_record_matches_the_contract() {
     assert_eq!(r["flagged"], true);
     assert_eq!(r["severity"], "high");
     assert_eq!(r["labels"], serde_json::json!(["suicide"]));
-    assert_eq!(
-        r["pii"],
-        serde_json::json!([{"kind": "phone", "text": "07700 900 778"}])
-    );
+    assert_eq!(r["pii"], serde_json::json!([{"kind": "phone", "text": "07700 900 778"}]));
     assert_eq!(r["redacted"], "my number is [phone] and i want to die");
     let v = verdict("see you at 4");
-    assert_eq!(
-        eval_record("x10", &v)["labels"],
-        serde_json::json!(["none"])
-    );
+    assert_eq!(eval_record("x10", &v)["labels"], serde_json::json!(["none"]));
 }
 
 #[test]
@@ -604,13 +499,7 @@ fn verdict_serialises_round_trip() {
 #[test]
 fn actions_by_context() {
     let p = Policy::builtin();
-    let v = check(
-        &p,
-        &Draft {
-            text: "ur a dickhead",
-            context: Context::Room,
-        },
-    );
+    let v = check(&p, &Draft { text: "ur a dickhead", context: Context::Room });
     assert_eq!(p.action_for(&v, Context::Room), Action::Hold);
     let v = check(&p, &Draft::new("i want to kill myself tonight"));
     assert_eq!(p.action_for(&v, Context::Support), Action::Escalate);

@@ -3,7 +3,14 @@
 use crate::store::{AuditEvent, Store};
 
 /// An audit entry, for a store method that writes it in the same transaction as the action.
-pub fn event(at: i64, actor_id: Option<&str>, action: &str, target_type: &str, target_id: &str, details: Option<String>) -> AuditEvent {
+pub fn event(
+    at: i64,
+    actor_id: Option<&str>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: Option<String>,
+) -> AuditEvent {
     AuditEvent {
         id: crate::ids::random_id(),
         at,

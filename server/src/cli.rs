@@ -1,9 +1,9 @@
 //! The `talkzone` command line: `serve`, `migrate`, `admin create-user`, `moderate`.
 
-use std::io::{BufRead, Write};
-use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
 use talkzone_mobile_api::{CreateUserRequest, Role};
 
 use crate::clock::{Clock, SystemClock};

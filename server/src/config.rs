@@ -358,14 +358,16 @@ impl Config {
         let d = LimitsConfig::default();
 
         let listen_s = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_s.parse().map_err(|_| {
-            bad("listen", format!("'{listen_s}' is not an address like 127.0.0.1:8080 or [::]:8080"))
-        })?;
+        let listen: SocketAddr = listen_s
+            .parse()
+            .map_err(|_| bad("listen", format!("'{listen_s}' is not an address like 127.0.0.1:8080 or [::]:8080")))?;
 
         let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./talkzone-data"));
-        let database_url = args.database_url.clone().or(file.database_url).unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("talkzone.db").display())
-        });
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("talkzone.db").display()));
         let is_postgres = database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
         if is_postgres {
             url::Url::parse(&database_url)
@@ -407,7 +409,11 @@ impl Config {
         };
         let allowed_origins = allowed_origins
             .iter()
-            .map(|o| normalise_origin(o).ok_or_else(|| bad("allowed-origins", format!("'{o}' is not an origin like https://chat.example.org"))))
+            .map(|o| {
+                normalise_origin(o).ok_or_else(|| {
+                    bad("allowed-origins", format!("'{o}' is not an origin like https://chat.example.org"))
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
 
         let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
@@ -478,12 +484,28 @@ impl Config {
             return Err(bad("close-outcomes", "list at least one outcome"));
         }
         let desk = DeskConfig {
-            escalation_critical: secs(args.escalation_critical_s.or(file.escalation_critical_s), dd.escalation_critical, "escalation-critical-s")?,
-            escalation_high: secs(args.escalation_high_s.or(file.escalation_high_s), dd.escalation_high, "escalation-high-s")?,
-            escalation_medium: secs(args.escalation_medium_s.or(file.escalation_medium_s), dd.escalation_medium, "escalation-medium-s")?,
+            escalation_critical: secs(
+                args.escalation_critical_s.or(file.escalation_critical_s),
+                dd.escalation_critical,
+                "escalation-critical-s",
+            )?,
+            escalation_high: secs(
+                args.escalation_high_s.or(file.escalation_high_s),
+                dd.escalation_high,
+                "escalation-high-s",
+            )?,
+            escalation_medium: secs(
+                args.escalation_medium_s.or(file.escalation_medium_s),
+                dd.escalation_medium,
+                "escalation-medium-s",
+            )?,
             oncall_webhook_url,
             close_outcomes,
-            assignment_timeout: secs(args.assignment_timeout_s.or(file.assignment_timeout_s), dd.assignment_timeout, "assignment-timeout-s")?,
+            assignment_timeout: secs(
+                args.assignment_timeout_s.or(file.assignment_timeout_s),
+                dd.assignment_timeout,
+                "assignment-timeout-s",
+            )?,
             no_one_available_text: args
                 .no_one_available_text
                 .clone()
@@ -494,13 +516,27 @@ impl Config {
                 Some("auto") => Routing::Auto,
                 Some(other) => return Err(bad("routing", format!("'{other}' must be manual or auto"))),
             },
-            disconnect_grace: secs(args.disconnect_grace_s.or(file.disconnect_grace_s), dd.disconnect_grace, "disconnect-grace-s")?,
+            disconnect_grace: secs(
+                args.disconnect_grace_s.or(file.disconnect_grace_s),
+                dd.disconnect_grace,
+                "disconnect-grace-s",
+            )?,
             chats_per_day: match args.chats_per_day.or(file.chats_per_day).unwrap_or(dd.chats_per_day) {
                 0 => return Err(bad("chats-per-day", "must be at least 1")),
                 n => n,
             },
-            max_duty_per_day: hours(args.max_duty_hours_per_day.or(file.max_duty_hours_per_day), dd.max_duty_per_day, 24.0, "max-duty-hours-per-day")?,
-            max_duty_per_week: hours(args.max_duty_hours_per_week.or(file.max_duty_hours_per_week), dd.max_duty_per_week, 168.0, "max-duty-hours-per-week")?,
+            max_duty_per_day: hours(
+                args.max_duty_hours_per_day.or(file.max_duty_hours_per_day),
+                dd.max_duty_per_day,
+                24.0,
+                "max-duty-hours-per-day",
+            )?,
+            max_duty_per_week: hours(
+                args.max_duty_hours_per_week.or(file.max_duty_hours_per_week),
+                dd.max_duty_per_week,
+                168.0,
+                "max-duty-hours-per-week",
+            )?,
         };
 
         let sd = SurveysConfig::default();
@@ -601,11 +637,9 @@ fn hours(v: Option<f64>, default: Duration, max: f64, name: &'static str) -> Res
 }
 
 fn ensure_writable_dir(dir: &Path) -> Result<(), ConfigError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| bad("data-dir", format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| bad("data-dir", format!("cannot create {}: {e}", dir.display())))?;
     let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"ok")
-        .map_err(|e| bad("data-dir", format!("{} is not writable: {e}", dir.display())))?;
+    std::fs::write(&probe, b"ok").map_err(|e| bad("data-dir", format!("{} is not writable: {e}", dir.display())))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

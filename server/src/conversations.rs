@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use talkzone_mobile_api::{
-    limits, ConversationId, ConversationKind, ConversationState, ConversationView, MessageId, MessageKind,
-    MessageView, MessagesPage, Role, ServerFrame, UserId, UserView,
+    limits, ConversationId, ConversationKind, ConversationState, ConversationView, MessageId, MessageKind, MessageView,
+    MessagesPage, Role, ServerFrame, UserId, UserView,
 };
 use talkzone_moderation::Context;
 
@@ -159,7 +159,11 @@ fn moderation_summary(verdict_json: Option<&str>) -> Option<talkzone_mobile_api:
                 matched: f.matched.clone(),
             })
             .collect(),
-        pii: v.pii.iter().map(|p| talkzone_mobile_api::PiiFound { kind: p.kind.as_str().to_owned(), text: p.text.clone() }).collect(),
+        pii: v
+            .pii
+            .iter()
+            .map(|p| talkzone_mobile_api::PiiFound { kind: p.kind.as_str().to_owned(), text: p.text.clone() })
+            .collect(),
     })
 }
 
@@ -212,7 +216,8 @@ fn user_of(id: &Option<String>, name: &Option<String>, role: Role) -> Option<Use
 /// A stored conversation's kind and state as the protocol names them.
 pub(crate) fn kind_and_state(c: &ConversationRecord) -> ApiResult<(ConversationKind, ConversationState)> {
     let kind = if c.kind == "room" { ConversationKind::Room } else { ConversationKind::Support };
-    let state = ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
+    let state =
+        ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
     Ok((kind, state))
 }
 
@@ -247,14 +252,11 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         topic: c.topic.clone(),
         created_at: rfc3339(c.created_at),
         young_person: user_of(&c.owner_id, &c.owner_name, Role::YoungPerson),
-        assigned_to: c
-            .assigned_to
-            .as_ref()
-            .map(|id| UserView {
-                id: UserId(id.clone()),
-                role: c.assigned_role.as_deref().and_then(Role::parse).unwrap_or(Role::DutyWorker),
-                display_name: c.assigned_name.clone().unwrap_or_default(),
-            }),
+        assigned_to: c.assigned_to.as_ref().map(|id| UserView {
+            id: UserId(id.clone()),
+            role: c.assigned_role.as_deref().and_then(Role::parse).unwrap_or(Role::DutyWorker),
+            display_name: c.assigned_name.clone().unwrap_or_default(),
+        }),
         queue_position,
         estimated_wait_s,
         last_seq: c.last_seq,
@@ -447,7 +449,10 @@ pub(crate) async fn send(
             if let Some(id) = &raised {
                 crate::escalation::raised(state, id).await;
             }
-            if conv.state == "assigned" && conv.assigned_to.as_deref() == Some(user.id.as_str()) && conv.first_reply_at.is_none() {
+            if conv.state == "assigned"
+                && conv.assigned_to.as_deref() == Some(user.id.as_str())
+                && conv.first_reply_at.is_none()
+            {
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
                 state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
             }
@@ -532,7 +537,11 @@ pub async fn open(
 
 /// `accept`: a duty worker or supervisor takes a queued conversation. Of racing workers,
 /// exactly one wins; the others get `already_assigned`.
-pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<ConversationView> {
+pub async fn accept(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+) -> ApiResult<ConversationView> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
     // Accepting puts the worker on duty, so the wellbeing caps apply here too.
     crate::desk::check_may_go_on_duty(state, user).await?;
@@ -542,8 +551,16 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
         conversation_id.as_str(),
         &format!("{} from the Talk Zone team has joined the chat.", user.display_name),
     );
-    let entry = audit::event(now, Some(user.id.as_str()), "conversation_accepted", "conversation", conversation_id.as_str(), None);
-    let outcome = state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, entry, now).await?;
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        "conversation_accepted",
+        "conversation",
+        conversation_id.as_str(),
+        None,
+    );
+    let outcome =
+        state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, entry, now).await?;
     let (record, message) = match outcome {
         AcceptOutcome::Accepted(c, m) => (c, m),
         AcceptOutcome::AlreadyAssigned => return Err(ApiError::AlreadyAssigned),
@@ -553,7 +570,8 @@ pub async fn accept(state: &AppState, user: &AuthUser, conversation_id: &Convers
     // Other workers triaging it lose access now: end their live subscriptions.
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).
-    let entry = audit::event(now, Some(user.id.as_str()), "duty_on", "user", user.id.as_str(), Some("accepted a chat".into()));
+    let entry =
+        audit::event(now, Some(user.id.as_str()), "duty_on", "user", user.id.as_str(), Some("accepted a chat".into()));
     state.store.set_on_duty(user.id.as_str(), true, now, Some(entry)).await?;
     let conv_view = view(state, user, &record).await?;
     if let Some(m) = message_view(&message, false) {
@@ -583,13 +601,19 @@ pub async fn history(
         crate::privacy::staff_read(state, user, &conv.id, "history").await;
     }
     let rows = state.store.messages_after(conversation_id.as_str(), after_seq, limit).await?;
-    let messages: Vec<MessageView> = rows.iter().filter_map(|m| message_view_for(user, m, conv.kind == "room")).collect();
+    let messages: Vec<MessageView> =
+        rows.iter().filter_map(|m| message_view_for(user, m, conv.kind == "room")).collect();
     let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
     Ok(MessagesPage { messages, next_after_seq })
 }
 
 /// `read`: raises the caller's read marker and tells the other participants.
-pub async fn mark_read(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, seq: i64) -> ApiResult<i64> {
+pub async fn mark_read(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    seq: i64,
+) -> ApiResult<i64> {
     let conv = load_writable(state, user, conversation_id).await?;
     if seq < 0 || seq > conv.last_seq {
         return Err(ApiError::Validation(format!("seq must be between 0 and {}", conv.last_seq)));
@@ -597,7 +621,11 @@ pub async fn mark_read(state: &AppState, user: &AuthUser, conversation_id: &Conv
     let stored = state.store.mark_read(&conv.id, user.id.as_str(), seq, state.clock.now_ms()).await?;
     state.hub.publish(Event::ToConversation {
         conversation_id: conversation_id.clone(),
-        frame: ServerFrame::Read { conversation_id: conversation_id.clone(), user_id: shown_id(&conv, &user.id), seq: stored },
+        frame: ServerFrame::Read {
+            conversation_id: conversation_id.clone(),
+            user_id: shown_id(&conv, &user.id),
+            seq: stored,
+        },
         except_user: Some(user.id.clone()),
     });
     Ok(stored)
@@ -681,10 +709,18 @@ async fn handed_over(
 /// Sends a support chat's new state to each of its parties' connections, each as they may see
 /// it: the young person without the staff record (risk, outcome, tags), with their monitoring
 /// notice. A view depends only on who the viewer is and whether they are staff.
-async fn tell_parties<'a>(state: &AppState, record: &ConversationRecord, parties: impl IntoIterator<Item = Option<&'a str>>) -> ApiResult<()> {
+async fn tell_parties<'a>(
+    state: &AppState,
+    record: &ConversationRecord,
+    parties: impl IntoIterator<Item = Option<&'a str>>,
+) -> ApiResult<()> {
     for uid in parties.into_iter().flatten() {
         let viewer = if record.owner_id.as_deref() == Some(uid) {
-            AuthUser { id: UserId(uid.to_owned()), role: Role::YoungPerson, display_name: record.owner_name.clone().unwrap_or_default() }
+            AuthUser {
+                id: UserId(uid.to_owned()),
+                role: Role::YoungPerson,
+                display_name: record.owner_name.clone().unwrap_or_default(),
+            }
         } else {
             AuthUser { id: UserId(uid.to_owned()), role: Role::DutyWorker, display_name: String::new() }
         };
@@ -713,7 +749,12 @@ fn check_reason(reason: &str) -> ApiResult<()> {
 
 /// `POST /v1/conversations/{id}/requeue`: back to the queue, ahead of new arrivals at the same
 /// risk. Also used when an assignment times out (`actor` = None).
-pub async fn requeue(state: &AppState, user: Option<&AuthUser>, conversation_id: &ConversationId, reason: &str) -> ApiResult<Option<ConversationRecord>> {
+pub async fn requeue(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    conversation_id: &ConversationId,
+    reason: &str,
+) -> ApiResult<Option<ConversationRecord>> {
     let conv = state.store.conversation(conversation_id.as_str()).await?.ok_or(ApiError::NotFound)?;
     let from = match user {
         Some(u) => {
@@ -725,11 +766,21 @@ pub async fn requeue(state: &AppState, user: Option<&AuthUser>, conversation_id:
         }
         None => conv.assigned_to.clone(),
     };
-    let body = "You're back in the queue: the next available worker will pick up your chat. Your messages so far stay here.";
+    let body =
+        "You're back in the queue: the next available worker will pick up your chat. Your messages so far stay here.";
     let now = state.clock.now_ms();
-    let entry = audit::event(now, user.map(|u| u.id.as_str()), "conversation_requeued", "conversation", &conv.id, Some(reason.to_owned()));
-    let Some((record, message)) =
-        state.store.hand_over(&conv.id, from.as_deref(), Handover::Requeue, announcement(state, &conv.id, body), entry, now).await?
+    let entry = audit::event(
+        now,
+        user.map(|u| u.id.as_str()),
+        "conversation_requeued",
+        "conversation",
+        &conv.id,
+        Some(reason.to_owned()),
+    );
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), Handover::Requeue, announcement(state, &conv.id, body), entry, now)
+        .await?
     else {
         return Err(ApiError::Conflict("this conversation is not assigned".into()));
     };
@@ -744,46 +795,85 @@ fn system_viewer() -> AuthUser {
 }
 
 /// `POST /v1/conversations/{id}/transfer`: to another worker, with the reason in the history.
-pub async fn transfer(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, to: &UserId, reason: &str) -> ApiResult<ConversationView> {
+pub async fn transfer(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    to: &UserId,
+    reason: &str,
+) -> ApiResult<ConversationView> {
     check_reason(reason)?;
     let conv = load_readable(state, user, conversation_id).await?;
     let from = may_hand_over(user, &conv)?.or(conv.assigned_to.clone());
     let target = state.store.user(to.as_str()).await?.ok_or(ApiError::NotFound)?;
-    if !matches!(Role::parse(&target.role), Some(Role::DutyWorker | Role::Supervisor)) || target.suspended_at.is_some() {
+    if !matches!(Role::parse(&target.role), Some(Role::DutyWorker | Role::Supervisor)) || target.suspended_at.is_some()
+    {
         return Err(ApiError::Validation("transfer to an active duty worker or supervisor".into()));
     }
     if from.as_deref() == Some(target.id.as_str()) {
         return Err(ApiError::Validation("the conversation is already with this worker".into()));
     }
-    let body = format!("{} has passed your chat to {}, who can see everything you've said so far. Reason: {}",
-        user.display_name, target.display_name, reason.trim());
+    let body = format!(
+        "{} has passed your chat to {}, who can see everything you've said so far. Reason: {}",
+        user.display_name,
+        target.display_name,
+        reason.trim()
+    );
     let now = state.clock.now_ms();
-    let entry = audit::event(now, Some(user.id.as_str()), "conversation_transferred", "conversation", &conv.id,
-        Some(format!("to {}: {}", target.id, reason.trim())));
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        "conversation_transferred",
+        "conversation",
+        &conv.id,
+        Some(format!("to {}: {}", target.id, reason.trim())),
+    );
     let handover = Handover::Transfer { to: target.id.clone() };
-    let Some((record, message)) =
-        state.store.hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, &body), entry, now).await?
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, &body), entry, now)
+        .await?
     else {
         return Err(ApiError::Conflict("this conversation is not assigned".into()));
     };
-    state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: UserId(target.id.clone()) });
+    state
+        .hub
+        .publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: UserId(target.id.clone()) });
     handed_over(state, user, &record, &message, from.as_deref()).await
 }
 
 /// `POST /v1/conversations/{id}/close`: with an outcome from the configured list, and tags.
-pub async fn close(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, outcome: &str, tags: Vec<String>) -> ApiResult<ConversationView> {
+pub async fn close(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    outcome: &str,
+    tags: Vec<String>,
+) -> ApiResult<ConversationView> {
     let conv = load_readable(state, user, conversation_id).await?;
     let from = may_hand_over(user, &conv)?;
     if !state.config.desk.close_outcomes.iter().any(|o| o == outcome) {
-        return Err(ApiError::Validation(format!("outcome must be one of: {}", state.config.desk.close_outcomes.join(", "))));
+        return Err(ApiError::Validation(format!(
+            "outcome must be one of: {}",
+            state.config.desk.close_outcomes.join(", ")
+        )));
     }
     let tags = check_tags(tags)?;
     let body = "This chat has ended. Thank you for talking to us. You can start a new chat any time, day or night.";
     let now = state.clock.now_ms();
-    let entry = audit::event(now, Some(user.id.as_str()), "conversation_closed", "conversation", &conv.id, Some(outcome.to_owned()));
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        "conversation_closed",
+        "conversation",
+        &conv.id,
+        Some(outcome.to_owned()),
+    );
     let handover = Handover::Close { outcome: outcome.to_owned(), tags };
-    let Some((record, message)) =
-        state.store.hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, body), entry, now).await?
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, body), entry, now)
+        .await?
     else {
         return Err(ApiError::Conflict("this conversation is already closed".into()));
     };
@@ -801,7 +891,9 @@ fn check_tags(tags: Vec<String>) -> ApiResult<Vec<String>> {
         let t = t.trim();
         let n = t.chars().count();
         if n == 0 || n > 40 || t.contains(',') || t.chars().any(char::is_control) {
-            return Err(ApiError::Validation("tags are 1 to 40 characters, without commas or control characters".into()));
+            return Err(ApiError::Validation(
+                "tags are 1 to 40 characters, without commas or control characters".into(),
+            ));
         }
         if !out.iter().any(|o| o == t) {
             out.push(t.to_owned());
@@ -820,12 +912,23 @@ fn tags_of(c: &ConversationRecord) -> Vec<String> {
 /// `PUT /v1/conversations/{id}/tags`: replaces a support chat's tags, open or closed (workers
 /// often code a chat after it ends). The assigned worker or a supervisor; audited. The
 /// worker's other screens are told; the young person is not.
-pub async fn set_tags(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, tags: Vec<String>) -> ApiResult<ConversationView> {
+pub async fn set_tags(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    tags: Vec<String>,
+) -> ApiResult<ConversationView> {
     let conv = load_readable(state, user, conversation_id).await?;
     let assigned = may_hand_over(user, &conv)?;
     let tags = check_tags(tags)?;
-    let entry = audit::event(state.clock.now_ms(), Some(user.id.as_str()), "conversation_tagged", "conversation", &conv.id,
-        Some(tags.join(", ")));
+    let entry = audit::event(
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        "conversation_tagged",
+        "conversation",
+        &conv.id,
+        Some(tags.join(", ")),
+    );
     // The update holds only while the chat is still the worker's: a transfer since the read wins.
     if !state.store.set_tags(&conv.id, &tags, assigned.as_deref(), entry).await? {
         return Err(ApiError::Forbidden("only the assigned worker or a supervisor can do this"));
@@ -836,7 +939,12 @@ pub async fn set_tags(state: &AppState, user: &AuthUser, conversation_id: &Conve
 }
 
 /// `POST /v1/conversations/{id}/notes`: staff only; never delivered to the young person.
-pub async fn add_note(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, body: &str) -> ApiResult<talkzone_mobile_api::NoteView> {
+pub async fn add_note(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    body: &str,
+) -> ApiResult<talkzone_mobile_api::NoteView> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
     let conv = load_readable(state, user, conversation_id).await?;
     let n = body.trim().chars().count();
@@ -858,14 +966,22 @@ pub async fn add_note(state: &AppState, user: &AuthUser, conversation_id: &Conve
 fn note_view(n: &crate::store::NoteRecord, role: Role) -> talkzone_mobile_api::NoteView {
     talkzone_mobile_api::NoteView {
         id: n.id.clone(),
-        author: UserView { id: UserId(n.author_id.clone()), role, display_name: n.author_name.clone().unwrap_or_default() },
+        author: UserView {
+            id: UserId(n.author_id.clone()),
+            role,
+            display_name: n.author_name.clone().unwrap_or_default(),
+        },
         body: n.body.clone(),
         created_at: rfc3339(n.created_at),
     }
 }
 
 /// `GET /v1/conversations/{id}/notes` (staff with access).
-pub async fn notes(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<Vec<talkzone_mobile_api::NoteView>> {
+pub async fn notes(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+) -> ApiResult<Vec<talkzone_mobile_api::NoteView>> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
     let conv = load_readable(state, user, conversation_id).await?;
     let mut out = Vec::new();
@@ -883,10 +999,8 @@ pub async fn return_unanswered(state: &AppState) -> ApiResult<usize> {
     let cutoff = state.clock.now_ms() - state.config.desk.assignment_timeout.as_millis() as i64;
     let mut n = 0;
     for c in state.store.unanswered_assignments(cutoff).await? {
-        let reason = format!(
-            "no first reply within {} s of being assigned",
-            state.config.desk.assignment_timeout.as_secs()
-        );
+        let reason =
+            format!("no first reply within {} s of being assigned", state.config.desk.assignment_timeout.as_secs());
         match requeue(state, None, &ConversationId(c.id.clone()), &reason).await {
             Ok(_) => n += 1,
             Err(ApiError::Conflict(_)) => {} // another node got there first, or it was answered
@@ -958,7 +1072,11 @@ pub async fn return_stranded(state: &AppState) -> ApiResult<usize> {
 
 /// `POST /v1/conversations/{id}/join`: a supervisor joins a support chat (to help, or take it
 /// over); the young person is told who and why, in plain words.
-pub async fn join_as_supervisor(state: &AppState, user: &AuthUser, conversation_id: &ConversationId) -> ApiResult<ConversationView> {
+pub async fn join_as_supervisor(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+) -> ApiResult<ConversationView> {
     user.require(&[Role::Supervisor])?;
     let conv = load_readable(state, user, conversation_id).await?;
     if conv.kind != "support" || conv.state == "closed" {
@@ -970,7 +1088,10 @@ pub async fn join_as_supervisor(state: &AppState, user: &AuthUser, conversation_
     system_message(
         state,
         &conv.id,
-        &format!("{}, a supervisor from the Talk Zone team, has joined the chat to help keep you safe.", user.display_name),
+        &format!(
+            "{}, a supervisor from the Talk Zone team, has joined the chat to help keep you safe.",
+            user.display_name
+        ),
     )
     .await?;
     let record = state.store.conversation(&conv.id).await?.ok_or(ApiError::NotFound)?;

@@ -27,7 +27,12 @@ fn parse_time(name: &str, s: &str) -> ApiResult<i64> {
 
 async fn shift_view(state: &AppState, r: &ShiftRecord) -> ApiResult<ShiftView> {
     let user = state.store.user(&r.user_id).await?.ok_or(ApiError::NotFound)?;
-    Ok(ShiftView { id: r.id.clone(), user: user_view(&user)?, starts_at: rfc3339(r.starts_at), ends_at: rfc3339(r.ends_at) })
+    Ok(ShiftView {
+        id: r.id.clone(),
+        user: user_view(&user)?,
+        starts_at: rfc3339(r.starts_at),
+        ends_at: rfc3339(r.ends_at),
+    })
 }
 
 /// `POST /v1/rota/shifts` (yot_admin).
@@ -50,8 +55,14 @@ pub async fn add_shift(state: &AppState, user: &AuthUser, req: ShiftRequest) -> 
         created_by: Some(user.id.0.clone()),
         created_at: state.clock.now_ms(),
     };
-    let audit = crate::audit::event(record.created_at, Some(user.id.as_str()), "shift_added", "user", &worker.id,
-        Some(format!("{} to {}", req.starts_at, req.ends_at)));
+    let audit = crate::audit::event(
+        record.created_at,
+        Some(user.id.as_str()),
+        "shift_added",
+        "user",
+        &worker.id,
+        Some(format!("{} to {}", req.starts_at, req.ends_at)),
+    );
     state.store.create_shift(record.clone(), audit).await?;
     shift_view(state, &record).await
 }
@@ -60,7 +71,9 @@ pub async fn add_shift(state: &AppState, user: &AuthUser, req: ShiftRequest) -> 
 pub async fn remove_shift(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(&[Role::YotAdmin])?;
     let now = state.clock.now_ms();
-    let audit = |worker: &str| crate::audit::event(now, Some(user.id.as_str()), "shift_removed", "user", worker, Some(format!("shift {id}")));
+    let audit = |worker: &str| {
+        crate::audit::event(now, Some(user.id.as_str()), "shift_removed", "user", worker, Some(format!("shift {id}")))
+    };
     if !state.store.delete_shift(id, &audit).await? {
         return Err(ApiError::NotFound);
     }
@@ -171,16 +184,14 @@ impl Wellbeing {
         for id in state.store.on_duty_staff().await? {
             let day = state.store.duty_ms_since(&id, now - DAY_MS, now).await?;
             let week = state.store.duty_ms_since(&id, now - WEEK_MS, now).await?;
-            let left = (desk.max_duty_per_day.as_millis() as i64 - day).min(desk.max_duty_per_week.as_millis() as i64 - week);
+            let left =
+                (desk.max_duty_per_day.as_millis() as i64 - day).min(desk.max_duty_per_week.as_millis() as i64 - week);
             let uid = UserId(id.clone());
             if left <= 0 {
                 let entry = crate::audit::event(now, None, "duty_cap_reached", "user", &id, None);
                 state.store.set_on_duty(&id, false, now, Some(entry)).await?;
                 self.warned.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                state.hub.publish(Event::ToUser {
-                    user_id: uid.clone(),
-                    frame: ServerFrame::Duty { on_duty: false },
-                });
+                state.hub.publish(Event::ToUser { user_id: uid.clone(), frame: ServerFrame::Duty { on_duty: false } });
                 state.hub.publish(Event::ToUser {
                     user_id: uid,
                     frame: ServerFrame::Notice {
@@ -192,12 +203,16 @@ impl Wellbeing {
                     },
                 });
                 crate::queue::changed(state).await;
-            } else if left <= WARN_BEFORE_MS && self.warned.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone()) {
+            } else if left <= WARN_BEFORE_MS && self.warned.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone())
+            {
                 state.hub.publish(Event::ToUser {
                     user_id: uid,
                     frame: ServerFrame::Notice {
                         kind: "duty_cap_near".into(),
-                        message: format!("You have about {} minutes of duty left today; please start wrapping up.", (left / 60_000).max(1)),
+                        message: format!(
+                            "You have about {} minutes of duty left today; please start wrapping up.",
+                            (left / 60_000).max(1)
+                        ),
                         conversation_id: None,
                         message_id: None,
                         client_msg_id: None,

@@ -55,7 +55,14 @@ pub async fn create(state: &AppState, user: &AuthUser, req: ServiceRequest) -> A
     user.require(ADMIN)?;
     let now = state.clock.now_ms();
     let record = record(crate::ids::random_id(), req, Some(user.id.0.clone()), now)?;
-    let audit = crate::audit::event(now, Some(user.id.as_str()), "service_created", "service", &record.id, Some(record.name.clone()));
+    let audit = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        "service_created",
+        "service",
+        &record.id,
+        Some(record.name.clone()),
+    );
     state.store.create_service(&record, audit).await?;
     Ok(view(record))
 }
@@ -66,7 +73,8 @@ pub async fn update(state: &AppState, user: &AuthUser, id: &str, req: ServiceReq
     user.require(ADMIN)?;
     let now = state.clock.now_ms();
     let record = record(id.to_owned(), req, None, now)?;
-    let audit = crate::audit::event(now, Some(user.id.as_str()), "service_updated", "service", id, Some(record.name.clone()));
+    let audit =
+        crate::audit::event(now, Some(user.id.as_str()), "service_updated", "service", id, Some(record.name.clone()));
     if !state.store.update_service(&record, audit).await? {
         return Err(ApiError::NotFound);
     }
@@ -76,7 +84,8 @@ pub async fn update(state: &AppState, user: &AuthUser, id: &str, req: ServiceReq
 /// `POST /v1/services/{id}/retire` (yot_admin): hidden from search and from sharing.
 pub async fn retire(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(ADMIN)?;
-    let audit = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "service_retired", "service", id, None);
+    let audit =
+        crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "service_retired", "service", id, None);
     if state.store.retire_service(id, audit).await? {
         Ok(())
     } else {
@@ -99,7 +108,9 @@ pub async fn share(
         _ => return Err(ApiError::Validation("no such service in the directory (or it was retired)".into())),
     };
     let body = serde_json::to_string(&card).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let sent = crate::conversations::send(state, user, conversation_id, &req.client_msg_id, &body, MessageKind::ServiceCard).await?;
+    let sent =
+        crate::conversations::send(state, user, conversation_id, &req.client_msg_id, &body, MessageKind::ServiceCard)
+            .await?;
     // Cards are never held for review: a `seq` is always given.
     let seq = sent.seq.ok_or_else(|| ApiError::Internal("a service card was held".into()))?;
     Ok(ServiceCardSent { message_id: sent.message_id, seq, card })
@@ -128,7 +139,9 @@ fn record(id: String, req: ServiceRequest, created_by: Option<String>, now: i64)
     let text = |name: &str, value: &str, max: usize| -> ApiResult<String> {
         let v = value.trim();
         if v.is_empty() || v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(ApiError::Validation(format!("{name} must be 1 to {max} characters, without control characters")));
+            return Err(ApiError::Validation(format!(
+                "{name} must be 1 to {max} characters, without control characters"
+            )));
         }
         Ok(v.to_owned())
     };

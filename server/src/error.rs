@@ -85,7 +85,9 @@ impl ApiError {
         match self {
             ApiError::Store(StoreError::Conflict(what)) => (*what).to_owned(),
             ApiError::Unavailable(_) => "the service is briefly unavailable; please try again".to_owned(),
-            ApiError::Store(e) if e.is_unavailable() => "the service is briefly unavailable; please try again".to_owned(),
+            ApiError::Store(e) if e.is_unavailable() => {
+                "the service is briefly unavailable; please try again".to_owned()
+            }
             ApiError::Store(_) | ApiError::Internal(_) => "something went wrong on our side".to_owned(),
             other => other.to_string(),
         }
@@ -121,9 +123,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let body = ErrorBody {
-            error: ErrorDetail { code: self.code(), message: self.public_message(), details: None },
-        };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code(), message: self.public_message(), details: None } };
         let mut resp = (self.status(), axum::Json(body)).into_response();
         if let Some(d) = self.retry_after() {
             // Whole seconds, rounded up: a client never retries too early.

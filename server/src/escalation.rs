@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use talkzone_mobile_api::{
-    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationOverdueAlert, EscalationView, MessageId, Role,
-    ServerFrame, UserId,
+    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationOverdueAlert, EscalationView, MessageId,
+    Role, ServerFrame, UserId,
 };
 use talkzone_moderation::{Severity, Verdict};
 
@@ -45,7 +45,13 @@ fn deadline(state: &AppState, severity: &str) -> Option<Duration> {
 }
 
 /// The escalation the moderation step raises for a message, if its risk is high or critical.
-pub fn automatic(state: &AppState, conversation_id: &str, message_id: &str, verdict: &Verdict, now: i64) -> Option<NewEscalation> {
+pub fn automatic(
+    state: &AppState,
+    conversation_id: &str,
+    message_id: &str,
+    verdict: &Verdict,
+    now: i64,
+) -> Option<NewEscalation> {
     if verdict.severity < Severity::High {
         return None;
     }
@@ -83,7 +89,8 @@ async fn views(state: &AppState, rows: &[EscalationRecord]) -> ApiResult<Vec<Esc
     let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
     let mut actions: HashMap<String, Vec<EscalationActionView>> = HashMap::new();
     for a in state.store.escalation_actions(&ids).await? {
-        let view = EscalationActionView { at: rfc3339(a.at), actor_id: UserId(a.actor_id), action: a.action, note: a.note };
+        let view =
+            EscalationActionView { at: rfc3339(a.at), actor_id: UserId(a.actor_id), action: a.action, note: a.note };
         actions.entry(a.escalation_id).or_default().push(view);
     }
     Ok(rows.iter().map(|e| view_of(e, actions.remove(&e.id).unwrap_or_default(), now)).collect())
@@ -129,7 +136,12 @@ pub async fn raised(state: &AppState, id: &str) {
         return;
     };
     alert(state, &e).await;
-    let first = state.store.escalations(None, Some(&e.conversation_id), Some(2), 0).await.map(|v| v.len() == 1).unwrap_or(false);
+    let first = state
+        .store
+        .escalations(None, Some(&e.conversation_id), Some(2), 0)
+        .await
+        .map(|v| v.len() == 1)
+        .unwrap_or(false);
     if first {
         let notice = conversations::announcement(state, &e.conversation_id, SUPERVISOR_NOTICE);
         if let Ok(InsertOutcome::Stored(m)) = state.store.insert_message(notice).await {
@@ -141,7 +153,13 @@ pub async fn raised(state: &AppState, id: &str) {
 }
 
 /// `POST /v1/conversations/{id}/escalations`: a worker with access to the chat raises one.
-pub async fn raise(state: &AppState, user: &AuthUser, conversation_id: &ConversationId, severity: &str, reason: &str) -> ApiResult<EscalationView> {
+pub async fn raise(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    severity: &str,
+    reason: &str,
+) -> ApiResult<EscalationView> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
     let Some(limit) = deadline(state, severity) else {
         return Err(ApiError::Validation("severity must be medium, high or critical".into()));
@@ -187,8 +205,13 @@ pub async fn get(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<Escal
 
 /// One page of escalations, newest first: `limit` (1–[`MAX_PAGE`]) after `offset`, and the
 /// offset of the next page if more follow.
-pub async fn list(state: &AppState, user: &AuthUser, filter: Option<&str>, limit: u32, offset: u32)
-    -> ApiResult<(Vec<EscalationView>, Option<u32>)> {
+pub async fn list(
+    state: &AppState,
+    user: &AuthUser,
+    filter: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> ApiResult<(Vec<EscalationView>, Option<u32>)> {
     user.require(READERS)?;
     if let Some(s) = filter {
         if !matches!(s, "open" | "acknowledged" | "resolved") {
@@ -231,12 +254,22 @@ pub async fn acknowledge(state: &AppState, user: &AuthUser, id: &str) -> ApiResu
     view(state, &e).await
 }
 
-pub async fn add_action(state: &AppState, user: &AuthUser, id: &str, action: &str, note: Option<&str>) -> ApiResult<EscalationView> {
+pub async fn add_action(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    action: &str,
+    note: Option<&str>,
+) -> ApiResult<EscalationView> {
     user.require(SUPERVISORS)?;
     let e = load(state, user, id).await?;
-    let ok = !action.is_empty() && action.len() <= 64 && action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let ok = !action.is_empty()
+        && action.len() <= 64
+        && action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        return Err(ApiError::Validation("action must be a short snake_case word, e.g. called_999 or mash_referral".into()));
+        return Err(ApiError::Validation(
+            "action must be a short snake_case word, e.g. called_999 or mash_referral".into(),
+        ));
     }
     if let Some(n) = note {
         check_text("note", n)?;
@@ -263,7 +296,13 @@ pub async fn add_action(state: &AppState, user: &AuthUser, id: &str, action: &st
     view(state, &e).await
 }
 
-pub async fn resolve(state: &AppState, user: &AuthUser, id: &str, outcome: &str, note: Option<&str>) -> ApiResult<EscalationView> {
+pub async fn resolve(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    outcome: &str,
+    note: Option<&str>,
+) -> ApiResult<EscalationView> {
     user.require(SUPERVISORS)?;
     load(state, user, id).await?;
     check_text("outcome", outcome)?;
@@ -272,7 +311,8 @@ pub async fn resolve(state: &AppState, user: &AuthUser, id: &str, outcome: &str,
         None => outcome.trim().to_owned(),
     };
     let now = state.clock.now_ms();
-    let entry = crate::audit::event(now, Some(user.id.as_str()), "escalation_resolved", "escalation", id, Some(details));
+    let entry =
+        crate::audit::event(now, Some(user.id.as_str()), "escalation_resolved", "escalation", id, Some(details));
     let e = state
         .store
         .resolve_escalation(id, user.id.as_str(), outcome.trim(), now, entry)
@@ -289,7 +329,13 @@ pub async fn audit_trail(state: &AppState, user: &AuthUser, id: &str) -> ApiResu
         .audit_for_target("escalation", id)
         .await?
         .into_iter()
-        .map(|a| AuditEntry { at: rfc3339(a.at), actor_id: a.actor_id.map(UserId), action: a.action, details: a.details, target: None })
+        .map(|a| AuditEntry {
+            at: rfc3339(a.at),
+            actor_id: a.actor_id.map(UserId),
+            action: a.action,
+            details: a.details,
+            target: None,
+        })
         .collect();
     Ok(AuditTrail { entries })
 }

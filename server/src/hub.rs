@@ -238,7 +238,11 @@ impl Hub {
     /// Requests that come during a pass make one more pass after it, so every connection
     /// re-reads after the latest loss; a message lost in a chat that goes on is found sooner,
     /// by the gap in `seq` of the next one. Runs until `stop` or the hub goes.
-    pub async fn resync_on_request(hub: std::sync::Weak<Hub>, requests: Arc<tokio::sync::Notify>, stop: CancellationToken) {
+    pub async fn resync_on_request(
+        hub: std::sync::Weak<Hub>,
+        requests: Arc<tokio::sync::Notify>,
+        stop: CancellationToken,
+    ) {
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
@@ -280,7 +284,8 @@ impl Hub {
     pub fn deliver_local(&self, event: &Event) {
         match event {
             Event::Message(m) => {
-                let delivery = |json| Arc::new(Delivery { conversation_id: m.conversation_id.clone(), seq: m.seq, json });
+                let delivery =
+                    |json| Arc::new(Delivery { conversation_id: m.conversation_id.clone(), seq: m.seq, json });
                 let staff_json = delivery(to_json(&ServerFrame::Message(m.clone())));
                 let public_json = if m.moderation.is_some() {
                     delivery(to_json(&ServerFrame::Message(MessageView { moderation: None, ..m.clone() })))
@@ -301,7 +306,8 @@ impl Hub {
                 let inner = self.lock();
                 if let Some(set) = inner.by_conversation.get(conversation_id) {
                     for id in set {
-                        let skip = except_user.as_ref().is_some_and(|u| inner.conns.get(id).is_some_and(|c| &c.user_id == u));
+                        let skip =
+                            except_user.as_ref().is_some_and(|u| inner.conns.get(id).is_some_and(|c| &c.user_id == u));
                         if !skip {
                             offer(&inner, *id, out.clone());
                         }
@@ -416,7 +422,11 @@ mod tests {
             assert!(inner.triage.is_empty());
             assert!(inner.conns[&a.id].conversations.is_empty());
         }
-        hub.publish(Event::ToConversation { conversation_id: c.clone(), frame: ServerFrame::Pong { nonce: None }, except_user: None });
+        hub.publish(Event::ToConversation {
+            conversation_id: c.clone(),
+            frame: ServerFrame::Pong { nonce: None },
+            except_user: None,
+        });
         assert!(matches!(rb.try_recv(), Ok(Outbound::Frame(_))));
         hub.unsubscribe(b.id, &c);
         hub.subscribe(b.id, &c);
@@ -429,7 +439,10 @@ mod tests {
 
     /// How many requests to re-read the connections have been sent since last asked.
     fn asked(conns: &mut [(Registration, mpsc::Receiver<Outbound>)]) -> usize {
-        conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count()).sum()
+        conns
+            .iter_mut()
+            .map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).filter(|o| matches!(o, Outbound::Resync)).count())
+            .sum()
     }
 
     /// A spread re-read asks each connection once, a share at each step, and is over when its

@@ -35,9 +35,9 @@ pub mod error;
 pub mod escalation;
 pub mod group_commit;
 pub mod http;
+pub mod hub;
 pub mod ids;
 pub mod input;
-pub mod hub;
 pub mod limits;
 pub mod moderation;
 pub mod moderation_queue;
@@ -91,7 +91,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .with_context(|| format!("cannot reach the broker at {}", config::mask_url(url)))?,
     };
     hub.attach_broker(broker.clone());
-    let messages = Arc::new(group_commit::MessageWriter::start(store.clone(), hub.clone()).context("cannot start the message writers")?);
+    let messages = Arc::new(
+        group_commit::MessageWriter::start(store.clone(), hub.clone()).context("cannot start the message writers")?,
+    );
     let read_audit = {
         let store = store.clone();
         Arc::new(batch::Batcher::start("audit", 256, move |events: Vec<store::AuditEvent>| {
@@ -127,9 +129,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         broker,
         limits,
         clock,
-        moderation: Arc::new(moderation::ModerationService::load(&config_data_dir).map_err(|e| {
-            anyhow::anyhow!("configuration: moderation policy: {e}")
-        })?),
+        moderation: Arc::new(
+            moderation::ModerationService::load(&config_data_dir)
+                .map_err(|e| anyhow::anyhow!("configuration: moderation policy: {e}"))?,
+        ),
         shutdown,
     })
 }

@@ -66,7 +66,9 @@ impl Limits {
     }
 
     pub fn connection_limiter(&self) -> ConnectionLimiter {
-        RateLimiter::direct(Quota::per_second(nz(self.config.ws_frames_per_sec)).allow_burst(nz(self.config.ws_frames_burst)))
+        RateLimiter::direct(
+            Quota::per_second(nz(self.config.ws_frames_per_sec)).allow_burst(nz(self.config.ws_frames_burst)),
+        )
     }
 
     pub fn check_connection(limiter: &ConnectionLimiter) -> Result<(), ApiError> {

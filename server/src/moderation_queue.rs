@@ -68,7 +68,9 @@ pub async fn announce_new(state: &AppState, item_id: &str) {
         _ => return,
     };
     match item_view(state, &item).await {
-        Ok(view) => state.hub.publish(Event::ToModerationWatchers { frame: ServerFrame::ModerationChanged { item: view } }),
+        Ok(view) => {
+            state.hub.publish(Event::ToModerationWatchers { frame: ServerFrame::ModerationChanged { item: view } })
+        }
         Err(e) => tracing::warn!(error = %e, "could not announce a moderation item"),
     }
 }
@@ -174,7 +176,12 @@ fn to_decision(item: &ModerationItemRecord, req: &DecisionRequest) -> ApiResult<
 }
 
 /// `POST /v1/moderation/items/{id}/decision`.
-pub async fn decide(state: &AppState, user: &AuthUser, id: &str, req: DecisionRequest) -> ApiResult<ModerationItemView> {
+pub async fn decide(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    req: DecisionRequest,
+) -> ApiResult<ModerationItemView> {
     user.require(MODERATORS)?;
     check_reason(&req.reason)?;
     let item = state.store.moderation_item(id).await?.ok_or(ApiError::NotFound)?;
@@ -274,7 +281,9 @@ pub async fn appeal(state: &AppState, user: &AuthUser, id: &str, reason: &str) -
         return Err(ApiError::NotFound);
     }
     if !state.store.request_appeal(id, reason.trim(), state.clock.now_ms()).await? {
-        return Err(ApiError::Conflict("this decision cannot be appealed (not decided against you, or already appealed)".into()));
+        return Err(ApiError::Conflict(
+            "this decision cannot be appealed (not decided against you, or already appealed)".into(),
+        ));
     }
     announce_new(state, id).await;
     Ok(ReportReceipt { id: id.to_owned(), state: "appeal_requested".into() })
@@ -322,13 +331,21 @@ pub async fn act_on_user(state: &AppState, user: &AuthUser, target_id: &str, req
     let (action, notice) = match req.action {
         UserActionKind::Warn => ("warn", Some(format!("A moderator has sent you a warning: {}", req.reason.trim()))),
         UserActionKind::Mute => {
-            let d = req.duration_s.filter(|d| (1..=MAX_MUTE_S).contains(d)).ok_or_else(|| {
-                ApiError::Validation(format!("mute needs duration_s between 1 and {MAX_MUTE_S}"))
-            })?;
+            let d = req
+                .duration_s
+                .filter(|d| (1..=MAX_MUTE_S).contains(d))
+                .ok_or_else(|| ApiError::Validation(format!("mute needs duration_s between 1 and {MAX_MUTE_S}")))?;
             let until = now + (d as i64) * 1000;
             expires_at = Some(until);
             state.store.set_muted_until(&target.id, Some(until)).await?;
-            ("mute", Some(format!("You've been muted in rooms until {} ({}). You can still talk to a worker.", rfc3339(until), req.reason.trim())))
+            (
+                "mute",
+                Some(format!(
+                    "You've been muted in rooms until {} ({}). You can still talk to a worker.",
+                    rfc3339(until),
+                    req.reason.trim()
+                )),
+            )
         }
         UserActionKind::Unmute => {
             state.store.set_muted_until(&target.id, None).await?;
@@ -359,7 +376,13 @@ pub async fn act_on_user(state: &AppState, user: &AuthUser, target_id: &str, req
     if let Some(message) = notice {
         state.hub.publish(Event::ToUser {
             user_id: uid.clone(),
-            frame: ServerFrame::Notice { kind: action.into(), message, conversation_id: None, message_id: None, client_msg_id: None },
+            frame: ServerFrame::Notice {
+                kind: action.into(),
+                message,
+                conversation_id: None,
+                message_id: None,
+                client_msg_id: None,
+            },
         });
     }
     if req.action == UserActionKind::Suspend {

@@ -5,13 +5,13 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 const ADJECTIVES: &[&str] = &[
-    "Brave", "Bright", "Calm", "Clever", "Cosy", "Gentle", "Happy", "Kind", "Lively", "Lucky",
-    "Mellow", "Quiet", "Quick", "Steady", "Sunny", "Swift", "Warm", "Wise", "Bold", "Chilled",
+    "Brave", "Bright", "Calm", "Clever", "Cosy", "Gentle", "Happy", "Kind", "Lively", "Lucky", "Mellow", "Quiet",
+    "Quick", "Steady", "Sunny", "Swift", "Warm", "Wise", "Bold", "Chilled",
 ];
 
 const ANIMALS: &[&str] = &[
-    "Otter", "Badger", "Fox", "Hedgehog", "Owl", "Robin", "Hare", "Squirrel", "Puffin", "Deer",
-    "Kestrel", "Seal", "Swan", "Wren", "Heron", "Falcon", "Panda", "Koala", "Dolphin", "Lynx",
+    "Otter", "Badger", "Fox", "Hedgehog", "Owl", "Robin", "Hare", "Squirrel", "Puffin", "Deer", "Kestrel", "Seal",
+    "Swan", "Wren", "Heron", "Falcon", "Panda", "Koala", "Dolphin", "Lynx",
 ];
 
 pub fn friendly_name() -> String {

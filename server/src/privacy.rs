@@ -3,8 +3,8 @@
 //! reading young people's conversations.
 
 use talkzone_mobile_api::{
-    AuditEntry, AuditTrail, ConversationId, DataExport, DeletionReceipt, ExportedAccount,
-    ExportedConversation, ExportedRoomMessage, NoticeAcknowledgement, Role, UserId,
+    AuditEntry, AuditTrail, ConversationId, DataExport, DeletionReceipt, ExportedAccount, ExportedConversation,
+    ExportedRoomMessage, NoticeAcknowledgement, Role, UserId,
 };
 
 use crate::auth::AuthUser;
@@ -76,7 +76,16 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
         .into_iter()
         .map(|(version, at)| NoticeAcknowledgement { version, acknowledged_at: rfc3339(at) })
         .collect();
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "data_exported", "user", user.id.as_str(), None).await;
+    crate::audit::record(
+        state.store.as_ref(),
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        "data_exported",
+        "user",
+        user.id.as_str(),
+        None,
+    )
+    .await;
     Ok(DataExport {
         exported_at: rfc3339(state.clock.now_ms()),
         account: ExportedAccount {
@@ -105,8 +114,14 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
     // Chat feedback about a conversation under a hold stays with that conversation.
     let surveys = state.surveys.erase_respondent(user.id.as_str()).await?;
     let audit = |kept: &[String]| {
-        crate::audit::event(now, None, "account_erased", "user", user.id.as_str(),
-            Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len())))
+        crate::audit::event(
+            now,
+            None,
+            "account_erased",
+            "user",
+            user.id.as_str(),
+            Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len())),
+        )
     };
     let kept = state.store.erase_user(user.id.as_str(), now, &audit).await?;
     if surveys > 0 {
@@ -129,15 +144,26 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
 }
 
 /// `POST /v1/conversations/{id}/hold` / `hold/release` (supervisor, with a reason).
-pub async fn set_hold(state: &AppState, user: &AuthUser, id: &ConversationId, place: bool, reason: &str) -> ApiResult<()> {
+pub async fn set_hold(
+    state: &AppState,
+    user: &AuthUser,
+    id: &ConversationId,
+    place: bool,
+    reason: &str,
+) -> ApiResult<()> {
     user.require(&[Role::Supervisor])?;
     crate::input::require_text("reason", reason, 1000)?;
     let conv = conversations::load_readable(state, user, id).await?;
     let now = state.clock.now_ms();
     let hold = place.then_some((reason.trim(), user.id.as_str()));
-    let audit = crate::audit::event(now, Some(user.id.as_str()),
-        if place { "safeguarding_hold_placed" } else { "safeguarding_hold_lifted" }, "conversation", &conv.id,
-        Some(reason.trim().to_owned()));
+    let audit = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        if place { "safeguarding_hold_placed" } else { "safeguarding_hold_lifted" },
+        "conversation",
+        &conv.id,
+        Some(reason.trim().to_owned()),
+    );
     if !state.store.set_hold(&conv.id, hold, now, audit).await? {
         return Err(ApiError::NotFound);
     }
@@ -164,8 +190,14 @@ pub async fn apply_retention(state: &AppState) -> ApiResult<u64> {
 /// Staff reading a young person's conversation is recorded (who read what, when).
 pub async fn staff_read(state: &AppState, user: &AuthUser, conversation_id: &str, how: &str) {
     if user.role.is_staff() {
-        let event = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "conversation_read", "conversation",
-            conversation_id, Some(how.to_owned()));
+        let event = crate::audit::event(
+            state.clock.now_ms(),
+            Some(user.id.as_str()),
+            "conversation_read",
+            "conversation",
+            conversation_id,
+            Some(how.to_owned()),
+        );
         // Batched with other staff reads (a reconnect storm subscribes thousands at once).
         if let Err(e) = state.read_audit.write(event).await {
             tracing::error!(error = %e, conversation_id, "audit write failed");

@@ -37,7 +37,9 @@ pub async fn auto_assign(state: &AppState) -> ApiResult<usize> {
         let Some(head) = entries(state).await?.into_iter().next() else { break };
         let mut staff = state.store.available_staff(state.clock.now_ms() - PRESENCE_FRESH_MS).await?;
         staff.retain(|s| s.open_chats < s.capacity);
-        staff.sort_by_key(|s| (std::cmp::Reverse(s.capacity - s.open_chats), s.last_assigned_at.unwrap_or(i64::MIN), s.id.clone()));
+        staff.sort_by_key(|s| {
+            (std::cmp::Reverse(s.capacity - s.open_chats), s.last_assigned_at.unwrap_or(i64::MIN), s.id.clone())
+        });
         let Some(pick) = staff.first() else { break };
         let Some(record) = state.store.user(&pick.id).await? else { break };
         let worker = crate::auth::AuthUser {

@@ -18,8 +18,16 @@ use crate::store::{ConversationRecord, NewRoom};
 pub fn room_info(c: &ConversationRecord, joined: bool) -> RoomInfo {
     RoomInfo {
         age_band: c.age_band.clone().unwrap_or_default(),
-        moderation: if c.moderation_mode.as_deref() == Some("pre") { RoomModeration::Pre } else { RoomModeration::Post },
-        personal_info: if c.pii_mode.as_deref() == Some("redact") { PersonalInfoMode::Redact } else { PersonalInfoMode::Hold },
+        moderation: if c.moderation_mode.as_deref() == Some("pre") {
+            RoomModeration::Pre
+        } else {
+            RoomModeration::Post
+        },
+        personal_info: if c.pii_mode.as_deref() == Some("redact") {
+            PersonalInfoMode::Redact
+        } else {
+            PersonalInfoMode::Hold
+        },
         joined,
     }
 }
@@ -56,7 +64,8 @@ pub fn plan(conv: &ConversationRecord, verdict: &Verdict, action: Action) -> Pla
 /// A muted user may not post in rooms until the mute ends. Support chats are never blocked:
 /// a young person can always ask a worker for help.
 pub async fn check_not_muted(state: &AppState, user: &AuthUser, now: i64) -> ApiResult<()> {
-    let record = state.store.user(user.id.as_str()).await?.ok_or(ApiError::Unauthorized("this account cannot sign in"))?;
+    let record =
+        state.store.user(user.id.as_str()).await?.ok_or(ApiError::Unauthorized("this account cannot sign in"))?;
     match record.muted_until {
         Some(until) if until > now => Err(ApiError::ForbiddenBecause(format!(
             "You've been muted in rooms by a moderator until {}. You can still talk to a worker in a support chat.",
@@ -87,21 +96,24 @@ pub async fn create(state: &AppState, user: &AuthUser, req: CreateRoomRequest) -
     let audit = crate::audit::event(now, Some(user.id.as_str()), "room_created", "conversation", &id, None);
     let record = state
         .store
-        .create_room(NewRoom {
-            id,
-            topic: req.topic.trim().to_owned(),
-            age_band: req.age_band.trim().to_owned(),
-            moderation_mode: match req.moderation {
-                RoomModeration::Pre => "pre".into(),
-                RoomModeration::Post => "post".into(),
+        .create_room(
+            NewRoom {
+                id,
+                topic: req.topic.trim().to_owned(),
+                age_band: req.age_band.trim().to_owned(),
+                moderation_mode: match req.moderation {
+                    RoomModeration::Pre => "pre".into(),
+                    RoomModeration::Post => "post".into(),
+                },
+                pii_mode: match req.personal_info {
+                    PersonalInfoMode::Hold => "hold".into(),
+                    PersonalInfoMode::Redact => "redact".into(),
+                },
+                created_by: user.id.0.clone(),
+                now,
             },
-            pii_mode: match req.personal_info {
-                PersonalInfoMode::Hold => "hold".into(),
-                PersonalInfoMode::Redact => "redact".into(),
-            },
-            created_by: user.id.0.clone(),
-            now,
-        }, audit)
+            audit,
+        )
         .await?;
     view(state, user, &record).await
 }

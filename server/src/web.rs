@@ -18,7 +18,8 @@ use crate::http::extract::ApiPath;
 use crate::state::AppState;
 
 /// For the HTML pages. `connect-src 'self'` covers this origin's WebSocket too.
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
+const PAGE_POLICY: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 struct Asset {
@@ -30,9 +31,17 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "common.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/common.js") },
     Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/chat.js") },
-    Asset { name: "console.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/console.js") },
+    Asset {
+        name: "console.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../web/console.js"),
+    },
     Asset { name: "survey.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/survey.js") },
-    Asset { name: "survey-page.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/survey-page.js") },
+    Asset {
+        name: "survey-page.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../web/survey-page.js"),
+    },
     Asset { name: "admin.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/admin.js") },
     Asset { name: "talkzone.css", content_type: "text/css; charset=utf-8", body: include_str!("../web/talkzone.css") },
 ];

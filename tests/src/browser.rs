@@ -193,7 +193,8 @@ impl Page {
     /// Runs `js` in the page (awaiting a promise) and returns its value as JSON. A thrown
     /// exception fails the test with the page's message.
     pub async fn eval(&mut self, js: &str) -> Value {
-        let r = self.call("Runtime.evaluate", json!({"expression": js, "awaitPromise": true, "returnByValue": true})).await;
+        let r =
+            self.call("Runtime.evaluate", json!({"expression": js, "awaitPromise": true, "returnByValue": true})).await;
         if let Some(e) = r.get("exceptionDetails") {
             panic!("{js}\nthrew in {}: {}", self.url, e["exception"]["description"].as_str().unwrap_or(&e.to_string()));
         }
@@ -230,7 +231,11 @@ impl Page {
             }
             if tokio::time::Instant::now() > deadline {
                 let text = self.eval("document.body ? document.body.innerText : ''").await;
-                panic!("waited {PATIENCE:?} for {what} ({js}) in {}; the page shows:\n{}", self.url, text.as_str().unwrap_or(""));
+                panic!(
+                    "waited {PATIENCE:?} for {what} ({js}) in {}; the page shows:\n{}",
+                    self.url,
+                    text.as_str().unwrap_or("")
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -157,7 +157,11 @@ impl Drop for PgServer {
         } else {
             std::process::Command::new(pg_ctl)
         };
-        let _ = cmd.args(["-D", &self.data(), "-m", "immediate", "stop"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = cmd
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

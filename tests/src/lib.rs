@@ -146,7 +146,11 @@ impl TestServer {
     }
 
     /// Starts on a database the test provides (its own PostgreSQL server, say).
-    pub async fn start_on_database(backend: Backend, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    pub async fn start_on_database(
+        backend: Backend,
+        database_url: String,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
         Self::boot(backend, std::sync::Arc::new(TempDir::new()), database_url, tweak, None).await
     }
 

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
     ClientFrame, ConversationId, ConversationState, ConversationView, CreateConversationRequest, CreateUserRequest,
     ErrorBody, ErrorCode, Role, ServerFrame, StaffAccountList, TokenResponse, UserView,
 };
-use serde_json::json;
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -163,7 +163,11 @@ async fn roles_are_enforced_for_accept_and_accounts(backend: Backend) {
         display_name: Some("Sam".into()),
     };
     let escalate = CreateUserRequest { username: "sneaky-admin".into(), role: Role::YotAdmin, ..req.clone() };
-    for (who, token) in [("young person", &yp.access_token), ("duty worker", &worker.access_token), ("supervisor", &supervisor.access_token)] {
+    for (who, token) in [
+        ("young person", &yp.access_token),
+        ("duty worker", &worker.access_token),
+        ("supervisor", &supervisor.access_token),
+    ] {
         for r in [&req, &escalate] {
             let e = s.client.create_user(token, r).await.expect_err(who);
             assert_eq!(api_error(&e), (Some(403), Some(ErrorCode::Forbidden)), "{who}: {e}");
@@ -195,14 +199,24 @@ async fn roles_are_enforced_for_accept_and_accounts(backend: Backend) {
     assert_eq!(e.status(), Some(401));
 
     // The staff list: every staff account, no young person, and the admin's alone.
-    let (_, list): (StatusCode, StaffAccountList) =
-        s.client.request::<(), _>(Method::GET, "/v1/admin/users", Some(&admin.access_token), None).await.expect("staff list");
+    let (_, list): (StatusCode, StaffAccountList) = s
+        .client
+        .request::<(), _>(Method::GET, "/v1/admin/users", Some(&admin.access_token), None)
+        .await
+        .expect("staff list");
     let names: Vec<(&str, Role)> = list.accounts.iter().map(|a| (a.display_name.as_str(), a.role)).collect();
     assert!(names.contains(&("Sam", Role::DutyWorker)), "{names:?}");
     assert!(list.accounts.iter().any(|a| a.id == supervisor.user.id && a.role == Role::Supervisor && !a.suspended));
-    assert!(list.accounts.iter().all(|a| a.id != yp.user.id && a.role != Role::YoungPerson), "no young people: {names:?}");
+    assert!(
+        list.accounts.iter().all(|a| a.id != yp.user.id && a.role != Role::YoungPerson),
+        "no young people: {names:?}"
+    );
     assert!(!list.accounts.iter().any(|a| a.username.as_deref() == Some("sneaky-admin")), "nothing refused was made");
-    let e = s.client.request::<(), StaffAccountList>(Method::GET, "/v1/admin/users", Some(&supervisor.access_token), None).await.unwrap_err();
+    let e = s
+        .client
+        .request::<(), StaffAccountList>(Method::GET, "/v1/admin/users", Some(&supervisor.access_token), None)
+        .await
+        .unwrap_err();
     assert_eq!(api_error(&e), (Some(403), Some(ErrorCode::Forbidden)));
     s.stop().await;
 }
@@ -279,8 +293,7 @@ async fn unassigned_worker_may_triage_but_not_talk(backend: Backend) {
         other => panic!("{other:?}"),
     }
     let page = s.client.messages(&w2.access_token, &conv.id, 0, None).await.expect("w2 reads history");
-    let senders: Vec<Option<&str>> =
-        page.messages.iter().map(|m| m.sender.as_ref().map(|u| u.id.as_str())).collect();
+    let senders: Vec<Option<&str>> = page.messages.iter().map(|m| m.sender.as_ref().map(|u| u.id.as_str())).collect();
     assert_eq!(
         senders,
         [Some(yp.user.id.as_str()), None, Some(yp.user.id.as_str()), Some(w2.user.id.as_str())],
@@ -356,12 +369,14 @@ async fn missing_forged_and_foreign_tokens_are_refused(backend: Backend) {
     let other_key = hs256(&claims_for(admin.user.id.as_str(), "yot_admin"), "another-key-another-key-another-key-0123");
     // The young person's own token with the role in the payload swapped.
     let parts: Vec<&str> = yp.access_token.split('.').collect();
-    let tampered = format!("{}.{}.{}", parts[0], b64.encode(claims_for(yp.user.id.as_str(), "yot_admin").to_string()), parts[2]);
+    let tampered =
+        format!("{}.{}.{}", parts[0], b64.encode(claims_for(yp.user.id.as_str(), "yot_admin").to_string()), parts[2]);
 
     assert_401_json(&s, Method::GET, "/v1/me", None, b"").await;
     assert_401_json(&s, Method::GET, "/v1/conversations", None, b"").await;
     assert_401_json(&s, Method::POST, "/v1/admin/users", None, &new_user).await;
-    for token in ["garbage", "a.b.c", "", none_yp.as_str(), none_admin.as_str(), other_key.as_str(), tampered.as_str()] {
+    for token in ["garbage", "a.b.c", "", none_yp.as_str(), none_admin.as_str(), other_key.as_str(), tampered.as_str()]
+    {
         assert_401_json(&s, Method::GET, "/v1/me", Some(token), b"").await;
         assert_401_json(&s, Method::POST, "/v1/admin/users", Some(token), &new_user).await;
         assert_401_json(&s, Method::POST, "/v1/ws-ticket", Some(token), b"").await;
@@ -519,31 +534,74 @@ async fn staff_only_fields_never_reach_the_young_person(backend: Backend) {
     let accepted = s.client.accept(&worker.access_token, &conv.id).await.expect("accept");
     assert!(accepted.risk.is_some(), "staff see the risk");
     let tags = json!({"tags": ["family", "home"]});
-    let tagged: ConversationView = s.client.request(Method::PUT, &format!("/v1/conversations/{}/tags", conv.id),
-        Some(&worker.access_token), Some(&tags)).await.expect("tag").1;
+    let tagged: ConversationView = s
+        .client
+        .request(Method::PUT, &format!("/v1/conversations/{}/tags", conv.id), Some(&worker.access_token), Some(&tags))
+        .await
+        .expect("tag")
+        .1;
     assert_eq!(tagged.tags, ["family", "home"]);
     // Tags are the assigned worker's (or a supervisor's) to set, and checked.
     let other = s.staff(Role::DutyWorker).await;
     let path = format!("/v1/conversations/{}/tags", conv.id);
-    let refused = s.client.request::<_, ConversationView>(Method::PUT, &path, Some(&yp.access_token), Some(&tags)).await.unwrap_err();
+    let refused = s
+        .client
+        .request::<_, ConversationView>(Method::PUT, &path, Some(&yp.access_token), Some(&tags))
+        .await
+        .unwrap_err();
     assert_eq!(refused.status(), Some(403));
-    let refused = s.client.request::<_, ConversationView>(Method::PUT, &path, Some(&other.access_token), Some(&tags)).await.unwrap_err();
+    let refused = s
+        .client
+        .request::<_, ConversationView>(Method::PUT, &path, Some(&other.access_token), Some(&tags))
+        .await
+        .unwrap_err();
     assert_eq!(refused.status(), Some(404), "a worker without the chat does not learn it exists");
     let too_many: Vec<String> = (0..21).map(|i| format!("tag{i}")).collect();
-    let bad_tags = [json!({"tags": ["a,b"]}), json!({"tags": ["  "]}), json!({"tags": too_many}), json!({"tags": ["x".repeat(41)]}),
-        json!({"tags": ["bell\u{7}"]}), json!({"tags": "school"})];
+    let bad_tags = [
+        json!({"tags": ["a,b"]}),
+        json!({"tags": ["  "]}),
+        json!({"tags": too_many}),
+        json!({"tags": ["x".repeat(41)]}),
+        json!({"tags": ["bell\u{7}"]}),
+        json!({"tags": "school"}),
+    ];
     for bad in bad_tags {
-        let e = s.client.request::<_, ConversationView>(Method::PUT, &path, Some(&worker.access_token), Some(&bad)).await.unwrap_err();
+        let e = s
+            .client
+            .request::<_, ConversationView>(Method::PUT, &path, Some(&worker.access_token), Some(&bad))
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(422), "{bad}");
     }
     let supervisor = s.staff(Role::Supervisor).await;
-    let retagged: ConversationView = s.client.request(Method::PUT, &path, Some(&supervisor.access_token),
-        Some(&json!({"tags": [" family ", "family", "home"]}))).await.expect("a supervisor tags").1;
+    let retagged: ConversationView = s
+        .client
+        .request(
+            Method::PUT,
+            &path,
+            Some(&supervisor.access_token),
+            Some(&json!({"tags": [" family ", "family", "home"]})),
+        )
+        .await
+        .expect("a supervisor tags")
+        .1;
     assert_eq!(retagged.tags, ["family", "home"], "trimmed, each once");
     let close = json!({"outcome": "safeguarding_referral", "tags": ["family"]});
-    let closed: ConversationView = s.client.request(Method::POST, &format!("/v1/conversations/{}/close", conv.id),
-        Some(&worker.access_token), Some(&close)).await.expect("close").1;
-    assert_eq!((closed.outcome.as_deref(), closed.tags.clone()), (Some("safeguarding_referral"), vec!["family".to_owned()]));
+    let closed: ConversationView = s
+        .client
+        .request(
+            Method::POST,
+            &format!("/v1/conversations/{}/close", conv.id),
+            Some(&worker.access_token),
+            Some(&close),
+        )
+        .await
+        .expect("close")
+        .1;
+    assert_eq!(
+        (closed.outcome.as_deref(), closed.tags.clone()),
+        (Some("safeguarding_referral"), vec!["family".to_owned()])
+    );
 
     let frames = frames_until_pong(&mut yp_ws, "after-close").await;
     let views: Vec<ConversationView> = frames_about(&frames, &conv.id)
@@ -560,7 +618,10 @@ async fn staff_only_fields_never_reach_the_young_person(backend: Backend) {
         assert!(v.monitoring_notice.is_some(), "their own chat's frames say who may read it: {v:?}");
     }
     let seen = s.client.conversation(&yp.access_token, &conv.id).await.expect("their own chat");
-    assert_eq!((seen.state, seen.risk.as_deref(), seen.outcome.as_deref(), seen.tags.len()), (ConversationState::Closed, None, None, 0));
+    assert_eq!(
+        (seen.state, seen.risk.as_deref(), seen.outcome.as_deref(), seen.tags.len()),
+        (ConversationState::Closed, None, None, 0)
+    );
     let staff_seen = s.client.conversation(&worker.access_token, &conv.id).await.expect("the worker's view");
     assert_eq!((staff_seen.outcome.as_deref(), staff_seen.tags.len()), (Some("safeguarding_referral"), 1));
 

@@ -69,7 +69,9 @@ async fn bad_websocket_frames(backend: Backend) {
         Message::text("\"send\""),
         Message::text(r#"{"no_type":true}"#),
         Message::text(r#"{"type":"explode"}"#),
-        Message::text(format!(r#"{{"type":"send","conversation_id":"{c}","client_msg_id":"unk-1","body":"hi","admin":true}}"#)),
+        Message::text(format!(
+            r#"{{"type":"send","conversation_id":"{c}","client_msg_id":"unk-1","body":"hi","admin":true}}"#
+        )),
         Message::text(format!(r#"{{"type":"read","conversation_id":"{c}","seq":"1"}}"#)),
         Message::text(format!(r#"{{"type":"send","conversation_id":"{c}","client_msg_id":7,"body":"hi"}}"#)),
         Message::text(format!(r#"{{"type":"send","conversation_id":"{c}","body":"no id"}}"#)),
@@ -94,7 +96,10 @@ async fn bad_websocket_frames(backend: Backend) {
     let long_id = "x".repeat(65);
     assert_eq!(send_expect(&mut ws, &conv.id, &long_id, "hello").await, Err(ErrorCode::ValidationFailed));
     assert_eq!(send_expect(&mut ws, &conv.id, "", "hello").await, Err(ErrorCode::ValidationFailed));
-    assert_eq!(send_expect(&mut ws, &ConversationId("nope".into()), "ghost-1", "hello").await, Err(ErrorCode::NotFound));
+    assert_eq!(
+        send_expect(&mut ws, &ConversationId("nope".into()), "ghost-1", "hello").await,
+        Err(ErrorCode::NotFound)
+    );
     ping_pong(&mut ws, 200).await;
 
     // The limits are inclusive and count characters, not bytes.
@@ -103,9 +108,12 @@ async fn bad_websocket_frames(backend: Backend) {
     let max_body = "é".repeat(4000);
     assert_eq!(send_expect(&mut ws, &conv.id, "max-body", &max_body).await, Ok(3));
 
-    ws.send(&ClientFrame::Subscribe { conversation_id: ConversationId("01HXXXXXXXXXXXXXXXXXXXXXXX".into()), after_seq: 0 })
-        .await
-        .expect("send");
+    ws.send(&ClientFrame::Subscribe {
+        conversation_id: ConversationId("01HXXXXXXXXXXXXXXXXXXXXXXX".into()),
+        after_seq: 0,
+    })
+    .await
+    .expect("send");
     let (code, reference, _) = next_error(&mut ws).await;
     assert_eq!((code, reference.as_deref()), (ErrorCode::NotFound, Some("subscribe")));
     ws.send(&ClientFrame::Subscribe { conversation_id: conv.id.clone(), after_seq: -1 }).await.expect("send");
@@ -203,8 +211,16 @@ async fn bad_http_requests(backend: Backend) {
     expect_http(&s, Method::POST, p, t, "", StatusCode::BAD_REQUEST, "bad_request").await;
     expect_http(&s, Method::POST, p, t, r#"{"topic": 5}"#, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     expect_http(&s, Method::POST, p, t, "[]", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    expect_http(&s, Method::POST, p, t, r#"{"topic":"x","evil":true}"#, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        .await;
+    expect_http(
+        &s,
+        Method::POST,
+        p,
+        t,
+        r#"{"topic":"x","evil":true}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     let big = serde_json::json!({ "first_message": "a".repeat(70 * 1024) }).to_string();
     expect_http(&s, Method::POST, p, t, big, StatusCode::PAYLOAD_TOO_LARGE, "too_large").await;
     let long = serde_json::json!({ "first_message": "a".repeat(4001) }).to_string();
@@ -214,12 +230,36 @@ async fn bad_http_requests(backend: Backend) {
     let list = s.client.list_conversations(&fresh.access_token, None).await.expect("list");
     assert!(list.conversations.is_empty(), "a refused request opened a conversation: {list:?}");
 
-    expect_http(&s, Method::POST, "/v1/auth/login", None, r#"{"username":"x"}"#, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        .await;
-    expect_http(&s, Method::POST, "/v1/auth/login", None, r#"{"username":1,"password":2}"#, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        .await;
-    expect_http(&s, Method::POST, "/v1/auth/anonymous", None, r#"{"role":"yot_admin"}"#, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        .await;
+    expect_http(
+        &s,
+        Method::POST,
+        "/v1/auth/login",
+        None,
+        r#"{"username":"x"}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_http(
+        &s,
+        Method::POST,
+        "/v1/auth/login",
+        None,
+        r#"{"username":1,"password":2}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_http(
+        &s,
+        Method::POST,
+        "/v1/auth/anonymous",
+        None,
+        r#"{"role":"yot_admin"}"#,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     expect_http(&s, Method::POST, "/v1/auth/refresh", None, "{", StatusCode::BAD_REQUEST, "bad_request").await;
     expect_http(
         &s,
@@ -240,13 +280,38 @@ async fn bad_http_requests(backend: Backend) {
     expect_http(&s, Method::GET, &format!("{m}?after_seq=abc"), t, "", StatusCode::BAD_REQUEST, "bad_request").await;
     expect_http(&s, Method::GET, &format!("{m}?limit=ten"), t, "", StatusCode::BAD_REQUEST, "bad_request").await;
     expect_http(&s, Method::GET, &format!("{m}?sort=desc"), t, "", StatusCode::BAD_REQUEST, "bad_request").await;
-    expect_http(&s, Method::GET, &format!("{m}?limit=0"), t, "", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    expect_http(&s, Method::GET, &format!("{m}?limit=100000"), t, "", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    expect_http(&s, Method::GET, &format!("{m}?limit=0"), t, "", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
         .await;
-    expect_http(&s, Method::GET, &format!("{m}?after_seq=-1"), t, "", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-        .await;
-    expect_http(&s, Method::GET, "/v1/conversations?state=bogus", Some(&worker.access_token), "", StatusCode::BAD_REQUEST, "bad_request")
-        .await;
+    expect_http(
+        &s,
+        Method::GET,
+        &format!("{m}?limit=100000"),
+        t,
+        "",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_http(
+        &s,
+        Method::GET,
+        &format!("{m}?after_seq=-1"),
+        t,
+        "",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_http(
+        &s,
+        Method::GET,
+        "/v1/conversations?state=bogus",
+        Some(&worker.access_token),
+        "",
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    )
+    .await;
     let w = Some(worker.access_token.as_str());
     for (q, status, code) in [
         ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),

@@ -33,7 +33,8 @@ async fn chat_between_young_person_and_worker(backend: Backend) {
     assert_eq!(yp.user.role, Role::YoungPerson);
     assert_eq!(yp.user.display_name.split(' ').count(), 3, "friendly name: {}", yp.user.display_name);
 
-    let req = CreateConversationRequest { topic: Some("school".into()), first_message: Some("hi, is anyone there?".into()) };
+    let req =
+        CreateConversationRequest { topic: Some("school".into()), first_message: Some("hi, is anyone there?".into()) };
     let (status, conv) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
     assert_eq!(status.as_u16(), 201);
     assert_eq!(conv.state, ConversationState::Queued);
@@ -157,7 +158,8 @@ async fn accept_race_has_one_winner(backend: Backend) {
     assert_eq!(page.messages.len(), 1);
     // The same race over WebSocket frames, on a new conversation.
     let yp2 = s.young_person().await;
-    let (_, conv2) = s.client.open_conversation(&yp2.access_token, &CreateConversationRequest::default()).await.unwrap();
+    let (_, conv2) =
+        s.client.open_conversation(&yp2.access_token, &CreateConversationRequest::default()).await.unwrap();
     let mut sockets = Vec::new();
     for w in workers.iter().take(3) {
         sockets.push(s.client.connect(&w.access_token).await.unwrap());
@@ -177,10 +179,8 @@ async fn accept_race_has_one_winner(backend: Backend) {
         outcomes.push(f);
     }
     let wins = outcomes.iter().filter(|f| matches!(f, ServerFrame::Conversation(_))).count();
-    let losses = outcomes
-        .iter()
-        .filter(|f| matches!(f, ServerFrame::Error { code: ErrorCode::AlreadyAssigned, .. }))
-        .count();
+    let losses =
+        outcomes.iter().filter(|f| matches!(f, ServerFrame::Error { code: ErrorCode::AlreadyAssigned, .. })).count();
     assert_eq!((wins, losses), (1, 2), "{outcomes:?}");
     s.stop().await;
 }
@@ -200,10 +200,21 @@ async fn resend_is_idempotent(backend: Backend) {
     let third = other.send_message(&conv.id, "same-id", "different text").await.unwrap();
     assert_eq!(first, third);
     // Concurrent resends from two connections.
-    other.send(&ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: "race".into(), body: "a".into() }).await.unwrap();
-    ws.send(&ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: "race".into(), body: "a".into() }).await.unwrap();
-    let a = other.recv_until(T, |f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == "race")).await.unwrap();
-    let b = ws.recv_until(T, |f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == "race")).await.unwrap();
+    other
+        .send(&ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: "race".into(), body: "a".into() })
+        .await
+        .unwrap();
+    ws.send(&ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: "race".into(), body: "a".into() })
+        .await
+        .unwrap();
+    let a = other
+        .recv_until(T, |f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == "race"))
+        .await
+        .unwrap();
+    let b = ws
+        .recv_until(T, |f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == "race"))
+        .await
+        .unwrap();
     assert_eq!(a, b);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert_eq!(page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2], "no gaps, no duplicates");

@@ -11,15 +11,22 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
 use talkzone_mobile_api::{
-    AuditTrail, ClientFrame, ConversationList, ConversationState, ConversationView, CreateConversationRequest, EscalationList,
-    EscalationOverdueAlert, EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame, TokenResponse,
+    AuditTrail, ClientFrame, ConversationList, ConversationState, ConversationView, CreateConversationRequest,
+    EscalationList, EscalationOverdueAlert, EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame,
+    TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
 
-async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
+async fn call<T: serde::de::DeserializeOwned>(
+    c: &Client,
+    m: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> Result<T, ClientError> {
     c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
 }
 
@@ -77,7 +84,11 @@ async fn queue_is_risk_first_and_reorders_live(backend: Backend) {
     let cc = open(&s, &c, Some("hey")).await;
     let ids = |list: &[ConversationView]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     let queued = s.client.list_conversations(&worker.access_token, Some(ConversationState::Queued)).await.unwrap();
-    assert_eq!(ids(&queued.conversations), vec![ca.id.clone(), cb.id.clone(), cc.id.clone()], "waiting time when risk is equal");
+    assert_eq!(
+        ids(&queued.conversations),
+        vec![ca.id.clone(), cb.id.clone(), cc.id.clone()],
+        "waiting time when risk is equal"
+    );
 
     // B, waiting, says something risky: B moves to the front at once, and everyone watching hears.
     let mut b_ws = s.client.connect(&b.access_token).await.unwrap();
@@ -146,57 +157,119 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
     // The young person is told, in plain words, that a supervisor may read the chat; they never
     // get escalation frames.
     let notice = yp_ws
-        .recv_until(T, |f| matches!(f, ServerFrame::Message(m) if m.kind == MessageKind::System && m.body.contains("supervisor")))
+        .recv_until(
+            T,
+            |f| matches!(f, ServerFrame::Message(m) if m.kind == MessageKind::System && m.body.contains("supervisor")),
+        )
         .await;
     assert!(notice.is_ok());
 
     // Raised by the worker.
-    let raised: EscalationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token, json!({"severity": "high", "reason": "mentions an older boyfriend picking her up"})).await.unwrap();
+    let raised: EscalationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token,
+        json!({"severity": "high", "reason": "mentions an older boyfriend picking her up"}),
+    )
+    .await
+    .unwrap();
     assert_eq!((raised.source.as_str(), raised.state.as_str()), ("worker", "open"));
     escalation_frame(&mut sup_ws, |e| e.id == raised.id).await;
     assert!(
-        tokio::time::timeout(Duration::from_millis(300), worker_ws.recv_until(T, |f| matches!(f, ServerFrame::Escalation(_)))).await.is_err(),
+        tokio::time::timeout(
+            Duration::from_millis(300),
+            worker_ws.recv_until(T, |f| matches!(f, ServerFrame::Escalation(_)))
+        )
+        .await
+        .is_err(),
         "escalation frames go to supervisors only"
     );
 
     // Only supervisors acknowledge; one wins.
-    let e = call::<EscalationView>(&s.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", raised.id), &worker.access_token, json!({}))
-        .await
-        .unwrap_err();
+    let e = call::<EscalationView>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/escalations/{}/acknowledge", raised.id),
+        &worker.access_token,
+        json!({}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let acked: EscalationView = call(&s.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &supervisor.access_token, json!({})).await.unwrap();
+    let acked: EscalationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/escalations/{}/acknowledge", raised.id),
+        &supervisor.access_token,
+        json!({}),
+    )
+    .await
+    .unwrap();
     assert_eq!(acked.state, "acknowledged");
     assert_eq!(acked.acknowledged_by.as_ref(), Some(&supervisor.user.id));
-    let e = call::<EscalationView>(&s.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &other_supervisor.access_token, json!({})).await.unwrap_err();
+    let e = call::<EscalationView>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/escalations/{}/acknowledge", raised.id),
+        &other_supervisor.access_token,
+        json!({}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(409));
-    let with_action: EscalationView = call(&s.client, Method::POST, &format!("/v1/escalations/{}/actions", raised.id),
-        &supervisor.access_token, json!({"action": "mash_referral", "note": "referred to MASH 14:05"})).await.unwrap();
+    let with_action: EscalationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/escalations/{}/actions", raised.id),
+        &supervisor.access_token,
+        json!({"action": "mash_referral", "note": "referred to MASH 14:05"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(with_action.actions.len(), 1);
-    let resolved: EscalationView = call(&s.client, Method::POST, &format!("/v1/escalations/{}/resolve", raised.id),
-        &supervisor.access_token, json!({"outcome": "referred to children's social care"})).await.unwrap();
+    let resolved: EscalationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/escalations/{}/resolve", raised.id),
+        &supervisor.access_token,
+        json!({"outcome": "referred to children's social care"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(resolved.state, "resolved");
-    let trail: AuditTrail = call(&s.client, Method::GET, &format!("/v1/escalations/{}/audit", raised.id), &supervisor.access_token, json!(null))
-        .await
-        .unwrap();
+    let trail: AuditTrail = call(
+        &s.client,
+        Method::GET,
+        &format!("/v1/escalations/{}/audit", raised.id),
+        &supervisor.access_token,
+        json!(null),
+    )
+    .await
+    .unwrap();
     let actions: Vec<&str> = trail.entries.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, vec!["escalation_raised", "escalation_acknowledged", "escalation_action", "escalation_resolved"]);
+    assert_eq!(
+        actions,
+        vec!["escalation_raised", "escalation_acknowledged", "escalation_action", "escalation_resolved"]
+    );
     assert!(trail.entries[1..].iter().all(|e| e.actor_id.as_ref() == Some(&supervisor.user.id)));
 
     // Young people and workers cannot read escalations.
     for who in [&yp, &worker] {
-        let e = call::<EscalationList>(&s.client, Method::GET, "/v1/escalations", &who.access_token, json!(null)).await.unwrap_err();
+        let e = call::<EscalationList>(&s.client, Method::GET, "/v1/escalations", &who.access_token, json!(null))
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(403));
     }
-    let open_list: EscalationList = call(&s.client, Method::GET, "/v1/escalations?state=open", &supervisor.access_token, json!(null))
-        .await
-        .unwrap();
+    let open_list: EscalationList =
+        call(&s.client, Method::GET, "/v1/escalations?state=open", &supervisor.access_token, json!(null))
+            .await
+            .unwrap();
     assert!(open_list.escalations.iter().any(|e| e.id == auto.id));
 
     // Pages, newest first (extension): two escalations in pages of one.
-    let get = |q: &'static str| call::<EscalationList>(&s.client, Method::GET, q, &supervisor.access_token, json!(null));
+    let get =
+        |q: &'static str| call::<EscalationList>(&s.client, Method::GET, q, &supervisor.access_token, json!(null));
     let first = get("/v1/escalations?limit=1").await.unwrap();
     assert_eq!(first.escalations.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&raised.id]);
     assert_eq!(first.next_offset, Some(1));
@@ -215,14 +288,22 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     let (url, received) = webhook().await;
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let u1 = url.clone();
-    let s = TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.desk.oncall_webhook_url = Some(u1)).await;
+    let s =
+        TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.desk.oncall_webhook_url = Some(u1)).await;
     let supervisor = s.staff(Role::Supervisor).await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp, None).await;
     s.client.accept(&worker.access_token, &conv.id).await.unwrap();
-    let raised: EscalationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token, json!({"severity": "critical", "reason": "says someone is outside with a knife"})).await.unwrap();
+    let raised: EscalationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token,
+        json!({"severity": "critical", "reason": "says someone is outside with a knife"}),
+    )
+    .await
+    .unwrap();
 
     // A second node on the same database, with the same clock: both schedulers run.
     let u2 = url.clone();
@@ -251,34 +332,65 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     {
         let got = received.lock().unwrap();
         assert_eq!(got.len(), 1, "exactly once across two nodes: {got:?}");
-        let alert: EscalationOverdueAlert = serde_json::from_value(got[0].clone()).expect("the alert's documented shape");
-        assert_eq!((alert.kind.as_str(), alert.escalation_id.as_str()), ("talkzone.escalation.overdue", raised.id.as_str()));
+        let alert: EscalationOverdueAlert =
+            serde_json::from_value(got[0].clone()).expect("the alert's documented shape");
+        assert_eq!(
+            (alert.kind.as_str(), alert.escalation_id.as_str()),
+            ("talkzone.escalation.overdue", raised.id.as_str())
+        );
         assert_eq!((alert.conversation_id, alert.deadline_at), (conv.id.clone(), raised.deadline_at.clone()));
     }
-    let trail: AuditTrail = call(&s.client, Method::GET, &format!("/v1/escalations/{}/audit", raised.id), &supervisor.access_token, json!(null))
-        .await
-        .unwrap();
+    let trail: AuditTrail = call(
+        &s.client,
+        Method::GET,
+        &format!("/v1/escalations/{}/audit", raised.id),
+        &supervisor.access_token,
+        json!(null),
+    )
+    .await
+    .unwrap();
     assert_eq!(trail.entries.iter().filter(|e| e.action == "escalation_reescalated").count(), 1);
 
     // After a restart: a deadline set before the node stopped still fires.
-    let second: EscalationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token, json!({"severity": "medium", "reason": "follow up on school worries"})).await.unwrap();
+    let second: EscalationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token,
+        json!({"severity": "medium", "reason": "follow up on school worries"}),
+    )
+    .await
+    .unwrap();
     node2.stop().await;
-    let survivor = s.node_on_same_database(Some(clock.clone()), {
-        let u = url.clone();
-        move |c| c.desk.oncall_webhook_url = Some(u)
-    })
-    .await;
+    let survivor = s
+        .node_on_same_database(Some(clock.clone()), {
+            let u = url.clone();
+            move |c| c.desk.oncall_webhook_url = Some(u)
+        })
+        .await;
     s.stop().await;
     clock.advance_ms(3_600_000 + 1_000);
     wait_for("the restarted node's re-escalation", || received.lock().unwrap().len() == 2).await;
     assert_eq!(received.lock().unwrap()[1]["escalation_id"], json!(second.id));
     // An acknowledged escalation never re-escalates.
-    let third: EscalationView = call(&survivor.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token, json!({"severity": "high", "reason": "x"})).await.unwrap();
-    call::<EscalationView>(&survivor.client, Method::POST, &format!("/v1/escalations/{}/acknowledge", third.id), &supervisor.access_token, json!({}))
-        .await
-        .unwrap();
+    let third: EscalationView = call(
+        &survivor.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token,
+        json!({"severity": "high", "reason": "x"}),
+    )
+    .await
+    .unwrap();
+    call::<EscalationView>(
+        &survivor.client,
+        Method::POST,
+        &format!("/v1/escalations/{}/acknowledge", third.id),
+        &supervisor.access_token,
+        json!({}),
+    )
+    .await
+    .unwrap();
     clock.advance_ms(3_600_000);
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(received.lock().unwrap().len(), 2);
@@ -330,9 +442,10 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
     let path = |what: &str| format!("/v1/conversations/{}/{what}", conv.id);
 
     // A note is for staff only.
-    let note: NoteView = call(&s.client, Method::POST, &path("notes"), &w1.access_token, json!({"body": "sounds scared of stepdad"}))
-        .await
-        .unwrap();
+    let note: NoteView =
+        call(&s.client, Method::POST, &path("notes"), &w1.access_token, json!({"body": "sounds scared of stepdad"}))
+            .await
+            .unwrap();
     assert_eq!(note.author.id, w1.user.id);
     let e = call::<NoteList>(&s.client, Method::GET, &path("notes"), &yp.access_token, json!(null)).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
@@ -340,33 +453,71 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
     assert!(page.messages.iter().all(|m| !m.body.contains("stepdad")), "never in the young person's chat");
 
     // Only the assigned worker (or a supervisor) hands over; the reason stays in the history.
-    let e = call::<ConversationView>(&s.client, Method::POST, &path("transfer"), &w2.access_token,
-        json!({"to": w2.user.id, "reason": "mine now"})).await.unwrap_err();
+    let e = call::<ConversationView>(
+        &s.client,
+        Method::POST,
+        &path("transfer"),
+        &w2.access_token,
+        json!({"to": w2.user.id, "reason": "mine now"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(404), "another worker's chat is not theirs to see");
-    let moved: ConversationView = call(&s.client, Method::POST, &path("transfer"), &w1.access_token,
-        json!({"to": w2.user.id, "reason": "end of my shift"})).await.unwrap();
+    let moved: ConversationView = call(
+        &s.client,
+        Method::POST,
+        &path("transfer"),
+        &w1.access_token,
+        json!({"to": w2.user.id, "reason": "end of my shift"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(page.messages.last().unwrap().body.contains("end of my shift"));
-    assert_eq!(s.client.messages(&w1.access_token, &conv.id, 0, None).await.unwrap_err().status(), Some(404), "w1 no longer has access");
+    assert_eq!(
+        s.client.messages(&w1.access_token, &conv.id, 0, None).await.unwrap_err().status(),
+        Some(404),
+        "w1 no longer has access"
+    );
     let notes: NoteList = call(&s.client, Method::GET, &path("notes"), &w2.access_token, json!(null)).await.unwrap();
     assert_eq!(notes.notes.len(), 1, "notes travel with the chat");
 
-    let back: ConversationView = call(&s.client, Method::POST, &path("requeue"), &w2.access_token, json!({"reason": "needs a specialist"}))
-        .await
-        .unwrap();
+    let back: ConversationView =
+        call(&s.client, Method::POST, &path("requeue"), &w2.access_token, json!({"reason": "needs a specialist"}))
+            .await
+            .unwrap();
     assert_eq!(back.state, ConversationState::Queued);
     s.client.accept(&w1.access_token, &conv.id).await.unwrap();
-    let bad = call::<ConversationView>(&s.client, Method::POST, &path("close"), &w1.access_token, json!({"outcome": "whatever"}))
-        .await
-        .unwrap_err();
+    let bad = call::<ConversationView>(
+        &s.client,
+        Method::POST,
+        &path("close"),
+        &w1.access_token,
+        json!({"outcome": "whatever"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(bad.status(), Some(422));
-    let closed: ConversationView = call(&s.client, Method::POST, &path("close"), &w1.access_token,
-        json!({"outcome": "signposted", "tags": ["school", "family"]})).await.unwrap();
+    let closed: ConversationView = call(
+        &s.client,
+        Method::POST,
+        &path("close"),
+        &w1.access_token,
+        json!({"outcome": "signposted", "tags": ["school", "family"]}),
+    )
+    .await
+    .unwrap();
     assert_eq!((closed.state, closed.outcome.as_deref()), (ConversationState::Closed, Some("signposted")));
-    let again = call::<ConversationView>(&s.client, Method::POST, &path("close"), &supervisor.access_token, json!({"outcome": "resolved"}))
-        .await
-        .unwrap_err();
+    let again = call::<ConversationView>(
+        &s.client,
+        Method::POST,
+        &path("close"),
+        &supervisor.access_token,
+        json!({"outcome": "resolved"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(again.status(), Some(409));
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     let f = ws.send_message(&conv.id, "late", "one more thing").await.unwrap();
@@ -442,12 +593,26 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
     let w1 = s.staff(Role::DutyWorker).await;
     let w2 = s.staff(Role::DutyWorker).await;
     for (w, cap) in [(&w1, 1), (&w2, 2)] {
-        let _: Value = call(&s.client, Method::PUT, &format!("/v1/admin/users/{}/capacity", w.user.id), &admin.access_token,
-            json!({"capacity": cap})).await.unwrap();
+        let _: Value = call(
+            &s.client,
+            Method::PUT,
+            &format!("/v1/admin/users/{}/capacity", w.user.id),
+            &admin.access_token,
+            json!({"capacity": cap}),
+        )
+        .await
+        .unwrap();
         s.client.set_duty(&w.access_token, true).await.unwrap();
     }
-    let bad = call::<Value>(&s.client, Method::PUT, &format!("/v1/admin/users/{}/capacity", w1.user.id), &w2.access_token,
-        json!({"capacity": 5})).await.unwrap_err();
+    let bad = call::<Value>(
+        &s.client,
+        Method::PUT,
+        &format!("/v1/admin/users/{}/capacity", w1.user.id),
+        &w2.access_token,
+        json!({"capacity": 5}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(bad.status(), Some(403));
     let mut w1_ws = s.client.connect(&w1.access_token).await.unwrap();
     let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
@@ -492,8 +657,15 @@ async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
         let again = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
         assert_eq!(again.1.id, c.id);
         s.client.accept(&worker.access_token, &c.id).await.unwrap();
-        let _: ConversationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", c.id), &worker.access_token,
-            json!({"outcome": "resolved"})).await.unwrap();
+        let _: ConversationView = call(
+            &s.client,
+            Method::POST,
+            &format!("/v1/conversations/{}/close", c.id),
+            &worker.access_token,
+            json!({"outcome": "resolved"}),
+        )
+        .await
+        .unwrap();
     }
     let e = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
@@ -512,21 +684,28 @@ async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
     let join = |c: &dyn std::fmt::Display| format!("/v1/conversations/{c}/join");
-    let e = call::<ConversationView>(&s.client, Method::POST, &join(&conv.id), &worker.access_token, json!({})).await.unwrap_err();
+    let e = call::<ConversationView>(&s.client, Method::POST, &join(&conv.id), &worker.access_token, json!({}))
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let joined: ConversationView = call(&s.client, Method::POST, &join(&conv.id), &supervisor.access_token, json!({})).await.unwrap();
+    let joined: ConversationView =
+        call(&s.client, Method::POST, &join(&conv.id), &supervisor.access_token, json!({})).await.unwrap();
     assert_eq!(joined.id, conv.id);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(
         page.messages.iter().any(|m| m.kind == MessageKind::System && m.body.contains(&supervisor.user.display_name)),
         "{page:?}"
     );
-    let trail: AuditTrail = call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
+    let trail: AuditTrail =
+        call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
     let joins: Vec<_> = trail.entries.iter().filter(|e| e.action == "supervisor_joined").collect();
     assert_eq!(joins.len(), 1, "{trail:?}");
     assert_eq!(joins[0].actor_id.as_ref(), Some(&supervisor.user.id));
     assert_eq!(joins[0].target.as_deref(), Some(format!("conversation:{}", conv.id).as_str()));
-    let e = call::<ConversationView>(&s.client, Method::POST, &join(&"no-such-chat"), &supervisor.access_token, json!({})).await.unwrap_err();
+    let e =
+        call::<ConversationView>(&s.client, Method::POST, &join(&"no-such-chat"), &supervisor.access_token, json!({}))
+            .await
+            .unwrap_err();
     assert_eq!(e.status(), Some(404));
     s.stop().await;
 }
@@ -539,8 +718,15 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
     let yp = s.young_person().await;
     let now = SystemClock.now_ms();
     let at = |ms: i64| talkzone_server::clock::rfc3339(ms);
-    let shift: talkzone_mobile_api::ShiftView = call(&s.client, Method::POST, "/v1/rota/shifts", &admin.access_token,
-        json!({"user_id": w1.user.id, "starts_at": at(now + 3_600_000), "ends_at": at(now + 9 * 3_600_000)})).await.unwrap();
+    let shift: talkzone_mobile_api::ShiftView = call(
+        &s.client,
+        Method::POST,
+        "/v1/rota/shifts",
+        &admin.access_token,
+        json!({"user_id": w1.user.id, "starts_at": at(now + 3_600_000), "ends_at": at(now + 9 * 3_600_000)}),
+    )
+    .await
+    .unwrap();
     assert_eq!(shift.user.id, w1.user.id);
     for (who, body, status) in [
         (&w1, json!({"user_id": w1.user.id, "starts_at": at(now), "ends_at": at(now + 1000)}), 403),
@@ -554,16 +740,22 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
     s.client.set_duty(&w2.access_token, true).await.unwrap();
     let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
     w2_ws.round_trip().await.unwrap();
-    let desk: talkzone_mobile_api::DeskView = call(&s.client, Method::GET, "/v1/desk", &w1.access_token, json!(null)).await.unwrap();
+    let desk: talkzone_mobile_api::DeskView =
+        call(&s.client, Method::GET, "/v1/desk", &w1.access_token, json!(null)).await.unwrap();
     let on: Vec<_> = desk.on_duty.iter().map(|w| (w.user.id.clone(), w.connected, w.capacity)).collect();
     assert_eq!(on, vec![(w2.user.id.clone(), true, 3)]);
     assert_eq!(desk.next.iter().map(|s| s.user.id.clone()).collect::<Vec<_>>(), vec![w1.user.id.clone()]);
-    let rota: talkzone_mobile_api::Rota = call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+    let rota: talkzone_mobile_api::Rota =
+        call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
     assert_eq!(rota.shifts.len(), 1);
     let e = call::<Value>(&s.client, Method::GET, "/v1/desk", &yp.access_token, json!(null)).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let _: Value = call(&s.client, Method::DELETE, &format!("/v1/rota/shifts/{}", shift.id), &admin.access_token, json!(null)).await.unwrap();
-    let rota: talkzone_mobile_api::Rota = call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+    let _: Value =
+        call(&s.client, Method::DELETE, &format!("/v1/rota/shifts/{}", shift.id), &admin.access_token, json!(null))
+            .await
+            .unwrap();
+    let rota: talkzone_mobile_api::Rota =
+        call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
     assert!(rota.shifts.is_empty());
     s.stop().await;
 }
@@ -582,14 +774,20 @@ async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
     let f = ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { kind, .. } if kind == "duty_cap_near")).await;
     assert!(f.is_ok(), "warned before the cap");
     clock.advance_ms(26 * 60_000);
-    ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { kind, .. } if kind == "duty_cap_reached")).await.expect("taken off duty");
+    ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { kind, .. } if kind == "duty_cap_reached"))
+        .await
+        .expect("taken off duty");
     let e = s.client.set_duty(&w.access_token, true).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
     let ClientError::Api { body, .. } = &e else { panic!("{e:?}") };
     assert!(body.error.message.contains("break"), "{}", body.error.message);
     let yp = s.young_person().await;
     let c = open(&s, &yp, Some("hi")).await;
-    assert_eq!(s.client.accept(&w.access_token, &c.id).await.unwrap_err().status(), Some(403), "accepting would put them back on duty");
+    assert_eq!(
+        s.client.accept(&w.access_token, &c.id).await.unwrap_err().status(),
+        Some(403),
+        "accepting would put them back on duty"
+    );
     s.stop().await;
 }
 
@@ -653,8 +851,15 @@ async fn a_hand_over_on_another_node_stops_the_old_workers_next_message(backend:
     let f = w1_ws.send_message(&conv.id, "w1-a", "hello, I'm here").await.unwrap();
     assert!(ack(&f), "{f:?}");
     // Handed over on node 2: node 1 still holds a copy in which w1 is the worker.
-    let moved: ConversationView = call(&node2.client, Method::POST, &format!("/v1/conversations/{}/transfer", conv.id),
-        &w1.access_token, json!({"to": w2.user.id, "reason": "end of my shift"})).await.unwrap();
+    let moved: ConversationView = call(
+        &node2.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/transfer", conv.id),
+        &w1.access_token,
+        json!({"to": w2.user.id, "reason": "end of my shift"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
     let f = w1_ws.send_message(&conv.id, "w1-b", "one more thing").await.unwrap();
     match &f {
@@ -694,7 +899,8 @@ async fn staff_lists_show_what_is_yours_and_page(backend: Backend) {
         s.client.accept(&w.access_token, &conv.id).await.unwrap();
         ids.push(conv.id);
     }
-    let page: ConversationList = call(&s.client, Method::GET, "/v1/conversations?limit=1", &w1.access_token, json!(null)).await.unwrap();
+    let page: ConversationList =
+        call(&s.client, Method::GET, "/v1/conversations?limit=1", &w1.access_token, json!(null)).await.unwrap();
     assert_eq!(page.conversations.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[3].clone()]);
     assert_eq!(page.next_offset, None, "nothing else is w1's to see");
     let mut seen = Vec::new();

@@ -13,7 +13,13 @@ use talkzone_tests::{both_backends, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
 
-async fn call(s: &TestServer, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
     let (status, _, text) = s.client.raw(method, path, token, bytes).await.expect("request");
     (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("a JSON answer") })
@@ -43,8 +49,13 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     assert_eq!(call(&s, Method::POST, "/v1/services", adm, Some(other)).await.0, StatusCode::CREATED);
 
     // Bad entries change nothing.
-    for (field, value) in [("url", json!("javascript:alert(1)")), ("phone", json!("call me")), ("category", json!("Mental Health")),
-        ("name", json!("")), ("min_age", json!(40))] {
+    for (field, value) in [
+        ("url", json!("javascript:alert(1)")),
+        ("phone", json!("call me")),
+        ("category", json!("Mental Health")),
+        ("name", json!("")),
+        ("min_age", json!(40)),
+    ] {
         let mut bad = entry("Bad entry");
         bad[field] = value.clone();
         let (status, body) = call(&s, Method::POST, "/v1/services", adm, Some(bad)).await;
@@ -54,7 +65,10 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT, "a name already used");
     // Only admins change it.
     for token in [&worker.access_token, &yp.access_token] {
-        assert_eq!(call(&s, Method::POST, "/v1/services", Some(token), Some(entry("Mine"))).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            call(&s, Method::POST, "/v1/services", Some(token), Some(entry("Mine"))).await.0,
+            StatusCode::FORBIDDEN
+        );
     }
     assert_eq!(call(&s, Method::POST, "/v1/services", None, Some(entry("Mine"))).await.0, StatusCode::UNAUTHORIZED);
 
@@ -65,7 +79,12 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
         async move {
             let (status, list) = call(s, Method::GET, &format!("/v1/services?{q}"), Some(&token), None).await;
             assert_eq!(status, StatusCode::OK, "{q}: {list}");
-            serde_json::from_value::<ServiceList>(list).unwrap().services.into_iter().map(|v| v.name).collect::<Vec<_>>()
+            serde_json::from_value::<ServiceList>(list)
+                .unwrap()
+                .services
+                .into_iter()
+                .map(|v| v.name)
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(search("").await, vec!["Open Door Counselling", "Street Sport"], "by name");
@@ -74,35 +93,54 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     assert_eq!(search("category=diversion").await, vec!["Street Sport"]);
     assert_eq!(search("q=%C3%AEle").await, vec!["Street Sport"], "any case beyond ASCII too (île finds Île)");
     assert!(search("q=nights.%20%C3%AEle").await.is_empty(), "a search does not run from one field into the next");
-    assert_eq!(call(&s, Method::GET, "/v1/services?q=nights.%0A%C3%AEle", Some(&yp.access_token), None).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY, "no control characters in a search");
+    assert_eq!(
+        call(&s, Method::GET, "/v1/services?q=nights.%0A%C3%AEle", Some(&yp.access_token), None).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no control characters in a search"
+    );
     assert!(search("q=%25").await.is_empty(), "% is a character, not a wildcard");
-    assert_eq!(call(&s, Method::GET, "/v1/services?category=Not%20A%20Tag", Some(&yp.access_token), None).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        call(&s, Method::GET, "/v1/services?category=Not%20A%20Tag", Some(&yp.access_token), None).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     // Updating keeps the id; retiring hides it from everyone but admins who ask.
     let mut changed = entry("Open Door Counselling");
     changed["phone"] = json!("0800 765 4321");
-    let (status, updated) = call(&s, Method::PUT, &format!("/v1/services/{}", created.id), adm, Some(changed.clone())).await;
+    let (status, updated) =
+        call(&s, Method::PUT, &format!("/v1/services/{}", created.id), adm, Some(changed.clone())).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["phone"], "0800 765 4321");
     assert_eq!(call(&s, Method::PUT, "/v1/services/nothing", adm, Some(changed)).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(&s, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&s, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        call(&s, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&s, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, None).await.0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(search("").await, vec!["Street Sport"]);
     let path = format!("/v1/services/{}", created.id);
     assert_eq!(call(&s, Method::GET, &path, Some(&yp.access_token), None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(call(&s, Method::GET, &path, adm, None).await.0, StatusCode::OK);
     let (_, all) = call(&s, Method::GET, "/v1/services?include_retired=true", adm, None).await;
     assert_eq!(all["services"].as_array().map(Vec::len), Some(2));
-    assert_eq!(call(&s, Method::GET, "/v1/services?include_retired=true", Some(&yp.access_token), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(&s, Method::GET, "/v1/services?include_retired=true", Some(&yp.access_token), None).await.0,
+        StatusCode::FORBIDDEN
+    );
 
     // Every change is in the audit log.
     let (_, trail) = call(&s, Method::GET, "/v1/admin/audit", adm, None).await;
     let trail: AuditTrail = serde_json::from_value(trail).unwrap();
     let target = format!("service:{}", created.id);
-    let mut actions: Vec<&str> =
-        trail.entries.iter().filter(|e| e.target.as_deref() == Some(target.as_str())).map(|e| e.action.as_str()).collect();
+    let mut actions: Vec<&str> = trail
+        .entries
+        .iter()
+        .filter(|e| e.target.as_deref() == Some(target.as_str()))
+        .map(|e| e.action.as_str())
+        .collect();
     actions.sort_unstable();
     assert_eq!(actions, vec!["service_created", "service_retired", "service_updated"]);
     let created_entries = trail.entries.iter().filter(|e| e.action == "service_created").count();
@@ -129,7 +167,8 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     s.client.accept(&worker.access_token, &conv.id).await.unwrap();
     let mut yp_ws = s.client.connect(&yp.access_token).await.unwrap();
     yp_ws.subscribe(&conv.id, 0).await.unwrap();
-    let escalations = || async { s.state().store.escalations(None, Some(conv.id.as_str()), None, 0).await.unwrap().len() };
+    let escalations =
+        || async { s.state().store.escalations(None, Some(conv.id.as_str()), None, 0).await.unwrap().len() };
     let escalations_before = escalations().await;
 
     let path = format!("/v1/conversations/{}/service-cards", conv.id);
@@ -140,7 +179,11 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     assert_eq!(sent.card.name, "Open Door Counselling");
 
     // It arrives live as a service_card whose body is the entry.
-    let m = match yp_ws.recv_until(T, |f| matches!(f, ServerFrame::Message(m) if m.kind == MessageKind::ServiceCard)).await.unwrap() {
+    let m = match yp_ws
+        .recv_until(T, |f| matches!(f, ServerFrame::Message(m) if m.kind == MessageKind::ServiceCard))
+        .await
+        .unwrap()
+    {
         ServerFrame::Message(m) => m,
         _ => unreachable!(),
     };
@@ -166,18 +209,37 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
 
     // Who may not share, and what cannot be shared.
     let share2 = |id: &str| json!({"service_id": id, "client_msg_id": "card-2"});
-    assert_eq!(call(&s, Method::POST, &path, Some(&yp.access_token), Some(share2(&service_id))).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&s, Method::POST, &path, Some(&other.access_token), Some(share2(&service_id))).await.0, StatusCode::NOT_FOUND,
-        "a worker not in the chat learns nothing of it");
-    assert_eq!(call(&s, Method::POST, &path, Some(&worker.access_token), Some(share2("nothing"))).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        call(&s, Method::POST, "/v1/conversations/nothing/service-cards", Some(&worker.access_token), Some(share2(&service_id))).await.0,
+        call(&s, Method::POST, &path, Some(&yp.access_token), Some(share2(&service_id))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&s, Method::POST, &path, Some(&other.access_token), Some(share2(&service_id))).await.0,
+        StatusCode::NOT_FOUND,
+        "a worker not in the chat learns nothing of it"
+    );
+    assert_eq!(
+        call(&s, Method::POST, &path, Some(&worker.access_token), Some(share2("nothing"))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        call(
+            &s,
+            Method::POST,
+            "/v1/conversations/nothing/service-cards",
+            Some(&worker.access_token),
+            Some(share2(&service_id))
+        )
+        .await
+        .0,
         StatusCode::NOT_FOUND
     );
     call(&s, Method::POST, &format!("/v1/services/{service_id}/retire"), Some(&admin.access_token), None).await;
-    assert_eq!(call(&s, Method::POST, &path, Some(&worker.access_token), Some(share2(&service_id))).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY, "a retired entry is not shared");
+    assert_eq!(
+        call(&s, Method::POST, &path, Some(&worker.access_token), Some(share2(&service_id))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a retired entry is not shared"
+    );
     s.stop().await;
 }
 

@@ -33,13 +33,25 @@ const NASTY: &[&str] = &[
     " ",
 ];
 
-const FRAME_TYPES: &[&str] =
-    &["subscribe", "unsubscribe", "send", "typing", "read", "accept", "duty", "queue.watch", "moderation.watch", "ping"];
+const FRAME_TYPES: &[&str] = &[
+    "subscribe",
+    "unsubscribe",
+    "send",
+    "typing",
+    "read",
+    "accept",
+    "duty",
+    "queue.watch",
+    "moderation.watch",
+    "ping",
+];
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -115,7 +127,10 @@ async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backe
     let victim = s.young_person().await;
     let (_, victim_conv) = s
         .client
-        .open_conversation(&victim.access_token, &CreateConversationRequest { topic: None, first_message: Some("hello".into()) })
+        .open_conversation(
+            &victim.access_token,
+            &CreateConversationRequest { topic: None, first_message: Some("hello".into()) },
+        )
         .await
         .unwrap();
     let worker = s.staff(Role::DutyWorker).await;
@@ -160,8 +175,16 @@ async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backe
 
     // HTTP: bad bodies to every write route, metacharacters in every path segment.
     let posts = [
-        "/v1/auth/anonymous", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/v1/conversations",
-        "/v1/admin/users", "/v1/reports", "/v1/rooms", "/v1/moderation/bulk", "/v1/rota/shifts",
+        "/v1/auth/anonymous",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/conversations",
+        "/v1/admin/users",
+        "/v1/reports",
+        "/v1/rooms",
+        "/v1/moderation/bulk",
+        "/v1/rota/shifts",
     ];
     let mut http_sent = 0;
     for i in 0..2_000 {
@@ -181,7 +204,11 @@ async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backe
     }
     for seg in NASTY {
         let enc: String = seg.bytes().map(|b| format!("%{b:02X}")).collect();
-        for path in [format!("/v1/conversations/{enc}"), format!("/v1/conversations/{enc}/messages?after_seq=0"), format!("/v1/escalations/{enc}")] {
+        for path in [
+            format!("/v1/conversations/{enc}"),
+            format!("/v1/conversations/{enc}/messages?after_seq=0"),
+            format!("/v1/escalations/{enc}"),
+        ] {
             let (status, _, _) = s.client.raw(Method::GET, &path, Some(&attacker.access_token), vec![]).await.unwrap();
             assert!(!status.is_server_error(), "{path}: {status}");
             http_sent += 1;

@@ -37,9 +37,13 @@ async fn messages_per_user(backend: Backend) {
 
     let ids: Vec<String> = (1..=6).map(|i| format!("m{i}")).collect();
     for id in &ids {
-        ws.send(&ClientFrame::Send { conversation_id: conv.clone(), client_msg_id: id.clone(), body: format!("hello {id}") })
-            .await
-            .expect("send");
+        ws.send(&ClientFrame::Send {
+            conversation_id: conv.clone(),
+            client_msg_id: id.clone(),
+            body: format!("hello {id}"),
+        })
+        .await
+        .expect("send");
     }
     let mut acked = Vec::new();
     let mut refused = Vec::new();
@@ -89,7 +93,8 @@ async fn messages_per_user(backend: Backend) {
     let mut ws2 = s.client.connect(&yp.access_token).await.expect("second connection");
     let mut limited = false;
     for i in 0..5 {
-        if let ServerFrame::Error { code, .. } = ws2.send_message(&conv, &format!("c2-{i}"), "x").await.expect("answer") {
+        if let ServerFrame::Error { code, .. } = ws2.send_message(&conv, &format!("c2-{i}"), "x").await.expect("answer")
+        {
             assert_eq!(code, ErrorCode::RateLimited);
             limited = true;
         }
@@ -149,10 +154,12 @@ async fn auth_per_ip(backend: Backend) {
     .await;
     let body = b"{}".to_vec();
     for _ in 0..2 {
-        let (status, _, text) = s.client.raw(reqwest::Method::POST, "/v1/auth/anonymous", None, body.clone()).await.expect("req");
+        let (status, _, text) =
+            s.client.raw(reqwest::Method::POST, "/v1/auth/anonymous", None, body.clone()).await.expect("req");
         assert_eq!(status, StatusCode::CREATED, "{text}");
     }
-    let (status, headers, text) = s.client.raw(reqwest::Method::POST, "/v1/auth/anonymous", None, body.clone()).await.expect("req");
+    let (status, headers, text) =
+        s.client.raw(reqwest::Method::POST, "/v1/auth/anonymous", None, body.clone()).await.expect("req");
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(v["error"]["code"], "rate_limited", "{text}");
@@ -167,7 +174,12 @@ async fn auth_per_ip(backend: Backend) {
     // Login and refresh share the per-IP budget.
     let (status, headers, _) = s
         .client
-        .raw(reqwest::Method::POST, "/v1/auth/login", None, br#"{"username":"nobody","password":"whatever-whatever"}"#.to_vec())
+        .raw(
+            reqwest::Method::POST,
+            "/v1/auth/login",
+            None,
+            br#"{"username":"nobody","password":"whatever-whatever"}"#.to_vec(),
+        )
         .await
         .expect("req");
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -214,16 +226,26 @@ async fn slow_consumer_is_disconnected(backend: Backend) {
         for _ in 0..20 {
             sent += 1;
             sender
-                .send(&ClientFrame::Send { conversation_id: conv.clone(), client_msg_id: format!("w{sent}"), body: body.clone() })
+                .send(&ClientFrame::Send {
+                    conversation_id: conv.clone(),
+                    client_msg_id: format!("w{sent}"),
+                    body: body.clone(),
+                })
                 .await
                 .expect("send");
         }
         let last = format!("w{sent}");
-        sender.recv_until(WAIT, |f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if *client_msg_id == last)).await.expect("acks");
+        sender
+            .recv_until(WAIT, |f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if *client_msg_id == last))
+            .await
+            .expect("acks");
         // The healthy watcher keeps up and sees every message, in order.
         let last = format!("w{sent}");
         healthy
-            .recv_until(WAIT, |f| matches!(f, ServerFrame::Message(m) if m.client_msg_id.as_deref() == Some(last.as_str())))
+            .recv_until(
+                WAIT,
+                |f| matches!(f, ServerFrame::Message(m) if m.client_msg_id.as_deref() == Some(last.as_str())),
+            )
             .await
             .expect("the healthy subscriber keeps receiving");
     }
@@ -238,7 +260,8 @@ async fn slow_consumer_is_disconnected(backend: Backend) {
     };
     match &end {
         talkzone_tests::api::client::ClientError::Closed(Some((code, _))) => assert_eq!(*code, 1013, "{end:?}"),
-        talkzone_tests::api::client::ClientError::Closed(None) | talkzone_tests::api::client::ClientError::WebSocket(_) => {}
+        talkzone_tests::api::client::ClientError::Closed(None)
+        | talkzone_tests::api::client::ClientError::WebSocket(_) => {}
         other => panic!("the slow consumer's connection ended oddly: {other:?}"),
     }
 

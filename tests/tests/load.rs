@@ -66,7 +66,8 @@ async fn pairs_sharing_worker_accounts_still_get_their_own_chats(backend: Backen
 
 async fn idle_connections_are_held(backend: Backend) {
     let (s, target) = server(backend).await;
-    let r = scenarios::idle(&target, &Observe::default(), &Idle { connections: 50, hold_s: 0.5 }).await.expect("idle runs");
+    let r =
+        scenarios::idle(&target, &Observe::default(), &Idle { connections: 50, hold_s: 0.5 }).await.expect("idle runs");
     assert_eq!(r.clients, 50);
     assert_eq!((r.clients_gave_up, r.reconnects), (0, 0), "{}", r.human());
     assert!(r.errors.is_empty(), "{:?}", r.errors);

@@ -199,7 +199,14 @@ fn unique() -> String {
 }
 
 /// A REST call the fixtures rely on: it must succeed.
-async fn must(s: &TestServer, http: &reqwest::Client, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+async fn must(
+    s: &TestServer,
+    http: &reqwest::Client,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
     let mut req = http.request(method.clone(), format!("{}{path}", s.base)).bearer_auth(token);
     if let Some(b) = &body {
         req = req.json(b);
@@ -221,20 +228,40 @@ async fn build_world(s: &TestServer) -> World {
     let first_mod = s.staff(Role::Moderator).await;
     // Not signed in here: the login row's ten sign-ins are all this account may have per minute.
     let login_username = format!("login-{}", unique());
-    talkzone_server::http::create_account(s.state().store.as_ref(), 0, talkzone_tests::api::CreateUserRequest {
-        username: login_username.clone(),
-        password: PASSWORD.into(),
-        role: Role::DutyWorker,
-        display_name: None,
-    }, None)
+    talkzone_server::http::create_account(
+        s.state().store.as_ref(),
+        0,
+        talkzone_tests::api::CreateUserRequest {
+            username: login_username.clone(),
+            password: PASSWORD.into(),
+            role: Role::DutyWorker,
+            display_name: None,
+        },
+        None,
+    )
     .await
     .expect("login account");
     // Many chats pass through the shared workers: room for all of them.
     for w in [&asg, &unasg, &sup] {
-        must(s, &http, Method::PUT, &format!("/v1/admin/users/{}/capacity", w.user.id), &adm.access_token, Some(json!({"capacity": 20}))).await;
+        must(
+            s,
+            &http,
+            Method::PUT,
+            &format!("/v1/admin/users/{}/capacity", w.user.id),
+            &adm.access_token,
+            Some(json!({"capacity": 20})),
+        )
+        .await;
     }
-    let room = must(s, &http, Method::POST, "/v1/rooms", &adm.access_token,
-        Some(json!({"topic": "World room", "age_band": "13-15", "moderation": "post"}))).await;
+    let room = must(
+        s,
+        &http,
+        Method::POST,
+        "/v1/rooms",
+        &adm.access_token,
+        Some(json!({"topic": "World room", "age_band": "13-15", "moderation": "post"})),
+    )
+    .await;
     let parent = parent_assignment(s, &http, &adm.access_token).await;
     let policy = match must(s, &http, Method::GET, "/v1/admin/moderation/policy", &adm.access_token, None).await {
         Value::String(t) => t,
@@ -243,8 +270,15 @@ async fn build_world(s: &TestServer) -> World {
     let outcomes = must(s, &http, Method::GET, "/v1/outcomes", &sup.access_token, None).await;
     let yp = s.young_person().await;
     let notice = must(s, &http, Method::GET, "/v1/me/monitoring-notice", &yp.access_token, None).await;
-    let service = must(s, &http, Method::POST, "/v1/services", &adm.access_token,
-        Some(json!({"name": "World service", "category": "health", "description": "A local service."}))).await;
+    let service = must(
+        s,
+        &http,
+        Method::POST,
+        "/v1/services",
+        &adm.access_token,
+        Some(json!({"name": "World service", "category": "health", "description": "A local service."})),
+    )
+    .await;
     World {
         service: service["id"].as_str().expect("service id").to_owned(),
         login_username,
@@ -265,15 +299,31 @@ async fn build_world(s: &TestServer) -> World {
 
 /// A parent/carer survey assigned with an access code: (assignment id, code).
 async fn parent_assignment(s: &TestServer, http: &reqwest::Client, adm: &str) -> (String, String) {
-    let survey = must(s, http, Method::POST, "/v1/surveys", adm, Some(json!({
+    let survey = must(
+        s,
+        http,
+        Method::POST,
+        "/v1/surveys",
+        adm,
+        Some(json!({
         "title": "Parent survey", "audience": "parent_carer",
-        "questions": [{"id": "q1", "kind": "yes_no", "text": "Was the service helpful?"}]}))).await;
+        "questions": [{"id": "q1", "kind": "yes_no", "text": "Was the service helpful?"}]})),
+    )
+    .await;
     let id = survey["id"].as_str().expect("survey id").to_owned();
     must(s, http, Method::POST, &format!("/v1/surveys/{id}/publish"), adm, None).await;
     let p = participant(s, http, adm).await;
-    let a = must(s, http, Method::POST, "/v1/survey-assignments", adm, Some(json!({
+    let a = must(
+        s,
+        http,
+        Method::POST,
+        "/v1/survey-assignments",
+        adm,
+        Some(json!({
         "survey_id": id, "participant_id": p, "stage": "start", "due_date": "2025-03-01",
-        "respondent": {"kind": "parent_carer"}}))).await;
+        "respondent": {"kind": "parent_carer"}})),
+    )
+    .await;
     (
         a["assignment"]["id"].as_str().expect("assignment id").to_owned(),
         a["access_code"].as_str().expect("an access code").to_owned(),
@@ -281,8 +331,16 @@ async fn parent_assignment(s: &TestServer, http: &reqwest::Client, adm: &str) ->
 }
 
 async fn participant(s: &TestServer, http: &reqwest::Client, adm: &str) -> String {
-    let p = must(s, http, Method::POST, "/v1/survey-participants", adm, Some(json!({
-        "reference": format!("YOT-{}", unique()), "intervention_type": "referral_order", "start_date": "2025-01-06"}))).await;
+    let p = must(
+        s,
+        http,
+        Method::POST,
+        "/v1/survey-participants",
+        adm,
+        Some(json!({
+        "reference": format!("YOT-{}", unique()), "intervention_type": "referral_order", "start_date": "2025-01-06"})),
+    )
+    .await;
     p["id"].as_str().expect("participant id").to_owned()
 }
 
@@ -347,18 +405,40 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
         "none" => {}
         "chat" | "queued_chat" | "held_chat" | "escalation" => {
             let conv = open_chat(s, &yp, &secret).await;
-            must(s, &w.http, Method::POST, &format!("/v1/conversations/{conv}/accept"), &w.asg.access_token, None).await;
+            must(s, &w.http, Method::POST, &format!("/v1/conversations/{conv}/accept"), &w.asg.access_token, None)
+                .await;
             if target == "queued_chat" {
-                must(s, &w.http, Method::POST, &format!("/v1/conversations/{conv}/requeue"), &w.asg.access_token,
-                    Some(json!({"reason": "handing back"}))).await;
+                must(
+                    s,
+                    &w.http,
+                    Method::POST,
+                    &format!("/v1/conversations/{conv}/requeue"),
+                    &w.asg.access_token,
+                    Some(json!({"reason": "handing back"})),
+                )
+                .await;
             }
             if target == "held_chat" {
-                must(s, &w.http, Method::POST, &format!("/v1/conversations/{conv}/hold"), &w.sup.access_token,
-                    Some(json!({"reason": "a police enquiry"}))).await;
+                must(
+                    s,
+                    &w.http,
+                    Method::POST,
+                    &format!("/v1/conversations/{conv}/hold"),
+                    &w.sup.access_token,
+                    Some(json!({"reason": "a police enquiry"})),
+                )
+                .await;
             }
             if target == "escalation" {
-                let e = must(s, &w.http, Method::POST, &format!("/v1/conversations/{conv}/escalations"), &w.asg.access_token,
-                    Some(json!({"severity": "medium", "reason": format!("worried: {secret}")}))).await;
+                let e = must(
+                    s,
+                    &w.http,
+                    Method::POST,
+                    &format!("/v1/conversations/{conv}/escalations"),
+                    &w.asg.access_token,
+                    Some(json!({"severity": "medium", "reason": format!("worried: {secret}")})),
+                )
+                .await;
                 let id = e["id"].as_str().expect("escalation id").to_owned();
                 secrets.push(id.clone());
                 vars.insert("id".into(), id);
@@ -370,8 +450,15 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             conversation = Some(conv);
         }
         "room" | "report" | "decided_report" | "appealed_report" => {
-            let room = must(s, &w.http, Method::POST, "/v1/rooms", adm,
-                Some(json!({"topic": format!("Room {}", unique()), "age_band": "13-15", "moderation": "post"}))).await;
+            let room = must(
+                s,
+                &w.http,
+                Method::POST,
+                "/v1/rooms",
+                adm,
+                Some(json!({"topic": format!("Room {}", unique()), "age_band": "13-15", "moderation": "post"})),
+            )
+            .await;
             let room = room["id"].as_str().expect("room id").to_owned();
             join_room(s, w, &yp, &room).await;
             join_room(s, w, &mem, &room).await;
@@ -382,18 +469,39 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("id".into(), room.clone());
             conversation = Some(room);
             if target != "room" {
-                let r = must(s, &w.http, Method::POST, "/v1/reports", &mem.access_token,
-                    Some(json!({"message_id": message_id, "reason": "this was unkind"}))).await;
+                let r = must(
+                    s,
+                    &w.http,
+                    Method::POST,
+                    "/v1/reports",
+                    &mem.access_token,
+                    Some(json!({"message_id": message_id, "reason": "this was unkind"})),
+                )
+                .await;
                 let item = r["id"].as_str().expect("item id").to_owned();
                 secrets.push(item.clone());
                 vars.insert("id".into(), item.clone());
                 if target != "report" {
-                    must(s, &w.http, Method::POST, &format!("/v1/moderation/items/{item}/decision"), &w.first_mod.access_token,
-                        Some(json!({"action": "remove", "reason": "unkind"}))).await;
+                    must(
+                        s,
+                        &w.http,
+                        Method::POST,
+                        &format!("/v1/moderation/items/{item}/decision"),
+                        &w.first_mod.access_token,
+                        Some(json!({"action": "remove", "reason": "unkind"})),
+                    )
+                    .await;
                 }
                 if target == "appealed_report" {
-                    must(s, &w.http, Method::POST, &format!("/v1/moderation/items/{item}/appeal"), &yp.access_token,
-                        Some(json!({"reason": "it was a joke"}))).await;
+                    must(
+                        s,
+                        &w.http,
+                        Method::POST,
+                        &format!("/v1/moderation/items/{item}/appeal"),
+                        &yp.access_token,
+                        Some(json!({"reason": "it was a joke"})),
+                    )
+                    .await;
                 }
             }
         }
@@ -405,22 +513,44 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
         }
         "shift" => {
             let (start, end) = shift_times();
-            let sh = must(s, &w.http, Method::POST, "/v1/rota/shifts", adm,
-                Some(json!({"user_id": w.unasg.user.id, "starts_at": start, "ends_at": end}))).await;
+            let sh = must(
+                s,
+                &w.http,
+                Method::POST,
+                "/v1/rota/shifts",
+                adm,
+                Some(json!({"user_id": w.unasg.user.id, "starts_at": start, "ends_at": end})),
+            )
+            .await;
             vars.insert("id".into(), sh["id"].as_str().expect("shift id").to_owned());
         }
         "intervention_type" => {
-            let t = must(s, &w.http, Method::POST, "/v1/intervention-types", adm,
-                Some(json!({"name": format!("Type {}", unique())}))).await;
+            let t = must(
+                s,
+                &w.http,
+                Method::POST,
+                "/v1/intervention-types",
+                adm,
+                Some(json!({"name": format!("Type {}", unique())})),
+            )
+            .await;
             vars.insert("id".into(), t["id"].as_str().expect("type id").to_owned());
         }
         "participant" => {
             vars.insert("id".into(), participant(s, &w.http, adm).await);
         }
         "survey" | "assignment" => {
-            let survey = must(s, &w.http, Method::POST, "/v1/surveys", adm, Some(json!({
+            let survey = must(
+                s,
+                &w.http,
+                Method::POST,
+                "/v1/surveys",
+                adm,
+                Some(json!({
                 "title": "How did it go?", "audience": "young_person",
-                "questions": [{"id": "q1", "kind": "emoji_scale", "text": "How do you feel?"}]}))).await;
+                "questions": [{"id": "q1", "kind": "emoji_scale", "text": "How do you feel?"}]})),
+            )
+            .await;
             let id = survey["id"].as_str().expect("survey id").to_owned();
             let v = must(s, &w.http, Method::POST, &format!("/v1/surveys/{id}/publish"), adm, None).await;
             let p = participant(s, &w.http, adm).await;
@@ -430,9 +560,17 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("question_id".into(), "q1".into());
             vars.insert("participant_id".into(), p.clone());
             if target == "assignment" {
-                let a = must(s, &w.http, Method::POST, "/v1/survey-assignments", adm, Some(json!({
+                let a = must(
+                    s,
+                    &w.http,
+                    Method::POST,
+                    "/v1/survey-assignments",
+                    adm,
+                    Some(json!({
                     "survey_id": id, "participant_id": p, "stage": "start", "due_date": "2025-03-01",
-                    "respondent": {"kind": "young_person", "user_id": yp.user.id}}))).await;
+                    "respondent": {"kind": "young_person", "user_id": yp.user.id}})),
+                )
+                .await;
                 let aid = a["assignment"]["id"].as_str().expect("assignment id").to_owned();
                 secrets.push(aid.clone());
                 vars.insert("assignment_id".into(), aid);
@@ -569,7 +707,13 @@ fn fill_path(path: &str, vars: &HashMap<String, String>) -> String {
     out
 }
 
-async fn call_route(s: &TestServer, w: &World, row: &RouteRow, who: &Actor, vars: &HashMap<String, String>) -> (u16, String) {
+async fn call_route(
+    s: &TestServer,
+    w: &World,
+    row: &RouteRow,
+    who: &Actor,
+    vars: &HashMap<String, String>,
+) -> (u16, String) {
     let mut url = format!("{}{}", s.base, fill_path(&row.path, vars));
     if let Some(q) = &row.query {
         url.push('?');
@@ -634,7 +778,10 @@ async fn walk_routes(s: &TestServer, w: &World, rows: &[RouteRow], failures: &mu
                 missing.insert(name, ulid::Ulid::new().to_string());
                 let (st, b) = call_route(s, w, row, &who, &missing).await;
                 if (st, &b) != (status, &body) {
-                    failures.push(format!("{cell}: 404 differs from a missing id's answer ({st} {}): existence leaks", truncate(&b)));
+                    failures.push(format!(
+                        "{cell}: 404 differs from a missing id's answer ({st} {}): existence leaks",
+                        truncate(&b)
+                    ));
                 }
             }
             if status < 400 && row.hidden_from.iter().any(|h| h == role) {
@@ -709,7 +856,9 @@ fn frame_about(kind: &str, c: ConversationId) -> (ClientFrame, String) {
     let frame = match kind {
         "subscribe" => ClientFrame::Subscribe { conversation_id: c, after_seq: 0 },
         "unsubscribe" => ClientFrame::Unsubscribe { conversation_id: c },
-        "send" => ClientFrame::Send { conversation_id: c, client_msg_id: format!("m-{}", unique()), body: "hello".into() },
+        "send" => {
+            ClientFrame::Send { conversation_id: c, client_msg_id: format!("m-{}", unique()), body: "hello".into() }
+        }
         "typing" => ClientFrame::Typing { conversation_id: c },
         "read" => ClientFrame::Read { conversation_id: c, seq: 1 },
         "accept" => ClientFrame::Accept { conversation_id: c },
@@ -740,7 +889,9 @@ fn error_answering(frames: &[ServerFrame], reference: &str) -> Option<(String, S
 fn answered(kind: &str, frames: &[ServerFrame], reference: &str) -> bool {
     match kind {
         "subscribe" => frames.iter().any(|f| matches!(f, ServerFrame::Subscribed { .. })),
-        "send" => frames.iter().any(|f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)),
+        "send" => {
+            frames.iter().any(|f| matches!(f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference))
+        }
         "duty" => frames.iter().any(|f| matches!(f, ServerFrame::Duty { .. })),
         "queue.watch" => frames.iter().any(|f| matches!(f, ServerFrame::QueueSnapshot { .. })),
         "ping" => frames.iter().any(|f| matches!(f, ServerFrame::Pong { nonce: Some(n) } if n == "row")),
@@ -780,13 +931,16 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                         let other = until_pong(&mut ws, "barrier-missing").await;
                         let (a, b) = (error_answering(&seen, &reference), error_answering(&other, &reference2));
                         if a != b {
-                            failures.push(format!("{cell}: not_found differs from a missing conversation's answer ({a:?} / {b:?})"));
+                            failures.push(format!(
+                                "{cell}: not_found differs from a missing conversation's answer ({a:?} / {b:?})"
+                            ));
                         }
                     }
                     let text = all_json(&seen);
                     if outcome != "ok" || *role == "oyp" {
                         if let Some(sec) = leaked(&text, &f.secrets) {
-                            failures.push(format!("{cell}: {outcome}, but {sec} reached the socket: {}", truncate(&text)));
+                            failures
+                                .push(format!("{cell}: {outcome}, but {sec} reached the socket: {}", truncate(&text)));
                         }
                     }
                     outcome
@@ -820,15 +974,30 @@ impl Listener {
 }
 
 /// Does what the row's trigger names; returns what the event will mention (`trigger_ref`).
-async fn fire(s: &TestServer, w: &World, f: &Fixture, trigger: &str, listeners: &mut HashMap<&str, Listener>) -> String {
+async fn fire(
+    s: &TestServer,
+    w: &World,
+    f: &Fixture,
+    trigger: &str,
+    listeners: &mut HashMap<&str, Listener>,
+) -> String {
     let c = conversation_of(f);
-    let post = |path: String, token: String, body: Option<Value>| async move { must(s, &w.http, Method::POST, &path, &token, body).await };
+    let post = |path: String, token: String, body: Option<Value>| async move {
+        must(s, &w.http, Method::POST, &path, &token, body).await
+    };
     let yp = listeners.get_mut("yp").expect("yp listens");
     match trigger {
         "setup" => String::new(),
         "yp_sends" => {
             let r = format!("ev-{}", unique());
-            yp.ws.send(&ClientFrame::Send { conversation_id: c, client_msg_id: r.clone(), body: "are you there?".into() }).await.expect("send");
+            yp.ws
+                .send(&ClientFrame::Send {
+                    conversation_id: c,
+                    client_msg_id: r.clone(),
+                    body: "are you there?".into(),
+                })
+                .await
+                .expect("send");
             r
         }
         "yp_types" => {
@@ -853,7 +1022,12 @@ async fn fire(s: &TestServer, w: &World, f: &Fixture, trigger: &str, listeners: 
             v["id"].as_str().expect("conversation id").to_owned()
         }
         "asg_requeues" => {
-            post(format!("/v1/conversations/{c}/requeue"), w.asg.access_token.clone(), Some(json!({"reason": "stepping away"}))).await;
+            post(
+                format!("/v1/conversations/{c}/requeue"),
+                w.asg.access_token.clone(),
+                Some(json!({"reason": "stepping away"})),
+            )
+            .await;
             String::new()
         }
         "asg_duty" => {
@@ -862,29 +1036,50 @@ async fn fire(s: &TestServer, w: &World, f: &Fixture, trigger: &str, listeners: 
             String::new()
         }
         "asg_escalates" => {
-            post(format!("/v1/conversations/{c}/escalations"), w.asg.access_token.clone(),
-                Some(json!({"severity": "medium", "reason": "worried"}))).await;
+            post(
+                format!("/v1/conversations/{c}/escalations"),
+                w.asg.access_token.clone(),
+                Some(json!({"severity": "medium", "reason": "worried"})),
+            )
+            .await;
             String::new()
         }
         "admin_assigns_survey" => {
-            let a = post("/v1/survey-assignments".into(), w.adm.access_token.clone(), Some(json!({
+            let a = post(
+                "/v1/survey-assignments".into(),
+                w.adm.access_token.clone(),
+                Some(json!({
                 "survey_id": f.var("survey_id"), "participant_id": f.var("participant_id"), "stage": "start",
-                "due_date": "2025-03-01", "respondent": {"kind": "young_person", "user_id": f.yp.user.id}}))).await;
+                "due_date": "2025-03-01", "respondent": {"kind": "young_person", "user_id": f.yp.user.id}})),
+            )
+            .await;
             a["assignment"]["id"].as_str().expect("assignment id").to_owned()
         }
         "mem_reports" => {
-            let r = post("/v1/reports".into(), f.mem.access_token.clone(),
-                Some(json!({"message_id": f.var("message_id"), "reason": "unkind"}))).await;
+            let r = post(
+                "/v1/reports".into(),
+                f.mem.access_token.clone(),
+                Some(json!({"message_id": f.var("message_id"), "reason": "unkind"})),
+            )
+            .await;
             r["id"].as_str().expect("report id").to_owned()
         }
         "mod_removes" => {
-            post(format!("/v1/moderation/items/{}/decision", f.var("id")), w.moderator.access_token.clone(),
-                Some(json!({"action": "remove", "reason": "unkind"}))).await;
+            post(
+                format!("/v1/moderation/items/{}/decision", f.var("id")),
+                w.moderator.access_token.clone(),
+                Some(json!({"action": "remove", "reason": "unkind"})),
+            )
+            .await;
             String::new()
         }
         "mod_warns_yp" => {
-            post(format!("/v1/moderation/users/{}/actions", f.yp.user.id), w.moderator.access_token.clone(),
-                Some(json!({"action": "warn", "reason": "please be kind"}))).await;
+            post(
+                format!("/v1/moderation/users/{}/actions", f.yp.user.id),
+                w.moderator.access_token.clone(),
+                Some(json!({"action": "warn", "reason": "please be kind"})),
+            )
+            .await;
             String::new()
         }
         other => panic!("tests/authz-matrix.toml names an unknown trigger {other:?}"),
@@ -909,7 +1104,10 @@ async fn walk_events(s: &TestServer, w: &World, rows: &[EventRow], failures: &mu
                     };
                     let status = upgrade_status(s, code).await;
                     if status != "401" || row.expect[i] != "no" {
-                        failures.push(format!("event {} as {role}: expected {} (socket {status})", row.kind, row.expect[i]));
+                        failures.push(format!(
+                            "event {} as {role}: expected {} (socket {status})",
+                            row.kind, row.expect[i]
+                        ));
                     }
                 }
             }
@@ -917,7 +1115,9 @@ async fn walk_events(s: &TestServer, w: &World, rows: &[EventRow], failures: &mu
         // Setup: everyone tries everything that could bring them the event.
         for (role, l) in listeners.iter_mut() {
             if let Some(c) = &f.conversation {
-                l.ws.send(&ClientFrame::Subscribe { conversation_id: ConversationId(c.clone()), after_seq: 0 }).await.expect("subscribe");
+                l.ws.send(&ClientFrame::Subscribe { conversation_id: ConversationId(c.clone()), after_seq: 0 })
+                    .await
+                    .expect("subscribe");
             }
             l.ws.send(&ClientFrame::QueueWatch).await.expect("queue.watch");
             l.ws.send(&ClientFrame::ModerationWatch).await.expect("moderation.watch");
@@ -960,7 +1160,12 @@ async fn walk_events(s: &TestServer, w: &World, rows: &[EventRow], failures: &mu
             let outcome = if received { "yes" } else { "no" };
             if outcome != row.expect[i] {
                 let tail = all_json(&l.log[l.mark..]);
-                failures.push(format!("event {} as {role}: expected {}, got {outcome}; received: {}", row.kind, row.expect[i], truncate(&tail)));
+                failures.push(format!(
+                    "event {} as {role}: expected {}, got {outcome}; received: {}",
+                    row.kind,
+                    row.expect[i],
+                    truncate(&tail)
+                ));
             }
             if *role == "oyp" {
                 if let Some(sec) = leaked(&all_json(&l.log), &f.secrets) {

@@ -10,12 +10,15 @@ use reqwest::Method;
 use serde_json::json;
 use talkzone_mobile_api::client::{Client, WsConnection};
 use talkzone_mobile_api::{
-    ClientFrame, ConversationId, ConversationView, CreateConversationRequest, EscalationView, MessageView,
-    Role, ServerFrame, TokenResponse,
+    ClientFrame, ConversationId, ConversationView, CreateConversationRequest, EscalationView, MessageView, Role,
+    ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
-use talkzone_tests::{both_backends, create_account_in, without_message_limits, fresh_database, Backend, ProcessServer, TempDir, TestServer, TEST_PASSWORD};
+use talkzone_tests::{
+    both_backends, create_account_in, fresh_database, without_message_limits, Backend, ProcessServer, TempDir,
+    TestServer, TEST_PASSWORD,
+};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -43,7 +46,13 @@ async fn open(client: &Client, yp: &TokenResponse) -> ConversationView {
 
 /// Reads messages of one conversation until `n` user messages arrived; checks that `seq`
 /// only ever goes up by one (no loss, no duplicate, no reordering).
-async fn collect(ws: &mut WsConnection, conv: &ConversationId, mut last: i64, n: usize, within: Duration) -> Vec<MessageView> {
+async fn collect(
+    ws: &mut WsConnection,
+    conv: &ConversationId,
+    mut last: i64,
+    n: usize,
+    within: Duration,
+) -> Vec<MessageView> {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
     while got.len() < n {
@@ -82,7 +91,10 @@ async fn chats_queue_and_escalations_cross_nodes(backend: Backend) {
     let conv = open(&a.client, &yp).await;
     let id = conv.id.clone();
     worker_ws
-        .recv_until(T, |f| matches!(f, ServerFrame::QueueChanged { entries } if entries.iter().any(|e| e.conversation_id == id)))
+        .recv_until(
+            T,
+            |f| matches!(f, ServerFrame::QueueChanged { entries } if entries.iter().any(|e| e.conversation_id == id)),
+        )
         .await
         .expect("the queue change crosses nodes");
 
@@ -101,7 +113,11 @@ async fn chats_queue_and_escalations_cross_nodes(backend: Backend) {
     // Both ways, in order, exactly once.
     for i in 0..20 {
         yp_ws
-            .send(&ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: format!("y{i}"), body: format!("message {i} from the young person") })
+            .send(&ClientFrame::Send {
+                conversation_id: conv.id.clone(),
+                client_msg_id: format!("y{i}"),
+                body: format!("message {i} from the young person"),
+            })
             .await
             .unwrap();
     }
@@ -120,8 +136,12 @@ async fn chats_queue_and_escalations_cross_nodes(backend: Backend) {
     // An escalation raised through node A reaches the supervisor on node B.
     let raised: EscalationView = a
         .client
-        .request(Method::POST, &format!("/v1/conversations/{}/escalations", conv.id), Some(&worker.access_token),
-            Some(&json!({"severity": "high", "reason": "worried about exploitation"})))
+        .request(
+            Method::POST,
+            &format!("/v1/conversations/{}/escalations", conv.id),
+            Some(&worker.access_token),
+            Some(&json!({"severity": "high", "reason": "worried about exploitation"})),
+        )
         .await
         .unwrap()
         .1;
@@ -150,8 +170,12 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     a.client.accept(&worker.access_token, &conv.id).await.unwrap();
     let raised: EscalationView = b
         .client
-        .request(Method::POST, &format!("/v1/conversations/{}/escalations", conv.id), Some(&worker.access_token),
-            Some(&json!({"severity": "critical", "reason": "says someone is outside with a knife"})))
+        .request(
+            Method::POST,
+            &format!("/v1/conversations/{}/escalations", conv.id),
+            Some(&worker.access_token),
+            Some(&json!({"severity": "critical", "reason": "says someone is outside with a knife"})),
+        )
         .await
         .unwrap()
         .1;
@@ -323,7 +347,8 @@ async fn postgres_restarted_gives_no_false_acks() {
     }
     assert!(crashed && !refused.is_empty(), "the crash was seen as refusals");
     let history = all_messages(&a.client, &yp.access_token, &conv.id).await;
-    let stored: HashMap<String, i64> = history.iter().filter_map(|m| m.client_msg_id.clone().map(|c| (c, m.seq))).collect();
+    let stored: HashMap<String, i64> =
+        history.iter().filter_map(|m| m.client_msg_id.clone().map(|c| (c, m.seq))).collect();
     for (id, seq) in &acked {
         assert_eq!(stored.get(id), Some(seq), "acked message {id} missing or moved");
     }
@@ -453,7 +478,9 @@ async fn lose_a_node(how: Loss) {
         }
         // Read what the worker has, reconnecting and resuming after a loss.
         loop {
-            match tokio::time::timeout(Duration::from_millis(if next < total { 5 } else { 2_000 }), worker_ws.recv()).await {
+            match tokio::time::timeout(Duration::from_millis(if next < total { 5 } else { 2_000 }), worker_ws.recv())
+                .await
+            {
                 Err(_) => break,
                 Ok(Ok(ServerFrame::Message(m))) if m.conversation_id == conv.id => {
                     assert_eq!(m.seq, worker_last + 1, "in order, no duplicates");

@@ -27,8 +27,12 @@ async fn open(s: &TestServer, yp: &TokenResponse) -> ConversationView {
 async fn close(s: &TestServer, sup: &TokenResponse, view: &ConversationView) {
     let (status, _, text) = s
         .client
-        .raw(Method::POST, &format!("/v1/conversations/{}/close", view.id), Some(&sup.access_token),
-            json!({"outcome": "resolved", "tags": []}).to_string().into_bytes())
+        .raw(
+            Method::POST,
+            &format!("/v1/conversations/{}/close", view.id),
+            Some(&sup.access_token),
+            json!({"outcome": "resolved", "tags": []}).to_string().into_bytes(),
+        )
         .await
         .expect("close");
     assert_eq!(status, StatusCode::OK, "{text}");
@@ -156,7 +160,8 @@ async fn a_new_version_is_shown_again(backend: Backend) {
 
     // The service publishes new words (no restart: the file is read when used).
     let text = "New words: a supervisor may read this chat to keep you safe.";
-    std::fs::write(s.dir.0.join("monitoring-notice.toml"), format!("version = 2\ntext = \"{text}\"\n")).expect("write notice");
+    std::fs::write(s.dir.0.join("monitoring-notice.toml"), format!("version = 2\ntext = \"{text}\"\n"))
+        .expect("write notice");
     let n = notice_of(&s, &yp).await;
     assert_eq!((n.version, n.text.as_str(), n.acknowledged), (2, text, false));
 
@@ -169,7 +174,11 @@ async fn a_new_version_is_shown_again(backend: Backend) {
 
     // The old version no longer counts; the new one does.
     let (status, v) = acknowledge(&s, &yp, json!(1)).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "{v}");
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
+        "{v}"
+    );
     assert_eq!(acknowledge(&s, &yp, json!(2)).await.0, StatusCode::OK);
     assert!(notice_of(&s, &yp).await.acknowledged);
 
@@ -191,7 +200,8 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
     assert_eq!(acknowledge(&s, &bob, json!(1)).await.0, StatusCode::OK);
     assert!(!notice_of(&s, &alice).await.acknowledged);
     // Naming someone else in the body is refused, not obeyed.
-    let (status, v) = call(&s, Method::POST, ACK, &bob.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
+    let (status, v) =
+        call(&s, Method::POST, ACK, &bob.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(stored_ack(&s, &alice, 1).await, None);
     // Staff cannot acknowledge (for themselves or anyone); without a token nobody can.
@@ -199,7 +209,9 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
         let staff = s.staff(role).await;
         let (status, _) = acknowledge(&s, &staff, json!(1)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
-        let (status, _) = call(&s, Method::POST, ACK, &staff.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
+        let (status, _) =
+            call(&s, Method::POST, ACK, &staff.access_token, Some(json!({"version": 1, "user_id": alice.user.id})))
+                .await;
         assert!(status.is_client_error(), "{role}: {status}");
     }
     let (status, _, _) = s.client.raw(Method::POST, ACK, None, br#"{"version": 1}"#.to_vec()).await.expect("request");
@@ -211,7 +223,8 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
 async fn a_bad_version_is_refused(backend: Backend) {
     let s = TestServer::start(backend).await;
     let yp = s.young_person().await;
-    for bad in [json!(0), json!(2), json!(99), json!(-1), json!("1"), json!(1.5), json!(null), json!(4_294_967_296u64)] {
+    for bad in [json!(0), json!(2), json!(99), json!(-1), json!("1"), json!(1.5), json!(null), json!(4_294_967_296u64)]
+    {
         let (status, v) = acknowledge(&s, &yp, bad.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "validation_failed", "{bad}: {v}");

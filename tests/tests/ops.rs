@@ -43,13 +43,17 @@ async fn metrics_count_stored_messages(backend: Backend) {
     let (status, headers, before) = get(&s, "/metrics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain")),
+        headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain")),
         "{headers:?}"
     );
     let before = counter(&before, "talkzone_messages_stored_total");
 
     let yp = s.young_person().await;
-    let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.expect("open");
+    let (_, conv) =
+        s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.expect("open");
     let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
     for i in 0..2 {
         let ack = ws.send_message(&conv.id, &format!("m{i}"), "counted").await.expect("send");
@@ -69,7 +73,10 @@ async fn openapi_documents_every_route(backend: Backend) {
     let (status, headers, body) = get(&s, "/v1/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json")),
+        headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json")),
         "{headers:?}"
     );
     let doc: serde_json::Value = serde_json::from_str(&body).expect("the OpenAPI document is JSON");
@@ -275,15 +282,28 @@ fn docker_files_match_the_server() {
     for text in [&compose, &dockerfile] {
         for (i, _) in text.match_indices("TALKZONE_") {
             let name: String = text[i..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
-            assert!(config.contains(&format!("env = \"{name}\"")), "{name} in the Docker files is not a server setting");
+            assert!(
+                config.contains(&format!("env = \"{name}\"")),
+                "{name} in the Docker files is not a server setting"
+            );
         }
     }
-    for needed in ["talkzone-1: *talkzone", "talkzone-2: *talkzone", "TALKZONE_REDIS_URL: redis://redis:6379",
-        "TALKZONE_DATABASE_URL: postgres://", "TALKZONE_TRUSTED_PROXIES: 172.28.0.10", "ipv4_address: 172.28.0.10"] {
+    for needed in [
+        "talkzone-1: *talkzone",
+        "talkzone-2: *talkzone",
+        "TALKZONE_REDIS_URL: redis://redis:6379",
+        "TALKZONE_DATABASE_URL: postgres://",
+        "TALKZONE_TRUSTED_PROXIES: 172.28.0.10",
+        "ipv4_address: 172.28.0.10",
+    ] {
         assert!(compose.contains(needed), "compose.yaml lacks {needed}");
     }
-    for needed in ["server talkzone-1:8080", "server talkzone-2:8080", "proxy_set_header Upgrade $http_upgrade",
-        "proxy_set_header X-Forwarded-For $remote_addr"] {
+    for needed in [
+        "server talkzone-1:8080",
+        "server talkzone-2:8080",
+        "proxy_set_header Upgrade $http_upgrade",
+        "proxy_set_header X-Forwarded-For $remote_addr",
+    ] {
         assert!(nginx.contains(needed), "nginx.conf lacks {needed}");
     }
     for needed in ["USER talkzone", "HEALTHCHECK", "STOPSIGNAL SIGTERM", "AS build"] {
@@ -348,9 +368,11 @@ async fn admin_create_user_then_sign_in_to_a_server_on_the_same_data() {
     assert_eq!(status, StatusCode::OK);
     let created_entries: Vec<_> = trail.entries.iter().filter(|e| e.action == "user_created").collect();
     let of = |id: &str| created_entries.iter().find(|e| e.target.as_deref() == Some(&format!("user:{id}"))).copied();
-    let boss_entry = of(boss.user.id.as_str()).unwrap_or_else(|| panic!("no user_created for the command's account: {created_entries:?}"));
+    let boss_entry = of(boss.user.id.as_str())
+        .unwrap_or_else(|| panic!("no user_created for the command's account: {created_entries:?}"));
     assert_eq!(boss_entry.actor_id, None, "made at the console, by no signed-in user");
-    let worker_entry = of(created.id.as_str()).unwrap_or_else(|| panic!("no user_created for the worker: {created_entries:?}"));
+    let worker_entry =
+        of(created.id.as_str()).unwrap_or_else(|| panic!("no user_created for the worker: {created_entries:?}"));
     assert_eq!(worker_entry.actor_id.as_ref(), Some(&boss.user.id));
     assert_eq!(created_entries.len(), 2, "refused accounts leave no entry: {created_entries:?}");
     server.kill9().await;

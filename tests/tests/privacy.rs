@@ -10,13 +10,19 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError};
 use talkzone_mobile_api::{
-    AuditTrail, ConversationState, ConversationView, CreateConversationRequest, DataExport, DeletionReceipt, MessageKind, Role,
-    TokenResponse,
+    AuditTrail, ConversationState, ConversationView, CreateConversationRequest, DataExport, DeletionReceipt,
+    MessageKind, Role, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
-async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
+async fn call<T: serde::de::DeserializeOwned>(
+    c: &Client,
+    m: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> Result<T, ClientError> {
     c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
 }
 
@@ -28,10 +34,24 @@ async fn export_is_theirs_and_only_theirs(backend: Backend) {
     let req = CreateConversationRequest { topic: None, first_message: Some("my stepdad hits me".into()) };
     let (_, conv) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
     s.client.accept(&worker.access_token, &conv.id).await.unwrap();
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/conversations/{}/notes", conv.id), &worker.access_token,
-        json!({"body": "PRIVATE-NOTE: call social care"})).await.unwrap();
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/conversations/{}/escalations", conv.id), &worker.access_token,
-        json!({"severity": "high", "reason": "PRIVATE-ESCALATION physical abuse"})).await.unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/notes", conv.id),
+        &worker.access_token,
+        json!({"body": "PRIVATE-NOTE: call social care"}),
+    )
+    .await
+    .unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/escalations", conv.id),
+        &worker.access_token,
+        json!({"severity": "high", "reason": "PRIVATE-ESCALATION physical abuse"}),
+    )
+    .await
+    .unwrap();
     let export: Value = call(&s.client, Method::GET, "/v1/me/export", &yp.access_token, json!(null)).await.unwrap();
     let text = export.to_string();
     assert!(text.contains("my stepdad hits me"), "their own messages");
@@ -45,7 +65,10 @@ async fn export_is_theirs_and_only_theirs(backend: Backend) {
     assert_eq!((messages[0].body.as_str(), messages[0].kind), ("my stepdad hits me", MessageKind::Text));
     assert!(typed.room_messages.is_empty() && typed.survey_answers.is_empty(), "{typed:?}");
     assert!(typed.not_included.contains("not part of this download"));
-    assert!(!text.contains("PRIVATE-NOTE") && !text.contains("PRIVATE-ESCALATION"), "no staff notes or escalation records: {text}");
+    assert!(
+        !text.contains("PRIVATE-NOTE") && !text.contains("PRIVATE-ESCALATION"),
+        "no staff notes or escalation records: {text}"
+    );
     assert!(!text.contains("\"moderation\""), "no moderation verdicts");
     s.stop().await;
 }
@@ -60,7 +83,8 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
     let a = s.young_person().await;
     let req = CreateConversationRequest { topic: None, first_message: Some("hello".into()) };
     let (_, ca) = s.client.open_conversation(&a.access_token, &req).await.unwrap();
-    let receipt: DeletionReceipt = call(&s.client, Method::DELETE, "/v1/me", &a.access_token, json!(null)).await.unwrap();
+    let receipt: DeletionReceipt =
+        call(&s.client, Method::DELETE, "/v1/me", &a.access_token, json!(null)).await.unwrap();
     assert!(receipt.deleted && receipt.kept.is_empty(), "{receipt:?}");
     assert_eq!(s.client.me(&a.access_token).await.unwrap_err().status(), Some(401));
     assert_eq!(s.client.refresh(&a.refresh_token).await.unwrap_err().status(), Some(401));
@@ -70,12 +94,27 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
     let b = s.young_person().await;
     let (_, cb) = s.client.open_conversation(&b.access_token, &req).await.unwrap();
     s.client.accept(&worker.access_token, &cb.id).await.unwrap();
-    let e = call::<Value>(&s.client, Method::POST, &format!("/v1/conversations/{}/hold", cb.id), &worker.access_token,
-        json!({"reason": "x"})).await.unwrap_err();
+    let e = call::<Value>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/hold", cb.id),
+        &worker.access_token,
+        json!({"reason": "x"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(403), "only supervisors place holds");
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/conversations/{}/hold", cb.id), &supervisor.access_token,
-        json!({"reason": "police investigation"})).await.unwrap();
-    let receipt: DeletionReceipt = call(&s.client, Method::DELETE, "/v1/me", &b.access_token, json!(null)).await.unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/hold", cb.id),
+        &supervisor.access_token,
+        json!({"reason": "police investigation"}),
+    )
+    .await
+    .unwrap();
+    let receipt: DeletionReceipt =
+        call(&s.client, Method::DELETE, "/v1/me", &b.access_token, json!(null)).await.unwrap();
     assert_eq!(receipt.kept, vec![cb.id.clone()]);
     assert!(receipt.message.contains("safeguarding hold"), "{}", receipt.message);
     let kept = s.client.messages(&supervisor.access_token, &cb.id, 0, None).await.unwrap();
@@ -83,7 +122,9 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
     assert_eq!(s.client.me(&b.access_token).await.unwrap_err().status(), Some(401), "but the account cannot sign in");
 
     // Staff cannot use self-service deletion.
-    let e = call::<DeletionReceipt>(&s.client, Method::DELETE, "/v1/me", &worker.access_token, json!(null)).await.unwrap_err();
+    let e = call::<DeletionReceipt>(&s.client, Method::DELETE, "/v1/me", &worker.access_token, json!(null))
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     s.stop().await;
 }
@@ -99,12 +140,26 @@ async fn retention_deletes_old_closed_chats_except_held_ones(backend: Backend) {
         let req = CreateConversationRequest { topic: None, first_message: Some("hi".into()) };
         let (_, c) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
         s.client.accept(&worker.access_token, &c.id).await.unwrap();
-        let _: ConversationView = call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", c.id), &worker.access_token,
-            json!({"outcome": "resolved"})).await.unwrap();
+        let _: ConversationView = call(
+            &s.client,
+            Method::POST,
+            &format!("/v1/conversations/{}/close", c.id),
+            &worker.access_token,
+            json!({"outcome": "resolved"}),
+        )
+        .await
+        .unwrap();
         convs.push(c);
     }
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/conversations/{}/hold", convs[1].id), &supervisor.access_token,
-        json!({"reason": "court case"})).await.unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/hold", convs[1].id),
+        &supervisor.access_token,
+        json!({"reason": "court case"}),
+    )
+    .await
+    .unwrap();
     clock.advance_ms(366 * 24 * 3_600_000);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while s.state().store.conversation(convs[0].id.as_str()).await.unwrap().is_some() {
@@ -124,12 +179,19 @@ async fn staff_reading_a_chat_is_audited(backend: Backend) {
     let (_, c) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
     s.client.messages(&supervisor.access_token, &c.id, 0, None).await.unwrap();
     s.client.messages(&yp.access_token, &c.id, 0, None).await.unwrap();
-    let log: AuditTrail = call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
-    let reads: Vec<_> = log.entries.iter().filter(|e| e.action == "conversation_read" && e.target.as_deref() == Some(&format!("conversation:{}", c.id))).collect();
+    let log: AuditTrail =
+        call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
+    let reads: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.action == "conversation_read" && e.target.as_deref() == Some(&format!("conversation:{}", c.id)))
+        .collect();
     assert_eq!(reads.len(), 1, "the supervisor's read, not the young person's own: {reads:?}");
     assert_eq!(reads[0].actor_id.as_ref(), Some(&supervisor.user.id));
     for who in [&yp, &supervisor] {
-        let e = call::<AuditTrail>(&s.client, Method::GET, "/v1/admin/audit", &who.access_token, json!(null)).await.unwrap_err();
+        let e = call::<AuditTrail>(&s.client, Method::GET, "/v1/admin/audit", &who.access_token, json!(null))
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(403));
     }
     s.stop().await;
@@ -140,7 +202,8 @@ async fn staff_reading_a_chat_is_audited(backend: Backend) {
 async fn published(s: &TestServer, admin: &str, def: Value) -> String {
     let v: Value = call(&s.client, Method::POST, "/v1/surveys", admin, def).await.unwrap();
     let id = v["id"].as_str().unwrap().to_owned();
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/surveys/{id}/publish"), admin, json!(null)).await.unwrap();
+    let _: Value =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{id}/publish"), admin, json!(null)).await.unwrap();
     id
 }
 
@@ -151,21 +214,49 @@ fn short_survey(title: &str) -> Value {
 }
 
 /// Sends `survey` to `yp` (under a new participant) and has them answer `words`; returns the assignment.
-async fn answered_assignment(s: &TestServer, admin: &str, survey: &str, reference: &str, yp: &TokenResponse, words: &str) -> String {
-    let p: Value = call(&s.client, Method::POST, "/v1/survey-participants", admin,
-        json!({"reference": reference, "intervention_type": "triage", "start_date": "2025-01-06"})).await.unwrap();
-    let c: Value = call(&s.client, Method::POST, "/v1/survey-assignments", admin,
+async fn answered_assignment(
+    s: &TestServer,
+    admin: &str,
+    survey: &str,
+    reference: &str,
+    yp: &TokenResponse,
+    words: &str,
+) -> String {
+    let p: Value = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-participants",
+        admin,
+        json!({"reference": reference, "intervention_type": "triage", "start_date": "2025-01-06"}),
+    )
+    .await
+    .unwrap();
+    let c: Value = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-assignments",
+        admin,
         json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2025-03-01",
-               "respondent": {"kind": "young_person", "user_id": yp.user.id}})).await.unwrap();
+               "respondent": {"kind": "young_person", "user_id": yp.user.id}}),
+    )
+    .await
+    .unwrap();
     let id = c["assignment"]["id"].as_str().unwrap().to_owned();
     answer(s, yp, &id, words).await;
     id
 }
 
 async fn answer(s: &TestServer, yp: &TokenResponse, assignment: &str, words: &str) {
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/me/surveys/{assignment}/responses"), &yp.access_token,
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/me/surveys/{assignment}/responses"),
+        &yp.access_token,
         json!({"submission_id": "s", "final": true, "answers": [{"question_id": "rating", "value": 4},
-                                                                  {"question_id": "say", "value": words}]})).await.unwrap();
+                                                                  {"question_id": "say", "value": words}]}),
+    )
+    .await
+    .unwrap();
 }
 
 /// A chat of `yp`'s, closed by `worker` (after a hold, if `hold_by` is given); returns the chat
@@ -181,11 +272,25 @@ async fn feedback_on_chat(
     let (_, c) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
     s.client.accept(worker, &c.id).await.unwrap();
     if let Some(supervisor) = hold_by {
-        let _: Value = call(&s.client, Method::POST, &format!("/v1/conversations/{}/hold", c.id), supervisor,
-            json!({"reason": "police investigation"})).await.unwrap();
+        let _: Value = call(
+            &s.client,
+            Method::POST,
+            &format!("/v1/conversations/{}/hold", c.id),
+            supervisor,
+            json!({"reason": "police investigation"}),
+        )
+        .await
+        .unwrap();
     }
-    let _: ConversationView =
-        call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", c.id), worker, json!({"outcome": "resolved"})).await.unwrap();
+    let _: ConversationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/close", c.id),
+        worker,
+        json!({"outcome": "resolved"}),
+    )
+    .await
+    .unwrap();
     let mine: Value = call(&s.client, Method::GET, "/v1/me/surveys", &yp.access_token, json!(null)).await.unwrap();
     let offered = mine["surveys"]
         .as_array()
@@ -208,7 +313,9 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
     let supervisor = s.staff(Role::Supervisor).await.access_token;
     let survey = published(&s, &admin, short_survey("Exit survey")).await;
     let feedback = published(&s, &admin, short_survey("How was your chat?")).await;
-    let _: Value = call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": feedback})).await.unwrap();
+    let _: Value = call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": feedback}))
+        .await
+        .unwrap();
 
     let yp = s.young_person().await;
     let other = s.young_person().await;
@@ -233,7 +340,8 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
     let fb = answers.iter().find(|a| a["assignment_id"] == json!(held_fb)).unwrap();
     assert_eq!(fb["about_conversation"], json!(held.id));
 
-    let receipt: DeletionReceipt = call(&s.client, Method::DELETE, "/v1/me", &yp.access_token, json!(null)).await.unwrap();
+    let receipt: DeletionReceipt =
+        call(&s.client, Method::DELETE, "/v1/me", &yp.access_token, json!(null)).await.unwrap();
     assert_eq!(receipt.kept, vec![held.id.clone()]);
     let surveys = &s.state().surveys;
     assert!(surveys.assignment(&mine).await.unwrap().is_none(), "their answers are deleted");
@@ -256,7 +364,8 @@ async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend:
     let worker = s.staff(Role::DutyWorker).await.access_token;
     let supervisor = s.staff(Role::Supervisor).await.access_token;
     let survey = published(&s, &admin, short_survey("Exit survey")).await;
-    let _: Value = call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": survey})).await.unwrap();
+    let _: Value =
+        call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": survey})).await.unwrap();
     let yp = s.young_person().await;
     let old = answered_assignment(&s, &admin, &survey, "YOT-R-001", &yp, "old answer").await;
     let (_, held_fb) = feedback_on_chat(&s, &yp, &worker, Some(&supervisor), "held").await;

@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use talkzone_mobile_api::{ClientFrame, CreateConversationRequest, Role, ServerFrame};
-use talkzone_tests::{both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD};
+use talkzone_tests::{
+    both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD,
+};
 
 async fn acked_messages_survive_kill_9(backend: Backend) {
     let dir = TempDir::new();
@@ -17,16 +19,21 @@ async fn acked_messages_survive_kill_9(backend: Backend) {
 
     let yp = server.client.anonymous().await.unwrap();
     let worker = server.client.login("worker1", TEST_PASSWORD).await.unwrap();
-    let (_, conv) = server.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
+    let (_, conv) =
+        server.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     server.client.accept(&worker.access_token, &conv.id).await.unwrap();
 
     // The young person sends without waiting for each ack; the node dies mid-stream.
     let mut ws = server.client.connect(&yp.access_token).await.unwrap();
     let ids: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
     for id in &ids[..120] {
-        ws.send(&ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: id.clone(), body: format!("body {id}") })
-            .await
-            .unwrap();
+        ws.send(&ClientFrame::Send {
+            conversation_id: conv.id.clone(),
+            client_msg_id: id.clone(),
+            body: format!("body {id}"),
+        })
+        .await
+        .unwrap();
     }
     let mut acked: HashMap<String, i64> = HashMap::new();
     while acked.len() < 15 {

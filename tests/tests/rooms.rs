@@ -9,27 +9,42 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
 use talkzone_mobile_api::{
-    AckStatus, ClientFrame, ConversationId, ConversationView, ErrorCode, MessageView, ModerationItemView, ModerationQueue,
-    ReportReceipt, Role, RoomList, ServerFrame, TokenResponse,
+    AckStatus, ClientFrame, ConversationId, ConversationView, ErrorCode, MessageView, ModerationItemView,
+    ModerationQueue, ReportReceipt, Role, RoomList, ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
 
-async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
+async fn call<T: serde::de::DeserializeOwned>(
+    c: &Client,
+    m: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> Result<T, ClientError> {
     c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
 }
 
 async fn make_room(s: &TestServer, admin: &TokenResponse, moderation: &str, pii: &str) -> ConversationView {
-    call(&s.client, Method::POST, "/v1/rooms", &admin.access_token,
-        json!({"topic": "Football", "age_band": "13-15", "moderation": moderation, "personal_info": pii})).await.unwrap()
+    call(
+        &s.client,
+        Method::POST,
+        "/v1/rooms",
+        &admin.access_token,
+        json!({"topic": "Football", "age_band": "13-15", "moderation": moderation, "personal_info": pii}),
+    )
+    .await
+    .unwrap()
 }
 
 async fn member(s: &TestServer, room: &ConversationView) -> (TokenResponse, WsConnection) {
     let yp = s.young_person().await;
     let joined: ConversationView =
-        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), &yp.access_token, json!({})).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), &yp.access_token, json!({}))
+            .await
+            .unwrap();
     assert!(joined.room.as_ref().unwrap().joined);
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     ws.subscribe(&room.id, 0).await.unwrap();
@@ -43,7 +58,12 @@ async fn queue(s: &TestServer, moderator: &TokenResponse) -> Vec<ModerationItemV
         .items
 }
 
-async fn decide(s: &TestServer, moderator: &TokenResponse, item: &str, body: Value) -> Result<ModerationItemView, ClientError> {
+async fn decide(
+    s: &TestServer,
+    moderator: &TokenResponse,
+    item: &str,
+    body: Value,
+) -> Result<ModerationItemView, ClientError> {
     call(&s.client, Method::POST, &format!("/v1/moderation/items/{item}/decision"), &moderator.access_token, body).await
 }
 
@@ -97,17 +117,30 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
 
     // Reject: never delivered; the sender is told kindly why.
     alice_ws.send_message(&room.id, "a2", "second message").await.unwrap();
-    let item = queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("second message")).unwrap();
+    let item =
+        queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("second message")).unwrap();
     decide(&s, &moderator, &item.id, json!({"action": "reject", "reason": "off topic"})).await.unwrap();
     let notice = alice_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
-    assert!(matches!(&notice, ServerFrame::Notice { kind, client_msg_id: Some(c), .. } if kind == "message_rejected" && c == "a2"), "{notice:?}");
+    assert!(
+        matches!(&notice, ServerFrame::Notice { kind, client_msg_id: Some(c), .. } if kind == "message_rejected" && c == "a2"),
+        "{notice:?}"
+    );
 
     // Redact and approve: delivered with the moderator's text, with the next seq.
     alice_ws.send_message(&room.id, "a3", "i go to Hillside Academy lol").await.unwrap();
-    let item = queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("i go to Hillside Academy lol")).unwrap();
-    decide(&s, &moderator, &item.id, json!({"action": "redact", "reason": "school name", "body": "i go to [school] lol"}))
+    let item = queue(&s, &moderator)
         .await
+        .into_iter()
+        .find(|i| i.evidence.as_deref() == Some("i go to Hillside Academy lol"))
         .unwrap();
+    decide(
+        &s,
+        &moderator,
+        &item.id,
+        json!({"action": "redact", "reason": "school name", "body": "i go to [school] lol"}),
+    )
+    .await
+    .unwrap();
     let m = next_message(&mut bob_ws).await;
     assert_eq!((m.seq, m.body.as_str()), (2, "i go to [school] lol"));
     let bodies: Vec<String> = history(&s, &bob.access_token, &room.id).await.into_iter().map(|m| m.body).collect();
@@ -156,8 +189,15 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
     let (b, mut b_ws) = member(&s, &room).await;
     a_ws.send_message(&room.id, "x1", "you are all losers").await.unwrap();
     let m = next_message(&mut b_ws).await;
-    let receipt: ReportReceipt = call(&s.client, Method::POST, "/v1/reports", &b.access_token,
-        json!({"message_id": m.message_id, "reason": "mean to everyone"})).await.unwrap();
+    let receipt: ReportReceipt = call(
+        &s.client,
+        Method::POST,
+        "/v1/reports",
+        &b.access_token,
+        json!({"message_id": m.message_id, "reason": "mean to everyone"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(receipt.state, "open");
     let item = queue(&s, &moderator).await.into_iter().find(|i| i.id == receipt.id).unwrap();
     assert_eq!(item.evidence.as_deref(), Some("you are all losers"));
@@ -165,30 +205,67 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
 
     decide(&s, &moderator, &item.id, json!({"action": "remove", "reason": "bullying"})).await.unwrap();
     let changed = b_ws.recv_until(T, |f| matches!(f, ServerFrame::MessageChanged { .. })).await.unwrap();
-    assert!(matches!(&changed, ServerFrame::MessageChanged { status, body, .. } if status == "removed" && !body.contains("losers")));
+    assert!(
+        matches!(&changed, ServerFrame::MessageChanged { status, body, .. } if status == "removed" && !body.contains("losers"))
+    );
     let h = history(&s, &b.access_token, &room.id).await;
     assert_eq!(h.len(), 1, "seq stays gap-free: the message is there, removed");
     assert!(h[0].removed && !h[0].body.contains("losers"));
     // A report on a message you cannot see is not found.
     let outsider = s.young_person().await;
-    let e = call::<ReportReceipt>(&s.client, Method::POST, "/v1/reports", &outsider.access_token,
-        json!({"message_id": m.message_id, "reason": "x"})).await.unwrap_err();
+    let e = call::<ReportReceipt>(
+        &s.client,
+        Method::POST,
+        "/v1/reports",
+        &outsider.access_token,
+        json!({"message_id": m.message_id, "reason": "x"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(404));
 
     // The sender appeals once; the same moderator may not decide it; another overturns it.
-    let appeal: ReportReceipt = call(&s.client, Method::POST, &format!("/v1/moderation/items/{}/appeal", item.id),
-        &a.access_token, json!({"reason": "it was a joke"})).await.unwrap();
+    let appeal: ReportReceipt = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/items/{}/appeal", item.id),
+        &a.access_token,
+        json!({"reason": "it was a joke"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(appeal.state, "appeal_requested");
-    let twice = call::<ReportReceipt>(&s.client, Method::POST, &format!("/v1/moderation/items/{}/appeal", item.id),
-        &a.access_token, json!({"reason": "again"})).await.unwrap_err();
+    let twice = call::<ReportReceipt>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/items/{}/appeal", item.id),
+        &a.access_token,
+        json!({"reason": "again"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(twice.status(), Some(409), "one appeal only");
     let path = format!("/v1/moderation/items/{}/appeal/decision", item.id);
-    let same = call::<ModerationItemView>(&s.client, Method::POST, &path, &moderator.access_token,
-        json!({"uphold": false, "reason": "mine"})).await.unwrap_err();
+    let same = call::<ModerationItemView>(
+        &s.client,
+        Method::POST,
+        &path,
+        &moderator.access_token,
+        json!({"uphold": false, "reason": "mine"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(same.status(), Some(409), "a different moderator decides an appeal");
     let other = s.staff(Role::Moderator).await;
-    let v: ModerationItemView = call(&s.client, Method::POST, &path, &other.access_token,
-        json!({"uphold": false, "reason": "banter between friends"})).await.unwrap();
+    let v: ModerationItemView = call(
+        &s.client,
+        Method::POST,
+        &path,
+        &other.access_token,
+        json!({"uphold": false, "reason": "banter between friends"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(v.appeal_state.as_deref(), Some("overturned"));
     let h = history(&s, &b.access_token, &room.id).await;
     assert!(!h[0].removed && h[0].body == "you are all losers", "restored on appeal");
@@ -202,8 +279,15 @@ async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
     let moderator = s.staff(Role::Moderator).await;
     let room = make_room(&s, &admin, "post", "hold").await;
     let (a, mut a_ws) = member(&s, &room).await;
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/moderation/users/{}/actions", a.user.id),
-        &moderator.access_token, json!({"action": "mute", "reason": "spamming", "duration_s": 600})).await.unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/users/{}/actions", a.user.id),
+        &moderator.access_token,
+        json!({"action": "mute", "reason": "spamming", "duration_s": 600}),
+    )
+    .await
+    .unwrap();
     let notice = a_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
     assert!(matches!(&notice, ServerFrame::Notice { kind, .. } if kind == "mute"));
     match a_ws.send_message(&room.id, "m1", "hello?").await.unwrap() {
@@ -241,20 +325,44 @@ async fn claims_expire_and_bulk_decides(backend: Backend) {
     assert_eq!(items.len(), 3);
     let first = &items[0].id;
     let claimed: ModerationItemView =
-        call(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m1.access_token, json!({})).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m1.access_token, json!({}))
+            .await
+            .unwrap();
     assert_eq!(claimed.claimed_by.as_ref(), Some(&m1.user.id));
-    let e = call::<ModerationItemView>(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m2.access_token, json!({}))
-        .await
-        .unwrap_err();
+    let e = call::<ModerationItemView>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/items/{first}/claim"),
+        &m2.access_token,
+        json!({}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(409));
-    assert_eq!(decide(&s, &m2, first, json!({"action": "reject", "reason": "spam"})).await.unwrap_err().status(), Some(409));
+    assert_eq!(
+        decide(&s, &m2, first, json!({"action": "reject", "reason": "spam"})).await.unwrap_err().status(),
+        Some(409)
+    );
     clock.advance_ms(5 * 60 * 1000 + 1);
-    call::<ModerationItemView>(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m2.access_token, json!({}))
-        .await
-        .expect("an idle claim expires");
+    call::<ModerationItemView>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/items/{first}/claim"),
+        &m2.access_token,
+        json!({}),
+    )
+    .await
+    .expect("an idle claim expires");
     let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
-    let result: talkzone_mobile_api::BulkDecisionResult = call(&s.client, Method::POST, "/v1/moderation/bulk", &m2.access_token,
-        json!({"item_ids": ids, "action": "reject", "reason": "spam flood"})).await.unwrap();
+    let result: talkzone_mobile_api::BulkDecisionResult = call(
+        &s.client,
+        Method::POST,
+        "/v1/moderation/bulk",
+        &m2.access_token,
+        json!({"item_ids": ids, "action": "reject", "reason": "spam flood"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(result.decided.len(), 3, "{result:?}");
     assert!(queue(&s, &m2).await.is_empty());
     s.stop().await;
@@ -267,12 +375,21 @@ async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
     let yp = s.young_person().await;
     let worker = s.staff(Role::DutyWorker).await;
     for who in [&yp, &worker, &admin] {
-        let e = call::<ModerationQueue>(&s.client, Method::GET, "/v1/moderation/queue", &who.access_token, json!(null)).await.unwrap_err();
+        let e = call::<ModerationQueue>(&s.client, Method::GET, "/v1/moderation/queue", &who.access_token, json!(null))
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(403), "{:?}", who.user.role);
     }
     // A young person cannot create rooms; rooms are listed but closed until joined.
-    let e = call::<ConversationView>(&s.client, Method::POST, "/v1/rooms", &yp.access_token,
-        json!({"topic": "x", "age_band": "13-15", "moderation": "post"})).await.unwrap_err();
+    let e = call::<ConversationView>(
+        &s.client,
+        Method::POST,
+        "/v1/rooms",
+        &yp.access_token,
+        json!({"topic": "x", "age_band": "13-15", "moderation": "post"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let list: RoomList = call(&s.client, Method::GET, "/v1/rooms", &yp.access_token, json!(null)).await.unwrap();
     assert!(list.rooms.iter().any(|r| r.id == room.id && !r.room.as_ref().unwrap().joined));
@@ -282,13 +399,26 @@ async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
     let e = s.client.messages(&yp.access_token, &room.id, 0, None).await.unwrap_err();
     assert_eq!(e.status(), Some(404));
     // A worker cannot join a room as a member; moderators cannot act on staff.
-    let e = call::<ConversationView>(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), &worker.access_token, json!({}))
-        .await
-        .unwrap_err();
+    let e = call::<ConversationView>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/rooms/{}/join", room.id),
+        &worker.access_token,
+        json!({}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let moderator = s.staff(Role::Moderator).await;
-    let e = call::<Value>(&s.client, Method::POST, &format!("/v1/moderation/users/{}/actions", worker.user.id),
-        &moderator.access_token, json!({"action": "suspend", "reason": "x"})).await.unwrap_err();
+    let e = call::<Value>(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/users/{}/actions", worker.user.id),
+        &moderator.access_token,
+        json!({"action": "suspend", "reason": "x"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status(), Some(403));
     // A young person cannot watch the moderation queue.
     ws.send(&ClientFrame::ModerationWatch).await.unwrap();
@@ -304,8 +434,15 @@ async fn suspension_ends_sessions_at_once(backend: Backend) {
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     ws.send(&ClientFrame::Ping { nonce: None }).await.unwrap();
     ws.recv_timeout(T).await.unwrap();
-    let _: Value = call(&s.client, Method::POST, &format!("/v1/moderation/users/{}/actions", yp.user.id),
-        &moderator.access_token, json!({"action": "suspend", "reason": "threats"})).await.unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/users/{}/actions", yp.user.id),
+        &moderator.access_token,
+        json!({"action": "suspend", "reason": "threats"}),
+    )
+    .await
+    .unwrap();
     match ws.recv_timeout(Duration::from_secs(2)).await {
         Err(ClientError::Closed(_)) => {}
         other => panic!("expected the socket closed within a second or two, got {other:?}"),

@@ -32,11 +32,25 @@ async fn logout_and_password_change_end_every_session(backend: Backend) {
     let worker = s.staff(Role::Supervisor).await;
     let mut ws = s.client.connect(&worker.access_token).await.unwrap();
     ws.round_trip().await.unwrap();
-    let wrong: Result<(reqwest::StatusCode, Value), _> = s.client.request(Method::POST, "/v1/me/password", Some(&worker.access_token),
-        Some(&json!({"current_password": "not it at all!", "new_password": "a brand new long password"}))).await;
+    let wrong: Result<(reqwest::StatusCode, Value), _> = s
+        .client
+        .request(
+            Method::POST,
+            "/v1/me/password",
+            Some(&worker.access_token),
+            Some(&json!({"current_password": "not it at all!", "new_password": "a brand new long password"})),
+        )
+        .await;
     assert_eq!(wrong.unwrap_err().status(), Some(401));
-    let weak: Result<(reqwest::StatusCode, Value), _> = s.client.request(Method::POST, "/v1/me/password", Some(&worker.access_token),
-        Some(&json!({"current_password": "correct horse battery staple", "new_password": "short"}))).await;
+    let weak: Result<(reqwest::StatusCode, Value), _> = s
+        .client
+        .request(
+            Method::POST,
+            "/v1/me/password",
+            Some(&worker.access_token),
+            Some(&json!({"current_password": "correct horse battery staple", "new_password": "short"})),
+        )
+        .await;
     assert_eq!(weak.unwrap_err().status(), Some(422));
     let _: (reqwest::StatusCode, Value) = s.client.request(Method::POST, "/v1/me/password", Some(&worker.access_token),
         Some(&json!({"current_password": "correct horse battery staple", "new_password": "a brand new long password"}))).await.unwrap();

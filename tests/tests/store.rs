@@ -17,14 +17,17 @@ async fn open(backend: Backend) -> (Arc<dyn Store>, TempDir) {
 }
 
 async fn user(s: &dyn Store, id: &str, role: &str) {
-    s.create_user(NewUser {
-        id: id.into(),
-        role: role.into(),
-        username: Some(format!("user-{id}")),
-        password_hash: None,
-        display_name: format!("User {id}"),
-        created_at: 1,
-    }, None)
+    s.create_user(
+        NewUser {
+            id: id.into(),
+            role: role.into(),
+            username: Some(format!("user-{id}")),
+            password_hash: None,
+            display_name: format!("User {id}"),
+            created_at: 1,
+        },
+        None,
+    )
     .await
     .unwrap();
 }
@@ -57,14 +60,17 @@ async fn users_and_usernames(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "u1", "duty_worker").await;
     let dup = s
-        .create_user(NewUser {
-            id: "u2".into(),
-            role: "duty_worker".into(),
-            username: Some("user-u1".into()),
-            password_hash: None,
-            display_name: "x".into(),
-            created_at: 1,
-        }, Some(talkzone_server::audit::event(1, Some("admin"), "user_created", "user", "u2", None)))
+        .create_user(
+            NewUser {
+                id: "u2".into(),
+                role: "duty_worker".into(),
+                username: Some("user-u1".into()),
+                password_hash: None,
+                display_name: "x".into(),
+                created_at: 1,
+            },
+            Some(talkzone_server::audit::event(1, Some("admin"), "user_created", "user", "u2", None)),
+        )
         .await;
     assert!(matches!(dup, Err(store::StoreError::Conflict(_))), "{dup:?}");
     assert!(s.audit_for_target("user", "u2").await.unwrap().is_empty(), "no entry for an account not created");
@@ -90,10 +96,13 @@ async fn account_changes_are_audited_in_their_transaction(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "w1", "duty_worker").await;
     user(s.as_ref(), "yp", "young_person").await;
-    let on = |id: &str, action: &str, at: i64| talkzone_server::audit::event(at, Some("admin"), action, "user", id, None);
+    let on =
+        |id: &str, action: &str, at: i64| talkzone_server::audit::event(at, Some("admin"), action, "user", id, None);
     let actions = |id: &'static str| {
         let s = s.clone();
-        async move { s.audit_for_target("user", id).await.unwrap().into_iter().map(|e| (e.action, e.at)).collect::<Vec<_>>() }
+        async move {
+            s.audit_for_target("user", id).await.unwrap().into_iter().map(|e| (e.action, e.at)).collect::<Vec<_>>()
+        }
     };
     assert!(s.set_capacity("w1", 3, on("w1", "capacity_set", 10)).await.unwrap());
     assert!(!s.set_capacity("yp", 3, on("yp", "capacity_set", 11)).await.unwrap(), "not a worker");
@@ -114,7 +123,9 @@ async fn rooms_and_shifts_are_audited_in_their_transaction(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "admin", "yot_admin").await;
     user(s.as_ref(), "w1", "duty_worker").await;
-    let by_admin = |action: &str, target_type: &str, id: &str, at: i64| talkzone_server::audit::event(at, Some("admin"), action, target_type, id, None);
+    let by_admin = |action: &str, target_type: &str, id: &str, at: i64| {
+        talkzone_server::audit::event(at, Some("admin"), action, target_type, id, None)
+    };
     let room = store::NewRoom {
         id: "r1".into(),
         topic: "Exams".into(),
@@ -125,7 +136,14 @@ async fn rooms_and_shifts_are_audited_in_their_transaction(backend: Backend) {
         now: 5,
     };
     assert_eq!(s.create_room(room, by_admin("room_created", "conversation", "r1", 5)).await.unwrap().id, "r1");
-    let shift = store::ShiftRecord { id: "s1".into(), user_id: "w1".into(), starts_at: 100, ends_at: 200, created_by: Some("admin".into()), created_at: 6 };
+    let shift = store::ShiftRecord {
+        id: "s1".into(),
+        user_id: "w1".into(),
+        starts_at: 100,
+        ends_at: 200,
+        created_by: Some("admin".into()),
+        created_at: 6,
+    };
     s.create_shift(shift, by_admin("shift_added", "user", "w1", 6)).await.unwrap();
     let removed = |worker: &str| by_admin("shift_removed", "user", worker, 7);
     assert!(s.delete_shift("s1", &removed).await.unwrap());
@@ -159,27 +177,80 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
     s.create_user(new("yp2"), Some(entry("user_created", "user", "yp2", 1, "role young_person"))).await.unwrap();
     s.open_support_conversation("c1", "yp", None, 5).await.unwrap();
     s.open_support_conversation("c2", "yp2", None, 6).await.unwrap();
-    assert!(s.set_hold("c1", Some(("worried", "sup")), 10, entry("safeguarding_hold_placed", "conversation", "c1", 10, "worried")).await.unwrap());
-    assert!(s.set_hold("c1", None, 11, entry("safeguarding_hold_lifted", "conversation", "c1", 11, "fine now")).await.unwrap());
-    assert!(s.set_hold("c1", Some(("again", "sup")), 12, entry("safeguarding_hold_placed", "conversation", "c1", 12, "again")).await.unwrap());
-    assert!(!s.set_hold("nowhere", Some(("x", "sup")), 13, entry("safeguarding_hold_placed", "conversation", "nowhere", 13, "x")).await.unwrap());
-    let erased = |kept: &[String]| talkzone_server::audit::event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", kept.join(","))));
+    assert!(s
+        .set_hold(
+            "c1",
+            Some(("worried", "sup")),
+            10,
+            entry("safeguarding_hold_placed", "conversation", "c1", 10, "worried")
+        )
+        .await
+        .unwrap());
+    assert!(s
+        .set_hold("c1", None, 11, entry("safeguarding_hold_lifted", "conversation", "c1", 11, "fine now"))
+        .await
+        .unwrap());
+    assert!(s
+        .set_hold(
+            "c1",
+            Some(("again", "sup")),
+            12,
+            entry("safeguarding_hold_placed", "conversation", "c1", 12, "again")
+        )
+        .await
+        .unwrap());
+    assert!(!s
+        .set_hold(
+            "nowhere",
+            Some(("x", "sup")),
+            13,
+            entry("safeguarding_hold_placed", "conversation", "nowhere", 13, "x")
+        )
+        .await
+        .unwrap());
+    let erased = |kept: &[String]| {
+        talkzone_server::audit::event(
+            20,
+            None,
+            "account_erased",
+            "user",
+            "yp",
+            Some(format!("kept {}", kept.join(","))),
+        )
+    };
     assert_eq!(s.erase_user("yp", 20, &erased).await.unwrap(), vec!["c1".to_owned()]);
-    let erased2 = |kept: &[String]| talkzone_server::audit::event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())));
+    let erased2 = |kept: &[String]| {
+        talkzone_server::audit::event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())))
+    };
     assert!(s.erase_user("yp2", 21, &erased2).await.unwrap().is_empty());
 
     let log = |t: &'static str, id: &'static str| {
         let s = s.clone();
         async move {
-            s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| (e.action, e.at, e.details.unwrap_or_default())).collect::<Vec<_>>()
+            s.audit_for_target(t, id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.action, e.at, e.details.unwrap_or_default()))
+                .collect::<Vec<_>>()
         }
     };
     let e = |a: &str, at: i64, d: &str| (a.to_owned(), at, d.to_owned());
-    assert_eq!(log("user", "yp").await, vec![e("user_created", 1, "role young_person"), e("account_erased", 20, "kept c1")]);
-    assert_eq!(log("user", "yp2").await, vec![e("user_created", 1, "role young_person"), e("account_erased", 21, "kept 0")]);
+    assert_eq!(
+        log("user", "yp").await,
+        vec![e("user_created", 1, "role young_person"), e("account_erased", 20, "kept c1")]
+    );
+    assert_eq!(
+        log("user", "yp2").await,
+        vec![e("user_created", 1, "role young_person"), e("account_erased", 21, "kept 0")]
+    );
     assert_eq!(
         log("conversation", "c1").await,
-        vec![e("safeguarding_hold_placed", 10, "worried"), e("safeguarding_hold_lifted", 11, "fine now"), e("safeguarding_hold_placed", 12, "again")]
+        vec![
+            e("safeguarding_hold_placed", 10, "worried"),
+            e("safeguarding_hold_lifted", 11, "fine now"),
+            e("safeguarding_hold_placed", 12, "again")
+        ]
     );
     assert!(log("conversation", "nowhere").await.is_empty());
     assert!(s.conversation("c2").await.unwrap().is_none(), "an erased account's chat without a hold is gone");
@@ -189,9 +260,15 @@ async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "u1", "young_person").await;
     s.create_refresh_token(None, "u1", "h1", 100, 1_000).await.unwrap();
-    assert_eq!(s.rotate_refresh_token("h1", "h2", 200, 1_000).await.unwrap(), RotateOutcome::Rotated { user_id: "u1".into() });
+    assert_eq!(
+        s.rotate_refresh_token("h1", "h2", 200, 1_000).await.unwrap(),
+        RotateOutcome::Rotated { user_id: "u1".into() }
+    );
     // h1 is spent: presenting it again revokes the family, so h2 dies too.
-    assert_eq!(s.rotate_refresh_token("h1", "h3", 300, 1_000).await.unwrap(), RotateOutcome::Reused { user_id: "u1".into() });
+    assert_eq!(
+        s.rotate_refresh_token("h1", "h3", 300, 1_000).await.unwrap(),
+        RotateOutcome::Reused { user_id: "u1".into() }
+    );
     assert_eq!(s.rotate_refresh_token("h2", "h4", 300, 1_000).await.unwrap(), RotateOutcome::Invalid);
     assert_eq!(s.rotate_refresh_token("unknown", "h5", 300, 1_000).await.unwrap(), RotateOutcome::Invalid);
     // Expiry and logout.
@@ -244,9 +321,15 @@ async fn conversations_open_accept_and_messages(backend: Backend) {
         other => panic!("{other:?}"),
     }
     announcement.id = talkzone_server::ids::random_id();
-    assert!(matches!(s.accept_conversation("c1", "w1", announcement.clone(), entry("conversation_accepted"), 9).await.unwrap(), AcceptOutcome::AlreadyAssigned));
+    assert!(matches!(
+        s.accept_conversation("c1", "w1", announcement.clone(), entry("conversation_accepted"), 9).await.unwrap(),
+        AcceptOutcome::AlreadyAssigned
+    ));
     announcement.id = talkzone_server::ids::random_id();
-    assert!(matches!(s.accept_conversation("nope", "w1", announcement, entry("conversation_accepted"), 9).await.unwrap(), AcceptOutcome::NotFound));
+    assert!(matches!(
+        s.accept_conversation("nope", "w1", announcement, entry("conversation_accepted"), 9).await.unwrap(),
+        AcceptOutcome::NotFound
+    ));
     assert_eq!(s.queue_position("c1").await.unwrap(), None);
     assert_eq!(s.queue_position("c2").await.unwrap(), Some(1));
 
@@ -276,7 +359,8 @@ async fn concurrent_inserts_get_distinct_gap_free_seqs(backend: Backend) {
     let mut tasks = Vec::new();
     for i in 0..40 {
         let s = s.clone();
-        tasks.push(tokio::spawn(async move { s.insert_message(msg("c1", "yp", &format!("m{i}"), "x")).await.unwrap() }));
+        tasks
+            .push(tokio::spawn(async move { s.insert_message(msg("c1", "yp", &format!("m{i}"), "x")).await.unwrap() }));
     }
     let mut seqs = Vec::new();
     for t in tasks {
@@ -327,7 +411,9 @@ async fn a_batch_of_messages_commits_together_or_not_at_all(backend: Backend) {
 
     // The writer is not left inside the failed transaction: the next batch commits.
     let out = s.insert_messages(&[msg("c1", "yp", "b7", "five"), msg("c2", "yp2", "b8", "six")]).await.unwrap();
-    assert!(matches!(&out[..], [InsertOutcome::Stored(a), InsertOutcome::Stored(b)] if a.seq == Some(4) && b.seq == Some(2)));
+    assert!(
+        matches!(&out[..], [InsertOutcome::Stored(a), InsertOutcome::Stored(b)] if a.seq == Some(4) && b.seq == Some(2))
+    );
     // Nor is any other write blocked behind it.
     user(s.as_ref(), "yp3", "young_person").await;
 }
@@ -346,7 +432,10 @@ async fn a_batch_answers_resends_and_stale_access_in_its_transaction(backend: Ba
     let mut announcement = msg("c1", "w1", "x", "joined");
     announcement.sender_id = None;
     announcement.client_msg_id = None;
-    assert!(matches!(s.accept_conversation("c1", "w1", announcement, entry("conversation_accepted"), 9).await.unwrap(), AcceptOutcome::Accepted(..)));
+    assert!(matches!(
+        s.accept_conversation("c1", "w1", announcement, entry("conversation_accepted"), 9).await.unwrap(),
+        AcceptOutcome::Accepted(..)
+    ));
 
     let as_worker = |who: &str, client_id: &str, assigned_to: &str| {
         let mut m = msg("c1", who, client_id, "from the worker");
@@ -369,11 +458,11 @@ async fn a_batch_answers_resends_and_stale_access_in_its_transaction(backend: Ba
     let mut queued_copy = msg("c1", "yp", "q", "decided while it was queued");
     queued_copy.expect = Some(store::Expected { state: "queued".into(), assigned_to: None });
     let batch = vec![
-        msg("c1", "yp", "a", "resent"),  // stored before this batch
-        as_worker("w1", "w-1", "w1"),    // the copy is right
-        as_worker("w2", "w-2", "w2"),    // w2 thinks the chat is theirs: it is not
-        queued_copy,                     // the chat was accepted since
-        held,                            // no seq while held
+        msg("c1", "yp", "a", "resent"), // stored before this batch
+        as_worker("w1", "w-1", "w1"),   // the copy is right
+        as_worker("w2", "w-2", "w2"),   // w2 thinks the chat is theirs: it is not
+        queued_copy,                    // the chat was accepted since
+        held,                           // no seq while held
         msg("c1", "yp", "b", "two"),
         msg("c1", "yp", "b", "two again"), // resent within the batch
     ];
@@ -389,7 +478,15 @@ async fn a_batch_answers_resends_and_stale_access_in_its_transaction(backend: Ba
         .collect();
     assert_eq!(
         shape,
-        vec!["duplicate Some(1)", "stored Some(3)", "stale", "stale", "stored None", "stored Some(4)", "duplicate Some(4)"]
+        vec![
+            "duplicate Some(1)",
+            "stored Some(3)",
+            "stale",
+            "stale",
+            "stored None",
+            "stored Some(4)",
+            "duplicate Some(4)"
+        ]
     );
     match &out[0] {
         InsertOutcome::Duplicate(m) => assert_eq!((m.id.as_str(), m.body.as_str()), (first.id.as_str(), "hello")),
@@ -425,11 +522,19 @@ async fn staff_lists_are_scoped_and_paged_in_the_query(backend: Backend) {
             _ => None,
         };
         if let Some(w) = worker {
-            assert!(matches!(s.accept_conversation(&id, w, announcement, entry("conversation_accepted"), 20).await.unwrap(), AcceptOutcome::Accepted(..)));
+            assert!(matches!(
+                s.accept_conversation(&id, w, announcement, entry("conversation_accepted"), 20).await.unwrap(),
+                AcceptOutcome::Accepted(..)
+            ));
         }
     }
     let ids = |rows: Vec<store::ConversationRecord>| rows.into_iter().map(|c| c.id).collect::<Vec<_>>();
-    let w1_view = ConversationFilter { visible_to_worker: Some("w1".into()), support_only: true, limit: Some(2), ..Default::default() };
+    let w1_view = ConversationFilter {
+        visible_to_worker: Some("w1".into()),
+        support_only: true,
+        limit: Some(2),
+        ..Default::default()
+    };
     let mut seen = ids(s.conversations_for_staff(&w1_view).await.unwrap());
     assert_eq!(seen.len(), 2, "a full page of what w1 may see, though w2's chats come first in order");
     seen.extend(ids(s.conversations_for_staff(&ConversationFilter { offset: 2, ..w1_view.clone() }).await.unwrap()));
@@ -525,8 +630,11 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     user(s.as_ref(), "sup", "supervisor").await;
     s.open_support_conversation("c1", "yp", None, 1).await.unwrap();
     s.create_escalation(escalation("e1", 2, 100)).await.unwrap();
-    let at = |action: &str, when: i64| talkzone_server::audit::event(when, Some("sup"), action, "escalation", "e1", None);
-    let actions = || async { s.audit_for_target("escalation", "e1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() };
+    let at =
+        |action: &str, when: i64| talkzone_server::audit::event(when, Some("sup"), action, "escalation", "e1", None);
+    let actions = || async {
+        s.audit_for_target("escalation", "e1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>()
+    };
     assert!(s.acknowledge_escalation("e1", "sup", 3, at("escalation_acknowledged", 3)).await.unwrap().is_some());
     assert!(s.acknowledge_escalation("e1", "sup", 4, at("escalation_acknowledged", 4)).await.unwrap().is_none());
     let step = store::EscalationActionRecord {
@@ -540,7 +648,10 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     s.add_escalation_action(step, at("escalation_action", 5)).await.unwrap();
     assert!(s.resolve_escalation("e1", "sup", "safe", 6, at("escalation_resolved", 6)).await.unwrap().is_some());
     assert!(s.resolve_escalation("e1", "sup", "safe", 7, at("escalation_resolved", 7)).await.unwrap().is_none());
-    assert_eq!(actions().await, vec!["escalation_raised", "escalation_acknowledged", "escalation_action", "escalation_resolved"]);
+    assert_eq!(
+        actions().await,
+        vec!["escalation_raised", "escalation_acknowledged", "escalation_action", "escalation_resolved"]
+    );
 
     // Past its deadline, unacknowledged: the re-escalation fires once, with one entry.
     s.create_escalation(escalation("e2", 2, 100)).await.unwrap();
@@ -597,8 +708,16 @@ async fn job_leases_have_one_holder(backend: Backend) {
 async fn audit_is_kept_in_order(backend: Backend) {
     let (s, _d) = open(backend).await;
     for (i, action) in ["raised", "acknowledged"].iter().enumerate() {
-        talkzone_server::audit::record(s.as_ref(), 100 + i as i64, Some("w1"), action, "conversation", "c1", Some("why".into()))
-            .await;
+        talkzone_server::audit::record(
+            s.as_ref(),
+            100 + i as i64,
+            Some("w1"),
+            action,
+            "conversation",
+            "c1",
+            Some("why".into()),
+        )
+        .await;
     }
     let events = s.audit_for_target("conversation", "c1").await.unwrap();
     assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["raised", "acknowledged"]);
@@ -634,37 +753,70 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
     // Each entry a moment later than the one before, so that the log's order is the calls'.
     let clock = std::sync::atomic::AtomicI64::new(0);
     let tick = || clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-    let ev = |action: &str, target_type: &str, id: &str| talkzone_server::audit::event(tick(), Some("admin"), action, target_type, id, None);
+    let ev = |action: &str, target_type: &str, id: &str| {
+        talkzone_server::audit::event(tick(), Some("admin"), action, target_type, id, None)
+    };
     let actions = |t: &'static str, id: &'static str| {
         let s = s.clone();
         async move { s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() }
     };
 
-    surveys.create_intervention_type("it1", "Mentoring", 1, ev("intervention_type_created", "intervention_type", "it1")).await.unwrap();
-    let twice = surveys.create_intervention_type("it2", "Mentoring", 1, ev("intervention_type_created", "intervention_type", "it2")).await;
+    surveys
+        .create_intervention_type("it1", "Mentoring", 1, ev("intervention_type_created", "intervention_type", "it1"))
+        .await
+        .unwrap();
+    let twice = surveys
+        .create_intervention_type("it2", "Mentoring", 1, ev("intervention_type_created", "intervention_type", "it2"))
+        .await;
     assert!(matches!(twice, Err(store::StoreError::Conflict(_))), "{twice:?}");
-    assert!(!surveys.retire_intervention_type("none", ev("intervention_type_retired", "intervention_type", "none")).await.unwrap());
-    assert!(surveys.retire_intervention_type("it1", ev("intervention_type_retired", "intervention_type", "it1")).await.unwrap());
-    assert_eq!(actions("intervention_type", "it1").await, vec!["intervention_type_created", "intervention_type_retired"]);
+    assert!(!surveys
+        .retire_intervention_type("none", ev("intervention_type_retired", "intervention_type", "none"))
+        .await
+        .unwrap());
+    assert!(surveys
+        .retire_intervention_type("it1", ev("intervention_type_retired", "intervention_type", "it1"))
+        .await
+        .unwrap());
+    assert_eq!(
+        actions("intervention_type", "it1").await,
+        vec!["intervention_type_created", "intervention_type_retired"]
+    );
     assert!(actions("intervention_type", "it2").await.is_empty(), "a duplicate name leaves no entry");
     assert!(actions("intervention_type", "none").await.is_empty());
 
-    let survey = SurveyRecord { id: "s1".into(), draft: "{}".into(), created_by: "admin".into(), created_at: 1, updated_at: 1 };
+    let survey =
+        SurveyRecord { id: "s1".into(), draft: "{}".into(), created_by: "admin".into(), created_at: 1, updated_at: 1 };
     surveys.create_survey(&survey, ev("survey_created", "survey", "s1")).await.unwrap();
     assert!(!surveys.update_survey_draft("none", "{}", 2, ev("survey_draft_updated", "survey", "none")).await.unwrap());
     // The store tells the entry what the version was before and what it is now.
     let published = |before: Option<i64>, v: &SurveyVersionRecord| {
-        talkzone_server::audit::event(tick(), Some("admin"), &format!("published {before:?} -> {}", v.version), "survey", &v.survey_id, None)
+        talkzone_server::audit::event(
+            tick(),
+            Some("admin"),
+            &format!("published {before:?} -> {}", v.version),
+            "survey",
+            &v.survey_id,
+            None,
+        )
     };
     assert_eq!(surveys.publish_survey("s1", "admin", 3, &published).await.unwrap().unwrap().version, 1);
     assert_eq!(surveys.publish_survey("s1", "admin", 3, &published).await.unwrap().unwrap().version, 1, "unchanged");
-    assert!(surveys.update_survey_draft("s1", "{\"v\": 2}", 4, ev("survey_draft_updated", "survey", "s1")).await.unwrap());
+    assert!(surveys
+        .update_survey_draft("s1", "{\"v\": 2}", 4, ev("survey_draft_updated", "survey", "s1"))
+        .await
+        .unwrap());
     let v2 = surveys.publish_survey("s1", "admin", 5, &published).await.unwrap().unwrap();
     assert_eq!(v2.version, 2);
     assert!(surveys.publish_survey("none", "admin", 5, &published).await.unwrap().is_none());
     assert_eq!(
         actions("survey", "s1").await,
-        vec!["survey_created", "published None -> 1", "published Some(1) -> 1", "survey_draft_updated", "published Some(1) -> 2"]
+        vec![
+            "survey_created",
+            "published None -> 1",
+            "published Some(1) -> 1",
+            "survey_draft_updated",
+            "published Some(1) -> 2"
+        ]
     );
     assert!(actions("survey", "none").await.is_empty(), "nothing to update or publish leaves no entry");
 
@@ -681,8 +833,13 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
         created_by: "admin".into(),
         created_at: 6,
     };
-    surveys.create_participant(&participant("p1"), ev("survey_participant_created", "survey_participant", "p1")).await.unwrap();
-    let again = surveys.create_participant(&participant("p2"), ev("survey_participant_created", "survey_participant", "p2")).await;
+    surveys
+        .create_participant(&participant("p1"), ev("survey_participant_created", "survey_participant", "p1"))
+        .await
+        .unwrap();
+    let again = surveys
+        .create_participant(&participant("p2"), ev("survey_participant_created", "survey_participant", "p2"))
+        .await;
     assert!(matches!(again, Err(store::StoreError::Conflict(_))), "{again:?}");
     assert_eq!(actions("survey_participant", "p1").await, vec!["survey_participant_created"]);
     assert!(actions("survey_participant", "p2").await.is_empty(), "a duplicate reference leaves no entry");
@@ -705,15 +862,41 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
         completed_at: None,
         conversation_id: None,
     };
-    let both = |id: &str| vec![ev("survey_assigned", "survey_assignment", id), ev("survey_access_code_issued", "survey_assignment", id)];
+    let both = |id: &str| {
+        vec![ev("survey_assigned", "survey_assignment", id), ev("survey_access_code_issued", "survey_assignment", id)]
+    };
     surveys.create_assignment(&assignment("a1", &v2.id), &both("a1")).await.unwrap();
-    assert!(surveys.create_assignment(&assignment("a2", "no-such-version"), &both("a2")).await.is_err(), "refused by its foreign key");
+    assert!(
+        surveys.create_assignment(&assignment("a2", "no-such-version"), &both("a2")).await.is_err(),
+        "refused by its foreign key"
+    );
     assert_eq!(actions("survey_assignment", "a1").await, vec!["survey_assigned", "survey_access_code_issued"]);
     assert!(actions("survey_assignment", "a2").await.is_empty(), "a refused assignment leaves no entry");
 
-    surveys.set_setting("chat_feedback_survey", Some("s1"), "admin", 8, ev("chat_feedback_survey_set", "survey_setting", "chat_feedback_survey")).await.unwrap();
-    surveys.set_setting("chat_feedback_survey", None, "admin", 9, ev("chat_feedback_survey_set", "survey_setting", "chat_feedback_survey")).await.unwrap();
-    assert_eq!(actions("survey_setting", "chat_feedback_survey").await, vec!["chat_feedback_survey_set", "chat_feedback_survey_set"]);
+    surveys
+        .set_setting(
+            "chat_feedback_survey",
+            Some("s1"),
+            "admin",
+            8,
+            ev("chat_feedback_survey_set", "survey_setting", "chat_feedback_survey"),
+        )
+        .await
+        .unwrap();
+    surveys
+        .set_setting(
+            "chat_feedback_survey",
+            None,
+            "admin",
+            9,
+            ev("chat_feedback_survey_set", "survey_setting", "chat_feedback_survey"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        actions("survey_setting", "chat_feedback_survey").await,
+        vec!["chat_feedback_survey_set", "chat_feedback_survey_set"]
+    );
     assert_eq!(surveys.setting("chat_feedback_survey").await.unwrap(), None);
 }
 
@@ -816,7 +999,8 @@ async fn a_large_batch_spans_several_statements(backend: Backend) {
     assert_eq!(out.len(), batch.len());
     assert!(out[300..].iter().all(|o| matches!(o, InsertOutcome::Duplicate(m) if m.seq == Some(1) && m.body == "x")));
     for c in 0..chats {
-        let bodies: Vec<String> = s.messages_after(&format!("c{c}"), 1, 100).await.unwrap().into_iter().map(|m| m.body).collect();
+        let bodies: Vec<String> =
+            s.messages_after(&format!("c{c}"), 1, 100).await.unwrap().into_iter().map(|m| m.body).collect();
         let expected: Vec<String> = (0..300).filter(|i| (i * 7) % chats == c).map(|i| i.to_string()).collect();
         assert_eq!(bodies, expected, "conversation c{c} in arrival order");
         let last = s.conversation(&format!("c{c}")).await.unwrap().unwrap().last_seq;
@@ -839,16 +1023,29 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
         m.kind = "system".into();
         m
     };
-    let at = |action: &str, when: i64| talkzone_server::audit::event(when, Some("w1"), action, "conversation", "c1", None);
-    let actions = || async { s.audit_for_target("conversation", "c1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() };
-    assert!(matches!(s.accept_conversation("c1", "w1", note("joined"), at("conversation_accepted", 9), 9).await.unwrap(), AcceptOutcome::Accepted(..)));
+    let at =
+        |action: &str, when: i64| talkzone_server::audit::event(when, Some("w1"), action, "conversation", "c1", None);
+    let actions = || async {
+        s.audit_for_target("conversation", "c1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>()
+    };
+    assert!(matches!(
+        s.accept_conversation("c1", "w1", note("joined"), at("conversation_accepted", 9), 9).await.unwrap(),
+        AcceptOutcome::Accepted(..)
+    ));
     assert!(matches!(
         s.accept_conversation("c1", "w2", note("joined too"), at("conversation_accepted", 9), 9).await.unwrap(),
         AcceptOutcome::AlreadyAssigned
     ));
     assert_eq!(actions().await, vec!["conversation_accepted"], "the lost race left no entry");
     let moved = s
-        .hand_over("c1", Some("w1"), store::Handover::Transfer { to: "w2".into() }, note("passed on"), at("conversation_transferred", 10), 10)
+        .hand_over(
+            "c1",
+            Some("w1"),
+            store::Handover::Transfer { to: "w2".into() },
+            note("passed on"),
+            at("conversation_transferred", 10),
+            10,
+        )
         .await
         .unwrap();
     assert!(moved.is_some());
@@ -859,7 +1056,14 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
     assert!(refused.is_none(), "w1 no longer has the chat");
     assert_eq!(actions().await, vec!["conversation_accepted", "conversation_transferred"]);
     let closed = s
-        .hand_over("c1", None, store::Handover::Close { outcome: "resolved".into(), tags: vec![] }, note("ended"), at("conversation_closed", 12), 12)
+        .hand_over(
+            "c1",
+            None,
+            store::Handover::Close { outcome: "resolved".into(), tags: vec![] },
+            note("ended"),
+            at("conversation_closed", 12),
+            12,
+        )
         .await
         .unwrap();
     assert!(closed.is_some());

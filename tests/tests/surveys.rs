@@ -12,14 +12,21 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use talkzone_mobile_api::client::{Client, ClientError};
 use talkzone_mobile_api::{
-    AssignmentStatus, AuditTrail, ChatFeedbackSetting, ClientFrame, ConversationView, CreateConversationRequest, CreatedAssignment,
-    ServerFrame, DistanceReport, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList, Role, StaffAssignmentList, SurveyReport,
-    SurveyResponseView, SurveyVersionView, SurveyView, TokenResponse,
+    AssignmentStatus, AuditTrail, ChatFeedbackSetting, ClientFrame, ConversationView, CreateConversationRequest,
+    CreatedAssignment, DistanceReport, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey,
+    PendingSurveyList, Role, ServerFrame, StaffAssignmentList, SurveyReport, SurveyResponseView, SurveyVersionView,
+    SurveyView, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock};
 use talkzone_tests::{both_backends, fresh_database, Backend, TempDir, TestServer};
 
-async fn call<T: serde::de::DeserializeOwned>(c: &Client, m: Method, path: &str, token: &str, body: Value) -> Result<T, ClientError> {
+async fn call<T: serde::de::DeserializeOwned>(
+    c: &Client,
+    m: Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> Result<T, ClientError> {
     let body = if body.is_null() { None } else { Some(body) };
     c.request(m, path, Some(token), body.as_ref()).await.map(|(_, t)| t)
 }
@@ -60,7 +67,9 @@ fn every_kind(title: &str, audience: &str) -> Value {
 async fn new_survey(s: &TestServer, admin: &str, def: Value) -> String {
     let v: SurveyView = call(&s.client, Method::POST, "/v1/surveys", admin, def).await.expect("create survey");
     let _: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), admin, Value::Null).await.expect("publish");
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), admin, Value::Null)
+            .await
+            .expect("publish");
     v.id
 }
 
@@ -71,11 +80,19 @@ async fn participant(s: &TestServer, admin: &str, reference: &str, extra: Value)
             b.insert(k.clone(), v.clone());
         }
     }
-    let p: ParticipantView = call(&s.client, Method::POST, "/v1/survey-participants", admin, body).await.expect("participant");
+    let p: ParticipantView =
+        call(&s.client, Method::POST, "/v1/survey-participants", admin, body).await.expect("participant");
     p.id
 }
 
-async fn assign_yp(s: &TestServer, admin: &str, survey: &str, participant: &str, yp: &TokenResponse, stage: &str) -> String {
+async fn assign_yp(
+    s: &TestServer,
+    admin: &str,
+    survey: &str,
+    participant: &str,
+    yp: &TokenResponse,
+    stage: &str,
+) -> String {
     let c: CreatedAssignment = call(
         &s.client,
         Method::POST,
@@ -90,7 +107,14 @@ async fn assign_yp(s: &TestServer, admin: &str, survey: &str, participant: &str,
     c.assignment.id
 }
 
-async fn submit(s: &TestServer, yp: &TokenResponse, assignment: &str, sid: &str, fin: bool, answers: Value) -> Result<SurveyResponseView, ClientError> {
+async fn submit(
+    s: &TestServer,
+    yp: &TokenResponse,
+    assignment: &str,
+    sid: &str,
+    fin: bool,
+    answers: Value,
+) -> Result<SurveyResponseView, ClientError> {
     call(
         &s.client,
         Method::POST,
@@ -119,7 +143,8 @@ async fn with_code(s: &TestServer, m: Method, path: &str, code: &str, body: Opti
 async fn versioning_freezes_versions_and_responses_keep_theirs(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
-    let v: SurveyView = call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Start survey", "young_person")).await.unwrap();
+    let v: SurveyView =
+        call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Start survey", "young_person")).await.unwrap();
     assert_eq!(v.latest_version, None);
     assert!(v.unpublished_changes);
     let p = participant(&s, &admin, "YOT-2025-0001", json!({})).await;
@@ -135,24 +160,28 @@ async fn versioning_freezes_versions_and_responses_keep_theirs(backend: Backend)
     )
     .await;
     assert_eq!(status(r), 422);
-    let v1: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let v1: SurveyVersionView =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
     assert_eq!(v1.version, 1);
     let a1 = assign_yp(&s, &admin, &v.id, &p, &yp1, "start").await;
 
     // Edit the published survey: the draft changes, version 1 does not.
     let mut edited = every_kind("Start survey (new wording)", "young_person");
     edited["questions"][0]["text"] = json!("How hopeful are you about the future?");
-    let after: SurveyView = call(&s.client, Method::PUT, &format!("/v1/surveys/{}", v.id), &admin, edited).await.unwrap();
+    let after: SurveyView =
+        call(&s.client, Method::PUT, &format!("/v1/surveys/{}", v.id), &admin, edited).await.unwrap();
     assert_eq!(after.latest_version, Some(1));
     assert!(after.unpublished_changes);
     let still: SurveyVersionView = get(&s.client, &format!("/v1/surveys/{}/versions/1", v.id), &admin).await.unwrap();
     assert_eq!(still.definition.title, "Start survey");
     assert_eq!(still.definition.questions[0].text, "How do you feel about your future?");
-    let v2: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let v2: SurveyVersionView =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(v2.definition.title, "Start survey (new wording)");
     // Publishing an unchanged draft makes no new version.
-    let again: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let again: SurveyVersionView =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
     assert_eq!(again.version, 2);
     let shown: SurveyView = get(&s.client, &format!("/v1/surveys/{}", v.id), &admin).await.unwrap();
     assert_eq!(shown.latest_version, Some(2));
@@ -164,13 +193,17 @@ async fn versioning_freezes_versions_and_responses_keep_theirs(backend: Backend)
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &yp1.access_token).await.unwrap();
     assert_eq!(mine.surveys.len(), 1);
     assert_eq!(mine.surveys[0].survey.version, 1);
-    assert_eq!(mine.surveys[0].survey.definition.questions[0].child_text.as_deref(), Some("How do you feel about what's next?"));
+    assert_eq!(
+        mine.surveys[0].survey.definition.questions[0].child_text.as_deref(),
+        Some("How do you feel about what's next?")
+    );
     let ok = answers(&[("emoji", json!(3)), ("yes", json!(true))]);
     let r1 = submit(&s, &yp1, &a1, "sub-1", true, ok.clone()).await.unwrap();
     assert_eq!(r1.version, 1);
     let r2 = submit(&s, &yp2, &a2, "sub-2", true, ok).await.unwrap();
     assert_eq!(r2.version, 2);
-    let missing: Result<SurveyVersionView, _> = get(&s.client, &format!("/v1/surveys/{}/versions/3", v.id), &admin).await;
+    let missing: Result<SurveyVersionView, _> =
+        get(&s.client, &format!("/v1/surveys/{}/versions/3", v.id), &admin).await;
     assert_eq!(status(missing), 404);
 }
 
@@ -210,7 +243,8 @@ async fn every_question_type_refuses_bad_answers(backend: Backend) {
             assert!(msg.contains(q), "the message names the question: {msg}");
         }
     }
-    let (st, msg) = message(submit(&s, &yp, &a, "x", false, answers(&[("emoji", json!(1)), ("emoji", json!(2))])).await);
+    let (st, msg) =
+        message(submit(&s, &yp, &a, "x", false, answers(&[("emoji", json!(1)), ("emoji", json!(2))])).await);
     assert_eq!(st, 422);
     assert!(msg.contains("twice"), "{msg}");
     // A final submission needs every required question.
@@ -235,11 +269,26 @@ async fn every_question_type_refuses_bad_answers(backend: Backend) {
     assert_eq!(r.answers.len(), 6);
     // Bad definitions are refused too.
     for (def, expect) in [
-        (json!({"title": "", "audience": "young_person", "questions": [{"id": "a", "kind": "yes_no", "text": "?"}]}), "title"),
-        (json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "single_choice", "text": "?", "options": ["x"]}]}), "2 to 20"),
-        (json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "yes_no", "text": "?"}, {"id": "a", "kind": "yes_no", "text": "?"}]}), "twice"),
-        (json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "free_text", "text": "?", "max_length": 5000}]}), "max_length"),
-        (json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "slider", "text": "?"}]}), "unknown variant"),
+        (
+            json!({"title": "", "audience": "young_person", "questions": [{"id": "a", "kind": "yes_no", "text": "?"}]}),
+            "title",
+        ),
+        (
+            json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "single_choice", "text": "?", "options": ["x"]}]}),
+            "2 to 20",
+        ),
+        (
+            json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "yes_no", "text": "?"}, {"id": "a", "kind": "yes_no", "text": "?"}]}),
+            "twice",
+        ),
+        (
+            json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "free_text", "text": "?", "max_length": 5000}]}),
+            "max_length",
+        ),
+        (
+            json!({"title": "t", "audience": "young_person", "questions": [{"id": "a", "kind": "slider", "text": "?"}]}),
+            "unknown variant",
+        ),
     ] {
         let (st, msg) = message(call::<SurveyView>(&s.client, Method::POST, "/v1/surveys", &admin, def).await);
         assert_eq!(st, 422);
@@ -255,13 +304,15 @@ async fn partial_then_final_submission_is_idempotent(backend: Backend) {
     let yp = s.young_person().await;
     let a = assign_yp(&s, &admin, &survey, &p, &yp, "start").await;
     // Part-way: only what is given is checked; required ones may wait.
-    let part = submit(&s, &yp, &a, "sub-9", false, answers(&[("emoji", json!(2)), ("words", json!("so far"))])).await.unwrap();
+    let part =
+        submit(&s, &yp, &a, "sub-9", false, answers(&[("emoji", json!(2)), ("words", json!("so far"))])).await.unwrap();
     assert!(!part.is_final);
     let again = submit(&s, &yp, &a, "sub-9", false, answers(&[("emoji", json!(4))])).await.unwrap();
     assert_eq!(again.response_id, part.response_id, "one response per assignment");
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &yp.access_token).await.unwrap();
     assert_eq!(mine.surveys[0].status, AssignmentStatus::InProgress);
-    let saved: Vec<(String, Value)> = mine.surveys[0].saved_answers.iter().map(|a| (a.question_id.clone(), a.value.clone())).collect();
+    let saved: Vec<(String, Value)> =
+        mine.surveys[0].saved_answers.iter().map(|a| (a.question_id.clone(), a.value.clone())).collect();
     assert_eq!(saved, vec![("emoji".to_owned(), json!(4)), ("words".to_owned(), json!("so far"))]);
     // Finish later.
     let done = submit(&s, &yp, &a, "sub-9", true, answers(&[("yes", json!(true))])).await.unwrap();
@@ -280,7 +331,10 @@ async fn partial_then_final_submission_is_idempotent(backend: Backend) {
         assert_eq!(r.answers, done.answers, "the stored response, not the retry's body");
     }
     // A different submission after completion is a conflict, and changes nothing.
-    assert_eq!(status(submit(&s, &yp, &a, "other", true, answers(&[("emoji", json!(1)), ("yes", json!(false))])).await), 409);
+    assert_eq!(
+        status(submit(&s, &yp, &a, "other", true, answers(&[("emoji", json!(1)), ("yes", json!(false))])).await),
+        409
+    );
     // A late part-way save with the same submission id changes nothing either.
     let late = submit(&s, &yp, &a, "sub-9", false, answers(&[("emoji", json!(1))])).await.unwrap();
     assert!(late.is_final);
@@ -332,19 +386,32 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
     assert_eq!(status(wrong), 422);
 
     // The code opens its own assignment only (lower case and without dashes is fine).
-    let (st, body) = with_code(&s, Method::GET, "/v1/survey-access", &code1.to_lowercase().replace('-', ""), None).await;
+    let (st, body) =
+        with_code(&s, Method::GET, "/v1/survey-access", &code1.to_lowercase().replace('-', ""), None).await;
     assert_eq!(st, 200, "{body}");
     let view: PendingSurvey = serde_json::from_value(body).unwrap();
     assert_eq!(view.assignment_id, a1);
     assert_eq!(view.survey.definition.title, "Parent and carer survey");
     let good = answers(&[("emoji", json!(4)), ("yes", json!(true))]);
-    let (st, body) =
-        with_code(&s, Method::POST, "/v1/survey-access/responses", &code1, Some(json!({"submission_id": "p-1", "final": true, "answers": good}))).await;
+    let (st, body) = with_code(
+        &s,
+        Method::POST,
+        "/v1/survey-access/responses",
+        &code1,
+        Some(json!({"submission_id": "p-1", "final": true, "answers": good})),
+    )
+    .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["assignment_id"], json!(a1));
     // Retry is idempotent; the second assignment is untouched.
-    let (st, again) =
-        with_code(&s, Method::POST, "/v1/survey-access/responses", &code1, Some(json!({"submission_id": "p-1", "final": true, "answers": good}))).await;
+    let (st, again) = with_code(
+        &s,
+        Method::POST,
+        "/v1/survey-access/responses",
+        &code1,
+        Some(json!({"submission_id": "p-1", "final": true, "answers": good})),
+    )
+    .await;
     assert_eq!(st, 200);
     assert_eq!(again["response_id"], body["response_id"]);
     assert!(s.state().surveys.response_for_assignment(&a2).await.unwrap().is_none());
@@ -358,8 +425,14 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
         let r: Result<Value, _> = get(&s.client, path, &code1).await;
         assert_eq!(status(r), 401, "{path} with the code as a bearer token");
     }
-    let (st, _) = with_code(&s, Method::POST, &format!("/v1/me/surveys/{a2}/responses"), &code1,
-        Some(json!({"submission_id": "x", "final": false, "answers": []}))).await;
+    let (st, _) = with_code(
+        &s,
+        Method::POST,
+        &format!("/v1/me/surveys/{a2}/responses"),
+        &code1,
+        Some(json!({"submission_id": "x", "final": false, "answers": []})),
+    )
+    .await;
     assert_eq!(st, 401);
     let mut forged = code1.replace('-', "");
     let last = forged.pop().unwrap();
@@ -383,8 +456,14 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
     let (st, _) = with_code(&s, Method::GET, "/v1/survey-access", &code2, None).await;
     assert_eq!(st, 200);
     clock.advance_ms(30 * 24 * 3_600_000);
-    let (st, _) = with_code(&s, Method::POST, "/v1/survey-access/responses", &code2,
-        Some(json!({"submission_id": "late", "final": true, "answers": good}))).await;
+    let (st, _) = with_code(
+        &s,
+        Method::POST,
+        "/v1/survey-access/responses",
+        &code2,
+        Some(json!({"submission_id": "late", "final": true, "answers": good})),
+    )
+    .await;
     assert_eq!(st, 403);
     assert!(s.state().surveys.response_for_assignment(&a2).await.unwrap().is_none());
 }
@@ -399,9 +478,16 @@ async fn access_code_guessing_is_throttled(backend: Backend) {
     let admin = s.staff(Role::YotAdmin).await.access_token; // one sign-in from this IP
     let survey = new_survey(&s, &admin, every_kind("Parent survey", "parent_carer")).await;
     let p = participant(&s, &admin, "YOT-2025-0700", json!({})).await;
-    let c: CreatedAssignment = call(&s.client, Method::POST, "/v1/survey-assignments", &admin,
+    let c: CreatedAssignment = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-assignments",
+        &admin,
         json!({"survey_id": survey, "participant_id": p, "stage": "start", "due_date": "2025-07-01",
-               "respondent": {"kind": "parent_carer"}})).await.unwrap();
+               "respondent": {"kind": "parent_carer"}}),
+    )
+    .await
+    .unwrap();
     let code = c.access_code.unwrap();
     let mut statuses = Vec::new();
     for i in 0..8 {
@@ -428,16 +514,35 @@ async fn distance_travelled_on_a_known_data_set(backend: Backend) {
         let p = participant(&s, &admin, &format!("YOT-D-{i:03}"), json!({"intervention_type": kind})).await;
         let yp = s.young_person().await;
         let a = assign_yp(&s, &admin, &survey, &p, &yp, "start").await;
-        submit(&s, &yp, &a, "s", true, answers(&[("emoji", json!(start)), ("yes", json!(true)), ("ten", json!(start * 2))])).await.unwrap();
+        submit(
+            &s,
+            &yp,
+            &a,
+            "s",
+            true,
+            answers(&[("emoji", json!(start)), ("yes", json!(true)), ("ten", json!(start * 2))]),
+        )
+        .await
+        .unwrap();
         let b = assign_yp(&s, &admin, &survey, &p, &yp, "end").await;
-        submit(&s, &yp, &b, "e", true, answers(&[("emoji", json!(end)), ("yes", json!(true)), ("ten", json!(end * 2))])).await.unwrap();
+        submit(
+            &s,
+            &yp,
+            &b,
+            "e",
+            true,
+            answers(&[("emoji", json!(end)), ("yes", json!(true)), ("ten", json!(end * 2))]),
+        )
+        .await
+        .unwrap();
     }
     let lone = participant(&s, &admin, "YOT-D-999", json!({})).await;
     let yp = s.young_person().await;
     let a = assign_yp(&s, &admin, &survey, &lone, &yp, "start").await;
     submit(&s, &yp, &a, "s", true, answers(&[("emoji", json!(1)), ("yes", json!(true))])).await.unwrap();
 
-    let d: DistanceReport = get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=emoji"), &admin).await.unwrap();
+    let d: DistanceReport =
+        get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=emoji"), &admin).await.unwrap();
     assert!(!d.suppressed, "{:?}", d.suppression_reason);
     assert_eq!(d.pairs.value, Some(16));
     assert_eq!(d.improved.count, Some(6));
@@ -447,11 +552,16 @@ async fn distance_travelled_on_a_known_data_set(backend: Backend) {
     assert_eq!(d.same.share, Some(0.313));
     // (6 × 2 + 5 × 0 + 5 × −1) / 16 = 0.4375
     assert_eq!(d.mean_change, Some(0.438));
-    let d10: DistanceReport = get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=ten&from_stage=start&to_stage=end"), &admin).await.unwrap();
+    let d10: DistanceReport =
+        get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=ten&from_stage=start&to_stage=end"), &admin)
+            .await
+            .unwrap();
     assert_eq!(d10.mean_change, Some(0.875));
     // Triage only: 6 pairs, all improved; "same" and "worse" are 0 (< 5) → suppressed.
     let t: DistanceReport =
-        get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=emoji&intervention_type=triage"), &admin).await.unwrap();
+        get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=emoji&intervention_type=triage"), &admin)
+            .await
+            .unwrap();
     assert!(!t.suppressed, "{:?}", t.suppression_reason);
     assert_eq!(t.pairs.value, Some(6));
     assert!(t.same.suppressed && t.worse.suppressed && t.same.count.is_none());
@@ -470,11 +580,20 @@ async fn distance_travelled_on_a_known_data_set(backend: Backend) {
     assert!(kind.starts_with("text/csv"), "{kind}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "measure,value,share,suppressed");
-    for line in ["pairs,16,,false", "mean_change,0.438,,false", "improved,6,0.375,false", "same,5,0.313,false", "worse,5,0.313,false",
-        "whole_report_suppressed,false,,false", "from_stage,start,,false", "to_stage,end,,false"] {
+    for line in [
+        "pairs,16,,false",
+        "mean_change,0.438,,false",
+        "improved,6,0.375,false",
+        "same,5,0.313,false",
+        "worse,5,0.313,false",
+        "whole_report_suppressed,false,,false",
+        "from_stage,start,,false",
+        "to_stage,end,,false",
+    ] {
         assert!(lines.contains(&line), "{line} in {csv}");
     }
-    let (_, csv) = export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji&intervention_type=triage")).await;
+    let (_, csv) =
+        export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji&intervention_type=triage")).await;
     let lines: Vec<&str> = csv.lines().collect();
     for line in ["pairs,6,,false", "improved,6,1,false", "same,,,true", "worse,,,true", "mean_change,,,true"] {
         assert!(lines.contains(&line), "{line} in {csv}");
@@ -484,21 +603,35 @@ async fn distance_travelled_on_a_known_data_set(backend: Backend) {
     assert!(svg.starts_with("<svg") && svg.contains(">6</text>") && svg.contains(">5</text>"), "{svg}");
     assert_eq!(svg.matches("fill=\"#3b6ea5\"").count(), 3, "{svg}");
     assert!(svg.contains("Answered at both stages: 16. Mean change: +0.438"), "{svg}");
-    let (_, svg) = export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji&intervention_type=triage")).await;
+    let (_, svg) =
+        export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji&intervention_type=triage")).await;
     assert_eq!(svg.matches("fill=\"#3b6ea5\"").count(), 1, "{svg}");
     assert_eq!(svg.matches("suppressed (fewer than 5)").count(), 2, "{svg}");
     assert!(svg.contains("Mean change: withheld"), "{svg}");
     // A selection too small to show at all: no numbers in either.
-    let (_, csv) = export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji&intervention_type=prevention_programme")).await;
-    assert!(csv.contains("whole_report_suppressed,true") && csv.contains("pairs,,,true") && csv.contains("improved,,,true"), "{csv}");
-    let (_, svg) = export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji&intervention_type=prevention_programme")).await;
+    let (_, csv) =
+        export(format!("/v1/surveys/{survey}/distance.csv?question_id=emoji&intervention_type=prevention_programme"))
+            .await;
+    assert!(
+        csv.contains("whole_report_suppressed,true") && csv.contains("pairs,,,true") && csv.contains("improved,,,true"),
+        "{csv}"
+    );
+    let (_, svg) =
+        export(format!("/v1/surveys/{survey}/distance.svg?question_id=emoji&intervention_type=prevention_programme"))
+            .await;
     assert!(svg.contains("Not shown") && !svg.contains("<rect"), "{svg}");
-    let r = s.client.raw(Method::GET, &format!("/v1/surveys/{survey}/distance.csv?question_id=yes"), Some(&admin), vec![]).await.unwrap();
+    let r = s
+        .client
+        .raw(Method::GET, &format!("/v1/surveys/{survey}/distance.csv?question_id=yes"), Some(&admin), vec![])
+        .await
+        .unwrap();
     assert_eq!(r.0, 422, "not a scale question: {}", r.2);
     // Not a scale question; bad stage.
-    let r: Result<DistanceReport, _> = get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=yes"), &admin).await;
+    let r: Result<DistanceReport, _> =
+        get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=yes"), &admin).await;
     assert_eq!(status(r), 422);
-    let r: Result<DistanceReport, _> = get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=emoji&to_stage=later"), &admin).await;
+    let r: Result<DistanceReport, _> =
+        get(&s.client, &format!("/v1/surveys/{survey}/distance?question_id=emoji&to_stage=later"), &admin).await;
     assert_eq!(status(r), 422);
 }
 
@@ -531,20 +664,28 @@ async fn deleting_a_participant_takes_their_answers(backend: Backend) {
     assert_eq!(before.completed.value, Some(7));
 
     for token in [&people[0].1.access_token, &s.staff(Role::Supervisor).await.access_token] {
-        let r: Result<ParticipantDeleted, _> = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), token, Value::Null).await;
+        let r: Result<ParticipantDeleted, _> =
+            call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), token, Value::Null).await;
         assert_eq!(status(r), 403);
     }
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &pending_yp.access_token).await.unwrap();
     assert_eq!(mine.surveys.len(), 1);
-    let gone: ParticipantDeleted = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null).await.unwrap();
+    let gone: ParticipantDeleted =
+        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null)
+            .await
+            .unwrap();
     assert_eq!((gone.id.as_str(), gone.assignments_deleted), (pending_p.as_str(), 1));
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &pending_yp.access_token).await.unwrap();
     assert!(mine.surveys.is_empty(), "the deleted participant's survey is no longer asked for");
-    let r: Result<ParticipantDeleted, _> = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null).await;
+    let r: Result<ParticipantDeleted, _> =
+        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null).await;
     assert_eq!(status(r), 404);
 
     let answered = &people[0].0;
-    let gone: ParticipantDeleted = call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{answered}"), &admin, Value::Null).await.unwrap();
+    let gone: ParticipantDeleted =
+        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{answered}"), &admin, Value::Null)
+            .await
+            .unwrap();
     assert_eq!(gone.assignments_deleted, 1);
     let list: ParticipantList = get(&s.client, "/v1/survey-participants", &admin).await.unwrap();
     assert!(!list.participants.iter().any(|p| &p.id == answered || p.id == pending_p));
@@ -575,13 +716,24 @@ async fn seed_population(s: &TestServer, admin: &str) -> String {
     for i in 0..12 {
         let ethnicity = if i < 8 { "white" } else { "black_black_british_caribbean_african" };
         let kind = if i % 2 == 0 { "triage" } else { "reparation" };
-        let p = participant(s, admin, &format!("YOT-S-{i:03}"), json!({"ethnicity": ethnicity, "intervention_type": kind})).await;
+        let p =
+            participant(s, admin, &format!("YOT-S-{i:03}"), json!({"ethnicity": ethnicity, "intervention_type": kind}))
+                .await;
         let yp = s.young_person().await;
         let a = assign_yp(s, admin, &survey, &p, &yp, "end").await;
         let feel = if i < 7 { 5 } else { 4 };
         let helped = i < 9;
         let say = if i == 0 { "call me on 07700 900123 please" } else { "it was good" };
-        submit(s, &yp, &a, "s", true, answers(&[("feel", json!(feel)), ("helped", json!(helped)), ("say", json!(say))])).await.unwrap();
+        submit(
+            s,
+            &yp,
+            &a,
+            "s",
+            true,
+            answers(&[("feel", json!(feel)), ("helped", json!(helped)), ("say", json!(say))]),
+        )
+        .await
+        .unwrap();
     }
     let p = participant(s, admin, "YOT-S-100", json!({"ethnicity": "white"})).await;
     let yp = s.young_person().await;
@@ -612,7 +764,8 @@ async fn suppression_and_the_differencing_attack(backend: Backend) {
     assert_eq!(all.response_rate, None);
     let feel = question(&all, "feel");
     assert_eq!(feel.answered.value, Some(12));
-    let cells: Vec<(String, Option<i64>, bool)> = feel.distribution.iter().map(|c| (c.label.clone(), c.count, c.suppressed)).collect();
+    let cells: Vec<(String, Option<i64>, bool)> =
+        feel.distribution.iter().map(|c| (c.label.clone(), c.count, c.suppressed)).collect();
     assert_eq!(cells[3], ("4".to_owned(), Some(5), false));
     assert_eq!(cells[4], ("5".to_owned(), Some(7), false));
     assert!(cells[..3].iter().all(|c| c.1.is_none() && c.2), "zero cells are under the threshold too");
@@ -632,9 +785,13 @@ async fn suppression_and_the_differencing_attack(backend: Backend) {
     assert_eq!(repeat.completed.value, Some(12));
 
     // A small group on its own is withheld.
-    let black: SurveyReport = get(&s.client, &format!("{base}?ethnicity=black_black_british_caribbean_african"), &admin).await.unwrap();
+    let black: SurveyReport =
+        get(&s.client, &format!("{base}?ethnicity=black_black_british_caribbean_african"), &admin).await.unwrap();
     assert!(black.suppressed && black.completed.value.is_none());
-    assert!(black.questions.iter().all(|q| q.answered.value.is_none() && q.distribution.iter().all(|c| c.count.is_none())));
+    assert!(black
+        .questions
+        .iter()
+        .all(|q| q.answered.value.is_none() && q.distribution.iter().all(|c| c.count.is_none())));
     assert!(question(&black, "say").free_text.is_none());
     // The differencing attack: "everyone" minus "White" would be the 4 (+1) others. The White
     // report is large enough on its own, but it must not also be exact.
@@ -684,7 +841,10 @@ async fn differencing_reports_run_together_are_checked_one_at_a_time(backend: Ba
     for round in 0..3 {
         let white_path = format!("{base}?ethnicity=white&stage=end&to=2025-12-{:02}", 20 + round);
         let all_path = format!("{base}?to=2025-12-{:02}", 20 + round);
-        let (all, white) = tokio::join!(get::<SurveyReport>(&s.client, &all_path, &admin), get::<SurveyReport>(&s.client, &white_path, &admin));
+        let (all, white) = tokio::join!(
+            get::<SurveyReport>(&s.client, &all_path, &admin),
+            get::<SurveyReport>(&s.client, &white_path, &admin)
+        );
         let (all, white) = (all.unwrap(), white.unwrap());
         assert!(!(exact(&all) && exact(&white)), "round {round}: both exact");
         assert!(exact(&all) || exact(&white), "round {round}: one of them is released");
@@ -695,8 +855,11 @@ async fn csv_and_svg_exports_apply_the_same_rules(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let survey = seed_population(&s, &admin).await;
-    let (st, headers, csv) =
-        s.client.raw(Method::GET, &format!("/v1/surveys/{survey}/versions/1/report.csv"), Some(&admin), vec![]).await.unwrap();
+    let (st, headers, csv) = s
+        .client
+        .raw(Method::GET, &format!("/v1/surveys/{survey}/versions/1/report.csv"), Some(&admin), vec![])
+        .await
+        .unwrap();
     assert_eq!(st, 200, "{csv}");
     assert!(headers[reqwest::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.lines().collect();
@@ -715,7 +878,9 @@ async fn csv_and_svg_exports_apply_the_same_rules(backend: Backend) {
         .await
         .unwrap();
     assert!(small.contains("whole_report_suppressed,true"), "{small}");
-    for line in small.lines().filter(|l| l.starts_with("summary") || l.starts_with("distribution") || l.starts_with("question")) {
+    for line in
+        small.lines().filter(|l| l.starts_with("summary") || l.starts_with("distribution") || l.starts_with("question"))
+    {
         assert!(line.ends_with(",,true"), "{line}");
     }
 
@@ -731,7 +896,12 @@ async fn csv_and_svg_exports_apply_the_same_rules(backend: Backend) {
     assert_eq!(svg.matches("suppressed (fewer than 5)").count(), 3, "{svg}");
     let (st, _, svg) = s
         .client
-        .raw(Method::GET, &format!("/v1/surveys/{survey}/versions/1/questions/feel/chart.svg?ethnicity=white"), Some(&admin), vec![])
+        .raw(
+            Method::GET,
+            &format!("/v1/surveys/{survey}/versions/1/questions/feel/chart.svg?ethnicity=white"),
+            Some(&admin),
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(st, 200);
@@ -759,7 +929,10 @@ async fn who_may_do_what(backend: Backend) {
     bob_ws.round_trip().await.unwrap();
     let a_alice = assign_yp(&s, &admin, &survey, &p, &alice, "start").await;
     // Alice is told live; Bob hears nothing about Alice's survey.
-    let frame = alice_ws.recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Survey(_))).await.expect("survey frame");
+    let frame = alice_ws
+        .recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Survey(_)))
+        .await
+        .expect("survey frame");
     match frame {
         ServerFrame::Survey(p) => {
             assert_eq!(p.assignment_id, a_alice);
@@ -802,10 +975,17 @@ async fn who_may_do_what(backend: Backend) {
             let (st, _, _) = s.client.raw(Method::GET, &path, Some(token), vec![]).await.unwrap();
             assert_eq!(st, 403, "{path}");
         }
-        let r: Result<SurveyView, _> = call(&s.client, Method::POST, "/v1/surveys", token, every_kind("x", "young_person")).await;
+        let r: Result<SurveyView, _> =
+            call(&s.client, Method::POST, "/v1/surveys", token, every_kind("x", "young_person")).await;
         assert_eq!(status(r), 403);
-        let r: Result<ParticipantView, _> = call(&s.client, Method::POST, "/v1/survey-participants", token,
-            json!({"reference": "YOT-9", "intervention_type": "triage", "start_date": "2025-01-01"})).await;
+        let r: Result<ParticipantView, _> = call(
+            &s.client,
+            Method::POST,
+            "/v1/survey-participants",
+            token,
+            json!({"reference": "YOT-9", "intervention_type": "triage", "start_date": "2025-01-01"}),
+        )
+        .await;
         assert_eq!(status(r), 403);
     }
     let (st, _, _) = s.client.raw(Method::GET, &report, None, vec![]).await.unwrap();
@@ -814,26 +994,51 @@ async fn who_may_do_what(backend: Backend) {
     let r: Result<PendingSurveyList, _> = get(&s.client, "/v1/me/surveys", &admin).await;
     assert_eq!(status(r), 403);
     // Participants are pseudonymous: a bare name is refused as a reference.
-    let r: Result<ParticipantView, _> = call(&s.client, Method::POST, "/v1/survey-participants", &admin,
-        json!({"reference": "Jamie Smith", "intervention_type": "triage", "start_date": "2025-01-01"})).await;
+    let r: Result<ParticipantView, _> = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-participants",
+        &admin,
+        json!({"reference": "Jamie Smith", "intervention_type": "triage", "start_date": "2025-01-01"}),
+    )
+    .await;
     assert_eq!(status(r), 422);
-    let r: Result<ParticipantView, _> = call(&s.client, Method::POST, "/v1/survey-participants", &admin,
-        json!({"reference": "YOT-1", "intervention_type": "speeding", "start_date": "2025-01-01"})).await;
+    let r: Result<ParticipantView, _> = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-participants",
+        &admin,
+        json!({"reference": "YOT-1", "intervention_type": "speeding", "start_date": "2025-01-01"}),
+    )
+    .await;
     assert_eq!(status(r), 422);
     // The managed list: defaults, additions, retirement.
-    let list: talkzone_mobile_api::InterventionTypeList = get(&s.client, "/v1/intervention-types", &admin).await.unwrap();
+    let list: talkzone_mobile_api::InterventionTypeList =
+        get(&s.client, "/v1/intervention-types", &admin).await.unwrap();
     assert_eq!(list.intervention_types.len(), 11);
     assert!(list.intervention_types.iter().any(|t| t.id == "fire_safety_day"));
     let added: talkzone_mobile_api::InterventionTypeView =
-        call(&s.client, Method::POST, "/v1/intervention-types", &admin, json!({"name": "Knife crime awareness"})).await.unwrap();
+        call(&s.client, Method::POST, "/v1/intervention-types", &admin, json!({"name": "Knife crime awareness"}))
+            .await
+            .unwrap();
     assert_eq!(added.id, "knife_crime_awareness");
     let r: Result<talkzone_mobile_api::InterventionTypeView, _> =
         call(&s.client, Method::POST, "/v1/intervention-types", &admin, json!({"name": "Knife crime awareness"})).await;
     assert_eq!(status(r), 409);
-    let (st, _, _) = s.client.raw(Method::POST, "/v1/intervention-types/knife_crime_awareness/retire", Some(&admin), vec![]).await.unwrap();
+    let (st, _, _) = s
+        .client
+        .raw(Method::POST, "/v1/intervention-types/knife_crime_awareness/retire", Some(&admin), vec![])
+        .await
+        .unwrap();
     assert_eq!(st, 204);
-    let r: Result<ParticipantView, _> = call(&s.client, Method::POST, "/v1/survey-participants", &admin,
-        json!({"reference": "YOT-2", "intervention_type": "knife_crime_awareness", "start_date": "2025-01-01"})).await;
+    let r: Result<ParticipantView, _> = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-participants",
+        &admin,
+        json!({"reference": "YOT-2", "intervention_type": "knife_crime_awareness", "start_date": "2025-01-01"}),
+    )
+    .await;
     assert_eq!(status(r), 422);
 
     // Every survey route is in the OpenAPI document.
@@ -877,10 +1082,15 @@ async fn chat_then_close(s: &TestServer, yp: &TokenResponse, worker: &str) -> Co
     let req = CreateConversationRequest { topic: None, first_message: Some("can I talk to someone".into()) };
     let (_, conv) = s.client.open_conversation(&yp.access_token, &req).await.unwrap();
     s.client.accept(worker, &conv.id).await.unwrap();
-    let closed: ConversationView =
-        call(&s.client, Method::POST, &format!("/v1/conversations/{}/close", conv.id), worker, json!({"outcome": "resolved"}))
-            .await
-            .expect("closing is never blocked by the feedback offer");
+    let closed: ConversationView = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/conversations/{}/close", conv.id),
+        worker,
+        json!({"outcome": "resolved"}),
+    )
+    .await
+    .expect("closing is never blocked by the feedback offer");
     closed
 }
 
@@ -941,17 +1151,34 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &alice.access_token).await.unwrap();
     assert_eq!(mine.surveys, vec![offered.clone()]);
     // No participant record was made for her: she stays anonymous.
-    let participants: talkzone_mobile_api::ParticipantList = get(&s.client, "/v1/survey-participants", &admin).await.unwrap();
+    let participants: talkzone_mobile_api::ParticipantList =
+        get(&s.client, "/v1/survey-participants", &admin).await.unwrap();
     assert!(participants.participants.is_empty());
 
     // Bob sees none of it and cannot answer it.
     let his: PendingSurveyList = get(&s.client, "/v1/me/surveys", &bob.access_token).await.unwrap();
     assert!(his.surveys.is_empty());
-    let r = submit(&s, &bob, &offered.assignment_id, "x", true, answers(&[("rating", json!(1)), ("listened", json!(false))])).await;
+    let r = submit(
+        &s,
+        &bob,
+        &offered.assignment_id,
+        "x",
+        true,
+        answers(&[("rating", json!(1)), ("listened", json!(false))]),
+    )
+    .await;
     assert_eq!(status(r), 404);
 
-    let done = submit(&s, &alice, &offered.assignment_id, "f1", true,
-        answers(&[("rating", json!(5)), ("listened", json!(true)), ("else", json!("thanks, ring me on 07700 900123"))])).await.unwrap();
+    let done = submit(
+        &s,
+        &alice,
+        &offered.assignment_id,
+        "f1",
+        true,
+        answers(&[("rating", json!(5)), ("listened", json!(true)), ("else", json!("thanks, ring me on 07700 900123"))]),
+    )
+    .await
+    .unwrap();
     assert!(done.is_final);
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &alice.access_token).await.unwrap();
     assert!(mine.surveys.is_empty());
@@ -962,17 +1189,27 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
         chat_then_close(&s, &yp, &worker).await;
         let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &yp.access_token).await.unwrap();
         assert_eq!(mine.surveys.len(), 1, "one offer per closed chat");
-        submit(&s, &yp, &mine.surveys[0].assignment_id, "f", true, answers(&[("rating", json!(5)), ("listened", json!(i < 4))]))
-            .await
-            .unwrap();
+        submit(
+            &s,
+            &yp,
+            &mine.surveys[0].assignment_id,
+            "f",
+            true,
+            answers(&[("rating", json!(5)), ("listened", json!(i < 4))]),
+        )
+        .await
+        .unwrap();
     }
-    let report: SurveyReport = get(&s.client, &format!("/v1/surveys/{survey}/versions/1/report"), &admin).await.unwrap();
+    let report: SurveyReport =
+        get(&s.client, &format!("/v1/surveys/{survey}/versions/1/report"), &admin).await.unwrap();
     assert!(exact(&report), "{:?}", report.suppression_reason);
     assert_eq!(report.completed.value, Some(5), "the chat feedback is counted");
     assert_eq!(question(&report, "rating").distribution[4].count, Some(5));
     // An intervention filter leaves chat feedback out (it has no participant).
     let filtered: SurveyReport =
-        get(&s.client, &format!("/v1/surveys/{survey}/versions/1/report?intervention_type=triage"), &admin).await.unwrap();
+        get(&s.client, &format!("/v1/surveys/{survey}/versions/1/report?intervention_type=triage"), &admin)
+            .await
+            .unwrap();
     assert!(filtered.suppressed);
     // The staff list shows the offers as chat feedback, with nobody's account or chat.
     let list: StaffAssignmentList = get(&s.client, &format!("/v1/surveys/{survey}/assignments"), &admin).await.unwrap();
@@ -986,7 +1223,8 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
     let mut changed = chat_feedback_def();
     changed["audience"] = json!("parent_carer");
     let _: SurveyView = call(&s.client, Method::PUT, &format!("/v1/surveys/{survey}"), &admin, changed).await.unwrap();
-    let _: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{survey}/publish"), &admin, Value::Null).await.unwrap();
+    let _: SurveyVersionView =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{survey}/publish"), &admin, Value::Null).await.unwrap();
     let carol = s.young_person().await;
     chat_then_close(&s, &carol, &worker).await;
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &carol.access_token).await.unwrap();
@@ -1074,7 +1312,11 @@ async fn the_cell_differencing_attack_is_refused(backend: Backend) {
     let all: SurveyReport = get(&s.client, &base, &admin).await.unwrap();
     assert!(!(exact(&triage) && exact(&all)), "both exact: 9 − 5 and 7 − 5 reveal the reparation group's answers");
     assert!(all.suppressed);
-    assert!(all.suppression_reason.as_deref().unwrap().contains("in one of its numbers"), "{:?}", all.suppression_reason);
+    assert!(
+        all.suppression_reason.as_deref().unwrap().contains("in one of its numbers"),
+        "{:?}",
+        all.suppression_reason
+    );
     assert!(question(&all, "feel").distribution.iter().all(|c| c.count.is_none()));
     // The CSV of the same selection is withheld too (same check, same log).
     let (_, _, csv) = s.client.raw(Method::GET, &format!("{base}.csv"), Some(&admin), vec![]).await.unwrap();
@@ -1114,8 +1356,16 @@ async fn staff_list_of_assignments_and_answers(backend: Backend) {
     let yp = s.young_person().await;
     let done = assign_yp(&s, &admin, &survey, &p, &yp, "start").await;
     let open = assign_yp(&s, &admin, &survey, &p, &yp, "end").await;
-    submit(&s, &yp, &done, "s", true,
-        answers(&[("emoji", json!(4)), ("yes", json!(true)), ("words", json!("call 07700 900123"))])).await.unwrap();
+    submit(
+        &s,
+        &yp,
+        &done,
+        "s",
+        true,
+        answers(&[("emoji", json!(4)), ("yes", json!(true)), ("words", json!("call 07700 900123"))]),
+    )
+    .await
+    .unwrap();
     let path = format!("/v1/surveys/{survey}/assignments");
 
     for token in [&yp.access_token, &worker, &supervisor] {
@@ -1129,7 +1379,10 @@ async fn staff_list_of_assignments_and_answers(backend: Backend) {
     assert_eq!(list.assignments.len(), 2);
     let by_id = |l: &StaffAssignmentList, id: &str| l.assignments.iter().find(|a| a.id == id).cloned().expect("listed");
     let d = by_id(&list, &done);
-    assert_eq!((d.status, d.version, d.stage), (AssignmentStatus::Completed, 1, talkzone_mobile_api::SurveyStage::Start));
+    assert_eq!(
+        (d.status, d.version, d.stage),
+        (AssignmentStatus::Completed, 1, talkzone_mobile_api::SurveyStage::Start)
+    );
     assert_eq!(d.participant_reference.as_deref(), Some("YOT-2025-0700"));
     assert!(!d.chat_feedback && d.submitted_at.is_some());
     assert!(d.answers.is_none(), "answers only when asked for");
@@ -1153,7 +1406,8 @@ async fn staff_list_of_assignments_and_answers(backend: Backend) {
     let doc: Value = s.client.request::<Value, Value>(Method::GET, "/v1/openapi.json", None, None).await.unwrap().1;
     let list_doc = &doc["paths"]["/v1/surveys/{id}/assignments"]["get"];
     assert!(list_doc.is_object(), "the staff list is in the OpenAPI document");
-    let params: Vec<&str> = list_doc["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let params: Vec<&str> =
+        list_doc["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert!(params.contains(&"status") && params.contains(&"answers"), "{params:?}");
     assert!(list_doc["responses"].get("403").is_some());
     for m in ["get", "put"] {
@@ -1167,25 +1421,49 @@ async fn survey_actions_are_in_the_audit_log(backend: Backend) {
     let admin_t = s.staff(Role::YotAdmin).await;
     let admin = admin_t.access_token.clone();
     let worker = s.staff(Role::DutyWorker).await.access_token;
-    let v: SurveyView = call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Audited", "young_person")).await.unwrap();
-    let _: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
-    let _: SurveyView =
-        call(&s.client, Method::PUT, &format!("/v1/surveys/{}", v.id), &admin, every_kind("Audited, v2", "young_person")).await.unwrap();
-    let _: SurveyVersionView = call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let v: SurveyView =
+        call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Audited", "young_person")).await.unwrap();
+    let _: SurveyVersionView =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+    let _: SurveyView = call(
+        &s.client,
+        Method::PUT,
+        &format!("/v1/surveys/{}", v.id),
+        &admin,
+        every_kind("Audited, v2", "young_person"),
+    )
+    .await
+    .unwrap();
+    let _: SurveyVersionView =
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
     let p = participant(&s, &admin, "YOT-2025-0800", json!({})).await;
     let yp = s.young_person().await;
     let a = assign_yp(&s, &admin, &v.id, &p, &yp, "start").await;
     let parents = new_survey(&s, &admin, every_kind("Parents", "parent_carer")).await;
-    let c: CreatedAssignment = call(&s.client, Method::POST, "/v1/survey-assignments", &admin,
+    let c: CreatedAssignment = call(
+        &s.client,
+        Method::POST,
+        "/v1/survey-assignments",
+        &admin,
         json!({"survey_id": parents, "participant_id": p, "stage": "start", "due_date": "2025-07-01",
-               "respondent": {"kind": "parent_carer"}})).await.unwrap();
+               "respondent": {"kind": "parent_carer"}}),
+    )
+    .await
+    .unwrap();
     let code = c.access_code.unwrap();
     let base = format!("/v1/surveys/{}/versions/2/report", v.id);
     let _: SurveyReport = get(&s.client, &format!("{base}?stage=start"), &admin).await.unwrap();
     s.client.raw(Method::GET, &format!("{base}.csv"), Some(&admin), vec![]).await.unwrap();
-    s.client.raw(Method::GET, &format!("/v1/surveys/{}/versions/2/questions/emoji/chart.svg", v.id), Some(&admin), vec![]).await.unwrap();
-    let _: DistanceReport = get(&s.client, &format!("/v1/surveys/{}/distance?question_id=emoji", v.id), &admin).await.unwrap();
-    s.client.raw(Method::GET, &format!("/v1/surveys/{}/distance.svg?question_id=emoji", v.id), Some(&admin), vec![]).await.unwrap();
+    s.client
+        .raw(Method::GET, &format!("/v1/surveys/{}/versions/2/questions/emoji/chart.svg", v.id), Some(&admin), vec![])
+        .await
+        .unwrap();
+    let _: DistanceReport =
+        get(&s.client, &format!("/v1/surveys/{}/distance?question_id=emoji", v.id), &admin).await.unwrap();
+    s.client
+        .raw(Method::GET, &format!("/v1/surveys/{}/distance.svg?question_id=emoji", v.id), Some(&admin), vec![])
+        .await
+        .unwrap();
     let _: StaffAssignmentList = get(&s.client, &format!("/v1/surveys/{}/assignments", v.id), &admin).await.unwrap();
     let short = new_survey(&s, &admin, chat_feedback_def()).await;
     set_feedback(&s, &admin, Some(&short)).await.unwrap();
@@ -1259,18 +1537,28 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     let count = |sql: &'static str| async move { sqlx::query_scalar::<DB, i64>(sql).fetch_one(pool).await.unwrap() };
-    let answers: String =
-        sqlx::query_scalar("SELECT answers FROM survey_responses WHERE assignment_id = 'a1'").fetch_one(pool).await.unwrap();
-    assert_eq!(answers, "[\"kept\"]");
-    assert_eq!(count("SELECT COUNT(*) FROM survey_assignments WHERE participant_id = 'p1' AND status = 'completed' \
-                      AND completed_at = 2 AND conversation_id IS NULL").await, 1);
-    assert_eq!(count("SELECT COUNT(*) FROM survey_report_releases WHERE cells IS NULL").await, 1);
-    sqlx::query::<DB>("INSERT INTO survey_assignments (id, survey_id, survey_version_id, respondent_kind, stage, due_date, \
-                       status, created_by, created_at) VALUES ('a2', 's1', 'v1', 'young_person', 'end', '2025-02-01', \
-                       'pending', 'system', 5)")
-        .execute(pool)
+    let answers: String = sqlx::query_scalar("SELECT answers FROM survey_responses WHERE assignment_id = 'a1'")
+        .fetch_one(pool)
         .await
-        .expect("an assignment without a participant");
+        .unwrap();
+    assert_eq!(answers, "[\"kept\"]");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM survey_assignments WHERE participant_id = 'p1' AND status = 'completed' \
+                      AND completed_at = 2 AND conversation_id IS NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM survey_report_releases WHERE cells IS NULL").await, 1);
+    sqlx::query::<DB>(
+        "INSERT INTO survey_assignments (id, survey_id, survey_version_id, respondent_kind, stage, due_date, \
+                       status, created_by, created_at) VALUES ('a2', 's1', 'v1', 'young_person', 'end', '2025-02-01', \
+                       'pending', 'system', 5)",
+    )
+    .execute(pool)
+    .await
+    .expect("an assignment without a participant");
     sqlx::query::<DB>("DELETE FROM survey_participants WHERE id = 'p1'").execute(pool).await.unwrap();
     assert_eq!(count("SELECT COUNT(*) FROM survey_responses").await, 0, "answers still go with their participant");
     assert_eq!(count("SELECT COUNT(*) FROM survey_assignments").await, 1);
@@ -1285,7 +1573,8 @@ async fn survey_rows_survive_the_0005_upgrade(backend: Backend) {
             let full = $migrator;
             // The same migrations, stopped before 0005: the database as it was before it.
             let mut upto4 = $migrator;
-            upto4.migrations = std::borrow::Cow::Owned(full.migrations.iter().filter(|m| m.version <= 4).cloned().collect());
+            upto4.migrations =
+                std::borrow::Cow::Owned(full.migrations.iter().filter(|m| m.version <= 4).cloned().collect());
             upto4.run(&pool).await.unwrap();
             for sql in BEFORE_0005 {
                 sqlx::query(sql).execute(&pool).await.unwrap();

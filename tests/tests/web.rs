@@ -16,8 +16,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 use talkzone_mobile_api::{
-    AckStatus, AssignmentStatus, ConversationView, CreatedAssignment, Role, ServerFrame, StaffAssignmentList, StaffAssignmentView,
-    SurveyStage, SurveyView,
+    AckStatus, AssignmentStatus, ConversationView, CreatedAssignment, Role, ServerFrame, StaffAssignmentList,
+    StaffAssignmentView, SurveyStage, SurveyView,
 };
 use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
@@ -25,7 +25,8 @@ use talkzone_tests::{TestServer, TEST_PASSWORD};
 /// A server on a port known before it starts, so that its own origin is the allowed one (as
 /// `talkzone serve` allows by default).
 async fn server() -> TestServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
     TestServer::start_with(talkzone_tests::Backend::Sqlite, move |c| {
         c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
@@ -42,14 +43,16 @@ async fn sign_in(console: &mut Page, username: &str) {
     console.fill("username", username).await;
     console.fill("password", TEST_PASSWORD).await;
     console.submit("login-form").await;
-    let live = "!document.getElementById('desk').hidden && document.getElementById('connection').textContent === 'live'";
+    let live =
+        "!document.getElementById('desk').hidden && document.getElementById('connection').textContent === 'live'";
     console.wait_for(live, "the desk, live").await;
 }
 
 const MARKUP: &str = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script> can someone help";
 
 async fn nothing_ran(page: &mut Page, what: &str) {
-    let found = page.eval("[typeof window.pwned, document.querySelectorAll('#messages img, #messages script').length]").await;
+    let found =
+        page.eval("[typeof window.pwned, document.querySelectorAll('#messages img, #messages script').length]").await;
     assert_eq!(found, json!(["undefined", 0]), "{what}: markup from a message became part of the page");
 }
 
@@ -66,7 +69,9 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     sign_in(&mut console, "web-worker").await;
     console.click("#duty").await;
     console.wait_for("document.getElementById('duty').textContent === 'Go off duty'", "on duty").await;
-    console.wait_for("document.getElementById('queue-count').textContent.includes('nobody waiting')", "an empty queue").await;
+    console
+        .wait_for("document.getElementById('queue-count').textContent.includes('nobody waiting')", "an empty queue")
+        .await;
 
     // A young person starts a chat on the website, with markup in the first message.
     let mut chat = browser.open(&format!("{base}/")).await;
@@ -77,25 +82,45 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     chat.fill("first", MARKUP).await;
     chat.submit("start-form").await;
     chat.wait_for("!document.getElementById('chat').hidden", "the chat").await;
-    let notice = chat.wait_for("!document.getElementById('notice').hidden && document.getElementById('notice-text').textContent", "the monitoring notice").await;
+    let notice = chat
+        .wait_for(
+            "!document.getElementById('notice').hidden && document.getElementById('notice-text').textContent",
+            "the monitoring notice",
+        )
+        .await;
     assert!(notice.as_str().is_some_and(|n| n.contains("supervisor")), "{notice}");
     chat.click("#notice-ok").await;
     chat.wait_for("document.getElementById('notice').hidden", "the notice acknowledged").await;
     chat.wait_for(&format!("{}.includes('can someone help')", texts("#messages li")), "their first message").await;
-    chat.wait_for("document.getElementById('status').textContent.includes('in the queue')", "their place in the queue").await;
+    chat.wait_for("document.getElementById('status').textContent.includes('in the queue')", "their place in the queue")
+        .await;
     let conv_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.conversation_id").await;
     let conv_id = conv_id.as_str().expect("the chat's id").to_owned();
 
     // The console shows it without a refresh, and the worker accepts it.
     let in_queue = format!("#queue li[data-conversation-id={}] button", json!(conv_id));
-    console.wait_for(&format!("document.querySelector({}) !== null", json!(in_queue)), "the new chat in the queue, live").await;
+    console
+        .wait_for(&format!("document.querySelector({}) !== null", json!(in_queue)), "the new chat in the queue, live")
+        .await;
     console.click(&in_queue).await;
-    console.wait_for(&format!("{}.includes('can someone help')", texts("#messages li")), "the young person's message in the console").await;
+    console
+        .wait_for(
+            &format!("{}.includes('can someone help')", texts("#messages li")),
+            "the young person's message in the console",
+        )
+        .await;
     let shown = console.eval(&texts("#messages li .body")).await;
-    assert!(shown.as_str().is_some_and(|t| t.contains("<script>window.pwned=2</script>")), "markup shows as the text it is: {shown}");
+    assert!(
+        shown.as_str().is_some_and(|t| t.contains("<script>window.pwned=2</script>")),
+        "markup shows as the text it is: {shown}"
+    );
     nothing_ran(&mut console, "the console").await;
     nothing_ran(&mut chat, "the web chat").await;
-    chat.wait_for("document.getElementById('status').textContent.includes('talking to Test duty_worker')", "who they are talking to").await;
+    chat.wait_for(
+        "document.getElementById('status').textContent.includes('talking to Test duty_worker')",
+        "who they are talking to",
+    )
+    .await;
 
     // They talk both ways, and each sees the other typing.
     chat.fill("text", "I").await;
@@ -107,22 +132,40 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     chat.wait_for(&format!("{}.includes(\"Hi, I'm here.\")", texts("#messages li.theirs")), "the worker's reply").await;
     chat.fill("text", "my stepdad shouts at me").await;
     chat.submit("send-form").await;
-    chat.wait_for(&format!("{}.includes('sent')", texts("#messages li.mine .meta")), "their message acknowledged").await;
-    console.wait_for(&format!("{}.includes('my stepdad shouts at me')", texts("#messages li.theirs")), "the reply in the console").await;
+    chat.wait_for(&format!("{}.includes('sent')", texts("#messages li.mine .meta")), "their message acknowledged")
+        .await;
+    console
+        .wait_for(
+            &format!("{}.includes('my stepdad shouts at me')", texts("#messages li.theirs")),
+            "the reply in the console",
+        )
+        .await;
 
     // The worker shares a local service from the directory; it arrives as a card, its markup
     // as text and its address as a link.
     let admin = s.staff(Role::YotAdmin).await.access_token;
-    let _: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/services", json!({"name": "Safe Spaces <b>Youth</b>",
+    let _: serde_json::Value = admin_call(
+        &s,
+        &admin,
+        Method::POST,
+        "/v1/services",
+        json!({"name": "Safe Spaces <b>Youth</b>",
         "category": "health", "description": "Someone to talk to about home", "url": "https://example.org/safe",
-        "phone": "08001234567"})).await;
+        "phone": "08001234567"}),
+    )
+    .await;
     console.fill("service-q", "safe spaces").await;
     console.submit("service-form").await;
     console.wait_for("document.querySelector('#services li button') !== null", "the directory's answer").await;
     console.click("#services li button").await;
-    let card = chat.wait_for("document.querySelector('#messages .card strong')?.textContent", "the card in the web chat").await;
+    let card = chat
+        .wait_for("document.querySelector('#messages .card strong')?.textContent", "the card in the web chat")
+        .await;
     assert_eq!(card, json!("Safe Spaces <b>Youth</b>"));
-    assert_eq!(chat.eval("document.querySelector('#messages .card a[href^=https]').href").await, json!("https://example.org/safe"));
+    assert_eq!(
+        chat.eval("document.querySelector('#messages .card a[href^=https]').href").await,
+        json!("https://example.org/safe")
+    );
     nothing_ran(&mut chat, "the web chat, with a card").await;
 
     // The young person's connection drops (the server asks it to reconnect and resume): what
@@ -134,17 +177,29 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
         console.fill("text", text).await;
         console.submit("send-form").await;
     }
-    chat.wait_for(&format!("{}.includes('second while you were away')", texts("#messages li.theirs")), "the messages sent while away").await;
+    chat.wait_for(
+        &format!("{}.includes('second while you were away')", texts("#messages li.theirs")),
+        "the messages sent while away",
+    )
+    .await;
     chat.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected again").await;
 
     // Every message the server stored is on both screens once, in order.
-    let stored = s.client.messages(&supervisor.access_token,
-        &talkzone_mobile_api::ConversationId(conv_id.clone()), 0, None).await.expect("history").messages;
+    let stored = s
+        .client
+        .messages(&supervisor.access_token, &talkzone_mobile_api::ConversationId(conv_id.clone()), 0, None)
+        .await
+        .expect("history")
+        .messages;
     let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
-    console.wait_for("document.querySelectorAll('#messages li.pending').length === 0", "the worker's messages stored").await;
-    let console_seqs = console.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq))").await;
+    console
+        .wait_for("document.querySelectorAll('#messages li.pending').length === 0", "the worker's messages stored")
+        .await;
+    let console_seqs =
+        console.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq))").await;
     assert_eq!(console_seqs, json!(seqs), "the console shows each stored message once, in order");
-    let chat_seqs = chat.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq || 0))").await;
+    let chat_seqs =
+        chat.eval("[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq || 0))").await;
     assert_eq!(chat_seqs, json!(seqs), "the web chat too (its own messages included)");
 
     // The worker escalates from the console; a supervisor's console shows it at once and
@@ -161,32 +216,59 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     sup_console.wait_for(&format!("{knife}.textContent.includes('acknowledged')"), "the escalation acknowledged").await;
     // The supervisor sees the chat among all live chats, joins it and writes in it.
     let join = format!("#live-chats li[data-conversation-id={}] button", json!(conv_id));
-    sup_console.wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the chat among all live chats").await;
+    sup_console
+        .wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the chat among all live chats")
+        .await;
     sup_console.click(&join).await;
-    sup_console.wait_for(&format!("{}.includes('my stepdad shouts at me')", texts("#messages li")), "the chat's history, joined").await;
+    sup_console
+        .wait_for(
+            &format!("{}.includes('my stepdad shouts at me')", texts("#messages li")),
+            "the chat's history, joined",
+        )
+        .await;
     sup_console.fill("text", "I'm the duty manager; I'm here too.").await;
     sup_console.submit("send-form").await;
-    chat.wait_for(&format!("{}.includes(\"I'm the duty manager\")", texts("#messages li.theirs")), "the supervisor's message").await;
-    console.wait_for(&format!("{}.includes(\"I'm the duty manager\")", texts("#messages li")), "the supervisor's message in the worker's console").await;
+    chat.wait_for(
+        &format!("{}.includes(\"I'm the duty manager\")", texts("#messages li.theirs")),
+        "the supervisor's message",
+    )
+    .await;
+    console
+        .wait_for(
+            &format!("{}.includes(\"I'm the duty manager\")", texts("#messages li")),
+            "the supervisor's message in the worker's console",
+        )
+        .await;
 
     console.fill("note", "PRIVATE-NOTE: call children's social care").await;
     console.submit("note-form").await;
     console.wait_for(&format!("{}.includes('PRIVATE-NOTE')", texts("#notes li")), "the note in the console").await;
     console.fill("tags", "family, home ,family").await;
     console.submit("tags-form").await;
-    console.wait_for("document.getElementById('chat-state').textContent.includes('tags: family, home')", "the tags saved").await;
-    let tagged = s.client.conversation(&supervisor.access_token, &talkzone_mobile_api::ConversationId(conv_id.clone())).await.expect("the chat");
+    console
+        .wait_for("document.getElementById('chat-state').textContent.includes('tags: family, home')", "the tags saved")
+        .await;
+    let tagged = s
+        .client
+        .conversation(&supervisor.access_token, &talkzone_mobile_api::ConversationId(conv_id.clone()))
+        .await
+        .expect("the chat");
     assert_eq!(tagged.tags, ["family", "home"]);
     let seen_by_yp = chat.eval("document.body.innerText").await;
     let seen_by_yp = seen_by_yp.as_str().unwrap_or_default();
-    assert!(!seen_by_yp.contains("knife") && !seen_by_yp.contains("PRIVATE-NOTE") && !seen_by_yp.contains("critical")
-        && !seen_by_yp.contains("family, home"),
-        "the young person's page shows nothing of the staff record: {seen_by_yp}");
+    assert!(
+        !seen_by_yp.contains("knife")
+            && !seen_by_yp.contains("PRIVATE-NOTE")
+            && !seen_by_yp.contains("critical")
+            && !seen_by_yp.contains("family, home"),
+        "the young person's page shows nothing of the staff record: {seen_by_yp}"
+    );
 
     // The worker closes the chat; the young person is told and can no longer type.
     console.eval("document.getElementById('outcome').value = 'resolved'").await;
     console.submit("close-form").await;
-    chat.wait_for("document.getElementById('status').textContent.includes('This chat has ended')", "the chat ended").await;
+    chat.wait_for("document.getElementById('status').textContent.includes('This chat has ended')", "the chat ended")
+        .await;
     assert_eq!(chat.eval("document.getElementById('send-form').hidden").await, json!(true));
     nothing_ran(&mut chat, "the web chat, at the end").await;
 
@@ -194,11 +276,13 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     chat.click("#new-chat").await;
     chat.fill("first", "one more thing").await;
     chat.submit("start-form").await;
-    let again = chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.conversation_id", "a new chat").await;
+    let again =
+        chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.conversation_id", "a new chat").await;
     assert_ne!(again, json!(conv_id), "a new conversation");
     let queued = format!("#queue li[data-conversation-id={}]", json!(again));
     console.wait_for(&format!("document.querySelector({}) !== null", json!(queued)), "the new chat in the queue").await;
-    chat.wait_for(&format!("{}.includes('one more thing')", texts("#messages li")), "the new chat's first message").await;
+    chat.wait_for(&format!("{}.includes('one more thing')", texts("#messages li")), "the new chat's first message")
+        .await;
     assert_eq!(chat.eval(&texts("#messages li .body")).await, json!("one more thing"), "only the new chat's messages");
 
     browser.stop().await;
@@ -208,10 +292,19 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     let s = server().await;
-    let served = [("/", "text/html"), ("/console", "text/html"), ("/survey", "text/html"), ("/web/chat.js", "text/javascript"),
-        ("/web/console.js", "text/javascript"), ("/web/common.js", "text/javascript"), ("/web/survey.js", "text/javascript"),
-        ("/web/survey-page.js", "text/javascript"), ("/admin", "text/html"), ("/web/admin.js", "text/javascript"),
-        ("/web/talkzone.css", "text/css")];
+    let served = [
+        ("/", "text/html"),
+        ("/console", "text/html"),
+        ("/survey", "text/html"),
+        ("/web/chat.js", "text/javascript"),
+        ("/web/console.js", "text/javascript"),
+        ("/web/common.js", "text/javascript"),
+        ("/web/survey.js", "text/javascript"),
+        ("/web/survey-page.js", "text/javascript"),
+        ("/admin", "text/html"),
+        ("/web/admin.js", "text/javascript"),
+        ("/web/talkzone.css", "text/css"),
+    ];
     for (path, kind) in served {
         let (status, headers, body) = s.client.raw(Method::GET, path, None, vec![]).await.expect(path);
         assert_eq!(status.as_u16(), 200, "{path}");
@@ -220,10 +313,15 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         if kind == "text/html" {
             let policy = headers["content-security-policy"].to_str().unwrap_or_default();
-            assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+            assert!(
+                policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"),
+                "{path}: {policy}"
+            );
             assert!(!policy.contains("unsafe"), "{path}: {policy}");
             // Scripts only from files: no inline <script> and no on…= attributes.
-            let inline = body.match_indices("<script").any(|(i, _)| !body[i..].split('>').next().unwrap_or("").contains(" src="));
+            let inline = body
+                .match_indices("<script")
+                .any(|(i, _)| !body[i..].split('>').next().unwrap_or("").contains(" src="));
             assert!(!inline, "{path} has an inline script");
             assert!(!body.contains(" onclick=") && !body.contains(" onload="), "{path} has an inline handler");
         }
@@ -249,20 +347,28 @@ async fn admin_page(s: &TestServer, browser: &Browser, username: &str) -> Page {
     page
 }
 
-async fn admin_call<T: serde::de::DeserializeOwned>(s: &TestServer, token: &str, method: Method, path: &str, body: serde_json::Value) -> T {
+async fn admin_call<T: serde::de::DeserializeOwned>(
+    s: &TestServer,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: serde_json::Value,
+) -> T {
     s.client.request(method, path, Some(token), Some(&body)).await.unwrap_or_else(|e| panic!("{path}: {e}")).1
 }
 
 /// A published survey; its id.
 async fn published(s: &TestServer, admin: &str, def: serde_json::Value) -> String {
     let survey: SurveyView = admin_call(s, admin, Method::POST, "/v1/surveys", def).await;
-    let _: serde_json::Value = admin_call(s, admin, Method::POST, &format!("/v1/surveys/{}/publish", survey.id), json!(null)).await;
+    let _: serde_json::Value =
+        admin_call(s, admin, Method::POST, &format!("/v1/surveys/{}/publish", survey.id), json!(null)).await;
     survey.id
 }
 
 /// The survey's assignments as the YOT sees them, with answers.
 async fn answered(s: &TestServer, admin: &str, survey: &str) -> Vec<StaffAssignmentView> {
-    let list: StaffAssignmentList = admin_call(s, admin, Method::GET, &format!("/v1/surveys/{survey}/assignments?answers=true"), json!(null)).await;
+    let list: StaffAssignmentList =
+        admin_call(s, admin, Method::GET, &format!("/v1/surveys/{survey}/assignments?answers=true"), json!(null)).await;
     list.assignments
 }
 
@@ -278,13 +384,22 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     let browser = Browser::start().await;
 
     // A parent or carer with a code from the YOT.
-    let survey = published(&s, &admin, json!({"title": "How are things at home?", "audience": "parent_carer", "questions": [
+    let survey = published(
+        &s,
+        &admin,
+        json!({"title": "How are things at home?", "audience": "parent_carer", "questions": [
         {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true},
         {"id": "help", "kind": "yes_no", "text": "Has the YOT helped your family?", "required": true},
-        {"id": "words", "kind": "free_text", "text": "Anything else?"}]})).await;
+        {"id": "words", "kind": "free_text", "text": "Anything else?"}]}),
+    )
+    .await;
     // The YOT records the case and sends the survey from the admin page, which shows the code once.
     let mut yot = admin_page(&s, &browser, "survey-admin").await;
-    yot.wait_for("document.querySelector('#participant-intervention option[value=referral_order]') !== null", "the intervention types").await;
+    yot.wait_for(
+        "document.querySelector('#participant-intervention option[value=referral_order]') !== null",
+        "the intervention types",
+    )
+    .await;
     // A name where the case reference goes is refused.
     yot.fill("participant-reference", "Smith").await;
     yot.eval("document.getElementById('participant-start').value = '2026-01-05'").await;
@@ -343,9 +458,14 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     assert_eq!(answer(&stored[0], "words"), Some(&json!("<b>thank you</b> all")), "text kept as typed");
 
     // A young person is asked how their chat went, on the page, when it closes.
-    let feedback = published(&s, &admin, json!({"title": "How was your chat?", "audience": "young_person", "questions": [
+    let feedback = published(
+        &s,
+        &admin,
+        json!({"title": "How was your chat?", "audience": "young_person", "questions": [
         {"id": "rating", "kind": "emoji_scale", "text": "How was your chat today?", "required": true},
-        {"id": "listened", "kind": "yes_no", "text": "Did you feel listened to?", "required": true}]})).await;
+        {"id": "listened", "kind": "yes_no", "text": "Did you feel listened to?", "required": true}]}),
+    )
+    .await;
     // Chosen on the admin page (reloaded to offer the new survey).
     yot.reload().await;
     let offered = json!(format!("#feedback-survey option[value='{feedback}']"));
@@ -353,18 +473,30 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     yot.eval(&format!("document.getElementById('feedback-survey').value = {}", json!(feedback))).await;
     yot.submit("feedback-form").await;
     yot.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('asked after each chat')", "saved").await;
-    let setting: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/surveys/chat-feedback", json!(null)).await;
+    let setting: serde_json::Value =
+        admin_call(&s, &admin, Method::GET, "/v1/surveys/chat-feedback", json!(null)).await;
     assert_eq!(setting["survey_id"], json!(feedback));
     let worker = s.staff(Role::DutyWorker).await;
     let mut chat = browser.open(&format!("{base}/")).await;
     chat.fill("first", "can I talk about school").await;
     chat.submit("start-form").await;
-    let id = chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat') || 'null')?.extra?.conversation_id", "the chat's id").await;
+    let id = chat
+        .wait_for(
+            "JSON.parse(sessionStorage.getItem('talkzone.chat') || 'null')?.extra?.conversation_id",
+            "the chat's id",
+        )
+        .await;
     let id = talkzone_mobile_api::ConversationId(id.as_str().expect("an id").to_owned());
     chat.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected").await;
     s.client.accept(&worker.access_token, &id).await.expect("accept");
-    let _: serde_json::Value = admin_call(&s, &worker.access_token, Method::POST, &format!("/v1/conversations/{id}/close"),
-        json!({"outcome": "resolved"})).await;
+    let _: serde_json::Value = admin_call(
+        &s,
+        &worker.access_token,
+        Method::POST,
+        &format!("/v1/conversations/{id}/close"),
+        json!({"outcome": "resolved"}),
+    )
+    .await;
     chat.wait_for("!document.getElementById('feedback').hidden && document.querySelector('#feedback h2').textContent === 'How was your chat?'",
         "the feedback questions under the closed chat").await;
     chat.click("#feedback fieldset[data-question=rating] input[value='5']").await;
@@ -389,21 +521,41 @@ async fn a_moderator_works_the_queue_in_the_console() {
     let browser = Browser::start().await;
     let mut console = browser.open(&format!("{base}/console")).await;
     sign_in(&mut console, "web-moderator").await;
-    assert_eq!(console.eval("[document.getElementById('duty').hidden, document.getElementById('desk-lists').hidden]").await,
-        json!([true, true]), "a moderator has no duty desk");
-    console.wait_for("document.getElementById('moderation-count').textContent.includes('nothing to review')", "an empty moderation queue").await;
+    assert_eq!(
+        console.eval("[document.getElementById('duty').hidden, document.getElementById('desk-lists').hidden]").await,
+        json!([true, true]),
+        "a moderator has no duty desk"
+    );
+    console
+        .wait_for(
+            "document.getElementById('moderation-count').textContent.includes('nothing to review')",
+            "an empty moderation queue",
+        )
+        .await;
 
     // A message in a pre-moderated room is held; the console shows it at once, as text.
-    let room: ConversationView = admin_call(&s, &admin, Method::POST, "/v1/rooms",
-        json!({"topic": "Football", "age_band": "13-15", "moderation": "pre", "personal_info": "hold"})).await;
+    let room: ConversationView = admin_call(
+        &s,
+        &admin,
+        Method::POST,
+        "/v1/rooms",
+        json!({"topic": "Football", "age_band": "13-15", "moderation": "pre", "personal_info": "hold"}),
+    )
+    .await;
     let yp = s.young_person().await;
-    let _: ConversationView = admin_call(&s, &yp.access_token, Method::POST, &format!("/v1/rooms/{}/join", room.id), json!({})).await;
+    let _: ConversationView =
+        admin_call(&s, &yp.access_token, Method::POST, &format!("/v1/rooms/{}/join", room.id), json!({})).await;
     let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
     ws.subscribe(&room.id, 0).await.expect("subscribe");
     let ack = ws.send_message(&room.id, "m1", MARKUP).await.expect("send");
     assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Held, .. }), "{ack:?}");
     let item = "#moderation-items li";
-    console.wait_for(&format!("{}.includes('can someone help')", texts(&format!("{item} .evidence"))), "the held message, live").await;
+    console
+        .wait_for(
+            &format!("{}.includes('can someone help')", texts(&format!("{item} .evidence"))),
+            "the held message, live",
+        )
+        .await;
     nothing_ran(&mut console, "the moderation queue").await;
     let evidence = console.eval(&texts(&format!("{item} .evidence"))).await;
     assert_eq!(evidence, json!(MARKUP), "shown exactly as written");
@@ -413,13 +565,17 @@ async fn a_moderator_works_the_queue_in_the_console() {
     console.click(&format!("{item} button[data-user-action=mute]")).await;
     console.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('mute done')", "the mute").await;
     let log: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/moderation/log", json!(null)).await;
-    assert!(log.to_string().contains("posting the same link again and again"), "the mute is in the moderation log: {log}");
+    assert!(
+        log.to_string().contains("posting the same link again and again"),
+        "the mute is in the moderation log: {log}"
+    );
 
     // Approved from the console: delivered to the room with the next seq, and off the list.
     console.fill_selector(&format!("{item} input.reason"), "fine in context").await;
     console.click(&format!("{item} button[data-action=approve]")).await;
     console.wait_for("document.querySelectorAll('#moderation-items li').length === 0", "the item decided").await;
-    let delivered = ws.recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Message(_))).await.expect("delivered");
+    let delivered =
+        ws.recv_until(Duration::from_secs(10), |f| matches!(f, ServerFrame::Message(_))).await.expect("delivered");
     assert!(matches!(&delivered, ServerFrame::Message(m) if m.body == MARKUP && m.seq >= 1), "{delivered:?}");
     browser.stop().await;
     s.stop().await;
@@ -432,10 +588,16 @@ async fn a_young_person_downloads_and_deletes_their_data_from_the_page() {
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let browser = Browser::start().await;
     let mut chat = browser.open(&format!("{base}/")).await;
-    assert_eq!(chat.eval("document.getElementById('my-data').hidden").await, json!(true), "nothing to show before a chat");
+    assert_eq!(
+        chat.eval("document.getElementById('my-data').hidden").await,
+        json!(true),
+        "nothing to show before a chat"
+    );
     chat.fill("first", "I want to know what you keep").await;
     chat.submit("start-form").await;
-    let id = chat.wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat') || 'null')?.extra?.conversation_id", "the chat").await;
+    let id = chat
+        .wait_for("JSON.parse(sessionStorage.getItem('talkzone.chat') || 'null')?.extra?.conversation_id", "the chat")
+        .await;
     let user = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
     let user = user.as_str().expect("their id").to_owned();
 
@@ -443,7 +605,10 @@ async fn a_young_person_downloads_and_deletes_their_data_from_the_page() {
     chat.click("#download").await;
     chat.wait_for("document.getElementById('receipt').textContent.includes('downloaded')", "the download").await;
     let audit: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/admin/audit?days=1", json!(null)).await;
-    let exported = audit["entries"].as_array().expect("entries").iter()
+    let exported = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
         .any(|e| e["action"] == "data_exported" && e["actor_id"] == json!(user));
     assert!(exported, "the export was served to them (and audited)");
 
@@ -452,7 +617,13 @@ async fn a_young_person_downloads_and_deletes_their_data_from_the_page() {
     chat.wait_for("document.getElementById('receipt').textContent.includes('have been deleted')", "the receipt").await;
     assert_eq!(chat.eval("sessionStorage.getItem('talkzone.chat')").await, json!(null), "signed out of the tab");
     let supervisor = s.staff(Role::Supervisor).await;
-    let gone = s.client.conversation(&supervisor.access_token, &talkzone_mobile_api::ConversationId(id.as_str().unwrap_or_default().to_owned())).await;
+    let gone = s
+        .client
+        .conversation(
+            &supervisor.access_token,
+            &talkzone_mobile_api::ConversationId(id.as_str().unwrap_or_default().to_owned()),
+        )
+        .await;
     assert_eq!(gone.map(|_| ()).unwrap_err().status(), Some(404), "their chat is gone");
     browser.stop().await;
     s.stop().await;
@@ -464,8 +635,14 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
     let base = s.base.clone();
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let moderator = s.staff(Role::Moderator).await.access_token;
-    let room: ConversationView = admin_call(&s, &admin, Method::POST, "/v1/rooms",
-        json!({"topic": "Football", "age_band": "13-15", "moderation": "post", "personal_info": "redact"})).await;
+    let room: ConversationView = admin_call(
+        &s,
+        &admin,
+        Method::POST,
+        "/v1/rooms",
+        json!({"topic": "Football", "age_band": "13-15", "moderation": "post", "personal_info": "redact"}),
+    )
+    .await;
     let browser = Browser::start().await;
     let join = format!("#rooms li[data-room-id={}] button", json!(room.id));
     let mut tabs = Vec::new();
@@ -474,7 +651,8 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
         tab.click("#show-rooms").await;
         tab.wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the room listed").await;
         tab.click(&join).await;
-        tab.wait_for("document.getElementById('status').textContent.includes('Group chat: Football')", "the room open").await;
+        tab.wait_for("document.getElementById('status').textContent.includes('Group chat: Football')", "the room open")
+            .await;
         tab.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected").await;
         tabs.push(tab);
     }
@@ -482,16 +660,31 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
     let (a, b) = (&mut a[0], &mut b[0]);
     a.fill("text", "anyone watching the match tonight?").await;
     a.submit("send-form").await;
-    b.wait_for(&format!("{}.includes('watching the match')", texts("#messages li.theirs")), "the other member's message").await;
+    b.wait_for(
+        &format!("{}.includes('watching the match')", texts("#messages li.theirs")),
+        "the other member's message",
+    )
+    .await;
     a.wait_for(&format!("{}.includes('sent')", texts("#messages li.mine .meta")), "their own, acknowledged").await;
-    assert_eq!(a.eval("document.querySelectorAll('#messages li.theirs').length").await, json!(0), "their own message is theirs");
+    assert_eq!(
+        a.eval("document.querySelectorAll('#messages li.theirs').length").await,
+        json!(0),
+        "their own message is theirs"
+    );
 
     b.click("#messages li.theirs button.link").await;
     b.fill_selector("#messages li.theirs .report input", "they keep messaging me privately").await;
     b.click("#messages li.theirs .report button").await;
-    b.wait_for(&format!("{}.includes('a moderator will look at it')", texts("#messages li.theirs .report")), "the report taken").await;
+    b.wait_for(
+        &format!("{}.includes('a moderator will look at it')", texts("#messages li.theirs .report")),
+        "the report taken",
+    )
+    .await;
     let queue: serde_json::Value = admin_call(&s, &moderator, Method::GET, "/v1/moderation/queue", json!(null)).await;
-    let reported = queue["items"].as_array().expect("items").iter()
+    let reported = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
         .any(|i| i["kind"] == "report" && i["reason"] == "they keep messaging me privately");
     assert!(reported, "the report is in the moderation queue: {queue}");
 
@@ -515,14 +708,22 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.eval("document.getElementById('new-role').value = 'duty_worker'").await;
     page.fill("new-password", "a long first password").await;
     page.submit("user-form").await;
-    page.wait_for("document.getElementById('user-result').textContent.includes('Created Jo (duty worker)')", "the account made").await;
+    page.wait_for(
+        "document.getElementById('user-result').textContent.includes('Created Jo (duty worker)')",
+        "the account made",
+    )
+    .await;
     let jo = s.client.login("new.worker", "a long first password").await.expect("the new account signs in");
     assert_eq!(jo.user.role, Role::DutyWorker);
     page.wait_for(&format!("{}.includes('new.worker')", texts("#staff li")), "the account in the staff list").await;
 
     // Jo on the rota for tomorrow morning, then taken off it.
     let jo_option = format!("#shift-user option[value={}]", json!(jo.user.id));
-    page.wait_for(&format!("document.querySelector({}) !== null", json!(jo_option)), "Jo among those to put on the rota").await;
+    page.wait_for(
+        &format!("document.querySelector({}) !== null", json!(jo_option)),
+        "Jo among those to put on the rota",
+    )
+    .await;
     page.eval(&format!("document.getElementById('shift-user').value = {}", json!(jo.user.id))).await;
     let tomorrow = "(() => { const d = new Date(Date.now() + 86400000); d.setHours(9, 0, 0, 0); return d; })()";
     page.eval(&format!("(() => {{ const d = {tomorrow}; const local = (x) => new Date(x - x.getTimezoneOffset() * 60000).toISOString().slice(0, 16); \
@@ -540,7 +741,11 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.fill("svc-description", "Free, confidential, 11-25").await;
     page.fill("svc-url", "https://example.org/counselling").await;
     page.submit("service-form").await;
-    page.wait_for(&format!("{}.includes('Youth <i>Counselling</i>')", texts("#services li strong")), "the entry listed").await;
+    page.wait_for(
+        &format!("{}.includes('Youth <i>Counselling</i>')", texts("#services li strong")),
+        "the entry listed",
+    )
+    .await;
     assert_eq!(page.eval("document.querySelectorAll('#services i').length").await, json!(0), "markup stays text");
     page.click("#services li button").await;
     page.wait_for(&format!("{}.includes('retired')", texts("#services li")), "the entry retired").await;
@@ -560,20 +765,33 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     // A survey's report, from the page: with one answer it is withheld; with five (the threshold)
     // the totals show, and a count under five is still withheld.
     let admin = s.client.login("web-admin", TEST_PASSWORD).await.expect("admin token").access_token;
-    let survey = published(&s, &admin, json!({"title": "Home life", "audience": "parent_carer", "questions": [
-        {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true}]})).await;
+    let survey = published(
+        &s,
+        &admin,
+        json!({"title": "Home life", "audience": "parent_carer", "questions": [
+        {"id": "mood", "kind": "emoji_scale", "text": "How is your child doing?", "required": true}]}),
+    )
+    .await;
     let report = "document.getElementById('report').textContent";
     // A parent's answer at a stage, sent and answered through the API.
     let parent_answers = |participant: serde_json::Value, stage: &'static str, mood: i64| {
         let (s, admin, base, survey) = (&s, &admin, &base, &survey);
         async move {
-            let created: CreatedAssignment = admin_call(s, admin, Method::POST, "/v1/survey-assignments",
+            let created: CreatedAssignment = admin_call(
+                s,
+                admin,
+                Method::POST,
+                "/v1/survey-assignments",
                 json!({"survey_id": survey, "participant_id": participant, "stage": stage, "due_date": "2026-12-01",
-                       "respondent": {"kind": "parent_carer"}})).await;
+                       "respondent": {"kind": "parent_carer"}}),
+            )
+            .await;
             let answered = reqwest::Client::new()
                 .post(format!("{base}/v1/survey-access/responses"))
                 .header("x-access-code", created.access_code.expect("a code"))
-                .json(&json!({"submission_id": "s1", "final": true, "answers": [{"question_id": "mood", "value": mood}]}))
+                .json(
+                    &json!({"submission_id": "s1", "final": true, "answers": [{"question_id": "mood", "value": mood}]}),
+                )
                 .send()
                 .await
                 .expect("answer");
@@ -588,10 +806,14 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
         participants.push(p["id"].clone());
         if i == 0 {
             page.reload().await;
-            page.wait_for("document.querySelector('#surveys li button[data-report]') !== null", "the survey listed").await;
+            page.wait_for("document.querySelector('#surveys li button[data-report]') !== null", "the survey listed")
+                .await;
             page.click("#surveys li button[data-report]").await;
             let shown = page.wait_for(report, "the report").await;
-            assert!(shown.as_str().is_some_and(|t| t.contains("Home life") && t.contains("Withheld")), "one answer is not shown: {shown}");
+            assert!(
+                shown.as_str().is_some_and(|t| t.contains("Home life") && t.contains("Withheld")),
+                "one answer is not shown: {shown}"
+            );
         }
     }
     page.click("#surveys li button[data-report]").await;
@@ -602,7 +824,11 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     // A breakdown the page's filters ask for: nobody recorded as aged 13-15, so withheld.
     page.eval("document.getElementById('filter-age_band').value = '13-15'").await;
     page.click("#surveys li button[data-report]").await;
-    page.wait_for(&format!("{report}.includes('Withheld') && {report}.includes('Home life')"), "a selection of nobody, withheld").await;
+    page.wait_for(
+        &format!("{report}.includes('Withheld') && {report}.includes('Home life')"),
+        "a selection of nobody, withheld",
+    )
+    .await;
     page.eval("document.getElementById('filter-age_band').value = ''").await;
     page.click("#surveys li button[data-report]").await;
     page.wait_for(&format!("{report}.includes('answered 5')"), "everyone again").await;
@@ -610,7 +836,11 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     // Distance travelled from start to end: withheld with no one answering at the start; with
     // the same five answering at the start (all lower), five pairs, all improved, and the
     // empty "same" and "worse" (and so the mean) withheld.
-    page.wait_for("document.querySelector('#distance-question option[value=mood]') !== null", "the scale question offered").await;
+    page.wait_for(
+        "document.querySelector('#distance-question option[value=mood]') !== null",
+        "the scale question offered",
+    )
+    .await;
     let distance = "document.getElementById('distance').textContent";
     page.submit("distance-form").await;
     page.wait_for(&format!("{distance}.includes('Withheld')"), "no pairs, withheld").await;
@@ -624,14 +854,29 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
         json!("5 pairs, from start to end\nimproved: 5 (100%)\nsame: withheld\nworse: withheld\nmean change: withheld"),
         "{shown}"
     );
-    let api: serde_json::Value =
-        admin_call(&s, &admin, Method::GET, &format!("/v1/surveys/{survey}/distance?question_id=mood&from_stage=start&to_stage=end"), json!(null)).await;
-    assert_eq!((&api["pairs"]["value"], &api["improved"]["count"], &api["same"]["suppressed"]), (&json!(5), &json!(5), &json!(true)), "{api}");
+    let api: serde_json::Value = admin_call(
+        &s,
+        &admin,
+        Method::GET,
+        &format!("/v1/surveys/{survey}/distance?question_id=mood&from_stage=start&to_stage=end"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(
+        (&api["pairs"]["value"], &api["improved"]["count"], &api["same"]["suppressed"]),
+        (&json!(5), &json!(5), &json!(true)),
+        "{api}"
+    );
 
     // The moderation rules: a broken policy is refused with why, and the old one stays; a good
     // one is in force at once.
     page.click("#load-policy").await;
-    let original = page.wait_for("!document.getElementById('policy-form').hidden && document.getElementById('policy').value", "the policy").await;
+    let original = page
+        .wait_for(
+            "!document.getElementById('policy-form').hidden && document.getElementById('policy').value",
+            "the policy",
+        )
+        .await;
     let original = original.as_str().expect("TOML").to_owned();
     page.fill("policy", &format!("{original}\nthis is not = = toml\n")).await;
     page.submit("policy-form").await;
@@ -639,7 +884,8 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.fill("policy", &format!("{original}\n# reviewed by the YOT on the admin page\n")).await;
     page.submit("policy-form").await;
     page.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('in force')", "the policy in force").await;
-    let (_, _, in_force) = s.client.raw(Method::GET, "/v1/admin/moderation/policy", Some(&admin), vec![]).await.expect("policy");
+    let (_, _, in_force) =
+        s.client.raw(Method::GET, "/v1/admin/moderation/policy", Some(&admin), vec![]).await.expect("policy");
     assert!(in_force.contains("# reviewed by the YOT on the admin page"), "the page's policy is the one in force");
 
     // The audit log shows what was done.
@@ -666,19 +912,32 @@ async fn a_worker_passes_a_chat_to_a_colleague_from_the_console() {
     let b = s.staff_named(Role::DutyWorker, "web-worker-b").await;
     s.client.set_duty(&b.access_token, true).await.expect("b on duty");
     let yp = s.young_person().await;
-    let (_, conv) = s.client.open_conversation(&yp.access_token,
-        &talkzone_mobile_api::CreateConversationRequest { topic: None, first_message: Some("hello".into()) }).await.expect("open");
+    let (_, conv) = s
+        .client
+        .open_conversation(
+            &yp.access_token,
+            &talkzone_mobile_api::CreateConversationRequest { topic: None, first_message: Some("hello".into()) },
+        )
+        .await
+        .expect("open");
     let browser = Browser::start().await;
     let mut console = browser.open(&format!("{base}/console")).await;
     sign_in(&mut console, "web-worker-a").await;
     let accept = format!("#queue li[data-conversation-id={}] button", json!(conv.id));
     console.wait_for(&format!("document.querySelector({}) !== null", json!(accept)), "the chat in the queue").await;
     console.click(&accept).await;
-    console.wait_for("document.querySelectorAll('#transfer-to option').length === 1", "the colleague on duty to pass to").await;
+    console
+        .wait_for("document.querySelectorAll('#transfer-to option').length === 1", "the colleague on duty to pass to")
+        .await;
     assert_eq!(console.eval("document.querySelector('#transfer-to option').value").await, json!(b.user.id));
     console.fill("transfer-reason", "Sam knows this school well").await;
     console.submit("transfer-form").await;
-    console.wait_for("document.querySelectorAll('#mine li').length === 0 && document.getElementById('chat').hidden", "the chat gone from A's list").await;
+    console
+        .wait_for(
+            "document.querySelectorAll('#mine li').length === 0 && document.getElementById('chat').hidden",
+            "the chat gone from A's list",
+        )
+        .await;
     let now = s.client.conversation(&b.access_token, &conv.id).await.expect("b has it");
     assert_eq!(now.assigned_to.map(|u| u.id), Some(b.user.id.clone()));
     let history = s.client.messages(&yp.access_token, &conv.id, 0, None).await.expect("history").messages;

@@ -186,7 +186,8 @@ impl Auth {
         }
         let hash = passwords::hash_blocking(new.to_owned()).await?;
         let now = self.clock.now_ms();
-        let entry = crate::audit::event(now, Some(user.id.as_str()), "password_changed", "user", user.id.as_str(), None);
+        let entry =
+            crate::audit::event(now, Some(user.id.as_str()), "password_changed", "user", user.id.as_str(), None);
         self.store.end_sessions(user.id.as_str(), Some(&hash), now, Some(entry)).await?;
         Ok(())
     }
@@ -252,13 +253,7 @@ fn auth_user(u: &UserRecord) -> Result<AuthUser, ApiError> {
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 impl FromRequestParts<AppState> for AuthUser {

@@ -3,7 +3,10 @@
 
 use std::cell::RefCell;
 
-use argon2::password_hash::{self, rand_core::OsRng, Decimal, Ident, Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, Salt, SaltString};
+use argon2::password_hash::{
+    self, rand_core::OsRng, Decimal, Ident, Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, Salt,
+    SaltString,
+};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::error::ApiError;
@@ -27,7 +30,9 @@ fn hash(password: &str) -> Result<String, ApiError> {
 /// after 100 accounts were made and signed in (200 hashes) a node held nine arenas of 57 MiB
 /// (525 MiB, docs/benchmarks.md, 2026-11-24 morning). On fixed threads each arena reuses the
 /// one block it has.
-fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> impl std::future::Future<Output = Option<T>> {
+fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> impl std::future::Future<Output = Option<T>> {
     type Job = Box<dyn FnOnce() + Send>;
     static JOBS: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
     let jobs = JOBS.get_or_init(|| {
@@ -173,7 +178,8 @@ mod tests {
 
         for params in [Params::new(8 * 1024, 3, 1, None).unwrap(), Params::new(32 * 1024, 1, 2, Some(48)).unwrap()] {
             for algorithm in [Algorithm::Argon2id, Algorithm::Argon2i] {
-                let stored = Argon2::new(algorithm, Version::V0x13, params.clone()).hash_password(b"older", &salt).unwrap();
+                let stored =
+                    Argon2::new(algorithm, Version::V0x13, params.clone()).hash_password(b"older", &salt).unwrap();
                 assert!(super::KeptMemory.verify_password(b"older", &stored).is_ok(), "{stored}");
                 assert!(super::KeptMemory.verify_password(b"olden", &stored).is_err(), "{stored}");
             }
@@ -197,8 +203,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_burst_of_sign_ins_runs_on_a_fixed_few_threads() {
         let h = super::hash("correct horse battery").unwrap();
-        let burst: Vec<_> =
-            (0..super::hashing_threads() * 4).map(|_| tokio::spawn(super::verify("correct horse battery".into(), Some(h.clone())))).collect();
+        let burst: Vec<_> = (0..super::hashing_threads() * 4)
+            .map(|_| tokio::spawn(super::verify("correct horse battery".into(), Some(h.clone()))))
+            .collect();
         for t in burst {
             assert!(t.await.unwrap());
         }

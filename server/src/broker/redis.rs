@@ -63,7 +63,12 @@ pub struct RedisBroker {
 impl RedisBroker {
     /// Checks that Redis answers, then starts the publisher and the listener, which deliver
     /// to `hub` until `shutdown`.
-    pub async fn start(url: &str, node: String, hub: Weak<Hub>, shutdown: CancellationToken) -> anyhow::Result<Arc<Self>> {
+    pub async fn start(
+        url: &str,
+        node: String,
+        hub: Weak<Hub>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Arc<Self>> {
         let client = redis::Client::open(url)?;
         // Refuse to start against a Redis that is not there: a node that silently runs alone
         // would split the service.

@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, StaffAccount, StaffAccountList, UserId, UserView};
+use talkzone_mobile_api::{
+    Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, StaffAccount, StaffAccountList, UserId, UserView,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,10 +19,11 @@ pub const POLICY_MAX_BYTES: usize = 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, policy_routes) = routes!(get_policy, replace_policy);
-    OpenApiRouter::new()
-        .routes(routes!(list_staff, create_user))
-        .routes(routes!(set_capacity))
-        .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
+    OpenApiRouter::new().routes(routes!(list_staff, create_user)).routes(routes!(set_capacity)).routes((
+        schemas,
+        paths,
+        policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES)),
+    ))
 }
 
 /// `GET /v1/admin/users`: every staff account, by name (young people and parents/carers are
@@ -62,7 +65,14 @@ async fn set_capacity(
     if !(1..=20).contains(&req.capacity) {
         return Err(ApiError::Validation("capacity must be between 1 and 20".into()));
     }
-    let entry = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "capacity_set", "user", &id, Some(req.capacity.to_string()));
+    let entry = crate::audit::event(
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        "capacity_set",
+        "user",
+        &id,
+        Some(req.capacity.to_string()),
+    );
     if !state.store.set_capacity(&id, req.capacity, entry).await? {
         return Err(ApiError::NotFound);
     }
@@ -97,8 +107,16 @@ async fn replace_policy(
     std::fs::write(&tmp, text)
         .and_then(|_| std::fs::rename(&tmp, &path))
         .map_err(|e| ApiError::Internal(format!("policy in force but not saved: {e}")))?;
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), Some(user.id.as_str()), "moderation_policy_replaced",
-        "policy", "moderation", None).await;
+    crate::audit::record(
+        state.store.as_ref(),
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        "moderation_policy_replaced",
+        "policy",
+        "moderation",
+        None,
+    )
+    .await;
     Ok(ApiJson(PolicyInForce { status: "in_force".into() }))
 }
 
@@ -136,7 +154,8 @@ pub async fn create_account(
     validate_display_name(&display_name)?;
     let hash = passwords::hash_blocking(req.password).await?;
     let id = crate::ids::random_id();
-    let audit = crate::audit::event(now, actor, "user_created", "user", &id, Some(format!("role {}", req.role.as_str())));
+    let audit =
+        crate::audit::event(now, actor, "user_created", "user", &id, Some(format!("role {}", req.role.as_str())));
     let user = state_store
         .create_user(
             NewUser {

@@ -32,14 +32,17 @@ async fn create_anonymous_session(
     state.limits.check_auth_ip(ip)?;
     let user = state
         .store
-        .create_user(NewUser {
-            id: crate::ids::random_id(),
-            role: Role::YoungPerson.as_str().into(),
-            username: None,
-            password_hash: None,
-            display_name: crate::names::friendly_name(),
-            created_at: state.clock.now_ms(),
-        }, None)
+        .create_user(
+            NewUser {
+                id: crate::ids::random_id(),
+                role: Role::YoungPerson.as_str().into(),
+                username: None,
+                password_hash: None,
+                display_name: crate::names::friendly_name(),
+                created_at: state.clock.now_ms(),
+            },
+            None,
+        )
         .await?;
     Ok((StatusCode::CREATED, ApiJson(state.auth.start_session(&user).await?)))
 }

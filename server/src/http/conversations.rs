@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role, TagsRequest,
-    TransferRequest,
+    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList,
+    RequeueRequest, Role, TagsRequest, TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,7 +39,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("id" = String, Path, description = "conversation id")),
     responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-async fn join_conversation(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<ConversationView>> {
+async fn join_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ConversationView>> {
     Ok(ApiJson(conversations::join_as_supervisor(&state, &user, &ConversationId(id)).await?))
 }
 
@@ -125,7 +129,11 @@ async fn add_note(
 #[utoipa::path(get, path = "/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path, description = "conversation id")),
     responses((status = 200, body = NoteList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list_notes(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<NoteList>> {
+async fn list_notes(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<NoteList>> {
     Ok(ApiJson(NoteList { notes: conversations::notes(&state, &user, &ConversationId(id)).await? }))
 }
 
@@ -168,7 +176,8 @@ async fn list_conversations(
     ApiQuery(q): ApiQuery<ConversationListQuery>,
 ) -> ApiResult<ApiJson<ConversationList>> {
     if let Some(s) = &q.state {
-        ConversationState::parse(s).ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))?;
+        ConversationState::parse(s)
+            .ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))?;
     }
     let limit = q.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {

@@ -13,10 +13,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_desk))
-        .routes(routes!(add_shift, get_rota))
-        .routes(routes!(remove_shift))
+    OpenApiRouter::new().routes(routes!(get_desk)).routes(routes!(add_shift, get_rota)).routes(routes!(remove_shift))
 }
 
 /// `GET /v1/desk`: who is on duty now (open chats, capacity, connected, hours in the last 24
@@ -30,7 +27,11 @@ async fn get_desk(State(state): State<AppState>, user: AuthUser) -> ApiResult<Ap
 /// `GET /v1/rota/shifts`: shifts overlapping `from`–`to`. Roles: staff.
 #[utoipa::path(get, path = "/v1/rota/shifts", tag = "desk", security(("bearer" = [])), params(RotaQuery),
     responses((status = 200, body = Rota), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn get_rota(State(state): State<AppState>, user: AuthUser, ApiQuery(q): ApiQuery<RotaQuery>) -> ApiResult<ApiJson<Rota>> {
+async fn get_rota(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<RotaQuery>,
+) -> ApiResult<ApiJson<Rota>> {
     Ok(ApiJson(desk::rota(&state, &user, q.from.as_deref(), q.to.as_deref()).await?))
 }
 
@@ -50,7 +51,11 @@ async fn add_shift(
 #[utoipa::path(delete, path = "/v1/rota/shifts/{id}", tag = "desk", security(("bearer" = [])),
     params(("id" = String, Path, description = "shift id")),
     responses((status = 200, description = "removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn remove_shift(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<serde_json::Value>> {
+async fn remove_shift(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<serde_json::Value>> {
     desk::remove_shift(&state, &user, &id).await?;
     Ok(ApiJson(serde_json::json!({})))
 }

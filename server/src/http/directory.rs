@@ -2,7 +2,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{ConversationId, ErrorBody, ServiceCardSent, ServiceList, ServiceRequest, ServiceSearchQuery, ServiceView, ShareServiceRequest};
+use talkzone_mobile_api::{
+    ConversationId, ErrorBody, ServiceCardSent, ServiceList, ServiceRequest, ServiceSearchQuery, ServiceView,
+    ShareServiceRequest,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,8 +27,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// signed-in user; `include_retired` yot_admin.
 #[utoipa::path(get, path = "/v1/services", tag = "directory", security(("bearer" = [])), params(ServiceSearchQuery),
     responses((status = 200, body = ServiceList), (status = 403, body = ErrorBody)))]
-async fn search_services(State(state): State<AppState>, user: AuthUser, ApiQuery(q): ApiQuery<ServiceSearchQuery>) -> ApiResult<ApiJson<ServiceList>> {
-    let found = directory::search(&state, &user, q.q.as_deref(), q.category.as_deref(), q.include_retired.unwrap_or(false)).await?;
+async fn search_services(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ServiceSearchQuery>,
+) -> ApiResult<ApiJson<ServiceList>> {
+    let found =
+        directory::search(&state, &user, q.q.as_deref(), q.category.as_deref(), q.include_retired.unwrap_or(false))
+            .await?;
     Ok(ApiJson(found))
 }
 
@@ -44,7 +53,11 @@ async fn create_service(
 #[utoipa::path(get, path = "/v1/services/{id}", tag = "directory", security(("bearer" = [])),
     params(("id" = String, Path, description = "service id")),
     responses((status = 200, body = ServiceView), (status = 404, body = ErrorBody)))]
-async fn get_service(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<ServiceView>> {
+async fn get_service(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ServiceView>> {
     Ok(ApiJson(directory::get(&state, &user, &id).await?))
 }
 
@@ -67,7 +80,11 @@ async fn update_service(
 #[utoipa::path(post, path = "/v1/services/{id}/retire", tag = "directory", security(("bearer" = [])),
     params(("id" = String, Path, description = "service id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn retire_service(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
+async fn retire_service(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     directory::retire(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

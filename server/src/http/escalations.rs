@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
-    AuditTrail, ConversationId, ErrorBody, EscalationActionRequest, EscalationList, EscalationListQuery, EscalationView,
-    RaiseEscalationRequest, ResolveEscalationRequest,
+    AuditTrail, ConversationId, ErrorBody, EscalationActionRequest, EscalationList, EscalationListQuery,
+    EscalationView, RaiseEscalationRequest, ResolveEscalationRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,7 +54,8 @@ async fn list_escalations(
     ApiQuery(q): ApiQuery<EscalationListQuery>,
 ) -> ApiResult<ApiJson<EscalationList>> {
     let limit = q.limit.unwrap_or(MAX_PAGE);
-    let (escalations, next_offset) = escalation::list(&state, &user, q.state.as_deref(), limit, q.offset.unwrap_or(0)).await?;
+    let (escalations, next_offset) =
+        escalation::list(&state, &user, q.state.as_deref(), limit, q.offset.unwrap_or(0)).await?;
     Ok(ApiJson(EscalationList { escalations, next_offset }))
 }
 
@@ -62,7 +63,11 @@ async fn list_escalations(
 #[utoipa::path(get, path = "/v1/escalations/{id}", tag = "escalations", security(("bearer" = [])),
     params(("id" = String, Path, description = "escalation id")),
     responses((status = 200, body = EscalationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_escalation(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<EscalationView>> {
+async fn get_escalation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<EscalationView>> {
     Ok(ApiJson(escalation::get(&state, &user, &id).await?))
 }
 
@@ -72,7 +77,11 @@ async fn get_escalation(State(state): State<AppState>, user: AuthUser, ApiPath(i
     params(("id" = String, Path, description = "escalation id")),
     responses((status = 200, body = EscalationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-async fn acknowledge_escalation(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<EscalationView>> {
+async fn acknowledge_escalation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<EscalationView>> {
     Ok(ApiJson(escalation::acknowledge(&state, &user, &id).await?))
 }
 
@@ -109,6 +118,10 @@ async fn resolve_escalation(
 #[utoipa::path(get, path = "/v1/escalations/{id}/audit", tag = "escalations", security(("bearer" = [])),
     params(("id" = String, Path, description = "escalation id")),
     responses((status = 200, body = AuditTrail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn escalation_audit(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<AuditTrail>> {
+async fn escalation_audit(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<AuditTrail>> {
     Ok(ApiJson(escalation::audit_trail(&state, &user, &id).await?))
 }

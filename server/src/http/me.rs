@@ -43,7 +43,11 @@ async fn me(user: AuthUser) -> ApiJson<UserView> {
 /// `PUT /v1/me/duty`: go on or off duty. Roles: duty_worker, supervisor.
 #[utoipa::path(put, path = "/v1/me/duty", tag = "me", security(("bearer" = [])), request_body = DutyRequest,
     responses((status = 200, body = DutyView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn set_duty(State(state): State<AppState>, user: AuthUser, ApiJson(req): ApiJson<DutyRequest>) -> ApiResult<ApiJson<DutyView>> {
+async fn set_duty(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<DutyRequest>,
+) -> ApiResult<ApiJson<DutyView>> {
     let on_duty = conversations::set_duty(&state, &user, req.on_duty).await?;
     Ok(ApiJson(DutyView { on_duty }))
 }

@@ -151,9 +151,12 @@ pub fn router(state: AppState) -> Router {
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.limits.http_max_body_bytes;
-    api.route("/v1/openapi.json", get(move || async move {
-        ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()).into_response()
-    }))
+    api.route(
+        "/v1/openapi.json",
+        get(
+            move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()).into_response() },
+        ),
+    )
     .route("/v1/ws", get(crate::ws::upgrade))
     .merge(crate::web::router())
     .fallback(not_found)

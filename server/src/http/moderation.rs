@@ -55,7 +55,11 @@ async fn moderation_queue(State(state): State<AppState>, user: AuthUser) -> ApiR
     params(("id" = String, Path, description = "item id")),
     responses((status = 200, body = ModerationItemView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-async fn claim_item(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<ModerationItemView>> {
+async fn claim_item(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ModerationItemView>> {
     Ok(ApiJson(mq::claim(&state, &user, &id).await?))
 }
 

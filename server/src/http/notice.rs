@@ -10,7 +10,9 @@
 //! Routes: `GET /v1/me/monitoring-notice` and `POST /v1/me/monitoring-notice/acknowledge`.
 
 use axum::extract::State;
-use talkzone_mobile_api::{AcknowledgeNoticeRequest, ConversationId, ErrorBody, MonitoringNotice, Role, ServerFrame, UserId};
+use talkzone_mobile_api::{
+    AcknowledgeNoticeRequest, ConversationId, ErrorBody, MonitoringNotice, Role, ServerFrame, UserId,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -85,7 +87,12 @@ pub fn current(state: &AppState) -> Notice {
 pub async fn view_for(state: &AppState, user_id: &str) -> ApiResult<MonitoringNotice> {
     let n = current(state);
     let at = state.store.notice_acknowledged_at(user_id, i64::from(n.version)).await?;
-    Ok(MonitoringNotice { version: n.version, text: n.text, acknowledged: at.is_some(), acknowledged_at: at.map(rfc3339) })
+    Ok(MonitoringNotice {
+        version: n.version,
+        text: n.text,
+        acknowledged: at.is_some(),
+        acknowledged_at: at.map(rfc3339),
+    })
 }
 
 /// At the start of a support chat: tell the young person (every connection of theirs) unless
@@ -141,10 +148,21 @@ async fn acknowledge_notice(
         )));
     }
     let now = state.clock.now_ms();
-    let entry = crate::audit::event(now, Some(user.id.as_str()), "monitoring_notice_acknowledged", "user", user.id.as_str(),
-        Some(format!("version {}", n.version)));
+    let entry = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        "monitoring_notice_acknowledged",
+        "user",
+        user.id.as_str(),
+        Some(format!("version {}", n.version)),
+    );
     let at = state.store.acknowledge_notice(user.id.as_str(), i64::from(n.version), now, entry).await?;
-    Ok(ApiJson(MonitoringNotice { version: n.version, text: n.text, acknowledged: true, acknowledged_at: Some(rfc3339(at)) }))
+    Ok(ApiJson(MonitoringNotice {
+        version: n.version,
+        text: n.text,
+        acknowledged: true,
+        acknowledged_at: Some(rfc3339(at)),
+    }))
 }
 
 #[cfg(test)]
@@ -155,7 +173,12 @@ mod tests {
     fn configured_notices_are_checked() {
         let ok = Notice::parse("version = 2\ntext = \"  A supervisor may read this chat.  \"\n").expect("valid");
         assert_eq!(ok, Notice { version: 2, text: "A supervisor may read this chat.".into() });
-        for bad in ["version = 0\ntext = \"x\"", "version = 1\ntext = \"   \"", "text = \"x\"", "version = 1\ntext = \"x\"\nextra = 1"] {
+        for bad in [
+            "version = 0\ntext = \"x\"",
+            "version = 1\ntext = \"   \"",
+            "text = \"x\"",
+            "version = 1\ntext = \"x\"\nextra = 1",
+        ] {
             assert!(Notice::parse(bad).is_err(), "{bad}");
         }
         let long = format!("version = 1\ntext = \"{}\"", "a".repeat(MAX_TEXT_CHARS + 1));

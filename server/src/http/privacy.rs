@@ -1,7 +1,9 @@
 //! `/v1/me/export`, `DELETE /v1/me`, safeguarding holds and the admin's audit log.
 
 use axum::extract::State;
-use talkzone_mobile_api::{AuditQuery, AuditTrail, ConversationId, DataExport, DeletionReceipt, ErrorBody, HoldRequest, HoldState};
+use talkzone_mobile_api::{
+    AuditQuery, AuditTrail, ConversationId, DataExport, DeletionReceipt, ErrorBody, HoldRequest, HoldState,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -73,6 +75,10 @@ async fn lift_hold(
 /// person's conversation and when. Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "privacy", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = AuditTrail), (status = 403, body = ErrorBody)))]
-async fn audit_log(State(state): State<AppState>, user: AuthUser, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<ApiJson<AuditTrail>> {
+async fn audit_log(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<ApiJson<AuditTrail>> {
     Ok(ApiJson(privacy::audit_log(&state, &user, q.days).await?))
 }

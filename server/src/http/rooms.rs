@@ -13,10 +13,7 @@ use crate::rooms;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_room, list_rooms))
-        .routes(routes!(join_room))
-        .routes(routes!(leave_room))
+    OpenApiRouter::new().routes(routes!(create_room, list_rooms)).routes(routes!(join_room)).routes(routes!(leave_room))
 }
 
 /// `POST /v1/rooms`: a room with a topic, an age band and a moderation mode. Roles: yot_admin.
@@ -45,7 +42,11 @@ async fn list_rooms(State(state): State<AppState>, user: AuthUser) -> ApiResult<
     params(("id" = String, Path, description = "room id")),
     responses((status = 200, body = ConversationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
-async fn join_room(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<ConversationView>> {
+async fn join_room(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ConversationView>> {
     Ok(ApiJson(rooms::join(&state, &user, &ConversationId(id)).await?))
 }
 
@@ -53,6 +54,10 @@ async fn join_room(State(state): State<AppState>, user: AuthUser, ApiPath(id): A
 #[utoipa::path(post, path = "/v1/rooms/{id}/leave", tag = "rooms", security(("bearer" = [])),
     params(("id" = String, Path, description = "room id")),
     responses((status = 200, body = ConversationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn leave_room(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<ConversationView>> {
+async fn leave_room(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ConversationView>> {
     Ok(ApiJson(rooms::leave(&state, &user, &ConversationId(id)).await?))
 }

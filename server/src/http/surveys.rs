@@ -7,9 +7,11 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{
-    AssignmentListQuery, ChatFeedbackSetting, DistanceQuery, ReportFilters, StaffAssignmentList, CreateAssignmentRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreatedAssignment, DistanceReport, ErrorBody,
-    InterventionTypeList, InterventionTypeView, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
-    SubmitSurveyRequest, SurveyDefinition, SurveyList, SurveyReport, SurveyResponseView, SurveyVersionView, SurveyView,
+    AssignmentListQuery, ChatFeedbackSetting, CreateAssignmentRequest, CreateInterventionTypeRequest,
+    CreateParticipantRequest, CreatedAssignment, DistanceQuery, DistanceReport, ErrorBody, InterventionTypeList,
+    InterventionTypeView, ParticipantDeleted, ParticipantList, ParticipantView, PendingSurvey, PendingSurveyList,
+    ReportFilters, StaffAssignmentList, SubmitSurveyRequest, SurveyDefinition, SurveyList, SurveyReport,
+    SurveyResponseView, SurveyVersionView, SurveyView,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -49,7 +51,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Roles: yot_admin.
 #[utoipa::path(get, path = "/v1/intervention-types", tag = "surveys", security(("bearer" = [])),
     responses((status = 200, body = InterventionTypeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list_intervention_types(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<InterventionTypeList>> {
+async fn list_intervention_types(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<ApiJson<InterventionTypeList>> {
     user.require(surveys::ADMIN)?;
     Ok(ApiJson(InterventionTypeList { intervention_types: surveys::intervention_types(&state).await? }))
 }
@@ -72,7 +77,11 @@ async fn create_intervention_type(
 #[utoipa::path(post, path = "/v1/intervention-types/{id}/retire", tag = "surveys", security(("bearer" = [])),
     params(("id" = String, Path, description = "intervention type id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn retire_intervention_type(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
+async fn retire_intervention_type(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     surveys::retire_intervention_type(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -99,7 +108,11 @@ async fn create_survey(
 #[utoipa::path(get, path = "/v1/surveys/{id}", tag = "surveys", security(("bearer" = [])),
     params(("id" = String, Path, description = "survey id")),
     responses((status = 200, body = SurveyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_survey(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<SurveyView>> {
+async fn get_survey(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<SurveyView>> {
     Ok(ApiJson(surveys::get_survey(&state, &user, &id).await?))
 }
 
@@ -123,7 +136,11 @@ async fn update_survey(
 #[utoipa::path(post, path = "/v1/surveys/{id}/publish", tag = "surveys", security(("bearer" = [])),
     params(("id" = String, Path, description = "survey id")),
     responses((status = 200, body = SurveyVersionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn publish_survey(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<String>) -> ApiResult<ApiJson<SurveyVersionView>> {
+async fn publish_survey(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<SurveyVersionView>> {
     Ok(ApiJson(surveys::publish(&state, &user, &id).await?))
 }
 
@@ -201,7 +218,9 @@ async fn list_assignments(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<AssignmentListQuery>,
 ) -> ApiResult<ApiJson<StaffAssignmentList>> {
-    Ok(ApiJson(StaffAssignmentList { assignments: surveys::staff_list(&state, &user, &id, q.status.as_deref(), q.answers).await? }))
+    Ok(ApiJson(StaffAssignmentList {
+        assignments: surveys::staff_list(&state, &user, &id, q.status.as_deref(), q.answers).await?,
+    }))
 }
 
 /// `GET /v1/surveys/chat-feedback`: the survey offered to a young person after a support
@@ -247,8 +266,15 @@ async fn version_report(
     ApiQuery(filters): ApiQuery<ReportFilters>,
 ) -> ApiResult<ApiJson<SurveyReport>> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
-    audit_report(&state, &user, "survey_report_viewed", &id, format!("version {version}, {}", filters.describe()), report.suppressed)
-        .await;
+    audit_report(
+        &state,
+        &user,
+        "survey_report_viewed",
+        &id,
+        format!("version {version}, {}", filters.describe()),
+        report.suppressed,
+    )
+    .await;
     Ok(ApiJson(report))
 }
 
@@ -266,8 +292,14 @@ async fn version_report_csv(
     ApiQuery(filters): ApiQuery<ReportFilters>,
 ) -> ApiResult<Response> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
-    audit_report(&state, &user, "survey_report_exported", &id, format!("CSV, version {version}, {}", filters.describe()),
-        report.suppressed)
+    audit_report(
+        &state,
+        &user,
+        "survey_report_exported",
+        &id,
+        format!("CSV, version {version}, {}", filters.describe()),
+        report.suppressed,
+    )
     .await;
     Ok(csv_download(&format!("survey-{id}-v{version}.csv"), surveys::csv::report_csv(&report)))
 }
@@ -288,8 +320,14 @@ async fn question_chart(
 ) -> ApiResult<Response> {
     let report = reports::version_report(&state, &user, &id, version, &filters).await?;
     let q = report.questions.iter().find(|q| q.question_id == question_id).ok_or(ApiError::NotFound)?;
-    audit_report(&state, &user, "survey_chart_exported", &id,
-        format!("SVG, version {version}, question {question_id}, {}", filters.describe()), report.suppressed)
+    audit_report(
+        &state,
+        &user,
+        "survey_chart_exported",
+        &id,
+        format!("SVG, version {version}, question {question_id}, {}", filters.describe()),
+        report.suppressed,
+    )
     .await;
     Ok(svg_image(surveys::chart::question_svg(q, report.threshold, report.suppressed)))
 }
@@ -319,12 +357,8 @@ async fn distance_report(
     format: &str,
 ) -> ApiResult<DistanceReport> {
     let report = reports::distance(state, user, id, q).await?;
-    let what = format!(
-        "{format}, question {}, {} to {}",
-        q.question_id,
-        report.from_stage.as_str(),
-        report.to_stage.as_str()
-    );
+    let what =
+        format!("{format}, question {}, {} to {}", q.question_id, report.from_stage.as_str(), report.to_stage.as_str());
     audit_report(state, user, action, id, what, report.suppressed).await;
     Ok(report)
 }
@@ -364,7 +398,8 @@ async fn distance_chart(
 /// A CSV export, offered as a download named `filename`.
 fn csv_download(filename: &str, csv: String) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], csv).into_response()
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], csv)
+        .into_response()
 }
 
 /// A chart, as an SVG image.
@@ -411,7 +446,11 @@ fn access_code(headers: &HeaderMap) -> ApiResult<&str> {
     params(("X-Access-Code" = String, Header, description = "the code given by the YOT, e.g. 7K2M-QX9D-4HTA")),
     responses((status = 200, body = PendingSurvey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
-async fn access_view(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> ApiResult<ApiJson<PendingSurvey>> {
+async fn access_view(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> ApiResult<ApiJson<PendingSurvey>> {
     state.limits.check_auth_ip(ip)?;
     Ok(ApiJson(surveys::view_for_code(&state, access_code(&headers)?).await?))
 }

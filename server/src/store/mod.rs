@@ -314,7 +314,10 @@ pub enum ItemDecision {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum DecideOutcome {
-    Decided { item: ModerationItemRecord, message: Option<MessageRecord> },
+    Decided {
+        item: ModerationItemRecord,
+        message: Option<MessageRecord>,
+    },
     NotFound,
     /// Already decided, or claimed by someone else (claim not expired).
     Conflict(&'static str),
@@ -488,8 +491,13 @@ pub trait Store: Send + Sync + 'static {
     async fn service(&self, id: &str) -> Result<Option<ServiceRecord>>;
     /// Entries by name, at most `limit`: those whose name, category, description or area
     /// contains `text` (any case), in `category` if given, and retired ones only if asked.
-    async fn services(&self, text: Option<&str>, category: Option<&str>, include_retired: bool, limit: i64)
-        -> Result<Vec<ServiceRecord>>;
+    async fn services(
+        &self,
+        text: Option<&str>,
+        category: Option<&str>,
+        include_retired: bool,
+        limit: i64,
+    ) -> Result<Vec<ServiceRecord>>;
     /// Adds a rota shift, with `audit` in the same transaction.
     async fn create_shift(&self, shift: ShiftRecord, audit: AuditEvent) -> Result<()>;
     /// Removes a rota shift, with the audit entry `audit` makes of the shift's worker in the
@@ -506,7 +514,13 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a support chat's tags, with `audit` in the same transaction; when `assigned_to`
     /// is given, only while the chat is still assigned to that worker. `false` (and no entry)
     /// if nothing changed hands.
-    async fn set_tags(&self, conversation_id: &str, tags: &[String], assigned_to: Option<&str>, audit: AuditEvent) -> Result<bool>;
+    async fn set_tags(
+        &self,
+        conversation_id: &str,
+        tags: &[String],
+        assigned_to: Option<&str>,
+        audit: AuditEvent,
+    ) -> Result<bool>;
     /// Sets how many chats a worker takes at once, with `audit` in the same transaction;
     /// `false` (and no entry) if there is no such worker.
     async fn set_capacity(&self, user_id: &str, capacity: i64, audit: AuditEvent) -> Result<bool>;
@@ -595,7 +609,14 @@ pub trait Store: Send + Sync + 'static {
     async fn membership(&self, conversation_id: &str, user_id: &str) -> Result<Option<String>>;
     /// Makes the user a current participant, with `audit` (if any) in the same transaction:
     /// a supervisor's access to a child's chat is never without its record.
-    async fn join(&self, conversation_id: &str, user_id: &str, role: &str, now: i64, audit: Option<AuditEvent>) -> Result<()>;
+    async fn join(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+        role: &str,
+        now: i64,
+        audit: Option<AuditEvent>,
+    ) -> Result<()>;
     async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> Result<()>;
     async fn set_muted_until(&self, user_id: &str, until: Option<i64>) -> Result<()>;
     /// Suspends (or lifts) an account; suspending also revokes every refresh token.
@@ -628,11 +649,22 @@ pub trait Store: Send + Sync + 'static {
     async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>>;
     /// Escalations, newest first, optionally only those in `state` or of one conversation;
     /// `limit` rows (all of them if `None`) after skipping `offset`.
-    async fn escalations(&self, state: Option<&str>, conversation_id: Option<&str>, limit: Option<u32>, offset: u32)
-        -> Result<Vec<EscalationRecord>>;
+    async fn escalations(
+        &self,
+        state: Option<&str>,
+        conversation_id: Option<&str>,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<EscalationRecord>>;
     /// Open → acknowledged by `supervisor_id`; `None` if it was not open.
     /// Writes `audit` in the same transaction, if it was open.
-    async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64, audit: AuditEvent) -> Result<Option<EscalationRecord>>;
+    async fn acknowledge_escalation(
+        &self,
+        id: &str,
+        supervisor_id: &str,
+        now: i64,
+        audit: AuditEvent,
+    ) -> Result<Option<EscalationRecord>>;
     /// The action and its `audit` entry, in one transaction.
     async fn add_escalation_action(&self, action: EscalationActionRecord, audit: AuditEvent) -> Result<()>;
     /// The actions recorded on these escalations, each escalation's in the order they were
@@ -640,8 +672,14 @@ pub trait Store: Send + Sync + 'static {
     async fn escalation_actions(&self, ids: &[&str]) -> Result<Vec<EscalationActionRecord>>;
     /// Open or acknowledged → resolved, with `audit` in the same transaction; `None` if
     /// already resolved.
-    async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64, audit: AuditEvent)
-        -> Result<Option<EscalationRecord>>;
+    async fn resolve_escalation(
+        &self,
+        id: &str,
+        supervisor_id: &str,
+        outcome: &str,
+        now: i64,
+        audit: AuditEvent,
+    ) -> Result<Option<EscalationRecord>>;
     /// Open escalations past their deadline that have not re-escalated yet.
     async fn due_escalations(&self, now: i64) -> Result<Vec<EscalationRecord>>;
     /// Marks the re-escalation, queues the on-call alert and writes `audit` in one
@@ -674,10 +712,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ends every session of a user: refresh tokens revoked, access tokens issued before `now`
     /// refused; optionally with a new password hash, and `audit` in the same transaction.
-    async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64, audit: Option<AuditEvent>) -> Result<()>;
+    async fn end_sessions(
+        &self,
+        user_id: &str,
+        new_password_hash: Option<&str>,
+        now: i64,
+        audit: Option<AuditEvent>,
+    ) -> Result<()>;
     /// Places (`Some(reason)`) or lifts (`None`) a safeguarding hold, with `audit` in the same
     /// transaction; `false` (and no entry) if there is no such conversation.
-    async fn set_hold(&self, conversation_id: &str, hold: Option<(&str, &str)>, now: i64, audit: AuditEvent) -> Result<bool>;
+    async fn set_hold(
+        &self,
+        conversation_id: &str,
+        hold: Option<(&str, &str)>,
+        now: i64,
+        audit: AuditEvent,
+    ) -> Result<bool>;
     /// Everything about one user that belongs in their own export.
     async fn messages_sent_by(&self, user_id: &str) -> Result<Vec<MessageRecord>>;
     /// Erases a user: support chats not under a hold are deleted with their messages; their
@@ -685,7 +735,12 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the ids of conversations kept under a hold. The audit entry `audit` makes of
     /// those ids is written in the same transaction.
     // `for<'k>` written out: async_trait would give an elided lifetime here one fixed name.
-    async fn erase_user(&self, user_id: &str, now: i64, audit: &(dyn for<'k> Fn(&'k [String]) -> AuditEvent + Sync)) -> Result<Vec<String>>;
+    async fn erase_user(
+        &self,
+        user_id: &str,
+        now: i64,
+        audit: &(dyn for<'k> Fn(&'k [String]) -> AuditEvent + Sync),
+    ) -> Result<Vec<String>>;
     /// Deletes closed support chats (and their messages) closed before `closed_before` and
     /// not under a hold, and audit entries older than `audit_before`; returns how many chats.
     async fn apply_retention(&self, closed_before: i64, audit_before: i64) -> Result<u64>;

@@ -22,7 +22,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use super::sql::{
-    impl_sql_store, Backend, CONVERSATION_SELECT, ESCALATION_COLUMNS, ITEM_COLUMNS, MESSAGE_COLUMNS, QUEUE_ORDER, USER_COLUMNS,
+    impl_sql_store, Backend, CONVERSATION_SELECT, ESCALATION_COLUMNS, ITEM_COLUMNS, MESSAGE_COLUMNS, QUEUE_ORDER,
+    USER_COLUMNS,
 };
 use super::*;
 
@@ -133,7 +134,11 @@ impl SqliteStore {
         let mut conn = self.writer.acquire().await?;
         let t1 = t0.elapsed();
         let mut handle = conn.lock_handle().await?;
-        tracing::debug!(acquire_us = t1.as_micros() as u64, lock_us = (t0.elapsed() - t1).as_micros() as u64, "sqlite handle");
+        tracing::debug!(
+            acquire_us = t1.as_micros() as u64,
+            lock_us = (t0.elapsed() - t1).as_micros() as u64,
+            "sqlite handle"
+        );
         let raw = handle.as_raw_handle().as_ptr();
         // Only this method takes the lock, and only while it holds the handle.
         let mut cached = self.batch_db.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

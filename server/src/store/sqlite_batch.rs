@@ -15,7 +15,9 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::sql::{message_status, plan_batch, severity_rank, BatchConversation, BatchPlan, MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS};
+use super::sql::{
+    message_status, plan_batch, severity_rank, BatchConversation, BatchPlan, MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS,
+};
 use super::{InsertOutcome, MessageRecord, NewMessage};
 
 /// Whether this writer can store the whole batch: plain messages, with no moderation item,
@@ -34,7 +36,12 @@ pub(super) fn write_batch(db: &Connection, batch: &[NewMessage]) -> rusqlite::Re
     let result = statements(db, batch);
     let t2 = t0.elapsed();
     let result = result.and_then(|out| db.execute_batch("COMMIT").map(|()| out));
-    tracing::debug!(begin_us = t1.as_micros() as u64, stmts_us = (t2 - t1).as_micros() as u64, commit_us = (t0.elapsed() - t2).as_micros() as u64, "sqlite batch");
+    tracing::debug!(
+        begin_us = t1.as_micros() as u64,
+        stmts_us = (t2 - t1).as_micros() as u64,
+        commit_us = (t0.elapsed() - t2).as_micros() as u64,
+        "sqlite batch"
+    );
     if result.is_err() && !db.is_autocommit() {
         let _ = db.execute_batch("ROLLBACK");
     }

@@ -192,7 +192,12 @@ pub trait SurveyStore: Send + Sync + 'static {
     /// Every assignment of a young person's account, completed or not (their data export).
     async fn assignments_of_user(&self, user_id: &str) -> Result<Vec<AssignmentRecord>>;
     /// The staff list of one survey's assignments, newest first, at most `limit`.
-    async fn staff_assignments(&self, survey_id: &str, status: Option<&str>, limit: i64) -> Result<Vec<StaffAssignmentRow>>;
+    async fn staff_assignments(
+        &self,
+        survey_id: &str,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StaffAssignmentRow>>;
     async fn assignments_by_selector(&self, selector: &str) -> Result<Vec<AssignmentRecord>>;
 
     async fn response_for_assignment(&self, assignment_id: &str) -> Result<Option<ResponseRecord>>;

@@ -26,7 +26,8 @@ fn float(v: Option<f64>) -> String {
 pub fn report_csv(r: &SurveyReport) -> String {
     let mut out = String::from("section,question_id,question,label,value,suppressed\r\n");
     let mut row = |section: &str, qid: &str, q: &str, label: &str, value: String, suppressed: bool| {
-        let _ = write!(out, "{},{},{},{},{},{}\r\n", field(section), field(qid), field(q), field(label), value, suppressed);
+        let _ =
+            write!(out, "{},{},{},{},{},{}\r\n", field(section), field(qid), field(q), field(label), value, suppressed);
     };
     let c = |cell: &ReportCell| (num(cell.value), cell.suppressed);
     row("survey", "", &r.title, "version", r.version.to_string(), false);

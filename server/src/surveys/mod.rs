@@ -12,19 +12,19 @@ pub mod validation;
 use subtle::ConstantTimeEq;
 use talkzone_mobile_api::{
     AssignmentRespondent, AssignmentStatus, AssignmentView, CreateAssignmentRequest, CreateInterventionTypeRequest,
-    CreateParticipantRequest, CreatedAssignment, ExportedAnswer, ExportedSurvey, InterventionTypeView, ParticipantDeleted, ParticipantView, PendingSurvey, QuestionKind, Role,
-    StaffAssignmentView, SubmitSurveyRequest, SurveyAnswer, SurveyAudience, SurveyDefinition, SurveyResponseView, SurveyStage,
-    SurveyVersionView, SurveyView,
+    CreateParticipantRequest, CreatedAssignment, ExportedAnswer, ExportedSurvey, InterventionTypeView,
+    ParticipantDeleted, ParticipantView, PendingSurvey, QuestionKind, Role, StaffAssignmentView, SubmitSurveyRequest,
+    SurveyAnswer, SurveyAudience, SurveyDefinition, SurveyResponseView, SurveyStage, SurveyVersionView, SurveyView,
 };
 
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::AuditEvent;
 use crate::store::surveys::{
     AssignmentRecord, ParticipantRecord, ResponseRecord, ResponseSave, SaveOutcome, SurveyRecord, SurveyVersionRecord,
 };
+use crate::store::AuditEvent;
 
 /// Who may manage surveys and read reports.
 pub const ADMIN: &[Role] = &[Role::YotAdmin];
@@ -60,8 +60,16 @@ pub(crate) async fn audit(
     target_id: &str,
     details: Option<String>,
 ) {
-    crate::audit::record(state.store.as_ref(), state.clock.now_ms(), user.map(|u| u.id.as_str()), action, target_type, target_id, details)
-        .await;
+    crate::audit::record(
+        state.store.as_ref(),
+        state.clock.now_ms(),
+        user.map(|u| u.id.as_str()),
+        action,
+        target_type,
+        target_id,
+        details,
+    )
+    .await;
 }
 
 pub(crate) fn parse_definition(json: &str) -> ApiResult<SurveyDefinition> {
@@ -125,7 +133,8 @@ pub async fn create_intervention_type(
         .collect::<Vec<_>>()
         .join("_");
     let id = if id.is_empty() { crate::ids::random_id().to_lowercase() } else { id };
-    let audit = audit_event(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned()));
+    let audit =
+        audit_event(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned()));
     state.surveys.create_intervention_type(&id, name, state.clock.now_ms(), audit).await?;
     Ok(InterventionTypeView { id, name: name.to_owned(), retired: false })
 }
@@ -159,7 +168,12 @@ pub async fn create_survey(state: &AppState, user: &AuthUser, def: SurveyDefinit
 }
 
 /// Replaces the draft. Published versions never change: publishing again makes a new one.
-pub async fn update_survey(state: &AppState, user: &AuthUser, id: &str, def: SurveyDefinition) -> ApiResult<SurveyView> {
+pub async fn update_survey(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    def: SurveyDefinition,
+) -> ApiResult<SurveyView> {
     user.require(ADMIN)?;
     validation::check_definition(&def)?;
     let audit = audit_event(state, Some(user), "survey_draft_updated", "survey", id, Some(def.title.clone()));
@@ -196,7 +210,8 @@ pub async fn publish(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<S
         };
         audit_event(state, Some(user), action, "survey", id, Some(format!("version {}", v.version)))
     };
-    let v = state.surveys.publish_survey(id, &user.id.0, state.clock.now_ms(), &audit).await?.ok_or(ApiError::NotFound)?;
+    let v =
+        state.surveys.publish_survey(id, &user.id.0, state.clock.now_ms(), &audit).await?.ok_or(ApiError::NotFound)?;
     version_view(&v)
 }
 
@@ -229,7 +244,11 @@ fn participant_view(p: ParticipantRecord) -> ParticipantView {
     }
 }
 
-pub async fn create_participant(state: &AppState, user: &AuthUser, req: CreateParticipantRequest) -> ApiResult<ParticipantView> {
+pub async fn create_participant(
+    state: &AppState,
+    user: &AuthUser,
+    req: CreateParticipantRequest,
+) -> ApiResult<ParticipantView> {
     user.require(ADMIN)?;
     let reference = req.reference.trim();
     let ref_ok = !reference.is_empty()
@@ -247,7 +266,9 @@ pub async fn create_participant(state: &AppState, user: &AuthUser, req: CreatePa
     let types = state.surveys.intervention_types().await?;
     match types.iter().find(|t| t.id == req.intervention_type) {
         Some(t) if t.retired == 0 => {}
-        Some(_) => return Err(ApiError::Validation(format!("intervention type {:?} is retired", req.intervention_type))),
+        Some(_) => {
+            return Err(ApiError::Validation(format!("intervention type {:?} is retired", req.intervention_type)))
+        }
         None => return Err(ApiError::Validation(format!("unknown intervention type {:?}", req.intervention_type))),
     }
     validation::check_date("start_date", &req.start_date)?;
@@ -290,7 +311,14 @@ pub async fn create_participant(state: &AppState, user: &AuthUser, req: CreatePa
 /// report from revealing them by difference with an earlier one.
 pub async fn delete_participant(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<ParticipantDeleted> {
     user.require(ADMIN)?;
-    let audit = crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "survey_participant_deleted", "survey_participant", id, None);
+    let audit = crate::audit::event(
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        "survey_participant_deleted",
+        "survey_participant",
+        id,
+        None,
+    );
     match state.surveys.delete_participant(id, audit).await? {
         Some(assignments_deleted) => Ok(ParticipantDeleted { id: id.to_owned(), assignments_deleted }),
         None => Err(ApiError::NotFound),
@@ -358,9 +386,14 @@ fn display_code(code: &str) -> String {
     code.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
 }
 
-pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAssignmentRequest) -> ApiResult<CreatedAssignment> {
+pub async fn create_assignment(
+    state: &AppState,
+    user: &AuthUser,
+    req: CreateAssignmentRequest,
+) -> ApiResult<CreatedAssignment> {
     user.require(ADMIN)?;
-    let survey = state.surveys.survey(&req.survey_id).await?.ok_or_else(|| ApiError::Validation("unknown survey_id".into()))?;
+    let survey =
+        state.surveys.survey(&req.survey_id).await?.ok_or_else(|| ApiError::Validation("unknown survey_id".into()))?;
     let version = state
         .surveys
         .latest_version(&survey.id)
@@ -427,12 +460,27 @@ pub async fn create_assignment(state: &AppState, user: &AuthUser, req: CreateAss
             )))
         }
     }
-    let mut audits = vec![audit_event(state, Some(user), "survey_assigned", "survey_assignment", &record.id,
-        Some(format!("survey {} version {}, stage {}, to a {}", survey.id, version.version, record.stage, record.respondent_kind)))];
+    let mut audits = vec![audit_event(
+        state,
+        Some(user),
+        "survey_assigned",
+        "survey_assignment",
+        &record.id,
+        Some(format!(
+            "survey {} version {}, stage {}, to a {}",
+            survey.id, version.version, record.stage, record.respondent_kind
+        )),
+    )];
     if let Some(expires) = record.code_expires_at {
         // Never the code itself: only that one was issued, and until when.
-        audits.push(audit_event(state, Some(user), "survey_access_code_issued", "survey_assignment", &record.id,
-            Some(format!("expires {}", rfc3339(expires)))));
+        audits.push(audit_event(
+            state,
+            Some(user),
+            "survey_access_code_issued",
+            "survey_assignment",
+            &record.id,
+            Some(format!("expires {}", rfc3339(expires))),
+        ));
     }
     state.surveys.create_assignment(&record, &audits).await?;
     if let Some(uid) = &record.respondent_user_id {
@@ -473,9 +521,12 @@ fn redacted(state: &AppState, def: Option<&SurveyDefinition>, answers: Vec<Surve
     answers
         .into_iter()
         .map(|mut a| {
-            let free = def.is_none_or(|d| d.questions.iter().any(|q| q.id == a.question_id && q.kind == QuestionKind::FreeText));
+            let free = def
+                .is_none_or(|d| d.questions.iter().any(|q| q.id == a.question_id && q.kind == QuestionKind::FreeText));
             if let (true, Some(t)) = (free, a.value.as_str()) {
-                a.value = serde_json::Value::String(state.moderation.check(t, talkzone_moderation::Context::Support).redacted);
+                a.value = serde_json::Value::String(
+                    state.moderation.check(t, talkzone_moderation::Context::Support).redacted,
+                );
             }
             a
         })
@@ -529,8 +580,15 @@ pub async fn staff_list(
             submitted_at: r.submitted_at.map(rfc3339),
         });
     }
-    audit(state, Some(user), "survey_assignments_listed", "survey", survey_id,
-        Some(if with_answers { "with answers".to_owned() } else { "status only".to_owned() })).await;
+    audit(
+        state,
+        Some(user),
+        "survey_assignments_listed",
+        "survey",
+        survey_id,
+        Some(if with_answers { "with answers".to_owned() } else { "status only".to_owned() }),
+    )
+    .await;
     Ok(out)
 }
 

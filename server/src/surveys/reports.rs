@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use talkzone_mobile_api::{
-    DistanceCell, DistanceQuery, DistanceReport, DistributionCell, QuestionKind, QuestionReport, ReportCell, ReportFilters,
-    SurveyAnswer, SurveyDefinition, SurveyReport, SurveyStage,
+    DistanceCell, DistanceQuery, DistanceReport, DistributionCell, QuestionKind, QuestionReport, ReportCell,
+    ReportFilters, SurveyAnswer, SurveyDefinition, SurveyReport, SurveyStage,
 };
 
 use super::{parse_definition, validation, ADMIN};
@@ -162,7 +162,13 @@ fn nested<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
 /// Selections that merely overlap are not compared cell by cell: their difference mixes two
 /// groups, and isolating either needs a third release (their intersection or union), which
 /// is nested with both and is checked against each when it is asked for.
-fn differencing_refuses(new_pop: &Population, new_cells: &Cells, old_pop: &Population, old_cells: Option<&str>, k: i64) -> bool {
+fn differencing_refuses(
+    new_pop: &Population,
+    new_cells: &Cells,
+    old_pop: &Population,
+    old_cells: Option<&str>,
+    k: i64,
+) -> bool {
     let small = |d: i64| d != 0 && d.abs() < k;
     if small(people_differing(new_pop, old_pop) as i64) {
         return true;
@@ -176,7 +182,8 @@ fn differencing_refuses(new_pop: &Population, new_cells: &Cells, old_pop: &Popul
         tracing::error!("survey release log: unreadable cells; refusing the report");
         return true;
     };
-    let respondents = |p: &Population| p.iter().filter(|(_, done)| **done).map(|(id, _)| id.clone()).collect::<BTreeSet<_>>();
+    let respondents =
+        |p: &Population| p.iter().filter(|(_, done)| **done).map(|(id, _)| id.clone()).collect::<BTreeSet<_>>();
     let everyone = |p: &Population| p.keys().cloned().collect::<BTreeSet<_>>();
     let respondents_nested = nested(&respondents(new_pop), &respondents(old_pop));
     let all_nested = nested(&everyone(new_pop), &everyone(old_pop));
@@ -217,9 +224,17 @@ async fn release(
     let encoded = encode(pop);
     let cells_json = serde_json::to_string(cells).map_err(|e| ApiError::Internal(e.to_string()))?;
     let digest = format!("{:x}", Sha256::digest(encoded.as_bytes()));
-    let release =
-        Release { scope, population: &encoded, digest: &digest, cells: &cells_json, by: &user.id.0, now: state.clock.now_ms() };
-    let too_close = |earlier: &str, earlier_cells: Option<&str>| differencing_refuses(pop, cells, &decode(earlier), earlier_cells, k);
+    let release = Release {
+        scope,
+        population: &encoded,
+        digest: &digest,
+        cells: &cells_json,
+        by: &user.id.0,
+        now: state.clock.now_ms(),
+    };
+    let too_close = |earlier: &str, earlier_cells: Option<&str>| {
+        differencing_refuses(pop, cells, &decode(earlier), earlier_cells, k)
+    };
     if state.surveys.release_checked(survey_id, &release, RELEASES_CHECKED, &too_close).await? {
         Ok(None)
     } else {
@@ -264,7 +279,13 @@ fn median(sorted: &[i64]) -> Option<f64> {
 
 /// Suppresses one distribution. `total` is the number who answered; for single-valued
 /// questions the cells add up to it.
-fn suppress_distribution(labels: &[String], counts: &[i64], total: i64, multi: bool, k: i64) -> (Vec<DistributionCell>, bool) {
+fn suppress_distribution(
+    labels: &[String],
+    counts: &[i64],
+    total: i64,
+    multi: bool,
+    k: i64,
+) -> (Vec<DistributionCell>, bool) {
     let mut hide: Vec<bool> = counts.iter().map(|&c| c < k || (multi && total - c > 0 && total - c < k)).collect();
     if !multi && hide.iter().filter(|h| **h).count() == 1 {
         if let Some((i, _)) = counts.iter().enumerate().filter(|(i, _)| !hide[*i]).min_by_key(|(_, c)| **c) {
@@ -276,7 +297,11 @@ fn suppress_distribution(labels: &[String], counts: &[i64], total: i64, multi: b
         .iter()
         .zip(counts)
         .zip(&hide)
-        .map(|((l, &c), &h)| DistributionCell { label: l.clone(), count: if h { None } else { Some(c) }, suppressed: h })
+        .map(|((l, &c), &h)| DistributionCell {
+            label: l.clone(),
+            count: if h { None } else { Some(c) },
+            suppressed: h,
+        })
         .collect();
     (cells, any)
 }
@@ -288,7 +313,8 @@ fn question_report(
     k: i64,
     withheld: bool,
 ) -> QuestionReport {
-    let values: Vec<&Value> = answers.iter().filter_map(|a| a.iter().find(|x| x.question_id == q.id).map(|x| &x.value)).collect();
+    let values: Vec<&Value> =
+        answers.iter().filter_map(|a| a.iter().find(|x| x.question_id == q.id).map(|x| &x.value)).collect();
     let answered = values.len() as i64;
     let labels = labels(q);
     let mut report = QuestionReport {
@@ -296,7 +322,10 @@ fn question_report(
         kind: q.kind,
         text: q.text.clone(),
         answered: hidden(),
-        distribution: labels.iter().map(|l| DistributionCell { label: l.clone(), count: None, suppressed: true }).collect(),
+        distribution: labels
+            .iter()
+            .map(|l| DistributionCell { label: l.clone(), count: None, suppressed: true })
+            .collect(),
         mean: None,
         median: None,
         stats_suppressed: is_scale(q.kind),
@@ -410,7 +439,8 @@ pub async fn version_report(
 fn parse_stage(s: Option<&str>, default: SurveyStage, field: &str) -> ApiResult<SurveyStage> {
     match s {
         None => Ok(default),
-        Some(s) => SurveyStage::parse(s).ok_or_else(|| ApiError::Validation(format!("{field} must be start, middle, end or follow_up"))),
+        Some(s) => SurveyStage::parse(s)
+            .ok_or_else(|| ApiError::Validation(format!("{field} must be start, middle, end or follow_up"))),
     }
 }
 
@@ -425,7 +455,12 @@ fn distance_cell(n: i64, pairs: i64, hide: bool) -> DistanceCell {
 /// Distance travelled on one scale question: for each participant (and respondent kind) who
 /// answered it at both stages (latest final answer at each, any version where the question
 /// has the same id and kind), the change later − earlier.
-pub async fn distance(state: &AppState, user: &AuthUser, survey_id: &str, q: &DistanceQuery) -> ApiResult<DistanceReport> {
+pub async fn distance(
+    state: &AppState,
+    user: &AuthUser,
+    survey_id: &str,
+    q: &DistanceQuery,
+) -> ApiResult<DistanceReport> {
     user.require(ADMIN)?;
     let from_stage = parse_stage(q.from_stage.as_deref(), SurveyStage::Start, "from_stage")?;
     let to_stage = parse_stage(q.to_stage.as_deref(), SurveyStage::End, "to_stage")?;
@@ -600,7 +635,8 @@ mod tests {
     #[test]
     fn populations_differ_by_people() {
         let a: Population = [("x".to_owned(), true), ("y".to_owned(), false)].into_iter().collect();
-        let b: Population = [("x".to_owned(), true), ("y".to_owned(), true), ("z".to_owned(), false)].into_iter().collect();
+        let b: Population =
+            [("x".to_owned(), true), ("y".to_owned(), true), ("z".to_owned(), false)].into_iter().collect();
         assert_eq!(people_differing(&a, &b), 2);
         assert_eq!(decode(&encode(&b)), b);
     }

@@ -147,7 +147,10 @@ pub fn check_answers(d: &SurveyDefinition, answers: &[SurveyAnswer]) -> ApiResul
             return Err(bad(format!("question {:?} is answered twice", a.question_id)));
         }
         if a.value.is_null() {
-            return Err(bad(format!("answer to question {:?}: leave the question out instead of sending null", a.question_id)));
+            return Err(bad(format!(
+                "answer to question {:?}: leave the question out instead of sending null",
+                a.question_id
+            )));
         }
         check_answer(q, &a.value)?;
     }

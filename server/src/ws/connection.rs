@@ -201,7 +201,9 @@ impl Connection {
     async fn handle_binary(&mut self) -> Result<(), Closed> {
         match Limits::check_connection(&self.limiter) {
             Err(limit) => self.refuse(limit, ErrorCode::RateLimited, None).await,
-            Ok(()) => self.refuse(ApiError::BadRequest("send text frames with JSON".into()), ErrorCode::BadFrame, None).await,
+            Ok(()) => {
+                self.refuse(ApiError::BadRequest("send text frames with JSON".into()), ErrorCode::BadFrame, None).await
+            }
         }
     }
 
@@ -267,7 +269,8 @@ impl Connection {
                 self.delivered.remove(&conversation_id);
             }
             ClientFrame::Send { conversation_id, client_msg_id, body } => {
-                let sent = conversations::send_message(&state, &self.user, &conversation_id, &client_msg_id, &body).await?;
+                let sent =
+                    conversations::send_message(&state, &self.user, &conversation_id, &client_msg_id, &body).await?;
                 self.send_frame(&ServerFrame::Ack {
                     client_msg_id,
                     conversation_id,
@@ -301,7 +304,9 @@ impl Connection {
             }
             ClientFrame::ModerationWatch => {
                 if !crate::moderation_queue::may_watch(&self.user) {
-                    return Err(ApiError::Forbidden("only moderators and supervisors watch the moderation queue").into());
+                    return Err(
+                        ApiError::Forbidden("only moderators and supervisors watch the moderation queue").into()
+                    );
                 }
                 state.hub.watch_moderation(self.registration.id);
                 self.watching_moderation = true;

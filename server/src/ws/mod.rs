@@ -32,11 +32,9 @@ pub fn decode_frame(text: &str) -> Result<talkzone_mobile_api::ClientFrame, Stri
 pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     match headers.get(axum::http::header::ORIGIN) {
         None => true,
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(crate::config::normalise_origin)
-            .is_some_and(|o| allowed.iter().any(|a| a == &o)),
+        Some(v) => {
+            v.to_str().ok().and_then(crate::config::normalise_origin).is_some_and(|o| allowed.iter().any(|a| a == &o))
+        }
     }
 }
 
@@ -97,7 +95,8 @@ mod tests {
     fn frame() -> impl Strategy<Value = ClientFrame> {
         let id = "[a-zA-Z0-9]{1,26}";
         prop_oneof![
-            (id, 0i64..1_000_000).prop_map(|(c, a)| ClientFrame::Subscribe { conversation_id: c.as_str().into(), after_seq: a }),
+            (id, 0i64..1_000_000)
+                .prop_map(|(c, a)| ClientFrame::Subscribe { conversation_id: c.as_str().into(), after_seq: a }),
             (id, "[ -~]{1,64}", "\\PC{1,200}").prop_map(|(c, m, b)| ClientFrame::Send {
                 conversation_id: c.as_str().into(),
                 client_msg_id: m,

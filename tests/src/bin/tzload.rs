@@ -155,7 +155,8 @@ async fn main() -> Result<()> {
         admin_password: cli.admin_password.clone(),
         concurrency: cli.concurrency,
     };
-    let observe = Observe { server_pids: cli.server_pids.clone(), database_pid: cli.database_pid, progress: !cli.quiet };
+    let observe =
+        Observe { server_pids: cli.server_pids.clone(), database_pid: cli.database_pid, progress: !cli.quiet };
     let report = match &cli.scenario {
         Scenario::Pairs(t) => scenarios::pairs(&target, &observe, &t.pairs()).await?,
         Scenario::Idle { connections, hold } => {
@@ -165,7 +166,9 @@ async fn main() -> Result<()> {
             let o = Fanout { members: *members, senders: *senders, rate: *rate, seconds: *seconds, drain_s: *drain };
             scenarios::fanout(&target, &observe, &o).await?
         }
-        Scenario::Storm { traffic, storm_at } => scenarios::storm(&target, &observe, &traffic.pairs(), *storm_at).await?,
+        Scenario::Storm { traffic, storm_at } => {
+            scenarios::storm(&target, &observe, &traffic.pairs(), *storm_at).await?
+        }
         Scenario::Failover { traffic, kill_at, kill_cmd } => {
             scenarios::failover(&target, &observe, &traffic.pairs(), *kill_at, kill_cmd).await?
         }

@@ -8,8 +8,8 @@ pub mod delivery;
 pub mod peer;
 pub mod probe;
 pub mod report;
-pub mod schedule;
 pub mod scenarios;
+pub mod schedule;
 pub mod setup;
 pub mod traffic;
 

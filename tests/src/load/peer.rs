@@ -15,8 +15,8 @@ use std::time::Duration;
 use rand::Rng;
 use talkzone_mobile_api::client::{Client, WsConnection};
 use talkzone_mobile_api::{AckStatus, ClientFrame, ConversationId, ServerFrame};
-use tokio::sync::{watch, Semaphore};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 
 use super::delivery::{Arrival, SeqSet};
@@ -192,7 +192,18 @@ impl Peer {
             gave_up: false,
         };
         let url = spec.home % shared.clients.len();
-        Self { spec, shared, control, url, next_n: 0, pending: BTreeMap::new(), ticks: None, drop_epoch: 0, ready: false, out }
+        Self {
+            spec,
+            shared,
+            control,
+            url,
+            next_n: 0,
+            pending: BTreeMap::new(),
+            ticks: None,
+            drop_epoch: 0,
+            ready: false,
+            out,
+        }
     }
 
     pub async fn run(mut self) -> PeerOutcome {
@@ -284,13 +295,19 @@ impl Peer {
             .await?;
         if self.spec.greet && !self.ready {
             let client_msg_id = format!("{}.hello.{}", self.shared.run, self.spec.index);
-            let frame = ClientFrame::Send { conversation_id: chat.id.clone(), client_msg_id: client_msg_id.clone(), body: BODIES[0].into() };
+            let frame = ClientFrame::Send {
+                conversation_id: chat.id.clone(),
+                client_msg_id: client_msg_id.clone(),
+                body: BODIES[0].into(),
+            };
             ws.send(&frame).await.map_err(|_| ())?;
             self.until(ws, |f| matches!(f, ServerFrame::Ack { client_msg_id: c, .. } if *c == client_msg_id)).await?;
         }
         for (n, client_msg_id) in self.pending.clone() {
             let body = BODIES[n as usize % BODIES.len()].into();
-            ws.send(&ClientFrame::Send { conversation_id: chat.id.clone(), client_msg_id, body }).await.map_err(|_| ())?;
+            ws.send(&ClientFrame::Send { conversation_id: chat.id.clone(), client_msg_id, body })
+                .await
+                .map_err(|_| ())?;
             self.shared.counters.resent.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())

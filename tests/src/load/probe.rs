@@ -137,7 +137,8 @@ mod tests {
     #[test]
     fn a_process_tree_counts_its_children_running_and_exited() {
         let me = std::process::id();
-        let (tree_before, own_before) = (process_tree_cpu_seconds(me).expect("own tree"), cpu_seconds(None).expect("own"));
+        let (tree_before, own_before) =
+            (process_tree_cpu_seconds(me).expect("own tree"), cpu_seconds(None).expect("own"));
         let mut child = std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("sh");
         std::thread::sleep(std::time::Duration::from_millis(1_500));
         let running = process_tree_cpu_seconds(me).expect("own tree") - tree_before;

@@ -74,7 +74,13 @@ pub async fn storm(target: &Target, observe: &Observe, o: &Pairs, storm_after_s:
 
 /// `failover`: clients spread over every URL; `kill_command` takes a node down at
 /// `kill_after_s`, and its clients reconnect to another URL and resume.
-pub async fn failover(target: &Target, observe: &Observe, o: &Pairs, kill_after_s: f64, kill_command: &str) -> Result<Report> {
+pub async fn failover(
+    target: &Target,
+    observe: &Observe,
+    o: &Pairs,
+    kill_after_s: f64,
+    kill_command: &str,
+) -> Result<Report> {
     if target.urls.len() < 2 {
         return Err(anyhow!("failover needs at least two server URLs"));
     }
@@ -142,7 +148,8 @@ pub async fn fanout(target: &Target, observe: &Observe, o: &Fanout) -> Result<Re
             greet: false,
         })
         .collect();
-    let plan = Plan { scenario: "fanout", peers, send_for: seconds(o.seconds), drain: seconds(o.drain_s), disruption: None };
+    let plan =
+        Plan { scenario: "fanout", peers, send_for: seconds(o.seconds), drain: seconds(o.drain_s), disruption: None };
     traffic::run(&setup, target.concurrency, observe, plan, started).await
 }
 

@@ -32,7 +32,10 @@ pub struct Schedule {
 impl Schedule {
     pub fn start() -> Self {
         let (commands, rx) = mpsc::channel();
-        std::thread::Builder::new().name("tzload-schedule".into()).spawn(move || run(rx)).expect("spawn the schedule thread");
+        std::thread::Builder::new()
+            .name("tzload-schedule".into())
+            .spawn(move || run(rx))
+            .expect("spawn the schedule thread");
         Self { commands }
     }
 

@@ -122,8 +122,7 @@ impl Setup {
 
     /// `n` new anonymous young people.
     pub async fn young_people(&self, n: usize) -> Result<Vec<TokenResponse>> {
-        self.each(n, |i| async move { self.patiently("anonymous sign-in", || self.client(i).anonymous()).await })
-            .await
+        self.each(n, |i| async move { self.patiently("anonymous sign-in", || self.client(i).anonymous()).await }).await
     }
 
     /// One support chat per young person, each accepted by `workers[i % workers.len()]`:
@@ -141,7 +140,8 @@ impl Setup {
         self.each(young_people.len(), |i| async move {
             let req = CreateConversationRequest { topic: None, first_message: None };
             let yp = &young_people[i].access_token;
-            let (_, conv) = self.patiently("open a support chat", || self.client(i).open_conversation(yp, &req)).await?;
+            let (_, conv) =
+                self.patiently("open a support chat", || self.client(i).open_conversation(yp, &req)).await?;
             let worker = &workers[i % workers.len()].access_token;
             self.patiently("accept the chat", || self.client(i).accept(worker, &conv.id)).await?;
             Ok(conv.id)

@@ -56,7 +56,13 @@ pub struct Fleet {
 
 impl Fleet {
     /// Starts every peer; they connect (at most `concurrency` at a time) and wait.
-    pub fn launch(setup: &Setup, peers: Vec<PeerSpec>, concurrency: usize, label: &'static str, progress: bool) -> Self {
+    pub fn launch(
+        setup: &Setup,
+        peers: Vec<PeerSpec>,
+        concurrency: usize,
+        label: &'static str,
+        progress: bool,
+    ) -> Self {
         let chats = peers.iter().filter_map(|p| p.chat.as_ref().map(|c| c.index + 1)).max().unwrap_or(0);
         let mut members = vec![0u64; chats];
         for chat in peers.iter().filter_map(|p| p.chat.as_ref()) {
@@ -160,7 +166,13 @@ async fn report_progress(shared: Arc<Shared>, label: &'static str, total: usize)
 }
 
 /// Runs `plan` and reports. `setup_started` is when account setup began.
-pub async fn run(setup: &Setup, concurrency: usize, observe: &Observe, plan: Plan, setup_started: Instant) -> Result<Report> {
+pub async fn run(
+    setup: &Setup,
+    concurrency: usize,
+    observe: &Observe,
+    plan: Plan,
+    setup_started: Instant,
+) -> Result<Report> {
     let clients = plan.peers.len();
     let fleet = Fleet::launch(setup, plan.peers, concurrency, plan.scenario, observe.progress);
     fleet.wait_ready(connect_patience(clients)).await?;
@@ -201,8 +213,7 @@ pub async fn run(setup: &Setup, concurrency: usize, observe: &Observe, plan: Pla
             last_delivered = delivered;
             last_delivery = Instant::now();
         }
-        let settled =
-            c.unresolved.load(Ordering::SeqCst) <= 0 && delivered >= c.expected.load(Ordering::Relaxed);
+        let settled = c.unresolved.load(Ordering::SeqCst) <= 0 && delivered >= c.expected.load(Ordering::Relaxed);
         if settled || Instant::now() > drain_until {
             break;
         }
