@@ -105,6 +105,10 @@ fi
 printf '\n%s\n%s\n%s\n' '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' "$advisories_line" \
   '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
 
+log "cargo fmt --check (rustfmt.toml) and cargo clippy -D warnings (the workspace lints)"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 log "building"
 cargo build --workspace --bins --tests --locked
 

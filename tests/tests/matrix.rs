@@ -7,6 +7,8 @@
 //! Every cell gets its own fixture (the target and the young people around it) unless the row
 //! is a read (GET), so one cell's success cannot change what the next one sees. Staff accounts
 //! are shared: signing them in costs an argon2 hash each.
+// Tests unwrap: a panic is the failure report they want.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
