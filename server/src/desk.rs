@@ -10,9 +10,10 @@ use talkzone_mobile_api::{DeskView, DeskWorker, Role, Rota, ServerFrame, ShiftRe
 use crate::auth::{user_view, AuthUser};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::hub::Event;
+use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::ShiftRecord;
+use crate::{audit, queue};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const WEEK_MS: i64 = 7 * DAY_MS;
@@ -147,6 +148,20 @@ pub async fn desk(state: &AppState, user: &AuthUser) -> ApiResult<DeskView> {
         max_hours_per_day: state.config.desk.max_duty_per_day.as_secs_f64() / 3600.0,
         max_hours_per_week: state.config.desk.max_duty_per_week.as_secs_f64() / 3600.0,
     })
+}
+
+/// `PUT /v1/me/duty` and the `duty` frame.
+pub async fn set_duty(state: &AppState, user: &AuthUser, on_duty: bool) -> ApiResult<bool> {
+    user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    if on_duty {
+        check_may_go_on_duty(state, user).await?;
+    }
+    let now = state.clock.now_ms();
+    let action = if on_duty { "duty_on" } else { "duty_off" };
+    let entry = audit::event(now, Some(user.id.as_str()), action, "user", user.id.as_str(), None);
+    state.store.set_on_duty(user.id.as_str(), on_duty, now, Some(entry)).await?;
+    queue::changed(state).await;
+    Ok(on_duty)
 }
 
 /// Refuses going on duty past a cap, with a kind reason.

@@ -108,9 +108,15 @@ pub async fn share(
         _ => return Err(ApiError::Validation("no such service in the directory (or it was retired)".into())),
     };
     let body = serde_json::to_string(&card).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let sent =
-        crate::conversations::send(state, user, conversation_id, &req.client_msg_id, &body, MessageKind::ServiceCard)
-            .await?;
+    let sent = crate::conversations::send::send(
+        state,
+        user,
+        conversation_id,
+        &req.client_msg_id,
+        &body,
+        MessageKind::ServiceCard,
+    )
+    .await?;
     // Cards are never held for review: a `seq` is always given.
     let seq = sent.seq.ok_or_else(|| ApiError::Internal("a service card was held".into()))?;
     Ok(ServiceCardSent { message_id: sent.message_id, seq, card })

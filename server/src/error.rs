@@ -1,12 +1,11 @@
-//! The server's one error type, mapped once to the protocol's error shapes: an HTTP body
-//! `{"error": {"code", "message"}}` with a status, or a WebSocket `error` frame.
+//! The server's one domain error type, free of HTTP: each variant names what went wrong and
+//! its protocol [`ErrorCode`]. It becomes a response once, at each edge: an HTTP body
+//! `{"error": {"code", "message"}}` with a status (`http::error`), or a WebSocket `error`
+//! frame (`ws::error_frame`).
 
 use std::time::Duration;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use talkzone_mobile_api::{ErrorBody, ErrorCode, ErrorDetail, ServerFrame};
+use talkzone_mobile_api::ErrorCode;
 
 use crate::store::StoreError;
 
@@ -62,24 +61,6 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
-        if let ApiError::MethodNotAllowed = self {
-            return StatusCode::METHOD_NOT_ALLOWED;
-        }
-        match self.code() {
-            ErrorCode::BadRequest | ErrorCode::BadFrame => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict | ErrorCode::AlreadyAssigned => StatusCode::CONFLICT,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     /// What the client is told: never a database message or a stack trace.
     pub fn public_message(&self) -> String {
         match self {
@@ -100,65 +81,6 @@ impl ApiError {
             ApiError::Store(e) if e.is_unavailable() => Some(Duration::from_secs(1)),
             _ => None,
         }
-    }
-
-    fn log(&self) {
-        if self.status().is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
-    }
-
-    /// The WebSocket `error` frame for this error, answering `reference`.
-    pub fn to_frame(&self, reference: Option<String>) -> ServerFrame {
-        self.log();
-        ServerFrame::Error {
-            code: self.code(),
-            message: self.public_message(),
-            retry_after_ms: self.retry_after().map(|d| d.as_millis().max(1) as u64),
-            reference,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        self.log();
-        let body =
-            ErrorBody { error: ErrorDetail { code: self.code(), message: self.public_message(), details: None } };
-        let mut resp = (self.status(), axum::Json(body)).into_response();
-        if let Some(d) = self.retry_after() {
-            // Whole seconds, rounded up: a client never retries too early.
-            let secs = d.as_millis().div_ceil(1000).max(1);
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        resp
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("request body is too large".into()),
-            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Validation(r.body_text()),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ApiError::BadRequest("send the body as JSON with Content-Type: application/json".into())
-            }
-            _ => ApiError::BadRequest(r.body_text()),
-        }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        ApiError::BadRequest(r.body_text())
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        ApiError::BadRequest(r.body_text())
     }
 }
 

@@ -16,19 +16,19 @@ use talkzone_moderation::{Severity, Verdict};
 
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
-use crate::conversations::{self, Access};
+use crate::conversations::access::{access_of, load_readable, Access};
+use crate::conversations::system::announcement;
 use crate::error::{ApiError, ApiResult};
-use crate::hub::Event;
+use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE};
+use crate::views::message_view;
 
 /// Who is alerted.
 /// Who receives escalation frames and acts on escalations.
 pub const SUPERVISORS: &[Role] = &[Role::Supervisor];
 /// Who may read escalations and their audit trail.
 const READERS: &[Role] = &[Role::Supervisor, Role::YotAdmin];
-/// How often each node looks for deadlines that have passed and alerts to deliver.
-pub const SCHEDULER_TICK: Duration = Duration::from_millis(250);
 
 /// What the young person is told, once, when a supervisor may start reading their chat.
 pub const SUPERVISOR_NOTICE: &str =
@@ -143,9 +143,9 @@ pub async fn raised(state: &AppState, id: &str) {
         .map(|v| v.len() == 1)
         .unwrap_or(false);
     if first {
-        let notice = conversations::announcement(state, &e.conversation_id, SUPERVISOR_NOTICE);
+        let notice = announcement(state, &e.conversation_id, SUPERVISOR_NOTICE);
         if let Ok(InsertOutcome::Stored(m)) = state.store.insert_message(notice).await {
-            if let Some(v) = conversations::message_view(&m, false) {
+            if let Some(v) = message_view(&m, false) {
                 state.hub.publish(Event::Message(v));
             }
         }
@@ -165,8 +165,8 @@ pub async fn raise(
         return Err(ApiError::Validation("severity must be medium, high or critical".into()));
     };
     check_text("reason", reason)?;
-    let conv = conversations::load_readable(state, user, conversation_id).await?;
-    if conversations::access_of(state, user, &conv).await? == Access::None {
+    let conv = load_readable(state, user, conversation_id).await?;
+    if access_of(state, user, &conv).await? == Access::None {
         return Err(ApiError::NotFound);
     }
     let now = state.clock.now_ms();

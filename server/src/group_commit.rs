@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::hub::{Event, Hub};
+use crate::realtime::{Event, Hub};
 use crate::store::{InsertOutcome, NewMessage, Store, StoreError};
 
 /// At most this many messages per transaction: bounds a commit's latency and memory.
@@ -115,7 +115,7 @@ async fn publish_batches(hub: Arc<Hub>, mut done: mpsc::Receiver<Stored>) {
         let t0 = std::time::Instant::now();
         for (req, result) in batch.iter().zip(&results) {
             if let Ok(InsertOutcome::Stored(m)) = result {
-                if let Some(view) = crate::conversations::staff_message_view(m, req.in_room) {
+                if let Some(view) = crate::views::staff_message_view(m, req.in_room) {
                     hub.publish(Event::Message(view));
                 }
             }

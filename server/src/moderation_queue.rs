@@ -11,11 +11,12 @@ use talkzone_mobile_api::{
 
 use crate::auth::{user_view, AuthUser};
 use crate::clock::rfc3339;
-use crate::conversations::{self, staff_message_view};
+use crate::conversations::access::load_readable;
 use crate::error::{ApiError, ApiResult};
-use crate::hub::Event;
+use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{DecideOutcome, ItemDecision, ModLogRecord, ModerationItemRecord, NewModerationItem};
+use crate::views::staff_message_view;
 
 /// How long a claim lasts without a decision.
 pub const CLAIM_TTL_MS: i64 = 5 * 60 * 1000;
@@ -94,7 +95,7 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
         (Some(mid), None) => {
             let m = state.store.message(mid.as_str()).await?.ok_or(ApiError::NotFound)?;
             // Reporting needs read access to the conversation and a delivered message.
-            conversations::load_readable(state, user, &ConversationId(m.conversation_id.clone())).await?;
+            load_readable(state, user, &ConversationId(m.conversation_id.clone())).await?;
             if m.seq.is_none() {
                 return Err(ApiError::NotFound);
             }

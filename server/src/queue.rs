@@ -7,7 +7,7 @@ use talkzone_mobile_api::{ConversationId, QueueEntry, ServerFrame, UserId};
 
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
-use crate::hub::Event;
+use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::ConversationFilter;
 
@@ -22,38 +22,6 @@ pub const PRESENCE_FRESH_MS: i64 = 15_000;
 pub async fn available_workers(state: &AppState) -> ApiResult<u32> {
     let staff = state.store.available_staff(state.clock.now_ms() - PRESENCE_FRESH_MS).await?;
     Ok(staff.iter().filter(|s| s.open_chats < s.capacity).count() as u32)
-}
-
-/// Auto-assignment: while chats wait and someone has room, the chat at the head of the queue
-/// goes to the on-duty worker with the most free capacity (ties: the longest idle). The
-/// assignment itself is the same atomic accept as a manual pick-up, so two nodes can never
-/// hand one chat to two workers.
-pub async fn auto_assign(state: &AppState) -> ApiResult<usize> {
-    if state.config.desk.routing != crate::config::Routing::Auto {
-        return Ok(0);
-    }
-    let mut assigned = 0;
-    for _ in 0..20 {
-        let Some(head) = entries(state).await?.into_iter().next() else { break };
-        let mut staff = state.store.available_staff(state.clock.now_ms() - PRESENCE_FRESH_MS).await?;
-        staff.retain(|s| s.open_chats < s.capacity);
-        staff.sort_by_key(|s| {
-            (std::cmp::Reverse(s.capacity - s.open_chats), s.last_assigned_at.unwrap_or(i64::MIN), s.id.clone())
-        });
-        let Some(pick) = staff.first() else { break };
-        let Some(record) = state.store.user(&pick.id).await? else { break };
-        let worker = crate::auth::AuthUser {
-            id: UserId(record.id.clone()),
-            role: talkzone_mobile_api::Role::parse(&record.role).unwrap_or(talkzone_mobile_api::Role::DutyWorker),
-            display_name: record.display_name.clone(),
-        };
-        match crate::conversations::accept(state, &worker, &head.conversation_id).await {
-            Ok(_) => assigned += 1,
-            Err(crate::error::ApiError::AlreadyAssigned) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(assigned)
 }
 
 /// The estimate: the chats ahead shared among the available workers, each taking the mean

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
-use crate::broker::Broker;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::hub::Hub;
 use crate::limits::Limits;
+use crate::realtime::broker::Broker;
+use crate::realtime::hub::Hub;
 use crate::store::Store;
 
 #[derive(Clone)]

@@ -174,7 +174,7 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     // the worker sends meanwhile arrives once each, in order, without a reload.
     let yp_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
     let yp_id = talkzone_mobile_api::UserId(yp_id.as_str().expect("their id").to_owned());
-    s.state().hub.publish(talkzone_server::hub::Event::DisconnectUser { user_id: yp_id });
+    s.state().hub.publish(talkzone_server::realtime::Event::DisconnectUser { user_id: yp_id });
     for text in ["first while you were away", "second while you were away"] {
         console.fill("text", text).await;
         console.submit("send-form").await;

@@ -1,6 +1,6 @@
 //! Authentication: access tokens (JWT), rotating refresh tokens with reuse detection,
-//! single-use WebSocket tickets, staff passwords, and the [`AuthUser`] extractor that every
-//! authenticated route takes.
+//! single-use WebSocket tickets, staff passwords, and [`AuthUser`], the authenticated caller
+//! (its extractor is in the HTTP layer, `http::extract`).
 
 pub mod jwt;
 pub mod passwords;
@@ -9,8 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -18,7 +16,6 @@ use talkzone_mobile_api::{Role, TokenResponse, UserId, UserView, WsTicketRespons
 
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::{RotateOutcome, Store, UserRecord};
 use jwt::{Claims, JwtKeys};
 
@@ -249,18 +246,4 @@ pub fn user_view(u: &UserRecord) -> Result<UserView, ApiError> {
 fn auth_user(u: &UserRecord) -> Result<AuthUser, ApiError> {
     let v = user_view(u)?;
     Ok(AuthUser { id: v.id, role: v.role, display_name: v.display_name })
-}
-
-/// The bearer token of a request, if any.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
-}
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(ApiError::Unauthorized("sign in first (Authorization: Bearer …)"))?;
-        state.auth.authenticate(token).await
-    }
 }

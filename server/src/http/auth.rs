@@ -85,7 +85,7 @@ async fn logout(
 ) -> ApiResult<ApiJson<serde_json::Value>> {
     state.limits.check_auth_ip(ip)?;
     if let Some(user_id) = state.auth.logout(&req.refresh_token).await? {
-        state.hub.publish(crate::hub::Event::DisconnectUser { user_id: talkzone_mobile_api::UserId(user_id) });
+        state.hub.publish(crate::realtime::Event::DisconnectUser { user_id: talkzone_mobile_api::UserId(user_id) });
     }
     Ok(ApiJson(serde_json::json!({})))
 }

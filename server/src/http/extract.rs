@@ -1,4 +1,6 @@
-//! Extractors that turn axum's rejections into the protocol's error shape.
+//! Extractors: the caller's identity ([`AuthUser`] from a bearer token), the client's address,
+//! and JSON, query and path extractors that turn axum's rejections into the protocol's error
+//! shape.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -6,6 +8,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -53,5 +56,19 @@ impl FromRequestParts<AppState> for ClientIp {
             .map(|c| c.0)
             .ok_or_else(|| ApiError::Internal("server started without connection info".into()))?;
         Ok(ClientIp(crate::limits::client_ip(peer, &parts.headers, &state.config.trusted_proxies)))
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized("sign in first (Authorization: Bearer …)"))?;
+        state.auth.authenticate(token).await
     }
 }

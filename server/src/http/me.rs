@@ -7,7 +7,6 @@ use utoipa_axum::routes;
 
 use super::extract::ApiJson;
 use crate::auth::AuthUser;
-use crate::conversations;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -29,7 +28,7 @@ async fn change_password(
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<ApiJson<serde_json::Value>> {
     state.auth.change_password(&user, &req.current_password, &req.new_password).await?;
-    state.hub.publish(crate::hub::Event::DisconnectUser { user_id: user.id.clone() });
+    state.hub.publish(crate::realtime::Event::DisconnectUser { user_id: user.id.clone() });
     Ok(ApiJson(serde_json::json!({})))
 }
 
@@ -48,7 +47,7 @@ async fn set_duty(
     user: AuthUser,
     ApiJson(req): ApiJson<DutyRequest>,
 ) -> ApiResult<ApiJson<DutyView>> {
-    let on_duty = conversations::set_duty(&state, &user, req.on_duty).await?;
+    let on_duty = crate::desk::set_duty(&state, &user, req.on_duty).await?;
     Ok(ApiJson(DutyView { on_duty }))
 }
 

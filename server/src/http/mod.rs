@@ -8,6 +8,7 @@ mod auth;
 mod conversations;
 mod desk;
 mod directory;
+pub mod error;
 mod escalations;
 pub mod extract;
 mod health;
@@ -17,6 +18,7 @@ pub(crate) mod notice;
 mod privacy;
 mod rooms;
 mod surveys;
+pub mod web;
 
 pub use admin::create_account;
 
@@ -139,7 +141,7 @@ async fn not_found() -> ApiError {
 
 /// Refuses URLs carrying NUL characters before any handler sees them.
 async fn refuse_nul_urls(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    match crate::input::check_uri(req.uri()) {
+    match crate::input::check_url(req.uri().path_and_query().map_or("", |p| p.as_str())) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     }
@@ -158,7 +160,7 @@ pub fn router(state: AppState) -> Router {
         ),
     )
     .route("/v1/ws", get(crate::ws::upgrade))
-    .merge(crate::web::router())
+    .merge(web::router())
     .fallback(not_found)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
     .layer(DefaultBodyLimit::max(max_body))

@@ -130,7 +130,7 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
     let audit = audit_event(state, None, "chat_feedback_offered", "survey", &survey_id, None);
     state.surveys.create_assignment(&record, &[audit]).await?;
     let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
-    state.hub.publish(crate::hub::Event::ToUser { user_id: owner.into(), frame });
+    state.hub.publish(crate::realtime::Event::ToUser { user_id: owner.into(), frame });
     Ok(Some(record.id))
 }
 

@@ -486,7 +486,7 @@ pub async fn create_assignment(
     if let Some(uid) = &record.respondent_user_id {
         // Live notice to the young person's open connections (the list is the source of truth).
         let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
-        state.hub.publish(crate::hub::Event::ToUser { user_id: uid.as_str().into(), frame });
+        state.hub.publish(crate::realtime::Event::ToUser { user_id: uid.as_str().into(), frame });
     }
     Ok(CreatedAssignment { assignment: assignment_view(&record, version.version)?, access_code: code })
 }

@@ -20,9 +20,9 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::AuthUser;
 use crate::conversations;
 use crate::error::ApiError;
-use crate::hub::{Outbound, Registration};
 use crate::limits::{ConnectionLimiter, Limits};
 use crate::queue;
+use crate::realtime::hub::{Outbound, Registration};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -185,7 +185,7 @@ impl Connection {
 
     /// Answers a frame with an `error` and keeps the connection open.
     async fn refuse(&mut self, e: ApiError, code: ErrorCode, reference: Option<String>) -> Result<(), Closed> {
-        let mut frame = e.to_frame(reference);
+        let mut frame = super::error_frame(&e, reference);
         if let ServerFrame::Error { code: c, .. } = &mut frame {
             if *c == ErrorCode::BadRequest {
                 *c = code;
@@ -292,7 +292,7 @@ impl Connection {
                 conversations::accept(&state, &self.user, &conversation_id).await?;
             }
             ClientFrame::Duty { on_duty } => {
-                let on_duty = conversations::set_duty(&state, &self.user, on_duty).await?;
+                let on_duty = crate::desk::set_duty(&state, &self.user, on_duty).await?;
                 self.send_frame(&ServerFrame::Duty { on_duty }).await?;
             }
             ClientFrame::QueueWatch => {
@@ -437,7 +437,7 @@ impl Connection {
             let rows = self.state.store.messages_after(conversation_id.as_str(), sub.last, CATCH_UP_PAGE).await?;
             let n = rows.len();
             for m in rows {
-                let Some(view) = conversations::message_view_for(&self.user, &m, sub.in_room) else { continue };
+                let Some(view) = crate::views::message_view_for(&self.user, &m, sub.in_room) else { continue };
                 let seq = view.seq;
                 self.send_frame(&ServerFrame::Message(view)).await?;
                 if let Some(s) = self.delivered.get_mut(conversation_id) {

@@ -10,7 +10,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use talkzone_mobile_api::WsQuery;
+use talkzone_mobile_api::{ErrorCode, WsQuery};
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -83,6 +83,20 @@ pub async fn upgrade(
         // Boxed apart from axum's upgrade task, whose own state (the handshake's) would
         // otherwise be laid out beside the connection's for the connection's whole life.
         .on_upgrade(move |socket| Box::pin(connection::run(state, user, socket)))
+}
+
+/// The WebSocket edge of [`ApiError`]: the `error` frame answering `reference`. Server-side
+/// failures are logged here, with the detail the client never sees.
+pub(crate) fn error_frame(e: &ApiError, reference: Option<String>) -> talkzone_mobile_api::ServerFrame {
+    if matches!(e.code(), ErrorCode::Internal | ErrorCode::Unavailable) {
+        tracing::error!(error = %e, "frame failed");
+    }
+    talkzone_mobile_api::ServerFrame::Error {
+        code: e.code(),
+        message: e.public_message(),
+        retry_after_ms: e.retry_after().map(|d| d.as_millis().max(1) as u64),
+        reference,
+    }
 }
 
 #[cfg(test)]

@@ -29,27 +29,43 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { name: "common.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/common.js") },
-    Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/chat.js") },
+    Asset {
+        name: "common.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/common.js"),
+    },
+    Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../../web/chat.js") },
     Asset {
         name: "console.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../web/console.js"),
+        body: include_str!("../../web/console.js"),
     },
-    Asset { name: "survey.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/survey.js") },
+    Asset {
+        name: "survey.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/survey.js"),
+    },
     Asset {
         name: "survey-page.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../web/survey-page.js"),
+        body: include_str!("../../web/survey-page.js"),
     },
-    Asset { name: "admin.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../web/admin.js") },
-    Asset { name: "talkzone.css", content_type: "text/css; charset=utf-8", body: include_str!("../web/talkzone.css") },
+    Asset {
+        name: "admin.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/admin.js"),
+    },
+    Asset {
+        name: "talkzone.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../../web/talkzone.css"),
+    },
 ];
 
-const CHAT_PAGE: &str = include_str!("../web/chat.html");
-const CONSOLE_PAGE: &str = include_str!("../web/console.html");
-const SURVEY_PAGE: &str = include_str!("../web/survey.html");
-const ADMIN_PAGE: &str = include_str!("../web/admin.html");
+const CHAT_PAGE: &str = include_str!("../../web/chat.html");
+const CONSOLE_PAGE: &str = include_str!("../../web/console.html");
+const SURVEY_PAGE: &str = include_str!("../../web/survey.html");
+const ADMIN_PAGE: &str = include_str!("../../web/admin.html");
 
 pub fn router() -> Router<AppState> {
     Router::new()

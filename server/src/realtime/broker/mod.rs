@@ -7,7 +7,7 @@ pub mod redis;
 
 use async_trait::async_trait;
 
-use crate::hub::Event;
+use crate::realtime::Event;
 
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {

@@ -4,7 +4,7 @@
 //! full, the connection is a slow consumer and is told to close (the client reconnects and
 //! resumes from its last `seq`, losing nothing, because the database is the truth).
 //!
-//! Events are published to the [`Broker`](crate::broker::Broker) as well, so that other
+//! Events are published to the [`Broker`](super::broker::Broker) as well, so that other
 //! nodes deliver them to their own connections.
 
 use std::collections::{HashMap, HashSet};
@@ -12,38 +12,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use talkzone_mobile_api::{ConversationId, MessageView, Role, ServerFrame, UserId};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::broker::Broker;
+use super::broker::Broker;
+use super::Event;
 
 pub type ConnId = u64;
-
-/// Something to deliver, on this node or (through the broker) on every node.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Event {
-    /// A stored message, with its moderation verdict: to the subscribers of its conversation
-    /// (staff get the verdict; everyone else the message without it).
-    Message(MessageView),
-    /// An ephemeral or state frame for the subscribers of a conversation.
-    ToConversation { conversation_id: ConversationId, frame: ServerFrame, except_user: Option<UserId> },
-    /// A frame for every connection of one user.
-    ToUser { user_id: UserId, frame: ServerFrame },
-    /// A frame for staff watching the queue.
-    ToQueueWatchers { frame: ServerFrame },
-    /// A frame for moderators watching the moderation queue.
-    ToModerationWatchers { frame: ServerFrame },
-    /// A frame for every connection of users with one of these roles (escalations to
-    /// supervisors).
-    ToRoles { roles: Vec<Role>, frame: ServerFrame },
-    /// Close every connection of a user (suspension, logout everywhere).
-    DisconnectUser { user_id: UserId },
-    /// The conversation left the queue: end the triage subscriptions of workers who are not
-    /// `keep_user` (they no longer have access).
-    EndTriage { conversation_id: ConversationId, keep_user: UserId },
-}
 
 /// What a connection task receives.
 #[derive(Debug, Clone)]
@@ -397,7 +373,7 @@ fn offer(inner: &Inner, id: ConnId, out: Outbound) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::broker::LocalBroker;
+    use crate::realtime::broker::LocalBroker;
 
     fn conn(hub: &Arc<Hub>, user: &str, role: Role) -> (Registration, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(8);

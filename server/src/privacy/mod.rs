@@ -2,6 +2,8 @@
 //! holds that keep what must be kept (and say so), a retention job, and the audit of staff
 //! reading young people's conversations.
 
+pub mod notice;
+
 use talkzone_mobile_api::{
     AuditEntry, AuditTrail, ConversationId, DataExport, DeletionReceipt, ExportedAccount, ExportedConversation,
     ExportedRoomMessage, NoticeAcknowledgement, Role, UserId,
@@ -9,10 +11,11 @@ use talkzone_mobile_api::{
 
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
-use crate::conversations;
+use crate::conversations::access::load_readable;
 use crate::error::{ApiError, ApiResult};
-use crate::hub::Event;
+use crate::realtime::Event;
 use crate::state::AppState;
+use crate::views::{kind_and_state, message_view};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 /// Closed support chats are deleted this long after they close, unless under a hold.
@@ -36,7 +39,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
             let n = page.len();
             for m in &page {
                 after = m.seq.unwrap_or(after);
-                if let Some(v) = conversations::message_view(m, false) {
+                if let Some(v) = message_view(m, false) {
                     messages.push(v);
                 }
             }
@@ -44,7 +47,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
                 break;
             }
         }
-        let (kind, state) = conversations::kind_and_state(&c)?;
+        let (kind, state) = kind_and_state(&c)?;
         chats.push(ExportedConversation {
             id: ConversationId(c.id),
             kind,
@@ -153,7 +156,7 @@ pub async fn set_hold(
 ) -> ApiResult<()> {
     user.require(&[Role::Supervisor])?;
     crate::input::require_text("reason", reason, 1000)?;
-    let conv = conversations::load_readable(state, user, id).await?;
+    let conv = load_readable(state, user, id).await?;
     let now = state.clock.now_ms();
     let hold = place.then_some((reason.trim(), user.id.as_str()));
     let audit = crate::audit::event(

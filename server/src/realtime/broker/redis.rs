@@ -7,7 +7,7 @@
 //! queue) from the database. A node resyncs when its subscription comes back, every
 //! [`OUTAGE_POLL`] while Redis is unreachable (so chats across nodes still move, if slower),
 //! and when another node says it could not publish something. Re-reads are spread, at most
-//! [`MAX_RESYNCS_PER_SEC`](crate::hub::MAX_RESYNCS_PER_SEC) connections a second, never all at once.
+//! [`MAX_RESYNCS_PER_SEC`](crate::realtime::hub::MAX_RESYNCS_PER_SEC) connections a second, never all at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -20,7 +20,8 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::Broker;
-use crate::hub::{resync_time, Event, Hub};
+use crate::realtime::hub::{resync_time, Hub};
+use crate::realtime::Event;
 use crate::telemetry;
 
 /// The one channel every node publishes on and listens to.

@@ -1,0 +1,396 @@
+//! A support chat's life: open, accept (by a worker or by auto-assignment), requeue, transfer,
+//! a supervisor joining, close; and the timeouts that return chats to the queue.
+
+use talkzone_mobile_api::{ConversationId, ConversationView, Role, UserId};
+
+use super::access::{access_of, load_readable, may_hand_over, Access};
+use super::notes::check_tags;
+use super::send::{send_message, validate_body};
+use super::system::{announcement, system_message, system_viewer};
+use super::view::{tell_parties, view};
+use crate::auth::AuthUser;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::realtime::Event;
+use crate::state::AppState;
+use crate::store::{AcceptOutcome, ConversationRecord, Handover, MessageRecord};
+use crate::views::{message_view, staff_message_view};
+use crate::{audit, queue};
+
+/// `POST /v1/conversations`: opens the caller's support conversation, or returns the open one.
+pub async fn open(
+    state: &AppState,
+    user: &AuthUser,
+    topic: Option<String>,
+    first_message: Option<String>,
+) -> ApiResult<(ConversationView, bool)> {
+    user.require(&[Role::YoungPerson])?;
+    check_contact_limit(state, user).await?;
+    if let Some(t) = &topic {
+        if t.chars().count() > 200 {
+            return Err(ApiError::Validation("topic can be at most 200 characters".into()));
+        }
+    }
+    if let Some(b) = &first_message {
+        validate_body(b)?;
+    }
+    let id = crate::ids::random_id();
+    let (record, created) =
+        state.store.open_support_conversation(&id, user.id.as_str(), topic.as_deref(), state.clock.now_ms()).await?;
+    let conversation_id = ConversationId(record.id.clone());
+    if created {
+        // The monitoring notice comes first, before anything is said.
+        crate::privacy::notice::announce(state, user.id.as_str(), &record.id).await?;
+    }
+    if let Some(body) = &first_message {
+        // A deterministic id: retrying the same POST never stores the first message twice.
+        let client_id = format!("first:{}", record.id);
+        send_message(state, user, &conversation_id, &client_id, body).await?;
+    }
+    let record = state.store.conversation(&record.id).await?.ok_or(ApiError::NotFound)?;
+    if created {
+        // Nobody free (none on duty and connected): say so at once, with where to get help now.
+        if queue::available_workers(state).await? == 0 {
+            system_message(state, &record.id, &state.config.desk.no_one_available_text).await?;
+        }
+        queue::changed(state).await;
+    }
+    let record = state.store.conversation(&record.id).await?.ok_or(ApiError::NotFound)?;
+    Ok((view(state, user, &record).await?, created))
+}
+
+/// `accept`: a duty worker or supervisor takes a queued conversation. Of racing workers,
+/// exactly one wins; the others get `already_assigned`.
+pub async fn accept(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+) -> ApiResult<ConversationView> {
+    user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    // Accepting puts the worker on duty, so the wellbeing caps apply here too.
+    crate::desk::check_may_go_on_duty(state, user).await?;
+    let now = state.clock.now_ms();
+    let announcement = announcement(
+        state,
+        conversation_id.as_str(),
+        &format!("{} from the Talk Zone team has joined the chat.", user.display_name),
+    );
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        "conversation_accepted",
+        "conversation",
+        conversation_id.as_str(),
+        None,
+    );
+    let outcome =
+        state.store.accept_conversation(conversation_id.as_str(), user.id.as_str(), announcement, entry, now).await?;
+    let (record, message) = match outcome {
+        AcceptOutcome::Accepted(c, m) => (c, m),
+        AcceptOutcome::AlreadyAssigned => return Err(ApiError::AlreadyAssigned),
+        AcceptOutcome::Closed => return Err(ApiError::Conflict("this conversation is closed".into())),
+        AcceptOutcome::NotFound => return Err(ApiError::NotFound),
+    };
+    // Other workers triaging it lose access now: end their live subscriptions.
+    state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
+    // Accepting a chat puts the worker on duty (protocol).
+    let entry =
+        audit::event(now, Some(user.id.as_str()), "duty_on", "user", user.id.as_str(), Some("accepted a chat".into()));
+    state.store.set_on_duty(user.id.as_str(), true, now, Some(entry)).await?;
+    let conv_view = view(state, user, &record).await?;
+    if let Some(m) = message_view(&message, false) {
+        state.hub.publish(Event::Message(m));
+    }
+    tell_parties(state, &record, [record.owner_id.as_deref(), record.assigned_to.as_deref()]).await?;
+    queue::changed(state).await;
+    Ok(conv_view)
+}
+
+/// After a hand-over: deliver the system message, tell both sides, update the queue.
+async fn handed_over(
+    state: &AppState,
+    viewer: &AuthUser,
+    record: &ConversationRecord,
+    message: &MessageRecord,
+    also_tell: Option<&str>,
+) -> ApiResult<ConversationView> {
+    if let Some(v) = staff_message_view(message, false) {
+        state.hub.publish(Event::Message(v));
+    }
+    tell_parties(state, record, [record.owner_id.as_deref(), record.assigned_to.as_deref(), also_tell]).await?;
+    queue::changed(state).await;
+    view(state, viewer, record).await
+}
+
+fn check_reason(reason: &str) -> ApiResult<()> {
+    crate::input::require_text("reason", reason, 1000)
+}
+
+/// `POST /v1/conversations/{id}/requeue`: back to the queue, ahead of new arrivals at the same
+/// risk. Also used when an assignment times out (`actor` = None).
+pub async fn requeue(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    conversation_id: &ConversationId,
+    reason: &str,
+) -> ApiResult<Option<ConversationRecord>> {
+    let conv = state.store.conversation(conversation_id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let from = match user {
+        Some(u) => {
+            check_reason(reason)?;
+            if access_of(state, u, &conv).await? == Access::None {
+                return Err(ApiError::NotFound);
+            }
+            may_hand_over(u, &conv)?.or(conv.assigned_to.clone())
+        }
+        None => conv.assigned_to.clone(),
+    };
+    let body =
+        "You're back in the queue: the next available worker will pick up your chat. Your messages so far stay here.";
+    let now = state.clock.now_ms();
+    let entry = audit::event(
+        now,
+        user.map(|u| u.id.as_str()),
+        "conversation_requeued",
+        "conversation",
+        &conv.id,
+        Some(reason.to_owned()),
+    );
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), Handover::Requeue, announcement(state, &conv.id, body), entry, now)
+        .await?
+    else {
+        return Err(ApiError::Conflict("this conversation is not assigned".into()));
+    };
+    let viewer = user.cloned().unwrap_or_else(system_viewer);
+    handed_over(state, &viewer, &record, &message, from.as_deref()).await?;
+    Ok(Some(record))
+}
+
+/// `POST /v1/conversations/{id}/transfer`: to another worker, with the reason in the history.
+pub async fn transfer(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    to: &UserId,
+    reason: &str,
+) -> ApiResult<ConversationView> {
+    check_reason(reason)?;
+    let conv = load_readable(state, user, conversation_id).await?;
+    let from = may_hand_over(user, &conv)?.or(conv.assigned_to.clone());
+    let target = state.store.user(to.as_str()).await?.ok_or(ApiError::NotFound)?;
+    if !matches!(Role::parse(&target.role), Some(Role::DutyWorker | Role::Supervisor)) || target.suspended_at.is_some()
+    {
+        return Err(ApiError::Validation("transfer to an active duty worker or supervisor".into()));
+    }
+    if from.as_deref() == Some(target.id.as_str()) {
+        return Err(ApiError::Validation("the conversation is already with this worker".into()));
+    }
+    let body = format!(
+        "{} has passed your chat to {}, who can see everything you've said so far. Reason: {}",
+        user.display_name,
+        target.display_name,
+        reason.trim()
+    );
+    let now = state.clock.now_ms();
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        "conversation_transferred",
+        "conversation",
+        &conv.id,
+        Some(format!("to {}: {}", target.id, reason.trim())),
+    );
+    let handover = Handover::Transfer { to: target.id.clone() };
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, &body), entry, now)
+        .await?
+    else {
+        return Err(ApiError::Conflict("this conversation is not assigned".into()));
+    };
+    state
+        .hub
+        .publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: UserId(target.id.clone()) });
+    handed_over(state, user, &record, &message, from.as_deref()).await
+}
+
+/// `POST /v1/conversations/{id}/close`: with an outcome from the configured list, and tags.
+pub async fn close(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    outcome: &str,
+    tags: Vec<String>,
+) -> ApiResult<ConversationView> {
+    let conv = load_readable(state, user, conversation_id).await?;
+    let from = may_hand_over(user, &conv)?;
+    if !state.config.desk.close_outcomes.iter().any(|o| o == outcome) {
+        return Err(ApiError::Validation(format!(
+            "outcome must be one of: {}",
+            state.config.desk.close_outcomes.join(", ")
+        )));
+    }
+    let tags = check_tags(tags)?;
+    let body = "This chat has ended. Thank you for talking to us. You can start a new chat any time, day or night.";
+    let now = state.clock.now_ms();
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        "conversation_closed",
+        "conversation",
+        &conv.id,
+        Some(outcome.to_owned()),
+    );
+    let handover = Handover::Close { outcome: outcome.to_owned(), tags };
+    let Some((record, message)) = state
+        .store
+        .hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, body), entry, now)
+        .await?
+    else {
+        return Err(ApiError::Conflict("this conversation is already closed".into()));
+    };
+    let view = handed_over(state, user, &record, &message, None).await;
+    // The chat is closed whatever happens here: the feedback offer never fails the close.
+    crate::surveys::feedback::offer_after_close(state, &record).await;
+    view
+}
+
+/// `POST /v1/conversations/{id}/join`: a supervisor joins a support chat (to help, or take it
+/// over); the young person is told who and why, in plain words.
+pub async fn join_as_supervisor(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+) -> ApiResult<ConversationView> {
+    user.require(&[Role::Supervisor])?;
+    let conv = load_readable(state, user, conversation_id).await?;
+    if conv.kind != "support" || conv.state == "closed" {
+        return Err(ApiError::Conflict("only an open support chat can be joined".into()));
+    }
+    let now = state.clock.now_ms();
+    let entry = audit::event(now, Some(user.id.as_str()), "supervisor_joined", "conversation", &conv.id, None);
+    state.store.join(&conv.id, user.id.as_str(), "supervisor", now, Some(entry)).await?;
+    system_message(
+        state,
+        &conv.id,
+        &format!(
+            "{}, a supervisor from the Talk Zone team, has joined the chat to help keep you safe.",
+            user.display_name
+        ),
+    )
+    .await?;
+    let record = state.store.conversation(&conv.id).await?.ok_or(ApiError::NotFound)?;
+    view(state, user, &record).await
+}
+
+/// Young people may open a limited number of chats a day (configurable); past it they are
+/// told kindly when they can start another, and where to get help now. Their open chat is
+/// always theirs to use.
+async fn check_contact_limit(state: &AppState, user: &AuthUser) -> ApiResult<()> {
+    let now = state.clock.now_ms();
+    let since = now - 24 * 3600 * 1000;
+    let mut recent: Vec<i64> = state
+        .store
+        .conversations_of_owner(user.id.as_str())
+        .await?
+        .iter()
+        .filter(|c| c.kind == "support")
+        .map(|c| {
+            if c.state != "closed" {
+                i64::MAX // an open chat is returned, not counted
+            } else {
+                c.created_at
+            }
+        })
+        .collect();
+    if recent.contains(&i64::MAX) {
+        return Ok(());
+    }
+    recent.retain(|t| *t >= since);
+    if recent.len() < state.config.desk.chats_per_day as usize {
+        return Ok(());
+    }
+    let oldest = recent.iter().min().copied().unwrap_or(now);
+    Err(ApiError::ForbiddenBecause(format!(
+        "You've started {} chats today, which is as many as we can offer in a day. You can start another after {}. \
+         If you're in danger now, call 999. Childline is free on 0800 1111, any time, and you can text SHOUT to 85258.",
+        recent.len(),
+        rfc3339(oldest + 24 * 3600 * 1000)
+    )))
+}
+
+/// Chats whose worker has not replied within the assignment timeout go back to the head of
+/// their risk band in the queue, with a note in the audit log. Run on every node's tick; the
+/// conditional update in the store makes each happen once.
+pub async fn return_unanswered(state: &AppState) -> ApiResult<usize> {
+    let cutoff = state.clock.now_ms() - state.config.desk.assignment_timeout.as_millis() as i64;
+    let mut n = 0;
+    for c in state.store.unanswered_assignments(cutoff).await? {
+        let reason =
+            format!("no first reply within {} s of being assigned", state.config.desk.assignment_timeout.as_secs());
+        match requeue(state, None, &ConversationId(c.id.clone()), &reason).await {
+            Ok(_) => n += 1,
+            Err(ApiError::Conflict(_)) => {} // another node got there first, or it was answered
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Chats of workers who went offline or off duty return to the queue after the grace period,
+/// ahead of new arrivals. Workers connected to this node are never counted as gone.
+pub async fn return_stranded(state: &AppState) -> ApiResult<usize> {
+    let now = state.clock.now_ms();
+    let grace = state.config.desk.disconnect_grace.as_millis() as i64;
+    let mut n = 0;
+    for c in state.store.stranded_assignments(now - grace, now - grace).await? {
+        let Some(worker) = c.assigned_to.clone() else { continue };
+        let worker_id = UserId(worker.clone());
+        let record = state.store.user(&worker).await?;
+        let on_duty = record.as_ref().is_some_and(|u| u.on_duty);
+        if on_duty && state.hub.connections_of(&worker_id) > 0 {
+            continue;
+        }
+        let reason = if on_duty { "the worker went offline" } else { "the worker went off duty" };
+        match requeue(state, None, &ConversationId(c.id.clone()), reason).await {
+            Ok(_) => n += 1,
+            Err(ApiError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Auto-assignment: while chats wait and someone has room, the chat at the head of the queue
+/// goes to the on-duty worker with the most free capacity (ties: the longest idle). The
+/// assignment itself is the same atomic accept as a manual pick-up, so two nodes can never
+/// hand one chat to two workers.
+pub async fn auto_assign(state: &AppState) -> ApiResult<usize> {
+    if state.config.desk.routing != crate::config::Routing::Auto {
+        return Ok(0);
+    }
+    let mut assigned = 0;
+    for _ in 0..20 {
+        let Some(head) = queue::entries(state).await?.into_iter().next() else { break };
+        let mut staff = state.store.available_staff(state.clock.now_ms() - queue::PRESENCE_FRESH_MS).await?;
+        staff.retain(|s| s.open_chats < s.capacity);
+        staff.sort_by_key(|s| {
+            (std::cmp::Reverse(s.capacity - s.open_chats), s.last_assigned_at.unwrap_or(i64::MIN), s.id.clone())
+        });
+        let Some(pick) = staff.first() else { break };
+        let Some(record) = state.store.user(&pick.id).await? else { break };
+        let worker = crate::auth::AuthUser {
+            id: UserId(record.id.clone()),
+            role: talkzone_mobile_api::Role::parse(&record.role).unwrap_or(talkzone_mobile_api::Role::DutyWorker),
+            display_name: record.display_name.clone(),
+        };
+        match accept(state, &worker, &head.conversation_id).await {
+            Ok(_) => assigned += 1,
+            Err(crate::error::ApiError::AlreadyAssigned) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(assigned)
+}

@@ -1,0 +1,262 @@
+//! The one path by which a participant's message (text, or a service card) enters a
+//! conversation: validation, limits, access, moderation, the durable write, escalation and
+//! fan-out, for the REST handlers and the WebSocket alike.
+
+use std::time::Instant;
+
+use talkzone_mobile_api::{limits, ConversationId, MessageId, MessageKind, Role};
+use talkzone_moderation::Context;
+
+use super::access::{access, load_writable, Access};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::realtime::Event;
+use crate::state::AppState;
+use crate::store::{ConversationRecord, Expected, InsertOutcome, NewMessage};
+use crate::views::staff_message_view;
+use crate::{queue, telemetry};
+
+/// The conversation a message is being sent to, and what its transaction must still find for
+/// the sender's access to hold. A support chat's copy on this node grants write access
+/// without a read (see [`crate::conversation_cache`]); anything else, and every refusal, is
+/// decided from a fresh read.
+async fn load_for_send(
+    state: &AppState,
+    user: &AuthUser,
+    id: &ConversationId,
+    fresh: bool,
+) -> ApiResult<(std::sync::Arc<ConversationRecord>, Option<Expected>)> {
+    let expect = |conv: &ConversationRecord| {
+        (conv.kind == "support").then(|| Expected { state: conv.state.clone(), assigned_to: conv.assigned_to.clone() })
+    };
+    if !fresh && user.role != Role::Supervisor {
+        if let Some(conv) = state.conversation_cache.get(id.as_str()) {
+            if conv.kind == "support" && access(user, &conv, false) == Access::Write {
+                let expected = expect(&conv);
+                return Ok((conv, expected));
+            }
+        }
+    }
+    let conv = state.conversation_cache.put(load_writable(state, user, id).await?);
+    let expected = expect(&conv);
+    Ok((conv, expected))
+}
+
+pub(super) fn validate_body(body: &str) -> ApiResult<()> {
+    if body.trim().is_empty() {
+        return Err(ApiError::Validation("a message cannot be empty".into()));
+    }
+    if body.chars().count() > limits::MAX_BODY_CHARS {
+        return Err(ApiError::TooLarge(format!("a message can be at most {} characters", limits::MAX_BODY_CHARS)));
+    }
+    Ok(())
+}
+
+fn validate_client_msg_id(id: &str) -> ApiResult<()> {
+    let n = id.chars().count();
+    if n == 0 || n > limits::MAX_CLIENT_MSG_ID_CHARS || id.chars().any(char::is_control) {
+        return Err(ApiError::Validation(format!(
+            "client_msg_id must be 1 to {} printable characters",
+            limits::MAX_CLIENT_MSG_ID_CHARS
+        )));
+    }
+    Ok(())
+}
+
+/// The result of [`send_message`].
+pub struct Sent {
+    pub message_id: MessageId,
+    /// `None` while held for moderation.
+    pub seq: Option<i64>,
+    /// The same `client_msg_id` was sent before: this is that message, nothing new stored.
+    pub duplicate: bool,
+}
+
+/// The message to store and its moderation verdict. In a 1:1 support chat nothing is held
+/// or redacted: a young person in danger must be able to give their address to the worker.
+/// Rooms are moderated.
+async fn draft_message(
+    state: &AppState,
+    user: &AuthUser,
+    conv: &ConversationRecord,
+    client_msg_id: &str,
+    body: &str,
+    kind: MessageKind,
+    expect: Option<Expected>,
+) -> ApiResult<(NewMessage, talkzone_moderation::Verdict)> {
+    let in_room = conv.kind == "room";
+    let now = state.clock.now_ms();
+    let (verdict, action) = if kind == MessageKind::ServiceCard {
+        // A directory entry the YOT wrote, not the sender's words: classifying it would
+        // raise escalations for sharing, say, a self-harm support service, and redaction
+        // would remove the very phone number being shared.
+        (not_classified(body), None)
+    } else {
+        let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
+        (verdict, Some(action))
+    };
+    let mut delivered_body = body.to_owned();
+    let mut original_body = None;
+    let mut hold = None;
+    if in_room {
+        crate::rooms::policy::check_not_muted(state, user, now).await?;
+    }
+    if let (true, Some(action)) = (in_room, action) {
+        let plan = crate::rooms::policy::plan(conv, &verdict, action);
+        if let Some((reason, severity)) = plan.hold {
+            hold = Some(crate::store::NewModerationItem {
+                id: crate::ids::random_id(),
+                kind: "hold".into(),
+                conversation_id: Some(conv.id.clone()),
+                message_id: None, // set below, once the message id is known
+                subject_user_id: Some(user.id.0.clone()),
+                reporter_id: None,
+                reason,
+                severity,
+                evidence: Some(body.to_owned()),
+                created_at: now,
+            });
+        } else if plan.redact {
+            delivered_body = verdict.redacted.clone();
+            original_body = Some(body.to_owned());
+        }
+    }
+    let message_id = crate::ids::random_id();
+    if let Some(h) = hold.as_mut() {
+        h.message_id = Some(message_id.clone());
+    }
+    // High or critical risk raises an escalation in the same transaction as the message.
+    let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, now);
+    let new = NewMessage {
+        id: message_id,
+        conversation_id: conv.id.clone(),
+        sender_id: Some(user.id.0.clone()),
+        sender_role: Some(user.role.as_str().to_owned()),
+        sender_name: Some(user.display_name.clone()),
+        client_msg_id: Some(client_msg_id.to_owned()),
+        body: delivered_body,
+        kind: kind.as_str().to_owned(),
+        sent_at: now,
+        severity: verdict.severity.as_str().to_owned(),
+        verdict: serde_json::to_string(&verdict).ok(),
+        original_body,
+        hold,
+        escalation,
+        expect,
+    };
+    Ok((new, verdict))
+}
+
+/// The verdict of a message that is not classified (a service card): nothing found.
+fn not_classified(body: &str) -> talkzone_moderation::Verdict {
+    talkzone_moderation::Verdict {
+        severity: talkzone_moderation::Severity::None,
+        labels: Vec::new(),
+        flags: Vec::new(),
+        pii: Vec::new(),
+        redacted: body.to_owned(),
+    }
+}
+
+/// `send`: a participant's text message.
+pub async fn send_message(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    client_msg_id: &str,
+    body: &str,
+) -> ApiResult<Sent> {
+    send(state, user, conversation_id, client_msg_id, body, MessageKind::Text).await
+}
+
+/// The one path by which a participant's message (text, or a service card) enters a
+/// conversation.
+pub async fn send(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    client_msg_id: &str,
+    body: &str,
+    kind: MessageKind,
+) -> ApiResult<Sent> {
+    validate_client_msg_id(client_msg_id)?;
+    validate_body(body)?;
+    state.limits.check_user_message(user.id.as_str())?;
+    let mut fresh = false;
+    let mut attempt = 0;
+    let (conv, verdict, new, outcome) = loop {
+        attempt += 1;
+        let (conv, expect) = load_for_send(state, user, conversation_id, fresh).await?;
+        let (new, verdict) = draft_message(state, user, &conv, client_msg_id, body, kind, expect).await?;
+        let started = Instant::now();
+        // Stored by group commit; a message stored now is already published, in commit order.
+        let outcome = state.messages.insert(new.clone(), conv.kind == "room").await?;
+        metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
+        match outcome {
+            // The chat changed (accepted, transferred, closed…) since access was decided:
+            // decide again from a fresh read. A chat changing under every try is answered
+            // with a conflict the client may send again.
+            InsertOutcome::Stale => {
+                state.conversation_cache.forget(conversation_id.as_str());
+                if attempt == 3 {
+                    return Err(ApiError::Conflict("the conversation changed while sending; send again".into()));
+                }
+                fresh = true;
+            }
+            outcome => break (conv, verdict, new, outcome),
+        }
+    };
+    let in_room = conv.kind == "room";
+    let now = new.sent_at;
+    let held = new.hold;
+    let raised = new.escalation.map(|e| e.id);
+    let risk_rank_before = conv.risk_rank;
+    let (record, duplicate) = match outcome {
+        InsertOutcome::Stored(m) => {
+            metrics::counter!(telemetry::MESSAGES_STORED).increment(1);
+            if let Some(id) = &raised {
+                crate::escalation::raised(state, id).await;
+            }
+            if conv.state == "assigned"
+                && conv.assigned_to.as_deref() == Some(user.id.as_str())
+                && conv.first_reply_at.is_none()
+            {
+                state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
+                state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
+            }
+            let rank = crate::store::severity_rank(verdict.severity.as_str());
+            if rank > risk_rank_before {
+                state.conversation_cache.update(&conv.id, |c| c.risk_rank = c.risk_rank.max(rank));
+            }
+            if conv.state == "queued" && rank > risk_rank_before {
+                // A waiting young person who says something risky moves up at once.
+                queue::changed(state).await;
+            }
+            (m, false)
+        }
+        InsertOutcome::Duplicate(m) => {
+            if m.conversation_id != conversation_id.0 {
+                return Err(ApiError::Conflict("client_msg_id was already used in another conversation".into()));
+            }
+            (m, true)
+        }
+        InsertOutcome::ConversationClosed => {
+            state.conversation_cache.forget(conversation_id.as_str());
+            return Err(ApiError::Conflict("this conversation is closed".into()));
+        }
+        InsertOutcome::Stale => unreachable!("a stale outcome is retried above"),
+    };
+    match staff_message_view(&record, in_room) {
+        // A duplicate is published again: if the node died between commit and publish the
+        // first time, this delivers it now; receivers drop what they have by `seq`.
+        Some(view) if duplicate => state.hub.publish(Event::Message(view)),
+        Some(_) => {}
+        None if !duplicate => {
+            if let Some(item) = held {
+                crate::moderation_queue::announce_new(state, &item.id).await;
+            }
+        }
+        None => {}
+    }
+    Ok(Sent { message_id: MessageId(record.id.clone()), seq: record.seq, duplicate })
+}

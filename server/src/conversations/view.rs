@@ -1,0 +1,90 @@
+//! A conversation as each viewer may see it (queue position and wait while queued, room
+//! details, the staff record, the monitoring notice), and telling its parties when it changes.
+
+use talkzone_mobile_api::{ConversationId, ConversationState, ConversationView, Role, ServerFrame, UserId, UserView};
+
+use crate::auth::AuthUser;
+use crate::clock::rfc3339;
+use crate::error::ApiResult;
+use crate::queue;
+use crate::realtime::Event;
+use crate::state::AppState;
+use crate::store::ConversationRecord;
+use crate::views::{kind_and_state, tags_of, user_of};
+
+/// The conversation as the API shows it to `viewer`, with queue position and wait while
+/// queued, and room details for rooms.
+pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -> ApiResult<ConversationView> {
+    let room = if c.kind == "room" {
+        let joined = state.store.membership(&c.id, viewer.id.as_str()).await?.is_some();
+        Some(crate::rooms::policy::room_info(c, joined))
+    } else {
+        None
+    };
+    let (kind, state_enum) = kind_and_state(c)?;
+    // Risk, outcome and tags are the service's safeguarding record of a support chat: staff only.
+    let staff_record = viewer.role.is_staff() && c.kind == "support";
+    let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
+        let position = state.store.queue_position(&c.id).await?;
+        match position {
+            Some(p) => {
+                let available = queue::available_workers(state).await?;
+                (Some(p), Some(queue::estimate_wait_s(p, available, queue::typical_chat_s(state).await?)))
+            }
+            None => (None, None),
+        }
+    } else {
+        (None, None)
+    };
+    Ok(ConversationView {
+        id: ConversationId(c.id.clone()),
+        kind,
+        state: state_enum,
+        topic: c.topic.clone(),
+        created_at: rfc3339(c.created_at),
+        young_person: user_of(&c.owner_id, &c.owner_name, Role::YoungPerson),
+        assigned_to: c.assigned_to.as_ref().map(|id| UserView {
+            id: UserId(id.clone()),
+            role: c.assigned_role.as_deref().and_then(Role::parse).unwrap_or(Role::DutyWorker),
+            display_name: c.assigned_name.clone().unwrap_or_default(),
+        }),
+        queue_position,
+        estimated_wait_s,
+        last_seq: c.last_seq,
+        risk: staff_record.then(|| c.risk.clone()),
+        outcome: c.outcome.clone().filter(|_| staff_record),
+        tags: if staff_record { tags_of(c) } else { Vec::new() },
+        room,
+        // Monitoring is transparent: the young person sees who may read their chat, in plain
+        // words, with whether they acknowledged this version of the notice.
+        monitoring_notice: if c.kind == "support" && c.owner_id.as_deref() == Some(viewer.id.as_str()) {
+            Some(crate::privacy::notice::view_for(state, viewer.id.as_str()).await?)
+        } else {
+            None
+        },
+    })
+}
+
+/// Sends a support chat's new state to each of its parties' connections, each as they may see
+/// it: the young person without the staff record (risk, outcome, tags), with their monitoring
+/// notice. A view depends only on who the viewer is and whether they are staff.
+pub async fn tell_parties<'a>(
+    state: &AppState,
+    record: &ConversationRecord,
+    parties: impl IntoIterator<Item = Option<&'a str>>,
+) -> ApiResult<()> {
+    for uid in parties.into_iter().flatten() {
+        let viewer = if record.owner_id.as_deref() == Some(uid) {
+            AuthUser {
+                id: UserId(uid.to_owned()),
+                role: Role::YoungPerson,
+                display_name: record.owner_name.clone().unwrap_or_default(),
+            }
+        } else {
+            AuthUser { id: UserId(uid.to_owned()), role: Role::DutyWorker, display_name: String::new() }
+        };
+        let frame = ServerFrame::Conversation(view(state, &viewer, record).await?);
+        state.hub.publish(Event::ToUser { user_id: viewer.id, frame });
+    }
+    Ok(())
+}

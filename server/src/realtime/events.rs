@@ -1,0 +1,28 @@
+//! What the hub delivers and the broker carries between nodes.
+
+use serde::{Deserialize, Serialize};
+use talkzone_mobile_api::{ConversationId, MessageView, Role, ServerFrame, UserId};
+
+/// Something to deliver, on this node or (through the broker) on every node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Event {
+    /// A stored message, with its moderation verdict: to the subscribers of its conversation
+    /// (staff get the verdict; everyone else the message without it).
+    Message(MessageView),
+    /// An ephemeral or state frame for the subscribers of a conversation.
+    ToConversation { conversation_id: ConversationId, frame: ServerFrame, except_user: Option<UserId> },
+    /// A frame for every connection of one user.
+    ToUser { user_id: UserId, frame: ServerFrame },
+    /// A frame for staff watching the queue.
+    ToQueueWatchers { frame: ServerFrame },
+    /// A frame for moderators watching the moderation queue.
+    ToModerationWatchers { frame: ServerFrame },
+    /// A frame for every connection of users with one of these roles (escalations to
+    /// supervisors).
+    ToRoles { roles: Vec<Role>, frame: ServerFrame },
+    /// Close every connection of a user (suspension, logout everywhere).
+    DisconnectUser { user_id: UserId },
+    /// The conversation left the queue: end the triage subscriptions of workers who are not
+    /// `keep_user` (they no longer have access).
+    EndTriage { conversation_id: ConversationId, keep_user: UserId },
+}

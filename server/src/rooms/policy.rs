@@ -1,0 +1,71 @@
+//! What a room does with a message (hold, redact, pass), whether a member is muted, and a
+//! room's settings as the protocol shows them: used by the send path, below the room use cases.
+
+use talkzone_mobile_api::{PersonalInfoMode, RoomInfo, RoomModeration};
+use talkzone_moderation::{Action, Verdict};
+
+use crate::auth::AuthUser;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::ConversationRecord;
+
+pub fn room_info(c: &ConversationRecord, joined: bool) -> RoomInfo {
+    RoomInfo {
+        age_band: c.age_band.clone().unwrap_or_default(),
+        moderation: if c.moderation_mode.as_deref() == Some("pre") {
+            RoomModeration::Pre
+        } else {
+            RoomModeration::Post
+        },
+        personal_info: if c.pii_mode.as_deref() == Some("redact") {
+            PersonalInfoMode::Redact
+        } else {
+            PersonalInfoMode::Hold
+        },
+        joined,
+    }
+}
+
+/// What to do with a room message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Hold for a moderator, with the reason and severity shown in the queue.
+    pub hold: Option<(String, String)>,
+    /// Deliver with personal information redacted.
+    pub redact: bool,
+}
+
+/// The one place that decides whether a room message is held, redacted or delivered.
+pub fn plan(conv: &ConversationRecord, verdict: &Verdict, action: Action) -> Plan {
+    let info = room_info(conv, false);
+    let severity = verdict.severity.as_str().to_owned();
+    let top_label = verdict.labels.first().map(|c| c.as_str().to_owned());
+    if action >= Action::Hold {
+        return Plan { hold: Some((top_label.unwrap_or_else(|| "flagged".into()), severity)), redact: false };
+    }
+    if info.moderation == RoomModeration::Pre {
+        return Plan { hold: Some(("pre_moderation".into(), severity)), redact: false };
+    }
+    if !verdict.pii.is_empty() {
+        return match info.personal_info {
+            PersonalInfoMode::Hold => Plan { hold: Some(("personal_information".into(), severity)), redact: false },
+            PersonalInfoMode::Redact => Plan { hold: None, redact: true },
+        };
+    }
+    Plan { hold: None, redact: false }
+}
+
+/// A muted user may not post in rooms until the mute ends. Support chats are never blocked:
+/// a young person can always ask a worker for help.
+pub async fn check_not_muted(state: &AppState, user: &AuthUser, now: i64) -> ApiResult<()> {
+    let record =
+        state.store.user(user.id.as_str()).await?.ok_or(ApiError::Unauthorized("this account cannot sign in"))?;
+    match record.muted_until {
+        Some(until) if until > now => Err(ApiError::ForbiddenBecause(format!(
+            "You've been muted in rooms by a moderator until {}. You can still talk to a worker in a support chat.",
+            rfc3339(until)
+        ))),
+        _ => Ok(()),
+    }
+}
