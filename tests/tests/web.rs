@@ -301,6 +301,7 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
         ("/web/chat.js", "text/javascript"),
         ("/web/console.js", "text/javascript"),
         ("/web/common.js", "text/javascript"),
+        ("/web/stream.js", "text/javascript"),
         ("/web/survey.js", "text/javascript"),
         ("/web/survey-page.js", "text/javascript"),
         ("/admin", "text/html"),
