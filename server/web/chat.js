@@ -1,17 +1,17 @@
 // The young person's web chat: start a chat anonymously, read the monitoring notice, see the
 // queue position live, talk, and get every message once and in order across reconnects.
 // Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
-import { Session, Live, authed, call, el, clientMsgId, pendingLine, timeOf, renderBody, showError, showTyping, announceTyping } from "./common.js";
+import { Session, authed, call, el, timeOf, renderBody, showError, showTyping, announceTyping } from "./common.js";
+import { Live, ChatStream } from "./stream.js";
 import { surveyForm } from "./survey.js";
 
 const $ = (id) => document.getElementById(id);
 const session = new Session("talkzone.chat");
 let conversation = null;
-let lastSeq = 0;
 let live = null;
-const pending = new Map(); // client_msg_id -> { body, node }
-const shown = new Set(); // client_msg_ids of own messages already on screen
+let stream = null; // the chat's messages over `live`
 let acknowledged = null; // the notice version acknowledged in this tab (frames may lag behind)
+const RATE_LIMITED = "You're sending messages very fast. Wait a moment; your message will be sent.";
 
 $("quick-exit").addEventListener("click", () => {
   if (live) live.stop();
@@ -37,12 +37,7 @@ $("send-form").addEventListener("submit", (ev) => {
   const body = $("text").value;
   if (!body.trim() || !conversation) return;
   $("text").value = "";
-  const id = clientMsgId();
-  const node = pendingLine(id, "You", body);
-  $("messages").append(node);
-  pending.set(id, { body, node });
-  shown.add(id);
-  sendPending(id);
+  $("messages").append(stream.send(body, "You"));
   scrollDown();
 });
 
@@ -62,11 +57,10 @@ $("leave-room").addEventListener("click", async () => {
 
 function backToStart() {
   if (live) live.stop();
+  if (stream) stream.close();
   live = null;
+  stream = null;
   conversation = null;
-  lastSeq = 0;
-  pending.clear();
-  shown.clear();
   session.remember("conversation_id", null);
   $("messages").replaceChildren();
   $("feedback").replaceChildren();
@@ -151,11 +145,6 @@ $("delete-yes").addEventListener("click", async () => {
   }
 });
 
-function sendPending(id) {
-  const p = pending.get(id);
-  if (p && live) live.send({ type: "send", conversation_id: conversation.id, client_msg_id: id, body: p.body });
-}
-
 function enterChat(conv) {
   conversation = conv;
   $("my-data").hidden = false;
@@ -163,10 +152,7 @@ function enterChat(conv) {
   $("chat").hidden = false;
   showConversation(conv);
   live = new Live(session, {
-    onOpen: () => {
-      live.send({ type: "subscribe", conversation_id: conversation.id, after_seq: lastSeq });
-      for (const id of pending.keys()) sendPending(id);
-    },
+    onOpen: () => stream.resume(),
     onFrame: handle,
     onStatus: (s) => {
       $("status").dataset.connection = s;
@@ -180,6 +166,15 @@ function enterChat(conv) {
       } else {
         showConversation(conversation);
       }
+    },
+  });
+  stream = new ChatStream(live, conv.id, {
+    message: (m, sentHere) => {
+      addMessage(m, sentHere);
+      return true;
+    },
+    refused: (f) => {
+      if (f.code === "rate_limited") showError(RATE_LIMITED);
     },
   });
   live.connect();
@@ -215,31 +210,8 @@ function showConversation(conv) {
 
 function handle(f) {
   if (!conversation) return; // a frame from a connection already closed
+  if (stream.handle(f)) return; // messages, acks, a send refused
   switch (f.type) {
-    case "message":
-      if (f.conversation_id !== conversation.id) return;
-      if (f.seq <= lastSeq) return; // already shown
-      if (f.seq > lastSeq + 1) {
-        // A gap: ask again from what we have; the server sends the missing ones in order.
-        live.send({ type: "subscribe", conversation_id: conversation.id, after_seq: lastSeq });
-        return;
-      }
-      lastSeq = f.seq;
-      addMessage(f);
-      live.send({ type: "read", conversation_id: conversation.id, seq: f.seq });
-      break;
-    case "ack": {
-      const p = pending.get(f.client_msg_id);
-      // Our own message's seq: the next one shown must follow it.
-      if (f.seq === lastSeq + 1) lastSeq = f.seq;
-      if (p) {
-        pending.delete(f.client_msg_id);
-        p.node.classList.remove("pending");
-        if (f.seq) p.node.dataset.seq = f.seq;
-        p.node.querySelector(".meta").textContent = f.status === "held" ? "waiting for a moderator" : "sent";
-      }
-      break;
-    }
     case "queue":
       if (f.conversation_id === conversation.id && conversation.state === "queued") {
         conversation.queue_position = f.position;
@@ -273,18 +245,7 @@ function handle(f) {
       break;
     }
     case "error":
-      if (f.code === "rate_limited") {
-        showError("You're sending messages very fast. Wait a moment; your message will be sent.");
-        const again = f.ref && pending.has(f.ref) ? f.ref : null;
-        if (again) setTimeout(() => sendPending(again), f.retry_after_ms || 1000);
-      } else if (f.ref && pending.has(f.ref)) {
-        const p = pending.get(f.ref);
-        pending.delete(f.ref);
-        p.node.classList.add("failed");
-        p.node.querySelector(".meta").textContent = "not sent: " + f.message;
-      } else {
-        showError(f.message);
-      }
+      showError(f.code === "rate_limited" ? RATE_LIMITED : f.message);
       break;
   }
 }
@@ -299,27 +260,17 @@ function offerSurvey(offer) {
   $("feedback").hidden = false;
 }
 
-function addMessage(m) {
-  // Our own message, already on screen from this tab: its ack or this copy settles it.
-  if (m.client_msg_id && shown.has(m.client_msg_id)) {
-    const node = document.querySelector(`li[data-client-msg-id="${CSS.escape(m.client_msg_id)}"]`);
-    if (node) {
-      node.classList.remove("pending");
-      node.dataset.seq = m.seq;
-      node.querySelector(".meta").textContent = "sent " + timeOf(m.sent_at);
-      pending.delete(m.client_msg_id);
-      return;
-    }
-  }
+// `sentHere`: our own message, sent from this tab, whose "sending…" line it replaces.
+function addMessage(m, sentHere) {
   // In rooms others are shown by a pseudonymous id, so one's own earlier messages are known by name.
   const room = conversation.kind === "room";
-  const mine = m.sender && (m.sender.id === session.user.id
-    || (room && m.sender.role === "young_person" && m.sender.display_name === session.user.display_name));
+  const mine = sentHere || (m.sender && (m.sender.id === session.user.id
+    || (room && m.sender.role === "young_person" && m.sender.display_name === session.user.display_name)));
   const who = m.kind === "system" ? "Talk Zone" : mine ? "You" : (m.sender ? m.sender.display_name : "");
   $("messages").append(el("li", { class: m.kind === "system" ? "system" : mine ? "mine" : "theirs", "data-seq": m.seq },
     el("span", { class: "who" }, who),
     renderBody(m),
-    el("span", { class: "meta" }, timeOf(m.sent_at)),
+    el("span", { class: "meta" }, sentHere ? "sent " + timeOf(m.sent_at) : timeOf(m.sent_at)),
     room && !mine && m.kind !== "system" ? reportButton(m) : null));
   scrollDown();
 }

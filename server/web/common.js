@@ -1,6 +1,6 @@
 // Shared by the young person's web chat and the staff console: the REST calls, a session that
-// refreshes its access token, a WebSocket that reconnects and resumes, and DOM helpers that
-// only ever set text (never HTML), so nothing a user typed can run as script.
+// refreshes its access token, and DOM helpers that only ever set text (never HTML), so nothing
+// a user typed can run as script. The WebSocket and the chat stream over it are in stream.js.
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfterMs) {
@@ -72,66 +72,6 @@ export async function authed(session, method, path, body) {
   return call(method, path, await session.token(), body);
 }
 
-// A WebSocket that signs in with a single-use ticket, reconnects with a growing wait when it
-// drops, and calls `onOpen` each time it is (re)connected so the page can resubscribe from the
-// last `seq` it has: nothing is lost and nothing shown twice.
-export class Live {
-  constructor(session, { onOpen, onFrame, onStatus }) {
-    this.session = session;
-    this.onOpen = onOpen;
-    this.onFrame = onFrame;
-    this.onStatus = onStatus || (() => {});
-    this.ws = null;
-    this.wait = 500;
-    this.stopped = false;
-  }
-  async connect() {
-    if (this.stopped) return;
-    this.onStatus("connecting");
-    let ticket;
-    try {
-      ticket = await authed(this.session, "POST", "/v1/ws-ticket", {});
-    } catch (e) {
-      if (e.status === 401) { this.onStatus("signed-out"); return; }
-      return this.retry();
-    }
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/v1/ws?ticket=${encodeURIComponent(ticket.ticket)}`);
-    this.ws = ws;
-    ws.onopen = () => {
-      this.wait = 500;
-      this.onStatus("connected");
-      this.onOpen();
-    };
-    ws.onmessage = (ev) => {
-      let frame;
-      try { frame = JSON.parse(ev.data); } catch (e) { return; }
-      this.onFrame(frame);
-    };
-    ws.onclose = () => {
-      if (this.ws === ws) this.ws = null;
-      this.retry();
-    };
-  }
-  retry() {
-    if (this.stopped) return;
-    this.onStatus("reconnecting");
-    const wait = this.wait;
-    this.wait = Math.min(this.wait * 2, 15000);
-    setTimeout(() => this.connect(), wait + Math.random() * 250);
-  }
-  // False when not connected: the caller keeps what it could not send and sends it on open.
-  send(frame) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
-    return true;
-  }
-  stop() {
-    this.stopped = true;
-    if (this.ws) this.ws.close();
-  }
-}
-
 // Builds an element; strings become text nodes, never markup.
 export function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -150,13 +90,6 @@ export function el(tag, attrs, ...children) {
 
 export function clientMsgId() {
   return crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
-}
-
-// One's own message as sent and not yet stored: found again by its `client_msg_id` when the
-// ack or the stored message comes back.
-export function pendingLine(id, who, body) {
-  return el("li", { class: "mine pending", "data-client-msg-id": id },
-    el("span", { class: "who" }, who), el("p", { class: "body" }, body), el("span", { class: "meta" }, "sending…"));
 }
 
 export function timeOf(iso) {

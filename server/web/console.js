@@ -2,7 +2,8 @@
 // refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
 // escalations as they are raised; moderators and supervisors work the moderation queue. Every
 // user-written string is shown as text, never as markup.
-import { Session, Live, authed, el, clientMsgId, pendingLine, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn, announceTyping } from "./common.js";
+import { Session, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn, announceTyping } from "./common.js";
+import { Live, ChatStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
 const STAFF = ["duty_worker", "supervisor", "moderator"];
@@ -10,8 +11,7 @@ const session = new Session("talkzone.console");
 let live = null;
 let onDuty = false;
 let open = null; // the conversation on screen
-const chats = new Map(); // id -> { conv, lastSeq, messages: [] }
-const pending = new Map(); // client_msg_id -> { convId, body }
+const chats = new Map(); // id -> { conv, stream, messages: [] }
 
 staffSignIn(session, STAFF, "This console is for duty workers, supervisors and moderators.", () => start(), () => live && live.stop());
 
@@ -26,11 +26,8 @@ $("send-form").addEventListener("submit", (ev) => {
   const body = $("text").value;
   if (!body.trim() || !open) return;
   $("text").value = "";
-  const id = clientMsgId();
-  pending.set(id, { convId: open, body });
   // Shown at once as sending; the stored message replaces it when it comes back.
-  $("messages").append(pendingLine(id, session.user.display_name, body));
-  sendPending(id);
+  $("messages").append(chats.get(open).stream.send(body, session.user.display_name));
 });
 
 $("close-form").addEventListener("submit", async (ev) => {
@@ -147,11 +144,6 @@ async function loadNotes(id) {
   }
 }
 
-function sendPending(id) {
-  const p = pending.get(id);
-  if (p) live.send({ type: "send", conversation_id: p.convId, client_msg_id: id, body: p.body });
-}
-
 async function start() {
   $("login").hidden = true;
   $("desk").hidden = false;
@@ -165,11 +157,7 @@ async function start() {
   const supervisor = session.user.role === "supervisor";
   $("escalations-title").hidden = !supervisor;
   $("oversight").hidden = !supervisor;
-  try {
-    if (desk) await loadDesk(supervisor);
-  } catch (e) {
-    showError(e.message);
-  }
+  // Made before the desk loads (each chat it finds follows it), connected after.
   live = new Live(session, {
     onOpen: () => {
       if (desk) live.send({ type: "queue.watch" });
@@ -179,8 +167,7 @@ async function start() {
         countModeration();
         live.send({ type: "moderation.watch" });
       }
-      for (const [id, chat] of chats) live.send({ type: "subscribe", conversation_id: id, after_seq: chat.lastSeq });
-      for (const id of pending.keys()) sendPending(id);
+      for (const chat of chats.values()) chat.stream.resume();
     },
     onFrame: handle,
     onStatus: (s) => {
@@ -188,6 +175,11 @@ async function start() {
       if (s === "signed-out") { session.clear(); location.reload(); }
     },
   });
+  try {
+    if (desk) await loadDesk(supervisor);
+  } catch (e) {
+    showError(e.message);
+  }
   live.connect();
 }
 
@@ -214,6 +206,8 @@ function setDuty(on) {
 }
 
 function handle(f) {
+  // A chat's messages, acks and refused sends (those of chats no longer followed are dropped).
+  for (const chat of chats.values()) if (chat.stream.handle(f)) return;
   switch (f.type) {
     case "queue.snapshot":
     case "queue.changed":
@@ -226,27 +220,6 @@ function handle(f) {
       break;
     case "conversation":
       updateConversation(f);
-      break;
-    case "message": {
-      const chat = chats.get(f.conversation_id);
-      if (!chat || f.seq <= chat.lastSeq) return;
-      if (f.seq > chat.lastSeq + 1) {
-        live.send({ type: "subscribe", conversation_id: f.conversation_id, after_seq: chat.lastSeq });
-        return;
-      }
-      chat.lastSeq = f.seq;
-      chat.messages.push(f);
-      if (f.client_msg_id) pending.delete(f.client_msg_id);
-      if (open === f.conversation_id) {
-        addMessage(f);
-        live.send({ type: "read", conversation_id: f.conversation_id, seq: f.seq });
-      } else {
-        markUnread(f.conversation_id);
-      }
-      break;
-    }
-    case "ack":
-      pending.delete(f.client_msg_id);
       break;
     case "typing":
       if (f.conversation_id === open) showTyping(f.user);
@@ -261,18 +234,7 @@ function handle(f) {
       showError(f.message);
       break;
     case "error":
-      if (f.code === "rate_limited" && f.ref && pending.has(f.ref)) {
-        setTimeout(() => sendPending(f.ref), f.retry_after_ms || 1000);
-      } else {
-        if (f.ref && pending.delete(f.ref)) {
-          const node = document.querySelector(`#messages li[data-client-msg-id="${CSS.escape(f.ref)}"]`);
-          if (node) {
-            node.classList.add("failed");
-            node.querySelector(".meta").textContent = "not sent: " + f.message;
-          }
-        }
-        showError(f.message);
-      }
+      showError(f.message);
       break;
   }
 }
@@ -297,7 +259,7 @@ function updateConversation(conv) {
   if (!mine && conv.state !== "closed" && session.user.role !== "supervisor") {
     // Transferred or requeued: it is someone else's now.
     chats.delete(conv.id);
-    live && live.send({ type: "unsubscribe", conversation_id: conv.id });
+    chat.stream.close();
     if (open === conv.id) {
       open = null;
       $("chat").hidden = true;
@@ -336,9 +298,24 @@ async function join(id) {
 }
 
 function addChat(conv) {
-  const chat = { conv, lastSeq: 0, messages: [] };
+  const chat = { conv, messages: [] };
+  chat.stream = new ChatStream(live, conv.id, {
+    message: (m) => {
+      chat.messages.push(m);
+      if (open !== conv.id) {
+        markUnread(conv.id);
+        return false;
+      }
+      addMessage(m);
+      return true;
+    },
+    // A rate-limited send goes again by itself; any other refusal is said.
+    refused: (f) => {
+      if (f.code !== "rate_limited") showError(f.message);
+    },
+  });
   chats.set(conv.id, chat);
-  live && live.send({ type: "subscribe", conversation_id: conv.id, after_seq: 0 });
+  chat.stream.resume();
   return chat;
 }
 
@@ -357,9 +334,10 @@ function show(id) {
   renderHeader(chat.conv);
   $("messages").replaceChildren();
   for (const m of chat.messages) addMessage(m);
+  $("messages").append(...chat.stream.unsettled());
   const item = document.querySelector(`#mine li[data-conversation-id="${CSS.escape(id)}"]`);
   if (item) item.classList.remove("unread");
-  if (chat.lastSeq) live.send({ type: "read", conversation_id: id, seq: chat.lastSeq });
+  chat.stream.read();
   $("notes").replaceChildren();
   loadNotes(id);
 }
@@ -380,10 +358,6 @@ function renderHeader(conv) {
 }
 
 function addMessage(m) {
-  if (m.client_msg_id) {
-    const sending = document.querySelector(`#messages li[data-client-msg-id="${CSS.escape(m.client_msg_id)}"]`);
-    if (sending) sending.remove();
-  }
   const staff = m.sender && m.sender.role !== "young_person";
   const flags = m.moderation && m.moderation.severity !== "none"
     ? el("span", { class: "badge risk-" + m.moderation.severity }, `${m.moderation.severity}: ${m.moderation.labels.join(", ")}`)

@@ -7,6 +7,8 @@
 //!   the staff record on the young person's page; closing, and starting again;
 //! - a parent's access code, and a young person's feedback when a chat closes;
 //! - a moderator's queue (a held message approved, its sender muted); group chats and a report;
+//! - in both pages, a message lost on its way (a `seq` gap) re-read, and a connection dropped
+//!   with an own message not yet acknowledged: resumed, sent again, everything once and in order;
 //! - a young person's data rights (the export, deletion); a transfer to a colleague;
 //! - the admin page (accounts, rota, directory, rooms, moderation rules, reports, audit log);
 //! - the pages' security headers, and that they hold no inline script for a policy to allow.
@@ -291,6 +293,214 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     s.stop().await;
 }
 
+/// Makes the page lose the first `message` frame whose text holds `marker`, as if it never
+/// arrived (the connection stays up): the page sees a `seq` gap at the next message.
+async fn lose_next_message(page: &mut Page, marker: &str) {
+    let js = r#"(() => {
+        const get = Object.getOwnPropertyDescriptor(MessageEvent.prototype, "data").get;
+        window.talkzoneLost = 0;
+        Object.defineProperty(MessageEvent.prototype, "data", { configurable: true, get() {
+            const data = get.call(this);
+            if (!window.talkzoneLost && typeof data === "string" && data.includes('"type":"message"') && data.includes(MARKER)) {
+                window.talkzoneLost += 1;
+                return '{"type":"lost"}';
+            }
+            return data;
+        } });
+        return true;
+    })()"#;
+    page.eval(&js.replace("MARKER", &json!(marker).to_string())).await;
+}
+
+/// Makes the page's first `send` frame holding `marker` go nowhere: it stays unacknowledged.
+async fn hold_back_next_send(page: &mut Page, marker: &str) {
+    let js = r#"(() => {
+        const send = WebSocket.prototype.send;
+        window.talkzoneHeld = 0;
+        WebSocket.prototype.send = function (data) {
+            if (!window.talkzoneHeld && typeof data === "string" && data.includes('"type":"send"') && data.includes(MARKER)) {
+                window.talkzoneHeld += 1;
+                return;
+            }
+            return send.call(this, data);
+        };
+        return true;
+    })()"#;
+    page.eval(&js.replace("MARKER", &json!(marker).to_string())).await;
+}
+
+/// Makes the page's next `subscribe` ask for everything from the start, as when two re-reads
+/// cross: the server sends again what the page already shows.
+async fn rewind_next_subscribe(page: &mut Page) {
+    let js = r#"(() => {
+        const send = WebSocket.prototype.send;
+        window.talkzoneRewound = 0;
+        WebSocket.prototype.send = function (data) {
+            const frame = JSON.parse(data);
+            if (!window.talkzoneRewound && frame.type === "subscribe" && frame.after_seq > 0) {
+                window.talkzoneRewound += 1;
+                return send.call(this, JSON.stringify(Object.assign(frame, { after_seq: 0 })));
+            }
+            return send.call(this, data);
+        };
+        return true;
+    })()"#;
+    page.eval(js).await;
+}
+
+/// Records every state the page's connection line (`id`) shows, from now on, in
+/// `window.talkzoneStates`.
+async fn watch_connection(page: &mut Page, id: &str) {
+    let js = r#"(() => {
+        const line = document.getElementById(ID);
+        window.talkzoneStates = [];
+        new MutationObserver(() => window.talkzoneStates.push(line.dataset.connection || line.textContent))
+            .observe(line, { attributes: true, childList: true, characterData: true, subtree: true });
+        return true;
+    })()"#;
+    page.eval(&js.replace("ID", &json!(id).to_string())).await;
+}
+
+/// The `seq` of every message the page shows, in the order shown.
+const SHOWN_SEQS: &str = "[...document.querySelectorAll('#messages li')].map((e) => Number(e.dataset.seq || 0))";
+
+#[tokio::test]
+async fn both_pages_make_good_a_lost_message_and_a_dropped_connection() {
+    let s = server().await;
+    let base = s.base.clone();
+    s.staff_named(Role::DutyWorker, "web-worker").await;
+    let supervisor = s.staff(Role::Supervisor).await;
+    let browser = Browser::start().await;
+    let mut console = browser.open(&format!("{base}/console")).await;
+    sign_in(&mut console, "web-worker").await;
+    console.click("#duty").await;
+    console.wait_for("document.getElementById('duty').textContent === 'Go off duty'", "on duty").await;
+    let mut chat = browser.open(&format!("{base}/")).await;
+    chat.fill("first", "hello, is anyone there?").await;
+    chat.submit("start-form").await;
+    chat.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected").await;
+    console.wait_for("document.querySelector('#queue li button') !== null", "the chat in the queue").await;
+    console.click("#queue li button").await;
+    console.wait_for(&format!("{}.includes('anyone there')", texts("#messages li")), "the chat open").await;
+    chat.wait_for("document.getElementById('status').textContent.includes('talking to')", "the chat accepted").await;
+
+    // A message lost on its way to the web chat: the next ones show the gap, the page reads
+    // again from what it has, and shows each once, in order.
+    lose_next_message(&mut chat, "LOST-IN-CHAT").await;
+    for text in ["LOST-IN-CHAT one", "then two", "and three"] {
+        console.fill("text", text).await;
+        console.submit("send-form").await;
+    }
+    let theirs = texts("#messages li.theirs .body");
+    let shown = chat.wait_for(&format!("{theirs}.includes('and three') && {theirs}"), "the worker's messages").await;
+    assert_eq!(chat.eval("window.talkzoneLost").await, json!(1), "a message was lost on its way");
+    assert!(
+        shown.as_str().is_some_and(|t| t.ends_with("LOST-IN-CHAT one\nthen two\nand three")),
+        "the lost message read again, each once and in order: {shown}"
+    );
+
+    // The same in the console.
+    lose_next_message(&mut console, "LOST-IN-CONSOLE").await;
+    for text in ["LOST-IN-CONSOLE four", "then five"] {
+        chat.fill("text", text).await;
+        chat.submit("send-form").await;
+    }
+    let theirs = texts("#messages li.theirs .body");
+    let shown =
+        console.wait_for(&format!("{theirs}.includes('then five') && {theirs}"), "the young person's messages").await;
+    assert_eq!(console.eval("window.talkzoneLost").await, json!(1), "a message was lost on its way");
+    assert!(
+        shown.as_str().is_some_and(|t| t.ends_with("LOST-IN-CONSOLE four\nthen five")),
+        "the lost message read again, each once and in order: {shown}"
+    );
+
+    // The web chat sends a message that goes unacknowledged, and its connection drops. It
+    // reconnects, gets what the worker sent meanwhile (after what it already has, sent again),
+    // and sends its own again.
+    let none_pending = "document.querySelectorAll('#messages li.pending').length === 0";
+    chat.wait_for(none_pending, "its own messages stored").await;
+    hold_back_next_send(&mut chat, "HELD-IN-CHAT").await;
+    chat.fill("text", "HELD-IN-CHAT six").await;
+    chat.submit("send-form").await;
+    chat.wait_for("window.talkzoneHeld === 1", "the send held back").await;
+    let sending = texts("#messages li.pending .meta");
+    assert_eq!(chat.eval(&sending).await, json!("sending…"), "shown as not sent yet");
+    watch_connection(&mut chat, "status").await;
+    rewind_next_subscribe(&mut chat).await;
+    let yp_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
+    let yp_id = talkzone_mobile_api::UserId(yp_id.as_str().expect("their id").to_owned());
+    s.state().hub.publish(talkzone_server::hub::Event::DisconnectUser { user_id: yp_id });
+    console.fill("text", "sent while you were away").await;
+    console.submit("send-form").await;
+    chat.wait_for(
+        "window.talkzoneStates.includes('reconnecting') && document.getElementById('status').dataset.connection === 'connected'",
+        "reconnected",
+    )
+    .await;
+    chat.wait_for(
+        &format!("{}.includes('while you were away')", texts("#messages li.theirs")),
+        "the message sent meanwhile",
+    )
+    .await;
+    console
+        .wait_for(
+            &format!("{}.includes('HELD-IN-CHAT six')", texts("#messages li.theirs")),
+            "the held message, sent again",
+        )
+        .await;
+
+    // The same in the console.
+    console.wait_for(none_pending, "its own messages stored").await;
+    hold_back_next_send(&mut console, "HELD-IN-CONSOLE").await;
+    console.fill("text", "HELD-IN-CONSOLE seven").await;
+    console.submit("send-form").await;
+    console.wait_for("window.talkzoneHeld === 1", "the send held back").await;
+    assert_eq!(console.eval(&sending).await, json!("sending…"), "shown as not sent yet");
+    watch_connection(&mut console, "connection").await;
+    rewind_next_subscribe(&mut console).await;
+    let worker_id = console.eval("JSON.parse(sessionStorage.getItem('talkzone.console')).user.id").await;
+    let worker_id = talkzone_mobile_api::UserId(worker_id.as_str().expect("their id").to_owned());
+    s.state().hub.publish(talkzone_server::hub::Event::DisconnectUser { user_id: worker_id });
+    chat.fill("text", "sent while the worker was away").await;
+    chat.submit("send-form").await;
+    console
+        .wait_for(
+            "window.talkzoneStates.includes('reconnecting') && document.getElementById('connection').textContent === 'live'",
+            "reconnected",
+        )
+        .await;
+    console
+        .wait_for(
+            &format!("{}.includes('while the worker was away')", texts("#messages li.theirs")),
+            "the message sent meanwhile",
+        )
+        .await;
+    chat.wait_for(
+        &format!("{}.includes('HELD-IN-CONSOLE seven')", texts("#messages li.theirs")),
+        "the held message, sent again",
+    )
+    .await;
+
+    // Every stored message on both screens once, in order, own ones included.
+    for page in [&mut chat, &mut console] {
+        assert_eq!(page.eval("window.talkzoneRewound").await, json!(1), "the server sent everything again");
+    }
+    let conv_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.conversation_id").await;
+    let conv_id = talkzone_mobile_api::ConversationId(conv_id.as_str().expect("the chat's id").to_owned());
+    let stored = s.client.messages(&supervisor.access_token, &conv_id, 0, None).await.expect("history").messages;
+    let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+    assert_eq!(stored.iter().filter(|m| m.body.starts_with("HELD-IN")).count(), 2, "each held message stored once");
+    for page in [&mut chat, &mut console] {
+        page.wait_for(none_pending, "own messages stored").await;
+        page.wait_for(&format!("{SHOWN_SEQS}.length >= {}", seqs.len()), "every message").await;
+        assert_eq!(page.eval(SHOWN_SEQS).await, json!(seqs), "each stored message once, in order");
+    }
+    nothing_ran(&mut chat, "the web chat").await;
+
+    browser.stop().await;
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     let s = server().await;
@@ -301,6 +511,7 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
         ("/web/chat.js", "text/javascript"),
         ("/web/console.js", "text/javascript"),
         ("/web/common.js", "text/javascript"),
+        ("/web/stream.js", "text/javascript"),
         ("/web/survey.js", "text/javascript"),
         ("/web/survey-page.js", "text/javascript"),
         ("/admin", "text/html"),

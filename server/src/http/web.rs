@@ -34,6 +34,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../web/common.js"),
     },
+    Asset {
+        name: "stream.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/stream.js"),
+    },
     Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../../web/chat.js") },
     Asset {
         name: "console.js",
