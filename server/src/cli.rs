@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use talkzone_mobile_api::{CreateUserRequest, Role};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, SettingsArgs};
+use crate::config::{Config, Settings};
 
 #[derive(Debug, Parser)]
 #[command(name = "talkzone", version, about = "Talk Zone: 24/7 live-chat support for young people")]
 struct Cli {
     #[command(flatten)]
-    settings: SettingsArgs,
+    settings: Settings,
     #[command(subcommand)]
     command: Command,
 }

@@ -280,7 +280,7 @@ fn docker_files_match_the_server() {
     let compose = std::fs::read_to_string(root.join("docker/compose.yaml")).expect("docker/compose.yaml");
     let dockerfile = std::fs::read_to_string(root.join("docker/Dockerfile")).expect("docker/Dockerfile");
     let nginx = std::fs::read_to_string(root.join("docker/nginx.conf")).expect("docker/nginx.conf");
-    let config = std::fs::read_to_string(root.join("server/src/config.rs")).expect("config.rs");
+    let config = std::fs::read_to_string(root.join("server/src/config/settings.rs")).expect("config/settings.rs");
     for text in [&compose, &dockerfile] {
         for (i, _) in text.match_indices("TALKZONE_") {
             let name: String = text[i..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();

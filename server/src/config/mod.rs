@@ -5,159 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Args;
-use serde::Deserialize;
+mod settings;
 
-/// Every setting, as flags and `TALKZONE_*` variables. All optional here so that a value
-/// missing from both can come from the file, then from the default.
-#[derive(Debug, Clone, Default, Args)]
-pub struct SettingsArgs {
-    /// TOML file with any of the settings below (flags and environment win over it).
-    #[arg(long, env = "TALKZONE_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
-    /// Address to listen on.
-    #[arg(long, env = "TALKZONE_LISTEN", global = true)]
-    pub listen: Option<String>,
-    /// Directory for the SQLite database and the generated signing key.
-    #[arg(long, env = "TALKZONE_DATA_DIR", global = true)]
-    pub data_dir: Option<PathBuf>,
-    /// `sqlite://…` or `postgres://…`.
-    #[arg(long, env = "TALKZONE_DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
-    /// `redis://…`; unset means the in-process broker (a single node).
-    #[arg(long, env = "TALKZONE_REDIS_URL", global = true)]
-    pub redis_url: Option<String>,
-    /// HS256 signing key for access tokens (at least 32 bytes).
-    #[arg(long, env = "TALKZONE_JWT_SECRET", global = true, hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-    /// Comma-separated origins allowed to open browser WebSockets.
-    #[arg(long, env = "TALKZONE_ALLOWED_ORIGINS", global = true)]
-    pub allowed_origins: Option<String>,
-    /// Log filter (tracing syntax), e.g. `info` or `talkzone_server=debug`.
-    #[arg(long, env = "TALKZONE_LOG", global = true)]
-    pub log: Option<String>,
-    /// `text` or `json`.
-    #[arg(long, env = "TALKZONE_LOG_FORMAT", global = true)]
-    pub log_format: Option<String>,
-    /// Comma-separated proxy addresses whose `X-Forwarded-For` is trusted.
-    #[arg(long, env = "TALKZONE_TRUSTED_PROXIES", global = true)]
-    pub trusted_proxies: Option<String>,
-    /// Largest WebSocket frame in bytes (larger closes the socket with 1009).
-    #[arg(long, env = "TALKZONE_WS_MAX_FRAME_BYTES", global = true)]
-    pub ws_max_frame_bytes: Option<usize>,
-    /// Largest HTTP request body in bytes.
-    #[arg(long, env = "TALKZONE_HTTP_MAX_BODY_BYTES", global = true)]
-    pub http_max_body_bytes: Option<usize>,
-    /// Frames per second each WebSocket connection may send (sustained).
-    #[arg(long, env = "TALKZONE_WS_FRAMES_PER_SEC", global = true)]
-    pub ws_frames_per_sec: Option<u32>,
-    /// Burst of frames above the sustained rate.
-    #[arg(long, env = "TALKZONE_WS_FRAMES_BURST", global = true)]
-    pub ws_frames_burst: Option<u32>,
-    /// Messages per second each user may send over all their connections (sustained).
-    #[arg(long, env = "TALKZONE_USER_MESSAGES_PER_SEC", global = true)]
-    pub user_messages_per_sec: Option<u32>,
-    /// Burst of messages above the sustained rate.
-    #[arg(long, env = "TALKZONE_USER_MESSAGES_BURST", global = true)]
-    pub user_messages_burst: Option<u32>,
-    /// Requests per minute each client IP (IPv6: each /64) may make to the auth routes.
-    #[arg(long, env = "TALKZONE_AUTH_PER_IP_PER_MIN", global = true)]
-    pub auth_per_ip_per_min: Option<u32>,
-    /// Burst of auth requests above the sustained rate.
-    #[arg(long, env = "TALKZONE_AUTH_BURST", global = true)]
-    pub auth_burst: Option<u32>,
-    /// Frames queued for one connection before it counts as a slow consumer and is closed.
-    #[arg(long, env = "TALKZONE_WS_OUTBOUND_BUFFER", global = true)]
-    pub ws_outbound_buffer: Option<usize>,
-    /// Access token lifetime in seconds.
-    #[arg(long, env = "TALKZONE_ACCESS_TOKEN_TTL_S", global = true)]
-    pub access_token_ttl_s: Option<u64>,
-    /// Service level for the moderation queue: items older than this show as overdue.
-    #[arg(long, env = "TALKZONE_MODERATION_SLA_S", global = true)]
-    pub moderation_sla_s: Option<u64>,
-    /// Seconds a critical escalation may wait for a supervisor before it re-escalates.
-    #[arg(long, env = "TALKZONE_ESCALATION_CRITICAL_S", global = true)]
-    pub escalation_critical_s: Option<u64>,
-    /// … a high one.
-    #[arg(long, env = "TALKZONE_ESCALATION_HIGH_S", global = true)]
-    pub escalation_high_s: Option<u64>,
-    /// … a medium one.
-    #[arg(long, env = "TALKZONE_ESCALATION_MEDIUM_S", global = true)]
-    pub escalation_medium_s: Option<u64>,
-    /// Where re-escalations are POSTed for the on-call contact (JSON), with retries.
-    #[arg(long, env = "TALKZONE_ONCALL_WEBHOOK_URL", global = true)]
-    pub oncall_webhook_url: Option<String>,
-    /// Comma-separated outcomes a support chat can be closed with.
-    #[arg(long, env = "TALKZONE_CLOSE_OUTCOMES", global = true)]
-    pub close_outcomes: Option<String>,
-    /// Seconds an assigned worker has to send a first reply before the chat returns to the queue.
-    #[arg(long, env = "TALKZONE_ASSIGNMENT_TIMEOUT_S", global = true)]
-    pub assignment_timeout_s: Option<u64>,
-    /// The message a young person gets at once when no worker is free.
-    #[arg(long, env = "TALKZONE_NO_ONE_AVAILABLE_TEXT", global = true)]
-    pub no_one_available_text: Option<String>,
-    /// `manual` (workers pick chats up) or `auto` (the most free on-duty worker gets the next).
-    #[arg(long, env = "TALKZONE_ROUTING", global = true)]
-    pub routing: Option<String>,
-    /// Seconds a worker may be disconnected (or off duty) before their chats return to the queue.
-    #[arg(long, env = "TALKZONE_DISCONNECT_GRACE_S", global = true)]
-    pub disconnect_grace_s: Option<u64>,
-    /// Open support chats a young person may start per day (a kind message says when more are possible).
-    #[arg(long, env = "TALKZONE_CHATS_PER_DAY", global = true)]
-    pub chats_per_day: Option<u32>,
-    /// Most hours a worker may be on duty in any 24 hours (wellbeing; warned, then enforced).
-    #[arg(long, env = "TALKZONE_MAX_DUTY_HOURS_PER_DAY", global = true)]
-    pub max_duty_hours_per_day: Option<f64>,
-    /// Most hours a worker may be on duty in any 7 days.
-    #[arg(long, env = "TALKZONE_MAX_DUTY_HOURS_PER_WEEK", global = true)]
-    pub max_duty_hours_per_week: Option<f64>,
-    /// Survey reports: any count under this is suppressed (at least 3; default 5).
-    #[arg(long, env = "TALKZONE_SURVEY_SUPPRESSION_THRESHOLD", global = true)]
-    pub survey_suppression_threshold: Option<i64>,
-    /// Days survey answers are kept after they were last saved (default 1095, three years).
-    #[arg(long, env = "TALKZONE_SURVEY_RETENTION_DAYS", global = true)]
-    pub survey_retention_days: Option<u32>,
-}
-
-/// The TOML file: the same names as the flags, with `_` instead of `-`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettingsFile {
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    redis_url: Option<String>,
-    jwt_secret: Option<String>,
-    allowed_origins: Option<Vec<String>>,
-    log: Option<String>,
-    log_format: Option<String>,
-    trusted_proxies: Option<Vec<String>>,
-    ws_max_frame_bytes: Option<usize>,
-    http_max_body_bytes: Option<usize>,
-    ws_frames_per_sec: Option<u32>,
-    ws_frames_burst: Option<u32>,
-    user_messages_per_sec: Option<u32>,
-    user_messages_burst: Option<u32>,
-    auth_per_ip_per_min: Option<u32>,
-    auth_burst: Option<u32>,
-    ws_outbound_buffer: Option<usize>,
-    access_token_ttl_s: Option<u64>,
-    moderation_sla_s: Option<u64>,
-    escalation_critical_s: Option<u64>,
-    escalation_high_s: Option<u64>,
-    escalation_medium_s: Option<u64>,
-    oncall_webhook_url: Option<String>,
-    close_outcomes: Option<Vec<String>>,
-    assignment_timeout_s: Option<u64>,
-    no_one_available_text: Option<String>,
-    routing: Option<String>,
-    disconnect_grace_s: Option<u64>,
-    chats_per_day: Option<u32>,
-    max_duty_hours_per_day: Option<f64>,
-    max_duty_hours_per_week: Option<f64>,
-    survey_suppression_threshold: Option<i64>,
-    survey_retention_days: Option<u32>,
-}
+pub use settings::{List, Settings};
 
 /// How queued chats reach workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,36 +188,26 @@ fn bad(setting: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError { setting, problem: problem.into() }
 }
 
-fn split_list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
 impl Config {
     /// Merges flags/environment over the file over defaults, and validates the result.
     /// Creates the data directory if needed (it must be writable for SQLite and the key).
-    pub fn load(args: &SettingsArgs) -> Result<Config, ConfigError> {
-        let file = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| bad("config", format!("cannot read {}: {e}", path.display())))?;
-                toml::from_str::<SettingsFile>(&text)
-                    .map_err(|e| bad("config", format!("{} is not valid: {e}", path.display())))?
-            }
-            None => SettingsFile::default(),
-        };
+    pub fn load(args: &Settings) -> Result<Config, ConfigError> {
+        Config::validate(args.resolve()?)
+    }
+
+    /// Fills what `s` leaves unset with the defaults and checks every setting, naming the first
+    /// that cannot be used and what to do about it. Creates the data directory if needed.
+    pub fn validate(s: Settings) -> Result<Config, ConfigError> {
         let d = LimitsConfig::default();
 
-        let listen_s = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen_s = s.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_s
             .parse()
             .map_err(|_| bad("listen", format!("'{listen_s}' is not an address like 127.0.0.1:8080 or [::]:8080")))?;
 
-        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./talkzone-data"));
-        let database_url = args
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("talkzone.db").display()));
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./talkzone-data"));
+        let database_url =
+            s.database_url.unwrap_or_else(|| format!("sqlite://{}", data_dir.join("talkzone.db").display()));
         let is_postgres = database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
         if is_postgres {
             url::Url::parse(&database_url)
@@ -379,12 +219,12 @@ impl Config {
             ));
         }
         // The data dir is needed for SQLite and for the generated key.
-        let jwt_secret = args.jwt_secret.clone().or(file.jwt_secret);
+        let jwt_secret = s.jwt_secret;
         if !is_postgres || jwt_secret.is_none() {
             ensure_writable_dir(&data_dir)?;
         }
-        if let Some(s) = &jwt_secret {
-            if s.len() < 32 {
+        if let Some(secret) = &jwt_secret {
+            if secret.len() < 32 {
                 return Err(bad("jwt-secret", "must be at least 32 bytes (use a long random string)"));
             }
         } else if is_postgres {
@@ -394,7 +234,7 @@ impl Config {
             ));
         }
 
-        let redis_url = args.redis_url.clone().or(file.redis_url);
+        let redis_url = s.redis_url;
         if let Some(r) = &redis_url {
             let u = url::Url::parse(r).map_err(|e| bad("redis-url", format!("not a valid URL: {e}")))?;
             if u.scheme() != "redis" && u.scheme() != "rediss" {
@@ -402,11 +242,7 @@ impl Config {
             }
         }
 
-        let allowed_origins = match (&args.allowed_origins, file.allowed_origins) {
-            (Some(s), _) => split_list(s),
-            (None, Some(v)) => v,
-            (None, None) => default_origins(listen),
-        };
+        let allowed_origins = s.allowed_origins.map_or_else(|| default_origins(listen), |l| l.0);
         let allowed_origins = allowed_origins
             .iter()
             .map(|o| {
@@ -416,46 +252,40 @@ impl Config {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
+        let log = s.log.unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log)
             .map_err(|e| bad("log", format!("'{log}' is not a valid filter: {e}")))?;
-        let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
+        let log_format = match s.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => return Err(bad("log-format", format!("'{other}' must be text or json"))),
         };
 
-        let proxies = match (&args.trusted_proxies, file.trusted_proxies) {
-            (Some(s), _) => split_list(s),
-            (None, Some(v)) => v,
-            (None, None) => vec![],
-        };
-        let trusted_proxies = proxies
+        let trusted_proxies = s
+            .trusted_proxies
+            .map_or_else(Vec::new, |l| l.0)
             .iter()
             .map(|p| p.parse::<IpAddr>().map_err(|_| bad("trusted-proxies", format!("'{p}' is not an IP address"))))
             .collect::<Result<Vec<_>, _>>()?;
 
         let limits = LimitsConfig {
-            ws_max_frame_bytes: args.ws_max_frame_bytes.or(file.ws_max_frame_bytes).unwrap_or(d.ws_max_frame_bytes),
-            http_max_body_bytes: args.http_max_body_bytes.or(file.http_max_body_bytes).unwrap_or(d.http_max_body_bytes),
-            ws_frames_per_sec: args.ws_frames_per_sec.or(file.ws_frames_per_sec).unwrap_or(d.ws_frames_per_sec),
-            ws_frames_burst: args.ws_frames_burst.or(file.ws_frames_burst).unwrap_or(d.ws_frames_burst),
-            user_messages_per_sec: args
-                .user_messages_per_sec
-                .or(file.user_messages_per_sec)
-                .unwrap_or(d.user_messages_per_sec),
-            user_messages_burst: args.user_messages_burst.or(file.user_messages_burst).unwrap_or(d.user_messages_burst),
-            auth_per_ip_per_min: args.auth_per_ip_per_min.or(file.auth_per_ip_per_min).unwrap_or(d.auth_per_ip_per_min),
-            auth_burst: args.auth_burst.or(file.auth_burst).unwrap_or(d.auth_burst),
-            ws_outbound_buffer: args.ws_outbound_buffer.or(file.ws_outbound_buffer).unwrap_or(d.ws_outbound_buffer),
+            ws_max_frame_bytes: s.ws_max_frame_bytes.unwrap_or(d.ws_max_frame_bytes),
+            http_max_body_bytes: s.http_max_body_bytes.unwrap_or(d.http_max_body_bytes),
+            ws_frames_per_sec: s.ws_frames_per_sec.unwrap_or(d.ws_frames_per_sec),
+            ws_frames_burst: s.ws_frames_burst.unwrap_or(d.ws_frames_burst),
+            user_messages_per_sec: s.user_messages_per_sec.unwrap_or(d.user_messages_per_sec),
+            user_messages_burst: s.user_messages_burst.unwrap_or(d.user_messages_burst),
+            auth_per_ip_per_min: s.auth_per_ip_per_min.unwrap_or(d.auth_per_ip_per_min),
+            auth_burst: s.auth_burst.unwrap_or(d.auth_burst),
+            ws_outbound_buffer: s.ws_outbound_buffer.unwrap_or(d.ws_outbound_buffer),
         };
         limits.validate()?;
-        let ttl = args.access_token_ttl_s.or(file.access_token_ttl_s).unwrap_or(900);
+        let ttl = s.access_token_ttl_s.unwrap_or(900);
         if !(30..=86_400).contains(&ttl) {
             return Err(bad("access-token-ttl-s", "must be between 30 and 86400 seconds"));
         }
 
-        let sla = args.moderation_sla_s.or(file.moderation_sla_s).unwrap_or(900);
+        let sla = s.moderation_sla_s.unwrap_or(900);
         if !(60..=7 * 86_400).contains(&sla) {
             return Err(bad("moderation-sla-s", "must be between 60 and 604800 seconds"));
         }
@@ -468,71 +298,38 @@ impl Config {
             }
             Ok(Duration::from_secs(v))
         };
-        let oncall_webhook_url = args.oncall_webhook_url.clone().or(file.oncall_webhook_url);
+        let oncall_webhook_url = s.oncall_webhook_url;
         if let Some(u) = &oncall_webhook_url {
             let parsed = url::Url::parse(u).map_err(|e| bad("oncall-webhook-url", format!("not a valid URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(bad("oncall-webhook-url", "must be an http:// or https:// URL"));
             }
         }
-        let close_outcomes = match (&args.close_outcomes, file.close_outcomes) {
-            (Some(s), _) => split_list(s),
-            (None, Some(v)) => v,
-            (None, None) => dd.close_outcomes.clone(),
-        };
+        let close_outcomes = s.close_outcomes.map_or_else(|| dd.close_outcomes.clone(), |l| l.0);
         if close_outcomes.is_empty() {
             return Err(bad("close-outcomes", "list at least one outcome"));
         }
         let desk = DeskConfig {
-            escalation_critical: secs(
-                args.escalation_critical_s.or(file.escalation_critical_s),
-                dd.escalation_critical,
-                "escalation-critical-s",
-            )?,
-            escalation_high: secs(
-                args.escalation_high_s.or(file.escalation_high_s),
-                dd.escalation_high,
-                "escalation-high-s",
-            )?,
-            escalation_medium: secs(
-                args.escalation_medium_s.or(file.escalation_medium_s),
-                dd.escalation_medium,
-                "escalation-medium-s",
-            )?,
+            escalation_critical: secs(s.escalation_critical_s, dd.escalation_critical, "escalation-critical-s")?,
+            escalation_high: secs(s.escalation_high_s, dd.escalation_high, "escalation-high-s")?,
+            escalation_medium: secs(s.escalation_medium_s, dd.escalation_medium, "escalation-medium-s")?,
             oncall_webhook_url,
             close_outcomes,
-            assignment_timeout: secs(
-                args.assignment_timeout_s.or(file.assignment_timeout_s),
-                dd.assignment_timeout,
-                "assignment-timeout-s",
-            )?,
-            no_one_available_text: args
-                .no_one_available_text
-                .clone()
-                .or(file.no_one_available_text)
-                .unwrap_or(dd.no_one_available_text),
-            routing: match args.routing.clone().or(file.routing).as_deref() {
+            assignment_timeout: secs(s.assignment_timeout_s, dd.assignment_timeout, "assignment-timeout-s")?,
+            no_one_available_text: s.no_one_available_text.unwrap_or(dd.no_one_available_text),
+            routing: match s.routing.as_deref() {
                 None | Some("manual") => Routing::Manual,
                 Some("auto") => Routing::Auto,
                 Some(other) => return Err(bad("routing", format!("'{other}' must be manual or auto"))),
             },
-            disconnect_grace: secs(
-                args.disconnect_grace_s.or(file.disconnect_grace_s),
-                dd.disconnect_grace,
-                "disconnect-grace-s",
-            )?,
-            chats_per_day: match args.chats_per_day.or(file.chats_per_day).unwrap_or(dd.chats_per_day) {
+            disconnect_grace: secs(s.disconnect_grace_s, dd.disconnect_grace, "disconnect-grace-s")?,
+            chats_per_day: match s.chats_per_day.unwrap_or(dd.chats_per_day) {
                 0 => return Err(bad("chats-per-day", "must be at least 1")),
                 n => n,
             },
-            max_duty_per_day: hours(
-                args.max_duty_hours_per_day.or(file.max_duty_hours_per_day),
-                dd.max_duty_per_day,
-                24.0,
-                "max-duty-hours-per-day",
-            )?,
+            max_duty_per_day: hours(s.max_duty_hours_per_day, dd.max_duty_per_day, 24.0, "max-duty-hours-per-day")?,
             max_duty_per_week: hours(
-                args.max_duty_hours_per_week.or(file.max_duty_hours_per_week),
+                s.max_duty_hours_per_week,
                 dd.max_duty_per_week,
                 168.0,
                 "max-duty-hours-per-week",
@@ -540,8 +337,7 @@ impl Config {
         };
 
         let sd = SurveysConfig::default();
-        let suppression_threshold =
-            args.survey_suppression_threshold.or(file.survey_suppression_threshold).unwrap_or(sd.suppression_threshold);
+        let suppression_threshold = s.survey_suppression_threshold.unwrap_or(sd.suppression_threshold);
         if !(MIN_SUPPRESSION_THRESHOLD..=MAX_SUPPRESSION_THRESHOLD).contains(&suppression_threshold) {
             return Err(bad(
                 "survey-suppression-threshold",
@@ -551,7 +347,7 @@ impl Config {
                 ),
             ));
         }
-        let retention_days = args.survey_retention_days.or(file.survey_retention_days).unwrap_or(sd.retention_days);
+        let retention_days = s.survey_retention_days.unwrap_or(sd.retention_days);
         if !(30..=3650).contains(&retention_days) {
             return Err(bad("survey-retention-days", "must be between 30 and 3650 days"));
         }
@@ -672,9 +468,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 mod tests {
     use super::*;
 
-    fn args() -> SettingsArgs {
+    fn args() -> Settings {
         let dir = std::env::temp_dir().join(format!("tz-config-{}", ulid::Ulid::new()));
-        SettingsArgs { data_dir: Some(dir), ..Default::default() }
+        Settings { data_dir: Some(dir), ..Default::default() }
     }
 
     #[test]
@@ -727,7 +523,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("talkzone.toml");
         std::fs::write(&file, "survey_suppression_threshold = 10\nsurvey_retention_days = 400\n").unwrap();
-        let c = Config::load(&SettingsArgs { config: Some(file), data_dir: Some(dir), ..Default::default() }).unwrap();
+        let c = Config::load(&Settings { config: Some(file), data_dir: Some(dir), ..Default::default() }).unwrap();
         assert_eq!((c.surveys.suppression_threshold, c.surveys.retention_days), (10, 400));
     }
 
@@ -737,7 +533,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("talkzone.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\n").unwrap();
-        let mut a = SettingsArgs { config: Some(file.clone()), data_dir: Some(dir.clone()), ..Default::default() };
+        let mut a = Settings { config: Some(file.clone()), data_dir: Some(dir.clone()), ..Default::default() };
         let c = Config::load(&a).unwrap();
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.log, "debug");
