@@ -93,7 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = crate::store::connect(&config.database_url).await.context("cannot open the database")?;
             store.migrate().await.context("migration failed")?;
             let req = CreateUserRequest { username, password, role, display_name };
-            let user = crate::http::create_account(store.as_ref(), SystemClock.now_ms(), req, None)
+            let user = crate::accounts::create_account(store.as_ref(), SystemClock.now_ms(), req, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
             println!("created {} {} ({})", user.role, user.display_name, user.id);

@@ -44,11 +44,12 @@ settings! {
         /// Directory for the SQLite database and the generated signing key.
         #[arg(long, env = "TALKZONE_DATA_DIR", global = true)]
         pub data_dir: Option<PathBuf>,
-        /// `sqlite://…` or `postgres://…`.
-        #[arg(long, env = "TALKZONE_DATABASE_URL", global = true)]
+        /// `sqlite://…` or `postgres://…`. Its value is never printed in `--help` (it may hold a
+        /// password); nor are the Redis URL's or the on-call webhook's.
+        #[arg(long, env = "TALKZONE_DATABASE_URL", global = true, hide_env_values = true)]
         pub database_url: Option<String>,
         /// `redis://…`; unset means the in-process broker (a single node).
-        #[arg(long, env = "TALKZONE_REDIS_URL", global = true)]
+        #[arg(long, env = "TALKZONE_REDIS_URL", global = true, hide_env_values = true)]
         pub redis_url: Option<String>,
         /// HS256 signing key for access tokens (at least 32 bytes).
         #[arg(long, env = "TALKZONE_JWT_SECRET", global = true, hide_env_values = true)]
@@ -108,7 +109,7 @@ settings! {
         #[arg(long, env = "TALKZONE_ESCALATION_MEDIUM_S", global = true)]
         pub escalation_medium_s: Option<u64>,
         /// Where re-escalations are POSTed for the on-call contact (JSON), with retries.
-        #[arg(long, env = "TALKZONE_ONCALL_WEBHOOK_URL", global = true)]
+        #[arg(long, env = "TALKZONE_ONCALL_WEBHOOK_URL", global = true, hide_env_values = true)]
         pub oncall_webhook_url: Option<String>,
         /// Comma-separated outcomes a support chat can be closed with.
         #[arg(long, env = "TALKZONE_CLOSE_OUTCOMES", global = true)]

@@ -2,17 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{
-    Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, StaffAccount, StaffAccountList, UserId, UserView,
-};
+use talkzone_mobile_api::{Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, StaffAccountList, UserView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::ApiJson;
-use crate::auth::{passwords, user_view, AuthUser};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::NewUser;
 
 /// A policy file is far larger than any other request body.
 pub const POLICY_MAX_BYTES: usize = 1024 * 1024;
@@ -31,22 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = StaffAccountList), (status = 403, body = ErrorBody)))]
 async fn list_staff(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<StaffAccountList>> {
-    user.require(&[Role::YotAdmin])?;
-    let mut accounts = Vec::new();
-    for u in state.store.staff_accounts().await? {
-        let role = Role::parse(&u.role).ok_or_else(|| ApiError::Internal(format!("bad role {}", u.role)))?;
-        accounts.push(StaffAccount {
-            id: UserId(u.id),
-            username: u.username,
-            role,
-            display_name: u.display_name,
-            on_duty: u.on_duty,
-            capacity: u.capacity,
-            suspended: u.suspended_at.is_some(),
-            created_at: crate::clock::rfc3339(u.created_at),
-        });
-    }
-    Ok(ApiJson(StaffAccountList { accounts }))
+    Ok(ApiJson(crate::accounts::list_staff(&state, &user).await?))
 }
 
 /// `PUT /v1/admin/users/{id}/capacity`: how many chats a worker takes at once.
@@ -61,21 +43,7 @@ async fn set_capacity(
     super::extract::ApiPath(id): super::extract::ApiPath<String>,
     ApiJson(req): ApiJson<Capacity>,
 ) -> ApiResult<ApiJson<Capacity>> {
-    user.require(&[Role::YotAdmin])?;
-    if !(1..=20).contains(&req.capacity) {
-        return Err(ApiError::Validation("capacity must be between 1 and 20".into()));
-    }
-    let entry = crate::audit::event(
-        state.clock.now_ms(),
-        Some(user.id.as_str()),
-        "capacity_set",
-        "user",
-        &id,
-        Some(req.capacity.to_string()),
-    );
-    if !state.store.set_capacity(&id, req.capacity, entry).await? {
-        return Err(ApiError::NotFound);
-    }
+    crate::accounts::set_capacity(&state, &user, &id, req.capacity).await?;
     Ok(ApiJson(req))
 }
 
@@ -120,58 +88,6 @@ async fn replace_policy(
     Ok(ApiJson(PolicyInForce { status: "in_force".into() }))
 }
 
-/// Usernames: 3 to 64 of `a-z 0-9 . _ -`, so they are unambiguous in logs and audits.
-pub fn validate_username(u: &str) -> Result<(), ApiError> {
-    let ok = (3..=64).contains(&u.len())
-        && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Validation("username must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'".into()))
-    }
-}
-
-pub fn validate_display_name(n: &str) -> Result<(), ApiError> {
-    let len = n.trim().chars().count();
-    if len == 0 || len > 64 || n.chars().any(char::is_control) {
-        return Err(ApiError::Validation("display_name must be 1 to 64 printable characters".into()));
-    }
-    Ok(())
-}
-
-/// Creates an account (the one path for the REST route and `talkzone admin create-user`),
-/// with its `user_created` audit entry in the same transaction; `actor` is the admin, or
-/// `None` from the command line.
-pub async fn create_account(
-    state_store: &dyn crate::store::Store,
-    now: i64,
-    req: CreateUserRequest,
-    actor: Option<&str>,
-) -> ApiResult<UserView> {
-    validate_username(&req.username)?;
-    passwords::check_strength(&req.password)?;
-    let display_name = req.display_name.unwrap_or_else(|| req.username.clone());
-    validate_display_name(&display_name)?;
-    let hash = passwords::hash_blocking(req.password).await?;
-    let id = crate::ids::random_id();
-    let audit =
-        crate::audit::event(now, actor, "user_created", "user", &id, Some(format!("role {}", req.role.as_str())));
-    let user = state_store
-        .create_user(
-            NewUser {
-                id,
-                role: req.role.as_str().into(),
-                username: Some(req.username),
-                password_hash: Some(hash),
-                display_name: display_name.trim().to_owned(),
-                created_at: now,
-            },
-            Some(audit),
-        )
-        .await?;
-    user_view(&user)
-}
-
 /// `POST /v1/admin/users`: creates a staff (or registered) account. Roles: yot_admin.
 #[utoipa::path(post, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -183,6 +99,6 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
     user.require(&[Role::YotAdmin])?;
     let now = state.clock.now_ms();
-    let created = create_account(state.store.as_ref(), now, req, Some(user.id.as_str())).await?;
+    let created = crate::accounts::create_account(state.store.as_ref(), now, req, Some(user.id.as_str())).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }

@@ -20,8 +20,6 @@ mod rooms;
 mod surveys;
 pub mod web;
 
-pub use admin::create_account;
-
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
