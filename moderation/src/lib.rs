@@ -17,6 +17,7 @@ mod engine;
 mod normalise;
 mod pii;
 mod policy;
+mod words;
 
 use serde::{Deserialize, Serialize};
 
