@@ -22,6 +22,19 @@ macro_rules! word_list {
 }
 pub(crate) use word_list;
 
+/// A list of word pairs, parsed from its file on first use.
+pub(crate) type Pairs = LazyLock<Vec<(&'static str, &'static str)>>;
+
+/// `word_pairs!("name.txt")`: the [`Pairs`] of `policy/words/name.txt`.
+macro_rules! word_pairs {
+    ($file:literal) => {
+        ::std::sync::LazyLock::new(|| {
+            $crate::words::pairs(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/policy/words/", $file)))
+        })
+    };
+}
+pub(crate) use word_pairs;
+
 /// The entries of a list file (see the module docs).
 pub(crate) fn entries(src: &'static str) -> Vec<&'static str> {
     src.lines()

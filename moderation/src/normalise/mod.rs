@@ -20,11 +20,9 @@
 //! The matching text is `" w1 w2 w3 "` (single spaces, padded) so that a phrase `" kill myself "`
 //! only matches whole words.
 
-use std::sync::LazyLock;
-
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
-use crate::words::{self, word_list, Words};
+use crate::words::{word_list, word_pairs, Pairs, Words};
 
 /// One word of the normalised stream.
 #[derive(Debug, Clone, Copy)]
@@ -385,8 +383,7 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
 /// Text-speak words with one meaning, rewritten before matching (`h8` → `hate`, `wiv` → `with`,
 /// `2nite` → `tonight`). Sorted by key. Phrases go through the same rewriting, so writing either
 /// form in the policy is fine. Data: `policy/words/aliases.txt`.
-static ALIASES: LazyLock<Vec<(&'static str, &'static str)>> =
-    LazyLock::new(|| words::pairs(include_str!("../policy/words/aliases.txt")));
+static ALIASES: Pairs = word_pairs!("aliases.txt");
 
 /// Up to 8 ASCII bytes packed into a number (0 for longer or non-ASCII words).
 fn pack(bytes: impl Iterator<Item = u8>) -> u64 {
@@ -601,5 +598,4 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "normalise_props.rs"]
 mod props;
