@@ -10,6 +10,26 @@
 //! cheap to clone (it is an `Arc` inside), so the server can build a new one and swap it at runtime.
 //!
 //! There is no I/O and no async here. See `docs/moderation.md` for how it works.
+//!
+//! # Layout
+//!
+//! Lowest first; a module uses only those above it and the types in this file (tests aside).
+//!
+//! * `words.rs`: the built-in word lists, data files in `policy/words/` (one entry a line, each
+//!   saying what it is for), compiled in with `include_str!` and parsed once.
+//! * `normalise/`: the text normaliser the rules match against (`mod.rs`), and its property tests
+//!   (`props.rs`, with `check` on disguised and spaced-out phrases).
+//! * `pii/`: personal information: the cheap gates, overlap resolution and redaction (`mod.rs`),
+//!   and one file per detector, each with its tests: `phone.rs`, `email.rs`, `postcode.rs`,
+//!   `address.rs`, `school.rs`, `handle.rs` (social handles), `name.rs` (full names).
+//! * `policy/`: [`Policy`], [`PolicyError`] and the compiled form (`mod.rs`); the TOML file format
+//!   (`schema.rs`); checking it and compiling it (`compile.rs`); the phrase table and automatons
+//!   (`terms.rs`).
+//! * `engine.rs`: the risk rules over the normalised text: flags, severity and labels.
+//! * `lib.rs`: the public types, [`check`] and [`eval_record`].
+//!
+//! Data: `policy/default.toml` is the built-in policy (an admin can load another); `policy/words/`
+//! holds the word lists the code itself consults, which a loaded policy does not replace.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +37,7 @@ mod engine;
 mod normalise;
 mod pii;
 mod policy;
+mod words;
 
 use serde::{Deserialize, Serialize};
 

@@ -509,4 +509,4 @@ fn actions_by_context() {
 }
 
 // `check` on arbitrary Unicode (no panic, spans on char boundaries, deterministic) is a
-// property test now: `src/normalise_props.rs`.
+// property test now: `src/normalise/props.rs`.

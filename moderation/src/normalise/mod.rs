@@ -22,6 +22,8 @@
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
+use crate::words::{word_list, word_pairs, Pairs, Words};
+
 /// One word of the normalised stream.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Token {
@@ -241,10 +243,8 @@ fn leet(c: char) -> char {
     }
 }
 
-const ORDINAL_SUFFIXES: &[&str] = &[
-    "am", "pm", "st", "nd", "rd", "th", "s", "k", "p", "m", "x", "mins", "min", "hrs", "hr", "h", "yrs", "yr", "yo",
-    "ft", "kg", "g", "mg", "ml", "l", "d", "gb", "mb", "v", "ish",
-];
+/// Units and ordinal endings after a number (`2am`, `18th`): data, `policy/words/ordinal_suffixes.txt`.
+static ORDINAL_SUFFIXES: Words = word_list!("ordinal_suffixes.txt");
 
 /// Whether digits of this word should be read as letters (`k1ll`), i.e. the word has ASCII letters,
 /// all its digits are leet digits, and it is not a number with a unit (`2am`, `18th`).
@@ -382,54 +382,8 @@ pub(crate) fn normalise_into(text: &str, scratch: &mut Scratch, out: &mut Normal
 
 /// Text-speak words with one meaning, rewritten before matching (`h8` → `hate`, `wiv` → `with`,
 /// `2nite` → `tonight`). Sorted by key. Phrases go through the same rewriting, so writing either
-/// form in the policy is fine.
-const ALIASES: &[(&str, &str)] = &[
-    ("2day", "today"),
-    ("2moro", "tomorrow"),
-    ("2morrow", "tomorrow"),
-    ("2night", "tonight"),
-    ("2nite", "tonight"),
-    ("any1", "anyone"),
-    ("b4", "before"),
-    ("bcos", "because"),
-    ("becos", "because"),
-    ("bout", "about"),
-    ("coz", "cos"),
-    ("cuz", "cos"),
-    ("dat", "that"),
-    ("dem", "them"),
-    ("dis", "this"),
-    ("eva", "ever"),
-    ("every1", "everyone"),
-    ("fone", "phone"),
-    ("gr8", "great"),
-    ("h8", "hate"),
-    ("h8s", "hates"),
-    ("l8", "late"),
-    ("l8r", "later"),
-    ("luv", "love"),
-    ("m8", "mate"),
-    ("m8s", "mates"),
-    ("neva", "never"),
-    ("no1", "noone"),
-    ("nudez", "nudes"),
-    ("nuffin", "nothing"),
-    ("ova", "over"),
-    ("pix", "pics"),
-    ("plz", "please"),
-    ("ppl", "people"),
-    ("skool", "school"),
-    ("some1", "someone"),
-    ("sum1", "someone"),
-    ("tmrw", "tomorrow"),
-    ("tonite", "tonight"),
-    ("w8", "wait"),
-    ("wat", "what"),
-    ("wen", "when"),
-    ("wid", "with"),
-    ("wiv", "with"),
-    ("wot", "what"),
-];
+/// form in the policy is fine. Data: `policy/words/aliases.txt`.
+static ALIASES: Pairs = word_pairs!("aliases.txt");
 
 /// Up to 8 ASCII bytes packed into a number (0 for longer or non-ASCII words).
 fn pack(bytes: impl Iterator<Item = u8>) -> u64 {
@@ -644,5 +598,4 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "normalise_props.rs"]
 mod props;

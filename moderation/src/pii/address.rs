@@ -1,0 +1,101 @@
+//! **address**: house or flat number and street (`flat 2b, 88 church street`, `number 4 kensington
+//! close`), capitalised street names (`Marsh Lane`, `Brierfield Way, block C`), and lower-case
+//! street names after `on`/`off`/`near`. Towns are not addresses.
+
+use regex::Regex;
+
+use super::{is_place_stop, re, trim_leading_stops, Cand};
+use crate::PiiKind;
+
+/// The street words of the numbered pattern (a regex alternation, so it stays beside the pattern).
+const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate";
+
+#[derive(Debug)]
+pub(super) struct Addresses {
+    /// A house or flat number, then a street.
+    num: Regex,
+    /// A capitalised street name.
+    cap: Regex,
+    /// A street name, in any case, after `on`/`off`/`near`/`down`.
+    cue: Regex,
+}
+
+impl Addresses {
+    pub(super) fn build() -> Result<Addresses, String> {
+        Ok(Addresses {
+            num: re(&format!(
+                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
+            ))?,
+            cap: re(
+                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|St|Rd)\b(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
+            )?,
+            cue: re(
+                r"(?i)\b(?:on|off|near|down)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews))\b",
+            )?,
+        })
+    }
+
+    /// Run when the text has a street word (`policy/words/gate_street.txt`); the numbered form
+    /// only when it has a digit.
+    pub(super) fn find(&self, text: &str, has_digit: bool, out: &mut Vec<Cand>) {
+        if has_digit {
+            for caps in self.num.captures_iter(text) {
+                let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else {
+                    continue;
+                };
+                if name.as_str().split_whitespace().any(is_place_stop) {
+                    continue;
+                }
+                out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+            }
+        }
+        for caps in self.cap.captures_iter(text) {
+            let (Some(m), Some(name), Some(suffix)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+                continue;
+            };
+            if suffix.as_str() == "St" {
+                // `St Mary's`: saint, not street
+                let after = &text[suffix.end()..];
+                if after.trim_start().starts_with(|c: char| c.is_uppercase()) {
+                    continue;
+                }
+            }
+            let Some(s) = trim_leading_stops(text, name.start(), name.end()) else {
+                continue;
+            };
+            if text[s..name.end()].split_whitespace().any(is_place_stop) {
+                continue;
+            }
+            out.push(Cand { kind: PiiKind::Address, start: s, end: m.end() });
+        }
+        for caps in self.cue.captures_iter(text) {
+            let Some(g) = caps.get(1) else { continue };
+            let words: Vec<&str> = g.as_str().split_whitespace().collect();
+            if words.len() < 2 || words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
+                continue;
+            }
+            out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pii::tests::{has, none_of};
+    use crate::PiiKind;
+
+    #[test]
+    fn addresses() {
+        has("flat 2b, 88 church street, pr77lh", PiiKind::Address, "flat 2b, 88 church street");
+        has("im at 19 St Pauls Road now", PiiKind::Address, "19 St Pauls Road");
+        has("number 4 kensington close is my dads", PiiKind::Address, "number 4 kensington close");
+        has("flat 12, Ribble Court", PiiKind::Address, "flat 12, Ribble Court");
+        has("we live in the flats on Brierfield Way, block C", PiiKind::Address, "Brierfield Way, block C");
+        has("the centre on Marsh Lane", PiiKind::Address, "Marsh Lane");
+        has("i live on ashworth road", PiiKind::Address, "ashworth road");
+        none_of("its a 5 min walk from mine", PiiKind::Address);
+        none_of("theres a man on my road", PiiKind::Address);
+        none_of("running up that hill", PiiKind::Address);
+        none_of("by the way im fine", PiiKind::Address);
+    }
+}

@@ -1,0 +1,220 @@
+//! **full_name**: a given name (from the policy's list) followed by a family name (`Jess
+//! Openshaw`, `Tilly Rose Henderson`, `tilly henderson`), two names after a title (`Mrs Helen
+//! Marsden` gives `Helen Marsden`), or two names after `my name is`.
+
+use std::collections::HashSet;
+
+use super::{is_place_stop, Cand};
+use crate::words::{word_list, Words};
+use crate::PiiKind;
+
+/// Common words that are not family names (data: `policy/words/common_words.txt`).
+static COMMON: Words = word_list!("common_words.txt");
+/// Titles before a name (data: `policy/words/titles.txt`).
+static TITLES: Words = word_list!("titles.txt");
+
+#[derive(Debug)]
+pub(super) struct Names {
+    /// The policy's given names (`[pii] given_names`), lower case.
+    given: HashSet<String>,
+    /// Given names, titles and "name": a sorted list of word hashes, to decide cheaply
+    /// whether the name scanner needs to run.
+    hashes: Vec<u64>,
+    /// `[pii] ambiguous_given_names`, lower case.
+    ambiguous: HashSet<String>,
+    /// `[pii] not_surnames`, lower case.
+    not_surnames: HashSet<String>,
+}
+
+impl Names {
+    pub(super) fn build(given: &[String], ambiguous: &[String], not_surnames: &[String]) -> Names {
+        let lower = |v: &[String]| -> HashSet<String> {
+            v.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect()
+        };
+        let given = lower(given);
+        // given names, titles and "name": a sorted list of word hashes, to decide cheaply
+        // whether the name scanner needs to run
+        let mut hashes: Vec<u64> = given.iter().map(|w| word_hash(w.bytes())).collect();
+        hashes.extend(TITLES.iter().map(|w| word_hash(w.bytes())));
+        hashes.push(word_hash("name".bytes()));
+        hashes.sort_unstable();
+        hashes.dedup();
+        Names { given, hashes, ambiguous: lower(ambiguous), not_surnames: lower(not_surnames) }
+    }
+
+    /// Whether the text has a given name, a title or "name" as a whole word: only then does
+    /// [`Names::find`] run.
+    pub(super) fn could_match(&self, bytes: &[u8]) -> bool {
+        !self.hashes.is_empty() && has_name_word(&self.hashes, bytes)
+    }
+}
+
+/// FNV-1a of a word, lower-cased.
+fn word_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(b.to_ascii_lowercase());
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Whether any whole ASCII word of the text hashes to one of `hashes` (sorted).
+fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_alphabetic() {
+            let s = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if hashes.binary_search(&word_hash(bytes[s..i].iter().copied())).is_ok() {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+struct Word<'a> {
+    s: usize,
+    e: usize,
+    w: &'a str,
+    lower: String,
+}
+
+fn is_cap(w: &str) -> bool {
+    let mut cs = w.chars();
+    let Some(f) = cs.next() else { return false };
+    let rest: Vec<char> = cs.filter(|c| c.is_alphabetic()).collect();
+    f.is_uppercase() && (rest.is_empty() || rest.iter().any(|c| c.is_lowercase()))
+}
+
+fn name_words(text: &str) -> Vec<Word<'_>> {
+    let mut v = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut last_end = 0;
+    for (i, ch) in text.char_indices() {
+        let inword = ch.is_alphabetic() || (start.is_some() && matches!(ch, '\'' | '’' | '-'));
+        if inword {
+            if start.is_none() {
+                start = Some(i);
+            }
+            last_end = i + ch.len_utf8();
+        } else if let Some(s) = start.take() {
+            push_word(text, s, last_end, &mut v);
+        }
+    }
+    if let Some(s) = start {
+        push_word(text, s, last_end, &mut v);
+    }
+    v
+}
+
+fn push_word<'a>(text: &'a str, s: usize, e: usize, v: &mut Vec<Word<'a>>) {
+    // trailing apostrophes/hyphens are not part of the word
+    let w = text[s..e].trim_end_matches(['\'', '’', '-']);
+    if w.is_empty() {
+        return;
+    }
+    v.push(Word { s, e: s + w.len(), w, lower: w.to_lowercase() });
+}
+
+/// Words `a` and `b` are separated by spaces only.
+fn adjacent(text: &str, a: &Word<'_>, b: &Word<'_>) -> bool {
+    let gap = &text[a.e..b.s];
+    !gap.is_empty() && gap.len() <= 2 && gap.chars().all(|c| c == ' ')
+}
+
+impl Names {
+    pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
+        if self.given.is_empty() {
+            return;
+        }
+        let ws = name_words(text);
+        let common = |w: &str| COMMON.contains(&w) || TITLES.contains(&w);
+        let surname_ok = |w: &Word<'_>| {
+            !common(&w.lower)
+                && !self.not_surnames.contains(&w.lower)
+                && !is_place_stop(w.w)
+                && w.w.chars().count() >= 2
+        };
+        let mut i = 0;
+        while i < ws.len() {
+            let w = &ws[i];
+            // title + given + family: "Mrs Helen Marsden" -> "Helen Marsden"
+            if TITLES.contains(&w.lower.as_str()) && i + 2 < ws.len() {
+                let (a, b) = (&ws[i + 1], &ws[i + 2]);
+                if adjacent(text, w, a)
+                    && adjacent(text, a, b)
+                    && is_cap(a.w)
+                    && is_cap(b.w)
+                    && surname_ok(b)
+                    && !common(&a.lower)
+                {
+                    out.push(Cand { kind: PiiKind::FullName, start: a.s, end: b.e });
+                    i += 3;
+                    continue;
+                }
+            }
+            // "my name is X Y" / "name's X Y"
+            let cue = (i >= 3 && ws[i - 3].lower == "my" && ws[i - 2].lower == "name" && ws[i - 1].lower == "is")
+                || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
+            let given = self.given.contains(&w.lower);
+            if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
+                let cap = is_cap(w.w);
+                let lower_ok = !self.ambiguous.contains(&w.lower) || cue;
+                let nx = &ws[i + 1];
+                if adjacent(text, w, nx) && surname_ok(nx) {
+                    let both_cap = cap && is_cap(nx.w);
+                    let both_lower = w.w.chars().all(|c| !c.is_uppercase())
+                        && nx.w.chars().all(|c| !c.is_uppercase())
+                        && lower_ok
+                        && !nx.lower.ends_with("ing")
+                        && !nx.lower.ends_with("ed")
+                        && !self.given.contains(&nx.lower);
+                    if both_cap || both_lower || (cue && !common(&nx.lower)) {
+                        let mut end = nx.e;
+                        let mut k = i + 2;
+                        // a middle name: "Tilly Rose Henderson"
+                        if both_cap
+                            && k < ws.len()
+                            && adjacent(text, nx, &ws[k])
+                            && is_cap(ws[k].w)
+                            && surname_ok(&ws[k])
+                        {
+                            end = ws[k].e;
+                            k += 1;
+                        }
+                        out.push(Cand { kind: PiiKind::FullName, start: w.s, end });
+                        i = k;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pii::tests::{has, none_of};
+    use crate::PiiKind;
+
+    #[test]
+    fn full_names() {
+        has("letter to Mrs Helen Marsden, can u", PiiKind::FullName, "Helen Marsden");
+        has("put Jess Openshaw on the list", PiiKind::FullName, "Jess Openshaw");
+        has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "Tilly Rose Henderson");
+        has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "tilly henderson");
+        has("Callum O'Neill from school", PiiKind::FullName, "Callum O'Neill");
+        has("its megan price, i need to move", PiiKind::FullName, "megan price");
+        has("my name is kacper nowak", PiiKind::FullName, "kacper nowak");
+        none_of("jess said hi", PiiKind::FullName);
+        none_of("told Mrs Smith", PiiKind::FullName);
+        none_of("will be late", PiiKind::FullName);
+    }
+}

@@ -1,0 +1,61 @@
+//! **postcode**: full UK postcodes, with or without the space, checked against the letter rules.
+
+use regex::Regex;
+
+use super::{re, Cand};
+use crate::PiiKind;
+
+#[derive(Debug)]
+pub(super) struct Postcodes {
+    re: Regex,
+}
+
+impl Postcodes {
+    pub(super) fn build() -> Result<Postcodes, String> {
+        Ok(Postcodes { re: re(r"(?i)\b([a-z]{1,2}[0-9][a-z0-9]?)[ \t]?([0-9][a-z]{2})\b")? })
+    }
+
+    /// Run when the text has two digits and a letter followed by a digit.
+    pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
+        for caps in self.re.captures_iter(text) {
+            let (Some(m), Some(outward), Some(inward)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+                continue;
+            };
+            let o = outward.as_str().to_ascii_uppercase();
+            let inw = inward.as_str().to_ascii_uppercase();
+            let ob = o.as_bytes();
+            if matches!(ob[0], b'Q' | b'V' | b'X') {
+                continue;
+            }
+            if ob.len() > 1 && ob[1].is_ascii_alphabetic() && matches!(ob[1], b'I' | b'J' | b'Z') {
+                continue;
+            }
+            if inw[1..].bytes().any(|x| matches!(x, b'C' | b'I' | b'K' | b'M' | b'O' | b'V')) {
+                continue;
+            }
+            // "2nd", "8th" typed in lower case are ordinals, not postcodes ("B33 8TH" is a postcode)
+            if matches!(&inw[1..], "ST" | "ND" | "RD" | "TH")
+                && !inward.as_str().bytes().any(|b| b.is_ascii_uppercase())
+            {
+                continue;
+            }
+            out.push(Cand { kind: PiiKind::Postcode, start: m.start(), end: m.end() });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pii::tests::{has, none_of};
+    use crate::PiiKind;
+
+    #[test]
+    fn postcodes() {
+        has("BB11 3NU is my postcode, the old one was la3 1rz", PiiKind::Postcode, "BB11 3NU");
+        has("BB11 3NU is my postcode, the old one was la3 1rz", PiiKind::Postcode, "la3 1rz");
+        has("flat 2b, pr77lh", PiiKind::Postcode, "pr77lh");
+        has("SW1A 1AA", PiiKind::Postcode, "SW1A 1AA");
+        none_of("valid for BB1 postcodes", PiiKind::Postcode);
+        none_of("on the 2nd floor at 3pm", PiiKind::Postcode);
+    }
+}

@@ -1,0 +1,140 @@
+//! **school**: names from the policy's list, `<Name> Academy/High School/Primary/College/…`
+//! when capitalised, and lower-case after `go to`/`at`/`from`/`into`.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+use super::{is_place_stop, re, trim_leading_stops, Cand};
+use crate::words::{word_list, Words};
+use crate::PiiKind;
+
+/// The words of a school's kind (`Academy`, `High`, `Sixth Form`, …): data,
+/// `policy/words/school_suffix_words.txt`.
+static SCHOOL_SUFFIX_WORDS: Words = word_list!("school_suffix_words.txt");
+
+#[derive(Debug)]
+pub(super) struct Schools {
+    /// The policy's own list of school names (`[pii] schools`), if it has one.
+    listed: Option<AhoCorasick>,
+    /// A capitalised name and a school suffix.
+    cap: Regex,
+    /// A name and a suffix, in any case, after `go to`/`at`/`from`/`into`/….
+    cue: Regex,
+}
+
+impl Schools {
+    pub(super) fn build(schools: &[String]) -> Result<Schools, String> {
+        let schools: Vec<String> = schools.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let schools = if schools.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&schools)
+                    .map_err(|e| format!("schools: {e}"))?,
+            )
+        };
+        Ok(Schools {
+            listed: schools,
+            cap: re(
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'’\-]+\s+){1,4}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC))\b",
+            )?,
+            cue: re(
+                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|college|high|primary|grammar|school))\b",
+            )?,
+        })
+    }
+
+    /// Whether the policy lists schools of its own (then [`Schools::find`] always runs).
+    pub(super) fn has_list(&self) -> bool {
+        self.listed.is_some()
+    }
+
+    /// Run when the text has a school word (`policy/words/gate_school.txt`) or the policy lists
+    /// schools.
+    pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
+        if let Some(ac) = &self.listed {
+            let b = text.as_bytes();
+            for m in ac.find_iter(text) {
+                let before_ok = m.start() == 0 || !b[m.start() - 1].is_ascii_alphanumeric();
+                let after_ok = m.end() == b.len() || !b[m.end()].is_ascii_alphanumeric();
+                if before_ok && after_ok {
+                    out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+                }
+            }
+        }
+        for caps in self.cap.captures_iter(text) {
+            let Some(m) = caps.get(1) else { continue };
+            let s = m.start();
+            // the name part is everything before the last suffix word(s): require one non-stop word
+            let Some(s) = trim_leading_stops(text, s, m.end()) else {
+                continue;
+            };
+            let words: Vec<&str> = text[s..m.end()].split_whitespace().collect();
+            let name_words = words
+                .iter()
+                .filter(|w| {
+                    let l = w.to_lowercase();
+                    !SCHOOL_SUFFIX_WORDS.contains(&l.as_str())
+                        && !is_place_stop(w)
+                        && l != "st"
+                        && l != "st."
+                        && l != "saint"
+                })
+                .count();
+            if name_words == 0 {
+                continue;
+            }
+            out.push(Cand { kind: PiiKind::School, start: s, end: m.end() });
+        }
+        for caps in self.cue.captures_iter(text) {
+            let Some(g) = caps.get(1) else { continue };
+            let words: Vec<&str> = g.as_str().split_whitespace().collect();
+            let n_suffix = if g.as_str().to_lowercase().ends_with(" school") && words.len() >= 2 {
+                let w = words[words.len() - 2].to_lowercase();
+                if matches!(w.as_str(), "high" | "primary" | "secondary" | "grammar") {
+                    2
+                } else {
+                    1
+                }
+            } else if g.as_str().to_lowercase().ends_with("community college") {
+                2
+            } else {
+                1
+            };
+            if words.len() <= n_suffix || words[..words.len() - n_suffix].iter().any(|w| is_place_stop(w)) {
+                continue;
+            }
+            out.push(Cand { kind: PiiKind::School, start: g.start(), end: g.end() });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pii::tests::{has, none_of};
+    use crate::{check, Draft, PiiKind, Policy};
+
+    #[test]
+    fn schools() {
+        has("my brother is at Brook Lea Primary", PiiKind::School, "Brook Lea Primary");
+        has("hi i go to Kingsfold Community College, yr 10", PiiKind::School, "Kingsfold Community College");
+        has("Callum from St Mary's Catholic High", PiiKind::School, "St Mary's Catholic High");
+        has("got into Larkhill Academy sixth form", PiiKind::School, "Larkhill Academy");
+        has("i go to oakfield high school", PiiKind::School, "oakfield high school");
+        none_of("i go to college on mondays", PiiKind::School);
+        none_of("at big school now", PiiKind::School);
+        none_of("went to sixth form college", PiiKind::School);
+    }
+
+    #[test]
+    fn configured_schools() {
+        let p = Policy::from_toml("version = 1\n[pii]\nschools = [\"Moor Park\"]\n").unwrap_or_else(|e| panic!("{e}"));
+        let v = check(&p, &Draft::new("i go to moor park now"));
+        assert_eq!(v.pii.len(), 1);
+        assert_eq!(v.pii[0].kind, PiiKind::School);
+        assert_eq!(v.redacted, "i go to [school] now");
+    }
+}

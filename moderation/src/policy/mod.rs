@@ -1,0 +1,204 @@
+//! The policy file (TOML) and its compiled form.
+//!
+//! See `policy/default.toml` for the built-in policy and `docs/moderation.md` for the format. A
+//! policy is validated completely when it is built: every category, severity and action name, every
+//! `{variable}`, every regex and every phrase, so a policy that builds is a policy that works.
+//!
+//! This file has the public [`Policy`] and [`PolicyError`] and the compiled form the engine reads;
+//! `schema.rs` is the file format (what an admin writes, as serde types), `compile.rs` checks it
+//! and builds the compiled form, and `terms.rs` turns phrases into the automatons' patterns
+//! (`{variables}`, normalisation, the space-less and masked forms).
+
+mod compile;
+mod schema;
+mod terms;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+use crate::pii::PiiConfig;
+use crate::{Action, Category, Context, Severity, Verdict};
+
+/// The built-in policy, shipped with the crate.
+pub const DEFAULT_POLICY: &str = include_str!("../../policy/default.toml");
+
+/// A policy that could not be built: where the problem is and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    /// Where: e.g. `rule "suicide.intent"`, `[vars] self`, or `toml` for a syntax error.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl PolicyError {
+    fn new(location: impl Into<String>, message: impl Into<String>) -> PolicyError {
+        PolicyError { location: location.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "moderation policy error in {}: {}", self.location, self.message)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled form
+
+/// One phrase behind an automaton pattern.
+#[derive(Debug)]
+pub(crate) struct PhraseRef {
+    pub list: u32,
+    pub runs: Box<[u8]>,
+    pub clause_end: bool,
+    /// Space-less phrases shorter than [`terms::SHORT_SPACELESS`]: they count only as a whole
+    /// spaced-out word (see `collect_spaceless`).
+    pub short: bool,
+}
+
+#[derive(Debug)]
+pub(crate) enum RuleKind {
+    Any(u32),
+    All { groups: Vec<u32>, window: u32, ordered: bool },
+    Regex { re: Regex, gate: Option<u32> },
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub id: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub kind: RuleKind,
+    pub negatable: bool,
+    pub unless: Option<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Suppress {
+    pub list: u32,
+    /// Empty: every category.
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AdjustMode {
+    Raise,
+    Cap,
+}
+
+#[derive(Debug)]
+pub(crate) struct Adjust {
+    pub id: String,
+    pub categories: Vec<Category>,
+    pub cues: u32,
+    pub unless: Option<u32>,
+    pub mode: AdjustMode,
+    pub to: Severity,
+    pub min: Severity,
+    pub near: Option<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub ac: AhoCorasick,
+    pub pats: Vec<Vec<PhraseRef>>,
+    pub sl_ac: AhoCorasick,
+    pub sl_pats: Vec<Vec<PhraseRef>>,
+    pub n_lists: usize,
+    /// Lists whose hits can start a rule (`phrases`, the first group of `all`, regex gates, or
+    /// every regex rule without a gate): when none of them is found, nothing else is evaluated.
+    pub trigger: Vec<bool>,
+    pub always_run: bool,
+    pub rules: Vec<Rule>,
+    pub negators: Option<u32>,
+    pub breakers: Option<u32>,
+    pub neg_window: u32,
+    pub suppress: Vec<Suppress>,
+    pub adjust: Vec<Adjust>,
+    pub dropped_when: Vec<Vec<Category>>,
+    pub support_actions: Vec<Action>,
+    pub room_actions: Vec<Action>,
+    pub escalate_at: Severity,
+    pub room_hold_at: Severity,
+    pub pii: PiiConfig,
+}
+
+/// A compiled moderation policy. Cheap to clone; build a new one to change the rules.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(crate) inner: Arc<Compiled>,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy::builtin()
+    }
+}
+
+impl std::str::FromStr for Policy {
+    type Err = PolicyError;
+    fn from_str(s: &str) -> Result<Policy, PolicyError> {
+        Policy::from_toml(s)
+    }
+}
+
+impl Policy {
+    /// The built-in policy (`policy/default.toml`), compiled once per process.
+    pub fn builtin() -> Policy {
+        static BUILTIN: OnceLock<Policy> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| match Policy::from_toml(DEFAULT_POLICY) {
+                Ok(p) => p,
+                // The built-in policy is tested; failing here is a build defect.
+                Err(e) => panic!("built-in moderation policy is invalid: {e}"),
+            })
+            .clone()
+    }
+
+    /// Build and validate a policy from TOML text.
+    pub fn from_toml(src: &str) -> Result<Policy, PolicyError> {
+        let file: schema::PolicyFile =
+            toml::from_str(src).map_err(|e| PolicyError::new("toml", e.to_string().trim_end()))?;
+        compile::compile(file).map(|c| Policy { inner: Arc::new(c) })
+    }
+
+    /// The action for a category in a support chat.
+    pub fn action(&self, c: Category) -> Action {
+        self.inner.support_actions[c.index()]
+    }
+
+    /// The action for a category in a given context.
+    pub fn action_in(&self, c: Category, context: Context) -> Action {
+        match context {
+            Context::Support => self.inner.support_actions[c.index()],
+            Context::Room => self.inner.room_actions[c.index()],
+        }
+    }
+
+    /// The action for a whole verdict: the strongest action of its labels, at least `Escalate` at
+    /// or above `escalate_at`, and in rooms at least `Hold` at or above `room_hold_at`.
+    pub fn action_for(&self, verdict: &Verdict, context: Context) -> Action {
+        if !verdict.flagged() {
+            return Action::Allow;
+        }
+        let mut a = verdict.labels.iter().map(|c| self.action_in(*c, context)).max().unwrap_or(Action::Flag);
+        if verdict.severity >= self.inner.escalate_at {
+            a = a.max(Action::Escalate);
+        }
+        if context == Context::Room && verdict.severity >= self.inner.room_hold_at {
+            a = a.max(Action::Hold);
+        }
+        a
+    }
+
+    pub(crate) fn pii_config(&self) -> &PiiConfig {
+        &self.inner.pii
+    }
+}
