@@ -1,6 +1,7 @@
 //! Storage for feedback surveys (docs/surveys.md): the SQL lives here, written once as
-//! [`impl_survey_store!`] and instantiated for `SqliteStore` and `PostgresStore` (same
-//! statements for both, like `sql.rs`). Tables: `server/migrations/*/0003_surveys.sql`.
+//! [`impl_surveys_sql!`] and instantiated for `SqliteStore` and `PostgresStore` (same
+//! statements for both, like the other parts of the store: `sql.rs`). Tables:
+//! `server/migrations/*/0003_surveys.sql`.
 
 use async_trait::async_trait;
 
@@ -152,6 +153,8 @@ pub enum SaveOutcome {
     Raced,
 }
 
+/// Feedback surveys: intervention types, surveys and their versions, participants,
+/// assignments, responses, settings and report releases.
 #[async_trait]
 pub trait SurveyStore: Send + Sync + 'static {
     async fn intervention_types(&self) -> Result<Vec<InterventionTypeRecord>>;
@@ -256,7 +259,7 @@ pub(crate) const PARTICIPANT_COLUMNS: &str = "id, reference, intervention_type_i
 
 pub(crate) const VERSION_COLUMNS: &str = "id, survey_id, version, definition, published_by, published_at";
 
-macro_rules! impl_survey_store {
+macro_rules! impl_surveys_sql {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::surveys::SurveyStore for $store {
@@ -792,4 +795,4 @@ macro_rules! impl_survey_store {
     };
 }
 
-pub(crate) use impl_survey_store;
+pub(crate) use impl_surveys_sql;
