@@ -77,7 +77,7 @@ pub use http::router as app;
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     // The metrics recorder must exist before the first thing is counted.
     let _ = telemetry::metrics_handle();
-    let (store, surveys) = store::connect_with_surveys(&config.database_url)
+    let store = store::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
@@ -119,7 +119,6 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         node,
         config: Arc::new(config),
         store,
-        surveys,
         auth,
         messages,
         conversation_cache: Default::default(),

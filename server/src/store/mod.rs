@@ -15,10 +15,12 @@
 //!   `batch_plan.rs` decides a batch, `sqlite_batch.rs` writes one on SQLite's own handle
 //! - `moderation.rs` ([`Moderation`]), `escalations.rs` ([`Escalations`]), `privacy.rs`
 //!   ([`Privacy`]), `audit.rs` ([`Audit`]), `directory.rs` ([`Directory`]), `surveys.rs`
-//!   ([`surveys::SurveyStore`], with its own records)
+//!   ([`Surveys`], with its own records)
 //!
-//! Calling a sub-trait's method on `dyn Store` needs that trait in scope:
-//! `use crate::store::prelude::*;`.
+//! On a `dyn Store` every sub-trait's methods can be called as they are (a trait object has its
+//! supertraits' methods); on a concrete store or a generic `S: Store`, bring them into scope
+//! with `use crate::store::prelude::*;`. `Privacy` and `Surveys` each have an
+//! `apply_retention`: name the trait in those calls.
 
 use std::sync::Arc;
 
@@ -52,14 +54,15 @@ pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
+pub use surveys::Surveys;
 pub use users::Users;
 
-/// The sub-traits, for calling their methods on a `dyn Store` (`use crate::store::prelude::*;`)
-/// without their names in the importing module.
+/// The sub-traits, for calling their methods on a concrete store or a generic `S: Store`
+/// (`use crate::store::prelude::*;`) without their names in the importing module.
 pub mod prelude {
     pub use super::{
         Audit as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _, Messages as _,
-        Moderation as _, Privacy as _, Users as _,
+        Moderation as _, Privacy as _, Surveys as _, Users as _,
     };
 }
 
@@ -107,28 +110,27 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Everything the server keeps. Implementations must make each method atomic.
 pub trait Store:
-    Database + Users + Desk + Directory + Conversations + Messages + Moderation + Escalations + Privacy + Audit
+    Database + Users + Desk + Directory + Conversations + Messages + Moderation + Escalations + Privacy + Audit + Surveys
 {
 }
 
+/// Whatever has every part is a store (`Arc<SqliteStore>` becomes an `Arc<dyn Store>`).
 impl<T> Store for T where
-    T: Database + Users + Desk + Directory + Conversations + Messages + Moderation + Escalations + Privacy + Audit
+    T: Database
+        + Users
+        + Desk
+        + Directory
+        + Conversations
+        + Messages
+        + Moderation
+        + Escalations
+        + Privacy
+        + Audit
+        + Surveys
 {
 }
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…`.
-/// Opens the database once and returns it as both the main store and the survey store
-/// (`surveys::SurveyStore`), sharing one pool.
-pub async fn connect_with_surveys(url: &str) -> Result<(Arc<dyn Store>, Arc<dyn surveys::SurveyStore>)> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let s = Arc::new(PostgresStore::connect(url).await?);
-        Ok((s.clone(), s))
-    } else {
-        let s = Arc::new(SqliteStore::connect(url).await?);
-        Ok((s.clone(), s))
-    }
-}
-
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url).await?))

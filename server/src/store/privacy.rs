@@ -31,6 +31,7 @@ pub trait Privacy: Send + Sync + 'static {
     ) -> Result<Vec<String>>;
     /// Deletes closed support chats (and their messages) closed before `closed_before` and
     /// not under a hold, and audit entries older than `audit_before`; returns how many chats.
+    // `Surveys` has an `apply_retention` too: on a `dyn Store`, name the trait in the call.
     async fn apply_retention(&self, closed_before: i64, audit_before: i64) -> Result<u64>;
 
     /// Records that a user acknowledged a version of the monitoring notice; the first time

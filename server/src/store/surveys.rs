@@ -156,7 +156,7 @@ pub enum SaveOutcome {
 /// Feedback surveys: intervention types, surveys and their versions, participants,
 /// assignments, responses, settings and report releases.
 #[async_trait]
-pub trait SurveyStore: Send + Sync + 'static {
+pub trait Surveys: Send + Sync + 'static {
     async fn intervention_types(&self) -> Result<Vec<InterventionTypeRecord>>;
     // Each change below writes its audit entry in its own transaction, and only if it happened.
     async fn create_intervention_type(&self, id: &str, name: &str, now: i64, audit: AuditEvent) -> Result<()>;
@@ -262,7 +262,7 @@ pub(crate) const VERSION_COLUMNS: &str = "id, survey_id, version, definition, pu
 macro_rules! impl_surveys_sql {
     ($store:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::surveys::SurveyStore for $store {
+        impl $crate::store::Surveys for $store {
             async fn intervention_types(&self) -> $crate::store::Result<Vec<$crate::store::surveys::InterventionTypeRecord>> {
                 Ok(sqlx::query_as("SELECT id, name, retired FROM intervention_types ORDER BY name")
                     .fetch_all(self.reader())
