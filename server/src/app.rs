@@ -23,7 +23,7 @@ use crate::{auth, batch, config, group_commit, http, ids, jobs, moderation, real
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     // The metrics recorder must exist before the first thing is counted.
     let _ = telemetry::metrics_handle();
-    let (store, surveys) = store::connect_with_surveys(&config.database_url)
+    let store = store::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
@@ -67,7 +67,6 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         node,
         config: Arc::new(config),
         store,
-        surveys,
         auth,
         messages,
         conversation_cache: Default::default(),

@@ -18,8 +18,6 @@ pub struct AppState {
     pub node: Arc<str>,
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
-    /// Feedback surveys' storage (the same database and pool as `store`).
-    pub surveys: Arc<dyn crate::store::surveys::SurveyStore>,
     pub auth: Arc<Auth>,
     pub hub: Arc<Hub>,
     /// Stores participants' messages by group commit and publishes them in commit order.

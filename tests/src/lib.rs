@@ -228,7 +228,9 @@ impl TestServer {
             role,
             display_name: Some(format!("Test {}", role.as_str())),
         };
-        talkzone_server::http::create_account(self.state().store.as_ref(), 0, req, None).await.expect("create staff");
+        talkzone_server::accounts::create_account(self.state().store.as_ref(), 0, req, None)
+            .await
+            .expect("create staff");
         self.client.login(&username, &password).await.expect("staff login")
     }
 
@@ -261,7 +263,7 @@ pub async fn create_account_in(database_url: &str, username: &str, role: Role) {
         role,
         display_name: Some("Sam".into()),
     };
-    talkzone_server::http::create_account(store.as_ref(), 0, req, None).await.expect("create the account");
+    talkzone_server::accounts::create_account(store.as_ref(), 0, req, None).await.expect("create the account");
 }
 
 /// The `talkzone` binary next to the test executable (`target/<profile>/talkzone`).

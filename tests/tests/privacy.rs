@@ -345,7 +345,7 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
     let receipt: DeletionReceipt =
         call(&s.client, Method::DELETE, "/v1/me", &yp.access_token, json!(null)).await.unwrap();
     assert_eq!(receipt.kept, vec![held.id.clone()]);
-    let surveys = &s.state().surveys;
+    let surveys = &s.state().store;
     assert!(surveys.assignment(&mine).await.unwrap().is_none(), "their answers are deleted");
     assert!(surveys.response_for_assignment(&mine).await.unwrap().is_none());
     assert!(surveys.assignment(&open_fb).await.unwrap().is_none());
@@ -379,7 +379,7 @@ async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend:
     let yp2 = s.young_person().await;
     let fresh = answered_assignment(&s, &admin, &survey, "YOT-R-002", &yp2, "new answer").await;
 
-    let surveys = &s.state().surveys;
+    let surveys = &s.state().store;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while surveys.assignment(&old).await.unwrap().is_some() {
         assert!(tokio::time::Instant::now() < deadline, "survey retention did not run");

@@ -749,7 +749,8 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
     use talkzone_server::store::surveys::{AssignmentRecord, ParticipantRecord, SurveyRecord, SurveyVersionRecord};
     let dir = TempDir::new();
     let url = fresh_database(backend, &dir.0).await;
-    let (s, surveys) = store::connect_with_surveys(&url).await.unwrap();
+    let s = store::connect(&url).await.unwrap();
+    let surveys = s.clone();
     s.migrate().await.unwrap();
     user(s.as_ref(), "admin", "yot_admin").await;
     // Each entry a moment later than the one before, so that the log's order is the calls'.

@@ -341,7 +341,7 @@ async fn partial_then_final_submission_is_idempotent(backend: Backend) {
     let late = submit(&s, &yp, &a, "sub-9", false, answers(&[("emoji", json!(1))])).await.unwrap();
     assert!(late.is_final);
     assert_eq!(late.answers, done.answers);
-    let rows = s.state().surveys.report_rows(&survey).await.unwrap();
+    let rows = s.state().store.report_rows(&survey).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].answers.as_deref().unwrap().contains("\"so far\""));
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &yp.access_token).await.unwrap();
@@ -416,7 +416,7 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
     .await;
     assert_eq!(st, 200);
     assert_eq!(again["response_id"], body["response_id"]);
-    assert!(s.state().surveys.response_for_assignment(&a2).await.unwrap().is_none());
+    assert!(s.state().store.response_for_assignment(&a2).await.unwrap().is_none());
     let (st, _) = with_code(&s, Method::GET, "/v1/survey-access", &code2, None).await;
     assert_eq!(st, 200);
 
@@ -445,7 +445,7 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
     assert_eq!(st, 401);
 
     // Only a hash is stored.
-    let row = s.state().surveys.assignment(&a1).await.unwrap().unwrap();
+    let row = s.state().store.assignment(&a1).await.unwrap().unwrap();
     let plain = code1.replace('-', "");
     assert!(!row.code_hash.as_deref().unwrap().contains(&plain));
     assert_ne!(row.code_hash.as_deref(), Some(plain.as_str()));
@@ -467,7 +467,7 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
     )
     .await;
     assert_eq!(st, 403);
-    assert!(s.state().surveys.response_for_assignment(&a2).await.unwrap().is_none());
+    assert!(s.state().store.response_for_assignment(&a2).await.unwrap().is_none());
 }
 
 /// Guessing codes is throttled per IP like sign-in: after the burst, even the right code waits.
@@ -696,7 +696,7 @@ async fn deleting_a_participant_takes_their_answers(backend: Backend) {
     let after: SurveyReport = get(&s.client, &report, &admin).await.unwrap();
     assert!(after.suppressed && after.completed.value.is_none(), "{after:?}");
     // Stored: no answers or assignments left for them.
-    let rows = s.state().surveys.report_rows(&survey).await.unwrap();
+    let rows = s.state().store.report_rows(&survey).await.unwrap();
     assert_eq!(rows.len(), 6);
     assert!(rows.iter().all(|r| r.participant_id.as_deref() != Some(answered.as_str())));
 
@@ -808,9 +808,9 @@ async fn suppression_and_the_differencing_attack(backend: Backend) {
     assert_eq!(triage.completed.value, Some(6));
 
     // One more response: "everyone" again would differ from the first release by one person.
-    let rows = s.state().surveys.report_rows(&survey).await.unwrap();
+    let rows = s.state().store.report_rows(&survey).await.unwrap();
     let pending = rows.iter().find(|r| r.answers.is_none()).expect("the unanswered assignment");
-    let a = s.state().surveys.assignment(&pending.assignment_id).await.unwrap().unwrap();
+    let a = s.state().store.assignment(&pending.assignment_id).await.unwrap().unwrap();
     let yp_id = a.respondent_user_id.clone().unwrap();
     // Answer it through the store's own path (the test has no token for that account).
     let req = talkzone_mobile_api::SubmitSurveyRequest {
@@ -957,7 +957,7 @@ async fn who_may_do_what(backend: Backend) {
     // Alice cannot answer Bob's survey: it is "not found", not "forbidden".
     let r = submit(&s, &alice, &a_bob, "x", false, answers(&[("emoji", json!(3))])).await;
     assert_eq!(status(r), 404);
-    assert!(s.state().surveys.response_for_assignment(&a_bob).await.unwrap().is_none());
+    assert!(s.state().store.response_for_assignment(&a_bob).await.unwrap().is_none());
     let r = submit(&s, &alice, "no-such-assignment", "x", false, answers(&[("emoji", json!(3))])).await;
     assert_eq!(status(r), 404);
 

@@ -115,7 +115,7 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
     let now = state.clock.now_ms();
     // Survey answers first: if this fails nothing is gone and the request can be repeated.
     // Chat feedback about a conversation under a hold stays with that conversation.
-    let surveys = state.surveys.erase_respondent(user.id.as_str()).await?;
+    let surveys = state.store.erase_respondent(user.id.as_str()).await?;
     let audit = |kept: &[String]| {
         crate::audit::event(
             now,
@@ -178,12 +178,14 @@ pub async fn set_hold(
 /// safeguarding hold keeps. Idempotent, so every node may run it. Returns how many chats.
 pub async fn apply_retention(state: &AppState) -> ApiResult<u64> {
     let now = state.clock.now_ms();
-    let n = state.store.apply_retention(now - RETENTION_DAYS * DAY_MS, now - AUDIT_RETENTION_DAYS * DAY_MS).await?;
+    // The store's chats and its surveys each have an `apply_retention`: each call names its own.
+    let (chats_before, audit_before) = (now - RETENTION_DAYS * DAY_MS, now - AUDIT_RETENTION_DAYS * DAY_MS);
+    let n = crate::store::Privacy::apply_retention(state.store.as_ref(), chats_before, audit_before).await?;
     if n > 0 {
         tracing::info!(deleted = n, "retention: closed conversations past {RETENTION_DAYS} days deleted");
     }
     let survey_days = i64::from(state.config.surveys.retention_days);
-    let s = state.surveys.apply_retention(now - survey_days * DAY_MS).await?;
+    let s = crate::store::Surveys::apply_retention(state.store.as_ref(), now - survey_days * DAY_MS).await?;
     if s > 0 {
         tracing::info!(deleted = s, "retention: survey assignments and answers past {survey_days} days deleted");
     }

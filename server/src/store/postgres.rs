@@ -7,10 +7,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::sql::{
-    impl_sql_store, Backend, CONVERSATION_SELECT, ESCALATION_COLUMNS, ITEM_COLUMNS, MESSAGE_COLUMNS, QUEUE_ORDER,
-    USER_COLUMNS,
-};
+use super::backend::Backend;
+use super::sql::impl_sql_store;
 use super::*;
 
 pub struct PostgresStore {
@@ -95,4 +93,3 @@ impl PostgresStore {
 }
 
 impl_sql_store!(PostgresStore);
-crate::store::surveys::impl_survey_store!(PostgresStore);

@@ -21,10 +21,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::sql::{
-    impl_sql_store, Backend, CONVERSATION_SELECT, ESCALATION_COLUMNS, ITEM_COLUMNS, MESSAGE_COLUMNS, QUEUE_ORDER,
-    USER_COLUMNS,
-};
+use super::backend::Backend;
+use super::sql::impl_sql_store;
 use super::*;
 
 pub struct SqliteStore {
@@ -250,4 +248,3 @@ async fn checkpoints(pool: SqlitePool, committed: Arc<AtomicU64>, stop: tokio_ut
 }
 
 impl_sql_store!(SqliteStore);
-crate::store::surveys::impl_survey_store!(SqliteStore);

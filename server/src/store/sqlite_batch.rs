@@ -15,10 +15,9 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::sql::{
-    message_status, plan_batch, severity_rank, BatchConversation, BatchPlan, MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS,
-};
-use super::{InsertOutcome, MessageRecord, NewMessage};
+use super::batch_plan::{message_status, plan_batch, BatchConversation, BatchPlan};
+use super::messages::{MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS};
+use super::{severity_rank, InsertOutcome, MessageRecord, NewMessage};
 
 /// Whether this writer can store the whole batch: plain messages, with no moderation item,
 /// risk or escalation rows to write beside them.

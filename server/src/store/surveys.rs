@@ -1,6 +1,7 @@
 //! Storage for feedback surveys (docs/surveys.md): the SQL lives here, written once as
-//! [`impl_survey_store!`] and instantiated for `SqliteStore` and `PostgresStore` (same
-//! statements for both, like `sql.rs`). Tables: `server/migrations/*/0003_surveys.sql`.
+//! [`impl_surveys_sql!`] and instantiated for `SqliteStore` and `PostgresStore` (same
+//! statements for both, like the other parts of the store: `sql.rs`). Tables:
+//! `server/migrations/*/0003_surveys.sql`.
 
 use async_trait::async_trait;
 
@@ -152,8 +153,10 @@ pub enum SaveOutcome {
     Raced,
 }
 
+/// Feedback surveys: intervention types, surveys and their versions, participants,
+/// assignments, responses, settings and report releases.
 #[async_trait]
-pub trait SurveyStore: Send + Sync + 'static {
+pub trait Surveys: Send + Sync + 'static {
     async fn intervention_types(&self) -> Result<Vec<InterventionTypeRecord>>;
     // Each change below writes its audit entry in its own transaction, and only if it happened.
     async fn create_intervention_type(&self, id: &str, name: &str, now: i64, audit: AuditEvent) -> Result<()>;
@@ -256,10 +259,10 @@ pub(crate) const PARTICIPANT_COLUMNS: &str = "id, reference, intervention_type_i
 
 pub(crate) const VERSION_COLUMNS: &str = "id, survey_id, version, definition, published_by, published_at";
 
-macro_rules! impl_survey_store {
+macro_rules! impl_surveys_sql {
     ($store:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::surveys::SurveyStore for $store {
+        impl $crate::store::Surveys for $store {
             async fn intervention_types(&self) -> $crate::store::Result<Vec<$crate::store::surveys::InterventionTypeRecord>> {
                 Ok(sqlx::query_as("SELECT id, name, retired FROM intervention_types ORDER BY name")
                     .fetch_all(self.reader())
@@ -792,4 +795,4 @@ macro_rules! impl_survey_store {
     };
 }
 
-pub(crate) use impl_survey_store;
+pub(crate) use impl_surveys_sql;

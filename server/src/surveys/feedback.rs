@@ -37,7 +37,7 @@ fn unsuitable(version: &SurveyVersionRecord) -> ApiResult<Option<String>> {
 /// `GET /v1/surveys/chat-feedback`.
 pub async fn setting(state: &AppState, user: &AuthUser) -> ApiResult<ChatFeedbackSetting> {
     user.require(ADMIN)?;
-    Ok(ChatFeedbackSetting { survey_id: state.surveys.setting(SETTING).await? })
+    Ok(ChatFeedbackSetting { survey_id: state.store.setting(SETTING).await? })
 }
 
 /// `PUT /v1/surveys/chat-feedback`: choose (or, with `null`, stop) the survey offered after
@@ -45,9 +45,9 @@ pub async fn setting(state: &AppState, user: &AuthUser) -> ApiResult<ChatFeedbac
 pub async fn set(state: &AppState, user: &AuthUser, req: ChatFeedbackSetting) -> ApiResult<ChatFeedbackSetting> {
     user.require(ADMIN)?;
     if let Some(id) = &req.survey_id {
-        state.surveys.survey(id).await?.ok_or_else(|| ApiError::Validation("unknown survey_id".into()))?;
+        state.store.survey(id).await?.ok_or_else(|| ApiError::Validation("unknown survey_id".into()))?;
         let version = state
-            .surveys
+            .store
             .latest_version(id)
             .await?
             .ok_or_else(|| ApiError::Validation("publish the survey before offering it after chats".into()))?;
@@ -61,7 +61,7 @@ pub async fn set(state: &AppState, user: &AuthUser, req: ChatFeedbackSetting) ->
         None => "chat feedback switched off".to_owned(),
     };
     let audit = audit_event(state, Some(user), "chat_feedback_survey_set", "survey_setting", SETTING, Some(details));
-    state.surveys.set_setting(SETTING, req.survey_id.as_deref(), &user.id.0, now, audit).await?;
+    state.store.set_setting(SETTING, req.survey_id.as_deref(), &user.id.0, now, audit).await?;
     Ok(req)
 }
 
@@ -86,7 +86,7 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
     if conv.kind != "support" {
         return Ok(None);
     }
-    let Some(survey_id) = state.surveys.setting(SETTING).await? else {
+    let Some(survey_id) = state.store.setting(SETTING).await? else {
         return Ok(None);
     };
     let Some(owner) = conv.owner_id.as_deref() else {
@@ -96,7 +96,7 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
     if state.store.user(owner).await?.is_none_or(|u| u.role != Role::YoungPerson.as_str()) {
         return Ok(None);
     }
-    let Some(version) = state.surveys.latest_version(&survey_id).await? else {
+    let Some(version) = state.store.latest_version(&survey_id).await? else {
         tracing::warn!(survey = %survey_id, "the chat feedback survey has no published version (was it deleted?)");
         return Ok(None);
     };
@@ -128,7 +128,7 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
     // Recorded against the survey, not the assignment: the audit log should not become a way
     // to tie one young person's feedback to the chat (and the worker) it is about.
     let audit = audit_event(state, None, "chat_feedback_offered", "survey", &survey_id, None);
-    state.surveys.create_assignment(&record, &[audit]).await?;
+    state.store.create_assignment(&record, &[audit]).await?;
     let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
     state.hub.publish(crate::realtime::Event::ToUser { user_id: owner.into(), frame });
     Ok(Some(record.id))

@@ -90,7 +90,7 @@ fn version_view(v: &SurveyVersionRecord) -> ApiResult<SurveyVersionView> {
 }
 
 async fn survey_view(state: &AppState, s: &SurveyRecord) -> ApiResult<SurveyView> {
-    let latest = state.surveys.latest_version(&s.id).await?;
+    let latest = state.store.latest_version(&s.id).await?;
     Ok(SurveyView {
         id: s.id.clone(),
         draft: parse_definition(&s.draft)?,
@@ -105,7 +105,7 @@ async fn survey_view(state: &AppState, s: &SurveyRecord) -> ApiResult<SurveyView
 
 pub async fn intervention_types(state: &AppState) -> ApiResult<Vec<InterventionTypeView>> {
     Ok(state
-        .surveys
+        .store
         .intervention_types()
         .await?
         .into_iter()
@@ -135,14 +135,14 @@ pub async fn create_intervention_type(
     let id = if id.is_empty() { crate::ids::random_id().to_lowercase() } else { id };
     let audit =
         audit_event(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned()));
-    state.surveys.create_intervention_type(&id, name, state.clock.now_ms(), audit).await?;
+    state.store.create_intervention_type(&id, name, state.clock.now_ms(), audit).await?;
     Ok(InterventionTypeView { id, name: name.to_owned(), retired: false })
 }
 
 pub async fn retire_intervention_type(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(ADMIN)?;
     let audit = audit_event(state, Some(user), "intervention_type_retired", "intervention_type", id, None);
-    if state.surveys.retire_intervention_type(id, audit).await? {
+    if state.store.retire_intervention_type(id, audit).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -163,7 +163,7 @@ pub async fn create_survey(state: &AppState, user: &AuthUser, def: SurveyDefinit
         updated_at: now,
     };
     let audit = audit_event(state, Some(user), "survey_created", "survey", &record.id, Some(def.title.clone()));
-    state.surveys.create_survey(&record, audit).await?;
+    state.store.create_survey(&record, audit).await?;
     survey_view(state, &record).await
 }
 
@@ -177,7 +177,7 @@ pub async fn update_survey(
     user.require(ADMIN)?;
     validation::check_definition(&def)?;
     let audit = audit_event(state, Some(user), "survey_draft_updated", "survey", id, Some(def.title.clone()));
-    if !state.surveys.update_survey_draft(id, &to_json(&def)?, state.clock.now_ms(), audit).await? {
+    if !state.store.update_survey_draft(id, &to_json(&def)?, state.clock.now_ms(), audit).await? {
         return Err(ApiError::NotFound);
     }
     get_survey(state, user, id).await
@@ -185,14 +185,14 @@ pub async fn update_survey(
 
 pub async fn get_survey(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<SurveyView> {
     user.require(ADMIN)?;
-    let s = state.surveys.survey(id).await?.ok_or(ApiError::NotFound)?;
+    let s = state.store.survey(id).await?.ok_or(ApiError::NotFound)?;
     survey_view(state, &s).await
 }
 
 pub async fn list_surveys(state: &AppState, user: &AuthUser) -> ApiResult<Vec<SurveyView>> {
     user.require(ADMIN)?;
     let mut out = Vec::new();
-    for s in state.surveys.surveys().await? {
+    for s in state.store.surveys().await? {
         out.push(survey_view(state, &s).await?);
     }
     Ok(out)
@@ -211,13 +211,13 @@ pub async fn publish(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<S
         audit_event(state, Some(user), action, "survey", id, Some(format!("version {}", v.version)))
     };
     let v =
-        state.surveys.publish_survey(id, &user.id.0, state.clock.now_ms(), &audit).await?.ok_or(ApiError::NotFound)?;
+        state.store.publish_survey(id, &user.id.0, state.clock.now_ms(), &audit).await?.ok_or(ApiError::NotFound)?;
     version_view(&v)
 }
 
 pub async fn get_version(state: &AppState, user: &AuthUser, id: &str, version: i64) -> ApiResult<SurveyVersionView> {
     user.require(ADMIN)?;
-    let v = state.surveys.survey_version_number(id, version).await?.ok_or(ApiError::NotFound)?;
+    let v = state.store.survey_version_number(id, version).await?.ok_or(ApiError::NotFound)?;
     version_view(&v)
 }
 
@@ -263,7 +263,7 @@ pub async fn create_participant(
                 .into(),
         ));
     }
-    let types = state.surveys.intervention_types().await?;
+    let types = state.store.intervention_types().await?;
     match types.iter().find(|t| t.id == req.intervention_type) {
         Some(t) if t.retired == 0 => {}
         Some(_) => {
@@ -302,7 +302,7 @@ pub async fn create_participant(
         created_at: state.clock.now_ms(),
     };
     let audit = audit_event(state, Some(user), "survey_participant_created", "survey_participant", &record.id, None);
-    state.surveys.create_participant(&record, audit).await?;
+    state.store.create_participant(&record, audit).await?;
     Ok(participant_view(record))
 }
 
@@ -319,7 +319,7 @@ pub async fn delete_participant(state: &AppState, user: &AuthUser, id: &str) -> 
         id,
         None,
     );
-    match state.surveys.delete_participant(id, audit).await? {
+    match state.store.delete_participant(id, audit).await? {
         Some(assignments_deleted) => Ok(ParticipantDeleted { id: id.to_owned(), assignments_deleted }),
         None => Err(ApiError::NotFound),
     }
@@ -327,7 +327,7 @@ pub async fn delete_participant(state: &AppState, user: &AuthUser, id: &str) -> 
 
 pub async fn list_participants(state: &AppState, user: &AuthUser) -> ApiResult<Vec<ParticipantView>> {
     user.require(ADMIN)?;
-    Ok(state.surveys.participants().await?.into_iter().map(participant_view).collect())
+    Ok(state.store.participants().await?.into_iter().map(participant_view).collect())
 }
 
 // Assignments
@@ -393,15 +393,15 @@ pub async fn create_assignment(
 ) -> ApiResult<CreatedAssignment> {
     user.require(ADMIN)?;
     let survey =
-        state.surveys.survey(&req.survey_id).await?.ok_or_else(|| ApiError::Validation("unknown survey_id".into()))?;
+        state.store.survey(&req.survey_id).await?.ok_or_else(|| ApiError::Validation("unknown survey_id".into()))?;
     let version = state
-        .surveys
+        .store
         .latest_version(&survey.id)
         .await?
         .ok_or_else(|| ApiError::Validation("publish the survey before sending it".into()))?;
     let def = parse_definition(&version.definition)?;
     state
-        .surveys
+        .store
         .participant(&req.participant_id)
         .await?
         .ok_or_else(|| ApiError::Validation("unknown participant_id".into()))?;
@@ -482,7 +482,7 @@ pub async fn create_assignment(
             Some(format!("expires {}", rfc3339(expires))),
         ));
     }
-    state.surveys.create_assignment(&record, &audits).await?;
+    state.store.create_assignment(&record, &audits).await?;
     if let Some(uid) = &record.respondent_user_id {
         // Live notice to the young person's open connections (the list is the source of truth).
         let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
@@ -499,7 +499,7 @@ pub async fn assignment_for_code(state: &AppState, code: &str) -> ApiResult<Assi
         return Err(ApiError::Unauthorized("that access code is not recognised"));
     }
     let hash = crate::auth::hash_secret(&code);
-    let candidates = state.surveys.assignments_by_selector(&code[..SELECTOR_LEN]).await?;
+    let candidates = state.store.assignments_by_selector(&code[..SELECTOR_LEN]).await?;
     let mut found = None;
     for a in candidates {
         let stored = a.code_hash.as_deref().unwrap_or("");
@@ -549,15 +549,15 @@ pub async fn staff_list(
             return Err(ApiError::Validation("status must be pending, in_progress or completed".into()));
         }
     }
-    state.surveys.survey(survey_id).await?.ok_or(ApiError::NotFound)?;
+    state.store.survey(survey_id).await?.ok_or(ApiError::NotFound)?;
     let versions: std::collections::HashMap<String, SurveyDefinition> = state
-        .surveys
+        .store
         .survey_versions(survey_id)
         .await?
         .iter()
         .map(|v| Ok((v.id.clone(), parse_definition(&v.definition)?)))
         .collect::<ApiResult<_>>()?;
-    let rows = state.surveys.staff_assignments(survey_id, status_filter, 5_000).await?;
+    let rows = state.store.staff_assignments(survey_id, status_filter, 5_000).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let answers = match (with_answers, &r.answers) {
@@ -598,10 +598,10 @@ pub async fn staff_list(
 /// unredacted, with the survey title, version and questions they answered.
 pub async fn export_for(state: &AppState, user_id: &str) -> ApiResult<Vec<ExportedSurvey>> {
     let mut out = Vec::new();
-    for a in state.surveys.assignments_of_user(user_id).await? {
-        let v = state.surveys.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
+    for a in state.store.assignments_of_user(user_id).await? {
+        let v = state.store.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
         let def = parse_definition(&v.definition)?;
-        let response = state.surveys.response_for_assignment(&a.id).await?;
+        let response = state.store.response_for_assignment(&a.id).await?;
         let answers = match &response {
             Some(r) => parse_answers(&r.answers)?
                 .into_iter()
@@ -638,8 +638,8 @@ fn parse_answers(json: &str) -> ApiResult<Vec<SurveyAnswer>> {
 }
 
 pub(crate) async fn pending_view(state: &AppState, a: &AssignmentRecord) -> ApiResult<PendingSurvey> {
-    let v = state.surveys.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
-    let saved = match state.surveys.response_for_assignment(&a.id).await? {
+    let v = state.store.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
+    let saved = match state.store.response_for_assignment(&a.id).await? {
         Some(r) => parse_answers(&r.answers)?,
         None => vec![],
     };
@@ -658,7 +658,7 @@ pub(crate) async fn pending_view(state: &AppState, a: &AssignmentRecord) -> ApiR
 pub async fn my_pending(state: &AppState, user: &AuthUser) -> ApiResult<Vec<PendingSurvey>> {
     user.require(&[Role::YoungPerson])?;
     let mut out = Vec::new();
-    for a in state.surveys.open_assignments_for_user(&user.id.0).await? {
+    for a in state.store.open_assignments_for_user(&user.id.0).await? {
         out.push(pending_view(state, &a).await?);
     }
     Ok(out)
@@ -672,7 +672,7 @@ pub async fn view_for_code(state: &AppState, code: &str) -> ApiResult<PendingSur
 /// The caller's own assignment (anything else is "not found").
 pub async fn my_assignment(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<AssignmentRecord> {
     user.require(&[Role::YoungPerson])?;
-    match state.surveys.assignment(id).await? {
+    match state.store.assignment(id).await? {
         Some(a) if a.respondent_user_id.as_deref() == Some(user.id.0.as_str()) => Ok(a),
         _ => Err(ApiError::NotFound),
     }
@@ -706,11 +706,11 @@ pub async fn submit(state: &AppState, a: &AssignmentRecord, req: SubmitSurveyReq
     if sid_len == 0 || sid_len > 64 {
         return Err(ApiError::Validation("submission_id must be 1 to 64 characters".into()));
     }
-    let version = state.surveys.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
+    let version = state.store.survey_version(&a.survey_version_id).await?.ok_or(ApiError::NotFound)?;
     let def = parse_definition(&version.definition)?;
     validation::check_answers(&def, &req.answers)?;
     for _ in 0..5 {
-        let existing = state.surveys.response_for_assignment(&a.id).await?;
+        let existing = state.store.response_for_assignment(&a.id).await?;
         if let Some(r) = existing.as_ref().filter(|r| r.is_final != 0) {
             return already_final(r, &req, version.version);
         }
@@ -732,7 +732,7 @@ pub async fn submit(state: &AppState, a: &AssignmentRecord, req: SubmitSurveyReq
             expected_revision: existing.as_ref().map(|r| r.revision),
             now: state.clock.now_ms(),
         };
-        match state.surveys.save_response(&save).await? {
+        match state.store.save_response(&save).await? {
             SaveOutcome::Saved(r) => return response_view(&r, version.version),
             SaveOutcome::AlreadyFinal(r) => return already_final(&r, &req, version.version),
             SaveOutcome::Raced => continue,

@@ -235,7 +235,7 @@ async fn release(
     let too_close = |earlier: &str, earlier_cells: Option<&str>| {
         differencing_refuses(pop, cells, &decode(earlier), earlier_cells, k)
     };
-    if state.surveys.release_checked(survey_id, &release, RELEASES_CHECKED, &too_close).await? {
+    if state.store.release_checked(survey_id, &release, RELEASES_CHECKED, &too_close).await? {
         Ok(None)
     } else {
         Ok(Some(format!(
@@ -389,11 +389,11 @@ pub async fn version_report(
 ) -> ApiResult<SurveyReport> {
     user.require(ADMIN)?;
     check_filters(filters)?;
-    let v = state.surveys.survey_version_number(survey_id, version).await?.ok_or(ApiError::NotFound)?;
+    let v = state.store.survey_version_number(survey_id, version).await?.ok_or(ApiError::NotFound)?;
     let def: SurveyDefinition = parse_definition(&v.definition)?;
     let k = threshold(state);
     let rows: Vec<ReportRow> = state
-        .surveys
+        .store
         .report_rows(survey_id)
         .await?
         .into_iter()
@@ -478,8 +478,8 @@ pub async fn distance(
         to: q.to.clone(),
     };
     check_filters(&filters)?;
-    state.surveys.survey(survey_id).await?.ok_or(ApiError::NotFound)?;
-    let versions = state.surveys.survey_versions(survey_id).await?;
+    state.store.survey(survey_id).await?.ok_or(ApiError::NotFound)?;
+    let versions = state.store.survey_versions(survey_id).await?;
     let mut kinds: HashMap<String, QuestionKind> = HashMap::new();
     let mut kind = None;
     for v in &versions {
@@ -511,7 +511,7 @@ pub async fn distance(
         }
     };
     let stage_filter_free = ReportFilters { from: None, to: None, ..filters.clone() };
-    for r in state.surveys.report_rows(survey_id).await? {
+    for r in state.store.report_rows(survey_id).await? {
         let Some(v) = value_of(&r) else { continue };
         // Chat feedback has no participant, so nothing to pair it with.
         let Some(participant) = r.participant_id.clone() else { continue };

@@ -1,0 +1,397 @@
+//! What the store reads and writes: the stored records, the new rows, and the outcomes and
+//! small enums its methods return, shared by the aggregates' traits.
+
+/// A stored account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub role: String,
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub created_at: i64,
+    pub suspended_at: Option<i64>,
+    pub muted_until: Option<i64>,
+    pub on_duty: bool,
+    pub capacity: i64,
+    pub tokens_valid_after: Option<i64>,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: String,
+    pub role: String,
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub created_at: i64,
+}
+
+/// A stored conversation with the names of its young person and worker.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConversationRecord {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub topic: Option<String>,
+    pub owner_id: Option<String>,
+    pub owner_name: Option<String>,
+    pub assigned_to: Option<String>,
+    pub assigned_name: Option<String>,
+    pub assigned_role: Option<String>,
+    pub created_at: i64,
+    pub assigned_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub last_seq: i64,
+    pub risk: String,
+    pub age_band: Option<String>,
+    pub moderation_mode: Option<String>,
+    pub pii_mode: Option<String>,
+    pub risk_rank: i64,
+    pub requeued_at: Option<i64>,
+    pub first_reply_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub tags: Option<String>,
+    pub hold_reason: Option<String>,
+}
+
+/// A stored escalation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationRecord {
+    pub id: String,
+    pub conversation_id: String,
+    pub message_id: Option<String>,
+    pub severity: String,
+    pub reason: String,
+    pub source: String,
+    pub raised_by: Option<String>,
+    pub state: String,
+    pub created_at: i64,
+    pub deadline_at: i64,
+    pub reescalated_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<i64>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub outcome: Option<String>,
+}
+
+/// A new escalation (with a message, it is stored in the message's transaction).
+#[derive(Debug, Clone)]
+pub struct NewEscalation {
+    pub id: String,
+    pub conversation_id: String,
+    pub message_id: Option<String>,
+    pub severity: String,
+    pub reason: String,
+    /// `worker` or `moderation`.
+    pub source: String,
+    pub raised_by: Option<String>,
+    pub created_at: i64,
+    pub deadline_at: i64,
+    /// Its `escalation_raised` audit entry, written in the same transaction.
+    pub audit: AuditEvent,
+}
+
+/// Something a supervisor did about an escalation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationActionRecord {
+    pub id: String,
+    pub escalation_id: String,
+    pub at: i64,
+    pub actor_id: String,
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// A message waiting to be delivered to another system.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRecord {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// A private staff note.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NoteRecord {
+    pub id: String,
+    pub conversation_id: String,
+    pub author_id: String,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// How a conversation changes hands or ends; each comes with a system message stored in the
+/// same transaction, so the history tells what happened.
+#[derive(Debug, Clone)]
+pub enum Handover {
+    /// Back to the queue (ahead of new arrivals at the same risk).
+    Requeue,
+    /// To another worker.
+    Transfer { to: String },
+    /// Ended with an outcome and tags.
+    Close { outcome: String, tags: Vec<String> },
+}
+
+/// An entry of the services directory.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRecord {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    pub area: Option<String>,
+    pub phone: Option<String>,
+    pub url: Option<String>,
+    pub hours: Option<String>,
+    pub min_age: Option<i64>,
+    pub max_age: Option<i64>,
+    pub retired: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A rota shift.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShiftRecord {
+    pub id: String,
+    pub user_id: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+}
+
+/// A worker's load, for routing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffLoad {
+    pub id: String,
+    pub capacity: i64,
+    pub open_chats: i64,
+    pub last_assigned_at: Option<i64>,
+}
+
+/// A new peer room.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub id: String,
+    pub topic: String,
+    pub age_band: String,
+    pub moderation_mode: String,
+    pub pii_mode: String,
+    pub created_by: String,
+    pub now: i64,
+}
+
+/// A stored moderation queue item.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ModerationItemRecord {
+    pub id: String,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub message_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub reporter_id: Option<String>,
+    pub reason: String,
+    pub severity: String,
+    pub evidence: Option<String>,
+    pub state: String,
+    pub claimed_by: Option<String>,
+    pub claim_expires_at: Option<i64>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub appeal_state: Option<String>,
+    pub appeal_reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// A new moderation item (a hold is created with its message by `insert_message`).
+#[derive(Debug, Clone)]
+pub struct NewModerationItem {
+    pub id: String,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub message_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub reporter_id: Option<String>,
+    pub reason: String,
+    pub severity: String,
+    pub evidence: Option<String>,
+    pub created_at: i64,
+}
+
+/// What a moderator decided; the store applies it to the item and its message atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemDecision {
+    /// Deliver the held message (optionally with a new body, keeping the original).
+    Approve { body: Option<String> },
+    /// Never deliver the held message.
+    Reject,
+    /// Hide a delivered message (kept as evidence); its body becomes `placeholder`.
+    Remove { placeholder: String },
+    /// Undo a removal on appeal: the message is shown again with `body`.
+    Restore { body: String },
+    /// No action.
+    Dismiss,
+}
+
+/// The result of applying a decision.
+// Returned once per call and matched at once, never kept in numbers: boxing the records
+// would cost an allocation each to save a copy of a few hundred bytes.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum DecideOutcome {
+    Decided {
+        item: ModerationItemRecord,
+        message: Option<MessageRecord>,
+    },
+    NotFound,
+    /// Already decided, or claimed by someone else (claim not expired).
+    Conflict(&'static str),
+    /// The decision does not fit the item (e.g. approve a report).
+    Invalid(&'static str),
+}
+
+/// A moderation log entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ModLogRecord {
+    pub id: String,
+    pub at: i64,
+    pub moderator_id: Option<String>,
+    pub action: String,
+    pub item_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub reason: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRecord {
+    pub id: String,
+    pub conversation_id: String,
+    /// `None` while held for moderation.
+    pub seq: Option<i64>,
+    pub status: String,
+    pub sender_id: Option<String>,
+    pub sender_role: Option<String>,
+    pub sender_name: Option<String>,
+    pub client_msg_id: Option<String>,
+    pub body: String,
+    pub kind: String,
+    pub sent_at: i64,
+    pub severity: String,
+    /// The moderation verdict as JSON (staff only).
+    pub verdict: Option<String>,
+}
+
+/// A message to store; `seq` is assigned by the store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub conversation_id: String,
+    pub sender_id: Option<String>,
+    pub sender_role: Option<String>,
+    pub sender_name: Option<String>,
+    pub client_msg_id: Option<String>,
+    pub body: String,
+    pub kind: String,
+    pub sent_at: i64,
+    pub severity: String,
+    /// The moderation verdict as JSON, kept for staff.
+    pub verdict: Option<String>,
+    /// Set when the body was redacted before delivery: the text as sent, kept as evidence.
+    pub original_body: Option<String>,
+    /// Hold the message for moderation (no `seq` until approved) with this queue item.
+    pub hold: Option<NewModerationItem>,
+    /// Raise this escalation in the same transaction (high or critical risk).
+    pub escalation: Option<NewEscalation>,
+    /// Store it only if the conversation is still in this state (the sender's access was
+    /// decided from a cached copy of it); otherwise [`InsertOutcome::Stale`].
+    pub expect: Option<Expected>,
+}
+
+/// The parts of a support conversation that decide who may write in it (its owner never
+/// changes), as the sender's access was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub state: String,
+    pub assigned_to: Option<String>,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone)]
+pub enum InsertOutcome {
+    /// Stored now, with its new `seq`.
+    Stored(MessageRecord),
+    /// The sender already sent this `client_msg_id`: the earlier message, unchanged.
+    Duplicate(MessageRecord),
+    /// The conversation does not exist or is closed.
+    ConversationClosed,
+    /// The conversation is no longer as [`NewMessage::expect`] says: nothing stored; decide
+    /// access again from a fresh read.
+    Stale,
+}
+
+/// What accepting a queued conversation did.
+// As `DecideOutcome`: one per call, so the records are not boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum AcceptOutcome {
+    /// The caller won; the conversation and the system message announcing the worker.
+    Accepted(ConversationRecord, MessageRecord),
+    AlreadyAssigned,
+    Closed,
+    NotFound,
+}
+
+/// What rotating a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The old token was valid and is now spent; the new one is stored in the same family.
+    Rotated { user_id: String },
+    /// The token was already spent: the family is now revoked.
+    Reused { user_id: String },
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// An entry of the append-only audit log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub details: Option<String>,
+}
+
+/// Filters of the staff conversation list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub state: Option<String>,
+    pub assigned_to: Option<String>,
+    /// Support chats only (rooms are listed apart).
+    pub support_only: bool,
+    /// A duty worker's view: only queued chats and the ones assigned to this worker.
+    pub visible_to_worker: Option<String>,
+    /// A page: at most `limit` (default [`MAX_PAGE`]) after skipping `offset`.
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+/// The most rows one list request returns.
+pub const MAX_PAGE: u32 = 500;
