@@ -20,8 +20,10 @@
 //! - `errors`: [`ErrorCode`] and the error body shared by HTTP and the WebSocket;
 //! - `health`: what `GET /readyz` answers;
 //! - `frames`: WebSocket frames, [`ClientFrame`] and [`ServerFrame`];
-//! - [`client`]: a typed async client (HTTP on reqwest, WebSocket on tokio-tungstenite) used by
-//!   the tests, the load generator and any Rust client.
+//! - `client` (the default `client` feature): a typed async client with a method for every
+//!   route (HTTP on reqwest, WebSocket on tokio-tungstenite) used by the tests, the load
+//!   generator and any Rust client; its module doc is the route -> method table. Without the
+//!   feature this crate is only the types.
 //!
 //! Nothing here knows about axum or sqlx: a client depends on this crate without the server.
 
@@ -85,6 +87,7 @@ mod queries;
 mod rooms;
 mod surveys;
 
+#[cfg(feature = "client")]
 pub mod client;
 
 pub use admin::*;
