@@ -1,0 +1,53 @@
+//! What a YOT admin manages: staff accounts, their capacity, the moderation policy
+//! (`/v1/admin/*`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{Role, UserId};
+
+/// `POST /v1/admin/users` (yot_admin).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// `PUT /v1/admin/users/{id}/capacity` (yot_admin), and its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    /// Chats the worker takes at once (1 to 20; default 3).
+    pub capacity: i64,
+}
+
+/// `PUT /v1/admin/moderation/policy`: the new policy passed its checks and is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyInForce {
+    /// Always `in_force`.
+    pub status: String,
+}
+
+/// A staff account, as a YOT admin manages it (`GET /v1/admin/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StaffAccount {
+    pub id: UserId,
+    pub username: Option<String>,
+    pub role: Role,
+    pub display_name: String,
+    pub on_duty: bool,
+    /// Chats at once (duty workers and supervisors).
+    pub capacity: i64,
+    pub suspended: bool,
+    pub created_at: String,
+}
+
+/// `GET /v1/admin/users`: every staff account, by name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffAccountList {
+    pub accounts: Vec<StaffAccount>,
+}

@@ -1,0 +1,38 @@
+//! What a YOT admin manages: `/v1/admin/users*`, `/v1/admin/moderation/policy`.
+
+use reqwest::Method;
+
+use super::{json, Client, Result};
+use crate::{Capacity, CreateUserRequest, PolicyInForce, StaffAccountList, UserId, UserView};
+
+impl Client {
+    /// `GET /v1/admin/users` (yot_admin): every staff account, by name.
+    pub async fn list_staff(&self, token: &str) -> Result<StaffAccountList> {
+        self.get("/v1/admin/users", token).await
+    }
+
+    /// `POST /v1/admin/users` (yot_admin).
+    pub async fn create_user(&self, token: &str, req: &CreateUserRequest) -> Result<UserView> {
+        self.call(Method::POST, "/v1/admin/users", Some(token), Some(req)).await
+    }
+
+    /// `PUT /v1/admin/users/{id}/capacity` (yot_admin).
+    pub async fn set_capacity(&self, token: &str, user: &UserId, req: &Capacity) -> Result<Capacity> {
+        self.call(Method::PUT, &format!("/v1/admin/users/{user}/capacity"), Some(token), Some(req)).await
+    }
+
+    /// `GET /v1/admin/moderation/policy` (yot_admin): the policy in force, as TOML.
+    pub async fn moderation_policy(&self, token: &str) -> Result<String> {
+        self.get_text("/v1/admin/moderation/policy", Some(token)).await
+    }
+
+    /// `PUT /v1/admin/moderation/policy` (yot_admin): replaces the policy with `toml`, which
+    /// must pass the server's checks first.
+    pub async fn replace_moderation_policy(&self, token: &str, toml: &str) -> Result<PolicyInForce> {
+        let req = self
+            .builder(Method::PUT, "/v1/admin/moderation/policy", Some(token))
+            .header(reqwest::header::CONTENT_TYPE, "application/toml")
+            .body(toml.to_owned());
+        json(req).await
+    }
+}

@@ -1,0 +1,50 @@
+//! Signing in and the caller's own account: `/v1/auth/*`, `/v1/me`, `/v1/me/password`,
+//! `/v1/ws-ticket`.
+
+use reqwest::Method;
+
+use super::{Client, Result};
+use crate::{
+    AnonymousRequest, LoginRequest, PasswordChange, RefreshRequest, TokenResponse, UserView, WsTicketResponse,
+};
+
+impl Client {
+    /// `POST /v1/auth/anonymous`.
+    pub async fn anonymous(&self) -> Result<TokenResponse> {
+        self.call(Method::POST, "/v1/auth/anonymous", None, Some(&AnonymousRequest {})).await
+    }
+
+    /// `POST /v1/auth/login`.
+    pub async fn login(&self, username: &str, password: &str) -> Result<TokenResponse> {
+        let req = LoginRequest { username: username.into(), password: password.into() };
+        self.call(Method::POST, "/v1/auth/login", None, Some(&req)).await
+    }
+
+    /// `POST /v1/auth/refresh`.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse> {
+        let req = RefreshRequest { refresh_token: refresh_token.into() };
+        self.call(Method::POST, "/v1/auth/refresh", None, Some(&req)).await
+    }
+
+    /// `POST /v1/auth/logout`: revokes the refresh token's family.
+    pub async fn logout(&self, refresh_token: &str) -> Result<()> {
+        let req = RefreshRequest { refresh_token: refresh_token.into() };
+        let _: serde_json::Value = self.call(Method::POST, "/v1/auth/logout", None, Some(&req)).await?;
+        Ok(())
+    }
+
+    /// `GET /v1/me`.
+    pub async fn me(&self, token: &str) -> Result<UserView> {
+        self.call::<(), _>(Method::GET, "/v1/me", Some(token), None).await
+    }
+
+    /// `POST /v1/me/password`: every session of the account ends (sign in again).
+    pub async fn change_password(&self, token: &str, req: &PasswordChange) -> Result<()> {
+        self.call_empty(Method::POST, "/v1/me/password", Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/ws-ticket`.
+    pub async fn ws_ticket(&self, token: &str) -> Result<WsTicketResponse> {
+        self.call::<(), _>(Method::POST, "/v1/ws-ticket", Some(token), None).await
+    }
+}

@@ -1,0 +1,94 @@
+//! Safeguarding escalations (`/v1/escalations/*`, `/v1/conversations/{id}/escalations`) and
+//! the alert the on-call webhook receives.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{ConversationId, MessageId, UserId};
+
+/// `POST /v1/conversations/{id}/escalations` (staff).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RaiseEscalationRequest {
+    /// `medium`, `high` or `critical`.
+    pub severity: String,
+    pub reason: String,
+}
+
+/// What the on-call contact's webhook (`TALKZONE_ONCALL_WEBHOOK_URL`) receives, as a JSON
+/// `POST`, when an escalation is not acknowledged by its deadline. Retried until it is taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EscalationOverdueAlert {
+    /// Always `talkzone.escalation.overdue`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub escalation_id: String,
+    pub conversation_id: ConversationId,
+    pub severity: String,
+    pub reason: String,
+    pub raised_at: String,
+    pub deadline_at: String,
+}
+
+/// A safeguarding escalation, as supervisors see it (never sent to young people).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EscalationView {
+    pub id: String,
+    pub conversation_id: ConversationId,
+    pub message_id: Option<MessageId>,
+    pub severity: String,
+    pub reason: String,
+    /// `worker` or `moderation` (raised automatically on high or critical risk).
+    pub source: String,
+    pub raised_by: Option<UserId>,
+    /// `open`, `acknowledged`, `resolved`.
+    pub state: String,
+    pub created_at: String,
+    /// Acknowledge by then, or it goes to every supervisor and the on-call contact.
+    pub deadline_at: String,
+    /// Open past its deadline.
+    pub overdue: bool,
+    /// The deadline passed and it was re-escalated (once).
+    pub reescalated: bool,
+    pub acknowledged_by: Option<UserId>,
+    pub acknowledged_at: Option<String>,
+    pub resolved_by: Option<UserId>,
+    pub resolved_at: Option<String>,
+    pub outcome: Option<String>,
+    pub actions: Vec<EscalationActionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EscalationActionView {
+    pub at: String,
+    pub actor_id: UserId,
+    /// e.g. `called_999`, `police`, `mash_referral`, `parent_contacted`, `note`.
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// `POST /v1/escalations/{id}/actions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationActionRequest {
+    pub action: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/escalations/{id}/resolve`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveEscalationRequest {
+    pub outcome: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EscalationList {
+    pub escalations: Vec<EscalationView>,
+    /// Extension: more match; ask again with `offset` set to this. Absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u32>,
+}

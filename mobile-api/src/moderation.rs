@@ -1,0 +1,169 @@
+//! The moderation queue: reports, decisions, appeals, actions on users and the moderation log
+//! (`/v1/reports`, `/v1/moderation/*`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{ConversationId, ErrorCode, MessageId, UserId, UserView};
+
+/// `POST /v1/reports`: report a message (or a user) to the moderators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    #[serde(default)]
+    pub message_id: Option<MessageId>,
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    /// Why, in the reporter's words (at most 1,000 characters).
+    pub reason: String,
+}
+
+/// What the reporter gets back.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportReceipt {
+    pub id: String,
+    pub state: String,
+}
+
+/// One item of the moderation queue, as moderators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModerationItemView {
+    pub id: String,
+    /// `hold` (a room message waiting for approval) or `report`.
+    pub kind: String,
+    pub conversation_id: Option<ConversationId>,
+    pub message_id: Option<MessageId>,
+    /// The sender of the message, or the reported user.
+    pub subject_user: Option<UserView>,
+    pub reason: String,
+    pub severity: String,
+    /// The text as it was when held or reported (kept as evidence).
+    pub evidence: Option<String>,
+    /// `open`, `decided`.
+    pub state: String,
+    pub claimed_by: Option<UserId>,
+    pub claim_expires_at: Option<String>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<UserId>,
+    /// `requested`, `upheld`, `overturned`, or null.
+    pub appeal_state: Option<String>,
+    pub appeal_reason: Option<String>,
+    pub created_at: String,
+    /// Seconds since the item was created, against the service level `sla_s`.
+    pub age_s: u64,
+    pub overdue: bool,
+}
+
+/// `GET /v1/moderation/queue` answer: open items and requested appeals, most severe first,
+/// then oldest.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationQueue {
+    pub items: Vec<ModerationItemView>,
+    pub sla_s: u64,
+}
+
+/// A moderator's decision on an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    /// A held message: give it the next `seq` and deliver it.
+    Approve,
+    /// A held message: deliver `body` instead (personal information removed).
+    Redact,
+    /// A held message: never deliver it; the sender is told kindly why.
+    Reject,
+    /// A reported message: hide it from everyone (kept as evidence).
+    Remove,
+    /// A report: no action.
+    Dismiss,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub action: ModerationAction,
+    pub reason: String,
+    /// With `redact`: the text to deliver.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// `POST /v1/moderation/bulk`: one decision for many items (spam floods).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDecisionRequest {
+    pub item_ids: Vec<String>,
+    pub action: ModerationAction,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BulkDecisionResult {
+    pub decided: Vec<String>,
+    /// Items not decided, with why (already decided, claimed by someone else, not found).
+    pub failed: Vec<BulkFailure>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BulkFailure {
+    pub id: String,
+    pub code: ErrorCode,
+}
+
+/// `POST /v1/moderation/items/{id}/appeal` (the sender or reported user, once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    pub reason: String,
+}
+
+/// `POST /v1/moderation/items/{id}/appeal/decision` (a different moderator).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionRequest {
+    /// true: the first decision stands; false: it is reversed.
+    pub uphold: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserActionKind {
+    Warn,
+    /// No sending in rooms for `duration_s` (support chats stay open: a young person can
+    /// always ask for help).
+    Mute,
+    Unmute,
+    /// No sign-in at all; open sessions end at once.
+    Suspend,
+    Unsuspend,
+}
+
+/// `POST /v1/moderation/users/{id}/actions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserActionRequest {
+    pub action: UserActionKind,
+    pub reason: String,
+    #[serde(default)]
+    pub duration_s: Option<u64>,
+}
+
+/// One moderation log entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationLogEntry {
+    pub id: String,
+    pub at: String,
+    pub moderator_id: Option<UserId>,
+    pub action: String,
+    pub item_id: Option<String>,
+    pub subject_user_id: Option<UserId>,
+    pub reason: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationLog {
+    pub entries: Vec<ModerationLogEntry>,
+}
