@@ -21,7 +21,9 @@ async fn server(backend: Backend) -> (TestServer, Target) {
         role: Role::YotAdmin,
         display_name: None,
     };
-    talkzone_server::http::create_account(s.state().store.as_ref(), 0, admin, None).await.expect("create the admin");
+    talkzone_server::accounts::create_account(s.state().store.as_ref(), 0, admin, None)
+        .await
+        .expect("create the admin");
     let target = Target {
         urls: vec![s.base.clone()],
         admin_user: "load-admin".into(),

@@ -230,7 +230,7 @@ async fn build_world(s: &TestServer) -> World {
     let first_mod = s.staff(Role::Moderator).await;
     // Not signed in here: the login row's ten sign-ins are all this account may have per minute.
     let login_username = format!("login-{}", unique());
-    talkzone_server::http::create_account(
+    talkzone_server::accounts::create_account(
         s.state().store.as_ref(),
         0,
         talkzone_tests::api::CreateUserRequest {

@@ -429,7 +429,7 @@ async fn both_pages_make_good_a_lost_message_and_a_dropped_connection() {
     rewind_next_subscribe(&mut chat).await;
     let yp_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
     let yp_id = talkzone_mobile_api::UserId(yp_id.as_str().expect("their id").to_owned());
-    s.state().hub.publish(talkzone_server::hub::Event::DisconnectUser { user_id: yp_id });
+    s.state().hub.publish(talkzone_server::realtime::Event::DisconnectUser { user_id: yp_id });
     console.fill("text", "sent while you were away").await;
     console.submit("send-form").await;
     chat.wait_for(
@@ -460,7 +460,7 @@ async fn both_pages_make_good_a_lost_message_and_a_dropped_connection() {
     rewind_next_subscribe(&mut console).await;
     let worker_id = console.eval("JSON.parse(sessionStorage.getItem('talkzone.console')).user.id").await;
     let worker_id = talkzone_mobile_api::UserId(worker_id.as_str().expect("their id").to_owned());
-    s.state().hub.publish(talkzone_server::hub::Event::DisconnectUser { user_id: worker_id });
+    s.state().hub.publish(talkzone_server::realtime::Event::DisconnectUser { user_id: worker_id });
     chat.fill("text", "sent while the worker was away").await;
     chat.submit("send-form").await;
     console

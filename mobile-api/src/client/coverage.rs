@@ -48,6 +48,10 @@ fn pub_fns(text: &str) -> impl Iterator<Item = String> + '_ {
 fn server_routes(dir: &Path) -> BTreeSet<String> {
     let mut routes = BTreeSet::new();
     for file in rust_files(dir) {
+        // The web pages (`/`, `/console`, `/web/{name}` …) are documents, not API routes.
+        if file.file_name().is_some_and(|n| n == "web.rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(&file).unwrap();
         for attr in text.split("#[utoipa::path(").skip(1) {
             let method = attr.split(',').next().unwrap().trim().to_uppercase();
@@ -98,10 +102,7 @@ fn every_row_names_methods_that_exist_and_every_method_has_a_row() {
 #[test]
 fn every_server_route_has_a_client_method() {
     let dir = Path::new(CRATE).join("../server/src/http");
-    if !dir.is_dir() {
-        eprintln!("{} not found: the server's routes are not checked", dir.display());
-        return;
-    }
+    assert!(dir.is_dir(), "{} not found: the server's routes cannot be checked", dir.display());
     let server = server_routes(&dir);
     assert!(server.len() > 50, "the server's routes were not found: {server:?}");
     let table: BTreeSet<String> = table().into_iter().map(|(r, _)| r).collect();
