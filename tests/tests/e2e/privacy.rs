@@ -2,8 +2,6 @@
 //! keeps only what a safeguarding hold keeps and says so, retention, and the audit of staff
 //! reading young people's conversations; survey answers in all three (export, erasure,
 //! retention), with chat feedback about a held conversation kept with it.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! The services directory: YOT admins keep it, everyone signed in searches it, and a duty
 //! worker shares an entry into a chat as a `service_card` message that arrives live and stays
 //! in the history as it was shared.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -4,8 +4,6 @@
 //! with a differencing attack (whole selections and single cells), a configured threshold,
 //! CSV and SVG exports, chat feedback offered when a support chat closes, the staff list of
 //! assignments, survey actions in the audit log, and who may do what.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;

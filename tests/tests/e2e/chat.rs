@@ -1,8 +1,6 @@
 //! A support chat end to end: open, queue, accept (and the accept race), messages both ways
 //! with acks after storage, idempotent resend, several devices, resume after a dropped
 //! connection, typing and read markers, history paging.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

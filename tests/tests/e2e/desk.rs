@@ -3,8 +3,6 @@
 //! resolution and audit, deadline re-escalation under a paused clock, after a restart and with
 //! two nodes (exactly once, with the on-call webhook), assignment timeouts, transfer, requeue,
 //! close with an outcome, private notes, and who may do each.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,7 +1,5 @@
 //! Bad input, over the WebSocket and over HTTP: every bad input gets a clear error with the
 //! right code and status, changes nothing, and leaves the connection usable.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

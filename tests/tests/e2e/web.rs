@@ -10,8 +10,6 @@
 //! - a young person's data rights (the export, deletion); a transfer to a colleague;
 //! - the admin page (accounts, rota, directory, rooms, moderation rules, reports, audit log);
 //! - the pages' security headers, and that they hold no inline script for a policy to allow.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

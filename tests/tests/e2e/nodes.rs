@@ -2,8 +2,6 @@
 //! nodes live; a deadline fires once; Redis restarted under load, PostgreSQL crashed and a
 //! node killed lose nothing that was acknowledged, and clients resume on the other node
 //! through a proxy, as in `docker/compose.yaml`.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

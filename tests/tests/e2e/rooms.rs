@@ -1,8 +1,6 @@
 //! Peer rooms and the human moderation queue, end to end: holds, approve/reject/redact,
 //! reports and removal, mutes that expire, claims that expire, appeals decided by another
 //! moderator, actions on users, live `moderation.changed`, policy reload, and who may see what.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;

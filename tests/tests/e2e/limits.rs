@@ -1,8 +1,6 @@
 //! Rate limits, end to end: messages per user, frames per connection, auth requests per IP,
 //! and a slow consumer. A refusal is never silent, never stores anything, and never closes
 //! the connection.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
 use std::time::Duration;

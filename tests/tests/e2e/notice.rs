@@ -2,8 +2,6 @@
 //! start of a support chat that a supervisor may read it, in a versioned notice they
 //! acknowledge; a new version is shown again; nobody can acknowledge for someone else; a
 //! version that is not in force is refused.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -1,8 +1,6 @@
 //! Small, quick runs of the load generator's scenarios (`tzload`), for correctness only: no
 //! timing is asserted. Every acknowledged message reaches every member that should see it,
 //! once and in order, including across a reconnect storm.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use talkzone_mobile_api::{CreateUserRequest, Role};
 use talkzone_tests::load::scenarios::{self, Fanout, Idle, Pairs};

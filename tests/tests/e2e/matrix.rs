@@ -7,8 +7,6 @@
 //! Every cell gets its own fixture (the target and the young people around it) unless the row
 //! is a read (GET), so one cell's success cannot change what the next one sees. Staff accounts
 //! are shared: signing them in costs an argon2 hash each.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +20,7 @@ use talkzone_tests::api::{ClientFrame, ConversationId, CreateConversationRequest
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::Message;
 
-const MATRIX: &str = include_str!("../authz-matrix.toml");
+const MATRIX: &str = include_str!("../../authz-matrix.toml");
 /// The columns of every `expect`, in order.
 const ROLES: [&str; 10] = ["anon", "yp", "oyp", "mem", "asg", "unasg", "sup", "mod", "adm", "par"];
 const PASSWORD: &str = "correct horse battery staple";

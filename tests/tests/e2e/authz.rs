@@ -1,8 +1,6 @@
 //! Authorisation end to end: who may read, subscribe to, post into and accept which
 //! conversation; who may create accounts; forged, missing and revoked credentials; browser
 //! WebSocket origin checks and single-use tickets; opaque ids.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
