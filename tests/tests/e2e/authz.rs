@@ -461,7 +461,7 @@ async fn ping_works(ws: &mut WsConnection) {
 }
 
 async fn websocket_auth_tickets_and_origins(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| cfg.allowed_origins = vec![ALLOWED_ORIGIN.into()]).await;
+    let s = TestServer::builder(backend).config(|cfg| cfg.allowed_origins = vec![ALLOWED_ORIGIN.into()]).start().await;
     let yp = s.young_person().await;
     let bearer = format!("Bearer {}", yp.access_token);
 

@@ -253,7 +253,7 @@ async fn every_device_of_a_user_receives(backend: Backend) {
 
 async fn resume_after_a_dropped_connection(backend: Backend) {
     // 21 messages from one worker in a burst: above the default per-user burst.
-    let s = TestServer::start_with(backend, |c| c.limits.user_messages_burst = 100).await;
+    let s = TestServer::builder(backend).config(|c| c.limits.user_messages_burst = 100).start().await;
     let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();

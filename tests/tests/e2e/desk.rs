@@ -288,8 +288,11 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     let (url, received) = webhook().await;
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let u1 = url.clone();
-    let s =
-        TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.desk.oncall_webhook_url = Some(u1)).await;
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(move |c| c.desk.oncall_webhook_url = Some(u1))
+        .start()
+        .await;
     let supervisor = s.staff(Role::Supervisor).await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
@@ -307,7 +310,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
 
     // A second node on the same database, with the same clock: both schedulers run.
     let u2 = url.clone();
-    let node2 = s.node_on_same_database(Some(clock.clone()), move |c| c.desk.oncall_webhook_url = Some(u2)).await;
+    let node2 =
+        s.another_node().clock(clock.clone()).config(move |c| c.desk.oncall_webhook_url = Some(u2)).start().await;
     // These two nodes share no broker, so each alerts only its own connections: a supervisor
     // is connected to each.
     let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
@@ -363,10 +367,13 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     .unwrap();
     node2.stop().await;
     let survivor = s
-        .node_on_same_database(Some(clock.clone()), {
+        .another_node()
+        .clock(clock.clone())
+        .config({
             let u = url.clone();
             move |c| c.desk.oncall_webhook_url = Some(u)
         })
+        .start()
         .await;
     s.stop().await;
     clock.advance_ms(3_600_000 + 1_000);
@@ -399,7 +406,7 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
 
 async fn unanswered_assignments_return_to_the_queue(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
@@ -527,7 +534,7 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
 
 async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let gone = s.staff(Role::DutyWorker).await;
     let stays = s.staff(Role::DutyWorker).await;
     let off = s.staff(Role::DutyWorker).await;
@@ -588,7 +595,7 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
 }
 
 async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.desk.routing = talkzone_server::config::Routing::Auto).await;
+    let s = TestServer::builder(backend).routing_auto().start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let w1 = s.staff(Role::DutyWorker).await;
     let w2 = s.staff(Role::DutyWorker).await;
@@ -648,7 +655,7 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
 }
 
 async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.desk.chats_per_day = 2).await;
+    let s = TestServer::builder(backend).config(|c| c.desk.chats_per_day = 2).start().await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
     for i in 0..2 {
@@ -762,11 +769,14 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
 
 async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock_and(backend, clock.clone(), |c| {
-        c.desk.max_duty_per_day = Duration::from_secs(3600);
-        c.desk.disconnect_grace = Duration::from_secs(3 * 3600);
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(|c| {
+            c.desk.max_duty_per_day = Duration::from_secs(3600);
+            c.desk.disconnect_grace = Duration::from_secs(3 * 3600);
+        })
+        .start()
+        .await;
     let w = s.staff(Role::DutyWorker).await;
     s.client.set_duty(&w.access_token, true).await.unwrap();
     let mut ws = s.client.connect(&w.access_token).await.unwrap();
@@ -793,7 +803,7 @@ async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
 
 async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let node2 = s.node_on_same_database(None, |_| {}).await;
+    let node2 = s.another_node().start().await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
     let mut tasks = Vec::new();
@@ -833,7 +843,7 @@ async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
 /// was accepted elsewhere since their last message still gets through, once, in order.
 async fn a_hand_over_on_another_node_stops_the_old_workers_next_message(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let node2 = s.node_on_same_database(None, |_| {}).await;
+    let node2 = s.another_node().start().await;
     let w1 = s.staff(Role::DutyWorker).await;
     let w2 = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;

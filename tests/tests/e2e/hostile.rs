@@ -115,13 +115,15 @@ async fn expect_error_frames(ws: &mut WsConnection, n: usize) {
 }
 
 async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| {
-        c.limits.ws_frames_per_sec = 1_000_000;
-        c.limits.ws_frames_burst = 1_000_000;
-        c.limits.user_messages_per_sec = 1_000_000;
-        c.limits.user_messages_burst = 1_000_000;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|c| {
+            c.limits.ws_frames_per_sec = 1_000_000;
+            c.limits.ws_frames_burst = 1_000_000;
+            c.limits.user_messages_per_sec = 1_000_000;
+            c.limits.user_messages_burst = 1_000_000;
+        })
+        .start()
+        .await;
     let _desk = s.staff_the_desk().await;
     // A victim chatting normally the whole time.
     let victim = s.young_person().await;

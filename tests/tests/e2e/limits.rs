@@ -25,11 +25,13 @@ async fn pong(ws: &mut WsConnection, nonce: &str) {
 }
 
 async fn messages_per_user(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.user_messages_per_sec = 1;
-        cfg.limits.user_messages_burst = 3;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            cfg.limits.user_messages_per_sec = 1;
+            cfg.limits.user_messages_burst = 3;
+        })
+        .start()
+        .await;
     let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp.access_token).await;
@@ -109,11 +111,13 @@ async fn messages_per_user(backend: Backend) {
 }
 
 async fn frames_per_connection(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.ws_frames_per_sec = 1;
-        cfg.limits.ws_frames_burst = 5;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            cfg.limits.ws_frames_per_sec = 1;
+            cfg.limits.ws_frames_burst = 5;
+        })
+        .start()
+        .await;
     let yp = s.young_person().await;
     let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
     for i in 0..20 {
@@ -147,11 +151,13 @@ async fn frames_per_connection(backend: Backend) {
 }
 
 async fn auth_per_ip(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.auth_per_ip_per_min = 1;
-        cfg.limits.auth_burst = 2;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            cfg.limits.auth_per_ip_per_min = 1;
+            cfg.limits.auth_burst = 2;
+        })
+        .start()
+        .await;
     let body = b"{}".to_vec();
     for _ in 0..2 {
         let (status, _, text) =
@@ -193,14 +199,16 @@ async fn auth_per_ip(backend: Backend) {
 /// A client that never reads while a conversation is busy is disconnected; nobody else is
 /// held up and the server stays healthy.
 async fn slow_consumer_is_disconnected(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.user_messages_per_sec = 10_000;
-        cfg.limits.user_messages_burst = 10_000;
-        cfg.limits.ws_frames_per_sec = 10_000;
-        cfg.limits.ws_frames_burst = 10_000;
-        cfg.limits.ws_outbound_buffer = 16;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            cfg.limits.user_messages_per_sec = 10_000;
+            cfg.limits.user_messages_burst = 10_000;
+            cfg.limits.ws_frames_per_sec = 10_000;
+            cfg.limits.ws_frames_burst = 10_000;
+            cfg.limits.ws_outbound_buffer = 16;
+        })
+        .start()
+        .await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp.access_token).await;
     let worker = s.staff(Role::DutyWorker).await;

@@ -12,7 +12,7 @@ const ADMIN_PASSWORD: &str = "load-test-admin-password";
 /// A server whose per-user and per-connection rates do not refuse the generator's traffic
 /// (refusals are counted, and would fail these tests), with an admin account.
 async fn server(backend: Backend) -> (TestServer, Target) {
-    let s = TestServer::start_with(backend, talkzone_tests::without_message_limits).await;
+    let s = TestServer::builder(backend).without_message_limits().start().await;
     let admin = CreateUserRequest {
         username: "load-admin".into(),
         password: ADMIN_PASSWORD.into(),

@@ -1188,15 +1188,17 @@ async fn the_whole_matrix_holds(backend: Backend) {
     let matrix = parse_matrix();
     let problems = coverage_problems(&matrix);
     assert!(problems.is_empty(), "the authorisation matrix is out of date:\n{}", problems.join("\n"));
-    let s = TestServer::start_with(backend, |cfg| {
-        // Fixture chats must stay where the fixture put them for the length of the walk.
-        cfg.desk.assignment_timeout = Duration::from_secs(3600);
-        cfg.desk.disconnect_grace = Duration::from_secs(3600);
-        cfg.desk.chats_per_day = 1000;
-        cfg.limits.user_messages_per_sec = 1000;
-        cfg.limits.user_messages_burst = 1000;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            // Fixture chats must stay where the fixture put them for the length of the walk.
+            cfg.desk.assignment_timeout = Duration::from_secs(3600);
+            cfg.desk.disconnect_grace = Duration::from_secs(3600);
+            cfg.desk.chats_per_day = 1000;
+            cfg.limits.user_messages_per_sec = 1000;
+            cfg.limits.user_messages_burst = 1000;
+        })
+        .start()
+        .await;
     let w = build_world(&s).await;
     let mut failures = Vec::new();
     walk_routes(&s, &w, &matrix.route, &mut failures).await;

@@ -16,8 +16,7 @@ use talkzone_mobile_api::{
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
 use talkzone_tests::{
-    both_backends, create_account_in, fresh_database, without_message_limits, Backend, ProcessServer, TempDir,
-    TestServer, TEST_PASSWORD,
+    both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TestServer, TEST_PASSWORD,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -25,17 +24,8 @@ const T: Duration = Duration::from_secs(10);
 async fn two_nodes(backend: Backend, redis: &RedisServer) -> (TestServer, TestServer) {
     let url = redis.url();
     let u = url.clone();
-    let a = TestServer::start_with(backend, |c| {
-        without_message_limits(c);
-        c.redis_url = Some(u);
-    })
-    .await;
-    let b = a
-        .node_on_same_database(None, |c| {
-            without_message_limits(c);
-            c.redis_url = Some(url);
-        })
-        .await;
+    let a = TestServer::builder(backend).without_message_limits().config(move |c| c.redis_url = Some(u)).start().await;
+    let b = a.another_node().without_message_limits().config(move |c| c.redis_url = Some(url)).start().await;
     (a, b)
 }
 
@@ -161,8 +151,8 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     let url = redis.url();
     let clock = std::sync::Arc::new(ManualClock::new(SystemClock.now_ms()));
     let u = url.clone();
-    let a = TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.redis_url = Some(u)).await;
-    let b = a.node_on_same_database(Some(clock.clone()), move |c| c.redis_url = Some(url)).await;
+    let a = TestServer::builder(backend).clock(clock.clone()).config(move |c| c.redis_url = Some(u)).start().await;
+    let b = a.another_node().clock(clock.clone()).config(move |c| c.redis_url = Some(url)).start().await;
     let supervisor = a.staff(Role::Supervisor).await;
     let worker = a.staff(Role::DutyWorker).await;
     let yp = a.young_person().await;
@@ -286,11 +276,12 @@ async fn postgres_restarted_gives_no_false_acks() {
     let redis = RedisServer::start().await;
     let db = pg.url();
     let r = redis.url();
-    let a = TestServer::start_on_database(Backend::Postgres, db, |c| {
-        without_message_limits(c);
-        c.redis_url = Some(r);
-    })
-    .await;
+    let a = TestServer::builder(Backend::Postgres)
+        .database(db)
+        .without_message_limits()
+        .config(move |c| c.redis_url = Some(r))
+        .start()
+        .await;
     let worker = a.staff(Role::DutyWorker).await;
     let yp = a.young_person().await;
     let conv = open(&a.client, &yp).await;

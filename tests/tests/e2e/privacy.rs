@@ -131,7 +131,7 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
 
 async fn retention_deletes_old_closed_chats_except_held_ones(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let worker = s.staff(Role::DutyWorker).await;
     let supervisor = s.staff(Role::Supervisor).await;
     let mut convs = Vec::new();
@@ -359,7 +359,7 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
 
 async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock_and(backend, clock.clone(), |c| c.surveys.retention_days = 30).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).config(|c| c.surveys.retention_days = 30).start().await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let worker = s.staff(Role::DutyWorker).await.access_token;
     let supervisor = s.staff(Role::Supervisor).await.access_token;

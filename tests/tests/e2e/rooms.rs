@@ -274,7 +274,7 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
 
 async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let moderator = s.staff(Role::Moderator).await;
     let room = make_room(&s, &admin, "post", "hold").await;
@@ -312,7 +312,7 @@ async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
 
 async fn claims_expire_and_bulk_decides(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let m1 = s.staff(Role::Moderator).await;
     let m2 = s.staff(Role::Moderator).await;

@@ -348,7 +348,7 @@ async fn partial_then_final_submission_is_idempotent(backend: Backend) {
 
 async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) {
     let clock = Arc::new(ManualClock::new(talkzone_server::clock::SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let survey = new_survey(&s, &admin, every_kind("Parent and carer survey", "parent_carer")).await;
     let p1 = participant(&s, &admin, "YOT-2025-0101", json!({})).await;
@@ -470,11 +470,13 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
 
 /// Guessing codes is throttled per IP like sign-in: after the burst, even the right code waits.
 async fn access_code_guessing_is_throttled(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| {
-        c.limits.auth_per_ip_per_min = 1;
-        c.limits.auth_burst = 6;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|c| {
+            c.limits.auth_per_ip_per_min = 1;
+            c.limits.auth_burst = 6;
+        })
+        .start()
+        .await;
     let admin = s.staff(Role::YotAdmin).await.access_token; // one sign-in from this IP
     let survey = new_survey(&s, &admin, every_kind("Parent survey", "parent_carer")).await;
     let p = participant(&s, &admin, "YOT-2025-0700", json!({})).await;
@@ -1241,7 +1243,7 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
 /// With the threshold set to 3, cells of 3 and 4 are shown in JSON, CSV and SVG, and the
 /// report says which threshold it used.
 async fn a_configured_threshold_is_used_everywhere(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.surveys.suppression_threshold = 3).await;
+    let s = TestServer::builder(backend).config(|c| c.surveys.suppression_threshold = 3).start().await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let survey = seed_population(&s, &admin).await;
     let base = format!("/v1/surveys/{survey}/versions/1/report");
@@ -1265,7 +1267,7 @@ async fn a_configured_threshold_is_used_everywhere(backend: Backend) {
     assert!(svg.contains("suppressed (fewer than 3)") && !svg.contains("fewer than 5"), "{svg}");
     // 4 people is a group large enough to show at 3 (it is withheld at the default 5), here on
     // a survey of its own so that no earlier release gets in the way.
-    let s2 = TestServer::start_with(backend, |c| c.surveys.suppression_threshold = 3).await;
+    let s2 = TestServer::builder(backend).config(|c| c.surveys.suppression_threshold = 3).start().await;
     let admin2 = s2.staff(Role::YotAdmin).await.access_token;
     let survey2 = seed_population(&s2, &admin2).await;
     let black: SurveyReport = get(

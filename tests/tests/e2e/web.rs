@@ -27,11 +27,13 @@ use talkzone_tests::{TestServer, TEST_PASSWORD};
 async fn server() -> TestServer {
     let port =
         std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-    TestServer::start_with(talkzone_tests::Backend::Sqlite, move |c| {
-        c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
-    })
-    .await
+    TestServer::builder(talkzone_tests::Backend::Sqlite)
+        .config(move |c| {
+            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+        })
+        .start()
+        .await
 }
 
 /// What the page shows in `selector`'s elements, joined by new lines.
