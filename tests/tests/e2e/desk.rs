@@ -9,26 +9,16 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
+use talkzone_mobile_api::client::{ClientError, WsConnection};
 use talkzone_mobile_api::{
     AuditTrail, ClientFrame, ConversationList, ConversationState, ConversationView, CreateConversationRequest,
     EscalationList, EscalationOverdueAlert, EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame,
     TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
-
-async fn call<T: serde::de::DeserializeOwned>(
-    c: &Client,
-    m: Method,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> Result<T, ClientError> {
-    c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
-}
 
 async fn open(s: &TestServer, yp: &TokenResponse, first: Option<&str>) -> ConversationView {
     let req = CreateConversationRequest { topic: None, first_message: first.map(str::to_owned) };
@@ -169,10 +159,11 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "high", "reason": "mentions an older boyfriend picking her up"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!((raised.source.as_str(), raised.state.as_str()), ("worker", "open"));
     escalation_frame(&mut sup_ws, |e| e.id == raised.id).await;
@@ -187,65 +178,71 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
     );
 
     // Only supervisors acknowledge; one wins.
-    let e = call::<EscalationView>(
+    let e = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({}),
     )
     .await
+    .json::<EscalationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let acked: EscalationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(acked.state, "acknowledged");
     assert_eq!(acked.acknowledged_by.as_ref(), Some(&supervisor.user.id));
-    let e = call::<EscalationView>(
+    let e = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &other_supervisor.access_token,
+        Some(&other_supervisor.access_token),
         json!({}),
     )
     .await
+    .json::<EscalationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(409));
     let with_action: EscalationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/actions", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({"action": "mash_referral", "note": "referred to MASH 14:05"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(with_action.actions.len(), 1);
     let resolved: EscalationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/resolve", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({"outcome": "referred to children's social care"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(resolved.state, "resolved");
     let trail: AuditTrail = call(
         &s.client,
         Method::GET,
         &format!("/v1/escalations/{}/audit", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!(null),
     )
     .await
+    .json()
     .unwrap();
     let actions: Vec<&str> = trail.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -256,20 +253,23 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
 
     // Young people and workers cannot read escalations.
     for who in [&yp, &worker] {
-        let e = call::<EscalationList>(&s.client, Method::GET, "/v1/escalations", &who.access_token, json!(null))
+        let e = call(&s.client, Method::GET, "/v1/escalations", Some(&who.access_token), json!(null))
             .await
+            .json::<EscalationList>()
             .unwrap_err();
         assert_eq!(e.status(), Some(403));
     }
     let open_list: EscalationList =
-        call(&s.client, Method::GET, "/v1/escalations?state=open", &supervisor.access_token, json!(null))
+        call(&s.client, Method::GET, "/v1/escalations?state=open", Some(&supervisor.access_token), json!(null))
             .await
+            .json()
             .unwrap();
     assert!(open_list.escalations.iter().any(|e| e.id == auto.id));
 
     // Pages, newest first (extension): two escalations in pages of one.
-    let get =
-        |q: &'static str| call::<EscalationList>(&s.client, Method::GET, q, &supervisor.access_token, json!(null));
+    let get = |q: &'static str| async {
+        call(&s.client, Method::GET, q, Some(&supervisor.access_token), json!(null)).await.json::<EscalationList>()
+    };
     let first = get("/v1/escalations?limit=1").await.unwrap();
     assert_eq!(first.escalations.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&raised.id]);
     assert_eq!(first.next_offset, Some(1));
@@ -302,10 +302,11 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "critical", "reason": "says someone is outside with a knife"}),
     )
     .await
+    .json()
     .unwrap();
 
     // A second node on the same database, with the same clock: both schedulers run.
@@ -348,10 +349,11 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &s.client,
         Method::GET,
         &format!("/v1/escalations/{}/audit", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!(null),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(trail.entries.iter().filter(|e| e.action == "escalation_reescalated").count(), 1);
 
@@ -360,10 +362,11 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "medium", "reason": "follow up on school worries"}),
     )
     .await
+    .json()
     .unwrap();
     node2.stop().await;
     let survivor = s
@@ -384,19 +387,21 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &survivor.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "high", "reason": "x"}),
     )
     .await
+    .json()
     .unwrap();
-    call::<EscalationView>(
+    call(
         &survivor.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", third.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({}),
     )
     .await
+    .json::<EscalationView>()
     .unwrap();
     clock.advance_ms(3_600_000);
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -449,35 +454,46 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
     let path = |what: &str| format!("/v1/conversations/{}/{what}", conv.id);
 
     // A note is for staff only.
-    let note: NoteView =
-        call(&s.client, Method::POST, &path("notes"), &w1.access_token, json!({"body": "sounds scared of stepdad"}))
-            .await
-            .unwrap();
+    let note: NoteView = call(
+        &s.client,
+        Method::POST,
+        &path("notes"),
+        Some(&w1.access_token),
+        json!({"body": "sounds scared of stepdad"}),
+    )
+    .await
+    .json()
+    .unwrap();
     assert_eq!(note.author.id, w1.user.id);
-    let e = call::<NoteList>(&s.client, Method::GET, &path("notes"), &yp.access_token, json!(null)).await.unwrap_err();
+    let e = call(&s.client, Method::GET, &path("notes"), Some(&yp.access_token), json!(null))
+        .await
+        .json::<NoteList>()
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(page.messages.iter().all(|m| !m.body.contains("stepdad")), "never in the young person's chat");
 
     // Only the assigned worker (or a supervisor) hands over; the reason stays in the history.
-    let e = call::<ConversationView>(
+    let e = call(
         &s.client,
         Method::POST,
         &path("transfer"),
-        &w2.access_token,
+        Some(&w2.access_token),
         json!({"to": w2.user.id, "reason": "mine now"}),
     )
     .await
+    .json::<ConversationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(404), "another worker's chat is not theirs to see");
     let moved: ConversationView = call(
         &s.client,
         Method::POST,
         &path("transfer"),
-        &w1.access_token,
+        Some(&w1.access_token),
         json!({"to": w2.user.id, "reason": "end of my shift"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
@@ -487,44 +503,43 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
         Some(404),
         "w1 no longer has access"
     );
-    let notes: NoteList = call(&s.client, Method::GET, &path("notes"), &w2.access_token, json!(null)).await.unwrap();
+    let notes: NoteList =
+        call(&s.client, Method::GET, &path("notes"), Some(&w2.access_token), json!(null)).await.json().unwrap();
     assert_eq!(notes.notes.len(), 1, "notes travel with the chat");
 
-    let back: ConversationView =
-        call(&s.client, Method::POST, &path("requeue"), &w2.access_token, json!({"reason": "needs a specialist"}))
-            .await
-            .unwrap();
-    assert_eq!(back.state, ConversationState::Queued);
-    s.client.accept(&w1.access_token, &conv.id).await.unwrap();
-    let bad = call::<ConversationView>(
+    let back: ConversationView = call(
         &s.client,
         Method::POST,
-        &path("close"),
-        &w1.access_token,
-        json!({"outcome": "whatever"}),
+        &path("requeue"),
+        Some(&w2.access_token),
+        json!({"reason": "needs a specialist"}),
     )
     .await
-    .unwrap_err();
+    .json()
+    .unwrap();
+    assert_eq!(back.state, ConversationState::Queued);
+    s.client.accept(&w1.access_token, &conv.id).await.unwrap();
+    let bad = call(&s.client, Method::POST, &path("close"), Some(&w1.access_token), json!({"outcome": "whatever"}))
+        .await
+        .json::<ConversationView>()
+        .unwrap_err();
     assert_eq!(bad.status(), Some(422));
     let closed: ConversationView = call(
         &s.client,
         Method::POST,
         &path("close"),
-        &w1.access_token,
+        Some(&w1.access_token),
         json!({"outcome": "signposted", "tags": ["school", "family"]}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!((closed.state, closed.outcome.as_deref()), (ConversationState::Closed, Some("signposted")));
-    let again = call::<ConversationView>(
-        &s.client,
-        Method::POST,
-        &path("close"),
-        &supervisor.access_token,
-        json!({"outcome": "resolved"}),
-    )
-    .await
-    .unwrap_err();
+    let again =
+        call(&s.client, Method::POST, &path("close"), Some(&supervisor.access_token), json!({"outcome": "resolved"}))
+            .await
+            .json::<ConversationView>()
+            .unwrap_err();
     assert_eq!(again.status(), Some(409));
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     let f = ws.send_message(&conv.id, "late", "one more thing").await.unwrap();
@@ -604,21 +619,23 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
             &s.client,
             Method::PUT,
             &format!("/v1/admin/users/{}/capacity", w.user.id),
-            &admin.access_token,
+            Some(&admin.access_token),
             json!({"capacity": cap}),
         )
         .await
+        .json()
         .unwrap();
         s.client.set_duty(&w.access_token, true).await.unwrap();
     }
-    let bad = call::<Value>(
+    let bad = call(
         &s.client,
         Method::PUT,
         &format!("/v1/admin/users/{}/capacity", w1.user.id),
-        &w2.access_token,
+        Some(&w2.access_token),
         json!({"capacity": 5}),
     )
     .await
+    .json::<Value>()
     .unwrap_err();
     assert_eq!(bad.status(), Some(403));
     let mut w1_ws = s.client.connect(&w1.access_token).await.unwrap();
@@ -668,10 +685,11 @@ async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
             &s.client,
             Method::POST,
             &format!("/v1/conversations/{}/close", c.id),
-            &worker.access_token,
+            Some(&worker.access_token),
             json!({"outcome": "resolved"}),
         )
         .await
+        .json()
         .unwrap();
     }
     let e = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap_err();
@@ -691,12 +709,13 @@ async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
     let join = |c: &dyn std::fmt::Display| format!("/v1/conversations/{c}/join");
-    let e = call::<ConversationView>(&s.client, Method::POST, &join(&conv.id), &worker.access_token, json!({}))
+    let e = call(&s.client, Method::POST, &join(&conv.id), Some(&worker.access_token), json!({}))
         .await
+        .json::<ConversationView>()
         .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let joined: ConversationView =
-        call(&s.client, Method::POST, &join(&conv.id), &supervisor.access_token, json!({})).await.unwrap();
+        call(&s.client, Method::POST, &join(&conv.id), Some(&supervisor.access_token), json!({})).await.json().unwrap();
     assert_eq!(joined.id, conv.id);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(
@@ -704,15 +723,18 @@ async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
         "{page:?}"
     );
     let trail: AuditTrail =
-        call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/admin/audit?days=1", Some(&admin.access_token), json!(null))
+            .await
+            .json()
+            .unwrap();
     let joins: Vec<_> = trail.entries.iter().filter(|e| e.action == "supervisor_joined").collect();
     assert_eq!(joins.len(), 1, "{trail:?}");
     assert_eq!(joins[0].actor_id.as_ref(), Some(&supervisor.user.id));
     assert_eq!(joins[0].target.as_deref(), Some(format!("conversation:{}", conv.id).as_str()));
-    let e =
-        call::<ConversationView>(&s.client, Method::POST, &join(&"no-such-chat"), &supervisor.access_token, json!({}))
-            .await
-            .unwrap_err();
+    let e = call(&s.client, Method::POST, &join(&"no-such-chat"), Some(&supervisor.access_token), json!({}))
+        .await
+        .json::<ConversationView>()
+        .unwrap_err();
     assert_eq!(e.status(), Some(404));
     s.stop().await;
 }
@@ -729,10 +751,11 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
         &s.client,
         Method::POST,
         "/v1/rota/shifts",
-        &admin.access_token,
+        Some(&admin.access_token),
         json!({"user_id": w1.user.id, "starts_at": at(now + 3_600_000), "ends_at": at(now + 9 * 3_600_000)}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(shift.user.id, w1.user.id);
     for (who, body, status) in [
@@ -741,28 +764,40 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
         (&admin, json!({"user_id": w1.user.id, "starts_at": at(now + 1000), "ends_at": at(now)}), 422),
         (&admin, json!({"user_id": yp.user.id, "starts_at": at(now), "ends_at": at(now + 1000)}), 422),
     ] {
-        let e = call::<Value>(&s.client, Method::POST, "/v1/rota/shifts", &who.access_token, body).await.unwrap_err();
+        let e = call(&s.client, Method::POST, "/v1/rota/shifts", Some(&who.access_token), body)
+            .await
+            .json::<Value>()
+            .unwrap_err();
         assert_eq!(e.status(), Some(status));
     }
     s.client.set_duty(&w2.access_token, true).await.unwrap();
     let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
     w2_ws.round_trip().await.unwrap();
     let desk: talkzone_mobile_api::DeskView =
-        call(&s.client, Method::GET, "/v1/desk", &w1.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/desk", Some(&w1.access_token), json!(null)).await.json().unwrap();
     let on: Vec<_> = desk.on_duty.iter().map(|w| (w.user.id.clone(), w.connected, w.capacity)).collect();
     assert_eq!(on, vec![(w2.user.id.clone(), true, 3)]);
     assert_eq!(desk.next.iter().map(|s| s.user.id.clone()).collect::<Vec<_>>(), vec![w1.user.id.clone()]);
     let rota: talkzone_mobile_api::Rota =
-        call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/rota/shifts", Some(&w2.access_token), json!(null)).await.json().unwrap();
     assert_eq!(rota.shifts.len(), 1);
-    let e = call::<Value>(&s.client, Method::GET, "/v1/desk", &yp.access_token, json!(null)).await.unwrap_err();
+    let e = call(&s.client, Method::GET, "/v1/desk", Some(&yp.access_token), json!(null))
+        .await
+        .json::<Value>()
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let _: Value =
-        call(&s.client, Method::DELETE, &format!("/v1/rota/shifts/{}", shift.id), &admin.access_token, json!(null))
-            .await
-            .unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::DELETE,
+        &format!("/v1/rota/shifts/{}", shift.id),
+        Some(&admin.access_token),
+        json!(null),
+    )
+    .await
+    .json()
+    .unwrap();
     let rota: talkzone_mobile_api::Rota =
-        call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/rota/shifts", Some(&w2.access_token), json!(null)).await.json().unwrap();
     assert!(rota.shifts.is_empty());
     s.stop().await;
 }
@@ -865,10 +900,11 @@ async fn a_hand_over_on_another_node_stops_the_old_workers_next_message(backend:
         &node2.client,
         Method::POST,
         &format!("/v1/conversations/{}/transfer", conv.id),
-        &w1.access_token,
+        Some(&w1.access_token),
         json!({"to": w2.user.id, "reason": "end of my shift"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
     let f = w1_ws.send_message(&conv.id, "w1-b", "one more thing").await.unwrap();
@@ -910,13 +946,17 @@ async fn staff_lists_show_what_is_yours_and_page(backend: Backend) {
         ids.push(conv.id);
     }
     let page: ConversationList =
-        call(&s.client, Method::GET, "/v1/conversations?limit=1", &w1.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/conversations?limit=1", Some(&w1.access_token), json!(null))
+            .await
+            .json()
+            .unwrap();
     assert_eq!(page.conversations.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[3].clone()]);
     assert_eq!(page.next_offset, None, "nothing else is w1's to see");
     let mut seen = Vec::new();
     let mut path = "/v1/conversations?limit=3".to_owned();
     loop {
-        let page: ConversationList = call(&s.client, Method::GET, &path, &sup.access_token, json!(null)).await.unwrap();
+        let page: ConversationList =
+            call(&s.client, Method::GET, &path, Some(&sup.access_token), json!(null)).await.json().unwrap();
         assert!(page.conversations.len() <= 3);
         seen.extend(page.conversations.into_iter().map(|c| c.id));
         match page.next_offset {

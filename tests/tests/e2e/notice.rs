@@ -11,7 +11,7 @@ use talkzone_tests::api::client::WsConnection;
 use talkzone_tests::api::{
     ClientFrame, ConversationView, CreateConversationRequest, MonitoringNotice, Role, ServerFrame, TokenResponse,
 };
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const WAIT: Duration = Duration::from_secs(10);
 const NOTICE: &str = "/v1/me/monitoring-notice";
@@ -38,21 +38,14 @@ async fn close(s: &TestServer, sup: &TokenResponse, view: &ConversationView) {
     assert_eq!(status, StatusCode::OK, "{text}");
 }
 
-/// (status, JSON body) of a request with a raw JSON body.
-async fn call(s: &TestServer, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let (status, _, text) = s.client.raw(method, path, Some(token), bytes).await.expect("request");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn notice_of(s: &TestServer, yp: &TokenResponse) -> MonitoringNotice {
-    let (status, v) = call(s, Method::GET, NOTICE, &yp.access_token, None).await;
+    let (status, v) = call(&s.client, Method::GET, NOTICE, Some(&yp.access_token), Value::Null).await.parts();
     assert_eq!(status, StatusCode::OK, "{v}");
     serde_json::from_value(v).expect("a notice")
 }
 
 async fn acknowledge(s: &TestServer, yp: &TokenResponse, version: Value) -> (StatusCode, Value) {
-    call(s, Method::POST, ACK, &yp.access_token, Some(json!({ "version": version }))).await
+    call(&s.client, Method::POST, ACK, Some(&yp.access_token), json!({ "version": version })).await.parts()
 }
 
 /// Every frame up to the pong answering a ping sent now.
@@ -139,12 +132,13 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     assert!(notices(&seen).is_empty(), "an acknowledged notice was sent again: {seen:?}");
 
     // The young person's own export says what they acknowledged and when.
-    let (status, export) = call(&s, Method::GET, "/v1/me/export", &yp.access_token, None).await;
+    let (status, export) =
+        call(&s.client, Method::GET, "/v1/me/export", Some(&yp.access_token), Value::Null).await.parts();
     assert_eq!(status, StatusCode::OK, "{export}");
     assert_eq!(export["monitoring_notice_acknowledgements"], json!([{"version": 1, "acknowledged_at": at}]));
 
     // Deleting the account deletes the acknowledgement with it.
-    let (status, _) = call(&s, Method::DELETE, "/v1/me", &yp.access_token, None).await;
+    let (status, _) = call(&s.client, Method::DELETE, "/v1/me", Some(&yp.access_token), Value::Null).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stored_ack(&s, &yp, 1).await, None);
     s.stop().await;
@@ -201,7 +195,9 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
     assert!(!notice_of(&s, &alice).await.acknowledged);
     // Naming someone else in the body is refused, not obeyed.
     let (status, v) =
-        call(&s, Method::POST, ACK, &bob.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
+        call(&s.client, Method::POST, ACK, Some(&bob.access_token), json!({"version": 1, "user_id": alice.user.id}))
+            .await
+            .parts();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(stored_ack(&s, &alice, 1).await, None);
     // Staff cannot acknowledge (for themselves or anyone); without a token nobody can.
@@ -209,9 +205,15 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
         let staff = s.staff(role).await;
         let (status, _) = acknowledge(&s, &staff, json!(1)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
-        let (status, _) =
-            call(&s, Method::POST, ACK, &staff.access_token, Some(json!({"version": 1, "user_id": alice.user.id})))
-                .await;
+        let (status, _) = call(
+            &s.client,
+            Method::POST,
+            ACK,
+            Some(&staff.access_token),
+            json!({"version": 1, "user_id": alice.user.id}),
+        )
+        .await
+        .parts();
         assert!(status.is_client_error(), "{role}: {status}");
     }
     let (status, _, _) = s.client.raw(Method::POST, ACK, None, br#"{"version": 1}"#.to_vec()).await.expect("request");
@@ -229,7 +231,7 @@ async fn a_bad_version_is_refused(backend: Backend) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "validation_failed", "{bad}: {v}");
     }
-    let (status, _) = call(&s, Method::POST, ACK, &yp.access_token, Some(json!({}))).await;
+    let (status, _) = call(&s.client, Method::POST, ACK, Some(&yp.access_token), json!({})).await.parts();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     for v in 0..4 {
         assert_eq!(stored_ack(&s, &yp, v).await, None, "nothing stored for version {v}");

@@ -20,7 +20,7 @@ use talkzone_mobile_api::{
     StaffAssignmentView, SurveyStage, SurveyView,
 };
 use talkzone_tests::browser::{Browser, Page};
-use talkzone_tests::{TestServer, TEST_PASSWORD};
+use talkzone_tests::{call, TestServer, TEST_PASSWORD};
 
 /// A server on a port known before it starts, so that its own origin is the allowed one (as
 /// `talkzone serve` allows by default).
@@ -356,7 +356,7 @@ async fn admin_call<T: serde::de::DeserializeOwned>(
     path: &str,
     body: serde_json::Value,
 ) -> T {
-    s.client.request(method, path, Some(token), Some(&body)).await.unwrap_or_else(|e| panic!("{path}: {e}")).1
+    call(&s.client, method, path, Some(token), body).await.json().unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// A published survey; its id.
