@@ -16,7 +16,7 @@ use talkzone_mobile_api::{
     TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, call, Backend, TestServer};
+use talkzone_tests::{both_backends, call, eventually, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -50,14 +50,6 @@ async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}/oncall"), received)
-}
-
-async fn wait_for<F: Fn() -> bool>(what: &str, f: F) {
-    let deadline = tokio::time::Instant::now() + T;
-    while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn queue_is_risk_first_and_reorders_live(backend: Backend) {
@@ -323,6 +315,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     }
 
     clock.advance_ms(119_000);
+    // Nothing must happen: a few ticks of both schedulers (every 250 ms, in real time) have to
+    // pass before that shows. Running one tick by hand would make this wait go.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(received.lock().unwrap().is_empty(), "not before the deadline (2 minutes for critical)");
     clock.advance_ms(2_000);
@@ -332,7 +326,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         e = escalation_frame(&mut sup_ws2, |e| e.id == id && e.reescalated) => e,
     };
     assert!(overdue.overdue);
-    wait_for("the on-call webhook", || !received.lock().unwrap().is_empty()).await;
+    eventually(T, "the on-call webhook", || async { !received.lock().unwrap().is_empty() }).await;
+    // No second alert, from either node: that shows only after more ticks of both (real time).
     tokio::time::sleep(Duration::from_millis(800)).await;
     {
         let got = received.lock().unwrap();
@@ -380,7 +375,7 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         .await;
     s.stop().await;
     clock.advance_ms(3_600_000 + 1_000);
-    wait_for("the restarted node's re-escalation", || received.lock().unwrap().len() == 2).await;
+    eventually(T, "the restarted node's re-escalation", || async { received.lock().unwrap().len() == 2 }).await;
     assert_eq!(received.lock().unwrap()[1]["escalation_id"], json!(second.id));
     // An acknowledged escalation never re-escalates.
     let third: EscalationView = call(
@@ -404,6 +399,7 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     .json::<EscalationView>()
     .unwrap();
     clock.advance_ms(3_600_000);
+    // It must not fire: the scheduler has to tick a few times (real time) for that to show.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(received.lock().unwrap().len(), 2);
     survivor.stop().await;
@@ -424,16 +420,12 @@ async fn unanswered_assignments_return_to_the_queue(backend: Backend) {
     w.send_message(&conv2.id, "reply", "Hi, I'm here").await.unwrap();
 
     clock.advance_ms(91_000);
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    let c = eventually(T, "the chat to be requeued", || async {
         let c = s.client.conversation(&yp.access_token, &conv.id).await.unwrap();
-        if c.state == ConversationState::Queued {
-            assert_eq!(c.queue_position, Some(1));
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not requeued");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (c.state == ConversationState::Queued).then_some(c)
+    })
+    .await;
+    assert_eq!(c.queue_position, Some(1));
     assert_eq!(s.client.conversation(&yp2.access_token, &conv2.id).await.unwrap().state, ConversationState::Assigned);
     let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
     let requeued = audit.iter().find(|e| e.action == "conversation_requeued").expect("audit note");
@@ -571,22 +563,23 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     s.client.set_duty(&off.access_token, false).await.unwrap();
 
     clock.advance_ms(30_000);
+    // Nothing must move yet: only after a few scheduler ticks (real time) does that show.
     tokio::time::sleep(Duration::from_millis(700)).await;
     for (yp, c) in &convs {
         let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
         assert_eq!(v.state, ConversationState::Assigned, "within the grace period nothing moves");
     }
     clock.advance_ms(31_000);
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    eventually(T, "the stranded chats to return", || async {
         let a = s.client.conversation(&convs[0].0.access_token, &convs[0].1.id).await.unwrap().state;
         let c = s.client.conversation(&convs[2].0.access_token, &convs[2].1.id).await.unwrap().state;
         if a == ConversationState::Queued && c == ConversationState::Queued {
-            break;
+            Ok(())
+        } else {
+            Err((a, c))
         }
-        assert!(tokio::time::Instant::now() < deadline, "stranded chats not returned: {a:?} {c:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let kept = s.client.conversation(&convs[1].0.access_token, &convs[1].1.id).await.unwrap();
     assert_eq!(kept.state, ConversationState::Assigned, "a connected worker keeps their chat");
     // Returned chats go ahead of the young person who arrived while they were being helped.
@@ -596,15 +589,15 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     assert_eq!(order.len(), 3);
     // The audit row follows the hand-over's commit: wait for it rather than race it.
     for (conv, why) in [(&convs[0].1, "the worker went offline"), (&convs[2].1, "the worker went off duty")] {
-        let deadline = tokio::time::Instant::now() + T;
-        loop {
+        eventually(T, &format!("the requeue audit '{why}'"), || async {
             let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
             if audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some(why)) {
-                break;
+                Ok(())
+            } else {
+                Err(audit)
             }
-            assert!(tokio::time::Instant::now() < deadline, "no requeue audit '{why}': {audit:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
     }
     s.stop().await;
 }
@@ -647,21 +640,19 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
     for i in 0..4 {
         let yp = s.young_person().await;
         let c = open(&s, &yp, Some(&format!("chat {i}"))).await;
-        let deadline = tokio::time::Instant::now() + T;
-        let who = loop {
+        let who = if i < 3 {
+            let assigned = eventually(T, &format!("chat {i} to be auto-assigned"), || async {
+                s.client.conversation(&yp.access_token, &c.id).await.unwrap().assigned_to
+            })
+            .await;
+            Some(assigned.id)
+        } else {
+            // Everyone is at capacity: give the scheduler a few ticks, then expect a wait (a
+            // wait in real time, for ticks that must not assign it).
+            tokio::time::sleep(Duration::from_millis(1500)).await;
             let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
-            if let Some(w) = v.assigned_to {
-                break Some(w.id);
-            }
-            if i == 3 {
-                // Everyone is at capacity: give the scheduler a few ticks, then expect a wait.
-                tokio::time::sleep(Duration::from_millis(1500)).await;
-                let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
-                assert_eq!(v.state, ConversationState::Queued, "nobody has room: it waits");
-                break None;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "chat {i} was not auto-assigned");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(v.state, ConversationState::Queued, "nobody has room: it waits");
+            v.assigned_to.map(|w| w.id)
         };
         assigned_to.push(who);
         young.push((yp, c));

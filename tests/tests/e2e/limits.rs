@@ -3,9 +3,11 @@
 //! the connection.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::api::client::WsConnection;
 use talkzone_tests::api::{ClientFrame, ConversationId, CreateConversationRequest, ErrorCode, Role, ServerFrame};
 use talkzone_tests::{both_backends, Backend, TestServer};
@@ -25,7 +27,10 @@ async fn pong(ws: &mut WsConnection, nonce: &str) {
 }
 
 async fn messages_per_user(backend: Backend) {
+    // The buckets refill by the service clock: the test moves it instead of waiting.
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let s = TestServer::builder(backend)
+        .clock(clock.clone())
         .config(|cfg| {
             cfg.limits.user_messages_per_sec = 1;
             cfg.limits.user_messages_burst = 3;
@@ -82,7 +87,7 @@ async fn messages_per_user(backend: Backend) {
     // The connection stays open, and after the advertised wait the refused message goes in.
     pong(&mut ws, "still-open").await;
     let (id, wait) = refused[0].clone();
-    tokio::time::sleep(Duration::from_millis(wait + 50)).await;
+    clock.advance_ms(i64::try_from(wait).unwrap());
     match ws.send_message(&conv, &id, "second try").await.expect("answer") {
         ServerFrame::Ack { client_msg_id, seq, .. } => {
             assert_eq!(client_msg_id, id);
@@ -111,7 +116,9 @@ async fn messages_per_user(backend: Backend) {
 }
 
 async fn frames_per_connection(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let s = TestServer::builder(backend)
+        .clock(clock.clone())
         .config(|cfg| {
             cfg.limits.ws_frames_per_sec = 1;
             cfg.limits.ws_frames_burst = 5;
@@ -142,7 +149,7 @@ async fn frames_per_connection(backend: Backend) {
     assert!(limited >= 1, "20 pings over a burst of 5 must be limited");
 
     // Still open: after the wait, a ping is answered.
-    tokio::time::sleep(Duration::from_millis(wait_ms + 50)).await;
+    clock.advance_ms(i64::try_from(wait_ms).unwrap());
     pong(&mut ws, "after").await;
     // Another connection of the same user has its own allowance.
     let mut ws2 = s.client.connect(&yp.access_token).await.expect("second connection");

@@ -5,7 +5,7 @@
 use talkzone_mobile_api::{CreateUserRequest, Role};
 use talkzone_tests::load::scenarios::{self, Fanout, Idle, Pairs};
 use talkzone_tests::load::{Observe, Report, Target};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, eventually, Backend, TestServer};
 
 const ADMIN_PASSWORD: &str = "load-test-admin-password";
 
@@ -72,10 +72,13 @@ async fn idle_connections_are_held(backend: Backend) {
     assert_eq!((r.clients_gave_up, r.reconnects), (0, 0), "{}", r.human());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     // The clients close politely at the end; the server notices within moments.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while s.state().hub.connection_count() > 0 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(std::time::Duration::from_secs(10), "the server to see every client close", || async {
+        match s.state().hub.connection_count() {
+            0 => Ok(()),
+            open => Err(open),
+        }
+    })
+    .await;
     assert_eq!(s.state().hub.connection_count(), 0, "closed at the end");
     s.stop().await;
 }

@@ -1150,6 +1150,8 @@ async fn walk_events(s: &TestServer, w: &World, rows: &[EventRow], failures: &mu
             got.insert(*role, l.matching(&row.kind, about).next().is_some());
         }
         if got.is_empty() {
+            // Nobody should get it: no delivery to wait for, so give a wrong one time to
+            // arrive before the barrier (nothing to poll for an event that must not come).
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         for (i, role) in ROLES.iter().enumerate() {

@@ -16,7 +16,8 @@ use talkzone_mobile_api::{
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
 use talkzone_tests::{
-    both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TestServer, TEST_PASSWORD,
+    both_backends, create_account_in, eventually, fresh_database, Backend, ProcessServer, TempDir, TestServer,
+    TEST_PASSWORD,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -217,6 +218,7 @@ async fn redis_restarted_under_load_loses_nothing(backend: Backend) {
             let f = yp_ws.send_message(&conv.id, &id, &format!("steady message {i}")).await.unwrap();
             assert!(matches!(f, ServerFrame::Ack { seq: Some(_), .. }), "sending never depends on Redis: {f:?}");
             expected.push(id);
+            // Paces the traffic: a steady stream over each phase, not one burst.
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let got = collect(&mut worker_ws, &conv.id, last, 50, Duration::from_secs(20)).await;
@@ -256,15 +258,15 @@ async fn worker_id(s: &TestServer, t: &TokenResponse) -> String {
 }
 
 async fn wait_ready(node: &TestServer) {
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    eventually(T, "the node to be ready after Redis came back", || async {
         let status = reqwest::get(format!("{}/readyz", node.base)).await.unwrap().status();
         if status == 200 {
-            return;
+            Ok(())
+        } else {
+            Err(status)
         }
-        assert!(tokio::time::Instant::now() < deadline, "node not ready after Redis came back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// PostgreSQL crashes mid-conversation and comes back. Every send is either acknowledged
@@ -326,6 +328,7 @@ async fn postgres_restarted_gives_no_false_acks() {
                                 pg.start_again().await;
                                 restarted_at = None;
                             }
+                            // PostgreSQL is down (for 2 s of real time): try again shortly.
                             tokio::time::sleep(Duration::from_millis(200)).await;
                         }
                         Err(e) => panic!("reconnect failed: {e}"),
@@ -334,6 +337,7 @@ async fn postgres_restarted_gives_no_false_acks() {
             }
         }
         assert!(i < 5_000, "PostgreSQL never came back");
+        // Paces the stream, so that the crash and the restart (2 s later) fall in the middle.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(crashed && !refused.is_empty(), "the crash was seen as refusals");

@@ -3,10 +3,12 @@
 //! acknowledge; a new version is shown again; nobody can acknowledge for someone else; a
 //! version that is not in force is refused.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::api::client::WsConnection;
 use talkzone_tests::api::{
     ClientFrame, ConversationView, CreateConversationRequest, MonitoringNotice, Role, ServerFrame, TokenResponse,
@@ -101,7 +103,8 @@ async fn the_notice_is_shown_at_the_start_of_a_chat(backend: Backend) {
 }
 
 async fn acknowledging_records_the_version_and_when(backend: Backend) {
-    let s = TestServer::start(backend).await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let sup = s.staff(Role::Supervisor).await;
     let yp = s.young_person().await;
     let first = open(&s, &yp).await;
@@ -118,7 +121,7 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     assert_eq!(view.monitoring_notice.as_ref().map(|n| n.acknowledged), Some(true));
 
     // Acknowledging again keeps the first time.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance_ms(1_000);
     let (_, again) = acknowledge(&s, &yp, json!(1)).await;
     assert_eq!(again["acknowledged_at"], json!(at));
 

@@ -13,7 +13,7 @@ use talkzone_mobile_api::{
     MessageKind, Role, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, call, Backend, TestServer};
+use talkzone_tests::{both_backends, call, eventually, Backend, TestServer};
 
 async fn export_is_theirs_and_only_theirs(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -158,11 +158,10 @@ async fn retention_deletes_old_closed_chats_except_held_ones(backend: Backend) {
     .json()
     .unwrap();
     clock.advance_ms(366 * 24 * 3_600_000);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while s.state().store.conversation(convs[0].id.as_str()).await.unwrap().is_some() {
-        assert!(tokio::time::Instant::now() < deadline, "retention did not run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(10), "retention to run", || async {
+        s.state().store.conversation(convs[0].id.as_str()).await.unwrap().is_none()
+    })
+    .await;
     assert!(s.state().store.conversation(convs[1].id.as_str()).await.unwrap().is_some(), "held: kept");
     s.stop().await;
 }
@@ -393,11 +392,10 @@ async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend:
     let fresh = answered_assignment(&s, &admin, &survey, "YOT-R-002", &yp2, "new answer").await;
 
     let surveys = &s.state().surveys;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while surveys.assignment(&old).await.unwrap().is_some() {
-        assert!(tokio::time::Instant::now() < deadline, "survey retention did not run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(10), "survey retention to run", || async {
+        surveys.assignment(&old).await.unwrap().is_none()
+    })
+    .await;
     assert!(surveys.response_for_assignment(&old).await.unwrap().is_none(), "the answers went with it");
     assert!(surveys.assignment(&open_fb).await.unwrap().is_none(), "old chat feedback too");
     assert!(surveys.response_for_assignment(&held_fb).await.unwrap().is_some(), "feedback on a held chat is kept");
