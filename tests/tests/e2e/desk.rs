@@ -159,6 +159,7 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
     .unwrap();
     assert_eq!((raised.source.as_str(), raised.state.as_str()), ("worker", "open"));
     escalation_frame(&mut sup_ws, |e| e.id == raised.id).await;
+    // A frame that must not come: nothing to poll for, so the worker's socket gets a while.
     assert!(
         tokio::time::timeout(
             Duration::from_millis(300),
