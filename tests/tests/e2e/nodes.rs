@@ -174,6 +174,8 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     sup_ws.round_trip().await.unwrap();
     clock.advance_ms(121_000);
     let mut reescalations = 0;
+    // Listens a while: once and only once shows only after both schedulers ticked a few times
+    // (every 250 ms, in real time) past the deadline.
     let end = tokio::time::Instant::now() + Duration::from_secs(3);
     while let Ok(Ok(f)) = tokio::time::timeout_at(end, sup_ws.recv()).await {
         if matches!(&f, ServerFrame::Escalation(e) if e.id == raised.id && e.reescalated) {
