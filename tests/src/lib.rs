@@ -137,8 +137,11 @@ pub struct TestServerBuilder {
     /// `None`: a fresh database in a new temp dir.
     database: Option<(Arc<TempDir>, String)>,
     clock: Option<Arc<ManualClock>>,
-    tweaks: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
+    tweaks: Vec<ConfigTweak>,
 }
+
+/// One adjustment of the configuration, as given to [`TestServerBuilder::config`].
+type ConfigTweak = Box<dyn FnOnce(&mut Config) + Send>;
 
 impl TestServerBuilder {
     /// Adjusts the configuration (limits, origins, desk settings, …); several apply in order.
