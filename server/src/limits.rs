@@ -4,25 +4,66 @@
 //! A refusal is never silent: HTTP gets 429 with `Retry-After`, a frame gets `rate_limited`
 //! with `retry_after_ms`. IPv6 clients are grouped by /64 (one household or phone gets one
 //! prefix); the per-IP limit is generous because a school or council shares one address.
+//!
+//! The buckets refill by the service's [`Clock`], like every other deadline: tests that move a
+//! `ManualClock` move the limits with it instead of waiting for a refill.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use governor::clock::{Clock as _, DefaultClock};
+use governor::clock::Clock as _;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
+use crate::clock::Clock;
 use crate::config::LimitsConfig;
 use crate::error::ApiError;
 
-type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
-pub type ConnectionLimiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock>;
+/// The service's clock as governor's time source, in nanoseconds (governor's unit) since the
+/// limiter was made, at the service clock's millisecond resolution (quotas here are per second
+/// or per minute). It follows the clock's forward moves only: with the system clock, a wall
+/// clock stepped back (NTP, a VM resumed) neither stalls refills nor lets them run twice, as
+/// with the monotonic clock governor uses by default.
+#[derive(Clone)]
+pub struct LimiterClock {
+    clock: Arc<dyn Clock>,
+    /// (the service clock's last reading, milliseconds counted so far).
+    ticks: Arc<Mutex<(i64, u64)>>,
+}
+
+impl LimiterClock {
+    fn new(clock: Arc<dyn Clock>) -> Self {
+        let start = clock.now_ms();
+        Self { clock, ticks: Arc::new(Mutex::new((start, 0))) }
+    }
+}
+
+impl governor::clock::Clock for LimiterClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        let mut ticks = self.ticks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Read under the lock, so that readings are counted in the order they were taken.
+        let now = self.clock.now_ms();
+        let (last, elapsed) = *ticks;
+        let elapsed = elapsed.saturating_add(u64::try_from(now - last).unwrap_or(0));
+        *ticks = (now, elapsed);
+        Nanos::new(elapsed.saturating_mul(1_000_000))
+    }
+}
+
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, LimiterClock, NoOpMiddleware<Nanos>>;
+pub type ConnectionLimiter = RateLimiter<NotKeyed, InMemoryState, LimiterClock, NoOpMiddleware<Nanos>>;
 
 pub struct Limits {
     pub config: LimitsConfig,
+    clock: LimiterClock,
     auth_per_ip: Keyed<IpAddr>,
     messages_per_user: Keyed<String>,
     login_per_account: Keyed<String>,
@@ -32,47 +73,56 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
-fn refusal(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> ApiError {
-    let wait = not_until.wait_time_from(DefaultClock::default().now());
+fn refusal(clock: &LimiterClock, not_until: governor::NotUntil<Nanos>) -> ApiError {
+    let wait = not_until.wait_time_from(clock.now());
     metrics::counter!(crate::telemetry::RATE_LIMITED).increment(1);
     ApiError::RateLimited { retry_after: wait.max(Duration::from_millis(1)) }
 }
 
 impl Limits {
-    pub fn new(config: LimitsConfig) -> Self {
+    /// The limits of `config`, refilling by `clock` (the service's).
+    pub fn new(config: LimitsConfig, clock: Arc<dyn Clock>) -> Self {
+        fn keyed<K: Clone + Eq + std::hash::Hash>(quota: Quota, clock: &LimiterClock) -> Keyed<K> {
+            RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock.clone())
+        }
+        let clock = LimiterClock::new(clock);
         Self {
-            auth_per_ip: RateLimiter::keyed(
+            auth_per_ip: keyed(
                 Quota::per_minute(nz(config.auth_per_ip_per_min)).allow_burst(nz(config.auth_burst)),
+                &clock,
             ),
-            messages_per_user: RateLimiter::keyed(
+            messages_per_user: keyed(
                 Quota::per_second(nz(config.user_messages_per_sec)).allow_burst(nz(config.user_messages_burst)),
+                &clock,
             ),
             // Password guessing against one account, from any number of addresses.
-            login_per_account: RateLimiter::keyed(Quota::per_minute(nz(10)).allow_burst(nz(10))),
+            login_per_account: keyed(Quota::per_minute(nz(10)).allow_burst(nz(10)), &clock),
+            clock,
             config,
         }
     }
 
     pub fn check_auth_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.auth_per_ip.check_key(&ip_bucket(ip)).map_err(refusal)
+        self.auth_per_ip.check_key(&ip_bucket(ip)).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn check_login_account(&self, username: &str) -> Result<(), ApiError> {
-        self.login_per_account.check_key(&username.to_lowercase()).map_err(refusal)
+        self.login_per_account.check_key(&username.to_lowercase()).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn check_user_message(&self, user_id: &str) -> Result<(), ApiError> {
-        self.messages_per_user.check_key(&user_id.to_owned()).map_err(refusal)
+        self.messages_per_user.check_key(&user_id.to_owned()).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn connection_limiter(&self) -> ConnectionLimiter {
-        RateLimiter::direct(
+        RateLimiter::direct_with_clock(
             Quota::per_second(nz(self.config.ws_frames_per_sec)).allow_burst(nz(self.config.ws_frames_burst)),
+            self.clock.clone(),
         )
     }
 
     pub fn check_connection(limiter: &ConnectionLimiter) -> Result<(), ApiError> {
-        limiter.check().map_err(refusal)
+        limiter.check().map_err(|n| refusal(limiter.clock(), n))
     }
 
     /// Forgets idle keys so that memory stays bounded (and IP addresses are kept only as
@@ -146,7 +196,7 @@ mod tests {
     #[test]
     fn refuses_past_the_burst_with_a_wait() {
         let cfg = LimitsConfig { user_messages_per_sec: 1, user_messages_burst: 2, ..LimitsConfig::default() };
-        let l = Limits::new(cfg);
+        let l = Limits::new(cfg, Arc::new(crate::clock::SystemClock));
         assert!(l.check_user_message("u").is_ok());
         assert!(l.check_user_message("u").is_ok());
         match l.check_user_message("u") {
@@ -154,5 +204,53 @@ mod tests {
             other => panic!("expected rate limit, got {other:?}"),
         }
         assert!(l.check_user_message("someone-else").is_ok(), "buckets are per user");
+    }
+
+    #[test]
+    fn buckets_refill_by_the_service_clock() {
+        let clock = Arc::new(crate::clock::ManualClock::new(1_700_000_000_000));
+        let cfg = LimitsConfig {
+            user_messages_per_sec: 1,
+            user_messages_burst: 1,
+            ws_frames_per_sec: 2,
+            ws_frames_burst: 1,
+            ..LimitsConfig::default()
+        };
+        let l = Limits::new(cfg, clock.clone());
+        let frames = l.connection_limiter();
+        assert!(l.check_user_message("u").is_ok() && Limits::check_connection(&frames).is_ok());
+        match l.check_user_message("u") {
+            Err(ApiError::RateLimited { retry_after }) => assert_eq!(retry_after, Duration::from_secs(1)),
+            other => panic!("expected rate limit, got {other:?}"),
+        }
+        assert!(Limits::check_connection(&frames).is_err());
+        clock.advance_ms(500);
+        assert!(l.check_user_message("u").is_err(), "half a refill is none");
+        assert!(Limits::check_connection(&frames).is_ok(), "2 a second: refilled in 500 ms");
+        clock.advance_ms(500);
+        assert!(l.check_user_message("u").is_ok(), "refilled when the clock says so");
+    }
+
+    /// A clock that can be set back, as a wall clock can.
+    struct SettableClock(std::sync::atomic::AtomicI64);
+
+    impl Clock for SettableClock {
+        fn now_ms(&self) -> i64 {
+            self.0.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[test]
+    fn a_clock_set_back_neither_stalls_nor_repeats_refills() {
+        use governor::clock::Clock as _;
+        let wall = Arc::new(SettableClock(std::sync::atomic::AtomicI64::new(1_700_000_000_000)));
+        let clock = LimiterClock::new(wall.clone());
+        let set = |ms: i64| wall.0.store(ms, std::sync::atomic::Ordering::SeqCst);
+        set(1_700_000_001_000);
+        assert_eq!(clock.now(), Nanos::from(Duration::from_secs(1)));
+        set(1_699_999_000_000);
+        assert_eq!(clock.now(), Nanos::from(Duration::from_secs(1)), "set back: time stands still");
+        set(1_699_999_000_250);
+        assert_eq!(clock.now(), Nanos::from(Duration::from_millis(1_250)), "and goes on from there");
     }
 }

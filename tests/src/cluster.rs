@@ -22,13 +22,11 @@ pub fn free_port() -> u16 {
 }
 
 async fn wait_for_port(port: u16, what: &str) {
-    for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not start listening on port {port} within 10 s");
+    let what = format!("{what} to listen on port {port}");
+    crate::eventually(Duration::from_secs(10), &what, || async {
+        TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+    })
+    .await;
 }
 
 /// `redis-server` on a free port, without persistence (pub/sub keeps nothing anyway).

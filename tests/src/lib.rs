@@ -6,11 +6,17 @@
 //! PostgreSQL tests need `TALKZONE_TEST_PG_URL` (the README's test command sets it). They
 //! fail with a clear message when it is missing: they never skip silently.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
-use talkzone_mobile_api::client::Client;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use talkzone_mobile_api::client::{Client, ClientError};
 use talkzone_mobile_api::{CreateUserRequest, Role, TokenResponse};
 use talkzone_server::clock::ManualClock;
 use talkzone_server::config::Config;
@@ -114,82 +120,111 @@ pub struct TestServer {
     pub backend: Backend,
     pub database_url: String,
     /// Shared with other nodes on the same database (the SQLite file lives here).
-    pub dir: std::sync::Arc<TempDir>,
+    pub dir: Arc<TempDir>,
 }
 
-impl TestServer {
-    pub async fn start(backend: Backend) -> TestServer {
-        Self::start_with(backend, |_| {}).await
+/// How a [`TestServer`] starts: the test configuration ([`Config::for_tests`], with the per-IP
+/// sign-in limit lifted) on a fresh database and the system clock, unless the test says
+/// otherwise. A test states only what differs:
+///
+/// ```ignore
+/// let s = TestServer::builder(backend).clock(clock.clone()).config(|c| c.desk.chats_per_day = 2).start().await;
+/// let b = s.another_node().clock(clock.clone()).start().await;
+/// ```
+#[must_use = "a builder does nothing until `start`"]
+pub struct TestServerBuilder {
+    backend: Backend,
+    /// `None`: a fresh database in a new temp dir.
+    database: Option<(Arc<TempDir>, String)>,
+    clock: Option<Arc<ManualClock>>,
+    tweaks: Vec<ConfigTweak>,
+}
+
+/// One adjustment of the configuration, as given to [`TestServerBuilder::config`].
+type ConfigTweak = Box<dyn FnOnce(&mut Config) + Send>;
+
+impl TestServerBuilder {
+    /// Adjusts the configuration (limits, origins, desk settings, …); several apply in order.
+    pub fn config(mut self, tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
     }
 
-    /// Starts with a clock the test moves by hand (`ManualClock::advance_ms`).
-    pub async fn start_with_clock(backend: Backend, clock: std::sync::Arc<ManualClock>) -> TestServer {
-        Self::start_inner(backend, |_| {}, Some(clock)).await
+    /// A clock the test moves by hand (`ManualClock::advance_ms`): deadlines, expiry, retention
+    /// and the rate limits follow it.
+    pub fn clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
-    /// Starts with a hand-moved clock and an adjusted configuration.
-    pub async fn start_with_clock_and(
-        backend: Backend,
-        clock: std::sync::Arc<ManualClock>,
-        tweak: impl FnOnce(&mut Config),
-    ) -> TestServer {
-        Self::start_inner(backend, tweak, Some(clock)).await
+    /// A database the test provides (its own PostgreSQL server, say) instead of a fresh one.
+    pub fn database(mut self, database_url: String) -> Self {
+        self.database = Some((Arc::new(TempDir::new()), database_url));
+        self
     }
 
-    /// Another node on the same database (a second server, or this one after a restart).
-    pub async fn node_on_same_database(
-        &self,
-        clock: Option<std::sync::Arc<ManualClock>>,
-        tweak: impl FnOnce(&mut Config),
-    ) -> TestServer {
-        Self::boot(self.backend, self.dir.clone(), self.database_url.clone(), tweak, clock).await
+    /// Lifts the per-user and per-connection rates, for tests about delivery, not limits
+    /// (those have their own tests).
+    pub fn without_message_limits(self) -> Self {
+        self.config(|c| {
+            c.limits.user_messages_per_sec = 10_000;
+            c.limits.user_messages_burst = 10_000;
+            c.limits.ws_frames_per_sec = 10_000;
+            c.limits.ws_frames_burst = 10_000;
+        })
     }
 
-    /// Starts on a database the test provides (its own PostgreSQL server, say).
-    pub async fn start_on_database(
-        backend: Backend,
-        database_url: String,
-        tweak: impl FnOnce(&mut Config),
-    ) -> TestServer {
-        Self::boot(backend, std::sync::Arc::new(TempDir::new()), database_url, tweak, None).await
+    /// New chats go to a worker with room by themselves (`desk.routing = auto`).
+    pub fn routing_auto(self) -> Self {
+        self.config(|c| c.desk.routing = talkzone_server::config::Routing::Auto)
     }
 
-    /// Starts with a configuration adjusted by `tweak` (limits, origins, …).
-    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
-        Self::start_inner(backend, tweak, None).await
-    }
-
-    async fn start_inner(
-        backend: Backend,
-        tweak: impl FnOnce(&mut Config),
-        clock: Option<std::sync::Arc<ManualClock>>,
-    ) -> TestServer {
-        let dir = std::sync::Arc::new(TempDir::new());
-        let database_url = fresh_database(backend, &dir.0).await;
-        Self::boot(backend, dir, database_url, tweak, clock).await
-    }
-
-    async fn boot(
-        backend: Backend,
-        dir: std::sync::Arc<TempDir>,
-        database_url: String,
-        tweak: impl FnOnce(&mut Config),
-        clock: Option<std::sync::Arc<ManualClock>>,
-    ) -> TestServer {
+    pub async fn start(self) -> TestServer {
+        let (dir, database_url) = match self.database {
+            Some(db) => db,
+            None => {
+                let dir = Arc::new(TempDir::new());
+                let url = fresh_database(self.backend, &dir.0).await;
+                (dir, url)
+            }
+        };
         let mut config = Config::for_tests(&dir.0, Some(database_url.clone()));
         // Tests create many accounts from 127.0.0.1; the per-IP limit has its own test.
         config.limits.auth_per_ip_per_min = 10_000;
         config.limits.auth_burst = 10_000;
-        tweak(&mut config);
-        let clock: std::sync::Arc<dyn talkzone_server::clock::Clock> = match clock {
+        for tweak in self.tweaks {
+            tweak(&mut config);
+        }
+        let clock: Arc<dyn talkzone_server::clock::Clock> = match self.clock {
             Some(c) => c,
-            None => std::sync::Arc::new(talkzone_server::clock::SystemClock),
+            None => Arc::new(talkzone_server::clock::SystemClock),
         };
         let state = talkzone_server::build_state(config, clock).await.expect("state builds");
         let server = talkzone_server::start(state).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         let client = Client::new(&base).expect("client");
-        TestServer { server: Some(server), client, base, backend, database_url, dir }
+        TestServer { server: Some(server), client, base, backend: self.backend, database_url, dir }
+    }
+}
+
+impl TestServer {
+    /// A server to configure before it starts (see [`TestServerBuilder`]).
+    pub fn builder(backend: Backend) -> TestServerBuilder {
+        TestServerBuilder { backend, database: None, clock: None, tweaks: Vec::new() }
+    }
+
+    /// A server with the test configuration on a fresh database: `builder(backend).start()`.
+    pub async fn start(backend: Backend) -> TestServer {
+        Self::builder(backend).start().await
+    }
+
+    /// Another node on this one's database (a second server, or this one after a restart),
+    /// with its own configuration and clock: neither is inherited.
+    pub fn another_node(&self) -> TestServerBuilder {
+        TestServerBuilder {
+            database: Some((self.dir.clone(), self.database_url.clone())),
+            ..Self::builder(self.backend)
+        }
     }
 
     pub fn state(&self) -> &talkzone_server::state::AppState {
@@ -241,13 +276,115 @@ impl TestServer {
     }
 }
 
-/// Lifts the per-user and per-connection rates for tests about delivery, not limits (those
-/// have their own tests).
-pub fn without_message_limits(c: &mut Config) {
-    c.limits.user_messages_per_sec = 10_000;
-    c.limits.user_messages_burst = 10_000;
-    c.limits.ws_frames_per_sec = 10_000;
-    c.limits.ws_frames_burst = 10_000;
+/// How often [`eventually`] looks again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What an [`eventually`] check answers: `true`, `Some(value)` or `Ok(value)` once it holds;
+/// `false`, `None` or `Err(what it saw)` while it does not (the last `Err` goes into the
+/// timeout's message).
+pub trait Condition {
+    type Value;
+    fn holds(self) -> Result<Self::Value, Option<String>>;
+}
+
+impl Condition for bool {
+    type Value = ();
+    fn holds(self) -> Result<(), Option<String>> {
+        if self {
+            Ok(())
+        } else {
+            Err(None)
+        }
+    }
+}
+
+impl<T> Condition for Option<T> {
+    type Value = T;
+    fn holds(self) -> Result<T, Option<String>> {
+        self.ok_or(None)
+    }
+}
+
+impl<T, E: std::fmt::Debug> Condition for Result<T, E> {
+    type Value = T;
+    fn holds(self) -> Result<T, Option<String>> {
+        self.map_err(|seen| Some(format!("{seen:?}")))
+    }
+}
+
+/// Runs `check` until it holds (every 50 ms), and returns what it held with; panics after
+/// `within`, naming `what` and the last thing `check` saw. For waiting until something happens,
+/// never instead of showing that something did not:
+///
+/// ```ignore
+/// eventually(T, "the retention run", || async { store.conversation(&id).await.unwrap().is_none() }).await;
+/// ```
+pub async fn eventually<C: Condition, F: Future<Output = C>>(
+    within: Duration,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> C::Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let seen = match check().await.holds() {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            match seen {
+                Some(seen) => panic!("timed out after {within:?} waiting for {what}; last seen: {seen}"),
+                None => panic!("timed out after {within:?} waiting for {what}"),
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A JSON call by hand, for the routes the typed client does not cover yet: `token` `None` is
+/// anonymous, a `null` body sends none. Take the answer as it came ([`Reply::parts`]) or as
+/// the typed client would ([`Reply::json`]).
+pub async fn call(client: &Client, method: Method, path: &str, token: Option<&str>, body: Value) -> Reply {
+    let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+    let (status, headers, text) = client.raw(method, path, token, bytes).await.expect("request");
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    Reply { status, headers, body }
+}
+
+/// The answer to a [`call`]: its status, headers and JSON body (`Null` when empty, a string
+/// when not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The status and the body, whatever the status.
+    pub fn parts(self) -> (StatusCode, Value) {
+        (self.status, self.body)
+    }
+
+    /// As the typed client answers: a success decoded as `T`, an error as [`ClientError`]
+    /// (status, code, message, `Retry-After`).
+    pub fn json<T: DeserializeOwned>(self) -> Result<T, ClientError> {
+        if self.status.is_success() {
+            return serde_json::from_value(self.body).map_err(|e| ClientError::Decode(e.to_string()));
+        }
+        let status = self.status.as_u16();
+        let retry_after =
+            self.headers.get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        match serde_json::from_value::<api::ErrorBody>(self.body.clone()) {
+            Ok(body) => Err(ClientError::Api { status, body, retry_after }),
+            Err(_) => Err(ClientError::Status {
+                status,
+                text: match self.body {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                },
+            }),
+        }
+    }
 }
 
 /// The password of accounts made by [`create_account_in`].

@@ -3,34 +3,22 @@
 //! resolution and audit, deadline re-escalation under a paused clock, after a restart and with
 //! two nodes (exactly once, with the on-call webhook), assignment timeouts, transfer, requeue,
 //! close with an outcome, private notes, and who may do each.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
+use talkzone_mobile_api::client::{ClientError, WsConnection};
 use talkzone_mobile_api::{
     AuditTrail, ClientFrame, ConversationList, ConversationState, ConversationView, CreateConversationRequest,
     EscalationList, EscalationOverdueAlert, EscalationView, MessageKind, NoteList, NoteView, Role, ServerFrame,
     TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, call, eventually, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
-
-async fn call<T: serde::de::DeserializeOwned>(
-    c: &Client,
-    m: Method,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> Result<T, ClientError> {
-    c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
-}
 
 async fn open(s: &TestServer, yp: &TokenResponse, first: Option<&str>) -> ConversationView {
     let req = CreateConversationRequest { topic: None, first_message: first.map(str::to_owned) };
@@ -62,14 +50,6 @@ async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}/oncall"), received)
-}
-
-async fn wait_for<F: Fn() -> bool>(what: &str, f: F) {
-    let deadline = tokio::time::Instant::now() + T;
-    while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn queue_is_risk_first_and_reorders_live(backend: Backend) {
@@ -171,13 +151,15 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "high", "reason": "mentions an older boyfriend picking her up"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!((raised.source.as_str(), raised.state.as_str()), ("worker", "open"));
     escalation_frame(&mut sup_ws, |e| e.id == raised.id).await;
+    // A frame that must not come: nothing to poll for, so the worker's socket gets a while.
     assert!(
         tokio::time::timeout(
             Duration::from_millis(300),
@@ -189,65 +171,71 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
     );
 
     // Only supervisors acknowledge; one wins.
-    let e = call::<EscalationView>(
+    let e = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({}),
     )
     .await
+    .json::<EscalationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let acked: EscalationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(acked.state, "acknowledged");
     assert_eq!(acked.acknowledged_by.as_ref(), Some(&supervisor.user.id));
-    let e = call::<EscalationView>(
+    let e = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", raised.id),
-        &other_supervisor.access_token,
+        Some(&other_supervisor.access_token),
         json!({}),
     )
     .await
+    .json::<EscalationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(409));
     let with_action: EscalationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/actions", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({"action": "mash_referral", "note": "referred to MASH 14:05"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(with_action.actions.len(), 1);
     let resolved: EscalationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/escalations/{}/resolve", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({"outcome": "referred to children's social care"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(resolved.state, "resolved");
     let trail: AuditTrail = call(
         &s.client,
         Method::GET,
         &format!("/v1/escalations/{}/audit", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!(null),
     )
     .await
+    .json()
     .unwrap();
     let actions: Vec<&str> = trail.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -258,20 +246,23 @@ async fn escalations_reach_supervisors_and_are_audited(backend: Backend) {
 
     // Young people and workers cannot read escalations.
     for who in [&yp, &worker] {
-        let e = call::<EscalationList>(&s.client, Method::GET, "/v1/escalations", &who.access_token, json!(null))
+        let e = call(&s.client, Method::GET, "/v1/escalations", Some(&who.access_token), json!(null))
             .await
+            .json::<EscalationList>()
             .unwrap_err();
         assert_eq!(e.status(), Some(403));
     }
     let open_list: EscalationList =
-        call(&s.client, Method::GET, "/v1/escalations?state=open", &supervisor.access_token, json!(null))
+        call(&s.client, Method::GET, "/v1/escalations?state=open", Some(&supervisor.access_token), json!(null))
             .await
+            .json()
             .unwrap();
     assert!(open_list.escalations.iter().any(|e| e.id == auto.id));
 
     // Pages, newest first (extension): two escalations in pages of one.
-    let get =
-        |q: &'static str| call::<EscalationList>(&s.client, Method::GET, q, &supervisor.access_token, json!(null));
+    let get = |q: &'static str| async {
+        call(&s.client, Method::GET, q, Some(&supervisor.access_token), json!(null)).await.json::<EscalationList>()
+    };
     let first = get("/v1/escalations?limit=1").await.unwrap();
     assert_eq!(first.escalations.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&raised.id]);
     assert_eq!(first.next_offset, Some(1));
@@ -290,8 +281,11 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     let (url, received) = webhook().await;
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let u1 = url.clone();
-    let s =
-        TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.desk.oncall_webhook_url = Some(u1)).await;
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(move |c| c.desk.oncall_webhook_url = Some(u1))
+        .start()
+        .await;
     let supervisor = s.staff(Role::Supervisor).await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
@@ -301,15 +295,17 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "critical", "reason": "says someone is outside with a knife"}),
     )
     .await
+    .json()
     .unwrap();
 
     // A second node on the same database, with the same clock: both schedulers run.
     let u2 = url.clone();
-    let node2 = s.node_on_same_database(Some(clock.clone()), move |c| c.desk.oncall_webhook_url = Some(u2)).await;
+    let node2 =
+        s.another_node().clock(clock.clone()).config(move |c| c.desk.oncall_webhook_url = Some(u2)).start().await;
     // These two nodes share no broker, so each alerts only its own connections: a supervisor
     // is connected to each.
     let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
@@ -320,6 +316,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     }
 
     clock.advance_ms(119_000);
+    // Nothing must happen: a few ticks of both schedulers (every 250 ms, in real time) have to
+    // pass before that shows. Running one tick by hand would make this wait go.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(received.lock().unwrap().is_empty(), "not before the deadline (2 minutes for critical)");
     clock.advance_ms(2_000);
@@ -329,7 +327,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         e = escalation_frame(&mut sup_ws2, |e| e.id == id && e.reescalated) => e,
     };
     assert!(overdue.overdue);
-    wait_for("the on-call webhook", || !received.lock().unwrap().is_empty()).await;
+    eventually(T, "the on-call webhook", || async { !received.lock().unwrap().is_empty() }).await;
+    // No second alert, from either node: that shows only after more ticks of both (real time).
     tokio::time::sleep(Duration::from_millis(800)).await;
     {
         let got = received.lock().unwrap();
@@ -346,10 +345,11 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &s.client,
         Method::GET,
         &format!("/v1/escalations/{}/audit", raised.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!(null),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(trail.entries.iter().filter(|e| e.action == "escalation_reescalated").count(), 1);
 
@@ -358,42 +358,49 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "medium", "reason": "follow up on school worries"}),
     )
     .await
+    .json()
     .unwrap();
     node2.stop().await;
     let survivor = s
-        .node_on_same_database(Some(clock.clone()), {
+        .another_node()
+        .clock(clock.clone())
+        .config({
             let u = url.clone();
             move |c| c.desk.oncall_webhook_url = Some(u)
         })
+        .start()
         .await;
     s.stop().await;
     clock.advance_ms(3_600_000 + 1_000);
-    wait_for("the restarted node's re-escalation", || received.lock().unwrap().len() == 2).await;
+    eventually(T, "the restarted node's re-escalation", || async { received.lock().unwrap().len() == 2 }).await;
     assert_eq!(received.lock().unwrap()[1]["escalation_id"], json!(second.id));
     // An acknowledged escalation never re-escalates.
     let third: EscalationView = call(
         &survivor.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "high", "reason": "x"}),
     )
     .await
+    .json()
     .unwrap();
-    call::<EscalationView>(
+    call(
         &survivor.client,
         Method::POST,
         &format!("/v1/escalations/{}/acknowledge", third.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({}),
     )
     .await
+    .json::<EscalationView>()
     .unwrap();
     clock.advance_ms(3_600_000);
+    // It must not fire: the scheduler has to tick a few times (real time) for that to show.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(received.lock().unwrap().len(), 2);
     survivor.stop().await;
@@ -401,7 +408,7 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
 
 async fn unanswered_assignments_return_to_the_queue(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
@@ -414,16 +421,12 @@ async fn unanswered_assignments_return_to_the_queue(backend: Backend) {
     w.send_message(&conv2.id, "reply", "Hi, I'm here").await.unwrap();
 
     clock.advance_ms(91_000);
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    let c = eventually(T, "the chat to be requeued", || async {
         let c = s.client.conversation(&yp.access_token, &conv.id).await.unwrap();
-        if c.state == ConversationState::Queued {
-            assert_eq!(c.queue_position, Some(1));
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not requeued");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (c.state == ConversationState::Queued).then_some(c)
+    })
+    .await;
+    assert_eq!(c.queue_position, Some(1));
     assert_eq!(s.client.conversation(&yp2.access_token, &conv2.id).await.unwrap().state, ConversationState::Assigned);
     let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
     let requeued = audit.iter().find(|e| e.action == "conversation_requeued").expect("audit note");
@@ -444,35 +447,46 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
     let path = |what: &str| format!("/v1/conversations/{}/{what}", conv.id);
 
     // A note is for staff only.
-    let note: NoteView =
-        call(&s.client, Method::POST, &path("notes"), &w1.access_token, json!({"body": "sounds scared of stepdad"}))
-            .await
-            .unwrap();
+    let note: NoteView = call(
+        &s.client,
+        Method::POST,
+        &path("notes"),
+        Some(&w1.access_token),
+        json!({"body": "sounds scared of stepdad"}),
+    )
+    .await
+    .json()
+    .unwrap();
     assert_eq!(note.author.id, w1.user.id);
-    let e = call::<NoteList>(&s.client, Method::GET, &path("notes"), &yp.access_token, json!(null)).await.unwrap_err();
+    let e = call(&s.client, Method::GET, &path("notes"), Some(&yp.access_token), json!(null))
+        .await
+        .json::<NoteList>()
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(page.messages.iter().all(|m| !m.body.contains("stepdad")), "never in the young person's chat");
 
     // Only the assigned worker (or a supervisor) hands over; the reason stays in the history.
-    let e = call::<ConversationView>(
+    let e = call(
         &s.client,
         Method::POST,
         &path("transfer"),
-        &w2.access_token,
+        Some(&w2.access_token),
         json!({"to": w2.user.id, "reason": "mine now"}),
     )
     .await
+    .json::<ConversationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(404), "another worker's chat is not theirs to see");
     let moved: ConversationView = call(
         &s.client,
         Method::POST,
         &path("transfer"),
-        &w1.access_token,
+        Some(&w1.access_token),
         json!({"to": w2.user.id, "reason": "end of my shift"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
@@ -482,44 +496,43 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
         Some(404),
         "w1 no longer has access"
     );
-    let notes: NoteList = call(&s.client, Method::GET, &path("notes"), &w2.access_token, json!(null)).await.unwrap();
+    let notes: NoteList =
+        call(&s.client, Method::GET, &path("notes"), Some(&w2.access_token), json!(null)).await.json().unwrap();
     assert_eq!(notes.notes.len(), 1, "notes travel with the chat");
 
-    let back: ConversationView =
-        call(&s.client, Method::POST, &path("requeue"), &w2.access_token, json!({"reason": "needs a specialist"}))
-            .await
-            .unwrap();
-    assert_eq!(back.state, ConversationState::Queued);
-    s.client.accept(&w1.access_token, &conv.id).await.unwrap();
-    let bad = call::<ConversationView>(
+    let back: ConversationView = call(
         &s.client,
         Method::POST,
-        &path("close"),
-        &w1.access_token,
-        json!({"outcome": "whatever"}),
+        &path("requeue"),
+        Some(&w2.access_token),
+        json!({"reason": "needs a specialist"}),
     )
     .await
-    .unwrap_err();
+    .json()
+    .unwrap();
+    assert_eq!(back.state, ConversationState::Queued);
+    s.client.accept(&w1.access_token, &conv.id).await.unwrap();
+    let bad = call(&s.client, Method::POST, &path("close"), Some(&w1.access_token), json!({"outcome": "whatever"}))
+        .await
+        .json::<ConversationView>()
+        .unwrap_err();
     assert_eq!(bad.status(), Some(422));
     let closed: ConversationView = call(
         &s.client,
         Method::POST,
         &path("close"),
-        &w1.access_token,
+        Some(&w1.access_token),
         json!({"outcome": "signposted", "tags": ["school", "family"]}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!((closed.state, closed.outcome.as_deref()), (ConversationState::Closed, Some("signposted")));
-    let again = call::<ConversationView>(
-        &s.client,
-        Method::POST,
-        &path("close"),
-        &supervisor.access_token,
-        json!({"outcome": "resolved"}),
-    )
-    .await
-    .unwrap_err();
+    let again =
+        call(&s.client, Method::POST, &path("close"), Some(&supervisor.access_token), json!({"outcome": "resolved"}))
+            .await
+            .json::<ConversationView>()
+            .unwrap_err();
     assert_eq!(again.status(), Some(409));
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     let f = ws.send_message(&conv.id, "late", "one more thing").await.unwrap();
@@ -529,7 +542,7 @@ async fn transfer_requeue_close_and_private_notes(backend: Backend) {
 
 async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let gone = s.staff(Role::DutyWorker).await;
     let stays = s.staff(Role::DutyWorker).await;
     let off = s.staff(Role::DutyWorker).await;
@@ -551,22 +564,23 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     s.client.set_duty(&off.access_token, false).await.unwrap();
 
     clock.advance_ms(30_000);
+    // Nothing must move yet: only after a few scheduler ticks (real time) does that show.
     tokio::time::sleep(Duration::from_millis(700)).await;
     for (yp, c) in &convs {
         let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
         assert_eq!(v.state, ConversationState::Assigned, "within the grace period nothing moves");
     }
     clock.advance_ms(31_000);
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    eventually(T, "the stranded chats to return", || async {
         let a = s.client.conversation(&convs[0].0.access_token, &convs[0].1.id).await.unwrap().state;
         let c = s.client.conversation(&convs[2].0.access_token, &convs[2].1.id).await.unwrap().state;
         if a == ConversationState::Queued && c == ConversationState::Queued {
-            break;
+            Ok(())
+        } else {
+            Err((a, c))
         }
-        assert!(tokio::time::Instant::now() < deadline, "stranded chats not returned: {a:?} {c:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let kept = s.client.conversation(&convs[1].0.access_token, &convs[1].1.id).await.unwrap();
     assert_eq!(kept.state, ConversationState::Assigned, "a connected worker keeps their chat");
     // Returned chats go ahead of the young person who arrived while they were being helped.
@@ -576,21 +590,21 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     assert_eq!(order.len(), 3);
     // The audit row follows the hand-over's commit: wait for it rather than race it.
     for (conv, why) in [(&convs[0].1, "the worker went offline"), (&convs[2].1, "the worker went off duty")] {
-        let deadline = tokio::time::Instant::now() + T;
-        loop {
+        eventually(T, &format!("the requeue audit '{why}'"), || async {
             let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
             if audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some(why)) {
-                break;
+                Ok(())
+            } else {
+                Err(audit)
             }
-            assert!(tokio::time::Instant::now() < deadline, "no requeue audit '{why}': {audit:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
     }
     s.stop().await;
 }
 
 async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.desk.routing = talkzone_server::config::Routing::Auto).await;
+    let s = TestServer::builder(backend).routing_auto().start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let w1 = s.staff(Role::DutyWorker).await;
     let w2 = s.staff(Role::DutyWorker).await;
@@ -599,21 +613,23 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
             &s.client,
             Method::PUT,
             &format!("/v1/admin/users/{}/capacity", w.user.id),
-            &admin.access_token,
+            Some(&admin.access_token),
             json!({"capacity": cap}),
         )
         .await
+        .json()
         .unwrap();
         s.client.set_duty(&w.access_token, true).await.unwrap();
     }
-    let bad = call::<Value>(
+    let bad = call(
         &s.client,
         Method::PUT,
         &format!("/v1/admin/users/{}/capacity", w1.user.id),
-        &w2.access_token,
+        Some(&w2.access_token),
         json!({"capacity": 5}),
     )
     .await
+    .json::<Value>()
     .unwrap_err();
     assert_eq!(bad.status(), Some(403));
     let mut w1_ws = s.client.connect(&w1.access_token).await.unwrap();
@@ -625,21 +641,19 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
     for i in 0..4 {
         let yp = s.young_person().await;
         let c = open(&s, &yp, Some(&format!("chat {i}"))).await;
-        let deadline = tokio::time::Instant::now() + T;
-        let who = loop {
+        let who = if i < 3 {
+            let assigned = eventually(T, &format!("chat {i} to be auto-assigned"), || async {
+                s.client.conversation(&yp.access_token, &c.id).await.unwrap().assigned_to
+            })
+            .await;
+            Some(assigned.id)
+        } else {
+            // Everyone is at capacity: give the scheduler a few ticks, then expect a wait (a
+            // wait in real time, for ticks that must not assign it).
+            tokio::time::sleep(Duration::from_millis(1500)).await;
             let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
-            if let Some(w) = v.assigned_to {
-                break Some(w.id);
-            }
-            if i == 3 {
-                // Everyone is at capacity: give the scheduler a few ticks, then expect a wait.
-                tokio::time::sleep(Duration::from_millis(1500)).await;
-                let v = s.client.conversation(&yp.access_token, &c.id).await.unwrap();
-                assert_eq!(v.state, ConversationState::Queued, "nobody has room: it waits");
-                break None;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "chat {i} was not auto-assigned");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(v.state, ConversationState::Queued, "nobody has room: it waits");
+            v.assigned_to.map(|w| w.id)
         };
         assigned_to.push(who);
         young.push((yp, c));
@@ -650,7 +664,7 @@ async fn auto_assignment_is_fair_and_respects_capacity(backend: Backend) {
 }
 
 async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.desk.chats_per_day = 2).await;
+    let s = TestServer::builder(backend).config(|c| c.desk.chats_per_day = 2).start().await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
     for i in 0..2 {
@@ -663,10 +677,11 @@ async fn contact_limits_are_kind_and_never_silent(backend: Backend) {
             &s.client,
             Method::POST,
             &format!("/v1/conversations/{}/close", c.id),
-            &worker.access_token,
+            Some(&worker.access_token),
             json!({"outcome": "resolved"}),
         )
         .await
+        .json()
         .unwrap();
     }
     let e = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap_err();
@@ -686,12 +701,13 @@ async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
     let join = |c: &dyn std::fmt::Display| format!("/v1/conversations/{c}/join");
-    let e = call::<ConversationView>(&s.client, Method::POST, &join(&conv.id), &worker.access_token, json!({}))
+    let e = call(&s.client, Method::POST, &join(&conv.id), Some(&worker.access_token), json!({}))
         .await
+        .json::<ConversationView>()
         .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let joined: ConversationView =
-        call(&s.client, Method::POST, &join(&conv.id), &supervisor.access_token, json!({})).await.unwrap();
+        call(&s.client, Method::POST, &join(&conv.id), Some(&supervisor.access_token), json!({})).await.json().unwrap();
     assert_eq!(joined.id, conv.id);
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(
@@ -699,15 +715,18 @@ async fn a_supervisor_joins_a_chat_told_and_audited(backend: Backend) {
         "{page:?}"
     );
     let trail: AuditTrail =
-        call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/admin/audit?days=1", Some(&admin.access_token), json!(null))
+            .await
+            .json()
+            .unwrap();
     let joins: Vec<_> = trail.entries.iter().filter(|e| e.action == "supervisor_joined").collect();
     assert_eq!(joins.len(), 1, "{trail:?}");
     assert_eq!(joins[0].actor_id.as_ref(), Some(&supervisor.user.id));
     assert_eq!(joins[0].target.as_deref(), Some(format!("conversation:{}", conv.id).as_str()));
-    let e =
-        call::<ConversationView>(&s.client, Method::POST, &join(&"no-such-chat"), &supervisor.access_token, json!({}))
-            .await
-            .unwrap_err();
+    let e = call(&s.client, Method::POST, &join(&"no-such-chat"), Some(&supervisor.access_token), json!({}))
+        .await
+        .json::<ConversationView>()
+        .unwrap_err();
     assert_eq!(e.status(), Some(404));
     s.stop().await;
 }
@@ -724,10 +743,11 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
         &s.client,
         Method::POST,
         "/v1/rota/shifts",
-        &admin.access_token,
+        Some(&admin.access_token),
         json!({"user_id": w1.user.id, "starts_at": at(now + 3_600_000), "ends_at": at(now + 9 * 3_600_000)}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(shift.user.id, w1.user.id);
     for (who, body, status) in [
@@ -736,39 +756,54 @@ async fn the_rota_and_who_is_on_duty(backend: Backend) {
         (&admin, json!({"user_id": w1.user.id, "starts_at": at(now + 1000), "ends_at": at(now)}), 422),
         (&admin, json!({"user_id": yp.user.id, "starts_at": at(now), "ends_at": at(now + 1000)}), 422),
     ] {
-        let e = call::<Value>(&s.client, Method::POST, "/v1/rota/shifts", &who.access_token, body).await.unwrap_err();
+        let e = call(&s.client, Method::POST, "/v1/rota/shifts", Some(&who.access_token), body)
+            .await
+            .json::<Value>()
+            .unwrap_err();
         assert_eq!(e.status(), Some(status));
     }
     s.client.set_duty(&w2.access_token, true).await.unwrap();
     let mut w2_ws = s.client.connect(&w2.access_token).await.unwrap();
     w2_ws.round_trip().await.unwrap();
     let desk: talkzone_mobile_api::DeskView =
-        call(&s.client, Method::GET, "/v1/desk", &w1.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/desk", Some(&w1.access_token), json!(null)).await.json().unwrap();
     let on: Vec<_> = desk.on_duty.iter().map(|w| (w.user.id.clone(), w.connected, w.capacity)).collect();
     assert_eq!(on, vec![(w2.user.id.clone(), true, 3)]);
     assert_eq!(desk.next.iter().map(|s| s.user.id.clone()).collect::<Vec<_>>(), vec![w1.user.id.clone()]);
     let rota: talkzone_mobile_api::Rota =
-        call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/rota/shifts", Some(&w2.access_token), json!(null)).await.json().unwrap();
     assert_eq!(rota.shifts.len(), 1);
-    let e = call::<Value>(&s.client, Method::GET, "/v1/desk", &yp.access_token, json!(null)).await.unwrap_err();
+    let e = call(&s.client, Method::GET, "/v1/desk", Some(&yp.access_token), json!(null))
+        .await
+        .json::<Value>()
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let _: Value =
-        call(&s.client, Method::DELETE, &format!("/v1/rota/shifts/{}", shift.id), &admin.access_token, json!(null))
-            .await
-            .unwrap();
+    let _: Value = call(
+        &s.client,
+        Method::DELETE,
+        &format!("/v1/rota/shifts/{}", shift.id),
+        Some(&admin.access_token),
+        json!(null),
+    )
+    .await
+    .json()
+    .unwrap();
     let rota: talkzone_mobile_api::Rota =
-        call(&s.client, Method::GET, "/v1/rota/shifts", &w2.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/rota/shifts", Some(&w2.access_token), json!(null)).await.json().unwrap();
     assert!(rota.shifts.is_empty());
     s.stop().await;
 }
 
 async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock_and(backend, clock.clone(), |c| {
-        c.desk.max_duty_per_day = Duration::from_secs(3600);
-        c.desk.disconnect_grace = Duration::from_secs(3 * 3600);
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(|c| {
+            c.desk.max_duty_per_day = Duration::from_secs(3600);
+            c.desk.disconnect_grace = Duration::from_secs(3 * 3600);
+        })
+        .start()
+        .await;
     let w = s.staff(Role::DutyWorker).await;
     s.client.set_duty(&w.access_token, true).await.unwrap();
     let mut ws = s.client.connect(&w.access_token).await.unwrap();
@@ -795,7 +830,7 @@ async fn wellbeing_caps_warn_then_take_workers_off_duty(backend: Backend) {
 
 async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let node2 = s.node_on_same_database(None, |_| {}).await;
+    let node2 = s.another_node().start().await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp, Some("hi")).await;
     let mut tasks = Vec::new();
@@ -835,7 +870,7 @@ async fn accept_race_across_two_nodes_has_one_winner(backend: Backend) {
 /// was accepted elsewhere since their last message still gets through, once, in order.
 async fn a_hand_over_on_another_node_stops_the_old_workers_next_message(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let node2 = s.node_on_same_database(None, |_| {}).await;
+    let node2 = s.another_node().start().await;
     let w1 = s.staff(Role::DutyWorker).await;
     let w2 = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
@@ -857,10 +892,11 @@ async fn a_hand_over_on_another_node_stops_the_old_workers_next_message(backend:
         &node2.client,
         Method::POST,
         &format!("/v1/conversations/{}/transfer", conv.id),
-        &w1.access_token,
+        Some(&w1.access_token),
         json!({"to": w2.user.id, "reason": "end of my shift"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(moved.assigned_to.as_ref().unwrap().id, w2.user.id);
     let f = w1_ws.send_message(&conv.id, "w1-b", "one more thing").await.unwrap();
@@ -902,13 +938,17 @@ async fn staff_lists_show_what_is_yours_and_page(backend: Backend) {
         ids.push(conv.id);
     }
     let page: ConversationList =
-        call(&s.client, Method::GET, "/v1/conversations?limit=1", &w1.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/conversations?limit=1", Some(&w1.access_token), json!(null))
+            .await
+            .json()
+            .unwrap();
     assert_eq!(page.conversations.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[3].clone()]);
     assert_eq!(page.next_offset, None, "nothing else is w1's to see");
     let mut seen = Vec::new();
     let mut path = "/v1/conversations?limit=3".to_owned();
     loop {
-        let page: ConversationList = call(&s.client, Method::GET, &path, &sup.access_token, json!(null)).await.unwrap();
+        let page: ConversationList =
+            call(&s.client, Method::GET, &path, Some(&sup.access_token), json!(null)).await.json().unwrap();
         assert!(page.conversations.len() <= 3);
         seen.extend(page.conversations.into_iter().map(|c| c.id));
         match page.next_offset {

@@ -1,51 +1,41 @@
 //! Peer rooms and the human moderation queue, end to end: holds, approve/reject/redact,
 //! reports and removal, mutes that expire, claims that expire, appeals decided by another
 //! moderator, actions on users, live `moderation.changed`, policy reload, and who may see what.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use talkzone_mobile_api::client::{Client, ClientError, WsConnection};
+use talkzone_mobile_api::client::{ClientError, WsConnection};
 use talkzone_mobile_api::{
     AckStatus, ClientFrame, ConversationId, ConversationView, ErrorCode, MessageView, ModerationItemView,
     ModerationQueue, ReportReceipt, Role, RoomList, ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
-
-async fn call<T: serde::de::DeserializeOwned>(
-    c: &Client,
-    m: Method,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> Result<T, ClientError> {
-    c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
-}
 
 async fn make_room(s: &TestServer, admin: &TokenResponse, moderation: &str, pii: &str) -> ConversationView {
     call(
         &s.client,
         Method::POST,
         "/v1/rooms",
-        &admin.access_token,
+        Some(&admin.access_token),
         json!({"topic": "Football", "age_band": "13-15", "moderation": moderation, "personal_info": pii}),
     )
     .await
+    .json()
     .unwrap()
 }
 
 async fn member(s: &TestServer, room: &ConversationView) -> (TokenResponse, WsConnection) {
     let yp = s.young_person().await;
     let joined: ConversationView =
-        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), &yp.access_token, json!({}))
+        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), Some(&yp.access_token), json!({}))
             .await
+            .json()
             .unwrap();
     assert!(joined.room.as_ref().unwrap().joined);
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
@@ -54,8 +44,9 @@ async fn member(s: &TestServer, room: &ConversationView) -> (TokenResponse, WsCo
 }
 
 async fn queue(s: &TestServer, moderator: &TokenResponse) -> Vec<ModerationItemView> {
-    call::<ModerationQueue>(&s.client, Method::GET, "/v1/moderation/queue", &moderator.access_token, json!(null))
+    call(&s.client, Method::GET, "/v1/moderation/queue", Some(&moderator.access_token), json!(null))
         .await
+        .json::<ModerationQueue>()
         .unwrap()
         .items
 }
@@ -66,7 +57,9 @@ async fn decide(
     item: &str,
     body: Value,
 ) -> Result<ModerationItemView, ClientError> {
-    call(&s.client, Method::POST, &format!("/v1/moderation/items/{item}/decision"), &moderator.access_token, body).await
+    call(&s.client, Method::POST, &format!("/v1/moderation/items/{item}/decision"), Some(&moderator.access_token), body)
+        .await
+        .json()
 }
 
 async fn next_message(ws: &mut WsConnection) -> MessageView {
@@ -195,10 +188,11 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
         &s.client,
         Method::POST,
         "/v1/reports",
-        &b.access_token,
+        Some(&b.access_token),
         json!({"message_id": m.message_id, "reason": "mean to everyone"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(receipt.state, "open");
     let item = queue(&s, &moderator).await.into_iter().find(|i| i.id == receipt.id).unwrap();
@@ -215,14 +209,15 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
     assert!(h[0].removed && !h[0].body.contains("losers"));
     // A report on a message you cannot see is not found.
     let outsider = s.young_person().await;
-    let e = call::<ReportReceipt>(
+    let e = call(
         &s.client,
         Method::POST,
         "/v1/reports",
-        &outsider.access_token,
+        Some(&outsider.access_token),
         json!({"message_id": m.message_id, "reason": "x"}),
     )
     .await
+    .json::<ReportReceipt>()
     .unwrap_err();
     assert_eq!(e.status(), Some(404));
 
@@ -231,42 +226,41 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
         &s.client,
         Method::POST,
         &format!("/v1/moderation/items/{}/appeal", item.id),
-        &a.access_token,
+        Some(&a.access_token),
         json!({"reason": "it was a joke"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(appeal.state, "appeal_requested");
-    let twice = call::<ReportReceipt>(
+    let twice = call(
         &s.client,
         Method::POST,
         &format!("/v1/moderation/items/{}/appeal", item.id),
-        &a.access_token,
+        Some(&a.access_token),
         json!({"reason": "again"}),
     )
     .await
+    .json::<ReportReceipt>()
     .unwrap_err();
     assert_eq!(twice.status(), Some(409), "one appeal only");
     let path = format!("/v1/moderation/items/{}/appeal/decision", item.id);
-    let same = call::<ModerationItemView>(
-        &s.client,
-        Method::POST,
-        &path,
-        &moderator.access_token,
-        json!({"uphold": false, "reason": "mine"}),
-    )
-    .await
-    .unwrap_err();
+    let same =
+        call(&s.client, Method::POST, &path, Some(&moderator.access_token), json!({"uphold": false, "reason": "mine"}))
+            .await
+            .json::<ModerationItemView>()
+            .unwrap_err();
     assert_eq!(same.status(), Some(409), "a different moderator decides an appeal");
     let other = s.staff(Role::Moderator).await;
     let v: ModerationItemView = call(
         &s.client,
         Method::POST,
         &path,
-        &other.access_token,
+        Some(&other.access_token),
         json!({"uphold": false, "reason": "banter between friends"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(v.appeal_state.as_deref(), Some("overturned"));
     let h = history(&s, &b.access_token, &room.id).await;
@@ -276,7 +270,7 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
 
 async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let moderator = s.staff(Role::Moderator).await;
     let room = make_room(&s, &admin, "post", "hold").await;
@@ -285,10 +279,11 @@ async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
         &s.client,
         Method::POST,
         &format!("/v1/moderation/users/{}/actions", a.user.id),
-        &moderator.access_token,
+        Some(&moderator.access_token),
         json!({"action": "mute", "reason": "spamming", "duration_s": 600}),
     )
     .await
+    .json()
     .unwrap();
     let notice = a_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
     assert!(matches!(&notice, ServerFrame::Notice { kind, .. } if kind == "mute"));
@@ -307,14 +302,17 @@ async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
     let ack = a_ws.send_message(&room.id, "m2", "back again").await.unwrap();
     assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Delivered, .. }), "mute expired: {ack:?}");
     let log: talkzone_mobile_api::ModerationLog =
-        call(&s.client, Method::GET, "/v1/moderation/log", &moderator.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/moderation/log", Some(&moderator.access_token), json!(null))
+            .await
+            .json()
+            .unwrap();
     assert!(log.entries.iter().any(|e| e.action == "mute" && e.subject_user_id.as_ref() == Some(&a.user.id)));
     s.stop().await;
 }
 
 async fn claims_expire_and_bulk_decides(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let m1 = s.staff(Role::Moderator).await;
     let m2 = s.staff(Role::Moderator).await;
@@ -326,19 +324,26 @@ async fn claims_expire_and_bulk_decides(backend: Backend) {
     let items = queue(&s, &m1).await;
     assert_eq!(items.len(), 3);
     let first = &items[0].id;
-    let claimed: ModerationItemView =
-        call(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), &m1.access_token, json!({}))
-            .await
-            .unwrap();
-    assert_eq!(claimed.claimed_by.as_ref(), Some(&m1.user.id));
-    let e = call::<ModerationItemView>(
+    let claimed: ModerationItemView = call(
         &s.client,
         Method::POST,
         &format!("/v1/moderation/items/{first}/claim"),
-        &m2.access_token,
+        Some(&m1.access_token),
         json!({}),
     )
     .await
+    .json()
+    .unwrap();
+    assert_eq!(claimed.claimed_by.as_ref(), Some(&m1.user.id));
+    let e = call(
+        &s.client,
+        Method::POST,
+        &format!("/v1/moderation/items/{first}/claim"),
+        Some(&m2.access_token),
+        json!({}),
+    )
+    .await
+    .json::<ModerationItemView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(409));
     assert_eq!(
@@ -346,24 +351,20 @@ async fn claims_expire_and_bulk_decides(backend: Backend) {
         Some(409)
     );
     clock.advance_ms(5 * 60 * 1000 + 1);
-    call::<ModerationItemView>(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/items/{first}/claim"),
-        &m2.access_token,
-        json!({}),
-    )
-    .await
-    .expect("an idle claim expires");
+    call(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), Some(&m2.access_token), json!({}))
+        .await
+        .json::<ModerationItemView>()
+        .expect("an idle claim expires");
     let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     let result: talkzone_mobile_api::BulkDecisionResult = call(
         &s.client,
         Method::POST,
         "/v1/moderation/bulk",
-        &m2.access_token,
+        Some(&m2.access_token),
         json!({"item_ids": ids, "action": "reject", "reason": "spam flood"}),
     )
     .await
+    .json()
     .unwrap();
     assert_eq!(result.decided.len(), 3, "{result:?}");
     assert!(queue(&s, &m2).await.is_empty());
@@ -377,23 +378,26 @@ async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
     let yp = s.young_person().await;
     let worker = s.staff(Role::DutyWorker).await;
     for who in [&yp, &worker, &admin] {
-        let e = call::<ModerationQueue>(&s.client, Method::GET, "/v1/moderation/queue", &who.access_token, json!(null))
+        let e = call(&s.client, Method::GET, "/v1/moderation/queue", Some(&who.access_token), json!(null))
             .await
+            .json::<ModerationQueue>()
             .unwrap_err();
         assert_eq!(e.status(), Some(403), "{:?}", who.user.role);
     }
     // A young person cannot create rooms; rooms are listed but closed until joined.
-    let e = call::<ConversationView>(
+    let e = call(
         &s.client,
         Method::POST,
         "/v1/rooms",
-        &yp.access_token,
+        Some(&yp.access_token),
         json!({"topic": "x", "age_band": "13-15", "moderation": "post"}),
     )
     .await
+    .json::<ConversationView>()
     .unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let list: RoomList = call(&s.client, Method::GET, "/v1/rooms", &yp.access_token, json!(null)).await.unwrap();
+    let list: RoomList =
+        call(&s.client, Method::GET, "/v1/rooms", Some(&yp.access_token), json!(null)).await.json().unwrap();
     assert!(list.rooms.iter().any(|r| r.id == room.id && !r.room.as_ref().unwrap().joined));
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     let e = ws.subscribe(&room.id, 0).await.unwrap_err();
@@ -401,25 +405,22 @@ async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
     let e = s.client.messages(&yp.access_token, &room.id, 0, None).await.unwrap_err();
     assert_eq!(e.status(), Some(404));
     // A worker cannot join a room as a member; moderators cannot act on staff.
-    let e = call::<ConversationView>(
-        &s.client,
-        Method::POST,
-        &format!("/v1/rooms/{}/join", room.id),
-        &worker.access_token,
-        json!({}),
-    )
-    .await
-    .unwrap_err();
+    let e =
+        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), Some(&worker.access_token), json!({}))
+            .await
+            .json::<ConversationView>()
+            .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let moderator = s.staff(Role::Moderator).await;
-    let e = call::<Value>(
+    let e = call(
         &s.client,
         Method::POST,
         &format!("/v1/moderation/users/{}/actions", worker.user.id),
-        &moderator.access_token,
+        Some(&moderator.access_token),
         json!({"action": "suspend", "reason": "x"}),
     )
     .await
+    .json::<Value>()
     .unwrap_err();
     assert_eq!(e.status(), Some(403));
     // A young person cannot watch the moderation queue.
@@ -440,10 +441,11 @@ async fn suspension_ends_sessions_at_once(backend: Backend) {
         &s.client,
         Method::POST,
         &format!("/v1/moderation/users/{}/actions", yp.user.id),
-        &moderator.access_token,
+        Some(&moderator.access_token),
         json!({"action": "suspend", "reason": "threats"}),
     )
     .await
+    .json()
     .unwrap();
     match ws.recv_timeout(Duration::from_secs(2)).await {
         Err(ClientError::Closed(_)) => {}

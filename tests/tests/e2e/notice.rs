@@ -2,18 +2,18 @@
 //! start of a support chat that a supervisor may read it, in a versioned notice they
 //! acknowledge; a new version is shown again; nobody can acknowledge for someone else; a
 //! version that is not in force is refused.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::api::client::WsConnection;
 use talkzone_tests::api::{
     ClientFrame, ConversationView, CreateConversationRequest, MonitoringNotice, Role, ServerFrame, TokenResponse,
 };
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const WAIT: Duration = Duration::from_secs(10);
 const NOTICE: &str = "/v1/me/monitoring-notice";
@@ -40,21 +40,14 @@ async fn close(s: &TestServer, sup: &TokenResponse, view: &ConversationView) {
     assert_eq!(status, StatusCode::OK, "{text}");
 }
 
-/// (status, JSON body) of a request with a raw JSON body.
-async fn call(s: &TestServer, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let (status, _, text) = s.client.raw(method, path, Some(token), bytes).await.expect("request");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn notice_of(s: &TestServer, yp: &TokenResponse) -> MonitoringNotice {
-    let (status, v) = call(s, Method::GET, NOTICE, &yp.access_token, None).await;
+    let (status, v) = call(&s.client, Method::GET, NOTICE, Some(&yp.access_token), Value::Null).await.parts();
     assert_eq!(status, StatusCode::OK, "{v}");
     serde_json::from_value(v).expect("a notice")
 }
 
 async fn acknowledge(s: &TestServer, yp: &TokenResponse, version: Value) -> (StatusCode, Value) {
-    call(s, Method::POST, ACK, &yp.access_token, Some(json!({ "version": version }))).await
+    call(&s.client, Method::POST, ACK, Some(&yp.access_token), json!({ "version": version })).await.parts()
 }
 
 /// Every frame up to the pong answering a ping sent now.
@@ -110,7 +103,8 @@ async fn the_notice_is_shown_at_the_start_of_a_chat(backend: Backend) {
 }
 
 async fn acknowledging_records_the_version_and_when(backend: Backend) {
-    let s = TestServer::start(backend).await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let sup = s.staff(Role::Supervisor).await;
     let yp = s.young_person().await;
     let first = open(&s, &yp).await;
@@ -127,7 +121,7 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     assert_eq!(view.monitoring_notice.as_ref().map(|n| n.acknowledged), Some(true));
 
     // Acknowledging again keeps the first time.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance_ms(1_000);
     let (_, again) = acknowledge(&s, &yp, json!(1)).await;
     assert_eq!(again["acknowledged_at"], json!(at));
 
@@ -141,12 +135,13 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     assert!(notices(&seen).is_empty(), "an acknowledged notice was sent again: {seen:?}");
 
     // The young person's own export says what they acknowledged and when.
-    let (status, export) = call(&s, Method::GET, "/v1/me/export", &yp.access_token, None).await;
+    let (status, export) =
+        call(&s.client, Method::GET, "/v1/me/export", Some(&yp.access_token), Value::Null).await.parts();
     assert_eq!(status, StatusCode::OK, "{export}");
     assert_eq!(export["monitoring_notice_acknowledgements"], json!([{"version": 1, "acknowledged_at": at}]));
 
     // Deleting the account deletes the acknowledgement with it.
-    let (status, _) = call(&s, Method::DELETE, "/v1/me", &yp.access_token, None).await;
+    let (status, _) = call(&s.client, Method::DELETE, "/v1/me", Some(&yp.access_token), Value::Null).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stored_ack(&s, &yp, 1).await, None);
     s.stop().await;
@@ -203,7 +198,9 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
     assert!(!notice_of(&s, &alice).await.acknowledged);
     // Naming someone else in the body is refused, not obeyed.
     let (status, v) =
-        call(&s, Method::POST, ACK, &bob.access_token, Some(json!({"version": 1, "user_id": alice.user.id}))).await;
+        call(&s.client, Method::POST, ACK, Some(&bob.access_token), json!({"version": 1, "user_id": alice.user.id}))
+            .await
+            .parts();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(stored_ack(&s, &alice, 1).await, None);
     // Staff cannot acknowledge (for themselves or anyone); without a token nobody can.
@@ -211,9 +208,15 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
         let staff = s.staff(role).await;
         let (status, _) = acknowledge(&s, &staff, json!(1)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
-        let (status, _) =
-            call(&s, Method::POST, ACK, &staff.access_token, Some(json!({"version": 1, "user_id": alice.user.id})))
-                .await;
+        let (status, _) = call(
+            &s.client,
+            Method::POST,
+            ACK,
+            Some(&staff.access_token),
+            json!({"version": 1, "user_id": alice.user.id}),
+        )
+        .await
+        .parts();
         assert!(status.is_client_error(), "{role}: {status}");
     }
     let (status, _, _) = s.client.raw(Method::POST, ACK, None, br#"{"version": 1}"#.to_vec()).await.expect("request");
@@ -231,7 +234,7 @@ async fn a_bad_version_is_refused(backend: Backend) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "validation_failed", "{bad}: {v}");
     }
-    let (status, _) = call(&s, Method::POST, ACK, &yp.access_token, Some(json!({}))).await;
+    let (status, _) = call(&s.client, Method::POST, ACK, Some(&yp.access_token), json!({})).await.parts();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     for v in 0..4 {
         assert_eq!(stored_ack(&s, &yp, v).await, None, "nothing stored for version {v}");

@@ -1,8 +1,6 @@
 //! The services directory: YOT admins keep it, everyone signed in searches it, and a duty
 //! worker shares an entry into a chat as a `service_card` message that arrives live and stays
 //! in the history as it was shared.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -11,21 +9,9 @@ use serde_json::{json, Value};
 use talkzone_mobile_api::{
     AuditTrail, CreateConversationRequest, MessageKind, Role, ServerFrame, ServiceCardSent, ServiceList, ServiceView,
 };
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
-
-async fn call(
-    s: &TestServer,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let (status, _, text) = s.client.raw(method, path, token, bytes).await.expect("request");
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("a JSON answer") })
-}
 
 fn entry(name: &str) -> Value {
     json!({"name": name, "category": "mental_health", "description": "Free counselling for 11 to 25 year olds.",
@@ -40,7 +26,8 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     let yp = s.young_person().await;
     let adm = Some(admin.access_token.as_str());
 
-    let (status, created) = call(&s, Method::POST, "/v1/services", adm, Some(entry("Open Door Counselling"))).await;
+    let (status, created) =
+        call(&s.client, Method::POST, "/v1/services", adm, entry("Open Door Counselling")).await.parts();
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let created: ServiceView = serde_json::from_value(created).unwrap();
     assert_eq!(created.phone.as_deref(), Some("0800 123 4567"));
@@ -48,7 +35,7 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     other["category"] = json!("diversion");
     other["description"] = json!("Football on Friday nights.");
     other["area"] = json!("Île Saint-Louis");
-    assert_eq!(call(&s, Method::POST, "/v1/services", adm, Some(other)).await.0, StatusCode::CREATED);
+    assert_eq!(call(&s.client, Method::POST, "/v1/services", adm, other).await.status, StatusCode::CREATED);
 
     // Bad entries change nothing.
     for (field, value) in [
@@ -60,26 +47,30 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     ] {
         let mut bad = entry("Bad entry");
         bad[field] = value.clone();
-        let (status, body) = call(&s, Method::POST, "/v1/services", adm, Some(bad)).await;
+        let (status, body) = call(&s.client, Method::POST, "/v1/services", adm, bad).await.parts();
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field} = {value}: {body}");
     }
-    let (status, _) = call(&s, Method::POST, "/v1/services", adm, Some(entry("Open Door Counselling"))).await;
+    let (status, _) = call(&s.client, Method::POST, "/v1/services", adm, entry("Open Door Counselling")).await.parts();
     assert_eq!(status, StatusCode::CONFLICT, "a name already used");
     // Only admins change it.
     for token in [&worker.access_token, &yp.access_token] {
         assert_eq!(
-            call(&s, Method::POST, "/v1/services", Some(token), Some(entry("Mine"))).await.0,
+            call(&s.client, Method::POST, "/v1/services", Some(token), entry("Mine")).await.status,
             StatusCode::FORBIDDEN
         );
     }
-    assert_eq!(call(&s, Method::POST, "/v1/services", None, Some(entry("Mine"))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&s.client, Method::POST, "/v1/services", None, entry("Mine")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Search: any case, any of the text fields, a category, wildcards taken literally.
     let search = |q: &'static str| {
         let token = yp.access_token.clone();
         let s = &s;
         async move {
-            let (status, list) = call(s, Method::GET, &format!("/v1/services?{q}"), Some(&token), None).await;
+            let (status, list) =
+                call(&s.client, Method::GET, &format!("/v1/services?{q}"), Some(&token), Value::Null).await.parts();
             assert_eq!(status, StatusCode::OK, "{q}: {list}");
             serde_json::from_value::<ServiceList>(list)
                 .unwrap()
@@ -96,13 +87,19 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     assert_eq!(search("q=%C3%AEle").await, vec!["Street Sport"], "any case beyond ASCII too (île finds Île)");
     assert!(search("q=nights.%20%C3%AEle").await.is_empty(), "a search does not run from one field into the next");
     assert_eq!(
-        call(&s, Method::GET, "/v1/services?q=nights.%0A%C3%AEle", Some(&yp.access_token), None).await.0,
+        call(&s.client, Method::GET, "/v1/services?q=nights.%0A%C3%AEle", Some(&yp.access_token), Value::Null)
+            .await
+            .parts()
+            .0,
         StatusCode::UNPROCESSABLE_ENTITY,
         "no control characters in a search"
     );
     assert!(search("q=%25").await.is_empty(), "% is a character, not a wildcard");
     assert_eq!(
-        call(&s, Method::GET, "/v1/services?category=Not%20A%20Tag", Some(&yp.access_token), None).await.0,
+        call(&s.client, Method::GET, "/v1/services?category=Not%20A%20Tag", Some(&yp.access_token), Value::Null)
+            .await
+            .parts()
+            .0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
@@ -110,31 +107,37 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     let mut changed = entry("Open Door Counselling");
     changed["phone"] = json!("0800 765 4321");
     let (status, updated) =
-        call(&s, Method::PUT, &format!("/v1/services/{}", created.id), adm, Some(changed.clone())).await;
+        call(&s.client, Method::PUT, &format!("/v1/services/{}", created.id), adm, changed.clone()).await.parts();
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["phone"], "0800 765 4321");
-    assert_eq!(call(&s, Method::PUT, "/v1/services/nothing", adm, Some(changed)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(&s.client, Method::PUT, "/v1/services/nothing", adm, changed).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        call(&s, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, None).await.0,
+        call(&s.client, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, Value::Null).await.status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        call(&s, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, None).await.0,
+        call(&s.client, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, Value::Null).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(search("").await, vec!["Street Sport"]);
     let path = format!("/v1/services/{}", created.id);
-    assert_eq!(call(&s, Method::GET, &path, Some(&yp.access_token), None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(&s, Method::GET, &path, adm, None).await.0, StatusCode::OK);
-    let (_, all) = call(&s, Method::GET, "/v1/services?include_retired=true", adm, None).await;
+    assert_eq!(
+        call(&s.client, Method::GET, &path, Some(&yp.access_token), Value::Null).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(call(&s.client, Method::GET, &path, adm, Value::Null).await.status, StatusCode::OK);
+    let (_, all) = call(&s.client, Method::GET, "/v1/services?include_retired=true", adm, Value::Null).await.parts();
     assert_eq!(all["services"].as_array().map(Vec::len), Some(2));
     assert_eq!(
-        call(&s, Method::GET, "/v1/services?include_retired=true", Some(&yp.access_token), None).await.0,
+        call(&s.client, Method::GET, "/v1/services?include_retired=true", Some(&yp.access_token), Value::Null)
+            .await
+            .parts()
+            .0,
         StatusCode::FORBIDDEN
     );
 
     // Every change is in the audit log.
-    let (_, trail) = call(&s, Method::GET, "/v1/admin/audit", adm, None).await;
+    let (_, trail) = call(&s.client, Method::GET, "/v1/admin/audit", adm, Value::Null).await.parts();
     let trail: AuditTrail = serde_json::from_value(trail).unwrap();
     let target = format!("service:{}", created.id);
     let mut actions: Vec<&str> = trail
@@ -160,7 +163,7 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     // Words that raise an escalation when someone says them about themselves.
     let mut risky = entry("Open Door Counselling");
     risky["description"] = json!("For anyone who wants to kill myself or has taken an overdose: talk to us.");
-    let (_, service) = call(&s, Method::POST, "/v1/services", Some(&admin.access_token), Some(risky)).await;
+    let (_, service) = call(&s.client, Method::POST, "/v1/services", Some(&admin.access_token), risky).await.parts();
     let service_id = service["id"].as_str().unwrap().to_owned();
 
     // A chat, accepted by the worker.
@@ -175,7 +178,7 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
 
     let path = format!("/v1/conversations/{}/service-cards", conv.id);
     let share = json!({"service_id": service_id, "client_msg_id": "card-1"});
-    let (status, sent) = call(&s, Method::POST, &path, Some(&worker.access_token), Some(share.clone())).await;
+    let (status, sent) = call(&s.client, Method::POST, &path, Some(&worker.access_token), share.clone()).await.parts();
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     let sent: ServiceCardSent = serde_json::from_value(sent).unwrap();
     assert_eq!(sent.card.name, "Open Door Counselling");
@@ -198,12 +201,14 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     assert!(risk.as_deref().is_none_or(|r| r == "none"), "nor the chat's risk: {risk:?}");
 
     // The same client_msg_id again is the same message; a later edit leaves the card as shared.
-    let (status, again) = call(&s, Method::POST, &path, Some(&worker.access_token), Some(share)).await;
+    let (status, again) = call(&s.client, Method::POST, &path, Some(&worker.access_token), share).await.parts();
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(again["seq"], json!(sent.seq), "answered with the first message");
     let mut changed = entry("Open Door Counselling");
     changed["phone"] = json!("0800 000 0000");
-    call(&s, Method::PUT, &format!("/v1/services/{service_id}"), Some(&admin.access_token), Some(changed)).await;
+    call(&s.client, Method::PUT, &format!("/v1/services/{service_id}"), Some(&admin.access_token), changed)
+        .await
+        .parts();
     let history = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     let cards: Vec<_> = history.messages.iter().filter(|m| m.kind == MessageKind::ServiceCard).collect();
     assert_eq!(cards.len(), 1, "stored once");
@@ -212,33 +217,36 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     // Who may not share, and what cannot be shared.
     let share2 = |id: &str| json!({"service_id": id, "client_msg_id": "card-2"});
     assert_eq!(
-        call(&s, Method::POST, &path, Some(&yp.access_token), Some(share2(&service_id))).await.0,
+        call(&s.client, Method::POST, &path, Some(&yp.access_token), share2(&service_id)).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        call(&s, Method::POST, &path, Some(&other.access_token), Some(share2(&service_id))).await.0,
+        call(&s.client, Method::POST, &path, Some(&other.access_token), share2(&service_id)).await.status,
         StatusCode::NOT_FOUND,
         "a worker not in the chat learns nothing of it"
     );
     assert_eq!(
-        call(&s, Method::POST, &path, Some(&worker.access_token), Some(share2("nothing"))).await.0,
+        call(&s.client, Method::POST, &path, Some(&worker.access_token), share2("nothing")).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
         call(
-            &s,
+            &s.client,
             Method::POST,
             "/v1/conversations/nothing/service-cards",
             Some(&worker.access_token),
-            Some(share2(&service_id))
+            share2(&service_id)
         )
         .await
+        .parts()
         .0,
         StatusCode::NOT_FOUND
     );
-    call(&s, Method::POST, &format!("/v1/services/{service_id}/retire"), Some(&admin.access_token), None).await;
+    call(&s.client, Method::POST, &format!("/v1/services/{service_id}/retire"), Some(&admin.access_token), Value::Null)
+        .await
+        .parts();
     assert_eq!(
-        call(&s, Method::POST, &path, Some(&worker.access_token), Some(share2(&service_id))).await.0,
+        call(&s.client, Method::POST, &path, Some(&worker.access_token), share2(&service_id)).await.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a retired entry is not shared"
     );

@@ -1,8 +1,6 @@
 //! `kill -9` of the real binary mid-conversation loses nothing that was acknowledged: after a
 //! restart on the same database every acked message is there with its `seq`, the sequence
 //! has no gaps, and resending what was not acked never duplicates.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! Authorisation end to end: who may read, subscribe to, post into and accept which
 //! conversation; who may create accounts; forged, missing and revoked credentials; browser
 //! WebSocket origin checks and single-use tickets; opaque ids.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -463,7 +461,7 @@ async fn ping_works(ws: &mut WsConnection) {
 }
 
 async fn websocket_auth_tickets_and_origins(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| cfg.allowed_origins = vec![ALLOWED_ORIGIN.into()]).await;
+    let s = TestServer::builder(backend).config(|cfg| cfg.allowed_origins = vec![ALLOWED_ORIGIN.into()]).start().await;
     let yp = s.young_person().await;
     let bearer = format!("Bearer {}", yp.access_token);
 

@@ -1,20 +1,18 @@
 //! Small, quick runs of the load generator's scenarios (`tzload`), for correctness only: no
 //! timing is asserted. Every acknowledged message reaches every member that should see it,
 //! once and in order, including across a reconnect storm.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use talkzone_mobile_api::{CreateUserRequest, Role};
 use talkzone_tests::load::scenarios::{self, Fanout, Idle, Pairs};
 use talkzone_tests::load::{Observe, Report, Target};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_tests::{both_backends, eventually, Backend, TestServer};
 
 const ADMIN_PASSWORD: &str = "load-test-admin-password";
 
 /// A server whose per-user and per-connection rates do not refuse the generator's traffic
 /// (refusals are counted, and would fail these tests), with an admin account.
 async fn server(backend: Backend) -> (TestServer, Target) {
-    let s = TestServer::start_with(backend, talkzone_tests::without_message_limits).await;
+    let s = TestServer::builder(backend).without_message_limits().start().await;
     let admin = CreateUserRequest {
         username: "load-admin".into(),
         password: ADMIN_PASSWORD.into(),
@@ -76,10 +74,13 @@ async fn idle_connections_are_held(backend: Backend) {
     assert_eq!((r.clients_gave_up, r.reconnects), (0, 0), "{}", r.human());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     // The clients close politely at the end; the server notices within moments.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while s.state().hub.connection_count() > 0 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(std::time::Duration::from_secs(10), "the server to see every client close", || async {
+        match s.state().hub.connection_count() {
+            0 => Ok(()),
+            open => Err(open),
+        }
+    })
+    .await;
     assert_eq!(s.state().hub.connection_count(), 0, "closed at the end");
     s.stop().await;
 }

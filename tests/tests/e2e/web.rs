@@ -12,8 +12,6 @@
 //! - a young person's data rights (the export, deletion); a transfer to a colleague;
 //! - the admin page (accounts, rota, directory, rooms, moderation rules, reports, audit log);
 //! - the pages' security headers, and that they hold no inline script for a policy to allow.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -24,18 +22,20 @@ use talkzone_mobile_api::{
     StaffAssignmentView, SurveyStage, SurveyView,
 };
 use talkzone_tests::browser::{Browser, Page};
-use talkzone_tests::{TestServer, TEST_PASSWORD};
+use talkzone_tests::{call, TestServer, TEST_PASSWORD};
 
 /// A server on a port known before it starts, so that its own origin is the allowed one (as
 /// `talkzone serve` allows by default).
 async fn server() -> TestServer {
     let port =
         std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-    TestServer::start_with(talkzone_tests::Backend::Sqlite, move |c| {
-        c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
-    })
-    .await
+    TestServer::builder(talkzone_tests::Backend::Sqlite)
+        .config(move |c| {
+            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+        })
+        .start()
+        .await
 }
 
 /// What the page shows in `selector`'s elements, joined by new lines.
@@ -567,7 +567,7 @@ async fn admin_call<T: serde::de::DeserializeOwned>(
     path: &str,
     body: serde_json::Value,
 ) -> T {
-    s.client.request(method, path, Some(token), Some(&body)).await.unwrap_or_else(|e| panic!("{path}: {e}")).1
+    call(&s.client, method, path, Some(token), body).await.json().unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// A published survey; its id.

@@ -2,9 +2,8 @@
 //! huge numbers, invalid UTF-8, binary frames, oversize frames, wrong types, unknown fields,
 //! SQL and HTML metacharacters in every string field). The server must not panic, must never
 //! answer 5xx, must change no stored data, must keep its memory bounded, and other clients must
-//! be unaffected.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
+//! be unaffected. The server runs as its own process (the `talkzone` binary), so that its
+//! memory is measured alone, not with the other tests that share this test binary.
 
 use std::time::Duration;
 
@@ -12,8 +11,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::Method;
 use talkzone_mobile_api::client::{ClientError, WsConnection};
-use talkzone_mobile_api::{CreateConversationRequest, ErrorCode, Role, ServerFrame};
-use talkzone_tests::{both_backends, Backend, TestServer};
+use talkzone_mobile_api::{CreateConversationRequest, ErrorCode, Role, ServerFrame, TokenResponse};
+use talkzone_tests::{
+    both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD,
+};
 use tokio_tungstenite::tungstenite::Message;
 
 const T: Duration = Duration::from_secs(10);
@@ -48,8 +49,9 @@ const FRAME_TYPES: &[&str] = &[
     "ping",
 ];
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
@@ -116,17 +118,30 @@ async fn expect_error_frames(ws: &mut WsConnection, n: usize) {
     }
 }
 
+/// A staff account made in the server's database, signed in.
+async fn staff(s: &ProcessServer, database_url: &str, role: Role, username: &str) -> TokenResponse {
+    create_account_in(database_url, username, role).await;
+    s.client.login(username, TEST_PASSWORD).await.unwrap()
+}
+
 async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| {
-        c.limits.ws_frames_per_sec = 1_000_000;
-        c.limits.ws_frames_burst = 1_000_000;
-        c.limits.user_messages_per_sec = 1_000_000;
-        c.limits.user_messages_burst = 1_000_000;
-    })
-    .await;
-    let _desk = s.staff_the_desk().await;
+    let dir = TempDir::new();
+    let db = fresh_database(backend, &dir.0).await;
+    let limits = [
+        ("TALKZONE_WS_FRAMES_PER_SEC", "1000000"),
+        ("TALKZONE_WS_FRAMES_BURST", "1000000"),
+        ("TALKZONE_USER_MESSAGES_PER_SEC", "1000000"),
+        ("TALKZONE_USER_MESSAGES_BURST", "1000000"),
+    ];
+    let s = ProcessServer::spawn_with(&db, &dir.0, &limits).await;
+    let pid = s.child.id().expect("the server runs");
+    // A duty worker on duty and connected, so that new chats do not get the empty-desk message.
+    let desk = staff(&s, &db, Role::DutyWorker, "desk-worker").await;
+    s.client.set_duty(&desk.access_token, true).await.unwrap();
+    let mut desk_ws = s.client.connect(&desk.access_token).await.unwrap();
+    desk_ws.round_trip().await.unwrap();
     // A victim chatting normally the whole time.
-    let victim = s.young_person().await;
+    let victim = s.client.anonymous().await.unwrap();
     let (_, victim_conv) = s
         .client
         .open_conversation(
@@ -135,15 +150,15 @@ async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backe
         )
         .await
         .unwrap();
-    let worker = s.staff(Role::DutyWorker).await;
+    let worker = staff(&s, &db, Role::DutyWorker, "worker").await;
     s.client.accept(&worker.access_token, &victim_conv.id).await.unwrap();
     let mut victim_ws = s.client.connect(&victim.access_token).await.unwrap();
     victim_ws.subscribe(&victim_conv.id, 0).await.unwrap();
     let before = s.client.messages(&victim.access_token, &victim_conv.id, 0, None).await.unwrap().messages;
 
-    let attacker = s.young_person().await;
+    let attacker = s.client.anonymous().await.unwrap();
     let mut rng = StdRng::seed_from_u64(0x7a1c_2026);
-    let rss_before = rss_kib();
+    let rss_before = rss_kib(pid);
     let mut sent = 0;
     let mut attack = s.client.connect(&attacker.access_token).await.unwrap();
     while sent < 8_000 {
@@ -223,12 +238,12 @@ async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backe
     assert!(theirs.conversations.is_empty(), "{theirs:?}");
     let after = s.client.messages(&victim.access_token, &victim_conv.id, 0, None).await.unwrap().messages;
     assert_eq!(after.len(), before.len() + sent / 200, "only the victim's own messages were added");
-    let growth = rss_kib().saturating_sub(rss_before);
+    let growth = rss_kib(pid).saturating_sub(rss_before);
     assert!(growth < 200 * 1024, "memory grew by {growth} KiB over {sent} frames and {http_sent} requests");
     let (status, _, _) = s.client.raw(Method::GET, "/readyz", None, vec![]).await.unwrap();
     assert_eq!(status.as_u16(), 200);
     eprintln!("{backend:?}: {sent} hostile frames and {http_sent} hostile requests; RSS growth {growth} KiB");
-    s.stop().await;
+    s.terminate().await;
 }
 
 both_backends!(a_battery_of_hostile_frames_and_requests_changes_nothing);

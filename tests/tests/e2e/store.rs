@@ -1,6 +1,4 @@
 //! The storage contract: the same tests against the SQLite and the PostgreSQL store.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 

@@ -1,7 +1,5 @@
 //! Operations: health and readiness, metrics, the OpenAPI document, security headers and
 //! request ids, and the `talkzone` binary's configuration errors and admin command.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::Stdio;

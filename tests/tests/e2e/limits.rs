@@ -1,13 +1,13 @@
 //! Rate limits, end to end: messages per user, frames per connection, auth requests per IP,
 //! and a slow consumer. A refusal is never silent, never stores anything, and never closes
 //! the connection.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::api::client::WsConnection;
 use talkzone_tests::api::{ClientFrame, ConversationId, CreateConversationRequest, ErrorCode, Role, ServerFrame};
 use talkzone_tests::{both_backends, Backend, TestServer};
@@ -27,11 +27,16 @@ async fn pong(ws: &mut WsConnection, nonce: &str) {
 }
 
 async fn messages_per_user(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.user_messages_per_sec = 1;
-        cfg.limits.user_messages_burst = 3;
-    })
-    .await;
+    // The buckets refill by the service clock: the test moves it instead of waiting.
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(|cfg| {
+            cfg.limits.user_messages_per_sec = 1;
+            cfg.limits.user_messages_burst = 3;
+        })
+        .start()
+        .await;
     let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp.access_token).await;
@@ -82,7 +87,7 @@ async fn messages_per_user(backend: Backend) {
     // The connection stays open, and after the advertised wait the refused message goes in.
     pong(&mut ws, "still-open").await;
     let (id, wait) = refused[0].clone();
-    tokio::time::sleep(Duration::from_millis(wait + 50)).await;
+    clock.advance_ms(i64::try_from(wait).unwrap());
     match ws.send_message(&conv, &id, "second try").await.expect("answer") {
         ServerFrame::Ack { client_msg_id, seq, .. } => {
             assert_eq!(client_msg_id, id);
@@ -111,11 +116,15 @@ async fn messages_per_user(backend: Backend) {
 }
 
 async fn frames_per_connection(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.ws_frames_per_sec = 1;
-        cfg.limits.ws_frames_burst = 5;
-    })
-    .await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(|cfg| {
+            cfg.limits.ws_frames_per_sec = 1;
+            cfg.limits.ws_frames_burst = 5;
+        })
+        .start()
+        .await;
     let yp = s.young_person().await;
     let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
     for i in 0..20 {
@@ -140,7 +149,7 @@ async fn frames_per_connection(backend: Backend) {
     assert!(limited >= 1, "20 pings over a burst of 5 must be limited");
 
     // Still open: after the wait, a ping is answered.
-    tokio::time::sleep(Duration::from_millis(wait_ms + 50)).await;
+    clock.advance_ms(i64::try_from(wait_ms).unwrap());
     pong(&mut ws, "after").await;
     // Another connection of the same user has its own allowance.
     let mut ws2 = s.client.connect(&yp.access_token).await.expect("second connection");
@@ -149,11 +158,13 @@ async fn frames_per_connection(backend: Backend) {
 }
 
 async fn auth_per_ip(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.auth_per_ip_per_min = 1;
-        cfg.limits.auth_burst = 2;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            cfg.limits.auth_per_ip_per_min = 1;
+            cfg.limits.auth_burst = 2;
+        })
+        .start()
+        .await;
     let body = b"{}".to_vec();
     for _ in 0..2 {
         let (status, _, text) =
@@ -195,14 +206,16 @@ async fn auth_per_ip(backend: Backend) {
 /// A client that never reads while a conversation is busy is disconnected; nobody else is
 /// held up and the server stays healthy.
 async fn slow_consumer_is_disconnected(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| {
-        cfg.limits.user_messages_per_sec = 10_000;
-        cfg.limits.user_messages_burst = 10_000;
-        cfg.limits.ws_frames_per_sec = 10_000;
-        cfg.limits.ws_frames_burst = 10_000;
-        cfg.limits.ws_outbound_buffer = 16;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|cfg| {
+            cfg.limits.user_messages_per_sec = 10_000;
+            cfg.limits.user_messages_burst = 10_000;
+            cfg.limits.ws_frames_per_sec = 10_000;
+            cfg.limits.ws_frames_burst = 10_000;
+            cfg.limits.ws_outbound_buffer = 16;
+        })
+        .start()
+        .await;
     let yp = s.young_person().await;
     let conv = open(&s, &yp.access_token).await;
     let worker = s.staff(Role::DutyWorker).await;

@@ -4,8 +4,6 @@
 //! with a differencing attack (whole selections and single cells), a configured threshold,
 //! CSV and SVG exports, chat feedback offered when a support chat closes, the staff list of
 //! assignments, survey actions in the audit log, and who may do what.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,21 +18,10 @@ use talkzone_mobile_api::{
     SurveyView, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock};
-use talkzone_tests::{both_backends, fresh_database, Backend, TempDir, TestServer};
-
-async fn call<T: serde::de::DeserializeOwned>(
-    c: &Client,
-    m: Method,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> Result<T, ClientError> {
-    let body = if body.is_null() { None } else { Some(body) };
-    c.request(m, path, Some(token), body.as_ref()).await.map(|(_, t)| t)
-}
+use talkzone_tests::{both_backends, call, fresh_database, Backend, TempDir, TestServer};
 
 async fn get<T: serde::de::DeserializeOwned>(c: &Client, path: &str, token: &str) -> Result<T, ClientError> {
-    c.request::<Value, T>(Method::GET, path, Some(token), None).await.map(|(_, t)| t)
+    call(c, Method::GET, path, Some(token), Value::Null).await.json()
 }
 
 fn status<T: std::fmt::Debug>(r: Result<T, ClientError>) -> u16 {
@@ -67,10 +54,12 @@ fn every_kind(title: &str, audience: &str) -> Value {
 }
 
 async fn new_survey(s: &TestServer, admin: &str, def: Value) -> String {
-    let v: SurveyView = call(&s.client, Method::POST, "/v1/surveys", admin, def).await.expect("create survey");
+    let v: SurveyView =
+        call(&s.client, Method::POST, "/v1/surveys", Some(admin), def).await.json().expect("create survey");
     let _: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), admin, Value::Null)
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), Some(admin), Value::Null)
             .await
+            .json()
             .expect("publish");
     v.id
 }
@@ -83,7 +72,7 @@ async fn participant(s: &TestServer, admin: &str, reference: &str, extra: Value)
         }
     }
     let p: ParticipantView =
-        call(&s.client, Method::POST, "/v1/survey-participants", admin, body).await.expect("participant");
+        call(&s.client, Method::POST, "/v1/survey-participants", Some(admin), body).await.json().expect("participant");
     p.id
 }
 
@@ -99,11 +88,12 @@ async fn assign_yp(
         &s.client,
         Method::POST,
         "/v1/survey-assignments",
-        admin,
+        Some(admin),
         json!({"survey_id": survey, "participant_id": participant, "stage": stage, "due_date": "2025-03-01",
                "respondent": {"kind": "young_person", "user_id": yp.user.id}}),
     )
     .await
+    .json()
     .expect("assign");
     assert!(c.access_code.is_none());
     c.assignment.id
@@ -121,10 +111,11 @@ async fn submit(
         &s.client,
         Method::POST,
         &format!("/v1/me/surveys/{assignment}/responses"),
-        &yp.access_token,
+        Some(&yp.access_token),
         json!({"submission_id": sid, "final": fin, "answers": answers}),
     )
     .await
+    .json()
 }
 
 fn answers(pairs: &[(&str, Value)]) -> Value {
@@ -146,7 +137,10 @@ async fn versioning_freezes_versions_and_responses_keep_theirs(backend: Backend)
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let v: SurveyView =
-        call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Start survey", "young_person")).await.unwrap();
+        call(&s.client, Method::POST, "/v1/surveys", Some(&admin), every_kind("Start survey", "young_person"))
+            .await
+            .json()
+            .unwrap();
     assert_eq!(v.latest_version, None);
     assert!(v.unpublished_changes);
     let p = participant(&s, &admin, "YOT-2025-0001", json!({})).await;
@@ -156,14 +150,18 @@ async fn versioning_freezes_versions_and_responses_keep_theirs(backend: Backend)
         &s.client,
         Method::POST,
         "/v1/survey-assignments",
-        &admin,
+        Some(&admin),
         json!({"survey_id": v.id, "participant_id": p, "stage": "start", "due_date": "2025-03-01",
                "respondent": {"kind": "young_person", "user_id": yp1.user.id}}),
     )
-    .await;
+    .await
+    .json();
     assert_eq!(status(r), 422);
     let v1: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), Some(&admin), Value::Null)
+            .await
+            .json()
+            .unwrap();
     assert_eq!(v1.version, 1);
     let a1 = assign_yp(&s, &admin, &v.id, &p, &yp1, "start").await;
 
@@ -171,19 +169,25 @@ async fn versioning_freezes_versions_and_responses_keep_theirs(backend: Backend)
     let mut edited = every_kind("Start survey (new wording)", "young_person");
     edited["questions"][0]["text"] = json!("How hopeful are you about the future?");
     let after: SurveyView =
-        call(&s.client, Method::PUT, &format!("/v1/surveys/{}", v.id), &admin, edited).await.unwrap();
+        call(&s.client, Method::PUT, &format!("/v1/surveys/{}", v.id), Some(&admin), edited).await.json().unwrap();
     assert_eq!(after.latest_version, Some(1));
     assert!(after.unpublished_changes);
     let still: SurveyVersionView = get(&s.client, &format!("/v1/surveys/{}/versions/1", v.id), &admin).await.unwrap();
     assert_eq!(still.definition.title, "Start survey");
     assert_eq!(still.definition.questions[0].text, "How do you feel about your future?");
     let v2: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), Some(&admin), Value::Null)
+            .await
+            .json()
+            .unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(v2.definition.title, "Start survey (new wording)");
     // Publishing an unchanged draft makes no new version.
     let again: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), Some(&admin), Value::Null)
+            .await
+            .json()
+            .unwrap();
     assert_eq!(again.version, 2);
     let shown: SurveyView = get(&s.client, &format!("/v1/surveys/{}", v.id), &admin).await.unwrap();
     assert_eq!(shown.latest_version, Some(2));
@@ -292,7 +296,8 @@ async fn every_question_type_refuses_bad_answers(backend: Backend) {
             "unknown variant",
         ),
     ] {
-        let (st, msg) = message(call::<SurveyView>(&s.client, Method::POST, "/v1/surveys", &admin, def).await);
+        let (st, msg) =
+            message(call(&s.client, Method::POST, "/v1/surveys", Some(&admin), def).await.json::<SurveyView>());
         assert_eq!(st, 422);
         assert!(msg.contains(expect), "{msg}");
     }
@@ -350,7 +355,7 @@ async fn partial_then_final_submission_is_idempotent(backend: Backend) {
 
 async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) {
     let clock = Arc::new(ManualClock::new(talkzone_server::clock::SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let survey = new_survey(&s, &admin, every_kind("Parent and carer survey", "parent_carer")).await;
     let p1 = participant(&s, &admin, "YOT-2025-0101", json!({})).await;
@@ -362,11 +367,12 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
                 &s.client,
                 Method::POST,
                 "/v1/survey-assignments",
-                &admin,
+                Some(&admin),
                 json!({"survey_id": survey, "participant_id": p, "stage": "end", "due_date": "2025-07-01",
                        "respondent": {"kind": "parent_carer"}, "access_code_valid_days": days}),
             )
             .await
+            .json()
             .unwrap();
             (c.assignment.id, c.access_code.expect("a code for parents"))
         }
@@ -380,11 +386,12 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
         &s.client,
         Method::POST,
         "/v1/survey-assignments",
-        &admin,
+        Some(&admin),
         json!({"survey_id": survey, "participant_id": p1, "stage": "end", "due_date": "2025-07-01",
                "respondent": {"kind": "young_person", "user_id": yp.user.id}}),
     )
-    .await;
+    .await
+    .json();
     assert_eq!(status(wrong), 422);
 
     // The code opens its own assignment only (lower case and without dashes is fine).
@@ -472,11 +479,13 @@ async fn parent_access_codes_open_one_assignment_until_expiry(backend: Backend) 
 
 /// Guessing codes is throttled per IP like sign-in: after the burst, even the right code waits.
 async fn access_code_guessing_is_throttled(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| {
-        c.limits.auth_per_ip_per_min = 1;
-        c.limits.auth_burst = 6;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|c| {
+            c.limits.auth_per_ip_per_min = 1;
+            c.limits.auth_burst = 6;
+        })
+        .start()
+        .await;
     let admin = s.staff(Role::YotAdmin).await.access_token; // one sign-in from this IP
     let survey = new_survey(&s, &admin, every_kind("Parent survey", "parent_carer")).await;
     let p = participant(&s, &admin, "YOT-2025-0700", json!({})).await;
@@ -484,11 +493,12 @@ async fn access_code_guessing_is_throttled(backend: Backend) {
         &s.client,
         Method::POST,
         "/v1/survey-assignments",
-        &admin,
+        Some(&admin),
         json!({"survey_id": survey, "participant_id": p, "stage": "start", "due_date": "2025-07-01",
                "respondent": {"kind": "parent_carer"}}),
     )
     .await
+    .json()
     .unwrap();
     let code = c.access_code.unwrap();
     let mut statuses = Vec::new();
@@ -667,26 +677,32 @@ async fn deleting_a_participant_takes_their_answers(backend: Backend) {
 
     for token in [&people[0].1.access_token, &s.staff(Role::Supervisor).await.access_token] {
         let r: Result<ParticipantDeleted, _> =
-            call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), token, Value::Null).await;
+            call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), Some(token), Value::Null)
+                .await
+                .json();
         assert_eq!(status(r), 403);
     }
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &pending_yp.access_token).await.unwrap();
     assert_eq!(mine.surveys.len(), 1);
     let gone: ParticipantDeleted =
-        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null)
+        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), Some(&admin), Value::Null)
             .await
+            .json()
             .unwrap();
     assert_eq!((gone.id.as_str(), gone.assignments_deleted), (pending_p.as_str(), 1));
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &pending_yp.access_token).await.unwrap();
     assert!(mine.surveys.is_empty(), "the deleted participant's survey is no longer asked for");
     let r: Result<ParticipantDeleted, _> =
-        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), &admin, Value::Null).await;
+        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{pending_p}"), Some(&admin), Value::Null)
+            .await
+            .json();
     assert_eq!(status(r), 404);
 
     let answered = &people[0].0;
     let gone: ParticipantDeleted =
-        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{answered}"), &admin, Value::Null)
+        call(&s.client, Method::DELETE, &format!("/v1/survey-participants/{answered}"), Some(&admin), Value::Null)
             .await
+            .json()
             .unwrap();
     assert_eq!(gone.assignments_deleted, 1);
     let list: ParticipantList = get(&s.client, "/v1/survey-participants", &admin).await.unwrap();
@@ -978,16 +994,17 @@ async fn who_may_do_what(backend: Backend) {
             assert_eq!(st, 403, "{path}");
         }
         let r: Result<SurveyView, _> =
-            call(&s.client, Method::POST, "/v1/surveys", token, every_kind("x", "young_person")).await;
+            call(&s.client, Method::POST, "/v1/surveys", Some(token), every_kind("x", "young_person")).await.json();
         assert_eq!(status(r), 403);
         let r: Result<ParticipantView, _> = call(
             &s.client,
             Method::POST,
             "/v1/survey-participants",
-            token,
+            Some(token),
             json!({"reference": "YOT-9", "intervention_type": "triage", "start_date": "2025-01-01"}),
         )
-        .await;
+        .await
+        .json();
         assert_eq!(status(r), 403);
     }
     let (st, _, _) = s.client.raw(Method::GET, &report, None, vec![]).await.unwrap();
@@ -1000,19 +1017,21 @@ async fn who_may_do_what(backend: Backend) {
         &s.client,
         Method::POST,
         "/v1/survey-participants",
-        &admin,
+        Some(&admin),
         json!({"reference": "Jamie Smith", "intervention_type": "triage", "start_date": "2025-01-01"}),
     )
-    .await;
+    .await
+    .json();
     assert_eq!(status(r), 422);
     let r: Result<ParticipantView, _> = call(
         &s.client,
         Method::POST,
         "/v1/survey-participants",
-        &admin,
+        Some(&admin),
         json!({"reference": "YOT-1", "intervention_type": "speeding", "start_date": "2025-01-01"}),
     )
-    .await;
+    .await
+    .json();
     assert_eq!(status(r), 422);
     // The managed list: defaults, additions, retirement.
     let list: talkzone_mobile_api::InterventionTypeList =
@@ -1020,12 +1039,15 @@ async fn who_may_do_what(backend: Backend) {
     assert_eq!(list.intervention_types.len(), 11);
     assert!(list.intervention_types.iter().any(|t| t.id == "fire_safety_day"));
     let added: talkzone_mobile_api::InterventionTypeView =
-        call(&s.client, Method::POST, "/v1/intervention-types", &admin, json!({"name": "Knife crime awareness"}))
+        call(&s.client, Method::POST, "/v1/intervention-types", Some(&admin), json!({"name": "Knife crime awareness"}))
             .await
+            .json()
             .unwrap();
     assert_eq!(added.id, "knife_crime_awareness");
     let r: Result<talkzone_mobile_api::InterventionTypeView, _> =
-        call(&s.client, Method::POST, "/v1/intervention-types", &admin, json!({"name": "Knife crime awareness"})).await;
+        call(&s.client, Method::POST, "/v1/intervention-types", Some(&admin), json!({"name": "Knife crime awareness"}))
+            .await
+            .json();
     assert_eq!(status(r), 409);
     let (st, _, _) = s
         .client
@@ -1037,10 +1059,11 @@ async fn who_may_do_what(backend: Backend) {
         &s.client,
         Method::POST,
         "/v1/survey-participants",
-        &admin,
+        Some(&admin),
         json!({"reference": "YOT-2", "intervention_type": "knife_crime_awareness", "start_date": "2025-01-01"}),
     )
-    .await;
+    .await
+    .json();
     assert_eq!(status(r), 422);
 
     // Every survey route is in the OpenAPI document.
@@ -1088,16 +1111,17 @@ async fn chat_then_close(s: &TestServer, yp: &TokenResponse, worker: &str) -> Co
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/close", conv.id),
-        worker,
+        Some(worker),
         json!({"outcome": "resolved"}),
     )
     .await
+    .json()
     .expect("closing is never blocked by the feedback offer");
     closed
 }
 
 async fn set_feedback(s: &TestServer, token: &str, survey: Option<&str>) -> Result<ChatFeedbackSetting, ClientError> {
-    call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", token, json!({"survey_id": survey})).await
+    call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", Some(token), json!({"survey_id": survey})).await.json()
 }
 
 async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
@@ -1115,7 +1139,8 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
     assert_eq!(shown.survey_id, None);
 
     // Choosing one: only yot_admin, and only a published, short, young-person survey.
-    let draft: SurveyView = call(&s.client, Method::POST, "/v1/surveys", &admin, chat_feedback_def()).await.unwrap();
+    let draft: SurveyView =
+        call(&s.client, Method::POST, "/v1/surveys", Some(&admin), chat_feedback_def()).await.json().unwrap();
     let (st, msg) = message(set_feedback(&s, &admin, Some(&draft.id)).await);
     assert_eq!(st, 422);
     assert!(msg.contains("publish"), "{msg}");
@@ -1224,9 +1249,13 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
     // and nothing is offered.
     let mut changed = chat_feedback_def();
     changed["audience"] = json!("parent_carer");
-    let _: SurveyView = call(&s.client, Method::PUT, &format!("/v1/surveys/{survey}"), &admin, changed).await.unwrap();
+    let _: SurveyView =
+        call(&s.client, Method::PUT, &format!("/v1/surveys/{survey}"), Some(&admin), changed).await.json().unwrap();
     let _: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{survey}/publish"), &admin, Value::Null).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/surveys/{survey}/publish"), Some(&admin), Value::Null)
+            .await
+            .json()
+            .unwrap();
     let carol = s.young_person().await;
     chat_then_close(&s, &carol, &worker).await;
     let mine: PendingSurveyList = get(&s.client, "/v1/me/surveys", &carol.access_token).await.unwrap();
@@ -1243,7 +1272,7 @@ async fn chat_feedback_is_offered_when_a_chat_closes(backend: Backend) {
 /// With the threshold set to 3, cells of 3 and 4 are shown in JSON, CSV and SVG, and the
 /// report says which threshold it used.
 async fn a_configured_threshold_is_used_everywhere(backend: Backend) {
-    let s = TestServer::start_with(backend, |c| c.surveys.suppression_threshold = 3).await;
+    let s = TestServer::builder(backend).config(|c| c.surveys.suppression_threshold = 3).start().await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let survey = seed_population(&s, &admin).await;
     let base = format!("/v1/surveys/{survey}/versions/1/report");
@@ -1267,7 +1296,7 @@ async fn a_configured_threshold_is_used_everywhere(backend: Backend) {
     assert!(svg.contains("suppressed (fewer than 3)") && !svg.contains("fewer than 5"), "{svg}");
     // 4 people is a group large enough to show at 3 (it is withheld at the default 5), here on
     // a survey of its own so that no earlier release gets in the way.
-    let s2 = TestServer::start_with(backend, |c| c.surveys.suppression_threshold = 3).await;
+    let s2 = TestServer::builder(backend).config(|c| c.surveys.suppression_threshold = 3).start().await;
     let admin2 = s2.staff(Role::YotAdmin).await.access_token;
     let survey2 = seed_population(&s2, &admin2).await;
     let black: SurveyReport = get(
@@ -1424,20 +1453,30 @@ async fn survey_actions_are_in_the_audit_log(backend: Backend) {
     let admin = admin_t.access_token.clone();
     let worker = s.staff(Role::DutyWorker).await.access_token;
     let v: SurveyView =
-        call(&s.client, Method::POST, "/v1/surveys", &admin, every_kind("Audited", "young_person")).await.unwrap();
+        call(&s.client, Method::POST, "/v1/surveys", Some(&admin), every_kind("Audited", "young_person"))
+            .await
+            .json()
+            .unwrap();
     let _: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), Some(&admin), Value::Null)
+            .await
+            .json()
+            .unwrap();
     let _: SurveyView = call(
         &s.client,
         Method::PUT,
         &format!("/v1/surveys/{}", v.id),
-        &admin,
+        Some(&admin),
         every_kind("Audited, v2", "young_person"),
     )
     .await
+    .json()
     .unwrap();
     let _: SurveyVersionView =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), &admin, Value::Null).await.unwrap();
+        call(&s.client, Method::POST, &format!("/v1/surveys/{}/publish", v.id), Some(&admin), Value::Null)
+            .await
+            .json()
+            .unwrap();
     let p = participant(&s, &admin, "YOT-2025-0800", json!({})).await;
     let yp = s.young_person().await;
     let a = assign_yp(&s, &admin, &v.id, &p, &yp, "start").await;
@@ -1446,11 +1485,12 @@ async fn survey_actions_are_in_the_audit_log(backend: Backend) {
         &s.client,
         Method::POST,
         "/v1/survey-assignments",
-        &admin,
+        Some(&admin),
         json!({"survey_id": parents, "participant_id": p, "stage": "start", "due_date": "2025-07-01",
                "respondent": {"kind": "parent_carer"}}),
     )
     .await
+    .json()
     .unwrap();
     let code = c.access_code.unwrap();
     let base = format!("/v1/surveys/{}/versions/2/report", v.id);

@@ -1,7 +1,5 @@
 //! Bad input, over the WebSocket and over HTTP: every bad input gets a clear error with the
 //! right code and status, changes nothing, and leaves the connection usable.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -50,11 +48,13 @@ async fn send_expect(ws: &mut WsConnection, conv: &ConversationId, id: &str, bod
 
 async fn bad_websocket_frames(backend: Backend) {
     // Garbage counts against the frame rate like anything else; this test is about parsing.
-    let s = TestServer::start_with(backend, |c| {
-        c.limits.ws_frames_per_sec = 10_000;
-        c.limits.ws_frames_burst = 10_000;
-    })
-    .await;
+    let s = TestServer::builder(backend)
+        .config(|c| {
+            c.limits.ws_frames_per_sec = 10_000;
+            c.limits.ws_frames_burst = 10_000;
+        })
+        .start()
+        .await;
     let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let req = CreateConversationRequest { topic: None, first_message: Some("first".into()) };
@@ -162,7 +162,7 @@ async fn bad_websocket_frames(backend: Backend) {
 }
 
 async fn a_smaller_configured_frame_limit_applies(backend: Backend) {
-    let s = TestServer::start_with(backend, |cfg| cfg.limits.ws_max_frame_bytes = 2048).await;
+    let s = TestServer::builder(backend).config(|cfg| cfg.limits.ws_max_frame_bytes = 2048).start().await;
     let yp = s.young_person().await;
     let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
     // Under the limit: processed.

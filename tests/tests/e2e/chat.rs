@@ -1,8 +1,6 @@
 //! A support chat end to end: open, queue, accept (and the accept race), messages both ways
 //! with acks after storage, idempotent resend, several devices, resume after a dropped
 //! connection, typing and read markers, history paging.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -255,7 +253,7 @@ async fn every_device_of_a_user_receives(backend: Backend) {
 
 async fn resume_after_a_dropped_connection(backend: Backend) {
     // 21 messages from one worker in a burst: above the default per-user burst.
-    let s = TestServer::start_with(backend, |c| c.limits.user_messages_burst = 100).await;
+    let s = TestServer::builder(backend).config(|c| c.limits.user_messages_burst = 100).start().await;
     let _desk = s.staff_the_desk().await;
     let yp = s.young_person().await;
     let (_, conv) = s.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();

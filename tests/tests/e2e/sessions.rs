@@ -1,7 +1,5 @@
 //! Ending sessions: a logout or a password change revokes refresh tokens, refuses the access
 //! tokens already issued, and closes the user's open sockets within a second or two.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -2,31 +2,18 @@
 //! keeps only what a safeguarding hold keeps and says so, retention, and the audit of staff
 //! reading young people's conversations; survey answers in all three (export, erasure,
 //! retention), with chat feedback about a held conversation kept with it.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use talkzone_mobile_api::client::{Client, ClientError};
 use talkzone_mobile_api::{
     AuditTrail, ConversationState, ConversationView, CreateConversationRequest, DataExport, DeletionReceipt,
     MessageKind, Role, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, Backend, TestServer};
-
-async fn call<T: serde::de::DeserializeOwned>(
-    c: &Client,
-    m: Method,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> Result<T, ClientError> {
-    c.request(m, path, Some(token), Some(&body)).await.map(|(_, t)| t)
-}
+use talkzone_tests::{both_backends, call, eventually, Backend, TestServer};
 
 async fn export_is_theirs_and_only_theirs(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -40,21 +27,24 @@ async fn export_is_theirs_and_only_theirs(backend: Backend) {
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/notes", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"body": "PRIVATE-NOTE: call social care"}),
     )
     .await
+    .json()
     .unwrap();
     let _: Value = call(
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/escalations", conv.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"severity": "high", "reason": "PRIVATE-ESCALATION physical abuse"}),
     )
     .await
+    .json()
     .unwrap();
-    let export: Value = call(&s.client, Method::GET, "/v1/me/export", &yp.access_token, json!(null)).await.unwrap();
+    let export: Value =
+        call(&s.client, Method::GET, "/v1/me/export", Some(&yp.access_token), json!(null)).await.json().unwrap();
     let text = export.to_string();
     assert!(text.contains("my stepdad hits me"), "their own messages");
     let typed: DataExport = serde_json::from_value(export.clone()).expect("the export's documented shape");
@@ -86,7 +76,7 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
     let req = CreateConversationRequest { topic: None, first_message: Some("hello".into()) };
     let (_, ca) = s.client.open_conversation(&a.access_token, &req).await.unwrap();
     let receipt: DeletionReceipt =
-        call(&s.client, Method::DELETE, "/v1/me", &a.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::DELETE, "/v1/me", Some(&a.access_token), json!(null)).await.json().unwrap();
     assert!(receipt.deleted && receipt.kept.is_empty(), "{receipt:?}");
     assert_eq!(s.client.me(&a.access_token).await.unwrap_err().status(), Some(401));
     assert_eq!(s.client.refresh(&a.refresh_token).await.unwrap_err().status(), Some(401));
@@ -96,27 +86,29 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
     let b = s.young_person().await;
     let (_, cb) = s.client.open_conversation(&b.access_token, &req).await.unwrap();
     s.client.accept(&worker.access_token, &cb.id).await.unwrap();
-    let e = call::<Value>(
+    let e = call(
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/hold", cb.id),
-        &worker.access_token,
+        Some(&worker.access_token),
         json!({"reason": "x"}),
     )
     .await
+    .json::<Value>()
     .unwrap_err();
     assert_eq!(e.status(), Some(403), "only supervisors place holds");
     let _: Value = call(
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/hold", cb.id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({"reason": "police investigation"}),
     )
     .await
+    .json()
     .unwrap();
     let receipt: DeletionReceipt =
-        call(&s.client, Method::DELETE, "/v1/me", &b.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::DELETE, "/v1/me", Some(&b.access_token), json!(null)).await.json().unwrap();
     assert_eq!(receipt.kept, vec![cb.id.clone()]);
     assert!(receipt.message.contains("safeguarding hold"), "{}", receipt.message);
     let kept = s.client.messages(&supervisor.access_token, &cb.id, 0, None).await.unwrap();
@@ -124,8 +116,9 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
     assert_eq!(s.client.me(&b.access_token).await.unwrap_err().status(), Some(401), "but the account cannot sign in");
 
     // Staff cannot use self-service deletion.
-    let e = call::<DeletionReceipt>(&s.client, Method::DELETE, "/v1/me", &worker.access_token, json!(null))
+    let e = call(&s.client, Method::DELETE, "/v1/me", Some(&worker.access_token), json!(null))
         .await
+        .json::<DeletionReceipt>()
         .unwrap_err();
     assert_eq!(e.status(), Some(403));
     s.stop().await;
@@ -133,7 +126,7 @@ async fn erasure_deletes_everything_but_what_a_hold_keeps(backend: Backend) {
 
 async fn retention_deletes_old_closed_chats_except_held_ones(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock(backend, clock.clone()).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let worker = s.staff(Role::DutyWorker).await;
     let supervisor = s.staff(Role::Supervisor).await;
     let mut convs = Vec::new();
@@ -146,10 +139,11 @@ async fn retention_deletes_old_closed_chats_except_held_ones(backend: Backend) {
             &s.client,
             Method::POST,
             &format!("/v1/conversations/{}/close", c.id),
-            &worker.access_token,
+            Some(&worker.access_token),
             json!({"outcome": "resolved"}),
         )
         .await
+        .json()
         .unwrap();
         convs.push(c);
     }
@@ -157,17 +151,17 @@ async fn retention_deletes_old_closed_chats_except_held_ones(backend: Backend) {
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/hold", convs[1].id),
-        &supervisor.access_token,
+        Some(&supervisor.access_token),
         json!({"reason": "court case"}),
     )
     .await
+    .json()
     .unwrap();
     clock.advance_ms(366 * 24 * 3_600_000);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while s.state().store.conversation(convs[0].id.as_str()).await.unwrap().is_some() {
-        assert!(tokio::time::Instant::now() < deadline, "retention did not run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(10), "retention to run", || async {
+        s.state().store.conversation(convs[0].id.as_str()).await.unwrap().is_none()
+    })
+    .await;
     assert!(s.state().store.conversation(convs[1].id.as_str()).await.unwrap().is_some(), "held: kept");
     s.stop().await;
 }
@@ -182,7 +176,10 @@ async fn staff_reading_a_chat_is_audited(backend: Backend) {
     s.client.messages(&supervisor.access_token, &c.id, 0, None).await.unwrap();
     s.client.messages(&yp.access_token, &c.id, 0, None).await.unwrap();
     let log: AuditTrail =
-        call(&s.client, Method::GET, "/v1/admin/audit?days=1", &admin.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::GET, "/v1/admin/audit?days=1", Some(&admin.access_token), json!(null))
+            .await
+            .json()
+            .unwrap();
     let reads: Vec<_> = log
         .entries
         .iter()
@@ -191,8 +188,9 @@ async fn staff_reading_a_chat_is_audited(backend: Backend) {
     assert_eq!(reads.len(), 1, "the supervisor's read, not the young person's own: {reads:?}");
     assert_eq!(reads[0].actor_id.as_ref(), Some(&supervisor.user.id));
     for who in [&yp, &supervisor] {
-        let e = call::<AuditTrail>(&s.client, Method::GET, "/v1/admin/audit", &who.access_token, json!(null))
+        let e = call(&s.client, Method::GET, "/v1/admin/audit", Some(&who.access_token), json!(null))
             .await
+            .json::<AuditTrail>()
             .unwrap_err();
         assert_eq!(e.status(), Some(403));
     }
@@ -202,10 +200,12 @@ async fn staff_reading_a_chat_is_audited(backend: Backend) {
 // Surveys: a survey, a participant and an assignment made by a yot_admin, and chat feedback.
 
 async fn published(s: &TestServer, admin: &str, def: Value) -> String {
-    let v: Value = call(&s.client, Method::POST, "/v1/surveys", admin, def).await.unwrap();
+    let v: Value = call(&s.client, Method::POST, "/v1/surveys", Some(admin), def).await.json().unwrap();
     let id = v["id"].as_str().unwrap().to_owned();
-    let _: Value =
-        call(&s.client, Method::POST, &format!("/v1/surveys/{id}/publish"), admin, json!(null)).await.unwrap();
+    let _: Value = call(&s.client, Method::POST, &format!("/v1/surveys/{id}/publish"), Some(admin), json!(null))
+        .await
+        .json()
+        .unwrap();
     id
 }
 
@@ -228,20 +228,22 @@ async fn answered_assignment(
         &s.client,
         Method::POST,
         "/v1/survey-participants",
-        admin,
+        Some(admin),
         json!({"reference": reference, "intervention_type": "triage", "start_date": "2025-01-06"}),
     )
     .await
+    .json()
     .unwrap();
     let c: Value = call(
         &s.client,
         Method::POST,
         "/v1/survey-assignments",
-        admin,
+        Some(admin),
         json!({"survey_id": survey, "participant_id": p["id"], "stage": "end", "due_date": "2025-03-01",
                "respondent": {"kind": "young_person", "user_id": yp.user.id}}),
     )
     .await
+    .json()
     .unwrap();
     let id = c["assignment"]["id"].as_str().unwrap().to_owned();
     answer(s, yp, &id, words).await;
@@ -253,11 +255,12 @@ async fn answer(s: &TestServer, yp: &TokenResponse, assignment: &str, words: &st
         &s.client,
         Method::POST,
         &format!("/v1/me/surveys/{assignment}/responses"),
-        &yp.access_token,
+        Some(&yp.access_token),
         json!({"submission_id": "s", "final": true, "answers": [{"question_id": "rating", "value": 4},
                                                                   {"question_id": "say", "value": words}]}),
     )
     .await
+    .json()
     .unwrap();
 }
 
@@ -278,22 +281,25 @@ async fn feedback_on_chat(
             &s.client,
             Method::POST,
             &format!("/v1/conversations/{}/hold", c.id),
-            supervisor,
+            Some(supervisor),
             json!({"reason": "police investigation"}),
         )
         .await
+        .json()
         .unwrap();
     }
     let _: ConversationView = call(
         &s.client,
         Method::POST,
         &format!("/v1/conversations/{}/close", c.id),
-        worker,
+        Some(worker),
         json!({"outcome": "resolved"}),
     )
     .await
+    .json()
     .unwrap();
-    let mine: Value = call(&s.client, Method::GET, "/v1/me/surveys", &yp.access_token, json!(null)).await.unwrap();
+    let mine: Value =
+        call(&s.client, Method::GET, "/v1/me/surveys", Some(&yp.access_token), json!(null)).await.json().unwrap();
     let offered = mine["surveys"]
         .as_array()
         .unwrap()
@@ -315,9 +321,11 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
     let supervisor = s.staff(Role::Supervisor).await.access_token;
     let survey = published(&s, &admin, short_survey("Exit survey")).await;
     let feedback = published(&s, &admin, short_survey("How was your chat?")).await;
-    let _: Value = call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": feedback}))
-        .await
-        .unwrap();
+    let _: Value =
+        call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", Some(&admin), json!({"survey_id": feedback}))
+            .await
+            .json()
+            .unwrap();
 
     let yp = s.young_person().await;
     let other = s.young_person().await;
@@ -326,7 +334,8 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
     let (held, held_fb) = feedback_on_chat(&s, &yp, &worker, Some(&supervisor), "FEEDBACK-ON-HELD-CHAT").await;
     let (_, open_fb) = feedback_on_chat(&s, &yp, &worker, None, "FEEDBACK-ON-OTHER-CHAT").await;
 
-    let export: Value = call(&s.client, Method::GET, "/v1/me/export", &yp.access_token, json!(null)).await.unwrap();
+    let export: Value =
+        call(&s.client, Method::GET, "/v1/me/export", Some(&yp.access_token), json!(null)).await.json().unwrap();
     let answers = export["survey_answers"].as_array().expect("survey answers in the export");
     assert_eq!(answers.len(), 3, "{answers:#?}");
     let text = export.to_string();
@@ -343,7 +352,7 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
     assert_eq!(fb["about_conversation"], json!(held.id));
 
     let receipt: DeletionReceipt =
-        call(&s.client, Method::DELETE, "/v1/me", &yp.access_token, json!(null)).await.unwrap();
+        call(&s.client, Method::DELETE, "/v1/me", Some(&yp.access_token), json!(null)).await.json().unwrap();
     assert_eq!(receipt.kept, vec![held.id.clone()]);
     let surveys = &s.state().store;
     assert!(surveys.assignment(&mine).await.unwrap().is_none(), "their answers are deleted");
@@ -361,13 +370,16 @@ async fn survey_answers_are_exported_and_erased(backend: Backend) {
 
 async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend: Backend) {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let s = TestServer::start_with_clock_and(backend, clock.clone(), |c| c.surveys.retention_days = 30).await;
+    let s = TestServer::builder(backend).clock(clock.clone()).config(|c| c.surveys.retention_days = 30).start().await;
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let worker = s.staff(Role::DutyWorker).await.access_token;
     let supervisor = s.staff(Role::Supervisor).await.access_token;
     let survey = published(&s, &admin, short_survey("Exit survey")).await;
     let _: Value =
-        call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", &admin, json!({"survey_id": survey})).await.unwrap();
+        call(&s.client, Method::PUT, "/v1/surveys/chat-feedback", Some(&admin), json!({"survey_id": survey}))
+            .await
+            .json()
+            .unwrap();
     let yp = s.young_person().await;
     let old = answered_assignment(&s, &admin, &survey, "YOT-R-001", &yp, "old answer").await;
     let (_, held_fb) = feedback_on_chat(&s, &yp, &worker, Some(&supervisor), "held").await;
@@ -380,11 +392,10 @@ async fn retention_deletes_old_survey_answers_except_held_chat_feedback(backend:
     let fresh = answered_assignment(&s, &admin, &survey, "YOT-R-002", &yp2, "new answer").await;
 
     let surveys = &s.state().store;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while surveys.assignment(&old).await.unwrap().is_some() {
-        assert!(tokio::time::Instant::now() < deadline, "survey retention did not run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(10), "survey retention to run", || async {
+        surveys.assignment(&old).await.unwrap().is_none()
+    })
+    .await;
     assert!(surveys.response_for_assignment(&old).await.unwrap().is_none(), "the answers went with it");
     assert!(surveys.assignment(&open_fb).await.unwrap().is_none(), "old chat feedback too");
     assert!(surveys.response_for_assignment(&held_fb).await.unwrap().is_some(), "feedback on a held chat is kept");

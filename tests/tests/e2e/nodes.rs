@@ -2,8 +2,6 @@
 //! nodes live; a deadline fires once; Redis restarted under load, PostgreSQL crashed and a
 //! node killed lose nothing that was acknowledged, and clients resume on the other node
 //! through a proxy, as in `docker/compose.yaml`.
-// Tests unwrap: a panic is the failure report they want.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,8 +16,8 @@ use talkzone_mobile_api::{
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
 use talkzone_tests::{
-    both_backends, create_account_in, fresh_database, without_message_limits, Backend, ProcessServer, TempDir,
-    TestServer, TEST_PASSWORD,
+    both_backends, create_account_in, eventually, fresh_database, Backend, ProcessServer, TempDir, TestServer,
+    TEST_PASSWORD,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -27,17 +25,8 @@ const T: Duration = Duration::from_secs(10);
 async fn two_nodes(backend: Backend, redis: &RedisServer) -> (TestServer, TestServer) {
     let url = redis.url();
     let u = url.clone();
-    let a = TestServer::start_with(backend, |c| {
-        without_message_limits(c);
-        c.redis_url = Some(u);
-    })
-    .await;
-    let b = a
-        .node_on_same_database(None, |c| {
-            without_message_limits(c);
-            c.redis_url = Some(url);
-        })
-        .await;
+    let a = TestServer::builder(backend).without_message_limits().config(move |c| c.redis_url = Some(u)).start().await;
+    let b = a.another_node().without_message_limits().config(move |c| c.redis_url = Some(url)).start().await;
     (a, b)
 }
 
@@ -163,8 +152,8 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     let url = redis.url();
     let clock = std::sync::Arc::new(ManualClock::new(SystemClock.now_ms()));
     let u = url.clone();
-    let a = TestServer::start_with_clock_and(backend, clock.clone(), move |c| c.redis_url = Some(u)).await;
-    let b = a.node_on_same_database(Some(clock.clone()), move |c| c.redis_url = Some(url)).await;
+    let a = TestServer::builder(backend).clock(clock.clone()).config(move |c| c.redis_url = Some(u)).start().await;
+    let b = a.another_node().clock(clock.clone()).config(move |c| c.redis_url = Some(url)).start().await;
     let supervisor = a.staff(Role::Supervisor).await;
     let worker = a.staff(Role::DutyWorker).await;
     let yp = a.young_person().await;
@@ -185,6 +174,8 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     sup_ws.round_trip().await.unwrap();
     clock.advance_ms(121_000);
     let mut reescalations = 0;
+    // Listens a while: once and only once shows only after both schedulers ticked a few times
+    // (every 250 ms, in real time) past the deadline.
     let end = tokio::time::Instant::now() + Duration::from_secs(3);
     while let Ok(Ok(f)) = tokio::time::timeout_at(end, sup_ws.recv()).await {
         if matches!(&f, ServerFrame::Escalation(e) if e.id == raised.id && e.reescalated) {
@@ -229,6 +220,7 @@ async fn redis_restarted_under_load_loses_nothing(backend: Backend) {
             let f = yp_ws.send_message(&conv.id, &id, &format!("steady message {i}")).await.unwrap();
             assert!(matches!(f, ServerFrame::Ack { seq: Some(_), .. }), "sending never depends on Redis: {f:?}");
             expected.push(id);
+            // Paces the traffic: a steady stream over each phase, not one burst.
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let got = collect(&mut worker_ws, &conv.id, last, 50, Duration::from_secs(20)).await;
@@ -268,15 +260,15 @@ async fn worker_id(s: &TestServer, t: &TokenResponse) -> String {
 }
 
 async fn wait_ready(node: &TestServer) {
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    eventually(T, "the node to be ready after Redis came back", || async {
         let status = reqwest::get(format!("{}/readyz", node.base)).await.unwrap().status();
         if status == 200 {
-            return;
+            Ok(())
+        } else {
+            Err(status)
         }
-        assert!(tokio::time::Instant::now() < deadline, "node not ready after Redis came back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// PostgreSQL crashes mid-conversation and comes back. Every send is either acknowledged
@@ -288,11 +280,12 @@ async fn postgres_restarted_gives_no_false_acks() {
     let redis = RedisServer::start().await;
     let db = pg.url();
     let r = redis.url();
-    let a = TestServer::start_on_database(Backend::Postgres, db, |c| {
-        without_message_limits(c);
-        c.redis_url = Some(r);
-    })
-    .await;
+    let a = TestServer::builder(Backend::Postgres)
+        .database(db)
+        .without_message_limits()
+        .config(move |c| c.redis_url = Some(r))
+        .start()
+        .await;
     let worker = a.staff(Role::DutyWorker).await;
     let yp = a.young_person().await;
     let conv = open(&a.client, &yp).await;
@@ -337,6 +330,7 @@ async fn postgres_restarted_gives_no_false_acks() {
                                 pg.start_again().await;
                                 restarted_at = None;
                             }
+                            // PostgreSQL is down (for 2 s of real time): try again shortly.
                             tokio::time::sleep(Duration::from_millis(200)).await;
                         }
                         Err(e) => panic!("reconnect failed: {e}"),
@@ -345,6 +339,7 @@ async fn postgres_restarted_gives_no_false_acks() {
             }
         }
         assert!(i < 5_000, "PostgreSQL never came back");
+        // Paces the stream, so that the crash and the restart (2 s later) fall in the middle.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(crashed && !refused.is_empty(), "the crash was seen as refusals");

@@ -1,0 +1,32 @@
+//! Every end-to-end test, in one binary (as kanidm's testkit does): each module was once its
+//! own file under `tests/tests/`, and so its own binary, each linking the whole server. One
+//! binary links once, so a change to the server rebuilds one test executable instead of 19.
+//!
+//! A new test goes into one of these modules, or into a new module declared here; never a new
+//! file next to `e2e/` (see `tests/tests/DO_NOT_ADD_MORE_TESTS_HERE`). The tests share one
+//! process: nothing may set environment variables or other process-wide state, and a test
+//! that must own a process (to kill it, or to measure its memory) starts the `talkzone`
+//! binary as a child ([`talkzone_tests::ProcessServer`]).
+
+// Tests unwrap: a panic is the failure report they want.
+#![allow(clippy::unwrap_used)]
+
+mod authz;
+mod bad_input;
+mod chat;
+mod desk;
+mod directory;
+mod hostile;
+mod limits;
+mod load;
+mod matrix;
+mod nodes;
+mod notice;
+mod ops;
+mod privacy;
+mod restart;
+mod rooms;
+mod sessions;
+mod store;
+mod surveys;
+mod web;
