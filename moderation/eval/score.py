@@ -7,8 +7,8 @@ Usage:
 Gold lines: {"id","text","labels","severity","pii":[{"kind","text"}]}
 Pred lines: {"id","flagged","severity","labels","pii":[{"kind","text"}], ...}
 
-Prints: recall at critical (predicted severity == critical), recall at high+ (gold >= high and
-predicted >= high), false-positive rate on gold-benign (severity none) messages, PII recall and
+Prints: critical messages flagged at all (any severity), recall at critical (predicted severity
+== critical), high+ messages flagged at all, recall at high+ (gold >= high and predicted >= high), false-positive rate on gold-benign (severity none) messages, PII recall and
 precision overall and by kind (a span matches when kind and normalised text agree; normalised text
 ignores case, spaces and punctuation), and per-category recall and precision. With --errors, lists
 the messages behind each miss. Always exits 0: CI prints the figures, it does not fail on them.
@@ -69,8 +69,8 @@ def main():
     if missing:
         print(f"warning: {len(missing)} gold messages have no prediction (counted as not flagged)")
 
-    crit_n = crit_hit = 0
-    high_n = high_hit = 0
+    crit_n = crit_hit = crit_flagged = 0
+    high_n = high_hit = high_flagged = 0
     benign_n = benign_fp = 0
     flagged_agree = 0
     errors = defaultdict(list)
@@ -84,12 +84,14 @@ def main():
         text = g.get("text", "")
         if gs == 4:
             crit_n += 1
+            crit_flagged += ps > 0
             if ps == 4:
                 crit_hit += 1
             else:
                 errors["critical missed"].append(f"{gid} pred={p.get('severity')} {text}")
         if gs >= 3:
             high_n += 1
+            high_flagged += ps > 0
             if ps >= 3:
                 high_hit += 1
             else:
@@ -130,7 +132,9 @@ def main():
 
     n = len(gold)
     print(f"messages: {n}")
+    print(f"critical flagged at all:   {fmt(ratio(crit_flagged, crit_n))}  ({crit_flagged}/{crit_n})")
     print(f"recall at critical:        {fmt(ratio(crit_hit, crit_n))}  ({crit_hit}/{crit_n})")
+    print(f"high+ flagged at all:      {fmt(ratio(high_flagged, high_n))}  ({high_flagged}/{high_n})")
     print(f"recall at high+:           {fmt(ratio(high_hit, high_n))}  ({high_hit}/{high_n})")
     print(f"false positives on benign: {fmt(ratio(benign_fp, benign_n))}  ({benign_fp}/{benign_n})")
     print(f"flagged agreement:         {fmt(ratio(flagged_agree, n))}  ({flagged_agree}/{n})")

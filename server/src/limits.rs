@@ -8,12 +8,11 @@
 //! The buckets refill by the service's [`Clock`], like every other deadline: tests that move a
 //! `ManualClock` move the limits with it instead of waiting for a refill.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use governor::clock::Clock as _;
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
@@ -151,38 +150,9 @@ pub fn ip_bucket(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
-/// right-most untrusted address of `X-Forwarded-For`.
-pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    let peer_ip = peer.ip();
-    if !trusted.contains(&peer_ip) {
-        return peer_ip;
-    }
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer_ip)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn forwarded_for_is_trusted_only_from_configured_proxies() {
-        let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
-        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
-        let peer = SocketAddr::new(proxy, 1234);
-        assert_eq!(client_ip(peer, &h, &[]), proxy, "untrusted peer: header ignored");
-        assert_eq!(client_ip(peer, &h, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
-        let stranger = SocketAddr::new("198.51.100.1".parse().unwrap(), 1);
-        assert_eq!(client_ip(stranger, &h, &[proxy]), stranger.ip(), "spoofed header from a stranger");
-    }
 
     #[test]
     fn ipv6_is_grouped_by_64() {

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::AuthUser;
@@ -43,7 +44,7 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// The client's address (see `limits::client_ip` for when `X-Forwarded-For` is believed).
+/// The client's address (see [`client_ip`] for when `X-Forwarded-For` is believed).
 pub struct ClientIp(pub IpAddr);
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -55,7 +56,7 @@ impl FromRequestParts<AppState> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0)
             .ok_or_else(|| ApiError::Internal("server started without connection info".into()))?;
-        Ok(ClientIp(crate::limits::client_ip(peer, &parts.headers, &state.config.trusted_proxies)))
+        Ok(ClientIp(client_ip(peer, &parts.headers, &state.config.trusted_proxies)))
     }
 }
 
@@ -70,5 +71,39 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized("sign in first (Authorization: Bearer …)"))?;
         state.auth.authenticate(token).await
+    }
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most untrusted address of `X-Forwarded-For`.
+pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let peer_ip = peer.ip();
+    if !trusted.contains(&peer_ip) {
+        return peer_ip;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer_ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_trusted_only_from_configured_proxies() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let peer = SocketAddr::new(proxy, 1234);
+        assert_eq!(client_ip(peer, &h, &[]), proxy, "untrusted peer: header ignored");
+        assert_eq!(client_ip(peer, &h, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        let stranger = SocketAddr::new("198.51.100.1".parse().unwrap(), 1);
+        assert_eq!(client_ip(stranger, &h, &[proxy]), stranger.ip(), "spoofed header from a stranger");
     }
 }
