@@ -24,6 +24,23 @@ pub enum ConversationKind {
     Room,
 }
 
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Support => "support",
+            ConversationKind::Room => "room",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "support" => Some(Self::Support),
+            "room" => Some(Self::Room),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationState {

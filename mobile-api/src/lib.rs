@@ -70,6 +70,51 @@ macro_rules! id_type {
 }
 
 // Declared after `id_type!` so the macro is in scope in them.
+/// A text that names no variant of the enum it should: a stored value the code does not know,
+/// or a typo. The enums the server keeps in its database parse with `TryFrom<String>` (the
+/// store's edge) and `FromStr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVariant {
+    /// The enum, e.g. `role`.
+    pub of: &'static str,
+    pub value: String,
+}
+
+impl std::fmt::Display for UnknownVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} is not a known {}", self.value, self.of)
+    }
+}
+
+impl std::error::Error for UnknownVariant {}
+
+/// `TryFrom<String>` and `FromStr` for an enum with `parse(&str) -> Option<Self>`.
+macro_rules! parses_from_text {
+    ($($t:ty => $of:literal),* $(,)?) => {$(
+        impl std::str::FromStr for $t {
+            type Err = $crate::UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$t>::parse(s).ok_or_else(|| $crate::UnknownVariant { of: $of, value: s.to_owned() })
+            }
+        }
+        impl TryFrom<String> for $t {
+            type Error = $crate::UnknownVariant;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+    )*};
+}
+
+parses_from_text!(
+    Role => "role",
+    ConversationKind => "conversation kind",
+    ConversationState => "conversation state",
+    MessageKind => "message kind",
+    RoomModeration => "room moderation",
+    PersonalInfoMode => "personal information mode",
+);
+
 mod admin;
 mod auth;
 mod conversations;

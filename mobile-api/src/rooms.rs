@@ -23,6 +23,23 @@ pub enum RoomModeration {
     Post,
 }
 
+impl RoomModeration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomModeration::Pre => "pre",
+            RoomModeration::Post => "post",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pre" => Some(Self::Pre),
+            "post" => Some(Self::Post),
+            _ => None,
+        }
+    }
+}
+
 /// What happens to personal information (phone numbers, addresses, …) in a room message:
 /// held for a moderator, or delivered with it redacted. Never shown to other members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -30,6 +47,23 @@ pub enum RoomModeration {
 pub enum PersonalInfoMode {
     Hold,
     Redact,
+}
+
+impl PersonalInfoMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonalInfoMode::Hold => "hold",
+            PersonalInfoMode::Redact => "redact",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hold" => Some(Self::Hold),
+            "redact" => Some(Self::Redact),
+            _ => None,
+        }
+    }
 }
 
 /// `POST /v1/rooms` (yot_admin).

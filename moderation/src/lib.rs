@@ -77,6 +77,31 @@ impl Severity {
     pub fn parse(s: &str) -> Option<Severity> {
         Severity::ALL.into_iter().find(|v| v.as_str() == s.trim().to_ascii_lowercase())
     }
+
+    /// The order of severity as a number (`none` 0 … `critical` 4), as the queue sorts by it.
+    pub fn rank(self) -> i64 {
+        self as i64
+    }
+}
+
+/// A text that names no severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownSeverity(pub String);
+
+impl std::fmt::Display for UnknownSeverity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} is not a known severity", self.0)
+    }
+}
+
+impl std::error::Error for UnknownSeverity {}
+
+/// A stored severity (the server's database keeps the names).
+impl TryFrom<String> for Severity {
+    type Error = UnknownSeverity;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Severity::parse(&s).ok_or(UnknownSeverity(s))
+    }
 }
 
 impl std::fmt::Display for Severity {

@@ -5,6 +5,7 @@ use talkzone_mobile_api::{CreateUserRequest, Role, StaffAccount, StaffAccountLis
 
 use crate::auth::{passwords, user_view, AuthUser};
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 use crate::store::NewUser;
 
@@ -14,7 +15,7 @@ pub async fn list_staff(state: &AppState, user: &AuthUser) -> ApiResult<StaffAcc
     user.require(&[Role::YotAdmin])?;
     let mut accounts = Vec::new();
     for u in state.store.staff_accounts().await? {
-        let role = Role::parse(&u.role).ok_or_else(|| ApiError::Internal(format!("bad role {}", u.role)))?;
+        let role = u.role;
         accounts.push(StaffAccount {
             id: UserId(u.id),
             username: u.username,
@@ -38,8 +39,8 @@ pub async fn set_capacity(state: &AppState, user: &AuthUser, id: &str, capacity:
     let entry = crate::audit::event(
         state.clock.now_ms(),
         Some(user.id.as_str()),
-        "capacity_set",
-        "user",
+        AuditAction::CapacitySet,
+        AuditTarget::User,
         id,
         Some(capacity.to_string()),
     );
@@ -83,13 +84,19 @@ pub async fn create_account(
     validate_display_name(&display_name)?;
     let hash = passwords::hash_blocking(req.password).await?;
     let id = crate::ids::random_id();
-    let audit =
-        crate::audit::event(now, actor, "user_created", "user", &id, Some(format!("role {}", req.role.as_str())));
+    let audit = crate::audit::event(
+        now,
+        actor,
+        AuditAction::UserCreated,
+        AuditTarget::User,
+        &id,
+        Some(format!("role {}", req.role.as_str())),
+    );
     let user = state_store
         .create_user(
             NewUser {
                 id,
-                role: req.role.as_str().into(),
+                role: req.role,
                 username: Some(req.username),
                 password_hash: Some(hash),
                 display_name: display_name.trim().to_owned(),

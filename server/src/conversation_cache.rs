@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::model::ConversationKind;
 use crate::store::ConversationRecord;
 
 /// Enough for every open support chat of a large service; beyond it the copies are dropped
@@ -31,7 +32,7 @@ impl ConversationCache {
     /// Keeps a copy of a support conversation just read; returns it either way.
     pub fn put(&self, conv: ConversationRecord) -> Arc<ConversationRecord> {
         let conv = Arc::new(conv);
-        if conv.kind == "support" {
+        if conv.kind == ConversationKind::Support {
             let mut copies = self.lock();
             if copies.len() >= CAPACITY && !copies.contains_key(&conv.id) {
                 copies.clear();
@@ -61,12 +62,13 @@ impl ConversationCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ConversationState, Severity};
 
-    fn conv(id: &str, kind: &str) -> ConversationRecord {
+    fn conv(id: &str, kind: ConversationKind) -> ConversationRecord {
         ConversationRecord {
             id: id.into(),
-            kind: kind.into(),
-            state: "queued".into(),
+            kind,
+            state: ConversationState::Queued,
             topic: None,
             owner_id: Some("u1".into()),
             owner_name: None,
@@ -77,7 +79,7 @@ mod tests {
             assigned_at: None,
             closed_at: None,
             last_seq: 0,
-            risk: "none".into(),
+            risk: Severity::None,
             age_band: None,
             moderation_mode: None,
             pii_mode: None,
@@ -93,8 +95,8 @@ mod tests {
     #[test]
     fn keeps_support_chats_only() {
         let cache = ConversationCache::default();
-        cache.put(conv("a", "support"));
-        cache.put(conv("r", "room"));
+        cache.put(conv("a", ConversationKind::Support));
+        cache.put(conv("r", ConversationKind::Room));
         assert!(cache.get("a").is_some());
         assert!(cache.get("r").is_none(), "a room's access depends on membership, which a copy does not hold");
     }
@@ -102,7 +104,7 @@ mod tests {
     #[test]
     fn update_and_forget() {
         let cache = ConversationCache::default();
-        cache.put(conv("a", "support"));
+        cache.put(conv("a", ConversationKind::Support));
         cache.update("a", |c| c.first_reply_at = Some(5));
         assert_eq!(cache.get("a").unwrap().first_reply_at, Some(5));
         cache.update("missing", |c| c.first_reply_at = Some(5));
@@ -115,7 +117,7 @@ mod tests {
     fn bounded() {
         let cache = ConversationCache::default();
         for i in 0..CAPACITY + 10 {
-            cache.put(conv(&i.to_string(), "support"));
+            cache.put(conv(&i.to_string(), ConversationKind::Support));
         }
         assert!(cache.lock().len() <= CAPACITY);
         assert!(cache.get(&(CAPACITY + 9).to_string()).is_some(), "the newest copy is kept");

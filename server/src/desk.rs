@@ -10,6 +10,7 @@ use talkzone_mobile_api::{DeskView, DeskWorker, Role, Rota, ServerFrame, ShiftRe
 use crate::auth::{user_view, AuthUser};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget, ConversationState};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::ShiftRecord;
@@ -45,7 +46,7 @@ pub async fn add_shift(state: &AppState, user: &AuthUser, req: ShiftRequest) -> 
         return Err(ApiError::Validation("a shift ends after it starts and lasts at most 24 hours".into()));
     }
     let worker = state.store.user(req.user_id.as_str()).await?.ok_or(ApiError::NotFound)?;
-    if !matches!(Role::parse(&worker.role), Some(Role::DutyWorker | Role::Supervisor)) {
+    if !matches!(worker.role, Role::DutyWorker | Role::Supervisor) {
         return Err(ApiError::Validation("shifts are for duty workers and supervisors".into()));
     }
     let record = ShiftRecord {
@@ -59,8 +60,8 @@ pub async fn add_shift(state: &AppState, user: &AuthUser, req: ShiftRequest) -> 
     let audit = crate::audit::event(
         record.created_at,
         Some(user.id.as_str()),
-        "shift_added",
-        "user",
+        AuditAction::ShiftAdded,
+        AuditTarget::User,
         &worker.id,
         Some(format!("{} to {}", req.starts_at, req.ends_at)),
     );
@@ -73,7 +74,14 @@ pub async fn remove_shift(state: &AppState, user: &AuthUser, id: &str) -> ApiRes
     user.require(&[Role::YotAdmin])?;
     let now = state.clock.now_ms();
     let audit = |worker: &str| {
-        crate::audit::event(now, Some(user.id.as_str()), "shift_removed", "user", worker, Some(format!("shift {id}")))
+        crate::audit::event(
+            now,
+            Some(user.id.as_str()),
+            AuditAction::ShiftRemoved,
+            AuditTarget::User,
+            worker,
+            Some(format!("shift {id}")),
+        )
     };
     if !state.store.delete_shift(id, &audit).await? {
         return Err(ApiError::NotFound);
@@ -118,7 +126,7 @@ pub async fn desk(state: &AppState, user: &AuthUser) -> ApiResult<DeskView> {
             None => state
                 .store
                 .conversations_for_staff(&crate::store::ConversationFilter {
-                    state: Some("assigned".into()),
+                    state: Some(ConversationState::Assigned),
                     assigned_to: Some(id.clone()),
                     ..Default::default()
                 })
@@ -157,8 +165,8 @@ pub async fn set_duty(state: &AppState, user: &AuthUser, on_duty: bool) -> ApiRe
         check_may_go_on_duty(state, user).await?;
     }
     let now = state.clock.now_ms();
-    let action = if on_duty { "duty_on" } else { "duty_off" };
-    let entry = audit::event(now, Some(user.id.as_str()), action, "user", user.id.as_str(), None);
+    let action = if on_duty { AuditAction::DutyOn } else { AuditAction::DutyOff };
+    let entry = audit::event(now, Some(user.id.as_str()), action, AuditTarget::User, user.id.as_str(), None);
     state.store.set_on_duty(user.id.as_str(), on_duty, now, Some(entry)).await?;
     queue::changed(state).await;
     Ok(on_duty)
@@ -203,7 +211,7 @@ impl Wellbeing {
                 (desk.max_duty_per_day.as_millis() as i64 - day).min(desk.max_duty_per_week.as_millis() as i64 - week);
             let uid = UserId(id.clone());
             if left <= 0 {
-                let entry = crate::audit::event(now, None, "duty_cap_reached", "user", &id, None);
+                let entry = crate::audit::event(now, None, AuditAction::DutyCapReached, AuditTarget::User, &id, None);
                 state.store.set_on_duty(&id, false, now, Some(entry)).await?;
                 self.warned.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                 state.hub.publish(Event::ToUser { user_id: uid.clone(), frame: ServerFrame::Duty { on_duty: false } });

@@ -8,6 +8,7 @@ use talkzone_mobile_api::{
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 use crate::store::ServiceRecord;
 
@@ -58,8 +59,8 @@ pub async fn create(state: &AppState, user: &AuthUser, req: ServiceRequest) -> A
     let audit = crate::audit::event(
         now,
         Some(user.id.as_str()),
-        "service_created",
-        "service",
+        AuditAction::ServiceCreated,
+        AuditTarget::Service,
         &record.id,
         Some(record.name.clone()),
     );
@@ -73,8 +74,14 @@ pub async fn update(state: &AppState, user: &AuthUser, id: &str, req: ServiceReq
     user.require(ADMIN)?;
     let now = state.clock.now_ms();
     let record = record(id.to_owned(), req, None, now)?;
-    let audit =
-        crate::audit::event(now, Some(user.id.as_str()), "service_updated", "service", id, Some(record.name.clone()));
+    let audit = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::ServiceUpdated,
+        AuditTarget::Service,
+        id,
+        Some(record.name.clone()),
+    );
     if !state.store.update_service(&record, audit).await? {
         return Err(ApiError::NotFound);
     }
@@ -84,8 +91,14 @@ pub async fn update(state: &AppState, user: &AuthUser, id: &str, req: ServiceReq
 /// `POST /v1/services/{id}/retire` (yot_admin): hidden from search and from sharing.
 pub async fn retire(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(ADMIN)?;
-    let audit =
-        crate::audit::event(state.clock.now_ms(), Some(user.id.as_str()), "service_retired", "service", id, None);
+    let audit = crate::audit::event(
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        AuditAction::ServiceRetired,
+        AuditTarget::Service,
+        id,
+        None,
+    );
     if state.store.retire_service(id, audit).await? {
         Ok(())
     } else {

@@ -19,6 +19,7 @@ use crate::clock::rfc3339;
 use crate::conversations::access::{access_of, load_readable, Access};
 use crate::conversations::system::announcement;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget, EscalationSource, EscalationState};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE};
@@ -34,13 +35,13 @@ const READERS: &[Role] = &[Role::Supervisor, Role::YotAdmin];
 pub const SUPERVISOR_NOTICE: &str =
     "To help keep you safe, a supervisor from the Talk Zone team may also read this chat.";
 
-fn deadline(state: &AppState, severity: &str) -> Option<Duration> {
+fn deadline(state: &AppState, severity: Severity) -> Option<Duration> {
     let desk = &state.config.desk;
     match severity {
-        "critical" => Some(desk.escalation_critical),
-        "high" => Some(desk.escalation_high),
-        "medium" => Some(desk.escalation_medium),
-        _ => None,
+        Severity::Critical => Some(desk.escalation_critical),
+        Severity::High => Some(desk.escalation_high),
+        Severity::Medium => Some(desk.escalation_medium),
+        Severity::Low | Severity::None => None,
     }
 }
 
@@ -55,7 +56,7 @@ pub fn automatic(
     if verdict.severity < Severity::High {
         return None;
     }
-    let severity = verdict.severity.as_str();
+    let severity = verdict.severity;
     let labels: Vec<&str> = verdict.labels.iter().map(|c| c.as_str()).collect();
     let why = verdict.flags.iter().max_by_key(|f| f.severity).map(|f| format!(" ({}: \"{}\")", f.rule, f.matched));
     let reason = format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default());
@@ -65,9 +66,9 @@ pub fn automatic(
         id,
         conversation_id: conversation_id.to_owned(),
         message_id: Some(message_id.to_owned()),
-        severity: severity.to_owned(),
+        severity,
         reason,
-        source: "moderation".into(),
+        source: EscalationSource::Moderation,
         raised_by: None,
         created_at: now,
         deadline_at: now + deadline(state, severity).unwrap_or_default().as_millis() as i64,
@@ -75,8 +76,21 @@ pub fn automatic(
 }
 
 /// The audit entry of a new escalation; the store writes it with the escalation.
-fn raised_entry(id: &str, raised_by: Option<&str>, severity: &str, reason: &str, at: i64) -> crate::store::AuditEvent {
-    crate::audit::event(at, raised_by, "escalation_raised", "escalation", id, Some(format!("{severity}: {reason}")))
+fn raised_entry(
+    id: &str,
+    raised_by: Option<&str>,
+    severity: Severity,
+    reason: &str,
+    at: i64,
+) -> crate::store::AuditEvent {
+    crate::audit::event(
+        at,
+        raised_by,
+        AuditAction::EscalationRaised,
+        AuditTarget::Escalation,
+        id,
+        Some(format!("{severity}: {reason}")),
+    )
 }
 
 pub async fn view(state: &AppState, e: &EscalationRecord) -> ApiResult<EscalationView> {
@@ -89,8 +103,12 @@ async fn views(state: &AppState, rows: &[EscalationRecord]) -> ApiResult<Vec<Esc
     let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
     let mut actions: HashMap<String, Vec<EscalationActionView>> = HashMap::new();
     for a in state.store.escalation_actions(&ids).await? {
-        let view =
-            EscalationActionView { at: rfc3339(a.at), actor_id: UserId(a.actor_id), action: a.action, note: a.note };
+        let view = EscalationActionView {
+            at: rfc3339(a.at),
+            actor_id: UserId(a.actor_id),
+            action: a.action.as_str().to_owned(),
+            note: a.note,
+        };
         actions.entry(a.escalation_id).or_default().push(view);
     }
     Ok(rows.iter().map(|e| view_of(e, actions.remove(&e.id).unwrap_or_default(), now)).collect())
@@ -101,14 +119,14 @@ fn view_of(e: &EscalationRecord, actions: Vec<EscalationActionView>, now: i64) -
         id: e.id.clone(),
         conversation_id: ConversationId(e.conversation_id.clone()),
         message_id: e.message_id.clone().map(MessageId),
-        severity: e.severity.clone(),
+        severity: e.severity.as_str().to_owned(),
         reason: e.reason.clone(),
-        source: e.source.clone(),
+        source: e.source.as_str().to_owned(),
         raised_by: e.raised_by.clone().map(UserId),
-        state: e.state.clone(),
+        state: e.state.as_str().to_owned(),
         created_at: rfc3339(e.created_at),
         deadline_at: rfc3339(e.deadline_at),
-        overdue: e.state == "open" && e.deadline_at <= now,
+        overdue: e.state == EscalationState::Open && e.deadline_at <= now,
         reescalated: e.reescalated_at.is_some(),
         acknowledged_by: e.acknowledged_by.clone().map(UserId),
         acknowledged_at: e.acknowledged_at.map(rfc3339),
@@ -161,6 +179,8 @@ pub async fn raise(
     reason: &str,
 ) -> ApiResult<EscalationView> {
     user.require(&[Role::DutyWorker, Role::Supervisor])?;
+    // Exactly as the protocol spells it; anything else has no deadline and is refused below.
+    let severity = Severity::ALL.into_iter().find(|s| s.as_str() == severity).unwrap_or_default();
     let Some(limit) = deadline(state, severity) else {
         return Err(ApiError::Validation("severity must be medium, high or critical".into()));
     };
@@ -178,9 +198,9 @@ pub async fn raise(
             id,
             conversation_id: conv.id.clone(),
             message_id: None,
-            severity: severity.to_owned(),
+            severity,
             reason: reason.trim().to_owned(),
-            source: "worker".into(),
+            source: EscalationSource::Worker,
             raised_by: Some(user.id.0.clone()),
             created_at: now,
             deadline_at: now + limit.as_millis() as i64,
@@ -244,7 +264,14 @@ pub async fn acknowledge(state: &AppState, user: &AuthUser, id: &str) -> ApiResu
     user.require(SUPERVISORS)?;
     load(state, user, id).await?;
     let now = state.clock.now_ms();
-    let entry = crate::audit::event(now, Some(user.id.as_str()), "escalation_acknowledged", "escalation", id, None);
+    let entry = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::EscalationAcknowledged,
+        AuditTarget::Escalation,
+        id,
+        None,
+    );
     let e = state
         .store
         .acknowledge_escalation(id, user.id.as_str(), now, entry)
@@ -274,7 +301,7 @@ pub async fn add_action(
     if let Some(n) = note {
         check_text("note", n)?;
     }
-    if e.state == "resolved" {
+    if e.state == EscalationState::Resolved {
         return Err(ApiError::Conflict("this escalation is resolved".into()));
     }
     let now = state.clock.now_ms();
@@ -282,7 +309,14 @@ pub async fn add_action(
         Some(n) => format!("{action}: {}", n.trim()),
         None => action.to_owned(),
     };
-    let entry = crate::audit::event(now, Some(user.id.as_str()), "escalation_action", "escalation", id, Some(details));
+    let entry = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::EscalationAction,
+        AuditTarget::Escalation,
+        id,
+        Some(details),
+    );
     let record = EscalationActionRecord {
         id: crate::ids::random_id(),
         escalation_id: id.to_owned(),
@@ -311,8 +345,14 @@ pub async fn resolve(
         None => outcome.trim().to_owned(),
     };
     let now = state.clock.now_ms();
-    let entry =
-        crate::audit::event(now, Some(user.id.as_str()), "escalation_resolved", "escalation", id, Some(details));
+    let entry = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::EscalationResolved,
+        AuditTarget::Escalation,
+        id,
+        Some(details),
+    );
     let e = state
         .store
         .resolve_escalation(id, user.id.as_str(), outcome.trim(), now, entry)
@@ -332,7 +372,7 @@ pub async fn audit_trail(state: &AppState, user: &AuthUser, id: &str) -> ApiResu
         .map(|a| AuditEntry {
             at: rfc3339(a.at),
             actor_id: a.actor_id.map(UserId),
-            action: a.action,
+            action: a.action.as_str().to_owned(),
             details: a.details,
             target: None,
         })
@@ -349,14 +389,21 @@ pub async fn fire_due(state: &AppState) -> ApiResult<usize> {
             kind: "talkzone.escalation.overdue".into(),
             escalation_id: e.id.clone(),
             conversation_id: ConversationId(e.conversation_id.clone()),
-            severity: e.severity.clone(),
+            severity: e.severity.as_str().to_owned(),
             reason: e.reason.clone(),
             raised_at: rfc3339(e.created_at),
             deadline_at: rfc3339(e.deadline_at),
         };
         let payload = serde_json::to_string(&overdue).map_err(|err| ApiError::Internal(format!("alert: {err}")))?;
         let why = "not acknowledged by its deadline: sent to every supervisor and the on-call contact";
-        let entry = crate::audit::event(now, None, "escalation_reescalated", "escalation", &e.id, Some(why.into()));
+        let entry = crate::audit::event(
+            now,
+            None,
+            AuditAction::EscalationReescalated,
+            AuditTarget::Escalation,
+            &e.id,
+            Some(why.into()),
+        );
         if state.store.fire_reescalation(&e.id, now, &payload, entry).await? {
             fired += 1;
             if let Some(fresh) = state.store.escalation(&e.id).await? {

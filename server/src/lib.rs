@@ -2,7 +2,8 @@
 //!
 //! # Modules, one per concept
 //!
-//! - base: [`clock`] (injectable time), [`ids`], [`names`] (friendly anonymous names),
+//! - base: [`clock`] (injectable time), [`ids`], [`names`] (friendly anonymous names), [`model`] (kinds
+//!   and states as types),
 //!   [`config`] (settings from flags, environment and file), [`store`] (the database, the only
 //!   place SQL lives), [`telemetry`] (logs, metrics), [`error`] (the domain error, free of
 //!   HTTP), [`input`] (what text is accepted);
@@ -57,6 +58,7 @@ pub mod ids;
 pub mod input;
 pub mod jobs;
 pub mod limits;
+pub mod model;
 pub mod moderation;
 pub mod moderation_queue;
 pub mod names;

@@ -13,6 +13,7 @@ use crate::auth::{user_view, AuthUser};
 use crate::clock::rfc3339;
 use crate::conversations::access::load_readable;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{ConversationKind, ModerationItemKind, ModerationItemState, Severity};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{DecideOutcome, ItemDecision, ModLogRecord, ModerationItemRecord, NewModerationItem};
@@ -41,14 +42,14 @@ pub async fn item_view(state: &AppState, r: &ModerationItemRecord) -> ApiResult<
     let age_s = ((now - r.created_at).max(0) / 1000) as u64;
     Ok(ModerationItemView {
         id: r.id.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind.as_str().to_owned(),
         conversation_id: r.conversation_id.clone().map(ConversationId),
         message_id: r.message_id.clone().map(MessageId),
         subject_user,
         reason: r.reason.clone(),
-        severity: r.severity.clone(),
+        severity: r.severity.as_str().to_owned(),
         evidence: r.evidence.clone(),
-        state: r.state.clone(),
+        state: r.state.as_str().to_owned(),
         claimed_by: r.claim_expires_at.filter(|e| *e > now).and(r.claimed_by.clone()).map(UserId),
         claim_expires_at: r.claim_expires_at.filter(|e| *e > now).map(rfc3339),
         decision: r.decision.clone(),
@@ -58,7 +59,7 @@ pub async fn item_view(state: &AppState, r: &ModerationItemRecord) -> ApiResult<
         appeal_reason: r.appeal_reason.clone(),
         created_at: rfc3339(r.created_at),
         age_s,
-        overdue: r.state == "open" && age_s > state.config.moderation_sla.as_secs(),
+        overdue: r.state == ModerationItemState::Open && age_s > state.config.moderation_sla.as_secs(),
     })
 }
 
@@ -101,13 +102,13 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
             }
             NewModerationItem {
                 id: crate::ids::random_id(),
-                kind: "report".into(),
+                kind: ModerationItemKind::Report,
                 conversation_id: Some(m.conversation_id.clone()),
                 message_id: Some(m.id.clone()),
                 subject_user_id: m.sender_id.clone(),
                 reporter_id: Some(user.id.0.clone()),
                 reason: req.reason.trim().to_owned(),
-                severity: m.severity.clone(),
+                severity: m.severity,
                 evidence: Some(m.body.clone()),
                 created_at: now,
             }
@@ -116,13 +117,13 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
             let target = state.store.user(uid.as_str()).await?.ok_or(ApiError::NotFound)?;
             NewModerationItem {
                 id: crate::ids::random_id(),
-                kind: "report".into(),
+                kind: ModerationItemKind::Report,
                 conversation_id: None,
                 message_id: None,
                 subject_user_id: Some(target.id),
                 reporter_id: Some(user.id.0.clone()),
                 reason: req.reason.trim().to_owned(),
-                severity: "medium".into(),
+                severity: Severity::Medium,
                 evidence: None,
                 created_at: now,
             }
@@ -131,7 +132,7 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
     };
     let stored = state.store.create_moderation_item(item).await?;
     announce_new(state, &stored.id).await;
-    Ok(ReportReceipt { id: stored.id, state: stored.state })
+    Ok(ReportReceipt { id: stored.id, state: stored.state.as_str().to_owned() })
 }
 
 /// `POST /v1/moderation/items/{id}/claim`.
@@ -150,7 +151,7 @@ pub async fn claim(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<Mod
 }
 
 fn to_decision(item: &ModerationItemRecord, req: &DecisionRequest) -> ApiResult<ItemDecision> {
-    let hold = item.kind == "hold";
+    let hold = item.kind == ModerationItemKind::Hold;
     Ok(match (req.action, hold) {
         (ModerationAction::Approve, true) => ItemDecision::Approve { body: None },
         (ModerationAction::Redact, true) => {
@@ -208,7 +209,8 @@ async fn apply(
     };
     if let Some(m) = &message {
         let conversation_id = ConversationId(m.conversation_id.clone());
-        let in_room = state.store.conversation(&m.conversation_id).await?.is_some_and(|c| c.kind == "room");
+        let in_room =
+            state.store.conversation(&m.conversation_id).await?.is_some_and(|c| c.kind == ConversationKind::Room);
         let sender = m.sender_id.clone().map(UserId);
         match &decision {
             ItemDecision::Approve { .. } => {
@@ -241,7 +243,7 @@ async fn apply(
                             conversation_id: conversation_id.clone(),
                             message_id: MessageId(m.id.clone()),
                             seq,
-                            status: m.status.clone(),
+                            status: m.status.as_str().to_owned(),
                             body: m.body.clone(),
                         },
                         except_user: None,
@@ -322,7 +324,7 @@ pub async fn act_on_user(state: &AppState, user: &AuthUser, target_id: &str, req
     user.require(MODERATORS)?;
     check_reason(&req.reason)?;
     let target = state.store.user(target_id).await?.ok_or(ApiError::NotFound)?;
-    let target_role = Role::parse(&target.role).unwrap_or(Role::YoungPerson);
+    let target_role = target.role;
     if target_role.is_staff() {
         return Err(ApiError::Forbidden("staff accounts are managed by yot_admin"));
     }

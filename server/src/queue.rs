@@ -7,6 +7,7 @@ use talkzone_mobile_api::{ConversationId, QueueEntry, ServerFrame, UserId};
 
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
+use crate::model::ConversationState;
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::ConversationFilter;
@@ -43,7 +44,8 @@ pub async fn typical_chat_s(state: &AppState) -> ApiResult<u32> {
 
 /// The waiting support chats, first to be seen first (the store's queue order).
 async fn queued(state: &AppState) -> ApiResult<Vec<crate::store::ConversationRecord>> {
-    let filter = ConversationFilter { state: Some("queued".into()), support_only: true, ..Default::default() };
+    let filter =
+        ConversationFilter { state: Some(ConversationState::Queued), support_only: true, ..Default::default() };
     Ok(state.store.conversations_for_staff(&filter).await?)
 }
 
@@ -52,7 +54,7 @@ fn entry(position: usize, c: &crate::store::ConversationRecord) -> QueueEntry {
         conversation_id: ConversationId(c.id.clone()),
         priority: position as u32 + 1,
         waiting_since: rfc3339(c.created_at),
-        risk: c.risk.clone(),
+        risk: c.risk.as_str().to_owned(),
         topic: c.topic.clone(),
     }
 }

@@ -3,13 +3,13 @@
 //! exports and the WebSocket catch-up.
 
 use talkzone_mobile_api::{
-    ConversationId, ConversationKind, ConversationState, MessageId, MessageKind, MessageView, NoteView, Role, UserId,
-    UserView,
+    ConversationId, ConversationKind, ConversationState, MessageId, MessageView, NoteView, Role, UserId, UserView,
 };
 
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::model::MessageStatus;
 use crate::store::{ConversationRecord, MessageRecord, NoteRecord};
 
 /// In a room, members see each other's display names only: the sender id shown is a
@@ -23,7 +23,7 @@ pub fn room_pseudonym(room_id: &str, user_id: &str) -> String {
 
 /// The id others see for a user in a conversation: a pseudonym in rooms.
 pub fn shown_id(conv: &ConversationRecord, user_id: &UserId) -> UserId {
-    if conv.kind == "room" {
+    if conv.kind == ConversationKind::Room {
         UserId(room_pseudonym(&conv.id, user_id.as_str()))
     } else {
         user_id.clone()
@@ -74,7 +74,7 @@ pub fn message_view_for(viewer: &AuthUser, m: &MessageRecord, in_room: bool) -> 
 /// no moderation verdict (see [`staff_message_view`]).
 pub fn message_view(m: &MessageRecord, in_room: bool) -> Option<MessageView> {
     let seq = m.seq?;
-    let sender = match (&m.sender_id, m.sender_role.as_deref().and_then(Role::parse)) {
+    let sender = match (&m.sender_id, m.sender_role) {
         (Some(id), Some(role)) => Some(UserView {
             id: UserId(if in_room { room_pseudonym(&m.conversation_id, id) } else { id.clone() }),
             role,
@@ -90,8 +90,8 @@ pub fn message_view(m: &MessageRecord, in_room: bool) -> Option<MessageView> {
         sender,
         body: m.body.clone(),
         sent_at: rfc3339(m.sent_at),
-        kind: MessageKind::parse(&m.kind).unwrap_or(MessageKind::Text),
-        removed: m.status == "removed",
+        kind: m.kind,
+        removed: m.status == MessageStatus::Removed,
         moderation: None,
     })
 }
@@ -102,10 +102,7 @@ pub fn user_of(id: &Option<String>, name: &Option<String>, role: Role) -> Option
 
 /// A stored conversation's kind and state as the protocol names them.
 pub fn kind_and_state(c: &ConversationRecord) -> ApiResult<(ConversationKind, ConversationState)> {
-    let kind = if c.kind == "room" { ConversationKind::Room } else { ConversationKind::Support };
-    let state =
-        ConversationState::parse(&c.state).ok_or_else(|| ApiError::Internal(format!("bad state {}", c.state)))?;
-    Ok((kind, state))
+    Ok((c.kind, c.state))
 }
 
 pub fn tags_of(c: &ConversationRecord) -> Vec<String> {

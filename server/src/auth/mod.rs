@@ -16,6 +16,7 @@ use talkzone_mobile_api::{Role, TokenResponse, UserId, UserView, WsTicketRespons
 
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::model::{AuditAction, AuditTarget};
 use crate::store::{RotateOutcome, Store, UserRecord};
 use jwt::{Claims, JwtKeys};
 
@@ -99,7 +100,7 @@ impl Auth {
         let claims = Claims {
             iat_ms: now_ms,
             sub: user.id.clone(),
-            role: user.role.clone(),
+            role: user.role.as_str().to_owned(),
             iat: now,
             exp: now + self.access_ttl.as_secs(),
             jti: crate::ids::random_id(),
@@ -151,8 +152,8 @@ impl Auth {
                     self.store.as_ref(),
                     self.clock.now_ms(),
                     Some(&user_id),
-                    "refresh_token_reused",
-                    "user",
+                    AuditAction::RefreshTokenReused,
+                    AuditTarget::User,
                     &user_id,
                     Some("a spent refresh token was presented; the session was revoked".into()),
                 )
@@ -183,8 +184,14 @@ impl Auth {
         }
         let hash = passwords::hash_blocking(new.to_owned()).await?;
         let now = self.clock.now_ms();
-        let entry =
-            crate::audit::event(now, Some(user.id.as_str()), "password_changed", "user", user.id.as_str(), None);
+        let entry = crate::audit::event(
+            now,
+            Some(user.id.as_str()),
+            AuditAction::PasswordChanged,
+            AuditTarget::User,
+            user.id.as_str(),
+            None,
+        );
         self.store.end_sessions(user.id.as_str(), Some(&hash), now, Some(entry)).await?;
         Ok(())
     }
@@ -204,7 +211,7 @@ impl Auth {
     pub async fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
         let claims = self.keys.verify(token).map_err(|_| ApiError::Unauthorized("invalid or expired access token"))?;
         let user = self.active_user(&claims.sub).await?;
-        if user.role != claims.role {
+        if user.role.as_str() != claims.role {
             return Err(ApiError::Unauthorized("invalid or expired access token"));
         }
         // Signed out everywhere (or password changed) after this token was issued.
@@ -239,7 +246,7 @@ impl Auth {
 }
 
 pub fn user_view(u: &UserRecord) -> Result<UserView, ApiError> {
-    let role = Role::parse(&u.role).ok_or_else(|| ApiError::Internal(format!("unknown role {}", u.role)))?;
+    let role = u.role;
     Ok(UserView { id: UserId(u.id.clone()), role, display_name: u.display_name.clone() })
 }
 

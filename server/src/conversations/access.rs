@@ -5,6 +5,7 @@ use talkzone_mobile_api::{ConversationId, Role};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{ConversationKind, ConversationState};
 use crate::state::AppState;
 use crate::store::ConversationRecord;
 
@@ -30,15 +31,15 @@ pub enum Access {
 /// Peer rooms: members may write (read once closed); moderators and supervisors may read;
 /// nobody else, not even other young people until they join.
 pub fn access(user: &AuthUser, conv: &ConversationRecord, member: bool) -> Access {
-    if conv.kind == "room" {
+    if conv.kind == ConversationKind::Room {
         return match (member, user.role) {
-            (true, _) if conv.state != "closed" => Access::Write,
+            (true, _) if conv.state != ConversationState::Closed => Access::Write,
             (true, _) | (_, Role::Moderator | Role::Supervisor) => Access::Read,
             _ => Access::None,
         };
     }
     let uid = user.id.as_str();
-    let open = conv.state != "closed";
+    let open = conv.state != ConversationState::Closed;
     let participant = conv.owner_id.as_deref() == Some(uid) || conv.assigned_to.as_deref() == Some(uid);
     if participant {
         return if open { Access::Write } else { Access::Read };
@@ -49,7 +50,7 @@ pub fn access(user: &AuthUser, conv: &ConversationRecord, member: bool) -> Acces
     }
     match user.role {
         Role::Supervisor => Access::Read,
-        Role::DutyWorker if conv.state == "queued" => Access::Read,
+        Role::DutyWorker if conv.state == ConversationState::Queued => Access::Read,
         _ => Access::None,
     }
 }
@@ -59,13 +60,13 @@ pub fn access(user: &AuthUser, conv: &ConversationRecord, member: bool) -> Acces
 pub fn triage_only(user: &AuthUser, conv: &ConversationRecord) -> bool {
     let uid = user.id.as_str();
     let participant = conv.owner_id.as_deref() == Some(uid) || conv.assigned_to.as_deref() == Some(uid);
-    conv.kind != "room" && !participant && user.role == Role::DutyWorker
+    conv.kind != ConversationKind::Room && !participant && user.role == Role::DutyWorker
 }
 
 /// The caller's access to a conversation (membership is looked up only where it matters: rooms,
 /// and supervisors who may have joined a support chat).
 pub async fn access_of(state: &AppState, user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Access> {
-    let lookup = conv.kind == "room" || user.role == Role::Supervisor;
+    let lookup = conv.kind == ConversationKind::Room || user.role == Role::Supervisor;
     let member = lookup && state.store.membership(&conv.id, user.id.as_str()).await?.is_some();
     Ok(access(user, conv, member))
 }
@@ -84,14 +85,16 @@ pub async fn load_writable(state: &AppState, user: &AuthUser, id: &ConversationI
     match access_of(state, user, &conv).await? {
         Access::None => Err(ApiError::NotFound),
         Access::Write => Ok(conv),
-        Access::Read if conv.state == "closed" => Err(ApiError::Conflict("this conversation is closed".into())),
+        Access::Read if conv.state == ConversationState::Closed => {
+            Err(ApiError::Conflict("this conversation is closed".into()))
+        }
         Access::Read => Err(ApiError::Forbidden("only the conversation's participants can do this")),
     }
 }
 
 /// The assigned worker, or a supervisor, may hand a chat over.
 pub fn may_hand_over(user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Option<String>> {
-    if conv.kind != "support" {
+    if conv.kind != ConversationKind::Support {
         return Err(ApiError::NotFound);
     }
     match user.role {

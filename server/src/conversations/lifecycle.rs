@@ -11,6 +11,7 @@ use super::view::{tell_parties, view};
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget, ConversationKind, ConversationState};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{AcceptOutcome, ConversationRecord, Handover, MessageRecord};
@@ -78,8 +79,8 @@ pub async fn accept(
     let entry = audit::event(
         now,
         Some(user.id.as_str()),
-        "conversation_accepted",
-        "conversation",
+        AuditAction::ConversationAccepted,
+        AuditTarget::Conversation,
         conversation_id.as_str(),
         None,
     );
@@ -94,8 +95,14 @@ pub async fn accept(
     // Other workers triaging it lose access now: end their live subscriptions.
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).
-    let entry =
-        audit::event(now, Some(user.id.as_str()), "duty_on", "user", user.id.as_str(), Some("accepted a chat".into()));
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::DutyOn,
+        AuditTarget::User,
+        user.id.as_str(),
+        Some("accepted a chat".into()),
+    );
     state.store.set_on_duty(user.id.as_str(), true, now, Some(entry)).await?;
     let conv_view = view(state, user, &record).await?;
     if let Some(m) = message_view(&message, false) {
@@ -151,8 +158,8 @@ pub async fn requeue(
     let entry = audit::event(
         now,
         user.map(|u| u.id.as_str()),
-        "conversation_requeued",
-        "conversation",
+        AuditAction::ConversationRequeued,
+        AuditTarget::Conversation,
         &conv.id,
         Some(reason.to_owned()),
     );
@@ -180,8 +187,7 @@ pub async fn transfer(
     let conv = load_readable(state, user, conversation_id).await?;
     let from = may_hand_over(user, &conv)?.or(conv.assigned_to.clone());
     let target = state.store.user(to.as_str()).await?.ok_or(ApiError::NotFound)?;
-    if !matches!(Role::parse(&target.role), Some(Role::DutyWorker | Role::Supervisor)) || target.suspended_at.is_some()
-    {
+    if !matches!(target.role, Role::DutyWorker | Role::Supervisor) || target.suspended_at.is_some() {
         return Err(ApiError::Validation("transfer to an active duty worker or supervisor".into()));
     }
     if from.as_deref() == Some(target.id.as_str()) {
@@ -197,8 +203,8 @@ pub async fn transfer(
     let entry = audit::event(
         now,
         Some(user.id.as_str()),
-        "conversation_transferred",
-        "conversation",
+        AuditAction::ConversationTransferred,
+        AuditTarget::Conversation,
         &conv.id,
         Some(format!("to {}: {}", target.id, reason.trim())),
     );
@@ -238,8 +244,8 @@ pub async fn close(
     let entry = audit::event(
         now,
         Some(user.id.as_str()),
-        "conversation_closed",
-        "conversation",
+        AuditAction::ConversationClosed,
+        AuditTarget::Conversation,
         &conv.id,
         Some(outcome.to_owned()),
     );
@@ -266,11 +272,18 @@ pub async fn join_as_supervisor(
 ) -> ApiResult<ConversationView> {
     user.require(&[Role::Supervisor])?;
     let conv = load_readable(state, user, conversation_id).await?;
-    if conv.kind != "support" || conv.state == "closed" {
+    if conv.kind != ConversationKind::Support || conv.state == ConversationState::Closed {
         return Err(ApiError::Conflict("only an open support chat can be joined".into()));
     }
     let now = state.clock.now_ms();
-    let entry = audit::event(now, Some(user.id.as_str()), "supervisor_joined", "conversation", &conv.id, None);
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::SupervisorJoined,
+        AuditTarget::Conversation,
+        &conv.id,
+        None,
+    );
     state.store.join(&conv.id, user.id.as_str(), "supervisor", now, Some(entry)).await?;
     system_message(
         state,
@@ -296,9 +309,9 @@ async fn check_contact_limit(state: &AppState, user: &AuthUser) -> ApiResult<()>
         .conversations_of_owner(user.id.as_str())
         .await?
         .iter()
-        .filter(|c| c.kind == "support")
+        .filter(|c| c.kind == ConversationKind::Support)
         .map(|c| {
-            if c.state != "closed" {
+            if c.state != ConversationState::Closed {
                 i64::MAX // an open chat is returned, not counted
             } else {
                 c.created_at
@@ -383,7 +396,7 @@ pub async fn auto_assign(state: &AppState) -> ApiResult<usize> {
         let Some(record) = state.store.user(&pick.id).await? else { break };
         let worker = crate::auth::AuthUser {
             id: UserId(record.id.clone()),
-            role: talkzone_mobile_api::Role::parse(&record.role).unwrap_or(talkzone_mobile_api::Role::DutyWorker),
+            role: record.role,
             display_name: record.display_name.clone(),
         };
         match accept(state, &worker, &head.conversation_id).await {

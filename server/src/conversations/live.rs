@@ -5,6 +5,7 @@ use talkzone_mobile_api::{limits, ConversationId, MessageView, MessagesPage, Ser
 use super::access::{load_readable, load_writable};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::ConversationKind;
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::views::{message_view_for, shown_id};
@@ -24,12 +25,12 @@ pub async fn history(
         return Err(ApiError::Validation(format!("limit must be between 1 and {}", limits::MAX_PAGE)));
     }
     let conv = load_readable(state, user, conversation_id).await?;
-    if conv.kind == "support" {
+    if conv.kind == ConversationKind::Support {
         crate::privacy::staff_read(state, user, &conv.id, "history").await;
     }
     let rows = state.store.messages_after(conversation_id.as_str(), after_seq, limit).await?;
     let messages: Vec<MessageView> =
-        rows.iter().filter_map(|m| message_view_for(user, m, conv.kind == "room")).collect();
+        rows.iter().filter_map(|m| message_view_for(user, m, conv.kind == ConversationKind::Room)).collect();
     let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
     Ok(MessagesPage { messages, next_after_seq })
 }

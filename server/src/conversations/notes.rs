@@ -8,6 +8,7 @@ use super::view::{tell_parties, view};
 use crate::audit;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 use crate::store::NoteRecord;
 use crate::views::note_view;
@@ -49,8 +50,8 @@ pub async fn set_tags(
     let entry = audit::event(
         state.clock.now_ms(),
         Some(user.id.as_str()),
-        "conversation_tagged",
-        "conversation",
+        AuditAction::ConversationTagged,
+        AuditTarget::Conversation,
         &conv.id,
         Some(tags.join(", ")),
     );
@@ -94,7 +95,7 @@ pub async fn notes(state: &AppState, user: &AuthUser, conversation_id: &Conversa
     let conv = load_readable(state, user, conversation_id).await?;
     let mut out = Vec::new();
     for n in state.store.notes(&conv.id).await? {
-        let role = state.store.user(&n.author_id).await?.and_then(|u| Role::parse(&u.role)).unwrap_or(Role::DutyWorker);
+        let role = state.store.user(&n.author_id).await?.map_or(Role::DutyWorker, |u| u.role);
         out.push(note_view(&n, role));
     }
     Ok(out)

@@ -10,6 +10,7 @@ use talkzone_moderation::Context;
 use super::access::{access, load_writable, Access};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{ConversationKind, ConversationState, ModerationItemKind};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{ConversationRecord, Expected, InsertOutcome, NewMessage};
@@ -27,11 +28,12 @@ async fn load_for_send(
     fresh: bool,
 ) -> ApiResult<(std::sync::Arc<ConversationRecord>, Option<Expected>)> {
     let expect = |conv: &ConversationRecord| {
-        (conv.kind == "support").then(|| Expected { state: conv.state.clone(), assigned_to: conv.assigned_to.clone() })
+        (conv.kind == ConversationKind::Support)
+            .then(|| Expected { state: conv.state, assigned_to: conv.assigned_to.clone() })
     };
     if !fresh && user.role != Role::Supervisor {
         if let Some(conv) = state.conversation_cache.get(id.as_str()) {
-            if conv.kind == "support" && access(user, &conv, false) == Access::Write {
+            if conv.kind == ConversationKind::Support && access(user, &conv, false) == Access::Write {
                 let expected = expect(&conv);
                 return Ok((conv, expected));
             }
@@ -84,7 +86,7 @@ async fn draft_message(
     kind: MessageKind,
     expect: Option<Expected>,
 ) -> ApiResult<(NewMessage, talkzone_moderation::Verdict)> {
-    let in_room = conv.kind == "room";
+    let in_room = conv.kind == ConversationKind::Room;
     let now = state.clock.now_ms();
     let (verdict, action) = if kind == MessageKind::ServiceCard {
         // A directory entry the YOT wrote, not the sender's words: classifying it would
@@ -106,7 +108,7 @@ async fn draft_message(
         if let Some((reason, severity)) = plan.hold {
             hold = Some(crate::store::NewModerationItem {
                 id: crate::ids::random_id(),
-                kind: "hold".into(),
+                kind: ModerationItemKind::Hold,
                 conversation_id: Some(conv.id.clone()),
                 message_id: None, // set below, once the message id is known
                 subject_user_id: Some(user.id.0.clone()),
@@ -131,13 +133,13 @@ async fn draft_message(
         id: message_id,
         conversation_id: conv.id.clone(),
         sender_id: Some(user.id.0.clone()),
-        sender_role: Some(user.role.as_str().to_owned()),
+        sender_role: Some(user.role),
         sender_name: Some(user.display_name.clone()),
         client_msg_id: Some(client_msg_id.to_owned()),
         body: delivered_body,
-        kind: kind.as_str().to_owned(),
+        kind,
         sent_at: now,
-        severity: verdict.severity.as_str().to_owned(),
+        severity: verdict.severity,
         verdict: serde_json::to_string(&verdict).ok(),
         original_body,
         hold,
@@ -190,7 +192,7 @@ pub async fn send(
         let (new, verdict) = draft_message(state, user, &conv, client_msg_id, body, kind, expect).await?;
         let started = Instant::now();
         // Stored by group commit; a message stored now is already published, in commit order.
-        let outcome = state.messages.insert(new.clone(), conv.kind == "room").await?;
+        let outcome = state.messages.insert(new.clone(), conv.kind == ConversationKind::Room).await?;
         metrics::histogram!(telemetry::STORE_WRITE_SECONDS).record(started.elapsed().as_secs_f64());
         match outcome {
             // The chat changed (accepted, transferred, closed…) since access was decided:
@@ -206,7 +208,7 @@ pub async fn send(
             outcome => break (conv, verdict, new, outcome),
         }
     };
-    let in_room = conv.kind == "room";
+    let in_room = conv.kind == ConversationKind::Room;
     let now = new.sent_at;
     let held = new.hold;
     let raised = new.escalation.map(|e| e.id);
@@ -217,18 +219,18 @@ pub async fn send(
             if let Some(id) = &raised {
                 crate::escalation::raised(state, id).await;
             }
-            if conv.state == "assigned"
+            if conv.state == ConversationState::Assigned
                 && conv.assigned_to.as_deref() == Some(user.id.as_str())
                 && conv.first_reply_at.is_none()
             {
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
                 state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
             }
-            let rank = crate::store::severity_rank(verdict.severity.as_str());
+            let rank = verdict.severity.rank();
             if rank > risk_rank_before {
                 state.conversation_cache.update(&conv.id, |c| c.risk_rank = c.risk_rank.max(rank));
             }
-            if conv.state == "queued" && rank > risk_rank_before {
+            if conv.state == ConversationState::Queued && rank > risk_rank_before {
                 // A waiting young person who says something risky moves up at once.
                 queue::changed(state).await;
             }

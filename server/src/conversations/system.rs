@@ -6,6 +6,7 @@ use talkzone_mobile_api::{MessageKind, Role, UserId};
 
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::model::Severity;
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{InsertOutcome, NewMessage};
@@ -32,9 +33,9 @@ pub fn announcement(state: &AppState, conversation_id: &str, body: &str) -> NewM
         sender_name: None,
         client_msg_id: None,
         body: body.to_owned(),
-        kind: MessageKind::System.as_str().to_owned(),
+        kind: MessageKind::System,
         sent_at: state.clock.now_ms(),
-        severity: "none".into(),
+        severity: Severity::None,
         verdict: None,
         original_body: None,
         hold: None,

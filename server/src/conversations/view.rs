@@ -6,6 +6,7 @@ use talkzone_mobile_api::{ConversationId, ConversationState, ConversationView, R
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
+use crate::model::ConversationKind;
 use crate::queue;
 use crate::realtime::Event;
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use crate::views::{kind_and_state, tags_of, user_of};
 /// The conversation as the API shows it to `viewer`, with queue position and wait while
 /// queued, and room details for rooms.
 pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -> ApiResult<ConversationView> {
-    let room = if c.kind == "room" {
+    let room = if c.kind == ConversationKind::Room {
         let joined = state.store.membership(&c.id, viewer.id.as_str()).await?.is_some();
         Some(crate::rooms::policy::room_info(c, joined))
     } else {
@@ -23,7 +24,7 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
     };
     let (kind, state_enum) = kind_and_state(c)?;
     // Risk, outcome and tags are the service's safeguarding record of a support chat: staff only.
-    let staff_record = viewer.role.is_staff() && c.kind == "support";
+    let staff_record = viewer.role.is_staff() && c.kind == ConversationKind::Support;
     let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
         let position = state.store.queue_position(&c.id).await?;
         match position {
@@ -45,19 +46,19 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         young_person: user_of(&c.owner_id, &c.owner_name, Role::YoungPerson),
         assigned_to: c.assigned_to.as_ref().map(|id| UserView {
             id: UserId(id.clone()),
-            role: c.assigned_role.as_deref().and_then(Role::parse).unwrap_or(Role::DutyWorker),
+            role: c.assigned_role.unwrap_or(Role::DutyWorker),
             display_name: c.assigned_name.clone().unwrap_or_default(),
         }),
         queue_position,
         estimated_wait_s,
         last_seq: c.last_seq,
-        risk: staff_record.then(|| c.risk.clone()),
+        risk: staff_record.then(|| c.risk.as_str().to_owned()),
         outcome: c.outcome.clone().filter(|_| staff_record),
         tags: if staff_record { tags_of(c) } else { Vec::new() },
         room,
         // Monitoring is transparent: the young person sees who may read their chat, in plain
         // words, with whether they acknowledged this version of the notice.
-        monitoring_notice: if c.kind == "support" && c.owner_id.as_deref() == Some(viewer.id.as_str()) {
+        monitoring_notice: if c.kind == ConversationKind::Support && c.owner_id.as_deref() == Some(viewer.id.as_str()) {
             Some(crate::privacy::notice::view_for(state, viewer.id.as_str()).await?)
         } else {
             None

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use super::extract::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 
 /// A policy file is far larger than any other request body.
@@ -79,8 +80,8 @@ async fn replace_policy(
         state.store.as_ref(),
         state.clock.now_ms(),
         Some(user.id.as_str()),
-        "moderation_policy_replaced",
-        "policy",
+        AuditAction::ModerationPolicyReplaced,
+        AuditTarget::Policy,
         "moderation",
         None,
     )

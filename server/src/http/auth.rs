@@ -35,7 +35,7 @@ async fn create_anonymous_session(
         .create_user(
             NewUser {
                 id: crate::ids::random_id(),
-                role: Role::YoungPerson.as_str().into(),
+                role: Role::YoungPerson,
                 username: None,
                 password_hash: None,
                 display_name: crate::names::friendly_name(),

@@ -175,10 +175,14 @@ async fn list_conversations(
     user: AuthUser,
     ApiQuery(q): ApiQuery<ConversationListQuery>,
 ) -> ApiResult<ApiJson<ConversationList>> {
-    if let Some(s) = &q.state {
-        ConversationState::parse(s)
-            .ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))?;
-    }
+    let state_filter = q
+        .state
+        .as_deref()
+        .map(|s| {
+            ConversationState::parse(s)
+                .ok_or_else(|| ApiError::BadRequest("state must be queued, assigned or closed".into()))
+        })
+        .transpose()?;
     let limit = q.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::Validation(format!("limit must be between 1 and {MAX_PAGE}")));
@@ -197,7 +201,7 @@ async fn list_conversations(
             // see (a worker: the queue and their own chats); rooms are under /v1/rooms. One
             // row more than asked tells whether another page follows.
             let filter = ConversationFilter {
-                state: q.state,
+                state: state_filter,
                 assigned_to: q.assigned_to,
                 support_only: true,
                 visible_to_worker: (user.role == Role::DutyWorker).then(|| user.id.0.clone()),

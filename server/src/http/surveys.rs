@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 use crate::surveys::{self, reports};
 
@@ -247,9 +248,16 @@ async fn set_chat_feedback(
 }
 
 /// Records that a report left the server, and whether it carried numbers.
-async fn audit_report(state: &AppState, user: &AuthUser, action: &str, survey_id: &str, what: String, withheld: bool) {
+async fn audit_report(
+    state: &AppState,
+    user: &AuthUser,
+    action: AuditAction,
+    survey_id: &str,
+    what: String,
+    withheld: bool,
+) {
     let details = format!("{what}; {}", if withheld { "withheld" } else { "released" });
-    surveys::audit(state, Some(user), action, "survey", survey_id, Some(details)).await;
+    surveys::audit(state, Some(user), action, AuditTarget::Survey, survey_id, Some(details)).await;
 }
 
 /// `GET /v1/surveys/{id}/versions/{version}/report`: counts, response rate, distributions,
@@ -269,7 +277,7 @@ async fn version_report(
     audit_report(
         &state,
         &user,
-        "survey_report_viewed",
+        AuditAction::SurveyReportViewed,
         &id,
         format!("version {version}, {}", filters.describe()),
         report.suppressed,
@@ -295,7 +303,7 @@ async fn version_report_csv(
     audit_report(
         &state,
         &user,
-        "survey_report_exported",
+        AuditAction::SurveyReportExported,
         &id,
         format!("CSV, version {version}, {}", filters.describe()),
         report.suppressed,
@@ -323,7 +331,7 @@ async fn question_chart(
     audit_report(
         &state,
         &user,
-        "survey_chart_exported",
+        AuditAction::SurveyChartExported,
         &id,
         format!("SVG, version {version}, question {question_id}, {}", filters.describe()),
         report.suppressed,
@@ -344,7 +352,7 @@ async fn distance(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<ApiJson<DistanceReport>> {
-    Ok(ApiJson(distance_report(&state, &user, &id, &q, "survey_distance_viewed", "JSON").await?))
+    Ok(ApiJson(distance_report(&state, &user, &id, &q, AuditAction::SurveyDistanceViewed, "JSON").await?))
 }
 
 /// The distance report for `q`, with its audit entry (`action`, in `format`).
@@ -353,7 +361,7 @@ async fn distance_report(
     user: &AuthUser,
     id: &str,
     q: &DistanceQuery,
-    action: &str,
+    action: AuditAction,
     format: &str,
 ) -> ApiResult<DistanceReport> {
     let report = reports::distance(state, user, id, q).await?;
@@ -375,7 +383,7 @@ async fn distance_csv(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<Response> {
-    let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "CSV").await?;
+    let report = distance_report(&state, &user, &id, &q, AuditAction::SurveyDistanceExported, "CSV").await?;
     Ok(csv_download(&format!("survey-{id}-distance-{}.csv", q.question_id), surveys::csv::distance_csv(&report)))
 }
 
@@ -391,7 +399,7 @@ async fn distance_chart(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<Response> {
-    let report = distance_report(&state, &user, &id, &q, "survey_distance_exported", "SVG").await?;
+    let report = distance_report(&state, &user, &id, &q, AuditAction::SurveyDistanceExported, "SVG").await?;
     Ok(svg_image(surveys::chart::distance_svg(&report)))
 }
 

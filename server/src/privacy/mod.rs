@@ -13,6 +13,7 @@ use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::conversations::access::load_readable;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::views::{kind_and_state, message_view};
@@ -29,7 +30,7 @@ pub const AUDIT_RETENTION_DAYS: i64 = 6 * 365;
 /// moderation verdicts are not part of it.
 pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> {
     let record = state.store.user(user.id.as_str()).await?.ok_or(ApiError::NotFound)?;
-    let role = Role::parse(&record.role).ok_or_else(|| ApiError::Internal(format!("bad role {}", record.role)))?;
+    let role = record.role;
     let mut chats = Vec::new();
     for c in state.store.conversations_of_owner(user.id.as_str()).await? {
         let mut messages = Vec::new();
@@ -68,7 +69,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
             conversation_id: ConversationId(m.conversation_id),
             body: m.body,
             sent_at: rfc3339(m.sent_at),
-            status: m.status,
+            status: m.status.as_str().to_owned(),
         })
         .collect();
     let survey_answers = crate::surveys::export_for(state, user.id.as_str()).await?;
@@ -83,8 +84,8 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
         state.store.as_ref(),
         state.clock.now_ms(),
         Some(user.id.as_str()),
-        "data_exported",
-        "user",
+        AuditAction::DataExported,
+        AuditTarget::User,
         user.id.as_str(),
         None,
     )
@@ -120,8 +121,8 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
         crate::audit::event(
             now,
             None,
-            "account_erased",
-            "user",
+            AuditAction::AccountErased,
+            AuditTarget::User,
             user.id.as_str(),
             Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len())),
         )
@@ -162,8 +163,8 @@ pub async fn set_hold(
     let audit = crate::audit::event(
         now,
         Some(user.id.as_str()),
-        if place { "safeguarding_hold_placed" } else { "safeguarding_hold_lifted" },
-        "conversation",
+        if place { AuditAction::SafeguardingHoldPlaced } else { AuditAction::SafeguardingHoldLifted },
+        AuditTarget::Conversation,
         &conv.id,
         Some(reason.trim().to_owned()),
     );
@@ -198,8 +199,8 @@ pub async fn staff_read(state: &AppState, user: &AuthUser, conversation_id: &str
         let event = crate::audit::event(
             state.clock.now_ms(),
             Some(user.id.as_str()),
-            "conversation_read",
-            "conversation",
+            AuditAction::ConversationRead,
+            AuditTarget::Conversation,
             conversation_id,
             Some(how.to_owned()),
         );
@@ -222,7 +223,7 @@ pub async fn audit_log(state: &AppState, user: &AuthUser, since_days: Option<u32
         .map(|a| AuditEntry {
             at: rfc3339(a.at),
             actor_id: a.actor_id.map(UserId),
-            action: a.action,
+            action: a.action.as_str().to_owned(),
             details: a.details,
             target: Some(format!("{}:{}", a.target_type, a.target_id)),
         })

@@ -15,6 +15,7 @@ use talkzone_mobile_api::{ConversationId, MonitoringNotice, Role, ServerFrame, U
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 
 /// The built-in notice's version. Raise it whenever the built-in text changes in meaning.
@@ -124,8 +125,8 @@ pub async fn acknowledge(state: &AppState, user: &AuthUser, version: u32) -> Api
     let entry = crate::audit::event(
         now,
         Some(user.id.as_str()),
-        "monitoring_notice_acknowledged",
-        "user",
+        AuditAction::MonitoringNoticeAcknowledged,
+        AuditTarget::User,
         user.id.as_str(),
         Some(format!("version {}", n.version)),
     );

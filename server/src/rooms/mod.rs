@@ -12,6 +12,7 @@ use talkzone_mobile_api::{
 use crate::auth::AuthUser;
 use crate::conversations::view::view;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget, ConversationKind, ConversationState};
 use crate::state::AppState;
 use crate::store::{ConversationRecord, NewRoom};
 
@@ -33,7 +34,14 @@ pub async fn create(state: &AppState, user: &AuthUser, req: CreateRoomRequest) -
     validate(&req)?;
     let now = state.clock.now_ms();
     let id = crate::ids::random_id();
-    let audit = crate::audit::event(now, Some(user.id.as_str()), "room_created", "conversation", &id, None);
+    let audit = crate::audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::RoomCreated,
+        AuditTarget::Conversation,
+        &id,
+        None,
+    );
     let record = state
         .store
         .create_room(
@@ -42,12 +50,12 @@ pub async fn create(state: &AppState, user: &AuthUser, req: CreateRoomRequest) -
                 topic: req.topic.trim().to_owned(),
                 age_band: req.age_band.trim().to_owned(),
                 moderation_mode: match req.moderation {
-                    RoomModeration::Pre => "pre".into(),
-                    RoomModeration::Post => "post".into(),
+                    RoomModeration::Pre => RoomModeration::Pre,
+                    RoomModeration::Post => RoomModeration::Post,
                 },
                 pii_mode: match req.personal_info {
-                    PersonalInfoMode::Hold => "hold".into(),
-                    PersonalInfoMode::Redact => "redact".into(),
+                    PersonalInfoMode::Hold => PersonalInfoMode::Hold,
+                    PersonalInfoMode::Redact => PersonalInfoMode::Redact,
                 },
                 created_by: user.id.0.clone(),
                 now,
@@ -70,7 +78,7 @@ pub async fn list(state: &AppState, user: &AuthUser) -> ApiResult<Vec<Conversati
 
 async fn load_room(state: &AppState, id: &ConversationId) -> ApiResult<ConversationRecord> {
     match state.store.conversation(id.as_str()).await? {
-        Some(c) if c.kind == "room" && c.state != "closed" => Ok(c),
+        Some(c) if c.kind == ConversationKind::Room && c.state != ConversationState::Closed => Ok(c),
         _ => Err(ApiError::NotFound),
     }
 }

@@ -7,18 +7,19 @@ use talkzone_moderation::{Action, Verdict};
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::model::Severity;
 use crate::state::AppState;
 use crate::store::ConversationRecord;
 
 pub fn room_info(c: &ConversationRecord, joined: bool) -> RoomInfo {
     RoomInfo {
         age_band: c.age_band.clone().unwrap_or_default(),
-        moderation: if c.moderation_mode.as_deref() == Some("pre") {
+        moderation: if c.moderation_mode == Some(RoomModeration::Pre) {
             RoomModeration::Pre
         } else {
             RoomModeration::Post
         },
-        personal_info: if c.pii_mode.as_deref() == Some("redact") {
+        personal_info: if c.pii_mode == Some(PersonalInfoMode::Redact) {
             PersonalInfoMode::Redact
         } else {
             PersonalInfoMode::Hold
@@ -31,7 +32,7 @@ pub fn room_info(c: &ConversationRecord, joined: bool) -> RoomInfo {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Plan {
     /// Hold for a moderator, with the reason and severity shown in the queue.
-    pub hold: Option<(String, String)>,
+    pub hold: Option<(String, Severity)>,
     /// Deliver with personal information redacted.
     pub redact: bool,
 }
@@ -39,7 +40,7 @@ pub struct Plan {
 /// The one place that decides whether a room message is held, redacted or delivered.
 pub fn plan(conv: &ConversationRecord, verdict: &Verdict, action: Action) -> Plan {
     let info = room_info(conv, false);
-    let severity = verdict.severity.as_str().to_owned();
+    let severity = verdict.severity;
     let top_label = verdict.labels.first().map(|c| c.as_str().to_owned());
     if action >= Action::Hold {
         return Plan { hold: Some((top_label.unwrap_or_else(|| "flagged".into()), severity)), redact: false };

@@ -91,7 +91,7 @@ macro_rules! impl_audit_sql {
                     format!("INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) VALUES {values}");
                 let mut q = sqlx::query(&sql);
                 for e in part {
-                    q = q.bind(&e.id).bind(e.at).bind(&e.actor_id).bind(&e.action).bind(&e.target_type).bind(&e.target_id).bind(&e.details);
+                    q = q.bind(&e.id).bind(e.at).bind(&e.actor_id).bind(e.action.as_str()).bind(e.target_type.as_str()).bind(&e.target_id).bind(&e.details);
                 }
                 q.execute(&mut *conn).await?;
             }

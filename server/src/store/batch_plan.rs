@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use super::{InsertOutcome, MessageRecord, NewMessage};
+use crate::model::{ConversationState, MessageStatus};
 
 /// A conversation's row as a message batch read it, under its lock.
 pub(crate) struct BatchConversation {
-    pub state: String,
+    pub state: ConversationState,
     pub assigned_to: Option<String>,
     pub last_seq: i64,
 }
@@ -53,7 +54,7 @@ pub(crate) fn plan_batch<'a>(
             }
             in_batch.insert((sender, client_id), outcomes.len());
         }
-        let Some(conv) = convs.get_mut(&m.conversation_id).filter(|c| c.state != "closed") else {
+        let Some(conv) = convs.get_mut(&m.conversation_id).filter(|c| c.state != ConversationState::Closed) else {
             outcomes.push(InsertOutcome::ConversationClosed);
             continue;
         };
@@ -89,11 +90,11 @@ pub(crate) fn row_placeholders(rows: usize, width: usize, param: fn(usize) -> St
 }
 
 /// A new message's status: held for moderation, or visible.
-pub(crate) fn message_status(m: &NewMessage) -> &'static str {
+pub(crate) fn message_status(m: &NewMessage) -> MessageStatus {
     if m.hold.is_some() {
-        "held"
+        MessageStatus::Held
     } else {
-        "visible"
+        MessageStatus::Visible
     }
 }
 
@@ -103,15 +104,15 @@ pub(crate) fn message_record(m: &NewMessage, seq: Option<i64>) -> MessageRecord 
         id: m.id.clone(),
         conversation_id: m.conversation_id.clone(),
         seq,
-        status: message_status(m).to_owned(),
+        status: message_status(m),
         sender_id: m.sender_id.clone(),
-        sender_role: m.sender_role.clone(),
+        sender_role: m.sender_role,
         sender_name: m.sender_name.clone(),
         client_msg_id: m.client_msg_id.clone(),
         body: m.body.clone(),
-        kind: m.kind.clone(),
+        kind: m.kind,
         sent_at: m.sent_at,
-        severity: m.severity.clone(),
+        severity: m.severity,
         verdict: m.verdict.clone(),
     }
 }

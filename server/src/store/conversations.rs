@@ -183,7 +183,7 @@ macro_rules! impl_conversations_sql {
                     );
                     let limit = filter.limit.unwrap_or($crate::store::MAX_PAGE);
                     Ok(sqlx::query_as::<_, ConversationRecord>(&sql)
-                        .bind(filter.state.as_deref())
+                        .bind(filter.state.map(|s| s.as_str()))
                         .bind(filter.assigned_to.as_deref())
                         .bind(filter.visible_to_worker.as_deref())
                         .bind(i32::from(filter.support_only))
@@ -401,8 +401,8 @@ macro_rules! impl_conversations_sql {
                     .bind(&r.topic)
                     .bind(r.now)
                     .bind(&r.age_band)
-                    .bind(&r.moderation_mode)
-                    .bind(&r.pii_mode)
+                    .bind(r.moderation_mode.as_str())
+                    .bind(r.pii_mode.as_str())
                     .bind(&r.created_by)
                     .execute(&mut *tx)
                     .await?;

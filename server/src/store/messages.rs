@@ -216,6 +216,9 @@ macro_rules! impl_messages_sql {
                     q = q.bind(*id);
                 }
                 for (id, state, assigned_to, last_seq) in q.fetch_all(&mut **tx).await? {
+                    let state = state
+                        .parse()
+                        .map_err(|e: $crate::model::UnknownVariant| $crate::store::StoreError::Corrupt(e.to_string()))?;
                     convs.insert(id, BatchConversation { state, assigned_to, last_seq });
                 }
             }
@@ -301,16 +304,16 @@ macro_rules! impl_messages_sql {
             q.bind(&m.id)
                 .bind(&m.conversation_id)
                 .bind(seq)
-                .bind($crate::store::batch_plan::message_status(m))
+                .bind($crate::store::batch_plan::message_status(m).as_str())
                 .bind(&m.original_body)
                 .bind(&m.sender_id)
-                .bind(&m.sender_role)
+                .bind(m.sender_role.map(|r| r.as_str()))
                 .bind(&m.sender_name)
                 .bind(&m.client_msg_id)
                 .bind(&m.body)
-                .bind(&m.kind)
+                .bind(m.kind.as_str())
                 .bind(m.sent_at)
-                .bind(&m.severity)
+                .bind(m.severity.as_str())
                 .bind(&m.verdict)
         }
 
@@ -341,11 +344,11 @@ macro_rules! impl_messages_sql {
             tx: &mut sqlx::Transaction<'_, <$store as $crate::store::backend::Backend>::Db>,
             m: &NewMessage,
         ) -> $crate::store::Result<()> {
-            let rank = $crate::store::severity_rank(&m.severity);
+            let rank = m.severity.rank();
             if rank > 0 {
                 sqlx::query("UPDATE conversations SET risk = $2, risk_rank = $3 WHERE id = $1 AND risk_rank < $3")
                     .bind(&m.conversation_id)
-                    .bind(&m.severity)
+                    .bind(m.severity.as_str())
                     .bind(rank)
                     .execute(&mut **tx)
                     .await?;

@@ -50,7 +50,7 @@ pub use desk::Desk;
 pub use directory::Directory;
 pub use escalations::Escalations;
 pub use messages::Messages;
-pub use moderation::{severity_rank, Moderation};
+pub use moderation::Moderation;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;

@@ -8,17 +8,6 @@ pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, su
     severity, evidence, state, claimed_by, claim_expires_at, decision, decision_reason, decided_by, decided_at, \
     appeal_state, appeal_reason, created_at";
 
-/// Queue order: most severe first.
-pub fn severity_rank(severity: &str) -> i64 {
-    match severity {
-        "critical" => 4,
-        "high" => 3,
-        "medium" => 2,
-        "low" => 1,
-        _ => 0,
-    }
-}
-
 /// The moderation queue (held messages, reports, appeals) and the moderation log.
 #[async_trait]
 pub trait Moderation: Send + Sync + 'static {
@@ -292,14 +281,14 @@ macro_rules! impl_moderation_sql {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)",
             )
             .bind(&item.id)
-            .bind(&item.kind)
+            .bind(item.kind.as_str())
             .bind(&item.conversation_id)
             .bind(&item.message_id)
             .bind(&item.subject_user_id)
             .bind(&item.reporter_id)
             .bind(&item.reason)
-            .bind(&item.severity)
-            .bind($crate::store::severity_rank(&item.severity))
+            .bind(item.severity.as_str())
+            .bind(item.severity.rank())
             .bind(&item.evidence)
             .bind(item.created_at)
             .execute(executor)

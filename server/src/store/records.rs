@@ -1,11 +1,19 @@
 //! What the store reads and writes: the stored records, the new rows, and the outcomes and
-//! small enums its methods return, shared by the aggregates' traits.
+//! small enums its methods return, shared by the aggregates' traits. Kinds and states are the
+//! [`crate::model`] types, parsed from their text as the rows are read.
+
+use crate::model::{
+    AuditAction, AuditTarget, ConversationKind, ConversationState, EscalationSource, EscalationState, MessageKind,
+    MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, Role, RoomModeration,
+    Severity,
+};
 
 /// A stored account.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRecord {
     pub id: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub username: Option<String>,
     pub password_hash: Option<String>,
     pub display_name: String,
@@ -21,7 +29,7 @@ pub struct UserRecord {
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub id: String,
-    pub role: String,
+    pub role: Role,
     pub username: Option<String>,
     pub password_hash: Option<String>,
     pub display_name: String,
@@ -32,22 +40,28 @@ pub struct NewUser {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRecord {
     pub id: String,
-    pub kind: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ConversationKind,
+    #[sqlx(try_from = "String")]
+    pub state: ConversationState,
     pub topic: Option<String>,
     pub owner_id: Option<String>,
     pub owner_name: Option<String>,
     pub assigned_to: Option<String>,
     pub assigned_name: Option<String>,
-    pub assigned_role: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub assigned_role: Option<Role>,
     pub created_at: i64,
     pub assigned_at: Option<i64>,
     pub closed_at: Option<i64>,
     pub last_seq: i64,
-    pub risk: String,
+    #[sqlx(try_from = "String")]
+    pub risk: Severity,
     pub age_band: Option<String>,
-    pub moderation_mode: Option<String>,
-    pub pii_mode: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub moderation_mode: Option<RoomModeration>,
+    #[sqlx(try_from = "NullableText")]
+    pub pii_mode: Option<PersonalInfoMode>,
     pub risk_rank: i64,
     pub requeued_at: Option<i64>,
     pub first_reply_at: Option<i64>,
@@ -62,11 +76,14 @@ pub struct EscalationRecord {
     pub id: String,
     pub conversation_id: String,
     pub message_id: Option<String>,
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
     pub reason: String,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub source: EscalationSource,
     pub raised_by: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: EscalationState,
     pub created_at: i64,
     pub deadline_at: i64,
     pub reescalated_at: Option<i64>,
@@ -83,10 +100,9 @@ pub struct NewEscalation {
     pub id: String,
     pub conversation_id: String,
     pub message_id: Option<String>,
-    pub severity: String,
+    pub severity: Severity,
     pub reason: String,
-    /// `worker` or `moderation`.
-    pub source: String,
+    pub source: EscalationSource,
     pub raised_by: Option<String>,
     pub created_at: i64,
     pub deadline_at: i64,
@@ -186,8 +202,8 @@ pub struct NewRoom {
     pub id: String,
     pub topic: String,
     pub age_band: String,
-    pub moderation_mode: String,
-    pub pii_mode: String,
+    pub moderation_mode: RoomModeration,
+    pub pii_mode: PersonalInfoMode,
     pub created_by: String,
     pub now: i64,
 }
@@ -196,15 +212,18 @@ pub struct NewRoom {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ModerationItemRecord {
     pub id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ModerationItemKind,
     pub conversation_id: Option<String>,
     pub message_id: Option<String>,
     pub subject_user_id: Option<String>,
     pub reporter_id: Option<String>,
     pub reason: String,
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
     pub evidence: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ModerationItemState,
     pub claimed_by: Option<String>,
     pub claim_expires_at: Option<i64>,
     pub decision: Option<String>,
@@ -220,13 +239,13 @@ pub struct ModerationItemRecord {
 #[derive(Debug, Clone)]
 pub struct NewModerationItem {
     pub id: String,
-    pub kind: String,
+    pub kind: ModerationItemKind,
     pub conversation_id: Option<String>,
     pub message_id: Option<String>,
     pub subject_user_id: Option<String>,
     pub reporter_id: Option<String>,
     pub reason: String,
-    pub severity: String,
+    pub severity: Severity,
     pub evidence: Option<String>,
     pub created_at: i64,
 }
@@ -283,15 +302,19 @@ pub struct MessageRecord {
     pub conversation_id: String,
     /// `None` while held for moderation.
     pub seq: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MessageStatus,
     pub sender_id: Option<String>,
-    pub sender_role: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub sender_role: Option<Role>,
     pub sender_name: Option<String>,
     pub client_msg_id: Option<String>,
     pub body: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MessageKind,
     pub sent_at: i64,
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
     /// The moderation verdict as JSON (staff only).
     pub verdict: Option<String>,
 }
@@ -302,13 +325,13 @@ pub struct NewMessage {
     pub id: String,
     pub conversation_id: String,
     pub sender_id: Option<String>,
-    pub sender_role: Option<String>,
+    pub sender_role: Option<Role>,
     pub sender_name: Option<String>,
     pub client_msg_id: Option<String>,
     pub body: String,
-    pub kind: String,
+    pub kind: MessageKind,
     pub sent_at: i64,
-    pub severity: String,
+    pub severity: Severity,
     /// The moderation verdict as JSON, kept for staff.
     pub verdict: Option<String>,
     /// Set when the body was redacted before delivery: the text as sent, kept as evidence.
@@ -326,7 +349,7 @@ pub struct NewMessage {
 /// changes), as the sender's access was decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
-    pub state: String,
+    pub state: ConversationState,
     pub assigned_to: Option<String>,
 }
 
@@ -373,8 +396,10 @@ pub struct AuditEvent {
     pub id: String,
     pub at: i64,
     pub actor_id: Option<String>,
-    pub action: String,
-    pub target_type: String,
+    #[sqlx(try_from = "String")]
+    pub action: AuditAction,
+    #[sqlx(try_from = "String")]
+    pub target_type: AuditTarget,
     pub target_id: String,
     pub details: Option<String>,
 }
@@ -382,7 +407,7 @@ pub struct AuditEvent {
 /// Filters of the staff conversation list.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
-    pub state: Option<String>,
+    pub state: Option<ConversationState>,
     pub assigned_to: Option<String>,
     /// Support chats only (rooms are listed apart).
     pub support_only: bool,

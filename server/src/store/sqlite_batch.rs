@@ -17,12 +17,12 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::batch_plan::{message_status, plan_batch, BatchConversation, BatchPlan};
 use super::messages::{MESSAGE_COLUMNS, MESSAGE_INSERT_COLUMNS};
-use super::{severity_rank, InsertOutcome, MessageRecord, NewMessage};
+use super::{InsertOutcome, MessageRecord, NewMessage};
 
 /// Whether this writer can store the whole batch: plain messages, with no moderation item,
 /// risk or escalation rows to write beside them.
 pub(super) fn only_messages(batch: &[NewMessage]) -> bool {
-    batch.iter().all(|m| m.hold.is_none() && m.escalation.is_none() && severity_rank(&m.severity) == 0)
+    batch.iter().all(|m| m.hold.is_none() && m.escalation.is_none() && m.severity == crate::model::Severity::None)
 }
 
 /// Stores `batch` in one transaction on `db` and answers each message, in order. On failure
@@ -69,7 +69,7 @@ fn statements(db: &Connection, batch: &[NewMessage]) -> rusqlite::Result<Vec<Ins
         }
         let row = read
             .query_row(params![m.conversation_id], |r| {
-                Ok(BatchConversation { state: r.get(0)?, assigned_to: r.get(1)?, last_seq: r.get(2)? })
+                Ok(BatchConversation { state: parsed(r, 0)?, assigned_to: r.get(1)?, last_seq: r.get(2)? })
             })
             .optional()?;
         if let Some(conv) = row {
@@ -92,16 +92,16 @@ fn statements(db: &Connection, batch: &[NewMessage]) -> rusqlite::Result<Vec<Ins
             m.id,
             m.conversation_id,
             seq,
-            message_status(m),
+            message_status(m).as_str(),
             m.original_body,
             m.sender_id,
-            m.sender_role,
+            m.sender_role.map(|r| r.as_str()),
             m.sender_name,
             m.client_msg_id,
             m.body,
-            m.kind,
+            m.kind.as_str(),
             m.sent_at,
-            m.severity,
+            m.severity.as_str(),
             m.verdict,
         ])?;
     }
@@ -114,15 +114,30 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         id: r.get(0)?,
         conversation_id: r.get(1)?,
         seq: r.get(2)?,
-        status: r.get(3)?,
+        status: parsed(r, 3)?,
         sender_id: r.get(4)?,
-        sender_role: r.get(5)?,
+        sender_role: r.get::<_, Option<String>>(5)?.map(|s| parse(5, s)).transpose()?,
         sender_name: r.get(6)?,
         client_msg_id: r.get(7)?,
         body: r.get(8)?,
-        kind: r.get(9)?,
+        kind: parsed(r, 9)?,
         sent_at: r.get(10)?,
-        severity: r.get(11)?,
+        severity: parsed(r, 11)?,
         verdict: r.get(12)?,
     })
+}
+
+/// A text column parsed into its enum: a value the code does not know is a conversion error.
+fn parsed<T: TryFrom<String>>(r: &Row<'_>, i: usize) -> rusqlite::Result<T>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    parse(i, r.get(i)?)
+}
+
+fn parse<T: TryFrom<String>>(i: usize, s: String) -> rusqlite::Result<T>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    T::try_from(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }

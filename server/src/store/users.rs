@@ -70,7 +70,7 @@ macro_rules! impl_users_sql {
                          VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(&u.id)
-                    .bind(&u.role)
+                    .bind(u.role.as_str())
                     .bind(&u.username)
                     .bind(&u.password_hash)
                     .bind(&u.display_name)

@@ -10,6 +10,7 @@ use talkzone_mobile_api::{ChatFeedbackSetting, Role, SurveyAudience, SurveyStage
 use super::{audit_event, parse_definition, pending_view, ADMIN};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget, ConversationKind};
 use crate::state::AppState;
 use crate::store::surveys::{AssignmentRecord, SurveyVersionRecord};
 use crate::store::ConversationRecord;
@@ -60,7 +61,14 @@ pub async fn set(state: &AppState, user: &AuthUser, req: ChatFeedbackSetting) ->
         Some(id) => format!("chat feedback survey set to {id}"),
         None => "chat feedback switched off".to_owned(),
     };
-    let audit = audit_event(state, Some(user), "chat_feedback_survey_set", "survey_setting", SETTING, Some(details));
+    let audit = audit_event(
+        state,
+        Some(user),
+        AuditAction::ChatFeedbackSurveySet,
+        AuditTarget::SurveySetting,
+        SETTING,
+        Some(details),
+    );
     state.store.set_setting(SETTING, req.survey_id.as_deref(), &user.id.0, now, audit).await?;
     Ok(req)
 }
@@ -83,7 +91,7 @@ pub async fn offer_after_close(state: &AppState, conv: &ConversationRecord) {
 }
 
 async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<String>> {
-    if conv.kind != "support" {
+    if conv.kind != ConversationKind::Support {
         return Ok(None);
     }
     let Some(survey_id) = state.store.setting(SETTING).await? else {
@@ -93,7 +101,7 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
         return Ok(None);
     };
     // Only young people are offered it (a chat opened by anyone else gets nothing).
-    if state.store.user(owner).await?.is_none_or(|u| u.role != Role::YoungPerson.as_str()) {
+    if state.store.user(owner).await?.is_none_or(|u| u.role != Role::YoungPerson) {
         return Ok(None);
     }
     let Some(version) = state.store.latest_version(&survey_id).await? else {
@@ -127,7 +135,7 @@ async fn offer(state: &AppState, conv: &ConversationRecord) -> ApiResult<Option<
     };
     // Recorded against the survey, not the assignment: the audit log should not become a way
     // to tie one young person's feedback to the chat (and the worker) it is about.
-    let audit = audit_event(state, None, "chat_feedback_offered", "survey", &survey_id, None);
+    let audit = audit_event(state, None, AuditAction::ChatFeedbackOffered, AuditTarget::Survey, &survey_id, None);
     state.store.create_assignment(&record, &[audit]).await?;
     let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
     state.hub.publish(crate::realtime::Event::ToUser { user_id: owner.into(), frame });

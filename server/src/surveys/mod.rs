@@ -20,6 +20,7 @@ use talkzone_mobile_api::{
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
 use crate::store::surveys::{
     AssignmentRecord, ParticipantRecord, ResponseRecord, ResponseSave, SaveOutcome, SurveyRecord, SurveyVersionRecord,
@@ -42,8 +43,8 @@ const SELECTOR_LEN: usize = 4;
 pub(crate) fn audit_event(
     state: &AppState,
     user: Option<&AuthUser>,
-    action: &str,
-    target_type: &str,
+    action: AuditAction,
+    target_type: AuditTarget,
     target_id: &str,
     details: Option<String>,
 ) -> AuditEvent {
@@ -55,8 +56,8 @@ pub(crate) fn audit_event(
 pub(crate) async fn audit(
     state: &AppState,
     user: Option<&AuthUser>,
-    action: &str,
-    target_type: &str,
+    action: AuditAction,
+    target_type: AuditTarget,
     target_id: &str,
     details: Option<String>,
 ) {
@@ -133,15 +134,22 @@ pub async fn create_intervention_type(
         .collect::<Vec<_>>()
         .join("_");
     let id = if id.is_empty() { crate::ids::random_id().to_lowercase() } else { id };
-    let audit =
-        audit_event(state, Some(user), "intervention_type_created", "intervention_type", &id, Some(name.to_owned()));
+    let audit = audit_event(
+        state,
+        Some(user),
+        AuditAction::InterventionTypeCreated,
+        AuditTarget::InterventionType,
+        &id,
+        Some(name.to_owned()),
+    );
     state.store.create_intervention_type(&id, name, state.clock.now_ms(), audit).await?;
     Ok(InterventionTypeView { id, name: name.to_owned(), retired: false })
 }
 
 pub async fn retire_intervention_type(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<()> {
     user.require(ADMIN)?;
-    let audit = audit_event(state, Some(user), "intervention_type_retired", "intervention_type", id, None);
+    let audit =
+        audit_event(state, Some(user), AuditAction::InterventionTypeRetired, AuditTarget::InterventionType, id, None);
     if state.store.retire_intervention_type(id, audit).await? {
         Ok(())
     } else {
@@ -162,7 +170,14 @@ pub async fn create_survey(state: &AppState, user: &AuthUser, def: SurveyDefinit
         created_at: now,
         updated_at: now,
     };
-    let audit = audit_event(state, Some(user), "survey_created", "survey", &record.id, Some(def.title.clone()));
+    let audit = audit_event(
+        state,
+        Some(user),
+        AuditAction::SurveyCreated,
+        AuditTarget::Survey,
+        &record.id,
+        Some(def.title.clone()),
+    );
     state.store.create_survey(&record, audit).await?;
     survey_view(state, &record).await
 }
@@ -176,7 +191,14 @@ pub async fn update_survey(
 ) -> ApiResult<SurveyView> {
     user.require(ADMIN)?;
     validation::check_definition(&def)?;
-    let audit = audit_event(state, Some(user), "survey_draft_updated", "survey", id, Some(def.title.clone()));
+    let audit = audit_event(
+        state,
+        Some(user),
+        AuditAction::SurveyDraftUpdated,
+        AuditTarget::Survey,
+        id,
+        Some(def.title.clone()),
+    );
     if !state.store.update_survey_draft(id, &to_json(&def)?, state.clock.now_ms(), audit).await? {
         return Err(ApiError::NotFound);
     }
@@ -204,11 +226,11 @@ pub async fn publish(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<S
     // survey; the same number again means the draft was unchanged and nothing was made.
     let audit = |before: Option<i64>, v: &SurveyVersionRecord| {
         let action = match before {
-            None => "survey_published",
-            Some(b) if b < v.version => "survey_new_version",
-            Some(_) => "survey_publish_unchanged",
+            None => AuditAction::SurveyPublished,
+            Some(b) if b < v.version => AuditAction::SurveyNewVersion,
+            Some(_) => AuditAction::SurveyPublishUnchanged,
         };
-        audit_event(state, Some(user), action, "survey", id, Some(format!("version {}", v.version)))
+        audit_event(state, Some(user), action, AuditTarget::Survey, id, Some(format!("version {}", v.version)))
     };
     let v =
         state.store.publish_survey(id, &user.id.0, state.clock.now_ms(), &audit).await?.ok_or(ApiError::NotFound)?;
@@ -301,7 +323,14 @@ pub async fn create_participant(
         created_by: user.id.0.clone(),
         created_at: state.clock.now_ms(),
     };
-    let audit = audit_event(state, Some(user), "survey_participant_created", "survey_participant", &record.id, None);
+    let audit = audit_event(
+        state,
+        Some(user),
+        AuditAction::SurveyParticipantCreated,
+        AuditTarget::SurveyParticipant,
+        &record.id,
+        None,
+    );
     state.store.create_participant(&record, audit).await?;
     Ok(participant_view(record))
 }
@@ -314,8 +343,8 @@ pub async fn delete_participant(state: &AppState, user: &AuthUser, id: &str) -> 
     let audit = crate::audit::event(
         state.clock.now_ms(),
         Some(user.id.as_str()),
-        "survey_participant_deleted",
-        "survey_participant",
+        AuditAction::SurveyParticipantDeleted,
+        AuditTarget::SurveyParticipant,
         id,
         None,
     );
@@ -432,7 +461,7 @@ pub async fn create_assignment(
                 return Err(ApiError::Validation("access_code_valid_days is only for parent/carer assignments".into()));
             }
             let target = state.store.user(user_id.as_str()).await?;
-            if target.is_none_or(|u| u.role != Role::YoungPerson.as_str()) {
+            if target.is_none_or(|u| u.role != Role::YoungPerson) {
                 return Err(ApiError::Validation("respondent.user_id is not a young person's account".into()));
             }
             record.respondent_kind = "young_person".into();
@@ -463,8 +492,8 @@ pub async fn create_assignment(
     let mut audits = vec![audit_event(
         state,
         Some(user),
-        "survey_assigned",
-        "survey_assignment",
+        AuditAction::SurveyAssigned,
+        AuditTarget::SurveyAssignment,
         &record.id,
         Some(format!(
             "survey {} version {}, stage {}, to a {}",
@@ -476,8 +505,8 @@ pub async fn create_assignment(
         audits.push(audit_event(
             state,
             Some(user),
-            "survey_access_code_issued",
-            "survey_assignment",
+            AuditAction::SurveyAccessCodeIssued,
+            AuditTarget::SurveyAssignment,
             &record.id,
             Some(format!("expires {}", rfc3339(expires))),
         ));
@@ -583,8 +612,8 @@ pub async fn staff_list(
     audit(
         state,
         Some(user),
-        "survey_assignments_listed",
-        "survey",
+        AuditAction::SurveyAssignmentsListed,
+        AuditTarget::Survey,
         survey_id,
         Some(if with_answers { "with answers".to_owned() } else { "status only".to_owned() }),
     )

@@ -21,6 +21,7 @@ use crate::auth::AuthUser;
 use crate::conversations;
 use crate::error::ApiError;
 use crate::limits::{ConnectionLimiter, Limits};
+use crate::model::{ConversationKind, ConversationState};
 use crate::queue;
 use crate::realtime::hub::{Outbound, Registration};
 use crate::state::AppState;
@@ -243,7 +244,7 @@ impl Connection {
                     return Err(ApiError::Validation("after_seq must be 0 or more".into()).into());
                 }
                 let conv = conversations::load_readable(&state, &self.user, &conversation_id).await?;
-                if conv.kind == "support" {
+                if conv.kind == ConversationKind::Support {
                     crate::privacy::staff_read(&state, &self.user, &conv.id, "subscribe").await;
                 }
                 // Subscribe before reading: anything stored from now on is queued for us, and
@@ -258,7 +259,7 @@ impl Connection {
                 } else {
                     state.hub.subscribe(self.registration.id, &conversation_id);
                 }
-                let sub = Subscription { last: after_seq, in_room: conv.kind == "room" };
+                let sub = Subscription { last: after_seq, in_room: conv.kind == ConversationKind::Room };
                 self.delivered.insert(conversation_id.clone(), sub);
                 self.catch_up(&conversation_id).await?;
                 let last_seq = self.delivered.get(&conversation_id).map_or(after_seq, |s| s.last);
@@ -390,7 +391,7 @@ impl Connection {
         // young person's chat accepted) are announced as `conversation` frames.
         let own = if self.user.role.is_staff() {
             let filter = crate::store::ConversationFilter {
-                state: Some("assigned".into()),
+                state: Some(ConversationState::Assigned),
                 assigned_to: Some(self.user.id.0.clone()),
                 ..Default::default()
             };
@@ -398,7 +399,7 @@ impl Connection {
         } else {
             state.store.conversations_of_owner(self.user.id.as_str()).await?
         };
-        for conv in own.iter().filter(|c| c.state != "closed") {
+        for conv in own.iter().filter(|c| c.state != ConversationState::Closed) {
             let view = conversations::view(&state, &self.user, conv).await?;
             self.send_if_changed(format!("c:{}", conv.id), &ServerFrame::Conversation(view)).await?;
         }

@@ -16,6 +16,7 @@ use talkzone_mobile_api::{
     TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
+use talkzone_server::model::AuditAction;
 use talkzone_tests::{both_backends, call, eventually, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
@@ -429,7 +430,7 @@ async fn unanswered_assignments_return_to_the_queue(backend: Backend) {
     assert_eq!(c.queue_position, Some(1));
     assert_eq!(s.client.conversation(&yp2.access_token, &conv2.id).await.unwrap().state, ConversationState::Assigned);
     let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
-    let requeued = audit.iter().find(|e| e.action == "conversation_requeued").expect("audit note");
+    let requeued = audit.iter().find(|e| e.action == AuditAction::ConversationRequeued).expect("audit note");
     assert!(requeued.details.as_deref().unwrap_or("").contains("no first reply"), "{requeued:?}");
     let page = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     assert!(page.messages.last().unwrap().body.contains("back in the queue"));
@@ -592,7 +593,8 @@ async fn chats_of_a_worker_who_went_away_return_to_the_queue(backend: Backend) {
     for (conv, why) in [(&convs[0].1, "the worker went offline"), (&convs[2].1, "the worker went off duty")] {
         eventually(T, &format!("the requeue audit '{why}'"), || async {
             let audit = s.state().store.audit_for_target("conversation", conv.id.as_str()).await.unwrap();
-            if audit.iter().any(|e| e.action == "conversation_requeued" && e.details.as_deref() == Some(why)) {
+            if audit.iter().any(|e| e.action == AuditAction::ConversationRequeued && e.details.as_deref() == Some(why))
+            {
                 Ok(())
             } else {
                 Err(audit)

@@ -2,10 +2,33 @@
 
 use std::sync::Arc;
 
+use talkzone_server::model::{
+    AuditAction, AuditTarget, ConversationState, EscalationSource, MessageKind, ModerationItemKind, PersonalInfoMode,
+    Role, RoomModeration, Severity,
+};
 use talkzone_server::store::{
     self, AcceptOutcome, ConversationFilter, InsertOutcome, NewMessage, NewUser, RotateOutcome, Store,
 };
 use talkzone_tests::{both_backends, fresh_database, Backend, TempDir};
+
+/// An audit entry from the names the log shows, so that these tests read like the log.
+fn audit_event(
+    at: i64,
+    actor: Option<&str>,
+    action: &str,
+    target: &str,
+    id: &str,
+    details: Option<String>,
+) -> store::AuditEvent {
+    talkzone_server::audit::event(
+        at,
+        actor,
+        action.parse().expect("an audit action"),
+        target.parse().expect("an audit target"),
+        id,
+        details,
+    )
+}
 
 async fn open(backend: Backend) -> (Arc<dyn Store>, TempDir) {
     let dir = TempDir::new();
@@ -20,7 +43,7 @@ async fn user(s: &dyn Store, id: &str, role: &str) {
     s.create_user(
         NewUser {
             id: id.into(),
-            role: role.into(),
+            role: role.parse().expect("a role"),
             username: Some(format!("user-{id}")),
             password_hash: None,
             display_name: format!("User {id}"),
@@ -33,7 +56,7 @@ async fn user(s: &dyn Store, id: &str, role: &str) {
 }
 
 fn entry(action: &str) -> store::AuditEvent {
-    talkzone_server::audit::event(50, Some("w1"), action, "conversation", "c1", None)
+    audit_event(50, Some("w1"), action, "conversation", "c1", None)
 }
 
 fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
@@ -41,13 +64,13 @@ fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
         id: talkzone_server::ids::random_id(),
         conversation_id: conv.into(),
         sender_id: Some(sender.into()),
-        sender_role: Some("young_person".into()),
+        sender_role: Some(Role::YoungPerson),
         sender_name: Some("Calm Otter 12".into()),
         client_msg_id: Some(client_id.into()),
         body: body.into(),
-        kind: "text".into(),
+        kind: MessageKind::Text,
         sent_at: 10,
-        severity: "none".into(),
+        severity: Severity::None,
         verdict: None,
         original_body: None,
         hold: None,
@@ -63,13 +86,13 @@ async fn users_and_usernames(backend: Backend) {
         .create_user(
             NewUser {
                 id: "u2".into(),
-                role: "duty_worker".into(),
+                role: Role::DutyWorker,
                 username: Some("user-u1".into()),
                 password_hash: None,
                 display_name: "x".into(),
                 created_at: 1,
             },
-            Some(talkzone_server::audit::event(1, Some("admin"), "user_created", "user", "u2", None)),
+            Some(audit_event(1, Some("admin"), "user_created", "user", "u2", None)),
         )
         .await;
     assert!(matches!(dup, Err(store::StoreError::Conflict(_))), "{dup:?}");
@@ -77,7 +100,7 @@ async fn users_and_usernames(backend: Backend) {
     assert_eq!(s.user_by_username("user-u1").await.unwrap().unwrap().id, "u1");
     assert!(s.user("nope").await.unwrap().is_none());
     assert!(s.on_duty_staff().await.unwrap().is_empty());
-    let duty = |action: &str, at: i64| Some(talkzone_server::audit::event(at, Some("u1"), action, "user", "u1", None));
+    let duty = |action: &str, at: i64| Some(audit_event(at, Some("u1"), action, "user", "u1", None));
     assert!(s.set_on_duty("u1", true, 5, duty("duty_on", 5)).await.unwrap());
     assert_eq!(s.on_duty_staff().await.unwrap(), vec!["u1".to_owned()]);
     // A change is audited in its transaction; a repeat changes nothing and leaves no entry.
@@ -85,7 +108,7 @@ async fn users_and_usernames(backend: Backend) {
     assert!(s.set_on_duty("u1", false, 7, duty("duty_off", 7)).await.unwrap());
     assert!(!s.set_on_duty("u1", false, 8, None).await.unwrap());
     let entries: Vec<(String, i64)> =
-        s.audit_for_target("user", "u1").await.unwrap().into_iter().map(|e| (e.action, e.at)).collect();
+        s.audit_for_target("user", "u1").await.unwrap().into_iter().map(|e| (e.action.to_string(), e.at)).collect();
     assert_eq!(entries, vec![("duty_on".to_owned(), 5), ("duty_off".to_owned(), 7)]);
 }
 
@@ -96,12 +119,16 @@ async fn account_changes_are_audited_in_their_transaction(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "w1", "duty_worker").await;
     user(s.as_ref(), "yp", "young_person").await;
-    let on =
-        |id: &str, action: &str, at: i64| talkzone_server::audit::event(at, Some("admin"), action, "user", id, None);
+    let on = |id: &str, action: &str, at: i64| audit_event(at, Some("admin"), action, "user", id, None);
     let actions = |id: &'static str| {
         let s = s.clone();
         async move {
-            s.audit_for_target("user", id).await.unwrap().into_iter().map(|e| (e.action, e.at)).collect::<Vec<_>>()
+            s.audit_for_target("user", id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.action.to_string(), e.at))
+                .collect::<Vec<_>>()
         }
     };
     assert!(s.set_capacity("w1", 3, on("w1", "capacity_set", 10)).await.unwrap());
@@ -124,14 +151,14 @@ async fn rooms_and_shifts_are_audited_in_their_transaction(backend: Backend) {
     user(s.as_ref(), "admin", "yot_admin").await;
     user(s.as_ref(), "w1", "duty_worker").await;
     let by_admin = |action: &str, target_type: &str, id: &str, at: i64| {
-        talkzone_server::audit::event(at, Some("admin"), action, target_type, id, None)
+        audit_event(at, Some("admin"), action, target_type, id, None)
     };
     let room = store::NewRoom {
         id: "r1".into(),
         topic: "Exams".into(),
         age_band: "13-15".into(),
-        moderation_mode: "post".into(),
-        pii_mode: "redact".into(),
+        moderation_mode: RoomModeration::Post,
+        pii_mode: PersonalInfoMode::Redact,
         created_by: "admin".into(),
         now: 5,
     };
@@ -151,7 +178,14 @@ async fn rooms_and_shifts_are_audited_in_their_transaction(backend: Backend) {
     assert!(!s.delete_shift("nothing", &removed).await.unwrap());
     let actions = |t: &'static str, id: &'static str| {
         let s = s.clone();
-        async move { s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| (e.action, e.at)).collect::<Vec<_>>() }
+        async move {
+            s.audit_for_target(t, id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.action.to_string(), e.at))
+                .collect::<Vec<_>>()
+        }
     };
     assert_eq!(actions("conversation", "r1").await, vec![("room_created".to_owned(), 5)]);
     assert_eq!(actions("user", "w1").await, vec![("shift_added".to_owned(), 6), ("shift_removed".to_owned(), 7)]);
@@ -164,14 +198,14 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
     let (s, _d) = open(backend).await;
     let new = |id: &str| NewUser {
         id: id.into(),
-        role: "young_person".into(),
+        role: Role::YoungPerson,
         username: Some(format!("user-{id}")),
         password_hash: None,
         display_name: format!("User {id}"),
         created_at: 1,
     };
     let entry = |action: &str, target_type: &str, id: &str, at: i64, details: &str| {
-        talkzone_server::audit::event(at, Some("admin"), action, target_type, id, Some(details.to_owned()))
+        audit_event(at, Some("admin"), action, target_type, id, Some(details.to_owned()))
     };
     s.create_user(new("yp"), Some(entry("user_created", "user", "yp", 1, "role young_person"))).await.unwrap();
     s.create_user(new("yp2"), Some(entry("user_created", "user", "yp2", 1, "role young_person"))).await.unwrap();
@@ -209,19 +243,11 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
         .await
         .unwrap());
     let erased = |kept: &[String]| {
-        talkzone_server::audit::event(
-            20,
-            None,
-            "account_erased",
-            "user",
-            "yp",
-            Some(format!("kept {}", kept.join(","))),
-        )
+        audit_event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", kept.join(","))))
     };
     assert_eq!(s.erase_user("yp", 20, &erased).await.unwrap(), vec!["c1".to_owned()]);
-    let erased2 = |kept: &[String]| {
-        talkzone_server::audit::event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())))
-    };
+    let erased2 =
+        |kept: &[String]| audit_event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())));
     assert!(s.erase_user("yp2", 21, &erased2).await.unwrap().is_empty());
 
     let log = |t: &'static str, id: &'static str| {
@@ -231,7 +257,7 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|e| (e.action, e.at, e.details.unwrap_or_default()))
+                .map(|e| (e.action.to_string(), e.at, e.details.unwrap_or_default()))
                 .collect::<Vec<_>>()
         }
     };
@@ -312,7 +338,7 @@ async fn conversations_open_accept_and_messages(backend: Backend) {
     let mut announcement = msg("c1", "w1", "x", "joined");
     announcement.sender_id = None;
     announcement.client_msg_id = None;
-    announcement.kind = "system".into();
+    announcement.kind = MessageKind::System;
     match s.accept_conversation("c1", "w1", announcement.clone(), entry("conversation_accepted"), 9).await.unwrap() {
         AcceptOutcome::Accepted(c, m) => {
             assert_eq!((c.state.as_str(), c.assigned_to.as_deref(), c.last_seq), ("assigned", Some("w1"), 2));
@@ -335,7 +361,7 @@ async fn conversations_open_accept_and_messages(backend: Backend) {
 
     let assigned = s
         .conversations_for_staff(&ConversationFilter {
-            state: Some("assigned".into()),
+            state: Some(ConversationState::Assigned),
             assigned_to: Some("w1".into()),
             ..Default::default()
         })
@@ -439,24 +465,24 @@ async fn a_batch_answers_resends_and_stale_access_in_its_transaction(backend: Ba
 
     let as_worker = |who: &str, client_id: &str, assigned_to: &str| {
         let mut m = msg("c1", who, client_id, "from the worker");
-        m.expect = Some(store::Expected { state: "assigned".into(), assigned_to: Some(assigned_to.into()) });
+        m.expect = Some(store::Expected { state: ConversationState::Assigned, assigned_to: Some(assigned_to.into()) });
         m
     };
     let mut held = msg("c1", "yp", "h", "held back");
     held.hold = Some(store::NewModerationItem {
         id: talkzone_server::ids::random_id(),
-        kind: "hold".into(),
+        kind: ModerationItemKind::Hold,
         conversation_id: Some("c1".into()),
         message_id: Some(held.id.clone()),
         subject_user_id: Some("yp".into()),
         reporter_id: None,
         reason: "test".into(),
-        severity: "medium".into(),
+        severity: Severity::Medium,
         evidence: None,
         created_at: 10,
     });
     let mut queued_copy = msg("c1", "yp", "q", "decided while it was queued");
-    queued_copy.expect = Some(store::Expected { state: "queued".into(), assigned_to: None });
+    queued_copy.expect = Some(store::Expected { state: ConversationState::Queued, assigned_to: None });
     let batch = vec![
         msg("c1", "yp", "a", "resent"), // stored before this batch
         as_worker("w1", "w-1", "w1"),   // the copy is right
@@ -514,7 +540,7 @@ async fn staff_lists_are_scoped_and_paged_in_the_query(backend: Backend) {
         let mut announcement = msg(&id, "w1", "x", "joined");
         announcement.sender_id = None;
         announcement.client_msg_id = None;
-        announcement.kind = "system".into();
+        announcement.kind = MessageKind::System;
         // c0–c2 go to w2, c3 to w1, c4 and c5 stay queued.
         let worker = match i {
             0..=2 => Some("w2"),
@@ -556,13 +582,13 @@ fn escalation(id: &str, created_at: i64, deadline_at: i64) -> store::NewEscalati
         id: id.into(),
         conversation_id: "c1".into(),
         message_id: None,
-        severity: "high".into(),
+        severity: Severity::High,
         reason: "worried".into(),
-        source: "worker".into(),
+        source: EscalationSource::Worker,
         raised_by: None,
         created_at,
         deadline_at,
-        audit: talkzone_server::audit::event(created_at, None, "escalation_raised", "escalation", id, None),
+        audit: audit_event(created_at, None, "escalation_raised", "escalation", id, None),
     }
 }
 
@@ -604,7 +630,7 @@ async fn escalations_are_paged_and_never_capped(backend: Backend) {
                 action: format!("step_{step}"),
                 note: None,
             };
-            let entry = talkzone_server::audit::event(at, None, "escalation_action", "escalation", &id, None);
+            let entry = audit_event(at, None, "escalation_action", "escalation", &id, None);
             s.add_escalation_action(action, entry).await.unwrap();
         }
         expected.push((id.clone(), "step_1".to_owned()));
@@ -630,10 +656,14 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     user(s.as_ref(), "sup", "supervisor").await;
     s.open_support_conversation("c1", "yp", None, 1).await.unwrap();
     s.create_escalation(escalation("e1", 2, 100)).await.unwrap();
-    let at =
-        |action: &str, when: i64| talkzone_server::audit::event(when, Some("sup"), action, "escalation", "e1", None);
+    let at = |action: &str, when: i64| audit_event(when, Some("sup"), action, "escalation", "e1", None);
     let actions = || async {
-        s.audit_for_target("escalation", "e1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>()
+        s.audit_for_target("escalation", "e1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action.to_string())
+            .collect::<Vec<_>>()
     };
     assert!(s.acknowledge_escalation("e1", "sup", 3, at("escalation_acknowledged", 3)).await.unwrap().is_some());
     assert!(s.acknowledge_escalation("e1", "sup", 4, at("escalation_acknowledged", 4)).await.unwrap().is_none());
@@ -655,17 +685,18 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
 
     // Past its deadline, unacknowledged: the re-escalation fires once, with one entry.
     s.create_escalation(escalation("e2", 2, 100)).await.unwrap();
-    let overdue = || talkzone_server::audit::event(150, None, "escalation_reescalated", "escalation", "e2", None);
+    let overdue = || audit_event(150, None, "escalation_reescalated", "escalation", "e2", None);
     assert!(s.fire_reescalation("e2", 150, "{}", overdue()).await.unwrap());
     assert!(!s.fire_reescalation("e2", 151, "{}", overdue()).await.unwrap());
-    let e2: Vec<_> = s.audit_for_target("escalation", "e2").await.unwrap().into_iter().map(|e| e.action).collect();
+    let e2: Vec<_> =
+        s.audit_for_target("escalation", "e2").await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     assert_eq!(e2, vec!["escalation_raised", "escalation_reescalated"]);
 
     // Raised by moderation inside a message's batch: the entry comes with it. A message the
     // batch refuses (no such chat) stores neither its escalation nor the entry.
     let risky = |conv: &str, id: &str| {
         let mut m = msg(conv, "yp", id, "I am scared");
-        m.severity = "high".into();
+        m.severity = Severity::High;
         let mut e = escalation(id, 8, 100);
         e.conversation_id = conv.into();
         e.message_id = Some(m.id.clone());
@@ -675,7 +706,12 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     s.insert_messages(&[risky("c1", "e3"), risky("gone", "e4")]).await.unwrap();
     let s = &s;
     let raised = |id: &'static str| async move {
-        s.audit_for_target("escalation", id).await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>()
+        s.audit_for_target("escalation", id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action.to_string())
+            .collect::<Vec<_>>()
     };
     assert_eq!(raised("e3").await, vec!["escalation_raised"]);
     assert!(s.escalation("e3").await.unwrap().is_some());
@@ -707,20 +743,23 @@ async fn job_leases_have_one_holder(backend: Backend) {
 
 async fn audit_is_kept_in_order(backend: Backend) {
     let (s, _d) = open(backend).await;
-    for (i, action) in ["raised", "acknowledged"].iter().enumerate() {
+    for (i, action) in [AuditAction::EscalationRaised, AuditAction::EscalationAcknowledged].into_iter().enumerate() {
         talkzone_server::audit::record(
             s.as_ref(),
             100 + i as i64,
             Some("w1"),
             action,
-            "conversation",
+            AuditTarget::Conversation,
             "c1",
             Some("why".into()),
         )
         .await;
     }
     let events = s.audit_for_target("conversation", "c1").await.unwrap();
-    assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["raised", "acknowledged"]);
+    assert_eq!(
+        events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["escalation_raised", "escalation_acknowledged"]
+    );
 
     // Written together (staff reads in a reconnect storm): more than one statement's worth.
     let many: Vec<store::AuditEvent> = (0..100)
@@ -728,8 +767,8 @@ async fn audit_is_kept_in_order(backend: Backend) {
             id: talkzone_server::ids::random_id(),
             at: 200 + i,
             actor_id: Some(format!("w{i}")),
-            action: "conversation_read".into(),
-            target_type: "conversation".into(),
+            action: AuditAction::ConversationRead,
+            target_type: AuditTarget::Conversation,
             target_id: "c2".into(),
             details: Some("subscribe".into()),
         })
@@ -754,12 +793,11 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
     // Each entry a moment later than the one before, so that the log's order is the calls'.
     let clock = std::sync::atomic::AtomicI64::new(0);
     let tick = || clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-    let ev = |action: &str, target_type: &str, id: &str| {
-        talkzone_server::audit::event(tick(), Some("admin"), action, target_type, id, None)
-    };
+    let ev =
+        |action: &str, target_type: &str, id: &str| audit_event(tick(), Some("admin"), action, target_type, id, None);
     let actions = |t: &'static str, id: &'static str| {
         let s = s.clone();
-        async move { s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>() }
+        async move { s.audit_for_target(t, id).await.unwrap().into_iter().map(|e| e.action.to_string()).collect::<Vec<_>>() }
     };
 
     surveys
@@ -794,10 +832,10 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
         talkzone_server::audit::event(
             tick(),
             Some("admin"),
-            &format!("published {before:?} -> {}", v.version),
-            "survey",
+            AuditAction::SurveyPublished,
+            AuditTarget::Survey,
             &v.survey_id,
-            None,
+            Some(format!("{before:?} -> {}", v.version)),
         )
     };
     assert_eq!(surveys.publish_survey("s1", "admin", 3, &published).await.unwrap().unwrap().version, 1);
@@ -809,14 +847,22 @@ async fn survey_changes_are_audited_in_their_transaction(backend: Backend) {
     let v2 = surveys.publish_survey("s1", "admin", 5, &published).await.unwrap().unwrap();
     assert_eq!(v2.version, 2);
     assert!(surveys.publish_survey("none", "admin", 5, &published).await.unwrap().is_none());
+    let entries: Vec<(String, Option<String>)> = s
+        .audit_for_target("survey", "s1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action.to_string(), e.details))
+        .collect();
+    let published = |details: &str| ("survey_published".to_owned(), Some(details.to_owned()));
     assert_eq!(
-        actions("survey", "s1").await,
+        entries,
         vec![
-            "survey_created",
-            "published None -> 1",
-            "published Some(1) -> 1",
-            "survey_draft_updated",
-            "published Some(1) -> 2"
+            ("survey_created".to_owned(), None),
+            published("None -> 1"),
+            published("Some(1) -> 1"),
+            ("survey_draft_updated".to_owned(), None),
+            published("Some(1) -> 2"),
         ]
     );
     assert!(actions("survey", "none").await.is_empty(), "nothing to update or publish leaves no entry");
@@ -1021,13 +1067,17 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
         let mut m = msg("c1", "w1", "x", body);
         m.sender_id = None;
         m.client_msg_id = None;
-        m.kind = "system".into();
+        m.kind = MessageKind::System;
         m
     };
-    let at =
-        |action: &str, when: i64| talkzone_server::audit::event(when, Some("w1"), action, "conversation", "c1", None);
+    let at = |action: &str, when: i64| audit_event(when, Some("w1"), action, "conversation", "c1", None);
     let actions = || async {
-        s.audit_for_target("conversation", "c1").await.unwrap().into_iter().map(|e| e.action).collect::<Vec<_>>()
+        s.audit_for_target("conversation", "c1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action.to_string())
+            .collect::<Vec<_>>()
     };
     assert!(matches!(
         s.accept_conversation("c1", "w1", note("joined"), at("conversation_accepted", 9), 9).await.unwrap(),
@@ -1075,7 +1125,7 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
     s.join("c1", "sup", "supervisor", 13, Some(at("supervisor_joined", 13))).await.unwrap();
     assert_eq!(s.membership("c1", "sup").await.unwrap().as_deref(), Some("supervisor"));
     assert_eq!(actions().await.last().map(String::as_str), Some("supervisor_joined"));
-    let nowhere = talkzone_server::audit::event(14, Some("sup"), "supervisor_joined", "conversation", "nowhere", None);
+    let nowhere = audit_event(14, Some("sup"), "supervisor_joined", "conversation", "nowhere", None);
     assert!(s.join("nowhere", "sup", "supervisor", 14, Some(nowhere)).await.is_err(), "no such conversation");
     assert!(s.audit_for_target("conversation", "nowhere").await.unwrap().is_empty());
 }
