@@ -853,6 +853,7 @@ async fn csv_and_svg_exports_apply_the_same_rules(backend: Backend) {
         assert!(line.ends_with(",,true"), "{line}");
     }
 
+    // By hand: the content type is the assertion.
     let (st, headers, svg) = s
         .client
         .raw(Method::GET, &format!("/v1/surveys/{survey}/versions/1/questions/feel/chart.svg"), Some(&admin), vec![])

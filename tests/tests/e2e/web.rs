@@ -522,6 +522,7 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
         ("/web/admin.js", "text/javascript"),
         ("/web/talkzone.css", "text/css"),
     ];
+    // By hand: pages and assets are not API routes, and their headers are the point.
     for (path, kind) in served {
         let (status, headers, body) = s.client.raw(Method::GET, path, None, vec![]).await.expect(path);
         assert_eq!(status.as_u16(), 200, "{path}");
