@@ -340,9 +340,11 @@ pub async fn eventually<C: Condition, F: Future<Output = C>>(
     }
 }
 
-/// A JSON call by hand, for the routes the typed client does not cover yet: `token` `None` is
-/// anonymous, a `null` body sends none. Take the answer as it came ([`Reply::parts`]) or as
-/// the typed client would ([`Reply::json`]).
+/// A JSON call by hand, for what the typed client cannot express (it has a method for every
+/// route): no `Authorization` header, a body or query of the wrong shape, an exact status it
+/// does not return, the raw body. `token` `None` is anonymous, a `null` body sends none. Take
+/// the answer as it came ([`Reply::parts`]) or as the typed client would ([`Reply::json`]).
+/// Say at each use why it is by hand.
 pub async fn call(client: &Client, method: Method, path: &str, token: Option<&str>, body: Value) -> Reply {
     let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
     let (status, headers, text) = client.raw(method, path, token, bytes).await.expect("request");

@@ -5,18 +5,44 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 use talkzone_mobile_api::{
-    AuditTrail, CreateConversationRequest, MessageKind, Role, ServerFrame, ServiceCardSent, ServiceList, ServiceView,
+    AuditQuery, ConversationId, CreateConversationRequest, MessageKind, Role, ServerFrame, ServiceCardSent,
+    ServiceRequest, ServiceSearchQuery, ServiceView, ShareServiceRequest,
 };
 use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
 
-fn entry(name: &str) -> Value {
-    json!({"name": name, "category": "mental_health", "description": "Free counselling for 11 to 25 year olds.",
-        "area": "County-wide", "phone": "0800 123 4567", "url": "https://example.org/talk", "hours": "Mon-Fri 9-5",
-        "min_age": 11, "max_age": 25})
+fn entry(name: &str) -> ServiceRequest {
+    ServiceRequest {
+        name: name.into(),
+        category: "mental_health".into(),
+        description: "Free counselling for 11 to 25 year olds.".into(),
+        area: Some("County-wide".into()),
+        phone: Some("0800 123 4567".into()),
+        url: Some("https://example.org/talk".into()),
+        hours: Some("Mon-Fri 9-5".into()),
+        min_age: Some(11),
+        max_age: Some(25),
+    }
+}
+
+/// By hand (a typed body, the path written out): the `201 Created` is the assertion, and the
+/// typed client answers with the body only.
+async fn post_created<B: Serialize, T: DeserializeOwned>(s: &TestServer, path: &str, token: &str, body: &B) -> T {
+    let (status, answer) = s.client.request(Method::POST, path, Some(token), Some(body)).await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{path}");
+    answer
+}
+
+/// By hand: the `204 No Content` is the assertion, and the typed client answers `()` for any
+/// success.
+async fn retire_answers_204(s: &TestServer, token: &str, id: &str) {
+    let path = format!("/v1/services/{id}/retire");
+    assert_eq!(call(&s.client, Method::POST, &path, Some(token), Value::Null).await.status, StatusCode::NO_CONTENT);
 }
 
 async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
@@ -24,121 +50,82 @@ async fn admins_keep_the_directory_and_everyone_searches_it(backend: Backend) {
     let admin = s.staff(Role::YotAdmin).await;
     let worker = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
-    let adm = Some(admin.access_token.as_str());
+    let adm = admin.access_token.as_str();
 
-    let (status, created) =
-        call(&s.client, Method::POST, "/v1/services", adm, entry("Open Door Counselling")).await.parts();
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let created: ServiceView = serde_json::from_value(created).unwrap();
+    let created: ServiceView = post_created(&s, "/v1/services", adm, &entry("Open Door Counselling")).await;
     assert_eq!(created.phone.as_deref(), Some("0800 123 4567"));
-    let mut other = entry("Street Sport");
-    other["category"] = json!("diversion");
-    other["description"] = json!("Football on Friday nights.");
-    other["area"] = json!("Île Saint-Louis");
-    assert_eq!(call(&s.client, Method::POST, "/v1/services", adm, other).await.status, StatusCode::CREATED);
+    let other = ServiceRequest {
+        category: "diversion".into(),
+        description: "Football on Friday nights.".into(),
+        area: Some("Île Saint-Louis".into()),
+        ..entry("Street Sport")
+    };
+    let _: ServiceView = post_created(&s, "/v1/services", adm, &other).await;
 
     // Bad entries change nothing.
-    for (field, value) in [
-        ("url", json!("javascript:alert(1)")),
-        ("phone", json!("call me")),
-        ("category", json!("Mental Health")),
-        ("name", json!("")),
-        ("min_age", json!(40)),
+    for bad in [
+        ServiceRequest { url: Some("javascript:alert(1)".into()), ..entry("Bad entry") },
+        ServiceRequest { phone: Some("call me".into()), ..entry("Bad entry") },
+        ServiceRequest { category: "Mental Health".into(), ..entry("Bad entry") },
+        ServiceRequest { name: "".into(), ..entry("Bad entry") },
+        ServiceRequest { min_age: Some(40), ..entry("Bad entry") },
     ] {
-        let mut bad = entry("Bad entry");
-        bad[field] = value.clone();
-        let (status, body) = call(&s.client, Method::POST, "/v1/services", adm, bad).await.parts();
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field} = {value}: {body}");
+        let e = s.client.create_service(adm, &bad).await.unwrap_err();
+        assert_eq!(e.status(), Some(422), "{bad:?}: {e}");
     }
-    let (status, _) = call(&s.client, Method::POST, "/v1/services", adm, entry("Open Door Counselling")).await.parts();
-    assert_eq!(status, StatusCode::CONFLICT, "a name already used");
+    let e = s.client.create_service(adm, &entry("Open Door Counselling")).await.unwrap_err();
+    assert_eq!(e.status(), Some(409), "a name already used");
     // Only admins change it.
     for token in [&worker.access_token, &yp.access_token] {
-        assert_eq!(
-            call(&s.client, Method::POST, "/v1/services", Some(token), entry("Mine")).await.status,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(s.client.create_service(token, &entry("Mine")).await.unwrap_err().status(), Some(403));
     }
-    assert_eq!(
-        call(&s.client, Method::POST, "/v1/services", None, entry("Mine")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    // By hand: no Authorization header at all, which the typed client cannot send.
+    let mine = serde_json::to_value(entry("Mine")).unwrap();
+    assert_eq!(call(&s.client, Method::POST, "/v1/services", None, mine).await.status, StatusCode::UNAUTHORIZED);
 
     // Search: any case, any of the text fields, a category, wildcards taken literally.
-    let search = |q: &'static str| {
-        let token = yp.access_token.clone();
-        let s = &s;
+    let query = |q: Option<&str>, category: Option<&str>| ServiceSearchQuery {
+        q: q.map(str::to_owned),
+        category: category.map(str::to_owned),
+        include_retired: None,
+    };
+    let search = |q: Option<&'static str>, category: Option<&'static str>| {
+        let (client, token, query) = (&s.client, &yp.access_token, query(q, category));
         async move {
-            let (status, list) =
-                call(&s.client, Method::GET, &format!("/v1/services?{q}"), Some(&token), Value::Null).await.parts();
-            assert_eq!(status, StatusCode::OK, "{q}: {list}");
-            serde_json::from_value::<ServiceList>(list)
-                .unwrap()
-                .services
-                .into_iter()
-                .map(|v| v.name)
-                .collect::<Vec<_>>()
+            let list = client.search_services(token, &query).await.unwrap_or_else(|e| panic!("{query:?}: {e}"));
+            list.services.into_iter().map(|v| v.name).collect::<Vec<_>>()
         }
     };
-    assert_eq!(search("").await, vec!["Open Door Counselling", "Street Sport"], "by name");
-    assert_eq!(search("q=COUNSEL").await, vec!["Open Door Counselling"]);
-    assert_eq!(search("q=friday").await, vec!["Street Sport"], "found in the description");
-    assert_eq!(search("category=diversion").await, vec!["Street Sport"]);
-    assert_eq!(search("q=%C3%AEle").await, vec!["Street Sport"], "any case beyond ASCII too (île finds Île)");
-    assert!(search("q=nights.%20%C3%AEle").await.is_empty(), "a search does not run from one field into the next");
-    assert_eq!(
-        call(&s.client, Method::GET, "/v1/services?q=nights.%0A%C3%AEle", Some(&yp.access_token), Value::Null)
-            .await
-            .parts()
-            .0,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "no control characters in a search"
-    );
-    assert!(search("q=%25").await.is_empty(), "% is a character, not a wildcard");
-    assert_eq!(
-        call(&s.client, Method::GET, "/v1/services?category=Not%20A%20Tag", Some(&yp.access_token), Value::Null)
-            .await
-            .parts()
-            .0,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    assert_eq!(search(None, None).await, vec!["Open Door Counselling", "Street Sport"], "by name");
+    assert_eq!(search(Some("COUNSEL"), None).await, vec!["Open Door Counselling"]);
+    assert_eq!(search(Some("friday"), None).await, vec!["Street Sport"], "found in the description");
+    assert_eq!(search(None, Some("diversion")).await, vec!["Street Sport"]);
+    assert_eq!(search(Some("île"), None).await, vec!["Street Sport"], "any case beyond ASCII too (île finds Île)");
+    assert!(search(Some("nights. île"), None).await.is_empty(), "a search does not run from one field into the next");
+    let e = s.client.search_services(&yp.access_token, &query(Some("nights.\nîle"), None)).await.unwrap_err();
+    assert_eq!(e.status(), Some(422), "no control characters in a search");
+    assert!(search(Some("%"), None).await.is_empty(), "% is a character, not a wildcard");
+    let e = s.client.search_services(&yp.access_token, &query(None, Some("Not A Tag"))).await.unwrap_err();
+    assert_eq!(e.status(), Some(422));
 
     // Updating keeps the id; retiring hides it from everyone but admins who ask.
-    let mut changed = entry("Open Door Counselling");
-    changed["phone"] = json!("0800 765 4321");
-    let (status, updated) =
-        call(&s.client, Method::PUT, &format!("/v1/services/{}", created.id), adm, changed.clone()).await.parts();
-    assert_eq!(status, StatusCode::OK, "{updated}");
-    assert_eq!(updated["phone"], "0800 765 4321");
-    assert_eq!(call(&s.client, Method::PUT, "/v1/services/nothing", adm, changed).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        call(&s.client, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, Value::Null).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        call(&s.client, Method::POST, &format!("/v1/services/{}/retire", created.id), adm, Value::Null).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(search("").await, vec!["Street Sport"]);
-    let path = format!("/v1/services/{}", created.id);
-    assert_eq!(
-        call(&s.client, Method::GET, &path, Some(&yp.access_token), Value::Null).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(call(&s.client, Method::GET, &path, adm, Value::Null).await.status, StatusCode::OK);
-    let (_, all) = call(&s.client, Method::GET, "/v1/services?include_retired=true", adm, Value::Null).await.parts();
-    assert_eq!(all["services"].as_array().map(Vec::len), Some(2));
-    assert_eq!(
-        call(&s.client, Method::GET, "/v1/services?include_retired=true", Some(&yp.access_token), Value::Null)
-            .await
-            .parts()
-            .0,
-        StatusCode::FORBIDDEN
-    );
+    let changed = ServiceRequest { phone: Some("0800 765 4321".into()), ..entry("Open Door Counselling") };
+    let updated = s.client.update_service(adm, &created.id, &changed).await.unwrap();
+    assert_eq!((updated.id.as_str(), updated.phone.as_deref()), (created.id.as_str(), Some("0800 765 4321")));
+    assert_eq!(s.client.update_service(adm, "nothing", &changed).await.unwrap_err().status(), Some(404));
+    retire_answers_204(&s, adm, &created.id).await;
+    assert_eq!(s.client.retire_service(adm, &created.id).await.unwrap_err().status(), Some(404));
+    assert_eq!(search(None, None).await, vec!["Street Sport"]);
+    assert_eq!(s.client.service(&yp.access_token, &created.id).await.unwrap_err().status(), Some(404));
+    s.client.service(adm, &created.id).await.expect("an admin still sees a retired entry");
+    let with_retired = ServiceSearchQuery { include_retired: Some(true), ..query(None, None) };
+    let all = s.client.search_services(adm, &with_retired).await.unwrap();
+    assert_eq!(all.services.len(), 2);
+    let e = s.client.search_services(&yp.access_token, &with_retired).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
 
     // Every change is in the audit log.
-    let (_, trail) = call(&s.client, Method::GET, "/v1/admin/audit", adm, Value::Null).await.parts();
-    let trail: AuditTrail = serde_json::from_value(trail).unwrap();
+    let trail = s.client.audit_log(adm, &AuditQuery { days: None }).await.unwrap();
     let target = format!("service:{}", created.id);
     let mut actions: Vec<&str> = trail
         .entries
@@ -161,10 +148,11 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     let other = s.staff(Role::DutyWorker).await;
     let yp = s.young_person().await;
     // Words that raise an escalation when someone says them about themselves.
-    let mut risky = entry("Open Door Counselling");
-    risky["description"] = json!("For anyone who wants to kill myself or has taken an overdose: talk to us.");
-    let (_, service) = call(&s.client, Method::POST, "/v1/services", Some(&admin.access_token), risky).await.parts();
-    let service_id = service["id"].as_str().unwrap().to_owned();
+    let risky = ServiceRequest {
+        description: "For anyone who wants to kill myself or has taken an overdose: talk to us.".into(),
+        ..entry("Open Door Counselling")
+    };
+    let service_id = s.client.create_service(&admin.access_token, &risky).await.unwrap().id;
 
     // A chat, accepted by the worker.
     let req = CreateConversationRequest { topic: None, first_message: Some("hi".into()) };
@@ -177,10 +165,8 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     let escalations_before = escalations().await;
 
     let path = format!("/v1/conversations/{}/service-cards", conv.id);
-    let share = json!({"service_id": service_id, "client_msg_id": "card-1"});
-    let (status, sent) = call(&s.client, Method::POST, &path, Some(&worker.access_token), share.clone()).await.parts();
-    assert_eq!(status, StatusCode::CREATED, "{sent}");
-    let sent: ServiceCardSent = serde_json::from_value(sent).unwrap();
+    let share = ShareServiceRequest { service_id: service_id.clone(), client_msg_id: "card-1".into() };
+    let sent: ServiceCardSent = post_created(&s, &path, &worker.access_token, &share).await;
     assert_eq!(sent.card.name, "Open Door Counselling");
 
     // It arrives live as a service_card whose body is the entry.
@@ -201,53 +187,34 @@ async fn a_worker_shares_a_service_card_into_a_chat(backend: Backend) {
     assert!(risk.as_deref().is_none_or(|r| r == "none"), "nor the chat's risk: {risk:?}");
 
     // The same client_msg_id again is the same message; a later edit leaves the card as shared.
-    let (status, again) = call(&s.client, Method::POST, &path, Some(&worker.access_token), share).await.parts();
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(again["seq"], json!(sent.seq), "answered with the first message");
-    let mut changed = entry("Open Door Counselling");
-    changed["phone"] = json!("0800 000 0000");
-    call(&s.client, Method::PUT, &format!("/v1/services/{service_id}"), Some(&admin.access_token), changed)
-        .await
-        .parts();
+    let again: ServiceCardSent = post_created(&s, &path, &worker.access_token, &share).await;
+    assert_eq!(again.seq, sent.seq, "answered with the first message");
+    let changed = ServiceRequest { phone: Some("0800 000 0000".into()), ..entry("Open Door Counselling") };
+    s.client.update_service(&admin.access_token, &service_id, &changed).await.unwrap();
     let history = s.client.messages(&yp.access_token, &conv.id, 0, None).await.unwrap();
     let cards: Vec<_> = history.messages.iter().filter(|m| m.kind == MessageKind::ServiceCard).collect();
     assert_eq!(cards.len(), 1, "stored once");
     assert!(cards[0].body.contains("0800 123 4567"), "{}", cards[0].body);
 
     // Who may not share, and what cannot be shared.
-    let share2 = |id: &str| json!({"service_id": id, "client_msg_id": "card-2"});
+    let share2 = |id: &str| ShareServiceRequest { service_id: id.into(), client_msg_id: "card-2".into() };
+    let refused = |token: &str, conv: &ConversationId, share: ShareServiceRequest| {
+        let (client, token, conv) = (&s.client, token.to_owned(), conv.clone());
+        async move { client.share_service(&token, &conv, &share).await.unwrap_err().status() }
+    };
+    assert_eq!(refused(&yp.access_token, &conv.id, share2(&service_id)).await, Some(403));
     assert_eq!(
-        call(&s.client, Method::POST, &path, Some(&yp.access_token), share2(&service_id)).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        call(&s.client, Method::POST, &path, Some(&other.access_token), share2(&service_id)).await.status,
-        StatusCode::NOT_FOUND,
+        refused(&other.access_token, &conv.id, share2(&service_id)).await,
+        Some(404),
         "a worker not in the chat learns nothing of it"
     );
+    assert_eq!(refused(&worker.access_token, &conv.id, share2("nothing")).await, Some(422));
+    let nothing = ConversationId("nothing".into());
+    assert_eq!(refused(&worker.access_token, &nothing, share2(&service_id)).await, Some(404));
+    s.client.retire_service(&admin.access_token, &service_id).await.unwrap();
     assert_eq!(
-        call(&s.client, Method::POST, &path, Some(&worker.access_token), share2("nothing")).await.status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    assert_eq!(
-        call(
-            &s.client,
-            Method::POST,
-            "/v1/conversations/nothing/service-cards",
-            Some(&worker.access_token),
-            share2(&service_id)
-        )
-        .await
-        .parts()
-        .0,
-        StatusCode::NOT_FOUND
-    );
-    call(&s.client, Method::POST, &format!("/v1/services/{service_id}/retire"), Some(&admin.access_token), Value::Null)
-        .await
-        .parts();
-    assert_eq!(
-        call(&s.client, Method::POST, &path, Some(&worker.access_token), share2(&service_id)).await.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        refused(&worker.access_token, &conv.id, share2(&service_id)).await,
+        Some(422),
         "a retired entry is not shared"
     );
     s.stop().await;

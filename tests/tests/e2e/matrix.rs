@@ -15,8 +15,14 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use talkzone_tests::api::client::WsConnection;
-use talkzone_tests::api::{ClientFrame, ConversationId, CreateConversationRequest, Role, ServerFrame, TokenResponse};
+use talkzone_tests::api::client::{ClientError, WsConnection};
+use talkzone_tests::api::{
+    AppealRequest, AssignmentRespondent, Capacity, ClientFrame, CloseRequest, ConversationId, CreateAssignmentRequest,
+    CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreateRoomRequest,
+    DecisionRequest, HoldRequest, MessageId, ModerationAction, PersonalInfoMode, RaiseEscalationRequest, ReportRequest,
+    RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest, ShiftRequest, SurveyDefinition, SurveyStage,
+    TokenResponse, UserActionKind, UserActionRequest,
+};
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -198,24 +204,52 @@ fn unique() -> String {
     format!("{}{}", ulid::Ulid::new().to_string().to_lowercase(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A REST call the fixtures rely on: it must succeed.
-async fn must(
-    s: &TestServer,
-    http: &reqwest::Client,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = http.request(method.clone(), format!("{}{path}", s.base)).bearer_auth(token);
-    if let Some(b) = &body {
-        req = req.json(b);
+/// A step the fixtures rely on: it must succeed.
+fn must<T>(step: &str, r: Result<T, ClientError>) -> T {
+    r.unwrap_or_else(|e| panic!("fixture step {step} failed: {e}"))
+}
+
+/// A room about `topic`, post-moderated.
+fn room_request(topic: String) -> CreateRoomRequest {
+    CreateRoomRequest {
+        topic,
+        age_band: "13-15".into(),
+        moderation: RoomModeration::Post,
+        personal_info: PersonalInfoMode::Hold,
     }
-    let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    assert!(status.is_success(), "fixture step {method} {path} failed: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+fn service_request(name: String) -> ServiceRequest {
+    ServiceRequest {
+        name,
+        category: "health".into(),
+        description: "A local service.".into(),
+        area: None,
+        phone: None,
+        url: None,
+        hours: None,
+        min_age: None,
+        max_age: None,
+    }
+}
+
+fn assignment_request(survey: &str, participant: &str, to: AssignmentRespondent) -> CreateAssignmentRequest {
+    CreateAssignmentRequest {
+        survey_id: survey.into(),
+        participant_id: participant.into(),
+        stage: SurveyStage::Start,
+        due_date: "2025-03-01".into(),
+        respondent: to,
+        access_code_valid_days: None,
+    }
+}
+
+/// A survey written in the contract's JSON form, published; (its id, the version).
+async fn published_survey(s: &TestServer, adm: &str, def: Value) -> (String, i64) {
+    let def: SurveyDefinition = serde_json::from_value(def).expect("a survey definition");
+    let survey = must("create a survey", s.client.create_survey(adm, &def).await);
+    let v = must("publish it", s.client.publish_survey(adm, &survey.id).await);
+    (survey.id, v.version)
 }
 
 async fn build_world(s: &TestServer) -> World {
@@ -243,44 +277,22 @@ async fn build_world(s: &TestServer) -> World {
     .expect("login account");
     // Many chats pass through the shared workers: room for all of them.
     for w in [&asg, &unasg, &sup] {
-        must(
-            s,
-            &http,
-            Method::PUT,
-            &format!("/v1/admin/users/{}/capacity", w.user.id),
-            &adm.access_token,
-            Some(json!({"capacity": 20})),
-        )
-        .await;
+        let room_for_all = Capacity { capacity: 20 };
+        must("capacity", s.client.set_capacity(&adm.access_token, &w.user.id, &room_for_all).await);
     }
-    let room = must(
-        s,
-        &http,
-        Method::POST,
-        "/v1/rooms",
-        &adm.access_token,
-        Some(json!({"topic": "World room", "age_band": "13-15", "moderation": "post"})),
-    )
-    .await;
-    let parent = parent_assignment(s, &http, &adm.access_token).await;
-    let policy = match must(s, &http, Method::GET, "/v1/admin/moderation/policy", &adm.access_token, None).await {
-        Value::String(t) => t,
-        other => panic!("policy is TOML text: {other}"),
-    };
-    let outcomes = must(s, &http, Method::GET, "/v1/outcomes", &sup.access_token, None).await;
+    let room =
+        must("the world's room", s.client.create_room(&adm.access_token, &room_request("World room".into())).await);
+    let parent = parent_assignment(s, &adm.access_token).await;
+    let policy = must("the policy", s.client.moderation_policy(&adm.access_token).await);
+    let outcomes = must("the outcomes", s.client.list_outcomes(&sup.access_token).await);
     let yp = s.young_person().await;
-    let notice = must(s, &http, Method::GET, "/v1/me/monitoring-notice", &yp.access_token, None).await;
+    let notice = must("the notice", s.client.monitoring_notice(&yp.access_token).await);
     let service = must(
-        s,
-        &http,
-        Method::POST,
-        "/v1/services",
-        &adm.access_token,
-        Some(json!({"name": "World service", "category": "health", "description": "A local service."})),
-    )
-    .await;
+        "the world's service",
+        s.client.create_service(&adm.access_token, &service_request("World service".into())).await,
+    );
     World {
-        service: service["id"].as_str().expect("service id").to_owned(),
+        service: service.id,
         login_username,
         http,
         asg,
@@ -289,59 +301,42 @@ async fn build_world(s: &TestServer) -> World {
         moderator,
         first_mod,
         adm,
-        room: room["id"].as_str().expect("room id").to_owned(),
+        room: room.id.0,
         parent_code: parent.1,
         policy,
-        outcome: outcomes["outcomes"][0].as_str().expect("an outcome").to_owned(),
-        notice_version: notice["version"].to_string(),
+        outcome: outcomes.outcomes.first().expect("an outcome").clone(),
+        notice_version: notice.version.to_string(),
     }
 }
 
 /// A parent/carer survey assigned with an access code: (assignment id, code).
-async fn parent_assignment(s: &TestServer, http: &reqwest::Client, adm: &str) -> (String, String) {
-    let survey = must(
+async fn parent_assignment(s: &TestServer, adm: &str) -> (String, String) {
+    let (id, _) = published_survey(
         s,
-        http,
-        Method::POST,
-        "/v1/surveys",
         adm,
-        Some(json!({
+        json!({
         "title": "Parent survey", "audience": "parent_carer",
-        "questions": [{"id": "q1", "kind": "yes_no", "text": "Was the service helpful?"}]})),
+        "questions": [{"id": "q1", "kind": "yes_no", "text": "Was the service helpful?"}]}),
     )
     .await;
-    let id = survey["id"].as_str().expect("survey id").to_owned();
-    must(s, http, Method::POST, &format!("/v1/surveys/{id}/publish"), adm, None).await;
-    let p = participant(s, http, adm).await;
-    let a = must(
-        s,
-        http,
-        Method::POST,
-        "/v1/survey-assignments",
-        adm,
-        Some(json!({
-        "survey_id": id, "participant_id": p, "stage": "start", "due_date": "2025-03-01",
-        "respondent": {"kind": "parent_carer"}})),
-    )
-    .await;
-    (
-        a["assignment"]["id"].as_str().expect("assignment id").to_owned(),
-        a["access_code"].as_str().expect("an access code").to_owned(),
-    )
+    let p = participant(s, adm).await;
+    let req = assignment_request(&id, &p, AssignmentRespondent::ParentCarer);
+    let a = must("a parent's assignment", s.client.create_assignment(adm, &req).await);
+    (a.assignment.id, a.access_code.expect("an access code"))
 }
 
-async fn participant(s: &TestServer, http: &reqwest::Client, adm: &str) -> String {
-    let p = must(
-        s,
-        http,
-        Method::POST,
-        "/v1/survey-participants",
-        adm,
-        Some(json!({
-        "reference": format!("YOT-{}", unique()), "intervention_type": "referral_order", "start_date": "2025-01-06"})),
-    )
-    .await;
-    p["id"].as_str().expect("participant id").to_owned()
+async fn participant(s: &TestServer, adm: &str) -> String {
+    let req = CreateParticipantRequest {
+        reference: format!("YOT-{}", unique()),
+        intervention_type: "referral_order".into(),
+        start_date: "2025-01-06".into(),
+        end_date: None,
+        age_band: None,
+        gender: None,
+        ethnicity: None,
+        looked_after: None,
+    };
+    must("a participant", s.client.create_participant(adm, &req).await).id
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,8 +368,8 @@ async fn open_chat(s: &TestServer, yp: &TokenResponse, first: &str) -> String {
     conv.id.0
 }
 
-async fn join_room(s: &TestServer, w: &World, who: &TokenResponse, room: &str) {
-    must(s, &w.http, Method::POST, &format!("/v1/rooms/{room}/join"), &who.access_token, None).await;
+async fn join_room(s: &TestServer, who: &TokenResponse, room: &str) {
+    must("join the room", s.client.join_room(&who.access_token, &ConversationId(room.to_owned())).await);
 }
 
 /// Sends a message over a WebSocket and returns its message id.
@@ -399,47 +394,26 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
     let adm = w.adm.access_token.as_str();
     let room_target = matches!(target, "room" | "report" | "decided_report" | "appealed_report");
     if !room_target {
-        join_room(s, w, &mem, &w.room).await;
+        join_room(s, &mem, &w.room).await;
     }
     match target {
         "none" => {}
         "chat" | "queued_chat" | "held_chat" | "escalation" => {
             let conv = open_chat(s, &yp, &secret).await;
-            must(s, &w.http, Method::POST, &format!("/v1/conversations/{conv}/accept"), &w.asg.access_token, None)
-                .await;
+            let conv_id = ConversationId(conv.clone());
+            must("accept", s.client.accept(&w.asg.access_token, &conv_id).await);
             if target == "queued_chat" {
-                must(
-                    s,
-                    &w.http,
-                    Method::POST,
-                    &format!("/v1/conversations/{conv}/requeue"),
-                    &w.asg.access_token,
-                    Some(json!({"reason": "handing back"})),
-                )
-                .await;
+                let back = RequeueRequest { reason: "handing back".into() };
+                must("requeue", s.client.requeue_conversation(&w.asg.access_token, &conv_id, &back).await);
             }
             if target == "held_chat" {
-                must(
-                    s,
-                    &w.http,
-                    Method::POST,
-                    &format!("/v1/conversations/{conv}/hold"),
-                    &w.sup.access_token,
-                    Some(json!({"reason": "a police enquiry"})),
-                )
-                .await;
+                let hold = HoldRequest { reason: "a police enquiry".into() };
+                must("hold", s.client.place_hold(&w.sup.access_token, &conv_id, &hold).await);
             }
             if target == "escalation" {
-                let e = must(
-                    s,
-                    &w.http,
-                    Method::POST,
-                    &format!("/v1/conversations/{conv}/escalations"),
-                    &w.asg.access_token,
-                    Some(json!({"severity": "medium", "reason": format!("worried: {secret}")})),
-                )
-                .await;
-                let id = e["id"].as_str().expect("escalation id").to_owned();
+                let raise = RaiseEscalationRequest { severity: "medium".into(), reason: format!("worried: {secret}") };
+                let e = must("escalate", s.client.raise_escalation(&w.asg.access_token, &conv_id, &raise).await);
+                let id = e.id;
                 secrets.push(id.clone());
                 vars.insert("id".into(), id);
             } else {
@@ -450,18 +424,10 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             conversation = Some(conv);
         }
         "room" | "report" | "decided_report" | "appealed_report" => {
-            let room = must(
-                s,
-                &w.http,
-                Method::POST,
-                "/v1/rooms",
-                adm,
-                Some(json!({"topic": format!("Room {}", unique()), "age_band": "13-15", "moderation": "post"})),
-            )
-            .await;
-            let room = room["id"].as_str().expect("room id").to_owned();
-            join_room(s, w, &yp, &room).await;
-            join_room(s, w, &mem, &room).await;
+            let room =
+                must("a room", s.client.create_room(adm, &room_request(format!("Room {}", unique()))).await).id.0;
+            join_room(s, &yp, &room).await;
+            join_room(s, &mem, &room).await;
             let message_id = say(s, &yp, &room, &secret).await;
             secrets.push(message_id.clone());
             vars.insert("message_id".into(), message_id.clone());
@@ -469,39 +435,22 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("id".into(), room.clone());
             conversation = Some(room);
             if target != "room" {
-                let r = must(
-                    s,
-                    &w.http,
-                    Method::POST,
-                    "/v1/reports",
-                    &mem.access_token,
-                    Some(json!({"message_id": message_id, "reason": "this was unkind"})),
-                )
-                .await;
-                let item = r["id"].as_str().expect("item id").to_owned();
+                let report = ReportRequest {
+                    message_id: Some(MessageId(message_id.clone())),
+                    user_id: None,
+                    reason: "this was unkind".into(),
+                };
+                let item = must("a report", s.client.create_report(&mem.access_token, &report).await).id;
                 secrets.push(item.clone());
                 vars.insert("id".into(), item.clone());
                 if target != "report" {
-                    must(
-                        s,
-                        &w.http,
-                        Method::POST,
-                        &format!("/v1/moderation/items/{item}/decision"),
-                        &w.first_mod.access_token,
-                        Some(json!({"action": "remove", "reason": "unkind"})),
-                    )
-                    .await;
+                    let remove =
+                        DecisionRequest { action: ModerationAction::Remove, reason: "unkind".into(), body: None };
+                    must("remove", s.client.decide_item(&w.first_mod.access_token, &item, &remove).await);
                 }
                 if target == "appealed_report" {
-                    must(
-                        s,
-                        &w.http,
-                        Method::POST,
-                        &format!("/v1/moderation/items/{item}/appeal"),
-                        &yp.access_token,
-                        Some(json!({"reason": "it was a joke"})),
-                    )
-                    .await;
+                    let appeal = AppealRequest { reason: "it was a joke".into() };
+                    must("appeal", s.client.appeal_item(&yp.access_token, &item, &appeal).await);
                 }
             }
         }
@@ -513,80 +462,52 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
         }
         "shift" => {
             let (start, end) = shift_times();
-            let sh = must(
-                s,
-                &w.http,
-                Method::POST,
-                "/v1/rota/shifts",
-                adm,
-                Some(json!({"user_id": w.unasg.user.id, "starts_at": start, "ends_at": end})),
-            )
-            .await;
-            vars.insert("id".into(), sh["id"].as_str().expect("shift id").to_owned());
+            let shift = ShiftRequest { user_id: w.unasg.user.id.clone(), starts_at: start, ends_at: end };
+            vars.insert("id".into(), must("a shift", s.client.add_shift(adm, &shift).await).id);
         }
         "intervention_type" => {
-            let t = must(
-                s,
-                &w.http,
-                Method::POST,
-                "/v1/intervention-types",
-                adm,
-                Some(json!({"name": format!("Type {}", unique())})),
-            )
-            .await;
-            vars.insert("id".into(), t["id"].as_str().expect("type id").to_owned());
+            let kind = CreateInterventionTypeRequest { name: format!("Type {}", unique()) };
+            vars.insert(
+                "id".into(),
+                must("an intervention type", s.client.create_intervention_type(adm, &kind).await).id,
+            );
         }
         "participant" => {
-            vars.insert("id".into(), participant(s, &w.http, adm).await);
+            vars.insert("id".into(), participant(s, adm).await);
         }
         "survey" | "assignment" => {
-            let survey = must(
+            let (id, version) = published_survey(
                 s,
-                &w.http,
-                Method::POST,
-                "/v1/surveys",
                 adm,
-                Some(json!({
+                json!({
                 "title": "How did it go?", "audience": "young_person",
-                "questions": [{"id": "q1", "kind": "emoji_scale", "text": "How do you feel?"}]})),
+                "questions": [{"id": "q1", "kind": "emoji_scale", "text": "How do you feel?"}]}),
             )
             .await;
-            let id = survey["id"].as_str().expect("survey id").to_owned();
-            let v = must(s, &w.http, Method::POST, &format!("/v1/surveys/{id}/publish"), adm, None).await;
-            let p = participant(s, &w.http, adm).await;
+            let p = participant(s, adm).await;
             vars.insert("id".into(), id.clone());
             vars.insert("survey_id".into(), id.clone());
-            vars.insert("version".into(), v["version"].to_string());
+            vars.insert("version".into(), version.to_string());
             vars.insert("question_id".into(), "q1".into());
             vars.insert("participant_id".into(), p.clone());
             if target == "assignment" {
-                let a = must(
-                    s,
-                    &w.http,
-                    Method::POST,
-                    "/v1/survey-assignments",
-                    adm,
-                    Some(json!({
-                    "survey_id": id, "participant_id": p, "stage": "start", "due_date": "2025-03-01",
-                    "respondent": {"kind": "young_person", "user_id": yp.user.id}})),
-                )
-                .await;
-                let aid = a["assignment"]["id"].as_str().expect("assignment id").to_owned();
+                let to = AssignmentRespondent::YoungPerson { user_id: yp.user.id.clone() };
+                let req = assignment_request(&id, &p, to);
+                let aid = must("an assignment", s.client.create_assignment(adm, &req).await).assignment.id;
                 secrets.push(aid.clone());
                 vars.insert("assignment_id".into(), aid);
             }
         }
         "parent_assignment" => {
-            let (aid, code) = parent_assignment(s, &w.http, adm).await;
+            let (aid, code) = parent_assignment(s, adm).await;
             secrets.push(aid.clone());
             secrets.push(code.clone());
             vars.insert("assignment_id".into(), aid);
             parent_code = code;
         }
         "service" => {
-            let e = must(s, &w.http, Method::POST, "/v1/services", adm,
-                Some(json!({"name": format!("Service {}", unique()), "category": "health", "description": "A local service."}))).await;
-            vars.insert("id".into(), e["id"].as_str().expect("service id").to_owned());
+            let service = service_request(format!("Service {}", unique()));
+            vars.insert("id".into(), must("a service", s.client.create_service(adm, &service).await).id);
         }
         other => panic!("tests/authz-matrix.toml names an unknown target {other:?}"),
     }
@@ -633,13 +554,8 @@ fn rfc3339(secs: i64) -> String {
 /// Frees the shared workers: the fixture's chat is closed (errors ignored: it may be closed).
 async fn clean_up(s: &TestServer, w: &World, f: &Fixture) {
     if let Some(c) = &f.conversation {
-        let _ = w
-            .http
-            .post(format!("{}/v1/conversations/{c}/close", s.base))
-            .bearer_auth(&w.sup.access_token)
-            .json(&json!({"outcome": w.outcome, "tags": []}))
-            .send()
-            .await;
+        let close = CloseRequest { outcome: w.outcome.clone(), tags: Vec::new() };
+        let _ = s.client.close_conversation(&w.sup.access_token, &ConversationId(c.clone()), &close).await;
     }
 }
 
@@ -982,9 +898,6 @@ async fn fire(
     listeners: &mut HashMap<&str, Listener>,
 ) -> String {
     let c = conversation_of(f);
-    let post = |path: String, token: String, body: Option<Value>| async move {
-        must(s, &w.http, Method::POST, &path, &token, body).await
-    };
     let yp = listeners.get_mut("yp").expect("yp listens");
     match trigger {
         "setup" => String::new(),
@@ -1018,16 +931,12 @@ async fn fire(
             r
         }
         "yp_opens_chat" => {
-            let v = post("/v1/conversations".into(), f.yp.access_token.clone(), Some(json!({"topic": "new"}))).await;
-            v["id"].as_str().expect("conversation id").to_owned()
+            let req = CreateConversationRequest { topic: Some("new".into()), first_message: None };
+            must("open a chat", s.client.open_conversation(&f.yp.access_token, &req).await).1.id.0
         }
         "asg_requeues" => {
-            post(
-                format!("/v1/conversations/{c}/requeue"),
-                w.asg.access_token.clone(),
-                Some(json!({"reason": "stepping away"})),
-            )
-            .await;
+            let away = RequeueRequest { reason: "stepping away".into() };
+            must("requeue", s.client.requeue_conversation(&w.asg.access_token, &c, &away).await);
             String::new()
         }
         "asg_duty" => {
@@ -1036,50 +945,32 @@ async fn fire(
             String::new()
         }
         "asg_escalates" => {
-            post(
-                format!("/v1/conversations/{c}/escalations"),
-                w.asg.access_token.clone(),
-                Some(json!({"severity": "medium", "reason": "worried"})),
-            )
-            .await;
+            let raise = RaiseEscalationRequest { severity: "medium".into(), reason: "worried".into() };
+            must("escalate", s.client.raise_escalation(&w.asg.access_token, &c, &raise).await);
             String::new()
         }
         "admin_assigns_survey" => {
-            let a = post(
-                "/v1/survey-assignments".into(),
-                w.adm.access_token.clone(),
-                Some(json!({
-                "survey_id": f.var("survey_id"), "participant_id": f.var("participant_id"), "stage": "start",
-                "due_date": "2025-03-01", "respondent": {"kind": "young_person", "user_id": f.yp.user.id}})),
-            )
-            .await;
-            a["assignment"]["id"].as_str().expect("assignment id").to_owned()
+            let to = AssignmentRespondent::YoungPerson { user_id: f.yp.user.id.clone() };
+            let req = assignment_request(f.var("survey_id"), f.var("participant_id"), to);
+            must("assign a survey", s.client.create_assignment(&w.adm.access_token, &req).await).assignment.id
         }
         "mem_reports" => {
-            let r = post(
-                "/v1/reports".into(),
-                f.mem.access_token.clone(),
-                Some(json!({"message_id": f.var("message_id"), "reason": "unkind"})),
-            )
-            .await;
-            r["id"].as_str().expect("report id").to_owned()
+            let report = ReportRequest {
+                message_id: Some(MessageId(f.var("message_id").to_owned())),
+                user_id: None,
+                reason: "unkind".into(),
+            };
+            must("report", s.client.create_report(&f.mem.access_token, &report).await).id
         }
         "mod_removes" => {
-            post(
-                format!("/v1/moderation/items/{}/decision", f.var("id")),
-                w.moderator.access_token.clone(),
-                Some(json!({"action": "remove", "reason": "unkind"})),
-            )
-            .await;
+            let remove = DecisionRequest { action: ModerationAction::Remove, reason: "unkind".into(), body: None };
+            must("remove", s.client.decide_item(&w.moderator.access_token, f.var("id"), &remove).await);
             String::new()
         }
         "mod_warns_yp" => {
-            post(
-                format!("/v1/moderation/users/{}/actions", f.yp.user.id),
-                w.moderator.access_token.clone(),
-                Some(json!({"action": "warn", "reason": "please be kind"})),
-            )
-            .await;
+            let warn =
+                UserActionRequest { action: UserActionKind::Warn, reason: "please be kind".into(), duration_s: None };
+            must("warn", s.client.act_on_user(&w.moderator.access_token, &f.yp.user.id, &warn).await);
             String::new()
         }
         other => panic!("tests/authz-matrix.toml names an unknown trigger {other:?}"),

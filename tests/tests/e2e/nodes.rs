@@ -6,14 +6,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::json;
 use talkzone_mobile_api::client::{Client, WsConnection};
 use talkzone_mobile_api::{
-    ClientFrame, ConversationId, ConversationView, CreateConversationRequest, EscalationView, MessageView, Role,
-    ServerFrame, TokenResponse,
+    ClientFrame, ConversationId, ConversationView, CreateConversationRequest, MessageView, RaiseEscalationRequest,
+    Role, ServerFrame, TokenResponse,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
+use talkzone_server::jobs;
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
 use talkzone_tests::{
     both_backends, create_account_in, eventually, fresh_database, Backend, ProcessServer, TempDir, TestServer,
@@ -28,6 +27,10 @@ async fn two_nodes(backend: Backend, redis: &RedisServer) -> (TestServer, TestSe
     let a = TestServer::builder(backend).without_message_limits().config(move |c| c.redis_url = Some(u)).start().await;
     let b = a.another_node().without_message_limits().config(move |c| c.redis_url = Some(url)).start().await;
     (a, b)
+}
+
+fn raise(severity: &str, reason: &str) -> RaiseEscalationRequest {
+    RaiseEscalationRequest { severity: severity.into(), reason: reason.into() }
 }
 
 async fn open(client: &Client, yp: &TokenResponse) -> ConversationView {
@@ -125,17 +128,11 @@ async fn chats_queue_and_escalations_cross_nodes(backend: Backend) {
     assert!(back.seq > last + 20);
 
     // An escalation raised through node A reaches the supervisor on node B.
-    let raised: EscalationView = a
+    let raised = a
         .client
-        .request(
-            Method::POST,
-            &format!("/v1/conversations/{}/escalations", conv.id),
-            Some(&worker.access_token),
-            Some(&json!({"severity": "high", "reason": "worried about exploitation"})),
-        )
+        .raise_escalation(&worker.access_token, &conv.id, &raise("high", "worried about exploitation"))
         .await
-        .unwrap()
-        .1;
+        .unwrap();
     let eid = raised.id.clone();
     sup_ws
         .recv_until(T, |f| matches!(f, ServerFrame::Escalation(e) if e.id == eid))
@@ -159,27 +156,36 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     let yp = a.young_person().await;
     let conv = open(&a.client, &yp).await;
     a.client.accept(&worker.access_token, &conv.id).await.unwrap();
-    let raised: EscalationView = b
-        .client
-        .request(
-            Method::POST,
-            &format!("/v1/conversations/{}/escalations", conv.id),
-            Some(&worker.access_token),
-            Some(&json!({"severity": "critical", "reason": "says someone is outside with a knife"})),
-        )
-        .await
-        .unwrap()
-        .1;
+    let knife = raise("critical", "says someone is outside with a knife");
+    let raised = b.client.raise_escalation(&worker.access_token, &conv.id, &knife).await.unwrap();
     let mut sup_ws = a.client.connect(&supervisor.access_token).await.unwrap();
     sup_ws.round_trip().await.unwrap();
     clock.advance_ms(121_000);
+    // Both nodes run every job at once, racing each other (and their own schedulers) for the
+    // deadline; then again, after it fired.
+    tokio::join!(jobs::run_once(a.state()), jobs::run_once(b.state()));
     let mut reescalations = 0;
-    // Listens a while: once and only once shows only after both schedulers ticked a few times
-    // (every 250 ms, in real time) past the deadline.
-    let end = tokio::time::Instant::now() + Duration::from_secs(3);
-    while let Ok(Ok(f)) = tokio::time::timeout_at(end, sup_ws.recv()).await {
-        if matches!(&f, ServerFrame::Escalation(e) if e.id == raised.id && e.reescalated) {
+    let mut count = |f: &ServerFrame| {
+        if matches!(f, ServerFrame::Escalation(e) if e.id == raised.id && e.reescalated) {
             reescalations += 1;
+        }
+    };
+    count(&sup_ws.recv_until(T, |f| matches!(f, ServerFrame::Escalation(e) if e.reescalated)).await.unwrap());
+    tokio::join!(jobs::run_once(a.state()), jobs::run_once(b.state()));
+    let trail = a.client.escalation_audit(&supervisor.access_token, &raised.id).await.unwrap();
+    assert_eq!(trail.entries.iter().filter(|e| e.action == "escalation_reescalated").count(), 1, "fired once");
+    // Heard once: each node's frames arrive in the order it sent them, so once a later frame of
+    // each node has arrived (an escalation raised through it), anything either sent about the
+    // re-escalation has too.
+    for node in [&a, &b] {
+        let later =
+            node.client.raise_escalation(&worker.access_token, &conv.id, &raise("medium", "later")).await.unwrap();
+        loop {
+            let f = sup_ws.recv_timeout(T).await.unwrap();
+            count(&f);
+            if matches!(&f, ServerFrame::Escalation(e) if e.id == later.id) {
+                break;
+            }
         }
     }
     assert_eq!(reescalations, 1, "the re-escalation fires once across two nodes, and is heard once");

@@ -9,14 +9,14 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::api::client::WsConnection;
+use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
-    ClientFrame, ConversationView, CreateConversationRequest, MonitoringNotice, Role, ServerFrame, TokenResponse,
+    AcknowledgeNoticeRequest, ClientFrame, CloseRequest, ConversationView, CreateConversationRequest, ErrorCode,
+    MonitoringNotice, NoticeAcknowledgement, Role, ServerFrame, TokenResponse,
 };
 use talkzone_tests::{both_backends, call, Backend, TestServer};
 
 const WAIT: Duration = Duration::from_secs(10);
-const NOTICE: &str = "/v1/me/monitoring-notice";
 const ACK: &str = "/v1/me/monitoring-notice/acknowledge";
 
 async fn open(s: &TestServer, yp: &TokenResponse) -> ConversationView {
@@ -27,27 +27,22 @@ async fn open(s: &TestServer, yp: &TokenResponse) -> ConversationView {
 }
 
 async fn close(s: &TestServer, sup: &TokenResponse, view: &ConversationView) {
-    let (status, _, text) = s
-        .client
-        .raw(
-            Method::POST,
-            &format!("/v1/conversations/{}/close", view.id),
-            Some(&sup.access_token),
-            json!({"outcome": "resolved", "tags": []}).to_string().into_bytes(),
-        )
-        .await
-        .expect("close");
-    assert_eq!(status, StatusCode::OK, "{text}");
+    let resolved = CloseRequest { outcome: "resolved".into(), tags: Vec::new() };
+    s.client.close_conversation(&sup.access_token, &view.id, &resolved).await.expect("close");
 }
 
 async fn notice_of(s: &TestServer, yp: &TokenResponse) -> MonitoringNotice {
-    let (status, v) = call(&s.client, Method::GET, NOTICE, Some(&yp.access_token), Value::Null).await.parts();
-    assert_eq!(status, StatusCode::OK, "{v}");
-    serde_json::from_value(v).expect("a notice")
+    s.client.monitoring_notice(&yp.access_token).await.expect("a notice")
 }
 
-async fn acknowledge(s: &TestServer, yp: &TokenResponse, version: Value) -> (StatusCode, Value) {
-    call(&s.client, Method::POST, ACK, Some(&yp.access_token), json!({ "version": version })).await.parts()
+async fn acknowledge(s: &TestServer, yp: &TokenResponse, version: u32) -> Result<MonitoringNotice, ClientError> {
+    s.client.acknowledge_notice(&yp.access_token, &AcknowledgeNoticeRequest { version }).await
+}
+
+/// By hand: an acknowledgement whose body the typed request cannot express (a version that is
+/// not a `u32`, a field the route does not take, no version at all).
+async fn acknowledge_raw(s: &TestServer, token: &str, body: Value) -> (StatusCode, Value) {
+    call(&s.client, Method::POST, ACK, Some(token), body).await.parts()
 }
 
 /// Every frame up to the pong answering a ping sent now.
@@ -110,9 +105,7 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     let first = open(&s, &yp).await;
     assert_eq!(stored_ack(&s, &yp, 1).await, None);
 
-    let (status, v) = acknowledge(&s, &yp, json!(1)).await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    let acked: MonitoringNotice = serde_json::from_value(v).expect("notice");
+    let acked = acknowledge(&s, &yp, 1).await.expect("notice");
     assert!(acked.acknowledged && acked.version == 1);
     let at = acked.acknowledged_at.clone().expect("when");
     assert!(stored_ack(&s, &yp, 1).await.is_some(), "the acknowledgement is stored");
@@ -122,8 +115,8 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
 
     // Acknowledging again keeps the first time.
     clock.advance_ms(1_000);
-    let (_, again) = acknowledge(&s, &yp, json!(1)).await;
-    assert_eq!(again["acknowledged_at"], json!(at));
+    let again = acknowledge(&s, &yp, 1).await.unwrap();
+    assert_eq!(again.acknowledged_at.as_deref(), Some(at.as_str()));
 
     // The next chat does not ask again.
     close(&s, &sup, &first).await;
@@ -135,14 +128,14 @@ async fn acknowledging_records_the_version_and_when(backend: Backend) {
     assert!(notices(&seen).is_empty(), "an acknowledged notice was sent again: {seen:?}");
 
     // The young person's own export says what they acknowledged and when.
-    let (status, export) =
-        call(&s.client, Method::GET, "/v1/me/export", Some(&yp.access_token), Value::Null).await.parts();
-    assert_eq!(status, StatusCode::OK, "{export}");
-    assert_eq!(export["monitoring_notice_acknowledgements"], json!([{"version": 1, "acknowledged_at": at}]));
+    let export = s.client.export_my_data(&yp.access_token).await.unwrap();
+    assert_eq!(
+        export.monitoring_notice_acknowledgements,
+        vec![NoticeAcknowledgement { version: 1, acknowledged_at: at }]
+    );
 
     // Deleting the account deletes the acknowledgement with it.
-    let (status, _) = call(&s.client, Method::DELETE, "/v1/me", Some(&yp.access_token), Value::Null).await.parts();
-    assert_eq!(status, StatusCode::OK);
+    s.client.delete_me(&yp.access_token).await.unwrap();
     assert_eq!(stored_ack(&s, &yp, 1).await, None);
     s.stop().await;
 }
@@ -152,7 +145,7 @@ async fn a_new_version_is_shown_again(backend: Backend) {
     let sup = s.staff(Role::Supervisor).await;
     let yp = s.young_person().await;
     let first = open(&s, &yp).await;
-    assert_eq!(acknowledge(&s, &yp, json!(1)).await.0, StatusCode::OK);
+    acknowledge(&s, &yp, 1).await.unwrap();
     close(&s, &sup, &first).await;
 
     // The service publishes new words (no restart: the file is read when used).
@@ -170,13 +163,9 @@ async fn a_new_version_is_shown_again(backend: Backend) {
     assert_eq!(notices(&seen), vec![(second.id.0.clone(), 2, text.to_owned())]);
 
     // The old version no longer counts; the new one does.
-    let (status, v) = acknowledge(&s, &yp, json!(1)).await;
-    assert_eq!(
-        (status, v["error"]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
-        "{v}"
-    );
-    assert_eq!(acknowledge(&s, &yp, json!(2)).await.0, StatusCode::OK);
+    let e = acknowledge(&s, &yp, 1).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (Some(422), Some(ErrorCode::ValidationFailed)), "{e}");
+    acknowledge(&s, &yp, 2).await.unwrap();
     assert!(notice_of(&s, &yp).await.acknowledged);
 
     // A broken file never leaves young people without a notice: the built-in one is used.
@@ -194,31 +183,22 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
     open(&s, &alice).await;
 
     // Bob's acknowledgement is his alone.
-    assert_eq!(acknowledge(&s, &bob, json!(1)).await.0, StatusCode::OK);
+    acknowledge(&s, &bob, 1).await.unwrap();
     assert!(!notice_of(&s, &alice).await.acknowledged);
     // Naming someone else in the body is refused, not obeyed.
-    let (status, v) =
-        call(&s.client, Method::POST, ACK, Some(&bob.access_token), json!({"version": 1, "user_id": alice.user.id}))
-            .await
-            .parts();
+    let for_alice = json!({"version": 1, "user_id": alice.user.id});
+    let (status, v) = acknowledge_raw(&s, &bob.access_token, for_alice.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(stored_ack(&s, &alice, 1).await, None);
     // Staff cannot acknowledge (for themselves or anyone); without a token nobody can.
     for role in [Role::DutyWorker, Role::Supervisor, Role::YotAdmin] {
         let staff = s.staff(role).await;
-        let (status, _) = acknowledge(&s, &staff, json!(1)).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
-        let (status, _) = call(
-            &s.client,
-            Method::POST,
-            ACK,
-            Some(&staff.access_token),
-            json!({"version": 1, "user_id": alice.user.id}),
-        )
-        .await
-        .parts();
+        let e = acknowledge(&s, &staff, 1).await.unwrap_err();
+        assert_eq!(e.status(), Some(403), "{role}");
+        let (status, _) = acknowledge_raw(&s, &staff.access_token, for_alice.clone()).await;
         assert!(status.is_client_error(), "{role}: {status}");
     }
+    // By hand: no Authorization header at all, which the typed client cannot send.
     let (status, _, _) = s.client.raw(Method::POST, ACK, None, br#"{"version": 1}"#.to_vec()).await.expect("request");
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(stored_ack(&s, &alice, 1).await, None, "alice never acknowledged");
@@ -228,13 +208,16 @@ async fn nobody_acknowledges_for_someone_else(backend: Backend) {
 async fn a_bad_version_is_refused(backend: Backend) {
     let s = TestServer::start(backend).await;
     let yp = s.young_person().await;
-    for bad in [json!(0), json!(2), json!(99), json!(-1), json!("1"), json!(1.5), json!(null), json!(4_294_967_296u64)]
-    {
-        let (status, v) = acknowledge(&s, &yp, bad.clone()).await;
+    for bad in [0, 2, 99] {
+        let e = acknowledge(&s, &yp, bad).await.unwrap_err();
+        assert_eq!((e.status(), e.code()), (Some(422), Some(ErrorCode::ValidationFailed)), "{bad}: {e}");
+    }
+    for bad in [json!(-1), json!("1"), json!(1.5), json!(null), json!(4_294_967_296u64)] {
+        let (status, v) = acknowledge_raw(&s, &yp.access_token, json!({ "version": bad })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "validation_failed", "{bad}: {v}");
     }
-    let (status, _) = call(&s.client, Method::POST, ACK, Some(&yp.access_token), json!({})).await.parts();
+    let (status, _) = acknowledge_raw(&s, &yp.access_token, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     for v in 0..4 {
         assert_eq!(stored_ack(&s, &yp, v).await, None, "nothing stored for version {v}");

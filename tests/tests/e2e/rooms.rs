@@ -5,38 +5,31 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Method;
-use serde_json::{json, Value};
 use talkzone_mobile_api::client::{ClientError, WsConnection};
 use talkzone_mobile_api::{
-    AckStatus, ClientFrame, ConversationId, ConversationView, ErrorCode, MessageView, ModerationItemView,
-    ModerationQueue, ReportReceipt, Role, RoomList, ServerFrame, TokenResponse,
+    AckStatus, AppealDecisionRequest, AppealRequest, BulkDecisionRequest, ClientFrame, ConversationId,
+    ConversationView, CreateRoomRequest, DecisionRequest, ErrorCode, MessageView, ModerationAction, ModerationItemView,
+    PersonalInfoMode, ReportRequest, Role, RoomModeration, ServerFrame, TokenResponse, UserActionKind,
+    UserActionRequest,
 };
 use talkzone_server::clock::{Clock, ManualClock, SystemClock};
-use talkzone_tests::{both_backends, call, Backend, TestServer};
+use talkzone_tests::{both_backends, Backend, TestServer};
 
 const T: Duration = Duration::from_secs(10);
 
-async fn make_room(s: &TestServer, admin: &TokenResponse, moderation: &str, pii: &str) -> ConversationView {
-    call(
-        &s.client,
-        Method::POST,
-        "/v1/rooms",
-        Some(&admin.access_token),
-        json!({"topic": "Football", "age_band": "13-15", "moderation": moderation, "personal_info": pii}),
-    )
-    .await
-    .json()
-    .unwrap()
+async fn make_room(
+    s: &TestServer,
+    admin: &TokenResponse,
+    moderation: RoomModeration,
+    personal_info: PersonalInfoMode,
+) -> ConversationView {
+    let req = CreateRoomRequest { topic: "Football".into(), age_band: "13-15".into(), moderation, personal_info };
+    s.client.create_room(&admin.access_token, &req).await.unwrap()
 }
 
 async fn member(s: &TestServer, room: &ConversationView) -> (TokenResponse, WsConnection) {
     let yp = s.young_person().await;
-    let joined: ConversationView =
-        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), Some(&yp.access_token), json!({}))
-            .await
-            .json()
-            .unwrap();
+    let joined = s.client.join_room(&yp.access_token, &room.id).await.unwrap();
     assert!(joined.room.as_ref().unwrap().joined);
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     ws.subscribe(&room.id, 0).await.unwrap();
@@ -44,22 +37,24 @@ async fn member(s: &TestServer, room: &ConversationView) -> (TokenResponse, WsCo
 }
 
 async fn queue(s: &TestServer, moderator: &TokenResponse) -> Vec<ModerationItemView> {
-    call(&s.client, Method::GET, "/v1/moderation/queue", Some(&moderator.access_token), json!(null))
-        .await
-        .json::<ModerationQueue>()
-        .unwrap()
-        .items
+    s.client.moderation_queue(&moderator.access_token).await.unwrap().items
 }
 
 async fn decide(
     s: &TestServer,
     moderator: &TokenResponse,
     item: &str,
-    body: Value,
+    decision: DecisionRequest,
 ) -> Result<ModerationItemView, ClientError> {
-    call(&s.client, Method::POST, &format!("/v1/moderation/items/{item}/decision"), Some(&moderator.access_token), body)
-        .await
-        .json()
+    s.client.decide_item(&moderator.access_token, item, &decision).await
+}
+
+fn decision(action: ModerationAction, reason: &str) -> DecisionRequest {
+    DecisionRequest { action, reason: reason.into(), body: None }
+}
+
+fn user_action(action: UserActionKind, reason: &str) -> UserActionRequest {
+    UserActionRequest { action, reason: reason.into(), duration_s: None }
 }
 
 async fn next_message(ws: &mut WsConnection) -> MessageView {
@@ -77,7 +72,7 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await;
     let moderator = s.staff(Role::Moderator).await;
-    let room = make_room(&s, &admin, "pre", "hold").await;
+    let room = make_room(&s, &admin, RoomModeration::Pre, PersonalInfoMode::Hold).await;
     assert_eq!(room.state, talkzone_mobile_api::ConversationState::Open);
     let (alice, mut alice_ws) = member(&s, &room).await;
     let (bob, mut bob_ws) = member(&s, &room).await;
@@ -95,7 +90,7 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
     assert_eq!(item.evidence.as_deref(), Some("anyone watching the match tonight?"));
 
     // Approve: it gets the next seq and reaches everyone.
-    let decided = decide(&s, &moderator, &item.id, json!({"action": "approve", "reason": "fine"})).await.unwrap();
+    let decided = decide(&s, &moderator, &item.id, decision(ModerationAction::Approve, "fine")).await.unwrap();
     assert_eq!(decided.state, "decided");
     let m = next_message(&mut bob_ws).await;
     assert_eq!((m.seq, m.body.as_str()), (1, "anyone watching the match tonight?"));
@@ -114,7 +109,7 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
     alice_ws.send_message(&room.id, "a2", "second message").await.unwrap();
     let item =
         queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("second message")).unwrap();
-    decide(&s, &moderator, &item.id, json!({"action": "reject", "reason": "off topic"})).await.unwrap();
+    decide(&s, &moderator, &item.id, decision(ModerationAction::Reject, "off topic")).await.unwrap();
     let notice = alice_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
     assert!(
         matches!(&notice, ServerFrame::Notice { kind, client_msg_id: Some(c), .. } if kind == "message_rejected" && c == "a2"),
@@ -128,25 +123,22 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
         .into_iter()
         .find(|i| i.evidence.as_deref() == Some("i go to Hillside Academy lol"))
         .unwrap();
-    decide(
-        &s,
-        &moderator,
-        &item.id,
-        json!({"action": "redact", "reason": "school name", "body": "i go to [school] lol"}),
-    )
-    .await
-    .unwrap();
+    let redact = DecisionRequest {
+        body: Some("i go to [school] lol".into()),
+        ..decision(ModerationAction::Redact, "school name")
+    };
+    decide(&s, &moderator, &item.id, redact).await.unwrap();
     let m = next_message(&mut bob_ws).await;
     assert_eq!((m.seq, m.body.as_str()), (2, "i go to [school] lol"));
     let bodies: Vec<String> = history(&s, &bob.access_token, &room.id).await.into_iter().map(|m| m.body).collect();
     assert_eq!(bodies, vec!["anyone watching the match tonight?", "i go to [school] lol"]);
 
     // A decided item cannot be decided again; a report action does not fit a hold.
-    let again = decide(&s, &moderator, &item.id, json!({"action": "approve", "reason": "again"})).await.unwrap_err();
+    let again = decide(&s, &moderator, &item.id, decision(ModerationAction::Approve, "again")).await.unwrap_err();
     assert_eq!(again.status(), Some(409));
     alice_ws.send_message(&room.id, "a4", "hi").await.unwrap();
     let item = queue(&s, &moderator).await.into_iter().find(|i| i.evidence.as_deref() == Some("hi")).unwrap();
-    let wrong = decide(&s, &moderator, &item.id, json!({"action": "remove", "reason": "x"})).await.unwrap_err();
+    let wrong = decide(&s, &moderator, &item.id, decision(ModerationAction::Remove, "x")).await.unwrap_err();
     assert_eq!(wrong.status(), Some(422));
     s.stop().await;
 }
@@ -154,7 +146,7 @@ async fn pre_moderated_hold_approve_reject_redact(backend: Backend) {
 async fn post_moderated_rooms_hold_or_redact_personal_information(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await;
-    let hold_room = make_room(&s, &admin, "post", "hold").await;
+    let hold_room = make_room(&s, &admin, RoomModeration::Post, PersonalInfoMode::Hold).await;
     let (_a, mut a_ws) = member(&s, &hold_room).await;
     let (b, mut b_ws) = member(&s, &hold_room).await;
     let ack = a_ws.send_message(&hold_room.id, "p1", "anyone else like football?").await.unwrap();
@@ -164,7 +156,7 @@ async fn post_moderated_rooms_hold_or_redact_personal_information(backend: Backe
     assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Held, .. }), "personal information held: {ack:?}");
     assert_eq!(history(&s, &b.access_token, &hold_room.id).await.len(), 1);
 
-    let redact_room = make_room(&s, &admin, "post", "redact").await;
+    let redact_room = make_room(&s, &admin, RoomModeration::Post, PersonalInfoMode::Redact).await;
     let (_c, mut c_ws) = member(&s, &redact_room).await;
     let (_d, mut d_ws) = member(&s, &redact_room).await;
     let ack = c_ws.send_message(&redact_room.id, "r1", "text me on 07700 900123").await.unwrap();
@@ -179,27 +171,20 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await;
     let moderator = s.staff(Role::Moderator).await;
-    let room = make_room(&s, &admin, "post", "hold").await;
+    let room = make_room(&s, &admin, RoomModeration::Post, PersonalInfoMode::Hold).await;
     let (a, mut a_ws) = member(&s, &room).await;
     let (b, mut b_ws) = member(&s, &room).await;
     a_ws.send_message(&room.id, "x1", "you are all losers").await.unwrap();
     let m = next_message(&mut b_ws).await;
-    let receipt: ReportReceipt = call(
-        &s.client,
-        Method::POST,
-        "/v1/reports",
-        Some(&b.access_token),
-        json!({"message_id": m.message_id, "reason": "mean to everyone"}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let report =
+        |reason: &str| ReportRequest { message_id: Some(m.message_id.clone()), user_id: None, reason: reason.into() };
+    let receipt = s.client.create_report(&b.access_token, &report("mean to everyone")).await.unwrap();
     assert_eq!(receipt.state, "open");
     let item = queue(&s, &moderator).await.into_iter().find(|i| i.id == receipt.id).unwrap();
     assert_eq!(item.evidence.as_deref(), Some("you are all losers"));
     assert_eq!(item.subject_user.as_ref().unwrap().id, a.user.id, "moderators see who sent it");
 
-    decide(&s, &moderator, &item.id, json!({"action": "remove", "reason": "bullying"})).await.unwrap();
+    decide(&s, &moderator, &item.id, decision(ModerationAction::Remove, "bullying")).await.unwrap();
     let changed = b_ws.recv_until(T, |f| matches!(f, ServerFrame::MessageChanged { .. })).await.unwrap();
     assert!(
         matches!(&changed, ServerFrame::MessageChanged { status, body, .. } if status == "removed" && !body.contains("losers"))
@@ -209,59 +194,20 @@ async fn report_then_remove_hides_the_message_and_keeps_evidence(backend: Backen
     assert!(h[0].removed && !h[0].body.contains("losers"));
     // A report on a message you cannot see is not found.
     let outsider = s.young_person().await;
-    let e = call(
-        &s.client,
-        Method::POST,
-        "/v1/reports",
-        Some(&outsider.access_token),
-        json!({"message_id": m.message_id, "reason": "x"}),
-    )
-    .await
-    .json::<ReportReceipt>()
-    .unwrap_err();
+    let e = s.client.create_report(&outsider.access_token, &report("x")).await.unwrap_err();
     assert_eq!(e.status(), Some(404));
 
     // The sender appeals once; the same moderator may not decide it; another overturns it.
-    let appeal: ReportReceipt = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/items/{}/appeal", item.id),
-        Some(&a.access_token),
-        json!({"reason": "it was a joke"}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let appeal = AppealRequest { reason: "it was a joke".into() };
+    let appeal = s.client.appeal_item(&a.access_token, &item.id, &appeal).await.unwrap();
     assert_eq!(appeal.state, "appeal_requested");
-    let twice = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/items/{}/appeal", item.id),
-        Some(&a.access_token),
-        json!({"reason": "again"}),
-    )
-    .await
-    .json::<ReportReceipt>()
-    .unwrap_err();
-    assert_eq!(twice.status(), Some(409), "one appeal only");
-    let path = format!("/v1/moderation/items/{}/appeal/decision", item.id);
-    let same =
-        call(&s.client, Method::POST, &path, Some(&moderator.access_token), json!({"uphold": false, "reason": "mine"}))
-            .await
-            .json::<ModerationItemView>()
-            .unwrap_err();
+    let twice = s.client.appeal_item(&a.access_token, &item.id, &AppealRequest { reason: "again".into() }).await;
+    assert_eq!(twice.unwrap_err().status(), Some(409), "one appeal only");
+    let overturn = |reason: &str| AppealDecisionRequest { uphold: false, reason: reason.into() };
+    let same = s.client.decide_appeal(&moderator.access_token, &item.id, &overturn("mine")).await.unwrap_err();
     assert_eq!(same.status(), Some(409), "a different moderator decides an appeal");
     let other = s.staff(Role::Moderator).await;
-    let v: ModerationItemView = call(
-        &s.client,
-        Method::POST,
-        &path,
-        Some(&other.access_token),
-        json!({"uphold": false, "reason": "banter between friends"}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let v = s.client.decide_appeal(&other.access_token, &item.id, &overturn("banter between friends")).await.unwrap();
     assert_eq!(v.appeal_state.as_deref(), Some("overturned"));
     let h = history(&s, &b.access_token, &room.id).await;
     assert!(!h[0].removed && h[0].body == "you are all losers", "restored on appeal");
@@ -273,18 +219,10 @@ async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
     let s = TestServer::builder(backend).clock(clock.clone()).start().await;
     let admin = s.staff(Role::YotAdmin).await;
     let moderator = s.staff(Role::Moderator).await;
-    let room = make_room(&s, &admin, "post", "hold").await;
+    let room = make_room(&s, &admin, RoomModeration::Post, PersonalInfoMode::Hold).await;
     let (a, mut a_ws) = member(&s, &room).await;
-    let _: Value = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/users/{}/actions", a.user.id),
-        Some(&moderator.access_token),
-        json!({"action": "mute", "reason": "spamming", "duration_s": 600}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let mute = UserActionRequest { duration_s: Some(600), ..user_action(UserActionKind::Mute, "spamming") };
+    s.client.act_on_user(&moderator.access_token, &a.user.id, &mute).await.unwrap();
     let notice = a_ws.recv_until(T, |f| matches!(f, ServerFrame::Notice { .. })).await.unwrap();
     assert!(matches!(&notice, ServerFrame::Notice { kind, .. } if kind == "mute"));
     match a_ws.send_message(&room.id, "m1", "hello?").await.unwrap() {
@@ -301,11 +239,7 @@ async fn mute_blocks_room_messages_until_it_expires(backend: Backend) {
     clock.advance_ms(601_000);
     let ack = a_ws.send_message(&room.id, "m2", "back again").await.unwrap();
     assert!(matches!(ack, ServerFrame::Ack { status: AckStatus::Delivered, .. }), "mute expired: {ack:?}");
-    let log: talkzone_mobile_api::ModerationLog =
-        call(&s.client, Method::GET, "/v1/moderation/log", Some(&moderator.access_token), json!(null))
-            .await
-            .json()
-            .unwrap();
+    let log = s.client.moderation_log(&moderator.access_token).await.unwrap();
     assert!(log.entries.iter().any(|e| e.action == "mute" && e.subject_user_id.as_ref() == Some(&a.user.id)));
     s.stop().await;
 }
@@ -316,7 +250,7 @@ async fn claims_expire_and_bulk_decides(backend: Backend) {
     let admin = s.staff(Role::YotAdmin).await;
     let m1 = s.staff(Role::Moderator).await;
     let m2 = s.staff(Role::Moderator).await;
-    let room = make_room(&s, &admin, "pre", "hold").await;
+    let room = make_room(&s, &admin, RoomModeration::Pre, PersonalInfoMode::Hold).await;
     let (_a, mut a_ws) = member(&s, &room).await;
     for i in 0..3 {
         a_ws.send_message(&room.id, &format!("s{i}"), &format!("spam {i}")).await.unwrap();
@@ -324,48 +258,19 @@ async fn claims_expire_and_bulk_decides(backend: Backend) {
     let items = queue(&s, &m1).await;
     assert_eq!(items.len(), 3);
     let first = &items[0].id;
-    let claimed: ModerationItemView = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/items/{first}/claim"),
-        Some(&m1.access_token),
-        json!({}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let claimed = s.client.claim_item(&m1.access_token, first).await.unwrap();
     assert_eq!(claimed.claimed_by.as_ref(), Some(&m1.user.id));
-    let e = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/items/{first}/claim"),
-        Some(&m2.access_token),
-        json!({}),
-    )
-    .await
-    .json::<ModerationItemView>()
-    .unwrap_err();
+    let e = s.client.claim_item(&m2.access_token, first).await.unwrap_err();
     assert_eq!(e.status(), Some(409));
     assert_eq!(
-        decide(&s, &m2, first, json!({"action": "reject", "reason": "spam"})).await.unwrap_err().status(),
+        decide(&s, &m2, first, decision(ModerationAction::Reject, "spam")).await.unwrap_err().status(),
         Some(409)
     );
     clock.advance_ms(5 * 60 * 1000 + 1);
-    call(&s.client, Method::POST, &format!("/v1/moderation/items/{first}/claim"), Some(&m2.access_token), json!({}))
-        .await
-        .json::<ModerationItemView>()
-        .expect("an idle claim expires");
+    s.client.claim_item(&m2.access_token, first).await.expect("an idle claim expires");
     let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
-    let result: talkzone_mobile_api::BulkDecisionResult = call(
-        &s.client,
-        Method::POST,
-        "/v1/moderation/bulk",
-        Some(&m2.access_token),
-        json!({"item_ids": ids, "action": "reject", "reason": "spam flood"}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let bulk = BulkDecisionRequest { item_ids: ids, action: ModerationAction::Reject, reason: "spam flood".into() };
+    let result = s.client.decide_bulk(&m2.access_token, &bulk).await.unwrap();
     assert_eq!(result.decided.len(), 3, "{result:?}");
     assert!(queue(&s, &m2).await.is_empty());
     s.stop().await;
@@ -374,30 +279,23 @@ async fn claims_expire_and_bulk_decides(backend: Backend) {
 async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await;
-    let room = make_room(&s, &admin, "post", "hold").await;
+    let room = make_room(&s, &admin, RoomModeration::Post, PersonalInfoMode::Hold).await;
     let yp = s.young_person().await;
     let worker = s.staff(Role::DutyWorker).await;
     for who in [&yp, &worker, &admin] {
-        let e = call(&s.client, Method::GET, "/v1/moderation/queue", Some(&who.access_token), json!(null))
-            .await
-            .json::<ModerationQueue>()
-            .unwrap_err();
+        let e = s.client.moderation_queue(&who.access_token).await.unwrap_err();
         assert_eq!(e.status(), Some(403), "{:?}", who.user.role);
     }
     // A young person cannot create rooms; rooms are listed but closed until joined.
-    let e = call(
-        &s.client,
-        Method::POST,
-        "/v1/rooms",
-        Some(&yp.access_token),
-        json!({"topic": "x", "age_band": "13-15", "moderation": "post"}),
-    )
-    .await
-    .json::<ConversationView>()
-    .unwrap_err();
+    let req = CreateRoomRequest {
+        topic: "x".into(),
+        age_band: "13-15".into(),
+        moderation: RoomModeration::Post,
+        personal_info: PersonalInfoMode::Hold,
+    };
+    let e = s.client.create_room(&yp.access_token, &req).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let list: RoomList =
-        call(&s.client, Method::GET, "/v1/rooms", Some(&yp.access_token), json!(null)).await.json().unwrap();
+    let list = s.client.list_rooms(&yp.access_token).await.unwrap();
     assert!(list.rooms.iter().any(|r| r.id == room.id && !r.room.as_ref().unwrap().joined));
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     let e = ws.subscribe(&room.id, 0).await.unwrap_err();
@@ -405,23 +303,11 @@ async fn only_moderators_see_the_queue_and_rooms_are_private(backend: Backend) {
     let e = s.client.messages(&yp.access_token, &room.id, 0, None).await.unwrap_err();
     assert_eq!(e.status(), Some(404));
     // A worker cannot join a room as a member; moderators cannot act on staff.
-    let e =
-        call(&s.client, Method::POST, &format!("/v1/rooms/{}/join", room.id), Some(&worker.access_token), json!({}))
-            .await
-            .json::<ConversationView>()
-            .unwrap_err();
+    let e = s.client.join_room(&worker.access_token, &room.id).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
     let moderator = s.staff(Role::Moderator).await;
-    let e = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/users/{}/actions", worker.user.id),
-        Some(&moderator.access_token),
-        json!({"action": "suspend", "reason": "x"}),
-    )
-    .await
-    .json::<Value>()
-    .unwrap_err();
+    let suspend = user_action(UserActionKind::Suspend, "x");
+    let e = s.client.act_on_user(&moderator.access_token, &worker.user.id, &suspend).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
     // A young person cannot watch the moderation queue.
     ws.send(&ClientFrame::ModerationWatch).await.unwrap();
@@ -437,16 +323,8 @@ async fn suspension_ends_sessions_at_once(backend: Backend) {
     let mut ws = s.client.connect(&yp.access_token).await.unwrap();
     ws.send(&ClientFrame::Ping { nonce: None }).await.unwrap();
     ws.recv_timeout(T).await.unwrap();
-    let _: Value = call(
-        &s.client,
-        Method::POST,
-        &format!("/v1/moderation/users/{}/actions", yp.user.id),
-        Some(&moderator.access_token),
-        json!({"action": "suspend", "reason": "threats"}),
-    )
-    .await
-    .json()
-    .unwrap();
+    let suspend = user_action(UserActionKind::Suspend, "threats");
+    s.client.act_on_user(&moderator.access_token, &yp.user.id, &suspend).await.unwrap();
     match ws.recv_timeout(Duration::from_secs(2)).await {
         Err(ClientError::Closed(_)) => {}
         other => panic!("expected the socket closed within a second or two, got {other:?}"),
@@ -460,18 +338,13 @@ async fn policy_is_replaced_without_a_restart(backend: Backend) {
     let s = TestServer::start(backend).await;
     let admin = s.staff(Role::YotAdmin).await;
     let moderator = s.staff(Role::Moderator).await;
-    let url = format!("{}/v1/admin/moderation/policy", s.base);
-    let http = reqwest::Client::new();
-    let current = http.get(&url).bearer_auth(&admin.access_token).send().await.unwrap();
-    assert_eq!(current.status(), 200);
-    let source = current.text().await.unwrap();
+    let source = s.client.moderation_policy(&admin.access_token).await.unwrap();
     assert!(!source.is_empty());
-    let bad = http.put(&url).bearer_auth(&admin.access_token).body("this is = = not toml").send().await.unwrap();
-    assert_eq!(bad.status(), 422);
-    let denied = http.put(&url).bearer_auth(&moderator.access_token).body(source.clone()).send().await.unwrap();
-    assert_eq!(denied.status(), 403);
-    let ok = http.put(&url).bearer_auth(&admin.access_token).body(source.clone()).send().await.unwrap();
-    assert_eq!(ok.status(), 200);
+    let bad = s.client.replace_moderation_policy(&admin.access_token, "this is = = not toml").await.unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    let denied = s.client.replace_moderation_policy(&moderator.access_token, &source).await.unwrap_err();
+    assert_eq!(denied.status(), Some(403));
+    s.client.replace_moderation_policy(&admin.access_token, &source).await.unwrap();
     assert!(s.dir.0.join("moderation-policy.toml").exists(), "saved for the next start");
     s.stop().await;
 }

@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
-use serde_json::{json, Value};
 use talkzone_mobile_api::client::ClientError;
-use talkzone_mobile_api::Role;
+use talkzone_mobile_api::{PasswordChange, Role};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
 async fn closed_soon(ws: &mut talkzone_mobile_api::client::WsConnection) {
@@ -32,28 +30,17 @@ async fn logout_and_password_change_end_every_session(backend: Backend) {
     let worker = s.staff(Role::Supervisor).await;
     let mut ws = s.client.connect(&worker.access_token).await.unwrap();
     ws.round_trip().await.unwrap();
-    let wrong: Result<(reqwest::StatusCode, Value), _> = s
-        .client
-        .request(
-            Method::POST,
-            "/v1/me/password",
-            Some(&worker.access_token),
-            Some(&json!({"current_password": "not it at all!", "new_password": "a brand new long password"})),
-        )
-        .await;
+    let change =
+        |current: &str, new: &str| PasswordChange { current_password: current.into(), new_password: new.into() };
+    let wrong =
+        s.client.change_password(&worker.access_token, &change("not it at all!", "a brand new long password")).await;
     assert_eq!(wrong.unwrap_err().status(), Some(401));
-    let weak: Result<(reqwest::StatusCode, Value), _> = s
-        .client
-        .request(
-            Method::POST,
-            "/v1/me/password",
-            Some(&worker.access_token),
-            Some(&json!({"current_password": "correct horse battery staple", "new_password": "short"})),
-        )
-        .await;
+    let weak = s.client.change_password(&worker.access_token, &change("correct horse battery staple", "short")).await;
     assert_eq!(weak.unwrap_err().status(), Some(422));
-    let _: (reqwest::StatusCode, Value) = s.client.request(Method::POST, "/v1/me/password", Some(&worker.access_token),
-        Some(&json!({"current_password": "correct horse battery staple", "new_password": "a brand new long password"}))).await.unwrap();
+    s.client
+        .change_password(&worker.access_token, &change("correct horse battery staple", "a brand new long password"))
+        .await
+        .unwrap();
     closed_soon(&mut ws).await;
     assert_eq!(s.client.me(&worker.access_token).await.unwrap_err().status(), Some(401));
     assert_eq!(s.client.refresh(&worker.refresh_token).await.unwrap_err().status(), Some(401));

@@ -18,11 +18,13 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 use talkzone_mobile_api::{
-    AckStatus, AssignmentStatus, ConversationView, CreatedAssignment, Role, ServerFrame, StaffAssignmentList,
-    StaffAssignmentView, SurveyStage, SurveyView,
+    AckStatus, AssignmentListQuery, AssignmentRespondent, AssignmentStatus, AuditQuery, CloseRequest, ConversationView,
+    CreateAssignmentRequest, CreateParticipantRequest, CreateRoomRequest, DistanceQuery, LookedAfter, PersonalInfoMode,
+    Role, RoomModeration, RotaQuery, ServerFrame, ServiceRequest, ServiceSearchQuery, StaffAssignmentView,
+    SubmitSurveyRequest, SurveyAnswer, SurveyDefinition, SurveyStage,
 };
 use talkzone_tests::browser::{Browser, Page};
-use talkzone_tests::{call, TestServer, TEST_PASSWORD};
+use talkzone_tests::{TestServer, TEST_PASSWORD};
 
 /// A server on a port known before it starts, so that its own origin is the allowed one (as
 /// `talkzone serve` allows by default).
@@ -148,16 +150,18 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     // The worker shares a local service from the directory; it arrives as a card, its markup
     // as text and its address as a link.
     let admin = s.staff(Role::YotAdmin).await.access_token;
-    let _: serde_json::Value = admin_call(
-        &s,
-        &admin,
-        Method::POST,
-        "/v1/services",
-        json!({"name": "Safe Spaces <b>Youth</b>",
-        "category": "health", "description": "Someone to talk to about home", "url": "https://example.org/safe",
-        "phone": "08001234567"}),
-    )
-    .await;
+    let service = ServiceRequest {
+        name: "Safe Spaces <b>Youth</b>".into(),
+        category: "health".into(),
+        description: "Someone to talk to about home".into(),
+        area: None,
+        phone: Some("08001234567".into()),
+        url: Some("https://example.org/safe".into()),
+        hours: None,
+        min_age: None,
+        max_age: None,
+    };
+    s.client.create_service(&admin, &service).await.expect("a directory entry");
     console.fill("service-q", "safe spaces").await;
     console.submit("service-form").await;
     console.wait_for("document.querySelector('#services li button') !== null", "the directory's answer").await;
@@ -518,6 +522,7 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
         ("/web/admin.js", "text/javascript"),
         ("/web/talkzone.css", "text/css"),
     ];
+    // By hand: pages and assets are not API routes, and their headers are the point.
     for (path, kind) in served {
         let (status, headers, body) = s.client.raw(Method::GET, path, None, vec![]).await.expect(path);
         assert_eq!(status.as_u16(), 200, "{path}");
@@ -540,6 +545,7 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
         }
     }
     // The API keeps its own policy (nothing may load), and an unknown asset is the usual 404.
+    // (By hand, as the pages above: the headers are the point.)
     let (_, headers, _) = s.client.raw(Method::GET, "/healthz", None, vec![]).await.expect("healthz");
     assert_eq!(headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
     let (status, _, body) = s.client.raw(Method::GET, "/web/../Cargo.toml", None, vec![]).await.expect("asset");
@@ -547,6 +553,17 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_script() {
     let (status, _, body) = s.client.raw(Method::GET, "/web/secret.js", None, vec![]).await.expect("asset");
     assert_eq!((status.as_u16(), body.contains("not_found")), (404, true), "{body}");
     s.stop().await;
+}
+
+/// A room about football, made through the API.
+async fn football_room(
+    s: &TestServer,
+    admin: &str,
+    moderation: RoomModeration,
+    personal_info: PersonalInfoMode,
+) -> ConversationView {
+    let req = CreateRoomRequest { topic: "Football".into(), age_band: "13-15".into(), moderation, personal_info };
+    s.client.create_room(admin, &req).await.expect("a room")
 }
 
 /// The admin page, signed in as a new YOT admin called `username`.
@@ -560,29 +577,18 @@ async fn admin_page(s: &TestServer, browser: &Browser, username: &str) -> Page {
     page
 }
 
-async fn admin_call<T: serde::de::DeserializeOwned>(
-    s: &TestServer,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: serde_json::Value,
-) -> T {
-    call(&s.client, method, path, Some(token), body).await.json().unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// A published survey; its id.
+/// A published survey (`def` in the contract's JSON form); its id.
 async fn published(s: &TestServer, admin: &str, def: serde_json::Value) -> String {
-    let survey: SurveyView = admin_call(s, admin, Method::POST, "/v1/surveys", def).await;
-    let _: serde_json::Value =
-        admin_call(s, admin, Method::POST, &format!("/v1/surveys/{}/publish", survey.id), json!(null)).await;
+    let def: SurveyDefinition = serde_json::from_value(def).expect("a survey definition");
+    let survey = s.client.create_survey(admin, &def).await.expect("create the survey");
+    s.client.publish_survey(admin, &survey.id).await.expect("publish it");
     survey.id
 }
 
 /// The survey's assignments as the YOT sees them, with answers.
 async fn answered(s: &TestServer, admin: &str, survey: &str) -> Vec<StaffAssignmentView> {
-    let list: StaffAssignmentList =
-        admin_call(s, admin, Method::GET, &format!("/v1/surveys/{survey}/assignments?answers=true"), json!(null)).await;
-    list.assignments
+    let query = AssignmentListQuery { status: None, answers: true };
+    s.client.list_assignments(admin, survey, &query).await.expect("the assignments").assignments
 }
 
 fn answer<'a>(a: &'a StaffAssignmentView, question: &str) -> Option<&'a serde_json::Value> {
@@ -627,12 +633,12 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     let participant = yot
         .wait_for("[...document.querySelectorAll('#assignment-participant option')].find((o) => o.textContent.startsWith('YOT-WEB-1'))?.value", "the participant to send to")
         .await;
-    let recorded: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/survey-participants", json!(null)).await;
-    let recorded = &recorded["participants"][0];
+    let recorded = s.client.list_participants(&admin).await.expect("participants");
+    let recorded = &recorded.participants[0];
     assert_eq!(
-        (&recorded["reference"], &recorded["age_band"], &recorded["looked_after"], &recorded["gender"]),
-        (&json!("YOT-WEB-1"), &json!("13-15"), &json!("looked_after"), &json!(null)),
-        "the equality fields chosen, and none not chosen: {recorded}"
+        (recorded.reference.as_str(), recorded.age_band.as_deref(), recorded.looked_after, recorded.gender.as_deref()),
+        ("YOT-WEB-1", Some("13-15"), Some(LookedAfter::LookedAfter), None),
+        "the equality fields chosen, and none not chosen: {recorded:?}"
     );
     yot.eval(&format!("document.getElementById('assignment-participant').value = {participant}")).await;
     yot.eval(&format!("document.getElementById('assignment-survey').value = {}", json!(survey))).await;
@@ -686,9 +692,8 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     yot.eval(&format!("document.getElementById('feedback-survey').value = {}", json!(feedback))).await;
     yot.submit("feedback-form").await;
     yot.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('asked after each chat')", "saved").await;
-    let setting: serde_json::Value =
-        admin_call(&s, &admin, Method::GET, "/v1/surveys/chat-feedback", json!(null)).await;
-    assert_eq!(setting["survey_id"], json!(feedback));
+    let setting = s.client.chat_feedback(&admin).await.expect("the chat feedback setting");
+    assert_eq!(setting.survey_id.as_deref(), Some(feedback.as_str()));
     let worker = s.staff(Role::DutyWorker).await;
     let mut chat = browser.open(&format!("{base}/")).await;
     chat.fill("first", "can I talk about school").await;
@@ -702,14 +707,8 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     let id = talkzone_mobile_api::ConversationId(id.as_str().expect("an id").to_owned());
     chat.wait_for("document.getElementById('status').dataset.connection === 'connected'", "connected").await;
     s.client.accept(&worker.access_token, &id).await.expect("accept");
-    let _: serde_json::Value = admin_call(
-        &s,
-        &worker.access_token,
-        Method::POST,
-        &format!("/v1/conversations/{id}/close"),
-        json!({"outcome": "resolved"}),
-    )
-    .await;
+    let resolved = CloseRequest { outcome: "resolved".into(), tags: Vec::new() };
+    s.client.close_conversation(&worker.access_token, &id, &resolved).await.expect("close");
     chat.wait_for("!document.getElementById('feedback').hidden && document.querySelector('#feedback h2').textContent === 'How was your chat?'",
         "the feedback questions under the closed chat").await;
     chat.click("#feedback fieldset[data-question=rating] input[value='5']").await;
@@ -747,17 +746,9 @@ async fn a_moderator_works_the_queue_in_the_console() {
         .await;
 
     // A message in a pre-moderated room is held; the console shows it at once, as text.
-    let room: ConversationView = admin_call(
-        &s,
-        &admin,
-        Method::POST,
-        "/v1/rooms",
-        json!({"topic": "Football", "age_band": "13-15", "moderation": "pre", "personal_info": "hold"}),
-    )
-    .await;
+    let room = football_room(&s, &admin, RoomModeration::Pre, PersonalInfoMode::Hold).await;
     let yp = s.young_person().await;
-    let _: ConversationView =
-        admin_call(&s, &yp.access_token, Method::POST, &format!("/v1/rooms/{}/join", room.id), json!({})).await;
+    s.client.join_room(&yp.access_token, &room.id).await.expect("join");
     let mut ws = s.client.connect(&yp.access_token).await.expect("connect");
     ws.subscribe(&room.id, 0).await.expect("subscribe");
     let ack = ws.send_message(&room.id, "m1", MARKUP).await.expect("send");
@@ -777,10 +768,10 @@ async fn a_moderator_works_the_queue_in_the_console() {
     console.fill_selector(&format!("{item} input.reason"), "posting the same link again and again").await;
     console.click(&format!("{item} button[data-user-action=mute]")).await;
     console.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('mute done')", "the mute").await;
-    let log: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/moderation/log", json!(null)).await;
+    let log = s.client.moderation_log(&admin).await.expect("the moderation log");
     assert!(
-        log.to_string().contains("posting the same link again and again"),
-        "the mute is in the moderation log: {log}"
+        log.entries.iter().any(|e| e.reason.as_deref() == Some("posting the same link again and again")),
+        "the mute is in the moderation log: {log:?}"
     );
 
     // Approved from the console: delivered to the room with the next seq, and off the list.
@@ -817,12 +808,9 @@ async fn a_young_person_downloads_and_deletes_their_data_from_the_page() {
     chat.eval("document.getElementById('my-data').open = true").await;
     chat.click("#download").await;
     chat.wait_for("document.getElementById('receipt').textContent.includes('downloaded')", "the download").await;
-    let audit: serde_json::Value = admin_call(&s, &admin, Method::GET, "/v1/admin/audit?days=1", json!(null)).await;
-    let exported = audit["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .any(|e| e["action"] == "data_exported" && e["actor_id"] == json!(user));
+    let audit = s.client.audit_log(&admin, &AuditQuery { days: Some(1) }).await.expect("the audit log");
+    let exported =
+        audit.entries.iter().any(|e| e.action == "data_exported" && e.actor_id.as_ref().is_some_and(|a| a.0 == user));
     assert!(exported, "the export was served to them (and audited)");
 
     chat.click("#delete").await;
@@ -848,14 +836,7 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
     let base = s.base.clone();
     let admin = s.staff(Role::YotAdmin).await.access_token;
     let moderator = s.staff(Role::Moderator).await.access_token;
-    let room: ConversationView = admin_call(
-        &s,
-        &admin,
-        Method::POST,
-        "/v1/rooms",
-        json!({"topic": "Football", "age_band": "13-15", "moderation": "post", "personal_info": "redact"}),
-    )
-    .await;
+    let room = football_room(&s, &admin, RoomModeration::Post, PersonalInfoMode::Redact).await;
     let browser = Browser::start().await;
     let join = format!("#rooms li[data-room-id={}] button", json!(room.id));
     let mut tabs = Vec::new();
@@ -893,13 +874,9 @@ async fn young_people_talk_in_a_group_chat_and_report_a_message() {
         "the report taken",
     )
     .await;
-    let queue: serde_json::Value = admin_call(&s, &moderator, Method::GET, "/v1/moderation/queue", json!(null)).await;
-    let reported = queue["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .any(|i| i["kind"] == "report" && i["reason"] == "they keep messaging me privately");
-    assert!(reported, "the report is in the moderation queue: {queue}");
+    let queue = s.client.moderation_queue(&moderator).await.expect("the moderation queue");
+    let reported = queue.items.iter().any(|i| i.kind == "report" && i.reason == "they keep messaging me privately");
+    assert!(reported, "the report is in the moderation queue: {queue:?}");
 
     // Leaving takes them back to the start.
     a.click("#leave-room").await;
@@ -943,8 +920,8 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
         document.getElementById('shift-start').value = local(d); document.getElementById('shift-end').value = local(new Date(d.getTime() + 8 * 3600000)); return true; }})()")).await;
     page.submit("shift-form").await;
     page.wait_for(&format!("{}.includes('Jo')", texts("#shifts li strong")), "the shift on the rota").await;
-    let rota: serde_json::Value = admin_call(&s, &jo.access_token, Method::GET, "/v1/rota/shifts", json!(null)).await;
-    assert_eq!(rota["shifts"].as_array().map(Vec::len), Some(1), "{rota}");
+    let rota = s.client.rota(&jo.access_token, &RotaQuery { from: None, to: None }).await.expect("the rota");
+    assert_eq!(rota.shifts.len(), 1, "{rota:?}");
     page.click("#shifts li button").await;
     page.wait_for("document.querySelectorAll('#shifts li').length === 0", "the shift removed").await;
 
@@ -963,17 +940,22 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.click("#services li button").await;
     page.wait_for(&format!("{}.includes('retired')", texts("#services li")), "the entry retired").await;
     let yp = s.young_person().await;
-    let listed: serde_json::Value = admin_call(&s, &yp.access_token, Method::GET, "/v1/services", json!(null)).await;
-    assert_eq!(listed["services"], json!([]), "a retired entry is not offered");
+    let everything = ServiceSearchQuery { q: None, category: None, include_retired: None };
+    let listed = s.client.search_services(&yp.access_token, &everything).await.expect("the directory");
+    assert!(listed.services.is_empty(), "a retired entry is not offered: {listed:?}");
 
     // A group chat, which young people then see.
     page.fill("room-topic", "Music").await;
     page.fill("room-ages", "16-18").await;
     page.submit("room-form").await;
     page.wait_for(&format!("{}.includes('Music')", texts("#rooms li")), "the room listed").await;
-    let rooms: serde_json::Value = admin_call(&s, &yp.access_token, Method::GET, "/v1/rooms", json!(null)).await;
-    assert_eq!(rooms["rooms"][0]["topic"], json!("Music"));
-    assert_eq!(rooms["rooms"][0]["room"]["moderation"], json!("pre"), "pre-moderated unless chosen otherwise");
+    let rooms = s.client.list_rooms(&yp.access_token).await.expect("the rooms");
+    assert_eq!(rooms.rooms[0].topic.as_deref(), Some("Music"));
+    assert_eq!(
+        rooms.rooms[0].room.as_ref().map(|r| r.moderation),
+        Some(RoomModeration::Pre),
+        "pre-moderated unless chosen otherwise"
+    );
 
     // A survey's report, from the page: with one answer it is withheld; with five (the threshold)
     // the totals show, and a count under five is still withheld.
@@ -987,36 +969,39 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     .await;
     let report = "document.getElementById('report').textContent";
     // A parent's answer at a stage, sent and answered through the API.
-    let parent_answers = |participant: serde_json::Value, stage: &'static str, mood: i64| {
-        let (s, admin, base, survey) = (&s, &admin, &base, &survey);
+    let parent_answers = |participant: String, stage: SurveyStage, mood: i64| {
+        let (s, admin, survey) = (&s, &admin, &survey);
         async move {
-            let created: CreatedAssignment = admin_call(
-                s,
-                admin,
-                Method::POST,
-                "/v1/survey-assignments",
-                json!({"survey_id": survey, "participant_id": participant, "stage": stage, "due_date": "2026-12-01",
-                       "respondent": {"kind": "parent_carer"}}),
-            )
-            .await;
-            let answered = reqwest::Client::new()
-                .post(format!("{base}/v1/survey-access/responses"))
-                .header("x-access-code", created.access_code.expect("a code"))
-                .json(
-                    &json!({"submission_id": "s1", "final": true, "answers": [{"question_id": "mood", "value": mood}]}),
-                )
-                .send()
-                .await
-                .expect("answer");
-            assert_eq!(answered.status(), 200);
+            let assignment = CreateAssignmentRequest {
+                survey_id: survey.clone(),
+                participant_id: participant,
+                stage,
+                due_date: "2026-12-01".into(),
+                respondent: AssignmentRespondent::ParentCarer,
+                access_code_valid_days: None,
+            };
+            let created = s.client.create_assignment(admin, &assignment).await.expect("an assignment");
+            let answers = vec![SurveyAnswer { question_id: "mood".into(), value: json!(mood) }];
+            let submission = SubmitSurveyRequest { submission_id: "s1".into(), is_final: true, answers };
+            let code = created.access_code.expect("a code");
+            s.client.submit_by_access_code(&code, &submission).await.expect("answer");
         }
     };
     let mut participants = Vec::new();
     for (i, mood) in [5, 5, 4, 5, 5].into_iter().enumerate() {
-        let p: serde_json::Value = admin_call(&s, &admin, Method::POST, "/v1/survey-participants",
-            json!({"reference": format!("YOT-WEB-{i}"), "intervention_type": "referral_order", "start_date": "2026-01-05"})).await;
-        parent_answers(p["id"].clone(), "end", mood).await;
-        participants.push(p["id"].clone());
+        let participant = CreateParticipantRequest {
+            reference: format!("YOT-WEB-{i}"),
+            intervention_type: "referral_order".into(),
+            start_date: "2026-01-05".into(),
+            end_date: None,
+            age_band: None,
+            gender: None,
+            ethnicity: None,
+            looked_after: None,
+        };
+        let p = s.client.create_participant(&admin, &participant).await.expect("a participant");
+        parent_answers(p.id.clone(), SurveyStage::End, mood).await;
+        participants.push(p.id);
         if i == 0 {
             page.reload().await;
             page.wait_for("document.querySelector('#surveys li button[data-report]') !== null", "the survey listed")
@@ -1058,7 +1043,7 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.submit("distance-form").await;
     page.wait_for(&format!("{distance}.includes('Withheld')"), "no pairs, withheld").await;
     for p in &participants {
-        parent_answers(p.clone(), "start", 2).await;
+        parent_answers(p.clone(), SurveyStage::Start, 2).await;
     }
     page.submit("distance-form").await;
     let shown = page.wait_for(&format!("{distance}.includes('pairs') && {distance}"), "the distance travelled").await;
@@ -1067,19 +1052,20 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
         json!("5 pairs, from start to end\nimproved: 5 (100%)\nsame: withheld\nworse: withheld\nmean change: withheld"),
         "{shown}"
     );
-    let api: serde_json::Value = admin_call(
-        &s,
-        &admin,
-        Method::GET,
-        &format!("/v1/surveys/{survey}/distance?question_id=mood&from_stage=start&to_stage=end"),
-        json!(null),
-    )
-    .await;
-    assert_eq!(
-        (&api["pairs"]["value"], &api["improved"]["count"], &api["same"]["suppressed"]),
-        (&json!(5), &json!(5), &json!(true)),
-        "{api}"
-    );
+    let query = DistanceQuery {
+        question_id: "mood".into(),
+        from_stage: Some("start".into()),
+        to_stage: Some("end".into()),
+        intervention_type: None,
+        age_band: None,
+        gender: None,
+        ethnicity: None,
+        looked_after: None,
+        from: None,
+        to: None,
+    };
+    let api = s.client.distance(&admin, &survey, &query).await.expect("the distance travelled");
+    assert_eq!((api.pairs.value, api.improved.count, api.same.suppressed), (Some(5), Some(5), true), "{api:?}");
 
     // The moderation rules: a broken policy is refused with why, and the old one stays; a good
     // one is in force at once.
@@ -1097,8 +1083,7 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     page.fill("policy", &format!("{original}\n# reviewed by the YOT on the admin page\n")).await;
     page.submit("policy-form").await;
     page.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('in force')", "the policy in force").await;
-    let (_, _, in_force) =
-        s.client.raw(Method::GET, "/v1/admin/moderation/policy", Some(&admin), vec![]).await.expect("policy");
+    let in_force = s.client.moderation_policy(&admin).await.expect("policy");
     assert!(in_force.contains("# reviewed by the YOT on the admin page"), "the page's policy is the one in force");
 
     // The audit log shows what was done.
