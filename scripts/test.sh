@@ -105,6 +105,14 @@ fi
 printf '\n%s\n%s\n%s\n' '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' "$advisories_line" \
   '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
 
+log "no source file over 800 lines (tests and data aside): each holds one idea"
+long=$(find server/src mobile-api/src moderation/src tests/src -name '*.rs' -print0 | xargs -0 wc -l | awk '$2 != "total" && $1 > 800')
+if [ -n "$long" ]; then
+  printf '%s\n' "$long" >&2
+  log "split these files by the concepts they hold"
+  exit 1
+fi
+
 log "cargo fmt --check (rustfmt.toml) and cargo clippy -D warnings (the workspace lints)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
