@@ -17,7 +17,9 @@ use crate::limits::Limits;
 use crate::realtime::broker::{Broker, LocalBroker};
 use crate::realtime::hub::Hub;
 use crate::state::AppState;
-use crate::{auth, batch, config, group_commit, http, ids, jobs, moderation, realtime, store, telemetry};
+use crate::{
+    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, realtime, store, telemetry,
+};
 
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -27,6 +29,13 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
+    // Policies an earlier version kept as files become stored versions, once.
+    policies::adopt_policy_file(store.as_ref(), &config.data_dir, clock.now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("configuration: moderation policy: {e}"))?;
+    privacy::notice::adopt_file(store.as_ref(), &config.data_dir, clock.now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("monitoring notice: {e}"))?;
     let shutdown = CancellationToken::new();
     let node: Arc<str> = Arc::from(ids::random_id());
     let hub = Hub::new();
@@ -62,8 +71,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
     let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()));
-    let config_data_dir = config.data_dir.clone();
-    Ok(AppState {
+    let state = AppState {
         node,
         config: Arc::new(config),
         store,
@@ -76,12 +84,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         broker,
         limits,
         clock,
-        moderation: Arc::new(
-            moderation::ModerationService::load(&config_data_dir)
-                .map_err(|e| anyhow::anyhow!("configuration: moderation policy: {e}"))?,
-        ),
+        moderation: Arc::new(moderation::ModerationService::builtin()),
         shutdown,
-    })
+    };
+    // The policy in force before the first message is classified.
+    policies::refresh(&state).await.map_err(|e| anyhow::anyhow!("cannot read the moderation policy: {e}"))?;
+    Ok(state)
 }
 
 /// A server running in this process.

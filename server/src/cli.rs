@@ -156,14 +156,11 @@ struct ModerateInput {
 }
 
 fn moderate(policy_path: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let policy = match policy_path {
-        Some(p) => {
-            let src = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            talkzone_moderation::Policy::from_toml(&src).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-        }
-        None => talkzone_moderation::Policy::builtin(),
-    };
-    let service = crate::moderation::ModerationService::new(policy);
+    let service = crate::moderation::ModerationService::builtin();
+    if let Some(p) = policy_path {
+        let src = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        service.install(1, &src).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -11,13 +11,17 @@ use crate::conversations::lifecycle;
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, presence, privacy};
+use crate::{escalation, policies, presence, privacy};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
 
 /// How often retention runs (by the service clock, so that tests moving the clock see it run).
 const RETENTION_EVERY_MS: i64 = 3_600_000;
+
+/// How often a node looks for a newer policy when nobody told it of one: with the tick, a
+/// version stored on another node is in force here within 750 ms even if its event was lost.
+const POLICIES_EVERY: Duration = Duration::from_millis(500);
 
 /// How often idle rate-limit keys (and so client IPs) are forgotten.
 const FORGET_IDLE_LIMITS: Duration = Duration::from_secs(60);
@@ -43,10 +47,14 @@ pub enum Job {
     Retention,
     /// Idle rate-limit keys are forgotten.
     ForgetIdleLimits,
+    /// A newer moderation policy in the database is put in force here: at once when another
+    /// node says so (`Event::PolicyChanged`, at the next tick), else within [`POLICIES_EVERY`]
+    /// and a tick of it being stored.
+    Policies,
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::EscalationDeadlines,
         Job::OnCallOutbox,
         Job::AssignmentTimeouts,
@@ -56,6 +64,7 @@ impl Job {
         Job::WellbeingCaps,
         Job::Retention,
         Job::ForgetIdleLimits,
+        Job::Policies,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +78,7 @@ impl Job {
             Job::WellbeingCaps => "wellbeing caps",
             Job::Retention => "retention",
             Job::ForgetIdleLimits => "forget idle rate limits",
+            Job::Policies => "policies",
         }
     }
 
@@ -78,6 +88,7 @@ impl Job {
         match self {
             Job::Presence | Job::WellbeingCaps => Some(presence::HEARTBEAT),
             Job::ForgetIdleLimits => Some(FORGET_IDLE_LIMITS),
+            Job::Policies => Some(POLICIES_EVERY),
             _ => None,
         }
     }
@@ -89,6 +100,8 @@ pub struct Scheduler {
     wellbeing: Wellbeing,
     last_run: [Option<Instant>; Job::ALL.len()],
     last_retention: Option<i64>,
+    /// The hub's count of policy changes when the policies were last read.
+    policy_changes_seen: u64,
 }
 
 impl Default for Scheduler {
@@ -104,10 +117,14 @@ impl Scheduler {
             wellbeing: Wellbeing::default(),
             last_run: [None; Job::ALL.len()],
             last_retention: None,
+            policy_changes_seen: 0,
         }
     }
 
     fn due(&self, state: &AppState, job: Job) -> bool {
+        if job == Job::Policies && state.hub.policy_changes() != self.policy_changes_seen {
+            return true;
+        }
         if job == Job::Retention {
             return self.last_retention.is_none_or(|t| state.clock.now_ms() - t >= RETENTION_EVERY_MS);
         }
@@ -158,6 +175,10 @@ impl Scheduler {
             Job::ForgetIdleLimits => {
                 state.limits.forget_idle();
                 Ok(())
+            }
+            Job::Policies => {
+                self.policy_changes_seen = state.hub.policy_changes();
+                policies::refresh(state).await.map(drop)
             }
         }
     }

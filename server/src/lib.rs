@@ -12,7 +12,8 @@
 //!   node's hub, the broker between nodes), [`auth`] (tokens, passwords, tickets, the caller),
 //!   [`views`] (records as the protocol shows them), [`group_commit`] (messages stored
 //!   together); then [`state`], the shared state;
-//! - domain rules: [`presence`], [`queue`] (order, positions, waits), `rooms::policy`,
+//! - domain rules: [`presence`], [`queue`] (order, positions, waits), [`policies`] (the moderation
+//!   policy and the notice, by version, the same on every node), `rooms::policy`,
 //!   `privacy::notice` (the monitoring notice), and the low part of [`conversations`]: `access`
 //!   (who may do what), `system` (the one path for system messages) and `view`;
 //! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
@@ -32,7 +33,7 @@
 //! 1. base: clock, ids, names, model, config, store, telemetry, error, input
 //! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit
 //! 3. state: state
-//! 4. rules: presence, queue, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
+//! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
 //! 5. domain: escalation, moderation_queue, surveys, privacy, desk
 //! 6. use cases: conversations, rooms, directory, accounts
 //! 7. edges: jobs, ws, http
@@ -62,6 +63,7 @@ pub mod model;
 pub mod moderation;
 pub mod moderation_queue;
 pub mod names;
+pub mod policies;
 pub mod presence;
 pub mod privacy;
 pub mod queue;

@@ -52,6 +52,19 @@ macro_rules! text_enum {
                 s.parse()
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 
@@ -103,6 +116,16 @@ text_enum! {
     pub enum ModerationItemState as "moderation item state" {
         Open = "open",
         Decided = "decided",
+    }
+}
+
+text_enum! {
+    /// A text the whole service runs on, kept by version in the database.
+    pub enum PolicyKind as "policy kind" {
+        /// The moderation rules (TOML).
+        Moderation = "moderation",
+        /// What a young person is told about who may read their chat.
+        MonitoringNotice = "monitoring_notice",
     }
 }
 
@@ -175,6 +198,7 @@ text_enum! {
         SurveyChartExported = "survey_chart_exported",
         SurveyDistanceViewed = "survey_distance_viewed",
         SurveyDistanceExported = "survey_distance_exported",
+        MonitoringNoticeReplaced = "monitoring_notice_replaced",
     }
 }
 

@@ -1,49 +1,59 @@
-//! The server's side of moderation: holds the current policy (swappable at run time without a
-//! restart) and classifies drafts with the pure `talkzone-moderation` crate.
+//! The server's side of moderation: holds this node's copy of the policy in force (swappable
+//! at run time without a restart) and classifies drafts with the pure `talkzone-moderation`
+//! crate. Which version is in force is decided in the database (`policies`); this is only the
+//! node's compiled copy of it.
 
 use std::sync::{Arc, RwLock};
 
 use talkzone_moderation::{Action, Context, Draft, Policy, PolicyError, Verdict};
 
-pub struct ModerationService {
-    policy: RwLock<Arc<Policy>>,
-    /// The TOML the current policy was built from (the built-in one when none was set).
-    source: RwLock<String>,
+/// The policy in force on this node, and which version it is.
+struct InForce {
+    /// 0 for the built-in policy; otherwise its version in the database.
+    version: i64,
+    policy: Arc<Policy>,
+    /// The TOML it was built from.
+    source: Arc<str>,
 }
 
-/// Where an admin's policy is kept, so that it survives a restart.
-pub fn policy_path(data_dir: &std::path::Path) -> std::path::PathBuf {
-    data_dir.join("moderation-policy.toml")
+/// One lock for the three, so that a reader never sees the version of one policy with the
+/// rules of another.
+pub struct ModerationService {
+    in_force: RwLock<InForce>,
+}
+
+impl Default for ModerationService {
+    fn default() -> Self {
+        Self::builtin()
+    }
 }
 
 impl ModerationService {
-    pub fn new(policy: Policy) -> Self {
-        Self::with_source(policy, talkzone_moderation::DEFAULT_POLICY.to_owned())
+    /// The built-in policy (version 0), until the database says otherwise.
+    pub fn builtin() -> Self {
+        Self::with(0, Policy::builtin(), talkzone_moderation::DEFAULT_POLICY)
     }
 
-    fn with_source(policy: Policy, source: String) -> Self {
-        Self { policy: RwLock::new(Arc::new(policy)), source: RwLock::new(source) }
+    fn with(version: i64, policy: Policy, source: &str) -> Self {
+        Self { in_force: RwLock::new(InForce { version, policy: Arc::new(policy), source: Arc::from(source) }) }
     }
 
-    /// The policy saved in the data dir if there is one, else the built-in one.
-    pub fn load(data_dir: &std::path::Path) -> Result<Self, String> {
-        let path = policy_path(data_dir);
-        match std::fs::read_to_string(&path) {
-            Ok(src) => {
-                let policy = Policy::from_toml(&src).map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(Self::with_source(policy, src))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::new(Policy::builtin())),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, InForce> {
+        self.in_force.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn source(&self) -> String {
-        self.source.read().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The version in force on this node (0: the built-in policy).
+    pub fn version(&self) -> i64 {
+        self.read().version
+    }
+
+    /// The TOML of the policy in force.
+    pub fn source(&self) -> Arc<str> {
+        self.read().source.clone()
     }
 
     fn current(&self) -> Arc<Policy> {
-        self.policy.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.read().policy.clone()
     }
 
     /// Classifies a message (pure and fast: microseconds, so it runs inline).
@@ -60,11 +70,37 @@ impl ModerationService {
         (verdict, action)
     }
 
-    /// Replaces the policy after validating the new one; the old one stays on error.
-    pub fn reload(&self, policy_toml: &str) -> Result<(), PolicyError> {
+    /// Checks a policy without putting it in force.
+    pub fn validate(policy_toml: &str) -> Result<(), PolicyError> {
+        Policy::from_toml(policy_toml).map(drop)
+    }
+
+    /// Puts `version` in force after compiling it; the old one stays on error. An older
+    /// version than the one in force is ignored (a late reload must not undo a newer one).
+    pub fn install(&self, version: i64, policy_toml: &str) -> Result<bool, PolicyError> {
         let policy = Policy::from_toml(policy_toml)?;
-        *self.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
-        *self.source.write().unwrap_or_else(|p| p.into_inner()) = policy_toml.to_owned();
-        Ok(())
+        let mut in_force = self.in_force.write().unwrap_or_else(|p| p.into_inner());
+        if version < in_force.version {
+            return Ok(false);
+        }
+        *in_force = InForce { version, policy: Arc::new(policy), source: Arc::from(policy_toml) };
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_older_version_does_not_undo_a_newer_one() {
+        let m = ModerationService::builtin();
+        assert_eq!(m.version(), 0);
+        let src = talkzone_moderation::DEFAULT_POLICY;
+        assert!(matches!(m.install(3, src), Ok(true)));
+        assert!(matches!(m.install(2, src), Ok(false)));
+        assert_eq!(m.version(), 3);
+        assert!(m.install(4, "not = [valid").is_err());
+        assert_eq!(m.version(), 3, "a bad policy leaves the old one in force");
     }
 }

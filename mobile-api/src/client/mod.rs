@@ -32,6 +32,10 @@
 //! | `PUT /v1/admin/users/{id}/capacity` | [`Client::set_capacity`] |
 //! | `GET /v1/admin/moderation/policy` | [`Client::moderation_policy`] |
 //! | `PUT /v1/admin/moderation/policy` | [`Client::replace_moderation_policy`] |
+//! | `GET /v1/admin/moderation/policy/versions` | [`Client::moderation_policy_versions`] |
+//! | `POST /v1/admin/moderation/policy/versions/{version}/restore` | [`Client::restore_moderation_policy`] |
+//! | `GET /v1/admin/monitoring-notice/versions` | [`Client::monitoring_notice_versions`] |
+//! | `PUT /v1/admin/monitoring-notice` | [`Client::replace_monitoring_notice`] |
 //! | `POST /v1/conversations` | [`Client::open_conversation`] |
 //! | `GET /v1/conversations` | [`Client::list_conversations`], [`Client::list_conversations_with`] |
 //! | `GET /v1/conversations/{id}` | [`Client::conversation`] |

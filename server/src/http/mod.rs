@@ -15,6 +15,7 @@ mod health;
 mod me;
 mod moderation;
 pub(crate) mod notice;
+mod policies;
 mod privacy;
 mod rooms;
 mod surveys;
@@ -104,6 +105,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::router())
         .merge(me::router())
         .merge(notice::router())
+        .merge(policies::router())
         .merge(admin::router())
         .merge(conversations::router())
         .merge(escalations::router())

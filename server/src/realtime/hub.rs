@@ -70,6 +70,8 @@ pub struct Hub {
     next_id: AtomicU64,
     /// Set once at start; the Redis broker needs the hub to exist first (it delivers to it).
     broker: OnceLock<Arc<dyn Broker>>,
+    /// Counts [`Event::PolicyChanged`] seen here: the scheduler reloads policies when it moves.
+    policy_changes: AtomicU64,
 }
 
 /// Removes the connection from the hub however its task ends.
@@ -102,7 +104,12 @@ fn to_json(frame: &ServerFrame) -> Arc<str> {
 
 impl Hub {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self { inner: Mutex::new(Inner::default()), next_id: AtomicU64::new(1), broker: OnceLock::new() })
+        Arc::new(Self {
+            inner: Mutex::new(Inner::default()),
+            next_id: AtomicU64::new(1),
+            broker: OnceLock::new(),
+            policy_changes: AtomicU64::new(0),
+        })
     }
 
     /// Connects the hub to the other nodes. Until then (and with the in-process broker)
@@ -344,7 +351,15 @@ impl Hub {
                     }
                 }
             }
+            Event::PolicyChanged { .. } => {
+                self.policy_changes.fetch_add(1, Ordering::Relaxed);
+            }
         }
+    }
+
+    /// How many policy changes this node has heard of (see [`Event::PolicyChanged`]).
+    pub fn policy_changes(&self) -> u64 {
+        self.policy_changes.load(Ordering::Relaxed)
     }
 }
 

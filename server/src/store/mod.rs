@@ -34,6 +34,7 @@ mod directory;
 mod escalations;
 mod messages;
 mod moderation;
+mod policies;
 mod postgres;
 mod privacy;
 mod records;
@@ -51,6 +52,7 @@ pub use directory::Directory;
 pub use escalations::Escalations;
 pub use messages::Messages;
 pub use moderation::Moderation;
+pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
@@ -63,7 +65,7 @@ pub use users::Users;
 pub mod prelude {
     pub use super::{
         Audit as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _, Messages as _,
-        Moderation as _, Privacy as _, Surveys as _, Users as _,
+        Moderation as _, Policies as _, Privacy as _, Surveys as _, Users as _,
     };
 }
 
@@ -111,7 +113,18 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Everything the server keeps. Implementations must make each method atomic.
 pub trait Store:
-    Database + Users + Desk + Directory + Conversations + Messages + Moderation + Escalations + Privacy + Audit + Surveys
+    Database
+    + Users
+    + Desk
+    + Directory
+    + Conversations
+    + Messages
+    + Moderation
+    + Escalations
+    + Privacy
+    + Audit
+    + Surveys
+    + Policies
 {
 }
 
@@ -128,6 +141,7 @@ impl<T> Store for T where
         + Privacy
         + Audit
         + Surveys
+        + Policies
 {
 }
 

@@ -4,8 +4,8 @@
 
 use crate::model::{
     AuditAction, AuditTarget, ConversationKind, ConversationState, EscalationSource, EscalationState, MessageKind,
-    MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, Role, RoomModeration,
-    Severity,
+    MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, PolicyKind, Role,
+    RoomModeration, Severity,
 };
 
 /// A stored account.
@@ -402,6 +402,21 @@ pub struct AuditEvent {
     pub target_type: AuditTarget,
     pub target_id: String,
     pub details: Option<String>,
+}
+
+/// A version of a policy (the moderation rules, the monitoring notice).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PolicyVersionRecord {
+    #[sqlx(try_from = "String")]
+    pub kind: PolicyKind,
+    pub version: i64,
+    /// The moderation policy's TOML, or the notice's text.
+    pub body: String,
+    pub created_at: i64,
+    /// The admin who put it in force; `None` for what the service did itself (an import).
+    pub created_by: Option<String>,
+    /// Why it was made, e.g. `restored from version 3`.
+    pub note: Option<String>,
 }
 
 /// Filters of the staff conversation list.

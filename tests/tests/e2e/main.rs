@@ -23,6 +23,7 @@ mod matrix;
 mod nodes;
 mod notice;
 mod ops;
+mod policies;
 mod privacy;
 mod restart;
 mod rooms;

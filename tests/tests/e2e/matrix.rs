@@ -194,6 +194,8 @@ struct World {
     policy: String,
     outcome: String,
     notice_version: String,
+    /// The notice in force, JSON-escaped for a body.
+    notice_text: String,
     /// A services directory entry, for sharing into chats (`$service_id`).
     service: String,
 }
@@ -306,6 +308,7 @@ async fn build_world(s: &TestServer) -> World {
         policy,
         outcome: outcomes.outcomes.first().expect("an outcome").clone(),
         notice_version: notice.version.to_string(),
+        notice_text: serde_json::to_string(&notice.text).expect("JSON").trim_matches('"').to_owned(),
     }
 }
 
@@ -505,6 +508,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("assignment_id".into(), aid);
             parent_code = code;
         }
+        "policy_version" => {
+            let policy = format!("{}\n# matrix {}\n", w.policy, unique());
+            let stored = must("a policy version", s.client.replace_moderation_policy(adm, &policy).await);
+            vars.insert("version".into(), stored.version.to_string());
+        }
         "service" => {
             let service = service_request(format!("Service {}", unique()));
             vars.insert("id".into(), must("a service", s.client.create_service(adm, &service).await).id);
@@ -520,6 +528,7 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
     vars.insert("login_password".into(), PASSWORD.into());
     vars.insert("password".into(), PASSWORD.into());
     vars.insert("notice_version".into(), w.notice_version.clone());
+    vars.insert("notice_text".into(), w.notice_text.clone());
     vars.insert("policy".into(), w.policy.clone());
     let (start, end) = shift_times();
     vars.insert("shift_start".into(), start);
