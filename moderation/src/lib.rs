@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 mod engine;
+pub mod model;
 mod normalise;
 mod pii;
 mod policy;
@@ -41,6 +42,7 @@ mod words;
 
 use serde::{Deserialize, Serialize};
 
+pub use model::{Model, ModelError};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 
 /// How serious a message is. Ordered: `None < Low < Medium < High < Critical`.
