@@ -31,6 +31,7 @@ struct Msg {
     text: String,
     labels: Vec<Category>,
     severity: Severity,
+    weight: f32,
 }
 
 struct Batch {
@@ -52,6 +53,7 @@ fn load(path: &str) -> Result<Batch, String> {
             text: v["text"].as_str().unwrap_or_default().to_string(),
             labels,
             severity,
+            weight: 1.0,
         });
     }
     let name = std::path::Path::new(path).file_stem().map_or(path.to_string(), |s| s.to_string_lossy().into_owned());
@@ -62,7 +64,7 @@ fn examples<'a>(batches: &[&'a Batch]) -> Vec<Example<'a>> {
     batches
         .iter()
         .flat_map(|b| b.msgs.iter())
-        .map(|m| Example { text: &m.text, labels: m.labels.clone(), severity: m.severity })
+        .map(|m| Example { text: &m.text, labels: m.labels.clone(), severity: m.severity, weight: m.weight })
         .collect()
 }
 
@@ -185,9 +187,8 @@ fn choose_categories(oof: &[Oof]) -> [f32; 12] {
 }
 
 /// Leave-one-batch-out predictions over `batches`, each from a model trained on the others.
-fn out_of_fold(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy) -> (Vec<Oof>, Vec<Model>) {
+fn out_of_fold(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy) -> Vec<Oof> {
     let mut oof = Vec::new();
-    let mut models = Vec::new();
     for (i, b) in batches.iter().enumerate() {
         let rest: Vec<&Batch> = batches.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, b)| *b).collect();
         let m = train(&examples(&rest), cfg);
@@ -199,14 +200,25 @@ fn out_of_fold(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy) -> (Vec<Oo
                 gold_labels: msg.labels.clone(),
             });
         }
-        models.push(m);
     }
-    (oof, models)
+    oof
 }
 
 fn calibrated(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, fp_budget: f64) -> Model {
-    let (oof, models) = out_of_fold(batches, cfg, rules);
-    let sev = choose_severity(&oof, fp_budget);
+    let oof = out_of_fold(batches, cfg, rules);
+    // The thresholds are chosen on the model's own held-out predictions, not on the combination
+    // with the rules: the rules were written while reading these batches, so here they look far
+    // better than on fresh text, and the model would be tuned to add almost nothing.
+    let alone: Vec<Oof> = oof
+        .iter()
+        .map(|o| Oof { rules: Severity::None, logits: o.logits, gold: o.gold, gold_labels: o.gold_labels.clone() })
+        .collect();
+    let sev = choose_severity(&alone, fp_budget);
+    let m = figures(&alone, &sev);
+    eprintln!(
+        "  model alone: critical flagged {:.3} rated {:.3}, high+ flagged {:.3} rated {:.3}, benign fp {:.3}",
+        m.crit_flag, m.crit_rated, m.high_flag, m.high_rated, m.benign_fp
+    );
     let cats = choose_categories(&oof);
     let f = figures(&oof, &sev);
     eprintln!(
@@ -221,13 +233,7 @@ fn calibrated(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, fp_budget: 
     let mut t = [0f32; OUTPUTS];
     t[..12].copy_from_slice(&cats);
     t[12..].copy_from_slice(&sev);
-    if std::env::var("TZ_FULL").is_ok() {
-        return train(&examples(batches), cfg).with_thresholds(t);
-    }
-    match Model::average(&models) {
-        Some(m) => m.with_thresholds(t),
-        None => train(&examples(batches), cfg).with_thresholds(t),
-    }
+    train(&examples(batches), cfg).with_thresholds(t)
 }
 
 fn arg<T: std::str::FromStr>(args: &mut Vec<String>, name: &str) -> Result<Option<T>, String> {
@@ -249,7 +255,8 @@ fn run() -> Result<(), String> {
     cfg.l2 = arg(&mut args, "--l2")?.unwrap_or(cfg.l2);
     cfg.positive_weight = arg(&mut args, "--posw")?.unwrap_or(cfg.positive_weight);
     cfg.seed = arg(&mut args, "--seed")?.unwrap_or(cfg.seed);
-    let fp_budget: f64 = arg(&mut args, "--fp-budget")?.unwrap_or(0.03);
+    cfg.bags = arg(&mut args, "--bags")?.unwrap_or(cfg.bags);
+    let fp_budget: f64 = arg(&mut args, "--fp-budget")?.unwrap_or(0.02);
     let holdout: Option<String> = arg(&mut args, "--holdout")?;
     let out: Option<String> = arg(&mut args, "--out")?;
     let pred: Option<String> = arg(&mut args, "--pred")?;
@@ -286,6 +293,47 @@ fn run() -> Result<(), String> {
             })
             .collect();
         let f = figures(&oof, &[f32::MAX; 4]);
+        let alone: Vec<Oof> = b
+            .msgs
+            .iter()
+            .map(|m| Oof {
+                rules: Severity::None,
+                logits: model.logits(&m.text),
+                gold: m.severity,
+                gold_labels: vec![],
+            })
+            .collect();
+        let a = figures(&alone, &model.thresholds()[12..].try_into().unwrap_or([f32::MAX; 4]));
+        println!(
+            "model alone on {name}: critical flagged {:.3} rated {:.3}, high+ flagged {:.3} rated {:.3}, benign fp {:.3}",
+            a.crit_flag, a.crit_rated, a.high_flag, a.high_rated, a.benign_fp
+        );
+        {
+            // threshold-free ranking: one score per message (how far the most passing severity
+            // output is above its threshold), then recall at a fixed rate of benign flagged
+            let t = model.thresholds();
+            let score: Vec<(f32, Severity)> = alone
+                .iter()
+                .map(|o| ((0..4).map(|j| o.logits[12 + j] - t[12 + j]).fold(f32::MIN, f32::max), o.gold))
+                .collect();
+            let mut benign: Vec<f32> = score.iter().filter(|(_, g)| *g == Severity::None).map(|(s, _)| *s).collect();
+            benign.sort_by(|a, b| b.total_cmp(a));
+            let mut line = format!("ranking on {name}:");
+            for rate in [0.02f64, 0.05] {
+                let k = (rate * benign.len() as f64).floor() as usize;
+                let cut = benign.get(k).copied().unwrap_or(f32::MIN);
+                let rec = |lvl: Severity| {
+                    let n = score.iter().filter(|(_, g)| *g >= lvl).count().max(1);
+                    score.iter().filter(|(s, g)| *g >= lvl && *s > cut).count() as f64 / n as f64
+                };
+                line += &format!(
+                    " at fp {rate}: critical {:.3} high+ {:.3};",
+                    rec(Severity::Critical),
+                    rec(Severity::High)
+                );
+            }
+            println!("{line}");
+        }
         if std::env::var("TZ_ORACLE").is_ok() {
             // what the best thresholds for this very batch would reach (not a fair figure: a
             // measure of how well the model ranks, apart from how well its thresholds transfer)

@@ -227,39 +227,6 @@ impl Model {
         Model::from_parts(i.bits, i.weights.clone(), i.scale, i.bias, threshold)
     }
 
-    /// The average of models of the same size (their logits are the average of theirs), with the
-    /// thresholds of the first; `None` when the list is empty or the sizes differ. Training uses
-    /// it to ship the average of the leave-one-batch-out models, whose held-out logits chose the
-    /// thresholds, so that the thresholds fit the shipped model.
-    pub fn average(models: &[Model]) -> Option<Model> {
-        let first = &models.first()?.inner;
-        if models.iter().any(|m| m.inner.bits != first.bits) {
-            return None;
-        }
-        let n = models.len() as f32;
-        let mut bias = [0f32; OUTPUTS];
-        let mut scale = [0f32; OUTPUTS];
-        for k in 0..OUTPUTS {
-            bias[k] = models.iter().map(|m| m.inner.bias[k]).sum::<f32>() / n;
-            let max = (0..first.weights.len())
-                .map(|r| models.iter().map(|m| f32::from(m.inner.weights[r][k]) * m.inner.scale[k]).sum::<f32>().abs())
-                .fold(0f32, f32::max)
-                / n;
-            scale[k] = if max > 0.0 { max / 127.0 } else { 1.0 };
-        }
-        let weights = (0..first.weights.len())
-            .map(|r| {
-                let mut out = [0i8; OUTPUTS];
-                for k in 0..OUTPUTS {
-                    let w = models.iter().map(|m| f32::from(m.inner.weights[r][k]) * m.inner.scale[k]).sum::<f32>() / n;
-                    out[k] = (w / scale[k]).round().clamp(-127.0, 127.0) as i8;
-                }
-                out
-            })
-            .collect();
-        Some(Model::from_parts(first.bits, weights, scale, bias, first.threshold))
-    }
-
     /// The decision thresholds (one per output, on the logit).
     pub fn thresholds(&self) -> [f32; OUTPUTS] {
         self.inner.threshold

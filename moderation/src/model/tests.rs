@@ -8,9 +8,11 @@ fn toy_examples() -> Vec<Example<'static>> {
         "want to hurt myself so bad",
     ];
     let benign = ["see you at football", "what time is the session", "my mum is picking me up", "lol ok"];
-    let mut v: Vec<Example<'static>> =
-        risky.iter().map(|t| Example { text: t, labels: vec![Category::SelfHarm], severity: Severity::High }).collect();
-    v.extend(benign.iter().map(|t| Example { text: t, labels: vec![], severity: Severity::None }));
+    let mut v: Vec<Example<'static>> = risky
+        .iter()
+        .map(|t| Example { text: t, labels: vec![Category::SelfHarm], severity: Severity::High, weight: 1.0 })
+        .collect();
+    v.extend(benign.iter().map(|t| Example { text: t, labels: vec![], severity: Severity::None, weight: 1.0 }));
     v
 }
 
