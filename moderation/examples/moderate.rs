@@ -39,7 +39,7 @@ fn main() {
     };
     let policy = match args.first() {
         Some(path) => {
-            let src = match std::fs::read_to_string(&path) {
+            let src = match std::fs::read_to_string(path) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("cannot read {path}: {e}");
