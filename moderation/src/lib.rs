@@ -33,6 +33,7 @@
 
 #![forbid(unsafe_code)]
 
+mod context;
 mod engine;
 pub mod model;
 mod normalise;
@@ -42,6 +43,7 @@ mod words;
 
 use serde::{Deserialize, Serialize};
 
+pub use context::{check_in_context, conversation_risk, Conversation, Cues, InContext, RecentVerdict};
 pub use model::{Model, ModelError};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 

@@ -34,6 +34,7 @@ use std::sync::{Arc, OnceLock};
 use crate::normalise::{normalise_into, Normalised, Scratch};
 use crate::{Category, Severity};
 
+pub(crate) use features::words;
 pub use train::{train, Example, TrainConfig};
 
 /// Outputs of the model: 12 categories, then 4 severity levels (≥ low, ≥ medium, ≥ high, critical).
