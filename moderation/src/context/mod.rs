@@ -102,8 +102,11 @@ static LISTS: LazyLock<Lists> = LazyLock::new(|| {
     }
 });
 
+/// A span of words of the normalised text: first and last word.
+type WordSpan = Option<(usize, usize)>;
+
 /// The cues of a normalised text, and the word span of the first relapse and meeting cues.
-fn cues_of(norm: &Normalised) -> (Cues, Option<(usize, usize)>, Option<(usize, usize)>) {
+fn cues_of(norm: &Normalised) -> (Cues, WordSpan, WordSpan) {
     let lists = &*LISTS;
     let mut c = Cues::default();
     let (mut relapse_at, mut meeting_at) = (None, None);
