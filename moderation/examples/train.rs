@@ -18,7 +18,7 @@
 //! predictions as evaluation records for `eval/score.py`. Training is deterministic: the same
 //! files and options give the same bytes.
 //!
-//! Options: `--bits N` (feature buckets, `1 << N`), `--epochs N`, `--lr X`, `--l2 X`,
+//! Options: `--bits N` (feature buckets, `1 << N`), `--min-features N`, `--epochs N`, `--lr X`, `--l2 X`,
 //! `--posw X` (the cap on the positive examples' weight), `--seed N`, `--fp-budget X`.
 
 use std::io::Write;
@@ -251,6 +251,7 @@ fn run() -> Result<(), String> {
     let mut cfg = TrainConfig::default();
     cfg.bits = arg(&mut args, "--bits")?.unwrap_or(cfg.bits);
     cfg.epochs = arg(&mut args, "--epochs")?.unwrap_or(cfg.epochs);
+    cfg.min_features = arg(&mut args, "--min-features")?.unwrap_or(cfg.min_features);
     cfg.learning_rate = arg(&mut args, "--lr")?.unwrap_or(cfg.learning_rate);
     cfg.l2 = arg(&mut args, "--l2")?.unwrap_or(cfg.l2);
     cfg.positive_weight = arg(&mut args, "--posw")?.unwrap_or(cfg.positive_weight);

@@ -490,16 +490,16 @@ fn rule_stage(
 }
 
 /// How far above its threshold (in logits) a category's output must be for the model to add it
-/// to a message the rules already flagged in other categories. Chosen on the held-out a1 and b1
-/// predictions: it keeps the category recall within 0.02 and raises the category precision by
-/// 0.07-0.09 (without it the model labels many flagged messages with a second, wrong category).
+/// besides its main category. Chosen on the held-out a1 and b1 predictions: it keeps the
+/// category recall within 0.02 and raises the category precision by 0.07-0.09 (without it the
+/// model labels many flagged messages with a second, wrong category).
 const EXTRA_CATEGORY_MARGIN: f32 = 1.0;
 
 /// The learned stage: a flag `model:<category>` for each category the model finds at a higher
 /// severity than the rules gave it (never above a cap the rules put on that category), spanning
-/// the word that weighed most, with the words that weighed most as `matched`. When the rules
-/// flagged the message, the model only raises the rules' category it scores highest, and adds
-/// other categories above their threshold by [`EXTRA_CATEGORY_MARGIN`].
+/// the word that weighed most, with the words that weighed most as `matched`. Its main category
+/// is the rules' category it scores highest when the rules flagged the message, else its own
+/// best; it adds others only [`EXTRA_CATEGORY_MARGIN`] past their thresholds.
 fn model_stage(model: &Model, norm: &Normalised, text: &str, raws: &mut Vec<Raw>, cap_to: &[Option<Severity>; 12]) {
     let a = model.assessment(model.logits_of(norm));
     if a.severity == Severity::None {
@@ -508,22 +508,17 @@ fn model_stage(model: &Model, norm: &Normalised, text: &str, raws: &mut Vec<Raw>
     let mut by_rules: Vec<Category> = raws.iter().filter(|r| r.severity > Severity::None).map(|r| r.category).collect();
     by_rules.sort_unstable();
     by_rules.dedup();
-    // When the rules found something, they explain it: the model may raise the rules' category
-    // it scores highest, and adds a category of its own only when it is sure of it.
-    let cats = if by_rules.is_empty() {
-        a.categories
-    } else {
-        let t = model.thresholds();
-        let margin = EXTRA_CATEGORY_MARGIN;
-        let mut v: Vec<Category> = by_rules
-            .iter()
-            .copied()
-            .max_by(|x, y| (a.logits[x.index()] - t[x.index()]).total_cmp(&(a.logits[y.index()] - t[y.index()])))
-            .into_iter()
-            .collect();
-        v.extend(a.categories.iter().filter(|c| !by_rules.contains(c) && a.logits[c.index()] >= t[c.index()] + margin));
-        v
-    };
+    // The model's main category: the rules' category it scores highest when the rules found
+    // something (they explain it), else its own best category. Others only when it is sure of
+    // them (a margin past their thresholds), so that a message is not given a list of labels.
+    let t = model.thresholds();
+    let over = |c: &Category| a.logits[c.index()] - t[c.index()];
+    let pool: &[Category] = if by_rules.is_empty() { &Category::ALL } else { &by_rules };
+    let main = pool.iter().copied().max_by(|x, y| over(x).total_cmp(&over(y)));
+    let mut cats: Vec<Category> = main.into_iter().collect();
+    cats.extend(
+        a.categories.iter().filter(|c| Some(**c) != main && !by_rules.contains(c) && over(c) >= EXTRA_CATEGORY_MARGIN),
+    );
     for cat in cats {
         let sev = cap_to[cat.index()].map_or(a.severity, |cap| cap.min(a.severity));
         let by_rules = raws.iter().filter(|r| r.category == cat).map(|r| r.severity).max().unwrap_or_default();

@@ -18,13 +18,15 @@
 //! | 4 | `bits`: the model has `1 << bits` feature buckets (10 ..= 24) |
 //! | 4 | outputs, `u32` = 16 (12 categories in [`Category`] order, then severity ≥ low, ≥ medium, ≥ high, critical) |
 //! | 4 | `rows`: how many buckets have weights (the others are zero) |
+//! | 4 | `min_features`: `n` below is at least this (a short text's few features are not amplified) |
 //! | 16 × 4 | per output, the `f32` scale of its `i8` weights |
 //! | 16 × 4 | per output, the `f32` bias |
 //! | 16 × 4 | per output, the `f32` decision threshold on the logit |
 //! | rows × 20 | per row: bucket `u32` (strictly increasing, below `1 << bits`), then 16 `i8` weights |
 //! | 4 | CRC-32 (IEEE, as zlib's `crc32`) of every byte before it |
 //!
-//! An output's logit is `bias + scale × Σ weights / sqrt(n)` over the `n` features of the text.
+//! An output's logit is `bias + scale × Σ weights / sqrt(max(n, min_features))` over the `n`
+//! features of the text.
 
 mod features;
 mod train;
@@ -44,7 +46,7 @@ pub(crate) const SEV0: usize = 12;
 
 const MAGIC: &[u8; 8] = b"TZMODEL\0";
 const VERSION: u32 = 1;
-const HEADER: usize = 8 + 4 * 4 + OUTPUTS * 4 * 3;
+const HEADER: usize = 8 + 5 * 4 + OUTPUTS * 4 * 3;
 const ROW: usize = 4 + OUTPUTS;
 
 /// The model shipped with the crate (`moderation/model/model.bin`).
@@ -78,6 +80,8 @@ pub struct Model {
 
 struct Inner {
     bits: u32,
+    /// The feature count a text's weights are divided by is at least this (its square root).
+    min_features: u32,
     /// `1 << bits` rows of weights.
     weights: Vec<[i8; OUTPUTS]>,
     scale: [f32; OUTPUTS],
@@ -164,7 +168,7 @@ impl Model {
         if version != VERSION {
             return Err(ModelError::new(format!("format version {version}; this build reads version {VERSION}")));
         }
-        let (bits, outputs, rows) = (read_u32(b, 12), read_u32(b, 16), read_u32(b, 20));
+        let (bits, outputs, rows, min_features) = (read_u32(b, 12), read_u32(b, 16), read_u32(b, 20), read_u32(b, 24));
         if !(10..=24).contains(&bits) {
             return Err(ModelError::new(format!("{bits} bucket bits; expected 10 to 24")));
         }
@@ -186,9 +190,9 @@ impl Model {
                 "checksum mismatch (stored {stored:08x}, computed {actual:08x}): the file is corrupt"
             )));
         }
-        let scale = read_f32s(b, 24);
-        let bias = read_f32s(b, 24 + OUTPUTS * 4);
-        let threshold = read_f32s(b, 24 + OUTPUTS * 8);
+        let scale = read_f32s(b, 28);
+        let bias = read_f32s(b, 28 + OUTPUTS * 4);
+        let threshold = read_f32s(b, 28 + OUTPUTS * 8);
         if scale.iter().chain(&bias).chain(&threshold).any(|v| !v.is_finite()) {
             return Err(ModelError::new("a scale, bias or threshold is not a finite number"));
         }
@@ -205,19 +209,22 @@ impl Model {
                 *w = b[at + 4 + k] as i8;
             }
         }
-        Ok(Model { inner: Arc::new(Inner { bits, weights, scale, bias, threshold, rows, checksum: actual }) })
+        Ok(Model {
+            inner: Arc::new(Inner { bits, min_features, weights, scale, bias, threshold, rows, checksum: actual }),
+        })
     }
 
     /// Build a model from its parts (training); rows that are all zero are not stored.
     pub(crate) fn from_parts(
         bits: u32,
+        min_features: u32,
         weights: Vec<[i8; OUTPUTS]>,
         scale: [f32; OUTPUTS],
         bias: [f32; OUTPUTS],
         threshold: [f32; OUTPUTS],
     ) -> Model {
         let rows = weights.iter().filter(|w| w.iter().any(|&x| x != 0)).count() as u32;
-        let mut m = Inner { bits, weights, scale, bias, threshold, rows, checksum: 0 };
+        let mut m = Inner { bits, min_features, weights, scale, bias, threshold, rows, checksum: 0 };
         m.checksum = crc32(&encode_body(&m));
         Model { inner: Arc::new(m) }
     }
@@ -225,7 +232,7 @@ impl Model {
     /// The model with other decision thresholds (one per output, on the logit).
     pub fn with_thresholds(&self, threshold: [f32; OUTPUTS]) -> Model {
         let i = &self.inner;
-        Model::from_parts(i.bits, i.weights.clone(), i.scale, i.bias, threshold)
+        Model::from_parts(i.bits, i.min_features, i.weights.clone(), i.scale, i.bias, threshold)
     }
 
     /// The decision thresholds (one per output, on the logit).
@@ -269,7 +276,7 @@ impl Model {
             }
             n += 1;
         });
-        let inv = if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() };
+        let inv = if n == 0 { 0.0 } else { 1.0 / (n.max(m.min_features) as f32).sqrt() };
         let mut out = m.bias;
         for k in 0..OUTPUTS {
             out[k] += m.scale[k] * acc[k] as f32 * inv;
@@ -308,7 +315,7 @@ impl Model {
 fn encode_body(m: &Inner) -> Vec<u8> {
     let mut b = Vec::with_capacity(HEADER + m.rows as usize * ROW + 4);
     b.extend_from_slice(MAGIC);
-    for v in [VERSION, m.bits, OUTPUTS as u32, m.rows] {
+    for v in [VERSION, m.bits, OUTPUTS as u32, m.rows, m.min_features] {
         b.extend_from_slice(&v.to_le_bytes());
     }
     for arr in [&m.scale, &m.bias, &m.threshold] {

@@ -17,7 +17,7 @@ fn toy_examples() -> Vec<Example<'static>> {
 }
 
 fn toy_model() -> Model {
-    train(&toy_examples(), &TrainConfig { bits: 12, epochs: 40, ..TrainConfig::default() })
+    train(&toy_examples(), &TrainConfig { bits: 12, epochs: 40, min_features: 1, ..TrainConfig::default() })
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn loading_errors_say_what_is_wrong() {
     bits[12] = 30;
     assert!(err(&reseal(bits)).contains("bucket bits"));
     let mut nan = good.clone();
-    nan[24..28].copy_from_slice(&f32::NAN.to_bits().to_le_bytes());
+    nan[28..32].copy_from_slice(&f32::NAN.to_bits().to_le_bytes());
     assert!(err(&reseal(nan)).contains("finite"));
     let rows = read_u32(&good, 20) as usize;
     assert!(rows >= 2);

@@ -27,6 +27,9 @@ pub struct Example<'a> {
 pub struct TrainConfig {
     /// `1 << bits` feature buckets.
     pub bits: u32,
+    /// A text's weights are divided by `sqrt(max(features, min_features))`: a short text's few
+    /// features are not amplified (without it "sorry" or "bye" alone scored like a goodbye).
+    pub min_features: u32,
     pub epochs: u32,
     pub learning_rate: f32,
     /// L2 regularisation, per update of a weight.
@@ -42,7 +45,16 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> TrainConfig {
-        TrainConfig { bits: 16, epochs: 30, learning_rate: 0.1, l2: 1e-4, positive_weight: 3.0, seed: 19, bags: 5 }
+        TrainConfig {
+            bits: 16,
+            min_features: 400,
+            epochs: 30,
+            learning_rate: 0.1,
+            l2: 1e-4,
+            positive_weight: 3.0,
+            seed: 19,
+            bags: 5,
+        }
     }
 }
 
@@ -123,7 +135,7 @@ pub fn train(examples: &[Example<'_>], cfg: &TrainConfig) -> Model {
             out
         })
         .collect();
-    Model::from_parts(bits, q, scale, bias, [0f32; OUTPUTS])
+    Model::from_parts(bits, cfg.min_features, q, scale, bias, [0f32; OUTPUTS])
 }
 
 type Data = [(Vec<u32>, [f32; OUTPUTS], f32)];
@@ -153,7 +165,7 @@ fn sgd(
             if feats.is_empty() {
                 continue;
             }
-            let x = 1.0 / (feats.len() as f32).sqrt();
+            let x = 1.0 / (feats.len().max(cfg.min_features as usize) as f32).sqrt();
             let mut z = bias;
             for &f in feats {
                 for (zk, wk) in z.iter_mut().zip(&w[f as usize]) {
