@@ -9,17 +9,22 @@
 //!
 //! Each file is a batch (JSON Lines in the schema of `dev.jsonl`). The decision thresholds are
 //! chosen on held-out predictions: every batch is predicted by a model trained on the other
-//! batches (leave one batch out), the rules' verdicts are added, and the thresholds that reach
-//! the most recall at critical and high+ with at most `--fp-budget` of benign messages flagged
-//! are kept. The final model is then trained on every batch with those thresholds.
+//! batches (leave one batch out), and the severity thresholds that reach the most recall at
+//! critical and high+ with at most `--fp-budget` (default 0.02) of benign messages flagged by
+//! the model alone are kept (the rules were written while reading these batches, so with them
+//! the figures would look far better than on fresh text); each category's threshold is the one
+//! with the best F1. The final model is then trained on every batch with those thresholds.
 //!
 //! `--holdout NAME` leaves the batch `NAME` (its file stem, e.g. `c1`) out of everything above,
 //! then predicts it with rules + model and prints its figures; `--pred FILE` writes those
 //! predictions as evaluation records for `eval/score.py`. Training is deterministic: the same
 //! files and options give the same bytes.
 //!
-//! Options: `--bits N` (feature buckets, `1 << N`), `--min-features N`, `--epochs N`, `--lr X`, `--l2 X`,
-//! `--posw X` (the cap on the positive examples' weight), `--seed N`, `--fp-budget X`.
+//! Options: `--bits N` (feature buckets, `1 << N`), `--min-features N`, `--epochs N`, `--lr X`,
+//! `--l2 X`, `--posw X` (the cap on the positive examples' weight), `--seed N`, `--bags N`,
+//! `--fp-budget X`. With `--holdout`, `TZ_ORACLE=1` also prints what the best thresholds for the
+//! held-out batch itself would reach (how well the model ranks, apart from how well its
+//! thresholds transfer) and `TZ_DUMP=FILE` writes each message's severity logits.
 
 use std::io::Write;
 
