@@ -43,7 +43,7 @@ mod words;
 
 use serde::{Deserialize, Serialize};
 
-pub use context::{check_in_context, conversation_risk, Conversation, Cues, InContext, RecentVerdict};
+pub use context::{check_in_context, conversation_risk, recent_verdict, Conversation, Cues, InContext, RecentVerdict};
 pub use model::{Model, ModelError};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 

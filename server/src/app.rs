@@ -29,6 +29,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
+    // The learned stage of moderation: never run on the rules alone.
+    let model = moderation::load_model(config.moderation_model.as_deref())
+        .map_err(|e| anyhow::anyhow!("configuration: moderation-model: {e}"))?;
     // Policies an earlier version kept as files become stored versions, once.
     policies::adopt_policy_file(store.as_ref(), &config.data_dir, clock.now_ms())
         .await
@@ -84,7 +87,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         broker,
         limits,
         clock,
-        moderation: Arc::new(moderation::ModerationService::builtin()),
+        moderation: Arc::new(moderation::ModerationService::new(model)),
         shutdown,
     };
     // The policy in force before the first message is classified.

@@ -45,21 +45,37 @@ fn deadline(state: &AppState, severity: Severity) -> Option<Duration> {
     }
 }
 
-/// The escalation the moderation step raises for a message, if its risk is high or critical.
+/// How the conversation's risk moves with a message: before it, and with it (risk that builds
+/// across a young person's messages; for anyone else, the message's own severity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RiskMove {
+    pub before: Severity,
+    pub after: Severity,
+}
+
+/// The escalation the moderation step raises for a message: when the message itself is high or
+/// critical, or when the conversation's risk has just become high or critical across several
+/// messages that were not on their own (once, as it crosses).
 pub fn automatic(
     state: &AppState,
     conversation_id: &str,
     message_id: &str,
     verdict: &Verdict,
+    risk: RiskMove,
     now: i64,
 ) -> Option<NewEscalation> {
-    if verdict.severity < Severity::High {
+    let built_up = verdict.severity < Severity::High && risk.after >= Severity::High && risk.before < Severity::High;
+    if verdict.severity < Severity::High && !built_up {
         return None;
     }
-    let severity = verdict.severity;
+    let severity = verdict.severity.max(if built_up { risk.after } else { Severity::None });
     let labels: Vec<&str> = verdict.labels.iter().map(|c| c.as_str()).collect();
     let why = verdict.flags.iter().max_by_key(|f| f.severity).map(|f| format!(" ({}: \"{}\")", f.rule, f.matched));
-    let reason = format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default());
+    let reason = if built_up {
+        format!("automatic: {severity} risk built up across the young person's messages, now {}", labels.join(", "))
+    } else {
+        format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default())
+    };
     let id = crate::ids::random_id();
     Some(NewEscalation {
         audit: raised_entry(&id, None, severity, &reason, now),

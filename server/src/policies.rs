@@ -100,7 +100,8 @@ pub async fn refresh(state: &AppState) -> ApiResult<bool> {
         return Ok(false);
     }
     let Some(record) = state.store.policy_version(PolicyKind::Moderation, latest).await? else { return Ok(false) };
-    match state.moderation.install(record.version, &record.body) {
+    let compiled = compile(state, record.body.clone()).await?;
+    match compiled.map(|policy| state.moderation.install_compiled(record.version, policy, &record.body)) {
         Ok(changed) => {
             if changed {
                 tracing::info!(version = record.version, "moderation policy in force");
@@ -121,25 +122,37 @@ pub async fn replace_moderation(state: &AppState, user: &AuthUser, toml: &str) -
     put_moderation(state, user, toml, None).await
 }
 
+/// Compiles a policy on a blocking thread: it takes long enough to stall a runtime worker.
+async fn compile(
+    state: &AppState,
+    toml: String,
+) -> ApiResult<Result<talkzone_moderation::Policy, talkzone_moderation::PolicyError>> {
+    let moderation = state.moderation.clone();
+    tokio::task::spawn_blocking(move || moderation.compile(&toml))
+        .await
+        .map_err(|e| ApiError::Internal(format!("compiling the policy: {e}")))
+}
+
 async fn put_moderation(
     state: &AppState,
     user: &AuthUser,
     toml: &str,
     note: Option<String>,
 ) -> ApiResult<PolicyInForce> {
-    ModerationService::validate(toml).map_err(|e| ApiError::Validation(format!("policy not valid: {e}")))?;
     // The policy in force sent again (or put back) is no change: no new version.
     let in_force = latest(state, PolicyKind::Moderation).await?;
     let (version, body) = in_force.unwrap_or_else(|| (0, talkzone_moderation::DEFAULT_POLICY.to_owned()));
     if body == toml {
         return Ok(PolicyInForce { status: "in_force".into(), version });
     }
+    let policy =
+        compile(state, toml.to_owned()).await?.map_err(|e| ApiError::Validation(format!("policy not valid: {e}")))?;
     let at = state.clock.now_ms();
     let action = AuditAction::ModerationPolicyReplaced;
     let version =
         store_next(state.store.as_ref(), PolicyKind::Moderation, toml, at, Some(user.id.as_str()), note, action, 0)
             .await?;
-    refresh(state).await?;
+    state.moderation.install_compiled(version, policy, toml);
     state.hub.publish(Event::PolicyChanged { kind: PolicyKind::Moderation });
     Ok(PolicyInForce { status: "in_force".into(), version })
 }

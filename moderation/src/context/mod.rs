@@ -165,6 +165,14 @@ pub fn conversation_risk(messages: &[RecentVerdict]) -> Severity {
     sev
 }
 
+/// What to keep of an earlier message whose verdict is known (stored with it): its severity
+/// and labels, and the cues of its text. For a caller that keeps messages, not
+/// [`RecentVerdict`]s.
+pub fn recent_verdict(text: &str, verdict: &Verdict) -> RecentVerdict {
+    let (cues, _, _) = cues_of(&normalise(text));
+    RecentVerdict { severity: verdict.severity, labels: verdict.labels.clone(), cues }
+}
+
 /// [`check`] a draft with the conversation it belongs to.
 pub fn check_in_context(policy: &Policy, draft: &Draft<'_>, conversation: &Conversation<'_>) -> InContext {
     let mut verdict = check(policy, draft);

@@ -130,6 +130,15 @@ fn cues_and_ages() {
 }
 
 #[test]
+fn a_stored_message_gives_the_same_recent_verdict_as_when_it_was_checked() {
+    let policy = Policy::builtin();
+    for text in ["im 14 and he wants to meet me tonight", "i did it again", "hiya", "i cut myself last week"] {
+        let checked = check_in_context(&policy, &Draft::new(text), &Conversation::default());
+        assert_eq!(recent_verdict(text, &checked.verdict), checked.recent, "{text}");
+    }
+}
+
+#[test]
 fn conversation_risk_table() {
     let m = |s, c: Category| rv(s, &[c]);
     assert_eq!(conversation_risk(&[]), Severity::None);

@@ -144,6 +144,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub access_token_ttl: Duration,
     pub moderation_sla: Duration,
+    /// `None`: the model built into the binary.
+    pub moderation_model: Option<PathBuf>,
     pub desk: DeskConfig,
     pub surveys: SurveysConfig,
 }
@@ -366,6 +368,7 @@ impl Config {
             limits,
             access_token_ttl: Duration::from_secs(ttl),
             moderation_sla: Duration::from_secs(sla),
+            moderation_model: s.moderation_model,
             desk,
             surveys,
         })
@@ -387,6 +390,7 @@ impl Config {
             limits: LimitsConfig::default(),
             access_token_ttl: Duration::from_secs(900),
             moderation_sla: Duration::from_secs(900),
+            moderation_model: None,
             desk: DeskConfig::default(),
             surveys: SurveysConfig::default(),
         }

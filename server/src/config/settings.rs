@@ -99,6 +99,9 @@ settings! {
         /// Service level for the moderation queue: items older than this show as overdue.
         #[arg(long, env = "TALKZONE_MODERATION_SLA_S", global = true)]
         pub moderation_sla_s: Option<u64>,
+        /// A moderation model file (the learned stage) to use instead of the built-in one.
+        #[arg(long, env = "TALKZONE_MODERATION_MODEL", global = true)]
+        pub moderation_model: Option<PathBuf>,
         /// Seconds a critical escalation may wait for a supervisor before it re-escalates.
         #[arg(long, env = "TALKZONE_ESCALATION_CRITICAL_S", global = true)]
         pub escalation_critical_s: Option<u64>,

@@ -10,7 +10,8 @@ use talkzone_moderation::Context;
 use super::access::{access, load_writable, Access};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ConversationKind, ConversationState, ModerationItemKind};
+use crate::escalation::RiskMove;
+use crate::model::{ConversationKind, ConversationState, ModerationItemKind, Severity};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{ConversationRecord, Expected, InsertOutcome, NewMessage};
@@ -88,14 +89,22 @@ async fn draft_message(
 ) -> ApiResult<(NewMessage, talkzone_moderation::Verdict)> {
     let in_room = conv.kind == ConversationKind::Room;
     let now = state.clock.now_ms();
-    let (verdict, action) = if kind == MessageKind::ServiceCard {
+    let (verdict, action, risk) = if kind == MessageKind::ServiceCard {
         // A directory entry the YOT wrote, not the sender's words: classifying it would
         // raise escalations for sharing, say, a self-harm support service, and redaction
         // would remove the very phone number being shared.
-        (not_classified(body), None)
+        let none = RiskMove { before: Severity::None, after: Severity::None };
+        (not_classified(body), None, none)
+    } else if !in_room && user.role == Role::YoungPerson {
+        // Risk builds across a young person's messages in a support chat.
+        let recent = recent_context(state, conv, user).await?;
+        let before = talkzone_moderation::conversation_risk(&recent);
+        let (outcome, action) = state.moderation.assess_in_context(body, Context::Support, &recent);
+        (outcome.verdict, Some(action), RiskMove { before, after: outcome.conversation })
     } else {
         let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
-        (verdict, Some(action))
+        let risk = RiskMove { before: Severity::None, after: verdict.severity };
+        (verdict, Some(action), risk)
     };
     let mut delivered_body = body.to_owned();
     let mut original_body = None;
@@ -128,7 +137,7 @@ async fn draft_message(
         h.message_id = Some(message_id.clone());
     }
     // High or critical risk raises an escalation in the same transaction as the message.
-    let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, now);
+    let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, risk, now);
     let new = NewMessage {
         id: message_id,
         conversation_id: conv.id.clone(),
@@ -140,6 +149,7 @@ async fn draft_message(
         kind,
         sent_at: now,
         severity: verdict.severity,
+        conversation_risk: risk.after.max(verdict.severity),
         verdict: serde_json::to_string(&verdict).ok(),
         original_body,
         hold,
@@ -147,6 +157,26 @@ async fn draft_message(
         expect,
     };
     Ok((new, verdict))
+}
+
+/// How many of the young person's earlier messages in a chat are its context.
+const CONTEXT_MESSAGES: u32 = 20;
+
+/// The young person's earlier messages in this chat, as the moderation step keeps them: the
+/// verdict stored with each, and the cues of its words.
+async fn recent_context(
+    state: &AppState,
+    conv: &ConversationRecord,
+    user: &AuthUser,
+) -> ApiResult<Vec<talkzone_moderation::RecentVerdict>> {
+    let rows = state.store.recent_from_sender(&conv.id, user.id.as_str(), CONTEXT_MESSAGES).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|m| {
+            let verdict: talkzone_moderation::Verdict = serde_json::from_str(m.verdict.as_deref()?).ok()?;
+            Some(talkzone_moderation::recent_verdict(&m.body, &verdict))
+        })
+        .collect())
 }
 
 /// The verdict of a message that is not classified (a service card): nothing found.
@@ -226,7 +256,7 @@ pub async fn send(
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
                 state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
             }
-            let rank = verdict.severity.rank();
+            let rank = new.conversation_risk.max(verdict.severity).rank();
             if rank > risk_rank_before {
                 state.conversation_cache.update(&conv.id, |c| c.risk_rank = c.risk_rank.max(rank));
             }

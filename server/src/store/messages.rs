@@ -39,6 +39,14 @@ pub trait Messages: Send + Sync + 'static {
 
     /// Messages with `seq > after_seq`, in order, at most `limit`.
     async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: u32) -> Result<Vec<MessageRecord>>;
+    /// The last `limit` messages `sender_id` sent in a conversation, oldest first (the young
+    /// person's earlier messages, for the risk that builds across a chat).
+    async fn recent_from_sender(
+        &self,
+        conversation_id: &str,
+        sender_id: &str,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>>;
     /// Raises the user's read marker to `seq` (never lowers it); returns the stored marker.
     async fn mark_read(&self, conversation_id: &str, user_id: &str, seq: i64, now: i64) -> Result<i64>;
     async fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
@@ -104,6 +112,26 @@ macro_rules! impl_messages_sql {
                         .bind(i64::from(limit))
                         .fetch_all(self.reader())
                         .await?)
+                }
+
+                async fn recent_from_sender(
+                    &self,
+                    conversation_id: &str,
+                    sender_id: &str,
+                    limit: u32,
+                ) -> $crate::store::Result<Vec<MessageRecord>> {
+                    let sql = format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND sender_id = $2 \
+                         AND seq IS NOT NULL ORDER BY seq DESC LIMIT $3"
+                    );
+                    let mut rows = sqlx::query_as::<_, MessageRecord>(&sql)
+                        .bind(conversation_id)
+                        .bind(sender_id)
+                        .bind(i64::from(limit))
+                        .fetch_all(self.reader())
+                        .await?;
+                    rows.reverse();
+                    Ok(rows)
                 }
 
                 async fn mark_read(&self, conversation_id: &str, user_id: &str, seq: i64, now: i64) -> $crate::store::Result<i64> {
@@ -339,16 +367,17 @@ macro_rules! impl_messages_sql {
         }
 
         /// In the message's transaction: the conversation's risk rises to the message's
-        /// severity, and a high or critical message raises its escalation.
+        /// (or to the risk built across the chat), and its escalation, if any, is raised.
         async fn raise_risk(
             tx: &mut sqlx::Transaction<'_, <$store as $crate::store::backend::Backend>::Db>,
             m: &NewMessage,
         ) -> $crate::store::Result<()> {
-            let rank = m.severity.rank();
+            let risk = m.severity.max(m.conversation_risk);
+            let rank = risk.rank();
             if rank > 0 {
                 sqlx::query("UPDATE conversations SET risk = $2, risk_rank = $3 WHERE id = $1 AND risk_rank < $3")
                     .bind(&m.conversation_id)
-                    .bind(m.severity.as_str())
+                    .bind(risk.as_str())
                     .bind(rank)
                     .execute(&mut **tx)
                     .await?;

@@ -332,6 +332,9 @@ pub struct NewMessage {
     pub kind: MessageKind,
     pub sent_at: i64,
     pub severity: Severity,
+    /// The conversation's risk with this message (at least `severity`: risk that built across
+    /// the young person's messages can make it higher): the conversation's risk rises to it.
+    pub conversation_risk: Severity,
     /// The moderation verdict as JSON, kept for staff.
     pub verdict: Option<String>,
     /// Set when the body was redacted before delivery: the text as sent, kept as evidence.

@@ -26,6 +26,7 @@ mod ops;
 mod policies;
 mod privacy;
 mod restart;
+mod risk_context;
 mod rooms;
 mod sessions;
 mod store;

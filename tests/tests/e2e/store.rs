@@ -71,6 +71,7 @@ fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
         kind: MessageKind::Text,
         sent_at: 10,
         severity: Severity::None,
+        conversation_risk: Severity::None,
         verdict: None,
         original_body: None,
         hold: None,
