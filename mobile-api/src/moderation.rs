@@ -167,3 +167,70 @@ pub struct ModerationLogEntry {
 pub struct ModerationLog {
     pub entries: Vec<ModerationLogEntry>,
 }
+
+/// What a member of staff says was wrong with the moderation verdict on a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictMarkKind {
+    /// A risk the classifier did not flag (or flagged too low).
+    Missed,
+    /// A risk the classifier flagged that is not there (or flagged too high).
+    Wrong,
+}
+
+/// `POST /v1/messages/{id}/verdict-mark`: the verdict on this message was wrong, and what it
+/// should have been. Marking the same message again replaces the caller's earlier mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictMarkRequest {
+    pub kind: VerdictMarkKind,
+    /// The category it should have had (`self_harm`, `suicide` …), or `none`.
+    pub category: String,
+    /// The severity it should have had (`none` … `critical`); `none` only with category `none`.
+    pub severity: String,
+}
+
+/// A mark as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VerdictMarkView {
+    pub id: String,
+    pub message_id: MessageId,
+    pub kind: VerdictMarkKind,
+    pub category: String,
+    pub severity: String,
+    pub marked_at: String,
+}
+
+/// How the classifier in force does on the messages staff marked (`GET
+/// /v1/admin/verdict-marks/report`): each marked message classified again now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VerdictMarkReport {
+    /// Marks counted (on messages still kept).
+    pub marks: u32,
+    /// Per category: of the marked messages that should have it, how many the classifier in
+    /// force flags with it now (`recall`), and of those that should not, how many it flags
+    /// with it (`false_positives`).
+    pub categories: Vec<CategoryQuality>,
+    /// Per month of marking (`YYYY-MM`): how many marks of each kind.
+    pub months: Vec<MarksInMonth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CategoryQuality {
+    pub category: String,
+    /// Marked messages that should have this category.
+    pub should_have: u32,
+    /// Of those, flagged with it by the classifier in force.
+    pub flagged: u32,
+    /// `flagged / should_have`; absent when nothing should have it.
+    pub recall: Option<f64>,
+    /// Marked messages that should not have it but are flagged with it now.
+    pub false_positives: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MarksInMonth {
+    pub month: String,
+    pub missed: u32,
+    pub wrong: u32,
+}

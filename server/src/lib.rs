@@ -17,7 +17,8 @@
 //!   `privacy::notice` (the monitoring notice), and the low part of [`conversations`]: `access`
 //!   (who may do what), `system` (the one path for system messages) and `view`;
 //! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
-//!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps);
+//!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps), [`verdict_marks`]
+//!   (staff marks on moderation verdicts: an evaluation set of real traffic);
 //! - use cases: [`conversations`] (send, lifecycle, live, notes), [`rooms`], [`directory`],
 //!   [`accounts`] (staff accounts);
 //! - edges: [`jobs`] (the scheduler), [`ws`] (one task per connection), [`http`] (the router,
@@ -34,7 +35,7 @@
 //! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit
 //! 3. state: state
 //! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
-//! 5. domain: escalation, moderation_queue, surveys, privacy, desk
+//! 5. domain: escalation, moderation_queue, surveys, privacy, desk, verdict_marks
 //! 6. use cases: conversations, rooms, directory, accounts
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
@@ -73,6 +74,7 @@ pub mod state;
 pub mod store;
 pub mod surveys;
 pub mod telemetry;
+pub mod verdict_marks;
 pub mod views;
 pub mod ws;
 

@@ -130,6 +130,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a member of staff says was wrong with a moderation verdict.
+    pub enum VerdictMarkKind as "verdict mark kind" {
+        /// A risk it did not flag, or flagged too low.
+        Missed = "missed",
+        /// A risk it flagged that is not there, or flagged too high.
+        Wrong = "wrong",
+    }
+}
+
+text_enum! {
     /// What a record of the audit log is about.
     pub enum AuditTarget as "audit target" {
         User = "user",
@@ -199,6 +209,7 @@ text_enum! {
         SurveyDistanceViewed = "survey_distance_viewed",
         SurveyDistanceExported = "survey_distance_exported",
         MonitoringNoticeReplaced = "monitoring_notice_replaced",
+        VerdictMarksExported = "verdict_marks_exported",
     }
 }
 

@@ -36,6 +36,9 @@
 //! | `POST /v1/admin/moderation/policy/versions/{version}/restore` | [`Client::restore_moderation_policy`] |
 //! | `GET /v1/admin/monitoring-notice/versions` | [`Client::monitoring_notice_versions`] |
 //! | `PUT /v1/admin/monitoring-notice` | [`Client::replace_monitoring_notice`] |
+//! | `POST /v1/messages/{id}/verdict-mark` | [`Client::mark_verdict`] |
+//! | `GET /v1/admin/verdict-marks/report` | [`Client::verdict_mark_report`] |
+//! | `GET /v1/admin/verdict-marks/export` | [`Client::verdict_mark_export`] |
 //! | `POST /v1/conversations` | [`Client::open_conversation`] |
 //! | `GET /v1/conversations` | [`Client::list_conversations`], [`Client::list_conversations_with`] |
 //! | `GET /v1/conversations/{id}` | [`Client::conversation`] |

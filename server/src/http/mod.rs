@@ -19,6 +19,7 @@ mod policies;
 mod privacy;
 mod rooms;
 mod surveys;
+mod verdict_marks;
 pub mod web;
 
 use std::sync::Arc;
@@ -106,6 +107,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me::router())
         .merge(notice::router())
         .merge(policies::router())
+        .merge(verdict_marks::router())
         .merge(admin::router())
         .merge(conversations::router())
         .merge(escalations::router())

@@ -43,6 +43,7 @@ mod sqlite;
 mod sqlite_batch;
 pub mod surveys;
 mod users;
+mod verdict_marks;
 
 pub use audit::Audit;
 pub use conversations::Conversations;
@@ -59,13 +60,14 @@ pub use records::*;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
 pub use users::Users;
+pub use verdict_marks::VerdictMarks;
 
 /// The sub-traits, for calling their methods on a concrete store or a generic `S: Store`
 /// (`use crate::store::prelude::*;`) without their names in the importing module.
 pub mod prelude {
     pub use super::{
         Audit as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _, Messages as _,
-        Moderation as _, Policies as _, Privacy as _, Surveys as _, Users as _,
+        Moderation as _, Policies as _, Privacy as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -125,6 +127,7 @@ pub trait Store:
     + Audit
     + Surveys
     + Policies
+    + VerdictMarks
 {
 }
 
@@ -142,6 +145,7 @@ impl<T> Store for T where
         + Audit
         + Surveys
         + Policies
+        + VerdictMarks
 {
 }
 

@@ -5,7 +5,7 @@
 use crate::model::{
     AuditAction, AuditTarget, ConversationKind, ConversationState, EscalationSource, EscalationState, MessageKind,
     MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, PolicyKind, Role,
-    RoomModeration, Severity,
+    RoomModeration, Severity, VerdictMarkKind,
 };
 
 /// A stored account.
@@ -420,6 +420,37 @@ pub struct PolicyVersionRecord {
     pub created_by: Option<String>,
     /// Why it was made, e.g. `restored from version 3`.
     pub note: Option<String>,
+}
+
+/// A member of staff's mark on a message's moderation verdict.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VerdictMarkRecord {
+    pub id: String,
+    pub message_id: String,
+    pub marked_by: String,
+    pub marked_at: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: VerdictMarkKind,
+    /// A moderation category's name, or `none`.
+    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
+}
+
+/// A mark with the message it is about, for classifying again.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MarkedMessage {
+    pub id: String,
+    pub message_id: String,
+    pub marked_at: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: VerdictMarkKind,
+    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
+    pub body: String,
+    #[sqlx(try_from = "String")]
+    pub conversation_kind: ConversationKind,
 }
 
 /// Filters of the staff conversation list.

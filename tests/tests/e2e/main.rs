@@ -31,4 +31,5 @@ mod rooms;
 mod sessions;
 mod store;
 mod surveys;
+mod verdict_marks;
 mod web;

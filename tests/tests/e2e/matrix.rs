@@ -114,6 +114,18 @@ fn documented_routes() -> BTreeSet<(String, String)> {
 /// Compares what the table lists with what exists; returns every difference.
 fn coverage_problems(m: &Matrix) -> Vec<String> {
     let mut problems = Vec::new();
+    // A route may have a row per target (the same rule on different kinds of thing); the same
+    // route and target twice is a mistake.
+    let mut rows = BTreeSet::new();
+    let mut routes = Vec::new();
+    for r in &m.route {
+        let route = format!("{} {}", r.method, r.path);
+        if !rows.insert((route.clone(), r.target.clone())) {
+            problems.push(format!("route {route} has two rows for one target"));
+        } else if !routes.contains(&route) {
+            routes.push(route);
+        }
+    }
     let mut check = |what: &str, listed: Vec<String>, exist: BTreeSet<String>| {
         let mut seen = BTreeSet::new();
         for l in &listed {
@@ -128,11 +140,7 @@ fn coverage_problems(m: &Matrix) -> Vec<String> {
             problems.push(format!("{what} {e} has no row in tests/authz-matrix.toml: add one (docs/security.md)"));
         }
     };
-    check(
-        "route",
-        m.route.iter().map(|r| format!("{} {}", r.method, r.path)).collect(),
-        documented_routes().into_iter().map(|(m, p)| format!("{m} {p}")).collect(),
-    );
+    check("route", routes, documented_routes().into_iter().map(|(m, p)| format!("{m} {p}")).collect());
     check(
         "client frame",
         m.frame.iter().map(|f| f.kind.clone()).collect(),
@@ -160,12 +168,16 @@ fn coverage_check_reports_missing_stale_and_duplicate_rows() {
     let mut m = parse_matrix();
     let dropped = m.route.remove(0);
     m.route.push(RouteRow { path: "/v1/no-such-route".into(), ..parse_matrix().route.remove(1) });
+    let twice = parse_matrix().route.remove(3);
+    let twice_name = format!("route {} {} has two rows for one target", twice.method, twice.path);
+    m.route.push(twice);
     m.frame.push(FrameRow { kind: "ping".into(), target: "none".into(), expect: Default::default() });
     m.event.retain(|e| e.kind != "presence");
     let problems = coverage_problems(&m).join("\n");
     assert!(problems.contains(&format!("route {} {} has no row", dropped.method, dropped.path)), "{problems}");
     assert!(problems.contains("/v1/no-such-route has a row but does not exist"), "{problems}");
     assert!(problems.contains("client frame ping has two rows"), "{problems}");
+    assert!(problems.contains(&twice_name), "{problems}");
     assert!(problems.contains("server event presence has no row"), "{problems}");
 }
 
@@ -395,13 +407,13 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
     let mut conversation = None;
     let mut parent_code = w.parent_code.clone();
     let adm = w.adm.access_token.as_str();
-    let room_target = matches!(target, "room" | "report" | "decided_report" | "appealed_report");
+    let room_target = matches!(target, "room" | "report" | "decided_report" | "appealed_report" | "room_message");
     if !room_target {
         join_room(s, &mem, &w.room).await;
     }
     match target {
         "none" => {}
-        "chat" | "queued_chat" | "held_chat" | "escalation" => {
+        "chat" | "queued_chat" | "held_chat" | "escalation" | "chat_message" => {
             let conv = open_chat(s, &yp, &secret).await;
             let conv_id = ConversationId(conv.clone());
             must("accept", s.client.accept(&w.asg.access_token, &conv_id).await);
@@ -413,7 +425,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
                 let hold = HoldRequest { reason: "a police enquiry".into() };
                 must("hold", s.client.place_hold(&w.sup.access_token, &conv_id, &hold).await);
             }
-            if target == "escalation" {
+            if target == "chat_message" {
+                let message_id = say(s, &yp, &conv, &format!("{secret} again")).await;
+                secrets.push(message_id.clone());
+                vars.insert("id".into(), message_id);
+            } else if target == "escalation" {
                 let raise = RaiseEscalationRequest { severity: "medium".into(), reason: format!("worried: {secret}") };
                 let e = must("escalate", s.client.raise_escalation(&w.asg.access_token, &conv_id, &raise).await);
                 let id = e.id;
@@ -426,7 +442,7 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("conversation_id".into(), conv.clone());
             conversation = Some(conv);
         }
-        "room" | "report" | "decided_report" | "appealed_report" => {
+        "room" | "report" | "decided_report" | "appealed_report" | "room_message" => {
             let room =
                 must("a room", s.client.create_room(adm, &room_request(format!("Room {}", unique()))).await).id.0;
             join_room(s, &yp, &room).await;
@@ -435,9 +451,9 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             secrets.push(message_id.clone());
             vars.insert("message_id".into(), message_id.clone());
             vars.insert("conversation_id".into(), room.clone());
-            vars.insert("id".into(), room.clone());
+            vars.insert("id".into(), if target == "room_message" { message_id.clone() } else { room.clone() });
             conversation = Some(room);
-            if target != "room" {
+            if !matches!(target, "room" | "room_message") {
                 let report = ReportRequest {
                     message_id: Some(MessageId(message_id.clone())),
                     user_id: None,
