@@ -30,3 +30,4 @@ mod sessions;
 mod store;
 mod surveys;
 mod web;
+mod young_person;
