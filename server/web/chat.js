@@ -367,6 +367,8 @@ function showConversation(conv) {
     $("new-chat").hidden = false;
   }
   $("end-chat").hidden = conv.kind !== "support" || conv.state === "closed";
+  // Alerts are for a worker joining or writing: support chats that are still open.
+  $("sound").parentElement.hidden = conv.kind !== "support" || conv.state === "closed";
   $("status").textContent = text;
 }
 
