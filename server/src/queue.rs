@@ -65,10 +65,11 @@ impl DeskNow {
     /// The wait at `position`, each chat taking `chat_s`. Workers all busy: the chats ahead and
     /// this one shared among those on duty (one frees up after about a chat's length).
     pub fn wait(&self, position: u32, chat_s: u32) -> Wait {
+        let busy = position.saturating_mul(chat_s).checked_div(self.connected);
         let (staffing, estimate) = if self.available > 0 {
             (Staffing::Available, Some(estimate_wait_s(position, self.available, chat_s)))
-        } else if self.connected > 0 {
-            (Staffing::Busy, Some(position.saturating_mul(chat_s) / self.connected))
+        } else if let Some(wait) = busy {
+            (Staffing::Busy, Some(wait))
         } else {
             (Staffing::NobodyOnDuty, None)
         };
