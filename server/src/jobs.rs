@@ -11,7 +11,7 @@ use crate::conversations::lifecycle;
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, presence, privacy};
+use crate::{escalation, presence, privacy, queue};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -37,6 +37,9 @@ pub enum Job {
     AutoAssign,
     /// This node's connected staff are marked as seen.
     Presence,
+    /// Waiting young people are told when who is there to answer changes with no chat moving
+    /// (the last worker's connection gone, the rota's next shift changed): see [`DeskSeen`].
+    DeskStaffing,
     /// Workers nearing a duty cap are warned; those past it go off duty.
     WellbeingCaps,
     /// Old data is deleted (one node per round, under a lease).
@@ -46,13 +49,14 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::EscalationDeadlines,
         Job::OnCallOutbox,
         Job::AssignmentTimeouts,
         Job::StrandedChats,
         Job::AutoAssign,
         Job::Presence,
+        Job::DeskStaffing,
         Job::WellbeingCaps,
         Job::Retention,
         Job::ForgetIdleLimits,
@@ -66,6 +70,7 @@ impl Job {
             Job::StrandedChats => "chats of workers who went away",
             Job::AutoAssign => "auto-assignment",
             Job::Presence => "presence",
+            Job::DeskStaffing => "who is there to answer",
             Job::WellbeingCaps => "wellbeing caps",
             Job::Retention => "retention",
             Job::ForgetIdleLimits => "forget idle rate limits",
@@ -76,12 +81,16 @@ impl Job {
     /// (see [`Scheduler::due`]).
     fn every(self) -> Option<Duration> {
         match self {
-            Job::Presence | Job::WellbeingCaps => Some(presence::HEARTBEAT),
+            Job::Presence | Job::DeskStaffing | Job::WellbeingCaps => Some(presence::HEARTBEAT),
             Job::ForgetIdleLimits => Some(FORGET_IDLE_LIMITS),
             _ => None,
         }
     }
 }
+
+/// What the desk looked like to waiting young people at the last look: someone free, someone
+/// on duty, the rota's next shift (ms).
+type DeskSeen = (bool, bool, Option<i64>);
 
 /// The scheduler's memory between ticks: when each periodic job last ran.
 pub struct Scheduler {
@@ -89,6 +98,7 @@ pub struct Scheduler {
     wellbeing: Wellbeing,
     last_run: [Option<Instant>; Job::ALL.len()],
     last_retention: Option<i64>,
+    last_desk: Option<DeskSeen>,
 }
 
 impl Default for Scheduler {
@@ -104,6 +114,7 @@ impl Scheduler {
             wellbeing: Wellbeing::default(),
             last_run: [None; Job::ALL.len()],
             last_retention: None,
+            last_desk: None,
         }
     }
 
@@ -140,6 +151,17 @@ impl Scheduler {
             Job::AutoAssign => lifecycle::auto_assign(state).await.map(drop),
             Job::Presence => {
                 presence::heartbeat(state).await;
+                Ok(())
+            }
+            Job::DeskStaffing => {
+                let desk = queue::desk_now(state).await?;
+                let seen = (desk.available > 0, desk.connected > 0, desk.next_on_duty_at);
+                // The first look only remembers: every change of the desk made through the API
+                // has already pushed the queue.
+                if self.last_desk.is_some_and(|last| last != seen) {
+                    queue::changed(state).await;
+                }
+                self.last_desk = Some(seen);
                 Ok(())
             }
             Job::WellbeingCaps => self.wellbeing.check(state).await,

@@ -182,7 +182,46 @@ async fn a_room_shows_its_house_rules(backend: Backend) {
     s.stop().await;
 }
 
+/// The last worker's connection goes with no chat moving: the scheduler notices (by the
+/// service clock, driven here) and the waiting young person is told nobody is on duty.
+async fn a_worker_gone_quiet_turns_the_wait_honest_without_a_queue_change(backend: Backend) {
+    use std::sync::Arc;
+    use talkzone_server::clock::{Clock, ManualClock, SystemClock};
+    use talkzone_server::jobs::{Job, Scheduler};
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let s = TestServer::builder(backend).clock(clock.clone()).start().await;
+    let worker = s.staff(Role::DutyWorker).await;
+    let desk = s.client.connect(&worker.access_token).await.unwrap();
+    s.client.set_duty(&worker.access_token, true).await.unwrap();
+    let yp = s.young_person().await;
+    let mut ws = s.client.connect(&yp.access_token).await.unwrap();
+    ws.round_trip().await.unwrap();
+    let conv = open(&s, &yp).await;
+    assert_eq!(conv.staffing, Some(Staffing::Available));
+    let mut scheduler = Scheduler::new();
+    scheduler.run(s.state(), Job::DeskStaffing).await.unwrap();
+    desk.close().await.unwrap();
+    // The server records the disconnect as "last seen" when it gets to it (after the clock
+    // moved, that is fresh again): move the clock on and look again until the push comes.
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        clock.advance_ms(talkzone_server::queue::PRESENCE_FRESH_MS + 1_000);
+        scheduler.run(s.state(), Job::DeskStaffing).await.unwrap();
+        let told = ws
+            .recv_until(Duration::from_millis(300), |f| {
+                matches!(f, ServerFrame::Queue { staffing: Staffing::NobodyOnDuty, estimated_wait_s: None, .. })
+            })
+            .await;
+        if told.is_ok() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never told that nobody is there to answer");
+    }
+    s.stop().await;
+}
+
 both_backends!(
+    a_worker_gone_quiet_turns_the_wait_honest_without_a_queue_change,
     nobody_on_duty_is_said_plainly_with_the_next_shift,
     a_young_person_ends_their_own_chat_and_the_worker_is_told,
     a_read_receipt_after_a_normal_close_is_no_error,
