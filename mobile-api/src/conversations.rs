@@ -72,6 +72,19 @@ impl ConversationState {
     }
 }
 
+/// Who is there to answer a waiting chat right now (an extension), from the live desk: workers
+/// on duty and connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Staffing {
+    /// Someone on duty has room for another chat.
+    Available,
+    /// Workers are on duty, all at their capacity: a chat is accepted when one frees up.
+    Busy,
+    /// Nobody is on duty (or none is connected): the chat waits as a message until someone is.
+    NobodyOnDuty,
+}
+
 /// A conversation as its participants and staff see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConversationView {
@@ -86,8 +99,17 @@ pub struct ConversationView {
     pub assigned_to: Option<UserView>,
     /// 1-based place in the queue while `queued`.
     pub queue_position: Option<u32>,
-    /// Estimated seconds until a worker accepts, while `queued`.
+    /// Estimated seconds until a worker accepts, while `queued` and someone is on duty to
+    /// accept (`staffing` `available` or `busy`); `null` when nobody is: no number would be
+    /// honest then.
     pub estimated_wait_s: Option<u32>,
+    /// While `queued` (an extension): who is there to answer now, from the live desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staffing: Option<Staffing>,
+    /// While `queued` and nobody is on duty (an extension): when the rota's next shift starts
+    /// (RFC 3339), if one starts in the next 7 days. A client shows it in local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_on_duty_at: Option<String>,
     /// The highest `seq` stored so far (0 when empty).
     pub last_seq: i64,
     /// Support chats: the highest moderation severity seen (staff see it; the queue is ordered
@@ -137,6 +159,25 @@ pub struct TransferRequest {
 #[serde(deny_unknown_fields)]
 pub struct RequeueRequest {
     pub reason: String,
+}
+
+/// `POST /v1/conversations/{id}/end` (an extension): the young person ends their own support
+/// chat, queued or assigned. Its outcome is `young_person_left`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndChatRequest {
+    /// Why, for the worker and the service's figures: `ended` (the "End chat" button, the
+    /// default) or `quick_exit` (the page's quick exit, which ends only a chat still queued).
+    #[serde(default)]
+    pub reason: EndReason,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    #[default]
+    Ended,
+    QuickExit,
 }
 
 /// `POST /v1/conversations/{id}/close`.

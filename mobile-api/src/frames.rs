@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use crate::{
     ConversationId, ConversationView, ErrorCode, EscalationView, MessageId, MessageView, ModerationItemView,
-    PendingSurvey, UserId, UserView,
+    PendingSurvey, Staffing, UserId, UserView,
 };
 
 /// Frames a client sends. Unknown types, unknown fields and wrong field types are answered
@@ -141,8 +141,14 @@ pub enum ServerFrame {
     Queue {
         conversation_id: ConversationId,
         position: u32,
-        estimated_wait_s: u32,
+        /// `null` when nobody is on duty to accept (`staffing` `nobody_on_duty`).
+        estimated_wait_s: Option<u32>,
         available_workers: u32,
+        /// Who is there to answer now (an extension; see `ConversationView::staffing`).
+        staffing: Staffing,
+        /// When nobody is on duty: the rota's next shift start, if within 7 days (an extension).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_on_duty_at: Option<String>,
     },
     #[serde(rename = "queue.snapshot")]
     QueueSnapshot {

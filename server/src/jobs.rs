@@ -11,7 +11,7 @@ use crate::conversations::lifecycle;
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, policies, presence, privacy};
+use crate::{escalation, policies, presence, privacy, queue};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -41,6 +41,9 @@ pub enum Job {
     AutoAssign,
     /// This node's connected staff are marked as seen.
     Presence,
+    /// Waiting young people are told when who is there to answer changes with no chat moving
+    /// (the last worker's connection gone, the rota's next shift changed): see [`DeskSeen`].
+    DeskStaffing,
     /// Workers nearing a duty cap are warned; those past it go off duty.
     WellbeingCaps,
     /// Old data is deleted (one node per round, under a lease).
@@ -54,13 +57,14 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 10] = [
+    pub const ALL: [Job; 11] = [
         Job::EscalationDeadlines,
         Job::OnCallOutbox,
         Job::AssignmentTimeouts,
         Job::StrandedChats,
         Job::AutoAssign,
         Job::Presence,
+        Job::DeskStaffing,
         Job::WellbeingCaps,
         Job::Retention,
         Job::ForgetIdleLimits,
@@ -75,6 +79,7 @@ impl Job {
             Job::StrandedChats => "chats of workers who went away",
             Job::AutoAssign => "auto-assignment",
             Job::Presence => "presence",
+            Job::DeskStaffing => "who is there to answer",
             Job::WellbeingCaps => "wellbeing caps",
             Job::Retention => "retention",
             Job::ForgetIdleLimits => "forget idle rate limits",
@@ -86,13 +91,17 @@ impl Job {
     /// (see [`Scheduler::due`]).
     fn every(self) -> Option<Duration> {
         match self {
-            Job::Presence | Job::WellbeingCaps => Some(presence::HEARTBEAT),
+            Job::Presence | Job::DeskStaffing | Job::WellbeingCaps => Some(presence::HEARTBEAT),
             Job::ForgetIdleLimits => Some(FORGET_IDLE_LIMITS),
             Job::Policies => Some(POLICIES_EVERY),
             _ => None,
         }
     }
 }
+
+/// What the desk looked like to waiting young people at the last look: someone free, someone
+/// on duty, the rota's next shift (ms).
+type DeskSeen = (bool, bool, Option<i64>);
 
 /// The scheduler's memory between ticks: when each periodic job last ran.
 pub struct Scheduler {
@@ -102,6 +111,7 @@ pub struct Scheduler {
     last_retention: Option<i64>,
     /// The hub's count of policy changes when the policies were last read.
     policy_changes_seen: u64,
+    last_desk: Option<DeskSeen>,
 }
 
 impl Default for Scheduler {
@@ -118,6 +128,7 @@ impl Scheduler {
             last_run: [None; Job::ALL.len()],
             last_retention: None,
             policy_changes_seen: 0,
+            last_desk: None,
         }
     }
 
@@ -157,6 +168,17 @@ impl Scheduler {
             Job::AutoAssign => lifecycle::auto_assign(state).await.map(drop),
             Job::Presence => {
                 presence::heartbeat(state).await;
+                Ok(())
+            }
+            Job::DeskStaffing => {
+                let desk = queue::desk_now(state).await?;
+                let seen = (desk.available > 0, desk.connected > 0, desk.next_on_duty_at);
+                // The first look only remembers: every change of the desk made through the API
+                // has already pushed the queue.
+                if self.last_desk.is_some_and(|last| last != seen) {
+                    queue::changed(state).await;
+                }
+                self.last_desk = Some(seen);
                 Ok(())
             }
             Job::WellbeingCaps => self.wellbeing.check(state).await,

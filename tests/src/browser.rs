@@ -159,7 +159,8 @@ pub struct Page {
 }
 
 impl Page {
-    async fn call(&mut self, method: &str, params: Value) -> Value {
+    /// One Chrome DevTools Protocol command on this tab; its error fails the test.
+    pub async fn call(&mut self, method: &str, params: Value) -> Value {
         match self.try_call(method, params).await {
             Ok(v) => v,
             Err(e) => panic!("{method}: {e}"),

@@ -25,6 +25,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub use talkzone_mobile_api as api;
 
+pub mod a11y;
 pub mod browser;
 pub mod cluster;
 

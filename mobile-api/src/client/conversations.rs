@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use super::{Client, Result};
 use crate::{
     CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, MessagesPage, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, TagsRequest,
-    TransferRequest,
+    CreateConversationRequest, EndChatRequest, MessagesPage, NoteList, NoteRequest, NoteView, OutcomeList,
+    RequeueRequest, TagsRequest, TransferRequest,
 };
 
 impl Client {
@@ -96,6 +96,16 @@ impl Client {
         req: &CloseRequest,
     ) -> Result<ConversationView> {
         self.call(Method::POST, &format!("/v1/conversations/{id}/close"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/conversations/{id}/end` (the chat's young person): end one's own chat.
+    pub async fn end_conversation(
+        &self,
+        token: &str,
+        id: &ConversationId,
+        req: &EndChatRequest,
+    ) -> Result<ConversationView> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/end"), Some(token), Some(req)).await
     }
 
     /// `PUT /v1/conversations/{id}/tags` (staff): replaces the chat's tags.

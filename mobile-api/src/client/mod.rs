@@ -48,6 +48,7 @@
 //! | `POST /v1/conversations/{id}/transfer` | [`Client::transfer_conversation`] |
 //! | `POST /v1/conversations/{id}/requeue` | [`Client::requeue_conversation`] |
 //! | `POST /v1/conversations/{id}/close` | [`Client::close_conversation`] |
+//! | `POST /v1/conversations/{id}/end` | [`Client::end_conversation`] |
 //! | `PUT /v1/conversations/{id}/tags` | [`Client::set_tags`] |
 //! | `POST /v1/conversations/{id}/notes` | [`Client::add_note`] |
 //! | `GET /v1/conversations/{id}/notes` | [`Client::list_notes`] |

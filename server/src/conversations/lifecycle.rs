@@ -1,7 +1,7 @@
 //! A support chat's life: open, accept (by a worker or by auto-assignment), requeue, transfer,
 //! a supervisor joining, close; and the timeouts that return chats to the queue.
 
-use talkzone_mobile_api::{ConversationId, ConversationView, Role, UserId};
+use talkzone_mobile_api::{ConversationId, ConversationView, EndReason, Role, UserId};
 
 use super::access::{access_of, load_readable, may_hand_over, Access};
 use super::notes::check_tags;
@@ -260,6 +260,67 @@ pub async fn close(
     let view = handed_over(state, user, &record, &message, None).await;
     // The chat is closed whatever happens here: the feedback offer never fails the close.
     crate::surveys::feedback::offer_after_close(state, &record).await;
+    view
+}
+
+/// The outcome of a chat the young person ended themselves.
+pub const YOUNG_PERSON_LEFT: &str = "young_person_left";
+
+/// `POST /v1/conversations/{id}/end`: the young person ends their own support chat, queued or
+/// with a worker, with the outcome [`YOUNG_PERSON_LEFT`] (whatever the configured list says:
+/// it is how the service counts chats its young people ended). The worker reads why in the
+/// chat; the tags staff gave it are kept. A quick exit ends it too (see docs/duty-desk.md):
+/// the page forgets the session at once, so nobody could come back to it, and a chat with
+/// nobody there must not be accepted, or wait in the queue ahead of someone who is there.
+pub async fn end_by_young_person(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    reason: EndReason,
+) -> ApiResult<ConversationView> {
+    user.require(&[Role::YoungPerson])?;
+    let conv = state.store.conversation(conversation_id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    if conv.kind != ConversationKind::Support || conv.owner_id.as_deref() != Some(user.id.as_str()) {
+        return Err(ApiError::NotFound);
+    }
+    if conv.state == ConversationState::Closed {
+        return Err(ApiError::Conflict("this chat has already ended".into()));
+    }
+    let (body, detail) = match reason {
+        EndReason::Ended => (
+            format!(
+                "{} ended the chat. Thank you for talking to us. You can start a new chat any time, day or night.",
+                user.display_name
+            ),
+            "young_person_left: ended the chat",
+        ),
+        EndReason::QuickExit => (
+            format!(
+                "{} left with the quick exit button, so this chat has ended. They may have been interrupted or not be safe to talk: you can still add notes and tags, or escalate.",
+                user.display_name
+            ),
+            "young_person_left: quick exit",
+        ),
+    };
+    let now = state.clock.now_ms();
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::ConversationClosed,
+        AuditTarget::Conversation,
+        &conv.id,
+        Some(detail.to_owned()),
+    );
+    let handover = Handover::Close { outcome: YOUNG_PERSON_LEFT.to_owned(), tags: crate::views::tags_of(&conv) };
+    let Some((record, message)) =
+        state.store.hand_over(&conv.id, None, handover, announcement(state, &conv.id, &body), entry, now).await?
+    else {
+        return Err(ApiError::Conflict("this chat has already ended".into()));
+    };
+    let view = handed_over(state, user, &record, &message, None).await;
+    if reason == EndReason::Ended {
+        crate::surveys::feedback::offer_after_close(state, &record).await;
+    }
     view
 }
 

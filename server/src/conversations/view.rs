@@ -25,12 +25,11 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
     let (kind, state_enum) = kind_and_state(c)?;
     // Risk, outcome and tags are the service's safeguarding record of a support chat: staff only.
     let staff_record = viewer.role.is_staff() && c.kind == ConversationKind::Support;
-    let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
-        let position = state.store.queue_position(&c.id).await?;
-        match position {
+    let (queue_position, wait) = if state_enum == ConversationState::Queued {
+        match state.store.queue_position(&c.id).await? {
             Some(p) => {
-                let available = queue::available_workers(state).await?;
-                (Some(p), Some(queue::estimate_wait_s(p, available, queue::typical_chat_s(state).await?)))
+                let desk = queue::desk_now(state).await?;
+                (Some(p), Some(desk.wait(p, queue::typical_chat_s(state).await?)))
             }
             None => (None, None),
         }
@@ -50,7 +49,9 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
             display_name: c.assigned_name.clone().unwrap_or_default(),
         }),
         queue_position,
-        estimated_wait_s,
+        estimated_wait_s: wait.as_ref().and_then(|w| w.estimated_wait_s),
+        staffing: wait.as_ref().map(|w| w.staffing),
+        next_on_duty_at: wait.and_then(|w| w.next_on_duty_at),
         last_seq: c.last_seq,
         risk: staff_record.then(|| c.risk.as_str().to_owned()),
         outcome: c.outcome.clone().filter(|_| staff_record),

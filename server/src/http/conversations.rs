@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList,
-    RequeueRequest, Role, TagsRequest, TransferRequest,
+    CreateConversationRequest, EndChatRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView,
+    OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer_conversation))
         .routes(routes!(requeue_conversation))
         .routes(routes!(close_conversation))
+        .routes(routes!(end_conversation))
         .routes(routes!(set_tags))
         .routes(routes!(add_note, list_notes))
         .routes(routes!(list_outcomes))
@@ -108,6 +109,23 @@ async fn close_conversation(
     ApiJson(req): ApiJson<CloseRequest>,
 ) -> ApiResult<ApiJson<ConversationView>> {
     Ok(ApiJson(conversations::close(&state, &user, &ConversationId(id), &req.outcome, req.tags).await?))
+}
+
+/// `POST /v1/conversations/{id}/end`: the young person ends their own support chat (queued or
+/// with a worker), outcome `young_person_left`; the worker is told in the chat. `reason`
+/// `quick_exit` when the page's quick exit sent it. Roles: the chat's young person (anyone
+/// else: 404; staff: 403, they close with an outcome). 409 once it has ended.
+#[utoipa::path(post, path = "/v1/conversations/{id}/end", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = EndChatRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn end_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<EndChatRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::end_by_young_person(&state, &user, &ConversationId(id), req.reason).await?))
 }
 
 /// `POST /v1/conversations/{id}/notes`: a private note, visible to staff only, never to the

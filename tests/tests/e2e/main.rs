@@ -11,9 +11,11 @@
 // Tests unwrap: a panic is the failure report they want.
 #![allow(clippy::unwrap_used)]
 
+mod a11y;
 mod authz;
 mod bad_input;
 mod chat;
+mod chat_page;
 mod desk;
 mod directory;
 mod hostile;
@@ -33,3 +35,4 @@ mod store;
 mod surveys;
 mod verdict_marks;
 mod web;
+mod young_person;
