@@ -17,8 +17,8 @@
 //!   (who may do what), `system` (the one path for system messages) and `view`;
 //! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
 //!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps);
-//! - use cases: [`conversations`] (send, lifecycle, live, notes), [`rooms`], [`directory`],
-//!   [`accounts`] (staff accounts);
+//! - use cases: [`conversations`] (send, lifecycle, live, notes, continuity), [`rooms`],
+//!   [`directory`], [`accounts`] (staff accounts), [`canned_replies`];
 //! - edges: [`jobs`] (the scheduler), [`ws`] (one task per connection), [`http`] (the router,
 //!   extractors, error mapping, the web pages);
 //! - the process: [`app`] (build the state, serve), [`cli`].
@@ -34,7 +34,7 @@
 //! 3. state: state
 //! 4. rules: presence, queue, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
 //! 5. domain: escalation, moderation_queue, surveys, privacy, desk
-//! 6. use cases: conversations, rooms, directory, accounts
+//! 6. use cases: conversations, rooms, directory, accounts, canned_replies
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
 
@@ -43,6 +43,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod canned_replies;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -119,6 +119,7 @@ text_enum! {
         SurveyAssignment = "survey_assignment",
         InterventionType = "intervention_type",
         SurveySetting = "survey_setting",
+        CannedReply = "canned_reply",
     }
 }
 
@@ -175,6 +176,9 @@ text_enum! {
         SurveyChartExported = "survey_chart_exported",
         SurveyDistanceViewed = "survey_distance_viewed",
         SurveyDistanceExported = "survey_distance_exported",
+        CannedReplyCreated = "canned_reply_created",
+        CannedReplyUpdated = "canned_reply_updated",
+        CannedReplyDeleted = "canned_reply_deleted",
     }
 }
 

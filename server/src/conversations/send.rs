@@ -149,6 +149,20 @@ async fn draft_message(
     Ok((new, verdict))
 }
 
+/// A live chat's risk rose: its worker and every supervisor get the conversation as it is
+/// now, so that the chat's header, the worker's list and the supervisors' list show the new
+/// risk at once (not at the next reload). The message is stored whatever happens here.
+async fn risk_rose(state: &AppState, conversation_id: &str) {
+    let told = async {
+        let Some(record) = state.store.conversation(conversation_id).await? else { return Ok(()) };
+        super::view::tell_parties(state, &record, [record.assigned_to.as_deref()]).await?;
+        super::view::tell_supervisors(state, &record).await
+    };
+    if let Err(e) = told.await {
+        tracing::warn!(error = %e, conversation = conversation_id, "could not push a chat's new risk");
+    }
+}
+
 /// The verdict of a message that is not classified (a service card): nothing found.
 fn not_classified(body: &str) -> talkzone_moderation::Verdict {
     talkzone_moderation::Verdict {
@@ -233,6 +247,8 @@ pub async fn send(
             if conv.state == ConversationState::Queued && rank > risk_rank_before {
                 // A waiting young person who says something risky moves up at once.
                 queue::changed(state).await;
+            } else if conv.kind == ConversationKind::Support && rank > risk_rank_before {
+                risk_rose(state, &conv.id).await;
             }
             (m, false)
         }

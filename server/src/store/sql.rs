@@ -31,6 +31,7 @@ macro_rules! impl_sql_store {
         $crate::store::escalations::impl_escalations_sql!($store);
         $crate::store::privacy::impl_privacy_sql!($store);
         $crate::store::surveys::impl_surveys_sql!($store);
+        $crate::store::canned::impl_canned_sql!($store);
     };
 }
 

@@ -14,6 +14,7 @@
 mod authz;
 mod bad_input;
 mod chat;
+mod console_api;
 mod desk;
 mod directory;
 mod hostile;
