@@ -154,6 +154,13 @@ async fn first_reply_deadline_is_in_the_workers_view(backend: Backend) {
     let mut ws = s.client.connect(&worker.access_token).await.unwrap();
     ws.subscribe(&conv.id, 0).await.unwrap();
     ws.send_message(&conv.id, "w1", "Hi, I'm here.").await.unwrap();
+    // The worker's screens are told the clock stopped.
+    ws.recv_until(
+        T,
+        |f| matches!(f, ServerFrame::Conversation(c) if c.id == conv.id && c.first_reply_due_at.is_none()),
+    )
+    .await
+    .expect("the first reply stops the clock on the worker's screens");
     let replied = s.client.conversation(&worker.access_token, &conv.id).await.unwrap();
     assert_eq!(replied.first_reply_due_at, None, "the clock stops at the first reply");
     s.stop().await;

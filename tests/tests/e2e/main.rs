@@ -15,6 +15,7 @@ mod authz;
 mod bad_input;
 mod chat;
 mod console_api;
+mod console_page;
 mod desk;
 mod directory;
 mod hostile;
