@@ -115,6 +115,14 @@ export class Alerts {
     this.announce(what + ".", serious);
   }
 
+  // A chat given to this worker (auto-routing, a transfer): its clock is already running.
+  given(risk, name) {
+    const serious = risk === "high" || risk === "critical";
+    this.chime(serious ? "urgent" : "normal");
+    this.notify(`A chat has been given to you (${riskWords(risk)})`, "talkzone-given", true);
+    this.announce(`A chat with ${name} has been given to you. Reply soon: the first-reply clock is running.`, true);
+  }
+
   newEscalation(severity, overdue) {
     const what = overdue ? `Escalation OVERDUE (${severity})` : `New escalation (${severity})`;
     this.chime("urgent");

@@ -15,6 +15,7 @@ export class ChatPane {
     this.chats = new Map(); // id -> { conv, stream, messages, unread, watching }
     this.open = null;
     this.canned = [];
+    this.accepting = new Set(); // chats this worker is accepting: no alert when they arrive
     this.bind();
     setInterval(() => this.tick(), 1000);
   }
@@ -92,11 +93,14 @@ export class ChatPane {
 
   // Every `conversation` the console hears of (its own answers, and frames). False when it is
   // not one this pane follows.
-  update(conv) {
+  // `quiet`: what the desk already had (a reload), not news to alert about.
+  update(conv, quiet = false) {
     const mine = conv.assigned_to && conv.assigned_to.id === this.me.id;
     let chat = this.chats.get(conv.id);
     if (!chat && mine && conv.state === "assigned") {
       chat = this.add(conv);
+      // Given to them by auto-routing or a colleague's transfer, not taken: that is news.
+      if (!quiet && !this.accepting.has(conv.id)) this.desk.alerts.given(conv.risk, personName(conv.young_person));
       if (!this.open) this.show(conv.id);
     }
     if (!chat) return false;

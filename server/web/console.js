@@ -99,7 +99,7 @@ async function loadDesk(supervisor) {
   const desk = await authed(session, "GET", "/v1/desk");
   setDuty(desk.on_duty.some((w) => w.user.id === session.user.id));
   const mine = await authed(session, "GET", `/v1/conversations?state=assigned&assigned_to=${encodeURIComponent(session.user.id)}`);
-  for (const c of mine.conversations) chat.update(c);
+  for (const c of mine.conversations) chat.update(c, true);
   await chat.loadCanned();
   if (supervisor) {
     await escalations.load();
@@ -186,6 +186,7 @@ function tickQueue() {
 
 // Accept takes the worker straight to the chat, whatever was on screen before.
 async function accept(id, anchor) {
+  chat.accepting.add(id);
   try {
     const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(id)}/accept`);
     chat.update(conv);
@@ -197,6 +198,8 @@ async function accept(id, anchor) {
   } catch (e) {
     const why = e.code === "already_assigned" ? "Someone else has just taken that chat." : e.message;
     say(anchor && anchor.isConnected ? anchor.closest("li") : $("queue"), why);
+  } finally {
+    chat.accepting.delete(id);
   }
 }
 

@@ -238,6 +238,40 @@ async fn accepting_opens_the_chat_and_the_first_reply_clock_runs() {
 }
 
 #[tokio::test]
+async fn a_chat_given_to_a_worker_raises_the_alarm() {
+    let s = server(|_| {}).await;
+    let a = s.staff(Role::DutyWorker).await;
+    let b = s.staff_named(Role::DutyWorker, "given-worker").await;
+    let browser = Browser::start().await;
+    let mut console = console_as(&s, &browser, "given-worker").await;
+    console.click("#notify").await;
+    let yp = s.young_person().await;
+    let conv = open_chat(&s, &yp, "please can someone talk").await;
+    s.client.accept(&a.access_token, &conv.id).await.unwrap();
+    let transfer = talkzone_mobile_api::TransferRequest { to: b.user.id.clone(), reason: "end of my shift".into() };
+    s.client.transfer_conversation(&a.access_token, &conv.id, &transfer).await.unwrap();
+    console
+        .wait_for(
+            &format!(
+                "document.querySelector({}) !== null",
+                json!(format!("#mine li[data-conversation-id={}]", json!(conv.id)))
+            ),
+            "the chat in My chats",
+        )
+        .await;
+    let said = console.wait_for(&text("#announce-urgent"), "announced").await;
+    assert!(said.as_str().unwrap().contains("has been given to you"), "{said}");
+    console.wait_for("window.spy.oscillators > 0", "a chime").await;
+    let notes = console.wait_for("window.spy.notes.length && window.spy.notes", "a notification").await;
+    assert_eq!(notes, json!([{"title": "Talk Zone", "body": "A chat has been given to you (no risk flagged)"}]));
+    // Nothing else on screen: it opens by itself, with its clock running.
+    console.wait_for(&format!("{}.includes('please can someone talk')", text("#messages")), "the chat open").await;
+    console.wait_for("!document.getElementById('reply-clock').hidden", "the clock").await;
+    browser.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn risk_shows_everywhere_live_and_escalations_are_a_worklist() {
     let s = server(|c| c.desk.escalation_critical = Duration::from_secs(2)).await;
     s.staff_named(Role::DutyWorker, "risk-worker").await;
