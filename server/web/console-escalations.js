@@ -99,7 +99,9 @@ export class Escalations {
     const row = el("div", { class: "row buttons" },
       el("button", { type: "button", "data-do": "open", onclick: () => this.open(id, row) }, "Open chat"),
       el("button", { type: "button", "data-do": "acknowledge", onclick: () => this.acknowledge(id, row) }, "Acknowledge"));
-    const action = el("select", { "aria-label": "Action taken" },
+    // No action chosen for the supervisor: "called 999" recorded by accident is worse than none.
+    const action = el("select", { "aria-label": "Action taken", required: true },
+      el("option", { value: "" }, "Choose the action taken…"),
       ...ACTIONS.map(([value, label]) => el("option", { value }, label)));
     const note = el("input", { maxlength: 2000, placeholder: "Note (optional)", "aria-label": "Note on the action" });
     const actionForm = el("form", { class: "row", "data-form": "action" }, action, note,

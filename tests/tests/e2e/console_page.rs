@@ -594,7 +594,8 @@ async fn a_joined_supervisor_sees_the_close_and_moderation_items_have_context() 
 /// and (with `TALKZONE_SCREENSHOT_DIR`) screenshots to look at.
 #[tokio::test]
 async fn the_console_on_a_busy_night_at_phone_and_laptop_sizes() {
-    let s = server(|_| {}).await;
+    // A high escalation's 10 minutes pass in 1 s: the worklist shows it OVERDUE.
+    let s = server(|c| c.desk.escalation_high = Duration::from_secs(1)).await;
     s.staff_named(Role::DutyWorker, "night-worker").await;
     let sup_token = s.staff_named(Role::Supervisor, "night-supervisor").await;
     let dir = std::env::var_os("TALKZONE_SCREENSHOT_DIR").map(std::path::PathBuf::from);
@@ -638,7 +639,11 @@ async fn the_console_on_a_busy_night_at_phone_and_laptop_sizes() {
         }
     }
     let mut sup = console_as(&s, &browser, "night-supervisor").await;
-    sup.wait_for("document.querySelectorAll('#escalations li.console-escalation').length >= 1", "the escalation").await;
+    sup.wait_for(
+        &format!("{}.startsWith('OVERDUE')", text("#escalations .console-deadline")),
+        "the escalation, overdue",
+    )
+    .await;
     for (w, h, mobile, tag) in [(390, 844, true, "phone"), (1366, 768, false, "laptop")] {
         sup.set_viewport(w, h, mobile).await;
         sup.eval("document.getElementById('escalations-section').scrollIntoView(); true").await;
