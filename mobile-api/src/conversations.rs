@@ -131,6 +131,11 @@ pub struct ConversationView {
     /// plain words, with the version to acknowledge (`POST /v1/me/monitoring-notice/acknowledge`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_notice: Option<MonitoringNotice>,
+    /// Support chats, staff only, while assigned and the worker has not replied yet (an
+    /// extension): when the chat goes back to the queue unless the assigned worker replies
+    /// (`TALKZONE_ASSIGNMENT_TIMEOUT_S` after it was assigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_reply_due_at: Option<String>,
 }
 
 /// `GET /v1/conversations` answer.
@@ -186,6 +191,8 @@ pub enum EndReason {
 pub struct CloseRequest {
     /// One of the configured outcomes (`GET /v1/outcomes`).
     pub outcome: String,
+    /// Tags to add to those the chat already has (none given: its tags stay as they are).
+    /// Closing never removes a tag; `PUT /v1/conversations/{id}/tags` replaces them.
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -221,4 +228,28 @@ pub struct NoteList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutcomeList {
     pub outcomes: Vec<String>,
+}
+
+/// One of a young person's earlier support chats, as the staff who have their current chat see
+/// it (`GET /v1/conversations/{id}/earlier`): how it went, never what was said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EarlierChat {
+    pub id: ConversationId,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    /// `closed`, or `queued`/`assigned` for one still open (at most the current one's twin).
+    pub state: ConversationState,
+    pub topic: Option<String>,
+    /// The highest moderation severity seen in it.
+    pub risk: String,
+    pub outcome: Option<String>,
+    pub tags: Vec<String>,
+    /// The worker who had it last.
+    pub worker: Option<UserView>,
+}
+
+/// `GET /v1/conversations/{id}/earlier` answer: newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EarlierChatList {
+    pub chats: Vec<EarlierChat>,
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{ConversationId, MessageId, UserId};
+use crate::{ConversationId, ConversationState, MessageId, UserId, UserView};
 
 /// `POST /v1/conversations/{id}/escalations` (staff).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -56,6 +56,14 @@ pub struct EscalationView {
     pub resolved_at: Option<String>,
     pub outcome: Option<String>,
     pub actions: Vec<EscalationActionView>,
+    /// Which chat, at a glance (extensions): its young person (their display name, often a
+    /// friendly random one), the worker who has it now, and whether it is still open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub young_person: Option<UserView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<UserView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_state: Option<ConversationState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

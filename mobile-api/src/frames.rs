@@ -104,6 +104,11 @@ pub struct QueueEntry {
     /// The highest moderation severity seen while waiting (`none` … `critical`).
     pub risk: String,
     pub topic: Option<String>,
+    /// The start of the young person's first message (at most
+    /// [`QUEUE_PREVIEW_CHARS`](crate::limits::QUEUE_PREVIEW_CHARS) characters), for triage. Queue
+    /// watchers are staff, who may read a queued chat anyway. An extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
 }
 
 /// Frames the server sends.

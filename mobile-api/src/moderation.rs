@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{ConversationId, ErrorCode, MessageId, UserId, UserView};
+use crate::{ConversationId, ErrorCode, MessageId, MessageView, UserId, UserView};
 
 /// `POST /v1/reports`: report a message (or a user) to the moderators.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -53,6 +53,19 @@ pub struct ModerationItemView {
     /// Seconds since the item was created, against the service level `sla_s`.
     pub age_s: u64,
     pub overdue: bool,
+    /// The room's name, when the item is in a room (an extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_name: Option<String>,
+}
+
+/// `GET /v1/moderation/items/{id}/context`: the messages around the item's message, as the
+/// caller may read them (an extension), in `seq` order. A held message has no `seq` yet: its
+/// context is what was said just before it was held.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModerationContext {
+    pub messages: Vec<MessageView>,
+    /// The `seq` of the item's own message among them, if it was delivered.
+    pub seq: Option<i64>,
 }
 
 /// `GET /v1/moderation/queue` answer: open items and requested appeals, most severe first,

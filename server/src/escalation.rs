@@ -22,8 +22,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget, EscalationSource, EscalationState};
 use crate::realtime::Event;
 use crate::state::AppState;
-use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE};
-use crate::views::message_view;
+use crate::store::{
+    ConversationRecord, EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE,
+};
+use crate::views::{kind_and_state, message_view, user_of};
 
 /// Who is alerted.
 /// Who receives escalation frames and acts on escalations.
@@ -127,10 +129,30 @@ async fn views(state: &AppState, rows: &[EscalationRecord]) -> ApiResult<Vec<Esc
         };
         actions.entry(a.escalation_id).or_default().push(view);
     }
-    Ok(rows.iter().map(|e| view_of(e, actions.remove(&e.id).unwrap_or_default(), now)).collect())
+    // Which chat each is about, read once per chat: a supervisor's worklist names the young
+    // person and the worker, and says whether the chat is still open.
+    let mut chats: HashMap<String, Option<ConversationRecord>> = HashMap::new();
+    for e in rows {
+        if !chats.contains_key(&e.conversation_id) {
+            let record = state.store.conversation(&e.conversation_id).await?;
+            chats.insert(e.conversation_id.clone(), record);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|e| {
+            let chat = chats.get(&e.conversation_id).and_then(Option::as_ref);
+            view_of(e, actions.remove(&e.id).unwrap_or_default(), chat, now)
+        })
+        .collect())
 }
 
-fn view_of(e: &EscalationRecord, actions: Vec<EscalationActionView>, now: i64) -> EscalationView {
+fn view_of(
+    e: &EscalationRecord,
+    actions: Vec<EscalationActionView>,
+    chat: Option<&ConversationRecord>,
+    now: i64,
+) -> EscalationView {
     EscalationView {
         id: e.id.clone(),
         conversation_id: ConversationId(e.conversation_id.clone()),
@@ -150,6 +172,10 @@ fn view_of(e: &EscalationRecord, actions: Vec<EscalationActionView>, now: i64) -
         resolved_at: e.resolved_at.map(rfc3339),
         outcome: e.outcome.clone(),
         actions,
+        young_person: chat.and_then(|c| user_of(&c.owner_id, &c.owner_name, Role::YoungPerson)),
+        worker: chat
+            .and_then(|c| user_of(&c.assigned_to, &c.assigned_name, c.assigned_role.unwrap_or(Role::DutyWorker))),
+        conversation_state: chat.and_then(|c| kind_and_state(c).ok()).map(|(_, s)| s),
     }
 }
 

@@ -19,8 +19,8 @@
 //! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
 //!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps), [`verdict_marks`]
 //!   (staff marks on moderation verdicts: an evaluation set of real traffic);
-//! - use cases: [`conversations`] (send, lifecycle, live, notes), [`rooms`], [`directory`],
-//!   [`accounts`] (staff accounts);
+//! - use cases: [`conversations`] (send, lifecycle, live, notes, continuity), [`rooms`],
+//!   [`directory`], [`accounts`] (staff accounts), [`canned_replies`];
 //! - edges: [`jobs`] (the scheduler), [`ws`] (one task per connection), [`http`] (the router,
 //!   extractors, error mapping, the web pages);
 //! - the process: [`app`] (build the state, serve), [`cli`].
@@ -36,7 +36,7 @@
 //! 3. state: state
 //! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
 //! 5. domain: escalation, moderation_queue, surveys, privacy, desk, verdict_marks
-//! 6. use cases: conversations, rooms, directory, accounts
+//! 6. use cases: conversations, rooms, directory, accounts, canned_replies
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
 
@@ -45,6 +45,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod canned_replies;
 pub mod cli;
 pub mod clock;
 pub mod config;

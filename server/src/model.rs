@@ -152,6 +152,7 @@ text_enum! {
         SurveyAssignment = "survey_assignment",
         InterventionType = "intervention_type",
         SurveySetting = "survey_setting",
+        CannedReply = "canned_reply",
     }
 }
 
@@ -210,6 +211,9 @@ text_enum! {
         SurveyDistanceExported = "survey_distance_exported",
         MonitoringNoticeReplaced = "monitoring_notice_replaced",
         VerdictMarksExported = "verdict_marks_exported",
+        CannedReplyCreated = "canned_reply_created",
+        CannedReplyUpdated = "canned_reply_updated",
+        CannedReplyDeleted = "canned_reply_deleted",
     }
 }
 

@@ -5,8 +5,8 @@
 
 use talkzone_mobile_api::{
     AppealDecisionRequest, BulkDecisionRequest, BulkDecisionResult, BulkFailure, ConversationId, DecisionRequest,
-    MessageId, ModerationAction, ModerationItemView, ModerationLog, ModerationLogEntry, ModerationQueue, ReportReceipt,
-    ReportRequest, Role, ServerFrame, UserActionKind, UserActionRequest, UserId,
+    MessageId, ModerationAction, ModerationContext, ModerationItemView, ModerationLog, ModerationLogEntry,
+    ModerationQueue, ReportReceipt, ReportRequest, Role, ServerFrame, UserActionKind, UserActionRequest, UserId,
 };
 
 use crate::auth::{user_view, AuthUser};
@@ -17,7 +17,7 @@ use crate::model::{ConversationKind, ModerationItemKind, ModerationItemState, Se
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{DecideOutcome, ItemDecision, ModLogRecord, ModerationItemRecord, NewModerationItem};
-use crate::views::staff_message_view;
+use crate::views::{message_view_for, staff_message_view};
 
 /// How long a claim lasts without a decision.
 pub const CLAIM_TTL_MS: i64 = 5 * 60 * 1000;
@@ -40,6 +40,12 @@ pub async fn item_view(state: &AppState, r: &ModerationItemRecord) -> ApiResult<
     };
     let now = state.clock.now_ms();
     let age_s = ((now - r.created_at).max(0) / 1000) as u64;
+    let room_name = match &r.conversation_id {
+        Some(id) => {
+            state.store.conversation(id).await?.filter(|c| c.kind == ConversationKind::Room).and_then(|c| c.topic)
+        }
+        None => None,
+    };
     Ok(ModerationItemView {
         id: r.id.clone(),
         kind: r.kind.as_str().to_owned(),
@@ -60,7 +66,46 @@ pub async fn item_view(state: &AppState, r: &ModerationItemRecord) -> ApiResult<
         created_at: rfc3339(r.created_at),
         age_s,
         overdue: r.state == ModerationItemState::Open && age_s > state.config.moderation_sla.as_secs(),
+        room_name,
     })
+}
+
+/// How many messages each side of an item's message its context shows.
+const CONTEXT_EACH_SIDE: i64 = 3;
+
+/// `GET /v1/moderation/items/{id}/context`: the messages around the item's message, so a
+/// moderator decides on what was said in its conversation, not on one line. Only what the
+/// caller may read of that conversation (a report from a support chat shows a moderator
+/// nothing); a supervisor reading a support chat this way is audited like any staff read.
+pub async fn context(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<ModerationContext> {
+    user.require(MODERATORS)?;
+    let item = state.store.moderation_item(id).await?.ok_or(ApiError::NotFound)?;
+    let nothing = ModerationContext { messages: Vec::new(), seq: None };
+    let Some(conversation_id) = item.conversation_id.clone() else { return Ok(nothing) };
+    let conv = match load_readable(state, user, &ConversationId(conversation_id)).await {
+        Ok(conv) => conv,
+        Err(ApiError::NotFound) => return Ok(nothing),
+        Err(e) => return Err(e),
+    };
+    let in_room = conv.kind == ConversationKind::Room;
+    if !in_room {
+        crate::privacy::staff_read(state, user, &conv.id, "moderation context").await;
+    }
+    let message = match &item.message_id {
+        Some(mid) => state.store.message(mid).await?,
+        None => None,
+    };
+    let seq = message.as_ref().and_then(|m| m.seq);
+    let rows = match seq {
+        Some(seq) => {
+            let from = (seq - CONTEXT_EACH_SIDE - 1).max(0);
+            state.store.messages_after(&conv.id, from, (2 * CONTEXT_EACH_SIDE + 1) as u32).await?
+        }
+        // Held: not delivered, so no `seq`; what was said up to the moment it was held.
+        None => state.store.messages_sent_before(&conv.id, item.created_at, CONTEXT_EACH_SIDE as u32 + 1).await?,
+    };
+    let messages = rows.iter().filter_map(|m| message_view_for(user, m, in_room)).collect();
+    Ok(ModerationContext { messages, seq })
 }
 
 /// Tells watching moderators that an item is new or changed.

@@ -3,7 +3,9 @@
 //!
 //! Order here is by waiting time; risk-first triage and auto-assignment build on this.
 
-use talkzone_mobile_api::{ConversationId, QueueEntry, ServerFrame, Staffing, UserId};
+use std::collections::HashMap;
+
+use talkzone_mobile_api::{limits, ConversationId, QueueEntry, ServerFrame, Staffing, UserId};
 
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
@@ -101,19 +103,42 @@ async fn queued(state: &AppState) -> ApiResult<Vec<crate::store::ConversationRec
     Ok(state.store.conversations_for_staff(&filter).await?)
 }
 
-fn entry(position: usize, c: &crate::store::ConversationRecord) -> QueueEntry {
+fn entry(position: usize, c: &crate::store::ConversationRecord, previews: &HashMap<String, String>) -> QueueEntry {
     QueueEntry {
         conversation_id: ConversationId(c.id.clone()),
         priority: position as u32 + 1,
         waiting_since: rfc3339(c.created_at),
         risk: c.risk.as_str().to_owned(),
         topic: c.topic.clone(),
+        preview: previews.get(&c.id).map(|body| preview_of(body)),
     }
+}
+
+/// The start of a first message, on one line, cut at a word where it can be.
+fn preview_of(body: &str) -> String {
+    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= limits::QUEUE_PREVIEW_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(limits::QUEUE_PREVIEW_CHARS - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > cut.len() / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{cut}…")
+}
+
+/// The waiting chats' entries, first to be seen first, each with its first message's start
+/// (read in one query for the whole queue).
+async fn entries_of(state: &AppState, rows: &[crate::store::ConversationRecord]) -> ApiResult<Vec<QueueEntry>> {
+    let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let previews: HashMap<String, String> = state.store.first_messages(&ids).await?.into_iter().collect();
+    Ok(rows.iter().enumerate().map(|(i, c)| entry(i, c, &previews)).collect())
 }
 
 /// The queue, first to be seen first.
 pub async fn entries(state: &AppState) -> ApiResult<Vec<QueueEntry>> {
-    Ok(queued(state).await?.iter().enumerate().map(|(i, c)| entry(i, c)).collect())
+    entries_of(state, &queued(state).await?).await
 }
 
 /// Pushes the current queue to watching staff and each waiting young person's position to
@@ -144,7 +169,7 @@ async fn push(state: &AppState) -> ApiResult<()> {
             },
         });
     }
-    let entries = rows.iter().enumerate().map(|(i, c)| entry(i, c)).collect();
+    let entries = entries_of(state, &rows).await?;
     state.hub.publish(Event::ToQueueWatchers { frame: ServerFrame::QueueChanged { entries } });
     Ok(())
 }
@@ -171,5 +196,16 @@ mod tests {
         assert_eq!((busy.wait(1, 600).staffing, busy.wait(1, 600).estimated_wait_s), (Staffing::Busy, Some(300)));
         let open = DeskNow { available: 1, connected: 1, next_on_duty_at: None };
         assert_eq!(open.wait(1, 600).estimated_wait_s, Some(0));
+    }
+
+    #[test]
+    fn previews_are_one_short_line() {
+        assert_eq!(super::preview_of("hi,\n  can   someone talk?"), "hi, can someone talk?");
+        let long = "word ".repeat(100);
+        let p = super::preview_of(&long);
+        assert!(p.chars().count() <= talkzone_mobile_api::limits::QUEUE_PREVIEW_CHARS, "{p}");
+        assert!(p.ends_with("word…"), "cut at a word: {p}");
+        let unbroken = "x".repeat(500);
+        assert_eq!(super::preview_of(&unbroken).chars().count(), talkzone_mobile_api::limits::QUEUE_PREVIEW_CHARS);
     }
 }

@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use super::{Client, Result};
 use crate::{
     CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, EndChatRequest, MessagesPage, NoteList, NoteRequest, NoteView, OutcomeList,
-    RequeueRequest, TagsRequest, TransferRequest,
+    CreateConversationRequest, EarlierChatList, EndChatRequest, MessagesPage, NoteList, NoteRequest, NoteView,
+    OutcomeList, RequeueRequest, TagsRequest, TransferRequest,
 };
 
 impl Client {
@@ -121,6 +121,12 @@ impl Client {
     /// `GET /v1/conversations/{id}/notes` (staff).
     pub async fn list_notes(&self, token: &str, id: &ConversationId) -> Result<NoteList> {
         self.get(&format!("/v1/conversations/{id}/notes"), token).await
+    }
+
+    /// `GET /v1/conversations/{id}/earlier` (staff who may read the chat): the young person's
+    /// other support chats, newest first, as summaries.
+    pub async fn earlier_chats(&self, token: &str, id: &ConversationId) -> Result<EarlierChatList> {
+        self.get(&format!("/v1/conversations/{id}/earlier"), token).await
     }
 
     /// `GET /v1/outcomes` (staff): the outcomes a chat may close with.

@@ -3,7 +3,7 @@
 //! through this, so it is also a worked example of the protocol.
 //!
 //! One method per route, in a file per resource (`auth.rs`, `admin.rs`, `conversations.rs`,
-//! `rooms.rs`, `escalations.rs`, `desk.rs`, `directory.rs`, `privacy.rs`, `moderation.rs`,
+//! `rooms.rs`, `escalations.rs`, `desk.rs`, `directory.rs`, `canned.rs`, `privacy.rs`, `moderation.rs`,
 //! `surveys.rs`, `health.rs`, `ws.rs`). Each takes the caller's access token first, then path
 //! ids, then the request type of the contract; each answers the contract's response type (or
 //! `()` where the server answers `{}` or 204) and fails with [`ClientError`]. [`Client::request`]
@@ -53,6 +53,11 @@
 //! | `POST /v1/conversations/{id}/notes` | [`Client::add_note`] |
 //! | `GET /v1/conversations/{id}/notes` | [`Client::list_notes`] |
 //! | `GET /v1/outcomes` | [`Client::list_outcomes`] |
+//! | `GET /v1/conversations/{id}/earlier` | [`Client::earlier_chats`] |
+//! | `GET /v1/canned-replies` | [`Client::list_canned_replies`] |
+//! | `POST /v1/canned-replies` | [`Client::create_canned_reply`] |
+//! | `PUT /v1/canned-replies/{id}` | [`Client::update_canned_reply`] |
+//! | `DELETE /v1/canned-replies/{id}` | [`Client::delete_canned_reply`] |
 //! | `POST /v1/rooms` | [`Client::create_room`] |
 //! | `GET /v1/rooms` | [`Client::list_rooms`] |
 //! | `POST /v1/rooms/{id}/join` | [`Client::join_room`] |
@@ -86,6 +91,7 @@
 //! | `GET /v1/moderation/queue` | [`Client::moderation_queue`] |
 //! | `POST /v1/moderation/items/{id}/claim` | [`Client::claim_item`] |
 //! | `POST /v1/moderation/items/{id}/decision` | [`Client::decide_item`] |
+//! | `GET /v1/moderation/items/{id}/context` | [`Client::moderation_context`] |
 //! | `POST /v1/moderation/bulk` | [`Client::decide_bulk`] |
 //! | `POST /v1/moderation/items/{id}/appeal` | [`Client::appeal_item`] |
 //! | `POST /v1/moderation/items/{id}/appeal/decision` | [`Client::decide_appeal`] |
@@ -134,6 +140,7 @@ use crate::{ErrorBody, ErrorCode};
 
 mod admin;
 mod auth;
+mod canned;
 mod conversations;
 #[cfg(test)]
 mod coverage;

@@ -5,8 +5,8 @@ use reqwest::Method;
 use super::{Client, Result};
 use crate::{
     AppealDecisionRequest, AppealRequest, BulkDecisionRequest, BulkDecisionResult, DecisionRequest, MessageId,
-    ModerationItemView, ModerationLog, ModerationQueue, ReportReceipt, ReportRequest, UserActionRequest, UserId,
-    VerdictMarkReport, VerdictMarkRequest, VerdictMarkView,
+    ModerationContext, ModerationItemView, ModerationLog, ModerationQueue, ReportReceipt, ReportRequest,
+    UserActionRequest, UserId, VerdictMarkReport, VerdictMarkRequest, VerdictMarkView,
 };
 
 impl Client {
@@ -23,6 +23,11 @@ impl Client {
     /// `POST /v1/moderation/items/{id}/claim` (moderator, supervisor).
     pub async fn claim_item(&self, token: &str, id: &str) -> Result<ModerationItemView> {
         self.call::<(), _>(Method::POST, &format!("/v1/moderation/items/{id}/claim"), Some(token), None).await
+    }
+
+    /// `GET /v1/moderation/items/{id}/context` (moderator, supervisor): the messages around it.
+    pub async fn moderation_context(&self, token: &str, id: &str) -> Result<ModerationContext> {
+        self.get(&format!("/v1/moderation/items/{id}/context"), token).await
     }
 
     /// `POST /v1/moderation/items/{id}/decision` (moderator, supervisor).

@@ -7,7 +7,7 @@ use super::access::{access_of, load_readable, may_hand_over, Access};
 use super::notes::check_tags;
 use super::send::{send_message, validate_body};
 use super::system::{announcement, system_message, system_viewer};
-use super::view::{tell_parties, view};
+use super::view::{tell_joined_supervisors, tell_parties, view};
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
@@ -15,7 +15,7 @@ use crate::model::{AuditAction, AuditTarget, ConversationKind, ConversationState
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{AcceptOutcome, ConversationRecord, Handover, MessageRecord};
-use crate::views::{message_view, staff_message_view};
+use crate::views::{message_view, staff_message_view, tags_of};
 use crate::{audit, queue};
 
 /// `POST /v1/conversations`: opens the caller's support conversation, or returns the open one.
@@ -238,7 +238,9 @@ pub async fn close(
             state.config.desk.close_outcomes.join(", ")
         )));
     }
+    // Closing adds to the tags a worker gave during the chat; it never wipes them.
     let tags = check_tags(tags)?;
+    let tags = if tags.is_empty() { None } else { Some(check_tags(tags_of(&conv).into_iter().chain(tags).collect())?) };
     let body = "This chat has ended. Thank you for talking to us. You can start a new chat any time, day or night.";
     let now = state.clock.now_ms();
     let entry = audit::event(
@@ -258,6 +260,10 @@ pub async fn close(
         return Err(ApiError::Conflict("this conversation is already closed".into()));
     };
     let view = handed_over(state, user, &record, &message, None).await;
+    // A supervisor who joined is told too: they may be the only one still watching it.
+    if let Err(e) = tell_joined_supervisors(state, &record).await {
+        tracing::warn!(error = %e, conversation = %record.id, "could not tell joined supervisors of a close");
+    }
     // The chat is closed whatever happens here: the feedback offer never fails the close.
     crate::surveys::feedback::offer_after_close(state, &record).await;
     view
@@ -311,7 +317,8 @@ pub async fn end_by_young_person(
         &conv.id,
         Some(detail.to_owned()),
     );
-    let handover = Handover::Close { outcome: YOUNG_PERSON_LEFT.to_owned(), tags: crate::views::tags_of(&conv) };
+    // The chat's tags stay as the worker left them.
+    let handover = Handover::Close { outcome: YOUNG_PERSON_LEFT.to_owned(), tags: None };
     let Some((record, message)) =
         state.store.hand_over(&conv.id, None, handover, announcement(state, &conv.id, &body), entry, now).await?
     else {

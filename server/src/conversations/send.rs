@@ -179,6 +179,32 @@ async fn recent_context(
         .collect())
 }
 
+/// The assigned worker replied for the first time: their screens stop the first-reply clock
+/// (the conversation they get has no `first_reply_due_at` any more).
+async fn first_reply_made(state: &AppState, conversation_id: &str) {
+    let told = async {
+        let Some(record) = state.store.conversation(conversation_id).await? else { return Ok(()) };
+        super::view::tell_parties(state, &record, [record.assigned_to.as_deref()]).await
+    };
+    if let Err(e) = told.await {
+        tracing::warn!(error = %e, conversation = conversation_id, "could not stop a first-reply clock");
+    }
+}
+
+/// A live chat's risk rose: its worker and every supervisor get the conversation as it is
+/// now, so that the chat's header, the worker's list and the supervisors' list show the new
+/// risk at once (not at the next reload). The message is stored whatever happens here.
+async fn risk_rose(state: &AppState, conversation_id: &str) {
+    let told = async {
+        let Some(record) = state.store.conversation(conversation_id).await? else { return Ok(()) };
+        super::view::tell_parties(state, &record, [record.assigned_to.as_deref()]).await?;
+        super::view::tell_supervisors(state, &record).await
+    };
+    if let Err(e) = told.await {
+        tracing::warn!(error = %e, conversation = conversation_id, "could not push a chat's new risk");
+    }
+}
+
 /// The verdict of a message that is not classified (a service card): nothing found.
 fn not_classified(body: &str) -> talkzone_moderation::Verdict {
     talkzone_moderation::Verdict {
@@ -255,6 +281,7 @@ pub async fn send(
             {
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
                 state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
+                first_reply_made(state, &conv.id).await;
             }
             let rank = new.conversation_risk.max(verdict.severity).rank();
             if rank > risk_rank_before {
@@ -263,6 +290,8 @@ pub async fn send(
             if conv.state == ConversationState::Queued && rank > risk_rank_before {
                 // A waiting young person who says something risky moves up at once.
                 queue::changed(state).await;
+            } else if conv.kind == ConversationKind::Support && rank > risk_rank_before {
+                risk_rose(state, &conv.id).await;
             }
             (m, false)
         }

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, EndChatRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView,
-    OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
+    CreateConversationRequest, EarlierChatList, EndChatRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList,
+    NoteRequest, NoteView, OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,6 +32,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_note, list_notes))
         .routes(routes!(list_outcomes))
         .routes(routes!(join_conversation))
+        .routes(routes!(earlier_chats))
+}
+
+/// `GET /v1/conversations/{id}/earlier`: the young person's other support chats with the
+/// service (same account), newest first, with their outcomes, tags and risk, never their
+/// messages. Roles: staff who may read the chat (its duty worker; any duty worker while it is
+/// queued; supervisors).
+#[utoipa::path(get, path = "/v1/conversations/{id}/earlier", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = EarlierChatList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn earlier_chats(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<EarlierChatList>> {
+    Ok(ApiJson(conversations::earlier(&state, &user, &ConversationId(id)).await?))
 }
 
 /// `POST /v1/conversations/{id}/join`: a supervisor joins the chat and can write in it; the

@@ -5,6 +5,7 @@
 
 mod admin;
 mod auth;
+mod canned_replies;
 mod conversations;
 mod desk;
 mod directory;
@@ -113,6 +114,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(escalations::router())
         .merge(desk::router())
         .merge(directory::router())
+        .merge(canned_replies::router())
         .merge(privacy::router())
         .merge(rooms::router())
         .merge(surveys::router())

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     AppealDecisionRequest, AppealRequest, BulkDecisionRequest, BulkDecisionResult, DecisionRequest, ErrorBody,
-    ModerationItemView, ModerationLog, ModerationQueue, ReportReceipt, ReportRequest, UserActionRequest,
+    ModerationContext, ModerationItemView, ModerationLog, ModerationQueue, ReportReceipt, ReportRequest,
+    UserActionRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_report))
         .routes(routes!(moderation_queue))
         .routes(routes!(claim_item))
+        .routes(routes!(item_context))
         .routes(routes!(decide_item))
         .routes(routes!(decide_bulk))
         .routes(routes!(appeal_item))
@@ -61,6 +63,20 @@ async fn claim_item(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ModerationItemView>> {
     Ok(ApiJson(mq::claim(&state, &user, &id).await?))
+}
+
+/// `GET /v1/moderation/items/{id}/context`: the messages around the item's message (three each
+/// side; before a held one, what was said up to it), as far as the caller may read its
+/// conversation. Roles: moderator, supervisor.
+#[utoipa::path(get, path = "/v1/moderation/items/{id}/context", tag = "moderation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "item id")),
+    responses((status = 200, body = ModerationContext), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn item_context(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ModerationContext>> {
+    Ok(ApiJson(mq::context(&state, &user, &id).await?))
 }
 
 /// `POST /v1/moderation/items/{id}/decision`: approve, redact (with `body`) or reject a held

@@ -99,6 +99,8 @@ pub trait Conversations: Send + Sync + 'static {
         audit: Option<AuditEvent>,
     ) -> Result<()>;
     async fn leave(&self, conversation_id: &str, user_id: &str, now: i64) -> Result<()>;
+    /// The current participants who joined as `role` (e.g. supervisors who joined a chat).
+    async fn participants_as(&self, conversation_id: &str, role: &str) -> Result<Vec<String>>;
 }
 
 /// The SQL of [`Conversations`], the same for both databases; instantiated for each store type by
@@ -290,14 +292,15 @@ macro_rules! impl_conversations_sql {
                         .fetch_optional(&mut *tx)
                         .await?,
                         Handover::Close { outcome, tags } => sqlx::query_as(
-                            "UPDATE conversations SET state = 'closed', closed_at = $3, outcome = $4, tags = $5, last_seq = last_seq + 1 \
+                            "UPDATE conversations SET state = 'closed', closed_at = $3, outcome = $4, tags = COALESCE($5, tags), \
+                             last_seq = last_seq + 1 \
                              WHERE id = $1 AND state <> 'closed' AND ($2 IS NULL OR assigned_to = $2) RETURNING last_seq",
                         )
                         .bind(conversation_id)
                         .bind(from_worker)
                         .bind(now)
                         .bind(outcome)
-                        .bind(tags.join(","))
+                        .bind(tags.as_ref().map(|t| t.join(",")))
                         .fetch_optional(&mut *tx)
                         .await?,
                     };
@@ -447,6 +450,18 @@ macro_rules! impl_conversations_sql {
                         .execute(self.writer())
                         .await?;
                     Ok(())
+                }
+
+                async fn participants_as(&self, conversation_id: &str, role: &str) -> $crate::store::Result<Vec<String>> {
+                    let rows: Vec<(String,)> = sqlx::query_as(
+                        "SELECT user_id FROM participants WHERE conversation_id = $1 AND role = $2 AND left_at IS NULL \
+                         ORDER BY joined_at, user_id",
+                    )
+                    .bind(conversation_id)
+                    .bind(role)
+                    .fetch_all(self.reader())
+                    .await?;
+                    Ok(rows.into_iter().map(|(id,)| id).collect())
                 }
             }
 

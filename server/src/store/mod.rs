@@ -15,7 +15,7 @@
 //!   `batch_plan.rs` decides a batch, `sqlite_batch.rs` writes one on SQLite's own handle
 //! - `moderation.rs` ([`Moderation`]), `escalations.rs` ([`Escalations`]), `privacy.rs`
 //!   ([`Privacy`]), `audit.rs` ([`Audit`]), `directory.rs` ([`Directory`]), `surveys.rs`
-//!   ([`Surveys`], with its own records)
+//!   ([`Surveys`], with its own records), `canned.rs` ([`CannedReplies`])
 //!
 //! On a `dyn Store` every sub-trait's methods can be called as they are (a trait object has its
 //! supertraits' methods); on a concrete store or a generic `S: Store`, bring them into scope
@@ -27,6 +27,7 @@ use std::sync::Arc;
 mod audit;
 mod backend;
 mod batch_plan;
+mod canned;
 mod conversations;
 mod database;
 mod desk;
@@ -46,6 +47,7 @@ mod users;
 mod verdict_marks;
 
 pub use audit::Audit;
+pub use canned::CannedReplies;
 pub use conversations::Conversations;
 pub use database::Database;
 pub use desk::Desk;
@@ -66,8 +68,8 @@ pub use verdict_marks::VerdictMarks;
 /// (`use crate::store::prelude::*;`) without their names in the importing module.
 pub mod prelude {
     pub use super::{
-        Audit as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _, Messages as _,
-        Moderation as _, Policies as _, Privacy as _, Surveys as _, Users as _, VerdictMarks as _,
+        Audit as _, CannedReplies as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _,
+        Messages as _, Moderation as _, Policies as _, Privacy as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -128,6 +130,7 @@ pub trait Store:
     + Surveys
     + Policies
     + VerdictMarks
+    + CannedReplies
 {
 }
 
@@ -146,6 +149,7 @@ impl<T> Store for T where
         + Surveys
         + Policies
         + VerdictMarks
+        + CannedReplies
 {
 }
 

@@ -153,8 +153,8 @@ pub enum Handover {
     Requeue,
     /// To another worker.
     Transfer { to: String },
-    /// Ended with an outcome and tags.
-    Close { outcome: String, tags: Vec<String> },
+    /// Ended with an outcome; `tags`, when given, replace the chat's tags (when not, they stay).
+    Close { outcome: String, tags: Option<Vec<String>> },
 }
 
 /// An entry of the services directory.
@@ -171,6 +171,17 @@ pub struct ServiceRecord {
     pub min_age: Option<i64>,
     pub max_age: Option<i64>,
     pub retired: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A canned reply.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CannedReplyRecord {
+    pub id: String,
+    pub title: String,
+    pub body: String,
     pub created_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -16,6 +16,8 @@ mod authz;
 mod bad_input;
 mod chat;
 mod chat_page;
+mod console_api;
+mod console_page;
 mod desk;
 mod directory;
 mod hostile;

@@ -17,11 +17,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
-    AppealRequest, AssignmentRespondent, Capacity, ClientFrame, CloseRequest, ConversationId, CreateAssignmentRequest,
-    CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreateRoomRequest,
-    DecisionRequest, HoldRequest, MessageId, ModerationAction, PersonalInfoMode, RaiseEscalationRequest, ReportRequest,
-    RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest, ShiftRequest, SurveyDefinition, SurveyStage,
-    TokenResponse, UserActionKind, UserActionRequest,
+    AppealRequest, AssignmentRespondent, CannedReplyRequest, Capacity, ClientFrame, CloseRequest, ConversationId,
+    CreateAssignmentRequest, CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest,
+    CreateRoomRequest, DecisionRequest, HoldRequest, MessageId, ModerationAction, PersonalInfoMode,
+    RaiseEscalationRequest, ReportRequest, RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest,
+    ShiftRequest, SurveyDefinition, SurveyStage, TokenResponse, UserActionKind, UserActionRequest,
 };
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::Message;
@@ -532,6 +532,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
         "service" => {
             let service = service_request(format!("Service {}", unique()));
             vars.insert("id".into(), must("a service", s.client.create_service(adm, &service).await).id);
+        }
+        "canned_reply" => {
+            let req =
+                CannedReplyRequest { title: format!("Hello {}", unique()), body: "Hi {worker_name} here.".into() };
+            vars.insert("id".into(), must("a canned reply", s.client.create_canned_reply(adm, &req).await).id);
         }
         other => panic!("tests/authz-matrix.toml names an unknown target {other:?}"),
     }

@@ -1111,7 +1111,7 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
         .hand_over(
             "c1",
             None,
-            store::Handover::Close { outcome: "resolved".into(), tags: vec![] },
+            store::Handover::Close { outcome: "resolved".into(), tags: None },
             note("ended"),
             at("conversation_closed", 12),
             12,

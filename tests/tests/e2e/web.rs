@@ -221,10 +221,10 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     let raised = format!("{}.includes('threatened him with a knife')", texts("#escalations li"));
     sup_console.wait_for(&raised, "the escalation in the supervisor's console, live").await;
     let knife = "[...document.querySelectorAll('#escalations li')].find((li) => li.textContent.includes('knife'))";
-    sup_console.eval(&format!("{knife}.querySelector('button').click()")).await;
+    sup_console.eval(&format!("{knife}.querySelector('button[data-do=acknowledge]').click()")).await;
     sup_console.wait_for(&format!("{knife}.textContent.includes('acknowledged')"), "the escalation acknowledged").await;
     // The supervisor sees the chat among all live chats, joins it and writes in it.
-    let join = format!("#live-chats li[data-conversation-id={}] button", json!(conv_id));
+    let join = format!("#live-chats li[data-conversation-id={}] button[data-do=join]", json!(conv_id));
     sup_console
         .wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the chat among all live chats")
         .await;
@@ -276,6 +276,7 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     // The worker closes the chat; the young person is told and can no longer type.
     console.eval("document.getElementById('outcome').value = 'resolved'").await;
     console.submit("close-form").await;
+    console.click(".console-confirm button[data-confirm=yes]").await;
     chat.wait_for("document.getElementById('status').textContent.includes('This chat has ended')", "the chat ended")
         .await;
     assert_eq!(chat.eval("document.getElementById('send-form').hidden").await, json!(true));
@@ -774,7 +775,15 @@ async fn a_moderator_works_the_queue_in_the_console() {
     // The sender can be muted from the item (rooms only: support chats stay open), with a reason.
     console.fill_selector(&format!("{item} input.reason"), "posting the same link again and again").await;
     console.click(&format!("{item} button[data-user-action=mute]")).await;
-    console.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('mute done')", "the mute").await;
+    console
+        .wait_for(
+            &format!(
+                "document.querySelector({})?.textContent.includes('mute done')",
+                json!(format!("{item} .console-say.info"))
+            ),
+            "the mute, said beside the item",
+        )
+        .await;
     let log = s.client.moderation_log(&admin).await.expect("the moderation log");
     assert!(
         log.entries.iter().any(|e| e.reason.as_deref() == Some("posting the same link again and again")),
