@@ -85,6 +85,9 @@ text_enum! {
         Worker = "worker",
         /// The moderation step, on a high or critical message.
         Moderation = "moderation",
+        /// The young person, reporting a message of their own support chat (which never goes
+        /// to the moderation queue).
+        YoungPerson = "young_person",
     }
 }
 
@@ -119,6 +122,7 @@ text_enum! {
         SurveyAssignment = "survey_assignment",
         InterventionType = "intervention_type",
         SurveySetting = "survey_setting",
+        ModerationItem = "moderation_item",
     }
 }
 
@@ -145,6 +149,12 @@ text_enum! {
         SupervisorJoined = "supervisor_joined",
         SafeguardingHoldPlaced = "safeguarding_hold_placed",
         SafeguardingHoldLifted = "safeguarding_hold_lifted",
+        /// What a deletion request left under a hold was deleted when the hold was lifted.
+        ErasureCompleted = "erasure_completed",
+        /// A moderator or supervisor was shown a moderation item (its evidence).
+        ModerationItemRead = "moderation_item_read",
+        /// A supervisor marked a support chat as abuse: closed, its source blocked for a while.
+        ConversationMarkedAbuse = "conversation_marked_abuse",
         MonitoringNoticeAcknowledged = "monitoring_notice_acknowledged",
         EscalationRaised = "escalation_raised",
         EscalationAcknowledged = "escalation_acknowledged",

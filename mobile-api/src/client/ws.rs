@@ -31,6 +31,9 @@ impl Client {
             .parse()
             .map_err(|_| ClientError::WebSocket("token is not a valid header value".into()))?;
         req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        for (name, value) in &self.headers {
+            req.headers_mut().insert(name, value.clone());
+        }
         WsConnection::open(req).await
     }
 

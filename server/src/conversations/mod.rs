@@ -17,7 +17,9 @@ pub mod system;
 pub mod view;
 
 pub use access::{access, access_of, load_readable, triage_only, Access};
-pub use lifecycle::{accept, close, join_as_supervisor, open, requeue, return_stranded, return_unanswered, transfer};
+pub use lifecycle::{
+    accept, close, join_as_supervisor, mark_abuse, open, requeue, return_stranded, return_unanswered, transfer,
+};
 pub use live::{history, mark_read, typing};
 pub use notes::{add_note, notes, set_tags};
 pub use send::{send, send_message, Sent};
