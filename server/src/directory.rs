@@ -253,7 +253,8 @@ mod tests {
 
     #[test]
     fn links_go_where_they_read() {
-        for ok in ["https://www.childline.org.uk", "http://example.org/path?q=1#top", "https://xn--bcher-kva.example/"] {
+        for ok in ["https://www.childline.org.uk", "http://example.org/path?q=1#top", "https://xn--bcher-kva.example/"]
+        {
             assert!(check_link(ok).is_ok(), "{ok}");
         }
         for bad in [

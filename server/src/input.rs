@@ -146,7 +146,9 @@ mod tests {
 
     #[test]
     fn invisible_only_text_has_nothing_to_see() {
-        for text in ["\u{200B}\u{200C}\u{200D}", "\u{202E}\u{2066} \u{2069}", "\u{FEFF}\u{2060}\n\u{E0041}", " \u{3164} "] {
+        for text in
+            ["\u{200B}\u{200C}\u{200D}", "\u{202E}\u{2066} \u{2069}", "\u{FEFF}\u{2060}\n\u{E0041}", " \u{3164} "]
+        {
             assert!(!has_visible(text), "{text:?}");
         }
         for text in ["hi", "\u{200B}a", "\u{202E}\u{05D0}", "\u{1F600}", "."] {

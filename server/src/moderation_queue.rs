@@ -149,7 +149,8 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
             // one they have never met, so that a report cannot tell whether an id exists.
             let target = state.store.user(uid.as_str()).await?.ok_or(ApiError::NotFound)?;
             let sees_everyone = matches!(user.role, Role::Moderator | Role::Supervisor);
-            if target.id == user.id.0 || !(sees_everyone || state.store.share_a_room(user.id.as_str(), &target.id).await?)
+            if target.id == user.id.0
+                || !(sees_everyone || state.store.share_a_room(user.id.as_str(), &target.id).await?)
             {
                 return Err(ApiError::NotFound);
             }

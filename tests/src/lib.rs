@@ -194,7 +194,8 @@ impl TestServerBuilder {
         config.limits.auth_per_ip_per_min = 10_000;
         config.limits.auth_burst = 10_000;
         config.limits.signups_free_per_source = 1_000_000;
-        config.limits.open_chats_per_source = 1_000_000;
+        // Every test client is 127.0.0.1, one source: kept, its chats would queue by turn.
+        config.limits.open_chats_per_source = 0;
         config.limits.ws_per_source = 1_000_000;
         config.limits.ws_per_user = 10_000;
         for tweak in self.tweaks {
@@ -452,7 +453,7 @@ impl ProcessServer {
             .env("TALKZONE_AUTH_PER_IP_PER_MIN", "10000")
             .env("TALKZONE_AUTH_BURST", "10000")
             .env("TALKZONE_SIGNUPS_FREE_PER_SOURCE", "1000000")
-            .env("TALKZONE_OPEN_CHATS_PER_SOURCE", "1000000")
+            .env("TALKZONE_OPEN_CHATS_PER_SOURCE", "0")
             .env("TALKZONE_WS_PER_SOURCE", "1000000")
             .env("TALKZONE_WS_PER_USER", "10000")
             // Process tests are about durability, not limits (those have their own tests).

@@ -90,7 +90,12 @@ impl Client {
 
     /// `POST /v1/conversations/{id}/abuse`: close the chat as abuse and block its source for a
     /// while (supervisors).
-    pub async fn mark_abuse(&self, token: &str, id: &ConversationId, req: &MarkAbuseRequest) -> Result<ConversationView> {
+    pub async fn mark_abuse(
+        &self,
+        token: &str,
+        id: &ConversationId,
+        req: &MarkAbuseRequest,
+    ) -> Result<ConversationView> {
         self.call(Method::POST, &format!("/v1/conversations/{id}/abuse"), Some(token), Some(req)).await
     }
 

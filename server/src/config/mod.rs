@@ -113,7 +113,9 @@ pub struct LimitsConfig {
     pub ws_per_source: usize,
     /// Anonymous sign-ups a source may make before each costs a growing wait (limits.rs).
     pub signups_free_per_source: u32,
-    /// Support chats one source may have waiting in the queue at once.
+    /// Support chats one source may have waiting in the queue at once; 0 keeps no sources
+    /// (no cap, no fair share between sources, no blocks): for a deployment whose proxy cannot
+    /// pass on client addresses, where every client would be one source.
     pub open_chats_per_source: u32,
     /// HTTP: the whole request head must arrive within this (and an idle kept-alive
     /// connection is closed after it); a request body within `http_body_timeout`.
@@ -461,13 +463,13 @@ impl LimitsConfig {
             ("ws-per-user", self.ws_per_user as u64),
             ("ws-per-source", self.ws_per_source as u64),
             ("signups-free-per-source", u64::from(self.signups_free_per_source)),
-            ("open-chats-per-source", u64::from(self.open_chats_per_source)),
         ] {
             if v == 0 {
                 return Err(bad(name, "must be at least 1"));
             }
         }
-        for (name, t) in [("http-header-timeout-s", self.http_header_timeout), ("http-body-timeout-s", self.http_body_timeout)]
+        for (name, t) in
+            [("http-header-timeout-s", self.http_header_timeout), ("http-body-timeout-s", self.http_body_timeout)]
         {
             if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&t) {
                 return Err(bad(name, "must be between 1 and 600 seconds"));

@@ -102,7 +102,7 @@ settings! {
         /// Anonymous sign-ups one client IP may make at no cost; past them each waits twice as long.
         #[arg(long, env = "TALKZONE_SIGNUPS_FREE_PER_SOURCE", global = true)]
         pub signups_free_per_source: Option<u32>,
-        /// Support chats one client IP may have waiting in the queue at once.
+        /// Support chats one client IP may have waiting in the queue at once (0: sources not kept).
         #[arg(long, env = "TALKZONE_OPEN_CHATS_PER_SOURCE", global = true)]
         pub open_chats_per_source: Option<u32>,
         /// Seconds a client has to send a request's head (and an idle kept-alive connection stays).

@@ -24,7 +24,8 @@ const HELP_NOW: &str = "If you're in danger now, call 999. Childline is free on 
 
 /// `POST /v1/conversations`: opens the caller's support conversation, or returns the open one.
 /// A new chat from `source` (the client's address) is refused while the source is blocked
-/// (marked as abuse) or already has `open_chats_per_source` chats waiting.
+/// (marked as abuse) or already has `open_chats_per_source` chats waiting (0: sources are not
+/// kept at all).
 pub async fn open(
     state: &AppState,
     user: &AuthUser,
@@ -43,11 +44,12 @@ pub async fn open(
         validate_body(b)?;
     }
     let id = crate::ids::random_id();
-    let source =
-        ChatSource { key: state.limits.source_key(source), max_waiting: state.config.limits.open_chats_per_source };
+    // `open_chats_per_source` 0: sources are not kept (no cap, no fair share, no blocks).
+    let max_waiting = state.config.limits.open_chats_per_source;
+    let source = (max_waiting > 0).then(|| ChatSource { key: state.limits.source_key(source), max_waiting });
     let now = state.clock.now_ms();
     let opened =
-        state.store.open_sourced_conversation(&id, user.id.as_str(), topic.as_deref(), now, Some(&source)).await?;
+        state.store.open_sourced_conversation(&id, user.id.as_str(), topic.as_deref(), now, source.as_ref()).await?;
     let (record, created) = match opened {
         OpenOutcome::Opened(c) => (c, true),
         OpenOutcome::Existing(c) => (c, false),
@@ -378,7 +380,16 @@ pub async fn mark_abuse(
     let block_until = now + i64::from(hours) * 3_600_000;
     let marked = state
         .store
-        .mark_abuse(&conv.id, user.id.as_str(), reason, block_until, announcement(state, &conv.id, body), entry, &resolved, now)
+        .mark_abuse(
+            &conv.id,
+            user.id.as_str(),
+            reason,
+            block_until,
+            announcement(state, &conv.id, body),
+            entry,
+            &resolved,
+            now,
+        )
         .await?
         .ok_or_else(|| ApiError::Conflict("only an open support chat can be marked as abuse".into()))?;
     state.conversation_cache.forget(&conv.id);

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, ErrorBody, MarkAbuseRequest, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView,
-    OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
+    CreateConversationRequest, ErrorBody, MarkAbuseRequest, MessagesPage, MessagesQuery, NoteList, NoteRequest,
+    NoteView, OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -35,7 +35,10 @@ impl http_body::Body for DeadlineBody {
     type Data = axum::body::Bytes;
     type Error = axum::BoxError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let within = self.within;
         let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(within)));
         if deadline.as_mut().poll(cx).is_ready() {
@@ -74,7 +77,8 @@ mod tests {
         let err = axum::body::to_bytes(body, 1024).await.unwrap_err();
         assert!(format!("{err:?}").contains("TooSlow"), "{err:?}");
         // In time: the same body whole.
-        let quick = Body::new(DeadlineBody { inner: Body::from("hello"), within: Duration::from_secs(1), deadline: None });
+        let quick =
+            Body::new(DeadlineBody { inner: Body::from("hello"), within: Duration::from_secs(1), deadline: None });
         assert_eq!(axum::body::to_bytes(quick, 1024).await.unwrap(), "hello");
     }
 }

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::{
-    AbuseMarked, AcceptOutcome, AuditEvent, ChatSource, ConversationFilter, ConversationRecord, Handover, MessageRecord,
-    NewMessage, NewRoom, NoteRecord, OpenOutcome, Result,
+    AbuseMarked, AcceptOutcome, AuditEvent, ChatSource, ConversationFilter, ConversationRecord, Handover,
+    MessageRecord, NewMessage, NewRoom, NoteRecord, OpenOutcome, Result,
 };
 
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \

@@ -42,7 +42,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Backlog page size when catching a subscription up from the database.
 const CATCH_UP_PAGE: u32 = 500;
-/// Sends waiting behind the one being stored; more are refused (`rate_limited`) until it is.
+/// Sends waiting behind the one being stored; with this many, the socket is not read until
+/// one is stored.
 const MAX_QUEUED_SENDS: usize = 32;
 /// How long a send being stored at shutdown may still take to get its `ack`.
 const SHUTDOWN_SEND_GRACE: Duration = Duration::from_secs(5);
@@ -172,7 +173,9 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
                 Some(out) => conn.deliver_or_hold(out).await,
                 None => break,
             },
-            incoming = stream.next() => match incoming {
+            // While sends wait to be stored, the socket is not read: the client is held back
+            // by TCP, as when each send was stored before the next frame was read.
+            incoming = stream.next(), if conn.queued_sends.len() < MAX_QUEUED_SENDS => match incoming {
                 None => break,
                 Some(Err(e)) => {
                     if is_too_big(e) {
@@ -371,9 +374,6 @@ impl Connection {
             }
             ClientFrame::Send { conversation_id, client_msg_id, body } => {
                 // Stored beside the loop (`next_send`), answered when it is (`stored`).
-                if self.queued_sends.len() >= MAX_QUEUED_SENDS {
-                    return Err(ApiError::RateLimited { retry_after: Duration::from_secs(1) }.into());
-                }
                 self.queued_sends.push_back((conversation_id, client_msg_id, body));
             }
             ClientFrame::Typing { conversation_id } => {

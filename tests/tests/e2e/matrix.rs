@@ -128,9 +128,19 @@ fn coverage_problems(m: &Matrix) -> Vec<String> {
             problems.push(format!("{what} {e} has no row in tests/authz-matrix.toml: add one (docs/security.md)"));
         }
     };
+    // A route may have several rows, one per target (reporting a room message and a support
+    // chat's message are different cases of one route): each (route, target) once.
+    let mut targets = BTreeSet::new();
+    let mut twice = Vec::new();
+    for r in &m.route {
+        if !targets.insert((r.method.as_str(), r.path.as_str(), r.target.as_str())) {
+            twice.push(format!("route {} {} has two rows for target {}", r.method, r.path, r.target));
+        }
+    }
+    let routes: BTreeSet<String> = m.route.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     check(
         "route",
-        m.route.iter().map(|r| format!("{} {}", r.method, r.path)).collect(),
+        routes.into_iter().collect(),
         documented_routes().into_iter().map(|(m, p)| format!("{m} {p}")).collect(),
     );
     check(
@@ -143,6 +153,7 @@ fn coverage_problems(m: &Matrix) -> Vec<String> {
         m.event.iter().map(|e| e.kind.clone()).collect(),
         ServerFrame::TYPES.iter().map(|s| s.to_string()).collect(),
     );
+    problems.extend(twice);
     for r in &m.route {
         for h in &r.hidden_from {
             if !ROLES.contains(&h.as_str()) {
@@ -162,11 +173,14 @@ fn coverage_check_reports_missing_stale_and_duplicate_rows() {
     m.route.push(RouteRow { path: "/v1/no-such-route".into(), ..parse_matrix().route.remove(1) });
     m.frame.push(FrameRow { kind: "ping".into(), target: "none".into(), expect: Default::default() });
     m.event.retain(|e| e.kind != "presence");
+    let twice = RouteRow { ..parse_matrix().route.remove(2) };
+    m.route.push(twice);
     let problems = coverage_problems(&m).join("\n");
     assert!(problems.contains(&format!("route {} {} has no row", dropped.method, dropped.path)), "{problems}");
     assert!(problems.contains("/v1/no-such-route has a row but does not exist"), "{problems}");
     assert!(problems.contains("client frame ping has two rows"), "{problems}");
     assert!(problems.contains("server event presence has no row"), "{problems}");
+    assert!(problems.contains("has two rows for target"), "{problems}");
 }
 
 #[test]
@@ -419,6 +433,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             } else {
                 vars.insert("id".into(), conv.clone());
             }
+            // The young person's first message (a report names it).
+            let history = must("history", s.client.messages(&yp.access_token, &conv_id, 0, None).await);
+            let first = history.messages.iter().find(|m| m.body == secret).expect("the first message");
+            secrets.push(first.message_id.0.clone());
+            vars.insert("message_id".into(), first.message_id.0.clone());
             secrets.push(conv.clone());
             vars.insert("conversation_id".into(), conv.clone());
             conversation = Some(conv);
@@ -759,6 +778,24 @@ async fn until_pong(ws: &mut WsConnection, nonce: &str) -> Vec<ServerFrame> {
     }
 }
 
+/// What answers a frame: everything up to the `pong` of a ping sent after it. A `send` is
+/// stored beside the connection's loop (pings are answered while it waits on the database), so
+/// its own `ack` or `error` is waited for first.
+async fn answers(ws: &mut WsConnection, kind: &str, reference: &str, nonce: &str) -> Vec<ServerFrame> {
+    let mut seen = Vec::new();
+    while kind == "send" {
+        let f = ws.recv_timeout(WAIT * 2).await.unwrap_or_else(|e| panic!("no answer to the send: {e}; seen {seen:?}"));
+        let done = matches!(&f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)
+            || matches!(&f, ServerFrame::Error { reference: Some(r), .. } if r == reference);
+        seen.push(f);
+        if done {
+            break;
+        }
+    }
+    seen.extend(until_pong(ws, nonce).await);
+    seen
+}
+
 fn conversation_of(f: &Fixture) -> ConversationId {
     ConversationId(f.conversation.clone().unwrap_or_else(|| "01HZZZZZZZZZZZZZZZZZZZZZZZ".into()))
 }
@@ -832,7 +869,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                     ws.round_trip().await.expect("registered");
                     let (frame, reference) = frame_for(&row.kind, &f);
                     ws.send(&frame).await.expect("send frame");
-                    let seen = until_pong(&mut ws, "barrier").await;
+                    let seen = answers(&mut ws, &row.kind, &reference, "barrier").await;
                     let outcome = match error_answering(&seen, &reference) {
                         Some((code, _)) => code,
                         None if answered(&row.kind, &seen, &reference) => "ok".to_owned(),
@@ -844,7 +881,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                         let missing = ConversationId(ulid::Ulid::new().to_string());
                         let (frame2, reference2) = frame_about(&row.kind, missing);
                         ws.send(&frame2).await.expect("send frame");
-                        let other = until_pong(&mut ws, "barrier-missing").await;
+                        let other = answers(&mut ws, &row.kind, &reference2, "barrier-missing").await;
                         let (a, b) = (error_answering(&seen, &reference), error_answering(&other, &reference2));
                         if a != b {
                             failures.push(format!(
