@@ -127,10 +127,11 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
             if conv.kind == ConversationKind::Support {
                 return report_support_message(state, user, &conv, &m, &reason).await;
             }
-            state.limits.check_report(user.id.as_str())?;
+            // The same report again creates nothing, and so costs nothing.
             if let Some(open) = state.store.open_report(Some(&m.id), None, user.id.as_str()).await? {
                 return Ok(receipt(&open));
             }
+            state.limits.check_report(user.id.as_str())?;
             NewModerationItem {
                 id: crate::ids::random_id(),
                 kind: ModerationItemKind::Report,
@@ -154,10 +155,10 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
             {
                 return Err(ApiError::NotFound);
             }
-            state.limits.check_report(user.id.as_str())?;
             if let Some(open) = state.store.open_report(None, Some(&target.id), user.id.as_str()).await? {
                 return Ok(receipt(&open));
             }
+            state.limits.check_report(user.id.as_str())?;
             NewModerationItem {
                 id: crate::ids::random_id(),
                 kind: ModerationItemKind::Report,

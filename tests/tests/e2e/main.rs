@@ -24,6 +24,7 @@ mod nodes;
 mod notice;
 mod ops;
 mod privacy;
+mod reports;
 mod restart;
 mod rooms;
 mod sessions;
