@@ -16,6 +16,7 @@ mod bad_input;
 mod chat;
 mod desk;
 mod directory;
+mod erasure;
 mod hostile;
 mod limits;
 mod load;
