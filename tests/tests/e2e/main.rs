@@ -29,6 +29,7 @@ mod reports;
 mod restart;
 mod rooms;
 mod sessions;
+mod sources;
 mod store;
 mod surveys;
 mod web;
