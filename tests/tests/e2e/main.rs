@@ -14,6 +14,7 @@
 mod authz;
 mod bad_input;
 mod chat;
+mod connection_limits;
 mod desk;
 mod directory;
 mod erasure;
