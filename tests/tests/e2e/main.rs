@@ -25,6 +25,7 @@ mod matrix;
 mod nodes;
 mod notice;
 mod ops;
+mod paused_node;
 mod privacy;
 mod reports;
 mod restart;
