@@ -34,4 +34,5 @@ mod sessions;
 mod sources;
 mod store;
 mod surveys;
+mod text_and_links;
 mod web;
