@@ -101,10 +101,8 @@ pub fn contain_bidi(text: &str) -> Cow<'_, str> {
     for c in text.chars() {
         match c {
             '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => open.push(Open::Embedding),
-            '\u{202C}' => {
-                if open.last() == Some(&Open::Embedding) {
-                    open.pop();
-                }
+            '\u{202C}' if open.last() == Some(&Open::Embedding) => {
+                open.pop();
             }
             '\u{2066}'..='\u{2068}' => open.push(Open::Isolate),
             '\u{2069}' => {

@@ -783,14 +783,12 @@ async fn until_pong(ws: &mut WsConnection, nonce: &str) -> Vec<ServerFrame> {
 /// its own `ack` or `error` is waited for first.
 async fn answers(ws: &mut WsConnection, kind: &str, reference: &str, nonce: &str) -> Vec<ServerFrame> {
     let mut seen = Vec::new();
-    while kind == "send" {
+    let mut waiting = kind == "send";
+    while waiting {
         let f = ws.recv_timeout(WAIT * 2).await.unwrap_or_else(|e| panic!("no answer to the send: {e}; seen {seen:?}"));
-        let done = matches!(&f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)
-            || matches!(&f, ServerFrame::Error { reference: Some(r), .. } if r == reference);
+        waiting = !(matches!(&f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)
+            || matches!(&f, ServerFrame::Error { reference: Some(r), .. } if r == reference));
         seen.push(f);
-        if done {
-            break;
-        }
     }
     seen.extend(until_pong(ws, nonce).await);
     seen

@@ -146,7 +146,7 @@ async fn a_paused_node_does_not_stall_the_other_nodes_chats() {
             let nonce = format!("p{tick}");
             yp_ws.send(&ClientFrame::Ping { nonce: Some(json!(nonce)) }).await.unwrap();
             pings.insert(nonce, Instant::now());
-            if tick % 2 == 0 {
+            if tick.is_multiple_of(2) {
                 let id = format!("y{tick}");
                 let frame =
                     ClientFrame::Send { conversation_id: conv.id.clone(), client_msg_id: id.clone(), body: id.clone() };
