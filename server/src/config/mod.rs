@@ -576,6 +576,27 @@ mod tests {
     }
 
     #[test]
+    fn connection_and_database_limits_are_validated() {
+        let c = Config::load(&args()).unwrap();
+        assert_eq!((c.limits.ws_per_user, c.limits.ws_per_source, c.limits.open_chats_per_source), (10, 200, 3));
+        let bad = |f: fn(&mut Settings)| {
+            let mut a = args();
+            f(&mut a);
+            Config::load(&a).unwrap_err().setting
+        };
+        assert_eq!(bad(|a| a.ws_per_user = Some(0)), "ws-per-user");
+        assert_eq!(bad(|a| a.signups_free_per_source = Some(0)), "signups-free-per-source");
+        assert_eq!(bad(|a| a.http_header_timeout_s = Some(0)), "http-header-timeout-s");
+        assert_eq!(bad(|a| a.http_body_timeout_s = Some(601)), "http-body-timeout-s");
+        assert_eq!(bad(|a| a.db_idle_in_transaction_timeout_ms = Some(50)), "db-idle-in-transaction-timeout-ms");
+        // A write waiting on a frozen node's lock must outlast the frozen node's transaction.
+        assert_eq!(bad(|a| a.db_lock_timeout_ms = Some(1_000)), "db-lock-timeout-ms");
+        let mut a = args();
+        a.open_chats_per_source = Some(0);
+        assert_eq!(Config::load(&a).unwrap().limits.open_chats_per_source, 0, "0 keeps no sources");
+    }
+
+    #[test]
     fn survey_settings_are_validated() {
         let c = Config::load(&args()).unwrap();
         assert_eq!((c.surveys.suppression_threshold, c.surveys.retention_days), (5, 1095));
