@@ -128,8 +128,8 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
     }
     let now = state.clock.now_ms();
     // Survey answers first: if this fails nothing is gone and the request can be repeated.
-    // Chat feedback about a conversation under a hold stays with that conversation (and chat
-    // feedback is only ever about a closed chat, which an automatic hold never needs).
+    // Chat feedback about a conversation under a supervisor's hold stays with it; an automatic
+    // hold (placed below) keeps none: feedback is not needed to act on an escalation.
     let surveys = state.store.erase_respondent(user.id.as_str()).await?;
     let audit = |erased: &Erasure| {
         let who = user.id.as_str();
@@ -194,15 +194,15 @@ pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionRecei
             },
         });
     }
-    let kept = erased.kept;
+    let kept = erased.kept.clone();
     let message = if kept.is_empty() {
         "Your account and everything you sent have been deleted.".to_owned()
     } else {
+        let feedback = if erased.auto_held.len() < kept.len() { ", and any feedback you gave about them," } else { "" };
         format!(
-            "Your account has been deleted. We have had to keep {} conversation(s), and any feedback you gave about \
-             them, to help keep you or someone else safe (a safeguarding hold): a supervisor needs to look at what \
-             you told us there. They will be deleted when the hold ends. \
-             Everything else you sent has been deleted.",
+            "Your account has been deleted. We have had to keep {} conversation(s){feedback} to help keep you or \
+             someone else safe (a safeguarding hold): a supervisor needs to look at what you told us there. They will \
+             be deleted when the hold ends. Everything else you sent has been deleted.",
             kept.len()
         )
     };
