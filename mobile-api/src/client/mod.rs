@@ -49,6 +49,7 @@
 //! | `POST /v1/conversations/{id}/requeue` | [`Client::requeue_conversation`] |
 //! | `POST /v1/conversations/{id}/close` | [`Client::close_conversation`] |
 //! | `POST /v1/conversations/{id}/end` | [`Client::end_conversation`] |
+//! | `POST /v1/conversations/{id}/abuse` | [`Client::mark_abuse`] |
 //! | `PUT /v1/conversations/{id}/tags` | [`Client::set_tags`] |
 //! | `POST /v1/conversations/{id}/notes` | [`Client::add_note`] |
 //! | `GET /v1/conversations/{id}/notes` | [`Client::list_notes`] |
@@ -202,6 +203,8 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 pub struct Client {
     http: reqwest::Client,
     base: url::Url,
+    /// Sent with every request, WebSocket upgrades included ([`Client::with_headers`]).
+    headers: HeaderMap,
 }
 
 impl Client {
@@ -212,7 +215,19 @@ impl Client {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self { http, base })
+        Ok(Self { http, base, headers: HeaderMap::new() })
+    }
+
+    /// A client that sends `headers` with every request, as a proxy in front of the
+    /// server would (`X-Forwarded-For`): what tests of per-source limits need.
+    pub fn with_headers(base: &str, headers: HeaderMap) -> Result<Self> {
+        let base = url::Url::parse(base).map_err(|e| ClientError::Transport(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .default_headers(headers.clone())
+            .build()
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        Ok(Self { http, base, headers })
     }
 
     pub fn base(&self) -> &url::Url {

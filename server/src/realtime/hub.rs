@@ -29,9 +29,19 @@ pub enum Outbound {
     /// up front, whether or not it is ever used.
     Message(Arc<Delivery>),
     Frame(Arc<str>),
+    /// A moderation item (its evidence) for a watching moderator: the connection records
+    /// that its user was shown it.
+    ModerationItem(Arc<ItemShown>),
     /// Events may have been lost between nodes: re-read what the connection follows from the
     /// database.
     Resync,
+}
+
+/// A moderation item as watching moderators get it.
+#[derive(Debug)]
+pub struct ItemShown {
+    pub item_id: String,
+    pub json: Arc<str>,
 }
 
 /// One message as its recipients get it (staff and others may get different JSON).
@@ -326,7 +336,12 @@ impl Hub {
                 }
             }
             Event::ToModerationWatchers { frame } => {
-                let out = Outbound::Frame(to_json(frame));
+                let out = match frame {
+                    ServerFrame::ModerationChanged { item } => {
+                        Outbound::ModerationItem(Arc::new(ItemShown { item_id: item.id.clone(), json: to_json(frame) }))
+                    }
+                    other => Outbound::Frame(to_json(other)),
+                };
                 let inner = self.lock();
                 for id in &inner.moderation_watchers {
                     offer(&inner, *id, out.clone());

@@ -153,10 +153,33 @@ impl<T> Store for T where
 {
 }
 
-/// Opens the store a database URL names: `sqlite:…` or `postgres://…`.
+/// How long the server's PostgreSQL sessions wait on others: a statement waits at most
+/// `lock_timeout_ms` for a lock, and a session idle inside a transaction for longer than
+/// `idle_in_transaction_timeout_ms` (its node paused or frozen mid-write) is ended by the
+/// server, which releases its locks. Without them one frozen node stalls every other node's
+/// writes to the rows it locked, for as long as it is frozen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub lock_timeout_ms: u64,
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self { lock_timeout_ms: 10_000, idle_in_transaction_timeout_ms: 5_000 }
+    }
+}
+
+/// Opens the store a database URL names: `sqlite:…` or `postgres://…`, with the default
+/// [`SessionLimits`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_with(url, SessionLimits::default()).await
+}
+
+/// As [`connect`], with these limits on PostgreSQL sessions (SQLite has no sessions to bound).
+pub async fn connect_with(url: &str, limits: SessionLimits) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(PostgresStore::connect(url, limits).await?))
     } else {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     }

@@ -157,6 +157,74 @@ pub enum Handover {
     Close { outcome: String, tags: Option<Vec<String>> },
 }
 
+/// Where a new support chat comes from, and how many of that source's chats may wait at once.
+#[derive(Debug, Clone)]
+pub struct ChatSource {
+    /// The keyed hash of the client's address (`Limits::source_key`), never the address.
+    pub key: String,
+    pub max_waiting: u32,
+}
+
+/// What opening a support chat did.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum OpenOutcome {
+    /// A new chat, queued.
+    Opened(ConversationRecord),
+    /// The owner's open chat, returned as it is.
+    Existing(ConversationRecord),
+    /// Its source is blocked (marked as abuse) until then; nothing stored.
+    SourceBlocked { until: i64 },
+    /// Its source already has as many chats waiting as it may; nothing stored.
+    SourceFull,
+}
+
+/// A support chat closed as abuse.
+#[derive(Debug, Clone)]
+pub struct AbuseMarked {
+    pub conversation: ConversationRecord,
+    /// The system message that closed it.
+    pub message: MessageRecord,
+    /// Whether it had a source to block (chats opened before sources were kept have none).
+    pub source_blocked: bool,
+    /// Its escalations that were still unresolved, resolved now.
+    pub escalations_resolved: Vec<String>,
+}
+
+/// What a deletion request does to a support chat with an escalation nobody has resolved: the
+/// chat is kept under a hold placed automatically (`hold_reason`, no one as its author), and
+/// each such escalation gets an action (`action`, with `note`) that says so.
+#[derive(Debug, Clone)]
+pub struct AutoHold {
+    pub hold_reason: String,
+    pub action: String,
+    pub note: String,
+}
+
+/// What erasing an account kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Conversations kept under a hold (placed by a supervisor, or just now automatically).
+    pub kept: Vec<String>,
+    /// Of those, the ones held automatically for an unresolved escalation.
+    pub auto_held: Vec<String>,
+    /// The unresolved escalations that caused the automatic holds.
+    pub escalations: Vec<String>,
+}
+
+/// What lifting a safeguarding hold did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldReleased {
+    /// No such conversation.
+    NotFound,
+    /// Not lifted: its young person asked for deletion, so lifting it would delete an
+    /// escalation nobody has resolved yet.
+    EscalationUnresolved,
+    /// Lifted; when its young person had asked for deletion, the conversation was deleted
+    /// then, and the account too if nothing else of theirs is held.
+    Lifted { conversation_deleted: bool, account_deleted: bool },
+}
+
 /// An entry of the services directory.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ServiceRecord {

@@ -438,6 +438,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             } else {
                 vars.insert("id".into(), conv.clone());
             }
+            // The young person's first message (a report names it).
+            let history = must("history", s.client.messages(&yp.access_token, &conv_id, 0, None).await);
+            let first = history.messages.iter().find(|m| m.body == secret).expect("the first message");
+            secrets.push(first.message_id.0.clone());
+            vars.insert("message_id".into(), first.message_id.0.clone());
             secrets.push(conv.clone());
             vars.insert("conversation_id".into(), conv.clone());
             conversation = Some(conv);
@@ -789,6 +794,22 @@ async fn until_pong(ws: &mut WsConnection, nonce: &str) -> Vec<ServerFrame> {
     }
 }
 
+/// What answers a frame: everything up to the `pong` of a ping sent after it. A `send` is
+/// stored beside the connection's loop (pings are answered while it waits on the database), so
+/// its own `ack` or `error` is waited for first.
+async fn answers(ws: &mut WsConnection, kind: &str, reference: &str, nonce: &str) -> Vec<ServerFrame> {
+    let mut seen = Vec::new();
+    let mut waiting = kind == "send";
+    while waiting {
+        let f = ws.recv_timeout(WAIT * 2).await.unwrap_or_else(|e| panic!("no answer to the send: {e}; seen {seen:?}"));
+        waiting = !(matches!(&f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)
+            || matches!(&f, ServerFrame::Error { reference: Some(r), .. } if r == reference));
+        seen.push(f);
+    }
+    seen.extend(until_pong(ws, nonce).await);
+    seen
+}
+
 fn conversation_of(f: &Fixture) -> ConversationId {
     ConversationId(f.conversation.clone().unwrap_or_else(|| "01HZZZZZZZZZZZZZZZZZZZZZZZ".into()))
 }
@@ -862,7 +883,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                     ws.round_trip().await.expect("registered");
                     let (frame, reference) = frame_for(&row.kind, &f);
                     ws.send(&frame).await.expect("send frame");
-                    let seen = until_pong(&mut ws, "barrier").await;
+                    let seen = answers(&mut ws, &row.kind, &reference, "barrier").await;
                     let outcome = match error_answering(&seen, &reference) {
                         Some((code, _)) => code,
                         None if answered(&row.kind, &seen, &reference) => "ok".to_owned(),
@@ -874,7 +895,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                         let missing = ConversationId(ulid::Ulid::new().to_string());
                         let (frame2, reference2) = frame_about(&row.kind, missing);
                         ws.send(&frame2).await.expect("send frame");
-                        let other = until_pong(&mut ws, "barrier-missing").await;
+                        let other = answers(&mut ws, &row.kind, &reference2, "barrier-missing").await;
                         let (a, b) = (error_answering(&seen, &reference), error_answering(&other, &reference2));
                         if a != b {
                             failures.push(format!(
