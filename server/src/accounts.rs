@@ -1,9 +1,11 @@
 //! Staff accounts: creating one (the one path for the REST route and `talkzone admin
 //! create-user`), listing them, and their capacity.
 
-use talkzone_mobile_api::{CreateUserRequest, Role, StaffAccount, StaffAccountList, UserId, UserView};
+use talkzone_mobile_api::{
+    CreateUserRequest, Role, SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserId, UserView,
+};
 
-use crate::auth::{passwords, user_view, AuthUser};
+use crate::auth::{end_reason, passwords, user_view, AuthUser};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
@@ -50,6 +52,56 @@ pub async fn set_capacity(state: &AppState, user: &AuthUser, id: &str, capacity:
     Ok(())
 }
 
+/// A staff account an admin may manage: `NotFound` for an unknown id or an account that is not
+/// staff (young people and parents/carers are not managed here, and a denial leaks nothing).
+async fn staff_target(state: &AppState, id: &str) -> ApiResult<crate::store::UserRecord> {
+    match state.store.user(id).await? {
+        Some(u) if u.role.is_staff() => Ok(u),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /v1/admin/users/{id}/sessions`: a staff account's live sessions. Roles: yot_admin.
+pub async fn list_sessions(state: &AppState, admin: &AuthUser, id: &str) -> ApiResult<SessionList> {
+    admin.require(&[Role::YotAdmin])?;
+    let target = staff_target(state, id).await?;
+    let sessions = state.auth.sessions_of(&target.id).await?;
+    Ok(SessionList { sessions: sessions.iter().map(|s| crate::auth::session_view(s, None)).collect() })
+}
+
+/// `DELETE /v1/admin/users/{id}/sessions/{session_id}`: ends one session of a staff account;
+/// audited. Roles: yot_admin.
+pub async fn end_session(state: &AppState, admin: &AuthUser, id: &str, session_id: &str) -> ApiResult<()> {
+    admin.require(&[Role::YotAdmin])?;
+    let target = staff_target(state, id).await?;
+    let audit = crate::audit::event(
+        state.clock.now_ms(),
+        Some(admin.id.as_str()),
+        AuditAction::SessionEnded,
+        AuditTarget::User,
+        &target.id,
+        Some(format!("session {session_id}")),
+    );
+    state.auth.end_session(&target.id, session_id, end_reason::ENDED_BY_ADMIN, Some(audit)).await
+}
+
+/// `DELETE /v1/admin/users/{id}/sessions`: ends every session of a staff account (it can sign
+/// in again); audited. Roles: yot_admin.
+pub async fn end_all_sessions(state: &AppState, admin: &AuthUser, id: &str) -> ApiResult<SessionsEnded> {
+    admin.require(&[Role::YotAdmin])?;
+    let target = staff_target(state, id).await?;
+    let audit = crate::audit::event(
+        state.clock.now_ms(),
+        Some(admin.id.as_str()),
+        AuditAction::SessionsEnded,
+        AuditTarget::User,
+        &target.id,
+        None,
+    );
+    let ended = state.auth.end_other_sessions(&target.id, None, end_reason::ENDED_BY_ADMIN, Some(audit)).await?;
+    Ok(SessionsEnded { ended })
+}
+
 /// Usernames: 3 to 64 of `a-z 0-9 . _ -`, so they are unambiguous in logs and audits.
 pub fn validate_username(u: &str) -> Result<(), ApiError> {
     let ok = (3..=64).contains(&u.len())
@@ -79,7 +131,7 @@ pub async fn create_account(
     actor: Option<&str>,
 ) -> ApiResult<UserView> {
     validate_username(&req.username)?;
-    passwords::check_strength(&req.password)?;
+    passwords::check_strength(&req.password, Some(&req.username))?;
     let display_name = req.display_name.unwrap_or_else(|| req.username.clone());
     validate_display_name(&display_name)?;
     let hash = passwords::hash_blocking(req.password).await?;

@@ -60,7 +60,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
-    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
+    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone(), hub.clone()));
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()));
     let config_data_dir = config.data_dir.clone();
     Ok(AppState {
@@ -118,6 +118,7 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
     let router = http::router(state.clone());
     let shutdown = state.shutdown.clone();
     jobs::spawn(state.clone());
+    tokio::spawn(state.auth.clone().watch_ended_sessions(state.shutdown.clone()));
     let task = tokio::spawn(async move {
         axum::serve(without_nagle(listener), router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown.cancelled_owned())

@@ -129,6 +129,8 @@ text_enum! {
         CapacitySet = "capacity_set",
         PasswordChanged = "password_changed",
         RefreshTokenReused = "refresh_token_reused",
+        SessionEnded = "session_ended",
+        SessionsEnded = "sessions_ended",
         AccountErased = "account_erased",
         DataExported = "data_exported",
         DutyOn = "duty_on",

@@ -3,7 +3,9 @@
 use reqwest::Method;
 
 use super::{json, Client, Result};
-use crate::{Capacity, CreateUserRequest, PolicyInForce, StaffAccountList, UserId, UserView};
+use crate::{
+    Capacity, CreateUserRequest, PolicyInForce, SessionList, SessionsEnded, StaffAccountList, UserId, UserView,
+};
 
 impl Client {
     /// `GET /v1/admin/users` (yot_admin): every staff account, by name.
@@ -34,5 +36,21 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, "application/toml")
             .body(toml.to_owned());
         json(req).await
+    }
+
+    /// `GET /v1/admin/users/{id}/sessions` (yot_admin): a staff account's live sessions.
+    pub async fn user_sessions(&self, token: &str, user: &UserId) -> Result<SessionList> {
+        self.get(&format!("/v1/admin/users/{user}/sessions"), token).await
+    }
+
+    /// `DELETE /v1/admin/users/{id}/sessions` (yot_admin): ends every session of the account.
+    pub async fn end_user_sessions(&self, token: &str, user: &UserId) -> Result<SessionsEnded> {
+        self.call::<(), _>(Method::DELETE, &format!("/v1/admin/users/{user}/sessions"), Some(token), None).await
+    }
+
+    /// `DELETE /v1/admin/users/{id}/sessions/{session_id}` (yot_admin): ends one session.
+    pub async fn end_user_session(&self, token: &str, user: &UserId, session_id: &str) -> Result<()> {
+        let path = format!("/v1/admin/users/{user}/sessions/{session_id}");
+        self.call_empty::<()>(Method::DELETE, &path, Some(token), None).await
     }
 }

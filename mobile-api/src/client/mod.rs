@@ -27,9 +27,15 @@
 //! | `GET /v1/me` | [`Client::me`] |
 //! | `POST /v1/me/password` | [`Client::change_password`] |
 //! | `POST /v1/ws-ticket` | [`Client::ws_ticket`] |
+//! | `GET /v1/me/sessions` | [`Client::my_sessions`] |
+//! | `DELETE /v1/me/sessions` | [`Client::end_my_other_sessions`] |
+//! | `DELETE /v1/me/sessions/{id}` | [`Client::end_my_session`] |
 //! | `GET /v1/admin/users` | [`Client::list_staff`] |
 //! | `POST /v1/admin/users` | [`Client::create_user`] |
 //! | `PUT /v1/admin/users/{id}/capacity` | [`Client::set_capacity`] |
+//! | `GET /v1/admin/users/{id}/sessions` | [`Client::user_sessions`] |
+//! | `DELETE /v1/admin/users/{id}/sessions` | [`Client::end_user_sessions`] |
+//! | `DELETE /v1/admin/users/{id}/sessions/{session_id}` | [`Client::end_user_session`] |
 //! | `GET /v1/admin/moderation/policy` | [`Client::moderation_policy`] |
 //! | `PUT /v1/admin/moderation/policy` | [`Client::replace_moderation_policy`] |
 //! | `POST /v1/conversations` | [`Client::open_conversation`] |
@@ -192,9 +198,15 @@ pub struct Client {
 impl Client {
     /// `base` is the server's root, e.g. `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Result<Self> {
+        Self::with_headers(base, HeaderMap::new())
+    }
+
+    /// A client that sends `headers` with every request (a `User-Agent` naming the app, say).
+    pub fn with_headers(base: &str, headers: HeaderMap) -> Result<Self> {
         let base = url::Url::parse(base).map_err(|e| ClientError::Transport(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .default_headers(headers)
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         Ok(Self { http, base })

@@ -2,11 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, StaffAccountList, UserView};
+use talkzone_mobile_api::{
+    Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, SessionList, SessionsEnded, StaffAccountList, UserView,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget};
@@ -17,11 +19,12 @@ pub const POLICY_MAX_BYTES: usize = 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, policy_routes) = routes!(get_policy, replace_policy);
-    OpenApiRouter::new().routes(routes!(list_staff, create_user)).routes(routes!(set_capacity)).routes((
-        schemas,
-        paths,
-        policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES)),
-    ))
+    OpenApiRouter::new()
+        .routes(routes!(list_staff, create_user))
+        .routes(routes!(set_capacity))
+        .routes(routes!(list_user_sessions, end_user_sessions))
+        .routes(routes!(end_user_session))
+        .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
 }
 
 /// `GET /v1/admin/users`: every staff account, by name (young people and parents/carers are
@@ -46,6 +49,46 @@ async fn set_capacity(
 ) -> ApiResult<ApiJson<Capacity>> {
     crate::accounts::set_capacity(&state, &user, &id, req.capacity).await?;
     Ok(ApiJson(req))
+}
+
+/// `GET /v1/admin/users/{id}/sessions`: a staff account's live sessions (device, source, last
+/// seen). Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/admin/users/{id}/sessions", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 200, body = SessionList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_user_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<SessionList>> {
+    Ok(ApiJson(crate::accounts::list_sessions(&state, &user, &id).await?))
+}
+
+/// `DELETE /v1/admin/users/{id}/sessions`: ends every session of a staff account at once
+/// (tokens refused, sockets closed); it can sign in again. Audited. Roles: yot_admin.
+#[utoipa::path(delete, path = "/v1/admin/users/{id}/sessions", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 200, body = SessionsEnded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn end_user_sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<SessionsEnded>> {
+    Ok(ApiJson(crate::accounts::end_all_sessions(&state, &user, &id).await?))
+}
+
+/// `DELETE /v1/admin/users/{id}/sessions/{session_id}`: ends one session of a staff account.
+/// Audited. Roles: yot_admin.
+#[utoipa::path(delete, path = "/v1/admin/users/{id}/sessions/{session_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id"), ("session_id" = String, Path, description = "session id")),
+    responses((status = 204, description = "ended"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn end_user_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, session_id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    crate::accounts::end_session(&state, &user, &id, &session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/admin/moderation/policy`: the moderation policy in force (TOML). Roles: yot_admin.

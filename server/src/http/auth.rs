@@ -7,7 +7,7 @@ use talkzone_mobile_api::{AnonymousRequest, ErrorBody, LoginRequest, RefreshRequ
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{ApiJson, ClientIp};
+use super::extract::{ApiJson, ClientIp, SignInFrom};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::NewUser;
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, body = TokenResponse), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn create_anonymous_session(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    SignInFrom { ip, context: from }: SignInFrom,
     ApiJson(_req): ApiJson<AnonymousRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<TokenResponse>)> {
     state.limits.check_auth_ip(ip)?;
@@ -44,21 +44,21 @@ async fn create_anonymous_session(
             None,
         )
         .await?;
-    Ok((StatusCode::CREATED, ApiJson(state.auth.start_session(&user).await?)))
+    Ok((StatusCode::CREATED, ApiJson(state.auth.start_session(&user, "anonymous", &from).await?)))
 }
 
-/// `POST /v1/auth/login`: staff and registered users. Roles: anyone. Rate limited per IP and
-/// per account.
+/// `POST /v1/auth/login`: staff and registered users; starts a session. Roles: anyone. Rate
+/// limited per IP.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    SignInFrom { ip, context: from }: SignInFrom,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<TokenResponse>> {
     state.limits.check_auth_ip(ip)?;
     state.limits.check_login_account(&req.username)?;
-    Ok(ApiJson(state.auth.login(&req.username, &req.password).await?))
+    Ok(ApiJson(state.auth.login(&req.username, &req.password, &from).await?))
 }
 
 /// `POST /v1/auth/refresh`: rotates the refresh token; reusing a spent one revokes the
@@ -74,8 +74,9 @@ async fn refresh(
     Ok(ApiJson(state.auth.refresh(&req.refresh_token).await?))
 }
 
-/// `POST /v1/auth/logout`: signs the user out everywhere: refresh tokens revoked, access
-/// tokens refused, open WebSockets closed within a second. Roles: holder of a refresh token.
+/// `POST /v1/auth/logout`: ends the session the refresh token belongs to: its refresh tokens
+/// revoked, its access tokens refused, its open WebSockets closed (4001) at once. The
+/// account's other sessions go on. Roles: holder of a refresh token.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, description = "signed out"), (status = 429, body = ErrorBody)))]
 async fn logout(
@@ -84,8 +85,6 @@ async fn logout(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<ApiJson<serde_json::Value>> {
     state.limits.check_auth_ip(ip)?;
-    if let Some(user_id) = state.auth.logout(&req.refresh_token).await? {
-        state.hub.publish(crate::realtime::Event::DisconnectUser { user_id: talkzone_mobile_api::UserId(user_id) });
-    }
+    state.auth.logout(&req.refresh_token).await?;
     Ok(ApiJson(serde_json::json!({})))
 }

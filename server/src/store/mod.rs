@@ -8,7 +8,8 @@
 //!
 //! - `records.rs`: every record, new row and outcome the traits take and return
 //! - `database.rs` ([`Database`]): which database, migrations, a health check, job leases
-//! - `users.rs` ([`Users`]): accounts, refresh tokens, WebSocket tickets
+//! - `users.rs` ([`Users`]): accounts and their lifecycle
+//! - `sessions.rs` ([`Sessions`]): sessions (one per sign-in), refresh tokens, WebSocket tickets
 //! - `desk.rs` ([`Desk`]): duty, the rota, capacity, presence
 //! - `conversations.rs` ([`Conversations`]): support chats, the queue, rooms, participants, notes
 //! - `messages.rs` ([`Messages`]): storing messages (group commit) and reading them;
@@ -37,6 +38,7 @@ mod moderation;
 mod postgres;
 mod privacy;
 mod records;
+mod sessions;
 mod sql;
 mod sqlite;
 mod sqlite_batch;
@@ -54,6 +56,7 @@ pub use moderation::Moderation;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
+pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
 pub use users::Users;
@@ -63,7 +66,7 @@ pub use users::Users;
 pub mod prelude {
     pub use super::{
         Audit as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _, Messages as _,
-        Moderation as _, Privacy as _, Surveys as _, Users as _,
+        Moderation as _, Privacy as _, Sessions as _, Surveys as _, Users as _,
     };
 }
 
@@ -111,7 +114,18 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Everything the server keeps. Implementations must make each method atomic.
 pub trait Store:
-    Database + Users + Desk + Directory + Conversations + Messages + Moderation + Escalations + Privacy + Audit + Surveys
+    Database
+    + Users
+    + Sessions
+    + Desk
+    + Directory
+    + Conversations
+    + Messages
+    + Moderation
+    + Escalations
+    + Privacy
+    + Audit
+    + Surveys
 {
 }
 
@@ -119,6 +133,7 @@ pub trait Store:
 impl<T> Store for T where
     T: Database
         + Users
+        + Sessions
         + Desk
         + Directory
         + Conversations

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{ErrorCode, WsQuery};
 
-use crate::auth::AuthUser;
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
@@ -38,13 +38,13 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     }
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str>) -> Result<AuthUser, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str>) -> Result<Authenticated, ApiError> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match (bearer, ticket) {
-        (Some(token), _) => state.auth.authenticate(token.trim()).await,
+        (Some(token), _) => state.auth.authenticate_session(token.trim()).await,
         (None, Some(ticket)) => state.auth.redeem_ticket(ticket).await,
         (None, None) => Err(ApiError::Unauthorized("authenticate with a bearer token or ?ticket=")),
     }

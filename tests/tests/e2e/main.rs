@@ -27,6 +27,7 @@ mod privacy;
 mod restart;
 mod rooms;
 mod sessions;
+mod staff_sessions;
 mod store;
 mod surveys;
 mod web;
