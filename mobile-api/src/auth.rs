@@ -54,6 +54,14 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
+/// `POST /v1/auth/password-reset`: a new password with the one-time code an admin gave.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub code: String,
+    pub new_password: String,
+}
+
 /// `POST /v1/ws-ticket`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WsTicketResponse {

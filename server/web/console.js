@@ -2,7 +2,8 @@
 // refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
 // escalations as they are raised; moderators and supervisors work the moderation queue. Every
 // user-written string is shown as text, never as markup.
-import { Session, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, staffSignIn, announceTyping } from "./common.js";
+import { Session, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, announceTyping } from "./common.js";
+import { staffSignIn } from "./signin.js";
 import { Live, ChatStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);

@@ -266,4 +266,19 @@ impl Page {
         let js = format!("(() => {{ const e = document.querySelector({}); if (!e) throw new Error('nothing at ' + {0}); e.click(); return true; }})()", json!(selector));
         self.eval(&js).await;
     }
+
+    /// Shows the page in a window of `width` x `height` CSS pixels (a phone below 600).
+    pub async fn set_window(&mut self, width: u32, height: u32) {
+        let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600});
+        self.call("Emulation.setDeviceMetricsOverride", metrics).await;
+    }
+
+    /// Saves a PNG of what the page's window shows, scrolled as it is, for a person to look at.
+    pub async fn screenshot(&mut self, path: &std::path::Path) {
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"})).await;
+        let data = shot["data"].as_str().expect("a screenshot");
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD.decode(data).expect("base64 PNG");
+        std::fs::write(path, png).expect("write the screenshot");
+    }
 }

@@ -4,7 +4,8 @@ use reqwest::Method;
 
 use super::{json, Client, Result};
 use crate::{
-    Capacity, CreateUserRequest, PolicyInForce, SessionList, SessionsEnded, StaffAccountList, UserId, UserView,
+    AccountActionRequest, Capacity, CreateUserRequest, PasswordResetIssued, PolicyInForce, RoleChangeRequest,
+    SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserId, UserView,
 };
 
 impl Client {
@@ -52,5 +53,35 @@ impl Client {
     pub async fn end_user_session(&self, token: &str, user: &UserId, session_id: &str) -> Result<()> {
         let path = format!("/v1/admin/users/{user}/sessions/{session_id}");
         self.call_empty::<()>(Method::DELETE, &path, Some(token), None).await
+    }
+
+    /// `POST /v1/admin/users/{id}/suspend` (yot_admin).
+    pub async fn suspend_user(&self, token: &str, user: &UserId, req: &AccountActionRequest) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/suspend"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/admin/users/{id}/reactivate` (yot_admin).
+    pub async fn reactivate_user(
+        &self,
+        token: &str,
+        user: &UserId,
+        req: &AccountActionRequest,
+    ) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/reactivate"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/admin/users/{id}/offboard` (yot_admin).
+    pub async fn offboard_user(&self, token: &str, user: &UserId, req: &AccountActionRequest) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/offboard"), Some(token), Some(req)).await
+    }
+
+    /// `PUT /v1/admin/users/{id}/role` (yot_admin).
+    pub async fn change_role(&self, token: &str, user: &UserId, req: &RoleChangeRequest) -> Result<StaffAccount> {
+        self.call(Method::PUT, &format!("/v1/admin/users/{user}/role"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/admin/users/{id}/password-reset` (yot_admin): a one-time code, shown once.
+    pub async fn issue_password_reset(&self, token: &str, user: &UserId) -> Result<PasswordResetIssued> {
+        self.call::<(), _>(Method::POST, &format!("/v1/admin/users/{user}/password-reset"), Some(token), None).await
     }
 }

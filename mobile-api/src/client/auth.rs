@@ -5,8 +5,8 @@ use reqwest::Method;
 
 use super::{Client, Result};
 use crate::{
-    AnonymousRequest, LoginRequest, PasswordChange, RefreshRequest, SessionList, SessionsEnded, TokenResponse,
-    UserView, WsTicketResponse,
+    AnonymousRequest, LoginRequest, PasswordChange, PasswordResetRequest, RefreshRequest, SessionList, SessionsEnded,
+    TokenResponse, UserView, WsTicketResponse,
 };
 
 impl Client {
@@ -32,6 +32,12 @@ impl Client {
         let req = RefreshRequest { refresh_token: refresh_token.into() };
         let _: serde_json::Value = self.call(Method::POST, "/v1/auth/logout", None, Some(&req)).await?;
         Ok(())
+    }
+
+    /// `POST /v1/auth/password-reset`: a new password with an admin's one-time code.
+    pub async fn reset_password(&self, code: &str, new_password: &str) -> Result<()> {
+        let req = PasswordResetRequest { code: code.into(), new_password: new_password.into() };
+        self.call_empty(Method::POST, "/v1/auth/password-reset", None, Some(&req)).await
     }
 
     /// `GET /v1/me`.

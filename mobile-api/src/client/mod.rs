@@ -24,6 +24,7 @@
 //! | `POST /v1/auth/login` | [`Client::login`] |
 //! | `POST /v1/auth/refresh` | [`Client::refresh`] |
 //! | `POST /v1/auth/logout` | [`Client::logout`] |
+//! | `POST /v1/auth/password-reset` | [`Client::reset_password`] |
 //! | `GET /v1/me` | [`Client::me`] |
 //! | `POST /v1/me/password` | [`Client::change_password`] |
 //! | `POST /v1/ws-ticket` | [`Client::ws_ticket`] |
@@ -36,6 +37,11 @@
 //! | `GET /v1/admin/users/{id}/sessions` | [`Client::user_sessions`] |
 //! | `DELETE /v1/admin/users/{id}/sessions` | [`Client::end_user_sessions`] |
 //! | `DELETE /v1/admin/users/{id}/sessions/{session_id}` | [`Client::end_user_session`] |
+//! | `POST /v1/admin/users/{id}/suspend` | [`Client::suspend_user`] |
+//! | `POST /v1/admin/users/{id}/reactivate` | [`Client::reactivate_user`] |
+//! | `POST /v1/admin/users/{id}/offboard` | [`Client::offboard_user`] |
+//! | `PUT /v1/admin/users/{id}/role` | [`Client::change_role`] |
+//! | `POST /v1/admin/users/{id}/password-reset` | [`Client::issue_password_reset`] |
 //! | `GET /v1/admin/moderation/policy` | [`Client::moderation_policy`] |
 //! | `PUT /v1/admin/moderation/policy` | [`Client::replace_moderation_policy`] |
 //! | `POST /v1/conversations` | [`Client::open_conversation`] |

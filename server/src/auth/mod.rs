@@ -390,7 +390,7 @@ impl Auth {
         Ok(self.authenticate_session(token).await?.user)
     }
 
-    async fn active_user(&self, id: &str) -> Result<UserRecord, ApiError> {
+    pub(crate) async fn active_user(&self, id: &str) -> Result<UserRecord, ApiError> {
         match self.store.user(id).await? {
             Some(u) if u.is_active() => Ok(u),
             _ => Err(ApiError::Unauthorized("this account cannot sign in")),

@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
-    Capacity, CreateUserRequest, ErrorBody, PolicyInForce, Role, SessionList, SessionsEnded, StaffAccountList, UserView,
+    AccountActionRequest, Capacity, CreateUserRequest, ErrorBody, PasswordResetIssued, PolicyInForce, Role,
+    RoleChangeRequest, SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserView,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,6 +14,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget};
 use crate::state::AppState;
+use crate::store::AccountChange;
 
 /// A policy file is far larger than any other request body.
 pub const POLICY_MAX_BYTES: usize = 1024 * 1024;
@@ -24,6 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_capacity))
         .routes(routes!(list_user_sessions, end_user_sessions))
         .routes(routes!(end_user_session))
+        .routes(routes!(suspend_user))
+        .routes(routes!(reactivate_user))
+        .routes(routes!(offboard_user))
+        .routes(routes!(change_role))
+        .routes(routes!(issue_password_reset))
         .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
 }
 
@@ -89,6 +96,101 @@ async fn end_user_session(
 ) -> ApiResult<StatusCode> {
     crate::accounts::end_session(&state, &user, &id, &session_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Applies a lifecycle change as the calling admin, then closes the account's sockets.
+async fn change(
+    state: &AppState,
+    admin: &AuthUser,
+    id: &str,
+    change: AccountChange,
+    reason: Option<&str>,
+) -> ApiResult<ApiJson<StaffAccount>> {
+    let now = state.clock.now_ms();
+    let account = crate::accounts::change_account(state.store.as_ref(), now, Some(admin), id, change, reason).await?;
+    if change != AccountChange::Reactivate {
+        state.auth.account_sessions_ended(id);
+    }
+    Ok(ApiJson(account))
+}
+
+/// `POST /v1/admin/users/{id}/suspend`: the account cannot sign in; every session ends at once
+/// (tokens refused, sockets closed) and it goes off duty. Audited. Refused (409) for the
+/// admin's own account, an offboarded one and the last active YOT admin. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")), request_body = AccountActionRequest,
+    responses((status = 200, body = StaffAccount), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn suspend_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<AccountActionRequest>,
+) -> ApiResult<ApiJson<StaffAccount>> {
+    change(&state, &user, &id, AccountChange::Suspend, req.reason.as_deref()).await
+}
+
+/// `POST /v1/admin/users/{id}/reactivate`: a suspended account may sign in again (its old
+/// sessions stay ended). Audited. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/admin/users/{id}/reactivate", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")), request_body = AccountActionRequest,
+    responses((status = 200, body = StaffAccount), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn reactivate_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<AccountActionRequest>,
+) -> ApiResult<ApiJson<StaffAccount>> {
+    change(&state, &user, &id, AccountChange::Reactivate, req.reason.as_deref()).await
+}
+
+/// `POST /v1/admin/users/{id}/offboard`: for a leaver, for good: the account can never sign
+/// in again (no password, second factor or single sign-on binding; every session ends at once)
+/// and its name stays on the records it made. Audited. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/admin/users/{id}/offboard", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")), request_body = AccountActionRequest,
+    responses((status = 200, body = StaffAccount), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn offboard_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<AccountActionRequest>,
+) -> ApiResult<ApiJson<StaffAccount>> {
+    change(&state, &user, &id, AccountChange::Offboard, req.reason.as_deref()).await
+}
+
+/// `PUT /v1/admin/users/{id}/role`: another staff role; every session ends at once (the next
+/// sign-in has the new role) and the account goes off duty. Audited. Roles: yot_admin.
+#[utoipa::path(put, path = "/v1/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")), request_body = RoleChangeRequest,
+    responses((status = 200, body = StaffAccount), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn change_role(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<RoleChangeRequest>,
+) -> ApiResult<ApiJson<StaffAccount>> {
+    change(&state, &user, &id, AccountChange::Role(req.role), None).await
+}
+
+/// `POST /v1/admin/users/{id}/password-reset`: a one-time code (24 hours; any earlier one stops
+/// working), shown this once, for the person to set a new password at `/console#reset=…`. No
+/// password is ever sent. Audited. Roles: yot_admin.
+#[utoipa::path(post, path = "/v1/admin/users/{id}/password-reset", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 201, body = PasswordResetIssued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn issue_password_reset(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<(StatusCode, ApiJson<PasswordResetIssued>)> {
+    let now = state.clock.now_ms();
+    let issued = crate::accounts::issue_password_reset(state.store.as_ref(), now, Some(&user), &id).await?;
+    Ok((StatusCode::CREATED, ApiJson(issued)))
 }
 
 /// `GET /v1/admin/moderation/policy`: the moderation policy in force (TOML). Roles: yot_admin.

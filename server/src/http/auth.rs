@@ -3,7 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use talkzone_mobile_api::{AnonymousRequest, ErrorBody, LoginRequest, RefreshRequest, Role, TokenResponse};
+use talkzone_mobile_api::{
+    AnonymousRequest, ErrorBody, LoginRequest, PasswordResetRequest, RefreshRequest, Role, TokenResponse,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,6 +20,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(reset_password))
+}
+
+/// `POST /v1/auth/password-reset`: a new password with the one-time code a YOT admin gave;
+/// every session of the account ends (sign in again). `401` for a code that is not valid, used
+/// or expired; `422` for a password that does not pass the checks (the code still works).
+/// Roles: anyone with a code. Rate limited per IP.
+#[utoipa::path(post, path = "/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses((status = 200, description = "set; sign in with it"), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<PasswordResetRequest>,
+) -> ApiResult<ApiJson<serde_json::Value>> {
+    state.limits.check_auth_ip(ip)?;
+    state.auth.reset_password(&req.code, &req.new_password).await?;
+    Ok(ApiJson(serde_json::json!({})))
 }
 
 /// `POST /v1/auth/anonymous`: creates a pseudonymous young person with a friendly random

@@ -49,6 +49,8 @@ pub trait Users: Send + Sync + 'static {
         created_by: Option<&str>,
         audit: AuditEvent,
     ) -> Result<()>;
+    /// The account a live password reset code is for (the code is not spent).
+    async fn password_reset_for(&self, token_hash: &str, now: i64) -> Result<Option<String>>;
     /// Spends a password reset code: the account it was for, if it existed, had not expired and
     /// the account is active.
     async fn take_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<String>>;
@@ -276,6 +278,17 @@ macro_rules! impl_users_sql {
                     insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
                     tx.commit().await?;
                     Ok(())
+                }
+
+                async fn password_reset_for(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<String>> {
+                    Ok(sqlx::query_as::<_, (String,)>(
+                        "SELECT user_id FROM password_resets WHERE token_hash = $1 AND expires_at > $2",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .map(|(u,)| u))
                 }
 
                 async fn take_password_reset(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<String>> {

@@ -27,6 +27,8 @@ mod privacy;
 mod restart;
 mod rooms;
 mod sessions;
+mod staff_lifecycle;
+mod staff_pages;
 mod staff_sessions;
 mod store;
 mod surveys;
