@@ -75,7 +75,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
-    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
+    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone(), hub.clone()));
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
     let state = AppState {
         node,
@@ -133,6 +133,7 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
     let shutdown = state.shutdown.clone();
     let header_timeout = state.config.limits.http_header_timeout;
     jobs::spawn(state.clone());
+    tokio::spawn(state.auth.clone().watch_ended_sessions(state.shutdown.clone()));
     let task = tokio::spawn(serve(listener, router, shutdown, header_timeout));
     Ok(RunningServer { addr, state, task })
 }

@@ -24,12 +24,24 @@
 //! | `POST /v1/auth/login` | [`Client::login`] |
 //! | `POST /v1/auth/refresh` | [`Client::refresh`] |
 //! | `POST /v1/auth/logout` | [`Client::logout`] |
+//! | `POST /v1/auth/password-reset` | [`Client::reset_password`] |
 //! | `GET /v1/me` | [`Client::me`] |
 //! | `POST /v1/me/password` | [`Client::change_password`] |
 //! | `POST /v1/ws-ticket` | [`Client::ws_ticket`] |
+//! | `GET /v1/me/sessions` | [`Client::my_sessions`] |
+//! | `DELETE /v1/me/sessions` | [`Client::end_my_other_sessions`] |
+//! | `DELETE /v1/me/sessions/{id}` | [`Client::end_my_session`] |
 //! | `GET /v1/admin/users` | [`Client::list_staff`] |
 //! | `POST /v1/admin/users` | [`Client::create_user`] |
 //! | `PUT /v1/admin/users/{id}/capacity` | [`Client::set_capacity`] |
+//! | `GET /v1/admin/users/{id}/sessions` | [`Client::user_sessions`] |
+//! | `DELETE /v1/admin/users/{id}/sessions` | [`Client::end_user_sessions`] |
+//! | `DELETE /v1/admin/users/{id}/sessions/{session_id}` | [`Client::end_user_session`] |
+//! | `POST /v1/admin/users/{id}/suspend` | [`Client::suspend_user`] |
+//! | `POST /v1/admin/users/{id}/reactivate` | [`Client::reactivate_user`] |
+//! | `POST /v1/admin/users/{id}/offboard` | [`Client::offboard_user`] |
+//! | `PUT /v1/admin/users/{id}/role` | [`Client::change_role`] |
+//! | `POST /v1/admin/users/{id}/password-reset` | [`Client::issue_password_reset`] |
 //! | `GET /v1/admin/moderation/policy` | [`Client::moderation_policy`] |
 //! | `PUT /v1/admin/moderation/policy` | [`Client::replace_moderation_policy`] |
 //! | `GET /v1/admin/moderation/policy/versions` | [`Client::moderation_policy_versions`] |
@@ -210,16 +222,12 @@ pub struct Client {
 impl Client {
     /// `base` is the server's root, e.g. `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Result<Self> {
-        let base = url::Url::parse(base).map_err(|e| ClientError::Transport(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self { http, base, headers: HeaderMap::new() })
+        Self::with_headers(base, HeaderMap::new())
     }
 
-    /// A client that sends `headers` with every request, as a proxy in front of the
-    /// server would (`X-Forwarded-For`): what tests of per-source limits need.
+    /// A client that sends `headers` with every request and WebSocket upgrade: a `User-Agent`
+    /// naming the app, say, or `X-Forwarded-For` as a proxy in front of the server would (what
+    /// tests of per-source limits need).
     pub fn with_headers(base: &str, headers: HeaderMap) -> Result<Self> {
         let base = url::Url::parse(base).map_err(|e| ClientError::Transport(e.to_string()))?;
         let http = reqwest::Client::builder()

@@ -220,7 +220,7 @@ pub async fn transfer(
     let conv = load_readable(state, user, conversation_id).await?;
     let from = may_hand_over(user, &conv)?.or(conv.assigned_to.clone());
     let target = state.store.user(to.as_str()).await?.ok_or(ApiError::NotFound)?;
-    if !matches!(target.role, Role::DutyWorker | Role::Supervisor) || target.suspended_at.is_some() {
+    if !matches!(target.role, Role::DutyWorker | Role::Supervisor) || !target.is_active() {
         return Err(ApiError::Validation("transfer to an active duty worker or supervisor".into()));
     }
     if from.as_deref() == Some(target.id.as_str()) {

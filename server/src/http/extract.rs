@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authenticated, SignInContext};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -69,8 +69,34 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Authenticated::from_request_parts(parts, state).await?.user)
+    }
+}
+
+/// The caller with their session, for routes about sessions.
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized("sign in first (Authorization: Bearer …)"))?;
-        state.auth.authenticate(token).await
+        state.auth.authenticate_session(token).await
+    }
+}
+
+/// Where a sign-in comes from (the client's address and user agent), kept with its session.
+pub struct SignInFrom {
+    pub ip: IpAddr,
+    pub context: SignInContext,
+}
+
+impl FromRequestParts<AppState> for SignInFrom {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let user_agent =
+            parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(SignInFrom { ip, context: SignInContext { ip: Some(ip), user_agent } })
     }
 }
 

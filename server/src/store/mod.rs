@@ -8,7 +8,8 @@
 //!
 //! - `records.rs`: every record, new row and outcome the traits take and return
 //! - `database.rs` ([`Database`]): which database, migrations, a health check, job leases
-//! - `users.rs` ([`Users`]): accounts, refresh tokens, WebSocket tickets
+//! - `users.rs` ([`Users`]): accounts and their lifecycle
+//! - `sessions.rs` ([`Sessions`]): sessions (one per sign-in), refresh tokens, WebSocket tickets
 //! - `desk.rs` ([`Desk`]): duty, the rota, capacity, presence
 //! - `conversations.rs` ([`Conversations`]): support chats, the queue, rooms, participants, notes
 //! - `messages.rs` ([`Messages`]): storing messages (group commit) and reading them;
@@ -39,6 +40,7 @@ mod policies;
 mod postgres;
 mod privacy;
 mod records;
+mod sessions;
 mod sql;
 mod sqlite;
 mod sqlite_batch;
@@ -59,6 +61,7 @@ pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
+pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
 pub use users::Users;
@@ -69,7 +72,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _,
-        Messages as _, Moderation as _, Policies as _, Privacy as _, Surveys as _, Users as _, VerdictMarks as _,
+        Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _, Users as _,
+        VerdictMarks as _,
     };
 }
 
@@ -119,6 +123,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub trait Store:
     Database
     + Users
+    + Sessions
     + Desk
     + Directory
     + Conversations
@@ -138,6 +143,7 @@ pub trait Store:
 impl<T> Store for T where
     T: Database
         + Users
+        + Sessions
         + Desk
         + Directory
         + Conversations

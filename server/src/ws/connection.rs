@@ -1,6 +1,8 @@
 //! One task per WebSocket connection: reads and answers client frames, writes what the hub
 //! queues for it, sends heartbeats, and closes on shutdown (1012), on an oversize frame
-//! (1009), or when it is too slow to keep up (1013: reconnect and resume).
+//! (1009), when it is too slow to keep up (1013: reconnect and resume), when its session ends
+//! (4001: sign in again), or when its access token expires without an `auth` frame bringing a
+//! fresh one (4002: refresh, reconnect and resume).
 //!
 //! Delivery is exactly-once and in order per conversation, as the client sees it: the task
 //! remembers the last `seq` it delivered for each subscription, drops what it has already
@@ -15,6 +17,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -25,13 +29,13 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authenticated};
 use crate::conversations;
 use crate::error::ApiError;
 use crate::limits::{ConnectionLimiter, Limits};
 use crate::model::{ConversationKind, ConversationState};
 use crate::queue;
-use crate::realtime::hub::{Outbound, Registration};
+use crate::realtime::hub::{Outbound, Registrant, Registration};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -53,8 +57,14 @@ pub mod close_code {
     pub const TOO_BIG: u16 = 1009;
     /// The node is shutting down: reconnect (to another node).
     pub const RESTART: u16 = 1012;
-    /// The connection could not keep up, or its user was signed out: reconnect and resume.
+    /// The connection could not keep up: reconnect and resume.
     pub const TRY_AGAIN: u16 = 1013;
+    /// The session ended (signed out, ended by its person or an admin, the account suspended,
+    /// offboarded or given another role): sign in again.
+    pub const SESSION_ENDED: u16 = 4001;
+    /// The access token the socket was opened with expired and no fresh one came in an `auth`
+    /// frame: refresh it, reconnect and resume.
+    pub const TOKEN_EXPIRED: u16 = 4002;
 }
 
 /// The connection is over; stop the task.
@@ -63,6 +73,10 @@ struct Closed;
 struct Connection {
     state: AppState,
     user: AuthUser,
+    /// The session the socket belongs to; an `auth` frame must name the same one.
+    session_id: String,
+    /// When the access token it holds expires (service clock, ms): the socket closes then.
+    expires_at: i64,
     registration: Registration,
     sink: SplitSink<WebSocket, Message>,
     limiter: ConnectionLimiter,
@@ -113,18 +127,28 @@ impl Drop for ConnectionGauge {
     }
 }
 
-pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
+pub async fn run(state: AppState, caller: Authenticated, socket: WebSocket) {
     let _gauge = ConnectionGauge::new();
     let (sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
     let close = CancellationToken::new();
-    let registration = state.hub.register(user.id.clone(), user.role, tx, close.clone());
+    let signed_out = Arc::new(AtomicBool::new(false));
+    let Authenticated { user, session_id, expires_at } = caller;
+    let who = Registrant {
+        user_id: user.id.clone(),
+        role: user.role,
+        session_id: session_id.clone(),
+        signed_out: signed_out.clone(),
+    };
+    let registration = state.hub.register(who, tx, close.clone());
     crate::presence::seen(&state, &user).await;
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
     let mut conn = Connection {
         state,
         user,
+        session_id,
+        expires_at,
         registration,
         sink,
         limiter,
@@ -161,7 +185,11 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
                 break;
             }
             _ = close.cancelled() => {
-                conn.close(close_code::TRY_AGAIN, "reconnect and resume").await;
+                if signed_out.load(Ordering::Relaxed) {
+                    conn.close(close_code::SESSION_ENDED, "the session has ended; sign in again").await;
+                } else {
+                    conn.close(close_code::TRY_AGAIN, "reconnect and resume").await;
+                }
                 break;
             }
             stored = async { storing.as_mut().expect("polled only while storing").await }, if storing.is_some() => {
@@ -185,6 +213,10 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
                 }
                 Some(Ok(msg)) => {
                     last_heard = Instant::now();
+                    if conn.token_expired() {
+                        conn.close(close_code::TOKEN_EXPIRED, "the access token expired; refresh it and reconnect").await;
+                        break;
+                    }
                     match msg {
                         // Boxed: handling a frame can await deep call chains whose state
                         // would otherwise sit inline in every idle connection's task (KiBs each).
@@ -198,6 +230,12 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
                     tracing::debug!(conn = conn.registration.id, "no sign of life: closing");
+                    break;
+                }
+                // Checked here too, so that a socket that only listens closes within a
+                // heartbeat of its token's expiry.
+                if conn.token_expired() {
+                    conn.close(close_code::TOKEN_EXPIRED, "the access token expired; refresh it and reconnect").await;
                     break;
                 }
                 conn.write(Message::Ping(Default::default())).await
@@ -269,6 +307,10 @@ impl Connection {
             }
         }
         self.deliver(out).await
+    }
+
+    fn token_expired(&self) -> bool {
+        self.state.clock.now_ms() >= self.expires_at
     }
 
     async fn write(&mut self, msg: Message) -> Result<(), Closed> {
@@ -413,6 +455,17 @@ impl Connection {
             }
             ClientFrame::Ping { nonce } => {
                 self.send_frame(&ServerFrame::Pong { nonce }).await?;
+            }
+            ClientFrame::Auth { access_token } => {
+                // A refreshed token of this socket's own session keeps it open past the old
+                // token's expiry; any other token is refused and changes nothing.
+                let fresh = state.auth.authenticate_session(&access_token).await?;
+                if fresh.session_id != self.session_id || fresh.user.id != self.user.id {
+                    return Err(ApiError::Unauthorized("present a token of this connection's own session").into());
+                }
+                self.expires_at = fresh.expires_at;
+                let expires_in = ((fresh.expires_at - state.clock.now_ms()) / 1000).max(0) as u64;
+                self.send_frame(&ServerFrame::Authenticated { expires_in }).await?;
             }
         }
         Ok(())

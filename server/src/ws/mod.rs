@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{ErrorCode, WsQuery};
 
-use crate::auth::AuthUser;
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
@@ -43,13 +43,13 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     }
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str>) -> Result<AuthUser, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str>) -> Result<Authenticated, ApiError> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match (bearer, ticket) {
-        (Some(token), _) => state.auth.authenticate(token.trim()).await,
+        (Some(token), _) => state.auth.authenticate_session(token.trim()).await,
         (None, Some(ticket)) => state.auth.redeem_ticket(ticket).await,
         (None, None) => Err(ApiError::Unauthorized("authenticate with a bearer token or ?ticket=")),
     }
@@ -73,7 +73,7 @@ pub async fn upgrade(
     };
     let source = crate::http::extract::client_ip(peer, &headers, &state.config.trusted_proxies);
     // Taken before the upgrade, so that sockets opened at once cannot all slip past the count.
-    let slot = match state.limits.take_socket(user.id.as_str(), source) {
+    let slot = match state.limits.take_socket(user.user.id.as_str(), source) {
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };

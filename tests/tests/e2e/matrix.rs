@@ -484,6 +484,16 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
         "worker" => {
             vars.insert("id".into(), w.unasg.user.id.0.clone());
         }
+        // A staff member of its own, signed in, whose sessions a cell may end.
+        "staff_member" | "staff_session" => {
+            let member = s.staff(Role::DutyWorker).await;
+            let sessions = must("their sessions", s.client.my_sessions(&member.access_token).await).sessions;
+            let session = sessions.into_iter().next().expect("a session").id;
+            let id = if target == "staff_member" { member.user.id.0.clone() } else { session.clone() };
+            vars.insert("id".into(), id);
+            vars.insert("session_id".into(), session.clone());
+            secrets.push(session);
+        }
         "shift" => {
             let (start, end) = shift_times();
             let shift = ShiftRequest { user_id: w.unasg.user.id.clone(), starts_at: start, ends_at: end };
@@ -833,6 +843,7 @@ fn frame_about(kind: &str, c: ConversationId) -> (ClientFrame, String) {
         "queue.watch" => ClientFrame::QueueWatch,
         "moderation.watch" => ClientFrame::ModerationWatch,
         "ping" => ClientFrame::Ping { nonce: Some(json!("row")) },
+        "auth" => ClientFrame::Auth { access_token: "not-a-token".into() },
         other => panic!("matrix.rs does not know how to send a {other:?} frame: teach frame_for"),
     };
     let reference = match &frame {
@@ -862,6 +873,7 @@ fn answered(kind: &str, frames: &[ServerFrame], reference: &str) -> bool {
         "duty" => frames.iter().any(|f| matches!(f, ServerFrame::Duty { .. })),
         "queue.watch" => frames.iter().any(|f| matches!(f, ServerFrame::QueueSnapshot { .. })),
         "ping" => frames.iter().any(|f| matches!(f, ServerFrame::Pong { nonce: Some(n) } if n == "row")),
+        "auth" => frames.iter().any(|f| matches!(f, ServerFrame::Authenticated { .. })),
         _ => true,
     }
 }
@@ -881,7 +893,11 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                 Actor::Bearer(t) => {
                     let mut ws = s.client.connect(&t.access_token).await.expect("connect");
                     ws.round_trip().await.expect("registered");
-                    let (frame, reference) = frame_for(&row.kind, &f);
+                    // `auth` presents the caller's own token (each its own session's).
+                    let (frame, reference) = match row.kind.as_str() {
+                        "auth" => (ClientFrame::Auth { access_token: t.access_token.clone() }, "auth".to_owned()),
+                        _ => frame_for(&row.kind, &f),
+                    };
                     ws.send(&frame).await.expect("send frame");
                     let seen = answers(&mut ws, &row.kind, &reference, "barrier").await;
                     let outcome = match error_answering(&seen, &reference) {
@@ -974,6 +990,11 @@ async fn fire(
         }
         "yp_bad_frame" => {
             yp.ws.send_raw(Message::text("{this is not json")).await.expect("bad frame");
+            String::new()
+        }
+        "yp_reauths" => {
+            let token = f.yp.access_token.clone();
+            yp.ws.send(&ClientFrame::Auth { access_token: token }).await.expect("auth");
             String::new()
         }
         "yp_pings" => {
