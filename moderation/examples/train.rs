@@ -241,6 +241,92 @@ fn calibrated(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, fp_budget: 
     train(&examples(batches), cfg).with_thresholds(t)
 }
 
+/// Experiment: leave each batch out once (no inner folds), pool the held-out predictions, and
+/// print how well the model ranks and what rules + model reach with thresholds chosen on the pool.
+fn lobo(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy) {
+    let oof = out_of_fold(batches, cfg, rules);
+    let mut at = 0;
+    let mut fold = Vec::new();
+    for b in batches {
+        fold.push(at..at + b.msgs.len());
+        at += b.msgs.len();
+    }
+    let rank = |name: &str, score: &dyn Fn(&Oof) -> f32| {
+        let mut benign: Vec<f32> = oof.iter().filter(|o| o.gold == Severity::None).map(score).collect();
+        benign.sort_by(|a, b| b.total_cmp(a));
+        let mut line = format!("rank {name}:");
+        for rate in [0.02f64, 0.05] {
+            let cut = benign.get((rate * benign.len() as f64) as usize).copied().unwrap_or(f32::MIN);
+            let rec = |l: Severity| {
+                let n = oof.iter().filter(|o| o.gold >= l).count().max(1);
+                oof.iter().filter(|o| o.gold >= l && score(o) > cut).count() as f64 / n as f64
+            };
+            line += &format!(" fp{rate}: crit {:.3} high+ {:.3} med+ {:.3};", rec(Severity::Critical), rec(Severity::High), rec(Severity::Medium));
+        }
+        println!("{line}");
+    };
+    rank("low", &|o| o.logits[12]);
+    rank("high", &|o| o.logits[14]);
+    rank("max", &|o| o.logits[12].max(o.logits[14]).max(o.logits[15]));
+    for budget in [0.02, 0.03] {
+        let t = choose_severity(&oof, budget);
+        let f = figures(&oof, &t);
+        println!(
+            "both at {budget}: t {t:?} crit {:.3}/{:.3} high+ {:.3}/{:.3} benign {:.3} over {:.3}",
+            f.crit_flag, f.crit_rated, f.high_flag, f.high_rated, f.benign_fp, f.over_rated
+        );
+        let mut line = String::from("  per batch (high+ flagged, benign):");
+        for (b, r) in batches.iter().zip(&fold) {
+            let f = figures(&oof[r.clone()], &t);
+            line += &format!(" {} {:.3} {:.3};", b.name, f.high_flag, f.benign_fp);
+        }
+        println!("{line}");
+        let fresh: Vec<Oof> = batches
+            .iter()
+            .zip(&fold)
+            .filter(|(b, _)| !["dev", "a1", "b1"].contains(&b.name.as_str()))
+            .flat_map(|(_, r)| oof[r.clone()].iter())
+            .map(|o| Oof { rules: o.rules, logits: o.logits, gold: o.gold, gold_labels: o.gold_labels.clone() })
+            .collect();
+        let f = figures(&fresh, &t);
+        println!(
+            "  fresh (rules unread in round 1): crit {:.3}/{:.3} high+ {:.3}/{:.3} benign {:.3}",
+            f.crit_flag, f.crit_rated, f.high_flag, f.high_rated, f.benign_fp
+        );
+        if let Ok(path) = std::env::var("TZ_DUMP") {
+            let mut d = String::new();
+            for (b, r) in batches.iter().zip(&fold) {
+                for (m, o) in b.msgs.iter().zip(&oof[r.clone()]) {
+                    let p = o.rules.max(level(&o.logits, &t));
+                    d.push_str(&format!("{}\t{}\t{}\t{}\t{:?}\t{}\n", m.id, o.gold, o.rules, p, o.gold_labels, m.text));
+                }
+            }
+            let _ = std::fs::write(format!("{path}.{budget}"), d);
+        }
+    }
+    // categories: recall and precision of the model's own label (its best category when flagged)
+    let t = choose_severity(&oof, 0.03);
+    let mut line = String::from("model categories (recall/precision):");
+    for c in Category::ALL {
+        let k = c as usize;
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        for o in &oof {
+            let flagged = level(&o.logits, &t) > Severity::None;
+            let best = (0..12).max_by(|&a, &b| o.logits[a].total_cmp(&o.logits[b])).unwrap_or(0);
+            let pred = flagged && (best == k || o.logits[k] >= 0.0);
+            let gold = o.gold > Severity::None && o.gold_labels.contains(&c);
+            match (gold, pred) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                _ => {}
+            }
+        }
+        line += &format!(" {} {:.2}/{:.2};", c.as_str(), tp as f64 / (tp + fn_).max(1) as f64, tp as f64 / (tp + fp).max(1) as f64);
+    }
+    println!("{line}");
+}
+
 fn arg<T: std::str::FromStr>(args: &mut Vec<String>, name: &str) -> Result<Option<T>, String> {
     let Some(i) = args.iter().position(|a| a == name) else { return Ok(None) };
     if i + 1 >= args.len() {
@@ -278,6 +364,10 @@ fn run() -> Result<(), String> {
         train_on.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(" "),
         train_on.iter().map(|b| b.msgs.len()).sum::<usize>()
     );
+    if std::env::var("TZ_LOBO").is_ok() {
+        lobo(&train_on, &cfg, &rules);
+        return Ok(());
+    }
     let model = calibrated(&train_on, &cfg, &rules, fp_budget);
     if let Some(name) = &holdout {
         let b = all.iter().find(|b| &b.name == name).ok_or(format!("no batch named {name}"))?;
