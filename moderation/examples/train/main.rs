@@ -173,10 +173,10 @@ fn run() -> Result<(), String> {
     if args.is_empty() || args.iter().any(|a| a.starts_with("--")) {
         return Err(format!("usage: train [options] FILE.jsonl...; unknown or missing: {args:?}"));
     }
-    let all: Vec<Batch> = args.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
-    if all.iter().any(|b| args.iter().any(|a| a.contains("/frozen/")) || b.name.is_empty()) {
+    if args.iter().any(|a| a.contains("frozen/")) {
         return Err("the frozen batches are never trained or tuned on".into());
     }
+    let all: Vec<Batch> = args.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
     let rules = Policy::builtin();
     eprintln!("config: {cfg:?}, fp budget {fp_budget}");
     let train_on: Vec<&Batch> = all.iter().filter(|b| Some(&b.name) != holdout.as_ref()).collect();
