@@ -604,7 +604,7 @@ async fn the_console_on_a_busy_night_at_phone_and_laptop_sizes() {
     worker.click("#duty").await;
     let mut people = Vec::new();
     for first in [
-        "i dont feel safe at home tonight",
+        "i dont feel safe at home",
         "I've been kicked out and have nowhere to stay, my phone is on 5%",
         "can you help with a school exclusion appeal",
         "hi",

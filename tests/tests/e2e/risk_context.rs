@@ -38,7 +38,7 @@ async fn risk_of(s: &TestServer, sup: &TokenResponse, conv: &ConversationId) -> 
 async fn an_age_then_a_meeting_is_grooming(backend: Backend) {
     let s = TestServer::start(backend).await;
     let sup = s.staff(Role::Supervisor).await;
-    let meeting = "a man from snap wants to meet me tonight";
+    let meeting = "he wants to meet up this weekend";
 
     // On its own the meeting raises nothing: it is the age said before that makes it grooming.
     let alone = s.young_person().await;
@@ -49,9 +49,13 @@ async fn an_age_then_a_meeting_is_grooming(backend: Backend) {
     let yp = s.young_person().await;
     let chat = open(&s, &yp).await;
     say(&s, &yp, &chat.id, &["im 13", meeting]).await;
-    assert_eq!(escalations_of(&s, &sup, &chat.id).await, vec![("critical".to_owned(), "moderation".to_owned())]);
-    assert_eq!(risk_of(&s, &sup, &chat.id).await.as_deref(), Some("critical"));
-    // A critical chat is at the head of the queue, ahead of the one that came first.
+    // A child's age and an adult wanting to meet: high at least (how high is the classifier's
+    // call, "tonight" makes it critical), escalated once.
+    let raised = escalations_of(&s, &sup, &chat.id).await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(matches!(raised[0].0.as_str(), "high" | "critical") && raised[0].1 == "moderation", "{raised:?}");
+    assert_eq!(risk_of(&s, &sup, &chat.id).await, Some(raised[0].0.clone()));
+    // A risky chat is at the head of the queue, ahead of the one that came first.
     let queue: Vec<ConversationId> = s
         .client
         .list_conversations(&sup.access_token, None)

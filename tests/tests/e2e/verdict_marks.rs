@@ -9,7 +9,8 @@ use talkzone_tests::api::{
 };
 use talkzone_tests::{both_backends, Backend, TestServer};
 
-const MEETING: &str = "a man from snap wants to meet me tonight";
+/// A worry the classifier in force misses on its own (the age that would make it one is not said).
+const MEETING: &str = "he wants to meet up this weekend";
 
 async fn chat_with_message(s: &TestServer, yp: &TokenResponse, text: &str) -> (ConversationId, MessageId) {
     let req = CreateConversationRequest { topic: None, first_message: None };
@@ -65,7 +66,7 @@ async fn marks_measure_the_classifier_and_go_with_their_message(backend: Backend
 
     // A rule for it put in force: the same marks now show it caught (classified again, now).
     let policy = format!(
-        "{}\n[[rule]]\nid = \"test_meet\"\ncategory = \"sexual_exploitation_grooming\"\nseverity = \"high\"\nphrases = [\"wants to meet me\"]\n",
+        "{}\n[[rule]]\nid = \"test_meet\"\ncategory = \"sexual_exploitation_grooming\"\nseverity = \"high\"\nphrases = [\"wants to meet up\"]\n",
         s.client.moderation_policy(&admin.access_token).await.unwrap()
     );
     s.client.replace_moderation_policy(&admin.access_token, &policy).await.unwrap();
