@@ -4,6 +4,7 @@
 import { authed, el, clientMsgId, timeOf, renderBody, showTyping, announceTyping } from "./common.js";
 import { ChatStream } from "./stream.js";
 import { say, unsay, riskBadge, clock, secondsUntil, confirmInline, personName } from "./console-ui.js";
+import { markable, verdictControl } from "./console-verdict.js";
 
 const $ = (id) => document.getElementById(id);
 const path = (id, rest = "") => `/v1/conversations/${encodeURIComponent(id)}${rest}`;
@@ -236,7 +237,8 @@ export class ChatPane {
       el("span", { class: "who" }, m.kind === "system" ? "Talk Zone" : m.sender ? m.sender.display_name : ""),
       renderBody(m),
       flags,
-      el("span", { class: "meta" }, timeOf(m.sent_at))));
+      el("span", { class: "meta" }, timeOf(m.sent_at)),
+      markable(m) ? verdictControl(this.desk.session, m) : null));
     $("messages").scrollTop = $("messages").scrollHeight;
   }
 

@@ -12,12 +12,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod a11y;
+mod admin_tools_page;
 mod authz;
 mod bad_input;
 mod chat;
 mod chat_page;
 mod console_api;
 mod console_page;
+mod console_verdict;
 mod desk;
 mod directory;
 mod hostile;
