@@ -150,12 +150,16 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-pub fn check_strength(password: &str) -> Result<(), ApiError> {
+/// Whether a new password may be used; `username` is the account's, which it must not contain.
+pub fn check_strength(password: &str, username: Option<&str>) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError::Validation(format!("password must be at least {MIN_PASSWORD_CHARS} characters")));
     }
     if password.len() > 1024 {
         return Err(ApiError::Validation("password is too long".into()));
+    }
+    if username.is_some_and(|u| u.len() >= 3 && password.to_lowercase().contains(&u.to_lowercase())) {
+        return Err(ApiError::Validation("password must not contain the username".into()));
     }
     Ok(())
 }
