@@ -53,18 +53,24 @@ const when = (iso) => new Date(iso).toLocaleString([], { day: "numeric", month: 
 const who = (id) => (id ? names.get(id) || "a former member of staff" : "Talk Zone itself");
 
 // A table with a caption and column headers; `rows` are arrays of cells: a string or a node,
-// {th: text} for the row's header, {num: text} for a number. In a region that scrolls sideways
-// on a narrow screen (focusable, so that a keyboard can scroll it).
-function table(id, caption, headers, rows) {
-  const cell = (c) => {
-    if (c instanceof Node || typeof c !== "object" || c === null) return el("td", {}, c);
-    return c.th !== undefined ? el("th", { scope: "row" }, c.th) : el("td", { class: "num" }, c.num);
+// {th: text} for the row's header, {num: text} for a number. On a wide screen, in a region
+// that scrolls sideways if need be (focusable, so that a keyboard can scroll it); on a phone,
+// a table of versions (`stack`) shows each row as a card, each cell with its column's name
+// (talkzone.css), so that nothing (the buttons least of all) is off the side. The roles are
+// said outright because a table shown as blocks loses them in some browsers.
+function table(id, caption, headers, rows, stack = false) {
+  const cell = (c, i) => {
+    const label = { "data-label": headers[i] };
+    if (c instanceof Node || typeof c !== "object" || c === null) return el("td", { role: "cell", ...label }, c);
+    return c.th !== undefined
+      ? el("th", { scope: "row", role: "rowheader", ...label }, c.th)
+      : el("td", { class: "num", role: "cell", ...label }, c.num);
   };
-  return el("div", { class: "table-wrap", role: "region", "aria-labelledby": `${id}-caption`, tabindex: "0" },
-    el("table", { id },
+  return el("div", { class: "table-wrap" + (stack ? " stack" : ""), role: "region", "aria-labelledby": `${id}-caption`, tabindex: "0" },
+    el("table", { id, role: "table" },
       el("caption", { id: `${id}-caption` }, caption),
-      el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, rows.map((r) => el("tr", {}, r.map(cell))))));
+      el("thead", { role: "rowgroup" }, el("tr", { role: "row" }, headers.map((h) => el("th", { scope: "col", role: "columnheader" }, h)))),
+      el("tbody", { role: "rowgroup" }, rows.map((r) => el("tr", { role: "row" }, r.map(cell))))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +157,7 @@ function deleteCanned(c, button) {
     try {
       await authed(session, "DELETE", `/v1/canned-replies/${encodeURIComponent(c.id)}`);
       if (editing === c.id) stopEditing();
+      unsay($("canned-form")); // an earlier "Saved …" there is old news
       await loadCanned();
       say($("canned-list"), "info", `Deleted “${c.title}”.`);
     } catch (e) {
@@ -218,7 +225,7 @@ async function loadPolicyVersions() {
     el("button", { type: "button", class: "secondary", "data-do": "view", "aria-label": `View version ${v.version}`, onclick: () => viewPolicy(v.version) }, "View"),
     v.in_force ? null : el("button", { type: "button", "data-do": "restore", "aria-label": `Restore version ${v.version}`, onclick: (ev) => askRestore(v.version, ev.currentTarget) }, "Restore"));
   $("policy-versions-box").replaceChildren(table("policy-versions", "Versions of the rules, newest first",
-    ["Version", "Put in force", "By", "Note", "Now", "Actions"], versionRows(policyVersions, "the rules that come with Talk Zone", actions)));
+    ["Version", "Put in force", "By", "Note", "Now", "Actions"], versionRows(policyVersions, "the rules that come with Talk Zone", actions), true));
 }
 
 function viewPolicy(version) {
@@ -255,9 +262,17 @@ async function restorePolicy(version) {
   }
 }
 
+// The box is marked invalid (and described by the server's reason) after a refusal, until
+// other rules are in it.
+function markValid() {
+  $("policy").removeAttribute("aria-invalid");
+  $("policy").removeAttribute("aria-describedby");
+}
+
 async function loadPolicyFile(input) {
   const form = $("policy-form");
   unsay(form);
+  markValid();
   const f = input.files && input.files[0];
   if (!f) return;
   if (f.size > POLICY_MAX_BYTES) {
@@ -274,6 +289,7 @@ async function loadPolicyFile(input) {
 async function editPolicy() {
   const form = $("policy-form");
   unsay(form);
+  markValid();
   try {
     // TOML, not JSON: read as it is.
     const resp = await fetch("/v1/admin/moderation/policy", { headers: { Authorization: "Bearer " + (await session.token()) } });
@@ -293,8 +309,7 @@ async function putPolicy() {
   const form = $("policy-form");
   const box = $("policy");
   unsay(form);
-  box.removeAttribute("aria-invalid");
-  box.removeAttribute("aria-describedby");
+  markValid();
   const before = (policyVersions.find((v) => v.in_force) || { version: 0 }).version;
   try {
     const resp = await fetch("/v1/admin/moderation/policy", {
@@ -336,7 +351,7 @@ async function loadNotice() {
   noticeVersions = (await authed(session, "GET", "/v1/admin/monitoring-notice/versions")).versions;
   const words = (v) => el("details", { class: "words" }, el("summary", {}, `Read version ${v.version}`), el("p", { class: "body" }, v.body));
   $("notice-versions-box").replaceChildren(table("notice-versions", "Versions of the notice, newest first",
-    ["Version", "Put in force", "By", "Note", "Now", "Words"], versionRows(noticeVersions, "the words that come with Talk Zone (version 1)", words)));
+    ["Version", "Put in force", "By", "Note", "Now", "Words"], versionRows(noticeVersions, "the words that come with Talk Zone (version 1)", words), true));
   const now = noticeVersions.find((v) => v.in_force);
   if (now && !$("notice-text").value) $("notice-text").value = now.body;
 }

@@ -42,6 +42,7 @@ export function verdictControl(session, m) {
         form.hidden = true;
         toggle.setAttribute("aria-expanded", "false");
         say(toggle, done, "info");
+        toggle.focus(); // the form's button it had is hidden now
       });
       box.append(form);
     }

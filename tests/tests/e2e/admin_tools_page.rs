@@ -85,8 +85,21 @@ async fn fits_a_phone(page: &mut Page, state: &str, scroll_to: &str) {
     page.eval(&format!("document.getElementById({}).scrollIntoView(), true", json!(scroll_to))).await;
     let overflow = page.eval("document.documentElement.scrollWidth - innerWidth").await;
     assert!(overflow.as_f64().unwrap_or(1.0) <= 0.0, "{state}: the page runs {overflow}px off the side of a phone");
+    // Every button of the section within the phone's width (none hidden in a sideways scroll).
+    let off = format!(
+        "[...document.getElementById({}).querySelectorAll('button')].filter((b) => b.offsetParent && b.getBoundingClientRect().right > innerWidth).map((b) => b.textContent)",
+        json!(scroll_to)
+    );
+    assert_eq!(page.eval(&off).await, json!([]), "{state}: buttons off the side of a phone");
+    axe(page, &format!("{state} on a phone")).await;
+    settle(page).await;
     screenshot(page, &format!("{state}-phone")).await;
     viewport(page, 1366, 768).await;
+}
+
+/// Two frames drawn, so that a screenshot shows the layout of the size just set.
+async fn settle(page: &mut Page) {
+    page.eval("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))").await;
 }
 
 #[tokio::test]
@@ -327,10 +340,14 @@ async fn what_staff_marked_is_a_table_of_numbers_and_an_export() {
         let counts = [c.should_have, c.flagged].map(|n| json!(n.to_string()));
         assert_eq!((&row[1], &row[2], &row[4]), (&counts[0], &counts[1], &json!(c.false_positives.to_string())), "{c:?}");
     }
+    // "Caught now" as a share and as counts, whatever the classifier in force makes of it.
     let grooming = rows.iter().find(|r| r[0] == json!("sexual exploitation or grooming")).expect("grooming, in words");
-    assert_eq!(grooming[1..], [json!("1"), json!("0"), json!("0% (0 of 1)"), json!("0")], "caught now: none of one");
-    let fp: u32 = api.categories.iter().map(|c| c.false_positives).sum();
-    assert!(fp > 0, "the joke is flagged wrongly by the rules in force: {api:?}");
+    let g = api.categories.iter().find(|c| c.category == "sexual_exploitation_grooming").unwrap();
+    assert_eq!(g.should_have, 1);
+    let caught = format!("{}% ({} of 1)", if g.flagged == 1 { 100 } else { 0 }, g.flagged);
+    assert_eq!(grooming[3], json!(caught), "{grooming}");
+    let unmeasured = rows.iter().find(|r| r[0] == json!("weapons")).expect("weapons, in words");
+    assert_eq!(unmeasured[3], json!("—"), "nothing should have it: nothing to measure");
     // The row headers are headers, for a screen reader reading the table.
     assert_eq!(page.eval("document.querySelectorAll('#marks-categories tbody th[scope=row]').length").await, json!(12));
     let months = page.eval("[...document.querySelectorAll('#marks-months tbody tr')].map((r) => [...r.cells].map((c) => c.textContent))").await;
