@@ -405,10 +405,10 @@ async function loadMarks() {
     $("marks-report").replaceChildren(el("p", { id: "marks-none" }, "No marks yet: nothing to measure the rules against."));
     return;
   }
+  // Three columns, so that the numbers that matter fit a phone: "caught now" carries the
+  // counts behind its share.
   const categories = r.categories.map((c) => [
     { th: categoryWords(c.category) },
-    { num: String(c.should_have) },
-    { num: String(c.flagged) },
     { num: c.recall === null || c.recall === undefined ? "—" : `${percent(c.recall)} (${c.flagged} of ${c.should_have})` },
     { num: String(c.false_positives) },
   ]);
@@ -416,7 +416,7 @@ async function loadMarks() {
   $("marks-report").replaceChildren(
     el("p", { id: "marks-total" }, `${r.marks} mark${r.marks === 1 ? "" : "s"} on messages still kept.`),
     table("marks-categories", "Each category, with the rules in force now",
-      ["Category", "Should have it", "Flagged with it", "Caught now", "Flagged wrongly"], categories),
+      ["Category", "Caught now", "Flagged wrongly"], categories),
     el("p", { class: "muted" }, "“—”: no marked message should have that category, so there is nothing to measure."),
     table("marks-months", "Marks per month", ["Month", "Missed a risk", "Flagged one not there", "All"], months));
 }
