@@ -203,7 +203,10 @@ async fn the_moderation_rules_by_version_viewed_restored_and_replaced_from_a_fil
     assert_eq!(shown[0][0], json!("2"));
     assert_eq!((shown[0][2].clone(), shown[0][4].clone()), (json!("Test yot_admin"), json!("in force")), "{shown}");
     assert_eq!((shown[1][0].clone(), shown[1][4].clone()), (json!("1"), json!("earlier")), "{shown}");
-    assert_eq!(page.eval("document.querySelectorAll('#policy-versions tr button[data-do=restore]').length").await, json!(1));
+    assert_eq!(
+        page.eval("document.querySelectorAll('#policy-versions tr button[data-do=restore]').length").await,
+        json!(1)
+    );
     page.eval("document.getElementById('tool-moderation-policy').scrollIntoView(), true").await;
     axe(&mut page, "the moderation rules' versions").await;
 
@@ -231,8 +234,16 @@ async fn the_moderation_rules_by_version_viewed_restored_and_replaced_from_a_fil
 
     // Broken rules: refused with the server's reason beside the form, the box marked invalid.
     page.click("#load-policy").await;
-    page.wait_for("!document.getElementById('policy-form').hidden && document.getElementById('policy').value", "the rules").await;
-    page.fill("policy", &format!("{original}\n[[rule]]\nid = \"x\"\ncategory = \"weapon\"\nseverity = \"high\"\nphrases = [\"a\"]\n")).await;
+    page.wait_for(
+        "!document.getElementById('policy-form').hidden && document.getElementById('policy').value",
+        "the rules",
+    )
+    .await;
+    page.fill(
+        "policy",
+        &format!("{original}\n[[rule]]\nid = \"x\"\ncategory = \"weapon\"\nseverity = \"high\"\nphrases = [\"a\"]\n"),
+    )
+    .await;
     page.submit("policy-form").await;
     let why = wait_said(&mut page, "policy-form", "error", "the rules refused").await;
     assert!(why.contains("not valid") && why.contains("unknown category \"weapon\""), "{why}");
@@ -247,7 +258,8 @@ async fn the_moderation_rules_by_version_viewed_restored_and_replaced_from_a_fil
     let file = dir.0.join("rules.toml");
     std::fs::write(&file, format!("{original}\n# from a file\n")).unwrap();
     let doc = page.call("DOM.getDocument", json!({})).await;
-    let node = page.call("DOM.querySelector", json!({"nodeId": doc["root"]["nodeId"], "selector": "#policy-file"})).await;
+    let node =
+        page.call("DOM.querySelector", json!({"nodeId": doc["root"]["nodeId"], "selector": "#policy-file"})).await;
     page.call("DOM.setFileInputFiles", json!({"nodeId": node["nodeId"], "files": [file.display().to_string()]})).await;
     assert!(wait_said(&mut page, "policy-form", "info", "the file loaded").await.contains("rules.toml"));
     assert_eq!(page.eval("document.getElementById('policy').getAttribute('aria-invalid')").await, json!(null));
@@ -361,7 +373,10 @@ async fn what_staff_marked_is_a_table_of_numbers_and_an_export() {
     screenshot(&mut page, "admin-tools-marks").await;
 
     // The export: a link that downloads the marked messages, audited.
-    assert_eq!(page.eval("document.getElementById('marks-export').getAttribute('download')").await, json!("talkzone-verdict-marks.jsonl"));
+    assert_eq!(
+        page.eval("document.getElementById('marks-export').getAttribute('download')").await,
+        json!("talkzone-verdict-marks.jsonl")
+    );
     page.click("#marks-export").await;
     assert!(wait_said(&mut page, "marks-export-row", "info", "downloaded").await.starts_with("Downloaded"));
     let audit = s.client.audit_log(&admin, &AuditQuery { days: Some(1) }).await.unwrap();

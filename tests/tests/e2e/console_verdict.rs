@@ -107,15 +107,24 @@ async fn a_worker_marks_a_missed_risk_on_a_message_in_the_chat() {
     // One small control under the young person's message; none under Talk Zone's own.
     let toggle = "#messages li.theirs button.verdict-toggle";
     assert_eq!(page.eval(&text(toggle)).await, json!("Verdict wrong?"));
-    assert_eq!(page.eval("document.querySelectorAll('#messages li.system button.verdict-toggle').length").await, json!(0));
-    assert_eq!(page.eval(&format!("document.querySelector({}).getAttribute('aria-expanded')", json!(toggle))).await, json!("false"));
+    assert_eq!(
+        page.eval("document.querySelectorAll('#messages li.system button.verdict-toggle').length").await,
+        json!(0)
+    );
+    assert_eq!(
+        page.eval(&format!("document.querySelector({}).getAttribute('aria-expanded')", json!(toggle))).await,
+        json!("false")
+    );
     axe(&mut page, "a chat with the verdict control").await;
 
     // Opened on request: the check's verdict in words, the focus on the first choice.
     page.click(toggle).await;
     let form = "#messages li.theirs form.verdict-form";
     page.wait_for(&format!("!document.querySelector({}).hidden", json!(form)), "the form").await;
-    assert_eq!(page.eval(&format!("document.querySelector({}).getAttribute('aria-expanded')", json!(toggle))).await, json!("true"));
+    assert_eq!(
+        page.eval(&format!("document.querySelector({}).getAttribute('aria-expanded')", json!(toggle))).await,
+        json!("true")
+    );
     assert_eq!(page.eval("document.activeElement.value").await, json!("missed"), "the focus on the first choice");
     let verdict = page.eval(&text(&format!("{form} p"))).await;
     assert!(verdict.as_str().unwrap().starts_with("The check "), "what the check said: {verdict}");
@@ -135,7 +144,11 @@ async fn a_worker_marks_a_missed_risk_on_a_message_in_the_chat() {
         json!(format!("{form} select[id^=verdict-category]"))
     ))
     .await;
-    assert_eq!(page.eval(&format!("document.querySelector({}).value", json!(format!("{form} select[id^=verdict-severity]")))).await, json!("none"));
+    assert_eq!(
+        page.eval(&format!("document.querySelector({}).value", json!(format!("{form} select[id^=verdict-severity]"))))
+            .await,
+        json!("none")
+    );
     page.click(&format!("{form} button[type=submit]")).await;
     let refused = said_beside(&mut page, &format!("{form} .verdict-buttons"), "the refusal").await;
     assert_eq!((refused["kind"].clone(), refused["role"].clone()), (json!("error"), json!("alert")), "{refused}");
@@ -156,11 +169,26 @@ async fn a_worker_marks_a_missed_risk_on_a_message_in_the_chat() {
     page.click(&format!("{form} button[type=submit]")).await;
     let done = said_beside(&mut page, toggle, "the mark confirmed").await;
     assert_eq!(done["kind"], json!("info"), "{done}");
-    assert!(done["text"].as_str().unwrap().starts_with("Marked as a missed risk: should be abuse disclosed, high."), "{done}");
+    assert!(
+        done["text"].as_str().unwrap().starts_with("Marked as a missed risk: should be abuse disclosed, high."),
+        "{done}"
+    );
     assert_eq!(page.eval(&text(toggle)).await, json!("Verdict marked (change)"));
     assert_eq!(page.eval(&format!("document.querySelector({}).hidden", json!(form))).await, json!(true));
-    assert_eq!(page.eval("document.activeElement.classList.contains('verdict-toggle')").await, json!(true), "the focus not lost");
-    assert_eq!(page.eval(&format!("document.querySelectorAll({}).length", json!(format!("{form} + .console-say, .verdict-buttons + .console-say")))).await, json!(0), "the old refusal gone");
+    assert_eq!(
+        page.eval("document.activeElement.classList.contains('verdict-toggle')").await,
+        json!(true),
+        "the focus not lost"
+    );
+    assert_eq!(
+        page.eval(&format!(
+            "document.querySelectorAll({}).length",
+            json!(format!("{form} + .console-say, .verdict-buttons + .console-say"))
+        ))
+        .await,
+        json!(0),
+        "the old refusal gone"
+    );
     axe(&mut page, "a verdict marked").await;
     fits_a_phone(&mut page, "console-verdict-marked", toggle).await;
 
@@ -199,7 +227,10 @@ async fn a_moderator_marks_a_missed_risk_on_a_held_message() {
     let ack = ws.send_message(&room.id, "g1", "ur so ugly nobody in this group even likes u just leave").await.unwrap();
     let ServerFrame::Ack { status: AckStatus::Held, message_id, .. } = ack else { panic!("not held: {ack:?}") };
 
-    let toggle = format!("#moderation-items li.console-moderation button.verdict-toggle[data-verdict-for={}]", json!(message_id));
+    let toggle = format!(
+        "#moderation-items li.console-moderation button.verdict-toggle[data-verdict-for={}]",
+        json!(message_id)
+    );
     page.wait_for(&format!("document.querySelector({}) !== null", json!(toggle)), "the held message's control").await;
     page.click(&toggle).await;
     let form = "#moderation-items form.verdict-form";
@@ -217,14 +248,23 @@ async fn a_moderator_marks_a_missed_risk_on_a_held_message() {
     fits_a_phone(&mut page, "console-verdict-moderation", form).await;
     page.click(&format!("{form} button[type=submit]")).await;
     let done = said_beside(&mut page, &toggle, "the mark confirmed").await;
-    assert!(done["text"].as_str().unwrap().starts_with("Marked as a missed risk: should be bullying or harassment, medium."), "{done}");
+    assert!(
+        done["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Marked as a missed risk: should be bullying or harassment, medium."),
+        "{done}"
+    );
     axe(&mut page, "a held message's verdict marked").await;
     let report = s.client.verdict_mark_report(&admin).await.unwrap();
     assert_eq!((report.marks, report.months[0].missed, report.months[0].wrong), (1, 1, 0));
     let bullying = report.categories.iter().find(|c| c.category == "bullying_harassment").unwrap();
     assert_eq!(bullying.should_have, 1);
     // The item itself is still there to decide.
-    assert_eq!(page.eval("document.querySelectorAll('#moderation-items li.console-moderation').length").await, json!(1));
+    assert_eq!(
+        page.eval("document.querySelectorAll('#moderation-items li.console-moderation').length").await,
+        json!(1)
+    );
     browser.stop().await;
     s.stop().await;
 }
