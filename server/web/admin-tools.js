@@ -125,7 +125,10 @@ function stopEditing() {
 
 async function saveCanned() {
   const form = $("canned-form");
+  const body = $("canned-body");
   unsay(form);
+  body.removeAttribute("aria-invalid");
+  body.setAttribute("aria-describedby", "canned-variables");
   const req = { title: $("canned-title").value.trim(), body: $("canned-body").value };
   try {
     if (editing) await authed(session, "PUT", `/v1/canned-replies/${encodeURIComponent(editing)}`, req);
@@ -135,7 +138,10 @@ async function saveCanned() {
     await loadCanned();
     say(form, "info", done);
   } catch (e) {
-    say(form, "error", e.message);
+    // The reason is read with the reply box, beside what the variables are.
+    const line = say(form, "error", e.message);
+    body.setAttribute("aria-invalid", "true");
+    body.setAttribute("aria-describedby", `${line.id} canned-variables`);
   }
 }
 

@@ -146,6 +146,10 @@ async fn saved_replies_are_listed_added_changed_and_deleted() {
     let why = wait_said(&mut page, "canned-form", "error", "refused").await;
     assert!(why.contains("variables"), "{why}");
     assert_eq!(said_after(&mut page, "canned-form").await["role"], json!("alert"));
+    let described = page
+        .eval("(() => { const b = document.getElementById('canned-body'); return [b.getAttribute('aria-invalid'), b.getAttribute('aria-describedby')]; })()")
+        .await;
+    assert_eq!(described, json!(["true", "canned-form-message canned-variables"]), "the box says why it was refused");
     axe(&mut page, "a saved reply refused").await;
     screenshot(&mut page, "admin-tools-canned-refused").await;
     assert_eq!(s.client.list_canned_replies(&admin).await.unwrap().canned_replies.len(), 2, "nothing stored");
@@ -159,6 +163,7 @@ async fn saved_replies_are_listed_added_changed_and_deleted() {
     page.fill("canned-body", "Are you safe right now, {young_person_name}?").await;
     page.submit("canned-form").await;
     assert!(wait_said(&mut page, "canned-form", "info", "saved").await.contains("Saved"));
+    assert_eq!(page.eval("document.getElementById('canned-body').getAttribute('aria-invalid')").await, json!(null));
     let listed = s.client.list_canned_replies(&admin).await.unwrap().canned_replies;
     let changed = listed.iter().find(|c| c.id == safe.id).expect("the same reply");
     assert_eq!(changed.body, "Are you safe right now, {young_person_name}?");

@@ -192,6 +192,19 @@ async fn a_worker_marks_a_missed_risk_on_a_message_in_the_chat() {
     axe(&mut page, "a verdict marked").await;
     fits_a_phone(&mut page, "console-verdict-marked", toggle).await;
 
+    // A message that arrives live has its own control, and its own form.
+    let mut ws = s.client.connect(&yp.access_token).await.unwrap();
+    ws.subscribe(&conv.id, 0).await.unwrap();
+    ws.send_message(&conv.id, "v2", "he did it again last night").await.unwrap();
+    let live = "#messages li.theirs:last-of-type button.verdict-toggle";
+    page.wait_for(
+        &format!("{}.includes('did it again')", text("#messages li.theirs:last-of-type")),
+        "the live message",
+    )
+    .await;
+    assert_eq!(page.eval(&text(live)).await, json!("Verdict wrong?"));
+    assert_eq!(page.eval("document.querySelectorAll('#messages button.verdict-toggle').length").await, json!(2));
+
     // What the YOT admin sees: one mark, the category it should have had, and the export.
     let report = s.client.verdict_mark_report(&admin).await.unwrap();
     assert_eq!(report.marks, 1);
