@@ -3,7 +3,7 @@
 // reported, and the decisions and actions on its sender, each answering beside the item.
 import { authed, el, timeOf } from "./common.js";
 import { say, riskBadge, waited } from "./console-ui.js";
-import { markable, verdictControl } from "./console-verdict.js";
+import { itemVerdict, markable, verdictControl } from "./console-verdict.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -46,7 +46,7 @@ export class ModerationList {
       // A held message is not among those around it: its control goes under its text (what
       // the check said is the item's own line).
       item.kind === "hold" && item.message_id
-        ? verdictControl(this.desk.session, { message_id: item.message_id })
+        ? verdictControl(this.desk.session, itemVerdict(item))
         : null,
       reason,
       (DECISIONS[item.kind] || []).map((action) =>

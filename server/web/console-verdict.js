@@ -12,8 +12,16 @@ let made = 0;
 
 // What the automatic check said about the message, in words.
 function verdictWords(moderation) {
-  if (!moderation || moderation.severity === "none" || !moderation.labels.length) return "The check flagged nothing.";
+  if (!moderation || moderation.severity === "none") return "The check flagged nothing.";
+  if (!moderation.labels.length) return `The check said: ${moderation.severity}.`;
   return `The check said: ${moderation.severity} (${moderation.labels.map(categoryWords).join(", ")}).`;
+}
+
+// What the check said about a held message, from its moderation item (its reason is the
+// category when the check held it, or the room's rule, e.g. pre_moderation).
+export function itemVerdict(item) {
+  const category = RISK_CATEGORIES.some(([c]) => c === item.reason) ? [item.reason] : [];
+  return { message_id: item.message_id, moderation: { severity: item.severity, labels: category } };
 }
 
 // Whether a message may be marked: a young person's, with a verdict the caller can see.

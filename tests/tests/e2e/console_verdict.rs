@@ -249,8 +249,11 @@ async fn a_moderator_marks_a_missed_risk_on_a_held_message() {
     let form = "#moderation-items form.verdict-form";
     page.wait_for(&format!("!document.querySelector({}).hidden", json!(form)), "the form").await;
     axe(&mut page, "the verdict form on a moderation item").await;
+    // What the check said, in words, from the item.
+    let said = page.eval(&text(&format!("{form} p"))).await;
+    assert!(said.as_str().unwrap().starts_with("The check said: "), "{said}");
     page.click(&format!("{form} input[value=missed]")).await;
-    for (select, value) in [("verdict-category", "bullying_harassment"), ("verdict-severity", "medium")] {
+    for (select, value) in [("verdict-category", "bullying_harassment"), ("verdict-severity", "high")] {
         page.eval(&format!(
             "(() => {{ const c = document.querySelector({}); c.value = {}; c.dispatchEvent(new Event('change')); return true; }})()",
             json!(format!("{form} select[id^={select}]")),
@@ -262,10 +265,7 @@ async fn a_moderator_marks_a_missed_risk_on_a_held_message() {
     page.click(&format!("{form} button[type=submit]")).await;
     let done = said_beside(&mut page, &toggle, "the mark confirmed").await;
     assert!(
-        done["text"]
-            .as_str()
-            .unwrap()
-            .starts_with("Marked as a missed risk: should be bullying or harassment, medium."),
+        done["text"].as_str().unwrap().starts_with("Marked as a missed risk: should be bullying or harassment, high."),
         "{done}"
     );
     axe(&mut page, "a held message's verdict marked").await;
