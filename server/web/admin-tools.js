@@ -391,7 +391,8 @@ function buildMarks(section) {
       el("strong", {}, "missed"), " a risk (or rated it too low), or as having flagged one that is ", el("strong", {}, "not there"),
       ", and say what it should have been. Those messages are checked again here with the rules in force now, so after changing the rules you can see at once whether they catch what staff said was missed."),
     el("ul", {},
-      el("li", {}, el("strong", {}, "Caught now"), ": of the marked messages that should have a category, how many the rules flag with it now. Higher is better."),
+      el("li", {}, el("strong", {}, "Marked as it"), ": how many marked messages staff said should have the category."),
+      el("li", {}, el("strong", {}, "Caught now"), ": of those, how many the rules flag with it now (and the share). Higher is better."),
       el("li", {}, el("strong", {}, "Flagged wrongly"), ": marked messages the rules flag with a category they should not have. Lower is better.")),
     el("p", { class: "muted" }, "Numbers only: no message is shown here. A mark is deleted with its message (retention, deletion, erasure)."),
     el("p", {}, el("button", { type: "button", id: "marks-refresh", class: "secondary" }, "Check again with the rules in force")),
@@ -411,18 +412,18 @@ async function loadMarks() {
     $("marks-report").replaceChildren(el("p", { id: "marks-none" }, "No marks yet: nothing to measure the rules against."));
     return;
   }
-  // Three columns, so that the numbers that matter fit a phone: "caught now" carries the
-  // counts behind its share.
+  // Short cells, so that the table fits a phone without scrolling sideways.
   const categories = r.categories.map((c) => [
     { th: categoryWords(c.category) },
-    { num: c.recall === null || c.recall === undefined ? "—" : `${percent(c.recall)} (${c.flagged} of ${c.should_have})` },
+    { num: String(c.should_have) },
+    { num: c.recall === null || c.recall === undefined ? "—" : `${c.flagged} (${percent(c.recall)})` },
     { num: String(c.false_positives) },
   ]);
   const months = r.months.map((m) => [{ th: m.month }, { num: String(m.missed) }, { num: String(m.wrong) }, { num: String(m.missed + m.wrong) }]);
   $("marks-report").replaceChildren(
     el("p", { id: "marks-total" }, `${r.marks} mark${r.marks === 1 ? "" : "s"} on messages still kept.`),
     table("marks-categories", "Each category, with the rules in force now",
-      ["Category", "Caught now", "Flagged wrongly"], categories),
+      ["Category", "Marked as it", "Caught now", "Flagged wrongly"], categories),
     el("p", { class: "muted" }, "“—”: no marked message should have that category, so there is nothing to measure."),
     table("marks-months", "Marks per month", ["Month", "Missed a risk", "Flagged one not there", "All"], months));
 }
