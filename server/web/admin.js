@@ -1,7 +1,7 @@
 // The YOT admin's page: staff accounts, the duty rota, the services directory, group chats,
 // survey reports and distance travelled (with small numbers withheld, as the API does),
-// sending surveys to parents and carers, the survey after a chat, the moderation rules and the
-// audit log.
+// sending surveys to parents and carers, the survey after a chat and the audit log (saved
+// replies, the moderation rules, the monitoring notice and verdict marks: admin-tools.js).
 // Everything goes through the API; what people wrote is shown as text only.
 import { Session, authed, el, showError, showInfo } from "./common.js";
 import { staffSignIn } from "./signin.js";
@@ -79,36 +79,6 @@ $("room-form").addEventListener("submit", async (ev) => {
     loadRooms();
   } catch (e) {
     say("room-form", "error", e.message);
-  }
-});
-
-$("load-policy").addEventListener("click", async () => {
-  unsay("load-policy");
-  try {
-    const resp = await fetch("/v1/admin/moderation/policy", { headers: { Authorization: "Bearer " + (await session.token()) } });
-    if (!resp.ok) throw new Error(`the policy could not be read (${resp.status})`);
-    $("policy").value = await resp.text();
-    $("policy-form").hidden = false;
-  } catch (e) {
-    say("load-policy", "error", e.message);
-  }
-});
-
-// The policy is TOML, not JSON, so it goes up as it is.
-$("policy-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  unsay("policy-form");
-  try {
-    const resp = await fetch("/v1/admin/moderation/policy", {
-      method: "PUT",
-      headers: { Authorization: "Bearer " + (await session.token()), "Content-Type": "application/toml" },
-      body: $("policy").value,
-    });
-    const answer = await resp.json();
-    if (!resp.ok) throw new Error(answer.error ? answer.error.message : `refused (${resp.status})`);
-    say("policy-form", "info", "The new rules are in force.");
-  } catch (e) {
-    say("policy-form", "error", e.message);
   }
 });
 

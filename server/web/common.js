@@ -37,15 +37,30 @@ export class Session {
   recall(name) { return this.data && this.data.extra[name]; }
   save() { sessionStorage.setItem(this.key, JSON.stringify(this.data)); }
   clear() { this.data = null; sessionStorage.removeItem(this.key); }
-  // An access token good for at least another minute, refreshed if need be.
+  // An access token good for at least another minute, refreshed if need be. A refresh token
+  // works once (a second use ends the session), so the stored tokens are read first (another
+  // part of the page, with its own Session on this key, may have refreshed them), and calls
+  // made at once share one refresh.
   async token() {
+    const stored = sessionStorage.getItem(this.key);
+    if (stored) this.data = JSON.parse(stored);
     if (!this.data) throw new ApiError(401, "unauthorized", "not signed in");
     if (Date.now() > this.data.expires_at - 60000) {
-      this.set(await call("POST", "/v1/auth/refresh", null, { refresh_token: this.data.refresh_token }));
+      let pending = refreshing.get(this.key);
+      if (!pending) {
+        pending = call("POST", "/v1/auth/refresh", null, { refresh_token: this.data.refresh_token })
+          .then((tokens) => { this.set(tokens); return tokens; })
+          .finally(() => refreshing.delete(this.key));
+        refreshing.set(this.key, pending);
+      }
+      this.set(await pending);
     }
     return this.data.access_token;
   }
 }
+
+// The refresh under way for each session key (see `Session.token`).
+const refreshing = new Map();
 
 // One REST call; errors come back as ApiError with the protocol's code and message.
 export async function call(method, path, token, body, extraHeaders) {
@@ -165,3 +180,25 @@ export function showTyping(user) {
 }
 
 // The staff pages' sign-in (and its second step, and the reset-link form) is in signin.js.
+
+// The moderation classifier's categories (`talkzone_moderation::Category::ALL`, in its order),
+// in the words staff read them.
+export const RISK_CATEGORIES = [
+  ["self_harm", "self-harm"],
+  ["suicide", "suicide"],
+  ["abuse_disclosure", "abuse disclosed"],
+  ["sexual_exploitation_grooming", "sexual exploitation or grooming"],
+  ["criminal_exploitation", "criminal exploitation"],
+  ["weapons", "weapons"],
+  ["violence_threat", "threat of violence"],
+  ["bullying_harassment", "bullying or harassment"],
+  ["hate", "hate"],
+  ["drugs_alcohol", "drugs or alcohol"],
+  ["profanity", "swearing"],
+  ["mental_health_distress", "mental health distress"],
+];
+
+export function categoryWords(name) {
+  const found = RISK_CATEGORIES.find(([n]) => n === name);
+  return found ? found[1] : name === "none" ? "none" : String(name).replaceAll("_", " ");
+}

@@ -1,9 +1,10 @@
 // The chats a worker (or a supervisor) follows: "My chats", and the one on screen with its
 // header (risk in colour and words, the first-reply clock), messages, earlier chats, the
 // composer (Enter sends, saved replies) and the staff actions, each answering beside itself.
-import { authed, el, clientMsgId, timeOf, renderBody, showTyping, announceTyping } from "./common.js";
+import { authed, el, clientMsgId, timeOf, renderBody, showTyping, announceTyping, categoryWords } from "./common.js";
 import { ChatStream } from "./stream.js";
 import { say, unsay, riskBadge, clock, secondsUntil, confirmInline, personName } from "./console-ui.js";
+import { markable, verdictControl } from "./console-verdict.js";
 
 const $ = (id) => document.getElementById(id);
 const path = (id, rest = "") => `/v1/conversations/${encodeURIComponent(id)}${rest}`;
@@ -230,13 +231,14 @@ export class ChatPane {
   addMessage(m) {
     const staff = m.sender && m.sender.role !== "young_person";
     const flags = m.moderation && m.moderation.severity !== "none"
-      ? riskBadge(m.moderation.severity, m.moderation.labels.length ? `: ${m.moderation.labels.join(", ")}` : "")
+      ? riskBadge(m.moderation.severity, m.moderation.labels.length ? `: ${m.moderation.labels.map(categoryWords).join(", ")}` : "")
       : null;
     $("messages").append(el("li", { class: m.kind === "system" ? "system" : staff ? "mine" : "theirs", "data-seq": m.seq },
       el("span", { class: "who" }, m.kind === "system" ? "Talk Zone" : m.sender ? m.sender.display_name : ""),
       renderBody(m),
       flags,
-      el("span", { class: "meta" }, timeOf(m.sent_at))));
+      el("span", { class: "meta" }, timeOf(m.sent_at)),
+      markable(m) ? verdictControl(this.desk.session, m) : null));
     $("messages").scrollTop = $("messages").scrollHeight;
   }
 

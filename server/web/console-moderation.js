@@ -3,6 +3,7 @@
 // reported, and the decisions and actions on its sender, each answering beside the item.
 import { authed, el, timeOf } from "./common.js";
 import { say, riskBadge, waited } from "./console-ui.js";
+import { itemVerdict, markable, verdictControl } from "./console-verdict.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +43,11 @@ export class ModerationList {
       item.subject_user ? el("span", { class: "muted" }, "from " + item.subject_user.display_name) : null,
       this.context(item),
       item.evidence ? el("p", { class: "body evidence", "aria-label": "The message" }, item.evidence) : null,
+      // A held message is not among those around it: its control goes under its text (what
+      // the check said is the item's own line).
+      item.kind === "hold" && item.message_id
+        ? verdictControl(this.desk.session, itemVerdict(item))
+        : null,
       reason,
       (DECISIONS[item.kind] || []).map((action) =>
         el("button", { type: "button", "data-action": action, onclick: (ev) => this.decide(item.id, action, reason.value, ev.target) }, action)),
@@ -65,7 +71,8 @@ export class ModerationList {
         list.replaceChildren(...ctx.messages.map((m) => el("li", { class: m.seq === ctx.seq ? "this" : "" },
           el("span", { class: "who" }, m.sender ? m.sender.display_name : "Talk Zone"),
           el("span", { class: "body" }, m.body),
-          el("span", { class: "meta" }, timeOf(m.sent_at)))));
+          el("span", { class: "meta" }, timeOf(m.sent_at)),
+          markable(m) ? verdictControl(this.desk.session, m) : null)));
         if (item.kind === "hold") list.append(el("li", { class: "this" }, el("span", { class: "who" }, "held"), el("span", { class: "body" }, "(the message below, not delivered)")));
         if (!ctx.messages.length) list.replaceChildren(el("li", { class: "muted" }, "No messages around it to show."));
       }).catch((e) => list.replaceChildren(el("li", { class: "muted" }, `The conversation around it could not be read: ${e.message}`)));

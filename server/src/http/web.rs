@@ -71,6 +71,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../web/console-moderation.js"),
     },
     Asset {
+        name: "console-verdict.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/console-verdict.js"),
+    },
+    Asset {
         name: "console-ui.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../web/console-ui.js"),
@@ -89,6 +94,11 @@ const ASSETS: &[Asset] = &[
         name: "admin.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../web/admin.js"),
+    },
+    Asset {
+        name: "admin-tools.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/admin-tools.js"),
     },
     Asset {
         name: "talkzone.css",

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod a11y;
+mod admin_tools_page;
 mod authz;
 mod bad_input;
 mod chat;
@@ -19,6 +20,7 @@ mod chat_page;
 mod connection_limits;
 mod console_api;
 mod console_page;
+mod console_verdict;
 mod desk;
 mod directory;
 mod erasure;
