@@ -157,7 +157,7 @@ impl Scheduler {
             }
             Job::ForgetIdleLimits => {
                 state.limits.forget_idle();
-                Ok(())
+                state.auth.forget_old_failures().await.map(drop)
             }
         }
     }

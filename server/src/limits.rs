@@ -1,5 +1,6 @@
 //! Rate limits (governor), one named bucket per action: auth requests per client IP,
-//! messages per user (over all their connections), frames per connection.
+//! messages per user (over all their connections), frames per connection. Failed guesses of a
+//! password or code are throttled per account and source in `auth::throttle`.
 //!
 //! A refusal is never silent: HTTP gets 429 with `Retry-After`, a frame gets `rate_limited`
 //! with `retry_after_ms`. IPv6 clients are grouped by /64 (one household or phone gets one
@@ -65,7 +66,6 @@ pub struct Limits {
     clock: LimiterClock,
     auth_per_ip: Keyed<IpAddr>,
     messages_per_user: Keyed<String>,
-    login_per_account: Keyed<String>,
 }
 
 fn nz(n: u32) -> NonZeroU32 {
@@ -94,8 +94,6 @@ impl Limits {
                 Quota::per_second(nz(config.user_messages_per_sec)).allow_burst(nz(config.user_messages_burst)),
                 &clock,
             ),
-            // Password guessing against one account, from any number of addresses.
-            login_per_account: keyed(Quota::per_minute(nz(10)).allow_burst(nz(10)), &clock),
             clock,
             config,
         }
@@ -103,10 +101,6 @@ impl Limits {
 
     pub fn check_auth_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
         self.auth_per_ip.check_key(&ip_bucket(ip)).map_err(|n| refusal(&self.clock, n))
-    }
-
-    pub fn check_login_account(&self, username: &str) -> Result<(), ApiError> {
-        self.login_per_account.check_key(&username.to_lowercase()).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn check_user_message(&self, user_id: &str) -> Result<(), ApiError> {
@@ -129,10 +123,8 @@ impl Limits {
     pub fn forget_idle(&self) {
         self.auth_per_ip.retain_recent();
         self.messages_per_user.retain_recent();
-        self.login_per_account.retain_recent();
         self.auth_per_ip.shrink_to_fit();
         self.messages_per_user.shrink_to_fit();
-        self.login_per_account.shrink_to_fit();
     }
 }
 

@@ -30,6 +30,7 @@ mod sessions;
 mod staff_lifecycle;
 mod staff_pages;
 mod staff_sessions;
+mod staff_sign_in;
 mod store;
 mod surveys;
 mod web;
