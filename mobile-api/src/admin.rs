@@ -30,6 +30,41 @@ pub struct Capacity {
 pub struct PolicyInForce {
     /// Always `in_force`.
     pub status: String,
+    /// Its version: every node changes over to it within a second.
+    pub version: i64,
+}
+
+/// One version of a policy (`GET /v1/admin/moderation/policy/versions`,
+/// `GET /v1/admin/monitoring-notice/versions`), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyVersion {
+    pub version: i64,
+    /// The moderation policy's TOML, or the notice's text.
+    pub body: String,
+    pub created_at: String,
+    /// The admin who put it in force; absent for what the service did itself (an import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<crate::UserId>,
+    /// Why it was made, e.g. `restored from version 3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The version every node uses now.
+    pub in_force: bool,
+}
+
+/// Every stored version of a policy, newest first. Version 0, the built-in one, is not
+/// stored: it is in force while the list is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyVersionList {
+    pub versions: Vec<PolicyVersion>,
+}
+
+/// `PUT /v1/admin/monitoring-notice`: a new version of the notice young people are shown at
+/// the start of a support chat (plain words, 1 to 2,000 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRequest {
+    pub text: String,
 }
 
 /// A staff account, as a YOT admin manages it (`GET /v1/admin/users`).

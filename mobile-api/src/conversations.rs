@@ -72,6 +72,19 @@ impl ConversationState {
     }
 }
 
+/// Who is there to answer a waiting chat right now (an extension), from the live desk: workers
+/// on duty and connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Staffing {
+    /// Someone on duty has room for another chat.
+    Available,
+    /// Workers are on duty, all at their capacity: a chat is accepted when one frees up.
+    Busy,
+    /// Nobody is on duty (or none is connected): the chat waits as a message until someone is.
+    NobodyOnDuty,
+}
+
 /// A conversation as its participants and staff see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConversationView {
@@ -86,8 +99,17 @@ pub struct ConversationView {
     pub assigned_to: Option<UserView>,
     /// 1-based place in the queue while `queued`.
     pub queue_position: Option<u32>,
-    /// Estimated seconds until a worker accepts, while `queued`.
+    /// Estimated seconds until a worker accepts, while `queued` and someone is on duty to
+    /// accept (`staffing` `available` or `busy`); `null` when nobody is: no number would be
+    /// honest then.
     pub estimated_wait_s: Option<u32>,
+    /// While `queued` (an extension): who is there to answer now, from the live desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staffing: Option<Staffing>,
+    /// While `queued` and nobody is on duty (an extension): when the rota's next shift starts
+    /// (RFC 3339), if one starts in the next 7 days. A client shows it in local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_on_duty_at: Option<String>,
     /// The highest `seq` stored so far (0 when empty).
     pub last_seq: i64,
     /// Support chats: the highest moderation severity seen (staff see it; the queue is ordered
@@ -109,6 +131,11 @@ pub struct ConversationView {
     /// plain words, with the version to acknowledge (`POST /v1/me/monitoring-notice/acknowledge`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_notice: Option<MonitoringNotice>,
+    /// Support chats, staff only, while assigned and the worker has not replied yet (an
+    /// extension): when the chat goes back to the queue unless the assigned worker replies
+    /// (`TALKZONE_ASSIGNMENT_TIMEOUT_S` after it was assigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_reply_due_at: Option<String>,
 }
 
 /// `GET /v1/conversations` answer.
@@ -139,12 +166,43 @@ pub struct RequeueRequest {
     pub reason: String,
 }
 
+/// `POST /v1/conversations/{id}/end` (an extension): the young person ends their own support
+/// chat, queued or assigned. Its outcome is `young_person_left`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndChatRequest {
+    /// Why, for the worker and the service's figures: `ended` (the "End chat" button, the
+    /// default) or `quick_exit` (the page's quick exit, which ends only a chat still queued).
+    #[serde(default)]
+    pub reason: EndReason,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    #[default]
+    Ended,
+    QuickExit,
+}
+
+/// `POST /v1/conversations/{id}/abuse` (supervisor): the chat is closed and the address it
+/// came from may open no chat and make no sign-up for `block_hours` (1 to 168; 24 if left out).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkAbuseRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub block_hours: Option<u32>,
+}
+
 /// `POST /v1/conversations/{id}/close`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
     /// One of the configured outcomes (`GET /v1/outcomes`).
     pub outcome: String,
+    /// Tags to add to those the chat already has (none given: its tags stay as they are).
+    /// Closing never removes a tag; `PUT /v1/conversations/{id}/tags` replaces them.
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -180,4 +238,28 @@ pub struct NoteList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutcomeList {
     pub outcomes: Vec<String>,
+}
+
+/// One of a young person's earlier support chats, as the staff who have their current chat see
+/// it (`GET /v1/conversations/{id}/earlier`): how it went, never what was said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EarlierChat {
+    pub id: ConversationId,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    /// `closed`, or `queued`/`assigned` for one still open (at most the current one's twin).
+    pub state: ConversationState,
+    pub topic: Option<String>,
+    /// The highest moderation severity seen in it.
+    pub risk: String,
+    pub outcome: Option<String>,
+    pub tags: Vec<String>,
+    /// The worker who had it last.
+    pub worker: Option<UserView>,
+}
+
+/// `GET /v1/conversations/{id}/earlier` answer: newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EarlierChatList {
+    pub chats: Vec<EarlierChat>,
 }

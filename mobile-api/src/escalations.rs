@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{ConversationId, MessageId, UserId};
+use crate::{ConversationId, ConversationState, MessageId, UserId, UserView};
 
 /// `POST /v1/conversations/{id}/escalations` (staff).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -38,7 +38,8 @@ pub struct EscalationView {
     pub message_id: Option<MessageId>,
     pub severity: String,
     pub reason: String,
-    /// `worker` or `moderation` (raised automatically on high or critical risk).
+    /// `worker`, `moderation` (raised automatically on high or critical risk) or `young_person`
+    /// (the young person reported a message in their own support chat).
     pub source: String,
     pub raised_by: Option<UserId>,
     /// `open`, `acknowledged`, `resolved`.
@@ -56,6 +57,14 @@ pub struct EscalationView {
     pub resolved_at: Option<String>,
     pub outcome: Option<String>,
     pub actions: Vec<EscalationActionView>,
+    /// Which chat, at a glance (extensions): its young person (their display name, often a
+    /// friendly random one), the worker who has it now, and whether it is still open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub young_person: Option<UserView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<UserView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_state: Option<ConversationState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use crate::{
     ConversationId, ConversationView, ErrorCode, EscalationView, MessageId, MessageView, ModerationItemView,
-    PendingSurvey, UserId, UserView,
+    PendingSurvey, Staffing, UserId, UserView,
 };
 
 /// Frames a client sends. Unknown types, unknown fields and wrong field types are answered
@@ -111,6 +111,11 @@ pub struct QueueEntry {
     /// The highest moderation severity seen while waiting (`none` … `critical`).
     pub risk: String,
     pub topic: Option<String>,
+    /// The start of the young person's first message (at most
+    /// [`QUEUE_PREVIEW_CHARS`](crate::limits::QUEUE_PREVIEW_CHARS) characters), for triage. Queue
+    /// watchers are staff, who may read a queued chat anyway. An extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
 }
 
 /// Frames the server sends.
@@ -148,8 +153,14 @@ pub enum ServerFrame {
     Queue {
         conversation_id: ConversationId,
         position: u32,
-        estimated_wait_s: u32,
+        /// `null` when nobody is on duty to accept (`staffing` `nobody_on_duty`).
+        estimated_wait_s: Option<u32>,
         available_workers: u32,
+        /// Who is there to answer now (an extension; see `ConversationView::staffing`).
+        staffing: Staffing,
+        /// When nobody is on duty: the rota's next shift start, if within 7 days (an extension).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_on_duty_at: Option<String>,
     },
     #[serde(rename = "queue.snapshot")]
     QueueSnapshot {

@@ -40,6 +40,15 @@ pub mod limits {
     pub const MAX_PAGE: u32 = 500;
     /// Page size when `limit` is not given.
     pub const DEFAULT_PAGE: u32 = 100;
+    /// Longest first-message preview in a queue entry, in characters.
+    pub const QUEUE_PREVIEW_CHARS: usize = 140;
+    /// Longest canned reply title, in characters.
+    pub const MAX_CANNED_TITLE_CHARS: usize = 80;
+    /// Longest canned reply body, in characters (a message's limit less room for the
+    /// variables' values).
+    pub const MAX_CANNED_BODY_CHARS: usize = 2_000;
+    /// Most canned replies the service keeps.
+    pub const MAX_CANNED_REPLIES: usize = 200;
 }
 
 macro_rules! id_type {
@@ -117,6 +126,7 @@ parses_from_text!(
 
 mod admin;
 mod auth;
+mod canned;
 mod conversations;
 mod desk;
 mod directory;
@@ -137,6 +147,7 @@ pub mod client;
 
 pub use admin::*;
 pub use auth::*;
+pub use canned::*;
 pub use conversations::*;
 pub use desk::*;
 pub use directory::*;

@@ -13,6 +13,10 @@ pub struct RoomInfo {
     pub personal_info: PersonalInfoMode,
     /// Whether the caller is a member.
     pub joined: bool,
+    /// The room's house rules in plain words, from its settings (an extension): shown to a
+    /// young person when they join, and kept at hand in the room.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub house_rules: Vec<String>,
 }
 
 /// `pre`: every message is held until a moderator approves it. `post`: only flagged ones.

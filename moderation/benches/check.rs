@@ -1,11 +1,13 @@
 //! Throughput of `check` with the built-in policy on typical chat messages: the texts of the
 //! development set (`../shared/data/moderation/dev.jsonl`, when present) plus ordinary short chat
-//! lines, so most messages take the no-hit path as in real traffic.
+//! lines, so most messages take the no-hit path as in real traffic. Measured with the rules
+//! alone (`check/…`) and with both stages, the rules and the built-in learned model
+//! (`both_stages/…`), and with conversation context (`both_stages/in_context`).
 //!
-//! `CARGO_TARGET_DIR=/work/target-moderation cargo bench -p talkzone-moderation --bench check`
+//! `cargo bench -j 2 -p talkzone-moderation --bench check`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use talkzone_moderation::{check, Draft, Policy};
+use talkzone_moderation::{check, check_in_context, Conversation, Draft, Model, Policy, RecentVerdict};
 
 const CHAT: &[&str] = &[
     "hiya",
@@ -71,6 +73,47 @@ fn bench(c: &mut Criterion) {
             let mut n = 0usize;
             for m in &chat {
                 let v = check(&policy, &Draft::new(m));
+                n += v.flags.len() + v.pii.len();
+            }
+            n
+        })
+    });
+    g.finish();
+
+    let model = match Model::builtin() {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    let both = Policy::builtin().with_model(model);
+    let mut g = c.benchmark_group("both_stages");
+    g.throughput(Throughput::Elements(msgs.len() as u64));
+    g.bench_function("typical_mix", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for m in &msgs {
+                let v = check(&both, &Draft::new(m));
+                n += v.flags.len() + v.pii.len();
+            }
+            n
+        })
+    });
+    g.bench_function("in_context", |b| {
+        let recent: Vec<RecentVerdict> = vec![RecentVerdict::default(); 10];
+        b.iter(|| {
+            let mut n = 0usize;
+            for m in &msgs {
+                let v = check_in_context(&both, &Draft::new(m), &Conversation { recent: &recent });
+                n += v.verdict.flags.len();
+            }
+            n
+        })
+    });
+    g.throughput(Throughput::Elements(chat.len() as u64));
+    g.bench_function("everyday_chat", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for m in &chat {
+                let v = check(&both, &Draft::new(m));
                 n += v.flags.len() + v.pii.len();
             }
             n

@@ -1,13 +1,25 @@
 //! Print the full verdict (flags with rule ids and spans, PII, redaction) for each line of stdin.
 //!
+//! Both stages run (rules and the built-in model); `--rules-only` runs the rules alone.
+//!
 //! `echo "k i l l  m y s 3 l f" | cargo run -p talkzone-moderation --example explain`
 
 use std::io::BufRead;
 
-use talkzone_moderation::{check, Draft, Policy};
+use talkzone_moderation::{check, Draft, Model, Policy};
 
 fn main() {
-    let policy = Policy::builtin();
+    let policy = if std::env::args().any(|a| a == "--rules-only") {
+        Policy::builtin()
+    } else {
+        match Model::builtin() {
+            Ok(m) => Policy::builtin().with_model(m),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+    };
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
         let text = match serde_json::from_str::<serde_json::Value>(&line) {
             Ok(v) if v.get("text").is_some() => v["text"].as_str().unwrap_or_default().to_string(),

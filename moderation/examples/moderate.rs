@@ -3,16 +3,43 @@
 //!
 //! `cargo run -p talkzone-moderation --example moderate --release < dev.jsonl > preds.jsonl`
 //!
-//! An optional first argument is a policy TOML file to use instead of the built-in policy.
+//! Both stages run: the rules and the built-in learned model (`model/model.bin`). Options:
+//! `--model FILE` uses another model file, `--rules-only` runs the rules alone (to compare);
+//! an optional argument is a policy TOML file to use instead of the built-in policy.
 
 use std::io::{BufRead, Write};
 
-use talkzone_moderation::{check, eval_record, Draft, Policy};
+use talkzone_moderation::{check, eval_record, Draft, Model, Policy};
 
 fn main() {
-    let policy = match std::env::args().nth(1) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let rules_only = args.iter().any(|a| a == "--rules-only");
+    args.retain(|a| a != "--rules-only");
+    let model_path = args.iter().position(|a| a == "--model").map(|i| {
+        let p = args.get(i + 1).cloned().unwrap_or_default();
+        args.drain(i..(i + 2).min(args.len()));
+        p
+    });
+    let model = if rules_only {
+        None
+    } else {
+        let loaded = match &model_path {
+            Some(p) => std::fs::read(p)
+                .map_err(|e| format!("cannot read {p}: {e}"))
+                .and_then(|b| Model::from_bytes(&b).map_err(|e| format!("{p}: {e}"))),
+            None => Model::builtin().map_err(|e| e.to_string()),
+        };
+        match loaded {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+    };
+    let policy = match args.first() {
         Some(path) => {
-            let src = match std::fs::read_to_string(&path) {
+            let src = match std::fs::read_to_string(path) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("cannot read {path}: {e}");
@@ -28,6 +55,10 @@ fn main() {
             }
         }
         None => Policy::builtin(),
+    };
+    let policy = match model {
+        Some(m) => policy.with_model(m),
+        None => policy,
     };
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();

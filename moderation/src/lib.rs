@@ -33,7 +33,9 @@
 
 #![forbid(unsafe_code)]
 
+mod context;
 mod engine;
+pub mod model;
 mod normalise;
 mod pii;
 mod policy;
@@ -41,6 +43,8 @@ mod words;
 
 use serde::{Deserialize, Serialize};
 
+pub use context::{check_in_context, conversation_risk, recent_verdict, Conversation, Cues, InContext, RecentVerdict};
+pub use model::{Model, ModelError};
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 
 /// How serious a message is. Ordered: `None < Low < Medium < High < Critical`.

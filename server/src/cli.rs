@@ -30,8 +30,9 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Classify JSON Lines {"id","text"} from stdin with the moderation rules; one JSON line
-    /// each on stdout: {"id","flagged","severity","labels","pii","redacted"}.
+    /// Classify JSON Lines {"id","text"} from stdin with the moderation rules and the learned
+    /// model (the built-in one, or --moderation-model); one JSON line each on stdout:
+    /// {"id","flagged","severity","labels","pii","redacted"}.
     Moderate {
         /// A policy file to use instead of the built-in one.
         #[arg(long)]
@@ -118,7 +119,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Moderate { policy } = &cli.command {
-        return moderate(policy.as_deref());
+        return moderate(policy.as_deref(), cli.settings.moderation_model.as_deref());
     }
     let config = Config::load(&cli.settings)?;
     match cli.command {
@@ -279,15 +280,13 @@ struct ModerateInput {
     text: String,
 }
 
-fn moderate(policy_path: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let policy = match policy_path {
-        Some(p) => {
-            let src = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            talkzone_moderation::Policy::from_toml(&src).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-        }
-        None => talkzone_moderation::Policy::builtin(),
-    };
-    let service = crate::moderation::ModerationService::new(policy);
+fn moderate(policy_path: Option<&std::path::Path>, model_path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let model = crate::moderation::load_model(model_path).map_err(|e| anyhow::anyhow!("moderation model: {e}"))?;
+    let service = crate::moderation::ModerationService::new(model);
+    if let Some(p) = policy_path {
+        let src = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        service.install(1, &src).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

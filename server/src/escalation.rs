@@ -22,8 +22,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget, EscalationSource, EscalationState};
 use crate::realtime::Event;
 use crate::state::AppState;
-use crate::store::{EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE};
-use crate::views::message_view;
+use crate::store::{
+    ConversationRecord, EscalationActionRecord, EscalationRecord, InsertOutcome, NewEscalation, MAX_PAGE,
+};
+use crate::views::{kind_and_state, message_view, user_of};
 
 /// Who is alerted.
 /// Who receives escalation frames and acts on escalations.
@@ -45,21 +47,37 @@ fn deadline(state: &AppState, severity: Severity) -> Option<Duration> {
     }
 }
 
-/// The escalation the moderation step raises for a message, if its risk is high or critical.
+/// How the conversation's risk moves with a message: before it, and with it (risk that builds
+/// across a young person's messages; for anyone else, the message's own severity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RiskMove {
+    pub before: Severity,
+    pub after: Severity,
+}
+
+/// The escalation the moderation step raises for a message: when the message itself is high or
+/// critical, or when the conversation's risk has just become high or critical across several
+/// messages that were not on their own (once, as it crosses).
 pub fn automatic(
     state: &AppState,
     conversation_id: &str,
     message_id: &str,
     verdict: &Verdict,
+    risk: RiskMove,
     now: i64,
 ) -> Option<NewEscalation> {
-    if verdict.severity < Severity::High {
+    let built_up = verdict.severity < Severity::High && risk.after >= Severity::High && risk.before < Severity::High;
+    if verdict.severity < Severity::High && !built_up {
         return None;
     }
-    let severity = verdict.severity;
+    let severity = verdict.severity.max(if built_up { risk.after } else { Severity::None });
     let labels: Vec<&str> = verdict.labels.iter().map(|c| c.as_str()).collect();
     let why = verdict.flags.iter().max_by_key(|f| f.severity).map(|f| format!(" ({}: \"{}\")", f.rule, f.matched));
-    let reason = format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default());
+    let reason = if built_up {
+        format!("automatic: {severity} risk built up across the young person's messages, now {}", labels.join(", "))
+    } else {
+        format!("automatic: {} risk, {}{}", severity, labels.join(", "), why.unwrap_or_default())
+    };
     let id = crate::ids::random_id();
     Some(NewEscalation {
         audit: raised_entry(&id, None, severity, &reason, now),
@@ -111,10 +129,30 @@ async fn views(state: &AppState, rows: &[EscalationRecord]) -> ApiResult<Vec<Esc
         };
         actions.entry(a.escalation_id).or_default().push(view);
     }
-    Ok(rows.iter().map(|e| view_of(e, actions.remove(&e.id).unwrap_or_default(), now)).collect())
+    // Which chat each is about, read once per chat: a supervisor's worklist names the young
+    // person and the worker, and says whether the chat is still open.
+    let mut chats: HashMap<String, Option<ConversationRecord>> = HashMap::new();
+    for e in rows {
+        if !chats.contains_key(&e.conversation_id) {
+            let record = state.store.conversation(&e.conversation_id).await?;
+            chats.insert(e.conversation_id.clone(), record);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|e| {
+            let chat = chats.get(&e.conversation_id).and_then(Option::as_ref);
+            view_of(e, actions.remove(&e.id).unwrap_or_default(), chat, now)
+        })
+        .collect())
 }
 
-fn view_of(e: &EscalationRecord, actions: Vec<EscalationActionView>, now: i64) -> EscalationView {
+fn view_of(
+    e: &EscalationRecord,
+    actions: Vec<EscalationActionView>,
+    chat: Option<&ConversationRecord>,
+    now: i64,
+) -> EscalationView {
     EscalationView {
         id: e.id.clone(),
         conversation_id: ConversationId(e.conversation_id.clone()),
@@ -134,6 +172,10 @@ fn view_of(e: &EscalationRecord, actions: Vec<EscalationActionView>, now: i64) -
         resolved_at: e.resolved_at.map(rfc3339),
         outcome: e.outcome.clone(),
         actions,
+        young_person: chat.and_then(|c| user_of(&c.owner_id, &c.owner_name, Role::YoungPerson)),
+        worker: chat
+            .and_then(|c| user_of(&c.assigned_to, &c.assigned_name, c.assigned_role.unwrap_or(Role::DutyWorker))),
+        conversation_state: chat.and_then(|c| kind_and_state(c).ok()).map(|(_, s)| s),
     }
 }
 
@@ -142,6 +184,16 @@ async fn alert(state: &AppState, e: &EscalationRecord) {
     match view(state, e).await {
         Ok(v) => state.hub.publish(Event::ToRoles { roles: SUPERVISORS.to_vec(), frame: ServerFrame::Escalation(v) }),
         Err(err) => tracing::error!(error = %err, escalation = %e.id, "could not alert supervisors"),
+    }
+}
+
+/// Tells every connected supervisor that an escalation changed (when it changed elsewhere:
+/// resolved by marking its chat as abuse, its young person's account deleted).
+pub async fn changed(state: &AppState, id: &str) {
+    match state.store.escalation(id).await {
+        Ok(Some(e)) => alert(state, &e).await,
+        Ok(None) => {}
+        Err(err) => tracing::error!(error = %err, escalation = id, "could not alert supervisors"),
     }
 }
 
@@ -199,7 +251,7 @@ pub async fn raise(
             conversation_id: conv.id.clone(),
             message_id: None,
             severity,
-            reason: reason.trim().to_owned(),
+            reason: crate::input::contain_bidi(reason.trim()).into_owned(),
             source: EscalationSource::Worker,
             raised_by: Some(user.id.0.clone()),
             created_at: now,
@@ -208,6 +260,40 @@ pub async fn raise(
         .await?;
     raised(state, &e.id).await;
     view(state, &e).await
+}
+
+/// A young person's report of a message in their own support chat: an escalation to the
+/// supervisors (medium: acknowledged within the medium deadline or it re-escalates), with
+/// their words as the reason. Supervisors are alerted as for any other.
+pub async fn from_young_person(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &str,
+    message_id: &str,
+    reason: &str,
+) -> ApiResult<EscalationRecord> {
+    let severity = Severity::Medium;
+    let limit = deadline(state, severity).unwrap_or_default();
+    let now = state.clock.now_ms();
+    let id = crate::ids::random_id();
+    let reason = format!("the young person reported a message in this chat: {reason}");
+    let e = state
+        .store
+        .create_escalation(NewEscalation {
+            audit: raised_entry(&id, Some(user.id.as_str()), severity, &reason, now),
+            id,
+            conversation_id: conversation_id.to_owned(),
+            message_id: Some(message_id.to_owned()),
+            severity,
+            reason,
+            source: EscalationSource::YoungPerson,
+            raised_by: Some(user.id.0.clone()),
+            created_at: now,
+            deadline_at: now + limit.as_millis() as i64,
+        })
+        .await?;
+    raised(state, &e.id).await;
+    Ok(e)
 }
 
 fn check_text(name: &str, text: &str) -> ApiResult<()> {

@@ -11,13 +11,17 @@ use crate::conversations::lifecycle;
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, presence, privacy};
+use crate::{escalation, policies, presence, privacy, queue};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
 
 /// How often retention runs (by the service clock, so that tests moving the clock see it run).
 const RETENTION_EVERY_MS: i64 = 3_600_000;
+
+/// How often a node looks for a newer policy when nobody told it of one: with the tick, a
+/// version stored on another node is in force here within 750 ms even if its event was lost.
+const POLICIES_EVERY: Duration = Duration::from_millis(500);
 
 /// How often idle rate-limit keys (and so client IPs) are forgotten.
 const FORGET_IDLE_LIMITS: Duration = Duration::from_secs(60);
@@ -37,25 +41,34 @@ pub enum Job {
     AutoAssign,
     /// This node's connected staff are marked as seen.
     Presence,
+    /// Waiting young people are told when who is there to answer changes with no chat moving
+    /// (the last worker's connection gone, the rota's next shift changed): see [`DeskSeen`].
+    DeskStaffing,
     /// Workers nearing a duty cap are warned; those past it go off duty.
     WellbeingCaps,
     /// Old data is deleted (one node per round, under a lease).
     Retention,
     /// Idle rate-limit keys are forgotten.
     ForgetIdleLimits,
+    /// A newer moderation policy in the database is put in force here: at once when another
+    /// node says so (`Event::PolicyChanged`, at the next tick), else within [`POLICIES_EVERY`]
+    /// and a tick of it being stored.
+    Policies,
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 11] = [
         Job::EscalationDeadlines,
         Job::OnCallOutbox,
         Job::AssignmentTimeouts,
         Job::StrandedChats,
         Job::AutoAssign,
         Job::Presence,
+        Job::DeskStaffing,
         Job::WellbeingCaps,
         Job::Retention,
         Job::ForgetIdleLimits,
+        Job::Policies,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,9 +79,11 @@ impl Job {
             Job::StrandedChats => "chats of workers who went away",
             Job::AutoAssign => "auto-assignment",
             Job::Presence => "presence",
+            Job::DeskStaffing => "who is there to answer",
             Job::WellbeingCaps => "wellbeing caps",
             Job::Retention => "retention",
             Job::ForgetIdleLimits => "forget idle rate limits",
+            Job::Policies => "policies",
         }
     }
 
@@ -76,12 +91,17 @@ impl Job {
     /// (see [`Scheduler::due`]).
     fn every(self) -> Option<Duration> {
         match self {
-            Job::Presence | Job::WellbeingCaps => Some(presence::HEARTBEAT),
+            Job::Presence | Job::DeskStaffing | Job::WellbeingCaps => Some(presence::HEARTBEAT),
             Job::ForgetIdleLimits => Some(FORGET_IDLE_LIMITS),
+            Job::Policies => Some(POLICIES_EVERY),
             _ => None,
         }
     }
 }
+
+/// What the desk looked like to waiting young people at the last look: someone free, someone
+/// on duty, the rota's next shift (ms).
+type DeskSeen = (bool, bool, Option<i64>);
 
 /// The scheduler's memory between ticks: when each periodic job last ran.
 pub struct Scheduler {
@@ -89,6 +109,9 @@ pub struct Scheduler {
     wellbeing: Wellbeing,
     last_run: [Option<Instant>; Job::ALL.len()],
     last_retention: Option<i64>,
+    /// The hub's count of policy changes when the policies were last read.
+    policy_changes_seen: u64,
+    last_desk: Option<DeskSeen>,
 }
 
 impl Default for Scheduler {
@@ -104,10 +127,15 @@ impl Scheduler {
             wellbeing: Wellbeing::default(),
             last_run: [None; Job::ALL.len()],
             last_retention: None,
+            policy_changes_seen: 0,
+            last_desk: None,
         }
     }
 
     fn due(&self, state: &AppState, job: Job) -> bool {
+        if job == Job::Policies && state.hub.policy_changes() != self.policy_changes_seen {
+            return true;
+        }
         if job == Job::Retention {
             return self.last_retention.is_none_or(|t| state.clock.now_ms() - t >= RETENTION_EVERY_MS);
         }
@@ -142,6 +170,19 @@ impl Scheduler {
                 presence::heartbeat(state).await;
                 Ok(())
             }
+            Job::DeskStaffing => {
+                let seen = |d: queue::DeskNow| (d.available > 0, d.connected > 0, d.next_on_duty_at);
+                let mut now = seen(queue::desk_now(state).await?);
+                // The first look only remembers: every change of the desk made through the API
+                // has already pushed the queue. What is remembered is what the push told (the
+                // desk may change again between the look and the push); a push that failed is
+                // tried again next tick.
+                if self.last_desk.is_some_and(|last| last != now) {
+                    now = seen(queue::push(state).await?);
+                }
+                self.last_desk = Some(now);
+                Ok(())
+            }
             Job::WellbeingCaps => self.wellbeing.check(state).await,
             Job::Retention => {
                 let now = state.clock.now_ms();
@@ -158,6 +199,10 @@ impl Scheduler {
             Job::ForgetIdleLimits => {
                 state.limits.forget_idle();
                 state.auth.forget_old_failures().await.map(drop)
+            }
+            Job::Policies => {
+                self.policy_changes_seen = state.hub.policy_changes();
+                policies::refresh(state).await.map(drop)
             }
         }
     }

@@ -12,13 +12,15 @@
 //!   node's hub, the broker between nodes), [`auth`] (tokens, passwords, tickets, the caller),
 //!   [`views`] (records as the protocol shows them), [`group_commit`] (messages stored
 //!   together); then [`state`], the shared state;
-//! - domain rules: [`presence`], [`queue`] (order, positions, waits), `rooms::policy`,
+//! - domain rules: [`presence`], [`queue`] (order, positions, waits), [`policies`] (the moderation
+//!   policy and the notice, by version, the same on every node), `rooms::policy`,
 //!   `privacy::notice` (the monitoring notice), and the low part of [`conversations`]: `access`
 //!   (who may do what), `system` (the one path for system messages) and `view`;
 //! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
-//!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps);
-//! - use cases: [`conversations`] (send, lifecycle, live, notes), [`rooms`], [`directory`],
-//!   [`accounts`] (staff accounts);
+//!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps), [`verdict_marks`]
+//!   (staff marks on moderation verdicts: an evaluation set of real traffic);
+//! - use cases: [`conversations`] (send, lifecycle, live, notes, continuity), [`rooms`],
+//!   [`directory`], [`accounts`] (staff accounts), [`canned_replies`];
 //! - edges: [`jobs`] (the scheduler), [`ws`] (one task per connection), [`http`] (the router,
 //!   extractors, error mapping, the web pages);
 //! - the process: [`app`] (build the state, serve), [`cli`].
@@ -32,9 +34,9 @@
 //! 1. base: clock, ids, names, model, config, store, telemetry, error, input
 //! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit
 //! 3. state: state
-//! 4. rules: presence, queue, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
-//! 5. domain: escalation, moderation_queue, surveys, privacy, desk
-//! 6. use cases: conversations, rooms, directory, accounts
+//! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
+//! 5. domain: escalation, moderation_queue, surveys, privacy, desk, verdict_marks
+//! 6. use cases: conversations, rooms, directory, accounts, canned_replies
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
 
@@ -43,6 +45,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod canned_replies;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -62,6 +65,7 @@ pub mod model;
 pub mod moderation;
 pub mod moderation_queue;
 pub mod names;
+pub mod policies;
 pub mod presence;
 pub mod privacy;
 pub mod queue;
@@ -71,6 +75,7 @@ pub mod state;
 pub mod store;
 pub mod surveys;
 pub mod telemetry;
+pub mod verdict_marks;
 pub mod views;
 pub mod ws;
 

@@ -52,6 +52,19 @@ macro_rules! text_enum {
                 s.parse()
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 
@@ -85,6 +98,9 @@ text_enum! {
         Worker = "worker",
         /// The moderation step, on a high or critical message.
         Moderation = "moderation",
+        /// The young person, reporting a message of their own support chat (which never goes
+        /// to the moderation queue).
+        YoungPerson = "young_person",
     }
 }
 
@@ -107,6 +123,26 @@ text_enum! {
 }
 
 text_enum! {
+    /// A text the whole service runs on, kept by version in the database.
+    pub enum PolicyKind as "policy kind" {
+        /// The moderation rules (TOML).
+        Moderation = "moderation",
+        /// What a young person is told about who may read their chat.
+        MonitoringNotice = "monitoring_notice",
+    }
+}
+
+text_enum! {
+    /// What a member of staff says was wrong with a moderation verdict.
+    pub enum VerdictMarkKind as "verdict mark kind" {
+        /// A risk it did not flag, or flagged too low.
+        Missed = "missed",
+        /// A risk it flagged that is not there, or flagged too high.
+        Wrong = "wrong",
+    }
+}
+
+text_enum! {
     /// What a record of the audit log is about.
     pub enum AuditTarget as "audit target" {
         User = "user",
@@ -119,6 +155,8 @@ text_enum! {
         SurveyAssignment = "survey_assignment",
         InterventionType = "intervention_type",
         SurveySetting = "survey_setting",
+        CannedReply = "canned_reply",
+        ModerationItem = "moderation_item",
     }
 }
 
@@ -154,6 +192,12 @@ text_enum! {
         SupervisorJoined = "supervisor_joined",
         SafeguardingHoldPlaced = "safeguarding_hold_placed",
         SafeguardingHoldLifted = "safeguarding_hold_lifted",
+        /// What a deletion request left under a hold was deleted when the hold was lifted.
+        ErasureCompleted = "erasure_completed",
+        /// A moderator or supervisor was shown a moderation item (its evidence).
+        ModerationItemRead = "moderation_item_read",
+        /// A supervisor marked a support chat as abuse: closed, its source blocked for a while.
+        ConversationMarkedAbuse = "conversation_marked_abuse",
         MonitoringNoticeAcknowledged = "monitoring_notice_acknowledged",
         EscalationRaised = "escalation_raised",
         EscalationAcknowledged = "escalation_acknowledged",
@@ -184,6 +228,11 @@ text_enum! {
         SurveyChartExported = "survey_chart_exported",
         SurveyDistanceViewed = "survey_distance_viewed",
         SurveyDistanceExported = "survey_distance_exported",
+        MonitoringNoticeReplaced = "monitoring_notice_replaced",
+        VerdictMarksExported = "verdict_marks_exported",
+        CannedReplyCreated = "canned_reply_created",
+        CannedReplyUpdated = "canned_reply_updated",
+        CannedReplyDeleted = "canned_reply_deleted",
     }
 }
 

@@ -13,22 +13,49 @@ const optional = (id) => value(id) || undefined;
 
 staffSignIn(session, ["yot_admin"], "This page is for YOT admins.", () => start());
 
+// What an action came to, said right under the form (or list) that caused it, not at the foot
+// of a long page; an error stays until the next try, which clears it first, so an old
+// "Created …" never stands beside a form that has just failed.
+function say(anchorId, kind, text) {
+  const anchor = $(anchorId);
+  let line = anchor.nextElementSibling;
+  if (!line || !line.classList.contains("form-message")) {
+    line = el("p", { "data-for": anchorId });
+    anchor.after(line);
+  }
+  line.className = `form-message ${kind}`;
+  line.setAttribute("role", kind === "error" ? "alert" : "status");
+  line.textContent = text;
+  line.hidden = false;
+  if (line.scrollIntoView) line.scrollIntoView({ block: "nearest" });
+}
+
+function unsay(anchorId) {
+  const line = $(anchorId).nextElementSibling;
+  if (line && line.classList.contains("form-message")) {
+    line.textContent = "";
+    line.hidden = true;
+  }
+}
+
 $("user-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("user-form");
   try {
     const user = await authed(session, "POST", "/v1/admin/users", {
       username: value("new-username"), password: $("new-password").value, role: $("new-role").value, display_name: optional("new-name"),
     });
     $("user-form").reset();
-    $("user-result").textContent = `Created ${user.display_name} (${user.role.replace("_", " ")}).`;
+    say("user-form", "info", `Created ${user.display_name} (${user.role.replace("_", " ")}).`);
     loadStaff();
   } catch (e) {
-    showError(e.message);
+    say("user-form", "error", e.message);
   }
 });
 
 $("service-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("service-form");
   try {
     await authed(session, "POST", "/v1/services", {
       name: value("svc-name"), category: value("svc-category"), description: value("svc-description"), area: optional("svc-area"),
@@ -37,12 +64,13 @@ $("service-form").addEventListener("submit", async (ev) => {
     $("service-form").reset();
     loadServices();
   } catch (e) {
-    showError(e.message);
+    say("service-form", "error", e.message);
   }
 });
 
 $("room-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("room-form");
   try {
     await authed(session, "POST", "/v1/rooms", {
       topic: value("room-topic"), age_band: value("room-ages"), moderation: $("room-moderation").value, personal_info: $("room-pii").value,
@@ -50,24 +78,26 @@ $("room-form").addEventListener("submit", async (ev) => {
     $("room-form").reset();
     loadRooms();
   } catch (e) {
-    showError(e.message);
+    say("room-form", "error", e.message);
   }
 });
 
 $("load-policy").addEventListener("click", async () => {
+  unsay("load-policy");
   try {
     const resp = await fetch("/v1/admin/moderation/policy", { headers: { Authorization: "Bearer " + (await session.token()) } });
     if (!resp.ok) throw new Error(`the policy could not be read (${resp.status})`);
     $("policy").value = await resp.text();
     $("policy-form").hidden = false;
   } catch (e) {
-    showError(e.message);
+    say("load-policy", "error", e.message);
   }
 });
 
 // The policy is TOML, not JSON, so it goes up as it is.
 $("policy-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("policy-form");
   try {
     const resp = await fetch("/v1/admin/moderation/policy", {
       method: "PUT",
@@ -76,13 +106,14 @@ $("policy-form").addEventListener("submit", async (ev) => {
     });
     const answer = await resp.json();
     if (!resp.ok) throw new Error(answer.error ? answer.error.message : `refused (${resp.status})`);
-    showInfo("The new rules are in force.");
+    say("policy-form", "info", "The new rules are in force.");
   } catch (e) {
-    showError(e.message);
+    say("policy-form", "error", e.message);
   }
 });
 
 $("load-audit").addEventListener("click", async () => {
+  unsay("load-audit");
   try {
     const log = await authed(session, "GET", "/v1/admin/audit?days=7");
     $("audit").replaceChildren(...log.entries.map((e) => el("li", {},
@@ -91,7 +122,7 @@ $("load-audit").addEventListener("click", async () => {
       e.target ? el("span", { class: "muted" }, e.target) : null,
       e.details ? el("span", {}, e.details) : null)));
   } catch (e) {
-    showError(e.message);
+    say("load-audit", "error", e.message);
   }
 });
 
@@ -106,6 +137,7 @@ async function loadStaff() {
 
 $("shift-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("shift-form");
   try {
     // The inputs are in the admin's local time; the API takes RFC 3339 (UTC).
     await authed(session, "POST", "/v1/rota/shifts", {
@@ -115,7 +147,7 @@ $("shift-form").addEventListener("submit", async (ev) => {
     });
     loadShifts();
   } catch (e) {
-    showError(e.message);
+    say("shift-form", "error", e.message);
   }
 });
 
@@ -129,11 +161,12 @@ async function loadShifts() {
 }
 
 async function removeShift(id) {
+  unsay("shifts");
   try {
     await authed(session, "DELETE", `/v1/rota/shifts/${encodeURIComponent(id)}`);
     loadShifts();
   } catch (e) {
-    showError(e.message);
+    say("shifts", "error", e.message);
   }
 }
 
@@ -150,6 +183,7 @@ async function loadSurveys() {
 const cell = (c) => (c.suppressed ? "withheld" : String(c.value));
 
 async function showReport(id, version) {
+  unsay("surveys");
   try {
     const r = await authed(session, "GET", `/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report${filtered()}`);
     const head = el("h3", {}, `${r.title} (version ${r.version})`);
@@ -166,12 +200,13 @@ async function showReport(id, version) {
         q.distribution.length ? el("ul", {}, q.distribution.map((d) => el("li", {}, `${d.label}: ${d.suppressed ? "withheld" : d.count}`))) : null,
         q.free_text ? el("ul", { class: "free-text" }, q.free_text.map((t) => el("li", {}, t))) : null)));
   } catch (e) {
-    showError(e.message);
+    say("surveys", "error", e.message);
   }
 }
 
 // A CSV needs the access token in a header, so it is fetched and saved from the page.
-async function download(path, filename) {
+async function download(path, filename, anchorId) {
+  unsay(anchorId);
   try {
     const resp = await fetch(path, { headers: { Authorization: "Bearer " + (await session.token()) } });
     if (!resp.ok) throw new Error(`the CSV could not be made (${resp.status})`);
@@ -180,12 +215,12 @@ async function download(path, filename) {
     link.click();
     link.remove();
   } catch (e) {
-    showError(e.message);
+    say(anchorId, "error", e.message);
   }
 }
 
 const downloadCsv = (id, version) =>
-  download(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv${filtered()}`, `talkzone-survey-${id}-v${version}.csv`);
+  download(`/v1/surveys/${encodeURIComponent(id)}/versions/${version}/report.csv${filtered()}`, `talkzone-survey-${id}-v${version}.csv`, "surveys");
 
 const STAGES = [["start", "start"], ["middle", "middle"], ["end", "end"], ["follow_up", "follow-up"]];
 for (const select of document.querySelectorAll("select.stage")) {
@@ -223,6 +258,7 @@ function distancePath(ext) {
 
 $("distance-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("distance-form");
   try {
     const d = await authed(session, "GET", distancePath(""));
     if (d.suppressed) {
@@ -238,12 +274,12 @@ $("distance-form").addEventListener("submit", async (ev) => {
       el("li", {}, `worse: ${share(d.worse)}`),
       el("li", {}, `mean change: ${mean}`)));
   } catch (e) {
-    showError(e.message);
+    say("distance-form", "error", e.message);
   }
 });
 
 $("distance-csv").addEventListener("click", () =>
-  download(distancePath(".csv"), `talkzone-distance-${$("distance-survey").value}-${$("distance-question").value}.csv`));
+  download(distancePath(".csv"), `talkzone-distance-${$("distance-survey").value}-${$("distance-question").value}.csv`, "distance-form"));
 
 // The equality fields offer the same values as the report filters, "any" read as "not recorded".
 for (const select of document.querySelectorAll("select[data-options-from]")) {
@@ -254,6 +290,7 @@ const EQUALITY = ["age_band", "gender", "ethnicity", "looked_after"];
 
 $("participant-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("participant-form");
   try {
     await authed(session, "POST", "/v1/survey-participants", {
       reference: value("participant-reference"), intervention_type: $("participant-intervention").value,
@@ -264,12 +301,13 @@ $("participant-form").addEventListener("submit", async (ev) => {
     await loadParticipants();
     await loadIdentity();
   } catch (e) {
-    showError(e.message);
+    say("participant-form", "error", e.message);
   }
 });
 
 $("assignment-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("assignment-form");
   $("access-code").hidden = true;
   try {
     const sent = await authed(session, "POST", "/v1/survey-assignments", {
@@ -282,17 +320,18 @@ $("assignment-form").addEventListener("submit", async (ev) => {
       ` (works until ${expires}). Write it down now: it cannot be shown again.`);
     $("access-code").hidden = false;
   } catch (e) {
-    showError(e.message);
+    say("assignment-form", "error", e.message);
   }
 });
 
 $("feedback-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  unsay("feedback-form");
   try {
     await authed(session, "PUT", "/v1/surveys/chat-feedback", { survey_id: $("feedback-survey").value || null });
-    showInfo($("feedback-survey").value ? "Young people will be asked after each chat." : "Young people will not be asked after a chat.");
+    say("feedback-form", "info", $("feedback-survey").value ? "Young people will be asked after each chat." : "Young people will not be asked after a chat.");
   } catch (e) {
-    showError(e.message);
+    say("feedback-form", "error", e.message);
   }
 });
 
@@ -330,11 +369,12 @@ async function loadServices() {
 }
 
 async function retire(id) {
+  unsay("services");
   try {
     await authed(session, "POST", `/v1/services/${encodeURIComponent(id)}/retire`);
     loadServices();
   } catch (e) {
-    showError(e.message);
+    say("services", "error", e.message);
   }
 }
 

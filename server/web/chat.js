@@ -1,7 +1,8 @@
-// The young person's web chat: start a chat anonymously, read the monitoring notice, see the
-// queue position live, talk, and get every message once and in order across reconnects.
-// Messages not yet acknowledged are kept and sent again (same client_msg_id, so never twice).
-import { Session, authed, call, el, timeOf, renderBody, showError, showTyping, announceTyping } from "./common.js";
+// The young person's web chat: start a chat anonymously (with a topic if they like), read the
+// monitoring notice, see an honest wait live, talk, end the chat, and get every message once
+// and in order across reconnects. Messages not yet acknowledged are kept and sent again (same
+// client_msg_id, so never twice). Help now and the quick exit (also Esc) are always on screen.
+import { Session, authed, call, el, timeOf, renderBody, showError, showInfo, showTyping, announceTyping } from "./common.js";
 import { Live, ChatStream } from "./stream.js";
 import { surveyForm } from "./survey.js";
 
@@ -13,18 +14,155 @@ let stream = null; // the chat's messages over `live`
 let acknowledged = null; // the notice version acknowledged in this tab (frames may lag behind)
 const RATE_LIMITED = "You're sending messages very fast. Wait a moment; your message will be sent.";
 
-$("quick-exit").addEventListener("click", () => {
+const EXIT_URL = "https://www.bbc.co.uk/weather";
+let endedHere = false; // this page ended the chat (the status says "You ended it")
+let seenUpTo = 0; // messages up to this seq were there when the chat was opened: no alert for them
+let topic = null;
+
+// Quick exit: a weather page in place of this one (`replace`: no history entry to go back to),
+// the session forgotten in this tab, and a support chat ended, so that no worker accepts or
+// waits in a chat with nobody there (docs/duty-desk.md, "Quick exit"). The end is sent with
+// `keepalive` so it outlives the page; nothing waits for it.
+function quickExit() {
+  const open = conversation && conversation.kind === "support" && conversation.state !== "closed";
+  const data = session.data;
+  if (open && data && data.expires_at > Date.now()) {
+    try {
+      fetch(`/v1/conversations/${encodeURIComponent(conversation.id)}/end`, {
+        method: "POST",
+        keepalive: true,
+        headers: { Authorization: "Bearer " + data.access_token, "Content-Type": "application/json" },
+        body: JSON.stringify({ reason: "quick_exit" }),
+      }).catch(() => {});
+    } catch (e) { /* leaving matters more */ }
+  }
   if (live) live.stop();
   session.clear();
-  location.replace("https://www.bbc.co.uk/weather");
+  document.title = "Weather";
+  document.body.replaceChildren();
+  location.replace(EXIT_URL);
+}
+$("quick-exit").addEventListener("click", quickExit);
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && !ev.isComposing) {
+    ev.preventDefault();
+    quickExit();
+  }
+});
+
+// The safety bar is `position: fixed`, which holds to the layout viewport: with the phone's
+// keyboard open or the page zoomed, only part of that is on screen (the visual viewport), so
+// the bar is moved (and unzoomed) into that part.
+function placeSafety() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const right = document.documentElement.clientWidth - (vv.offsetLeft + vv.width);
+  $("safety").style.transform = `translate(${-right}px, ${vv.offsetTop}px) scale(${1 / vv.scale})`;
+}
+if (window.visualViewport) {
+  window.visualViewport.addEventListener("resize", placeSafety);
+  window.visualViewport.addEventListener("scroll", placeSafety);
+}
+placeSafety();
+
+// Help now: the crisis numbers over the page, one tap away wherever the page is scrolled.
+$("help-now").addEventListener("click", () => {
+  const open = !$("help").classList.contains("floating");
+  $("help").classList.toggle("floating", open);
+  $("help-now").setAttribute("aria-expanded", String(open));
+  if (open) $("help").querySelector("a").focus();
+});
+
+// The access token is kept fresh while a chat is open, so a quick exit can always end it.
+setInterval(() => {
+  if (session.active && conversation) session.token().catch(() => {});
+}, 60000);
+
+// Topic buttons: one at a time, or none.
+for (const b of document.querySelectorAll("#topics button")) {
+  b.addEventListener("click", () => {
+    const on = b.getAttribute("aria-pressed") !== "true";
+    for (const other of document.querySelectorAll("#topics button")) other.setAttribute("aria-pressed", "false");
+    b.setAttribute("aria-pressed", String(on));
+    topic = on ? b.dataset.topic : null;
+  });
+}
+
+// When the tab is not being looked at and a worker joins or writes: the title says so (never
+// what was written), with a short sound and a buzz unless the young person turned them off.
+let unseen = 0;
+let audio = null;
+const TITLE = document.title;
+function unlockSound() {
+  try {
+    audio = audio || new AudioContext();
+    audio.resume();
+  } catch (e) { audio = null; }
+}
+function alertIfAway(what) {
+  if (!document.hidden) return;
+  unseen += 1;
+  document.title = `(${unseen}) ${what} · ${TITLE}`;
+  if (!$("sound").checked) return;
+  try {
+    if (audio) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 660;
+      gain.gain.value = 0.1;
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.2);
+    }
+    if (navigator.vibrate) navigator.vibrate([150, 80, 150]);
+  } catch (e) { /* an alert that cannot sound still shows in the title */ }
+}
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) {
+    unseen = 0;
+    document.title = TITLE;
+  }
+});
+
+$("end-chat").addEventListener("click", () => {
+  $("end-confirm").hidden = false;
+  $("end-no").focus();
+});
+$("end-no").addEventListener("click", () => {
+  $("end-confirm").hidden = true;
+  $("end-chat").focus();
+});
+$("end-yes").addEventListener("click", async () => {
+  try {
+    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(conversation.id)}/end`, { reason: "ended" });
+    endedHere = true;
+    $("end-confirm").hidden = true;
+    showConversation(Object.assign({}, conversation, conv));
+    $("new-chat").focus();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("rules-ok").addEventListener("click", () => {
+  $("rules").hidden = true;
+  $("text").focus();
+});
+$("show-rules").addEventListener("click", () => {
+  $("rules").hidden = false;
+  $("rules-ok").focus();
 });
 
 $("start-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const first = $("first").value.trim();
+  unlockSound();
   try {
     if (!session.active) session.set(await call("POST", "/v1/auth/anonymous", null, {}));
-    const conv = await authed(session, "POST", "/v1/conversations", first ? { first_message: first } : {});
+    const req = {};
+    if (first) req.first_message = first;
+    if (topic) req.topic = topic;
+    const conv = await authed(session, "POST", "/v1/conversations", req);
     session.remember("conversation_id", conv.id);
     enterChat(conv);
   } catch (e) {
@@ -68,9 +206,16 @@ function backToStart() {
   delete $("feedback").dataset.assignment;
   $("new-chat").hidden = true;
   $("leave-room").hidden = true;
+  $("show-rules").hidden = true;
+  $("rules").hidden = true;
+  $("end-chat").hidden = true;
+  $("end-confirm").hidden = true;
+  $("error").hidden = true;
+  endedHere = false;
   $("send-form").hidden = false;
   $("chat").hidden = true;
   $("start").hidden = false;
+  document.body.classList.remove("in-chat");
 }
 
 // Peer rooms: listed after an anonymous sign-in; joining one opens it like a chat.
@@ -89,10 +234,12 @@ $("show-rooms").addEventListener("click", async () => {
 });
 
 async function joinRoom(id) {
+  unlockSound();
   try {
     const room = await authed(session, "POST", `/v1/rooms/${encodeURIComponent(id)}/join`, {});
     session.remember("conversation_id", room.id);
     enterChat(room);
+    showRules(room);
   } catch (e) {
     showError(e.message);
   }
@@ -140,13 +287,26 @@ $("delete-yes").addEventListener("click", async () => {
     $("delete").hidden = true;
     $("chat").hidden = true;
     $("start").hidden = false;
+    document.body.classList.remove("in-chat");
   } catch (e) {
     showError(e.message);
   }
 });
 
+// A room's house rules (the server words them from the room's settings): shown on joining,
+// and again with "Group rules".
+function showRules(room) {
+  const rules = (room.room && room.room.house_rules) || [];
+  $("rules-list").replaceChildren(...rules.map((r) => el("li", {}, r)));
+  $("rules").hidden = !rules.length;
+  $("show-rules").hidden = !rules.length;
+  if (rules.length) $("rules-ok").focus();
+}
+
 function enterChat(conv) {
   conversation = conv;
+  seenUpTo = conv.last_seq || 0;
+  document.body.classList.add("in-chat");
   $("my-data").hidden = false;
   $("start").hidden = true;
   $("chat").hidden = false;
@@ -194,18 +354,63 @@ function showConversation(conv) {
       ? "A moderator checks every message before others see it."
       : "Moderators check messages that might break the rules.");
     $("leave-room").hidden = false;
+    $("show-rules").hidden = !(conv.room && conv.room.house_rules && conv.room.house_rules.length);
   } else if (conv.state === "queued") {
-    text = conv.queue_position
-      ? `You're number ${conv.queue_position} in the queue.` + (conv.estimated_wait_s ? ` About ${Math.max(1, Math.round(conv.estimated_wait_s / 60))} min.` : "")
-      : "Waiting for a worker…";
+    text = waitText(conv);
   } else if (conv.state === "assigned" && conv.assigned_to) {
     text = `You're talking to ${conv.assigned_to.display_name}.`;
   } else if (conv.state === "closed") {
-    text = "This chat has ended. You can start a new one any time.";
+    text = endedHere ? "You ended this chat. You can start a new one any time, day or night."
+      : "This chat has ended. You can start a new one any time, day or night.";
     $("send-form").hidden = true;
+    $("end-confirm").hidden = true;
     $("new-chat").hidden = false;
   }
+  $("end-chat").hidden = conv.kind !== "support" || conv.state === "closed";
+  // Alerts are for a worker joining or writing: support chats that are still open.
+  $("sound").parentElement.hidden = conv.kind !== "support" || conv.state === "closed";
   $("status").textContent = text;
+}
+
+// The wait as it is: a time only when someone is on duty to answer; otherwise who is not
+// there, until when (the rota's next shift, in the young person's own time), and what to do.
+function waitText(conv) {
+  const place = conv.queue_position ? `You're number ${conv.queue_position} in the queue.` : "You're in the queue.";
+  const about = (s) => {
+    const min = Math.max(1, Math.round(s / 60));
+    return min < 90 ? `about ${min} minute${min === 1 ? "" : "s"}` : `about ${Math.round(min / 60)} hours`;
+  };
+  switch (conv.staffing) {
+    case "nobody_on_duty": {
+      const next = conv.next_on_duty_at ? new Date(conv.next_on_duty_at) : null;
+      const until = next && !isNaN(next) ? ` until ${whenOf(next)} (${fromNow(next)})` : " right now";
+      return `Nobody is on duty${until}. You can leave a message here and a worker will read it when they start. If you need help now, tap Help now.`;
+    }
+    case "busy":
+      return `${place} Our workers are all talking to other young people; ${conv.estimated_wait_s ? about(conv.estimated_wait_s) : "a few minutes"}. You can write your message now.`;
+    case "available":
+      return conv.estimated_wait_s ? `${place} A worker should be with you in ${about(conv.estimated_wait_s)}.` : `${place} A worker will be with you soon.`;
+    default:
+      return conv.queue_position ? place : "Waiting for a worker…";
+  }
+}
+
+// "18:00", "tomorrow at 18:00" or "Friday at 18:00", in the young person's own time.
+function whenOf(date) {
+  const hm = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(date) - day(new Date())) / 86400000);
+  if (days <= 0) return hm;
+  if (days === 1) return `tomorrow at ${hm}`;
+  return `${date.toLocaleDateString([], { weekday: "long" })} at ${hm}`;
+}
+
+function fromNow(date) {
+  const min = Math.max(1, Math.round((date - Date.now()) / 60000));
+  if (min < 60) return `in ${min} minute${min === 1 ? "" : "s"}`;
+  const hours = Math.round(min / 60);
+  if (hours < 48) return `in ${hours} hour${hours === 1 ? "" : "s"}`;
+  return `in ${Math.round(hours / 24)} days`;
 }
 
 function handle(f) {
@@ -216,6 +421,8 @@ function handle(f) {
       if (f.conversation_id === conversation.id && conversation.state === "queued") {
         conversation.queue_position = f.position;
         conversation.estimated_wait_s = f.estimated_wait_s;
+        conversation.staffing = f.staffing;
+        conversation.next_on_duty_at = f.next_on_duty_at;
         showConversation(conversation);
       }
       break;
@@ -233,7 +440,17 @@ function handle(f) {
       if (f.conversation_id === conversation.id) showTyping(f.user);
       break;
     case "notice":
-      showError(f.message);
+      if (f.kind === "message_rejected") {
+        // The held message's line says it was not shared, rather than waiting for ever.
+        const line = f.client_msg_id && document.querySelector(`#messages li[data-client-msg-id="${CSS.escape(f.client_msg_id)}"]`);
+        if (line) {
+          line.classList.add("rejected");
+          line.querySelector(".meta").textContent = "not shared: a moderator held it back";
+        }
+        showInfo(f.message);
+      } else {
+        showError(f.message);
+      }
       break;
     case "survey":
       offerSurvey(f);
@@ -267,6 +484,9 @@ function addMessage(m, sentHere) {
   const mine = sentHere || (m.sender && (m.sender.id === session.user.id
     || (room && m.sender.role === "young_person" && m.sender.display_name === session.user.display_name)));
   const who = m.kind === "system" ? "Talk Zone" : mine ? "You" : (m.sender ? m.sender.display_name : "");
+  if (!mine && m.seq > seenUpTo && !room) {
+    alertIfAway(m.kind === "system" ? (/has joined/.test(m.body) ? "A worker has joined" : "Chat update") : "New message");
+  }
   $("messages").append(el("li", { class: m.kind === "system" ? "system" : mine ? "mine" : "theirs", "data-seq": m.seq },
     el("span", { class: "who" }, who),
     renderBody(m),

@@ -123,7 +123,9 @@ export function renderBody(message) {
     url ? el("p", {}, el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url)) : null);
 }
 
-// A message in the page's `#error` line for a few seconds: a problem, or ("info") a confirmation.
+// A message in the page's `#error` line: a problem, or ("info") a confirmation. It stays until
+// the next one replaces it or the page hides it: a message that vanishes after a few seconds
+// is lost to a slow reader or a screen reader user who was elsewhere (WCAG 2.2.1).
 export function showError(text) {
   flash(text, "error");
 }
@@ -135,10 +137,9 @@ export function showInfo(text) {
 function flash(text, kind) {
   const line = document.getElementById("error");
   line.className = kind;
+  line.setAttribute("role", kind === "error" ? "alert" : "status");
   line.textContent = text;
   line.hidden = false;
-  clearTimeout(flash.timer);
-  flash.timer = setTimeout(() => { line.hidden = true; }, 8000);
 }
 
 // Tells the others in a chat that someone is typing in `field`, at most every 3 s.

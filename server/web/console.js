@@ -1,18 +1,34 @@
 // The staff console: sign in, go on duty, watch the queue live (highest risk first, no
-// refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also see
-// escalations as they are raised; moderators and supervisors work the moderation queue. Every
+// refresh), accept chats, talk, escalate, note, close with an outcome; supervisors also work
+// escalations as a worklist and see every live chat; moderators and supervisors work the
+// moderation queue. A new chat or escalation cannot be missed (console-alerts.js). Every
 // user-written string is shown as text, never as markup.
-import { Session, authed, el, clientMsgId, timeOf, renderBody, showError, showInfo, showTyping, announceTyping } from "./common.js";
+//
+// The parts: console-chat.js (the chats followed and the one on screen), console-escalations.js,
+// console-moderation.js, console-alerts.js (sound, title, notifications, announcements) and
+// console-ui.js (messages beside actions, risk badges, times).
+import { Session, authed, el } from "./common.js";
 import { staffSignIn } from "./signin.js";
-import { Live, ChatStream } from "./stream.js";
+import { Live } from "./stream.js";
+import { Alerts } from "./console-alerts.js";
+import { ChatPane } from "./console-chat.js";
+import { Escalations } from "./console-escalations.js";
+import { ModerationList } from "./console-moderation.js";
+import { say, unsay, riskBadge, riskWords, waited, RISK_RANK, personName } from "./console-ui.js";
 
 const $ = (id) => document.getElementById(id);
 const STAFF = ["duty_worker", "supervisor", "moderator"];
 const session = new Session("talkzone.console");
 let live = null;
 let onDuty = false;
-let open = null; // the conversation on screen
-const chats = new Map(); // id -> { conv, stream, messages: [] }
+let queue = []; // the entries, first to be seen first
+const known = new Map(); // conversation id -> risk, of the queue as last seen
+let queueSeen = false; // alerts only for what arrives after the first snapshot
+let alerts = null;
+let chat = null;
+let escalations = null;
+let moderation = null;
+let openEscalations = { open: 0, overdue: 0 };
 
 staffSignIn(session, STAFF, "This console is for duty workers, supervisors and moderators.", () => start(), () => live && live.stop());
 
@@ -20,183 +36,75 @@ $("duty").addEventListener("click", () => {
   live.send({ type: "duty", on_duty: !onDuty });
 });
 
-announceTyping("text", () => open && live && { live, id: open });
-
-$("send-form").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  const body = $("text").value;
-  if (!body.trim() || !open) return;
-  $("text").value = "";
-  // Shown at once as sending; the stored message replaces it when it comes back.
-  $("messages").append(chats.get(open).stream.send(body, session.user.display_name));
-});
-
-$("close-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  if (!open) return;
-  try {
-    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/close`, { outcome: $("outcome").value });
-    updateConversation(conv);
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-$("escalate-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  if (!open) return;
-  try {
-    await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/escalations`,
-      { severity: $("severity").value, reason: $("reason").value });
-    $("reason").value = "";
-    showInfo("Escalated: supervisors have been alerted.");
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-// The services directory: find an entry and share it into the chat as a card.
-$("service-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  try {
-    const list = await authed(session, "GET", `/v1/services?q=${encodeURIComponent($("service-q").value.trim())}`);
-    $("services").replaceChildren(...list.services.map((svc) => el("li", { "data-service-id": svc.id },
-      el("strong", {}, svc.name),
-      el("span", { class: "muted" }, [svc.category, svc.area].filter(Boolean).join(" · ")),
-      el("button", { type: "button", onclick: () => share(svc.id) }, "Share"))));
-    if (!list.services.length) $("services").append(el("li", { class: "muted" }, "Nothing found."));
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-async function share(serviceId) {
-  if (!open) return;
-  try {
-    await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/service-cards`,
-      { service_id: serviceId, client_msg_id: clientMsgId() });
-    $("services").replaceChildren();
-    $("service-q").value = "";
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
-$("tags-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  if (!open) return;
-  try {
-    const tags = $("tags").value.split(",").map((t) => t.trim()).filter(Boolean);
-    const conv = await authed(session, "PUT", `/v1/conversations/${encodeURIComponent(open)}/tags`, { tags });
-    chats.get(conv.id).conv = conv;
-    renderHeader(conv);
-    showInfo("Tags saved.");
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-// Transfer to a colleague on duty; a supervisor can take a chat over by choosing themself.
-$("transfer-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  if (!open) return;
-  try {
-    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/transfer`,
-      { to: $("transfer-to").value, reason: $("transfer-reason").value.trim() });
-    $("transfer-reason").value = "";
-    updateConversation(conv);
-    showInfo(`Passed to ${conv.assigned_to ? conv.assigned_to.display_name : "a colleague"}.`);
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-async function loadColleagues() {
-  try {
-    const desk = await authed(session, "GET", "/v1/desk");
-    const others = desk.on_duty.map((w) => w.user).filter((u) => u.id !== session.user.id);
-    const me = session.user.role === "supervisor" ? [{ id: session.user.id, display_name: "me (take over)" }] : [];
-    $("transfer-to").replaceChildren(...[...me, ...others].map((u) => el("option", { value: u.id }, u.display_name)));
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
-$("note-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  if (!open) return;
-  try {
-    await authed(session, "POST", `/v1/conversations/${encodeURIComponent(open)}/notes`, { body: $("note").value });
-    $("note").value = "";
-    loadNotes(open);
-  } catch (e) {
-    showError(e.message);
-  }
-});
-
-async function loadNotes(id) {
-  try {
-    const list = await authed(session, "GET", `/v1/conversations/${encodeURIComponent(id)}/notes`);
-    if (open !== id) return;
-    $("notes").replaceChildren(...list.notes.map((n) => el("li", {},
-      el("span", { class: "who" }, n.author.display_name), el("span", { class: "body" }, n.body), el("span", { class: "meta" }, timeOf(n.created_at)))));
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
 async function start() {
   $("login").hidden = true;
   $("desk").hidden = false;
   $("sign-out").hidden = false;
-  const desk = session.user.role !== "moderator";
-  const moderates = session.user.role !== "duty_worker";
+  $("console-tools").hidden = false;
+  const role = session.user.role;
+  const desk = role !== "moderator";
+  const moderates = role !== "duty_worker";
+  const supervisor = role === "supervisor";
   $("duty").hidden = !desk;
   $("desk-lists").hidden = !desk;
   $("moderation").hidden = !moderates;
-  $("me").textContent = `${session.user.display_name} (${session.user.role.replace("_", " ")})`;
-  const supervisor = session.user.role === "supervisor";
-  $("escalations-title").hidden = !supervisor;
+  $("escalations-section").hidden = !supervisor;
   $("oversight").hidden = !supervisor;
+  $("me").textContent = `${session.user.display_name} (${role.replace("_", " ")})`;
+  alerts = new Alerts();
+  const context = {
+    session,
+    alerts,
+    supervisor,
+    live: () => live,
+    openChat: (id) => openChat(id),
+    onJoined: () => loadLiveChats(),
+    onCount: (open, overdue) => { openEscalations = { open, overdue }; renderBanner(); },
+  };
+  chat = new ChatPane(context);
+  chat.renderMine();
+  escalations = new Escalations(context);
+  moderation = new ModerationList(context);
   // Made before the desk loads (each chat it finds follows it), connected after.
   live = new Live(session, {
     onOpen: () => {
       if (desk) live.send({ type: "queue.watch" });
       if (moderates) {
-        // The watch sends every open item again: start from an empty list.
-        $("moderation-items").replaceChildren();
-        countModeration();
+        moderation.reset();
         live.send({ type: "moderation.watch" });
       }
-      for (const chat of chats.values()) chat.stream.resume();
+      chat.resumeAll();
     },
     onFrame: handle,
     onStatus: (s) => {
       $("connection").textContent = s === "connected" ? "live" : s;
+      $("connection").classList.toggle("offline", s !== "connected");
       if (s === "signed-out") { session.clear(); location.reload(); }
     },
   });
   try {
     if (desk) await loadDesk(supervisor);
   } catch (e) {
-    showError(e.message);
+    say($("desk-lists"), e.message);
   }
   live.connect();
+  setInterval(tickQueue, 15000);
 }
 
-// What the desk shows before the live feed starts: outcomes, duty, own chats, escalations.
+// What the desk shows before the live feed starts: outcomes, duty, own chats, saved replies,
+// escalations.
 async function loadDesk(supervisor) {
   const outcomes = await authed(session, "GET", "/v1/outcomes");
-  $("outcome").replaceChildren(...outcomes.outcomes.map((o) => el("option", { value: o }, o.replaceAll("_", " "))));
+  $("outcome").replaceChildren(el("option", { value: "" }, "Choose how it ended…"),
+    ...outcomes.outcomes.map((o) => el("option", { value: o }, o.replaceAll("_", " "))));
   const desk = await authed(session, "GET", "/v1/desk");
   setDuty(desk.on_duty.some((w) => w.user.id === session.user.id));
   const mine = await authed(session, "GET", `/v1/conversations?state=assigned&assigned_to=${encodeURIComponent(session.user.id)}`);
-  for (const c of mine.conversations) updateConversation(c);
+  for (const c of mine.conversations) chat.update(c, true);
+  await chat.loadCanned();
   if (supervisor) {
-    for (const state of ["open", "acknowledged"]) {
-      const list = await authed(session, "GET", `/v1/escalations?state=${state}`);
-      for (const e of list.escalations.reverse()) renderEscalation(e);
-    }
+    await escalations.load();
+    loadLiveChats();
   }
 }
 
@@ -204,11 +112,12 @@ function setDuty(on) {
   onDuty = on;
   $("duty").textContent = on ? "Go off duty" : "Go on duty";
   $("duty").classList.toggle("on", on);
+  $("duty").setAttribute("aria-pressed", String(on));
 }
 
 function handle(f) {
   // A chat's messages, acks and refused sends (those of chats no longer followed are dropped).
-  for (const chat of chats.values()) if (chat.stream.handle(f)) return;
+  if (chat.handle(f)) return;
   switch (f.type) {
     case "queue.snapshot":
     case "queue.changed":
@@ -220,238 +129,158 @@ function handle(f) {
       setDuty(f.on_duty);
       break;
     case "conversation":
-      updateConversation(f);
+      // Not one followed here: a supervisor's list of live chats shows its new state.
+      if (!chat.update(f) && session.user.role === "supervisor") loadLiveChats();
       break;
     case "typing":
-      if (f.conversation_id === open) showTyping(f.user);
+      chat.typing(f);
       break;
     case "escalation":
-      renderEscalation(f);
+      escalations.render(f);
       break;
     case "moderation.changed":
-      renderModeration(f.item);
+      moderation.render(f.item);
       break;
     case "notice":
-      showError(f.message);
+      say($("header-notes"), f.message, "info");
+      alerts.announce(f.message, true);
       break;
     case "error":
-      showError(f.message);
+      say($("header-notes"), f.message);
       break;
   }
 }
 
+// --- the queue -------------------------------------------------------------------------------
+
 function renderQueue(entries) {
+  // What is new (or newly serious) since last time raises the alarm, once.
+  if (queueSeen && onDuty) {
+    const fresh = entries.filter((e) => !known.has(e.conversation_id));
+    const rose = entries.filter((e) => known.has(e.conversation_id)
+      && RISK_RANK[e.risk] > RISK_RANK[known.get(e.conversation_id)] && RISK_RANK[e.risk] >= RISK_RANK.high);
+    const worst = (list) => list.reduce((w, e) => (RISK_RANK[e.risk] > RISK_RANK[w] ? e.risk : w), "none");
+    if (fresh.length) alerts.newChat(worst(fresh), false);
+    else if (rose.length) alerts.newChat(worst(rose), true);
+  }
+  queueSeen = true;
+  known.clear();
+  for (const e of entries) known.set(e.conversation_id, e.risk);
+  queue = entries;
   $("queue-count").textContent = entries.length ? `(${entries.length} waiting)` : "(nobody waiting)";
-  $("queue").replaceChildren(...entries.map((e) => el("li", { class: "risk-" + e.risk, "data-conversation-id": e.conversation_id },
-    el("span", { class: "badge" }, e.risk),
-    el("span", {}, e.topic || "No topic"),
-    el("span", { class: "muted" }, " waiting since " + timeOf(e.waiting_since)),
-    el("button", { type: "button", onclick: () => live.send({ type: "accept", conversation_id: e.conversation_id }) }, "Accept"))));
+  $("queue").replaceChildren(...entries.map((e) => el("li", { class: "console-queue risk-" + e.risk, "data-conversation-id": e.conversation_id },
+    el("div", { class: "line" },
+      riskBadge(e.risk),
+      el("strong", {}, e.topic || "No topic"),
+      el("span", { class: "console-waited", "data-since": e.waiting_since }, `waiting ${waited(e.waiting_since)}`)),
+    e.preview ? el("p", { class: "preview" }, `“${e.preview}”`) : el("p", { class: "preview muted" }, "No message yet."),
+    el("button", { type: "button", "data-do": "accept", "aria-label": `Accept chat: ${riskWords(e.risk)}, waiting ${waited(e.waiting_since)}`,
+      onclick: (ev) => accept(e.conversation_id, ev.target) }, "Accept"))));
+  alerts.set("waiting", entries.length);
+  renderBanner();
 }
 
-function updateConversation(conv) {
-  const mine = conv.assigned_to && conv.assigned_to.id === session.user.id;
-  let chat = chats.get(conv.id);
-  if (!chat && mine && conv.state === "assigned") {
-    chat = addChat(conv);
-    if (!open) show(conv.id);
-  }
-  if (!chat) return;
-  if (!mine && conv.state !== "closed" && session.user.role !== "supervisor") {
-    // Transferred or requeued: it is someone else's now.
-    chats.delete(conv.id);
-    chat.stream.close();
-    if (open === conv.id) {
-      open = null;
-      $("chat").hidden = true;
-    }
-    renderMine();
-    return;
-  }
-  chat.conv = conv;
-  renderMine();
-  if (open === conv.id) renderHeader(conv);
+function tickQueue() {
+  for (const span of document.querySelectorAll("#queue .console-waited")) span.textContent = `waiting ${waited(span.dataset.since)}`;
+  renderBanner();
 }
 
-// Supervisors see every assigned chat and can join one (the young person is told).
-async function loadLiveChats() {
+// Accept takes the worker straight to the chat, whatever was on screen before.
+async function accept(id, anchor) {
+  chat.accepting.add(id);
+  try {
+    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(id)}/accept`);
+    chat.update(conv);
+    chat.show(conv.id);
+    unsay($("queue"));
+    $("chat").scrollIntoView({ block: "start" });
+    $("text").focus();
+    alerts.announce(`Chat with ${personName(conv.young_person)} open. Reply to start the conversation.`);
+  } catch (e) {
+    const why = e.code === "already_assigned" ? "Someone else has just taken that chat." : e.message;
+    say(anchor && anchor.isConnected ? anchor.closest("li") : $("queue"), why);
+  } finally {
+    chat.accepting.delete(id);
+  }
+}
+
+function acceptNext() {
+  if (!queue.length) return say($("queue"), "Nobody is waiting.", "info");
+  accept(queue[0].conversation_id, document.querySelector("#queue li button"));
+}
+
+// The banner at the top of the screen, however far down the worker has scrolled.
+function renderBanner() {
+  const banner = $("alert-banner");
+  const waiting = queue.length;
+  const { open, overdue } = openEscalations;
+  banner.hidden = !waiting && !open;
+  if (banner.hidden) return;
+  const worst = queue.reduce((w, e) => (RISK_RANK[e.risk] > RISK_RANK[w] ? e.risk : w), "none");
+  banner.className = "console-banner " + (overdue || worst === "critical" ? "critical" : worst === "high" || open ? "high" : "");
+  const parts = [];
+  if (waiting) {
+    const longest = queue.reduce((o, e) => (e.waiting_since < o ? e.waiting_since : o), queue[0].waiting_since);
+    parts.push(el("span", {}, `${waiting} chat${waiting === 1 ? "" : "s"} waiting`,
+      el("span", { class: "detail" }, ` · longest ${waited(longest)} · ${worst === "none" ? "no risk flagged" : `highest: ${riskWords(worst)}`}`)));
+    parts.push(el("button", { type: "button", "data-do": "accept-next", onclick: acceptNext }, "Accept next", el("span", { class: "detail" }, " (Alt+A)")));
+  }
+  if (open) {
+    parts.push(el("span", {}, `${open} escalation${open === 1 ? "" : "s"}`, el("span", { class: "detail" }, " to acknowledge"), overdue ? ` · ${overdue} OVERDUE` : ""));
+    parts.push(el("button", { type: "button", "data-do": "show-escalations", onclick: () => { $("escalations-section").scrollIntoView(); $("escalations-title").focus(); } }, "Show"));
+  }
+  $("banner-body").replaceChildren(...parts);
+}
+
+// --- supervisors: every live chat ------------------------------------------------------------
+
+let liveChatsTimer = null;
+function loadLiveChats() {
+  // Many changes come at once (an accept is a queue change and a conversation): look once.
+  clearTimeout(liveChatsTimer);
+  liveChatsTimer = setTimeout(refreshLiveChats, 150);
+}
+
+async function refreshLiveChats() {
   try {
     const list = await authed(session, "GET", "/v1/conversations?state=assigned");
     $("live-chats").replaceChildren(...list.conversations.map((c) => el("li", { "data-conversation-id": c.id },
-      c.risk ? el("span", { class: "badge risk-" + c.risk }, c.risk) : null,
-      el("span", {}, (c.young_person ? c.young_person.display_name : "Young person") + (c.topic ? ` · ${c.topic}` : "")),
+      riskBadge(c.risk),
+      el("span", {}, personName(c.young_person) + (c.topic ? ` · ${c.topic}` : "")),
       el("span", { class: "muted" }, "with " + (c.assigned_to ? c.assigned_to.display_name : "nobody")),
-      chats.has(c.id) ? null : el("button", { type: "button", onclick: () => join(c.id) }, "Join"))));
+      el("button", { type: "button", class: "secondary", "data-do": "open", onclick: (ev) => openChat(c.id).catch((e) => say(ev.target.closest("li"), e.message)) }, "Open"),
+      el("button", { type: "button", "data-do": "join", onclick: () => chat.join(c.id) }, "Join"))));
+    if (!list.conversations.length) $("live-chats").append(el("li", { class: "muted" }, "No live chats."));
   } catch (e) {
-    showError(e.message);
+    say($("live-chats"), e.message);
   }
 }
 
-async function join(id) {
-  try {
-    const conv = await authed(session, "POST", `/v1/conversations/${encodeURIComponent(id)}/join`);
-    addChat(conv);
-    show(conv.id);
-    loadLiveChats();
-  } catch (e) {
-    showError(e.message);
+async function openChat(id) {
+  await chat.openById(id);
+  $("chat").scrollIntoView({ block: "start" });
+  $("messages").focus();
+}
+
+// --- keyboard shortcuts (listed in the page, under "Keyboard shortcuts") ----------------------
+
+const SHORTCUTS = {
+  KeyA: () => acceptNext(),
+  KeyN: () => chat.next(),
+  KeyR: () => !$("send-form").hidden && $("text").focus(),
+  KeyS: () => !$("canned-row").hidden && $("canned").focus(),
+  KeyQ: () => { $("queue-title").scrollIntoView(); $("queue-title").focus(); },
+  KeyE: () => { if (!$("escalations-section").hidden) { $("escalations-section").scrollIntoView(); $("escalations-title").focus(); } },
+};
+
+document.addEventListener("keydown", (ev) => {
+  if (!ev.altKey || ev.ctrlKey || ev.metaKey || !session.active || $("desk").hidden) return;
+  // `code`, not `key`: on a Mac, Alt+A types "å".
+  const run = SHORTCUTS[ev.code];
+  if (run) {
+    ev.preventDefault();
+    run();
   }
-}
-
-function addChat(conv) {
-  const chat = { conv, messages: [] };
-  chat.stream = new ChatStream(live, conv.id, {
-    message: (m) => {
-      chat.messages.push(m);
-      if (open !== conv.id) {
-        markUnread(conv.id);
-        return false;
-      }
-      addMessage(m);
-      return true;
-    },
-    // A rate-limited send goes again by itself; any other refusal is said.
-    refused: (f) => {
-      if (f.code !== "rate_limited") showError(f.message);
-    },
-  });
-  chats.set(conv.id, chat);
-  chat.stream.resume();
-  return chat;
-}
-
-function renderMine() {
-  $("mine").replaceChildren(...[...chats.values()].map(({ conv }) => el("li", { "data-conversation-id": conv.id, class: conv.state },
-    el("button", { type: "button", class: "link", onclick: () => show(conv.id) },
-      (conv.young_person ? conv.young_person.display_name : "Young person") + (conv.topic ? ` · ${conv.topic}` : "")),
-    conv.risk ? el("span", { class: "badge risk-" + conv.risk }, conv.risk) : null,
-    conv.state === "closed" ? el("span", { class: "muted" }, " closed") : null)));
-}
-
-function show(id) {
-  open = id;
-  const chat = chats.get(id);
-  $("chat").hidden = false;
-  renderHeader(chat.conv);
-  $("messages").replaceChildren();
-  for (const m of chat.messages) addMessage(m);
-  $("messages").append(...chat.stream.unsettled());
-  const item = document.querySelector(`#mine li[data-conversation-id="${CSS.escape(id)}"]`);
-  if (item) item.classList.remove("unread");
-  chat.stream.read();
-  $("notes").replaceChildren();
-  loadNotes(id);
-}
-
-function renderHeader(conv) {
-  $("chat-title").textContent = conv.young_person ? conv.young_person.display_name : "Chat";
-  $("chat-state").textContent = [conv.state, conv.risk && `risk ${conv.risk}`, conv.outcome && `outcome ${conv.outcome.replaceAll("_", " ")}`,
-    conv.tags && conv.tags.length && `tags: ${conv.tags.join(", ")}`]
-    .filter(Boolean).join(" · ");
-  $("tags").value = (conv.tags || []).join(", ");
-  const closed = conv.state === "closed";
-  $("send-form").hidden = closed;
-  $("close-form").hidden = closed;
-  $("escalate-form").hidden = closed;
-  $("service-form").hidden = closed;
-  $("transfer-form").hidden = closed;
-  if (!closed) loadColleagues();
-}
-
-function addMessage(m) {
-  const staff = m.sender && m.sender.role !== "young_person";
-  const flags = m.moderation && m.moderation.severity !== "none"
-    ? el("span", { class: "badge risk-" + m.moderation.severity }, `${m.moderation.severity}: ${m.moderation.labels.join(", ")}`)
-    : null;
-  $("messages").append(el("li", { class: m.kind === "system" ? "system" : staff ? "mine" : "theirs", "data-seq": m.seq },
-    el("span", { class: "who" }, m.kind === "system" ? "Talk Zone" : m.sender ? m.sender.display_name : ""),
-    renderBody(m),
-    flags,
-    el("span", { class: "meta" }, timeOf(m.sent_at))));
-  $("messages").scrollTop = $("messages").scrollHeight;
-}
-
-function markUnread(id) {
-  const item = document.querySelector(`#mine li[data-conversation-id="${CSS.escape(id)}"]`);
-  if (item) item.classList.add("unread");
-}
-
-function renderEscalation(e) {
-  const existing = document.querySelector(`#escalations li[data-escalation-id="${CSS.escape(e.id)}"]`);
-  const item = el("li", { class: "risk-" + e.severity + (e.overdue ? " overdue" : ""), "data-escalation-id": e.id },
-    el("span", { class: "badge" }, e.severity),
-    el("span", {}, e.reason),
-    el("span", { class: "muted" }, ` ${e.state}${e.overdue ? " · OVERDUE" : ""} · raised ${timeOf(e.created_at)}`),
-    e.state === "open"
-      ? el("button", { type: "button", onclick: () => acknowledge(e.id) }, "Acknowledge")
-      : null);
-  if (existing) existing.replaceWith(item);
-  else $("escalations").prepend(item);
-}
-
-// What a moderator may decide for each kind of item.
-const DECISIONS = { hold: ["approve", "reject"], report: ["remove", "dismiss"] };
-
-function renderModeration(item) {
-  const existing = document.querySelector(`#moderation-items li[data-item-id="${CSS.escape(item.id)}"]`);
-  const open = !item.decision || item.appeal_state === "requested";
-  if (!open) {
-    if (existing) existing.remove();
-  } else {
-    const reason = el("input", { class: "reason", maxlength: 1000, placeholder: "Reason (shown in the log)" });
-    const node = el("li", { class: "risk-" + item.severity + (item.overdue ? " overdue" : ""), "data-item-id": item.id },
-      el("span", { class: "badge" }, item.severity),
-      el("span", {}, `${item.kind}: ${item.reason.replaceAll("_", " ")}`),
-      item.subject_user ? el("span", { class: "muted" }, "from " + item.subject_user.display_name) : null,
-      item.evidence ? el("p", { class: "body evidence" }, item.evidence) : null,
-      reason,
-      (DECISIONS[item.kind] || []).map((action) =>
-        el("button", { type: "button", "data-action": action, onclick: () => decide(item.id, action, reason.value) }, action)),
-      item.subject_user
-        ? USER_ACTIONS.map(([action, label, duration]) => el("button", { type: "button", class: "secondary", "data-user-action": action,
-          onclick: () => actOnUser(item.subject_user, action, duration, reason.value) }, label))
-        : null);
-    if (existing) existing.replaceWith(node);
-    else $("moderation-items").append(node);
-  }
-  countModeration();
-}
-
-function countModeration() {
-  const n = document.querySelectorAll("#moderation-items li").length;
-  $("moderation-count").textContent = n ? `(${n} to review)` : "(nothing to review)";
-}
-
-// What can be done about the person behind an item (support chats stay open whatever happens).
-const USER_ACTIONS = [["warn", "Warn"], ["mute", "Mute 24 h", 86400], ["suspend", "Suspend"]];
-
-async function actOnUser(user, action, duration, reason) {
-  if (!reason.trim()) return showError("Give a reason: it goes in the moderation log.");
-  try {
-    await authed(session, "POST", `/v1/moderation/users/${encodeURIComponent(user.id)}/actions`,
-      { action, reason: reason.trim(), duration_s: duration });
-    showInfo(`${user.display_name}: ${action} done.`);
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
-async function decide(id, action, reason) {
-  const path = `/v1/moderation/items/${encodeURIComponent(id)}`;
-  try {
-    await authed(session, "POST", `${path}/claim`);
-    renderModeration(await authed(session, "POST", `${path}/decision`, { action, reason: reason.trim() || `${action} (console)` }));
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
-async function acknowledge(id) {
-  try {
-    renderEscalation(await authed(session, "POST", `/v1/escalations/${encodeURIComponent(id)}/acknowledge`));
-  } catch (e) {
-    showError(e.message);
-  }
-}
+});
 
 if (session.active) start();

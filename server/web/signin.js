@@ -14,6 +14,7 @@ export function staffSignIn(session, roles, refusal, onSignedIn, onSignOut) {
     if (!roles.includes(tokens.user.role)) throw new Error(refusal);
     session.set(tokens);
     $("password").value = "";
+    $("error").hidden = true; // a refused earlier try is no longer true
     onSignedIn();
   };
   $("login-form").addEventListener("submit", async (ev) => {

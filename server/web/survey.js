@@ -79,7 +79,8 @@ function question(q, index, saved) {
       break;
     }
     default: {
-      const area = el("textarea", { maxlength: q.max_length || 500, rows: 3 });
+      // A fieldset's legend does not name the box inside it: the question does, for screen readers.
+      const area = el("textarea", { maxlength: q.max_length || 500, rows: 3, "aria-label": label });
       area.value = typeof saved === "string" ? saved : "";
       node = el("fieldset", { "data-question": q.id }, legend, area);
       value = () => (area.value.trim() ? area.value : undefined);

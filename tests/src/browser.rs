@@ -159,7 +159,8 @@ pub struct Page {
 }
 
 impl Page {
-    async fn call(&mut self, method: &str, params: Value) -> Value {
+    /// One Chrome DevTools Protocol command on this tab; its error fails the test.
+    pub async fn call(&mut self, method: &str, params: Value) -> Value {
         match self.try_call(method, params).await {
             Ok(v) => v,
             Err(e) => panic!("{method}: {e}"),
@@ -261,6 +262,23 @@ impl Page {
         self.eval(&format!("document.getElementById({}).requestSubmit(), true", json!(form))).await;
     }
 
+    /// Shows the page as a screen `width` x `height` CSS pixels would (`mobile`: as a phone,
+    /// with touch-sized layout), for screenshots at the sizes people use.
+    pub async fn set_viewport(&mut self, width: u32, height: u32, mobile: bool) {
+        let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile});
+        self.call("Emulation.setDeviceMetricsOverride", metrics).await;
+    }
+
+    /// Writes what the viewport shows now to `path`, as a PNG.
+    pub async fn screenshot(&mut self, path: &std::path::Path) {
+        use base64::Engine as _;
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"})).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("the screenshot's data"))
+            .expect("base64 from the browser");
+        std::fs::write(path, png).expect("write the screenshot");
+    }
+
     /// Clicks the element `selector` finds.
     pub async fn click(&mut self, selector: &str) {
         let js = format!("(() => {{ const e = document.querySelector({}); if (!e) throw new Error('nothing at ' + {0}); e.click(); return true; }})()", json!(selector));
@@ -271,14 +289,5 @@ impl Page {
     pub async fn set_window(&mut self, width: u32, height: u32) {
         let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600});
         self.call("Emulation.setDeviceMetricsOverride", metrics).await;
-    }
-
-    /// Saves a PNG of what the page's window shows, scrolled as it is, for a person to look at.
-    pub async fn screenshot(&mut self, path: &std::path::Path) {
-        let shot = self.call("Page.captureScreenshot", json!({"format": "png"})).await;
-        let data = shot["data"].as_str().expect("a screenshot");
-        use base64::Engine;
-        let png = base64::engine::general_purpose::STANDARD.decode(data).expect("base64 PNG");
-        std::fs::write(path, png).expect("write the screenshot");
     }
 }

@@ -1,11 +1,12 @@
-//! What a YOT admin manages: `/v1/admin/users*`, `/v1/admin/moderation/policy`.
+//! What a YOT admin manages: `/v1/admin/users*`, `/v1/admin/moderation/policy*`,
+//! `/v1/admin/monitoring-notice*`.
 
 use reqwest::Method;
 
 use super::{json, Client, Result};
 use crate::{
-    AccountActionRequest, Capacity, CreateUserRequest, PasswordResetIssued, PolicyInForce, RoleChangeRequest,
-    SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserId, UserView,
+    AccountActionRequest, Capacity, CreateUserRequest, NoticeRequest, PasswordResetIssued, PolicyInForce,
+    PolicyVersionList, RoleChangeRequest, SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserId, UserView,
 };
 
 impl Client {
@@ -37,6 +38,30 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, "application/toml")
             .body(toml.to_owned());
         json(req).await
+    }
+
+    /// `GET /v1/admin/moderation/policy/versions` (yot_admin): every stored version, newest
+    /// first.
+    pub async fn moderation_policy_versions(&self, token: &str) -> Result<PolicyVersionList> {
+        self.get("/v1/admin/moderation/policy/versions", token).await
+    }
+
+    /// `POST /v1/admin/moderation/policy/versions/{version}/restore` (yot_admin): puts an
+    /// earlier version back in force, as a new version.
+    pub async fn restore_moderation_policy(&self, token: &str, version: i64) -> Result<PolicyInForce> {
+        let path = format!("/v1/admin/moderation/policy/versions/{version}/restore");
+        self.call(Method::POST, &path, Some(token), None::<&()>).await
+    }
+
+    /// `GET /v1/admin/monitoring-notice/versions` (yot_admin): every stored version of the
+    /// monitoring notice, newest first.
+    pub async fn monitoring_notice_versions(&self, token: &str) -> Result<PolicyVersionList> {
+        self.get("/v1/admin/monitoring-notice/versions", token).await
+    }
+
+    /// `PUT /v1/admin/monitoring-notice` (yot_admin): a new version of the notice.
+    pub async fn replace_monitoring_notice(&self, token: &str, req: &NoticeRequest) -> Result<PolicyInForce> {
+        self.call(Method::PUT, "/v1/admin/monitoring-notice", Some(token), Some(req)).await
     }
 
     /// `GET /v1/admin/users/{id}/sessions` (yot_admin): a staff account's live sessions.

@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use super::{Client, Result};
 use crate::{
     CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, MessagesPage, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, TagsRequest,
-    TransferRequest,
+    CreateConversationRequest, EarlierChatList, EndChatRequest, MarkAbuseRequest, MessagesPage, NoteList, NoteRequest,
+    NoteView, OutcomeList, RequeueRequest, TagsRequest, TransferRequest,
 };
 
 impl Client {
@@ -88,6 +88,17 @@ impl Client {
         self.call(Method::POST, &format!("/v1/conversations/{id}/requeue"), Some(token), Some(req)).await
     }
 
+    /// `POST /v1/conversations/{id}/abuse`: close the chat as abuse and block its source for a
+    /// while (supervisors).
+    pub async fn mark_abuse(
+        &self,
+        token: &str,
+        id: &ConversationId,
+        req: &MarkAbuseRequest,
+    ) -> Result<ConversationView> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/abuse"), Some(token), Some(req)).await
+    }
+
     /// `POST /v1/conversations/{id}/close`, with one of the outcomes of [`Client::list_outcomes`].
     pub async fn close_conversation(
         &self,
@@ -96,6 +107,16 @@ impl Client {
         req: &CloseRequest,
     ) -> Result<ConversationView> {
         self.call(Method::POST, &format!("/v1/conversations/{id}/close"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/conversations/{id}/end` (the chat's young person): end one's own chat.
+    pub async fn end_conversation(
+        &self,
+        token: &str,
+        id: &ConversationId,
+        req: &EndChatRequest,
+    ) -> Result<ConversationView> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/end"), Some(token), Some(req)).await
     }
 
     /// `PUT /v1/conversations/{id}/tags` (staff): replaces the chat's tags.
@@ -111,6 +132,12 @@ impl Client {
     /// `GET /v1/conversations/{id}/notes` (staff).
     pub async fn list_notes(&self, token: &str, id: &ConversationId) -> Result<NoteList> {
         self.get(&format!("/v1/conversations/{id}/notes"), token).await
+    }
+
+    /// `GET /v1/conversations/{id}/earlier` (staff who may read the chat): the young person's
+    /// other support chats, newest first, as summaries.
+    pub async fn earlier_chats(&self, token: &str, id: &ConversationId) -> Result<EarlierChatList> {
+        self.get(&format!("/v1/conversations/{id}/earlier"), token).await
     }
 
     /// `GET /v1/outcomes` (staff): the outcomes a chat may close with.

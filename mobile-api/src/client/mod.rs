@@ -3,7 +3,7 @@
 //! through this, so it is also a worked example of the protocol.
 //!
 //! One method per route, in a file per resource (`auth.rs`, `admin.rs`, `conversations.rs`,
-//! `rooms.rs`, `escalations.rs`, `desk.rs`, `directory.rs`, `privacy.rs`, `moderation.rs`,
+//! `rooms.rs`, `escalations.rs`, `desk.rs`, `directory.rs`, `canned.rs`, `privacy.rs`, `moderation.rs`,
 //! `surveys.rs`, `health.rs`, `ws.rs`). Each takes the caller's access token first, then path
 //! ids, then the request type of the contract; each answers the contract's response type (or
 //! `()` where the server answers `{}` or 204) and fails with [`ClientError`]. [`Client::request`]
@@ -44,6 +44,13 @@
 //! | `POST /v1/admin/users/{id}/password-reset` | [`Client::issue_password_reset`] |
 //! | `GET /v1/admin/moderation/policy` | [`Client::moderation_policy`] |
 //! | `PUT /v1/admin/moderation/policy` | [`Client::replace_moderation_policy`] |
+//! | `GET /v1/admin/moderation/policy/versions` | [`Client::moderation_policy_versions`] |
+//! | `POST /v1/admin/moderation/policy/versions/{version}/restore` | [`Client::restore_moderation_policy`] |
+//! | `GET /v1/admin/monitoring-notice/versions` | [`Client::monitoring_notice_versions`] |
+//! | `PUT /v1/admin/monitoring-notice` | [`Client::replace_monitoring_notice`] |
+//! | `POST /v1/messages/{id}/verdict-mark` | [`Client::mark_verdict`] |
+//! | `GET /v1/admin/verdict-marks/report` | [`Client::verdict_mark_report`] |
+//! | `GET /v1/admin/verdict-marks/export` | [`Client::verdict_mark_export`] |
 //! | `POST /v1/conversations` | [`Client::open_conversation`] |
 //! | `GET /v1/conversations` | [`Client::list_conversations`], [`Client::list_conversations_with`] |
 //! | `GET /v1/conversations/{id}` | [`Client::conversation`] |
@@ -53,10 +60,17 @@
 //! | `POST /v1/conversations/{id}/transfer` | [`Client::transfer_conversation`] |
 //! | `POST /v1/conversations/{id}/requeue` | [`Client::requeue_conversation`] |
 //! | `POST /v1/conversations/{id}/close` | [`Client::close_conversation`] |
+//! | `POST /v1/conversations/{id}/end` | [`Client::end_conversation`] |
+//! | `POST /v1/conversations/{id}/abuse` | [`Client::mark_abuse`] |
 //! | `PUT /v1/conversations/{id}/tags` | [`Client::set_tags`] |
 //! | `POST /v1/conversations/{id}/notes` | [`Client::add_note`] |
 //! | `GET /v1/conversations/{id}/notes` | [`Client::list_notes`] |
 //! | `GET /v1/outcomes` | [`Client::list_outcomes`] |
+//! | `GET /v1/conversations/{id}/earlier` | [`Client::earlier_chats`] |
+//! | `GET /v1/canned-replies` | [`Client::list_canned_replies`] |
+//! | `POST /v1/canned-replies` | [`Client::create_canned_reply`] |
+//! | `PUT /v1/canned-replies/{id}` | [`Client::update_canned_reply`] |
+//! | `DELETE /v1/canned-replies/{id}` | [`Client::delete_canned_reply`] |
 //! | `POST /v1/rooms` | [`Client::create_room`] |
 //! | `GET /v1/rooms` | [`Client::list_rooms`] |
 //! | `POST /v1/rooms/{id}/join` | [`Client::join_room`] |
@@ -90,6 +104,7 @@
 //! | `GET /v1/moderation/queue` | [`Client::moderation_queue`] |
 //! | `POST /v1/moderation/items/{id}/claim` | [`Client::claim_item`] |
 //! | `POST /v1/moderation/items/{id}/decision` | [`Client::decide_item`] |
+//! | `GET /v1/moderation/items/{id}/context` | [`Client::moderation_context`] |
 //! | `POST /v1/moderation/bulk` | [`Client::decide_bulk`] |
 //! | `POST /v1/moderation/items/{id}/appeal` | [`Client::appeal_item`] |
 //! | `POST /v1/moderation/items/{id}/appeal/decision` | [`Client::decide_appeal`] |
@@ -138,6 +153,7 @@ use crate::{ErrorBody, ErrorCode};
 
 mod admin;
 mod auth;
+mod canned;
 mod conversations;
 #[cfg(test)]
 mod coverage;
@@ -199,6 +215,8 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 pub struct Client {
     http: reqwest::Client,
     base: url::Url,
+    /// Sent with every request, WebSocket upgrades included ([`Client::with_headers`]).
+    headers: HeaderMap,
 }
 
 impl Client {
@@ -207,15 +225,17 @@ impl Client {
         Self::with_headers(base, HeaderMap::new())
     }
 
-    /// A client that sends `headers` with every request (a `User-Agent` naming the app, say).
+    /// A client that sends `headers` with every request and WebSocket upgrade: a `User-Agent`
+    /// naming the app, say, or `X-Forwarded-For` as a proxy in front of the server would (what
+    /// tests of per-source limits need).
     pub fn with_headers(base: &str, headers: HeaderMap) -> Result<Self> {
         let base = url::Url::parse(base).map_err(|e| ClientError::Transport(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
-            .default_headers(headers)
+            .default_headers(headers.clone())
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self { http, base })
+        Ok(Self { http, base, headers })
     }
 
     pub fn base(&self) -> &url::Url {

@@ -4,8 +4,9 @@ use reqwest::Method;
 
 use super::{Client, Result};
 use crate::{
-    AppealDecisionRequest, AppealRequest, BulkDecisionRequest, BulkDecisionResult, DecisionRequest, ModerationItemView,
-    ModerationLog, ModerationQueue, ReportReceipt, ReportRequest, UserActionRequest, UserId,
+    AppealDecisionRequest, AppealRequest, BulkDecisionRequest, BulkDecisionResult, DecisionRequest, MessageId,
+    ModerationContext, ModerationItemView, ModerationLog, ModerationQueue, ReportReceipt, ReportRequest,
+    UserActionRequest, UserId, VerdictMarkReport, VerdictMarkRequest, VerdictMarkView,
 };
 
 impl Client {
@@ -22,6 +23,11 @@ impl Client {
     /// `POST /v1/moderation/items/{id}/claim` (moderator, supervisor).
     pub async fn claim_item(&self, token: &str, id: &str) -> Result<ModerationItemView> {
         self.call::<(), _>(Method::POST, &format!("/v1/moderation/items/{id}/claim"), Some(token), None).await
+    }
+
+    /// `GET /v1/moderation/items/{id}/context` (moderator, supervisor): the messages around it.
+    pub async fn moderation_context(&self, token: &str, id: &str) -> Result<ModerationContext> {
+        self.get(&format!("/v1/moderation/items/{id}/context"), token).await
     }
 
     /// `POST /v1/moderation/items/{id}/decision` (moderator, supervisor).
@@ -57,5 +63,27 @@ impl Client {
     /// `GET /v1/moderation/log` (moderator, supervisor, yot_admin).
     pub async fn moderation_log(&self, token: &str) -> Result<ModerationLog> {
         self.get("/v1/moderation/log", token).await
+    }
+
+    /// `POST /v1/messages/{id}/verdict-mark` (duty_worker, supervisor, moderator): the
+    /// moderation verdict on a message the caller can read was wrong, and what it should be.
+    pub async fn mark_verdict(
+        &self,
+        token: &str,
+        message: &MessageId,
+        req: &VerdictMarkRequest,
+    ) -> Result<VerdictMarkView> {
+        self.call(Method::POST, &format!("/v1/messages/{message}/verdict-mark"), Some(token), Some(req)).await
+    }
+
+    /// `GET /v1/admin/verdict-marks/report` (yot_admin): the classifier in force on the marked
+    /// messages.
+    pub async fn verdict_mark_report(&self, token: &str) -> Result<VerdictMarkReport> {
+        self.get("/v1/admin/verdict-marks/report", token).await
+    }
+
+    /// `GET /v1/admin/verdict-marks/export` (yot_admin): the marked messages as JSON Lines.
+    pub async fn verdict_mark_export(&self, token: &str) -> Result<String> {
+        self.get_text("/v1/admin/verdict-marks/export", Some(token)).await
     }
 }

@@ -8,7 +8,9 @@ use super::{is_place_stop, re, trim_leading_stops, Cand};
 use crate::PiiKind;
 
 /// The street words of the numbered pattern (a regex alternation, so it stays beside the pattern).
-const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate";
+/// Issue 19 added the street types of Royal Mail's address guidance and Ordnance Survey's open
+/// names that were missing (`mount`, `chase`, `garth`, `wynd`, `brae`, `vennel`, …).
+const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows";
 
 #[derive(Debug)]
 pub(super) struct Addresses {
@@ -18,6 +20,11 @@ pub(super) struct Addresses {
     cap: Regex,
     /// A street name, in any case, after `on`/`off`/`near`/`down`.
     cue: Regex,
+    /// A flat number and a named building: `flat 12 Denholme House`.
+    building: Regex,
+    /// A Welsh street name, the street word first: `22b Heol y Nant`, `Ffordd Las` (street
+    /// elements from the Welsh Language Commissioner's guidance on naming streets).
+    welsh: Regex,
 }
 
 impl Addresses {
@@ -27,10 +34,16 @@ impl Addresses {
                 r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
-                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|St|Rd)\b(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
+                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
             )?,
             cue: re(
                 r"(?i)\b(?:on|off|near|down)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews))\b",
+            )?,
+            building: re(
+                r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
+            )?,
+            welsh: re(
+                r"\b(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)\s+(?:(?:y|yr|'r)\s+)?[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
             )?,
         })
     }
@@ -38,6 +51,20 @@ impl Addresses {
     /// Run when the text has a street word (`policy/words/gate_street.txt`); the numbered form
     /// only when it has a digit.
     pub(super) fn find(&self, text: &str, has_digit: bool, out: &mut Vec<Cand>) {
+        let first = out.len();
+        self.find_parts(text, has_digit, out);
+        merge_adjacent(text, out, first);
+    }
+
+    fn find_parts(&self, text: &str, has_digit: bool, out: &mut Vec<Cand>) {
+        if has_digit {
+            for m in self.building.find_iter(text) {
+                out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+            }
+        }
+        for m in self.welsh.find_iter(text) {
+            out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+        }
         if has_digit {
             for caps in self.num.captures_iter(text) {
                 let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else {
@@ -79,6 +106,26 @@ impl Addresses {
     }
 }
 
+/// Address parts found from `first` on that follow each other with only a comma or spaces
+/// between them are one address: `flat 12 Langley House, Pembury Road`.
+fn merge_adjacent(text: &str, out: &mut Vec<Cand>, first: usize) {
+    let mut found: Vec<Cand> = out.drain(first..).collect();
+    found.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
+    let mut merged: Vec<Cand> = Vec::with_capacity(found.len());
+    for c in found {
+        if let Some(last) = merged.last_mut() {
+            let joined = c.start <= last.end
+                || text[last.end..c.start].chars().all(|ch| ch == ',' || ch == ' ') && c.start - last.end <= 3;
+            if joined {
+                last.end = last.end.max(c.end);
+                continue;
+            }
+        }
+        merged.push(c);
+    }
+    out.extend(merged);
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pii::tests::{has, none_of};
@@ -97,5 +144,16 @@ mod tests {
         none_of("theres a man on my road", PiiKind::Address);
         none_of("running up that hill", PiiKind::Address);
         none_of("by the way im fine", PiiKind::Address);
+        has("flat 12 Denholme House M13 9RT", PiiKind::Address, "flat 12 Denholme House");
+        has(
+            "my address is flat 12 Langley House, Pembury Road E5 8LP",
+            PiiKind::Address,
+            "flat 12 Langley House, Pembury Road",
+        );
+        has("were at 9 Colenso Mount now", PiiKind::Address, "9 Colenso Mount");
+        has("they found my address, 22b Heol y Nant, and", PiiKind::Address, "22b Heol y Nant");
+        has("the party on Kirkwood View", PiiKind::Address, "Kirkwood View");
+        none_of("my house is a mess", PiiKind::Address);
+        none_of("flat 3 was empty", PiiKind::Address);
     }
 }

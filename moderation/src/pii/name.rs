@@ -12,6 +12,9 @@ use crate::PiiKind;
 static COMMON: Words = word_list!("common_words.txt");
 /// Titles before a name (data: `policy/words/titles.txt`).
 static TITLES: Words = word_list!("titles.txt");
+/// Words after which two capitalised names are a full name even when the given name is not in
+/// the list (`is called Dean Hurley`, `im Lowri Pritchard`, `named Tomasz Nowak`).
+const INTRO: [&str; 5] = ["called", "named", "im", "am", "calls"];
 
 #[derive(Debug)]
 pub(super) struct Names {
@@ -37,6 +40,10 @@ impl Names {
         let mut hashes: Vec<u64> = given.iter().map(|w| word_hash(w.bytes())).collect();
         hashes.extend(TITLES.iter().map(|w| word_hash(w.bytes())));
         hashes.push(word_hash("name".bytes()));
+        // "is called Dean Hurley", "im Lowri Pritchard": two capitalised names after a cue
+        for cue in INTRO {
+            hashes.push(word_hash(cue.bytes()));
+        }
         hashes.sort_unstable();
         hashes.dedup();
         Names { given, hashes, ambiguous: lower(ambiguous), not_surnames: lower(not_surnames) }
@@ -114,12 +121,35 @@ fn name_words(text: &str) -> Vec<Word<'_>> {
 }
 
 fn push_word<'a>(text: &'a str, s: usize, e: usize, v: &mut Vec<Word<'a>>) {
-    // trailing apostrophes/hyphens are not part of the word
+    // trailing apostrophes/hyphens are not part of the word, nor is a possessive `'s`
+    // (`Jess Openshaw's` names `Jess Openshaw`)
     let w = text[s..e].trim_end_matches(['\'', '’', '-']);
+    let w = w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")).filter(|x| x.chars().count() >= 2).unwrap_or(w);
     if w.is_empty() {
         return;
     }
-    v.push(Word { s, e: s + w.len(), w, lower: w.to_lowercase() });
+    v.push(Word { s, e: s + w.len(), w, lower: fold(w) });
+}
+
+/// Lower case without accents, so `Siobhán` finds `siobhan` in the list.
+fn fold(w: &str) -> String {
+    if w.is_ascii() {
+        return w.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(w.len());
+    for c in w.chars().flat_map(char::to_lowercase) {
+        unicode_normalization::char::decompose_canonical(c, |d| {
+            if !unicode_normalization::char::is_combining_mark(d) {
+                out.push(d);
+            }
+        });
+    }
+    out
+}
+
+/// A word in capitals (`JESS`): names typed in capitals count when the given name is listed.
+fn is_upper(w: &str) -> bool {
+    w.chars().count() >= 2 && w.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
 }
 
 /// Words `a` and `b` are separated by spaces only.
@@ -162,13 +192,23 @@ impl Names {
             // "my name is X Y" / "name's X Y"
             let cue = (i >= 3 && ws[i - 3].lower == "my" && ws[i - 2].lower == "name" && ws[i - 1].lower == "is")
                 || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
+            // "called/named/im/i am" + two capitalised names
+            let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w);
+            if intro && i + 1 < ws.len() && is_cap(w.w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
+                let nx = &ws[i + 1];
+                if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
+                    out.push(Cand { kind: PiiKind::FullName, start: w.s, end: nx.e });
+                    i += 2;
+                    continue;
+                }
+            }
             let given = self.given.contains(&w.lower);
             if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
                 let cap = is_cap(w.w);
                 let lower_ok = !self.ambiguous.contains(&w.lower) || cue;
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && surname_ok(nx) {
-                    let both_cap = cap && is_cap(nx.w);
+                    let both_cap = (cap && is_cap(nx.w)) || (given && is_upper(w.w) && is_upper(nx.w));
                     let both_lower = w.w.chars().all(|c| !c.is_uppercase())
                         && nx.w.chars().all(|c| !c.is_uppercase())
                         && lower_ok
@@ -216,5 +256,12 @@ mod tests {
         none_of("jess said hi", PiiKind::FullName);
         none_of("told Mrs Smith", PiiKind::FullName);
         none_of("will be late", PiiKind::FullName);
+        has("the man is called Dean Hurley, he", PiiKind::FullName, "Dean Hurley");
+        has("im Lowri Pritchard, i had a session", PiiKind::FullName, "Lowri Pritchard");
+        none_of("im Going Home Now", PiiKind::FullName);
+        none_of("its called Mario Kart", PiiKind::FullName);
+        has("that was Jess Openshaw's idea", PiiKind::FullName, "Jess Openshaw");
+        has("ask Siobhán Kelly", PiiKind::FullName, "Siobhán Kelly");
+        has("TELL JESS OPENSHAW NOW", PiiKind::FullName, "JESS OPENSHAW");
     }
 }

@@ -20,6 +20,11 @@ pub(super) struct Schools {
     cap: Regex,
     /// A name and a suffix, in any case, after `go to`/`at`/`from`/`into`/….
     cue: Regex,
+    /// The school word first, in Welsh and Irish: `Ysgol Glan Morfa`, `Coleg Gwent`,
+    /// `Gaelscoil na Bóinne`.
+    prefix: Regex,
+    /// A saint's name after `go`/`at`/`from`: `i go st bede's`.
+    saint: Regex,
 }
 
 impl Schools {
@@ -39,10 +44,16 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:[A-Z][A-Za-z'’\-]+\s+){1,4}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England)\s+){1,5}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC))\b",
             )?,
             cue: re(
                 r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|college|high|primary|grammar|school))\b",
+            )?,
+            prefix: re(
+                r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)){1,3})",
+            )?,
+            saint: re(
+                r"(?i)\b(?:go|go to|goes to|went to|going to|at|attend|attends|from|into)\s+((?:st\.?|saint)\s+[a-z]+['’]s)\b",
             )?,
         })
     }
@@ -55,6 +66,11 @@ impl Schools {
     /// Run when the text has a school word (`policy/words/gate_school.txt`) or the policy lists
     /// schools.
     pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
+        for caps in self.prefix.captures_iter(text).chain(self.saint.captures_iter(text)) {
+            if let Some(m) = caps.get(1) {
+                out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+            }
+        }
         if let Some(ac) = &self.listed {
             let b = text.as_bytes();
             for m in ac.find_iter(text) {
@@ -127,6 +143,12 @@ mod tests {
         none_of("i go to college on mondays", PiiKind::School);
         none_of("at big school now", PiiKind::School);
         none_of("went to sixth form college", PiiKind::School);
+        has("im going to Ysgol Glan Morfa in september", PiiKind::School, "Ysgol Glan Morfa");
+        has("i got into Coleg Gwent to do mechanics", PiiKind::School, "Coleg Gwent");
+        has("i go st bede's and", PiiKind::School, "st bede's");
+        has("its called Bishop Hooper C of E Academy", PiiKind::School, "Bishop Hooper C of E Academy");
+        has("picking me up from outside Parkside Academy", PiiKind::School, "Parkside Academy");
+        none_of("see u at st pauls road", PiiKind::School);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+use crate::model::Model;
 use crate::pii::PiiConfig;
 use crate::{Action, Category, Context, Severity, Verdict};
 
@@ -130,10 +131,12 @@ pub(crate) struct Compiled {
     pub pii: PiiConfig,
 }
 
-/// A compiled moderation policy. Cheap to clone; build a new one to change the rules.
+/// A compiled moderation policy, with the learned stage when one is attached
+/// ([`Policy::with_model`]). Cheap to clone; build a new one to change the rules.
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub(crate) inner: Arc<Compiled>,
+    model: Option<Model>,
 }
 
 impl Default for Policy {
@@ -166,7 +169,19 @@ impl Policy {
     pub fn from_toml(src: &str) -> Result<Policy, PolicyError> {
         let file: schema::PolicyFile =
             toml::from_str(src).map_err(|e| PolicyError::new("toml", e.to_string().trim_end()))?;
-        compile::compile(file).map(|c| Policy { inner: Arc::new(c) })
+        compile::compile(file).map(|c| Policy { inner: Arc::new(c), model: None })
+    }
+
+    /// The same rules with the learned stage: [`crate::check`] then runs both (the rules first,
+    /// then the model for what no rule found). Without a model, `check` runs the rules alone.
+    pub fn with_model(mut self, model: Model) -> Policy {
+        self.model = Some(model);
+        self
+    }
+
+    /// The learned stage attached to this policy, if any.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
     }
 
     /// The action for a category in a support chat.

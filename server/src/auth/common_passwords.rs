@@ -126,17 +126,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod measure_tmp {
-    #[test]
-    fn measure() {
-        let t = std::time::Instant::now();
-        let _ = super::weakness("warm up the set");
-        let build = t.elapsed();
-        let t = std::time::Instant::now();
-        for i in 0..100_000 {
-            let _ = super::weakness(&format!("candidate password {i}"));
-        }
-        println!("MEASURE build {build:?}, one check {:?}", t.elapsed() / 100_000);
-    }
-}

@@ -92,6 +92,28 @@ pub async fn load_writable(state: &AppState, user: &AuthUser, id: &ConversationI
     }
 }
 
+/// Loads a conversation whose read marker the caller may raise: anyone who may write in it,
+/// and, once it is closed, whoever took part in it. The message that closes a chat is read
+/// after the close, and refusing that marker would show a reader an error for reading.
+pub async fn load_for_read_marker(
+    state: &AppState,
+    user: &AuthUser,
+    id: &ConversationId,
+) -> ApiResult<ConversationRecord> {
+    let conv = state.store.conversation(id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let lookup = conv.kind == ConversationKind::Room || user.role == Role::Supervisor;
+    let member = lookup && state.store.membership(&conv.id, user.id.as_str()).await?.is_some();
+    let was_open = ConversationRecord {
+        state: if conv.kind == ConversationKind::Room { ConversationState::Open } else { ConversationState::Assigned },
+        ..conv.clone()
+    };
+    match (access(user, &conv, member), access(user, &was_open, member)) {
+        (Access::None, _) => Err(ApiError::NotFound),
+        (_, Access::Write) => Ok(conv),
+        _ => Err(ApiError::Forbidden("only the conversation's participants can do this")),
+    }
+}
+
 /// The assigned worker, or a supervisor, may hand a chat over.
 pub fn may_hand_over(user: &AuthUser, conv: &ConversationRecord) -> ApiResult<Option<String>> {
     if conv.kind != ConversationKind::Support {

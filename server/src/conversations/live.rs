@@ -2,7 +2,7 @@
 
 use talkzone_mobile_api::{limits, ConversationId, MessageView, MessagesPage, ServerFrame};
 
-use super::access::{load_readable, load_writable};
+use super::access::{load_for_read_marker, load_readable, load_writable};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::model::ConversationKind;
@@ -42,7 +42,7 @@ pub async fn mark_read(
     conversation_id: &ConversationId,
     seq: i64,
 ) -> ApiResult<i64> {
-    let conv = load_writable(state, user, conversation_id).await?;
+    let conv = load_for_read_marker(state, user, conversation_id).await?;
     if seq < 0 || seq > conv.last_seq {
         return Err(ApiError::Validation(format!("seq must be between 0 and {}", conv.last_seq)));
     }

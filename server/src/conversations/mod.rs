@@ -6,9 +6,10 @@
 //! - [`access`]: who may do what (low: escalation, moderation and privacy use it too);
 //! - [`system`]: the one path for system messages (low: escalation uses it too);
 //! - [`view`]: a conversation as each viewer sees it, and telling its parties;
-//! - [`send`], [`lifecycle`], [`live`], [`notes`]: the use cases.
+//! - [`send`], [`lifecycle`], [`live`], [`notes`], [`continuity`]: the use cases.
 
 pub mod access;
+pub mod continuity;
 pub mod lifecycle;
 pub mod live;
 pub mod notes;
@@ -17,7 +18,11 @@ pub mod system;
 pub mod view;
 
 pub use access::{access, access_of, load_readable, triage_only, Access};
-pub use lifecycle::{accept, close, join_as_supervisor, open, requeue, return_stranded, return_unanswered, transfer};
+pub use continuity::earlier;
+pub use lifecycle::{
+    accept, close, end_by_young_person, join_as_supervisor, mark_abuse, open, requeue, return_stranded,
+    return_unanswered, transfer,
+};
 pub use live::{history, mark_read, typing};
 pub use notes::{add_note, notes, set_tags};
 pub use send::{send, send_message, Sent};

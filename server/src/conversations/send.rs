@@ -10,7 +10,8 @@ use talkzone_moderation::Context;
 use super::access::{access, load_writable, Access};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ConversationKind, ConversationState, ModerationItemKind};
+use crate::escalation::RiskMove;
+use crate::model::{ConversationKind, ConversationState, ModerationItemKind, Severity};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{ConversationRecord, Expected, InsertOutcome, NewMessage};
@@ -47,6 +48,10 @@ async fn load_for_send(
 pub(super) fn validate_body(body: &str) -> ApiResult<()> {
     if body.trim().is_empty() {
         return Err(ApiError::Validation("a message cannot be empty".into()));
+    }
+    // Zero-width and direction characters alone look like an empty message to its reader.
+    if !crate::input::has_visible(body) {
+        return Err(ApiError::Validation("a message needs something to read, not only invisible characters".into()));
     }
     if body.chars().count() > limits::MAX_BODY_CHARS {
         return Err(ApiError::TooLarge(format!("a message can be at most {} characters", limits::MAX_BODY_CHARS)));
@@ -88,14 +93,22 @@ async fn draft_message(
 ) -> ApiResult<(NewMessage, talkzone_moderation::Verdict)> {
     let in_room = conv.kind == ConversationKind::Room;
     let now = state.clock.now_ms();
-    let (verdict, action) = if kind == MessageKind::ServiceCard {
+    let (verdict, action, risk) = if kind == MessageKind::ServiceCard {
         // A directory entry the YOT wrote, not the sender's words: classifying it would
         // raise escalations for sharing, say, a self-harm support service, and redaction
         // would remove the very phone number being shared.
-        (not_classified(body), None)
+        let none = RiskMove { before: Severity::None, after: Severity::None };
+        (not_classified(body), None, none)
+    } else if !in_room && user.role == Role::YoungPerson {
+        // Risk builds across a young person's messages in a support chat.
+        let recent = recent_context(state, conv, user).await?;
+        let before = talkzone_moderation::conversation_risk(&recent);
+        let (outcome, action) = state.moderation.assess_in_context(body, Context::Support, &recent);
+        (outcome.verdict, Some(action), RiskMove { before, after: outcome.conversation })
     } else {
         let (verdict, action) = state.moderation.assess(body, if in_room { Context::Room } else { Context::Support });
-        (verdict, Some(action))
+        let risk = RiskMove { before: Severity::None, after: verdict.severity };
+        (verdict, Some(action), risk)
     };
     let mut delivered_body = body.to_owned();
     let mut original_body = None;
@@ -128,7 +141,7 @@ async fn draft_message(
         h.message_id = Some(message_id.clone());
     }
     // High or critical risk raises an escalation in the same transaction as the message.
-    let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, now);
+    let escalation = crate::escalation::automatic(state, &conv.id, &message_id, &verdict, risk, now);
     let new = NewMessage {
         id: message_id,
         conversation_id: conv.id.clone(),
@@ -140,6 +153,7 @@ async fn draft_message(
         kind,
         sent_at: now,
         severity: verdict.severity,
+        conversation_risk: risk.after.max(verdict.severity),
         verdict: serde_json::to_string(&verdict).ok(),
         original_body,
         hold,
@@ -147,6 +161,52 @@ async fn draft_message(
         expect,
     };
     Ok((new, verdict))
+}
+
+/// How many of the young person's earlier messages in a chat are its context.
+const CONTEXT_MESSAGES: u32 = 20;
+
+/// The young person's earlier messages in this chat, as the moderation step keeps them: the
+/// verdict stored with each, and the cues of its words.
+async fn recent_context(
+    state: &AppState,
+    conv: &ConversationRecord,
+    user: &AuthUser,
+) -> ApiResult<Vec<talkzone_moderation::RecentVerdict>> {
+    let rows = state.store.recent_from_sender(&conv.id, user.id.as_str(), CONTEXT_MESSAGES).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|m| {
+            let verdict: talkzone_moderation::Verdict = serde_json::from_str(m.verdict.as_deref()?).ok()?;
+            Some(talkzone_moderation::recent_verdict(&m.body, &verdict))
+        })
+        .collect())
+}
+
+/// The assigned worker replied for the first time: their screens stop the first-reply clock
+/// (the conversation they get has no `first_reply_due_at` any more).
+async fn first_reply_made(state: &AppState, conversation_id: &str) {
+    let told = async {
+        let Some(record) = state.store.conversation(conversation_id).await? else { return Ok(()) };
+        super::view::tell_parties(state, &record, [record.assigned_to.as_deref()]).await
+    };
+    if let Err(e) = told.await {
+        tracing::warn!(error = %e, conversation = conversation_id, "could not stop a first-reply clock");
+    }
+}
+
+/// A live chat's risk rose: its worker and every supervisor get the conversation as it is
+/// now, so that the chat's header, the worker's list and the supervisors' list show the new
+/// risk at once (not at the next reload). The message is stored whatever happens here.
+async fn risk_rose(state: &AppState, conversation_id: &str) {
+    let told = async {
+        let Some(record) = state.store.conversation(conversation_id).await? else { return Ok(()) };
+        super::view::tell_parties(state, &record, [record.assigned_to.as_deref()]).await?;
+        super::view::tell_supervisors(state, &record).await
+    };
+    if let Err(e) = told.await {
+        tracing::warn!(error = %e, conversation = conversation_id, "could not push a chat's new risk");
+    }
 }
 
 /// The verdict of a message that is not classified (a service card): nothing found.
@@ -183,6 +243,8 @@ pub async fn send(
 ) -> ApiResult<Sent> {
     validate_client_msg_id(client_msg_id)?;
     validate_body(body)?;
+    // Stored with its direction controls closed: staff see it beside names and times.
+    let body = &*crate::input::contain_bidi(body);
     state.limits.check_user_message(user.id.as_str())?;
     let mut fresh = false;
     let mut attempt = 0;
@@ -225,14 +287,17 @@ pub async fn send(
             {
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
                 state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
+                first_reply_made(state, &conv.id).await;
             }
-            let rank = verdict.severity.rank();
+            let rank = new.conversation_risk.max(verdict.severity).rank();
             if rank > risk_rank_before {
                 state.conversation_cache.update(&conv.id, |c| c.risk_rank = c.risk_rank.max(rank));
             }
             if conv.state == ConversationState::Queued && rank > risk_rank_before {
                 // A waiting young person who says something risky moves up at once.
                 queue::changed(state).await;
+            } else if conv.kind == ConversationKind::Support && rank > risk_rank_before {
+                risk_rose(state, &conv.id).await;
             }
             (m, false)
         }

@@ -36,6 +36,7 @@ pub fn announcement(state: &AppState, conversation_id: &str, body: &str) -> NewM
         kind: MessageKind::System,
         sent_at: state.clock.now_ms(),
         severity: Severity::None,
+        conversation_risk: Severity::None,
         verdict: None,
         original_body: None,
         hold: None,

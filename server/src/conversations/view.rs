@@ -25,12 +25,11 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
     let (kind, state_enum) = kind_and_state(c)?;
     // Risk, outcome and tags are the service's safeguarding record of a support chat: staff only.
     let staff_record = viewer.role.is_staff() && c.kind == ConversationKind::Support;
-    let (queue_position, estimated_wait_s) = if state_enum == ConversationState::Queued {
-        let position = state.store.queue_position(&c.id).await?;
-        match position {
+    let (queue_position, wait) = if state_enum == ConversationState::Queued {
+        match state.store.queue_position(&c.id).await? {
             Some(p) => {
-                let available = queue::available_workers(state).await?;
-                (Some(p), Some(queue::estimate_wait_s(p, available, queue::typical_chat_s(state).await?)))
+                let desk = queue::desk_now(state).await?;
+                (Some(p), Some(desk.wait(p, queue::typical_chat_s(state).await?)))
             }
             None => (None, None),
         }
@@ -50,7 +49,9 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
             display_name: c.assigned_name.clone().unwrap_or_default(),
         }),
         queue_position,
-        estimated_wait_s,
+        estimated_wait_s: wait.as_ref().and_then(|w| w.estimated_wait_s),
+        staffing: wait.as_ref().map(|w| w.staffing),
+        next_on_duty_at: wait.and_then(|w| w.next_on_duty_at),
         last_seq: c.last_seq,
         risk: staff_record.then(|| c.risk.as_str().to_owned()),
         outcome: c.outcome.clone().filter(|_| staff_record),
@@ -63,9 +64,36 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         } else {
             None
         },
+        first_reply_due_at: first_reply_due_at(state, c).filter(|_| staff_record).map(rfc3339),
     })
 }
 
+/// While an assigned chat waits for its worker's first reply: when it goes back to the queue
+/// (`crate::conversations::return_unanswered` uses the same timeout).
+fn first_reply_due_at(state: &AppState, c: &ConversationRecord) -> Option<i64> {
+    if c.state != crate::model::ConversationState::Assigned || c.first_reply_at.is_some() {
+        return None;
+    }
+    Some(c.assigned_at? + state.config.desk.assignment_timeout.as_millis() as i64)
+}
+
+/// Tells the supervisors who joined a support chat that it changed (it closed): they follow it
+/// like its worker does, but are not its assigned party.
+pub async fn tell_joined_supervisors(state: &AppState, record: &ConversationRecord) -> ApiResult<()> {
+    let mut joined = state.store.participants_as(&record.id, "supervisor").await?;
+    joined.retain(|s| Some(s.as_str()) != record.assigned_to.as_deref());
+    let parties: Vec<Option<&str>> = joined.iter().map(|s| Some(s.as_str())).collect();
+    tell_parties(state, record, parties).await
+}
+
+/// Tells every connected supervisor that a live support chat changed (its risk rose), as staff
+/// see it: their list of every live chat and the escalations beside it show it at once.
+pub async fn tell_supervisors(state: &AppState, record: &ConversationRecord) -> ApiResult<()> {
+    let viewer = AuthUser { id: UserId("supervisors".into()), role: Role::Supervisor, display_name: String::new() };
+    let frame = ServerFrame::Conversation(view(state, &viewer, record).await?);
+    state.hub.publish(Event::ToRoles { roles: vec![Role::Supervisor], frame });
+    Ok(())
+}
 /// Sends a support chat's new state to each of its parties' connections, each as they may see
 /// it: the young person without the staff record (risk, outcome, tags), with their monitoring
 /// notice. A view depends only on who the viewer is and whether they are staff.

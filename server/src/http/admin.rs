@@ -3,24 +3,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
-    AccountActionRequest, Capacity, CreateUserRequest, ErrorBody, PasswordResetIssued, PolicyInForce, Role,
-    RoleChangeRequest, SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserView,
+    AccountActionRequest, Capacity, CreateUserRequest, ErrorBody, PasswordResetIssued, Role, RoleChangeRequest,
+    SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserView,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{ApiJson, ApiPath};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::model::{AuditAction, AuditTarget};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::AccountChange;
 
-/// A policy file is far larger than any other request body.
-pub const POLICY_MAX_BYTES: usize = 1024 * 1024;
-
 pub fn router() -> OpenApiRouter<AppState> {
-    let (schemas, paths, policy_routes) = routes!(get_policy, replace_policy);
     OpenApiRouter::new()
         .routes(routes!(list_staff, create_user))
         .routes(routes!(set_capacity))
@@ -31,7 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(offboard_user))
         .routes(routes!(change_role))
         .routes(routes!(issue_password_reset))
-        .routes((schemas, paths, policy_routes.layer(axum::extract::DefaultBodyLimit::max(POLICY_MAX_BYTES))))
 }
 
 /// `GET /v1/admin/users`: every staff account, by name (young people and parents/carers are
@@ -191,47 +185,6 @@ async fn issue_password_reset(
     let now = state.clock.now_ms();
     let issued = crate::accounts::issue_password_reset(state.store.as_ref(), now, Some(&user), &id).await?;
     Ok((StatusCode::CREATED, ApiJson(issued)))
-}
-
-/// `GET /v1/admin/moderation/policy`: the moderation policy in force (TOML). Roles: yot_admin.
-#[utoipa::path(get, path = "/v1/admin/moderation/policy", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, content_type = "application/toml", body = String), (status = 403, body = ErrorBody)))]
-async fn get_policy(State(state): State<AppState>, user: AuthUser) -> ApiResult<impl axum::response::IntoResponse> {
-    user.require(&[Role::YotAdmin])?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")], state.moderation.source()))
-}
-
-/// `PUT /v1/admin/moderation/policy`: replaces the moderation policy without a restart. The
-/// new policy is checked first (a bad one is refused with what is wrong, and the old one stays),
-/// then used for every message from now on and saved in the data directory.
-/// Roles: yot_admin.
-#[utoipa::path(put, path = "/v1/admin/moderation/policy", tag = "admin", security(("bearer" = [])),
-    request_body(content = String, content_type = "application/toml"),
-    responses((status = 200, description = "in force", body = PolicyInForce), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn replace_policy(
-    State(state): State<AppState>,
-    user: AuthUser,
-    body: axum::body::Bytes,
-) -> ApiResult<ApiJson<PolicyInForce>> {
-    user.require(&[Role::YotAdmin])?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("the policy must be UTF-8 TOML".into()))?;
-    state.moderation.reload(text).map_err(|e| ApiError::Validation(format!("policy not valid: {e}")))?;
-    let path = crate::moderation::policy_path(&state.config.data_dir);
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| ApiError::Internal(format!("policy in force but not saved: {e}")))?;
-    crate::audit::record(
-        state.store.as_ref(),
-        state.clock.now_ms(),
-        Some(user.id.as_str()),
-        AuditAction::ModerationPolicyReplaced,
-        AuditTarget::Policy,
-        "moderation",
-        None,
-    )
-    .await;
-    Ok(ApiJson(PolicyInForce { status: "in_force".into() }))
 }
 
 /// `POST /v1/admin/users`: creates a staff (or registered) account. Roles: yot_admin.

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{ApiJson, ClientIp, SignInFrom};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::NewUser;
 
@@ -41,15 +41,26 @@ async fn reset_password(
 }
 
 /// `POST /v1/auth/anonymous`: creates a pseudonymous young person with a friendly random
-/// display name and no personal data. Roles: anyone. Rate limited per IP.
+/// display name and no personal data. Roles: anyone. Rate limited per IP; past a few free
+/// sign-ups an address waits longer before each next one (429 with `Retry-After`); refused
+/// (403) from an address blocked after one of its chats was marked as abuse.
 #[utoipa::path(post, path = "/v1/auth/anonymous", tag = "auth", request_body = AnonymousRequest,
-    responses((status = 201, body = TokenResponse), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn create_anonymous_session(
     State(state): State<AppState>,
     SignInFrom { ip, context: from }: SignInFrom,
     ApiJson(_req): ApiJson<AnonymousRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<TokenResponse>)> {
     state.limits.check_auth_ip(ip)?;
+    if state.store.source_blocked_until(&state.limits.source_key(ip), state.clock.now_ms()).await?.is_some() {
+        return Err(ApiError::ForbiddenBecause(
+            "We can't start a new chat account from the network you're on right now. If you're in danger now, call \
+             999. Childline is free on 0800 1111, any time, or text SHOUT to 85258."
+                .into(),
+        ));
+    }
+    state.limits.check_signup(ip)?;
     let user = state
         .store
         .create_user(

@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList,
-    RequeueRequest, Role, TagsRequest, TransferRequest,
+    CreateConversationRequest, EarlierChatList, EndChatRequest, ErrorBody, MarkAbuseRequest, MessagesPage,
+    MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::auth::AuthUser;
 use crate::conversations;
 use crate::error::{ApiError, ApiResult};
@@ -27,10 +27,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer_conversation))
         .routes(routes!(requeue_conversation))
         .routes(routes!(close_conversation))
+        .routes(routes!(end_conversation))
+        .routes(routes!(mark_abuse))
         .routes(routes!(set_tags))
         .routes(routes!(add_note, list_notes))
         .routes(routes!(list_outcomes))
         .routes(routes!(join_conversation))
+        .routes(routes!(earlier_chats))
+}
+
+/// `GET /v1/conversations/{id}/earlier`: the young person's other support chats with the
+/// service (same account), newest first, with their outcomes, tags and risk, never their
+/// messages. Roles: staff who may read the chat (its duty worker; any duty worker while it is
+/// queued; supervisors).
+#[utoipa::path(get, path = "/v1/conversations/{id}/earlier", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = EarlierChatList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn earlier_chats(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<EarlierChatList>> {
+    Ok(ApiJson(conversations::earlier(&state, &user, &ConversationId(id)).await?))
 }
 
 /// `POST /v1/conversations/{id}/join`: a supervisor joins the chat and can write in it; the
@@ -110,6 +128,23 @@ async fn close_conversation(
     Ok(ApiJson(conversations::close(&state, &user, &ConversationId(id), &req.outcome, req.tags).await?))
 }
 
+/// `POST /v1/conversations/{id}/end`: the young person ends their own support chat (queued or
+/// with a worker), outcome `young_person_left`; the worker is told in the chat. `reason`
+/// `quick_exit` when the page's quick exit sent it. Roles: the chat's young person (anyone
+/// else: 404; staff: 403, they close with an outcome). 409 once it has ended.
+#[utoipa::path(post, path = "/v1/conversations/{id}/end", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = EndChatRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn end_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<EndChatRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    Ok(ApiJson(conversations::end_by_young_person(&state, &user, &ConversationId(id), req.reason).await?))
+}
+
 /// `POST /v1/conversations/{id}/notes`: a private note, visible to staff only, never to the
 /// young person. Roles: duty_worker, supervisor with access to the chat.
 #[utoipa::path(post, path = "/v1/conversations/{id}/notes", tag = "conversations", security(("bearer" = [])),
@@ -148,7 +183,9 @@ async fn list_outcomes(State(state): State<AppState>, user: AuthUser) -> ApiResu
 }
 
 /// `POST /v1/conversations`: opens a support chat, queued for a duty worker. A young person
-/// has at most one open: a second call returns it with 200. Roles: young_person.
+/// has at most one open: a second call returns it with 200. A new chat is refused (403) from
+/// an address blocked after a chat was marked as abuse, and (429) from one that has as many
+/// chats waiting as it may. Roles: young_person.
 #[utoipa::path(post, path = "/v1/conversations", tag = "conversations", security(("bearer" = [])),
     request_body = CreateConversationRequest,
     responses((status = 201, body = ConversationView, description = "created"),
@@ -158,10 +195,28 @@ async fn list_outcomes(State(state): State<AppState>, user: AuthUser) -> ApiResu
 async fn open_conversation(
     State(state): State<AppState>,
     user: AuthUser,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<ConversationView>)> {
-    let (view, created) = conversations::open(&state, &user, req.topic, req.first_message).await?;
+    let (view, created) = conversations::open(&state, &user, req.topic, req.first_message, ip).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, ApiJson(view)))
+}
+
+/// `POST /v1/conversations/{id}/abuse`: close an open support chat as abuse and block the
+/// address it came from for `block_hours` (no chats, no sign-ups); its unresolved escalations
+/// are resolved. Audited. Roles: supervisor.
+#[utoipa::path(post, path = "/v1/conversations/{id}/abuse", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = MarkAbuseRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn mark_abuse(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<MarkAbuseRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    let id = ConversationId(id);
+    Ok(ApiJson(conversations::mark_abuse(&state, &user, &id, &req.reason, req.block_hours).await?))
 }
 
 /// `GET /v1/conversations`: a young person's own conversations; for duty workers the queue

@@ -105,6 +105,9 @@ impl FromRequestParts<AppState> for SignInFrom {
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     let peer_ip = peer.ip();
     if !trusted.contains(&peer_ip) {
+        if headers.contains_key("x-forwarded-for") && is_local(peer_ip) {
+            warn_untrusted_proxy(peer_ip);
+        }
         return peer_ip;
     }
     let forwarded = headers
@@ -115,6 +118,28 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> I
         .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         .collect::<Vec<_>>();
     forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer_ip)
+}
+
+/// A loopback or private address: where a proxy in front of the node would be.
+fn is_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// Said once per process: a proxy that is not in `trusted_proxies` makes every client behind it
+/// one source, so the per-source limits (sign-ups, waiting chats, sockets, the queue's fair
+/// share) would fall on everyone together.
+fn warn_untrusted_proxy(peer: IpAddr) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            %peer,
+            "requests with X-Forwarded-For come from {peer}, which is not in TALKZONE_TRUSTED_PROXIES: every client \
+             behind it counts as one source for the per-source limits; list the proxy there"
+        );
+    }
 }
 
 #[cfg(test)]

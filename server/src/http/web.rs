@@ -51,6 +51,31 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../web/console.js"),
     },
     Asset {
+        name: "console-alerts.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/console-alerts.js"),
+    },
+    Asset {
+        name: "console-chat.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/console-chat.js"),
+    },
+    Asset {
+        name: "console-escalations.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/console-escalations.js"),
+    },
+    Asset {
+        name: "console-moderation.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/console-moderation.js"),
+    },
+    Asset {
+        name: "console-ui.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/console-ui.js"),
+    },
+    Asset {
         name: "survey.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../web/survey.js"),

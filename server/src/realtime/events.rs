@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use talkzone_mobile_api::{ConversationId, MessageView, Role, ServerFrame, UserId};
 
+use crate::model::PolicyKind;
+
 /// Something to deliver, on this node or (through the broker) on every node.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Event {
@@ -29,4 +31,7 @@ pub enum Event {
     /// The conversation left the queue: end the triage subscriptions of workers who are not
     /// `keep_user` (they no longer have access).
     EndTriage { conversation_id: ConversationId, keep_user: UserId },
+    /// A new version of a policy is in the database: every node reloads it now rather than
+    /// at its next regular look (the database stays the truth if this event is lost).
+    PolicyChanged { kind: PolicyKind },
 }

@@ -29,9 +29,19 @@ pub enum Outbound {
     /// up front, whether or not it is ever used.
     Message(Arc<Delivery>),
     Frame(Arc<str>),
+    /// A moderation item (its evidence) for a watching moderator: the connection records
+    /// that its user was shown it.
+    ModerationItem(Arc<ItemShown>),
     /// Events may have been lost between nodes: re-read what the connection follows from the
     /// database.
     Resync,
+}
+
+/// A moderation item as watching moderators get it.
+#[derive(Debug)]
+pub struct ItemShown {
+    pub item_id: String,
+    pub json: Arc<str>,
 }
 
 /// One message as its recipients get it (staff and others may get different JSON).
@@ -75,6 +85,8 @@ pub struct Hub {
     next_id: AtomicU64,
     /// Set once at start; the Redis broker needs the hub to exist first (it delivers to it).
     broker: OnceLock<Arc<dyn Broker>>,
+    /// Counts [`Event::PolicyChanged`] seen here: the scheduler reloads policies when it moves.
+    policy_changes: AtomicU64,
 }
 
 /// Who a connection is: its user, role and session, and the flag the hub sets when it closes
@@ -116,7 +128,12 @@ fn to_json(frame: &ServerFrame) -> Arc<str> {
 
 impl Hub {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self { inner: Mutex::new(Inner::default()), next_id: AtomicU64::new(1), broker: OnceLock::new() })
+        Arc::new(Self {
+            inner: Mutex::new(Inner::default()),
+            next_id: AtomicU64::new(1),
+            broker: OnceLock::new(),
+            policy_changes: AtomicU64::new(0),
+        })
     }
 
     /// Connects the hub to the other nodes. Until then (and with the in-process broker)
@@ -336,7 +353,12 @@ impl Hub {
                 }
             }
             Event::ToModerationWatchers { frame } => {
-                let out = Outbound::Frame(to_json(frame));
+                let out = match frame {
+                    ServerFrame::ModerationChanged { item } => {
+                        Outbound::ModerationItem(Arc::new(ItemShown { item_id: item.id.clone(), json: to_json(frame) }))
+                    }
+                    other => Outbound::Frame(to_json(other)),
+                };
                 let inner = self.lock();
                 for id in &inner.moderation_watchers {
                     offer(&inner, *id, out.clone());
@@ -353,6 +375,9 @@ impl Hub {
             }
             Event::DisconnectUser { user_id } => self.sign_out(user_id, None),
             Event::DisconnectSession { user_id, session_id } => self.sign_out(user_id, Some(session_id)),
+            Event::PolicyChanged { .. } => {
+                self.policy_changes.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -380,6 +405,11 @@ impl Hub {
                 c.close.cancel();
             }
         }
+    }
+
+    /// How many policy changes this node has heard of (see [`Event::PolicyChanged`]).
+    pub fn policy_changes(&self) -> u64 {
+        self.policy_changes.load(Ordering::Relaxed)
     }
 }
 

@@ -12,20 +12,38 @@ use crate::state::AppState;
 use crate::store::ConversationRecord;
 
 pub fn room_info(c: &ConversationRecord, joined: bool) -> RoomInfo {
-    RoomInfo {
-        age_band: c.age_band.clone().unwrap_or_default(),
-        moderation: if c.moderation_mode == Some(RoomModeration::Pre) {
-            RoomModeration::Pre
-        } else {
-            RoomModeration::Post
-        },
-        personal_info: if c.pii_mode == Some(PersonalInfoMode::Redact) {
-            PersonalInfoMode::Redact
-        } else {
-            PersonalInfoMode::Hold
-        },
-        joined,
+    let age_band = c.age_band.clone().unwrap_or_default();
+    let moderation =
+        if c.moderation_mode == Some(RoomModeration::Pre) { RoomModeration::Pre } else { RoomModeration::Post };
+    let personal_info =
+        if c.pii_mode == Some(PersonalInfoMode::Redact) { PersonalInfoMode::Redact } else { PersonalInfoMode::Hold };
+    let house_rules = house_rules(&age_band, moderation, personal_info);
+    RoomInfo { age_band, moderation, personal_info, joined, house_rules }
+}
+
+/// A room's rules in plain words, from how it is set up, so that what a young person is told
+/// is what the room does.
+fn house_rules(age_band: &str, moderation: RoomModeration, personal_info: PersonalInfoMode) -> Vec<String> {
+    let mut rules = Vec::new();
+    if !age_band.is_empty() {
+        rules.push(format!("This group is for young people aged {age_band}."));
     }
+    rules.push("Be kind. No bullying, threats, hate or sharing pictures of anyone.".to_owned());
+    rules.push(match personal_info {
+        PersonalInfoMode::Hold => "Keep yourself safe: never share your address, school, phone number or social media. Messages that do are held for a moderator.".to_owned(),
+        PersonalInfoMode::Redact => "Keep yourself safe: never share your address, school, phone number or social media. They are hidden automatically.".to_owned(),
+    });
+    rules.push(match moderation {
+        RoomModeration::Pre => {
+            "A moderator checks every message before others see it, so yours may take a little while to appear."
+                .to_owned()
+        }
+        RoomModeration::Post => {
+            "Moderators check messages that might break these rules, and can remove them.".to_owned()
+        }
+    });
+    rules.push("Worried about someone here, or about yourself? Press Report on a message, or start a private chat with a worker.".to_owned());
+    rules
 }
 
 /// What to do with a room message.

@@ -39,9 +39,22 @@ pub trait Messages: Send + Sync + 'static {
 
     /// Messages with `seq > after_seq`, in order, at most `limit`.
     async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: u32) -> Result<Vec<MessageRecord>>;
+    /// The last `limit` messages `sender_id` sent in a conversation, oldest first (the young
+    /// person's earlier messages, for the risk that builds across a chat).
+    async fn recent_from_sender(
+        &self,
+        conversation_id: &str,
+        sender_id: &str,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>>;
     /// Raises the user's read marker to `seq` (never lowers it); returns the stored marker.
     async fn mark_read(&self, conversation_id: &str, user_id: &str, seq: i64, now: i64) -> Result<i64>;
     async fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
+    /// Each conversation's first delivered text from its young person, as `(conversation id,
+    /// body)` (for the queue's previews).
+    async fn first_messages(&self, conversation_ids: &[&str]) -> Result<Vec<(String, String)>>;
+    /// The last `limit` delivered messages sent at or before `at`, in `seq` order.
+    async fn messages_sent_before(&self, conversation_id: &str, at: i64, limit: u32) -> Result<Vec<MessageRecord>>;
 }
 
 /// The SQL of [`Messages`], the same for both databases; instantiated for each store type by
@@ -106,6 +119,26 @@ macro_rules! impl_messages_sql {
                         .await?)
                 }
 
+                async fn recent_from_sender(
+                    &self,
+                    conversation_id: &str,
+                    sender_id: &str,
+                    limit: u32,
+                ) -> $crate::store::Result<Vec<MessageRecord>> {
+                    let sql = format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND sender_id = $2 \
+                         AND seq IS NOT NULL ORDER BY seq DESC LIMIT $3"
+                    );
+                    let mut rows = sqlx::query_as::<_, MessageRecord>(&sql)
+                        .bind(conversation_id)
+                        .bind(sender_id)
+                        .bind(i64::from(limit))
+                        .fetch_all(self.reader())
+                        .await?;
+                    rows.reverse();
+                    Ok(rows)
+                }
+
                 async fn mark_read(&self, conversation_id: &str, user_id: &str, seq: i64, now: i64) -> $crate::store::Result<i64> {
                     let (stored,): (i64,) = sqlx::query_as(
                         "INSERT INTO read_markers (conversation_id, user_id, seq, updated_at) VALUES ($1, $2, $3, $4) \
@@ -125,6 +158,46 @@ macro_rules! impl_messages_sql {
                 async fn message(&self, id: &str) -> $crate::store::Result<Option<MessageRecord>> {
                     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
                     Ok(sqlx::query_as::<_, MessageRecord>(&sql).bind(id).fetch_optional(self.reader()).await?)
+                }
+
+                async fn first_messages(&self, conversation_ids: &[&str]) -> $crate::store::Result<Vec<(String, String)>> {
+                    use $crate::store::{backend::Backend, batch_plan::pow2_chunks};
+                    let mut out = Vec::new();
+                    for part in pow2_chunks(conversation_ids, 128) {
+                        let params = (1..=part.len()).map(<$store as Backend>::param).collect::<Vec<_>>().join(", ");
+                        // `(conversation_id, seq)` is unique and indexed: one short probe a chat.
+                        let sql = format!(
+                            "SELECT m.conversation_id, m.body FROM messages m WHERE m.conversation_id IN ({params}) \
+                             AND m.seq = (SELECT MIN(f.seq) FROM messages f WHERE f.conversation_id = m.conversation_id \
+                             AND f.sender_role = 'young_person' AND f.kind = 'text' AND f.status = 'visible')"
+                        );
+                        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                        for id in part {
+                            q = q.bind(*id);
+                        }
+                        out.extend(q.fetch_all(self.reader()).await?);
+                    }
+                    Ok(out)
+                }
+
+                async fn messages_sent_before(
+                    &self,
+                    conversation_id: &str,
+                    at: i64,
+                    limit: u32,
+                ) -> $crate::store::Result<Vec<MessageRecord>> {
+                    let sql = format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq IS NOT NULL \
+                         AND sent_at <= $2 ORDER BY seq DESC LIMIT $3"
+                    );
+                    let mut rows = sqlx::query_as::<_, MessageRecord>(&sql)
+                        .bind(conversation_id)
+                        .bind(at)
+                        .bind(i64::from(limit))
+                        .fetch_all(self.reader())
+                        .await?;
+                    rows.reverse();
+                    Ok(rows)
                 }
             }
 
@@ -339,16 +412,17 @@ macro_rules! impl_messages_sql {
         }
 
         /// In the message's transaction: the conversation's risk rises to the message's
-        /// severity, and a high or critical message raises its escalation.
+        /// (or to the risk built across the chat), and its escalation, if any, is raised.
         async fn raise_risk(
             tx: &mut sqlx::Transaction<'_, <$store as $crate::store::backend::Backend>::Db>,
             m: &NewMessage,
         ) -> $crate::store::Result<()> {
-            let rank = m.severity.rank();
+            let risk = m.severity.max(m.conversation_risk);
+            let rank = risk.rank();
             if rank > 0 {
                 sqlx::query("UPDATE conversations SET risk = $2, risk_rank = $3 WHERE id = $1 AND risk_rank < $3")
                     .bind(&m.conversation_id)
-                    .bind(m.severity.as_str())
+                    .bind(risk.as_str())
                     .bind(rank)
                     .execute(&mut **tx)
                     .await?;

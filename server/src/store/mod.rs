@@ -18,7 +18,7 @@
 //!   `batch_plan.rs` decides a batch, `sqlite_batch.rs` writes one on SQLite's own handle
 //! - `moderation.rs` ([`Moderation`]), `escalations.rs` ([`Escalations`]), `privacy.rs`
 //!   ([`Privacy`]), `audit.rs` ([`Audit`]), `directory.rs` ([`Directory`]), `surveys.rs`
-//!   ([`Surveys`], with its own records)
+//!   ([`Surveys`], with its own records), `canned.rs` ([`CannedReplies`])
 //!
 //! On a `dyn Store` every sub-trait's methods can be called as they are (a trait object has its
 //! supertraits' methods); on a concrete store or a generic `S: Store`, bring them into scope
@@ -30,6 +30,7 @@ use std::sync::Arc;
 mod audit;
 mod backend;
 mod batch_plan;
+mod canned;
 mod conversations;
 mod credentials;
 mod database;
@@ -38,6 +39,7 @@ mod directory;
 mod escalations;
 mod messages;
 mod moderation;
+mod policies;
 mod postgres;
 mod privacy;
 mod records;
@@ -47,8 +49,10 @@ mod sqlite;
 mod sqlite_batch;
 pub mod surveys;
 mod users;
+mod verdict_marks;
 
 pub use audit::Audit;
+pub use canned::CannedReplies;
 pub use conversations::Conversations;
 pub use credentials::Credentials;
 pub use database::Database;
@@ -57,6 +61,7 @@ pub use directory::Directory;
 pub use escalations::Escalations;
 pub use messages::Messages;
 pub use moderation::Moderation;
+pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
@@ -64,13 +69,15 @@ pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
 pub use users::Users;
+pub use verdict_marks::VerdictMarks;
 
 /// The sub-traits, for calling their methods on a concrete store or a generic `S: Store`
 /// (`use crate::store::prelude::*;`) without their names in the importing module.
 pub mod prelude {
     pub use super::{
-        Audit as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _, Escalations as _, Messages as _,
-        Moderation as _, Privacy as _, Sessions as _, Surveys as _, Users as _,
+        Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _, Escalations as _,
+        Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _, Users as _,
+        VerdictMarks as _,
     };
 }
 
@@ -131,6 +138,9 @@ pub trait Store:
     + Privacy
     + Audit
     + Surveys
+    + Policies
+    + VerdictMarks
+    + CannedReplies
 {
 }
 
@@ -149,13 +159,39 @@ impl<T> Store for T where
         + Privacy
         + Audit
         + Surveys
+        + Policies
+        + VerdictMarks
+        + CannedReplies
 {
 }
 
-/// Opens the store a database URL names: `sqlite:…` or `postgres://…`.
+/// How long the server's PostgreSQL sessions wait on others: a statement waits at most
+/// `lock_timeout_ms` for a lock, and a session idle inside a transaction for longer than
+/// `idle_in_transaction_timeout_ms` (its node paused or frozen mid-write) is ended by the
+/// server, which releases its locks. Without them one frozen node stalls every other node's
+/// writes to the rows it locked, for as long as it is frozen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub lock_timeout_ms: u64,
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self { lock_timeout_ms: 10_000, idle_in_transaction_timeout_ms: 5_000 }
+    }
+}
+
+/// Opens the store a database URL names: `sqlite:…` or `postgres://…`, with the default
+/// [`SessionLimits`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_with(url, SessionLimits::default()).await
+}
+
+/// As [`connect`], with these limits on PostgreSQL sessions (SQLite has no sessions to bound).
+pub async fn connect_with(url: &str, limits: SessionLimits) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(PostgresStore::connect(url, limits).await?))
     } else {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     }

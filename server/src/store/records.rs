@@ -4,8 +4,8 @@
 
 use crate::model::{
     AuditAction, AuditTarget, ConversationKind, ConversationState, EscalationSource, EscalationState, MessageKind,
-    MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, Role, RoomModeration,
-    Severity,
+    MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, PolicyKind, Role,
+    RoomModeration, Severity, VerdictMarkKind,
 };
 
 /// A stored account.
@@ -180,8 +180,76 @@ pub enum Handover {
     Requeue,
     /// To another worker.
     Transfer { to: String },
-    /// Ended with an outcome and tags.
-    Close { outcome: String, tags: Vec<String> },
+    /// Ended with an outcome; `tags`, when given, replace the chat's tags (when not, they stay).
+    Close { outcome: String, tags: Option<Vec<String>> },
+}
+
+/// Where a new support chat comes from, and how many of that source's chats may wait at once.
+#[derive(Debug, Clone)]
+pub struct ChatSource {
+    /// The keyed hash of the client's address (`Limits::source_key`), never the address.
+    pub key: String,
+    pub max_waiting: u32,
+}
+
+/// What opening a support chat did.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum OpenOutcome {
+    /// A new chat, queued.
+    Opened(ConversationRecord),
+    /// The owner's open chat, returned as it is.
+    Existing(ConversationRecord),
+    /// Its source is blocked (marked as abuse) until then; nothing stored.
+    SourceBlocked { until: i64 },
+    /// Its source already has as many chats waiting as it may; nothing stored.
+    SourceFull,
+}
+
+/// A support chat closed as abuse.
+#[derive(Debug, Clone)]
+pub struct AbuseMarked {
+    pub conversation: ConversationRecord,
+    /// The system message that closed it.
+    pub message: MessageRecord,
+    /// Whether it had a source to block (chats opened before sources were kept have none).
+    pub source_blocked: bool,
+    /// Its escalations that were still unresolved, resolved now.
+    pub escalations_resolved: Vec<String>,
+}
+
+/// What a deletion request does to a support chat with an escalation nobody has resolved: the
+/// chat is kept under a hold placed automatically (`hold_reason`, no one as its author), and
+/// each such escalation gets an action (`action`, with `note`) that says so.
+#[derive(Debug, Clone)]
+pub struct AutoHold {
+    pub hold_reason: String,
+    pub action: String,
+    pub note: String,
+}
+
+/// What erasing an account kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Conversations kept under a hold (placed by a supervisor, or just now automatically).
+    pub kept: Vec<String>,
+    /// Of those, the ones held automatically for an unresolved escalation.
+    pub auto_held: Vec<String>,
+    /// The unresolved escalations that caused the automatic holds.
+    pub escalations: Vec<String>,
+}
+
+/// What lifting a safeguarding hold did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldReleased {
+    /// No such conversation.
+    NotFound,
+    /// Not lifted: its young person asked for deletion, so lifting it would delete an
+    /// escalation nobody has resolved yet.
+    EscalationUnresolved,
+    /// Lifted; when its young person had asked for deletion, the conversation was deleted
+    /// then, and the account too if nothing else of theirs is held.
+    Lifted { conversation_deleted: bool, account_deleted: bool },
 }
 
 /// An entry of the services directory.
@@ -198,6 +266,17 @@ pub struct ServiceRecord {
     pub min_age: Option<i64>,
     pub max_age: Option<i64>,
     pub retired: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A canned reply.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CannedReplyRecord {
+    pub id: String,
+    pub title: String,
+    pub body: String,
     pub created_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -359,6 +438,9 @@ pub struct NewMessage {
     pub kind: MessageKind,
     pub sent_at: i64,
     pub severity: Severity,
+    /// The conversation's risk with this message (at least `severity`: risk that built across
+    /// the young person's messages can make it higher): the conversation's risk rises to it.
+    pub conversation_risk: Severity,
     /// The moderation verdict as JSON, kept for staff.
     pub verdict: Option<String>,
     /// Set when the body was redacted before delivery: the text as sent, kept as evidence.
@@ -466,6 +548,52 @@ pub struct AuditEvent {
     pub target_type: AuditTarget,
     pub target_id: String,
     pub details: Option<String>,
+}
+
+/// A version of a policy (the moderation rules, the monitoring notice).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PolicyVersionRecord {
+    #[sqlx(try_from = "String")]
+    pub kind: PolicyKind,
+    pub version: i64,
+    /// The moderation policy's TOML, or the notice's text.
+    pub body: String,
+    pub created_at: i64,
+    /// The admin who put it in force; `None` for what the service did itself (an import).
+    pub created_by: Option<String>,
+    /// Why it was made, e.g. `restored from version 3`.
+    pub note: Option<String>,
+}
+
+/// A member of staff's mark on a message's moderation verdict.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VerdictMarkRecord {
+    pub id: String,
+    pub message_id: String,
+    pub marked_by: String,
+    pub marked_at: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: VerdictMarkKind,
+    /// A moderation category's name, or `none`.
+    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
+}
+
+/// A mark with the message it is about, for classifying again.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MarkedMessage {
+    pub id: String,
+    pub message_id: String,
+    pub marked_at: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: VerdictMarkKind,
+    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
+    pub body: String,
+    #[sqlx(try_from = "String")]
+    pub conversation_kind: ConversationKind,
 }
 
 /// Filters of the staff conversation list.

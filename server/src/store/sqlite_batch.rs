@@ -22,7 +22,12 @@ use super::{InsertOutcome, MessageRecord, NewMessage};
 /// Whether this writer can store the whole batch: plain messages, with no moderation item,
 /// risk or escalation rows to write beside them.
 pub(super) fn only_messages(batch: &[NewMessage]) -> bool {
-    batch.iter().all(|m| m.hold.is_none() && m.escalation.is_none() && m.severity == crate::model::Severity::None)
+    batch.iter().all(|m| {
+        m.hold.is_none()
+            && m.escalation.is_none()
+            && m.severity == crate::model::Severity::None
+            && m.conversation_risk == crate::model::Severity::None
+    })
 }
 
 /// Stores `batch` in one transaction on `db` and answers each message, in order. On failure

@@ -580,9 +580,10 @@ async fn staff_only_fields_never_reach_the_young_person(backend: Backend) {
     assert_eq!(retagged.tags, ["family", "home"], "trimmed, each once");
     let close = CloseRequest { outcome: "safeguarding_referral".into(), tags: vec!["family".into()] };
     let closed = s.client.close_conversation(&worker.access_token, &conv.id, &close).await.expect("close");
+    // Closing adds its tags to those the chat has: it never wipes them.
     assert_eq!(
         (closed.outcome.as_deref(), closed.tags.clone()),
-        (Some("safeguarding_referral"), vec!["family".to_owned()])
+        (Some("safeguarding_referral"), vec!["family".to_owned(), "home".to_owned()])
     );
 
     let frames = frames_until_pong(&mut yp_ws, "after-close").await;
@@ -605,7 +606,7 @@ async fn staff_only_fields_never_reach_the_young_person(backend: Backend) {
         (ConversationState::Closed, None, None, 0)
     );
     let staff_seen = s.client.conversation(&worker.access_token, &conv.id).await.expect("the worker's view");
-    assert_eq!((staff_seen.outcome.as_deref(), staff_seen.tags.len()), (Some("safeguarding_referral"), 1));
+    assert_eq!((staff_seen.outcome.as_deref(), staff_seen.tags.len()), (Some("safeguarding_referral"), 2));
 
     s.stop().await;
 }

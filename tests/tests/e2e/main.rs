@@ -11,11 +11,17 @@
 // Tests unwrap: a panic is the failure report they want.
 #![allow(clippy::unwrap_used)]
 
+mod a11y;
 mod authz;
 mod bad_input;
 mod chat;
+mod chat_page;
+mod connection_limits;
+mod console_api;
+mod console_page;
 mod desk;
 mod directory;
+mod erasure;
 mod hostile;
 mod limits;
 mod load;
@@ -23,14 +29,22 @@ mod matrix;
 mod nodes;
 mod notice;
 mod ops;
+mod paused_node;
+mod policies;
 mod privacy;
+mod reports;
 mod restart;
+mod risk_context;
 mod rooms;
 mod sessions;
+mod sources;
 mod staff_lifecycle;
 mod staff_pages;
 mod staff_sessions;
 mod staff_sign_in;
 mod store;
 mod surveys;
+mod text_and_links;
+mod verdict_marks;
 mod web;
+mod young_person;

@@ -17,11 +17,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
-    AppealRequest, AssignmentRespondent, Capacity, ClientFrame, CloseRequest, ConversationId, CreateAssignmentRequest,
-    CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest, CreateRoomRequest,
-    DecisionRequest, HoldRequest, MessageId, ModerationAction, PersonalInfoMode, RaiseEscalationRequest, ReportRequest,
-    RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest, ShiftRequest, SurveyDefinition, SurveyStage,
-    TokenResponse, UserActionKind, UserActionRequest,
+    AppealRequest, AssignmentRespondent, CannedReplyRequest, Capacity, ClientFrame, CloseRequest, ConversationId,
+    CreateAssignmentRequest, CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest,
+    CreateRoomRequest, DecisionRequest, HoldRequest, MessageId, ModerationAction, PersonalInfoMode,
+    RaiseEscalationRequest, ReportRequest, RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest,
+    ShiftRequest, SurveyDefinition, SurveyStage, TokenResponse, UserActionKind, UserActionRequest,
 };
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::Message;
@@ -114,6 +114,18 @@ fn documented_routes() -> BTreeSet<(String, String)> {
 /// Compares what the table lists with what exists; returns every difference.
 fn coverage_problems(m: &Matrix) -> Vec<String> {
     let mut problems = Vec::new();
+    // A route may have a row per target (the same rule on different kinds of thing); the same
+    // route and target twice is a mistake.
+    let mut rows = BTreeSet::new();
+    let mut routes = Vec::new();
+    for r in &m.route {
+        let route = format!("{} {}", r.method, r.path);
+        if !rows.insert((route.clone(), r.target.clone())) {
+            problems.push(format!("route {route} has two rows for one target"));
+        } else if !routes.contains(&route) {
+            routes.push(route);
+        }
+    }
     let mut check = |what: &str, listed: Vec<String>, exist: BTreeSet<String>| {
         let mut seen = BTreeSet::new();
         for l in &listed {
@@ -128,11 +140,7 @@ fn coverage_problems(m: &Matrix) -> Vec<String> {
             problems.push(format!("{what} {e} has no row in tests/authz-matrix.toml: add one (docs/security.md)"));
         }
     };
-    check(
-        "route",
-        m.route.iter().map(|r| format!("{} {}", r.method, r.path)).collect(),
-        documented_routes().into_iter().map(|(m, p)| format!("{m} {p}")).collect(),
-    );
+    check("route", routes, documented_routes().into_iter().map(|(m, p)| format!("{m} {p}")).collect());
     check(
         "client frame",
         m.frame.iter().map(|f| f.kind.clone()).collect(),
@@ -160,12 +168,16 @@ fn coverage_check_reports_missing_stale_and_duplicate_rows() {
     let mut m = parse_matrix();
     let dropped = m.route.remove(0);
     m.route.push(RouteRow { path: "/v1/no-such-route".into(), ..parse_matrix().route.remove(1) });
+    let twice = parse_matrix().route.remove(3);
+    let twice_name = format!("route {} {} has two rows for one target", twice.method, twice.path);
+    m.route.push(twice);
     m.frame.push(FrameRow { kind: "ping".into(), target: "none".into(), expect: Default::default() });
     m.event.retain(|e| e.kind != "presence");
     let problems = coverage_problems(&m).join("\n");
     assert!(problems.contains(&format!("route {} {} has no row", dropped.method, dropped.path)), "{problems}");
     assert!(problems.contains("/v1/no-such-route has a row but does not exist"), "{problems}");
     assert!(problems.contains("client frame ping has two rows"), "{problems}");
+    assert!(problems.contains(&twice_name), "{problems}");
     assert!(problems.contains("server event presence has no row"), "{problems}");
 }
 
@@ -194,6 +206,8 @@ struct World {
     policy: String,
     outcome: String,
     notice_version: String,
+    /// The notice in force, JSON-escaped for a body.
+    notice_text: String,
     /// A services directory entry, for sharing into chats (`$service_id`).
     service: String,
 }
@@ -306,6 +320,7 @@ async fn build_world(s: &TestServer) -> World {
         policy,
         outcome: outcomes.outcomes.first().expect("an outcome").clone(),
         notice_version: notice.version.to_string(),
+        notice_text: serde_json::to_string(&notice.text).expect("JSON").trim_matches('"').to_owned(),
     }
 }
 
@@ -392,13 +407,13 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
     let mut conversation = None;
     let mut parent_code = w.parent_code.clone();
     let adm = w.adm.access_token.as_str();
-    let room_target = matches!(target, "room" | "report" | "decided_report" | "appealed_report");
+    let room_target = matches!(target, "room" | "report" | "decided_report" | "appealed_report" | "room_message");
     if !room_target {
         join_room(s, &mem, &w.room).await;
     }
     match target {
         "none" => {}
-        "chat" | "queued_chat" | "held_chat" | "escalation" => {
+        "chat" | "queued_chat" | "held_chat" | "escalation" | "chat_message" => {
             let conv = open_chat(s, &yp, &secret).await;
             let conv_id = ConversationId(conv.clone());
             must("accept", s.client.accept(&w.asg.access_token, &conv_id).await);
@@ -410,7 +425,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
                 let hold = HoldRequest { reason: "a police enquiry".into() };
                 must("hold", s.client.place_hold(&w.sup.access_token, &conv_id, &hold).await);
             }
-            if target == "escalation" {
+            if target == "chat_message" {
+                let message_id = say(s, &yp, &conv, &format!("{secret} again")).await;
+                secrets.push(message_id.clone());
+                vars.insert("id".into(), message_id);
+            } else if target == "escalation" {
                 let raise = RaiseEscalationRequest { severity: "medium".into(), reason: format!("worried: {secret}") };
                 let e = must("escalate", s.client.raise_escalation(&w.asg.access_token, &conv_id, &raise).await);
                 let id = e.id;
@@ -419,11 +438,16 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             } else {
                 vars.insert("id".into(), conv.clone());
             }
+            // The young person's first message (a report names it).
+            let history = must("history", s.client.messages(&yp.access_token, &conv_id, 0, None).await);
+            let first = history.messages.iter().find(|m| m.body == secret).expect("the first message");
+            secrets.push(first.message_id.0.clone());
+            vars.insert("message_id".into(), first.message_id.0.clone());
             secrets.push(conv.clone());
             vars.insert("conversation_id".into(), conv.clone());
             conversation = Some(conv);
         }
-        "room" | "report" | "decided_report" | "appealed_report" => {
+        "room" | "report" | "decided_report" | "appealed_report" | "room_message" => {
             let room =
                 must("a room", s.client.create_room(adm, &room_request(format!("Room {}", unique()))).await).id.0;
             join_room(s, &yp, &room).await;
@@ -432,9 +456,9 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             secrets.push(message_id.clone());
             vars.insert("message_id".into(), message_id.clone());
             vars.insert("conversation_id".into(), room.clone());
-            vars.insert("id".into(), room.clone());
+            vars.insert("id".into(), if target == "room_message" { message_id.clone() } else { room.clone() });
             conversation = Some(room);
-            if target != "room" {
+            if !matches!(target, "room" | "room_message") {
                 let report = ReportRequest {
                     message_id: Some(MessageId(message_id.clone())),
                     user_id: None,
@@ -515,9 +539,19 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("assignment_id".into(), aid);
             parent_code = code;
         }
+        "policy_version" => {
+            let policy = format!("{}\n# matrix {}\n", w.policy, unique());
+            let stored = must("a policy version", s.client.replace_moderation_policy(adm, &policy).await);
+            vars.insert("version".into(), stored.version.to_string());
+        }
         "service" => {
             let service = service_request(format!("Service {}", unique()));
             vars.insert("id".into(), must("a service", s.client.create_service(adm, &service).await).id);
+        }
+        "canned_reply" => {
+            let req =
+                CannedReplyRequest { title: format!("Hello {}", unique()), body: "Hi {worker_name} here.".into() };
+            vars.insert("id".into(), must("a canned reply", s.client.create_canned_reply(adm, &req).await).id);
         }
         other => panic!("tests/authz-matrix.toml names an unknown target {other:?}"),
     }
@@ -530,6 +564,7 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
     vars.insert("login_password".into(), PASSWORD.into());
     vars.insert("password".into(), PASSWORD.into());
     vars.insert("notice_version".into(), w.notice_version.clone());
+    vars.insert("notice_text".into(), w.notice_text.clone());
     vars.insert("policy".into(), w.policy.clone());
     let (start, end) = shift_times();
     vars.insert("shift_start".into(), start);
@@ -769,6 +804,22 @@ async fn until_pong(ws: &mut WsConnection, nonce: &str) -> Vec<ServerFrame> {
     }
 }
 
+/// What answers a frame: everything up to the `pong` of a ping sent after it. A `send` is
+/// stored beside the connection's loop (pings are answered while it waits on the database), so
+/// its own `ack` or `error` is waited for first.
+async fn answers(ws: &mut WsConnection, kind: &str, reference: &str, nonce: &str) -> Vec<ServerFrame> {
+    let mut seen = Vec::new();
+    let mut waiting = kind == "send";
+    while waiting {
+        let f = ws.recv_timeout(WAIT * 2).await.unwrap_or_else(|e| panic!("no answer to the send: {e}; seen {seen:?}"));
+        waiting = !(matches!(&f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)
+            || matches!(&f, ServerFrame::Error { reference: Some(r), .. } if r == reference));
+        seen.push(f);
+    }
+    seen.extend(until_pong(ws, nonce).await);
+    seen
+}
+
 fn conversation_of(f: &Fixture) -> ConversationId {
     ConversationId(f.conversation.clone().unwrap_or_else(|| "01HZZZZZZZZZZZZZZZZZZZZZZZ".into()))
 }
@@ -848,7 +899,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                         _ => frame_for(&row.kind, &f),
                     };
                     ws.send(&frame).await.expect("send frame");
-                    let seen = until_pong(&mut ws, "barrier").await;
+                    let seen = answers(&mut ws, &row.kind, &reference, "barrier").await;
                     let outcome = match error_answering(&seen, &reference) {
                         Some((code, _)) => code,
                         None if answered(&row.kind, &seen, &reference) => "ok".to_owned(),
@@ -860,7 +911,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                         let missing = ConversationId(ulid::Ulid::new().to_string());
                         let (frame2, reference2) = frame_about(&row.kind, missing);
                         ws.send(&frame2).await.expect("send frame");
-                        let other = until_pong(&mut ws, "barrier-missing").await;
+                        let other = answers(&mut ws, &row.kind, &reference2, "barrier-missing").await;
                         let (a, b) = (error_answering(&seen, &reference), error_answering(&other, &reference2));
                         if a != b {
                             failures.push(format!(

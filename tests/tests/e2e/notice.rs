@@ -12,7 +12,7 @@ use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
     AcknowledgeNoticeRequest, ClientFrame, CloseRequest, ConversationView, CreateConversationRequest, ErrorCode,
-    MonitoringNotice, NoticeAcknowledgement, Role, ServerFrame, TokenResponse,
+    MonitoringNotice, NoticeAcknowledgement, NoticeRequest, Role, ServerFrame, TokenResponse,
 };
 use talkzone_tests::{both_backends, call, Backend, TestServer};
 
@@ -148,10 +148,19 @@ async fn a_new_version_is_shown_again(backend: Backend) {
     acknowledge(&s, &yp, 1).await.unwrap();
     close(&s, &sup, &first).await;
 
-    // The service publishes new words (no restart: the file is read when used).
+    // The YOT admin publishes new words (every node reads them from the database).
+    let admin = s.staff(Role::YotAdmin).await;
     let text = "New words: a supervisor may read this chat to keep you safe.";
-    std::fs::write(s.dir.0.join("monitoring-notice.toml"), format!("version = 2\ntext = \"{text}\"\n"))
-        .expect("write notice");
+    let req = NoticeRequest { text: format!("  {text} ") };
+    let stored = s.client.replace_monitoring_notice(&admin.access_token, &req).await.unwrap();
+    assert_eq!(stored.version, 2, "numbered after the built-in notice");
+    // The same words again are no new version for everyone to acknowledge.
+    assert_eq!(s.client.replace_monitoring_notice(&admin.access_token, &req).await.unwrap().version, 2);
+    // Nobody else may; and the words must be words.
+    let e = s.client.replace_monitoring_notice(&sup.access_token, &req).await.unwrap_err();
+    assert_eq!(e.status(), Some(403), "{e}");
+    let e = s.client.replace_monitoring_notice(&admin.access_token, &NoticeRequest { text: "  ".into() }).await;
+    assert_eq!(e.unwrap_err().status(), Some(422));
     let n = notice_of(&s, &yp).await;
     assert_eq!((n.version, n.text.as_str(), n.acknowledged), (2, text, false));
 
@@ -168,11 +177,11 @@ async fn a_new_version_is_shown_again(backend: Backend) {
     acknowledge(&s, &yp, 2).await.unwrap();
     assert!(notice_of(&s, &yp).await.acknowledged);
 
-    // A broken file never leaves young people without a notice: the built-in one is used.
-    std::fs::write(s.dir.0.join("monitoring-notice.toml"), "version = 0\n").expect("write notice");
-    let n = notice_of(&s, &yp).await;
-    assert_eq!(n.version, 1);
-    assert!(n.text.contains("supervisor"));
+    // The versions are listed, newest first, the one in force marked, and audited.
+    let versions = s.client.monitoring_notice_versions(&admin.access_token).await.unwrap().versions;
+    assert_eq!(versions.iter().map(|v| (v.version, v.in_force)).collect::<Vec<_>>(), vec![(2, true)]);
+    assert_eq!(versions[0].body, text);
+    assert_eq!(versions[0].created_by.as_ref(), Some(&admin.user.id));
     s.stop().await;
 }
 

@@ -344,8 +344,15 @@ async fn policy_is_replaced_without_a_restart(backend: Backend) {
     assert_eq!(bad.status(), Some(422));
     let denied = s.client.replace_moderation_policy(&moderator.access_token, &source).await.unwrap_err();
     assert_eq!(denied.status(), Some(403));
-    s.client.replace_moderation_policy(&admin.access_token, &source).await.unwrap();
-    assert!(s.dir.0.join("moderation-policy.toml").exists(), "saved for the next start");
+    // The policy in force sent again is no change; a changed one is a new version, in force at
+    // once and at the next start.
+    assert_eq!(s.client.replace_moderation_policy(&admin.access_token, &source).await.unwrap().version, 0);
+    let changed = format!("{source}\n# changed by the YOT\n");
+    assert_eq!(s.client.replace_moderation_policy(&admin.access_token, &changed).await.unwrap().version, 1);
+    assert_eq!(s.client.moderation_policy(&admin.access_token).await.unwrap(), changed);
+    let again = s.another_node().start().await;
+    assert_eq!(again.client.moderation_policy(&admin.access_token).await.unwrap(), changed, "kept for the next start");
+    again.stop().await;
     s.stop().await;
 }
 

@@ -7,8 +7,8 @@ use talkzone_server::model::{
     Role, RoomModeration, Severity,
 };
 use talkzone_server::store::{
-    self, AcceptOutcome, ConversationFilter, InsertOutcome, NewMessage, NewSession, NewUser, RotateOutcome, Store,
-    TicketGrant,
+    self, AcceptOutcome, AutoHold, ConversationFilter, Erasure, InsertOutcome, NewMessage, NewSession, NewUser,
+    RotateOutcome, Store, TicketGrant,
 };
 use talkzone_tests::{both_backends, fresh_database, Backend, TempDir};
 
@@ -72,6 +72,7 @@ fn msg(conv: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
         kind: MessageKind::Text,
         sent_at: 10,
         severity: Severity::None,
+        conversation_risk: Severity::None,
         verdict: None,
         original_body: None,
         hold: None,
@@ -245,13 +246,15 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
         )
         .await
         .unwrap());
-    let erased = |kept: &[String]| {
-        audit_event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", kept.join(","))))
+    let erased = |e: &Erasure| {
+        vec![audit_event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", e.kept.join(","))))]
     };
-    assert_eq!(s.erase_user("yp", 20, &erased).await.unwrap(), vec!["c1".to_owned()]);
-    let erased2 =
-        |kept: &[String]| audit_event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())));
-    assert!(s.erase_user("yp2", 21, &erased2).await.unwrap().is_empty());
+    let auto = AutoHold { hold_reason: "automatic".into(), action: "account_deleted".into(), note: "gone".into() };
+    assert_eq!(s.erase_user("yp", 20, &auto, &erased).await.unwrap().kept, vec!["c1".to_owned()]);
+    let erased2 = |e: &Erasure| {
+        vec![audit_event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", e.kept.len())))]
+    };
+    assert!(s.erase_user("yp2", 21, &auto, &erased2).await.unwrap().kept.is_empty());
 
     let log = |t: &'static str, id: &'static str| {
         let s = s.clone();
@@ -1164,7 +1167,7 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
         .hand_over(
             "c1",
             None,
-            store::Handover::Close { outcome: "resolved".into(), tags: vec![] },
+            store::Handover::Close { outcome: "resolved".into(), tags: None },
             note("ended"),
             at("conversation_closed", 12),
             12,

@@ -23,6 +23,7 @@ use talkzone_mobile_api::{
     Role, RoomModeration, RotaQuery, ServerFrame, ServiceRequest, ServiceSearchQuery, StaffAssignmentView,
     SubmitSurveyRequest, SurveyAnswer, SurveyDefinition, SurveyStage,
 };
+use talkzone_tests::a11y::axe;
 use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
 
@@ -220,10 +221,10 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     let raised = format!("{}.includes('threatened him with a knife')", texts("#escalations li"));
     sup_console.wait_for(&raised, "the escalation in the supervisor's console, live").await;
     let knife = "[...document.querySelectorAll('#escalations li')].find((li) => li.textContent.includes('knife'))";
-    sup_console.eval(&format!("{knife}.querySelector('button').click()")).await;
+    sup_console.eval(&format!("{knife}.querySelector('button[data-do=acknowledge]').click()")).await;
     sup_console.wait_for(&format!("{knife}.textContent.includes('acknowledged')"), "the escalation acknowledged").await;
     // The supervisor sees the chat among all live chats, joins it and writes in it.
-    let join = format!("#live-chats li[data-conversation-id={}] button", json!(conv_id));
+    let join = format!("#live-chats li[data-conversation-id={}] button[data-do=join]", json!(conv_id));
     sup_console
         .wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the chat among all live chats")
         .await;
@@ -275,6 +276,7 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     // The worker closes the chat; the young person is told and can no longer type.
     console.eval("document.getElementById('outcome').value = 'resolved'").await;
     console.submit("close-form").await;
+    console.click(".console-confirm button[data-confirm=yes]").await;
     chat.wait_for("document.getElementById('status').textContent.includes('This chat has ended')", "the chat ended")
         .await;
     assert_eq!(chat.eval("document.getElementById('send-form').hidden").await, json!(true));
@@ -623,7 +625,8 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     yot.fill("participant-reference", "Smith").await;
     yot.eval("document.getElementById('participant-start').value = '2026-01-05'").await;
     yot.submit("participant-form").await;
-    yot.wait_for("document.getElementById('error').className === 'error' && !document.getElementById('error').hidden && document.getElementById('error').textContent.includes('reference')", "a name refused").await;
+    yot.wait_for("(() => { const m = document.getElementById('participant-form').nextElementSibling; return m !== null && m.classList.contains('form-message') && m.classList.contains('error') && !m.hidden && m.textContent.includes('reference'); })()", "a name refused, under its form").await;
+    axe(&mut yot, "the admin page, a form's error").await;
     yot.fill("participant-reference", "YOT-WEB-1").await;
     yot.eval("document.getElementById('participant-intervention').value = 'referral_order'").await;
     yot.eval("document.getElementById('participant-start').value = '2026-01-05'").await;
@@ -658,18 +661,22 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     page.fill("code", "WRONG-CODE-0000").await;
     page.submit("code-form").await;
     page.wait_for("!document.getElementById('error').hidden && document.getElementById('error').textContent.includes(\"didn't work\")", "a wrong code refused").await;
+    axe(&mut page, "the survey page, a wrong code").await;
     // Typed as people do: lower case, spaces for dashes.
     page.fill("code", &code.to_lowercase().replace('-', " ")).await;
     page.submit("code-form").await;
     page.wait_for("document.querySelector('form.survey h2') && document.querySelector('form.survey h2').textContent === 'How are things at home?'", "the questions").await;
+    axe(&mut page, "the survey page, the questions").await;
     page.click("fieldset[data-question=mood] input[value='4']").await;
     page.fill_selector("fieldset[data-question=words] textarea", "<b>thank you</b> all").await;
     page.click("form.survey button[type=submit]").await;
     page.wait_for("document.querySelector('form.survey .error:not([hidden])') && document.querySelector('form.survey .error').textContent.includes('help')",
         "the required question left out, named").await;
+    axe(&mut page, "the survey page, a question left out").await;
     page.click("fieldset[data-question=help] input[value='true']").await;
     page.click("form.survey button[type=submit]").await;
     page.wait_for("document.querySelector('form.survey h2').textContent === 'Thank you'", "thanks").await;
+    axe(&mut page, "the survey page, thanks").await;
     let stored = answered(&s, &admin, &survey).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].status, AssignmentStatus::Completed);
@@ -691,7 +698,7 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     yot.wait_for(&format!("document.querySelector({offered}) !== null"), "the survey offered").await;
     yot.eval(&format!("document.getElementById('feedback-survey').value = {}", json!(feedback))).await;
     yot.submit("feedback-form").await;
-    yot.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('asked after each chat')", "saved").await;
+    yot.wait_for("(() => { const m = document.getElementById('feedback-form').nextElementSibling; return m !== null && m.classList.contains('form-message') && m.classList.contains('info') && !m.hidden && m.textContent.includes('asked after each chat'); })()", "saved, under its form").await;
     let setting = s.client.chat_feedback(&admin).await.expect("the chat feedback setting");
     assert_eq!(setting.survey_id.as_deref(), Some(feedback.as_str()));
     let worker = s.staff(Role::DutyWorker).await;
@@ -711,6 +718,7 @@ async fn parents_answer_with_their_code_and_young_people_after_a_chat() {
     s.client.close_conversation(&worker.access_token, &id, &resolved).await.expect("close");
     chat.wait_for("!document.getElementById('feedback').hidden && document.querySelector('#feedback h2').textContent === 'How was your chat?'",
         "the feedback questions under the closed chat").await;
+    axe(&mut chat, "the web chat, feedback after a close").await;
     chat.click("#feedback fieldset[data-question=rating] input[value='5']").await;
     chat.click("#feedback fieldset[data-question=listened] input[value='true']").await;
     chat.click("#feedback form.survey button[type=submit]").await;
@@ -767,7 +775,15 @@ async fn a_moderator_works_the_queue_in_the_console() {
     // The sender can be muted from the item (rooms only: support chats stay open), with a reason.
     console.fill_selector(&format!("{item} input.reason"), "posting the same link again and again").await;
     console.click(&format!("{item} button[data-user-action=mute]")).await;
-    console.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('mute done')", "the mute").await;
+    console
+        .wait_for(
+            &format!(
+                "document.querySelector({})?.textContent.includes('mute done')",
+                json!(format!("{item} .console-say.info"))
+            ),
+            "the mute, said beside the item",
+        )
+        .await;
     let log = s.client.moderation_log(&admin).await.expect("the moderation log");
     assert!(
         log.entries.iter().any(|e| e.reason.as_deref() == Some("posting the same link again and again")),
@@ -1079,10 +1095,10 @@ async fn a_yot_admin_runs_accounts_services_and_rooms_from_the_admin_page() {
     let original = original.as_str().expect("TOML").to_owned();
     page.fill("policy", &format!("{original}\nthis is not = = toml\n")).await;
     page.submit("policy-form").await;
-    page.wait_for("document.getElementById('error').className === 'error' && document.getElementById('error').textContent.includes('not valid')", "the broken policy refused").await;
+    page.wait_for("(() => { const m = document.getElementById('policy-form').nextElementSibling; return m !== null && m.classList.contains('form-message') && m.classList.contains('error') && !m.hidden && m.textContent.includes('not valid'); })()", "the broken policy refused, under its form").await;
     page.fill("policy", &format!("{original}\n# reviewed by the YOT on the admin page\n")).await;
     page.submit("policy-form").await;
-    page.wait_for("document.getElementById('error').className === 'info' && document.getElementById('error').textContent.includes('in force')", "the policy in force").await;
+    page.wait_for("(() => { const m = document.getElementById('policy-form').nextElementSibling; return m !== null && m.classList.contains('form-message') && m.classList.contains('info') && !m.hidden && m.textContent.includes('in force'); })()", "the policy in force, under its form").await;
     let in_force = s.client.moderation_policy(&admin).await.expect("policy");
     assert!(in_force.contains("# reviewed by the YOT on the admin page"), "the page's policy is the one in force");
 

@@ -1,0 +1,109 @@
+//! Both stages together: the rules and the built-in learned model (`model/model.bin`).
+#![allow(clippy::unwrap_used)]
+
+use talkzone_moderation::{check, Draft, Model, Policy, Severity};
+
+fn both() -> Policy {
+    Policy::builtin().with_model(Model::builtin().unwrap())
+}
+
+/// Everyday chat, mostly short: the model must not make it risky. Short texts have few features,
+/// and a model that divides by their number amplifies them ("sorry" and "bye" alone once scored
+/// like a goodbye note); `min_features` in the model file prevents that.
+#[test]
+fn everyday_chat_is_not_flagged() {
+    let p = both();
+    let lines = [
+        "hiya",
+        "ok",
+        "k",
+        "yes",
+        "no",
+        "nah",
+        "sure",
+        "maybe",
+        "cool",
+        "thanks",
+        "thank you so much",
+        "sorry",
+        "sorry im late",
+        "bye",
+        "bye for now",
+        "night x",
+        "goodnight",
+        "see ya",
+        "love you mum",
+        "what",
+        "why",
+        "how are you",
+        "im fine",
+        "im ok thanks",
+        "im bored",
+        "i dont know",
+        "whats up",
+        "what u up to",
+        "on my way",
+        "are you there",
+        "hello?",
+        "can we talk",
+        "i forgot",
+        "my phone died",
+        "i miss my nan",
+        "ok see u at 4",
+        "can u ring me later pls",
+        "what time is my appointment tomorrow",
+        "see you thursday",
+        "thanks for today",
+        "sorry for the late reply",
+        "i need help with my homework",
+        "lol yeah",
+        "😂",
+        "👍",
+        "a message",
+        "not found",
+        "every message",
+        "then two",
+    ];
+    for l in lines {
+        let v = check(&p, &Draft::new(l));
+        assert!(!v.flagged(), "{l:?} flagged: {:?}", v.flags);
+    }
+}
+
+/// What no rule names, the model finds, and its flag says which words weighed most.
+#[test]
+fn the_model_explains_what_it_adds() {
+    let text = "everything feels pointless and i keep thinking everyone would cope fine if i just wasnt around anymore";
+    let rules = check(&Policy::builtin(), &Draft::new(text));
+    let v = check(&both(), &Draft::new(text));
+    assert!(v.severity >= Severity::High, "{v:?}");
+    assert!(v.severity > rules.severity);
+    let f = v.flags.iter().find(|f| f.rule.starts_with("model:")).unwrap();
+    assert_eq!(f.rule, format!("model:{}", f.category.as_str()));
+    assert!(!f.matched.is_empty());
+    for w in f.matched.split(", ") {
+        assert!(text.contains(w), "{w:?}");
+    }
+    assert!(text[f.start..f.end].len() <= f.matched.len());
+}
+
+/// The rules keep precedence: a message they flag keeps their flags and categories.
+#[test]
+fn rule_flags_are_kept() {
+    for text in ["i want to kill myself tonight", "he said hes gonna stab me after school", "im 14 and hes 25"] {
+        let rules = check(&Policy::builtin(), &Draft::new(text));
+        let v = check(&both(), &Draft::new(text));
+        assert!(rules.flagged(), "{text}");
+        for f in &rules.flags {
+            assert!(v.flags.contains(f), "{text}: {f:?} lost");
+        }
+        assert!(v.severity >= rules.severity);
+    }
+}
+
+#[test]
+fn the_policy_says_whether_a_model_is_attached() {
+    assert!(Policy::builtin().model().is_none());
+    let m = Model::builtin().unwrap();
+    assert_eq!(both().model().map(Model::checksum), Some(m.checksum()));
+}
