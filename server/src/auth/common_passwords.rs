@@ -18,7 +18,8 @@ fn list() -> &'static HashSet<&'static str> {
 
 /// Rows of the keyboard and the alphabet and digits, forwards: a run along one is not a
 /// password (`qwertyuiopas`, `abcdefghijkl`, `123456789012`).
-const RUNS: [&str; 6] = ["qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz", "01234567890", "1qaz2wsx3edc4rfv"];
+const RUNS: [&str; 6] =
+    ["qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz", "01234567890", "1qaz2wsx3edc4rfv"];
 
 /// Why a password is too easy to guess, if it is: it is on the list; it is a listed word with
 /// digits or symbols before or after it (`Password1234!`); it repeats a shorter piece

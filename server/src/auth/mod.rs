@@ -6,6 +6,7 @@
 mod common_passwords;
 pub mod jwt;
 pub mod passwords;
+pub mod second_factor;
 mod signin;
 mod throttle;
 
@@ -60,6 +61,8 @@ pub struct Auth {
     clock: Arc<dyn Clock>,
     /// Sessions that end close their sockets through the hub, on every node.
     hub: Arc<Hub>,
+    /// Who is asked for a second factor (`second_factor`).
+    second_factor: crate::config::SecondFactorPolicy,
 }
 
 /// A caller whose access token names a live session: who, which session, and until when the
@@ -140,8 +143,9 @@ impl Auth {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         hub: Arc<Hub>,
+        second_factor: crate::config::SecondFactorPolicy,
     ) -> Self {
-        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub }
+        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub, second_factor }
     }
 
     fn access_token(&self, user: &UserRecord, session_id: &str) -> Result<String, ApiError> {

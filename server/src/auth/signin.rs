@@ -1,6 +1,6 @@
 //! Signing in with a password, and setting a new one with a one-time reset code.
 
-use talkzone_mobile_api::TokenResponse;
+use talkzone_mobile_api::LoginAnswer;
 
 use super::throttle::{source_of, Guess};
 use super::{passwords, Auth, SignInContext};
@@ -10,8 +10,9 @@ use crate::model::{AuditAction, AuditTarget};
 impl Auth {
     /// Checks a username and password; the same answer (and similar time) whether or not the
     /// account exists. Throttled per account and source together (`throttle`): a source that
-    /// keeps guessing waits longer and longer, and nobody else's failures refuse this one.
-    pub async fn login(&self, username: &str, password: &str, from: &SignInContext) -> Result<TokenResponse, ApiError> {
+    /// keeps guessing waits longer and longer, and nobody else's failures refuse this one. Staff
+    /// get the second step's challenge rather than tokens (`second_factor`).
+    pub async fn login(&self, username: &str, password: &str, from: &SignInContext) -> Result<LoginAnswer, ApiError> {
         let subject = username.trim().to_lowercase();
         let source = source_of(from.ip);
         self.check_throttle(Guess::SignIn, &subject, &source).await?;
@@ -20,7 +21,7 @@ impl Auth {
         match user {
             Some(u) if ok && u.is_active() => {
                 self.guessed_right(Guess::SignIn, &subject, &source).await?;
-                self.start_session(&u, "password", from).await
+                self.after_password(&u, from).await
             }
             _ => {
                 self.guessed_wrong(Guess::SignIn, &subject, &source).await?;

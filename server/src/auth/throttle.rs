@@ -31,6 +31,8 @@ pub enum Guess {
     SignIn,
     /// The current password when changing it; the subject is the account.
     CurrentPassword,
+    /// A second-factor code (or recovery code); the subject is the account.
+    SecondFactor,
 }
 
 impl Guess {
@@ -38,6 +40,7 @@ impl Guess {
         match self {
             Guess::SignIn => "sign_in",
             Guess::CurrentPassword => "current_password",
+            Guess::SecondFactor => "second_factor",
         }
     }
 }

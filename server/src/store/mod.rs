@@ -75,9 +75,9 @@ pub use verdict_marks::VerdictMarks;
 /// (`use crate::store::prelude::*;`) without their names in the importing module.
 pub mod prelude {
     pub use super::{
-        Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _, Escalations as _,
-        Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _, Users as _,
-        VerdictMarks as _,
+        Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
+        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _,
+        Users as _, VerdictMarks as _,
     };
 }
 

@@ -115,7 +115,8 @@ impl Setup {
                 display_name: Some(format!("Load worker {i}")),
             };
             self.patiently("create a worker", || self.client(i).create_user(admin, &req)).await?;
-            self.patiently("worker sign-in", || self.client(i).login(&username, STAFF_PASSWORD)).await
+            self.patiently("worker sign-in", || crate::try_sign_in_enrolling(self.client(i), &username, STAFF_PASSWORD))
+                .await
         })
         .await
     }

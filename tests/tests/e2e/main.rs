@@ -40,6 +40,7 @@ mod sessions;
 mod sources;
 mod staff_lifecycle;
 mod staff_pages;
+mod staff_second_factor;
 mod staff_sessions;
 mod staff_sign_in;
 mod store;

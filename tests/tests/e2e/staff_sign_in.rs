@@ -105,7 +105,10 @@ async fn the_current_password_is_throttled_like_a_sign_in(backend: Backend) {
     let s = behind_a_proxy(backend, clock.clone()).await;
     let thief = from(&s, "203.0.113.88");
     let stolen = s.staff(Role::Supervisor).await;
-    let guess = |current: &str| PasswordChange { current_password: current.into(), new_password: "kettle-orbit-lantern-7".into() };
+    let guess = |current: &str| PasswordChange {
+        current_password: current.into(),
+        new_password: "kettle-orbit-lantern-7".into(),
+    };
     let mut statuses = Vec::new();
     for n in 0..20 {
         let e = thief.change_password(&stolen.access_token, &guess(&format!("guess number {n}"))).await.unwrap_err();
@@ -144,9 +147,14 @@ async fn common_and_breached_passwords_are_refused(backend: Backend) {
         let e = s.client.create_user(&admin.access_token, &req).await.unwrap_err();
         assert_eq!((e.status(), e.code()), (Some(422), Some(ErrorCode::ValidationFailed)), "{weak}: {e}");
         let change = PasswordChange { current_password: TEST_PASSWORD.into(), new_password: weak.into() };
-        assert_eq!(s.client.change_password(&admin.access_token, &change).await.unwrap_err().status(), Some(422), "{weak}");
+        assert_eq!(
+            s.client.change_password(&admin.access_token, &change).await.unwrap_err().status(),
+            Some(422),
+            "{weak}"
+        );
     }
-    let issued = s.client.issue_password_reset(&admin.access_token, &s.staff(Role::Moderator).await.user.id).await.unwrap();
+    let issued =
+        s.client.issue_password_reset(&admin.access_token, &s.staff(Role::Moderator).await.user.id).await.unwrap();
     assert_eq!(s.client.reset_password(&issued.code, "football1990").await.unwrap_err().status(), Some(422));
     s.client.reset_password(&issued.code, "kettle-orbit-lantern-7").await.expect("a good one");
     s.stop().await;
