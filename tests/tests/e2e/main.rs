@@ -36,6 +36,7 @@ mod reports;
 mod restart;
 mod risk_context;
 mod rooms;
+mod second_factor_page;
 mod sessions;
 mod sources;
 mod staff_lifecycle;
