@@ -43,7 +43,7 @@ pub fn weakness(password: &str) -> Option<&'static str> {
     if distinct.len() < 5 {
         return Some("it uses too few different characters");
     }
-    if (1..=chars.len() / 2).any(|n| chars.len() % n == 0 && chars.chunks(n).all(|c| c == &chars[..n])) {
+    if (1..=chars.len() / 2).any(|n| chars.len().is_multiple_of(n) && chars.chunks(n).all(|c| c == &chars[..n])) {
         return Some("it repeats the same few characters");
     }
     if run_share(&lower) * 2 > chars.len() {

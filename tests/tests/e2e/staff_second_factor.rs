@@ -211,6 +211,21 @@ async fn an_admins_reset_makes_the_account_enrol_again(backend: Backend) {
     let step = challenge(&s.client, "reset-me").await;
     assert_eq!(step.kind, SecondFactorKind::Enrol, "set up again");
     assert_eq!(status(s.client.login_second_factor(&step.challenge, &codes[0]).await.unwrap_err()), 401, "old codes");
+
+    // The same from the server's command line (the admin's own lost phone, say).
+    clock.advance_ms(30_000);
+    let admin_again = s.client.login_second_factor(&challenge(&s.client, "the-admin").await.challenge, "x").await;
+    assert_eq!(status(admin_again.unwrap_err()), 401);
+    let out = std::process::Command::new(talkzone_tests::talkzone_binary())
+        .args(["admin", "reset-second-factor", "--username", "the-admin"])
+        .env("TALKZONE_DATABASE_URL", &s.database_url)
+        .env("TALKZONE_DATA_DIR", &s.dir.0)
+        .env("TALKZONE_JWT_SECRET", "cli-test-secret-cli-test-secret-cli-test-0123")
+        .output()
+        .expect("run talkzone");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(status(s.client.me(&admin.access_token).await.unwrap_err()), 401, "its sessions ended");
+    assert_eq!(challenge(&s.client, "the-admin").await.kind, SecondFactorKind::Enrol);
     s.stop().await;
 }
 
