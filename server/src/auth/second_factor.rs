@@ -71,7 +71,9 @@ impl Auth {
     /// Whether this account signs in with a second factor under the policy in force.
     pub fn second_factor_needed(&self, user: &UserRecord) -> bool {
         match (self.second_factor, user.role) {
-            (_, Role::YoungPerson) | (SecondFactorPolicy::NotAsked, _) => false,
+            // Staff only: young people and parents or carers are never asked.
+            (_, role) if !role.is_staff() => false,
+            (SecondFactorPolicy::NotAsked, _) => false,
             // A moderator who set one up is asked for it all the same.
             (SecondFactorPolicy::OptionalForModerators, Role::Moderator) => user.totp_secret.is_some(),
             _ => true,
@@ -133,6 +135,7 @@ impl Auth {
         let record = self.store.try_challenge(&hash, now).await?.ok_or(EXPIRED)?;
         let source = source_of(from.ip);
         self.check_throttle(Guess::SecondFactor, &record.user_id, &source).await?;
+        self.check_throttle(Guess::SecondFactorAnySource, &record.user_id, "*").await?;
         if record.attempts > CHALLENGE_TRIES {
             self.store.delete_challenge(&hash).await?;
             return Err(EXPIRED);
@@ -150,9 +153,12 @@ impl Auth {
         };
         let Some((method, recovery_codes)) = method else {
             self.guessed_wrong(Guess::SecondFactor, &record.user_id, &source).await?;
+            self.guessed_wrong(Guess::SecondFactorAnySource, &record.user_id, "*").await?;
             return Err(ApiError::Unauthorized("that code is not right (or was used already)"));
         };
+        // Only a right code forgets the account-wide count, and a guesser has none.
         self.guessed_right(Guess::SecondFactor, &record.user_id, &source).await?;
+        self.guessed_right(Guess::SecondFactorAnySource, &record.user_id, "*").await?;
         self.store.delete_challenge(&hash).await?;
         let mut tokens = self.start_session(&user, method, from).await?;
         tokens.recovery_codes = recovery_codes;

@@ -33,6 +33,10 @@ pub enum Guess {
     CurrentPassword,
     /// A second-factor code (or recovery code); the subject is the account.
     SecondFactor,
+    /// The same, from every source together (source `*`): whoever gets this far has the
+    /// password, so a guesser spread over many addresses is slowed too, after
+    /// [`FREE_CODE_FAILURES_PER_ACCOUNT`].
+    SecondFactorAnySource,
 }
 
 impl Guess {
@@ -41,8 +45,26 @@ impl Guess {
             Guess::SignIn => "sign_in",
             Guess::CurrentPassword => "current_password",
             Guess::SecondFactor => "second_factor",
+            Guess::SecondFactorAnySource => "second_factor_account",
         }
     }
+
+    /// When the waits begin for this guess.
+    pub(crate) fn block(self) -> fn(i64, i64) -> Option<i64> {
+        match self {
+            Guess::SecondFactorAnySource => wait_after_account_codes,
+            _ => wait_after,
+        }
+    }
+}
+
+/// Wrong second-factor codes on one account, from anywhere, before its waits begin: enough
+/// that the worker's own slips never matter; few enough that guessing a 6-digit code from many
+/// addresses with a stolen password gets nowhere.
+pub const FREE_CODE_FAILURES_PER_ACCOUNT: i64 = 20;
+
+fn wait_after_account_codes(failures: i64, now: i64) -> Option<i64> {
+    wait_after(failures - (FREE_CODE_FAILURES_PER_ACCOUNT - FREE_FAILURES), now)
 }
 
 /// The wait after the `failures`th failure (none within the free ones), from `now`.
@@ -78,7 +100,7 @@ impl Auth {
     pub(crate) async fn guessed_wrong(&self, guess: Guess, subject: &str, source: &str) -> Result<i64, ApiError> {
         let now = self.clock.now_ms();
         let forget_before = now - FORGET_AFTER.as_millis() as i64;
-        Ok(self.store.record_auth_failure(guess.scope(), subject, source, now, forget_before, wait_after).await?)
+        Ok(self.store.record_auth_failure(guess.scope(), subject, source, now, forget_before, guess.block()).await?)
     }
 
     /// Forgets the failures of a source that got it right.

@@ -127,6 +127,35 @@ async fn wrong_codes_are_refused_and_throttled(backend: Backend) {
     s.stop().await;
 }
 
+/// With the password, guessing codes from many addresses: each gets its five, and after
+/// twenty wrong codes on the account, from anywhere, every source waits.
+async fn codes_guessed_from_many_addresses_are_slowed_too(backend: Backend) {
+    let (s, clock) = asking(backend, SecondFactorPolicy::Required).await;
+    account(&s, Role::YotAdmin, "many-addresses").await;
+    let step = challenge(&s.client, "many-addresses").await;
+    let secret = step.enrolment.unwrap().secret;
+    s.client.login_second_factor(&step.challenge, &totp_code(&secret, clock.now_ms())).await.expect("enrolled");
+    clock.advance_ms(30_000);
+    let mut answers = Vec::new();
+    for n in 0..5 {
+        let botnet = from(&s, &format!("203.0.113.{}", 10 + n));
+        let step = challenge(&botnet, "many-addresses").await;
+        for k in 0..5 {
+            let e = botnet.login_second_factor(&step.challenge, &format!("{:06}", 300_000 + n * 10 + k)).await;
+            answers.push(status(e.unwrap_err()));
+        }
+    }
+    assert_eq!(answers.iter().filter(|a| **a == 401).count(), 20, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| **a == 429).count(), 5, "{answers:?}");
+    let worker = from(&s, "198.51.100.99");
+    let step = challenge(&worker, "many-addresses").await;
+    let right = totp_code(&secret, clock.now_ms());
+    assert_eq!(status(worker.login_second_factor(&step.challenge, &right).await.unwrap_err()), 429);
+    clock.advance_ms(2_000);
+    worker.login_second_factor(&step.challenge, &right).await.expect("after the wait");
+    s.stop().await;
+}
+
 /// A recovery code signs in once in place of a code; then it is refused.
 async fn a_recovery_code_works_once(backend: Backend) {
     let (s, clock) = asking(backend, SecondFactorPolicy::Required).await;
@@ -232,6 +261,7 @@ async fn an_admins_reset_makes_the_account_enrol_again(backend: Backend) {
 both_backends!(
     staff_enrol_at_first_sign_in_and_a_code_works_once,
     wrong_codes_are_refused_and_throttled,
+    codes_guessed_from_many_addresses_are_slowed_too,
     a_recovery_code_works_once,
     the_setting_relaxes_it_for_moderators_only,
     an_admins_reset_makes_the_account_enrol_again,
