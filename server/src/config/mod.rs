@@ -604,6 +604,21 @@ mod tests {
         assert_eq!(Config::load(&a).unwrap_err().setting, "data-dir");
     }
 
+    /// Staff are asked for a second factor unless the setting relaxes it for moderators; no
+    /// setting turns it off.
+    #[test]
+    fn the_second_factor_is_required_unless_relaxed_for_moderators() {
+        assert_eq!(Config::load(&args()).unwrap().second_factor, SecondFactorPolicy::Required);
+        let mut a = args();
+        a.second_factor = Some("optional-for-moderators".into());
+        assert_eq!(Config::load(&a).unwrap().second_factor, SecondFactorPolicy::OptionalForModerators);
+        for off in ["off", "none", "not-asked", "optional"] {
+            let mut a = args();
+            a.second_factor = Some(off.into());
+            assert_eq!(Config::load(&a).unwrap_err().setting, "second-factor", "{off}");
+        }
+    }
+
     #[test]
     fn connection_and_database_limits_are_validated() {
         let c = Config::load(&args()).unwrap();
