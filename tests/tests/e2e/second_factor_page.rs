@@ -1,7 +1,8 @@
 //! The staff sign-in page's second step (issue 21), in a real chromium at phone and laptop
 //! sizes: the first sign-in sets up the authenticator (the key as text, a link for a phone), a
 //! wrong code is said beside the form, the recovery codes are shown once, and the next sign-in
-//! asks for a code. axe-core checks each state. Screenshots go to `TALKZONE_SCREENSHOTS`.
+//! asks for a code; a YOT admin sets up their own on the admin page and resets the worker's.
+//! axe-core checks each state. Screenshots go to `TALKZONE_SCREENSHOTS`.
 
 use std::sync::Arc;
 
@@ -87,6 +88,47 @@ async fn the_console_sets_up_and_asks_for_the_second_factor() {
     again.fill("second-factor-code", &totp_code(&secret, clock.now_ms())).await;
     again.submit("second-factor-form").await;
     again.wait_for(LIVE, "the desk").await;
+
+    // A YOT admin (who sets up their own on the admin page) resets the worker's lost one.
+    let req = CreateUserRequest {
+        username: "page-boss".into(),
+        password: TEST_PASSWORD.into(),
+        role: Role::YotAdmin,
+        display_name: Some("Alex".into()),
+    };
+    talkzone_server::accounts::create_account(s.state().store.as_ref(), 0, req, None).await.unwrap();
+    let mut admin = browser.open(&format!("{}/admin", s.base)).await;
+    admin.fill("username", "page-boss").await;
+    admin.fill("password", TEST_PASSWORD).await;
+    admin.submit("login-form").await;
+    let key = admin.wait_for("document.getElementById('second-factor-secret')?.textContent", "the key").await;
+    admin.fill("second-factor-code", &totp_code(&key.as_str().unwrap().replace(' ', ""), clock.now_ms())).await;
+    admin.submit("second-factor-form").await;
+    admin.wait_for("document.getElementById('recovery-codes-saved')", "the admin's codes").await;
+    admin.click("#recovery-codes-saved").await;
+    admin.wait_for("!document.getElementById('panels').hidden", "the admin panels").await;
+    let worker = talkzone_server::accounts::staff_id_by_username(s.state().store.as_ref(), "two-step").await.unwrap();
+    admin
+        .wait_for(
+            &format!(
+                "[...document.getElementById('identity-user').options].some((o) => o.value === {})",
+                json!(worker)
+            ),
+            "the worker listed",
+        )
+        .await;
+    admin.eval(&format!("document.getElementById('identity-user').value = {}", json!(worker))).await;
+    admin.eval("document.getElementById('identity-user').dispatchEvent(new Event('change')), true").await;
+    admin
+        .wait_for(
+            "document.getElementById('identity-state').textContent.includes('second factor set up')",
+            "shown as set up",
+        )
+        .await;
+    admin.click("#identity-reset-factor").await;
+    admin.wait_for("document.getElementById('identity-state').textContent.includes('no second factor')", "reset").await;
+    let record = s.state().store.user(&worker).await.unwrap().unwrap();
+    assert!(record.totp_secret.is_none(), "forgotten");
     browser.stop().await;
     s.stop().await;
 }
