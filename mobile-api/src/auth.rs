@@ -44,6 +44,61 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     pub expires_in: u64,
     pub user: UserView,
+    /// Only when this sign-in set up a second factor: one-time recovery codes, shown this
+    /// once (each signs in once in place of a code, if the authenticator is lost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// What `POST /v1/auth/login` answers: the tokens, or (staff) the second step.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    Tokens(TokenResponse),
+    SecondFactor(SecondFactorRequired),
+}
+
+/// The password was right; a second factor is needed (`POST /v1/auth/login/second-factor`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SecondFactorRequired {
+    pub second_factor: SecondFactorChallenge,
+}
+
+/// The second step of a sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SecondFactorChallenge {
+    /// Pass it with the code; good for `expires_in` seconds and a few tries.
+    pub challenge: String,
+    /// `totp`: a code from the authenticator app (or a recovery code). `enrol`: first set one
+    /// up with `enrolment`, then send a code from it.
+    pub kind: SecondFactorKind,
+    pub expires_in: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment: Option<TotpEnrolment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorKind {
+    Totp,
+    Enrol,
+}
+
+/// A TOTP secret to add to an authenticator app (RFC 6238: SHA-1, 6 digits, 30 s).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32, for typing into the app.
+    pub secret: String,
+    /// `otpauth://totp/…`, for a QR code or a link on a phone.
+    pub otpauth_url: String,
+}
+
+/// `POST /v1/auth/login/second-factor`: a 6-digit code, or a recovery code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorRequest {
+    pub challenge: String,
+    pub code: String,
 }
 
 /// `POST /v1/me/password`: every session of the account ends (tokens refused, sockets closed).

@@ -198,7 +198,7 @@ impl Scheduler {
             }
             Job::ForgetIdleLimits => {
                 state.limits.forget_idle();
-                Ok(())
+                state.auth.forget_old_failures().await.map(drop)
             }
             Job::Policies => {
                 self.policy_changes_seen = state.hub.policy_changes();

@@ -1,7 +1,8 @@
 //! Rate limits (governor), one named bucket per action: auth requests per client IP,
 //! messages per user (over all their connections), frames per connection, reports per user.
 //! Besides them: anonymous sign-ups per source, at a cost that grows ([`SignupCosts`]), and
-//! open WebSockets per user and per source ([`SocketSlots`]).
+//! open WebSockets per user and per source ([`SocketSlots`]). Failed guesses of a password or
+//! code are throttled per account and source in `auth::throttle`.
 //!
 //! A refusal is never silent: HTTP gets 429 with `Retry-After`, a frame gets `rate_limited`
 //! with `retry_after_ms`. IPv6 clients are grouped by /64 (one household or phone gets one
@@ -68,7 +69,6 @@ pub struct Limits {
     clock: LimiterClock,
     auth_per_ip: Keyed<IpAddr>,
     messages_per_user: Keyed<String>,
-    login_per_account: Keyed<String>,
     reports_per_user: Keyed<String>,
     signups: SignupCosts,
     sockets: Arc<SocketSlots>,
@@ -108,8 +108,6 @@ impl Limits {
                 Quota::per_second(nz(config.user_messages_per_sec)).allow_burst(nz(config.user_messages_burst)),
                 &clock,
             ),
-            // Password guessing against one account, from any number of addresses.
-            login_per_account: keyed(Quota::per_minute(nz(10)).allow_burst(nz(10)), &clock),
             reports_per_user: keyed(
                 Quota::with_period(Duration::from_secs(3600) / REPORTS_PER_HOUR)
                     .unwrap_or_else(|| Quota::per_hour(nz(REPORTS_PER_HOUR)))
@@ -145,10 +143,6 @@ impl Limits {
 
     pub fn check_auth_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
         self.auth_per_ip.check_key(&ip_bucket(ip)).map_err(|n| refusal(&self.clock, n))
-    }
-
-    pub fn check_login_account(&self, username: &str) -> Result<(), ApiError> {
-        self.login_per_account.check_key(&username.to_lowercase()).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn check_user_message(&self, user_id: &str) -> Result<(), ApiError> {
@@ -191,11 +185,9 @@ impl Limits {
     pub fn forget_idle(&self) {
         self.auth_per_ip.retain_recent();
         self.messages_per_user.retain_recent();
-        self.login_per_account.retain_recent();
         self.reports_per_user.retain_recent();
         self.auth_per_ip.shrink_to_fit();
         self.messages_per_user.shrink_to_fit();
-        self.login_per_account.shrink_to_fit();
         self.reports_per_user.shrink_to_fit();
         self.signups.forget_paid_up(self.clock.clock.now_ms());
     }

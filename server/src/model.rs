@@ -176,6 +176,8 @@ text_enum! {
         PasswordResetIssued = "password_reset_issued",
         PasswordReset = "password_reset",
         SecondFactorReset = "second_factor_reset",
+        SecondFactorEnrolled = "second_factor_enrolled",
+        RecoveryCodeUsed = "recovery_code_used",
         AccountErased = "account_erased",
         DataExported = "data_exported",
         DutyOn = "duty_on",

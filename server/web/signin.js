@@ -36,10 +36,58 @@ export function staffSignIn(session, roles, refusal, onSignedIn, onSignOut) {
   resetFromLink();
 }
 
-// The password was right and the server wants a second factor (filled in with the two-step
-// sign-in). Without one, the answer is an error the caller shows.
+// The password was right and the server wants a second factor: a code from the authenticator
+// app (or a recovery code); or, the first time, setting one up: the secret to add to the app,
+// then a code from it, then the recovery codes, shown this once.
 function secondStep(answer, signedIn) {
-  showError((answer && answer.message) || "This sign-in needs a step this page does not know.");
+  const step = answer && answer.second_factor;
+  if (!step) return showError("This sign-in needs a step this page does not know.");
+  const enrol = step.kind === "enrol" && step.enrolment;
+  const form = el("form", { id: "second-factor-form" },
+    el("h2", {}, enrol ? "Set up your second factor" : "Your second factor"),
+    enrol ? [
+      el("p", {}, "Staff accounts need an authenticator app as well as the password. In the app, add an account with this key (or open the link on your phone), then type the 6-digit code it shows."),
+      el("p", { class: "secret", id: "second-factor-secret" }, step.enrolment.secret.replace(/(.{4})/g, "$1 ").trim()),
+      el("p", {}, el("a", { href: step.enrolment.otpauth_url, id: "second-factor-link" }, "Open in an authenticator app")),
+    ] : el("p", {}, "Type the 6-digit code from your authenticator app, or one of your recovery codes."),
+    el("label", { for: "second-factor-code" }, enrol ? "Code from the app" : "Code"),
+    el("input", { id: "second-factor-code", autocomplete: "one-time-code", inputmode: enrol ? "numeric" : "text", required: true }),
+    el("button", { type: "submit" }, enrol ? "Set up and sign in" : "Sign in"),
+    el("button", { type: "button", class: "secondary", id: "second-factor-cancel" }, "Start again"));
+  $("login-form").hidden = true;
+  $("error").hidden = true;
+  $("login").append(form);
+  $("second-factor-code").focus();
+  const startAgain = () => { form.remove(); $("login-form").hidden = false; $("password").value = ""; };
+  $("second-factor-cancel").addEventListener("click", startAgain);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const tokens = await call("POST", "/v1/auth/login/second-factor", null, { challenge: step.challenge, code: $("second-factor-code").value });
+      form.remove();
+      $("error").hidden = true; // a wrong code before is no longer true
+      if (tokens.recovery_codes) showRecoveryCodes(tokens, signedIn);
+      else signedIn(tokens);
+    } catch (e) {
+      $("second-factor-code").value = "";
+      if (e.status === 401 && /expired|too many/.test(e.message)) startAgain();
+      showError(e.message);
+    }
+  });
+}
+
+// Shown once, at set-up: each signs in once in place of a code if the phone is lost.
+function showRecoveryCodes(tokens, signedIn) {
+  const box = el("section", { id: "recovery-codes" },
+    el("h2", {}, "Your recovery codes"),
+    el("p", {}, "Keep these somewhere safe, away from your phone (a password manager, or on paper at home). Each one signs you in once if you lose the app. They are shown only now."),
+    el("ol", { class: "codes" }, tokens.recovery_codes.map((c) => el("li", {}, c))),
+    el("button", { type: "button", id: "recovery-codes-saved" }, "I have saved them: continue"));
+  $("login").append(box);
+  $("recovery-codes-saved").addEventListener("click", () => {
+    box.remove();
+    try { signedIn(tokens); } catch (e) { $("login-form").hidden = false; showError(e.message); }
+  });
 }
 
 // A one-time reset link opens this form instead of the sign-in: the person sets their own new

@@ -399,6 +399,40 @@ impl Reply {
 /// The password of accounts made by [`create_account_in`].
 pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
+/// The code an authenticator app shows now for a base32 `secret` (RFC 6238, 30 s steps), at
+/// `now_ms` on the server's clock.
+pub fn totp_code(secret: &str, now_ms: i64) -> String {
+    let raw = totp_rs::Secret::Encoded(secret.into()).to_bytes().expect("base32");
+    let totp = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, raw, None, String::new());
+    totp.generate((now_ms.max(0) / 1000) as u64)
+}
+
+/// Signs a staff account in for the first time on a server that asks for a second factor (a
+/// server run as a process, with the default settings): the password, then enrolment with a
+/// code from the secret it offers.
+pub async fn sign_in_enrolling(client: &Client, username: &str, password: &str) -> TokenResponse {
+    try_sign_in_enrolling(client, username, password)
+        .await
+        .unwrap_or_else(|e| panic!("{username} could not sign in: {e}"))
+}
+
+/// [`sign_in_enrolling`], answering the client's error.
+pub async fn try_sign_in_enrolling(
+    client: &Client,
+    username: &str,
+    password: &str,
+) -> Result<TokenResponse, ClientError> {
+    match client.login(username, password).await {
+        Err(ClientError::SecondFactorRequired(step)) => {
+            let Some(enrolment) = step.enrolment.as_ref() else { return Err(ClientError::SecondFactorRequired(step)) };
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+            client.login_second_factor(&step.challenge, &totp_code(&enrolment.secret, now as i64)).await
+        }
+        other => other,
+    }
+}
+
 /// Makes a staff account straight in a database, as `talkzone admin create-user` would (for
 /// servers running as processes, whose state a test cannot reach).
 pub async fn create_account_in(database_url: &str, username: &str, role: Role) {

@@ -95,6 +95,17 @@ impl Client {
         self.call(Method::POST, &format!("/v1/admin/users/{user}/reactivate"), Some(token), Some(req)).await
     }
 
+    /// `POST /v1/admin/users/{id}/second-factor/reset` (yot_admin): set up again at the next
+    /// sign-in.
+    pub async fn reset_second_factor(
+        &self,
+        token: &str,
+        user: &UserId,
+        req: &AccountActionRequest,
+    ) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/second-factor/reset"), Some(token), Some(req)).await
+    }
+
     /// `POST /v1/admin/users/{id}/offboard` (yot_admin).
     pub async fn offboard_user(&self, token: &str, user: &UserId, req: &AccountActionRequest) -> Result<StaffAccount> {
         self.call(Method::POST, &format!("/v1/admin/users/{user}/offboard"), Some(token), Some(req)).await

@@ -5,8 +5,8 @@ use reqwest::Method;
 
 use super::{Client, Result};
 use crate::{
-    AnonymousRequest, LoginRequest, PasswordChange, PasswordResetRequest, RefreshRequest, SessionList, SessionsEnded,
-    TokenResponse, UserView, WsTicketResponse,
+    AnonymousRequest, LoginAnswer, LoginRequest, PasswordChange, PasswordResetRequest, RefreshRequest,
+    SecondFactorRequest, SessionList, SessionsEnded, TokenResponse, UserView, WsTicketResponse,
 };
 
 impl Client {
@@ -15,10 +15,25 @@ impl Client {
         self.call(Method::POST, "/v1/auth/anonymous", None, Some(&AnonymousRequest {})).await
     }
 
-    /// `POST /v1/auth/login`.
+    /// `POST /v1/auth/login`: the tokens, or [`ClientError::SecondFactorRequired`] with the
+    /// challenge to answer with [`Client::login_second_factor`].
+    ///
+    /// [`ClientError::SecondFactorRequired`]: super::ClientError::SecondFactorRequired
     pub async fn login(&self, username: &str, password: &str) -> Result<TokenResponse> {
         let req = LoginRequest { username: username.into(), password: password.into() };
-        self.call(Method::POST, "/v1/auth/login", None, Some(&req)).await
+        match self.call(Method::POST, "/v1/auth/login", None, Some(&req)).await? {
+            LoginAnswer::Tokens(tokens) => Ok(tokens),
+            LoginAnswer::SecondFactor(step) => {
+                Err(super::ClientError::SecondFactorRequired(Box::new(step.second_factor)))
+            }
+        }
+    }
+
+    /// `POST /v1/auth/login/second-factor`: a code from the authenticator (or a recovery code)
+    /// for the challenge `login` gave; on enrolment the answer carries the recovery codes.
+    pub async fn login_second_factor(&self, challenge: &str, code: &str) -> Result<TokenResponse> {
+        let req = SecondFactorRequest { challenge: challenge.into(), code: code.into() };
+        self.call(Method::POST, "/v1/auth/login/second-factor", None, Some(&req)).await
     }
 
     /// `POST /v1/auth/refresh`.

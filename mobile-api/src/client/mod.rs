@@ -22,6 +22,7 @@
 //! |---|---|
 //! | `POST /v1/auth/anonymous` | [`Client::anonymous`] |
 //! | `POST /v1/auth/login` | [`Client::login`] |
+//! | `POST /v1/auth/login/second-factor` | [`Client::login_second_factor`] |
 //! | `POST /v1/auth/refresh` | [`Client::refresh`] |
 //! | `POST /v1/auth/logout` | [`Client::logout`] |
 //! | `POST /v1/auth/password-reset` | [`Client::reset_password`] |
@@ -39,6 +40,7 @@
 //! | `DELETE /v1/admin/users/{id}/sessions/{session_id}` | [`Client::end_user_session`] |
 //! | `POST /v1/admin/users/{id}/suspend` | [`Client::suspend_user`] |
 //! | `POST /v1/admin/users/{id}/reactivate` | [`Client::reactivate_user`] |
+//! | `POST /v1/admin/users/{id}/second-factor/reset` | [`Client::reset_second_factor`] |
 //! | `POST /v1/admin/users/{id}/offboard` | [`Client::offboard_user`] |
 //! | `PUT /v1/admin/users/{id}/role` | [`Client::change_role`] |
 //! | `POST /v1/admin/users/{id}/password-reset` | [`Client::issue_password_reset`] |
@@ -188,6 +190,9 @@ pub enum ClientError {
     Timeout(&'static str),
     #[error("websocket closed: {0:?}")]
     Closed(Option<(u16, String)>),
+    /// The password was right; the sign-in needs a second factor (`login_second_factor`).
+    #[error("a second factor is needed ({:?})", .0.kind)]
+    SecondFactorRequired(Box<crate::SecondFactorChallenge>),
 }
 
 impl ClientError {

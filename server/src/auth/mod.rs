@@ -3,9 +3,12 @@
 //! staff passwords, and [`AuthUser`], the authenticated caller (its extractor is in the HTTP
 //! layer, `http::extract`).
 
+mod common_passwords;
 pub mod jwt;
 pub mod passwords;
+pub mod second_factor;
 mod signin;
+mod throttle;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -58,6 +61,8 @@ pub struct Auth {
     clock: Arc<dyn Clock>,
     /// Sessions that end close their sockets through the hub, on every node.
     hub: Arc<Hub>,
+    /// Who is asked for a second factor (`second_factor`).
+    second_factor: crate::config::SecondFactorPolicy,
 }
 
 /// A caller whose access token names a live session: who, which session, and until when the
@@ -138,8 +143,9 @@ impl Auth {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         hub: Arc<Hub>,
+        second_factor: crate::config::SecondFactorPolicy,
     ) -> Self {
-        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub }
+        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub, second_factor }
     }
 
     fn access_token(&self, user: &UserRecord, session_id: &str) -> Result<String, ApiError> {
@@ -165,6 +171,7 @@ impl Auth {
             refresh_token,
             expires_in: self.access_ttl.as_secs(),
             user: user_view(user)?,
+            recovery_codes: None,
         })
     }
 
@@ -325,15 +332,30 @@ impl Auth {
         Ok(ended)
     }
 
-    /// Changes a password after checking the current one, and ends every session.
-    pub async fn change_password(&self, user: &AuthUser, current: &str, new: &str) -> Result<(), ApiError> {
+    /// Changes a password after checking the current one, and ends every session. Wrong
+    /// current passwords are throttled per account and source like sign-ins (a stolen session
+    /// cannot guess the password at argon2's pace).
+    pub async fn change_password(
+        &self,
+        user: &AuthUser,
+        current: &str,
+        new: &str,
+        from: &SignInContext,
+    ) -> Result<(), ApiError> {
+        let source = throttle::source_of(from.ip);
+        let guess = throttle::Guess::CurrentPassword;
+        self.check_throttle(guess, user.id.as_str(), &source).await?;
         let record = self.active_user(user.id.as_str()).await?;
-        let Some(stored) = record.password_hash.clone() else {
-            return Err(ApiError::Unauthorized("the current password is not right"));
+        let right = match record.password_hash.clone() {
+            // No password (an anonymous young person): nothing to verify, nothing to hash.
+            None => false,
+            Some(stored) => passwords::verify(current.to_owned(), Some(stored)).await,
         };
-        if !passwords::verify(current.to_owned(), Some(stored)).await {
+        if !right {
+            self.guessed_wrong(guess, user.id.as_str(), &source).await?;
             return Err(ApiError::Unauthorized("the current password is not right"));
         }
+        self.guessed_right(guess, user.id.as_str(), &source).await?;
         passwords::check_strength(new, record.username.as_deref())?;
         let hash = passwords::hash_blocking(new.to_owned()).await?;
         let now = self.clock.now_ms();

@@ -161,6 +161,9 @@ pub fn check_strength(password: &str, username: Option<&str>) -> Result<(), ApiE
     if username.is_some_and(|u| u.len() >= 3 && password.to_lowercase().contains(&u.to_lowercase())) {
         return Err(ApiError::Validation("password must not contain the username".into()));
     }
+    if let Some(why) = super::common_passwords::weakness(password) {
+        return Err(ApiError::Validation(format!("choose another password: {why}")));
+    }
     Ok(())
 }
 

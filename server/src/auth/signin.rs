@@ -1,20 +1,32 @@
 //! Signing in with a password, and setting a new one with a one-time reset code.
 
-use talkzone_mobile_api::TokenResponse;
+use talkzone_mobile_api::LoginAnswer;
 
+use super::throttle::{source_of, Guess};
 use super::{passwords, Auth, SignInContext};
 use crate::error::ApiError;
 use crate::model::{AuditAction, AuditTarget};
 
 impl Auth {
     /// Checks a username and password; the same answer (and similar time) whether or not the
-    /// account exists.
-    pub async fn login(&self, username: &str, password: &str, from: &SignInContext) -> Result<TokenResponse, ApiError> {
+    /// account exists. Throttled per account and source together (`throttle`): a source that
+    /// keeps guessing waits longer and longer, and nobody else's failures refuse this one. Staff
+    /// get the second step's challenge rather than tokens (`second_factor`).
+    pub async fn login(&self, username: &str, password: &str, from: &SignInContext) -> Result<LoginAnswer, ApiError> {
+        let subject = username.trim().to_lowercase();
+        let source = source_of(from.ip);
+        self.check_throttle(Guess::SignIn, &subject, &source).await?;
         let user = self.store.user_by_username(username).await?;
         let ok = passwords::verify(password.to_owned(), user.as_ref().and_then(|u| u.password_hash.clone())).await;
         match user {
-            Some(u) if ok && u.is_active() => self.start_session(&u, "password", from).await,
-            _ => Err(ApiError::Unauthorized("wrong username or password")),
+            Some(u) if ok && u.is_active() => {
+                self.guessed_right(Guess::SignIn, &subject, &source).await?;
+                self.after_password(&u, from).await
+            }
+            _ => {
+                self.guessed_wrong(Guess::SignIn, &subject, &source).await?;
+                Err(ApiError::Unauthorized("wrong username or password"))
+            }
         }
     }
 }

@@ -96,6 +96,19 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who signs in with a second factor (TOTP) besides the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorPolicy {
+    /// Every staff role (the default): staff read children's disclosures.
+    Required,
+    /// Every staff role but moderators (who see room messages, never support chats); a
+    /// moderator who has set one up is still asked for it.
+    OptionalForModerators,
+    /// Nobody is asked. No setting selects it: only the test harness, for servers whose tests
+    /// are not about signing in.
+    NotAsked,
+}
+
 /// Rate and size limits.
 #[derive(Debug, Clone)]
 pub struct LimitsConfig {
@@ -170,6 +183,7 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<IpAddr>,
+    pub second_factor: SecondFactorPolicy,
     pub limits: LimitsConfig,
     pub access_token_ttl: Duration,
     pub moderation_sla: Duration,
@@ -292,6 +306,14 @@ impl Config {
             Some(other) => return Err(bad("log-format", format!("'{other}' must be text or json"))),
         };
 
+        let second_factor = match s.second_factor.as_deref() {
+            None | Some("required") => SecondFactorPolicy::Required,
+            Some("optional-for-moderators") => SecondFactorPolicy::OptionalForModerators,
+            Some(other) => {
+                return Err(bad("second-factor", format!("'{other}' must be required or optional-for-moderators")))
+            }
+        };
+
         let trusted_proxies = s
             .trusted_proxies
             .map_or_else(Vec::new, |l| l.0)
@@ -404,6 +426,7 @@ impl Config {
             log,
             log_format,
             trusted_proxies,
+            second_factor,
             limits,
             access_token_ttl: Duration::from_secs(ttl),
             moderation_sla: Duration::from_secs(sla),
@@ -426,6 +449,8 @@ impl Config {
             log: "warn".into(),
             log_format: LogFormat::Text,
             trusted_proxies: vec![],
+            // The tests of signing in ask for `Required`; the rest sign staff in with a password.
+            second_factor: SecondFactorPolicy::NotAsked,
             limits: LimitsConfig::default(),
             access_token_ttl: Duration::from_secs(900),
             moderation_sla: Duration::from_secs(900),
@@ -577,6 +602,21 @@ mod tests {
         let mut a = args();
         a.data_dir = Some(PathBuf::from("/proc/nope/talkzone"));
         assert_eq!(Config::load(&a).unwrap_err().setting, "data-dir");
+    }
+
+    /// Staff are asked for a second factor unless the setting relaxes it for moderators; no
+    /// setting turns it off.
+    #[test]
+    fn the_second_factor_is_required_unless_relaxed_for_moderators() {
+        assert_eq!(Config::load(&args()).unwrap().second_factor, SecondFactorPolicy::Required);
+        let mut a = args();
+        a.second_factor = Some("optional-for-moderators".into());
+        assert_eq!(Config::load(&a).unwrap().second_factor, SecondFactorPolicy::OptionalForModerators);
+        for off in ["off", "none", "not-asked", "optional"] {
+            let mut a = args();
+            a.second_factor = Some(off.into());
+            assert_eq!(Config::load(&a).unwrap_err().setting, "second-factor", "{off}");
+        }
     }
 
     #[test]

@@ -99,6 +99,10 @@ settings! {
         /// Open WebSockets one client IP (IPv6: each /64) may hold on one node.
         #[arg(long, env = "TALKZONE_WS_PER_SOURCE", global = true)]
         pub ws_per_source: Option<usize>,
+        /// Who must sign in with a second factor: `required` (every staff role) or
+        /// `optional-for-moderators`.
+        #[arg(long, env = "TALKZONE_SECOND_FACTOR", global = true)]
+        pub second_factor: Option<String>,
         /// Anonymous sign-ups one client IP may make at no cost; past them each waits twice as long.
         #[arg(long, env = "TALKZONE_SIGNUPS_FREE_PER_SOURCE", global = true)]
         pub signups_free_per_source: Option<u32>,

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(end_user_session))
         .routes(routes!(suspend_user))
         .routes(routes!(reactivate_user))
+        .routes(routes!(reset_second_factor))
         .routes(routes!(offboard_user))
         .routes(routes!(change_role))
         .routes(routes!(issue_password_reset))
@@ -137,6 +138,22 @@ async fn reactivate_user(
     ApiJson(req): ApiJson<AccountActionRequest>,
 ) -> ApiResult<ApiJson<StaffAccount>> {
     change(&state, &user, &id, AccountChange::Reactivate, req.reason.as_deref()).await
+}
+
+/// `POST /v1/admin/users/{id}/second-factor/reset`: for a lost phone: the account's second
+/// factor and recovery codes are forgotten and every session ends; it sets one up again at its
+/// next sign-in. Audited. Roles: yot_admin (their own account too).
+#[utoipa::path(post, path = "/v1/admin/users/{id}/second-factor/reset", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")), request_body = AccountActionRequest,
+    responses((status = 200, body = StaffAccount), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<AccountActionRequest>,
+) -> ApiResult<ApiJson<StaffAccount>> {
+    change(&state, &user, &id, AccountChange::ResetSecondFactor, req.reason.as_deref()).await
 }
 
 /// `POST /v1/admin/users/{id}/offboard`: for a leaver, for good: the account can never sign

@@ -4,7 +4,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
-    AnonymousRequest, ErrorBody, LoginRequest, PasswordResetRequest, RefreshRequest, Role, TokenResponse,
+    AnonymousRequest, ErrorBody, LoginAnswer, LoginRequest, PasswordResetRequest, RefreshRequest, Role,
+    SecondFactorRequest, TokenResponse,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_anonymous_session))
         .routes(routes!(login))
+        .routes(routes!(login_second_factor))
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(reset_password))
@@ -78,18 +80,36 @@ async fn create_anonymous_session(
     Ok((StatusCode::CREATED, ApiJson(state.auth.start_session(&user, "anonymous", &from).await?)))
 }
 
-/// `POST /v1/auth/login`: staff and registered users; starts a session. Roles: anyone. Rate
-/// limited per IP.
+/// `POST /v1/auth/login`: staff and registered users; starts a session, or (staff, under the
+/// second-factor setting) answers the challenge of the second step. Roles: anyone. Rate
+/// limited per IP; failures throttled per account and source together, with growing waits
+/// (429 with `Retry-After`), so nobody else's failures refuse the right password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginAnswer, description = "the tokens, or `second_factor`: the challenge of the second step"),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     SignInFrom { ip, context: from }: SignInFrom,
     ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<ApiJson<LoginAnswer>> {
+    state.limits.check_auth_ip(ip)?;
+    Ok(ApiJson(state.auth.login(&req.username, &req.password, &from).await?))
+}
+
+/// `POST /v1/auth/login/second-factor`: the second step: a code from the authenticator app
+/// (or a recovery code) for the challenge the password step gave; on enrolment, a code from the
+/// secret it offered, and the answer carries the recovery codes (shown once). `401` for a
+/// wrong, used or replayed code and for an expired challenge (or one tried too often); `429`
+/// while this source must wait. Roles: holder of a challenge. Rate limited per IP.
+#[utoipa::path(post, path = "/v1/auth/login/second-factor", tag = "auth", request_body = SecondFactorRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login_second_factor(
+    State(state): State<AppState>,
+    SignInFrom { ip, context: from }: SignInFrom,
+    ApiJson(req): ApiJson<SecondFactorRequest>,
 ) -> ApiResult<ApiJson<TokenResponse>> {
     state.limits.check_auth_ip(ip)?;
-    state.limits.check_login_account(&req.username)?;
-    Ok(ApiJson(state.auth.login(&req.username, &req.password, &from).await?))
+    Ok(ApiJson(state.auth.second_factor(&req.challenge, &req.code, &from).await?))
 }
 
 /// `POST /v1/auth/refresh`: rotates the refresh token; reusing a spent one revokes the

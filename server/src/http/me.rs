@@ -8,7 +8,7 @@ use talkzone_mobile_api::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, SignInFrom};
 use crate::auth::{end_reason, AuthUser, Authenticated};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -62,15 +62,19 @@ async fn end_my_session(
 }
 
 /// `POST /v1/me/password`: change your password; every session ends (tokens refused, sockets
-/// closed). Roles: accounts with a password.
+/// closed). Limited like sign-ins: per client IP, and wrong current passwords per account and
+/// source with growing waits (429). Roles: accounts with a password.
 #[utoipa::path(post, path = "/v1/me/password", tag = "me", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 200, description = "changed; sign in again"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "changed; sign in again"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
     user: AuthUser,
+    SignInFrom { ip, context }: SignInFrom,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<ApiJson<serde_json::Value>> {
-    state.auth.change_password(&user, &req.current_password, &req.new_password).await?;
+    state.limits.check_auth_ip(ip)?;
+    state.auth.change_password(&user, &req.current_password, &req.new_password, &context).await?;
     Ok(ApiJson(serde_json::json!({})))
 }
 

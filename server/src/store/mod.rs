@@ -10,6 +10,8 @@
 //! - `database.rs` ([`Database`]): which database, migrations, a health check, job leases
 //! - `users.rs` ([`Users`]): accounts and their lifecycle
 //! - `sessions.rs` ([`Sessions`]): sessions (one per sign-in), refresh tokens, WebSocket tickets
+//! - `credentials.rs` ([`Credentials`]): failed sign-ins (throttling), second factors, two-step
+//!   sign-ins and single sign-on logins under way
 //! - `desk.rs` ([`Desk`]): duty, the rota, capacity, presence
 //! - `conversations.rs` ([`Conversations`]): support chats, the queue, rooms, participants, notes
 //! - `messages.rs` ([`Messages`]): storing messages (group commit) and reading them;
@@ -30,6 +32,7 @@ mod backend;
 mod batch_plan;
 mod canned;
 mod conversations;
+mod credentials;
 mod database;
 mod desk;
 mod directory;
@@ -51,6 +54,7 @@ mod verdict_marks;
 pub use audit::Audit;
 pub use canned::CannedReplies;
 pub use conversations::Conversations;
+pub use credentials::Credentials;
 pub use database::Database;
 pub use desk::Desk;
 pub use directory::Directory;
@@ -71,9 +75,9 @@ pub use verdict_marks::VerdictMarks;
 /// (`use crate::store::prelude::*;`) without their names in the importing module.
 pub mod prelude {
     pub use super::{
-        Audit as _, CannedReplies as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _,
-        Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _, Users as _,
-        VerdictMarks as _,
+        Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
+        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _,
+        Users as _, VerdictMarks as _,
     };
 }
 
@@ -124,6 +128,7 @@ pub trait Store:
     Database
     + Users
     + Sessions
+    + Credentials
     + Desk
     + Directory
     + Conversations
@@ -144,6 +149,7 @@ impl<T> Store for T where
     T: Database
         + Users
         + Sessions
+        + Credentials
         + Desk
         + Directory
         + Conversations

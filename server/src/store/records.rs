@@ -612,3 +612,15 @@ pub struct ConversationFilter {
 
 /// The most rows one list request returns.
 pub const MAX_PAGE: u32 = 500;
+
+/// The first step of a two-step sign-in, as stored (`sign_in_challenges`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChallengeRecord {
+    pub user_id: String,
+    /// `totp` (a code from the app set up before) or `enrol` (setting one up now).
+    pub purpose: String,
+    /// The secret offered for enrolment (base32), until a code from it is given.
+    pub pending_secret: Option<String>,
+    pub attempts: i64,
+    pub expires_at: i64,
+}

@@ -98,7 +98,9 @@ impl Setup {
     pub async fn admin_token(&self) -> Result<String> {
         let t = self
             .patiently("admin sign-in (--admin-user/--admin-password)", || {
-                self.clients[0].login(&self.admin_user, &self.admin_password)
+                // A fresh admin account sets up its second factor here; one that has a factor
+                // already cannot be used by the load tool (it holds no authenticator).
+                crate::try_sign_in_enrolling(&self.clients[0], &self.admin_user, &self.admin_password)
             })
             .await?;
         Ok(t.access_token)
@@ -115,7 +117,8 @@ impl Setup {
                 display_name: Some(format!("Load worker {i}")),
             };
             self.patiently("create a worker", || self.client(i).create_user(admin, &req)).await?;
-            self.patiently("worker sign-in", || self.client(i).login(&username, STAFF_PASSWORD)).await
+            self.patiently("worker sign-in", || crate::try_sign_in_enrolling(self.client(i), &username, STAFF_PASSWORD))
+                .await
         })
         .await
     }

@@ -13,7 +13,7 @@ use reqwest::Method;
 use talkzone_mobile_api::client::{ClientError, WsConnection};
 use talkzone_mobile_api::{CreateConversationRequest, ErrorCode, Role, ServerFrame, TokenResponse};
 use talkzone_tests::{
-    both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD,
+    both_backends, create_account_in, fresh_database, sign_in_enrolling, Backend, ProcessServer, TempDir, TEST_PASSWORD,
 };
 use tokio_tungstenite::tungstenite::Message;
 
@@ -121,7 +121,7 @@ async fn expect_error_frames(ws: &mut WsConnection, n: usize) {
 /// A staff account made in the server's database, signed in.
 async fn staff(s: &ProcessServer, database_url: &str, role: Role, username: &str) -> TokenResponse {
     create_account_in(database_url, username, role).await;
-    s.client.login(username, TEST_PASSWORD).await.unwrap()
+    sign_in_enrolling(&s.client, username, TEST_PASSWORD).await
 }
 
 async fn a_battery_of_hostile_frames_and_requests_changes_nothing(backend: Backend) {

@@ -15,8 +15,8 @@ use talkzone_server::clock::{Clock, ManualClock, SystemClock};
 use talkzone_server::jobs;
 use talkzone_tests::cluster::{PgServer, RedisServer, TcpProxy};
 use talkzone_tests::{
-    both_backends, create_account_in, eventually, fresh_database, Backend, ProcessServer, TempDir, TestServer,
-    TEST_PASSWORD,
+    both_backends, create_account_in, eventually, fresh_database, sign_in_enrolling, Backend, ProcessServer, TempDir,
+    TestServer, TEST_PASSWORD,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -430,7 +430,7 @@ async fn lose_a_node(how: Loss) {
     let client = Client::new(&proxy.base()).unwrap();
 
     create_account_in(&db, "worker1", Role::DutyWorker).await;
-    let worker = client.login("worker1", TEST_PASSWORD).await.unwrap();
+    let worker = sign_in_enrolling(&client, "worker1", TEST_PASSWORD).await;
     let yp = client.anonymous().await.unwrap();
     let conv = open(&client, &yp).await;
     client.accept(&worker.access_token, &conv.id).await.unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use talkzone_tests::api::{CreateConversationRequest, CreateUserRequest, Role, ServerFrame};
-use talkzone_tests::{both_backends, talkzone_binary, Backend, ProcessServer, TempDir, TestServer};
+use talkzone_tests::{both_backends, sign_in_enrolling, talkzone_binary, Backend, ProcessServer, TempDir, TestServer};
 use tokio::io::AsyncWriteExt;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -341,7 +341,7 @@ async fn admin_create_user_then_sign_in_to_a_server_on_the_same_data() {
     assert!(!out.success, "a duplicate username was created: {}", out.stdout);
 
     let server = ProcessServer::spawn(&format!("sqlite://{}", dir.0.join("talkzone.db").display()), &dir.0).await;
-    let boss = server.client.login("boss", "a very long admin password").await.expect("boss signs in");
+    let boss = sign_in_enrolling(&server.client, "boss", "a very long admin password").await;
     assert_eq!(boss.user.role, Role::YotAdmin);
     let e = server.client.login("boss", "wrong password!!").await.expect_err("wrong password");
     assert_eq!(e.status(), Some(401));

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use talkzone_mobile_api::{ClientFrame, ConversationId, CreateConversationRequest, Role, ServerFrame};
 use talkzone_tests::cluster::RedisServer;
-use talkzone_tests::{create_account_in, eventually, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD};
+use talkzone_tests::{
+    create_account_in, eventually, fresh_database, sign_in_enrolling, Backend, ProcessServer, TempDir, TEST_PASSWORD,
+};
 
 /// What the nodes are told: a session idle inside a transaction is ended after this.
 const IDLE_IN_TRANSACTION_MS: u64 = 2_000;
@@ -68,7 +70,7 @@ async fn a_paused_node_does_not_stall_the_other_nodes_chats() {
 
     // One chat, written from both nodes: the worker on A, the young person on B.
     create_account_in(&db, "worker1", Role::DutyWorker).await;
-    let worker = a.client.login("worker1", TEST_PASSWORD).await.unwrap();
+    let worker = sign_in_enrolling(&a.client, "worker1", TEST_PASSWORD).await;
     let yp = b.client.anonymous().await.unwrap();
     let req = CreateConversationRequest { topic: None, first_message: Some("hi".into()) };
     let (_, conv) = b.client.open_conversation(&yp.access_token, &req).await.unwrap();

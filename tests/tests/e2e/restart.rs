@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use talkzone_mobile_api::{ClientFrame, CreateConversationRequest, Role, ServerFrame};
 use talkzone_tests::{
-    both_backends, create_account_in, fresh_database, Backend, ProcessServer, TempDir, TEST_PASSWORD,
+    both_backends, create_account_in, fresh_database, sign_in_enrolling, Backend, ProcessServer, TempDir, TEST_PASSWORD,
 };
 
 async fn acked_messages_survive_kill_9(backend: Backend) {
@@ -18,7 +18,7 @@ async fn acked_messages_survive_kill_9(backend: Backend) {
     create_account_in(&db, "worker1", Role::DutyWorker).await;
 
     let yp = server.client.anonymous().await.unwrap();
-    let worker = server.client.login("worker1", TEST_PASSWORD).await.unwrap();
+    let worker = sign_in_enrolling(&server.client, "worker1", TEST_PASSWORD).await;
     let (_, conv) =
         server.client.open_conversation(&yp.access_token, &CreateConversationRequest::default()).await.unwrap();
     server.client.accept(&worker.access_token, &conv.id).await.unwrap();
