@@ -66,10 +66,27 @@ pub struct Limits {
     auth_per_ip: Keyed<IpAddr>,
     messages_per_user: Keyed<String>,
     login_per_account: Keyed<String>,
+    recover_per_ip: Keyed<IpAddr>,
+    recover_per_phrase: Keyed<String>,
 }
+
+/// Recovery phrase attempts per client IP (IPv6: per /64): [`RECOVER_PER_IP_PER_HOUR`] an
+/// hour, all of them at once at most. A young person who mistypes tries a few times; a guesser
+/// needs about 2^79 tries for an 80-bit phrase.
+pub const RECOVER_PER_IP_PER_HOUR: u32 = 10;
+/// Recovery attempts per phrase, from any number of addresses, counted by the phrase's first
+/// [`RECOVER_PHRASE_KEY_WORDS`] words: someone who saw part of a phrase cannot try the rest
+/// from many addresses.
+pub const RECOVER_PER_PHRASE_PER_HOUR: u32 = 5;
+pub const RECOVER_PHRASE_KEY_WORDS: usize = 3;
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
+}
+
+/// `n` an hour, all of them at once at most.
+fn per_hour(n: u32) -> Quota {
+    Quota::with_period(Duration::from_secs(3600) / n.max(1)).map_or(Quota::per_hour(nz(n)), |q| q.allow_burst(nz(n)))
 }
 
 fn refusal(clock: &LimiterClock, not_until: governor::NotUntil<Nanos>) -> ApiError {
@@ -96,6 +113,8 @@ impl Limits {
             ),
             // Password guessing against one account, from any number of addresses.
             login_per_account: keyed(Quota::per_minute(nz(10)).allow_burst(nz(10)), &clock),
+            recover_per_ip: keyed(per_hour(RECOVER_PER_IP_PER_HOUR), &clock),
+            recover_per_phrase: keyed(per_hour(RECOVER_PER_PHRASE_PER_HOUR), &clock),
             clock,
             config,
         }
@@ -107,6 +126,13 @@ impl Limits {
 
     pub fn check_login_account(&self, username: &str) -> Result<(), ApiError> {
         self.login_per_account.check_key(&username.to_lowercase()).map_err(|n| refusal(&self.clock, n))
+    }
+
+    /// One recovery attempt from `ip` with a phrase starting with `phrase_key`; both buckets
+    /// are charged, so neither many addresses nor many phrases get round the other.
+    pub fn check_recovery(&self, ip: IpAddr, phrase_key: &str) -> Result<(), ApiError> {
+        self.recover_per_ip.check_key(&ip_bucket(ip)).map_err(|n| refusal(&self.clock, n))?;
+        self.recover_per_phrase.check_key(&phrase_key.to_owned()).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn check_user_message(&self, user_id: &str) -> Result<(), ApiError> {
@@ -130,6 +156,10 @@ impl Limits {
         self.auth_per_ip.retain_recent();
         self.messages_per_user.retain_recent();
         self.login_per_account.retain_recent();
+        self.recover_per_ip.retain_recent();
+        self.recover_per_phrase.retain_recent();
+        self.recover_per_ip.shrink_to_fit();
+        self.recover_per_phrase.shrink_to_fit();
         self.auth_per_ip.shrink_to_fit();
         self.messages_per_user.shrink_to_fit();
         self.login_per_account.shrink_to_fit();

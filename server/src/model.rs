@@ -214,6 +214,7 @@ text_enum! {
         CannedReplyCreated = "canned_reply_created",
         CannedReplyUpdated = "canned_reply_updated",
         CannedReplyDeleted = "canned_reply_deleted",
+        RecoveryPhraseUsed = "recovery_phrase_used",
     }
 }
 

@@ -129,6 +129,13 @@ impl Auth {
         self.response(user, refresh)
     }
 
+    /// Starts a new session for an account found by something other than a password (a device
+    /// credential, a recovery phrase); a suspended account cannot sign in.
+    pub async fn start_session_for(&self, user_id: &str) -> Result<TokenResponse, ApiError> {
+        let user = self.active_user(user_id).await?;
+        self.start_session(&user).await
+    }
+
     /// Rotates a refresh token. Reuse of a spent token revokes its family.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ApiError> {
         let next = random_token();
@@ -164,13 +171,16 @@ impl Auth {
         }
     }
 
-    /// Signs the user out everywhere: every refresh token revoked and every access token
-    /// issued so far refused. Returns the user, so the caller can close their sockets.
+    /// Signs the user out everywhere: every refresh token revoked, every access token issued so
+    /// far refused and every device credential forgotten. Returns the user, so the caller can close their sockets.
     pub async fn logout(&self, refresh_token: &str) -> Result<Option<String>, ApiError> {
         let now = self.clock.now_ms();
         let user = self.store.revoke_refresh_family(&hash_secret(refresh_token), now).await?;
         if let Some(u) = &user {
             self.store.end_sessions(u, None, now, None).await?;
+            // Signed out everywhere: no device remembers them either (the recovery phrase,
+            // written down, stays their way back).
+            self.store.delete_device_credentials(u).await?;
         }
         Ok(user)
     }

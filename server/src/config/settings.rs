@@ -144,6 +144,9 @@ settings! {
         /// Days survey answers are kept after they were last saved (default 1095, three years).
         #[arg(long, env = "TALKZONE_SURVEY_RETENTION_DAYS", global = true)]
         pub survey_retention_days: Option<u32>,
+        /// Days a device credential lasts unused (every sign-in with it starts the count again).
+        #[arg(long, env = "TALKZONE_DEVICE_CREDENTIAL_DAYS", global = true)]
+        pub device_credential_days: Option<u32>,
     }
 }
 

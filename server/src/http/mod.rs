@@ -18,6 +18,7 @@ mod moderation;
 pub(crate) mod notice;
 mod policies;
 mod privacy;
+mod returning;
 mod rooms;
 mod surveys;
 mod verdict_marks;
@@ -105,6 +106,7 @@ impl utoipa::Modify for SharedErrors {
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
+        .merge(returning::router())
         .merge(me::router())
         .merge(notice::router())
         .merge(policies::router())

@@ -187,6 +187,15 @@ pub struct CannedReplyRecord {
     pub updated_at: i64,
 }
 
+/// A device credential (its secret is kept only as a hash, never read back).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceCredentialRecord {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
 /// A rota shift.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShiftRecord {
