@@ -78,7 +78,38 @@ pub struct StaffAccount {
     /// Chats at once (duty workers and supervisors).
     pub capacity: i64,
     pub suspended: bool,
+    /// Offboarded: can never sign in again; the name stays on the records it made.
+    pub offboarded: bool,
+    /// A second factor is enrolled.
+    pub second_factor: bool,
     pub created_at: String,
+}
+
+/// `POST /v1/admin/users/{id}/suspend`, `/reactivate`, `/offboard` (yot_admin): why, for the
+/// audit log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountActionRequest {
+    /// 1 to 500 characters when given.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `PUT /v1/admin/users/{id}/role` (yot_admin): a staff role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChangeRequest {
+    pub role: Role,
+}
+
+/// `POST /v1/admin/users/{id}/password-reset` (yot_admin): a one-time code, shown this once.
+/// Give the person the link (`path` on this server), never a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetIssued {
+    pub code: String,
+    /// Where the person sets their new password with it: `/console#reset=<code>`.
+    pub path: String,
+    pub expires_at: String,
 }
 
 /// `GET /v1/admin/users`: every staff account, by name.

@@ -1,5 +1,5 @@
-//! Signing in, tokens and the caller's own account (`/v1/auth/*`, `/v1/me`, `/v1/me/password`,
-//! `/v1/ws-ticket`).
+//! Signing in, tokens, sessions and the caller's own account (`/v1/auth/*`, `/v1/me`,
+//! `/v1/me/password`, `/v1/me/sessions`, `/v1/ws-ticket`).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,10 +54,49 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
+/// `POST /v1/auth/password-reset`: a new password with the one-time code an admin gave.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub code: String,
+    pub new_password: String,
+}
+
 /// `POST /v1/ws-ticket`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WsTicketResponse {
     /// Pass as `GET /v1/ws?ticket=…`; single use.
     pub ticket: String,
     pub expires_in: u64,
+}
+
+/// A session: one sign-in (`GET /v1/me/sessions`, `GET /v1/admin/users/{id}/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: String,
+    /// When it was last used (a request, a refresh), to the minute.
+    pub last_seen_at: Option<String>,
+    /// When it ends unless it is used again (its refresh token's expiry).
+    pub expires_at: String,
+    /// The device's user agent (staff and registered accounts; never for anonymous accounts).
+    pub user_agent: Option<String>,
+    /// The address it signed in from (staff and registered accounts; never for anonymous ones).
+    pub source_ip: Option<String>,
+    /// How it signed in: `password`, `password+totp`, `recovery_code`, `oidc` or `anonymous`.
+    pub method: String,
+    /// True for the session of the token making the request.
+    pub current: bool,
+}
+
+/// A list of live sessions, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+}
+
+/// How many sessions a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionsEnded {
+    pub ended: u64,
 }

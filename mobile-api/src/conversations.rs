@@ -185,6 +185,16 @@ pub enum EndReason {
     QuickExit,
 }
 
+/// `POST /v1/conversations/{id}/abuse` (supervisor): the chat is closed and the address it
+/// came from may open no chat and make no sign-up for `block_hours` (1 to 168; 24 if left out).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkAbuseRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub block_hours: Option<u32>,
+}
+
 /// `POST /v1/conversations/{id}/close`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

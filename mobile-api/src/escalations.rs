@@ -38,7 +38,8 @@ pub struct EscalationView {
     pub message_id: Option<MessageId>,
     pub severity: String,
     pub reason: String,
-    /// `worker` or `moderation` (raised automatically on high or critical risk).
+    /// `worker`, `moderation` (raised automatically on high or critical risk) or `young_person`
+    /// (the young person reported a message in their own support chat).
     pub source: String,
     pub raised_by: Option<UserId>,
     /// `open`, `acknowledged`, `resolved`.

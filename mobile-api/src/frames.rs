@@ -50,6 +50,11 @@ pub enum ClientFrame {
         #[schema(value_type = Option<Object>)]
         nonce: Option<serde_json::Value>,
     },
+    /// A refreshed access token of this connection's own session (an extension): the socket
+    /// stays open past the old token's expiry. Answered by `authenticated`.
+    Auth {
+        access_token: String,
+    },
 }
 
 impl ClientFrame {
@@ -57,7 +62,7 @@ impl ClientFrame {
     /// authorisation matrix). `type_name` indexes this list with constants in an exhaustive
     /// `match`: a new variant does not compile until it has an arm, and an index past the end
     /// of this list is a compile error (`unconditional_panic`), so the list must grow with it.
-    pub const TYPES: [&'static str; 10] = [
+    pub const TYPES: [&'static str; 11] = [
         "subscribe",
         "unsubscribe",
         "send",
@@ -68,6 +73,7 @@ impl ClientFrame {
         "queue.watch",
         "moderation.watch",
         "ping",
+        "auth",
     ];
 
     /// The frame's `type`, used as `ref` in errors that answer it.
@@ -83,6 +89,7 @@ impl ClientFrame {
             ClientFrame::QueueWatch => 7,
             ClientFrame::ModerationWatch => 8,
             ClientFrame::Ping { .. } => 9,
+            ClientFrame::Auth { .. } => 10,
         }]
     }
 }
@@ -220,11 +227,15 @@ pub enum ServerFrame {
         version: u32,
         text: String,
     },
+    /// The answer to `auth` (an extension): the socket now lives `expires_in` seconds more.
+    Authenticated {
+        expires_in: u64,
+    },
 }
 
 impl ServerFrame {
     /// Every server frame `type`; kept complete as [`ClientFrame::TYPES`] is.
-    pub const TYPES: [&'static str; 19] = [
+    pub const TYPES: [&'static str; 20] = [
         "ack",
         "message",
         "subscribed",
@@ -244,6 +255,7 @@ impl ServerFrame {
         "error",
         "pong",
         "monitoring_notice",
+        "authenticated",
     ];
 
     /// The frame's `type`.
@@ -268,6 +280,7 @@ impl ServerFrame {
             ServerFrame::Error { .. } => 16,
             ServerFrame::Pong { .. } => 17,
             ServerFrame::MonitoringNotice { .. } => 18,
+            ServerFrame::Authenticated { .. } => 19,
         }]
     }
 }
@@ -329,6 +342,7 @@ mod tests {
             ClientFrame::Ping { nonce: None },
             ClientFrame::Duty { on_duty: true },
             ClientFrame::Typing { conversation_id: "c".into() },
+            ClientFrame::Auth { access_token: "t".into() },
         ];
         for f in &sample_client {
             assert_eq!(serde_json::to_value(f).expect("json")["type"], f.type_name());
@@ -339,6 +353,7 @@ mod tests {
             ServerFrame::QueueChanged { entries: vec![] },
             ServerFrame::MonitoringNotice { conversation_id: "c".into(), version: 1, text: "t".into() },
             ServerFrame::Presence { user_id: "u".into(), online: true },
+            ServerFrame::Authenticated { expires_in: 900 },
         ];
         for f in &sample_server {
             assert_eq!(serde_json::to_value(f).expect("json")["type"], f.type_name());

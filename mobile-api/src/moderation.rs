@@ -22,7 +22,13 @@ pub struct ReportRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReportReceipt {
     pub id: String,
+    /// `open` (in the moderation queue), `appeal_requested`, or `sent_to_supervisor` (a
+    /// young person's report of a message in their own support chat, which goes to a
+    /// supervisor as an escalation, never to moderators).
     pub state: String,
+    /// Words to show the reporter, when there is something to tell them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// One item of the moderation queue, as moderators see it.

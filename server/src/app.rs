@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -25,7 +24,11 @@ use crate::{
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     // The metrics recorder must exist before the first thing is counted.
     let _ = telemetry::metrics_handle();
-    let store = store::connect(&config.database_url)
+    let sessions = store::SessionLimits {
+        lock_timeout_ms: config.limits.db_lock_timeout_ms,
+        idle_in_transaction_timeout_ms: config.limits.db_idle_in_transaction_timeout_ms,
+    };
+    let store = store::connect_with(&config.database_url, sessions)
         .await
         .with_context(|| format!("cannot open the database at {}", config::mask_url(&config.database_url)))?;
     store.migrate().await.context("cannot apply database migrations")?;
@@ -72,8 +75,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
-    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone()));
-    let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()));
+    let auth = Arc::new(Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone(), hub.clone()));
+    let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
     let state = AppState {
         node,
         config: Arc::new(config),
@@ -128,26 +131,95 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let router = http::router(state.clone());
     let shutdown = state.shutdown.clone();
+    let header_timeout = state.config.limits.http_header_timeout;
     jobs::spawn(state.clone());
-    let task = tokio::spawn(async move {
-        axum::serve(without_nagle(listener), router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
-    });
+    tokio::spawn(state.auth.clone().watch_ended_sessions(state.shutdown.clone()));
+    let task = tokio::spawn(serve(listener, router, shutdown, header_timeout));
     Ok(RunningServer { addr, state, task })
 }
 
-/// The listener with Nagle's algorithm off on every accepted socket. With it on, a small frame
-/// (an `ack`, a delivery) waits until the client's TCP acknowledges the previous one, which a
-/// client that has nothing to say delays until its next send: 20 ms late at 50 messages a
-/// second in docs/benchmarks.md (2026-11-24, morning).
-fn without_nagle(listener: TcpListener) -> axum::serve::TapIo<TcpListener, fn(&mut tokio::net::TcpStream)> {
-    fn nodelay(tcp: &mut tokio::net::TcpStream) {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
-        }
+/// Serves HTTP/1.1 (and WebSocket upgrades) until `shutdown`, then lets open requests finish.
+/// axum's own `serve` has no timeouts, so a client could hold a connection open for minutes
+/// by sending a request slowly or not at all: here the request head must arrive within
+/// `header_timeout` (hyper's timer), which also ends a kept-alive connection that sends
+/// nothing more for that long; the body's own timeout is a layer of the router
+/// (`http::router`). The peer's address reaches handlers as `ConnectInfo`.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+    header_timeout: std::time::Duration,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
+    // HTTP/1.1 only (as before): hyper-util's version-sniffing builder reads the first bytes
+    // before any timer runs, so a client that sends nothing would never time out.
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    let connections = tokio_util::task::TaskTracker::new();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // One connection that failed before it was accepted; the next may be fine.
+                Err(e) if is_connection_error(&e) => continue,
+                // Out of file descriptors, say: wait rather than spin.
+                Err(e) => {
+                    tracing::error!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        without_nagle(&tcp);
+        let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let connection = http1.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service)).with_upgrades();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = shutdown.cancelled() => {
+                    // Finish the request in hand, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
     }
-    listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream))
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Nagle's algorithm off on an accepted socket. With it on, a small frame (an `ack`, a
+/// delivery) waits until the client's TCP acknowledges the previous one, which a client that
+/// has nothing to say delays until its next send: 20 ms late at 50 messages a second in
+/// docs/benchmarks.md (2026-11-24, morning).
+fn without_nagle(tcp: &tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+    }
 }
 
 /// Builds the state and serves with the system clock.
@@ -158,15 +230,14 @@ pub async fn start_with_config(config: Config) -> anyhow::Result<RunningServer> 
 
 #[cfg(test)]
 mod tests {
-    use axum::serve::Listener as _;
-
     #[tokio::test]
     async fn accepted_sockets_send_small_frames_at_once() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut listener = super::without_nagle(listener);
         let client = tokio::net::TcpStream::connect(addr);
-        let ((io, _), _client) = tokio::join!(listener.accept(), client);
+        let (accepted, _client) = tokio::join!(listener.accept(), client);
+        let (io, _) = accepted.unwrap();
+        super::without_nagle(&io);
         assert!(io.nodelay().unwrap(), "Nagle's algorithm is still on for accepted sockets");
     }
 }

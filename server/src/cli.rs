@@ -1,4 +1,5 @@
-//! The `talkzone` command line: `serve`, `migrate`, `admin create-user`, `moderate`.
+//! The `talkzone` command line: `serve`, `migrate`, `admin …` (create a user; a staff
+//! account's lifecycle), `moderate`.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -51,6 +52,51 @@ enum AdminCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Suspend a staff account: it cannot sign in; every session ends (sockets close within a
+    /// second or two on every node).
+    Suspend {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Let a suspended staff account sign in again.
+    Reactivate {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Offboard a leaver for good: no way in any more; the name stays on their records.
+    Offboard {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Give a staff account another staff role (every session ends).
+    SetRole {
+        #[arg(long)]
+        username: String,
+        /// duty_worker, supervisor, moderator or yot_admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Print a one-time password reset code (and where to use it) for a staff account.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Forget a staff account's second factor: they enrol again at their next sign-in.
+    ResetSecondFactor {
+        #[arg(long)]
+        username: String,
+    },
+    /// End every session of a staff account (it can sign in again).
+    EndSessions {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -100,8 +146,86 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role, user.display_name, user.id);
             Ok(())
         }
+        Command::Admin { command } => {
+            let store = crate::store::connect(&config.database_url).await.context("cannot open the database")?;
+            store.migrate().await.context("migration failed")?;
+            println!("{}", lifecycle(store.as_ref(), command).await?);
+            Ok(())
+        }
         Command::Moderate { .. } => unreachable!("handled above"),
     }
+}
+
+/// A staff account's lifecycle from the command line: the same paths as the admin API, audited
+/// with no actor (the person at the server). Sockets of ended sessions close within a second
+/// or two, as each node finds the sessions ended.
+async fn lifecycle(store: &dyn crate::store::Store, command: AdminCommand) -> anyhow::Result<String> {
+    use crate::store::AccountChange;
+    let now = SystemClock.now_ms();
+    let id = |username: String| async move {
+        crate::accounts::staff_id_by_username(store, &username)
+            .await
+            .map_err(|_| anyhow::anyhow!("no staff account is called '{username}'"))
+    };
+    let change = |id: String, change: AccountChange, reason: Option<String>| async move {
+        crate::accounts::change_account(store, now, None, &id, change, reason.as_deref())
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.public_message()))
+    };
+    let described = |a: talkzone_mobile_api::StaffAccount| {
+        let state = if a.offboarded {
+            "offboarded"
+        } else if a.suspended {
+            "suspended"
+        } else {
+            "active"
+        };
+        format!("{} ({}, {}): {state}", a.display_name, a.username.unwrap_or_default(), a.role)
+    };
+    Ok(match command {
+        AdminCommand::CreateUser { .. } => unreachable!("handled by the caller"),
+        AdminCommand::Suspend { username, reason } => {
+            described(change(id(username).await?, AccountChange::Suspend, reason).await?)
+        }
+        AdminCommand::Reactivate { username, reason } => {
+            described(change(id(username).await?, AccountChange::Reactivate, reason).await?)
+        }
+        AdminCommand::Offboard { username, reason } => {
+            described(change(id(username).await?, AccountChange::Offboard, reason).await?)
+        }
+        AdminCommand::SetRole { username, role } => {
+            let role = Role::parse(&role).filter(|r| r.is_staff()).with_context(|| {
+                format!("'{role}' is not a staff role: duty_worker, supervisor, moderator or yot_admin")
+            })?;
+            described(change(id(username).await?, AccountChange::Role(role), None).await?)
+        }
+        AdminCommand::ResetSecondFactor { username } => {
+            described(change(id(username).await?, AccountChange::ResetSecondFactor, None).await?)
+        }
+        AdminCommand::ResetPassword { username } => {
+            let issued = crate::accounts::issue_password_reset(store, now, None, &id(username).await?)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            format!(
+                "one-time code (until {}): {}\nor the link: <this server>{}\nGive it to them yourself; it works once.",
+                issued.expires_at, issued.code, issued.path
+            )
+        }
+        AdminCommand::EndSessions { username } => {
+            let user_id = id(username).await?;
+            let audit = crate::audit::event(
+                now,
+                None,
+                crate::model::AuditAction::SessionsEnded,
+                crate::model::AuditTarget::User,
+                &user_id,
+                Some("from the command line".into()),
+            );
+            let reason = crate::auth::end_reason::ENDED_BY_ADMIN;
+            let ended = store.end_other_sessions(&user_id, None, now, reason, Some(audit)).await?;
+            format!("{ended} session(s) ended")
+        }
+    })
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

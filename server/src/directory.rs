@@ -151,15 +151,17 @@ fn view(r: ServiceRecord) -> ServiceView {
     }
 }
 
-/// A checked entry: every text trimmed and within its length, a lowercase category tag, a
-/// web address that is `http(s)://` (a card is a link young people tap), a phone number of
-/// digits, spaces and `+()-`, and a sensible age range.
+/// A checked entry: every text trimmed and within its length, without direction overrides, a
+/// lowercase category tag, a web address that is what it looks like ([`check_link`]: a card
+/// is a link young people tap), a phone number of digits, spaces and `+()-`, and a sensible
+/// age range.
 fn record(id: String, req: ServiceRequest, created_by: Option<String>, now: i64) -> ApiResult<ServiceRecord> {
     let text = |name: &str, value: &str, max: usize| -> ApiResult<String> {
         let v = value.trim();
-        if v.is_empty() || v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n') {
+        let refused = |c: char| (c.is_control() && c != '\n') || crate::input::is_bidi_control(c);
+        if v.is_empty() || v.chars().count() > max || v.chars().any(refused) {
             return Err(ApiError::Validation(format!(
-                "{name} must be 1 to {max} characters, without control characters"
+                "{name} must be 1 to {max} characters, without control or direction-override characters"
             )));
         }
         Ok(v.to_owned())
@@ -178,11 +180,7 @@ fn record(id: String, req: ServiceRequest, created_by: Option<String>, now: i64)
     }
     let url = optional("url", req.url, 300)?;
     if let Some(u) = &url {
-        let lower = u.to_ascii_lowercase();
-        let ok = (lower.starts_with("https://") || lower.starts_with("http://")) && !u.chars().any(char::is_whitespace);
-        if !ok {
-            return Err(ApiError::Validation("url must start with https:// or http:// and hold no spaces".into()));
-        }
+        check_link(u)?;
     }
     let age = |a: Option<u32>| a.filter(|a| *a <= 30);
     if age(req.min_age) != req.min_age || age(req.max_age) != req.max_age {
@@ -211,10 +209,70 @@ fn record(id: String, req: ServiceRequest, created_by: Option<String>, now: i64)
     })
 }
 
+/// A link that goes where it reads: `http://` or `https://` and then a host, in plain ASCII,
+/// as written. Refused: a user name before the host (`https://good.example@evil.example`
+/// opens evil.example), no host where one is written (`https:///evil.example`, which
+/// browsers read as a host after all), backslashes (read as slashes), and spaces, control,
+/// invisible or direction characters (a right-to-left override makes an address read as
+/// another). Non-ASCII hosts are written in their `xn--` form, so look-alike letters show.
+fn check_link(u: &str) -> ApiResult<()> {
+    let bad = || {
+        ApiError::Validation(
+            "url must be an http:// or https:// address with a host, without a user name (…@), backslashes, \
+             spaces or invisible characters"
+                .into(),
+        )
+    };
+    if u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\' || crate::input::is_invisible(c)) {
+        return Err(bad());
+    }
+    let lower = u.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).ok_or_else(bad)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') || !authority.is_ascii() {
+        return Err(bad());
+    }
+    let parsed = url::Url::parse(u).map_err(|_| bad())?;
+    if parsed.host_str().is_none_or(str::is_empty) || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 fn check_category(c: &str) -> ApiResult<()> {
     let n = c.chars().count();
     if n == 0 || n > 40 || !c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
         return Err(ApiError::Validation("category must be 1 to 40 of a-z and _ (for example mental_health)".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_link;
+
+    #[test]
+    fn links_go_where_they_read() {
+        for ok in ["https://www.childline.org.uk", "http://example.org/path?q=1#top", "https://xn--bcher-kva.example/"]
+        {
+            assert!(check_link(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://good.example@evil.example",
+            "https://user:pw@good.example/",
+            "https://@good.example",
+            "https:///evil.example",
+            "https://",
+            "https:?x",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "https://good.example\\@evil.example",
+            "https://good.example/\u{202E}gpj.exe",
+            "https://good\u{200B}.example",
+            "https://bücher.example",
+            "https://good.example /x",
+        ] {
+            assert!(check_link(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 }

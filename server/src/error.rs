@@ -33,6 +33,9 @@ pub enum ApiError {
     AlreadyAssigned,
     #[error("too many requests; try again in {} ms", retry_after.as_millis())]
     RateLimited { retry_after: Duration },
+    /// Rate limited, with a message made for the person (where to get help meanwhile).
+    #[error("{message}")]
+    RateLimitedBecause { message: String, retry_after: Duration },
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -53,7 +56,7 @@ impl ApiError {
             ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict(_) | ApiError::Store(StoreError::Conflict(_)) => ErrorCode::Conflict,
             ApiError::AlreadyAssigned => ErrorCode::AlreadyAssigned,
-            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::RateLimited { .. } | ApiError::RateLimitedBecause { .. } => ErrorCode::RateLimited,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::Unavailable(_) => ErrorCode::Unavailable,
             ApiError::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
@@ -76,7 +79,9 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::RateLimited { retry_after } => Some(*retry_after),
+            ApiError::RateLimited { retry_after } | ApiError::RateLimitedBecause { retry_after, .. } => {
+                Some(*retry_after)
+            }
             ApiError::Unavailable(_) => Some(Duration::from_secs(1)),
             ApiError::Store(e) if e.is_unavailable() => Some(Duration::from_secs(1)),
             _ => None,

@@ -187,6 +187,16 @@ async fn alert(state: &AppState, e: &EscalationRecord) {
     }
 }
 
+/// Tells every connected supervisor that an escalation changed (when it changed elsewhere:
+/// resolved by marking its chat as abuse, its young person's account deleted).
+pub async fn changed(state: &AppState, id: &str) {
+    match state.store.escalation(id).await {
+        Ok(Some(e)) => alert(state, &e).await,
+        Ok(None) => {}
+        Err(err) => tracing::error!(error = %err, escalation = id, "could not alert supervisors"),
+    }
+}
+
 /// After an escalation is stored (with its audit entry): alert supervisors, and (the first
 /// time for this conversation) tell the young person in plain words that a supervisor may
 /// read the chat.
@@ -241,7 +251,7 @@ pub async fn raise(
             conversation_id: conv.id.clone(),
             message_id: None,
             severity,
-            reason: reason.trim().to_owned(),
+            reason: crate::input::contain_bidi(reason.trim()).into_owned(),
             source: EscalationSource::Worker,
             raised_by: Some(user.id.0.clone()),
             created_at: now,
@@ -250,6 +260,40 @@ pub async fn raise(
         .await?;
     raised(state, &e.id).await;
     view(state, &e).await
+}
+
+/// A young person's report of a message in their own support chat: an escalation to the
+/// supervisors (medium: acknowledged within the medium deadline or it re-escalates), with
+/// their words as the reason. Supervisors are alerted as for any other.
+pub async fn from_young_person(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &str,
+    message_id: &str,
+    reason: &str,
+) -> ApiResult<EscalationRecord> {
+    let severity = Severity::Medium;
+    let limit = deadline(state, severity).unwrap_or_default();
+    let now = state.clock.now_ms();
+    let id = crate::ids::random_id();
+    let reason = format!("the young person reported a message in this chat: {reason}");
+    let e = state
+        .store
+        .create_escalation(NewEscalation {
+            audit: raised_entry(&id, Some(user.id.as_str()), severity, &reason, now),
+            id,
+            conversation_id: conversation_id.to_owned(),
+            message_id: Some(message_id.to_owned()),
+            severity,
+            reason,
+            source: EscalationSource::YoungPerson,
+            raised_by: Some(user.id.0.clone()),
+            created_at: now,
+            deadline_at: now + limit.as_millis() as i64,
+        })
+        .await?;
+    raised(state, &e.id).await;
+    Ok(e)
 }
 
 fn check_text(name: &str, text: &str) -> ApiResult<()> {

@@ -171,14 +171,16 @@ impl Scheduler {
                 Ok(())
             }
             Job::DeskStaffing => {
-                let desk = queue::desk_now(state).await?;
-                let seen = (desk.available > 0, desk.connected > 0, desk.next_on_duty_at);
+                let seen = |d: queue::DeskNow| (d.available > 0, d.connected > 0, d.next_on_duty_at);
+                let mut now = seen(queue::desk_now(state).await?);
                 // The first look only remembers: every change of the desk made through the API
-                // has already pushed the queue.
-                if self.last_desk.is_some_and(|last| last != seen) {
-                    queue::changed(state).await;
+                // has already pushed the queue. What is remembered is what the push told (the
+                // desk may change again between the look and the push); a push that failed is
+                // tried again next tick.
+                if self.last_desk.is_some_and(|last| last != now) {
+                    now = seen(queue::push(state).await?);
                 }
-                self.last_desk = Some(seen);
+                self.last_desk = Some(now);
                 Ok(())
             }
             Job::WellbeingCaps => self.wellbeing.check(state).await,

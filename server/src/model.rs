@@ -98,6 +98,9 @@ text_enum! {
         Worker = "worker",
         /// The moderation step, on a high or critical message.
         Moderation = "moderation",
+        /// The young person, reporting a message of their own support chat (which never goes
+        /// to the moderation queue).
+        YoungPerson = "young_person",
     }
 }
 
@@ -153,6 +156,7 @@ text_enum! {
         InterventionType = "intervention_type",
         SurveySetting = "survey_setting",
         CannedReply = "canned_reply",
+        ModerationItem = "moderation_item",
     }
 }
 
@@ -163,6 +167,15 @@ text_enum! {
         CapacitySet = "capacity_set",
         PasswordChanged = "password_changed",
         RefreshTokenReused = "refresh_token_reused",
+        SessionEnded = "session_ended",
+        SessionsEnded = "sessions_ended",
+        UserSuspended = "user_suspended",
+        UserReactivated = "user_reactivated",
+        UserOffboarded = "user_offboarded",
+        RoleChanged = "role_changed",
+        PasswordResetIssued = "password_reset_issued",
+        PasswordReset = "password_reset",
+        SecondFactorReset = "second_factor_reset",
         AccountErased = "account_erased",
         DataExported = "data_exported",
         DutyOn = "duty_on",
@@ -179,6 +192,12 @@ text_enum! {
         SupervisorJoined = "supervisor_joined",
         SafeguardingHoldPlaced = "safeguarding_hold_placed",
         SafeguardingHoldLifted = "safeguarding_hold_lifted",
+        /// What a deletion request left under a hold was deleted when the hold was lifted.
+        ErasureCompleted = "erasure_completed",
+        /// A moderator or supervisor was shown a moderation item (its evidence).
+        ModerationItemRead = "moderation_item_read",
+        /// A supervisor marked a support chat as abuse: closed, its source blocked for a while.
+        ConversationMarkedAbuse = "conversation_marked_abuse",
         MonitoringNoticeAcknowledged = "monitoring_notice_acknowledged",
         EscalationRaised = "escalation_raised",
         EscalationAcknowledged = "escalation_acknowledged",

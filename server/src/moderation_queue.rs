@@ -13,10 +13,16 @@ use crate::auth::{user_view, AuthUser};
 use crate::clock::rfc3339;
 use crate::conversations::access::load_readable;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ConversationKind, ModerationItemKind, ModerationItemState, Severity};
+use crate::model::{
+    AuditAction, AuditTarget, ConversationKind, EscalationSource, EscalationState, ModerationItemKind,
+    ModerationItemState, Severity,
+};
 use crate::realtime::Event;
 use crate::state::AppState;
-use crate::store::{DecideOutcome, ItemDecision, ModLogRecord, ModerationItemRecord, NewModerationItem};
+use crate::store::{
+    ConversationRecord, DecideOutcome, ItemDecision, MessageRecord, ModLogRecord, ModerationItemRecord,
+    NewModerationItem,
+};
 use crate::views::{message_view_for, staff_message_view};
 
 /// How long a claim lasts without a decision.
@@ -123,28 +129,54 @@ pub async fn announce_new(state: &AppState, item_id: &str) {
 }
 
 /// `GET /v1/moderation/queue`.
-pub async fn queue(state: &AppState, user: &AuthUser) -> ApiResult<ModerationQueue> {
+/// The items are recorded as read by `user` (`how`: the REST list, a watch's snapshot) before
+/// they are shown.
+pub async fn queue(state: &AppState, user: &AuthUser, how: &str) -> ApiResult<ModerationQueue> {
     user.require(MODERATORS)?;
     let mut items = Vec::new();
     for r in state.store.moderation_queue().await? {
         items.push(item_view(state, &r).await?);
     }
+    shown(state, user, &items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), how).await;
     Ok(ModerationQueue { items, sla_s: state.config.moderation_sla.as_secs() })
 }
 
-/// `POST /v1/reports`: anyone who can see a message may report it; the text is kept with
-/// the report as evidence.
+/// What a member of staff is told who reports a message of a support chat.
+pub const SUPPORT_CHAT_NOT_REPORTABLE: &str = "Messages in a support chat never go to the moderation queue: \
+    nothing in a support chat is held, removed or read by moderators. If you are worried about this chat, raise an \
+    escalation on it (POST /v1/conversations/{id}/escalations) and a supervisor will act on it.";
+
+/// What a young person is told who reports a message of their own support chat.
+pub const SUPPORT_CHAT_REPORTED: &str = "Thank you for telling us. We've told a supervisor, who will look at it \
+    and can talk to you about it. Your chat stays between you and the Talk Zone team. If you're in danger now, \
+    call 999.";
+
+/// `POST /v1/reports`: anyone who can see a room message may report it, and a user they share
+/// a room with (moderators and supervisors: anyone); the text is kept with the report as
+/// evidence. A message of a 1:1 support chat never goes to the moderation queue: its young
+/// person's report becomes an escalation to a supervisor ([`report_support_message`]); staff
+/// are told to raise an escalation instead. Reports are rate limited per reporter; the same
+/// report again while the first is open returns the first.
 pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> ApiResult<ReportReceipt> {
     check_reason(&req.reason)?;
+    let reason = crate::input::contain_bidi(req.reason.trim()).into_owned();
     let now = state.clock.now_ms();
     let item = match (&req.message_id, &req.user_id) {
         (Some(mid), None) => {
             let m = state.store.message(mid.as_str()).await?.ok_or(ApiError::NotFound)?;
             // Reporting needs read access to the conversation and a delivered message.
-            load_readable(state, user, &ConversationId(m.conversation_id.clone())).await?;
+            let conv = load_readable(state, user, &ConversationId(m.conversation_id.clone())).await?;
             if m.seq.is_none() {
                 return Err(ApiError::NotFound);
             }
+            if conv.kind == ConversationKind::Support {
+                return report_support_message(state, user, &conv, &m, &reason).await;
+            }
+            // The same report again creates nothing, and so costs nothing.
+            if let Some(open) = state.store.open_report(Some(&m.id), None, user.id.as_str()).await? {
+                return Ok(receipt(&open));
+            }
+            state.limits.check_report(user.id.as_str())?;
             NewModerationItem {
                 id: crate::ids::random_id(),
                 kind: ModerationItemKind::Report,
@@ -152,14 +184,26 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
                 message_id: Some(m.id.clone()),
                 subject_user_id: m.sender_id.clone(),
                 reporter_id: Some(user.id.0.clone()),
-                reason: req.reason.trim().to_owned(),
+                reason,
                 severity: m.severity,
                 evidence: Some(m.body.clone()),
                 created_at: now,
             }
         }
         (None, Some(uid)) => {
+            // Someone the reporter can see: the same answer for an id that does not exist and
+            // one they have never met, so that a report cannot tell whether an id exists.
             let target = state.store.user(uid.as_str()).await?.ok_or(ApiError::NotFound)?;
+            let sees_everyone = matches!(user.role, Role::Moderator | Role::Supervisor);
+            if target.id == user.id.0
+                || !(sees_everyone || state.store.share_a_room(user.id.as_str(), &target.id).await?)
+            {
+                return Err(ApiError::NotFound);
+            }
+            if let Some(open) = state.store.open_report(None, Some(&target.id), user.id.as_str()).await? {
+                return Ok(receipt(&open));
+            }
+            state.limits.check_report(user.id.as_str())?;
             NewModerationItem {
                 id: crate::ids::random_id(),
                 kind: ModerationItemKind::Report,
@@ -167,7 +211,7 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
                 message_id: None,
                 subject_user_id: Some(target.id),
                 reporter_id: Some(user.id.0.clone()),
-                reason: req.reason.trim().to_owned(),
+                reason,
                 severity: Severity::Medium,
                 evidence: None,
                 created_at: now,
@@ -177,7 +221,63 @@ pub async fn report(state: &AppState, user: &AuthUser, req: ReportRequest) -> Ap
     };
     let stored = state.store.create_moderation_item(item).await?;
     announce_new(state, &stored.id).await;
-    Ok(ReportReceipt { id: stored.id, state: stored.state.as_str().to_owned() })
+    Ok(receipt(&stored))
+}
+
+fn receipt(item: &ModerationItemRecord) -> ReportReceipt {
+    ReportReceipt { id: item.id.clone(), state: item.state.as_str().to_owned(), message: None }
+}
+
+/// A report of a message in a 1:1 support chat, which never reaches moderators (nobody else
+/// may read the chat, and nothing in it is held or redacted). From its young person it becomes
+/// an escalation to the supervisors (not to the worker, who may be what the report is about):
+/// one per message, rate limited like reports. Staff who can see the chat are told to raise
+/// an escalation themselves.
+async fn report_support_message(
+    state: &AppState,
+    user: &AuthUser,
+    conv: &ConversationRecord,
+    m: &MessageRecord,
+    reason: &str,
+) -> ApiResult<ReportReceipt> {
+    if conv.owner_id.as_deref() != Some(user.id.as_str()) {
+        return Err(ApiError::Validation(SUPPORT_CHAT_NOT_REPORTABLE.into()));
+    }
+    let sent = |id: &str| ReportReceipt {
+        id: id.to_owned(),
+        state: "sent_to_supervisor".into(),
+        message: Some(SUPPORT_CHAT_REPORTED.into()),
+    };
+    let earlier = state.store.escalations(None, Some(&conv.id), None, 0).await?;
+    if let Some(e) = earlier.iter().find(|e| {
+        e.source == EscalationSource::YoungPerson
+            && e.message_id.as_deref() == Some(m.id.as_str())
+            && e.state != EscalationState::Resolved
+    }) {
+        return Ok(sent(&e.id));
+    }
+    state.limits.check_report(user.id.as_str())?;
+    let e = crate::escalation::from_young_person(state, user, &conv.id, &m.id, reason).await?;
+    Ok(sent(&e.id))
+}
+
+/// Records that `user` was shown these moderation items (and so their evidence): `how` says
+/// where (`queue`, `watch`, `live`, `claim`, `decision`). Batched with the other staff reads.
+pub async fn shown(state: &AppState, user: &AuthUser, item_ids: &[&str], how: &str) {
+    let now = state.clock.now_ms();
+    for id in item_ids {
+        let event = crate::audit::event(
+            now,
+            Some(user.id.as_str()),
+            AuditAction::ModerationItemRead,
+            AuditTarget::ModerationItem,
+            id,
+            Some(how.to_owned()),
+        );
+        if let Err(e) = state.read_audit.write(event).await {
+            tracing::error!(error = %e, item = id, "audit write failed");
+        }
+    }
 }
 
 /// `POST /v1/moderation/items/{id}/claim`.
@@ -192,6 +292,7 @@ pub async fn claim(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<Mod
     }
     announce_new(state, id).await;
     let item = state.store.moderation_item(id).await?.ok_or(ApiError::NotFound)?;
+    shown(state, user, &[id], "claim").await;
     item_view(state, &item).await
 }
 
@@ -299,6 +400,7 @@ async fn apply(
         }
     }
     announce_new(state, &decided.id).await;
+    shown(state, user, &[decided.id.as_str()], "decision").await;
     item_view(state, &decided).await
 }
 
@@ -334,7 +436,7 @@ pub async fn appeal(state: &AppState, user: &AuthUser, id: &str, reason: &str) -
         ));
     }
     announce_new(state, id).await;
-    Ok(ReportReceipt { id: id.to_owned(), state: "appeal_requested".into() })
+    Ok(ReportReceipt { id: id.to_owned(), state: "appeal_requested".into(), message: None })
 }
 
 /// `POST /v1/moderation/items/{id}/appeal/decision`: uphold or overturn, by a moderator who

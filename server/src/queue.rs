@@ -144,12 +144,15 @@ pub async fn entries(state: &AppState) -> ApiResult<Vec<QueueEntry>> {
 /// Pushes the current queue to watching staff and each waiting young person's position to
 /// them. Failures are logged: the change itself has happened and is already stored.
 pub async fn changed(state: &AppState) {
-    if let Err(e) = push(state).await {
+    if let Err(e) = push(state).await.map(drop) {
         tracing::warn!(error = %e, "could not push queue change");
     }
 }
 
-async fn push(state: &AppState) -> ApiResult<()> {
+/// Tells every waiting young person their place and wait, and queue watchers the queue;
+/// returns the desk it told them about. An error means some may not have been told: the
+/// caller decides whether to try again.
+pub async fn push(state: &AppState) -> ApiResult<DeskNow> {
     let rows = queued(state).await?;
     let desk = desk_now(state).await?;
     let chat_s = typical_chat_s(state).await?;
@@ -171,7 +174,7 @@ async fn push(state: &AppState) -> ApiResult<()> {
     }
     let entries = entries_of(state, &rows).await?;
     state.hub.publish(Event::ToQueueWatchers { frame: ServerFrame::QueueChanged { entries } });
-    Ok(())
+    Ok(desk)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 // sending surveys to parents and carers, the survey after a chat, the moderation rules and the
 // audit log.
 // Everything goes through the API; what people wrote is shown as text only.
-import { Session, authed, el, showError, staffSignIn } from "./common.js";
+import { Session, authed, el, showError, showInfo } from "./common.js";
+import { staffSignIn } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
 const session = new Session("talkzone.admin");
@@ -298,6 +299,7 @@ $("participant-form").addEventListener("submit", async (ev) => {
     });
     $("participant-form").reset();
     await loadParticipants();
+    await loadIdentity();
   } catch (e) {
     say("participant-form", "error", e.message);
   }
@@ -395,9 +397,103 @@ async function start() {
     await loadRooms();
     await loadSurveys();
     await loadParticipants();
+    await loadIdentity();
   } catch (e) {
     showError(e.message);
   }
 }
+
+// ---- Staff sign-in and access (issue 21) ----------------------------------------------------
+// Suspend, reactivate, offboard, change role, a one-time password reset link, reset the second
+// factor, and each staff member's sessions. Every action ends the account's sessions at once
+// (the API does it); the page only asks and shows. Kept together here, apart from the rest.
+
+let identityAccounts = [];
+
+async function loadIdentity() {
+  const list = await authed(session, "GET", "/v1/admin/users");
+  identityAccounts = list.accounts;
+  const chosen = $("identity-user").value;
+  $("identity-user").replaceChildren(...identityAccounts.map((a) => el("option", { value: a.id },
+    `${a.display_name} (${a.username || "single sign-on"})`)));
+  if (chosen && identityAccounts.some((a) => a.id === chosen)) $("identity-user").value = chosen;
+  await showIdentity();
+}
+
+function identityChosen() {
+  return identityAccounts.find((a) => a.id === $("identity-user").value);
+}
+
+async function showIdentity() {
+  const a = identityChosen();
+  $("identity-reset").hidden = true;
+  if (!a) { $("identity-state").textContent = "No staff accounts yet."; $("identity-sessions").replaceChildren(); return; }
+  const state = a.offboarded ? "offboarded (for good)" : a.suspended ? "suspended" : "active";
+  $("identity-state").textContent = [a.role.replace("_", " "), state, a.second_factor ? "second factor set up" : "no second factor yet",
+    a.on_duty && "on duty"].filter(Boolean).join(" · ");
+  $("identity-state").dataset.state = a.offboarded ? "offboarded" : a.suspended ? "suspended" : "active";
+  $("identity-role").value = a.role;
+  const sessions = a.offboarded ? { sessions: [] } : await authed(session, "GET", `/v1/admin/users/${a.id}/sessions`);
+  $("identity-sessions").replaceChildren(...sessions.sessions.map((s) => el("li", { "data-session-id": s.id },
+    el("span", {}, s.user_agent || "unknown device"),
+    el("span", { class: "muted" }, [s.source_ip, s.method, "since " + new Date(s.created_at).toLocaleString(),
+      s.last_seen_at && "last seen " + new Date(s.last_seen_at).toLocaleString()].filter(Boolean).join(" · ")),
+    el("button", { type: "button", class: "secondary", onclick: () => identityAct(`/v1/admin/users/${a.id}/sessions/${s.id}`, "DELETE", undefined, "Session ended.") },
+      "End"))));
+}
+
+// One action on the chosen account; `then` is what to say when it worked.
+async function identityAct(path, method, body, then) {
+  try {
+    await authed(session, method, path, body);
+    showInfo(then);
+    await loadIdentity();
+    await loadStaff();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function identityReason() {
+  return value("identity-reason") ? { reason: value("identity-reason") } : {};
+}
+
+$("identity-user").addEventListener("change", () => showIdentity().catch((e) => showError(e.message)));
+$("identity-suspend").addEventListener("click", () =>
+  identityAct(`/v1/admin/users/${identityChosen().id}/suspend`, "POST", identityReason(), "Suspended: every session has ended."));
+$("identity-reactivate").addEventListener("click", () =>
+  identityAct(`/v1/admin/users/${identityChosen().id}/reactivate`, "POST", identityReason(), "Reactivated: they can sign in again."));
+$("identity-set-role").addEventListener("click", () =>
+  identityAct(`/v1/admin/users/${identityChosen().id}/role`, "PUT", { role: $("identity-role").value }, "Role changed: they sign in again with it."));
+$("identity-reset-factor").addEventListener("click", () =>
+  identityAct(`/v1/admin/users/${identityChosen().id}/second-factor/reset`, "POST", identityReason(), "Second factor reset: they set it up again at their next sign-in."));
+$("identity-end-all").addEventListener("click", () =>
+  identityAct(`/v1/admin/users/${identityChosen().id}/sessions`, "DELETE", undefined, "Every session has ended."));
+
+// Offboarding is for good: the button asks for a second click.
+$("identity-offboard").addEventListener("click", () => {
+  const button = $("identity-offboard");
+  if (button.dataset.armed !== "yes") {
+    button.dataset.armed = "yes";
+    button.textContent = "Offboard for good? Click again";
+    setTimeout(() => { button.dataset.armed = ""; button.textContent = "Offboard a leaver"; }, 5000);
+    return;
+  }
+  button.dataset.armed = "";
+  button.textContent = "Offboard a leaver";
+  identityAct(`/v1/admin/users/${identityChosen().id}/offboard`, "POST", identityReason(), "Offboarded: they can no longer sign in.");
+});
+
+// The code is shown once, as a link to the console's reset form (in the fragment, so it is
+// never sent to a server or kept in a log).
+$("identity-reset-password").addEventListener("click", async () => {
+  try {
+    const issued = await authed(session, "POST", `/v1/admin/users/${identityChosen().id}/password-reset`);
+    $("identity-reset-link").textContent = location.origin + issued.path;
+    $("identity-reset").hidden = false;
+  } catch (e) {
+    showError(e.message);
+  }
+});
 
 if (session.active) start();

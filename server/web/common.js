@@ -164,28 +164,4 @@ export function showTyping(user) {
   showTyping.timer = setTimeout(() => { line.hidden = true; }, 4000);
 }
 
-// The staff pages' sign-in form (`#login-form` with `#username` and `#password`) and
-// `#sign-out` button. Only `roles` may sign in here (the API checks every call anyway);
-// `onSignedIn` starts the page, `onSignOut` stops what it runs.
-export function staffSignIn(session, roles, refusal, onSignedIn, onSignOut) {
-  const $ = (id) => document.getElementById(id);
-  $("login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      const tokens = await call("POST", "/v1/auth/login", null, { username: $("username").value, password: $("password").value });
-      if (!roles.includes(tokens.user.role)) throw new Error(refusal);
-      session.set(tokens);
-      $("password").value = "";
-      $("error").hidden = true; // a refused earlier try is no longer true
-      onSignedIn();
-    } catch (e) {
-      showError(e.message);
-    }
-  });
-  $("sign-out").addEventListener("click", async () => {
-    try { await call("POST", "/v1/auth/logout", null, { refresh_token: session.data.refresh_token }); } catch (e) { /* ended anyway */ }
-    if (onSignOut) onSignOut();
-    session.clear();
-    location.reload();
-  });
-}
+// The staff pages' sign-in (and its second step, and the reset-link form) is in signin.js.

@@ -7,7 +7,8 @@
 // The parts: console-chat.js (the chats followed and the one on screen), console-escalations.js,
 // console-moderation.js, console-alerts.js (sound, title, notifications, announcements) and
 // console-ui.js (messages beside actions, risk badges, times).
-import { Session, authed, el, staffSignIn } from "./common.js";
+import { Session, authed, el } from "./common.js";
+import { staffSignIn } from "./signin.js";
 import { Live } from "./stream.js";
 import { Alerts } from "./console-alerts.js";
 import { ChatPane } from "./console-chat.js";

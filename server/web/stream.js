@@ -6,7 +6,9 @@ import { authed, el, clientMsgId } from "./common.js";
 
 // A WebSocket that signs in with a single-use ticket, reconnects with a growing wait when it
 // drops, and calls `onOpen` each time it is (re)connected so the page can resubscribe from the
-// last `seq` it has: nothing is lost and nothing shown twice.
+// last `seq` it has: nothing is lost and nothing shown twice. The socket lives as long as the
+// access token it was opened with: each refreshed token is handed to it in an `auth` frame.
+// Closed because the session ended (4001), it does not reconnect: the person signs in again.
 export class Live {
   constructor(session, { onOpen, onFrame, onStatus }) {
     this.session = session;
@@ -34,16 +36,32 @@ export class Live {
       this.wait = 500;
       this.onStatus("connected");
       this.onOpen();
+      this.keepAuthenticated(ws);
     };
     ws.onmessage = (ev) => {
       let frame;
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
       this.onFrame(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
+      clearInterval(ws.authTimer);
+      if (ev.code === 4001) { this.onStatus("signed-out"); return; }
       this.retry();
     };
+  }
+  // Every 30 s: if the session's token was refreshed (it is, in its last minute), the socket
+  // gets the new one before the old one expires.
+  keepAuthenticated(ws) {
+    let current = this.session.data && this.session.data.access_token;
+    ws.authTimer = setInterval(async () => {
+      let token;
+      try { token = await this.session.token(); } catch (e) { return; }
+      if (token !== current && ws.readyState === WebSocket.OPEN) {
+        ws.send(JSON.stringify({ type: "auth", access_token: token }));
+        current = token;
+      }
+    }, 30000);
   }
   retry() {
     if (this.stopped) return;

@@ -284,4 +284,10 @@ impl Page {
         let js = format!("(() => {{ const e = document.querySelector({}); if (!e) throw new Error('nothing at ' + {0}); e.click(); return true; }})()", json!(selector));
         self.eval(&js).await;
     }
+
+    /// Shows the page in a window of `width` x `height` CSS pixels (a phone below 600).
+    pub async fn set_window(&mut self, width: u32, height: u32) {
+        let metrics = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600});
+        self.call("Emulation.setDeviceMetricsOverride", metrics).await;
+    }
 }

@@ -190,9 +190,15 @@ impl TestServerBuilder {
             }
         };
         let mut config = Config::for_tests(&dir.0, Some(database_url.clone()));
-        // Tests create many accounts from 127.0.0.1; the per-IP limit has its own test.
+        // Tests create many accounts, chats and sockets from 127.0.0.1; the per-IP and
+        // per-source limits have their own tests, as has the per-user socket cap.
         config.limits.auth_per_ip_per_min = 10_000;
         config.limits.auth_burst = 10_000;
+        config.limits.signups_free_per_source = 1_000_000;
+        // Every test client is 127.0.0.1, one source: kept, its chats would queue by turn.
+        config.limits.open_chats_per_source = 0;
+        config.limits.ws_per_source = 1_000_000;
+        config.limits.ws_per_user = 10_000;
         for tweak in self.tweaks {
             tweak(&mut config);
         }
@@ -447,6 +453,10 @@ impl ProcessServer {
             .env("TALKZONE_LOG", "warn")
             .env("TALKZONE_AUTH_PER_IP_PER_MIN", "10000")
             .env("TALKZONE_AUTH_BURST", "10000")
+            .env("TALKZONE_SIGNUPS_FREE_PER_SOURCE", "1000000")
+            .env("TALKZONE_OPEN_CHATS_PER_SOURCE", "0")
+            .env("TALKZONE_WS_PER_SOURCE", "1000000")
+            .env("TALKZONE_WS_PER_USER", "10000")
             // Process tests are about durability, not limits (those have their own tests).
             .env("TALKZONE_USER_MESSAGES_PER_SEC", "10000")
             .env("TALKZONE_USER_MESSAGES_BURST", "10000")

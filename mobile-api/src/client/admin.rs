@@ -5,7 +5,8 @@ use reqwest::Method;
 
 use super::{json, Client, Result};
 use crate::{
-    Capacity, CreateUserRequest, NoticeRequest, PolicyInForce, PolicyVersionList, StaffAccountList, UserId, UserView,
+    AccountActionRequest, Capacity, CreateUserRequest, NoticeRequest, PasswordResetIssued, PolicyInForce,
+    PolicyVersionList, RoleChangeRequest, SessionList, SessionsEnded, StaffAccount, StaffAccountList, UserId, UserView,
 };
 
 impl Client {
@@ -61,5 +62,51 @@ impl Client {
     /// `PUT /v1/admin/monitoring-notice` (yot_admin): a new version of the notice.
     pub async fn replace_monitoring_notice(&self, token: &str, req: &NoticeRequest) -> Result<PolicyInForce> {
         self.call(Method::PUT, "/v1/admin/monitoring-notice", Some(token), Some(req)).await
+    }
+
+    /// `GET /v1/admin/users/{id}/sessions` (yot_admin): a staff account's live sessions.
+    pub async fn user_sessions(&self, token: &str, user: &UserId) -> Result<SessionList> {
+        self.get(&format!("/v1/admin/users/{user}/sessions"), token).await
+    }
+
+    /// `DELETE /v1/admin/users/{id}/sessions` (yot_admin): ends every session of the account.
+    pub async fn end_user_sessions(&self, token: &str, user: &UserId) -> Result<SessionsEnded> {
+        self.call::<(), _>(Method::DELETE, &format!("/v1/admin/users/{user}/sessions"), Some(token), None).await
+    }
+
+    /// `DELETE /v1/admin/users/{id}/sessions/{session_id}` (yot_admin): ends one session.
+    pub async fn end_user_session(&self, token: &str, user: &UserId, session_id: &str) -> Result<()> {
+        let path = format!("/v1/admin/users/{user}/sessions/{session_id}");
+        self.call_empty::<()>(Method::DELETE, &path, Some(token), None).await
+    }
+
+    /// `POST /v1/admin/users/{id}/suspend` (yot_admin).
+    pub async fn suspend_user(&self, token: &str, user: &UserId, req: &AccountActionRequest) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/suspend"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/admin/users/{id}/reactivate` (yot_admin).
+    pub async fn reactivate_user(
+        &self,
+        token: &str,
+        user: &UserId,
+        req: &AccountActionRequest,
+    ) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/reactivate"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/admin/users/{id}/offboard` (yot_admin).
+    pub async fn offboard_user(&self, token: &str, user: &UserId, req: &AccountActionRequest) -> Result<StaffAccount> {
+        self.call(Method::POST, &format!("/v1/admin/users/{user}/offboard"), Some(token), Some(req)).await
+    }
+
+    /// `PUT /v1/admin/users/{id}/role` (yot_admin).
+    pub async fn change_role(&self, token: &str, user: &UserId, req: &RoleChangeRequest) -> Result<StaffAccount> {
+        self.call(Method::PUT, &format!("/v1/admin/users/{user}/role"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/admin/users/{id}/password-reset` (yot_admin): a one-time code, shown once.
+    pub async fn issue_password_reset(&self, token: &str, user: &UserId) -> Result<PasswordResetIssued> {
+        self.call::<(), _>(Method::POST, &format!("/v1/admin/users/{user}/password-reset"), Some(token), None).await
     }
 }

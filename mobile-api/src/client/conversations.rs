@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use super::{Client, Result};
 use crate::{
     CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, EarlierChatList, EndChatRequest, MessagesPage, NoteList, NoteRequest, NoteView,
-    OutcomeList, RequeueRequest, TagsRequest, TransferRequest,
+    CreateConversationRequest, EarlierChatList, EndChatRequest, MarkAbuseRequest, MessagesPage, NoteList, NoteRequest,
+    NoteView, OutcomeList, RequeueRequest, TagsRequest, TransferRequest,
 };
 
 impl Client {
@@ -86,6 +86,17 @@ impl Client {
         req: &RequeueRequest,
     ) -> Result<ConversationView> {
         self.call(Method::POST, &format!("/v1/conversations/{id}/requeue"), Some(token), Some(req)).await
+    }
+
+    /// `POST /v1/conversations/{id}/abuse`: close the chat as abuse and block its source for a
+    /// while (supervisors).
+    pub async fn mark_abuse(
+        &self,
+        token: &str,
+        id: &ConversationId,
+        req: &MarkAbuseRequest,
+    ) -> Result<ConversationView> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/abuse"), Some(token), Some(req)).await
     }
 
     /// `POST /v1/conversations/{id}/close`, with one of the outcomes of [`Client::list_outcomes`].

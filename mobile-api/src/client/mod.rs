@@ -24,12 +24,24 @@
 //! | `POST /v1/auth/login` | [`Client::login`] |
 //! | `POST /v1/auth/refresh` | [`Client::refresh`] |
 //! | `POST /v1/auth/logout` | [`Client::logout`] |
+//! | `POST /v1/auth/password-reset` | [`Client::reset_password`] |
 //! | `GET /v1/me` | [`Client::me`] |
 //! | `POST /v1/me/password` | [`Client::change_password`] |
 //! | `POST /v1/ws-ticket` | [`Client::ws_ticket`] |
+//! | `GET /v1/me/sessions` | [`Client::my_sessions`] |
+//! | `DELETE /v1/me/sessions` | [`Client::end_my_other_sessions`] |
+//! | `DELETE /v1/me/sessions/{id}` | [`Client::end_my_session`] |
 //! | `GET /v1/admin/users` | [`Client::list_staff`] |
 //! | `POST /v1/admin/users` | [`Client::create_user`] |
 //! | `PUT /v1/admin/users/{id}/capacity` | [`Client::set_capacity`] |
+//! | `GET /v1/admin/users/{id}/sessions` | [`Client::user_sessions`] |
+//! | `DELETE /v1/admin/users/{id}/sessions` | [`Client::end_user_sessions`] |
+//! | `DELETE /v1/admin/users/{id}/sessions/{session_id}` | [`Client::end_user_session`] |
+//! | `POST /v1/admin/users/{id}/suspend` | [`Client::suspend_user`] |
+//! | `POST /v1/admin/users/{id}/reactivate` | [`Client::reactivate_user`] |
+//! | `POST /v1/admin/users/{id}/offboard` | [`Client::offboard_user`] |
+//! | `PUT /v1/admin/users/{id}/role` | [`Client::change_role`] |
+//! | `POST /v1/admin/users/{id}/password-reset` | [`Client::issue_password_reset`] |
 //! | `GET /v1/admin/moderation/policy` | [`Client::moderation_policy`] |
 //! | `PUT /v1/admin/moderation/policy` | [`Client::replace_moderation_policy`] |
 //! | `GET /v1/admin/moderation/policy/versions` | [`Client::moderation_policy_versions`] |
@@ -49,6 +61,7 @@
 //! | `POST /v1/conversations/{id}/requeue` | [`Client::requeue_conversation`] |
 //! | `POST /v1/conversations/{id}/close` | [`Client::close_conversation`] |
 //! | `POST /v1/conversations/{id}/end` | [`Client::end_conversation`] |
+//! | `POST /v1/conversations/{id}/abuse` | [`Client::mark_abuse`] |
 //! | `PUT /v1/conversations/{id}/tags` | [`Client::set_tags`] |
 //! | `POST /v1/conversations/{id}/notes` | [`Client::add_note`] |
 //! | `GET /v1/conversations/{id}/notes` | [`Client::list_notes`] |
@@ -202,17 +215,27 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 pub struct Client {
     http: reqwest::Client,
     base: url::Url,
+    /// Sent with every request, WebSocket upgrades included ([`Client::with_headers`]).
+    headers: HeaderMap,
 }
 
 impl Client {
     /// `base` is the server's root, e.g. `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Result<Self> {
+        Self::with_headers(base, HeaderMap::new())
+    }
+
+    /// A client that sends `headers` with every request and WebSocket upgrade: a `User-Agent`
+    /// naming the app, say, or `X-Forwarded-For` as a proxy in front of the server would (what
+    /// tests of per-source limits need).
+    pub fn with_headers(base: &str, headers: HeaderMap) -> Result<Self> {
         let base = url::Url::parse(base).map_err(|e| ClientError::Transport(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .default_headers(headers.clone())
             .build()
             .map_err(|e| ClientError::Transport(e.to_string()))?;
-        Ok(Self { http, base })
+        Ok(Self { http, base, headers })
     }
 
     pub fn base(&self) -> &url::Url {

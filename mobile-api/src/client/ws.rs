@@ -31,6 +31,9 @@ impl Client {
             .parse()
             .map_err(|_| ClientError::WebSocket("token is not a valid header value".into()))?;
         req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        for (name, value) in &self.headers {
+            req.headers_mut().insert(name, value.clone());
+        }
         WsConnection::open(req).await
     }
 
@@ -171,7 +174,8 @@ impl WsConnection {
     }
 
     /// Sends a `ping` and waits for its `pong`: afterwards the server has registered this
-    /// connection (and answered everything sent before it).
+    /// connection and answered everything sent before it, except a `send` still being stored
+    /// (pings are answered while a send waits on the database: wait for its `ack`).
     pub async fn round_trip(&mut self) -> Result<()> {
         let nonce = serde_json::Value::String(format!("rt-{:?}", std::time::Instant::now()));
         self.send(&ClientFrame::Ping { nonce: Some(nonce.clone()) }).await?;

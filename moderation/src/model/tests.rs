@@ -69,9 +69,9 @@ fn loading_errors_say_what_is_wrong() {
     bad[mid] ^= 0x10;
     assert!(err(&bad).contains("checksum mismatch"), "{}", err(&bad));
     // another version
-    let mut v2 = good.clone();
-    v2[8] = 2;
-    assert!(err(&v2).contains("format version 2"));
+    let mut v1 = good.clone();
+    v1[8] = 1;
+    assert!(err(&v1).contains("format version 1"));
     // a file whose checksum is right but whose content is not
     let reseal = |mut b: Vec<u8>| {
         let n = b.len() - 4;

@@ -407,6 +407,12 @@ fn squeezed(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = u8> {
     })
 }
 
+/// Whether a word (any case) is one of the text-speak words of `policy/words/aliases.txt`
+/// (`every1`, `2nite`, `l8r`).
+pub(crate) fn is_text_speak(word: &str) -> bool {
+    ALIASES.iter().any(|(k, _)| k.eq_ignore_ascii_case(word))
+}
+
 fn alias(word: &[char]) -> Option<&'static str> {
     static KEYS: std::sync::OnceLock<Vec<(u64, &'static str)>> = std::sync::OnceLock::new();
     static SQUEEZED: std::sync::OnceLock<Vec<(u64, &'static str)>> = std::sync::OnceLock::new();

@@ -3,6 +3,7 @@
 //! underscore, digit or mixed case), so `my snap is down` is not a handle.
 
 use super::Cand;
+use crate::normalise::is_text_speak;
 use crate::words::{word_list, Words};
 use crate::PiiKind;
 
@@ -28,6 +29,8 @@ fn pieces(text: &str) -> Vec<(usize, usize)> {
                     .unwrap_or(lead);
                 if trail > lead {
                     v.push((s + lead, s + trail));
+                } else if w == "@" {
+                    v.push((s, i)); // "her @ is millie.moo.x": the @ said as a word
                 } else {
                     v.push((s, s)); // punctuation-only piece, e.g. "-"
                 }
@@ -38,6 +41,12 @@ fn pieces(text: &str) -> Vec<(usize, usize)> {
     }
     v
 }
+
+/// Endings of web addresses and file names, never of a handle.
+const NOT_HANDLE_ENDS: [&str; 16] = [
+    ".com", ".co.uk", ".uk", ".org", ".net", ".io", ".gov", ".jpg", ".jpeg", ".png", ".pdf", ".doc", ".docx", ".mp4",
+    ".txt", ".html",
+];
 
 fn looks_like_handle(h: &str) -> bool {
     let body = h.strip_prefix('@').unwrap_or(h);
@@ -50,9 +59,31 @@ fn looks_like_handle(h: &str) -> bool {
     if !body.chars().any(|c| c.is_ascii_alphabetic()) {
         return false;
     }
+    // text speak is not a handle (`every1 on tiktok`), nor a web address, a file name or an
+    // abbreviation (`bbc.co.uk`, `essay.docx`, `e.g`)
+    let l = body.to_ascii_lowercase();
+    if is_text_speak(body)
+        || NOT_HANDLE_ENDS.iter().any(|e| l.ends_with(e))
+        || l.starts_with("www.")
+        || (l.contains('.') && l.split('.').all(|p| p.len() <= 2))
+    {
+        return false;
+    }
     let b = body.as_bytes();
     let mixed = b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
     h.starts_with('@') || body.contains(['.', '_', '#']) || body.chars().any(|c| c.is_ascii_digit()) || mixed
+}
+
+/// A handle by its shape alone: letters joined by `.` or `_` (`lil.deenz_x`,
+/// `xXShadowKing_09Xx`), not a web address, a file name, a time, an abbreviation (`e.g`) or a
+/// number. Taken only in a text that names a platform or has an `@`.
+fn strong_handle(h: &str) -> bool {
+    looks_like_handle(h)
+        && !h.starts_with('@')
+        && h.contains(['.', '_'])
+        && h.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
+        && h.split(['.', '_']).filter(|p| !p.is_empty()).count() >= 2
+        && h.split(['.', '_']).any(|p| p.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3)
 }
 
 /// Run when the text has an `@` or a platform name.
@@ -69,10 +100,12 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
         }
     }
     let lower: Vec<String> = ps.iter().map(|&(s, e)| text[s..e].to_ascii_lowercase()).collect();
+    let mut platform = false;
     for (k, l) in lower.iter().enumerate() {
-        if !PLATFORMS.contains(&l.as_str()) {
+        if !PLATFORMS.contains(&l.as_str()) && l != "@" {
             continue;
         }
+        platform = true;
         if l == "x" && !(k > 0 && lower[k - 1] == "on") {
             continue;
         }
@@ -91,6 +124,14 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
         if k >= 2 && matches!(lower[k - 1].as_str(), "on" | "via" | "in") {
             let (s, e) = ps[k - 2];
             if looks_like_handle(&text[s..e]) {
+                out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
+            }
+        }
+    }
+    // a handle by its shape anywhere in a text about a platform: "add me on snap … lil.deenz_x"
+    if platform || has_at {
+        for &(s, e) in &ps {
+            if strong_handle(&text[s..e]) && !text[s..e].contains('@') {
                 out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
             }
         }
@@ -114,5 +155,20 @@ mod tests {
         none_of("my snap is down again", PiiKind::SocialHandle);
         none_of("sent it on snap", PiiKind::SocialHandle);
         none_of("email me b.okafor@yahoo.co.uk", PiiKind::SocialHandle);
+    }
+
+    #[test]
+    fn handles_of_games_and_by_shape() {
+        has("my psn is called DarkWolf_77 if u want", PiiKind::SocialHandle, "DarkWolf_77");
+        has("play later? epic name is n1ghtowl.x", PiiKind::SocialHandle, "n1ghtowl.x");
+        has("his @ is kai.rvs_ on there", PiiKind::SocialHandle, "kai.rvs_");
+        // by its shape, anywhere in a text about a platform
+        has("add me on snap, we can talk later ok marz.ee_", PiiKind::SocialHandle, "marz.ee_");
+        // not text speak, web addresses, file names or abbreviations
+        none_of("is any1 on snap tonight", PiiKind::SocialHandle);
+        none_of("look at bbc.co.uk on snap", PiiKind::SocialHandle);
+        none_of("sent my_essay.docx on discord", PiiKind::SocialHandle);
+        none_of("on snap e.g. stories", PiiKind::SocialHandle);
+        none_of("the answer was 3.5 on tiktok", PiiKind::SocialHandle);
     }
 }

@@ -34,7 +34,10 @@ impl Names {
         let lower = |v: &[String]| -> HashSet<String> {
             v.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect()
         };
-        let given = lower(given);
+        // an ambiguous given name is a given name too, one that counts only when capitalised
+        // ("Mo Rahman", never "wait a mo")
+        let mut given = lower(given);
+        given.extend(lower(ambiguous));
         // given names, titles and "name": a sorted list of word hashes, to decide cheaply
         // whether the name scanner needs to run
         let mut hashes: Vec<u64> = given.iter().map(|w| word_hash(w.bytes())).collect();
@@ -263,5 +266,9 @@ mod tests {
         has("that was Jess Openshaw's idea", PiiKind::FullName, "Jess Openshaw");
         has("ask Siobhán Kelly", PiiKind::FullName, "Siobhán Kelly");
         has("TELL JESS OPENSHAW NOW", PiiKind::FullName, "JESS OPENSHAW");
+        // an ambiguous given name counts when capitalised, never in lower case
+        has("ask Mo Okonkwo about it", PiiKind::FullName, "Mo Okonkwo");
+        none_of("wait a mo okay", PiiKind::FullName);
+        has("tell Chidinma Obi i said hi", PiiKind::FullName, "Chidinma Obi");
     }
 }

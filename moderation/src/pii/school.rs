@@ -1,5 +1,7 @@
 //! **school**: names from the policy's list, `<Name> Academy/High School/Primary/College/…`
-//! when capitalised, and lower-case after `go to`/`at`/`from`/`into`.
+//! when capitalised, and lower-case after `go to`/`at`/`from`/`into`. The kinds of school are
+//! those of the DfE's "Types of school" (gov.uk), with alternative provision (`Ashgrove PRU`,
+//! `… Pupil Referral Unit`, `… Learning Centre`), sixth forms, free, studio and special schools.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
@@ -44,10 +46,10 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England)\s+){1,5}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England)\s+){1,5}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC|PRU))\b",
             )?,
             cue: re(
-                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|college|high|primary|grammar|school))\b",
+                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
             )?,
             prefix: re(
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)){1,3})",
@@ -149,6 +151,12 @@ mod tests {
         has("its called Bishop Hooper C of E Academy", PiiKind::School, "Bishop Hooper C of E Academy");
         has("picking me up from outside Parkside Academy", PiiKind::School, "Parkside Academy");
         none_of("see u at st pauls road", PiiKind::School);
+        // alternative provision and sixth forms (DfE, "Types of school")
+        has("i got moved to Oakfield PRU last year", PiiKind::School, "Oakfield PRU");
+        has("shes at Hillside Pupil Referral Unit now", PiiKind::School, "Hillside Pupil Referral Unit");
+        has("meet me outside Westgate Learning Centre", PiiKind::School, "Westgate Learning Centre");
+        has("starting Beacon Sixth Form in september", PiiKind::School, "Beacon Sixth Form");
+        none_of("Sixth Form is so much better", PiiKind::School);
     }
 
     #[test]

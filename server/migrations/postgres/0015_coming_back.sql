@@ -1,5 +1,4 @@
--- Coming back to an anonymous chat (docs/privacy.md, "Coming back"), and chats the young person
--- stopped answering (docs/duty-desk.md, "Inactive chats").
+-- Coming back to an anonymous chat (docs/privacy.md, "Coming back").
 
 -- Purpose: a device-bound credential, so an anonymous young person can sign in again on the
 -- device that keeps it (the app's secure storage, or the web chat's localStorage when they say
@@ -24,10 +23,3 @@ CREATE TABLE recovery_phrases (
     created_at   BIGINT NOT NULL,
     last_used_at BIGINT
 );
-
--- Why a support chat closed, for staff: `staff` (closed with an outcome), `ended` (the young
--- person ended it), `quick_exit` (they left with the quick exit: maybe not safe to talk),
--- `no_response` (no answer for the configured time). NULL for chats closed before this column.
-ALTER TABLE conversations ADD COLUMN closed_reason TEXT;
--- When the worker was told the young person had not answered (once per silence).
-ALTER TABLE conversations ADD COLUMN inactive_prompted_at BIGINT;

@@ -22,6 +22,10 @@ pub struct Claims {
     /// the tokens issued before it.
     #[serde(default)]
     pub iat_ms: i64,
+    /// The session (sign-in) the token belongs to: refused once it ends. Tokens without one
+    /// (from before sessions were records) are refused.
+    #[serde(default)]
+    pub sid: String,
 }
 
 pub struct JwtKeys {
@@ -70,6 +74,7 @@ mod tests {
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),
             iat_ms: 0,
+            sid: "s1".into(),
         }
     }
 

@@ -1,9 +1,11 @@
-//! Authentication: access tokens (JWT), rotating refresh tokens with reuse detection,
-//! single-use WebSocket tickets, staff passwords, and [`AuthUser`], the authenticated caller
-//! (its extractor is in the HTTP layer, `http::extract`).
+//! Authentication: sessions (one per sign-in, kept as records), access tokens (JWT) that name
+//! their session, rotating refresh tokens with reuse detection, single-use WebSocket tickets,
+//! staff passwords, and [`AuthUser`], the authenticated caller (its extractor is in the HTTP
+//! layer, `http::extract`).
 
 pub mod jwt;
 pub mod passwords;
+mod signin;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,12 +14,13 @@ use std::time::Duration;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use talkzone_mobile_api::{Role, TokenResponse, UserId, UserView, WsTicketResponse};
+use talkzone_mobile_api::{Role, SessionView, TokenResponse, UserId, UserView, WsTicketResponse};
 
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::model::{AuditAction, AuditTarget};
-use crate::store::{RotateOutcome, Store, UserRecord};
+use crate::realtime::{Event, Hub};
+use crate::store::{AuditEvent, NewSession, RotateOutcome, SessionRecord, Store, TicketGrant, UserRecord};
 use jwt::{Claims, JwtKeys};
 
 /// Refresh tokens last this long unless used.
@@ -53,6 +56,45 @@ pub struct Auth {
     access_ttl: Duration,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// Sessions that end close their sockets through the hub, on every node.
+    hub: Arc<Hub>,
+}
+
+/// A caller whose access token names a live session: who, which session, and until when the
+/// token is good (a WebSocket opened with it closes then, unless it is given a fresh one).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: AuthUser,
+    pub session_id: String,
+    /// Milliseconds since the epoch (the service clock).
+    pub expires_at: i64,
+}
+
+/// Where a sign-in comes from: kept with the session so its person can recognise it.
+#[derive(Debug, Clone, Default)]
+pub struct SignInContext {
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// The longest user agent kept with a session.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// How often each node looks for sessions that ended, and how far back.
+pub const ENDED_POLL: Duration = Duration::from_secs(1);
+pub const ENDED_LOOKBACK: Duration = Duration::from_secs(10);
+
+/// How often a session's "last seen" is written while it is being used.
+const LAST_SEEN_EVERY_MS: i64 = 60_000;
+
+/// Why a session ended, as kept with it.
+pub mod end_reason {
+    pub const SIGNED_OUT: &str = "signed_out";
+    pub const ENDED_BY_USER: &str = "ended_by_user";
+    pub const ENDED_BY_ADMIN: &str = "ended_by_admin";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const PASSWORD_RESET: &str = "password_reset";
+    pub const ERASED: &str = "erased";
 }
 
 /// A random secret, URL-safe.
@@ -90,11 +132,17 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> std::
 }
 
 impl Auth {
-    pub fn new(secret: &[u8], access_ttl: Duration, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock }
+    pub fn new(
+        secret: &[u8],
+        access_ttl: Duration,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hub: Arc<Hub>,
+    ) -> Self {
+        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub }
     }
 
-    fn access_token(&self, user: &UserRecord) -> Result<String, ApiError> {
+    fn access_token(&self, user: &UserRecord, session_id: &str) -> Result<String, ApiError> {
         let now_ms = self.clock.now_ms();
         let now = (now_ms / 1000).max(0) as u64;
         let claims = Claims {
@@ -106,37 +154,56 @@ impl Auth {
             jti: crate::ids::random_id(),
             aud: jwt::AUDIENCE.into(),
             iss: jwt::ISSUER.into(),
+            sid: session_id.to_owned(),
         };
         self.keys.sign(&claims).map_err(|e| ApiError::Internal(format!("signing failed: {e}")))
     }
 
-    fn response(&self, user: &UserRecord, refresh_token: String) -> Result<TokenResponse, ApiError> {
+    fn response(&self, user: &UserRecord, session_id: &str, refresh_token: String) -> Result<TokenResponse, ApiError> {
         Ok(TokenResponse {
-            access_token: self.access_token(user)?,
+            access_token: self.access_token(user, session_id)?,
             refresh_token,
             expires_in: self.access_ttl.as_secs(),
             user: user_view(user)?,
         })
     }
 
-    /// Starts a new session (a new refresh-token family).
-    pub async fn start_session(&self, user: &UserRecord) -> Result<TokenResponse, ApiError> {
+    /// Starts a new session (a new refresh-token family) for `user`, signed in by `method`.
+    /// Anonymous young people's sessions keep neither the address nor the user agent.
+    pub async fn start_session(
+        &self,
+        user: &UserRecord,
+        method: &str,
+        from: &SignInContext,
+    ) -> Result<TokenResponse, ApiError> {
         let refresh = random_token();
         let now = self.clock.now_ms();
-        self.store
-            .create_refresh_token(None, &user.id, &hash_secret(&refresh), now, now + REFRESH_TTL.as_millis() as i64)
-            .await?;
-        self.response(user, refresh)
+        let keeps_device = user.username.is_some();
+        let session = NewSession {
+            id: crate::ids::random_id(),
+            user_id: user.id.clone(),
+            created_at: now,
+            user_agent: from
+                .user_agent
+                .as_deref()
+                .filter(|_| keeps_device)
+                .map(|ua| ua.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect()),
+            source_ip: from.ip.filter(|_| keeps_device).map(|ip| ip.to_string()),
+            method: method.to_owned(),
+        };
+        self.store.start_session(&session, &hash_secret(&refresh), now + REFRESH_TTL.as_millis() as i64).await?;
+        self.response(user, &session.id, refresh)
     }
 
     /// Starts a new session for an account found by something other than a password (a device
-    /// credential, a recovery phrase); a suspended account cannot sign in.
-    pub async fn start_session_for(&self, user_id: &str) -> Result<TokenResponse, ApiError> {
+    /// credential, a recovery phrase: `method`); a suspended account cannot sign in.
+    pub async fn start_session_for(&self, user_id: &str, method: &str) -> Result<TokenResponse, ApiError> {
         let user = self.active_user(user_id).await?;
-        self.start_session(&user).await
+        self.start_session(&user, method, &SignInContext::default()).await
     }
 
-    /// Rotates a refresh token. Reuse of a spent token revokes its family.
+    /// Rotates a refresh token. Reuse of a spent token ends its session: its access tokens
+    /// are refused and its sockets close.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ApiError> {
         let next = random_token();
         let now = self.clock.now_ms();
@@ -150,11 +217,12 @@ impl Auth {
             )
             .await?;
         match outcome {
-            RotateOutcome::Rotated { user_id } => {
+            RotateOutcome::Rotated { user_id, session_id } => {
                 let user = self.active_user(&user_id).await?;
-                self.response(&user, next)
+                self.response(&user, &session_id, next)
             }
-            RotateOutcome::Reused { user_id } => {
+            RotateOutcome::Reused { user_id, session_id } => {
+                self.session_ended(&user_id, &session_id);
                 crate::audit::record(
                     self.store.as_ref(),
                     self.clock.now_ms(),
@@ -162,7 +230,7 @@ impl Auth {
                     AuditAction::RefreshTokenReused,
                     AuditTarget::User,
                     &user_id,
-                    Some("a spent refresh token was presented; the session was revoked".into()),
+                    Some("a spent refresh token was presented; the session was ended".into()),
                 )
                 .await;
                 Err(ApiError::Unauthorized("this session has ended; please sign in again"))
@@ -171,27 +239,109 @@ impl Auth {
         }
     }
 
-    /// Signs the user out everywhere: every refresh token revoked, every access token issued so
-    /// far refused and every device credential forgotten. Returns the user, so the caller can close their sockets.
-    pub async fn logout(&self, refresh_token: &str) -> Result<Option<String>, ApiError> {
+    /// Signs out the session a refresh token belongs to: its refresh tokens, its access tokens
+    /// and its sockets end. Other sessions of the account go on.
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), ApiError> {
         let now = self.clock.now_ms();
-        let user = self.store.revoke_refresh_family(&hash_secret(refresh_token), now).await?;
-        if let Some(u) = &user {
-            self.store.end_sessions(u, None, now, None).await?;
-            // Signed out everywhere: no device remembers them either (the recovery phrase,
-            // written down, stays their way back).
-            self.store.delete_device_credentials(u).await?;
+        let ended = self.store.end_session_of_token(&hash_secret(refresh_token), now, end_reason::SIGNED_OUT).await?;
+        if let Some((session_id, user_id)) = ended {
+            self.session_ended(&user_id, &session_id);
         }
-        Ok(user)
+        Ok(())
+    }
+
+    /// Closes the sockets of a session that ended, on every node.
+    pub fn session_ended(&self, user_id: &str, session_id: &str) {
+        self.hub
+            .publish(Event::DisconnectSession { user_id: UserId(user_id.to_owned()), session_id: session_id.into() });
+    }
+
+    /// Closes, on this node, the sockets of sessions that ended in the last
+    /// [`ENDED_LOOKBACK`], every [`ENDED_POLL`] until `stop`: sessions ended where no event
+    /// reached this node (by `talkzone admin` on the command line, on a node whose event Redis
+    /// lost) still close within a second or so. Closing a socket already closed is nothing.
+    pub async fn watch_ended_sessions(self: Arc<Self>, stop: tokio_util::sync::CancellationToken) {
+        let mut tick = tokio::time::interval(ENDED_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let since = self.clock.now_ms() - ENDED_LOOKBACK.as_millis() as i64;
+            match self.store.sessions_ended_since(since).await {
+                Ok(ended) => {
+                    for (session_id, user_id) in ended {
+                        self.hub.deliver_local(&Event::DisconnectSession { user_id: UserId(user_id), session_id });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not look for ended sessions"),
+            }
+        }
+    }
+
+    /// Closes every socket of an account whose sessions all ended, on every node.
+    pub fn account_sessions_ended(&self, user_id: &str) {
+        self.hub.publish(Event::DisconnectUser { user_id: UserId(user_id.to_owned()) });
+    }
+
+    /// The caller's live sessions, newest first.
+    pub async fn sessions_of(&self, user_id: &str) -> Result<Vec<SessionRecord>, ApiError> {
+        Ok(self.store.live_sessions_of(user_id, self.clock.now_ms()).await?)
+    }
+
+    /// Ends one session of `user_id` (its access tokens refused, its sockets closed), with
+    /// `audit`; `NotFound` when the user has no such live session.
+    pub async fn end_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        reason: &str,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), ApiError> {
+        let now = self.clock.now_ms();
+        if !self.store.end_session(user_id, session_id, now, reason, audit).await? {
+            return Err(ApiError::NotFound);
+        }
+        self.session_ended(user_id, session_id);
+        Ok(())
+    }
+
+    /// Ends every session of `user_id` but `keep`, with `audit`; how many ended.
+    pub async fn end_other_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+        reason: &str,
+        audit: Option<AuditEvent>,
+    ) -> Result<u64, ApiError> {
+        let now = self.clock.now_ms();
+        let ended = self.store.end_other_sessions(user_id, keep, now, reason, audit).await?;
+        match keep {
+            // The kept session's sockets stay; the others close as their sessions are found
+            // ended (below) on every node.
+            Some(_) => {
+                for session in self.store.sessions_ended_since(now).await? {
+                    if session.1 == user_id && Some(session.0.as_str()) != keep {
+                        self.session_ended(user_id, &session.0);
+                    }
+                }
+            }
+            None => self.account_sessions_ended(user_id),
+        }
+        Ok(ended)
     }
 
     /// Changes a password after checking the current one, and ends every session.
     pub async fn change_password(&self, user: &AuthUser, current: &str, new: &str) -> Result<(), ApiError> {
-        passwords::check_strength(new)?;
         let record = self.active_user(user.id.as_str()).await?;
-        if !passwords::verify(current.to_owned(), record.password_hash.clone()).await {
+        let Some(stored) = record.password_hash.clone() else {
+            return Err(ApiError::Unauthorized("the current password is not right"));
+        };
+        if !passwords::verify(current.to_owned(), Some(stored)).await {
             return Err(ApiError::Unauthorized("the current password is not right"));
         }
+        passwords::check_strength(new, record.username.as_deref())?;
         let hash = passwords::hash_blocking(new.to_owned()).await?;
         let now = self.clock.now_ms();
         let entry = crate::audit::event(
@@ -202,56 +352,95 @@ impl Auth {
             user.id.as_str(),
             None,
         );
-        self.store.end_sessions(user.id.as_str(), Some(&hash), now, Some(entry)).await?;
+        self.store.end_sessions(user.id.as_str(), Some(&hash), now, end_reason::PASSWORD_CHANGED, Some(entry)).await?;
+        self.account_sessions_ended(user.id.as_str());
         Ok(())
     }
 
-    /// Checks a username and password.
-    pub async fn login(&self, username: &str, password: &str) -> Result<TokenResponse, ApiError> {
-        let user = self.store.user_by_username(username).await?;
-        let ok = passwords::verify(password.to_owned(), user.as_ref().and_then(|u| u.password_hash.clone())).await;
-        match user {
-            Some(u) if ok && u.suspended_at.is_none() => self.start_session(&u).await,
-            _ => Err(ApiError::Unauthorized("wrong username or password")),
+    /// Verifies an access token and loads its user and session: a token is refused once its
+    /// session has ended (signed out, revoked on reuse, ended by its person or an admin, the
+    /// account suspended, offboarded or given another role), since JWTs cannot be revoked.
+    pub async fn authenticate_session(&self, token: &str) -> Result<Authenticated, ApiError> {
+        const REFUSED: ApiError = ApiError::Unauthorized("invalid or expired access token");
+        let claims = self.keys.verify(token).map_err(|_| REFUSED)?;
+        if claims.sid.is_empty() {
+            return Err(REFUSED);
         }
-    }
-
-    /// Verifies an access token and loads its user (a suspended user is refused even with a
-    /// valid token, since JWTs cannot be revoked).
-    pub async fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
-        let claims = self.keys.verify(token).map_err(|_| ApiError::Unauthorized("invalid or expired access token"))?;
+        let session = self.store.session(&claims.sid).await?.ok_or(REFUSED)?;
+        if session.user_id != claims.sub {
+            return Err(REFUSED);
+        }
+        if session.revoked_at.is_some() {
+            return Err(ApiError::Unauthorized("this session has ended; please sign in again"));
+        }
         let user = self.active_user(&claims.sub).await?;
         if user.role.as_str() != claims.role {
-            return Err(ApiError::Unauthorized("invalid or expired access token"));
+            return Err(REFUSED);
         }
         // Signed out everywhere (or password changed) after this token was issued.
         if user.tokens_valid_after.is_some_and(|t| claims.iat_ms < t) {
             return Err(ApiError::Unauthorized("this session has ended; please sign in again"));
         }
-        auth_user(&user)
+        let now = self.clock.now_ms();
+        if session.last_seen_at.is_none_or(|t| now - t >= LAST_SEEN_EVERY_MS) {
+            self.store.touch_session(&session.id, now).await?;
+        }
+        Ok(Authenticated {
+            user: auth_user(&user)?,
+            session_id: session.id,
+            expires_at: (claims.exp as i64).saturating_mul(1000),
+        })
     }
 
-    async fn active_user(&self, id: &str) -> Result<UserRecord, ApiError> {
+    /// [`Auth::authenticate_session`], for callers that need only who it is.
+    pub async fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
+        Ok(self.authenticate_session(token).await?.user)
+    }
+
+    pub(crate) async fn active_user(&self, id: &str) -> Result<UserRecord, ApiError> {
         match self.store.user(id).await? {
-            Some(u) if u.suspended_at.is_none() => Ok(u),
+            Some(u) if u.is_active() => Ok(u),
             _ => Err(ApiError::Unauthorized("this account cannot sign in")),
         }
     }
 
-    pub async fn issue_ticket(&self, user: &AuthUser) -> Result<WsTicketResponse, ApiError> {
+    /// A single-use ticket for a browser's WebSocket, in the caller's session; the socket it
+    /// opens lives as long as the caller's access token.
+    pub async fn issue_ticket(&self, caller: &Authenticated) -> Result<WsTicketResponse, ApiError> {
         let ticket = random_token();
         let expires = self.clock.now_ms() + TICKET_TTL.as_millis() as i64;
-        self.store.create_ws_ticket(&hash_secret(&ticket), user.id.as_str(), expires).await?;
+        let grant = TicketGrant {
+            user_id: caller.user.id.0.clone(),
+            session_id: caller.session_id.clone(),
+            token_expires_at: caller.expires_at,
+        };
+        self.store.create_ws_ticket(&hash_secret(&ticket), &grant, expires).await?;
         Ok(WsTicketResponse { ticket, expires_in: TICKET_TTL.as_secs() })
     }
 
-    pub async fn redeem_ticket(&self, ticket: &str) -> Result<AuthUser, ApiError> {
-        let user_id = self
-            .store
-            .consume_ws_ticket(&hash_secret(ticket), self.clock.now_ms())
-            .await?
-            .ok_or(ApiError::Unauthorized("invalid, used or expired ticket"))?;
-        auth_user(&self.active_user(&user_id).await?)
+    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Authenticated, ApiError> {
+        const REFUSED: ApiError = ApiError::Unauthorized("invalid, used or expired ticket");
+        let grant = self.store.consume_ws_ticket(&hash_secret(ticket), self.clock.now_ms()).await?.ok_or(REFUSED)?;
+        let session = self.store.session(&grant.session_id).await?.ok_or(REFUSED)?;
+        if session.revoked_at.is_some() || session.user_id != grant.user_id {
+            return Err(ApiError::Unauthorized("this session has ended; please sign in again"));
+        }
+        let user = self.active_user(&grant.user_id).await?;
+        Ok(Authenticated { user: auth_user(&user)?, session_id: session.id, expires_at: grant.token_expires_at })
+    }
+}
+
+/// A session as its person (or an admin) sees it; `current` is the caller's own session.
+pub fn session_view(s: &SessionRecord, current: Option<&str>) -> SessionView {
+    SessionView {
+        id: s.id.clone(),
+        created_at: crate::clock::rfc3339(s.created_at),
+        last_seen_at: s.last_seen_at.map(crate::clock::rfc3339),
+        expires_at: crate::clock::rfc3339(s.expires_at),
+        user_agent: s.user_agent.clone(),
+        source_ip: s.source_ip.clone(),
+        method: s.method.clone().unwrap_or_else(|| "password".into()),
+        current: current == Some(s.id.as_str()),
     }
 }
 

@@ -161,13 +161,14 @@ pub async fn lookup_key(secret: String) -> Result<String, ApiError> {
         let blocks = params.block_count();
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut out = [0u8; 32];
-        MEMORY.with_borrow_mut(|memory| {
-            if memory.len() < blocks {
-                memory.resize(blocks, Block::default());
-            }
-            argon2.hash_password_into_with_memory(secret.as_bytes(), SALT, &mut out, &mut memory[..blocks])
-        })
-        .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))?;
+        MEMORY
+            .with_borrow_mut(|memory| {
+                if memory.len() < blocks {
+                    memory.resize(blocks, Block::default());
+                }
+                argon2.hash_password_into_with_memory(secret.as_bytes(), SALT, &mut out, &mut memory[..blocks])
+            })
+            .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))?;
         use base64::Engine;
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out))
     })
@@ -175,12 +176,16 @@ pub async fn lookup_key(secret: String) -> Result<String, ApiError> {
     .unwrap_or_else(|| Err(ApiError::Internal("no password hashing thread is running".into())))
 }
 
-pub fn check_strength(password: &str) -> Result<(), ApiError> {
+/// Whether a new password may be used; `username` is the account's, which it must not contain.
+pub fn check_strength(password: &str, username: Option<&str>) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError::Validation(format!("password must be at least {MIN_PASSWORD_CHARS} characters")));
     }
     if password.len() > 1024 {
         return Err(ApiError::Validation("password is too long".into()));
+    }
+    if username.is_some_and(|u| u.len() >= 3 && password.to_lowercase().contains(&u.to_lowercase())) {
+        return Err(ApiError::Validation("password must not contain the username".into()));
     }
     Ok(())
 }

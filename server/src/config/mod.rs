@@ -111,6 +111,24 @@ pub struct LimitsConfig {
     pub auth_per_ip_per_min: u32,
     pub auth_burst: u32,
     pub ws_outbound_buffer: usize,
+    /// Open WebSockets one user may hold on one node, and one source (IPv6: a /64).
+    pub ws_per_user: usize,
+    pub ws_per_source: usize,
+    /// Anonymous sign-ups a source may make before each costs a growing wait (limits.rs).
+    pub signups_free_per_source: u32,
+    /// Support chats one source may have waiting in the queue at once; 0 keeps no sources
+    /// (no cap, no fair share between sources, no blocks): for a deployment whose proxy cannot
+    /// pass on client addresses, where every client would be one source.
+    pub open_chats_per_source: u32,
+    /// HTTP: the whole request head must arrive within this (and an idle kept-alive
+    /// connection is closed after it); a request body within `http_body_timeout`.
+    pub http_header_timeout: Duration,
+    pub http_body_timeout: Duration,
+    /// PostgreSQL sessions: a statement waits at most this long for a lock, and a session
+    /// left idle inside a transaction (a node paused or frozen mid-write) is ended after
+    /// this, releasing its locks. Milliseconds.
+    pub db_lock_timeout_ms: u64,
+    pub db_idle_in_transaction_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -127,6 +145,17 @@ impl Default for LimitsConfig {
             auth_per_ip_per_min: 60,
             auth_burst: 120,
             ws_outbound_buffer: 512,
+            // A person has a phone, a tablet and a laptop, and may reload a page or two.
+            ws_per_user: 10,
+            // A school, a youth centre or a mobile network's shared address.
+            ws_per_source: 200,
+            signups_free_per_source: 10,
+            open_chats_per_source: 3,
+            http_header_timeout: Duration::from_secs(15),
+            http_body_timeout: Duration::from_secs(30),
+            // A frozen node's locks last at most the idle timeout; a waiter outlasts it.
+            db_lock_timeout_ms: 10_000,
+            db_idle_in_transaction_timeout_ms: 5_000,
         }
     }
 }
@@ -285,6 +314,16 @@ impl Config {
             auth_per_ip_per_min: s.auth_per_ip_per_min.unwrap_or(d.auth_per_ip_per_min),
             auth_burst: s.auth_burst.unwrap_or(d.auth_burst),
             ws_outbound_buffer: s.ws_outbound_buffer.unwrap_or(d.ws_outbound_buffer),
+            ws_per_user: s.ws_per_user.unwrap_or(d.ws_per_user),
+            ws_per_source: s.ws_per_source.unwrap_or(d.ws_per_source),
+            signups_free_per_source: s.signups_free_per_source.unwrap_or(d.signups_free_per_source),
+            open_chats_per_source: s.open_chats_per_source.unwrap_or(d.open_chats_per_source),
+            http_header_timeout: s.http_header_timeout_s.map_or(d.http_header_timeout, Duration::from_secs),
+            http_body_timeout: s.http_body_timeout_s.map_or(d.http_body_timeout, Duration::from_secs),
+            db_lock_timeout_ms: s.db_lock_timeout_ms.unwrap_or(d.db_lock_timeout_ms),
+            db_idle_in_transaction_timeout_ms: s
+                .db_idle_in_transaction_timeout_ms
+                .unwrap_or(d.db_idle_in_transaction_timeout_ms),
         };
         limits.validate()?;
         let ttl = s.access_token_ttl_s.unwrap_or(900);
@@ -432,6 +471,32 @@ impl LimitsConfig {
         if !(16..=65_536).contains(&self.ws_outbound_buffer) {
             return Err(bad("ws-outbound-buffer", "must be between 16 and 65536"));
         }
+        for (name, v) in [
+            ("ws-per-user", self.ws_per_user as u64),
+            ("ws-per-source", self.ws_per_source as u64),
+            ("signups-free-per-source", u64::from(self.signups_free_per_source)),
+        ] {
+            if v == 0 {
+                return Err(bad(name, "must be at least 1"));
+            }
+        }
+        for (name, t) in
+            [("http-header-timeout-s", self.http_header_timeout), ("http-body-timeout-s", self.http_body_timeout)]
+        {
+            if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&t) {
+                return Err(bad(name, "must be between 1 and 600 seconds"));
+            }
+        }
+        if !(100..=600_000).contains(&self.db_idle_in_transaction_timeout_ms) {
+            return Err(bad("db-idle-in-transaction-timeout-ms", "must be between 100 and 600000"));
+        }
+        if self.db_lock_timeout_ms < self.db_idle_in_transaction_timeout_ms || self.db_lock_timeout_ms > 600_000 {
+            return Err(bad(
+                "db-lock-timeout-ms",
+                "must be at least db-idle-in-transaction-timeout-ms (so that a write waiting on a frozen node's \
+                 lock outlasts it) and at most 600000",
+            ));
+        }
         Ok(())
     }
 }
@@ -445,7 +510,14 @@ fn hours(v: Option<f64>, default: Duration, max: f64, name: &'static str) -> Res
 }
 
 fn ensure_writable_dir(dir: &Path) -> Result<(), ConfigError> {
+    let new = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| bad("data-dir", format!("cannot create {}: {e}", dir.display())))?;
+    // A directory made here is this user's only: it holds the database and the signing key.
+    #[cfg(unix)]
+    if new {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(|e| bad("data-dir", format!("{} is not writable: {e}", dir.display())))?;
     let _ = std::fs::remove_file(probe);
@@ -513,6 +585,27 @@ mod tests {
         let mut a = args();
         a.data_dir = Some(PathBuf::from("/proc/nope/talkzone"));
         assert_eq!(Config::load(&a).unwrap_err().setting, "data-dir");
+    }
+
+    #[test]
+    fn connection_and_database_limits_are_validated() {
+        let c = Config::load(&args()).unwrap();
+        assert_eq!((c.limits.ws_per_user, c.limits.ws_per_source, c.limits.open_chats_per_source), (10, 200, 3));
+        let bad = |f: fn(&mut Settings)| {
+            let mut a = args();
+            f(&mut a);
+            Config::load(&a).unwrap_err().setting
+        };
+        assert_eq!(bad(|a| a.ws_per_user = Some(0)), "ws-per-user");
+        assert_eq!(bad(|a| a.signups_free_per_source = Some(0)), "signups-free-per-source");
+        assert_eq!(bad(|a| a.http_header_timeout_s = Some(0)), "http-header-timeout-s");
+        assert_eq!(bad(|a| a.http_body_timeout_s = Some(601)), "http-body-timeout-s");
+        assert_eq!(bad(|a| a.db_idle_in_transaction_timeout_ms = Some(50)), "db-idle-in-transaction-timeout-ms");
+        // A write waiting on a frozen node's lock must outlast the frozen node's transaction.
+        assert_eq!(bad(|a| a.db_lock_timeout_ms = Some(1_000)), "db-lock-timeout-ms");
+        let mut a = args();
+        a.open_chats_per_source = Some(0);
+        assert_eq!(Config::load(&a).unwrap().limits.open_chats_per_source, 0, "0 keeps no sources");
     }
 
     #[test]

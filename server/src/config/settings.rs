@@ -93,6 +93,30 @@ settings! {
         /// Frames queued for one connection before it counts as a slow consumer and is closed.
         #[arg(long, env = "TALKZONE_WS_OUTBOUND_BUFFER", global = true)]
         pub ws_outbound_buffer: Option<usize>,
+        /// Open WebSockets one user may hold on one node (more are refused with 429).
+        #[arg(long, env = "TALKZONE_WS_PER_USER", global = true)]
+        pub ws_per_user: Option<usize>,
+        /// Open WebSockets one client IP (IPv6: each /64) may hold on one node.
+        #[arg(long, env = "TALKZONE_WS_PER_SOURCE", global = true)]
+        pub ws_per_source: Option<usize>,
+        /// Anonymous sign-ups one client IP may make at no cost; past them each waits twice as long.
+        #[arg(long, env = "TALKZONE_SIGNUPS_FREE_PER_SOURCE", global = true)]
+        pub signups_free_per_source: Option<u32>,
+        /// Support chats one client IP may have waiting in the queue at once (0: sources not kept).
+        #[arg(long, env = "TALKZONE_OPEN_CHATS_PER_SOURCE", global = true)]
+        pub open_chats_per_source: Option<u32>,
+        /// Seconds a client has to send a request's head (and an idle kept-alive connection stays).
+        #[arg(long, env = "TALKZONE_HTTP_HEADER_TIMEOUT_S", global = true)]
+        pub http_header_timeout_s: Option<u64>,
+        /// Seconds a client has to send a request's body.
+        #[arg(long, env = "TALKZONE_HTTP_BODY_TIMEOUT_S", global = true)]
+        pub http_body_timeout_s: Option<u64>,
+        /// PostgreSQL: milliseconds a statement may wait for a lock (lock_timeout).
+        #[arg(long, env = "TALKZONE_DB_LOCK_TIMEOUT_MS", global = true)]
+        pub db_lock_timeout_ms: Option<u64>,
+        /// PostgreSQL: milliseconds a session may sit idle inside a transaction before it is ended.
+        #[arg(long, env = "TALKZONE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", global = true)]
+        pub db_idle_in_transaction_timeout_ms: Option<u64>,
         /// Access token lifetime in seconds.
         #[arg(long, env = "TALKZONE_ACCESS_TOKEN_TTL_S", global = true)]
         pub access_token_ttl_s: Option<u64>,

@@ -14,16 +14,24 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget, ConversationKind, ConversationState};
 use crate::realtime::Event;
 use crate::state::AppState;
-use crate::store::{AcceptOutcome, ConversationRecord, Handover, MessageRecord};
+use crate::store::{AcceptOutcome, ChatSource, ConversationRecord, Handover, MessageRecord, OpenOutcome};
 use crate::views::{message_view, staff_message_view, tags_of};
 use crate::{audit, queue};
 
+/// Where to get help now, for a young person the service cannot take a chat from just now.
+const HELP_NOW: &str = "If you're in danger now, call 999. Childline is free on 0800 1111, any time, you can call \
+    Samaritans on 116 123, or text SHOUT to 85258.";
+
 /// `POST /v1/conversations`: opens the caller's support conversation, or returns the open one.
+/// A new chat from `source` (the client's address) is refused while the source is blocked
+/// (marked as abuse) or already has `open_chats_per_source` chats waiting (0: sources are not
+/// kept at all).
 pub async fn open(
     state: &AppState,
     user: &AuthUser,
     topic: Option<String>,
     first_message: Option<String>,
+    source: std::net::IpAddr,
 ) -> ApiResult<(ConversationView, bool)> {
     user.require(&[Role::YoungPerson])?;
     check_contact_limit(state, user).await?;
@@ -36,8 +44,33 @@ pub async fn open(
         validate_body(b)?;
     }
     let id = crate::ids::random_id();
-    let (record, created) =
-        state.store.open_support_conversation(&id, user.id.as_str(), topic.as_deref(), state.clock.now_ms()).await?;
+    // `open_chats_per_source` 0: sources are not kept (no cap, no fair share, no blocks).
+    let max_waiting = state.config.limits.open_chats_per_source;
+    let source = (max_waiting > 0).then(|| ChatSource { key: state.limits.source_key(source), max_waiting });
+    let now = state.clock.now_ms();
+    let opened =
+        state.store.open_sourced_conversation(&id, user.id.as_str(), topic.as_deref(), now, source.as_ref()).await?;
+    let (record, created) = match opened {
+        OpenOutcome::Opened(c) => (c, true),
+        OpenOutcome::Existing(c) => (c, false),
+        // The same words whether or not this is the person who was marked: a school or a
+        // family may share the address.
+        OpenOutcome::SourceBlocked { .. } => {
+            return Err(ApiError::ForbiddenBecause(format!(
+                "We can't start a chat from the network you're on right now. Please try from another connection, \
+                 such as mobile data. {HELP_NOW}"
+            )))
+        }
+        OpenOutcome::SourceFull => {
+            return Err(ApiError::RateLimitedBecause {
+                message: format!(
+                    "Lots of chats are already waiting from the network you're on, so we can't add another just now. \
+                     Please try again in a few minutes. {HELP_NOW}"
+                ),
+                retry_after: std::time::Duration::from_secs(60),
+            })
+        }
+    };
     let conversation_id = ConversationId(record.id.clone());
     if created {
         // The monitoring notice comes first, before anything is said.
@@ -187,7 +220,7 @@ pub async fn transfer(
     let conv = load_readable(state, user, conversation_id).await?;
     let from = may_hand_over(user, &conv)?.or(conv.assigned_to.clone());
     let target = state.store.user(to.as_str()).await?.ok_or(ApiError::NotFound)?;
-    if !matches!(target.role, Role::DutyWorker | Role::Supervisor) || target.suspended_at.is_some() {
+    if !matches!(target.role, Role::DutyWorker | Role::Supervisor) || !target.is_active() {
         return Err(ApiError::Validation("transfer to an active duty worker or supervisor".into()));
     }
     if from.as_deref() == Some(target.id.as_str()) {
@@ -364,6 +397,74 @@ pub async fn join_as_supervisor(
     .await?;
     let record = state.store.conversation(&conv.id).await?.ok_or(ApiError::NotFound)?;
     view(state, user, &record).await
+}
+
+/// Longest a source stays blocked after a chat is marked as abuse, and the default.
+pub const MAX_ABUSE_BLOCK_HOURS: u32 = 7 * 24;
+pub const DEFAULT_ABUSE_BLOCK_HOURS: u32 = 24;
+
+/// `POST /v1/conversations/{id}/abuse`: a supervisor marks an open support chat as abuse (a
+/// script, someone flooding the queue). It closes (outcome `marked_as_abuse`), its source
+/// (the address it came from) may open no chat and make no sign-up for `block_hours`, and
+/// its unresolved escalations are resolved; all in the audit log, in one transaction.
+pub async fn mark_abuse(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: &ConversationId,
+    reason: &str,
+    block_hours: Option<u32>,
+) -> ApiResult<ConversationView> {
+    user.require(&[Role::Supervisor])?;
+    check_reason(reason)?;
+    let hours = block_hours.unwrap_or(DEFAULT_ABUSE_BLOCK_HOURS);
+    if !(1..=MAX_ABUSE_BLOCK_HOURS).contains(&hours) {
+        return Err(ApiError::Validation(format!("block_hours must be 1 to {MAX_ABUSE_BLOCK_HOURS}")));
+    }
+    let conv = load_readable(state, user, conversation_id).await?;
+    if conv.kind != ConversationKind::Support || conv.state == ConversationState::Closed {
+        return Err(ApiError::Conflict("only an open support chat can be marked as abuse".into()));
+    }
+    let now = state.clock.now_ms();
+    let reason = reason.trim();
+    let entry = audit::event(
+        now,
+        Some(user.id.as_str()),
+        AuditAction::ConversationMarkedAbuse,
+        AuditTarget::Conversation,
+        &conv.id,
+        Some(format!("source blocked for {hours} h: {reason}")),
+    );
+    let resolved = |id: &str| {
+        audit::event(
+            now,
+            Some(user.id.as_str()),
+            AuditAction::EscalationResolved,
+            AuditTarget::Escalation,
+            id,
+            Some("marked as abuse".into()),
+        )
+    };
+    let body = "This chat has been closed.";
+    let block_until = now + i64::from(hours) * 3_600_000;
+    let marked = state
+        .store
+        .mark_abuse(
+            &conv.id,
+            user.id.as_str(),
+            reason,
+            block_until,
+            announcement(state, &conv.id, body),
+            entry,
+            &resolved,
+            now,
+        )
+        .await?
+        .ok_or_else(|| ApiError::Conflict("only an open support chat can be marked as abuse".into()))?;
+    state.conversation_cache.forget(&conv.id);
+    for id in &marked.escalations_resolved {
+        crate::escalation::changed(state, id).await;
+    }
+    handed_over(state, user, &marked.conversation, &marked.message, conv.assigned_to.as_deref()).await
 }
 
 /// Young people may open a limited number of chats a day (configurable); past it they are

@@ -20,7 +20,8 @@ pub mod view;
 pub use access::{access, access_of, load_readable, triage_only, Access};
 pub use continuity::earlier;
 pub use lifecycle::{
-    accept, close, end_by_young_person, join_as_supervisor, open, requeue, return_stranded, return_unanswered, transfer,
+    accept, close, end_by_young_person, join_as_supervisor, mark_abuse, open, requeue, return_stranded,
+    return_unanswered, transfer,
 };
 pub use live::{history, mark_read, typing};
 pub use notes::{add_note, notes, set_tags};

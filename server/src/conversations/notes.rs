@@ -82,7 +82,7 @@ pub async fn add_note(
         conversation_id: conv.id.clone(),
         author_id: user.id.0.clone(),
         author_name: Some(user.display_name.clone()),
-        body: body.trim().to_owned(),
+        body: crate::input::contain_bidi(body.trim()).into_owned(),
         created_at: state.clock.now_ms(),
     };
     state.store.add_note(note.clone()).await?;

@@ -49,6 +49,10 @@ pub(super) fn validate_body(body: &str) -> ApiResult<()> {
     if body.trim().is_empty() {
         return Err(ApiError::Validation("a message cannot be empty".into()));
     }
+    // Zero-width and direction characters alone look like an empty message to its reader.
+    if !crate::input::has_visible(body) {
+        return Err(ApiError::Validation("a message needs something to read, not only invisible characters".into()));
+    }
     if body.chars().count() > limits::MAX_BODY_CHARS {
         return Err(ApiError::TooLarge(format!("a message can be at most {} characters", limits::MAX_BODY_CHARS)));
     }
@@ -239,6 +243,8 @@ pub async fn send(
 ) -> ApiResult<Sent> {
     validate_client_msg_id(client_msg_id)?;
     validate_body(body)?;
+    // Stored with its direction controls closed: staff see it beside names and times.
+    let body = &*crate::input::contain_bidi(body);
     state.limits.check_user_message(user.id.as_str())?;
     let mut fresh = false;
     let mut attempt = 0;

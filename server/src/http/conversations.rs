@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
     limits, CloseRequest, ConversationId, ConversationList, ConversationListQuery, ConversationState, ConversationView,
-    CreateConversationRequest, EarlierChatList, EndChatRequest, ErrorBody, MessagesPage, MessagesQuery, NoteList,
-    NoteRequest, NoteView, OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
+    CreateConversationRequest, EarlierChatList, EndChatRequest, ErrorBody, MarkAbuseRequest, MessagesPage,
+    MessagesQuery, NoteList, NoteRequest, NoteView, OutcomeList, RequeueRequest, Role, TagsRequest, TransferRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::auth::AuthUser;
 use crate::conversations;
 use crate::error::{ApiError, ApiResult};
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requeue_conversation))
         .routes(routes!(close_conversation))
         .routes(routes!(end_conversation))
+        .routes(routes!(mark_abuse))
         .routes(routes!(set_tags))
         .routes(routes!(add_note, list_notes))
         .routes(routes!(list_outcomes))
@@ -182,7 +183,9 @@ async fn list_outcomes(State(state): State<AppState>, user: AuthUser) -> ApiResu
 }
 
 /// `POST /v1/conversations`: opens a support chat, queued for a duty worker. A young person
-/// has at most one open: a second call returns it with 200. Roles: young_person.
+/// has at most one open: a second call returns it with 200. A new chat is refused (403) from
+/// an address blocked after a chat was marked as abuse, and (429) from one that has as many
+/// chats waiting as it may. Roles: young_person.
 #[utoipa::path(post, path = "/v1/conversations", tag = "conversations", security(("bearer" = [])),
     request_body = CreateConversationRequest,
     responses((status = 201, body = ConversationView, description = "created"),
@@ -192,10 +195,28 @@ async fn list_outcomes(State(state): State<AppState>, user: AuthUser) -> ApiResu
 async fn open_conversation(
     State(state): State<AppState>,
     user: AuthUser,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<ConversationView>)> {
-    let (view, created) = conversations::open(&state, &user, req.topic, req.first_message).await?;
+    let (view, created) = conversations::open(&state, &user, req.topic, req.first_message, ip).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, ApiJson(view)))
+}
+
+/// `POST /v1/conversations/{id}/abuse`: close an open support chat as abuse and block the
+/// address it came from for `block_hours` (no chats, no sign-ups); its unresolved escalations
+/// are resolved. Audited. Roles: supervisor.
+#[utoipa::path(post, path = "/v1/conversations/{id}/abuse", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "conversation id")), request_body = MarkAbuseRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn mark_abuse(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<MarkAbuseRequest>,
+) -> ApiResult<ApiJson<ConversationView>> {
+    let id = ConversationId(id);
+    Ok(ApiJson(conversations::mark_abuse(&state, &user, &id, &req.reason, req.block_hours).await?))
 }
 
 /// `GET /v1/conversations`: a young person's own conversations; for duty workers the queue

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authenticated, SignInContext};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -69,8 +69,34 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Authenticated::from_request_parts(parts, state).await?.user)
+    }
+}
+
+/// The caller with their session, for routes about sessions.
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized("sign in first (Authorization: Bearer …)"))?;
-        state.auth.authenticate(token).await
+        state.auth.authenticate_session(token).await
+    }
+}
+
+/// Where a sign-in comes from (the client's address and user agent), kept with its session.
+pub struct SignInFrom {
+    pub ip: IpAddr,
+    pub context: SignInContext,
+}
+
+impl FromRequestParts<AppState> for SignInFrom {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let user_agent =
+            parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(SignInFrom { ip, context: SignInContext { ip: Some(ip), user_agent } })
     }
 }
 
@@ -79,6 +105,9 @@ impl FromRequestParts<AppState> for AuthUser {
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     let peer_ip = peer.ip();
     if !trusted.contains(&peer_ip) {
+        if headers.contains_key("x-forwarded-for") && is_local(peer_ip) {
+            warn_untrusted_proxy(peer_ip);
+        }
         return peer_ip;
     }
     let forwarded = headers
@@ -89,6 +118,28 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> I
         .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         .collect::<Vec<_>>();
     forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer_ip)
+}
+
+/// A loopback or private address: where a proxy in front of the node would be.
+fn is_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// Said once per process: a proxy that is not in `trusted_proxies` makes every client behind it
+/// one source, so the per-source limits (sign-ups, waiting chats, sockets, the queue's fair
+/// share) would fall on everyone together.
+fn warn_untrusted_proxy(peer: IpAddr) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            %peer,
+            "requests with X-Forwarded-For come from {peer}, which is not in TALKZONE_TRUSTED_PROXIES: every client \
+             behind it counts as one source for the per-source limits; list the proxy there"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod canned_replies;
 mod conversations;
+mod deadline;
 mod desk;
 mod directory;
 pub mod error;
@@ -159,6 +160,7 @@ pub fn router(state: AppState) -> Router {
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.limits.http_max_body_bytes;
+    let body_within = state.config.limits.http_body_timeout;
     api.route(
         "/v1/openapi.json",
         get(
@@ -170,6 +172,8 @@ pub fn router(state: AppState) -> Router {
     .fallback(not_found)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
     .layer(DefaultBodyLimit::max(max_body))
+    // A body sent slowly, or never finished, fails the request (400) instead of holding it open.
+    .layer(axum::middleware::from_fn(move |req, next| deadline::body_deadline(body_within, req, next)))
     .layer(axum::middleware::from_fn(refuse_nul_urls))
     .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
     .layer(SetResponseHeaderLayer::if_not_present(

@@ -30,11 +30,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(moderation_log))
 }
 
-/// `POST /v1/reports`: report a message you can see, or a user, with a reason. The reported
-/// text is kept with the report. Roles: any signed-in user.
+/// `POST /v1/reports`: report a room message you can see, or a user you share a room with
+/// (moderators and supervisors: anyone), with a reason; the reported text is kept with the
+/// report. The same report again while the first is open returns the first. A message of a
+/// 1:1 support chat never reaches moderators: its young person's report goes to a supervisor
+/// as an escalation (`state` `sent_to_supervisor`, with a `message` to show); staff get 422
+/// and are told to raise an escalation. At most 10 reports at once and 20 an hour (429).
+/// Roles: any signed-in user.
 #[utoipa::path(post, path = "/v1/reports", tag = "moderation", security(("bearer" = [])), request_body = ReportRequest,
     responses((status = 201, body = ReportReceipt), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn create_report(
     State(state): State<AppState>,
     user: AuthUser,
@@ -48,7 +53,7 @@ async fn create_report(
 #[utoipa::path(get, path = "/v1/moderation/queue", tag = "moderation", security(("bearer" = [])),
     responses((status = 200, body = ModerationQueue), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn moderation_queue(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<ModerationQueue>> {
-    Ok(ApiJson(mq::queue(&state, &user).await?))
+    Ok(ApiJson(mq::queue(&state, &user, "queue").await?))
 }
 
 /// `POST /v1/moderation/items/{id}/claim`: take an item for 5 minutes; others cannot decide it

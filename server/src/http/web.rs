@@ -35,6 +35,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../web/common.js"),
     },
     Asset {
+        name: "signin.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/signin.js"),
+    },
+    Asset {
         name: "stream.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../web/stream.js"),

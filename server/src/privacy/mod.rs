@@ -6,7 +6,7 @@ pub mod notice;
 
 use talkzone_mobile_api::{
     AuditEntry, AuditTrail, ConversationId, DataExport, DeletionReceipt, ExportedAccount, ExportedConversation,
-    ExportedRoomMessage, NoticeAcknowledgement, Role, UserId,
+    ExportedRoomMessage, NoticeAcknowledgement, Role, ServerFrame, UserId,
 };
 
 use crate::auth::AuthUser;
@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget};
 use crate::realtime::Event;
 use crate::state::AppState;
+use crate::store::{AutoHold, Erasure, HoldReleased};
 use crate::views::{kind_and_state, message_view};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -107,47 +108,111 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
     })
 }
 
+/// Why a chat is kept when its young person deletes their account while an escalation about
+/// it is unresolved (docs/privacy.md, "Safeguarding holds", gives the legal basis).
+pub const AUTO_HOLD_REASON: &str = "automatic: the young person deleted their account while an escalation about \
+    this chat was not resolved; kept so that a supervisor can act on it (safeguarding)";
+
+/// What a supervisor is told, in the escalation's history and live, when that happens.
+pub const ACCOUNT_DELETED_NOTE: &str = "The young person deleted their account before this escalation was \
+    resolved. The chat is kept under an automatic safeguarding hold: resolve the escalation, then lift the hold, \
+    and the deletion they asked for will finish.";
+
 /// `DELETE /v1/me`: a young person (or parent/carer) deletes their account and data, except
-/// what a safeguarding hold keeps, which they are told about plainly.
+/// what a safeguarding hold keeps, which they are told about plainly. A support chat with an
+/// escalation nobody has resolved is kept under a hold placed automatically, and supervisors
+/// are told (live, and in the escalation's history).
 pub async fn erase(state: &AppState, user: &AuthUser) -> ApiResult<DeletionReceipt> {
     if user.role.is_staff() {
         return Err(ApiError::Forbidden("staff accounts are closed by yot_admin"));
     }
     let now = state.clock.now_ms();
     // Survey answers first: if this fails nothing is gone and the request can be repeated.
-    // Chat feedback about a conversation under a hold stays with that conversation.
+    // Chat feedback about a conversation under a supervisor's hold stays with it; an automatic
+    // hold (placed below) keeps none: feedback is not needed to act on an escalation.
     let surveys = state.store.erase_respondent(user.id.as_str()).await?;
-    let audit = |kept: &[String]| {
-        crate::audit::event(
+    let audit = |erased: &Erasure| {
+        let who = user.id.as_str();
+        let mut entries = vec![crate::audit::event(
             now,
             None,
             AuditAction::AccountErased,
             AuditTarget::User,
-            user.id.as_str(),
-            Some(format!("{} conversation(s) kept under a safeguarding hold", kept.len())),
-        )
+            who,
+            Some(format!(
+                "{} conversation(s) kept under a safeguarding hold ({} placed automatically for an unresolved escalation)",
+                erased.kept.len(),
+                erased.auto_held.len()
+            )),
+        )];
+        for c in &erased.auto_held {
+            entries.push(crate::audit::event(
+                now,
+                None,
+                AuditAction::SafeguardingHoldPlaced,
+                AuditTarget::Conversation,
+                c,
+                Some(AUTO_HOLD_REASON.into()),
+            ));
+        }
+        for e in &erased.escalations {
+            let detail = format!("account_deleted: {ACCOUNT_DELETED_NOTE}");
+            entries.push(crate::audit::event(
+                now,
+                Some(who),
+                AuditAction::EscalationAction,
+                AuditTarget::Escalation,
+                e,
+                Some(detail),
+            ));
+        }
+        entries
     };
-    let kept = state.store.erase_user(user.id.as_str(), now, &audit).await?;
+    let auto_hold = AutoHold {
+        hold_reason: AUTO_HOLD_REASON.into(),
+        action: "account_deleted".into(),
+        note: ACCOUNT_DELETED_NOTE.into(),
+    };
+    let erased = state.store.erase_user(user.id.as_str(), now, &auto_hold, &audit).await?;
     if surveys > 0 {
         tracing::info!(assignments = surveys, "erasure: survey answers deleted");
     }
     // Open sockets end now, and their subscriptions with them.
     state.hub.publish(Event::DisconnectUser { user_id: user.id.clone() });
+    for e in &erased.escalations {
+        crate::escalation::changed(state, e).await;
+    }
+    for c in &erased.auto_held {
+        state.hub.publish(Event::ToRoles {
+            roles: crate::escalation::SUPERVISORS.to_vec(),
+            frame: ServerFrame::Notice {
+                kind: "account_deleted_escalation_open".into(),
+                message: ACCOUNT_DELETED_NOTE.into(),
+                conversation_id: Some(ConversationId(c.clone())),
+                message_id: None,
+                client_msg_id: None,
+            },
+        });
+    }
+    let kept = erased.kept.clone();
     let message = if kept.is_empty() {
         "Your account and everything you sent have been deleted.".to_owned()
     } else {
+        let feedback = if erased.auto_held.len() < kept.len() { ", and any feedback you gave about them," } else { "" };
         format!(
-            "Your account has been deleted. We have had to keep {} conversation(s), and any feedback you gave about \
-             them, because a supervisor marked them as needed to keep someone safe (a safeguarding hold). They will be \
-             deleted when the hold ends. \
-             Everything else you sent has been deleted.",
+            "Your account has been deleted. We have had to keep {} conversation(s){feedback} to help keep you or \
+             someone else safe (a safeguarding hold): a supervisor needs to look at what you told us there. They will \
+             be deleted when the hold ends. Everything else you sent has been deleted.",
             kept.len()
         )
     };
     Ok(DeletionReceipt { deleted: true, message, kept: kept.into_iter().map(ConversationId).collect() })
 }
 
-/// `POST /v1/conversations/{id}/hold` / `hold/release` (supervisor, with a reason).
+/// `POST /v1/conversations/{id}/hold` / `hold/release` (supervisor, with a reason). Lifting
+/// the hold on a chat whose young person asked for their account to be deleted finishes that
+/// deletion: the chat goes, and the account once nothing else of theirs is held. While an
+/// escalation about such a chat is unresolved, its hold cannot be lifted (409).
 pub async fn set_hold(
     state: &AppState,
     user: &AuthUser,
@@ -159,7 +224,6 @@ pub async fn set_hold(
     crate::input::require_text("reason", reason, 1000)?;
     let conv = load_readable(state, user, id).await?;
     let now = state.clock.now_ms();
-    let hold = place.then_some((reason.trim(), user.id.as_str()));
     let audit = crate::audit::event(
         now,
         Some(user.id.as_str()),
@@ -168,10 +232,53 @@ pub async fn set_hold(
         &conv.id,
         Some(reason.trim().to_owned()),
     );
-    if !state.store.set_hold(&conv.id, hold, now, audit).await? {
-        return Err(ApiError::NotFound);
+    if place {
+        if !state.store.set_hold(&conv.id, Some((reason.trim(), user.id.as_str())), now, audit).await? {
+            return Err(ApiError::NotFound);
+        }
+        return Ok(());
     }
-    Ok(())
+    let finished = |done: &HoldReleased| {
+        let account = matches!(done, HoldReleased::Lifted { account_deleted: true, .. });
+        crate::audit::event(
+            now,
+            Some(user.id.as_str()),
+            AuditAction::ErasureCompleted,
+            AuditTarget::Conversation,
+            &conv.id,
+            Some(if account {
+                "the young person's deletion request finished: this chat and their account deleted".to_owned()
+            } else {
+                "the young person's deletion request: this chat deleted (another of theirs is still held)".to_owned()
+            }),
+        )
+    };
+    match state.store.release_hold(&conv.id, audit, &finished).await? {
+        HoldReleased::NotFound => Err(ApiError::NotFound),
+        HoldReleased::EscalationUnresolved => Err(ApiError::Conflict(
+            "its young person asked for their account to be deleted, so lifting this hold deletes the chat: resolve \
+             its escalations first"
+                .into(),
+        )),
+        HoldReleased::Lifted { conversation_deleted, .. } => {
+            if conversation_deleted {
+                state.conversation_cache.forget(&conv.id);
+                // Anyone still subscribed loses it now; nothing of it is left to read.
+                state.hub.publish(Event::ToConversation {
+                    conversation_id: id.clone(),
+                    frame: ServerFrame::Notice {
+                        kind: "conversation_deleted".into(),
+                        message: "This conversation has been deleted, as its young person asked.".into(),
+                        conversation_id: Some(id.clone()),
+                        message_id: None,
+                        client_msg_id: None,
+                    },
+                    except_user: None,
+                });
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Deletes what has passed its retention period: closed support chats, then survey answers
@@ -184,6 +291,10 @@ pub async fn apply_retention(state: &AppState) -> ApiResult<u64> {
     let n = crate::store::Privacy::apply_retention(state.store.as_ref(), chats_before, audit_before).await?;
     if n > 0 {
         tracing::info!(deleted = n, "retention: closed conversations past {RETENTION_DAYS} days deleted");
+    }
+    let blocks = state.store.forget_ended_blocks(now).await?;
+    if blocks > 0 {
+        tracing::info!(forgotten = blocks, "retention: ended source blocks forgotten");
     }
     let survey_days = i64::from(state.config.surveys.retention_days);
     let s = crate::store::Surveys::apply_retention(state.store.as_ref(), now - survey_days * DAY_MS).await?;

@@ -22,8 +22,12 @@ pub enum Event {
     /// A frame for every connection of users with one of these roles (escalations to
     /// supervisors).
     ToRoles { roles: Vec<Role>, frame: ServerFrame },
-    /// Close every connection of a user (suspension, logout everywhere).
+    /// Close every connection of a user: all their sessions ended (suspension, offboarding, a
+    /// new role or password, erasure).
     DisconnectUser { user_id: UserId },
+    /// Close the connections of one session of a user (signed out, ended by its person or an
+    /// admin, its refresh token reused).
+    DisconnectSession { user_id: UserId, session_id: String },
     /// The conversation left the queue: end the triage subscriptions of workers who are not
     /// `keep_user` (they no longer have access).
     EndTriage { conversation_id: ConversationId, keep_user: UserId },

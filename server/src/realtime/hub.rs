@@ -8,7 +8,7 @@
 //! nodes deliver them to their own connections.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -29,9 +29,19 @@ pub enum Outbound {
     /// up front, whether or not it is ever used.
     Message(Arc<Delivery>),
     Frame(Arc<str>),
+    /// A moderation item (its evidence) for a watching moderator: the connection records
+    /// that its user was shown it.
+    ModerationItem(Arc<ItemShown>),
     /// Events may have been lost between nodes: re-read what the connection follows from the
     /// database.
     Resync,
+}
+
+/// A moderation item as watching moderators get it.
+#[derive(Debug)]
+pub struct ItemShown {
+    pub item_id: String,
+    pub json: Arc<str>,
 }
 
 /// One message as its recipients get it (staff and others may get different JSON).
@@ -44,6 +54,11 @@ pub struct Delivery {
 
 struct Conn {
     user_id: UserId,
+    /// The session it was opened in: it closes when that session ends.
+    session_id: Box<str>,
+    /// Set before `close` when the connection closes because its session ended (the client
+    /// must sign in again, not just reconnect).
+    signed_out: Arc<AtomicBool>,
     /// Staff see moderation verdicts on messages; supervisors get escalations.
     role: Role,
     tx: mpsc::Sender<Outbound>,
@@ -72,6 +87,15 @@ pub struct Hub {
     broker: OnceLock<Arc<dyn Broker>>,
     /// Counts [`Event::PolicyChanged`] seen here: the scheduler reloads policies when it moves.
     policy_changes: AtomicU64,
+}
+
+/// Who a connection is: its user, role and session, and the flag the hub sets when it closes
+/// the connection because that session ended.
+pub struct Registrant {
+    pub user_id: UserId,
+    pub role: Role,
+    pub session_id: String,
+    pub signed_out: Arc<AtomicBool>,
 }
 
 /// Removes the connection from the hub however its task ends.
@@ -126,15 +150,18 @@ impl Hub {
 
     pub fn register(
         self: &Arc<Self>,
-        user_id: UserId,
-        role: Role,
+        who: Registrant,
         tx: mpsc::Sender<Outbound>,
         close: CancellationToken,
     ) -> Registration {
+        let Registrant { user_id, role, session_id, signed_out } = who;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         inner.by_user.entry(user_id.clone()).or_default().insert(id);
-        inner.conns.insert(id, Conn { user_id, role, tx, close, conversations: HashSet::new() });
+        inner.conns.insert(
+            id,
+            Conn { user_id, session_id: session_id.into(), signed_out, role, tx, close, conversations: HashSet::new() },
+        );
         Registration { id, hub: self.clone() }
     }
 
@@ -326,7 +353,12 @@ impl Hub {
                 }
             }
             Event::ToModerationWatchers { frame } => {
-                let out = Outbound::Frame(to_json(frame));
+                let out = match frame {
+                    ServerFrame::ModerationChanged { item } => {
+                        Outbound::ModerationItem(Arc::new(ItemShown { item_id: item.id.clone(), json: to_json(frame) }))
+                    }
+                    other => Outbound::Frame(to_json(other)),
+                };
                 let inner = self.lock();
                 for id in &inner.moderation_watchers {
                     offer(&inner, *id, out.clone());
@@ -341,18 +373,36 @@ impl Hub {
                     }
                 }
             }
-            Event::DisconnectUser { user_id } => {
-                let inner = self.lock();
-                if let Some(set) = inner.by_user.get(user_id) {
-                    for id in set {
-                        if let Some(c) = inner.conns.get(id) {
-                            c.close.cancel();
-                        }
-                    }
-                }
-            }
+            Event::DisconnectUser { user_id } => self.sign_out(user_id, None),
+            Event::DisconnectSession { user_id, session_id } => self.sign_out(user_id, Some(session_id)),
             Event::PolicyChanged { .. } => {
                 self.policy_changes.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Hub {
+    /// Asks a user's connections on this node to reconnect (1013), as a dropped network would:
+    /// their sessions go on. For shedding a node's load, and for tests of reconnection.
+    pub fn drop_connections_of(&self, user_id: &UserId) {
+        let inner = self.lock();
+        for id in inner.by_user.get(user_id).into_iter().flatten() {
+            if let Some(c) = inner.conns.get(id) {
+                c.close.cancel();
+            }
+        }
+    }
+
+    /// Closes the connections of a user (of one session of theirs, if named) as signed out.
+    fn sign_out(&self, user_id: &UserId, session_id: Option<&str>) {
+        let inner = self.lock();
+        let Some(set) = inner.by_user.get(user_id) else { return };
+        for id in set {
+            let Some(c) = inner.conns.get(id) else { continue };
+            if session_id.is_none_or(|s| *c.session_id == *s) {
+                c.signed_out.store(true, Ordering::Relaxed);
+                c.close.cancel();
             }
         }
     }
@@ -392,7 +442,13 @@ mod tests {
 
     fn conn(hub: &Arc<Hub>, user: &str, role: Role) -> (Registration, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(8);
-        (hub.register(UserId(user.into()), role, tx, CancellationToken::new()), rx)
+        let who = Registrant {
+            user_id: UserId(user.into()),
+            role,
+            session_id: format!("s-{user}"),
+            signed_out: Default::default(),
+        };
+        (hub.register(who, tx, CancellationToken::new()), rx)
     }
 
     /// Subscriptions, triage and removal keep every index consistent: nothing is left behind
@@ -491,6 +547,35 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let asked: usize = conns.iter_mut().map(|(_, rx)| std::iter::from_fn(|| rx.try_recv().ok()).count()).sum();
         assert_eq!(asked, 2, "one a step for the two steps before the stop");
+    }
+
+    /// Ending one session closes its connections only, marked as signed out; ending a user's
+    /// sessions closes all of theirs; nobody else's is touched.
+    #[tokio::test]
+    async fn ending_a_session_closes_its_connections_only() {
+        let hub = Hub::new();
+        let open = |session: &str| {
+            let (tx, rx) = mpsc::channel(8);
+            let flag = Arc::new(AtomicBool::new(false));
+            let close = CancellationToken::new();
+            let who = Registrant {
+                user_id: UserId("w1".into()),
+                role: Role::DutyWorker,
+                session_id: session.into(),
+                signed_out: flag.clone(),
+            };
+            (hub.register(who, tx, close.clone()), rx, flag, close)
+        };
+        let (_a, _ra, a_out, a_close) = open("s1");
+        let (_b, _rb, b_out, b_close) = open("s2");
+        let (_o, _ro) = conn(&hub, "w2", Role::DutyWorker);
+        hub.publish(Event::DisconnectSession { user_id: UserId("w1".into()), session_id: "s1".into() });
+        assert!(a_close.is_cancelled() && a_out.load(Ordering::Relaxed));
+        assert!(!b_close.is_cancelled() && !b_out.load(Ordering::Relaxed), "the other session goes on");
+        hub.publish(Event::DisconnectSession { user_id: UserId("w2".into()), session_id: "s2".into() });
+        assert!(!b_close.is_cancelled(), "a session id is the user's own");
+        hub.publish(Event::DisconnectUser { user_id: UserId("w1".into()) });
+        assert!(b_close.is_cancelled() && b_out.load(Ordering::Relaxed));
     }
 
     #[tokio::test]

@@ -94,7 +94,7 @@ pub async fn sign_in_with_device(state: &AppState, credential: &str) -> ApiResul
     let now = state.clock.now_ms();
     let since = now - days_ms(state.config.returning.device_credential_days);
     let user_id = state.store.use_device_credential(&hash_secret(credential), since, now).await?.ok_or(bad)?;
-    state.auth.start_session_for(&user_id).await
+    state.auth.start_session_for(&user_id, "device").await
 }
 
 /// A new random phrase of [`RECOVERY_PHRASE_WORDS`] words.
@@ -166,7 +166,7 @@ pub async fn recover(state: &AppState, ip: IpAddr, phrase: &str) -> ApiResult<To
     let Some(user_id) = state.store.use_recovery_phrase(&key, now).await? else {
         return Err(ApiError::Unauthorized("that recovery phrase is not right: check each word and try again"));
     };
-    let tokens = state.auth.start_session_for(&user_id).await?;
+    let tokens = state.auth.start_session_for(&user_id, "recovery_phrase").await?;
     crate::audit::record(
         state.store.as_ref(),
         now,

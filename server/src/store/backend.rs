@@ -16,4 +16,8 @@ pub(crate) trait Backend {
     fn param(n: usize) -> String;
     /// `WITH … AS (UPDATE …) INSERT …` in one statement (PostgreSQL; SQLite has no such thing).
     const DATA_MODIFYING_CTE: bool = false;
+    /// A statement taking a lock on the text `$1` until the transaction ends, so that
+    /// transactions counting and adding rows about one key (a source's waiting chats) take
+    /// turns: PostgreSQL's advisory lock; SQLite's one writer needs none.
+    const LOCK_KEY: Option<&'static str> = None;
 }

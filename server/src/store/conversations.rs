@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::{
-    AcceptOutcome, AuditEvent, ConversationFilter, ConversationRecord, Handover, MessageRecord, NewMessage, NewRoom,
-    NoteRecord, Result,
+    AbuseMarked, AcceptOutcome, AuditEvent, ChatSource, ConversationFilter, ConversationRecord, Handover,
+    MessageRecord, NewMessage, NewRoom, NoteRecord, OpenOutcome, Result,
 };
 
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
@@ -14,24 +14,68 @@ pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.to
     FROM conversations c LEFT JOIN users o ON o.id = c.owner_id \
     LEFT JOIN users w ON w.id = c.assigned_to";
 
-/// The support queue's order: risk first, then chats handed back to the queue (ahead of new
-/// arrivals), then waiting time. One definition for positions and lists.
-pub(crate) const QUEUE_ORDER: &str =
-    "c.risk_rank DESC, (c.requeued_at IS NULL) ASC, COALESCE(c.requeued_at, c.created_at) ASC, c.id ASC";
+/// The support queue's order: every source's first waiting chat before anyone's second (so that
+/// one address opening many chats cannot push anyone else down: `source_turn`), then risk, then
+/// chats handed back to the queue (ahead of new arrivals), then waiting time. One definition
+/// for positions and lists.
+pub(crate) const QUEUE_ORDER: &str = "c.source_turn ASC, c.risk_rank DESC, (c.requeued_at IS NULL) ASC, \
+    COALESCE(c.requeued_at, c.created_at) ASC, c.id ASC";
 
 /// Support chats and rooms: opening, the queue, accepting, handing over and closing, who takes
 /// part, tags and staff notes.
 #[async_trait]
 pub trait Conversations: Send + Sync + 'static {
     /// Creates a queued support conversation, or returns the owner's open one
-    /// (`false` = it already existed).
+    /// (`false` = it already existed). No source is kept.
     async fn open_support_conversation(
         &self,
         id: &str,
         owner_id: &str,
         topic: Option<&str>,
         now: i64,
-    ) -> Result<(ConversationRecord, bool)>;
+    ) -> Result<(ConversationRecord, bool)> {
+        match self.open_sourced_conversation(id, owner_id, topic, now, None).await? {
+            OpenOutcome::Opened(c) => Ok((c, true)),
+            OpenOutcome::Existing(c) => Ok((c, false)),
+            OpenOutcome::SourceBlocked { .. } | OpenOutcome::SourceFull => {
+                Err(super::StoreError::Conflict("a chat without a source cannot be refused for it"))
+            }
+        }
+    }
+    /// As [`open_support_conversation`](Self::open_support_conversation), from `source`: a new
+    /// chat is refused while the source is blocked or has `max_waiting` chats queued already,
+    /// and otherwise keeps the source and its turn among the source's waiting chats.
+    async fn open_sourced_conversation(
+        &self,
+        id: &str,
+        owner_id: &str,
+        topic: Option<&str>,
+        now: i64,
+        source: Option<&ChatSource>,
+    ) -> Result<OpenOutcome>;
+    /// Until when the source is blocked, if it is.
+    async fn source_blocked_until(&self, source_key: &str, now: i64) -> Result<Option<i64>>;
+    /// Closes an open support chat as abuse (outcome `marked_as_abuse`, its source forgotten),
+    /// blocks its source until `block_until` (with why and by whom), and resolves its
+    /// unresolved escalations, each with the entry `resolved_audit` makes; with the system
+    /// message `announcement` and `audit`, in one transaction. `None` if it is not an open
+    /// support chat.
+    #[allow(clippy::too_many_arguments)]
+    async fn mark_abuse(
+        &self,
+        conversation_id: &str,
+        by: &str,
+        reason: &str,
+        block_until: i64,
+        announcement: NewMessage,
+        audit: AuditEvent,
+        resolved_audit: &(dyn for<'k> Fn(&'k str) -> AuditEvent + Sync),
+        now: i64,
+    ) -> Result<Option<AbuseMarked>>;
+    /// Whether the two users are both current members of some room.
+    async fn share_a_room(&self, a: &str, b: &str) -> Result<bool>;
+    /// Forgets blocks that ended before `now`; returns how many.
+    async fn forget_ended_blocks(&self, now: i64) -> Result<u64>;
     async fn conversation(&self, id: &str) -> Result<Option<ConversationRecord>>;
     async fn conversations_of_owner(&self, owner_id: &str) -> Result<Vec<ConversationRecord>>;
     async fn conversations_for_staff(&self, filter: &ConversationFilter) -> Result<Vec<ConversationRecord>>;
@@ -112,30 +156,61 @@ macro_rules! impl_conversations_sql {
 
             #[async_trait::async_trait]
             impl $crate::store::Conversations for $store {
-                async fn open_support_conversation(
+                async fn open_sourced_conversation(
                     &self,
                     id: &str,
                     owner_id: &str,
                     topic: Option<&str>,
                     now: i64,
-                ) -> $crate::store::Result<(ConversationRecord, bool)> {
+                    source: Option<&ChatSource>,
+                ) -> $crate::store::Result<OpenOutcome> {
                     let open_sql = format!(
                         "{CONVERSATION_SELECT} WHERE c.owner_id = $1 AND c.kind = 'support' AND c.state <> 'closed'"
                     );
                     if let Some(open) =
                         sqlx::query_as::<_, ConversationRecord>(&open_sql).bind(owner_id).fetch_optional(self.writer()).await?
                     {
-                        return Ok((open, false));
+                        return Ok(OpenOutcome::Existing(open));
                     }
                     let mut tx = self.writer().begin().await?;
+                    let mut turn = 0i64;
+                    if let Some(src) = source {
+                        if let Some(lock) = <$store as $crate::store::backend::Backend>::LOCK_KEY {
+                            sqlx::query(lock).bind(&src.key).execute(&mut *tx).await?;
+                        }
+                        let blocked: Option<(i64,)> = sqlx::query_as(
+                            "SELECT blocked_until FROM blocked_sources WHERE source_key = $1 AND blocked_until > $2",
+                        )
+                        .bind(&src.key)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some((until,)) = blocked {
+                            tx.rollback().await?;
+                            return Ok(OpenOutcome::SourceBlocked { until });
+                        }
+                        let (waiting,): (i64,) = sqlx::query_as(
+                            "SELECT COUNT(*) FROM conversations WHERE source_key = $1 AND state = 'queued' AND kind = 'support'",
+                        )
+                        .bind(&src.key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if waiting >= i64::from(src.max_waiting) {
+                            tx.rollback().await?;
+                            return Ok(OpenOutcome::SourceFull);
+                        }
+                        turn = waiting;
+                    }
                     let inserted = sqlx::query(
-                        "INSERT INTO conversations (id, kind, state, topic, owner_id, created_at) \
-                         VALUES ($1, 'support', 'queued', $2, $3, $4)",
+                        "INSERT INTO conversations (id, kind, state, topic, owner_id, created_at, source_key, source_turn) \
+                         VALUES ($1, 'support', 'queued', $2, $3, $4, $5, $6)",
                     )
                     .bind(id)
                     .bind(topic)
                     .bind(owner_id)
                     .bind(now)
+                    .bind(source.map(|s| s.key.as_str()))
+                    .bind(turn)
                     .execute(&mut *tx)
                     .await;
                     match inserted {
@@ -146,7 +221,7 @@ macro_rules! impl_conversations_sql {
                                 .bind(owner_id)
                                 .fetch_one(self.writer())
                                 .await?;
-                            return Ok((open, false));
+                            return Ok(OpenOutcome::Existing(open));
                         }
                         Err(e) => return Err(e.into()),
                     }
@@ -161,7 +236,109 @@ macro_rules! impl_conversations_sql {
                     let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
                     let conv = sqlx::query_as::<_, ConversationRecord>(&sql).bind(id).fetch_one(&mut *tx).await?;
                     tx.commit().await?;
-                    Ok((conv, true))
+                    Ok(OpenOutcome::Opened(conv))
+                }
+
+                async fn source_blocked_until(&self, source_key: &str, now: i64) -> $crate::store::Result<Option<i64>> {
+                    let row: Option<(i64,)> = sqlx::query_as(
+                        "SELECT blocked_until FROM blocked_sources WHERE source_key = $1 AND blocked_until > $2",
+                    )
+                    .bind(source_key)
+                    .bind(now)
+                    .fetch_optional(self.reader())
+                    .await?;
+                    Ok(row.map(|r| r.0))
+                }
+
+                async fn mark_abuse(
+                    &self,
+                    conversation_id: &str,
+                    by: &str,
+                    reason: &str,
+                    block_until: i64,
+                    announcement: NewMessage,
+                    audit: AuditEvent,
+                    resolved_audit: &(dyn for<'k> Fn(&'k str) -> AuditEvent + Sync),
+                    now: i64,
+                ) -> $crate::store::Result<Option<AbuseMarked>> {
+                    let mut tx = self.writer().begin().await?;
+                    let source: Option<(Option<String>,)> = sqlx::query_as(&format!(
+                        "SELECT source_key FROM conversations WHERE id = $1 AND kind = 'support' AND state <> 'closed'{}",
+                        <$store as $crate::store::backend::Backend>::LOCK_ROWS
+                    ))
+                    .bind(conversation_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some((source_key,)) = source else {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    };
+                    let (seq,): (i64,) = sqlx::query_as(
+                        "UPDATE conversations SET state = 'closed', closed_at = $2, outcome = 'marked_as_abuse', \
+                         source_key = NULL, last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+                    )
+                    .bind(conversation_id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if let Some(key) = &source_key {
+                        sqlx::query(
+                            "INSERT INTO blocked_sources (source_key, blocked_until, conversation_id, blocked_by, reason, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_key) DO UPDATE SET \
+                             blocked_until = excluded.blocked_until, conversation_id = excluded.conversation_id, \
+                             blocked_by = excluded.blocked_by, reason = excluded.reason, created_at = excluded.created_at",
+                        )
+                        .bind(key)
+                        .bind(block_until)
+                        .bind(conversation_id)
+                        .bind(by)
+                        .bind(reason)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let resolved: Vec<(String,)> = sqlx::query_as(
+                        "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = 'marked as abuse' \
+                         WHERE conversation_id = $1 AND state <> 'resolved' RETURNING id",
+                    )
+                    .bind(conversation_id)
+                    .bind(by)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let escalations_resolved: Vec<String> = resolved.into_iter().map(|r| r.0).collect();
+                    let message = insert_message_row(&mut *tx, &announcement, Some(seq)).await?;
+                    let mut entries = vec![audit];
+                    entries.extend(escalations_resolved.iter().map(|id| resolved_audit(id)));
+                    insert_audit_rows(&mut *tx, &entries).await?;
+                    let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+                    let conversation =
+                        sqlx::query_as::<_, ConversationRecord>(&sql).bind(conversation_id).fetch_one(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(Some(AbuseMarked { conversation, message, source_blocked: source_key.is_some(), escalations_resolved }))
+                }
+
+                async fn forget_ended_blocks(&self, now: i64) -> $crate::store::Result<u64> {
+                    let n = sqlx::query("DELETE FROM blocked_sources WHERE blocked_until <= $1")
+                        .bind(now)
+                        .execute(self.writer())
+                        .await?
+                        .rows_affected();
+                    Ok(n)
+                }
+
+                async fn share_a_room(&self, a: &str, b: &str) -> $crate::store::Result<bool> {
+                    let row: Option<(String,)> = sqlx::query_as(
+                        "SELECT p.conversation_id FROM participants p JOIN participants q ON q.conversation_id = p.conversation_id \
+                         JOIN conversations c ON c.id = p.conversation_id \
+                         WHERE p.user_id = $1 AND q.user_id = $2 AND c.kind = 'room' AND p.left_at IS NULL AND q.left_at IS NULL \
+                         LIMIT 1",
+                    )
+                    .bind(a)
+                    .bind(b)
+                    .fetch_optional(self.reader())
+                    .await?;
+                    Ok(row.is_some())
                 }
 
                 async fn conversation(&self, id: &str) -> $crate::store::Result<Option<ConversationRecord>> {
@@ -293,7 +470,7 @@ macro_rules! impl_conversations_sql {
                         .await?,
                         Handover::Close { outcome, tags } => sqlx::query_as(
                             "UPDATE conversations SET state = 'closed', closed_at = $3, outcome = $4, tags = COALESCE($5, tags), \
-                             last_seq = last_seq + 1 \
+                             source_key = NULL, last_seq = last_seq + 1 \
                              WHERE id = $1 AND state <> 'closed' AND ($2 IS NULL OR assigned_to = $2) RETURNING last_seq",
                         )
                         .bind(conversation_id)

@@ -8,7 +8,8 @@
 //!
 //! - `records.rs`: every record, new row and outcome the traits take and return
 //! - `database.rs` ([`Database`]): which database, migrations, a health check, job leases
-//! - `users.rs` ([`Users`]): accounts, refresh tokens, WebSocket tickets
+//! - `users.rs` ([`Users`]): accounts and their lifecycle
+//! - `sessions.rs` ([`Sessions`]): sessions (one per sign-in), refresh tokens, WebSocket tickets
 //! - `desk.rs` ([`Desk`]): duty, the rota, capacity, presence
 //! - `conversations.rs` ([`Conversations`]): support chats, the queue, rooms, participants, notes
 //! - `messages.rs` ([`Messages`]): storing messages (group commit) and reading them;
@@ -41,6 +42,7 @@ mod postgres;
 mod privacy;
 mod records;
 mod returning;
+mod sessions;
 mod sql;
 mod sqlite;
 mod sqlite_batch;
@@ -62,6 +64,7 @@ pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
 pub use returning::Returning;
+pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
 pub use users::Users;
@@ -72,8 +75,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Database as _, Desk as _, Directory as _, Escalations as _,
-        Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, Surveys as _, Users as _,
-        VerdictMarks as _,
+        Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, Sessions as _, Surveys as _,
+        Users as _, VerdictMarks as _,
     };
 }
 
@@ -123,6 +126,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub trait Store:
     Database
     + Users
+    + Sessions
     + Desk
     + Directory
     + Conversations
@@ -143,6 +147,7 @@ pub trait Store:
 impl<T> Store for T where
     T: Database
         + Users
+        + Sessions
         + Desk
         + Directory
         + Conversations
@@ -155,14 +160,37 @@ impl<T> Store for T where
         + Policies
         + VerdictMarks
         + CannedReplies
-    + Returning
+        + Returning
 {
 }
 
-/// Opens the store a database URL names: `sqlite:…` or `postgres://…`.
+/// How long the server's PostgreSQL sessions wait on others: a statement waits at most
+/// `lock_timeout_ms` for a lock, and a session idle inside a transaction for longer than
+/// `idle_in_transaction_timeout_ms` (its node paused or frozen mid-write) is ended by the
+/// server, which releases its locks. Without them one frozen node stalls every other node's
+/// writes to the rows it locked, for as long as it is frozen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub lock_timeout_ms: u64,
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self { lock_timeout_ms: 10_000, idle_in_transaction_timeout_ms: 5_000 }
+    }
+}
+
+/// Opens the store a database URL names: `sqlite:…` or `postgres://…`, with the default
+/// [`SessionLimits`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_with(url, SessionLimits::default()).await
+}
+
+/// As [`connect`], with these limits on PostgreSQL sessions (SQLite has no sessions to bound).
+pub async fn connect_with(url: &str, limits: SessionLimits) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(PostgresStore::connect(url, limits).await?))
     } else {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     }

@@ -12,6 +12,14 @@ pub(crate) const ITEM_COLUMNS: &str = "id, kind, conversation_id, message_id, su
 #[async_trait]
 pub trait Moderation: Send + Sync + 'static {
     async fn create_moderation_item(&self, item: NewModerationItem) -> Result<ModerationItemRecord>;
+    /// An open report of this message (by anyone), or (`message_id` `None`) of this user by
+    /// this reporter: what reporting it again returns instead of a second item.
+    async fn open_report(
+        &self,
+        message_id: Option<&str>,
+        subject_user_id: Option<&str>,
+        reporter_id: &str,
+    ) -> Result<Option<ModerationItemRecord>>;
     async fn moderation_item(&self, id: &str) -> Result<Option<ModerationItemRecord>>;
     /// Open items and requested appeals, most severe first, then oldest.
     async fn moderation_queue(&self) -> Result<Vec<ModerationItemRecord>>;
@@ -50,6 +58,25 @@ macro_rules! impl_moderation_sql {
                     insert_item_row(self.writer(), &item).await?;
                     let sql = format!("SELECT {ITEM_COLUMNS} FROM moderation_items WHERE id = $1");
                     Ok(sqlx::query_as::<_, ModerationItemRecord>(&sql).bind(&item.id).fetch_one(self.writer()).await?)
+                }
+
+                async fn open_report(
+                    &self,
+                    message_id: Option<&str>,
+                    subject_user_id: Option<&str>,
+                    reporter_id: &str,
+                ) -> $crate::store::Result<Option<ModerationItemRecord>> {
+                    let sql = format!(
+                        "SELECT {ITEM_COLUMNS} FROM moderation_items WHERE kind = 'report' AND state = 'open' AND \
+                         (message_id = $1 OR ($1 IS NULL AND message_id IS NULL AND subject_user_id = $2 AND reporter_id = $3)) \
+                         ORDER BY created_at, id LIMIT 1"
+                    );
+                    Ok(sqlx::query_as::<_, ModerationItemRecord>(&sql)
+                        .bind(message_id)
+                        .bind(subject_user_id)
+                        .bind(reporter_id)
+                        .fetch_optional(self.writer())
+                        .await?)
                 }
 
                 async fn moderation_item(&self, id: &str) -> $crate::store::Result<Option<ModerationItemRecord>> {

@@ -1,10 +1,11 @@
 //! PostgreSQL, for production and several nodes. `synchronous_commit` stays on (the server
 //! default), so a commit has reached the WAL on disk before an `ack` is sent.
 
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use super::backend::Backend;
@@ -28,6 +29,7 @@ impl Backend for PostgresStore {
     const LOCK_ROWS: &'static str = " FOR UPDATE";
     const BEGIN_WRITE: &'static str = "BEGIN";
     const DATA_MODIFYING_CTE: bool = true;
+    const LOCK_KEY: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
 
     fn param(n: usize) -> String {
         format!("${n}")
@@ -35,9 +37,21 @@ impl Backend for PostgresStore {
 }
 
 impl PostgresStore {
-    pub async fn connect(url: &str) -> Result<Self> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+    /// Every session of the pool gets `limits` ([`SessionLimits`]) and names itself
+    /// `talkzone <pid>` in `pg_stat_activity`, so an operator (or a test) can tell the nodes'
+    /// sessions apart.
+    pub async fn connect(url: &str, limits: SessionLimits) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)?
+            .options([
+                ("lock_timeout", format!("{}ms", limits.lock_timeout_ms)),
+                ("idle_in_transaction_session_timeout", format!("{}ms", limits.idle_in_transaction_timeout_ms)),
+            ])
+            .application_name(&format!("talkzone {}", std::process::id()));
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
         Ok(Self { pool, batch_conns: std::sync::Mutex::new(Vec::new()) })
     }
 

@@ -23,6 +23,33 @@ pub struct UserRecord {
     pub on_duty: bool,
     pub capacity: i64,
     pub tokens_valid_after: Option<i64>,
+    /// Offboarded: the account can never sign in again (its name stays on its records).
+    pub offboarded_at: Option<i64>,
+    /// The TOTP secret (base32), once enrolled.
+    pub totp_secret: Option<String>,
+    /// The last TOTP time step accepted (a code is good once).
+    pub totp_last_step: Option<i64>,
+    /// The identity provider's subject this account signs in as (single sign-on).
+    pub oidc_subject: Option<String>,
+}
+
+impl UserRecord {
+    /// Neither suspended nor offboarded.
+    pub fn is_active(&self) -> bool {
+        self.suspended_at.is_none() && self.offboarded_at.is_none()
+    }
+}
+
+/// A change to a staff account's state or role ([`crate::store::Users::change_account`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Suspend,
+    Reactivate,
+    /// For good: no password, no second factor, no single sign-on binding; the name stays.
+    Offboard,
+    Role(Role),
+    /// The second factor is forgotten: it is enrolled again at the next sign-in.
+    ResetSecondFactor,
 }
 
 /// A new account.
@@ -155,6 +182,74 @@ pub enum Handover {
     Transfer { to: String },
     /// Ended with an outcome; `tags`, when given, replace the chat's tags (when not, they stay).
     Close { outcome: String, tags: Option<Vec<String>> },
+}
+
+/// Where a new support chat comes from, and how many of that source's chats may wait at once.
+#[derive(Debug, Clone)]
+pub struct ChatSource {
+    /// The keyed hash of the client's address (`Limits::source_key`), never the address.
+    pub key: String,
+    pub max_waiting: u32,
+}
+
+/// What opening a support chat did.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum OpenOutcome {
+    /// A new chat, queued.
+    Opened(ConversationRecord),
+    /// The owner's open chat, returned as it is.
+    Existing(ConversationRecord),
+    /// Its source is blocked (marked as abuse) until then; nothing stored.
+    SourceBlocked { until: i64 },
+    /// Its source already has as many chats waiting as it may; nothing stored.
+    SourceFull,
+}
+
+/// A support chat closed as abuse.
+#[derive(Debug, Clone)]
+pub struct AbuseMarked {
+    pub conversation: ConversationRecord,
+    /// The system message that closed it.
+    pub message: MessageRecord,
+    /// Whether it had a source to block (chats opened before sources were kept have none).
+    pub source_blocked: bool,
+    /// Its escalations that were still unresolved, resolved now.
+    pub escalations_resolved: Vec<String>,
+}
+
+/// What a deletion request does to a support chat with an escalation nobody has resolved: the
+/// chat is kept under a hold placed automatically (`hold_reason`, no one as its author), and
+/// each such escalation gets an action (`action`, with `note`) that says so.
+#[derive(Debug, Clone)]
+pub struct AutoHold {
+    pub hold_reason: String,
+    pub action: String,
+    pub note: String,
+}
+
+/// What erasing an account kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Conversations kept under a hold (placed by a supervisor, or just now automatically).
+    pub kept: Vec<String>,
+    /// Of those, the ones held automatically for an unresolved escalation.
+    pub auto_held: Vec<String>,
+    /// The unresolved escalations that caused the automatic holds.
+    pub escalations: Vec<String>,
+}
+
+/// What lifting a safeguarding hold did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldReleased {
+    /// No such conversation.
+    NotFound,
+    /// Not lifted: its young person asked for deletion, so lifting it would delete an
+    /// escalation nobody has resolved yet.
+    EscalationUnresolved,
+    /// Lifted; when its young person had asked for deletion, the conversation was deleted
+    /// then, and the account too if nothing else of theirs is held.
+    Lifted { conversation_deleted: bool, account_deleted: bool },
 }
 
 /// An entry of the services directory.
@@ -402,15 +497,52 @@ pub enum AcceptOutcome {
     NotFound,
 }
 
-/// What rotating a refresh token did.
+/// What rotating a refresh token did. `session_id` is the token's family: one sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RotateOutcome {
     /// The old token was valid and is now spent; the new one is stored in the same family.
-    Rotated { user_id: String },
-    /// The token was already spent: the family is now revoked.
-    Reused { user_id: String },
+    Rotated { user_id: String, session_id: String },
+    /// The token was already spent: the family (the session) is now revoked.
+    Reused { user_id: String, session_id: String },
     /// Unknown, expired or revoked.
     Invalid,
+}
+
+/// A session: one sign-in, its refresh-token family.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: Option<i64>,
+    /// When it ended (signed out, revoked, the account suspended …); `None` while live.
+    pub revoked_at: Option<i64>,
+    pub user_agent: Option<String>,
+    pub source_ip: Option<String>,
+    /// How it signed in (`password`, `password+totp`, `recovery_code`, `oidc`, `anonymous`).
+    pub method: Option<String>,
+    pub end_reason: Option<String>,
+    /// When its newest refresh token expires: after that the session is over too.
+    pub expires_at: i64,
+}
+
+/// A new session, with the facts that let its person recognise it.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub user_agent: Option<String>,
+    pub source_ip: Option<String>,
+    pub method: String,
+}
+
+/// A redeemed WebSocket ticket: whose, which session, and until when its socket may live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketGrant {
+    pub user_id: String,
+    pub session_id: String,
+    pub token_expires_at: i64,
 }
 
 /// An entry of the append-only audit log.

@@ -23,6 +23,7 @@ macro_rules! impl_sql_store {
         $crate::store::database::impl_database_sql!($store);
         $crate::store::audit::impl_audit_sql!($store);
         $crate::store::users::impl_users_sql!($store);
+        $crate::store::sessions::impl_sessions_sql!($store);
         $crate::store::desk::impl_desk_sql!($store);
         $crate::store::directory::impl_directory_sql!($store);
         $crate::store::conversations::impl_conversations_sql!($store);

@@ -82,9 +82,45 @@ impl Backend for SqliteStore {
     }
 }
 
+/// The database file, and its `-wal` and `-shm` files, readable and writable by this user
+/// only: they hold children's messages. The file is created `0600` before SQLite opens it, and
+/// SQLite gives the `-wal` and `-shm` files it creates the database file's mode; files made
+/// before this rule (by an older version, `0644`) are tightened here at every start.
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let name = path.as_os_str();
+        if name.is_empty() || name == ":memory:" {
+            return Ok(());
+        }
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = name.to_owned();
+            file.push(suffix);
+            let file = std::path::PathBuf::from(file);
+            match std::fs::metadata(&file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        owner_only(options.get_filename()).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)

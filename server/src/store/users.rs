@@ -1,13 +1,14 @@
-//! Accounts and their sessions (refresh tokens, WebSocket tickets).
+//! Accounts: creating them, finding them, and their lifecycle (suspension, offboarding, role,
+//! password), each of which ends the account's sessions in the same transaction.
 
 use async_trait::async_trait;
 
-use super::{AuditEvent, NewUser, Result, RotateOutcome, UserRecord};
+use super::{AccountChange, AuditEvent, NewUser, Result, UserRecord};
 
-pub(crate) const USER_COLUMNS: &str =
-    "id, role, username, password_hash, display_name, created_at, suspended_at, muted_until, on_duty, capacity, tokens_valid_after";
+pub(crate) const USER_COLUMNS: &str = "id, role, username, password_hash, display_name, created_at, suspended_at, \
+     muted_until, on_duty, capacity, tokens_valid_after, offboarded_at, totp_secret, totp_last_step, oidc_subject";
 
-/// Accounts and their sessions: refresh-token families, WebSocket tickets, suspension and mute.
+/// Accounts: creation, look-up, mute, suspension, and the staff lifecycle.
 #[async_trait]
 pub trait Users: Send + Sync + 'static {
     /// Creates an account, with `audit` (if any) in the same transaction.
@@ -17,31 +18,9 @@ pub trait Users: Send + Sync + 'static {
     /// Every staff account (duty workers, supervisors, moderators, YOT admins), by name.
     async fn staff_accounts(&self) -> Result<Vec<UserRecord>>;
 
-    async fn create_refresh_token(
-        &self,
-        family_id: Option<&str>,
-        user_id: &str,
-        token_hash: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<()>;
-    /// Spends `old_hash` and stores `new_hash` in its family, or detects reuse.
-    async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        new_hash: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<RotateOutcome>;
-    /// Revokes the family of a token (logout). Returns the user it belonged to.
-    async fn revoke_refresh_family(&self, token_hash: &str, now: i64) -> Result<Option<String>>;
-
-    async fn create_ws_ticket(&self, ticket_hash: &str, user_id: &str, expires_at: i64) -> Result<()>;
-    /// Deletes the ticket and returns its user if it existed and had not expired.
-    async fn consume_ws_ticket(&self, ticket_hash: &str, now: i64) -> Result<Option<String>>;
-
     async fn set_muted_until(&self, user_id: &str, until: Option<i64>) -> Result<()>;
-    /// Suspends (or lifts) an account; suspending also revokes every refresh token.
+    /// Suspends (or lifts) an account; suspending also ends every session and takes the
+    /// account off duty.
     async fn set_suspended(&self, user_id: &str, at: Option<i64>) -> Result<()>;
     /// Ends every session of a user: refresh tokens revoked, access tokens issued before `now`
     /// refused; optionally with a new password hash, and `audit` in the same transaction.
@@ -50,8 +29,31 @@ pub trait Users: Send + Sync + 'static {
         user_id: &str,
         new_password_hash: Option<&str>,
         now: i64,
+        reason: &str,
         audit: Option<AuditEvent>,
     ) -> Result<()>;
+    /// Changes a staff account's state or role (see [`AccountChange`]), ending every session
+    /// of it and taking it off duty (except on reactivation), with `audit`, in one
+    /// transaction. False when there is no such account, or it is offboarded.
+    async fn change_account(&self, user_id: &str, change: AccountChange, now: i64, audit: AuditEvent) -> Result<bool>;
+    /// Active (neither suspended nor offboarded) YOT admins.
+    async fn active_admins(&self) -> Result<i64>;
+    /// Stores a one-time password reset code (hashed) for the account, replacing any earlier
+    /// one, with `audit`.
+    async fn create_password_reset(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+        created_by: Option<&str>,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    /// The account a live password reset code is for (the code is not spent).
+    async fn password_reset_for(&self, token_hash: &str, now: i64) -> Result<Option<String>>;
+    /// Spends a password reset code: the account it was for, if it existed, had not expired and
+    /// the account is active.
+    async fn take_password_reset(&self, token_hash: &str, now: i64) -> Result<Option<String>>;
 }
 
 /// The SQL of [`Users`], the same for both databases; instantiated for each store type by
@@ -107,141 +109,6 @@ macro_rules! impl_users_sql {
                     Ok(sqlx::query_as::<_, UserRecord>(&sql).fetch_all(self.reader()).await?)
                 }
 
-                async fn create_refresh_token(
-                    &self,
-                    family_id: Option<&str>,
-                    user_id: &str,
-                    token_hash: &str,
-                    now: i64,
-                    expires_at: i64,
-                ) -> $crate::store::Result<()> {
-                    let mut tx = self.writer().begin().await?;
-                    let family = match family_id {
-                        Some(f) => f.to_owned(),
-                        None => {
-                            let f = crate::ids::random_id();
-                            sqlx::query("INSERT INTO refresh_families (id, user_id, created_at) VALUES ($1, $2, $3)")
-                                .bind(&f)
-                                .bind(user_id)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
-                            f
-                        }
-                    };
-                    sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(token_hash)
-                    .bind(&family)
-                    .bind(now)
-                    .bind(expires_at)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(())
-                }
-
-                async fn rotate_refresh_token(
-                    &self,
-                    old_hash: &str,
-                    new_hash: &str,
-                    now: i64,
-                    expires_at: i64,
-                ) -> $crate::store::Result<RotateOutcome> {
-                    let mut tx = self.writer().begin().await?;
-                    let row: Option<(String, i64, Option<i64>, Option<i64>, String)> = sqlx::query_as(
-                        "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.user_id \
-                         FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
-                         WHERE t.token_hash = $1",
-                    )
-                    .bind(old_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((family, token_expires, used_at, revoked_at, user_id)) = row else {
-                        return Ok(RotateOutcome::Invalid);
-                    };
-                    if revoked_at.is_some() {
-                        return Ok(RotateOutcome::Invalid);
-                    }
-                    let spent = if used_at.is_some() {
-                        true
-                    } else {
-                        // A concurrent refresh with the same token loses here and counts as reuse.
-                        sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-                            .bind(old_hash)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected()
-                            == 0
-                    };
-                    if spent {
-                        sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE id = $1")
-                            .bind(&family)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
-                        return Ok(RotateOutcome::Reused { user_id });
-                    }
-                    if token_expires <= now {
-                        return Ok(RotateOutcome::Invalid);
-                    }
-                    sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(new_hash)
-                    .bind(&family)
-                    .bind(now)
-                    .bind(expires_at)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(RotateOutcome::Rotated { user_id })
-                }
-
-                async fn revoke_refresh_family(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<String>> {
-                    let mut tx = self.writer().begin().await?;
-                    let row: Option<(String, String)> = sqlx::query_as(
-                        "SELECT f.id, f.user_id FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
-                         WHERE t.token_hash = $1",
-                    )
-                    .bind(token_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((family, user_id)) = row else { return Ok(None) };
-                    sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                        .bind(&family)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(Some(user_id))
-                }
-
-                async fn create_ws_ticket(&self, ticket_hash: &str, user_id: &str, expires_at: i64) -> $crate::store::Result<()> {
-                    sqlx::query("INSERT INTO ws_tickets (ticket_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-                        .bind(ticket_hash)
-                        .bind(user_id)
-                        .bind(expires_at)
-                        .execute(self.writer())
-                        .await?;
-                    Ok(())
-                }
-
-                async fn consume_ws_ticket(&self, ticket_hash: &str, now: i64) -> $crate::store::Result<Option<String>> {
-                    // DELETE … RETURNING makes the ticket single-use even when two upgrades race.
-                    let row: Option<(String, i64)> =
-                        sqlx::query_as("DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at")
-                            .bind(ticket_hash)
-                            .fetch_optional(self.writer())
-                            .await?;
-                    // Expired tickets of others are swept here too, so the table stays small.
-                    sqlx::query("DELETE FROM ws_tickets WHERE expires_at <= $1").bind(now).execute(self.writer()).await?;
-                    Ok(row.and_then(|(user, exp)| (exp > now).then_some(user)))
-                }
-
                 async fn set_muted_until(&self, user_id: &str, until: Option<i64>) -> $crate::store::Result<()> {
                     sqlx::query("UPDATE users SET muted_until = $2 WHERE id = $1")
                         .bind(user_id)
@@ -259,18 +126,32 @@ macro_rules! impl_users_sql {
                         .execute(&mut *tx)
                         .await?;
                     if let Some(at) = at {
-                        sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        sqlx::query("UPDATE users SET on_duty = FALSE, tokens_valid_after = $2 WHERE id = $1")
                             .bind(user_id)
                             .bind(at)
                             .execute(&mut *tx)
                             .await?;
+                        sqlx::query(
+                            "UPDATE refresh_families SET revoked_at = $2, end_reason = 'suspended' \
+                             WHERE user_id = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(user_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
                     }
                     tx.commit().await?;
                     Ok(())
                 }
 
-                async fn end_sessions(&self, user_id: &str, new_password_hash: Option<&str>, now: i64, audit: Option<AuditEvent>)
-                    -> $crate::store::Result<()> {
+                async fn end_sessions(
+                    &self,
+                    user_id: &str,
+                    new_password_hash: Option<&str>,
+                    now: i64,
+                    reason: &str,
+                    audit: Option<AuditEvent>,
+                ) -> $crate::store::Result<()> {
                     let mut tx = self.writer().begin().await?;
                     sqlx::query("UPDATE users SET tokens_valid_after = $2, password_hash = COALESCE($3, password_hash) WHERE id = $1")
                         .bind(user_id)
@@ -278,16 +159,150 @@ macro_rules! impl_users_sql {
                         .bind(new_password_hash)
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query("UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-                        .bind(user_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE refresh_families SET revoked_at = $2, end_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
                     if let Some(audit) = audit {
                         insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
                     }
                     tx.commit().await?;
                     Ok(())
+                }
+
+                async fn change_account(&self, user_id: &str, change: AccountChange, now: i64, audit: AuditEvent)
+                    -> $crate::store::Result<bool> {
+                    let mut tx = self.writer().begin().await?;
+                    let (sql, reason) = match change {
+                        AccountChange::Suspend => (
+                            "UPDATE users SET suspended_at = $2, on_duty = FALSE, tokens_valid_after = $2 \
+                             WHERE id = $1 AND offboarded_at IS NULL",
+                            Some("suspended"),
+                        ),
+                        // Every session already ended with the suspension; none issued before now
+                        // comes back with the account.
+                        AccountChange::Reactivate => (
+                            "UPDATE users SET suspended_at = NULL, tokens_valid_after = $2 WHERE id = $1 AND offboarded_at IS NULL",
+                            None,
+                        ),
+                        // The name stays (on the records the account made); every way in goes.
+                        AccountChange::Offboard => (
+                            "UPDATE users SET offboarded_at = $2, on_duty = FALSE, tokens_valid_after = $2, \
+                             password_hash = NULL, totp_secret = NULL, totp_last_step = NULL, oidc_subject = NULL \
+                             WHERE id = $1 AND offboarded_at IS NULL",
+                            Some("offboarded"),
+                        ),
+                        AccountChange::Role(_) => (
+                            "UPDATE users SET role = $3, on_duty = FALSE, tokens_valid_after = $2 \
+                             WHERE id = $1 AND offboarded_at IS NULL",
+                            Some("role_changed"),
+                        ),
+                        AccountChange::ResetSecondFactor => (
+                            "UPDATE users SET totp_secret = NULL, totp_last_step = NULL, tokens_valid_after = $2 \
+                             WHERE id = $1 AND offboarded_at IS NULL",
+                            Some("second_factor_reset"),
+                        ),
+                    };
+                    let mut query = sqlx::query(sql).bind(user_id).bind(now);
+                    if let AccountChange::Role(role) = change {
+                        query = query.bind(role.as_str());
+                    }
+                    if query.execute(&mut *tx).await?.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    if matches!(change, AccountChange::Offboard | AccountChange::ResetSecondFactor) {
+                        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                        sqlx::query("DELETE FROM sign_in_challenges WHERE user_id = $1")
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    if change == AccountChange::Offboard {
+                        sqlx::query("DELETE FROM password_resets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                    }
+                    if let Some(reason) = reason {
+                        sqlx::query(
+                            "UPDATE refresh_families SET revoked_at = $2, end_reason = $3 \
+                             WHERE user_id = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(user_id)
+                        .bind(now)
+                        .bind(reason)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn active_admins(&self) -> $crate::store::Result<i64> {
+                    let (n,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM users WHERE role = 'yot_admin' AND suspended_at IS NULL AND offboarded_at IS NULL",
+                    )
+                    .fetch_one(self.reader())
+                    .await?;
+                    Ok(n)
+                }
+
+                async fn create_password_reset(
+                    &self,
+                    user_id: &str,
+                    token_hash: &str,
+                    now: i64,
+                    expires_at: i64,
+                    created_by: Option<&str>,
+                    audit: AuditEvent,
+                ) -> $crate::store::Result<()> {
+                    let mut tx = self.writer().begin().await?;
+                    sqlx::query("DELETE FROM password_resets WHERE user_id = $1 OR expires_at <= $2")
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, created_by) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(expires_at)
+                    .bind(created_by)
+                    .execute(&mut *tx)
+                    .await?;
+                    insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn password_reset_for(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<String>> {
+                    Ok(sqlx::query_as::<_, (String,)>(
+                        "SELECT user_id FROM password_resets WHERE token_hash = $1 AND expires_at > $2",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .map(|(u,)| u))
+                }
+
+                async fn take_password_reset(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<String>> {
+                    // DELETE … RETURNING: a code is good once, even when two requests race.
+                    let row: Option<(String, i64)> =
+                        sqlx::query_as("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at")
+                            .bind(token_hash)
+                            .fetch_optional(self.writer())
+                            .await?;
+                    let Some((user_id, expires_at)) = row else { return Ok(None) };
+                    if expires_at <= now {
+                        return Ok(None);
+                    }
+                    Ok(self.user(&user_id).await?.filter(|u| u.is_active()).map(|u| u.id))
                 }
             }
         };

@@ -693,9 +693,16 @@ pub async fn my_pending(state: &AppState, user: &AuthUser) -> ApiResult<Vec<Pend
     Ok(out)
 }
 
+/// `GET /v1/survey-access`. Once the answers are sent, the code shows that they were and no
+/// longer shows them: whoever picks up the code (a letter, a shared phone) until it expires
+/// would otherwise read a parent's answers about their child.
 pub async fn view_for_code(state: &AppState, code: &str) -> ApiResult<PendingSurvey> {
     let a = assignment_for_code(state, code).await?;
-    pending_view(state, &a).await
+    let mut view = pending_view(state, &a).await?;
+    if view.status == AssignmentStatus::Completed {
+        view.saved_answers.clear();
+    }
+    Ok(view)
 }
 
 /// The caller's own assignment (anything else is "not found").

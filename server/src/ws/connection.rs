@@ -1,12 +1,24 @@
 //! One task per WebSocket connection: reads and answers client frames, writes what the hub
 //! queues for it, sends heartbeats, and closes on shutdown (1012), on an oversize frame
-//! (1009), or when it is too slow to keep up (1013: reconnect and resume).
+//! (1009), when it is too slow to keep up (1013: reconnect and resume), when its session ends
+//! (4001: sign in again), or when its access token expires without an `auth` frame bringing a
+//! fresh one (4002: refresh, reconnect and resume).
 //!
 //! Delivery is exactly-once and in order per conversation, as the client sees it: the task
 //! remembers the last `seq` it delivered for each subscription, drops what it has already
 //! sent, and on a gap re-reads the missing messages from the database.
+//!
+//! A `send` waits for the database (its durable write) beside the connection's loop, not in it:
+//! while it waits (a lock held by a frozen node, a slow disk) pings are answered, other
+//! frames handled and other conversations delivered. Sends are stored one at a time, in the
+//! order they came, each `ack` before its own message's delivery, as when they were awaited
+//! in the loop.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -17,13 +29,13 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authenticated};
 use crate::conversations;
 use crate::error::ApiError;
 use crate::limits::{ConnectionLimiter, Limits};
 use crate::model::{ConversationKind, ConversationState};
 use crate::queue;
-use crate::realtime::hub::{Outbound, Registration};
+use crate::realtime::hub::{Outbound, Registrant, Registration};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -34,14 +46,25 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Backlog page size when catching a subscription up from the database.
 const CATCH_UP_PAGE: u32 = 500;
+/// Sends waiting behind the one being stored; with this many, the socket is not read until
+/// one is stored.
+const MAX_QUEUED_SENDS: usize = 32;
+/// How long a send being stored at shutdown may still take to get its `ack`.
+const SHUTDOWN_SEND_GRACE: Duration = Duration::from_secs(5);
 
 pub mod close_code {
     /// The frame was larger than the configured limit.
     pub const TOO_BIG: u16 = 1009;
     /// The node is shutting down: reconnect (to another node).
     pub const RESTART: u16 = 1012;
-    /// The connection could not keep up, or its user was signed out: reconnect and resume.
+    /// The connection could not keep up: reconnect and resume.
     pub const TRY_AGAIN: u16 = 1013;
+    /// The session ended (signed out, ended by its person or an admin, the account suspended,
+    /// offboarded or given another role): sign in again.
+    pub const SESSION_ENDED: u16 = 4001;
+    /// The access token the socket was opened with expired and no fresh one came in an `auth`
+    /// frame: refresh it, reconnect and resume.
+    pub const TOKEN_EXPIRED: u16 = 4002;
 }
 
 /// The connection is over; stop the task.
@@ -50,6 +73,10 @@ struct Closed;
 struct Connection {
     state: AppState,
     user: AuthUser,
+    /// The session the socket belongs to; an `auth` frame must name the same one.
+    session_id: String,
+    /// When the access token it holds expires (service clock, ms): the socket closes then.
+    expires_at: i64,
     registration: Registration,
     sink: SplitSink<WebSocket, Message>,
     limiter: ConnectionLimiter,
@@ -61,6 +88,22 @@ struct Connection {
     /// What a resync last sent per item (conversation state, escalation), so that repeated
     /// resyncs during a broker outage send only what changed.
     resynced: HashMap<String, String>,
+    /// Sends waiting for the one being stored: (conversation, client_msg_id, body).
+    queued_sends: VecDeque<(ConversationId, String, String)>,
+    /// The conversation of the send being stored, and what the hub queued for it meanwhile:
+    /// delivered after that send's `ack`.
+    storing: Option<ConversationId>,
+    held_back: Vec<Outbound>,
+}
+
+/// A send being stored, beside the loop.
+type Storing = Pin<Box<dyn Future<Output = Stored> + Send>>;
+
+/// What storing a send came to.
+struct Stored {
+    conversation_id: ConversationId,
+    client_msg_id: String,
+    result: Result<conversations::Sent, ApiError>,
 }
 
 #[derive(Clone, Copy)]
@@ -84,18 +127,28 @@ impl Drop for ConnectionGauge {
     }
 }
 
-pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
+pub async fn run(state: AppState, caller: Authenticated, socket: WebSocket) {
     let _gauge = ConnectionGauge::new();
     let (sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(state.config.limits.ws_outbound_buffer);
     let close = CancellationToken::new();
-    let registration = state.hub.register(user.id.clone(), user.role, tx, close.clone());
+    let signed_out = Arc::new(AtomicBool::new(false));
+    let Authenticated { user, session_id, expires_at } = caller;
+    let who = Registrant {
+        user_id: user.id.clone(),
+        role: user.role,
+        session_id: session_id.clone(),
+        signed_out: signed_out.clone(),
+    };
+    let registration = state.hub.register(who, tx, close.clone());
     crate::presence::seen(&state, &user).await;
     let limiter = state.limits.connection_limiter();
     let shutdown = state.shutdown.clone();
     let mut conn = Connection {
         state,
         user,
+        session_id,
+        expires_at,
         registration,
         sink,
         limiter,
@@ -103,6 +156,9 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
         watching_queue: false,
         watching_moderation: false,
         resynced: HashMap::new(),
+        queued_sends: VecDeque::new(),
+        storing: None,
+        held_back: Vec::new(),
     };
     tracing::debug!(conn = conn.registration.id, user = %conn.user.id, "websocket connected");
 
@@ -111,22 +167,43 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     let first_ping = HEARTBEAT / 2 + HEARTBEAT.mul_f64(rand::random::<f64>());
     let mut heartbeat = tokio::time::interval_at(Instant::now() + first_ping, HEARTBEAT);
     let mut last_heard = Instant::now();
+    let mut storing: Option<Storing> = None;
     loop {
+        if storing.is_none() {
+            storing = conn.next_send();
+        }
         let step = tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
+                // A send already being stored still gets its answer, if it comes soon.
+                if let Some(send) = storing.take() {
+                    if let Ok(stored) = tokio::time::timeout(SHUTDOWN_SEND_GRACE, send).await {
+                        let _ = Box::pin(conn.stored(stored)).await;
+                    }
+                }
                 conn.close(close_code::RESTART, "server restarting; reconnect").await;
                 break;
             }
             _ = close.cancelled() => {
-                conn.close(close_code::TRY_AGAIN, "reconnect and resume").await;
+                if signed_out.load(Ordering::Relaxed) {
+                    conn.close(close_code::SESSION_ENDED, "the session has ended; sign in again").await;
+                } else {
+                    conn.close(close_code::TRY_AGAIN, "reconnect and resume").await;
+                }
                 break;
             }
+            stored = async { storing.as_mut().expect("polled only while storing").await }, if storing.is_some() => {
+                storing = None;
+                // Boxed like `handle_text`: answering writes frames and what was held back.
+                Box::pin(conn.stored(stored)).await
+            }
             out = rx.recv() => match out {
-                Some(out) => conn.deliver(out).await,
+                Some(out) => conn.deliver_or_hold(out).await,
                 None => break,
             },
-            incoming = stream.next() => match incoming {
+            // While sends wait to be stored, the socket is not read: the client is held back
+            // by TCP, as when each send was stored before the next frame was read.
+            incoming = stream.next(), if conn.queued_sends.len() < MAX_QUEUED_SENDS => match incoming {
                 None => break,
                 Some(Err(e)) => {
                     if is_too_big(e) {
@@ -136,6 +213,10 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
                 }
                 Some(Ok(msg)) => {
                     last_heard = Instant::now();
+                    if conn.token_expired() {
+                        conn.close(close_code::TOKEN_EXPIRED, "the access token expired; refresh it and reconnect").await;
+                        break;
+                    }
                     match msg {
                         // Boxed: handling a frame can await deep call chains whose state
                         // would otherwise sit inline in every idle connection's task (KiBs each).
@@ -149,6 +230,12 @@ pub async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
                     tracing::debug!(conn = conn.registration.id, "no sign of life: closing");
+                    break;
+                }
+                // Checked here too, so that a socket that only listens closes within a
+                // heartbeat of its token's expiry.
+                if conn.token_expired() {
+                    conn.close(close_code::TOKEN_EXPIRED, "the access token expired; refresh it and reconnect").await;
                     break;
                 }
                 conn.write(Message::Ping(Default::default())).await
@@ -168,6 +255,64 @@ fn is_too_big(e: axum::Error) -> bool {
 }
 
 impl Connection {
+    /// Starts storing the next queued send, if any.
+    fn next_send(&mut self) -> Option<Storing> {
+        let (conversation_id, client_msg_id, body) = self.queued_sends.pop_front()?;
+        self.storing = Some(conversation_id.clone());
+        let (state, user) = (self.state.clone(), self.user.clone());
+        Some(Box::pin(async move {
+            let result = conversations::send_message(&state, &user, &conversation_id, &client_msg_id, &body).await;
+            Stored { conversation_id, client_msg_id, result }
+        }))
+    }
+
+    /// Answers a stored send (`ack`, or the `error` that refers to it), then delivers what
+    /// was held back meanwhile.
+    async fn stored(&mut self, stored: Stored) -> Result<(), Closed> {
+        self.storing = None;
+        let Stored { conversation_id, client_msg_id, result } = stored;
+        let answered = match result {
+            Ok(sent) => {
+                let status = if sent.seq.is_some() { AckStatus::Delivered } else { AckStatus::Held };
+                let ack = ServerFrame::Ack {
+                    client_msg_id,
+                    conversation_id,
+                    message_id: sent.message_id,
+                    seq: sent.seq,
+                    status,
+                };
+                self.send_frame(&ack).await
+            }
+            Err(e) => self.error(e, &client_msg_id).await,
+        };
+        answered?;
+        for out in std::mem::take(&mut self.held_back) {
+            self.deliver(out).await?;
+        }
+        Ok(())
+    }
+
+    /// Delivers what the hub queued, except messages of the conversation a send is being
+    /// stored in: those wait for that send's `ack` (bounded like the hub's queue).
+    async fn deliver_or_hold(&mut self, out: Outbound) -> Result<(), Closed> {
+        if let (Some(storing), Outbound::Message(m)) = (&self.storing, &out) {
+            if &m.conversation_id == storing {
+                if self.held_back.len() >= self.state.config.limits.ws_outbound_buffer {
+                    metrics::counter!(telemetry::SLOW_CONSUMERS).increment(1);
+                    self.close(close_code::TRY_AGAIN, "reconnect and resume").await;
+                    return Err(Closed);
+                }
+                self.held_back.push(out);
+                return Ok(());
+            }
+        }
+        self.deliver(out).await
+    }
+
+    fn token_expired(&self) -> bool {
+        self.state.clock.now_ms() >= self.expires_at
+    }
+
     async fn write(&mut self, msg: Message) -> Result<(), Closed> {
         match tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(msg)).await {
             Ok(Ok(())) => Ok(()),
@@ -270,16 +415,8 @@ impl Connection {
                 self.delivered.remove(&conversation_id);
             }
             ClientFrame::Send { conversation_id, client_msg_id, body } => {
-                let sent =
-                    conversations::send_message(&state, &self.user, &conversation_id, &client_msg_id, &body).await?;
-                self.send_frame(&ServerFrame::Ack {
-                    client_msg_id,
-                    conversation_id,
-                    message_id: sent.message_id,
-                    seq: sent.seq,
-                    status: if sent.seq.is_some() { AckStatus::Delivered } else { AckStatus::Held },
-                })
-                .await?;
+                // Stored beside the loop (`next_send`), answered when it is (`stored`).
+                self.queued_sends.push_back((conversation_id, client_msg_id, body));
             }
             ClientFrame::Typing { conversation_id } => {
                 conversations::typing(&state, &self.user, &conversation_id).await?;
@@ -311,13 +448,24 @@ impl Connection {
                 }
                 state.hub.watch_moderation(self.registration.id);
                 self.watching_moderation = true;
-                let queue = crate::moderation_queue::queue(&state, &self.user).await?;
+                let queue = crate::moderation_queue::queue(&state, &self.user, "watch").await?;
                 for item in queue.items {
                     self.send_frame(&ServerFrame::ModerationChanged { item }).await?;
                 }
             }
             ClientFrame::Ping { nonce } => {
                 self.send_frame(&ServerFrame::Pong { nonce }).await?;
+            }
+            ClientFrame::Auth { access_token } => {
+                // A refreshed token of this socket's own session keeps it open past the old
+                // token's expiry; any other token is refused and changes nothing.
+                let fresh = state.auth.authenticate_session(&access_token).await?;
+                if fresh.session_id != self.session_id || fresh.user.id != self.user.id {
+                    return Err(ApiError::Unauthorized("present a token of this connection's own session").into());
+                }
+                self.expires_at = fresh.expires_at;
+                let expires_in = ((fresh.expires_at - state.clock.now_ms()) / 1000).max(0) as u64;
+                self.send_frame(&ServerFrame::Authenticated { expires_in }).await?;
             }
         }
         Ok(())
@@ -327,6 +475,12 @@ impl Connection {
     async fn deliver(&mut self, out: Outbound) -> Result<(), Closed> {
         match out {
             Outbound::Frame(json) => self.write(Message::Text(json.as_ref().into())).await,
+            Outbound::ModerationItem(shown) => {
+                // Recorded before it is shown, like every staff read; boxed like `handle_text`.
+                Box::pin(crate::moderation_queue::shown(&self.state, &self.user, &[shown.item_id.as_str()], "live"))
+                    .await;
+                self.write(Message::Text(shown.json.as_ref().into())).await
+            }
             // Boxed like `handle_text`: a rare path whose state should not sit in every task.
             Outbound::Resync => match Box::pin(self.resync()).await {
                 Ok(()) => Ok(()),
@@ -408,7 +562,7 @@ impl Connection {
             self.send_if_changed("queue".into(), &ServerFrame::QueueSnapshot { entries }).await?;
         }
         if self.watching_moderation {
-            for item in crate::moderation_queue::queue(&state, &self.user).await?.items {
+            for item in crate::moderation_queue::queue(&state, &self.user, "resync").await?.items {
                 let key = format!("m:{}", item.id);
                 self.send_if_changed(key, &ServerFrame::ModerationChanged { item }).await?;
             }

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{ErrorCode, WsQuery};
 
-use crate::auth::AuthUser;
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
@@ -20,10 +20,15 @@ use crate::state::AppState;
 /// Bytes tungstenite reads at a time; a typical client frame (a short chat message) fits.
 const READ_BUFFER_BYTES: usize = 512;
 
-/// Decodes one client frame: JSON, no NUL characters anywhere, then the protocol's shape
-/// (unknown types and fields refused). The error says what is wrong, for a `bad_frame`.
+/// Decodes one client frame: a JSON object (serde would also read an internally tagged enum
+/// from an array, `["ping"]`, which the protocol does not allow), no NUL characters anywhere,
+/// then the protocol's shape (unknown types and fields refused). The error says what is
+/// wrong, for a `bad_frame`.
 pub fn decode_frame(text: &str) -> Result<talkzone_mobile_api::ClientFrame, String> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if !value.is_object() {
+        return Err("a frame is a JSON object with a \"type\"".into());
+    }
     crate::input::check_json(&value).map_err(|e| e.to_string())?;
     serde_json::from_value(value).map_err(|e| e.to_string())
 }
@@ -38,22 +43,23 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     }
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str>) -> Result<AuthUser, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap, ticket: Option<&str>) -> Result<Authenticated, ApiError> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match (bearer, ticket) {
-        (Some(token), _) => state.auth.authenticate(token.trim()).await,
+        (Some(token), _) => state.auth.authenticate_session(token.trim()).await,
         (None, Some(ticket)) => state.auth.redeem_ticket(ticket).await,
         (None, None) => Err(ApiError::Unauthorized("authenticate with a bearer token or ?ticket=")),
     }
 }
 
-/// `GET /v1/ws`.
+/// `GET /v1/ws`. One user may hold `ws_per_user` sockets on a node and one source (an
+/// address; IPv6 a /64) `ws_per_source`; past them the upgrade is refused with 429.
 pub async fn upgrade(
     State(state): State<AppState>,
-    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiQuery(query): ApiQuery<WsQuery>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -63,6 +69,12 @@ pub async fn upgrade(
     }
     let user = match authenticate(&state, &headers, query.ticket.as_deref()).await {
         Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    let source = crate::http::extract::client_ip(peer, &headers, &state.config.trusted_proxies);
+    // Taken before the upgrade, so that sockets opened at once cannot all slip past the count.
+    let slot = match state.limits.take_socket(user.user.id.as_str(), source) {
+        Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
     let ws = match ws {
@@ -82,7 +94,12 @@ pub async fn upgrade(
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
         // Boxed apart from axum's upgrade task, whose own state (the handshake's) would
         // otherwise be laid out beside the connection's for the connection's whole life.
-        .on_upgrade(move |socket| Box::pin(connection::run(state, user, socket)))
+        .on_upgrade(move |socket| {
+            Box::pin(async move {
+                let _slot = slot;
+                connection::run(state, user, socket).await
+            })
+        })
 }
 
 /// The WebSocket edge of [`ApiError`]: the `error` frame answering `reference`. Server-side
@@ -135,6 +152,15 @@ mod tests {
         assert!(size <= 3 * 1024, "the connection task's future is {size} bytes");
     }
 
+    /// Issue 22: `["ping"]` was answered with a `pong`.
+    #[test]
+    fn an_array_is_not_a_frame() {
+        assert!(super::decode_frame(r#"{"type":"ping"}"#).is_ok());
+        for text in [r#"["ping"]"#, r#"["send","c","m","hi"]"#, "\"ping\"", "1", "null"] {
+            assert!(super::decode_frame(text).is_err(), "{text} was taken as a frame");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -159,6 +185,14 @@ mod tests {
         fn valid_frames_round_trip(f in frame()) {
             let text = serde_json::to_string(&f).unwrap();
             prop_assert_eq!(decode_frame(&text).unwrap(), f);
+        }
+
+        /// The same frame as an array, or as any other JSON that is not an object, is refused.
+        #[test]
+        fn only_objects_are_frames(f in frame()) {
+            let value = serde_json::to_value(&f).unwrap();
+            let fields: Vec<serde_json::Value> = value.as_object().unwrap().values().cloned().collect();
+            prop_assert!(decode_frame(&serde_json::Value::Array(fields).to_string()).is_err());
         }
 
         /// A NUL anywhere is refused.

@@ -304,7 +304,13 @@ fn now_s() -> u64 {
 }
 
 fn claims_for(user_id: &str, role: &str) -> serde_json::Value {
+    claims_in(user_id, role, "no-such-session")
+}
+
+/// Claims naming the session `sid` (an access token is good only while its session lives).
+fn claims_in(user_id: &str, role: &str, sid: &str) -> serde_json::Value {
     serde_json::json!({
+        "sid": sid,
         "sub": user_id,
         "role": role,
         "iat": now_s(),
@@ -345,9 +351,20 @@ async fn missing_forged_and_foreign_tokens_are_refused(backend: Backend) {
 
     // A correctly signed token for the same claims is accepted: the refusals below are about
     // the signature, not the claims.
-    let genuine = hs256(&claims_for(admin.user.id.as_str(), "yot_admin"), TEST_JWT_SECRET);
+    let session = s.client.my_sessions(&admin.access_token).await.expect("sessions").sessions.remove(0).id;
+    let genuine = hs256(&claims_in(admin.user.id.as_str(), "yot_admin", &session), TEST_JWT_SECRET);
     let me = s.client.me(&genuine).await.expect("a token signed with the server's key works");
     assert_eq!(me.id, admin.user.id);
+    // Signed with the server's key, but naming no session, or one that is not live: refused.
+    let mut sessionless = claims_for(admin.user.id.as_str(), "yot_admin");
+    sessionless.as_object_mut().expect("claims").remove("sid");
+    assert_401_json(&s, Method::GET, "/v1/me", Some(&hs256(&sessionless, TEST_JWT_SECRET)), b"").await;
+    let unknown = hs256(&claims_for(admin.user.id.as_str(), "yot_admin"), TEST_JWT_SECRET);
+    assert_401_json(&s, Method::GET, "/v1/me", Some(&unknown), b"").await;
+    // Another user's session named in a token for this one: refused.
+    let theirs = s.client.my_sessions(&yp.access_token).await.expect("sessions").sessions.remove(0).id;
+    let borrowed = hs256(&claims_in(admin.user.id.as_str(), "yot_admin", &theirs), TEST_JWT_SECRET);
+    assert_401_json(&s, Method::GET, "/v1/me", Some(&borrowed), b"").await;
 
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     // alg none, claiming the young person is a yot_admin, and for the admin itself.

@@ -90,7 +90,13 @@ async fn queue_is_risk_first_and_reorders_live(backend: Backend) {
 
     // B, waiting, says something risky: B moves to the front at once, and everyone watching hears.
     let mut b_ws = s.client.connect(&b.access_token).await.unwrap();
-    b_ws.send_message(&cb.id, "r1", "i've got pills saved up and i'm going to take them all tonight").await.unwrap();
+    // Sent without waiting for the ack: the position may be told before the ack comes.
+    let frame = ClientFrame::Send {
+        conversation_id: cb.id.clone(),
+        client_msg_id: "r1".into(),
+        body: "i've got pills saved up and i'm going to take them all tonight".into(),
+    };
+    b_ws.send(&frame).await.unwrap();
     let f = watch
         .recv_until(T, |f| matches!(f, ServerFrame::QueueChanged { entries } if entries.first().is_some_and(|e| e.conversation_id == cb.id)))
         .await

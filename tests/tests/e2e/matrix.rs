@@ -438,6 +438,11 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             } else {
                 vars.insert("id".into(), conv.clone());
             }
+            // The young person's first message (a report names it).
+            let history = must("history", s.client.messages(&yp.access_token, &conv_id, 0, None).await);
+            let first = history.messages.iter().find(|m| m.body == secret).expect("the first message");
+            secrets.push(first.message_id.0.clone());
+            vars.insert("message_id".into(), first.message_id.0.clone());
             secrets.push(conv.clone());
             vars.insert("conversation_id".into(), conv.clone());
             conversation = Some(conv);
@@ -478,6 +483,16 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
         }
         "worker" => {
             vars.insert("id".into(), w.unasg.user.id.0.clone());
+        }
+        // A staff member of its own, signed in, whose sessions a cell may end.
+        "staff_member" | "staff_session" => {
+            let member = s.staff(Role::DutyWorker).await;
+            let sessions = must("their sessions", s.client.my_sessions(&member.access_token).await).sessions;
+            let session = sessions.into_iter().next().expect("a session").id;
+            let id = if target == "staff_member" { member.user.id.0.clone() } else { session.clone() };
+            vars.insert("id".into(), id);
+            vars.insert("session_id".into(), session.clone());
+            secrets.push(session);
         }
         "shift" => {
             let (start, end) = shift_times();
@@ -789,6 +804,22 @@ async fn until_pong(ws: &mut WsConnection, nonce: &str) -> Vec<ServerFrame> {
     }
 }
 
+/// What answers a frame: everything up to the `pong` of a ping sent after it. A `send` is
+/// stored beside the connection's loop (pings are answered while it waits on the database), so
+/// its own `ack` or `error` is waited for first.
+async fn answers(ws: &mut WsConnection, kind: &str, reference: &str, nonce: &str) -> Vec<ServerFrame> {
+    let mut seen = Vec::new();
+    let mut waiting = kind == "send";
+    while waiting {
+        let f = ws.recv_timeout(WAIT * 2).await.unwrap_or_else(|e| panic!("no answer to the send: {e}; seen {seen:?}"));
+        waiting = !(matches!(&f, ServerFrame::Ack { client_msg_id, .. } if client_msg_id == reference)
+            || matches!(&f, ServerFrame::Error { reference: Some(r), .. } if r == reference));
+        seen.push(f);
+    }
+    seen.extend(until_pong(ws, nonce).await);
+    seen
+}
+
 fn conversation_of(f: &Fixture) -> ConversationId {
     ConversationId(f.conversation.clone().unwrap_or_else(|| "01HZZZZZZZZZZZZZZZZZZZZZZZ".into()))
 }
@@ -812,6 +843,7 @@ fn frame_about(kind: &str, c: ConversationId) -> (ClientFrame, String) {
         "queue.watch" => ClientFrame::QueueWatch,
         "moderation.watch" => ClientFrame::ModerationWatch,
         "ping" => ClientFrame::Ping { nonce: Some(json!("row")) },
+        "auth" => ClientFrame::Auth { access_token: "not-a-token".into() },
         other => panic!("matrix.rs does not know how to send a {other:?} frame: teach frame_for"),
     };
     let reference = match &frame {
@@ -841,6 +873,7 @@ fn answered(kind: &str, frames: &[ServerFrame], reference: &str) -> bool {
         "duty" => frames.iter().any(|f| matches!(f, ServerFrame::Duty { .. })),
         "queue.watch" => frames.iter().any(|f| matches!(f, ServerFrame::QueueSnapshot { .. })),
         "ping" => frames.iter().any(|f| matches!(f, ServerFrame::Pong { nonce: Some(n) } if n == "row")),
+        "auth" => frames.iter().any(|f| matches!(f, ServerFrame::Authenticated { .. })),
         _ => true,
     }
 }
@@ -860,9 +893,13 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                 Actor::Bearer(t) => {
                     let mut ws = s.client.connect(&t.access_token).await.expect("connect");
                     ws.round_trip().await.expect("registered");
-                    let (frame, reference) = frame_for(&row.kind, &f);
+                    // `auth` presents the caller's own token (each its own session's).
+                    let (frame, reference) = match row.kind.as_str() {
+                        "auth" => (ClientFrame::Auth { access_token: t.access_token.clone() }, "auth".to_owned()),
+                        _ => frame_for(&row.kind, &f),
+                    };
                     ws.send(&frame).await.expect("send frame");
-                    let seen = until_pong(&mut ws, "barrier").await;
+                    let seen = answers(&mut ws, &row.kind, &reference, "barrier").await;
                     let outcome = match error_answering(&seen, &reference) {
                         Some((code, _)) => code,
                         None if answered(&row.kind, &seen, &reference) => "ok".to_owned(),
@@ -874,7 +911,7 @@ async fn walk_frames(s: &TestServer, w: &World, rows: &[FrameRow], failures: &mu
                         let missing = ConversationId(ulid::Ulid::new().to_string());
                         let (frame2, reference2) = frame_about(&row.kind, missing);
                         ws.send(&frame2).await.expect("send frame");
-                        let other = until_pong(&mut ws, "barrier-missing").await;
+                        let other = answers(&mut ws, &row.kind, &reference2, "barrier-missing").await;
                         let (a, b) = (error_answering(&seen, &reference), error_answering(&other, &reference2));
                         if a != b {
                             failures.push(format!(
@@ -953,6 +990,11 @@ async fn fire(
         }
         "yp_bad_frame" => {
             yp.ws.send_raw(Message::text("{this is not json")).await.expect("bad frame");
+            String::new()
+        }
+        "yp_reauths" => {
+            let token = f.yp.access_token.clone();
+            yp.ws.send(&ClientFrame::Auth { access_token: token }).await.expect("auth");
             String::new()
         }
         "yp_pings" => {

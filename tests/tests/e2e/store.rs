@@ -7,7 +7,8 @@ use talkzone_server::model::{
     Role, RoomModeration, Severity,
 };
 use talkzone_server::store::{
-    self, AcceptOutcome, ConversationFilter, InsertOutcome, NewMessage, NewUser, RotateOutcome, Store,
+    self, AcceptOutcome, AutoHold, ConversationFilter, Erasure, InsertOutcome, NewMessage, NewSession, NewUser,
+    RotateOutcome, Store, TicketGrant,
 };
 use talkzone_tests::{both_backends, fresh_database, Backend, TempDir};
 
@@ -135,8 +136,10 @@ async fn account_changes_are_audited_in_their_transaction(backend: Backend) {
     assert!(s.set_capacity("w1", 3, on("w1", "capacity_set", 10)).await.unwrap());
     assert!(!s.set_capacity("yp", 3, on("yp", "capacity_set", 11)).await.unwrap(), "not a worker");
     assert!(!s.set_capacity("nobody", 3, on("nobody", "capacity_set", 12)).await.unwrap());
-    s.end_sessions("w1", Some("new-hash"), 20, Some(on("w1", "password_changed", 20))).await.unwrap();
-    s.end_sessions("w1", None, 21, None).await.unwrap();
+    s.end_sessions("w1", Some("new-hash"), 20, "password_changed", Some(on("w1", "password_changed", 20)))
+        .await
+        .unwrap();
+    s.end_sessions("w1", None, 21, "signed_out", None).await.unwrap();
     assert_eq!(s.acknowledge_notice("yp", 1, 30, on("yp", "monitoring_notice_acknowledged", 30)).await.unwrap(), 30);
     assert_eq!(s.acknowledge_notice("yp", 1, 31, on("yp", "monitoring_notice_acknowledged", 31)).await.unwrap(), 30);
     assert_eq!(actions("w1").await, vec![("capacity_set".to_owned(), 10), ("password_changed".to_owned(), 20)]);
@@ -243,13 +246,15 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
         )
         .await
         .unwrap());
-    let erased = |kept: &[String]| {
-        audit_event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", kept.join(","))))
+    let erased = |e: &Erasure| {
+        vec![audit_event(20, None, "account_erased", "user", "yp", Some(format!("kept {}", e.kept.join(","))))]
     };
-    assert_eq!(s.erase_user("yp", 20, &erased).await.unwrap(), vec!["c1".to_owned()]);
-    let erased2 =
-        |kept: &[String]| audit_event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", kept.len())));
-    assert!(s.erase_user("yp2", 21, &erased2).await.unwrap().is_empty());
+    let auto = AutoHold { hold_reason: "automatic".into(), action: "account_deleted".into(), note: "gone".into() };
+    assert_eq!(s.erase_user("yp", 20, &auto, &erased).await.unwrap().kept, vec!["c1".to_owned()]);
+    let erased2 = |e: &Erasure| {
+        vec![audit_event(21, None, "account_erased", "user", "yp2", Some(format!("kept {}", e.kept.len())))]
+    };
+    assert!(s.erase_user("yp2", 21, &auto, &erased2).await.unwrap().kept.is_empty());
 
     let log = |t: &'static str, id: &'static str| {
         let s = s.clone();
@@ -283,36 +288,86 @@ async fn holds_accounts_and_erasure_are_audited_in_their_transaction(backend: Ba
     assert!(s.conversation("c2").await.unwrap().is_none(), "an erased account's chat without a hold is gone");
 }
 
+/// A session for `user` starting at `at`, with its first refresh token `token` (expiring at
+/// `expires`).
+async fn session(s: &dyn Store, id: &str, user: &str, token: &str, at: i64, expires: i64) {
+    let new = NewSession {
+        id: id.into(),
+        user_id: user.into(),
+        created_at: at,
+        user_agent: Some("Test/1.0".into()),
+        source_ip: Some("192.0.2.7".into()),
+        method: "password".into(),
+    };
+    s.start_session(&new, token, expires).await.unwrap();
+}
+
 async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "u1", "young_person").await;
-    s.create_refresh_token(None, "u1", "h1", 100, 1_000).await.unwrap();
-    assert_eq!(
-        s.rotate_refresh_token("h1", "h2", 200, 1_000).await.unwrap(),
-        RotateOutcome::Rotated { user_id: "u1".into() }
-    );
-    // h1 is spent: presenting it again revokes the family, so h2 dies too.
+    session(s.as_ref(), "s1", "u1", "h1", 100, 1_000).await;
+    let rotated = |session: &str| RotateOutcome::Rotated { user_id: "u1".into(), session_id: session.into() };
+    assert_eq!(s.rotate_refresh_token("h1", "h2", 200, 1_000).await.unwrap(), rotated("s1"));
+    assert_eq!(s.session("s1").await.unwrap().unwrap().last_seen_at, Some(200), "a refresh is a sign of life");
+    // h1 is spent: presenting it again ends the session, so h2 dies too.
     assert_eq!(
         s.rotate_refresh_token("h1", "h3", 300, 1_000).await.unwrap(),
-        RotateOutcome::Reused { user_id: "u1".into() }
+        RotateOutcome::Reused { user_id: "u1".into(), session_id: "s1".into() }
     );
+    let ended = s.session("s1").await.unwrap().unwrap();
+    assert_eq!((ended.revoked_at, ended.end_reason.as_deref()), (Some(300), Some("refresh_token_reused")));
     assert_eq!(s.rotate_refresh_token("h2", "h4", 300, 1_000).await.unwrap(), RotateOutcome::Invalid);
     assert_eq!(s.rotate_refresh_token("unknown", "h5", 300, 1_000).await.unwrap(), RotateOutcome::Invalid);
     // Expiry and logout.
-    s.create_refresh_token(None, "u1", "e1", 100, 150).await.unwrap();
+    session(s.as_ref(), "s2", "u1", "e1", 100, 150).await;
     assert_eq!(s.rotate_refresh_token("e1", "e2", 200, 1_000).await.unwrap(), RotateOutcome::Invalid);
-    s.create_refresh_token(None, "u1", "l1", 100, 1_000).await.unwrap();
-    assert_eq!(s.revoke_refresh_family("l1", 120).await.unwrap().as_deref(), Some("u1"));
+    session(s.as_ref(), "s3", "u1", "l1", 100, 1_000).await;
+    assert_eq!(
+        s.end_session_of_token("l1", 120, "signed_out").await.unwrap(),
+        Some(("s3".to_owned(), "u1".to_owned()))
+    );
     assert_eq!(s.rotate_refresh_token("l1", "l2", 130, 1_000).await.unwrap(), RotateOutcome::Invalid);
+    assert_eq!(s.sessions_ended_since(121).await.unwrap(), vec![("s1".to_owned(), "u1".to_owned())]);
+    assert_eq!(s.sessions_ended_since(301).await.unwrap(), vec![]);
+}
+
+/// Live sessions are listed newest first with what identifies them; ending one, or all but
+/// one, ends exactly those, and only the owner's.
+async fn sessions_are_listed_and_ended(backend: Backend) {
+    let (s, _d) = open(backend).await;
+    user(s.as_ref(), "u1", "duty_worker").await;
+    user(s.as_ref(), "u2", "duty_worker").await;
+    session(s.as_ref(), "a", "u1", "ta", 100, 10_000).await;
+    session(s.as_ref(), "b", "u1", "tb", 200, 10_000).await;
+    session(s.as_ref(), "c", "u1", "tc", 300, 10_000).await;
+    session(s.as_ref(), "old", "u1", "told", 50, 400).await;
+    session(s.as_ref(), "x", "u2", "tx", 300, 10_000).await;
+    let live = |at: i64| {
+        let s = s.clone();
+        async move { s.live_sessions_of("u1", at).await.unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(live(500).await, ["c", "b", "a"], "newest first; the expired one is not live");
+    let a = s.session("a").await.unwrap().unwrap();
+    assert_eq!((a.user_agent.as_deref(), a.source_ip.as_deref()), (Some("Test/1.0"), Some("192.0.2.7")));
+    assert_eq!((a.created_at, a.last_seen_at, a.expires_at), (100, Some(100), 10_000));
+    assert!(!s.end_session("u2", "a", 600, "ended_by_user", None).await.unwrap(), "not u2's");
+    assert!(s.end_session("u1", "a", 600, "ended_by_user", None).await.unwrap());
+    assert!(!s.end_session("u1", "a", 601, "ended_by_user", None).await.unwrap(), "already ended");
+    assert_eq!(s.end_other_sessions("u1", Some("c"), 700, "ended_by_user", None).await.unwrap(), 2);
+    assert_eq!(live(800).await, ["c"]);
+    assert_eq!(s.live_sessions_of("u2", 800).await.unwrap().len(), 1, "another user's sessions untouched");
+    s.touch_session("c", 900).await.unwrap();
+    assert_eq!(s.session("c").await.unwrap().unwrap().last_seen_at, Some(900));
 }
 
 async fn tickets_are_single_use_and_expire(backend: Backend) {
     let (s, _d) = open(backend).await;
     user(s.as_ref(), "u1", "young_person").await;
-    s.create_ws_ticket("t1", "u1", 1_000).await.unwrap();
-    assert_eq!(s.consume_ws_ticket("t1", 500).await.unwrap().as_deref(), Some("u1"));
+    let grant = TicketGrant { user_id: "u1".into(), session_id: "s1".into(), token_expires_at: 5_000 };
+    s.create_ws_ticket("t1", &grant, 1_000).await.unwrap();
+    assert_eq!(s.consume_ws_ticket("t1", 500).await.unwrap(), Some(grant.clone()));
     assert_eq!(s.consume_ws_ticket("t1", 500).await.unwrap(), None);
-    s.create_ws_ticket("t2", "u1", 1_000).await.unwrap();
+    s.create_ws_ticket("t2", &grant, 1_000).await.unwrap();
     assert_eq!(s.consume_ws_ticket("t2", 1_000).await.unwrap(), None, "expired");
 }
 
@@ -1010,6 +1065,7 @@ both_backends!(
     survey_changes_are_audited_in_their_transaction,
     refresh_tokens_rotate_and_detect_reuse,
     tickets_are_single_use_and_expire,
+    sessions_are_listed_and_ended,
     conversations_open_accept_and_messages,
     concurrent_inserts_get_distinct_gap_free_seqs,
     concurrent_batches_keep_each_chat_gap_free_and_in_order,

@@ -181,7 +181,7 @@ async fn a_young_person_and_a_worker_chat_through_the_pages() {
     // the worker sends meanwhile arrives once each, in order, without a reload.
     let yp_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
     let yp_id = talkzone_mobile_api::UserId(yp_id.as_str().expect("their id").to_owned());
-    s.state().hub.publish(talkzone_server::realtime::Event::DisconnectUser { user_id: yp_id });
+    s.state().hub.drop_connections_of(&yp_id);
     for text in ["first while you were away", "second while you were away"] {
         console.fill("text", text).await;
         console.submit("send-form").await;
@@ -435,7 +435,7 @@ async fn both_pages_make_good_a_lost_message_and_a_dropped_connection() {
     rewind_next_subscribe(&mut chat).await;
     let yp_id = chat.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).user.id").await;
     let yp_id = talkzone_mobile_api::UserId(yp_id.as_str().expect("their id").to_owned());
-    s.state().hub.publish(talkzone_server::realtime::Event::DisconnectUser { user_id: yp_id });
+    s.state().hub.drop_connections_of(&yp_id);
     console.fill("text", "sent while you were away").await;
     console.submit("send-form").await;
     chat.wait_for(
@@ -466,7 +466,7 @@ async fn both_pages_make_good_a_lost_message_and_a_dropped_connection() {
     rewind_next_subscribe(&mut console).await;
     let worker_id = console.eval("JSON.parse(sessionStorage.getItem('talkzone.console')).user.id").await;
     let worker_id = talkzone_mobile_api::UserId(worker_id.as_str().expect("their id").to_owned());
-    s.state().hub.publish(talkzone_server::realtime::Event::DisconnectUser { user_id: worker_id });
+    s.state().hub.drop_connections_of(&worker_id);
     chat.fill("text", "sent while the worker was away").await;
     chat.submit("send-form").await;
     console
