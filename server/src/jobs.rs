@@ -11,7 +11,7 @@ use crate::conversations::lifecycle;
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, policies, presence, privacy, queue};
+use crate::{escalation, policies, presence, privacy, queue, returning};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -190,7 +190,8 @@ impl Scheduler {
                 // One node per round: the lease outlives the run and expires before the next
                 // round, so a node that died does not stop retention.
                 if state.store.take_lease("retention", &state.node, now, now + RETENTION_EVERY_MS - 60_000).await? {
-                    privacy::apply_retention(state).await.map(drop)
+                    privacy::apply_retention(state).await?;
+                    returning::forget_unused(state).await.map(drop)
                 } else {
                     tracing::debug!("retention: another node runs it this round");
                     Ok(())

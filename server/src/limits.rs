@@ -498,4 +498,29 @@ mod tests {
         set(1_699_999_000_250);
         assert_eq!(clock.now(), Nanos::from(Duration::from_millis(1_250)), "and goes on from there");
     }
+
+    #[test]
+    fn recovery_is_limited_per_source_per_phrase_and_everywhere() {
+        let clock = Arc::new(crate::clock::ManualClock::new(1_700_000_000_000));
+        let l = Limits::new(LimitsConfig::default(), clock.clone());
+        let ip = |n: u32| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+        // One source, many phrases.
+        for n in 0..RECOVER_PER_IP_PER_HOUR {
+            assert!(l.check_recovery(ip(0), &format!("p{n}")).is_ok());
+        }
+        assert!(l.check_recovery(ip(0), "another").is_err(), "the source's hour is spent");
+        // One phrase, many sources.
+        for n in 0..RECOVER_PER_PHRASE_PER_HOUR {
+            assert!(l.check_recovery(ip(100 + n), "the same start").is_ok());
+        }
+        assert!(l.check_recovery(ip(200), "the same start").is_err(), "the phrase's hour is spent");
+        // Many sources, many phrases: the service's hour runs out too.
+        let spent = RECOVER_PER_IP_PER_HOUR + RECOVER_PER_PHRASE_PER_HOUR;
+        for n in spent..RECOVER_EVERYWHERE_PER_HOUR {
+            assert!(l.check_recovery(ip(1000 + n), &format!("q{n}")).is_ok(), "attempt {n}");
+        }
+        assert!(l.check_recovery(ip(99_999), "fresh").is_err(), "the service's hour is spent");
+        clock.advance_ms(3_600_000);
+        assert!(l.check_recovery(ip(0), "later").is_ok(), "an hour later");
+    }
 }

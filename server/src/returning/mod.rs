@@ -97,6 +97,13 @@ pub async fn sign_in_with_device(state: &AppState, credential: &str) -> ApiResul
     state.auth.start_session_for(&user_id, "device").await
 }
 
+/// Forgets the device credentials unused for `device_credential_days` (the retention job; a
+/// sign-in with a credential does the same first).
+pub async fn forget_unused(state: &AppState) -> ApiResult<u64> {
+    let before = state.clock.now_ms() - days_ms(state.config.returning.device_credential_days);
+    Ok(state.store.forget_unused_device_credentials(before).await?)
+}
+
 /// A new random phrase of [`RECOVERY_PHRASE_WORDS`] words.
 fn new_phrase() -> String {
     let mut rng = rand::rngs::OsRng;

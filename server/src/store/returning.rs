@@ -18,6 +18,8 @@ pub trait Returning: Send + Sync + 'static {
     /// The owner of a credential used since `used_since`, marking it used `now`; a credential
     /// unused for longer is deleted and gives `None`.
     async fn use_device_credential(&self, secret_hash: &str, used_since: i64, now: i64) -> Result<Option<String>>;
+    /// Deletes every credential last used before `before`; how many.
+    async fn forget_unused_device_credentials(&self, before: i64) -> Result<u64>;
 
     /// Sets the user's phrase, replacing any earlier one.
     async fn set_recovery_phrase(&self, user_id: &str, phrase_hash: &str, now: i64) -> Result<()>;
@@ -91,10 +93,7 @@ macro_rules! impl_returning_sql {
                 ) -> $crate::store::Result<Option<String>> {
                     // Unused for too long: gone, so that an old device left in a drawer does not
                     // open the chat years later.
-                    sqlx::query("DELETE FROM device_credentials WHERE last_used_at < $1")
-                        .bind(used_since)
-                        .execute(self.writer())
-                        .await?;
+                    self.forget_unused_device_credentials(used_since).await?;
                     let row: Option<(String,)> = sqlx::query_as(
                         "UPDATE device_credentials SET last_used_at = $2 WHERE secret_hash = $1 RETURNING user_id",
                     )
@@ -103,6 +102,14 @@ macro_rules! impl_returning_sql {
                     .fetch_optional(self.writer())
                     .await?;
                     Ok(row.map(|r| r.0))
+                }
+
+                async fn forget_unused_device_credentials(&self, before: i64) -> $crate::store::Result<u64> {
+                    let done = sqlx::query("DELETE FROM device_credentials WHERE last_used_at < $1")
+                        .bind(before)
+                        .execute(self.writer())
+                        .await?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn set_recovery_phrase(&self, user_id: &str, phrase_hash: &str, now: i64) -> $crate::store::Result<()> {

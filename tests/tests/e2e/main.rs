@@ -16,6 +16,8 @@ mod authz;
 mod bad_input;
 mod chat;
 mod chat_page;
+mod coming_back;
+mod coming_back_page;
 mod connection_limits;
 mod console_api;
 mod console_page;
