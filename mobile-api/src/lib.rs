@@ -123,6 +123,7 @@ parses_from_text!(
     MessageKind => "message kind",
     RoomModeration => "room moderation",
     PersonalInfoMode => "personal information mode",
+    ClosedReason => "closed reason",
 );
 
 mod admin;

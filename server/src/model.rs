@@ -7,7 +7,8 @@
 //! source, moderation item kind and state, and the audit log's actions and targets.
 
 pub use talkzone_mobile_api::{
-    ConversationKind, ConversationState, MessageKind, PersonalInfoMode, Role, RoomModeration, UnknownVariant,
+    ClosedReason, ConversationKind, ConversationState, MessageKind, PersonalInfoMode, Role, RoomModeration,
+    UnknownVariant,
 };
 pub use talkzone_moderation::Severity;
 
@@ -275,7 +276,7 @@ macro_rules! nullable {
     )*};
 }
 
-nullable!(Role, RoomModeration, PersonalInfoMode);
+nullable!(Role, RoomModeration, PersonalInfoMode, ClosedReason);
 
 #[cfg(test)]
 mod tests {

@@ -398,7 +398,11 @@ impl Config {
             return Err(bad("survey-retention-days", "must be between 30 and 3650 days"));
         }
         let surveys = SurveysConfig { suppression_threshold, retention_days };
-        let returning = ReturningConfig::from_settings(s.device_credential_days)?;
+        let returning = ReturningConfig::from_settings(
+            s.device_credential_days,
+            s.inactive_prompt_minutes,
+            s.inactive_close_minutes,
+        )?;
 
         Ok(Config {
             listen,

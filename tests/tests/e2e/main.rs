@@ -25,6 +25,8 @@ mod desk;
 mod directory;
 mod erasure;
 mod hostile;
+mod inactive_chats;
+mod inactive_console;
 mod limits;
 mod load;
 mod matrix;
