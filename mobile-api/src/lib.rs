@@ -127,6 +127,7 @@ parses_from_text!(
 );
 
 mod admin;
+mod asyncapi;
 mod auth;
 mod canned;
 mod conversations;
@@ -149,6 +150,7 @@ mod surveys;
 pub mod client;
 
 pub use admin::*;
+pub use asyncapi::asyncapi;
 pub use auth::*;
 pub use canned::*;
 pub use conversations::*;

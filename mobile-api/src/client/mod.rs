@@ -147,6 +147,7 @@
 //! | `GET /readyz` | [`Client::readyz`] |
 //! | `GET /metrics` | [`Client::metrics`] |
 //! | `GET /v1/openapi.json` | [`Client::openapi`] |
+//! | `GET /v1/asyncapi.json` | [`Client::asyncapi`] |
 //! | `GET /v1/ws` | [`Client::connect`], [`Client::connect_with_ticket`] |
 
 use std::time::Duration;

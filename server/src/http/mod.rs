@@ -158,6 +158,8 @@ async fn refuse_nul_urls(req: axum::extract::Request, next: axum::middleware::Ne
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    // The WebSocket protocol's document, from the frame types (mobile-api `asyncapi`).
+    let asyncapi = Arc::new(serde_json::to_string_pretty(&talkzone_mobile_api::asyncapi()).unwrap_or_default());
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.limits.http_max_body_bytes;
     let body_within = state.config.limits.http_body_timeout;
@@ -166,6 +168,12 @@ pub fn router(state: AppState) -> Router {
         get(
             move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()).into_response() },
         ),
+    )
+    .route(
+        "/v1/asyncapi.json",
+        get(move || async move {
+            ([(header::CONTENT_TYPE, "application/json")], asyncapi.as_ref().clone()).into_response()
+        }),
     )
     .route("/v1/ws", get(crate::ws::upgrade))
     .merge(web::router())

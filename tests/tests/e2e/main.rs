@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod a11y;
+mod asyncapi;
 mod authz;
 mod bad_input;
 mod chat;
