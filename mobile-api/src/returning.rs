@@ -31,8 +31,8 @@ pub struct DeviceCredentialView {
     pub last_used_at: String,
 }
 
-/// `GET /v1/me/device-credentials`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// `GET /v1/me/device-credentials` (and in the data export).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct DeviceCredentialList {
     pub credentials: Vec<DeviceCredentialView>,
     /// Whether the account has a recovery phrase (never the phrase).

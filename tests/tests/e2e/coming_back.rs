@@ -25,9 +25,12 @@ async fn out_of_hours_message_is_answered_into_the_chat_they_come_back_to(backen
     assert!(list.has_recovery_phrase);
     let listed = serde_json::to_string(&list).unwrap();
     assert!(!listed.contains(&device.credential) && !listed.contains(&phrase.phrase), "never a secret in a list");
-    // Nothing secret is kept as it was given.
-    let db = s.state().store.device_credentials(yp.user.id.as_str()).await.unwrap();
-    assert_eq!(db.len(), 1);
+    // The data export names the ways back, never the secrets.
+    let export = s.client.export_my_data(&yp.access_token).await.unwrap();
+    assert_eq!(export.ways_back.credentials.len(), 1);
+    assert!(export.ways_back.has_recovery_phrase);
+    let exported = serde_json::to_string(&export).unwrap();
+    assert!(!exported.contains(&device.credential) && !exported.contains(&phrase.phrase), "no secret exported");
 
     // The young person puts the phone down (signs out of this session); a worker answers later.
     s.client.logout(&yp.refresh_token).await.unwrap();
