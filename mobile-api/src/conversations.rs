@@ -136,6 +136,48 @@ pub struct ConversationView {
     /// (`TALKZONE_ASSIGNMENT_TIMEOUT_S` after it was assigned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_reply_due_at: Option<String>,
+    /// Support chats, staff only, once closed (an extension): who or what closed it, so a worker
+    /// can tell a young person who left with the quick exit (maybe interrupted, maybe not safe)
+    /// from one who ended the chat or stopped answering. Absent for chats closed before it was
+    /// kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_reason: Option<ClosedReason>,
+}
+
+/// Why a support chat closed (an extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedReason {
+    /// Staff closed it with an outcome (or marked it as abuse).
+    Staff,
+    /// The young person ended it ("End chat").
+    Ended,
+    /// The young person left with the quick exit: they may have been interrupted or not be safe.
+    QuickExit,
+    /// The young person stopped answering: closed after the worker was told, with a message
+    /// that they can come back.
+    NoResponse,
+}
+
+impl ClosedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosedReason::Staff => "staff",
+            ClosedReason::Ended => "ended",
+            ClosedReason::QuickExit => "quick_exit",
+            ClosedReason::NoResponse => "no_response",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "staff" => Some(Self::Staff),
+            "ended" => Some(Self::Ended),
+            "quick_exit" => Some(Self::QuickExit),
+            "no_response" => Some(Self::NoResponse),
+            _ => None,
+        }
+    }
 }
 
 /// `GET /v1/conversations` answer.

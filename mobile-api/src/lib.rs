@@ -11,6 +11,7 @@
 //! - `rooms`: peer rooms and how each is moderated (`/v1/rooms/*`);
 //! - `messages`: stored messages and the moderation verdict staff see;
 //! - `escalations`: safeguarding escalations and the on-call alert (`/v1/escalations/*`);
+//! - `returning`: coming back to an anonymous account (device credentials, recovery phrases);
 //! - `privacy`: the monitoring notice, holds, the audit trail, export and erasure;
 //! - `desk`: the duty desk, rota and duty status (`/v1/desk`, `/v1/rota/*`, `/v1/me/duty`);
 //! - `moderation`: reports, the moderation queue, appeals, user actions, the modlog;
@@ -122,9 +123,11 @@ parses_from_text!(
     MessageKind => "message kind",
     RoomModeration => "room moderation",
     PersonalInfoMode => "personal information mode",
+    ClosedReason => "closed reason",
 );
 
 mod admin;
+mod asyncapi;
 mod auth;
 mod canned;
 mod conversations;
@@ -139,6 +142,7 @@ mod messages;
 mod moderation;
 mod privacy;
 mod queries;
+mod returning;
 mod rooms;
 mod surveys;
 
@@ -146,6 +150,7 @@ mod surveys;
 pub mod client;
 
 pub use admin::*;
+pub use asyncapi::asyncapi;
 pub use auth::*;
 pub use canned::*;
 pub use conversations::*;
@@ -160,5 +165,6 @@ pub use messages::*;
 pub use moderation::*;
 pub use privacy::*;
 pub use queries::*;
+pub use returning::*;
 pub use rooms::*;
 pub use surveys::*;

@@ -81,6 +81,10 @@ pub struct DataExport {
     pub survey_answers: Vec<ExportedSurvey>,
     /// When the caller acknowledged each version of the monitoring notice.
     pub monitoring_notice_acknowledgements: Vec<NoticeAcknowledgement>,
+    /// The devices that remember the caller (never a secret) and whether they have a recovery
+    /// phrase (never the phrase): docs/privacy.md, "Coming back".
+    #[serde(default)]
+    pub ways_back: crate::DeviceCredentialList,
     /// What is kept elsewhere, and how to ask for it.
     pub not_included: String,
 }

@@ -89,6 +89,7 @@ mod tests {
             outcome: None,
             tags: None,
             hold_reason: None,
+            closed_reason: None,
         }
     }
 

@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::conversations::lifecycle;
+use crate::conversations::{inactive, lifecycle};
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, policies, presence, privacy, queue};
+use crate::{escalation, policies, presence, privacy, queue, returning};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -37,6 +37,8 @@ pub enum Job {
     AssignmentTimeouts,
     /// Chats of workers who went offline or off duty return to the queue after the grace.
     StrandedChats,
+    /// Chats the young person stopped answering: the worker is told, then the chat closes.
+    InactiveChats,
     /// With `routing = auto`, waiting chats go to the worker with the most free capacity.
     AutoAssign,
     /// This node's connected staff are marked as seen.
@@ -57,11 +59,12 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 11] = [
+    pub const ALL: [Job; 12] = [
         Job::EscalationDeadlines,
         Job::OnCallOutbox,
         Job::AssignmentTimeouts,
         Job::StrandedChats,
+        Job::InactiveChats,
         Job::AutoAssign,
         Job::Presence,
         Job::DeskStaffing,
@@ -77,6 +80,7 @@ impl Job {
             Job::OnCallOutbox => "on-call outbox",
             Job::AssignmentTimeouts => "assignment timeouts",
             Job::StrandedChats => "chats of workers who went away",
+            Job::InactiveChats => "chats the young person stopped answering",
             Job::AutoAssign => "auto-assignment",
             Job::Presence => "presence",
             Job::DeskStaffing => "who is there to answer",
@@ -91,7 +95,7 @@ impl Job {
     /// (see [`Scheduler::due`]).
     fn every(self) -> Option<Duration> {
         match self {
-            Job::Presence | Job::DeskStaffing | Job::WellbeingCaps => Some(presence::HEARTBEAT),
+            Job::Presence | Job::DeskStaffing | Job::WellbeingCaps | Job::InactiveChats => Some(presence::HEARTBEAT),
             Job::ForgetIdleLimits => Some(FORGET_IDLE_LIMITS),
             Job::Policies => Some(POLICIES_EVERY),
             _ => None,
@@ -165,6 +169,7 @@ impl Scheduler {
             Job::OnCallOutbox => escalation::deliver_outbox(state, &self.http).await.map(drop),
             Job::AssignmentTimeouts => lifecycle::return_unanswered(state).await.map(drop),
             Job::StrandedChats => lifecycle::return_stranded(state).await.map(drop),
+            Job::InactiveChats => inactive::check(state).await.map(drop),
             Job::AutoAssign => lifecycle::auto_assign(state).await.map(drop),
             Job::Presence => {
                 presence::heartbeat(state).await;
@@ -190,7 +195,8 @@ impl Scheduler {
                 // One node per round: the lease outlives the run and expires before the next
                 // round, so a node that died does not stop retention.
                 if state.store.take_lease("retention", &state.node, now, now + RETENTION_EVERY_MS - 60_000).await? {
-                    privacy::apply_retention(state).await.map(drop)
+                    privacy::apply_retention(state).await?;
+                    returning::forget_unused(state).await.map(drop)
                 } else {
                     tracing::debug!("retention: another node runs it this round");
                     Ok(())

@@ -18,7 +18,8 @@
 //!   (who may do what), `system` (the one path for system messages) and `view`;
 //! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
 //!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps), [`verdict_marks`]
-//!   (staff marks on moderation verdicts: an evaluation set of real traffic);
+//!   (staff marks on moderation verdicts: an evaluation set of real traffic), [`returning`]
+//!   (coming back to an anonymous account: device credentials, recovery phrases);
 //! - use cases: [`conversations`] (send, lifecycle, live, notes, continuity), [`rooms`],
 //!   [`directory`], [`accounts`] (staff accounts), [`canned_replies`];
 //! - edges: [`jobs`] (the scheduler), [`ws`] (one task per connection), [`http`] (the router,
@@ -35,7 +36,7 @@
 //! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit
 //! 3. state: state
 //! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
-//! 5. domain: escalation, moderation_queue, surveys, privacy, desk, verdict_marks
+//! 5. domain: escalation, moderation_queue, surveys, privacy, desk, verdict_marks, returning
 //! 6. use cases: conversations, rooms, directory, accounts, canned_replies
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
@@ -70,6 +71,7 @@ pub mod presence;
 pub mod privacy;
 pub mod queue;
 pub mod realtime;
+pub mod returning;
 pub mod rooms;
 pub mod state;
 pub mod store;

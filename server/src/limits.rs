@@ -69,6 +69,9 @@ pub struct Limits {
     clock: LimiterClock,
     auth_per_ip: Keyed<IpAddr>,
     messages_per_user: Keyed<String>,
+    recover_per_ip: Keyed<IpAddr>,
+    recover_per_phrase: Keyed<String>,
+    recover_everywhere: Keyed<()>,
     reports_per_user: Keyed<String>,
     signups: SignupCosts,
     sockets: Arc<SocketSlots>,
@@ -82,8 +85,27 @@ pub struct Limits {
 pub const REPORTS_PER_HOUR: u32 = 20;
 pub const REPORTS_BURST: u32 = 10;
 
+/// Recovery phrase attempts per client IP (IPv6: per /64): [`RECOVER_PER_IP_PER_HOUR`] an
+/// hour, all of them at once at most. A young person who mistypes tries a few times; a guesser
+/// needs about 2^79 tries for an 80-bit phrase.
+pub const RECOVER_PER_IP_PER_HOUR: u32 = 10;
+/// Recovery attempts per phrase, from any number of addresses, counted by the phrase's first
+/// [`RECOVER_PHRASE_KEY_WORDS`] words: someone who saw part of a phrase cannot try the rest
+/// from many addresses.
+pub const RECOVER_PER_PHRASE_PER_HOUR: u32 = 5;
+pub const RECOVER_PHRASE_KEY_WORDS: usize = 3;
+/// Recovery attempts an hour on the whole service, from anywhere: a guesser with many
+/// addresses is held to this too (a few legitimate comebacks an hour at most, in practice).
+/// While it is spent, a young person can still come back with a device credential.
+pub const RECOVER_EVERYWHERE_PER_HOUR: u32 = 600;
+
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
+}
+
+/// `n` an hour, all of them at once at most.
+fn per_hour(n: u32) -> Quota {
+    Quota::with_period(Duration::from_secs(3600) / n.max(1)).map_or(Quota::per_hour(nz(n)), |q| q.allow_burst(nz(n)))
 }
 
 fn refusal(clock: &LimiterClock, not_until: governor::NotUntil<Nanos>) -> ApiError {
@@ -108,6 +130,9 @@ impl Limits {
                 Quota::per_second(nz(config.user_messages_per_sec)).allow_burst(nz(config.user_messages_burst)),
                 &clock,
             ),
+            recover_per_ip: keyed(per_hour(RECOVER_PER_IP_PER_HOUR), &clock),
+            recover_per_phrase: keyed(per_hour(RECOVER_PER_PHRASE_PER_HOUR), &clock),
+            recover_everywhere: keyed(per_hour(RECOVER_EVERYWHERE_PER_HOUR), &clock),
             reports_per_user: keyed(
                 Quota::with_period(Duration::from_secs(3600) / REPORTS_PER_HOUR)
                     .unwrap_or_else(|| Quota::per_hour(nz(REPORTS_PER_HOUR)))
@@ -143,6 +168,15 @@ impl Limits {
 
     pub fn check_auth_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
         self.auth_per_ip.check_key(&ip_bucket(ip)).map_err(|n| refusal(&self.clock, n))
+    }
+
+    /// One recovery attempt from `ip` with a phrase starting with `phrase_key`: the source's,
+    /// the phrase's and the whole service's buckets are charged, so neither many addresses nor
+    /// many phrases get round the others.
+    pub fn check_recovery(&self, ip: IpAddr, phrase_key: &str) -> Result<(), ApiError> {
+        self.recover_per_ip.check_key(&ip_bucket(ip)).map_err(|n| refusal(&self.clock, n))?;
+        self.recover_per_phrase.check_key(&phrase_key.to_owned()).map_err(|n| refusal(&self.clock, n))?;
+        self.recover_everywhere.check_key(&()).map_err(|n| refusal(&self.clock, n))
     }
 
     pub fn check_user_message(&self, user_id: &str) -> Result<(), ApiError> {
@@ -185,6 +219,10 @@ impl Limits {
     pub fn forget_idle(&self) {
         self.auth_per_ip.retain_recent();
         self.messages_per_user.retain_recent();
+        self.recover_per_ip.retain_recent();
+        self.recover_per_phrase.retain_recent();
+        self.recover_per_ip.shrink_to_fit();
+        self.recover_per_phrase.shrink_to_fit();
         self.reports_per_user.retain_recent();
         self.auth_per_ip.shrink_to_fit();
         self.messages_per_user.shrink_to_fit();
@@ -451,5 +489,30 @@ mod tests {
         assert_eq!(clock.now(), Nanos::from(Duration::from_secs(1)), "set back: time stands still");
         set(1_699_999_000_250);
         assert_eq!(clock.now(), Nanos::from(Duration::from_millis(1_250)), "and goes on from there");
+    }
+
+    #[test]
+    fn recovery_is_limited_per_source_per_phrase_and_everywhere() {
+        let clock = Arc::new(crate::clock::ManualClock::new(1_700_000_000_000));
+        let l = Limits::new(LimitsConfig::default(), clock.clone());
+        let ip = |n: u32| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+        // One source, many phrases.
+        for n in 0..RECOVER_PER_IP_PER_HOUR {
+            assert!(l.check_recovery(ip(0), &format!("p{n}")).is_ok());
+        }
+        assert!(l.check_recovery(ip(0), "another").is_err(), "the source's hour is spent");
+        // One phrase, many sources.
+        for n in 0..RECOVER_PER_PHRASE_PER_HOUR {
+            assert!(l.check_recovery(ip(100 + n), "the same start").is_ok());
+        }
+        assert!(l.check_recovery(ip(200), "the same start").is_err(), "the phrase's hour is spent");
+        // Many sources, many phrases: the service's hour runs out too.
+        let spent = RECOVER_PER_IP_PER_HOUR + RECOVER_PER_PHRASE_PER_HOUR;
+        for n in spent..RECOVER_EVERYWHERE_PER_HOUR {
+            assert!(l.check_recovery(ip(1000 + n), &format!("q{n}")).is_ok(), "attempt {n}");
+        }
+        assert!(l.check_recovery(ip(99_999), "fresh").is_err(), "the service's hour is spent");
+        clock.advance_ms(3_600_000);
+        assert!(l.check_recovery(ip(0), "later").is_ok(), "an hour later");
     }
 }

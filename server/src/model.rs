@@ -7,7 +7,8 @@
 //! source, moderation item kind and state, and the audit log's actions and targets.
 
 pub use talkzone_mobile_api::{
-    ConversationKind, ConversationState, MessageKind, PersonalInfoMode, Role, RoomModeration, UnknownVariant,
+    ClosedReason, ConversationKind, ConversationState, MessageKind, PersonalInfoMode, Role, RoomModeration,
+    UnknownVariant,
 };
 pub use talkzone_moderation::Severity;
 
@@ -235,6 +236,7 @@ text_enum! {
         CannedReplyCreated = "canned_reply_created",
         CannedReplyUpdated = "canned_reply_updated",
         CannedReplyDeleted = "canned_reply_deleted",
+        RecoveryPhraseUsed = "recovery_phrase_used",
     }
 }
 
@@ -276,7 +278,7 @@ macro_rules! nullable {
     )*};
 }
 
-nullable!(Role, RoomModeration, PersonalInfoMode);
+nullable!(Role, RoomModeration, PersonalInfoMode, ClosedReason);
 
 #[cfg(test)]
 mod tests {

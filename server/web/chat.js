@@ -5,6 +5,7 @@
 import { Session, authed, call, el, timeOf, renderBody, showError, showInfo, showTyping, announceTyping } from "./common.js";
 import { Live, ChatStream } from "./stream.js";
 import { surveyForm } from "./survey.js";
+import { forgetLocally, forgetOnExit, setUpKeepPanel, setUpPhraseForm, signInRemembered } from "./coming-back.js";
 
 const $ = (id) => document.getElementById(id);
 const session = new Session("talkzone.chat");
@@ -37,6 +38,7 @@ function quickExit() {
     } catch (e) { /* leaving matters more */ }
   }
   if (live) live.stop();
+  forgetOnExit(session);
   session.clear();
   document.title = "Weather";
   document.body.replaceChildren();
@@ -214,6 +216,7 @@ function backToStart() {
   endedHere = false;
   $("send-form").hidden = false;
   $("chat").hidden = true;
+  $("keep").hidden = true;
   $("start").hidden = false;
   document.body.classList.remove("in-chat");
 }
@@ -280,12 +283,14 @@ $("delete-yes").addEventListener("click", async () => {
     if (live) live.stop();
     live = null;
     session.clear();
+    forgetLocally();
     // What was kept under a safeguarding hold is said plainly, in the server's words.
     $("receipt").textContent = receipt.message;
     $("delete-confirm").hidden = true;
     $("download").hidden = true;
     $("delete").hidden = true;
     $("chat").hidden = true;
+    $("keep").hidden = true;
     $("start").hidden = false;
     document.body.classList.remove("in-chat");
   } catch (e) {
@@ -310,6 +315,7 @@ function enterChat(conv) {
   $("my-data").hidden = false;
   $("start").hidden = true;
   $("chat").hidden = false;
+  $("keep").hidden = conv.kind !== "support";
   showConversation(conv);
   live = new Live(session, {
     onOpen: () => stream.resume(),
@@ -367,6 +373,7 @@ function showConversation(conv) {
     $("new-chat").hidden = false;
   }
   $("end-chat").hidden = conv.kind !== "support" || conv.state === "closed";
+  $("keep-open").hidden = conv.kind !== "support";
   // Alerts are for a worker joining or writing: support chats that are still open.
   $("sound").parentElement.hidden = conv.kind !== "support" || conv.state === "closed";
   $("status").textContent = text;
@@ -516,14 +523,41 @@ function scrollDown() {
 }
 
 
-// A reload in the same tab picks the chat up where it was.
+setUpKeepPanel(session, showError);
+setUpPhraseForm(session, openLatest, showError);
+
+// Signed back in (a remembered device, secret words): the newest support chat still open, or
+// else the newest one, with what was written while they were away.
+async function openLatest() {
+  const list = await authed(session, "GET", "/v1/conversations");
+  const support = list.conversations.filter((c) => c.kind === "support");
+  const conv = support.find((c) => c.state !== "closed") || support[0];
+  if (!conv) return;
+  session.remember("conversation_id", conv.id);
+  await openChat(conv.id);
+}
+
+async function openChat(id) {
+  enterChat(await authed(session, "GET", `/v1/conversations/${encodeURIComponent(id)}`));
+  const mine = await authed(session, "GET", "/v1/me/surveys");
+  for (const p of mine.surveys) offerSurvey(p);
+}
+
+// A reload in the same tab picks the chat up where it was; a new tab on a device that
+// remembers the young person signs them back in.
 (async () => {
-  const id = session.active && session.recall("conversation_id");
+  if (!session.active) {
+    try {
+      if (await signInRemembered(session)) await openLatest();
+    } catch (e) {
+      showError(e.message);
+    }
+    return;
+  }
+  const id = session.recall("conversation_id");
   if (!id) return;
   try {
-    enterChat(await authed(session, "GET", `/v1/conversations/${encodeURIComponent(id)}`));
-    const mine = await authed(session, "GET", "/v1/me/surveys");
-    for (const p of mine.surveys) offerSurvey(p);
+    await openChat(id);
   } catch (e) {
     // Signed out or the chat is gone (deleted): start afresh. Anything else may pass.
     if (e.status === 401 || e.status === 404) session.clear();

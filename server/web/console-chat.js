@@ -6,6 +6,15 @@ import { ChatStream } from "./stream.js";
 import { say, unsay, riskBadge, clock, secondsUntil, confirmInline, personName } from "./console-ui.js";
 import { markable, verdictControl } from "./console-verdict.js";
 
+// How a closed chat ended, as the worker reads it: a quick exit is not someone who left in
+// anger (they may have been interrupted, or not be safe), nor someone who stopped answering.
+const CLOSED_REASON = {
+  quick_exit: "they left with the quick exit: they may have been interrupted or not be safe",
+  ended: "they ended the chat",
+  no_response: "they stopped answering (no response)",
+  staff: "closed by staff",
+};
+
 const $ = (id) => document.getElementById(id);
 const path = (id, rest = "") => `/v1/conversations/${encodeURIComponent(id)}${rest}`;
 
@@ -215,7 +224,8 @@ export class ChatPane {
     $("chat-title").textContent = personName(conv.young_person, "Chat") + (conv.topic ? ` · ${conv.topic}` : "");
     $("chat-risk").replaceChildren(riskBadge(conv.risk));
     const who = conv.assigned_to ? (conv.assigned_to.id === this.me.id ? "with you" : `with ${conv.assigned_to.display_name}`) : "";
-    $("chat-state").textContent = [conv.state, who, conv.outcome && `outcome: ${conv.outcome.replaceAll("_", " ")}`,
+    $("chat-state").textContent = [conv.state, who, CLOSED_REASON[conv.closed_reason],
+      conv.outcome && `outcome: ${conv.outcome.replaceAll("_", " ")}`,
       conv.tags && conv.tags.length && `tags: ${conv.tags.join(", ")}`].filter(Boolean).join(" · ");
     if (document.activeElement !== $("tags")) $("tags").value = (conv.tags || []).join(", ");
     const closed = conv.state === "closed";

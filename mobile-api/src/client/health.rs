@@ -32,6 +32,11 @@ impl Client {
         self.get_text("/metrics", None).await
     }
 
+    /// `GET /v1/asyncapi.json`: the AsyncAPI document of the WebSocket frames.
+    pub async fn asyncapi(&self) -> Result<serde_json::Value> {
+        self.call::<(), _>(Method::GET, "/v1/asyncapi.json", None, None).await
+    }
+
     /// `GET /v1/openapi.json`: the OpenAPI document of every REST route.
     pub async fn openapi(&self) -> Result<serde_json::Value> {
         self.call::<(), _>(Method::GET, "/v1/openapi.json", None, None).await

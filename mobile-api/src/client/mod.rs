@@ -3,7 +3,7 @@
 //! through this, so it is also a worked example of the protocol.
 //!
 //! One method per route, in a file per resource (`auth.rs`, `admin.rs`, `conversations.rs`,
-//! `rooms.rs`, `escalations.rs`, `desk.rs`, `directory.rs`, `canned.rs`, `privacy.rs`, `moderation.rs`,
+//! `rooms.rs`, `escalations.rs`, `desk.rs`, `directory.rs`, `canned.rs`, `privacy.rs`, `returning.rs`, `moderation.rs`,
 //! `surveys.rs`, `health.rs`, `ws.rs`). Each takes the caller's access token first, then path
 //! ids, then the request type of the contract; each answers the contract's response type (or
 //! `()` where the server answers `{}` or 204) and fails with [`ClientError`]. [`Client::request`]
@@ -32,6 +32,13 @@
 //! | `GET /v1/me/sessions` | [`Client::my_sessions`] |
 //! | `DELETE /v1/me/sessions` | [`Client::end_my_other_sessions`] |
 //! | `DELETE /v1/me/sessions/{id}` | [`Client::end_my_session`] |
+//! | `POST /v1/auth/device` | [`Client::sign_in_with_device`] |
+//! | `POST /v1/auth/recover` | [`Client::recover`] |
+//! | `GET /v1/me/device-credentials` | [`Client::device_credentials`] |
+//! | `POST /v1/me/device-credentials` | [`Client::create_device_credential`] |
+//! | `DELETE /v1/me/device-credentials/{id}` | [`Client::forget_device_credential`] |
+//! | `POST /v1/me/recovery-phrase` | [`Client::create_recovery_phrase`] |
+//! | `DELETE /v1/me/recovery-phrase` | [`Client::remove_recovery_phrase`] |
 //! | `GET /v1/admin/users` | [`Client::list_staff`] |
 //! | `POST /v1/admin/users` | [`Client::create_user`] |
 //! | `PUT /v1/admin/users/{id}/capacity` | [`Client::set_capacity`] |
@@ -142,6 +149,7 @@
 //! | `GET /readyz` | [`Client::readyz`] |
 //! | `GET /metrics` | [`Client::metrics`] |
 //! | `GET /v1/openapi.json` | [`Client::openapi`] |
+//! | `GET /v1/asyncapi.json` | [`Client::asyncapi`] |
 //! | `GET /v1/ws` | [`Client::connect`], [`Client::connect_with_ticket`] |
 
 use std::time::Duration;
@@ -165,6 +173,7 @@ mod escalations;
 mod health;
 mod moderation;
 mod privacy;
+mod returning;
 mod rooms;
 mod surveys;
 mod ws;

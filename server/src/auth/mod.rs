@@ -202,6 +202,13 @@ impl Auth {
         self.response(user, &session.id, refresh)
     }
 
+    /// Starts a new session for an account found by something other than a password (a device
+    /// credential, a recovery phrase: `method`); a suspended account cannot sign in.
+    pub async fn start_session_for(&self, user_id: &str, method: &str) -> Result<TokenResponse, ApiError> {
+        let user = self.active_user(user_id).await?;
+        self.start_session(&user, method, &SignInContext::default()).await
+    }
+
     /// Rotates a refresh token. Reuse of a spent token ends its session: its access tokens
     /// are refused and its sockets close.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ApiError> {

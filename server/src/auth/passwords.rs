@@ -150,6 +150,32 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// The key a secret the user wrote down (a recovery phrase) is found by: argon2id, with the
+/// recommended parameters, as slow as a password hash, so a stolen table gives a guesser one
+/// argon2 per guess. The salt is fixed (the key must find the row without knowing whose it
+/// is); the phrase's own length (80 random bits) is what a per-row salt would otherwise add.
+pub async fn lookup_key(secret: String) -> Result<String, ApiError> {
+    const SALT: &[u8] = b"talkzone recovery phrase v1";
+    on_hashing_thread(move || {
+        let params = Params::default();
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut out = [0u8; 32];
+        MEMORY
+            .with_borrow_mut(|memory| {
+                if memory.len() < blocks {
+                    memory.resize(blocks, Block::default());
+                }
+                argon2.hash_password_into_with_memory(secret.as_bytes(), SALT, &mut out, &mut memory[..blocks])
+            })
+            .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))?;
+        use base64::Engine;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out))
+    })
+    .await
+    .unwrap_or_else(|| Err(ApiError::Internal("no password hashing thread is running".into())))
+}
+
 /// Whether a new password may be used; `username` is the account's, which it must not contain.
 pub fn check_strength(password: &str, username: Option<&str>) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {

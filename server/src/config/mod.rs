@@ -5,7 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod reach;
 mod settings;
+
+pub use reach::ReturningConfig;
 
 pub use settings::{List, Settings};
 
@@ -191,6 +194,8 @@ pub struct Config {
     pub moderation_model: Option<PathBuf>,
     pub desk: DeskConfig,
     pub surveys: SurveysConfig,
+    /// Coming back to an anonymous account.
+    pub returning: ReturningConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -415,6 +420,11 @@ impl Config {
             return Err(bad("survey-retention-days", "must be between 30 and 3650 days"));
         }
         let surveys = SurveysConfig { suppression_threshold, retention_days };
+        let returning = ReturningConfig::from_settings(
+            s.device_credential_days,
+            s.inactive_prompt_minutes,
+            s.inactive_close_minutes,
+        )?;
 
         Ok(Config {
             listen,
@@ -433,6 +443,7 @@ impl Config {
             moderation_model: s.moderation_model,
             desk,
             surveys,
+            returning,
         })
     }
 
@@ -457,6 +468,7 @@ impl Config {
             moderation_model: None,
             desk: DeskConfig::default(),
             surveys: SurveysConfig::default(),
+            returning: ReturningConfig::default(),
         }
     }
 

@@ -172,6 +172,15 @@ settings! {
         /// Days survey answers are kept after they were last saved (default 1095, three years).
         #[arg(long, env = "TALKZONE_SURVEY_RETENTION_DAYS", global = true)]
         pub survey_retention_days: Option<u32>,
+        /// Days a device credential lasts unused (every sign-in with it starts the count again).
+        #[arg(long, env = "TALKZONE_DEVICE_CREDENTIAL_DAYS", global = true)]
+        pub device_credential_days: Option<u32>,
+        /// Minutes a young person may leave a worker's message unanswered before the worker is told.
+        #[arg(long, env = "TALKZONE_INACTIVE_PROMPT_MINUTES", global = true)]
+        pub inactive_prompt_minutes: Option<u32>,
+        /// Minutes unanswered (from the worker's last message) before the chat closes `no_response`.
+        #[arg(long, env = "TALKZONE_INACTIVE_CLOSE_MINUTES", global = true)]
+        pub inactive_close_minutes: Option<u32>,
     }
 }
 

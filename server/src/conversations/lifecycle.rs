@@ -11,7 +11,7 @@ use super::view::{tell_joined_supervisors, tell_parties, view};
 use crate::auth::AuthUser;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{AuditAction, AuditTarget, ConversationKind, ConversationState};
+use crate::model::{AuditAction, AuditTarget, ClosedReason, ConversationKind, ConversationState};
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{AcceptOutcome, ChatSource, ConversationRecord, Handover, MessageRecord, OpenOutcome};
@@ -147,7 +147,7 @@ pub async fn accept(
 }
 
 /// After a hand-over: deliver the system message, tell both sides, update the queue.
-async fn handed_over(
+pub(super) async fn handed_over(
     state: &AppState,
     viewer: &AuthUser,
     record: &ConversationRecord,
@@ -284,7 +284,7 @@ pub async fn close(
         &conv.id,
         Some(outcome.to_owned()),
     );
-    let handover = Handover::Close { outcome: outcome.to_owned(), tags };
+    let handover = Handover::Close { outcome: outcome.to_owned(), tags, reason: ClosedReason::Staff };
     let Some((record, message)) = state
         .store
         .hand_over(&conv.id, from.as_deref(), handover, announcement(state, &conv.id, body), entry, now)
@@ -351,7 +351,11 @@ pub async fn end_by_young_person(
         Some(detail.to_owned()),
     );
     // The chat's tags stay as the worker left them.
-    let handover = Handover::Close { outcome: YOUNG_PERSON_LEFT.to_owned(), tags: None };
+    let closed_reason = match reason {
+        EndReason::Ended => ClosedReason::Ended,
+        EndReason::QuickExit => ClosedReason::QuickExit,
+    };
+    let handover = Handover::Close { outcome: YOUNG_PERSON_LEFT.to_owned(), tags: None, reason: closed_reason };
     let Some((record, message)) =
         state.store.hand_over(&conv.id, None, handover, announcement(state, &conv.id, &body), entry, now).await?
     else {

@@ -6,10 +6,12 @@
 //! - [`access`]: who may do what (low: escalation, moderation and privacy use it too);
 //! - [`system`]: the one path for system messages (low: escalation uses it too);
 //! - [`view`]: a conversation as each viewer sees it, and telling its parties;
-//! - [`send`], [`lifecycle`], [`live`], [`notes`], [`continuity`]: the use cases.
+//! - [`send`], [`lifecycle`], [`live`], [`notes`], [`continuity`]: the use cases;
+//! - [`inactive`]: chats the young person stopped answering (uses [`lifecycle`]).
 
 pub mod access;
 pub mod continuity;
+pub mod inactive;
 pub mod lifecycle;
 pub mod live;
 pub mod notes;

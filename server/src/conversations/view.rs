@@ -55,6 +55,7 @@ pub async fn view(state: &AppState, viewer: &AuthUser, c: &ConversationRecord) -
         last_seq: c.last_seq,
         risk: staff_record.then(|| c.risk.as_str().to_owned()),
         outcome: c.outcome.clone().filter(|_| staff_record),
+        closed_reason: c.closed_reason.filter(|_| staff_record),
         tags: if staff_record { tags_of(c) } else { Vec::new() },
         room,
         // Monitoring is transparent: the young person sees who may read their chat, in plain

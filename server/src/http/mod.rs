@@ -19,6 +19,7 @@ mod moderation;
 pub(crate) mod notice;
 mod policies;
 mod privacy;
+mod returning;
 mod rooms;
 mod surveys;
 mod verdict_marks;
@@ -106,6 +107,7 @@ impl utoipa::Modify for SharedErrors {
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
+        .merge(returning::router())
         .merge(me::router())
         .merge(notice::router())
         .merge(policies::router())
@@ -156,6 +158,8 @@ async fn refuse_nul_urls(req: axum::extract::Request, next: axum::middleware::Ne
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    // The WebSocket protocol's document, from the frame types (mobile-api `asyncapi`).
+    let asyncapi = Arc::new(serde_json::to_string_pretty(&talkzone_mobile_api::asyncapi()).unwrap_or_default());
     let request_id = HeaderName::from_static("x-request-id");
     let max_body = state.config.limits.http_max_body_bytes;
     let body_within = state.config.limits.http_body_timeout;
@@ -164,6 +168,12 @@ pub fn router(state: AppState) -> Router {
         get(
             move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()).into_response() },
         ),
+    )
+    .route(
+        "/v1/asyncapi.json",
+        get(move || async move {
+            ([(header::CONTENT_TYPE, "application/json")], asyncapi.as_ref().clone()).into_response()
+        }),
     )
     .route("/v1/ws", get(crate::ws::upgrade))
     .merge(web::router())

@@ -44,6 +44,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../web/stream.js"),
     },
+    Asset {
+        name: "coming-back.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/coming-back.js"),
+    },
     Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../../web/chat.js") },
     Asset {
         name: "console.js",

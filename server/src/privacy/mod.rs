@@ -81,6 +81,20 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
         .into_iter()
         .map(|(version, at)| NoticeAcknowledgement { version, acknowledged_at: rfc3339(at) })
         .collect();
+    let ways_back = talkzone_mobile_api::DeviceCredentialList {
+        credentials: state
+            .store
+            .device_credentials(user.id.as_str())
+            .await?
+            .into_iter()
+            .map(|c| talkzone_mobile_api::DeviceCredentialView {
+                id: c.id,
+                created_at: rfc3339(c.created_at),
+                last_used_at: rfc3339(c.last_used_at),
+            })
+            .collect(),
+        has_recovery_phrase: state.store.has_recovery_phrase(user.id.as_str()).await?,
+    };
     crate::audit::record(
         state.store.as_ref(),
         state.clock.now_ms(),
@@ -104,6 +118,7 @@ pub async fn export(state: &AppState, user: &AuthUser) -> ApiResult<DataExport> 
         room_messages,
         survey_answers,
         monitoring_notice_acknowledgements,
+        ways_back,
         not_included: "Notes written by staff and records of safeguarding concerns are kept by the Youth Offending Team and are not part of this download. You can ask the YOT for them.".into(),
     })
 }

@@ -4,13 +4,13 @@ use async_trait::async_trait;
 
 use super::{
     AbuseMarked, AcceptOutcome, AuditEvent, ChatSource, ConversationFilter, ConversationRecord, Handover,
-    MessageRecord, NewMessage, NewRoom, NoteRecord, OpenOutcome, Result,
+    MessageRecord, NewMessage, NewRoom, NoteRecord, OpenOutcome, Result, SilentChat,
 };
 
 pub(crate) const CONVERSATION_SELECT: &str = "SELECT c.id, c.kind, c.state, c.topic, c.owner_id, \
     o.display_name AS owner_name, c.assigned_to, w.display_name AS assigned_name, \
     w.role AS assigned_role, c.created_at, c.assigned_at, c.closed_at, c.last_seq, c.risk, \
-    c.age_band, c.moderation_mode, c.pii_mode, c.risk_rank, c.requeued_at, c.first_reply_at, c.outcome, c.tags, c.hold_reason \
+    c.age_band, c.moderation_mode, c.pii_mode, c.risk_rank, c.requeued_at, c.first_reply_at, c.outcome, c.tags, c.hold_reason, c.closed_reason \
     FROM conversations c LEFT JOIN users o ON o.id = c.owner_id \
     LEFT JOIN users w ON w.id = c.assigned_to";
 
@@ -113,6 +113,12 @@ pub trait Conversations: Send + Sync + 'static {
     /// Assigned chats whose worker has been gone (not connected since `seen_before`) or off
     /// duty (since `off_duty_before`).
     async fn stranded_assignments(&self, seen_before: i64, off_duty_before: i64) -> Result<Vec<ConversationRecord>>;
+    /// Assigned support chats whose last message (not a system one) is staff's, sent at or
+    /// before `silent_since`: the young person has not answered since.
+    async fn silent_chats(&self, silent_since: i64) -> Result<Vec<SilentChat>>;
+    /// Records that the worker was told of the silence that began at `silence_began`; `false`
+    /// if they were told already (by another node) or the chat is no longer assigned.
+    async fn mark_silence_prompted(&self, conversation_id: &str, silence_began: i64, now: i64) -> Result<bool>;
 
     /// Replaces a support chat's tags, with `audit` in the same transaction; when `assigned_to`
     /// is given, only while the chat is still assigned to that worker. `false` (and no entry)
@@ -275,7 +281,7 @@ macro_rules! impl_conversations_sql {
                     };
                     let (seq,): (i64,) = sqlx::query_as(
                         "UPDATE conversations SET state = 'closed', closed_at = $2, outcome = 'marked_as_abuse', \
-                         source_key = NULL, last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+                         closed_reason = 'staff', source_key = NULL, last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
                     )
                     .bind(conversation_id)
                     .bind(now)
@@ -468,9 +474,9 @@ macro_rules! impl_conversations_sql {
                         .bind(now)
                         .fetch_optional(&mut *tx)
                         .await?,
-                        Handover::Close { outcome, tags } => sqlx::query_as(
+                        Handover::Close { outcome, tags, reason } => sqlx::query_as(
                             "UPDATE conversations SET state = 'closed', closed_at = $3, outcome = $4, tags = COALESCE($5, tags), \
-                             source_key = NULL, last_seq = last_seq + 1 \
+                             closed_reason = $6, source_key = NULL, last_seq = last_seq + 1 \
                              WHERE id = $1 AND state <> 'closed' AND ($2 IS NULL OR assigned_to = $2) RETURNING last_seq",
                         )
                         .bind(conversation_id)
@@ -478,6 +484,7 @@ macro_rules! impl_conversations_sql {
                         .bind(now)
                         .bind(outcome)
                         .bind(tags.as_ref().map(|t| t.join(",")))
+                        .bind(reason.as_str())
                         .fetch_optional(&mut *tx)
                         .await?,
                     };
@@ -525,6 +532,35 @@ macro_rules! impl_conversations_sql {
                          ORDER BY c.assigned_at LIMIT 100"
                     );
                     Ok(sqlx::query_as::<_, ConversationRecord>(&sql).bind(assigned_before).fetch_all(self.reader()).await?)
+                }
+
+                async fn silent_chats(&self, silent_since: i64) -> $crate::store::Result<Vec<SilentChat>> {
+                    Ok(sqlx::query_as(
+                        "SELECT c.id, c.assigned_to, o.display_name AS owner_name, m.sent_at AS silent_since, \
+                         c.inactive_prompted_at AS prompted_at \
+                         FROM conversations c JOIN messages m ON m.conversation_id = c.id \
+                         LEFT JOIN users o ON o.id = c.owner_id \
+                         WHERE c.kind = 'support' AND c.state = 'assigned' AND c.assigned_to IS NOT NULL \
+                         AND m.seq = (SELECT MAX(m2.seq) FROM messages m2 WHERE m2.conversation_id = c.id AND m2.kind <> 'system') \
+                         AND m.sender_id IS NOT NULL AND m.sender_id <> c.owner_id AND m.sent_at <= $1 \
+                         ORDER BY m.sent_at LIMIT 100",
+                    )
+                    .bind(silent_since)
+                    .fetch_all(self.reader())
+                    .await?)
+                }
+
+                async fn mark_silence_prompted(&self, conversation_id: &str, silence_began: i64, now: i64) -> $crate::store::Result<bool> {
+                    let done = sqlx::query(
+                        "UPDATE conversations SET inactive_prompted_at = $3 WHERE id = $1 AND state = 'assigned' \
+                         AND (inactive_prompted_at IS NULL OR inactive_prompted_at < $2)",
+                    )
+                    .bind(conversation_id)
+                    .bind(silence_began)
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?;
+                    Ok(done.rows_affected() == 1)
                 }
 
                 async fn stranded_assignments(&self, seen_before: i64, off_duty_before: i64) -> $crate::store::Result<Vec<ConversationRecord>> {

@@ -18,7 +18,8 @@
 //!   `batch_plan.rs` decides a batch, `sqlite_batch.rs` writes one on SQLite's own handle
 //! - `moderation.rs` ([`Moderation`]), `escalations.rs` ([`Escalations`]), `privacy.rs`
 //!   ([`Privacy`]), `audit.rs` ([`Audit`]), `directory.rs` ([`Directory`]), `surveys.rs`
-//!   ([`Surveys`], with its own records), `canned.rs` ([`CannedReplies`])
+//!   ([`Surveys`], with its own records), `canned.rs` ([`CannedReplies`]), `returning.rs`
+//!   ([`Returning`]: device credentials and recovery phrases)
 //!
 //! On a `dyn Store` every sub-trait's methods can be called as they are (a trait object has its
 //! supertraits' methods); on a concrete store or a generic `S: Store`, bring them into scope
@@ -43,6 +44,7 @@ mod policies;
 mod postgres;
 mod privacy;
 mod records;
+mod returning;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -65,6 +67,7 @@ pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
+pub use returning::Returning;
 pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
@@ -76,8 +79,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
-        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Sessions as _, Surveys as _,
-        Users as _, VerdictMarks as _,
+        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, Sessions as _,
+        Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -141,6 +144,7 @@ pub trait Store:
     + Policies
     + VerdictMarks
     + CannedReplies
+    + Returning
 {
 }
 
@@ -162,6 +166,7 @@ impl<T> Store for T where
         + Policies
         + VerdictMarks
         + CannedReplies
+        + Returning
 {
 }
 

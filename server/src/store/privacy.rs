@@ -231,6 +231,9 @@ macro_rules! impl_privacy_sql {
                     sqlx::query("DELETE FROM ws_tickets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM read_markers WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM monitoring_notice_acks WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                    // Every way back in goes with the account, even one a hold keeps.
+                    sqlx::query("DELETE FROM device_credentials WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM recovery_phrases WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                     if held.is_empty() {
                         sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
                     } else {

@@ -3,9 +3,9 @@
 //! [`crate::model`] types, parsed from their text as the rows are read.
 
 use crate::model::{
-    AuditAction, AuditTarget, ConversationKind, ConversationState, EscalationSource, EscalationState, MessageKind,
-    MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, PolicyKind, Role,
-    RoomModeration, Severity, VerdictMarkKind,
+    AuditAction, AuditTarget, ClosedReason, ConversationKind, ConversationState, EscalationSource, EscalationState,
+    MessageKind, MessageStatus, ModerationItemKind, ModerationItemState, NullableText, PersonalInfoMode, PolicyKind,
+    Role, RoomModeration, Severity, VerdictMarkKind,
 };
 
 /// A stored account.
@@ -95,6 +95,8 @@ pub struct ConversationRecord {
     pub outcome: Option<String>,
     pub tags: Option<String>,
     pub hold_reason: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub closed_reason: Option<ClosedReason>,
 }
 
 /// A stored escalation.
@@ -181,7 +183,7 @@ pub enum Handover {
     /// To another worker.
     Transfer { to: String },
     /// Ended with an outcome; `tags`, when given, replace the chat's tags (when not, they stay).
-    Close { outcome: String, tags: Option<Vec<String>> },
+    Close { outcome: String, tags: Option<Vec<String>>, reason: ClosedReason },
 }
 
 /// Where a new support chat comes from, and how many of that source's chats may wait at once.
@@ -280,6 +282,26 @@ pub struct CannedReplyRecord {
     pub created_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// An assigned support chat the young person has not answered since `silent_since` (when staff
+/// last wrote); `prompted_at`: when the worker was last told of a silence in it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SilentChat {
+    pub id: String,
+    pub assigned_to: String,
+    pub owner_name: Option<String>,
+    pub silent_since: i64,
+    pub prompted_at: Option<i64>,
+}
+
+/// A device credential (its secret is kept only as a hash, never read back).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceCredentialRecord {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
 }
 
 /// A rota shift.

@@ -13,10 +13,13 @@
 
 mod a11y;
 mod admin_tools_page;
+mod asyncapi;
 mod authz;
 mod bad_input;
 mod chat;
 mod chat_page;
+mod coming_back;
+mod coming_back_page;
 mod connection_limits;
 mod console_api;
 mod console_page;
@@ -25,6 +28,8 @@ mod desk;
 mod directory;
 mod erasure;
 mod hostile;
+mod inactive_chats;
+mod inactive_console;
 mod limits;
 mod load;
 mod matrix;

@@ -548,6 +548,16 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             let service = service_request(format!("Service {}", unique()));
             vars.insert("id".into(), must("a service", s.client.create_service(adm, &service).await).id);
         }
+        // yp's device credential and recovery phrase (each a secret; {id} is the credential's id).
+        "device_credential" => {
+            let made = must("a device credential", s.client.create_device_credential(&yp.access_token).await);
+            let phrase = must("a recovery phrase", s.client.create_recovery_phrase(&yp.access_token).await).phrase;
+            vars.insert("id".into(), made.id);
+            vars.insert("device_credential".into(), made.credential.clone());
+            vars.insert("recovery_phrase".into(), phrase.clone());
+            secrets.push(made.credential);
+            secrets.push(phrase);
+        }
         "canned_reply" => {
             let req =
                 CannedReplyRequest { title: format!("Hello {}", unique()), body: "Hi {worker_name} here.".into() };

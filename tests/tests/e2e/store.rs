@@ -1167,7 +1167,11 @@ async fn hand_overs_and_accepts_are_audited_in_their_transaction(backend: Backen
         .hand_over(
             "c1",
             None,
-            store::Handover::Close { outcome: "resolved".into(), tags: None },
+            store::Handover::Close {
+                outcome: "resolved".into(),
+                tags: None,
+                reason: talkzone_mobile_api::ClosedReason::Staff,
+            },
             note("ended"),
             at("conversation_closed", 12),
             12,
