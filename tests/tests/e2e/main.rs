@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod a11y;
+mod alert_chain;
 mod authz;
 mod bad_input;
 mod chat;
@@ -28,6 +29,7 @@ mod load;
 mod matrix;
 mod nodes;
 mod notice;
+mod on_call_page;
 mod ops;
 mod paused_node;
 mod policies;
@@ -36,6 +38,7 @@ mod reports;
 mod restart;
 mod risk_context;
 mod rooms;
+mod service_metrics;
 mod sessions;
 mod sources;
 mod staff_lifecycle;
