@@ -485,7 +485,9 @@ async fn unattended(state: &AppState, e: &EscalationRecord) {
             }
         }
         Ok(_) => {}
-        Err(err) => tracing::error!(error = %err, escalation = %e.id, "could not tell whether a supervisor is connected"),
+        Err(err) => {
+            tracing::error!(error = %err, escalation = %e.id, "could not tell whether a supervisor is connected")
+        }
     }
 }
 
@@ -523,8 +525,14 @@ async fn step(state: &AppState, e: &EscalationRecord, now: i64, why: Why) -> Api
             format!("step {step}: still not acknowledged: sent again to every supervisor and the on-call contact")
         }
     };
-    let entry =
-        crate::audit::event(now, None, AuditAction::EscalationReescalated, AuditTarget::Escalation, &e.id, Some(details));
+    let entry = crate::audit::event(
+        now,
+        None,
+        AuditAction::EscalationReescalated,
+        AuditTarget::Escalation,
+        &e.id,
+        Some(details),
+    );
     if !state.store.fire_reescalation(&e.id, e.steps, now, next_step_at, &payload, entry).await? {
         return Ok(false);
     }

@@ -88,7 +88,8 @@ pub async fn deliver_outbox(state: &AppState, http: &reqwest::Client) -> ApiResu
                     .header(TIMESTAMP_HEADER, timestamp.to_string())
                     .header(DELIVERY_HEADER, row.id.as_str());
                 if let Some(secret) = &desk.oncall_webhook_secret {
-                    request = request.header(SIGNATURE_HEADER, signature(secret.0.as_bytes(), timestamp, row.payload.as_bytes()));
+                    request = request
+                        .header(SIGNATURE_HEADER, signature(secret.0.as_bytes(), timestamp, row.payload.as_bytes()));
                 }
                 match request.body(row.payload.clone()).send().await {
                     Ok(resp) if resp.status().is_success() => Ok(()),
@@ -125,7 +126,9 @@ pub async fn status(state: &AppState) -> (&'static str, Vec<String>) {
     let failing = tokio::time::timeout(Duration::from_secs(2), state.store.outbox_undelivered()).await;
     if let Ok(Ok((_, failing))) = failing {
         if failing > 0 {
-            let w = format!("{failing} on-call alert(s) are waiting after a failed delivery: check the webhook and the logs");
+            let w = format!(
+                "{failing} on-call alert(s) are waiting after a failed delivery: check the webhook and the logs"
+            );
             return ("failing", vec![w]);
         }
     }
@@ -136,7 +139,8 @@ pub async fn status(state: &AppState) -> (&'static str, Vec<String>) {
 }
 
 /// Said at start, on `/readyz` and on the admin page when no webhook is configured.
-pub const NOT_CONFIGURED: &str = "no on-call webhook is configured (TALKZONE_ONCALL_WEBHOOK_URL): an escalation nobody \
+pub const NOT_CONFIGURED: &str =
+    "no on-call webhook is configured (TALKZONE_ONCALL_WEBHOOK_URL): an escalation nobody \
 acknowledges, or a critical one raised when no supervisor is connected, reaches nobody outside the service";
 
 /// Warns in the log at start when the on-call contact cannot be reached.

@@ -666,6 +666,18 @@ mod tests {
     }
 
     #[test]
+    fn the_on_call_webhook_needs_its_signing_secret() {
+        let mut a = args();
+        a.oncall_webhook_url = Some("https://oncall.example/hook".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "oncall-webhook-secret");
+        a.oncall_webhook_secret = Some("short".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "oncall-webhook-secret");
+        a.oncall_webhook_secret = Some("k".repeat(MIN_WEBHOOK_SECRET));
+        let c = Config::load(&a).unwrap();
+        assert_eq!(format!("{:?}", c.desk.oncall_webhook_secret), "Some(***)", "never in a log");
+    }
+
+    #[test]
     fn secrets_are_masked_in_debug_output() {
         let mut c = Config::for_tests(Path::new("/tmp"), Some("postgres://u:hunter2@h/db".into()));
         c.jwt_secret = Some("supersecretsupersecretsupersecret".into());

@@ -142,7 +142,10 @@ async fn unacknowledged_escalations_keep_re_escalating_until_acknowledged(backen
         let seen = alerts(&got);
         assert_eq!(seen.len(), step as usize, "{seen:?} refused {:?}", got.lock().unwrap().refused);
         let a = alerts(&got).pop().unwrap();
-        assert_eq!((a.kind.as_str(), a.step, a.escalation_id.as_str()), ("talkzone.escalation.overdue", step, raised.id.as_str()));
+        assert_eq!(
+            (a.kind.as_str(), a.step, a.escalation_id.as_str()),
+            ("talkzone.escalation.overdue", step, raised.id.as_str())
+        );
         let e = s.client.escalation(&supervisor.access_token, &raised.id).await.unwrap();
         assert_eq!((e.steps, e.reescalated, e.overdue), (step, true, true));
         assert_eq!(a.next_step_at, talkzone_server::clock::rfc3339(clock.now_ms() + 120_000));
@@ -193,8 +196,10 @@ async fn a_critical_escalation_with_no_supervisor_connected_goes_to_on_call_at_o
     jobs::run_once(s.state()).await;
     eventually(T, "the unattended alert", || async { alerts(&got).len() == 1 }).await;
     let a = alerts(&got).pop().unwrap();
-    assert_eq!((a.kind.as_str(), a.severity.as_str(), a.source.as_str(), a.step),
-        ("talkzone.escalation.unattended", "critical", "moderation", 1));
+    assert_eq!(
+        (a.kind.as_str(), a.severity.as_str(), a.source.as_str(), a.step),
+        ("talkzone.escalation.unattended", "critical", "moderation", 1)
+    );
     let body = got.lock().unwrap().accepted[0].1.clone();
     for word in ["snap", "meet", "tonight", "man", "13\""] {
         assert!(!body.contains(word), "the child's words must not leave: {word} in {body}");
@@ -239,7 +244,8 @@ async fn a_critical_escalation_with_no_supervisor_connected_goes_to_on_call_at_o
         .clock(clock.clone())
         .config(move |c| {
             c.desk.oncall_webhook_url = Some(url);
-            c.desk.oncall_webhook_secret = Some(talkzone_server::config::Secret("not-the-receivers-key-0123456789abc".into()));
+            c.desk.oncall_webhook_secret =
+                Some(talkzone_server::config::Secret("not-the-receivers-key-0123456789abc".into()));
         })
         .start()
         .await;

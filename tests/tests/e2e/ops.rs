@@ -26,7 +26,12 @@ async fn health_and_readiness(backend: Backend) {
     // No on-call webhook in tests: ready, and saying so.
     assert_eq!(
         (&v["status"], &v["database"], &v["broker"], &v["on_call"]),
-        (&serde_json::json!("ready"), &serde_json::json!("ok"), &serde_json::json!("ok"), &serde_json::json!("not_configured")),
+        (
+            &serde_json::json!("ready"),
+            &serde_json::json!("ok"),
+            &serde_json::json!("ok"),
+            &serde_json::json!("not_configured")
+        ),
         "{v}"
     );
     s.stop().await;

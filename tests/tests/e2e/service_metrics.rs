@@ -140,9 +140,15 @@ async fn alerting_rules_name_metrics_the_service_exports(backend: Backend) {
             // Counters and histograms appear once first recorded; their HELP-less lines still
             // carry the name. The recorder of this process has seen every one by now or the
             // name is a gauge written at each scrape.
-            let known = m.contains(&format!("{name} ")) || m.contains(&format!("{name}{{")) || m.contains(&format!("{name}_"));
-            let recorded_later = ["talkzone_oncall_deliveries_total", "talkzone_escalation_steps_total",
-                "talkzone_queue_wait_seconds", "talkzone_first_reply_seconds", "talkzone_messages_stored_total"];
+            let known =
+                m.contains(&format!("{name} ")) || m.contains(&format!("{name}{{")) || m.contains(&format!("{name}_"));
+            let recorded_later = [
+                "talkzone_oncall_deliveries_total",
+                "talkzone_escalation_steps_total",
+                "talkzone_queue_wait_seconds",
+                "talkzone_first_reply_seconds",
+                "talkzone_messages_stored_total",
+            ];
             assert!(known || recorded_later.contains(&name), "{file} names {name}, which /metrics does not export");
         }
     }
