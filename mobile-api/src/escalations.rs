@@ -15,19 +15,32 @@ pub struct RaiseEscalationRequest {
     pub reason: String,
 }
 
-/// What the on-call contact's webhook (`TALKZONE_ONCALL_WEBHOOK_URL`) receives, as a JSON
-/// `POST`, when an escalation is not acknowledged by its deadline. Retried until it is taken.
+/// What the on-call contact's webhook (`TALKZONE_ONCALL_WEBHOOK_URL`) receives, as a signed
+/// JSON `POST` (headers `X-TalkZone-Timestamp`, `X-TalkZone-Signature`, `X-TalkZone-Delivery`;
+/// docs/operations.md says how to verify them), at each step of an escalation's chain: at its
+/// deadline and again every deadline's length until someone acknowledges it, and at once for a
+/// critical one raised when no supervisor is connected. Retried until it is taken.
+///
+/// It carries no words of the young person or about them (no reason, no message, no name):
+/// only enough to know how urgent it is and where to look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EscalationOverdueAlert {
-    /// Always `talkzone.escalation.overdue`.
+    /// `talkzone.escalation.overdue` (not acknowledged by its deadline) or
+    /// `talkzone.escalation.unattended` (critical, and no supervisor was connected to see it).
     #[serde(rename = "type")]
     pub kind: String,
     pub escalation_id: String,
     pub conversation_id: ConversationId,
+    /// `medium`, `high` or `critical`.
     pub severity: String,
-    pub reason: String,
+    /// `worker`, `moderation` or `young_person`: who raised it.
+    pub source: String,
+    /// Which step of the chain this is: 1 for the first alert to on-call, then 2, 3, …
+    pub step: u32,
     pub raised_at: String,
     pub deadline_at: String,
+    /// When the next step is due if nobody acknowledges it by then.
+    pub next_step_at: String,
 }
 
 /// A safeguarding escalation, as supervisors see it (never sent to young people).
@@ -49,8 +62,12 @@ pub struct EscalationView {
     pub deadline_at: String,
     /// Open past its deadline.
     pub overdue: bool,
-    /// The deadline passed and it was re-escalated (once).
+    /// The deadline passed and it was re-escalated (see `steps`).
     pub reescalated: bool,
+    /// Steps of the chain taken so far: each re-alerted every supervisor and the on-call
+    /// contact (0: none yet).
+    #[serde(default)]
+    pub steps: u32,
     pub acknowledged_by: Option<UserId>,
     pub acknowledged_at: Option<String>,
     pub resolved_by: Option<UserId>,

@@ -139,6 +139,7 @@ pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
     let router = http::router(state.clone());
     let shutdown = state.shutdown.clone();
     let header_timeout = state.config.limits.http_header_timeout;
+    crate::on_call::warn_at_start(&state);
     jobs::spawn(state.clone());
     tokio::spawn(state.auth.clone().watch_ended_sessions(state.shutdown.clone()));
     let task = tokio::spawn(serve(listener, router, shutdown, header_timeout));

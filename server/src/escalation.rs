@@ -1,16 +1,18 @@
 //! Safeguarding escalation: raised by a worker, or by the moderation step on high or critical
 //! risk (in the message's own transaction); supervisors are alerted at once; one acknowledges,
-//! records actions and resolves it. An escalation not acknowledged by its deadline
-//! re-escalates once (to every supervisor and, through the outbox, to the on-call contact):
-//! deadlines live in the database, survive restarts, and fire exactly once across nodes.
+//! records actions and resolves it. The chain: raised, it reaches the chat's worker (who raised
+//! it or sees the message) and every connected supervisor; not acknowledged by its deadline it
+//! re-escalates (step 1: every supervisor again and, through the outbox, the on-call contact),
+//! and again every deadline's length after (step 2, 3, …) until someone acknowledges it. A
+//! critical one raised when no supervisor is connected goes to the on-call contact at once.
+//! Steps live in the database, survive restarts, and each fires exactly once across nodes.
 //! Every step is in the append-only audit log.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use talkzone_mobile_api::{
-    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationOverdueAlert, EscalationView, MessageId,
-    Role, ServerFrame, UserId,
+    AuditEntry, AuditTrail, ConversationId, EscalationActionView, EscalationView, MessageId, Role, ServerFrame, UserId,
 };
 use talkzone_moderation::{Severity, Verdict};
 
@@ -20,6 +22,7 @@ use crate::conversations::access::{access_of, load_readable, Access};
 use crate::conversations::system::announcement;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{AuditAction, AuditTarget, EscalationSource, EscalationState};
+use crate::on_call::Why;
 use crate::realtime::Event;
 use crate::state::AppState;
 use crate::store::{
@@ -166,6 +169,7 @@ fn view_of(
         deadline_at: rfc3339(e.deadline_at),
         overdue: e.state == EscalationState::Open && e.deadline_at <= now,
         reescalated: e.reescalated_at.is_some(),
+        steps: u32::try_from(e.steps).unwrap_or(u32::MAX),
         acknowledged_by: e.acknowledged_by.clone().map(UserId),
         acknowledged_at: e.acknowledged_at.map(rfc3339),
         resolved_by: e.resolved_by.clone().map(UserId),
@@ -206,6 +210,9 @@ pub async fn raised(state: &AppState, id: &str) {
         return;
     };
     alert(state, &e).await;
+    if e.severity == Severity::Critical {
+        unattended(state, &e).await;
+    }
     let first = state
         .store
         .escalations(None, Some(&e.conversation_id), Some(2), 0)
@@ -466,71 +473,72 @@ pub async fn audit_trail(state: &AppState, user: &AuthUser, id: &str) -> ApiResu
     Ok(AuditTrail { entries })
 }
 
-/// Fires every passed deadline once. Called on every node's scheduler tick.
+/// A critical escalation no supervisor is connected to see goes to the on-call contact at once
+/// (step 1 of its chain, now).
+async fn unattended(state: &AppState, e: &EscalationRecord) {
+    let now = state.clock.now_ms();
+    let since = now - crate::queue::PRESENCE_FRESH_MS;
+    match state.store.supervisors_seen(since).await {
+        Ok(0) => {
+            if let Err(err) = step(state, e, now, Why::Unattended).await {
+                tracing::error!(error = %err, escalation = %e.id, "could not alert the on-call contact");
+            }
+        }
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(error = %err, escalation = %e.id, "could not tell whether a supervisor is connected")
+        }
+    }
+}
+
+/// Takes every due step of every open escalation's chain, each once. Called on every node's
+/// scheduler tick.
 pub async fn fire_due(state: &AppState) -> ApiResult<usize> {
     let now = state.clock.now_ms();
     let mut fired = 0;
     for e in state.store.due_escalations(now).await? {
-        let overdue = EscalationOverdueAlert {
-            kind: "talkzone.escalation.overdue".into(),
-            escalation_id: e.id.clone(),
-            conversation_id: ConversationId(e.conversation_id.clone()),
-            severity: e.severity.as_str().to_owned(),
-            reason: e.reason.clone(),
-            raised_at: rfc3339(e.created_at),
-            deadline_at: rfc3339(e.deadline_at),
-        };
-        let payload = serde_json::to_string(&overdue).map_err(|err| ApiError::Internal(format!("alert: {err}")))?;
-        let why = "not acknowledged by its deadline: sent to every supervisor and the on-call contact";
-        let entry = crate::audit::event(
-            now,
-            None,
-            AuditAction::EscalationReescalated,
-            AuditTarget::Escalation,
-            &e.id,
-            Some(why.into()),
-        );
-        if state.store.fire_reescalation(&e.id, now, &payload, entry).await? {
+        if step(state, &e, now, Why::Overdue).await? {
             fired += 1;
-            if let Some(fresh) = state.store.escalation(&e.id).await? {
-                alert(state, &fresh).await;
-            }
         }
     }
     Ok(fired)
 }
 
-/// Delivers queued on-call alerts. Failed deliveries are retried with a growing wait.
-pub async fn deliver_outbox(state: &AppState, http: &reqwest::Client) -> ApiResult<usize> {
-    let now = state.clock.now_ms();
-    let rows = state.store.claim_outbox(now, now + 30_000, 20).await?;
-    let mut delivered = 0;
-    for row in rows {
-        let result = match &state.config.desk.oncall_webhook_url {
-            None => Err("no on-call webhook is configured (TALKZONE_ONCALL_WEBHOOK_URL)".to_owned()),
-            Some(url) => match http
-                .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(row.payload.clone())
-                .send()
-                .await
-            {
-                Ok(resp) if resp.status().is_success() => Ok(()),
-                Ok(resp) => Err(format!("webhook answered {}", resp.status())),
-                Err(e) => Err(format!("webhook unreachable: {e}")),
-            },
-        };
-        match result {
-            Ok(()) => {
-                state.store.outbox_delivered(&row.id, state.clock.now_ms()).await?;
-                delivered += 1;
-            }
-            Err(why) => {
-                let backoff_s = 2_i64.saturating_pow(row.attempts.clamp(0, 8) as u32).min(300);
-                tracing::error!(outbox = %row.id, attempts = row.attempts, error = %why, "on-call alert not delivered; will retry");
-                state.store.outbox_failed(&row.id, &why, state.clock.now_ms() + backoff_s * 1000).await?;
-            }
+/// The next step of `e`'s chain: every supervisor is alerted again and the on-call contact
+/// through the outbox, audited; the one after is due a deadline's length later. `false` if
+/// another node took it first.
+async fn step(state: &AppState, e: &EscalationRecord, now: i64, why: Why) -> ApiResult<bool> {
+    let Some(every) = deadline(state, e.severity) else {
+        return Ok(false);
+    };
+    let step = e.steps + 1;
+    let next_step_at = now + every.as_millis() as i64;
+    let payload = crate::on_call::alert_body(e, step, next_step_at, why)?;
+    let details = match why {
+        Why::Unattended => {
+            format!("step {step}: critical and no supervisor connected: sent to the on-call contact at once")
         }
+        Why::Overdue if step == 1 => {
+            format!("step {step}: not acknowledged by its deadline: sent to every supervisor and the on-call contact")
+        }
+        Why::Overdue => {
+            format!("step {step}: still not acknowledged: sent again to every supervisor and the on-call contact")
+        }
+    };
+    let entry = crate::audit::event(
+        now,
+        None,
+        AuditAction::EscalationReescalated,
+        AuditTarget::Escalation,
+        &e.id,
+        Some(details),
+    );
+    if !state.store.fire_reescalation(&e.id, e.steps, now, next_step_at, &payload, entry).await? {
+        return Ok(false);
     }
-    Ok(delivered)
+    metrics::counter!(crate::telemetry::ESCALATION_STEPS, "severity" => e.severity.as_str()).increment(1);
+    if let Some(fresh) = state.store.escalation(&e.id).await? {
+        alert(state, &fresh).await;
+    }
+    Ok(true)
 }

@@ -11,7 +11,7 @@ use crate::conversations::{inactive, lifecycle};
 use crate::desk::Wellbeing;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{escalation, policies, presence, privacy, queue, returning};
+use crate::{escalation, on_call, policies, presence, privacy, queue, returning};
 
 /// How often the scheduler looks for work (escalation deadlines are checked at this grain).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -29,7 +29,7 @@ const FORGET_IDLE_LIMITS: Duration = Duration::from_secs(60);
 /// The jobs, in the order a tick runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
-    /// Unacknowledged escalations past their deadline re-escalate.
+    /// Unacknowledged escalations take the next step of their chain when it is due.
     EscalationDeadlines,
     /// On-call alerts waiting in the outbox are delivered (retried until they are).
     OnCallOutbox,
@@ -166,7 +166,7 @@ impl Scheduler {
         self.last_run[job as usize] = Some(Instant::now());
         match job {
             Job::EscalationDeadlines => escalation::fire_due(state).await.map(drop),
-            Job::OnCallOutbox => escalation::deliver_outbox(state, &self.http).await.map(drop),
+            Job::OnCallOutbox => on_call::deliver_outbox(state, &self.http).await.map(drop),
             Job::AssignmentTimeouts => lifecycle::return_unanswered(state).await.map(drop),
             Job::StrandedChats => lifecycle::return_stranded(state).await.map(drop),
             Job::InactiveChats => inactive::check(state).await.map(drop),

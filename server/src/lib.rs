@@ -16,7 +16,8 @@
 //!   policy and the notice, by version, the same on every node), `rooms::policy`,
 //!   `privacy::notice` (the monitoring notice), and the low part of [`conversations`]: `access`
 //!   (who may do what), `system` (the one path for system messages) and `view`;
-//! - domain services: [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
+//! - domain services: [`on_call`] (alerts to the on-call contact, signed),
+//!   [`service_levels`] (the gauges of `/metrics`), [`escalation`], [`moderation_queue`], [`surveys`], [`privacy`] (export,
 //!   erasure, holds, retention), [`desk`] (the rota, duty, wellbeing caps), [`verdict_marks`]
 //!   (staff marks on moderation verdicts: an evaluation set of real traffic), [`returning`]
 //!   (coming back to an anonymous account: device credentials, recovery phrases);
@@ -36,7 +37,7 @@
 //! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit
 //! 3. state: state
 //! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
-//! 5. domain: escalation, moderation_queue, surveys, privacy, desk, verdict_marks, returning
+//! 5. domain: on_call, service_levels, escalation, moderation_queue, surveys, privacy, desk, verdict_marks, returning
 //! 6. use cases: conversations, rooms, directory, accounts, canned_replies
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
@@ -66,6 +67,7 @@ pub mod model;
 pub mod moderation;
 pub mod moderation_queue;
 pub mod names;
+pub mod on_call;
 pub mod policies;
 pub mod presence;
 pub mod privacy;
@@ -73,6 +75,7 @@ pub mod queue;
 pub mod realtime;
 pub mod returning;
 pub mod rooms;
+pub mod service_levels;
 pub mod state;
 pub mod store;
 pub mod surveys;

@@ -22,6 +22,19 @@ pub const BROKER_DROPPED: &str = "talkzone_broker_dropped_total";
 /// Times the broker subscription came back after a loss (each one re-reads from the database).
 pub const BROKER_RECONNECTS: &str = "talkzone_broker_reconnects_total";
 
+/// Seconds a support chat waited in the queue before a worker accepted it (from its opening,
+/// or its return to the queue).
+pub const QUEUE_WAIT_SECONDS: &str = "talkzone_queue_wait_seconds";
+/// Seconds from the start of a chat's wait to its worker's first reply.
+pub const FIRST_REPLY_SECONDS: &str = "talkzone_first_reply_seconds";
+/// Buckets of the waits above: seconds to an hour.
+const WAIT_BUCKETS: &[f64] = &[5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0];
+
+/// On-call alert deliveries, by `result` (`delivered`, `failed`).
+pub const ONCALL_DELIVERIES: &str = "talkzone_oncall_deliveries_total";
+/// Steps of the escalation chain taken (re-alerts), by `severity`.
+pub const ESCALATION_STEPS: &str = "talkzone_escalation_steps_total";
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 const UPKEEP_THREAD: &str = "metrics-upkeep";
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -36,6 +49,8 @@ pub fn metrics_handle() -> PrometheusHandle {
                     Matcher::Full(STORE_WRITE_SECONDS.into()),
                     &[0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0],
                 )
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(QUEUE_WAIT_SECONDS.into()), WAIT_BUCKETS))
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(FIRST_REPLY_SECONDS.into()), WAIT_BUCKETS))
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();

@@ -360,6 +360,7 @@ async function start() {
   $("panels").hidden = false;
   $("sign-out").hidden = false;
   $("me").textContent = session.user.display_name;
+  await loadOnCall();
   try {
     await loadStaff();
     await loadShifts();
@@ -371,6 +372,22 @@ async function start() {
   } catch (e) {
     showError(e.message);
   }
+}
+
+// Whether an escalation nobody acknowledges can reach the on-call contact (from /readyz): if
+// not, the page says so in red above everything else.
+async function loadOnCall() {
+  const line = $("on-call-warning");
+  try {
+    const ready = await (await fetch("/readyz")).json();
+    const problems = ready.on_call && ready.on_call !== "ok" ? ready.warnings || [] : [];
+    line.textContent = problems.length ? `On-call alerts: ${problems.join("; ")}.` : "";
+    line.hidden = problems.length === 0;
+  } catch (e) {
+    line.textContent = "On-call alerts: the service's readiness could not be read.";
+    line.hidden = false;
+  }
+  line.dataset.checked = "true";
 }
 
 // ---- Staff sign-in and access (issue 21) ----------------------------------------------------

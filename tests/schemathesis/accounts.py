@@ -14,9 +14,14 @@ which makes schemathesis use a real id for the `{id}` of the matching routes abo
 time (random ids only ever find 404). Standard library only.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
+import struct
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -37,8 +42,25 @@ def call(base, method, path, body=None, token=None):
         raise SystemExit(f"accounts.py: {method} {path} answered {e.code}: {e.read()[:300]!r}")
 
 
+def totp(secret_b32, at=None):
+    """RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it."""
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int((at or time.time()) // 30)), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
 def login(base, username, password):
+    """Signs in; staff answer the second step (each account here is new, so it is the
+    enrolment: the key comes with the challenge)."""
     _, body = call(base, "POST", "/v1/auth/login", {"username": username, "password": password})
+    step = body.get("second_factor")
+    if step is None:
+        return body["access_token"]
+    if step.get("kind") != "enrol":
+        raise SystemExit(f"accounts.py: {username} already has a second factor this script does not hold")
+    code = totp(step["enrolment"]["secret"])
+    _, body = call(base, "POST", "/v1/auth/login/second-factor", {"challenge": step["challenge"], "code": code})
     return body["access_token"]
 
 

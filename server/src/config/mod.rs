@@ -19,6 +19,19 @@ pub enum Routing {
     Auto,
 }
 
+/// A secret setting: never shown by `Debug`, so never in a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The shortest on-call webhook secret accepted (bytes): 256 bits as hex is 64.
+pub const MIN_WEBHOOK_SECRET: usize = 32;
+
 /// How the duty desk runs.
 #[derive(Debug, Clone)]
 pub struct DeskConfig {
@@ -26,6 +39,8 @@ pub struct DeskConfig {
     pub escalation_high: Duration,
     pub escalation_medium: Duration,
     pub oncall_webhook_url: Option<String>,
+    /// The key on-call alerts are signed with (HMAC-SHA-256; docs/operations.md).
+    pub oncall_webhook_secret: Option<Secret>,
     pub close_outcomes: Vec<String>,
     pub assignment_timeout: Duration,
     pub no_one_available_text: String,
@@ -48,6 +63,7 @@ impl Default for DeskConfig {
             escalation_high: Duration::from_secs(600),
             escalation_medium: Duration::from_secs(3600),
             oncall_webhook_url: None,
+            oncall_webhook_secret: None,
             close_outcomes: [
                 "resolved",
                 "signposted",
@@ -373,6 +389,14 @@ impl Config {
                 return Err(bad("oncall-webhook-url", "must be an http:// or https:// URL"));
             }
         }
+        let oncall_webhook_secret = s.oncall_webhook_secret.map(Secret);
+        if oncall_webhook_url.is_some() && oncall_webhook_secret.is_none() {
+            // An unsigned alert is one its receiver cannot tell from a forgery.
+            return Err(bad("oncall-webhook-secret", "set it with the on-call webhook URL: alerts are signed with it"));
+        }
+        if oncall_webhook_secret.as_ref().is_some_and(|k| k.0.len() < MIN_WEBHOOK_SECRET) {
+            return Err(bad("oncall-webhook-secret", format!("must be at least {MIN_WEBHOOK_SECRET} bytes")));
+        }
         let close_outcomes = s.close_outcomes.map_or_else(|| dd.close_outcomes.clone(), |l| l.0);
         if close_outcomes.is_empty() {
             return Err(bad("close-outcomes", "list at least one outcome"));
@@ -382,6 +406,7 @@ impl Config {
             escalation_high: secs(s.escalation_high_s, dd.escalation_high, "escalation-high-s")?,
             escalation_medium: secs(s.escalation_medium_s, dd.escalation_medium, "escalation-medium-s")?,
             oncall_webhook_url,
+            oncall_webhook_secret,
             close_outcomes,
             assignment_timeout: secs(s.assignment_timeout_s, dd.assignment_timeout, "assignment-timeout-s")?,
             no_one_available_text: s.no_one_available_text.unwrap_or(dd.no_one_available_text),
@@ -690,6 +715,18 @@ mod tests {
         assert_eq!(Config::load(&a).unwrap().listen.port(), 9001);
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         assert_eq!(Config::load(&a).unwrap_err().setting, "config");
+    }
+
+    #[test]
+    fn the_on_call_webhook_needs_its_signing_secret() {
+        let mut a = args();
+        a.oncall_webhook_url = Some("https://oncall.example/hook".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "oncall-webhook-secret");
+        a.oncall_webhook_secret = Some("short".into());
+        assert_eq!(Config::load(&a).unwrap_err().setting, "oncall-webhook-secret");
+        a.oncall_webhook_secret = Some("k".repeat(MIN_WEBHOOK_SECRET));
+        let c = Config::load(&a).unwrap();
+        assert_eq!(format!("{:?}", c.desk.oncall_webhook_secret), "Some(***)", "never in a log");
     }
 
     #[test]

@@ -142,6 +142,10 @@ settings! {
         /// Where re-escalations are POSTed for the on-call contact (JSON), with retries.
         #[arg(long, env = "TALKZONE_ONCALL_WEBHOOK_URL", global = true, hide_env_values = true)]
         pub oncall_webhook_url: Option<String>,
+        /// The key on-call alerts are signed with (HMAC-SHA-256 over the timestamp and the body;
+        /// at least 32 bytes; required with the URL).
+        #[arg(long, env = "TALKZONE_ONCALL_WEBHOOK_SECRET", global = true, hide_env_values = true)]
+        pub oncall_webhook_secret: Option<String>,
         /// Comma-separated outcomes a support chat can be closed with.
         #[arg(long, env = "TALKZONE_CLOSE_OUTCOMES", global = true)]
         pub close_outcomes: Option<List>,

@@ -125,6 +125,8 @@ pub async fn accept(
         AcceptOutcome::Closed => return Err(ApiError::Conflict("this conversation is closed".into())),
         AcceptOutcome::NotFound => return Err(ApiError::NotFound),
     };
+    let waited_from = record.requeued_at.unwrap_or(record.created_at);
+    metrics::histogram!(crate::telemetry::QUEUE_WAIT_SECONDS).record((now - waited_from).max(0) as f64 / 1000.0);
     // Other workers triaging it lose access now: end their live subscriptions.
     state.hub.publish(Event::EndTriage { conversation_id: conversation_id.clone(), keep_user: user.id.clone() });
     // Accepting a chat puts the worker on duty (protocol).

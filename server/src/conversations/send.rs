@@ -286,6 +286,8 @@ pub async fn send(
                 && conv.first_reply_at.is_none()
             {
                 state.store.mark_first_reply(&conv.id, user.id.as_str(), now).await?;
+                let waited_from = conv.requeued_at.unwrap_or(conv.created_at);
+                metrics::histogram!(telemetry::FIRST_REPLY_SECONDS).record((now - waited_from).max(0) as f64 / 1000.0);
                 state.conversation_cache.update(&conv.id, |c| c.first_reply_at = Some(now));
                 first_reply_made(state, &conv.id).await;
             }

@@ -304,7 +304,7 @@ macro_rules! impl_conversations_sql {
                         .await?;
                     }
                     let resolved: Vec<(String,)> = sqlx::query_as(
-                        "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = 'marked as abuse' \
+                        "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = 'marked as abuse', next_step_at = NULL \
                          WHERE conversation_id = $1 AND state <> 'resolved' RETURNING id",
                     )
                     .bind(conversation_id)

@@ -14,6 +14,12 @@ pub trait Desk: Send + Sync + 'static {
     /// Staff who answer chats, are on duty and were connected at or after `seen_since`, with
     /// their open chats and capacity, for availability and auto-assignment.
     async fn available_staff(&self, seen_since: i64) -> Result<Vec<StaffLoad>>;
+    /// Supervisors (not suspended) connected to any node at or after `seen_since`, on duty or
+    /// not: who an escalation alert reaches.
+    async fn supervisors_seen(&self, seen_since: i64) -> Result<i64>;
+    /// For the service-level gauges: support chats waiting in the queue, staff on duty, and
+    /// rota shifts running at `now`.
+    async fn desk_counts(&self, now: i64) -> Result<(i64, i64, i64)>;
 
     /// Adds a rota shift, with `audit` in the same transaction.
     async fn create_shift(&self, shift: ShiftRecord, audit: AuditEvent) -> Result<()>;
@@ -92,6 +98,28 @@ macro_rules! impl_desk_sql {
                     )
                     .bind(seen_since)
                     .fetch_all(self.reader())
+                    .await?)
+                }
+
+                async fn supervisors_seen(&self, seen_since: i64) -> $crate::store::Result<i64> {
+                    let row: (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM users WHERE role = 'supervisor' AND suspended_at IS NULL AND seen_at >= $1",
+                    )
+                    .bind(seen_since)
+                    .fetch_one(self.reader())
+                    .await?;
+                    Ok(row.0)
+                }
+
+                async fn desk_counts(&self, now: i64) -> $crate::store::Result<(i64, i64, i64)> {
+                    Ok(sqlx::query_as(
+                        "SELECT (SELECT COUNT(*) FROM conversations WHERE state = 'queued'), \
+                         (SELECT COUNT(*) FROM users WHERE on_duty AND suspended_at IS NULL \
+                          AND role IN ('duty_worker', 'supervisor')), \
+                         (SELECT COUNT(*) FROM shifts WHERE starts_at <= $1 AND ends_at > $1)",
+                    )
+                    .bind(now)
+                    .fetch_one(self.reader())
                     .await?)
                 }
 

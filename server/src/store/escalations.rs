@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use super::{AuditEvent, EscalationActionRecord, EscalationRecord, NewEscalation, OutboxRecord, Result};
 
 pub(crate) const ESCALATION_COLUMNS: &str = "id, conversation_id, message_id, severity, reason, source, raised_by, \
-    state, created_at, deadline_at, reescalated_at, acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome";
+    state, created_at, deadline_at, reescalated_at, acknowledged_by, acknowledged_at, resolved_by, resolved_at, outcome, \
+    steps, next_step_at";
 
 /// Escalations to a supervisor, their deadlines and actions, and the outbox of on-call alerts.
 #[async_trait]
@@ -45,12 +46,23 @@ pub trait Escalations: Send + Sync + 'static {
         now: i64,
         audit: AuditEvent,
     ) -> Result<Option<EscalationRecord>>;
-    /// Open escalations past their deadline that have not re-escalated yet.
+    /// Open escalations whose next step of the chain is due.
     async fn due_escalations(&self, now: i64) -> Result<Vec<EscalationRecord>>;
-    /// Marks the re-escalation, queues the on-call alert and writes `audit` in one
-    /// transaction. `false` if another node (or an acknowledgement) got there first: it fires
-    /// exactly once.
-    async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str, audit: AuditEvent) -> Result<bool>;
+    /// Takes step `seen_steps + 1` of the chain: counts it, sets the next one at `next_step_at`,
+    /// queues the on-call alert and writes `audit`, in one transaction. `false` if another
+    /// node took this step first (or it was acknowledged): each step fires exactly once.
+    async fn fire_reescalation(
+        &self,
+        id: &str,
+        seen_steps: i64,
+        now: i64,
+        next_step_at: i64,
+        alert_payload: &str,
+        audit: AuditEvent,
+    ) -> Result<bool>;
+    /// On-call alerts not delivered yet: how many, and how many of them have failed at least
+    /// once.
+    async fn outbox_undelivered(&self) -> Result<(i64, i64)>;
 
     /// Claims up to `limit` due outbox rows until `lock_until` (one node delivers each).
     async fn claim_outbox(&self, now: i64, lock_until: i64, limit: u32) -> Result<Vec<OutboxRecord>>;
@@ -100,7 +112,7 @@ macro_rules! impl_escalations_sql {
                 async fn acknowledge_escalation(&self, id: &str, supervisor_id: &str, now: i64, audit: AuditEvent)
                     -> $crate::store::Result<Option<EscalationRecord>> {
                     let sql = format!(
-                        "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3 \
+                        "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3, next_step_at = NULL \
                          WHERE id = $1 AND state = 'open' RETURNING {ESCALATION_COLUMNS}"
                     );
                     let mut tx = self.writer().begin().await?;
@@ -150,7 +162,7 @@ macro_rules! impl_escalations_sql {
                 async fn resolve_escalation(&self, id: &str, supervisor_id: &str, outcome: &str, now: i64, audit: AuditEvent)
                     -> $crate::store::Result<Option<EscalationRecord>> {
                     let sql = format!(
-                        "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = $4, \
+                        "UPDATE escalations SET state = 'resolved', resolved_by = $2, resolved_at = $3, outcome = $4, next_step_at = NULL, \
                          acknowledged_by = COALESCE(acknowledged_by, $2), acknowledged_at = COALESCE(acknowledged_at, $3) \
                          WHERE id = $1 AND state <> 'resolved' RETURNING {ESCALATION_COLUMNS}"
                     );
@@ -167,20 +179,23 @@ macro_rules! impl_escalations_sql {
 
                 async fn due_escalations(&self, now: i64) -> $crate::store::Result<Vec<EscalationRecord>> {
                     let sql = format!(
-                        "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE state = 'open' AND reescalated_at IS NULL \
-                         AND deadline_at <= $1 ORDER BY deadline_at LIMIT 100"
+                        "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE state = 'open' AND next_step_at <= $1 \
+                         ORDER BY next_step_at LIMIT 100"
                     );
                     Ok(sqlx::query_as::<_, EscalationRecord>(&sql).bind(now).fetch_all(self.reader()).await?)
                 }
 
-                async fn fire_reescalation(&self, id: &str, now: i64, alert_payload: &str, audit: AuditEvent) -> $crate::store::Result<bool> {
+                async fn fire_reescalation(&self, id: &str, seen_steps: i64, now: i64, next_step_at: i64, alert_payload: &str, audit: AuditEvent)
+                    -> $crate::store::Result<bool> {
                     let mut tx = self.writer().begin().await?;
                     let n = sqlx::query(
-                        "UPDATE escalations SET reescalated_at = $2 WHERE id = $1 AND state = 'open' \
-                         AND reescalated_at IS NULL AND deadline_at <= $2",
+                        "UPDATE escalations SET reescalated_at = COALESCE(reescalated_at, $2), steps = steps + 1, \
+                         next_step_at = $4 WHERE id = $1 AND state = 'open' AND steps = $3",
                     )
                     .bind(id)
                     .bind(now)
+                    .bind(seen_steps)
+                    .bind(next_step_at)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -199,6 +214,16 @@ macro_rules! impl_escalations_sql {
                     insert_audit_rows(&mut *tx, std::slice::from_ref(&audit)).await?;
                     tx.commit().await?;
                     Ok(true)
+                }
+
+                async fn outbox_undelivered(&self) -> $crate::store::Result<(i64, i64)> {
+                    let row: (i64, Option<i64>) = sqlx::query_as(
+                        "SELECT COUNT(*), SUM(CASE WHEN last_error IS NULL THEN 0 ELSE 1 END) FROM outbox \
+                         WHERE delivered_at IS NULL AND kind = 'oncall_alert'",
+                    )
+                    .fetch_one(self.reader())
+                    .await?;
+                    Ok((row.0, row.1.unwrap_or(0)))
                 }
 
                 async fn claim_outbox(&self, now: i64, lock_until: i64, limit: u32) -> $crate::store::Result<Vec<OutboxRecord>> {
@@ -255,7 +280,7 @@ macro_rules! impl_escalations_sql {
         async fn insert_escalation_row(conn: &mut Conn, e: &NewEscalation) -> $crate::store::Result<()> {
             sqlx::query(
                 "INSERT INTO escalations (id, conversation_id, message_id, severity, reason, source, raised_by, state, \
-                 created_at, deadline_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9)",
+                 created_at, deadline_at, next_step_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $9)",
             )
             .bind(&e.id)
             .bind(&e.conversation_id)

@@ -121,6 +121,10 @@ pub struct EscalationRecord {
     pub resolved_by: Option<String>,
     pub resolved_at: Option<i64>,
     pub outcome: Option<String>,
+    /// Re-escalations fired so far (the steps of the chain taken).
+    pub steps: i64,
+    /// When the next step is due, while it is open.
+    pub next_step_at: Option<i64>,
 }
 
 /// A new escalation (with a message, it is stored in the message's transaction).

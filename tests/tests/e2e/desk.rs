@@ -263,11 +263,6 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     let yp = s.young_person().await;
     let conv = open(&s, &yp, None).await;
     s.client.accept(&worker.access_token, &conv.id).await.unwrap();
-    let raised = s
-        .client
-        .raise_escalation(&worker.access_token, &conv.id, &raise("critical", "says someone is outside with a knife"))
-        .await
-        .unwrap();
 
     // A second node on the same database, with the same clock: both schedulers run.
     let u2 = url.clone();
@@ -281,6 +276,12 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
         ws.send(&ClientFrame::Ping { nonce: None }).await.unwrap();
         ws.recv_until(T, |f| matches!(f, ServerFrame::Pong { .. })).await.unwrap();
     }
+    // Raised with a supervisor connected: on-call hears of it at its deadline, not at once.
+    let raised = s
+        .client
+        .raise_escalation(&worker.access_token, &conv.id, &raise("critical", "says someone is outside with a knife"))
+        .await
+        .unwrap();
 
     clock.advance_ms(119_000);
     // Nothing must happen: every job of both nodes runs now, a second before the deadline
@@ -314,6 +315,8 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     }
     let trail = s.client.escalation_audit(&supervisor.access_token, &raised.id).await.unwrap();
     assert_eq!(trail.entries.iter().filter(|e| e.action == "escalation_reescalated").count(), 1);
+    // Acknowledged now, or its chain would alert again every 2 minutes below.
+    s.client.acknowledge_escalation(&supervisor.access_token, &raised.id).await.unwrap();
 
     // After a restart: a deadline set before the node stopped still fires.
     let second = s
@@ -336,6 +339,7 @@ async fn deadlines_reescalate_once_with_a_paused_clock_a_restart_and_two_nodes(b
     jobs::run_once(survivor.state()).await;
     eventually(T, "the restarted node's re-escalation", || async { received.lock().unwrap().len() == 2 }).await;
     assert_eq!(received.lock().unwrap()[1]["escalation_id"], json!(second.id));
+    survivor.client.acknowledge_escalation(&supervisor.access_token, &second.id).await.unwrap();
     // An acknowledged escalation never re-escalates.
     let third = survivor.client.raise_escalation(&worker.access_token, &conv.id, &raise("high", "x")).await.unwrap();
     survivor.client.acknowledge_escalation(&supervisor.access_token, &third.id).await.unwrap();

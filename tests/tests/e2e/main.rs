@@ -13,6 +13,7 @@
 
 mod a11y;
 mod admin_tools_page;
+mod alert_chain;
 mod asyncapi;
 mod authz;
 mod bad_input;
@@ -35,6 +36,7 @@ mod load;
 mod matrix;
 mod nodes;
 mod notice;
+mod on_call_page;
 mod ops;
 mod paused_node;
 mod policies;
@@ -44,6 +46,7 @@ mod restart;
 mod risk_context;
 mod rooms;
 mod second_factor_page;
+mod service_metrics;
 mod sessions;
 mod sources;
 mod staff_lifecycle;

@@ -157,9 +157,10 @@ async fn an_escalation_deadline_fires_once_across_nodes(backend: Backend) {
     let conv = open(&a.client, &yp).await;
     a.client.accept(&worker.access_token, &conv.id).await.unwrap();
     let knife = raise("critical", "says someone is outside with a knife");
-    let raised = b.client.raise_escalation(&worker.access_token, &conv.id, &knife).await.unwrap();
+    // A supervisor connected first: the chain starts at the deadline, not at once.
     let mut sup_ws = a.client.connect(&supervisor.access_token).await.unwrap();
     sup_ws.round_trip().await.unwrap();
+    let raised = b.client.raise_escalation(&worker.access_token, &conv.id, &knife).await.unwrap();
     clock.advance_ms(121_000);
     // Both nodes run every job at once, racing each other (and their own schedulers) for the
     // deadline; then again, after it fired.

@@ -742,11 +742,17 @@ async fn escalation_steps_are_audited_in_their_transaction(backend: Backend) {
     // Past its deadline, unacknowledged: the re-escalation fires once, with one entry.
     s.create_escalation(escalation("e2", 2, 100)).await.unwrap();
     let overdue = || audit_event(150, None, "escalation_reescalated", "escalation", "e2", None);
-    assert!(s.fire_reescalation("e2", 150, "{}", overdue()).await.unwrap());
-    assert!(!s.fire_reescalation("e2", 151, "{}", overdue()).await.unwrap());
+    // Each step of the chain once: the step count seen must still be the stored one.
+    assert!(s.fire_reescalation("e2", 0, 150, 250, "{}", overdue()).await.unwrap());
+    assert!(!s.fire_reescalation("e2", 0, 151, 251, "{}", overdue()).await.unwrap());
     let e2: Vec<_> =
         s.audit_for_target("escalation", "e2").await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     assert_eq!(e2, vec!["escalation_raised", "escalation_reescalated"]);
+    let due = |rows: Vec<talkzone_server::store::EscalationRecord>| rows.iter().any(|e| e.id == "e2");
+    assert!(!due(s.due_escalations(249).await.unwrap()), "the next step is due at 250, not before");
+    assert!(due(s.due_escalations(250).await.unwrap()));
+    assert!(s.fire_reescalation("e2", 1, 250, 350, "{}", overdue()).await.unwrap());
+    assert_eq!(s.escalation("e2").await.unwrap().unwrap().steps, 2);
 
     // Raised by moderation inside a message's batch: the entry comes with it. A message the
     // batch refuses (no such chat) stores neither its escalation nor the entry.
