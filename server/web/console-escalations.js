@@ -41,7 +41,10 @@ export class Escalations {
     const before = this.items.get(e.id);
     if (!quiet && this.ready) {
       if (!before && e.state === "open") this.desk.alerts.newEscalation(e.severity, false);
-      else if (before && !before.reescalated && e.reescalated && e.state === "open") this.desk.alerts.newEscalation(e.severity, true);
+      // Every step of its chain sounds again, until someone acknowledges it.
+      else if (before && e.state === "open" && ((e.steps || 0) > (before.steps || 0) || (!before.reescalated && e.reescalated))) {
+        this.desk.alerts.newEscalation(e.severity, true);
+      }
     }
     let node = document.querySelector(`#escalations li[data-escalation-id="${CSS.escape(e.id)}"]`);
     if (e.state === "resolved") {

@@ -332,6 +332,9 @@ async fn risk_shows_everywhere_live_and_escalations_are_a_worklist() {
     assert_eq!(overdue[0], json!("rgb(179, 38, 30)"), "{overdue}");
     assert!(overdue[1].as_f64().unwrap() >= 4.5, "{overdue}");
     sup.wait_for(&format!("{}.includes('OVERDUE')", text("#alert-banner")), "the banner says it is overdue").await;
+    // Not acknowledged, it goes on up its chain every deadline's length, and each step sounds.
+    sup.eval("window.spy = { oscillators: 0 }; const real = AudioContext.prototype.createOscillator; AudioContext.prototype.createOscillator = function () { window.spy.oscillators += 1; return real.call(this); }; true").await;
+    sup.wait_for("window.spy.oscillators > 0", "the next step of the chain, heard").await;
 
     // Open the chat from the item; acknowledge; record an action; resolve.
     sup.click(&format!("{item} button[data-do=open]")).await;
