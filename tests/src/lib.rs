@@ -175,6 +175,17 @@ impl TestServerBuilder {
         })
     }
 
+    /// Listens on a port chosen before it starts and allows its own origin: what a browser
+    /// opening its pages needs (their WebSocket comes from that origin).
+    pub fn own_origin(self) -> Self {
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
+        self.config(move |c| {
+            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+        })
+    }
+
     /// New chats go to a worker with room by themselves (`desk.routing = auto`).
     pub fn routing_auto(self) -> Self {
         self.config(|c| c.desk.routing = talkzone_server::config::Routing::Auto)

@@ -11,15 +11,7 @@ use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
 
 async fn server() -> TestServer {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-    TestServer::builder(talkzone_tests::Backend::Sqlite)
-        .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
-        })
-        .start()
-        .await
+    TestServer::builder(talkzone_tests::Backend::Sqlite).own_origin().start().await
 }
 
 /// The message shown for the form `form`: its text, its kind (`error`/`info`), whether it is

@@ -23,12 +23,9 @@ use talkzone_tests::{TestServer, TEST_PASSWORD};
 
 /// A server on a port known before it starts, so that its own origin is the allowed one.
 async fn server(tweak: impl FnOnce(&mut talkzone_server::config::Config) + Send + 'static) -> TestServer {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
     TestServer::builder(talkzone_tests::Backend::Sqlite)
+        .own_origin()
         .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
             tweak(c);
         })
         .start()

@@ -20,15 +20,7 @@ const T: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A server on a port known before it starts, so that its own origin is the allowed one.
 async fn server() -> TestServer {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-    TestServer::builder(talkzone_tests::Backend::Sqlite)
-        .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
-        })
-        .start()
-        .await
+    TestServer::builder(talkzone_tests::Backend::Sqlite).own_origin().start().await
 }
 
 /// The chat page on a phone.

@@ -14,15 +14,7 @@ const T: std::time::Duration = std::time::Duration::from_secs(10);
 const ANSWER: &str = "Hi, it's Sam from Talk Zone. I read your message this morning.";
 
 async fn server() -> TestServer {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-    TestServer::builder(talkzone_tests::Backend::Sqlite)
-        .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
-        })
-        .start()
-        .await
+    TestServer::builder(talkzone_tests::Backend::Sqlite).own_origin().start().await
 }
 
 async fn phone(browser: &Browser, s: &TestServer) -> Page {

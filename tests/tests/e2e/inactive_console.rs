@@ -20,13 +20,10 @@ fn text(selector: &str) -> String {
 #[tokio::test]
 async fn the_console_announces_a_quiet_young_person_and_says_how_chats_ended() {
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
     let s = TestServer::builder(talkzone_tests::Backend::Sqlite)
         .clock(clock.clone())
+        .own_origin()
         .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
             c.access_token_ttl = Duration::from_secs(24 * 3600);
             c.returning.inactive_prompt_after = Duration::from_secs(10 * 60);
             c.returning.inactive_close_after = Duration::from_secs(20 * 60);

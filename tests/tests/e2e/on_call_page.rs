@@ -8,13 +8,10 @@ use talkzone_tests::browser::Browser;
 use talkzone_tests::{TestServer, TEST_PASSWORD};
 
 async fn server(webhook: Option<&str>) -> TestServer {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
     let webhook = webhook.map(str::to_owned);
     TestServer::builder(talkzone_tests::Backend::Sqlite)
+        .own_origin()
         .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
             c.desk.oncall_webhook_secret = webhook.as_ref().map(|_| talkzone_server::config::Secret("k".repeat(32)));
             c.desk.oncall_webhook_url = webhook;
         })

@@ -26,14 +26,11 @@ async fn shots(page: &mut Page, name: &str) {
 
 #[tokio::test]
 async fn the_console_sets_up_and_asks_for_the_second_factor() {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let s = TestServer::builder(talkzone_tests::Backend::Sqlite)
         .clock(clock.clone())
+        .own_origin()
         .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
             c.second_factor = SecondFactorPolicy::Required;
         })
         .start()

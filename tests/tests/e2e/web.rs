@@ -30,15 +30,7 @@ use talkzone_tests::{TestServer, TEST_PASSWORD};
 /// A server on a port known before it starts, so that its own origin is the allowed one (as
 /// `talkzone serve` allows by default).
 async fn server() -> TestServer {
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-    TestServer::builder(talkzone_tests::Backend::Sqlite)
-        .config(move |c| {
-            c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
-        })
-        .start()
-        .await
+    TestServer::builder(talkzone_tests::Backend::Sqlite).own_origin().start().await
 }
 
 /// What the page shows in `selector`'s elements, joined by new lines.
