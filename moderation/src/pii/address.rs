@@ -59,7 +59,7 @@ impl Addresses {
     fn find_parts(&self, text: &str, has_digit: bool, out: &mut Vec<Cand>) {
         if has_digit {
             for m in self.building.find_iter(text) {
-                out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+                out.push(Cand { kind: PiiKind::Address, start: number_start(m), end: m.end() });
             }
         }
         for m in self.welsh.find_iter(text) {
@@ -73,7 +73,7 @@ impl Addresses {
                 if name.as_str().split_whitespace().any(is_place_stop) {
                     continue;
                 }
-                out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+                out.push(Cand { kind: PiiKind::Address, start: number_start(m), end: m.end() });
             }
         }
         for caps in self.cap.captures_iter(text) {
@@ -102,6 +102,62 @@ impl Addresses {
                 continue;
             }
             out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
+        }
+    }
+}
+
+/// The house number, not the word for it: `number 6 Beech Grove` is `6 Beech Grove` (the
+/// annotation rules mark "house or flat numbers"); `flat 2b` keeps its word.
+fn number_start(m: regex::Match<'_>) -> usize {
+    let t = m.as_str();
+    if t.starts_with(['n', 'N']) {
+        t.find(|c: char| c.is_ascii_digit()).map_or(m.start(), |d| m.start() + d)
+    } else {
+        m.start()
+    }
+}
+
+/// Endings of one-word street names (`Kingsway`, `Kirkgate`, `Briggate`, `Cheyne Row` as one
+/// word): Ordnance Survey's open names and Royal Mail's street types (`way`, `gate` from the Norse
+/// for street, `row`).
+const ONE_WORD_ENDS: [&str; 3] = ["way", "gate", "row"];
+/// Capitalised words with those endings that are not streets: things, countries and regions,
+/// and verbs (`on Runway`, `in Norway`, `Navigate`, `Tomorrow`).
+const NOT_ONE_WORD_STREETS: [&str; 24] = [
+    "anyway", "someway", "halfway", "midway", "highway", "motorway", "railway", "subway", "runway", "gateway",
+    "hallway", "doorway", "stairway", "walkway", "driveway", "fairway", "freeway", "pathway", "norway",
+    "galloway", "getaway", "takeaway", "giveaway", "breakaway",
+];
+
+/// A capitalised one-word street name after `on`, `off` or `along` (`the sports hall on
+/// Kingsway`, `the one on Kirkgate`): not after `in`, where such words are towns (`in
+/// Harrogate`, `in Margate`), and not the words in [`NOT_ONE_WORD_STREETS`], verbs in `-igate`,
+/// `-agate`, `-ugate` (`investigate`, `propagate`, `subjugate`) or `-rrow` (`tomorrow`, `arrow`).
+pub(super) fn find_one_word(text: &str, out: &mut Vec<Cand>) {
+    let b = text.as_bytes();
+    let mut words = text.split_ascii_whitespace().peekable();
+    let mut pos = 0;
+    while let Some(w) = words.next() {
+        let at = pos + text[pos..].find(w).unwrap_or(0);
+        pos = at + w.len();
+        if !(w.eq_ignore_ascii_case("on") || w.eq_ignore_ascii_case("off") || w.eq_ignore_ascii_case("along")) {
+            continue;
+        }
+        let Some(next) = words.peek() else { break };
+        let name = next.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+        let l = name.to_ascii_lowercase();
+        let ok = name.len() >= 6
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name[1..].bytes().all(|c| c.is_ascii_lowercase())
+            && ONE_WORD_ENDS.iter().any(|e| l.ends_with(e) && l.len() >= e.len() + 3)
+            && !NOT_ONE_WORD_STREETS.contains(&l.as_str())
+            && !["igate", "agate", "ugate", "rrow"].iter().any(|e| l.ends_with(e))
+            && !is_place_stop(name);
+        if ok {
+            let s = pos + text[pos..].find(name).unwrap_or(0);
+            if s + name.len() <= b.len() {
+                out.push(Cand { kind: PiiKind::Address, start: s, end: s + name.len() });
+            }
         }
     }
 }
@@ -135,7 +191,9 @@ mod tests {
     fn addresses() {
         has("flat 2b, 88 church street, pr77lh", PiiKind::Address, "flat 2b, 88 church street");
         has("im at 19 St Pauls Road now", PiiKind::Address, "19 St Pauls Road");
-        has("number 4 kensington close is my dads", PiiKind::Address, "number 4 kensington close");
+        has("number 4 kensington close is my dads", PiiKind::Address, "4 kensington close");
+        has("the man at number 6 Beech Grove keeps", PiiKind::Address, "6 Beech Grove");
+        has("no. 12 Orchard Rise", PiiKind::Address, "12 Orchard Rise");
         has("flat 12, Ribble Court", PiiKind::Address, "flat 12, Ribble Court");
         has("we live in the flats on Brierfield Way, block C", PiiKind::Address, "Brierfield Way, block C");
         has("the centre on Marsh Lane", PiiKind::Address, "Marsh Lane");
@@ -153,7 +211,24 @@ mod tests {
         has("were at 9 Colenso Mount now", PiiKind::Address, "9 Colenso Mount");
         has("they found my address, 22b Heol y Nant, and", PiiKind::Address, "22b Heol y Nant");
         has("the party on Kirkwood View", PiiKind::Address, "Kirkwood View");
+        has("flat 5 Mulberry Court", PiiKind::Address, "flat 5 Mulberry Court");
+        has("number 5 Mulberry Court", PiiKind::Address, "5 Mulberry Court");
         none_of("my house is a mess", PiiKind::Address);
         none_of("flat 3 was empty", PiiKind::Address);
+    }
+
+    #[test]
+    fn one_word_streets() {
+        has("the sports hall on Kingsway or the other one", PiiKind::Address, "Kingsway");
+        has("is it the one on Kirkgate next to greggs", PiiKind::Address, "Kirkgate");
+        has("meet me off Briggate, by the shops", PiiKind::Address, "Briggate");
+        // look-alikes: towns after `in`, things and verbs with the same endings, lower case
+        none_of("we moved to a flat in Harrogate", PiiKind::Address);
+        none_of("he lives on Norway time lol", PiiKind::Address);
+        none_of("were on Highway 2 in the game", PiiKind::Address);
+        none_of("on Tomorrow x Together merch", PiiKind::Address);
+        none_of("lets go on kingsway", PiiKind::Address);
+        none_of("carry on anyway", PiiKind::Address);
+        none_of("on Investigate mode", PiiKind::Address);
     }
 }

@@ -153,6 +153,7 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     if street {
         cfg.address.find(text, digits > 0, &mut c);
     }
+    address::find_one_word(text, &mut c);
     if school || cfg.school.has_list() {
         cfg.school.find(text, &mut c);
     }

@@ -12,6 +12,9 @@ use crate::PiiKind;
 static COMMON: Words = word_list!("common_words.txt");
 /// Titles before a name (data: `policy/words/titles.txt`).
 static TITLES: Words = word_list!("titles.txt");
+/// Kinship and role words before a name (data: `policy/words/kin_words.txt`): `my grandad
+/// Desmond Clarke`, `my social worker is Deborah Nwosu`.
+static KIN: Words = word_list!("kin_words.txt");
 /// Words after which two capitalised names are a full name even when the given name is not in
 /// the list (`is called Dean Hurley`, `im Lowri Pritchard`, `named Tomasz Nowak`).
 const INTRO: [&str; 5] = ["called", "named", "im", "am", "calls"];
@@ -44,7 +47,7 @@ impl Names {
         hashes.extend(TITLES.iter().map(|w| word_hash(w.bytes())));
         hashes.push(word_hash("name".bytes()));
         // "is called Dean Hurley", "im Lowri Pritchard": two capitalised names after a cue
-        for cue in INTRO {
+        for cue in INTRO.iter().chain(KIN.iter()) {
             hashes.push(word_hash(cue.bytes()));
         }
         hashes.sort_unstable();
@@ -162,6 +165,27 @@ fn adjacent(text: &str, a: &Word<'_>, b: &Word<'_>) -> bool {
 }
 
 impl Names {
+    /// Whether word `i` follows `my`/`his`/`her`/`our`/`their` and a kinship or role word, with
+    /// at most `is`/`was`/`called` between (`my grandad Desmond Clarke`, `her social worker is
+    /// Deborah Nwosu`): two capitalised words there are a full name.
+    fn after_kin(&self, text: &str, ws: &[Word<'_>], i: usize) -> bool {
+        let mut k = i;
+        // at most one linking word, then the kinship word right before it
+        if k >= 1 && matches!(ws[k - 1].lower.as_str(), "is" | "was" | "called" | "named") {
+            k -= 1;
+        }
+        if k < 2
+            || !KIN.contains(&ws[k - 1].lower.as_str())
+            || !adjacent(text, &ws[k - 1], &ws[k])
+            || (k < i && !adjacent(text, &ws[k], &ws[i]))
+        {
+            return false;
+        }
+        // a possessive within the two words before the kinship word ("my social worker", "my mum")
+        let owner = |x: &Word<'_>| matches!(x.lower.as_str(), "my" | "his" | "her" | "our" | "their" | "ur" | "your");
+        owner(&ws[k - 2]) || (k >= 3 && owner(&ws[k - 3]))
+    }
+
     pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
         if self.given.is_empty() {
             return;
@@ -196,7 +220,8 @@ impl Names {
             let cue = (i >= 3 && ws[i - 3].lower == "my" && ws[i - 2].lower == "name" && ws[i - 1].lower == "is")
                 || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
             // "called/named/im/i am" + two capitalised names
-            let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w);
+            let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w)
+                || self.after_kin(text, &ws, i);
             if intro && i + 1 < ws.len() && is_cap(w.w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
@@ -270,5 +295,20 @@ mod tests {
         has("ask Mo Okonkwo about it", PiiKind::FullName, "Mo Okonkwo");
         none_of("wait a mo okay", PiiKind::FullName);
         has("tell Chidinma Obi i said hi", PiiKind::FullName, "Chidinma Obi");
+    }
+
+    #[test]
+    fn full_names_after_kinship_and_role_words() {
+        // the given name need not be listed when a kinship or role word names the person
+        has("my grandad Desmond Clarke is coming", PiiKind::FullName, "Desmond Clarke");
+        has("my friend Saffron Hale cut herself", PiiKind::FullName, "Saffron Hale");
+        has("my social worker is Deborah Nwosu and", PiiKind::FullName, "Deborah Nwosu");
+        has("her stepdad Gareth Pryce shouts", PiiKind::FullName, "Gareth Pryce");
+        // look-alikes: one name, lower case, no possessive, a capitalised common word
+        none_of("my grandad Desmond is coming", PiiKind::FullName);
+        none_of("my friend saffron hale", PiiKind::FullName);
+        none_of("a friend Said Nothing", PiiKind::FullName);
+        none_of("my mum Went Mad", PiiKind::FullName);
+        none_of("the worker Saffron Hale", PiiKind::FullName);
     }
 }
