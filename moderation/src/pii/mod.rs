@@ -141,6 +141,9 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     if digits >= 6 {
         phone::find(text, &mut c);
     }
+    if spelt_zero(bytes) {
+        phone::find_spelt(text, &mut c);
+    }
     if has_at {
         cfg.email.find_plain(text, &mut c);
     }
@@ -164,6 +167,13 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
         cfg.name.find(text, &mut c);
     }
     resolve(text, c)
+}
+
+/// Whether the text has `zero`, `oh` or `nought` as a word (any case): every UK number said
+/// aloud starts with one of them, so only then can [`phone::find_spelt`] find one.
+fn spelt_zero(b: &[u8]) -> bool {
+    b.split(|c| !c.is_ascii_alphabetic())
+        .any(|w| w.eq_ignore_ascii_case(b"zero") || w.eq_ignore_ascii_case(b"oh") || w.eq_ignore_ascii_case(b"nought"))
 }
 
 fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Pii> {

@@ -110,6 +110,90 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
     }
 }
 
+/// A digit said as a word (`zero`, `oh`, `o`, `nought`, `one` … `nine`), or `double`/`triple`
+/// (`double seven` is 77), as people read numbers aloud (BT and Ofcom's guidance on saying numbers
+/// in groups; `oh` and `nought` for zero in British English).
+fn digit_word(w: &str) -> Option<(u8, u8)> {
+    // (digit, 0) for a digit; (0, n) for a repeat of the next digit n times
+    Some(match w {
+        "zero" | "oh" | "o" | "nought" | "0" => (b'0', 0),
+        "one" | "1" => (b'1', 0),
+        "two" | "2" => (b'2', 0),
+        "three" | "3" => (b'3', 0),
+        "four" | "4" => (b'4', 0),
+        "five" | "5" => (b'5', 0),
+        "six" | "6" => (b'6', 0),
+        "seven" | "7" => (b'7', 0),
+        "eight" | "8" => (b'8', 0),
+        "nine" | "9" => (b'9', 0),
+        "double" => (0, 2),
+        "triple" => (0, 3),
+        _ => return None,
+    })
+}
+
+/// A phone number spelt out in words, or words and digits mixed: `zero seven seven zero zero
+/// nine …`, `oh seven double seven …`, `07700 nine zero zero …`. Eleven digits starting `0` and a
+/// valid second digit, as [`find`]; a run of at least three words (so `07700900215` alone is
+/// [`find`]'s). Run when the text has `zero`, `oh` or `nought` (every UK number starts with 0).
+pub(super) fn find_spelt(text: &str, out: &mut Vec<Cand>) {
+    // words with their byte spans, lower case
+    let mut ws: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if c.is_ascii_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            ws.push((s, i));
+        }
+    }
+    let mut i = 0;
+    while i < ws.len() {
+        let mut ds: Vec<u8> = Vec::with_capacity(12);
+        let mut ends: Vec<usize> = Vec::with_capacity(12);
+        let mut words = 0;
+        let mut repeat = 1u8;
+        let mut j = i;
+        while j < ws.len() && ds.len() < 12 {
+            let (s, e) = ws[j];
+            // only spaces, commas and dashes between the parts
+            if j > i && !text[ws[j - 1].1..s].chars().all(|c| matches!(c, ' ' | ',' | '-')) {
+                break;
+            }
+            let w = text[s..e].to_ascii_lowercase();
+            if let Some((d, r)) = digit_word(&w) {
+                if r > 0 {
+                    repeat = r;
+                    words += 1;
+                } else {
+                    for _ in 0..repeat {
+                        ds.push(d);
+                        ends.push(e);
+                    }
+                    repeat = 1;
+                    words += usize::from(!w.as_bytes()[0].is_ascii_digit());
+                }
+            } else if w.bytes().all(|c| c.is_ascii_digit()) && w.len() <= 6 {
+                ds.extend(w.bytes());
+                ends.extend(std::iter::repeat_n(e, w.len()));
+                repeat = 1;
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        let valid = ds.len() == 11
+            && ds[0] == b'0'
+            && matches!(ds[1], b'1' | b'2' | b'3' | b'5' | b'7' | b'8' | b'9')
+            && words >= 3;
+        if valid && ds.len() == 11 {
+            out.push(Cand { kind: PiiKind::Phone, start: ws[i].0, end: ends[10] });
+        }
+        // a run is a number as a whole or not at all: `zero zero seven …` is not `zero seven …`
+        i = j.max(i + 1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pii::tests::{has, none_of};
@@ -143,5 +227,20 @@ mod tests {
         none_of("i owe him 2000 quid", PiiKind::Phone);
         none_of("order 12345678901234", PiiKind::Phone);
         none_of("on the 12.05.2024 at 10.30", PiiKind::Phone);
+    }
+
+    #[test]
+    fn phone_spelt_out() {
+        let t = "ring me on zero seven seven zero zero nine zero zero five five one when u can";
+        has(t, PiiKind::Phone, "zero seven seven zero zero nine zero zero five five one");
+        has("its oh seven double seven zero, nine zero zero, one two three", PiiKind::Phone, "oh seven double seven zero, nine zero zero, one two three");
+        has("call 07700 nine zero zero three one two", PiiKind::Phone, "07700 nine zero zero three one two");
+        has("Zero One One Seven four nine six zero five eight two", PiiKind::Phone, "Zero One One Seven four nine six zero five eight two");
+        // look-alikes: counting, scores, too few digits, a number not starting with 0
+        none_of("one two three four five six seven eight nine ten eleven", PiiKind::Phone);
+        none_of("we lost zero two, then one one, then three zero", PiiKind::Phone);
+        none_of("oh no oh no oh no", PiiKind::Phone);
+        none_of("zero seven seven zero zero nine", PiiKind::Phone);
+        none_of("zero zero seven one two three four five six seven eight nine", PiiKind::Phone);
     }
 }
