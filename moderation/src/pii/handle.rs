@@ -11,6 +11,11 @@ use crate::PiiKind;
 pub(super) static PLATFORMS: Words = word_list!("platforms.txt");
 /// Words between a platform name and its handle (data: `policy/words/handle_fillers.txt`).
 static HANDLE_FILLERS: Words = word_list!("handle_fillers.txt");
+/// Words that name an account without a platform (data: `policy/words/account_words.txt`).
+static ACCOUNT_WORDS: Words = word_list!("account_words.txt");
+/// Titles and abbreviations that can be joined to a word by a dot (`mr.smith`, `st.johns`):
+/// never the first part of a handle found by its shape after an account word.
+const NOT_HANDLE_STARTS: [&str; 8] = ["mr", "mrs", "ms", "dr", "st", "no", "vs", "etc"];
 
 /// Whitespace-separated pieces of the text, trimmed of surrounding punctuation (keeping a leading `@`).
 fn pieces(text: &str) -> Vec<(usize, usize)> {
@@ -74,6 +79,23 @@ fn looks_like_handle(h: &str) -> bool {
     h.starts_with('@') || body.contains(['.', '_', '#']) || body.chars().any(|c| c.is_ascii_digit()) || mixed
 }
 
+/// Mail and web domain words: an `@name.…` with one of them is a mistyped address
+/// (`@gmail.com`, `@bbc.co.uk`), not a handle.
+const DOMAIN_PARTS: [&str; 14] =
+    ["com", "co", "org", "net", "gov", "ac", "gmail", "googlemail", "hotmail", "yahoo", "outlook", "icloud", "live", "aol"];
+
+/// `@` and a dotted name ending like a web address but without any mail or web domain word
+/// (`@premium.models.uk`): platforms allow dots in handles, so the `@` makes it one.
+fn at_handle_with_dots(h: &str) -> bool {
+    let body = &h[1..];
+    let parts: Vec<String> = body.split('.').map(str::to_ascii_lowercase).collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
+        && parts.iter().any(|p| p.len() >= 3)
+        && !parts.iter().any(|p| DOMAIN_PARTS.contains(&p.as_str()))
+        && !NOT_HANDLE_ENDS.iter().any(|e| e.len() > 3 && body.to_ascii_lowercase().ends_with(e))
+}
+
 /// A handle by its shape alone: letters joined by `.` or `_` (`lil.deenz_x`,
 /// `xXShadowKing_09Xx`), not a web address, a file name, a time, an abbreviation (`e.g`) or a
 /// number. Taken only in a text that names a platform or has an `@`.
@@ -94,7 +116,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
     if has_at {
         for &(s, e) in &ps {
             let w = &text[s..e];
-            if w.starts_with('@') && !w[1..].contains('@') && looks_like_handle(w) {
+            if w.starts_with('@') && !w[1..].contains('@') && (looks_like_handle(w) || at_handle_with_dots(w)) {
                 out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
             }
         }
@@ -138,6 +160,29 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
     }
 }
 
+/// A handle by its shape (see [`strong_handle`]) up to four words after a word that names an
+/// account, in a text that names no platform: `my burner acc (lil.secrets.4u)`, `his music page
+/// its k4yd3n.music`, `add me im amogus_kid222`. Run when the text has a `.` or `_` inside a word.
+pub(super) fn find_after_account_word(text: &str, out: &mut Vec<Cand>) {
+    let ps = pieces(text);
+    for (j, &(s, e)) in ps.iter().enumerate() {
+        let w = &text[s..e];
+        if !strong_handle(w) || w.contains('@') {
+            continue;
+        }
+        let first = w.split(['.', '_']).next().unwrap_or("").to_ascii_lowercase();
+        if NOT_HANDLE_STARTS.contains(&first.as_str()) {
+            continue;
+        }
+        let cue = ps[j.saturating_sub(4)..j]
+            .iter()
+            .any(|&(a, b)| ACCOUNT_WORDS.contains(&text[a..b].to_ascii_lowercase().as_str()));
+        if cue {
+            out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pii::tests::{has, none_of};
@@ -170,5 +215,22 @@ mod tests {
         none_of("sent my_essay.docx on discord", PiiKind::SocialHandle);
         none_of("on snap e.g. stories", PiiKind::SocialHandle);
         none_of("the answer was 3.5 on tiktok", PiiKind::SocialHandle);
+    }
+
+    #[test]
+    fn handles_after_account_words_without_a_platform() {
+        has("made a burner acc (lil.secrets.4u) to message her", PiiKind::SocialHandle, "lil.secrets.4u");
+        has("follow my brothers music page its k4yd3n.music hes good", PiiKind::SocialHandle, "k4yd3n.music");
+        has("whoever plays among us add me im amogus_kid222", PiiKind::SocialHandle, "amogus_kid222");
+        // look-alikes: no account word, a title or a web address or file after one, a decimal
+        none_of("lil.secrets.4u is a weird thing to say", PiiKind::SocialHandle);
+        none_of("my teacher's page says mr.smith is off", PiiKind::SocialHandle);
+        none_of("the page is bbc.co.uk/news", PiiKind::SocialHandle);
+        none_of("add the file my_essay.docx", PiiKind::SocialHandle);
+        // `@` and dots with a web ending but no domain word: platforms allow dots in handles
+        has("his account is @premium.models.uk", PiiKind::SocialHandle, "@premium.models.uk");
+        none_of("it was @bbc.co.uk", PiiKind::SocialHandle);
+        none_of("add 3.5 and 2.25", PiiKind::SocialHandle);
+        none_of("the account of it, e.g. what she said", PiiKind::SocialHandle);
     }
 }

@@ -162,11 +162,19 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     }
     if has_at || platform {
         handle::find(text, &mut c);
+    } else if joined_word(bytes) {
+        handle::find_after_account_word(text, &mut c);
     }
     if name_cue {
         cfg.name.find(text, &mut c);
     }
     resolve(text, c)
+}
+
+/// Whether a letter or digit is joined to a letter by `.` or `_` (`lil.secrets`, `kid_222`): only
+/// then can [`handle::find_after_account_word`] find a handle.
+fn joined_word(b: &[u8]) -> bool {
+    b.windows(3).any(|w| w[0].is_ascii_alphanumeric() && matches!(w[1], b'.' | b'_') && w[2].is_ascii_alphabetic())
 }
 
 /// Whether the text has `zero`, `oh` or `nought` as a word (any case): every UK number said
