@@ -22,10 +22,12 @@
 //!
 //! Options: `--bits N` (feature buckets, `1 << N`), `--min-features N`, `--epochs N`, `--lr X`,
 //! `--l2 X`, `--posw X` (the cap on the positive examples' weight), `--seed N`, `--bags N`,
-//! `--fp-budget X`. `--lobo` is an experiment instead: each batch predicted once by a model
+//! `--fp-budget X`, `--augment N` (noisy copies of each training text, `noise.rs`), `--noise P`,
+//! `--augment-weight X`. `--lobo` is an experiment instead: each batch predicted once by a model
 //! trained on the others, and what rules + model reach on the pooled predictions (`lobo.rs`).
 
 mod lobo;
+mod noise;
 mod select;
 
 use std::io::Write;
@@ -39,7 +41,12 @@ pub struct Msg {
     pub text: String,
     pub labels: Vec<Category>,
     pub severity: Severity,
+    /// Noisy copies of `text` for training (`--augment`, `noise.rs`); empty by default.
+    pub noisy: Vec<String>,
 }
+
+/// The weight of each noisy copy (`--augment-weight`), set once before training.
+static AUG_WEIGHT: std::sync::OnceLock<f32> = std::sync::OnceLock::new();
 
 pub struct Batch {
     pub name: String,
@@ -60,6 +67,7 @@ fn load(path: &str) -> Result<Batch, String> {
             text: v["text"].as_str().unwrap_or_default().to_string(),
             labels,
             severity,
+            noisy: Vec::new(),
         });
     }
     let name = std::path::Path::new(path).file_stem().map_or(path.to_string(), |s| s.to_string_lossy().into_owned());
@@ -70,7 +78,12 @@ fn examples<'a>(batches: &[&'a Batch]) -> Vec<Example<'a>> {
     batches
         .iter()
         .flat_map(|b| b.msgs.iter())
-        .map(|m| Example { text: &m.text, labels: m.labels.clone(), severity: m.severity, weight: 1.0 })
+        .flat_map(|m| {
+            let w = AUG_WEIGHT.get().copied().unwrap_or(1.0);
+            std::iter::once(Example { text: &m.text, labels: m.labels.clone(), severity: m.severity, weight: 1.0 }).chain(
+                m.noisy.iter().map(move |t| Example { text: t, labels: m.labels.clone(), severity: m.severity, weight: w }),
+            )
+        })
         .collect()
 }
 
@@ -165,6 +178,10 @@ fn run() -> Result<(), String> {
     cfg.seed = arg(&mut args, "--seed")?.unwrap_or(cfg.seed);
     cfg.bags = arg(&mut args, "--bags")?.unwrap_or(cfg.bags);
     let fp_budget: f64 = arg(&mut args, "--fp-budget")?.unwrap_or(0.02);
+    let augment: u32 = arg(&mut args, "--augment")?.unwrap_or(0);
+    let noise_p: f64 = arg(&mut args, "--noise")?.unwrap_or(0.15);
+    let aug_weight: f32 = arg(&mut args, "--augment-weight")?.unwrap_or(0.5);
+    let _ = AUG_WEIGHT.set(aug_weight);
     let holdout: Option<String> = arg(&mut args, "--holdout")?;
     let out: Option<String> = arg(&mut args, "--out")?;
     let pred: Option<String> = arg(&mut args, "--pred")?;
@@ -176,9 +193,14 @@ fn run() -> Result<(), String> {
     if args.iter().any(|a| a.contains("frozen/")) {
         return Err("the frozen batches are never trained or tuned on".into());
     }
-    let all: Vec<Batch> = args.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
+    let mut all: Vec<Batch> = args.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
+    if augment > 0 {
+        for m in all.iter_mut().flat_map(|b| b.msgs.iter_mut()) {
+            m.noisy = noise::noisy(&m.text, augment, noise_p, cfg.seed);
+        }
+    }
     let rules = Policy::builtin();
-    eprintln!("config: {cfg:?}, fp budget {fp_budget}");
+    eprintln!("config: {cfg:?}, fp budget {fp_budget}, augment {augment} (noise {noise_p}, weight {aug_weight})");
     let train_on: Vec<&Batch> = all.iter().filter(|b| Some(&b.name) != holdout.as_ref()).collect();
     eprintln!(
         "training on {} ({} messages)",
