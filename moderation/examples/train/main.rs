@@ -80,9 +80,13 @@ fn examples<'a>(batches: &[&'a Batch]) -> Vec<Example<'a>> {
         .flat_map(|b| b.msgs.iter())
         .flat_map(|m| {
             let w = AUG_WEIGHT.get().copied().unwrap_or(1.0);
-            std::iter::once(Example { text: &m.text, labels: m.labels.clone(), severity: m.severity, weight: 1.0 }).chain(
-                m.noisy.iter().map(move |t| Example { text: t, labels: m.labels.clone(), severity: m.severity, weight: w }),
-            )
+            std::iter::once(Example { text: &m.text, labels: m.labels.clone(), severity: m.severity, weight: 1.0 })
+                .chain(m.noisy.iter().map(move |t| Example {
+                    text: t,
+                    labels: m.labels.clone(),
+                    severity: m.severity,
+                    weight: w,
+                }))
         })
         .collect()
 }

@@ -124,9 +124,30 @@ const ONE_WORD_ENDS: [&str; 3] = ["way", "gate", "row"];
 /// Capitalised words with those endings that are not streets: things, countries and regions,
 /// and verbs (`on Runway`, `in Norway`, `Navigate`, `Tomorrow`).
 const NOT_ONE_WORD_STREETS: [&str; 24] = [
-    "anyway", "someway", "halfway", "midway", "highway", "motorway", "railway", "subway", "runway", "gateway",
-    "hallway", "doorway", "stairway", "walkway", "driveway", "fairway", "freeway", "pathway", "norway",
-    "galloway", "getaway", "takeaway", "giveaway", "breakaway",
+    "anyway",
+    "someway",
+    "halfway",
+    "midway",
+    "highway",
+    "motorway",
+    "railway",
+    "subway",
+    "runway",
+    "gateway",
+    "hallway",
+    "doorway",
+    "stairway",
+    "walkway",
+    "driveway",
+    "fairway",
+    "freeway",
+    "pathway",
+    "norway",
+    "galloway",
+    "getaway",
+    "takeaway",
+    "giveaway",
+    "breakaway",
 ];
 
 /// A capitalised one-word street name after `on`, `off` or `along` (`the sports hall on

@@ -81,8 +81,22 @@ fn looks_like_handle(h: &str) -> bool {
 
 /// Mail and web domain words: an `@name.…` with one of them is a mistyped address
 /// (`@gmail.com`, `@bbc.co.uk`), not a handle.
-const DOMAIN_PARTS: [&str; 14] =
-    ["com", "co", "org", "net", "gov", "ac", "gmail", "googlemail", "hotmail", "yahoo", "outlook", "icloud", "live", "aol"];
+const DOMAIN_PARTS: [&str; 14] = [
+    "com",
+    "co",
+    "org",
+    "net",
+    "gov",
+    "ac",
+    "gmail",
+    "googlemail",
+    "hotmail",
+    "yahoo",
+    "outlook",
+    "icloud",
+    "live",
+    "aol",
+];
 
 /// `@` and a dotted name ending like a web address but without any mail or web domain word
 /// (`@premium.models.uk`): platforms allow dots in handles, so the `@` makes it one.

@@ -233,9 +233,17 @@ mod tests {
     fn phone_spelt_out() {
         let t = "ring me on zero seven seven zero zero nine zero zero five five one when u can";
         has(t, PiiKind::Phone, "zero seven seven zero zero nine zero zero five five one");
-        has("its oh seven double seven zero, nine zero zero, one two three", PiiKind::Phone, "oh seven double seven zero, nine zero zero, one two three");
+        has(
+            "its oh seven double seven zero, nine zero zero, one two three",
+            PiiKind::Phone,
+            "oh seven double seven zero, nine zero zero, one two three",
+        );
         has("call 07700 nine zero zero three one two", PiiKind::Phone, "07700 nine zero zero three one two");
-        has("Zero One One Seven four nine six zero five eight two", PiiKind::Phone, "Zero One One Seven four nine six zero five eight two");
+        has(
+            "Zero One One Seven four nine six zero five eight two",
+            PiiKind::Phone,
+            "Zero One One Seven four nine six zero five eight two",
+        );
         // look-alikes: counting, scores, too few digits, a number not starting with 0
         none_of("one two three four five six seven eight nine ten eleven", PiiKind::Phone);
         none_of("we lost zero two, then one one, then three zero", PiiKind::Phone);
