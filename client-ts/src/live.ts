@@ -20,6 +20,13 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 const OPEN = 1;
+
+// Node's timers keep a process alive; the socket itself does that while it is open, so the
+// package's own timers need not (browsers and React Native have no `unref`).
+function unref<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
 /** The server's limit on a message body, in characters. */
 export const MAX_BODY_CHARS = 4000;
 
@@ -290,7 +297,7 @@ export class Live {
     const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** this.attempt);
     this.attempt++;
     const wait = base / 2 + this.random() * (base / 2);
-    this.reconnectTimer = setTimeout(() => void this.connect(), wait);
+    this.reconnectTimer = unref(setTimeout(() => void this.connect(), wait));
   }
 
   // Before the token expires (its last minute), refresh it: the session listener hands the new
@@ -300,14 +307,16 @@ export class Live {
     const s = this.client.session;
     if (!s || this.stopped) return;
     const due = Math.max(0, s.expiresAt - this.client.refreshMarginMs - this.client.now() + 1);
-    this.tokenTimer = setTimeout(() => {
-      if (this.ws) this.client.accessToken().catch(() => {});
-    }, Math.min(due, 2 ** 31 - 1));
+    this.tokenTimer = unref(
+      setTimeout(() => {
+        if (this.ws) this.client.accessToken().catch(() => {});
+      }, Math.min(due, 2 ** 31 - 1)),
+    );
   }
 
   private startPings(ws: WebSocketLike): void {
     clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => {
+    this.pingTimer = unref(setInterval(() => {
       if (this.ws !== ws) return;
       // A connection that lost its signal may never see a close: treat silence as one.
       if (Date.now() - this.lastHeard > this.pingIntervalMs * 2.5) {
@@ -316,7 +325,7 @@ export class Live {
         return;
       }
       this.sendFrame({ type: "ping" });
-    }, this.pingIntervalMs);
+    }, this.pingIntervalMs));
   }
 
   /** Closes the socket without waiting for its close event (which a dead link never sends). */

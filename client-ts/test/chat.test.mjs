@@ -9,6 +9,7 @@ import { WebSocket, dutyWorker, eventually, post, startProxy, startServer } from
 let server;
 let proxy;
 let worker; // { client, live, token }
+const lives = []; // every socket opened, closed at the end whatever happened
 
 before(async () => {
   server = await startServer();
@@ -17,12 +18,13 @@ before(async () => {
   const client = new TalkZoneClient({ baseUrl: server.base });
   client.useTokens(tokens);
   const live = new Live(client, { WebSocket });
+  lives.push(live);
   live.start();
   worker = { client, live, token: tokens.access_token };
 });
 
 after(async () => {
-  worker?.live.dispose();
+  for (const live of lives) live.dispose();
   await proxy?.close();
   await server?.stop();
 });
@@ -32,6 +34,7 @@ async function youngPerson() {
   const client = new TalkZoneClient({ baseUrl: proxy.base });
   await client.signInAnonymously();
   const live = new Live(client, { WebSocket, initialBackoffMs: 20, maxBackoffMs: 200 });
+  lives.push(live);
   const seen = [];
   live.on("message", (m) => seen.push(m));
   return { client, live, seen };
@@ -39,6 +42,8 @@ async function youngPerson() {
 
 /** A chat opened by a new young person and accepted by the worker, both following it. */
 async function acceptedChat() {
+  proxy.refuse = false;
+  proxy.muteDownstream = false;
   const yp = await youngPerson();
   const conv = await yp.client.openChat({ firstMessage: "hi, can someone talk?" });
   assert.equal(conv.state, "queued");

@@ -39,6 +39,9 @@ export async function startServer(env = {}) {
     ...env,
   };
   const child = spawn(BIN, ["serve"], { env: settings, stdio: ["ignore", "pipe", "inherit"] });
+  // Never leave a server behind, however the test process ends (a test timing out included).
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const lines = createInterface({ input: child.stdout });
   const base = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error("talkzone did not start within 30 s")), 30_000);
@@ -55,6 +58,7 @@ export async function startServer(env = {}) {
     base,
     env: settings,
     async stop() {
+      process.off("exit", killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");

@@ -1,7 +1,7 @@
 // The WebSocket half against a fake socket: the protocol's resume and gap rules, the outbox's
 // bound, backoff with jitter, and the close codes (docs/protocol.md, "Closing").
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { Live, TalkZoneClient } from "../dist/index.js";
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -38,6 +38,9 @@ class FakeSocket {
   }
 }
 
+const lives = [];
+after(() => lives.forEach((l) => l.dispose()));
+
 function setup(opts = {}) {
   FakeSocket.all = [];
   let tickets = 0;
@@ -63,6 +66,7 @@ function setup(opts = {}) {
   });
   client.useTokens(tokens(1));
   const live = new Live(client, { WebSocket: FakeSocket, random: () => 0.5, newId: (() => { let i = 0; return () => `id-${++i}`; })(), ...opts.live });
+  lives.push(live);
   const seen = [];
   live.on("message", (m) => seen.push(m));
   return { client, live, seen, refreshes: () => refreshes };
