@@ -39,9 +39,11 @@ export async function startServer(env = {}) {
     ...env,
   };
   const child = spawn(BIN, ["serve"], { env: settings, stdio: ["ignore", "pipe", "inherit"] });
-  // Never leave a server behind, however the test process ends (a test timing out included).
+  // Never leave a server behind, however the test process ends: the runner stops a file that
+  // timed out with a signal, which skips "exit" handlers unless the signal is handled.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  for (const sig of ["SIGTERM", "SIGINT"]) process.once(sig, () => process.exit(1));
   const lines = createInterface({ input: child.stdout });
   const base = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error("talkzone did not start within 30 s")), 30_000);
