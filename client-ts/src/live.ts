@@ -30,6 +30,18 @@ function unref<T>(timer: T): T {
 /** The server's limit on a message body, in characters. */
 export const MAX_BODY_CHARS = 4000;
 
+// A `client_msg_id`: a UUID where the platform has one; React Native (Hermes) has neither
+// `randomUUID` nor always `getRandomValues`, so 128 bits from Math.random then (unique per
+// sender is all the server asks; it is not a secret).
+function randomId(): string {
+  const c = (globalThis as { crypto?: Partial<Crypto> }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (c?.getRandomValues) c.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export type LiveStatus = "connecting" | "open" | "reconnecting" | "signed_out" | "stopped";
 
 export interface LiveOptions {
@@ -107,7 +119,7 @@ export class Live {
     this.outboxLimit = opts.outboxLimit ?? 100;
     this.pingIntervalMs = opts.pingIntervalMs ?? 20_000;
     this.random = opts.random ?? Math.random;
-    this.newId = opts.newId ?? (() => globalThis.crypto.randomUUID());
+    this.newId = opts.newId ?? randomId;
     // A refreshed token goes to the open socket at once (`auth`), so the socket outlives the
     // token it was opened with; a session that ended stops everything.
     this.unlisten = client.onSession((s) => {
