@@ -19,8 +19,10 @@ before(async () => {
   client.useTokens(tokens);
   const live = new Live(client, { WebSocket });
   lives.push(live);
+  const seen = [];
+  live.on("message", (m) => seen.push(m));
   live.start();
-  worker = { client, live, token: tokens.access_token };
+  worker = { client, live, seen, token: tokens.access_token };
 });
 
 after(async () => {
@@ -103,6 +105,8 @@ describe("a chat against the real server", () => {
     );
     assertContiguous(yp.seen, conv.id);
     assert.equal(all.filter((m) => m.client_msg_id === "offline-1").length, 1, "stored once");
+    await eventually(() => worker.seen.some((m) => m.client_msg_id === "offline-1"), 10_000, "the worker has it");
+    assert.equal(worker.seen.filter((m) => m.client_msg_id === "offline-1").length, 1, "the worker sees it once");
     yp.live.dispose();
   });
 
