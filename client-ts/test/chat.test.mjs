@@ -38,8 +38,10 @@ async function youngPerson() {
   const live = new Live(client, { WebSocket, initialBackoffMs: 20, maxBackoffMs: 200 });
   lives.push(live);
   const seen = [];
+  const frames = [];
   live.on("message", (m) => seen.push(m));
-  return { client, live, seen };
+  live.on("frame", (f) => frames.push(f));
+  return { client, live, seen, frames };
 }
 
 /** A chat opened by a new young person and accepted by the worker, both following it. */
@@ -78,6 +80,11 @@ describe("a chat against the real server", () => {
     await eventually(() => yp.seen.some((m) => m.seq === ack.seq), 10_000, "own message back");
     assertContiguous(yp.seen, conv.id);
     assert.equal(yp.live.lastSeq(conv.id), (await stored(conv.id)).at(-1).seq);
+    // A refreshed token reaches the open socket, which the server accepts for its session.
+    await yp.client.refresh();
+    const authed = await eventually(() => yp.frames.find((f) => f.type === "authenticated"), 10_000, "authenticated");
+    assert.ok(authed.expires_in > 0);
+    assert.equal(yp.frames.filter((f) => f.type === "error").length, 0);
     yp.live.dispose();
   });
 
