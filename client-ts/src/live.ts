@@ -293,10 +293,10 @@ export class Live {
     if (code === 4002) {
       // The token it held expired: a fresh one before the next ticket (the ticket call would
       // refresh it too; doing it here says why).
-      this.client.refresh().then(
-        () => this.retry(),
-        () => {},
-      );
+      // A refused refresh ends the session (signed_out, via onSession); any other failure (no
+      // network) is tried again like any drop.
+      const again = () => this.retry();
+      this.client.refresh().then(again, again);
       return;
     }
     this.retry();
