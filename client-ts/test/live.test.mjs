@@ -5,6 +5,13 @@ import { after, test } from "node:test";
 import { Live, TalkZoneClient } from "../dist/index.js";
 
 const flush = () => new Promise((r) => setImmediate(r));
+async function eventually(check, ms = 2000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("not met in time");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 class FakeSocket {
   static all = [];
@@ -60,7 +67,11 @@ function setup(opts = {}) {
         if (opts.ticketStatus) return answer(opts.ticketStatus, { error: { code: "unauthorized", message: "no" } });
         return answer(200, { ticket: `t${++tickets}`, expires_in: 30 });
       }
-      if (path === "/v1/auth/refresh") return answer(200, tokens(2 + refreshes++));
+      if (path === "/v1/auth/refresh") {
+        refreshes++;
+        if (opts.refreshOffline && refreshes === 1) throw new TypeError("fetch failed");
+        return answer(200, tokens(1 + refreshes));
+      }
       return answer(404, { error: { code: "not_found", message: path } });
     },
   });
@@ -214,6 +225,18 @@ test("4001 (the session ended) never reconnects; 4002 refreshes the token and re
   assert.equal(r.refreshes(), 1);
   assert.equal(FakeSocket.all.length, 2);
   r.live.dispose();
+});
+
+test("4002 with no network for the refresh still reconnects (the ticket call refreshes then)", async () => {
+  const { live, refreshes } = setup({ refreshOffline: true, live: { initialBackoffMs: 1 } });
+  live.start();
+  await flush();
+  FakeSocket.all[0].open();
+  FakeSocket.all[0].serverClose(4002);
+  await eventually(() => FakeSocket.all.length === 2);
+  assert.equal(live.status, "reconnecting");
+  assert.ok(refreshes() >= 1);
+  live.dispose();
 });
 
 test("a refreshed token is handed to the open socket in an auth frame", async () => {
