@@ -55,6 +55,8 @@ export interface LiveOptions {
   outboxLimit?: number;
   /** A `ping` this often (default 20 s); nothing heard for 2.5 times as long: reconnect. */
   pingIntervalMs?: number;
+  /** A socket not open this long after it was made is given up and tried again (default 15 s). */
+  connectTimeoutMs?: number;
   /** In [0, 1) (default `Math.random`): the jitter, so phones do not all come back at once. */
   random?: () => number;
   /** A new `client_msg_id` (default a random UUID). */
@@ -87,6 +89,7 @@ export class Live {
   private readonly maxBackoffMs: number;
   private readonly outboxLimit: number;
   private readonly pingIntervalMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly random: () => number;
   private readonly newId: () => string;
   private ws: WebSocketLike | null = null;
@@ -118,6 +121,7 @@ export class Live {
     this.maxBackoffMs = opts.maxBackoffMs ?? 15_000;
     this.outboxLimit = opts.outboxLimit ?? 100;
     this.pingIntervalMs = opts.pingIntervalMs ?? 20_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
     this.random = opts.random ?? Math.random;
     this.newId = opts.newId ?? randomId;
     // A refreshed token goes to the open socket at once (`auth`), so the socket outlives the
@@ -256,7 +260,17 @@ export class Live {
       return this.retry();
     }
     this.ws = ws;
+    // A handshake that neither opens nor fails (a half-dead link) would wait forever.
+    const openTimer = unref(
+      setTimeout(() => {
+        if (this.ws === ws && ws.readyState !== OPEN) {
+          this.drop(4000);
+          this.closed(1006);
+        }
+      }, this.connectTimeoutMs),
+    );
     ws.onopen = () => {
+      clearTimeout(openTimer);
       if (this.ws !== ws) return;
       this.attempt = 0;
       this.lastHeard = Date.now();
@@ -280,6 +294,7 @@ export class Live {
     };
     ws.onerror = () => {};
     ws.onclose = (ev) => {
+      clearTimeout(openTimer);
       if (this.ws !== ws) return;
       this.closed(ev.code);
     };
