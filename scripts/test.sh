@@ -125,7 +125,8 @@ cargo build --workspace --bins --tests --locked
 log "the TypeScript client (client-ts/): npm ci, build, node --test against target/debug/talkzone"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
-  echo "client-ts needs Node 20 or later (found $(node --version)); install a newer nodejs" >&2
+  # Debian 12's own nodejs is 18 (node --test there lacks what the tests use); Debian 13's is 20.
+  echo "client-ts needs Node 20 or later (found $(node --version)): install nodejs 20 (Debian 13, or NodeSource's for Debian 12)" >&2
   exit 1
 fi
 (cd client-ts && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build \
