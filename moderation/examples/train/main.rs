@@ -197,6 +197,9 @@ fn run() -> Result<(), String> {
     if args.iter().any(|a| a.contains("frozen/")) {
         return Err("the frozen batches are never trained or tuned on".into());
     }
+    if args.iter().any(|a| a.contains("fresh/")) {
+        return Err("the fresh batches are scored before anything is trained on them: move them to tune/ first".into());
+    }
     let mut all: Vec<Batch> = args.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
     if augment > 0 {
         for m in all.iter_mut().flat_map(|b| b.msgs.iter_mut()) {
