@@ -82,7 +82,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         clock.clone(),
         hub.clone(),
         config.second_factor,
-    ));
+    )
+    .with_sso(config.sso.clone()));
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
     let state = AppState {
         node,
