@@ -17,7 +17,7 @@ use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
-use talkzone_mobile_api::{Role, TokenResponse};
+use talkzone_mobile_api::{Role, SsoPage, TokenResponse};
 use tokio::sync::Mutex;
 
 use super::{hash_secret, random_token, Auth, SignInContext};
@@ -32,26 +32,24 @@ const LOGIN_TTL_MS: i64 = 10 * 60 * 1000;
 /// (a rotated signing key is picked up within this).
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 
-/// The page a single sign-on returns to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsoPage {
-    Console,
-    Admin,
+/// The page a single sign-on returns to, and its tag in the state.
+pub trait SsoPagePath {
+    fn path(self) -> &'static str;
 }
 
-impl SsoPage {
-    pub fn path(self) -> &'static str {
+impl SsoPagePath for SsoPage {
+    fn path(self) -> &'static str {
         match self {
             SsoPage::Console => "/console",
             SsoPage::Admin => "/admin",
         }
     }
+}
 
-    fn tag(self) -> &'static str {
-        match self {
-            SsoPage::Console => "c",
-            SsoPage::Admin => "a",
-        }
+fn tag(page: SsoPage) -> &'static str {
+    match page {
+        SsoPage::Console => "c",
+        SsoPage::Admin => "a",
     }
 }
 
@@ -162,7 +160,7 @@ impl Auth {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         // The page to return to rides in the state, which is kept here hashed: it cannot be
         // changed on the way.
-        let state = format!("{}.{}", random_token(), page.tag());
+        let state = format!("{}.{}", random_token(), tag(page));
         let nonce = random_token();
         let (url, _, _) = {
             let (state, nonce) = (state.clone(), nonce.clone());

@@ -18,7 +18,7 @@ use crate::http::extract::ApiPath;
 use crate::state::AppState;
 
 /// For the HTML pages. `connect-src 'self'` covers this origin's WebSocket too.
-const PAGE_POLICY: &str =
+pub(super) const PAGE_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
