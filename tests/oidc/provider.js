@@ -1,7 +1,8 @@
 // A real OpenID Connect provider for the end-to-end tests (panva's oidc-provider), started by
 // the harness (`tests/src/oidc.rs`) with its settings as JSON in OIDC_TEST_CONFIG:
 //   { "port", "issuer"?, "clients": [{ client_id, client_secret, redirect_uris }],
-//     "accounts": { sub: { groups, name, preferred_username } }, "amr"?, "tamper"? }
+//     "accounts": { sub: { groups, name, preferred_username } }, "tamper"? }
+// `PUT /test/accounts/<sub>` with JSON claims changes an account (its groups move, say).
 // The login is driven by the test: the authorization request carries `login_hint` (the account),
 // and the interaction signs that account in and consents at once (no forms to fill).
 // `tamper` makes the provider hand out one kind of bad ID token, re-signed with its own key, so
@@ -34,6 +35,14 @@ const provider = new Provider(issuer, {
 provider.proxy = false;
 
 provider.use(async (ctx, next) => {
+  const account = ctx.path.match(/^\/test\/accounts\/([^/]+)$/);
+  if (account && ctx.method === "PUT") {
+    let body = "";
+    for await (const chunk of ctx.req) body += chunk;
+    config.accounts[account[1]] = JSON.parse(body);
+    ctx.status = 204;
+    return;
+  }
   const match = ctx.path.match(/^\/interaction\/([^/]+)$/);
   if (match && ctx.method === "GET") {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
