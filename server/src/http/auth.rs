@@ -29,21 +29,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sso_callback))
 }
 
-/// `GET /v1/auth/sso/start`: single sign-on for staff: `303` to the council's identity
-/// provider (OpenID Connect, authorization code with PKCE, state and nonce kept here, single
-/// use, 10 minutes). `404` when no identity provider is configured; `503` when it cannot be
-/// reached (or its discovery document names another issuer). Roles: anyone. Rate limited per IP.
+/// `GET /v1/auth/sso/start`: single sign-on for staff (the sign-in page's "Sign in with your
+/// council account" link): `303` to the council's identity provider (OpenID Connect,
+/// authorization code with PKCE; state, nonce and verifier kept here, single use, 10 minutes).
+/// Refusals are a page (HTML) saying why, as the person arrived by a link: `404` when no
+/// identity provider is configured, `503` when it cannot be reached (or its discovery document
+/// names another issuer than the configured one). Roles: anyone. Rate limited per IP.
 #[utoipa::path(get, path = "/v1/auth/sso/start", tag = "auth", params(SsoStartQuery),
-    responses((status = 303, description = "to the identity provider (`Location`)"), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 303, description = "to the identity provider (`Location`)"),
+        (status = 400, description = "an unknown page", body = ErrorBody),
+        (status = 404, description = "no identity provider is configured", content_type = "text/html", body = String),
+        (status = 429, description = "too many requests", content_type = "text/html", body = String),
+        (status = 503, description = "the identity provider cannot be reached", content_type = "text/html", body = String)))]
 async fn sso_start(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiQuery(q): ApiQuery<SsoStartQuery>,
-) -> ApiResult<Response> {
-    state.limits.check_auth_ip(ip)?;
-    let to = state.auth.sso_start(q.page.unwrap_or_default()).await?;
-    Ok(see_other(&to))
+) -> Response {
+    let started = async {
+        state.limits.check_auth_ip(ip)?;
+        state.auth.sso_start(q.page.unwrap_or_default()).await
+    };
+    match started.await {
+        Ok(to) => see_other(&to),
+        Err(e) => {
+            super::error::log(&e);
+            refusal_page(super::error::status(&e), &e.to_string())
+        }
+    }
 }
 
 /// `GET /v1/auth/sso/callback`: where the identity provider sends the browser back. The state is
