@@ -4,7 +4,8 @@
 //     "accounts": { sub: { groups, name, preferred_username } }, "tamper"? }
 // `PUT /test/accounts/<sub>` with JSON claims changes an account (its groups move, say).
 // The login is driven by the test: the authorization request carries `login_hint` (the account),
-// and the interaction signs that account in and consents at once (no forms to fill).
+// (or, from a browser, `default_account` is), and the interaction signs that account in and
+// consents at once (no forms to fill).
 // `tamper` makes the provider hand out one kind of bad ID token, re-signed with its own key, so
 // the server's checks are tried against a provider, not a mock: `issuer`, `audience`, `expired`
 // or `nonce`.
@@ -46,7 +47,7 @@ provider.use(async (ctx, next) => {
   const match = ctx.path.match(/^\/interaction\/([^/]+)$/);
   if (match && ctx.method === "GET") {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
-    const accountId = details.params.login_hint;
+    const accountId = details.params.login_hint || config.default_account;
     if (!config.accounts[accountId]) {
       ctx.status = 400;
       ctx.body = "unknown login_hint";

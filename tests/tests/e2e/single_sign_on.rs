@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use talkzone_mobile_api::{AccountActionRequest, Role, SsoPage, TokenResponse};
 use talkzone_server::model::AuditAction;
 use talkzone_tests::oidc::{sign_in_at_provider, Idp, IdpPlan, SUPERVISORS, WORKERS};
+use talkzone_tests::a11y::{axe, screenshot, viewport};
+use talkzone_tests::browser::Browser;
 use talkzone_tests::{both_backends, Backend, TestServer};
 
 fn accounts() -> Value {
@@ -27,6 +29,7 @@ async fn sso_server(backend: Backend, plan: &IdpPlan) -> TestServer {
     TestServer::builder(backend)
         .config(move |c| {
             c.listen = ([127, 0, 0, 1], port).into();
+            c.allowed_origins = vec![base];
             c.sso = Some(sso);
         })
         .start()
@@ -207,6 +210,34 @@ async fn without_a_provider_there_is_no_single_sign_on(backend: Backend) {
     assert_eq!(s.client.sso_start(SsoPage::Console).await.unwrap_err().status(), Some(404));
     let (status, _, _) = s.client.sso_callback("code=a&state=b").await.unwrap();
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The console's "Sign in with your council account", in chromium: to the provider and back,
+/// signed in (the fragment's token spent and gone from the address bar). Without single
+/// sign-on configured the page has no such button.
+#[tokio::test]
+async fn the_console_signs_in_with_the_council_account() {
+    let plan = Idp::reserve();
+    let s = sso_server(Backend::Sqlite, &plan).await;
+    let _idp = Idp::start(&plan, &s.base, accounts(), json!({ "default_account": "wendy" })).await;
+    let browser = Browser::start().await;
+    let mut page = browser.open(&format!("{}/console", s.base)).await;
+    let shown = "!document.getElementById('sso').hidden";
+    assert_eq!(page.eval(shown).await, json!(true));
+    axe(&mut page, "the sign-in page with single sign-on").await;
+    for (w, h) in [(390, 844), (1280, 800)] {
+        viewport(&mut page, w, h).await;
+        screenshot(&mut page, &format!("sso-sign-in-{w}x{h}")).await;
+    }
+    page.click("#sso-sign-in").await;
+    page.wait_for("!document.getElementById('desk').hidden", "the desk, signed in").await;
+    assert_eq!(page.eval("location.hash").await, json!(""), "the token left the address bar");
+    assert_eq!(page.eval("location.pathname").await, json!("/console"));
+
+    let plain = TestServer::builder(Backend::Sqlite).own_origin().start().await;
+    let mut page = browser.open(&format!("{}/console", plain.base)).await;
+    assert_eq!(page.eval(shown).await, json!(false), "no button without an identity provider");
+    browser.stop().await;
 }
 
 both_backends!(
