@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use super::{Client, Result};
 use crate::{
     AnonymousRequest, LoginAnswer, LoginRequest, PasswordChange, PasswordResetRequest, RefreshRequest,
-    SecondFactorRequest, SessionList, SsoPage, SessionsEnded, TokenResponse, UserView, WsTicketResponse,
+    SecondFactorRequest, SessionList, SessionsEnded, SsoPage, TokenResponse, UserView, WsTicketResponse,
 };
 
 impl Client {

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
 use talkzone_mobile_api::{Role, SsoPage, TokenResponse};
 use tokio::sync::Mutex;
@@ -165,9 +165,11 @@ impl Auth {
         let (url, _, _) = {
             let (state, nonce) = (state.clone(), nonce.clone());
             client
-                .authorize_url(CoreAuthenticationFlow::AuthorizationCode, move || CsrfToken::new(state), move || {
-                    Nonce::new(nonce)
-                })
+                .authorize_url(
+                    CoreAuthenticationFlow::AuthorizationCode,
+                    move || CsrfToken::new(state),
+                    move || Nonce::new(nonce),
+                )
                 .add_scope(Scope::new("profile".into()))
                 .set_pkce_challenge(challenge)
                 .url()
@@ -182,7 +184,8 @@ impl Auth {
     /// a mapped role; following the claim's role every time).
     pub async fn sso_finish(&self, code: &str, state: &str, from: &SignInContext) -> Result<SsoSignedIn, ApiError> {
         let sso = self.sso()?;
-        let (nonce, verifier) = self.store.take_oidc_login(&hash_secret(state), self.clock.now_ms()).await?.ok_or(EXPIRED)?;
+        let (nonce, verifier) =
+            self.store.take_oidc_login(&hash_secret(state), self.clock.now_ms()).await?.ok_or(EXPIRED)?;
         let page = if state.ends_with(".a") { SsoPage::Admin } else { SsoPage::Console };
         let client = sso.client().await?;
         let not_confirmed = |e: String| {

@@ -240,15 +240,15 @@ fn sso_config(s: &mut Settings) -> Result<Option<SsoConfig>, ConfigError> {
     let client_id = need(s.oidc_client_id.take(), "oidc-client-id")?;
     let client_secret = need(s.oidc_client_secret.take(), "oidc-client-secret")?;
     let redirect_url = need(s.oidc_redirect_url.take(), "oidc-redirect-url")?;
-    url::Url::parse(&redirect_url).map_err(|e| bad("oidc-redirect-url", format!("'{redirect_url}' is not a URL: {e}")))?;
+    url::Url::parse(&redirect_url)
+        .map_err(|e| bad("oidc-redirect-url", format!("'{redirect_url}' is not a URL: {e}")))?;
     let mut roles = Vec::new();
     for pair in s.oidc_roles.take().map_or_else(Vec::new, |l| l.0) {
-        let (value, role) = pair
-            .rsplit_once('=')
-            .ok_or_else(|| bad("oidc-roles", format!("'{pair}' must be value=role")))?;
-        let role = Role::parse(role.trim())
-            .filter(|r| r.is_staff())
-            .ok_or_else(|| bad("oidc-roles", format!("'{role}' must be duty_worker, supervisor, moderator or yot_admin")))?;
+        let (value, role) =
+            pair.rsplit_once('=').ok_or_else(|| bad("oidc-roles", format!("'{pair}' must be value=role")))?;
+        let role = Role::parse(role.trim()).filter(|r| r.is_staff()).ok_or_else(|| {
+            bad("oidc-roles", format!("'{role}' must be duty_worker, supervisor, moderator or yot_admin"))
+        })?;
         roles.push((value.trim().to_owned(), role));
     }
     if roles.is_empty() {

@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use talkzone_mobile_api::{AccountActionRequest, Role, SsoPage, TokenResponse};
 use talkzone_server::model::AuditAction;
-use talkzone_tests::oidc::{sign_in_at_provider, Idp, IdpPlan, SUPERVISORS, WORKERS};
 use talkzone_tests::a11y::{axe, screenshot, viewport};
 use talkzone_tests::browser::Browser;
+use talkzone_tests::oidc::{sign_in_at_provider, Idp, IdpPlan, SUPERVISORS, WORKERS};
 use talkzone_tests::{both_backends, Backend, TestServer};
 
 fn accounts() -> Value {
