@@ -704,6 +704,33 @@ mod tests {
     }
 
     #[test]
+    fn single_sign_on_needs_its_client_and_a_role_mapping() {
+        assert!(Config::load(&args()).unwrap().sso.is_none(), "off unless an issuer is set");
+        let sso = || {
+            let mut a = args();
+            a.oidc_issuer = Some("https://login.example/tenant/v2.0".into());
+            a.oidc_client_id = Some("client".into());
+            a.oidc_client_secret = Some("secret".into());
+            a.oidc_redirect_url = Some("https://talkzone.example/v1/auth/sso/callback".into());
+            a.oidc_roles = Some(List::from("g-workers=duty_worker, g-admins = yot_admin"));
+            a
+        };
+        let c = Config::load(&sso()).unwrap().sso.unwrap();
+        assert_eq!(c.role_claim, "groups");
+        assert_eq!(c.roles, vec![("g-workers".into(), Role::DutyWorker), ("g-admins".into(), Role::YotAdmin)]);
+        let bad = |f: fn(&mut Settings)| {
+            let mut a = sso();
+            f(&mut a);
+            Config::load(&a).unwrap_err().setting
+        };
+        assert_eq!(bad(|a| a.oidc_client_secret = None), "oidc-client-secret");
+        assert_eq!(bad(|a| a.oidc_redirect_url = Some("not a url".into())), "oidc-redirect-url");
+        assert_eq!(bad(|a| a.oidc_roles = None), "oidc-roles", "nobody could sign in");
+        assert_eq!(bad(|a| a.oidc_roles = Some(List::from("g=young_person"))), "oidc-roles", "staff roles only");
+        assert_eq!(bad(|a| a.oidc_roles = Some(List::from("no-role-given"))), "oidc-roles");
+    }
+
+    #[test]
     fn connection_and_database_limits_are_validated() {
         let c = Config::load(&args()).unwrap();
         assert_eq!((c.limits.ws_per_user, c.limits.ws_per_source, c.limits.open_chats_per_source), (10, 200, 3));
