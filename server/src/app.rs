@@ -75,14 +75,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     };
     let secret = auth::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
-    let auth = Arc::new(Auth::new(
-        &secret,
-        config.access_token_ttl,
-        store.clone(),
-        clock.clone(),
-        hub.clone(),
-        config.second_factor,
-    ));
+    let auth = Arc::new(
+        Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone(), hub.clone(), config.second_factor)
+            .with_sso(config.sso.clone()),
+    );
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
     let state = AppState {
         node,

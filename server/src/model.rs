@@ -174,6 +174,9 @@ text_enum! {
         UserReactivated = "user_reactivated",
         UserOffboarded = "user_offboarded",
         RoleChanged = "role_changed",
+        /// A single sign-on the identity provider vouched for, refused here (no mapped role, or
+        /// the account is suspended or offboarded).
+        SsoRefused = "sso_refused",
         PasswordResetIssued = "password_reset_issued",
         PasswordReset = "password_reset",
         SecondFactorReset = "second_factor_reset",

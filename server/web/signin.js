@@ -34,6 +34,21 @@ export function staffSignIn(session, roles, refusal, onSignedIn, onSignOut) {
     location.reload();
   });
   resetFromLink();
+  ssoFromLink(signedIn);
+}
+
+// Back from single sign-on (`/v1/auth/sso/callback`): the new session's refresh token is in the
+// URL's fragment (never sent to a server); it leaves the address bar at once and is spent at
+// once for this page's tokens (the refresh rotates it, so the one in the history is worthless).
+async function ssoFromLink(signedIn) {
+  const match = location.hash.match(/^#sso=([A-Za-z0-9_-]+)$/);
+  if (!match) return;
+  history.replaceState(null, "", location.pathname);
+  try {
+    signedIn(await call("POST", "/v1/auth/refresh", null, { refresh_token: match[1] }));
+  } catch (e) {
+    showError(e.message);
+  }
 }
 
 // The password was right and the server wants a second factor: a code from the authenticator

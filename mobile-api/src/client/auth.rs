@@ -1,12 +1,12 @@
 //! Signing in and the caller's own account: `/v1/auth/*`, `/v1/me`, `/v1/me/password`,
 //! `/v1/ws-ticket`.
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 
 use super::{Client, Result};
 use crate::{
     AnonymousRequest, LoginAnswer, LoginRequest, PasswordChange, PasswordResetRequest, RefreshRequest,
-    SecondFactorRequest, SessionList, SessionsEnded, TokenResponse, UserView, WsTicketResponse,
+    SecondFactorRequest, SessionList, SessionsEnded, SsoPage, TokenResponse, UserView, WsTicketResponse,
 };
 
 impl Client {
@@ -83,5 +83,44 @@ impl Client {
     /// `DELETE /v1/me/sessions/{id}`: ends one of the caller's sessions.
     pub async fn end_my_session(&self, token: &str, session_id: &str) -> Result<()> {
         self.call_empty::<()>(Method::DELETE, &format!("/v1/me/sessions/{session_id}"), Some(token), None).await
+    }
+
+    /// `GET /v1/auth/sso/start`: where the browser is sent to sign in at the identity provider
+    /// (the `Location` of the `303`), or the refusal (its page, HTML, as the error's text).
+    pub async fn sso_start(&self, page: SsoPage) -> Result<String> {
+        let page = match page {
+            SsoPage::Console => "console",
+            SsoPage::Admin => "admin",
+        };
+        let (status, location, body) = self.unfollowed(&format!("/v1/auth/sso/start?page={page}")).await?;
+        match location {
+            Some(to) if status == StatusCode::SEE_OTHER => Ok(to),
+            _ => Err(match serde_json::from_str(&body) {
+                Ok(body) => super::ClientError::Api { status: status.as_u16(), body, retry_after: None },
+                Err(_) => super::ClientError::Status { status: status.as_u16(), text: body },
+            }),
+        }
+    }
+
+    /// `GET /v1/auth/sso/callback?{query}`: as the identity provider sends the browser back.
+    /// The answer as a browser sees it: a `303` to the page (the session's refresh token in its
+    /// fragment), or the refusal's status with its page (HTML).
+    pub async fn sso_callback(&self, query: &str) -> Result<(StatusCode, Option<String>, String)> {
+        self.unfollowed(&format!("/v1/auth/sso/callback?{query}")).await
+    }
+
+    /// A GET whose redirect is answered, not followed.
+    async fn unfollowed(&self, path: &str) -> Result<(StatusCode, Option<String>, String)> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(self.headers.clone())
+            .build()
+            .map_err(|e| super::ClientError::Transport(e.to_string()))?;
+        let url = self.base.join(path).map_err(|e| super::ClientError::Transport(e.to_string()))?;
+        let res = http.get(url).send().await.map_err(|e| super::ClientError::Transport(e.to_string()))?;
+        let status = res.status();
+        let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = res.text().await.map_err(|e| super::ClientError::Transport(e.to_string()))?;
+        Ok((status, location, body))
     }
 }

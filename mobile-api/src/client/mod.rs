@@ -25,6 +25,8 @@
 //! | `POST /v1/auth/login/second-factor` | [`Client::login_second_factor`] |
 //! | `POST /v1/auth/refresh` | [`Client::refresh`] |
 //! | `POST /v1/auth/logout` | [`Client::logout`] |
+//! | `GET /v1/auth/sso/start` | [`Client::sso_start`] |
+//! | `GET /v1/auth/sso/callback` | [`Client::sso_callback`] |
 //! | `POST /v1/auth/password-reset` | [`Client::reset_password`] |
 //! | `GET /v1/me` | [`Client::me`] |
 //! | `POST /v1/me/password` | [`Client::change_password`] |

@@ -8,6 +8,7 @@ pub mod jwt;
 pub mod passwords;
 pub mod second_factor;
 mod signin;
+pub mod sso;
 mod throttle;
 
 use std::path::Path;
@@ -63,6 +64,8 @@ pub struct Auth {
     hub: Arc<Hub>,
     /// Who is asked for a second factor (`second_factor`).
     second_factor: crate::config::SecondFactorPolicy,
+    /// Single sign-on, when an identity provider is configured (`sso`).
+    sso: Option<sso::Sso>,
 }
 
 /// A caller whose access token names a live session: who, which session, and until when the
@@ -145,7 +148,13 @@ impl Auth {
         hub: Arc<Hub>,
         second_factor: crate::config::SecondFactorPolicy,
     ) -> Self {
-        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub, second_factor }
+        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub, second_factor, sso: None }
+    }
+
+    /// Signs staff in through this identity provider too.
+    pub fn with_sso(mut self, config: Option<crate::config::SsoConfig>) -> Self {
+        self.sso = config.map(sso::Sso::new);
+        self
     }
 
     fn access_token(&self, user: &UserRecord, session_id: &str) -> Result<String, ApiError> {
@@ -185,7 +194,7 @@ impl Auth {
     ) -> Result<TokenResponse, ApiError> {
         let refresh = random_token();
         let now = self.clock.now_ms();
-        let keeps_device = user.username.is_some();
+        let keeps_device = user.username.is_some() || user.oidc_subject.is_some();
         let session = NewSession {
             id: crate::ids::random_id(),
             user_id: user.id.clone(),

@@ -5,6 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod sso;
+use sso::sso_config;
+pub use sso::SsoConfig;
+
 mod reach;
 mod settings;
 
@@ -212,6 +216,8 @@ pub struct Config {
     pub surveys: SurveysConfig,
     /// Coming back to an anonymous account.
     pub returning: ReturningConfig,
+    /// Single sign-on for staff; `None` when no issuer is set.
+    pub sso: Option<SsoConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -263,7 +269,8 @@ impl Config {
 
     /// Fills what `s` leaves unset with the defaults and checks every setting, naming the first
     /// that cannot be used and what to do about it. Creates the data directory if needed.
-    pub fn validate(s: Settings) -> Result<Config, ConfigError> {
+    pub fn validate(mut s: Settings) -> Result<Config, ConfigError> {
+        let sso = sso_config(&mut s)?;
         let d = LimitsConfig::default();
 
         let listen_s = s.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -469,6 +476,7 @@ impl Config {
             desk,
             surveys,
             returning,
+            sso,
         })
     }
 
@@ -494,6 +502,7 @@ impl Config {
             desk: DeskConfig::default(),
             surveys: SurveysConfig::default(),
             returning: ReturningConfig::default(),
+            sso: None,
         }
     }
 
@@ -654,6 +663,39 @@ mod tests {
             a.second_factor = Some(off.into());
             assert_eq!(Config::load(&a).unwrap_err().setting, "second-factor", "{off}");
         }
+    }
+
+    #[test]
+    fn single_sign_on_needs_its_client_and_a_role_mapping() {
+        assert!(Config::load(&args()).unwrap().sso.is_none(), "off unless an issuer is set");
+        let sso = || {
+            let mut a = args();
+            a.oidc_issuer = Some("https://login.example/tenant/v2.0".into());
+            a.oidc_client_id = Some("client".into());
+            a.oidc_client_secret = Some("secret".into());
+            a.oidc_redirect_url = Some("https://talkzone.example/v1/auth/sso/callback".into());
+            a.oidc_roles = Some(List::from("g-workers=duty_worker, g-admins = yot_admin"));
+            a
+        };
+        let c = Config::load(&sso()).unwrap().sso.unwrap();
+        assert_eq!(c.role_claim, "groups");
+        assert_eq!(
+            c.roles,
+            vec![
+                ("g-workers".into(), talkzone_mobile_api::Role::DutyWorker),
+                ("g-admins".into(), talkzone_mobile_api::Role::YotAdmin)
+            ]
+        );
+        let bad = |f: fn(&mut Settings)| {
+            let mut a = sso();
+            f(&mut a);
+            Config::load(&a).unwrap_err().setting
+        };
+        assert_eq!(bad(|a| a.oidc_client_secret = None), "oidc-client-secret");
+        assert_eq!(bad(|a| a.oidc_redirect_url = Some("not a url".into())), "oidc-redirect-url");
+        assert_eq!(bad(|a| a.oidc_roles = None), "oidc-roles", "nobody could sign in");
+        assert_eq!(bad(|a| a.oidc_roles = Some(List::from("g=young_person"))), "oidc-roles", "staff roles only");
+        assert_eq!(bad(|a| a.oidc_roles = Some(List::from("no-role-given"))), "oidc-roles");
     }
 
     #[test]

@@ -103,6 +103,26 @@ settings! {
         /// `optional-for-moderators`.
         #[arg(long, env = "TALKZONE_SECOND_FACTOR", global = true)]
         pub second_factor: Option<String>,
+        /// Single sign-on for staff (OpenID Connect): the identity provider's issuer URL (its
+        /// discovery document is at `<issuer>/.well-known/openid-configuration`). Unset: no SSO.
+        #[arg(long, env = "TALKZONE_OIDC_ISSUER", global = true)]
+        pub oidc_issuer: Option<String>,
+        /// The client id Talk Zone is registered under at the identity provider.
+        #[arg(long, env = "TALKZONE_OIDC_CLIENT_ID", global = true)]
+        pub oidc_client_id: Option<String>,
+        /// The client secret of that registration.
+        #[arg(long, env = "TALKZONE_OIDC_CLIENT_SECRET", global = true, hide_env_values = true)]
+        pub oidc_client_secret: Option<String>,
+        /// Where the identity provider sends staff back: `https://<this server>/v1/auth/sso/callback`.
+        #[arg(long, env = "TALKZONE_OIDC_REDIRECT_URL", global = true)]
+        pub oidc_redirect_url: Option<String>,
+        /// The ID token claim that carries the role: `groups` (default) or `roles`.
+        #[arg(long, env = "TALKZONE_OIDC_ROLE_CLAIM", global = true)]
+        pub oidc_role_claim: Option<String>,
+        /// Comma-separated `value=role` pairs (role: duty_worker, supervisor, moderator, yot_admin);
+        /// the first pair whose value the claim holds gives the role. No pair: refused.
+        #[arg(long, env = "TALKZONE_OIDC_ROLES", global = true)]
+        pub oidc_roles: Option<List>,
         /// Anonymous sign-ups one client IP may make at no cost; past them each waits twice as long.
         #[arg(long, env = "TALKZONE_SIGNUPS_FREE_PER_SOURCE", global = true)]
         pub signups_free_per_source: Option<u32>,

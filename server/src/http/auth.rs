@@ -2,15 +2,17 @@
 //! rate limited per client IP; login also per account.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{
     AnonymousRequest, ErrorBody, LoginAnswer, LoginRequest, PasswordResetRequest, RefreshRequest, Role,
-    SecondFactorRequest, TokenResponse,
+    SecondFactorRequest, SsoCallbackQuery, SsoStartQuery, TokenResponse,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{ApiJson, ClientIp, SignInFrom};
+use super::extract::{ApiJson, ApiQuery, ClientIp, SignInFrom};
+use crate::auth::sso::SsoPagePath as _;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::NewUser;
@@ -23,6 +25,121 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(reset_password))
+        .routes(routes!(sso_start))
+        .routes(routes!(sso_callback))
+}
+
+/// `GET /v1/auth/sso/start`: single sign-on for staff (the sign-in page's "Sign in with your
+/// council account" link): `303` to the council's identity provider (OpenID Connect,
+/// authorization code with PKCE; state, nonce and verifier kept here, single use, 10 minutes).
+/// Refusals are a page (HTML) saying why, as the person arrived by a link: `404` when no
+/// identity provider is configured, `503` when it cannot be reached (or its discovery document
+/// names another issuer than the configured one). Roles: anyone. Rate limited per IP.
+#[utoipa::path(get, path = "/v1/auth/sso/start", tag = "auth", params(SsoStartQuery),
+    responses((status = 303, description = "to the identity provider (`Location`)"),
+        (status = 400, description = "an unknown page", body = ErrorBody),
+        (status = 404, description = "no identity provider is configured", content_type = "text/html", body = String),
+        (status = 429, description = "too many requests", content_type = "text/html", body = String),
+        (status = 503, description = "the identity provider cannot be reached", content_type = "text/html", body = String)))]
+async fn sso_start(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiQuery(q): ApiQuery<SsoStartQuery>,
+) -> Response {
+    let started = async {
+        state.limits.check_auth_ip(ip)?;
+        state.auth.sso_start(q.page.unwrap_or_default()).await
+    };
+    match started.await {
+        Ok(to) => see_other(&to),
+        Err(e) => {
+            super::error::log(&e);
+            refusal_page(super::error::status(&e), &e.to_string())
+        }
+    }
+}
+
+/// `GET /v1/auth/sso/callback`: where the identity provider sends the browser back. The state is
+/// taken (once), the code exchanged with the PKCE verifier, the ID token verified (signature,
+/// issuer, audience, expiry, nonce); the account is the one bound to the provider's subject, made
+/// at the first sign-in only for a mapped role, its role following the claim. `303` to the page
+/// with the new session's refresh token in the URL's fragment (`#sso=…`, never sent to a
+/// server; the page spends it at once on `POST /v1/auth/refresh`). Refusals are a page (HTML)
+/// saying why: `400` without a code or state, `401` for a state unknown, used or expired and for
+/// a sign-in that does not verify, `403` without a mapped role or for a suspended or offboarded
+/// account (both audited `sso_refused`). Roles: anyone. Rate limited per IP.
+#[utoipa::path(get, path = "/v1/auth/sso/callback", tag = "auth", params(SsoCallbackQuery),
+    responses((status = 303, description = "to the page, signed in (`Location`)"),
+        (status = 400, description = "no code or state", content_type = "text/html", body = String),
+        (status = 401, description = "refused", content_type = "text/html", body = String),
+        (status = 403, description = "refused", content_type = "text/html", body = String),
+        (status = 404, description = "no identity provider is configured", content_type = "text/html", body = String),
+        (status = 429, description = "too many requests", content_type = "text/html", body = String),
+        (status = 503, description = "the identity provider cannot be reached", content_type = "text/html", body = String)))]
+async fn sso_callback(
+    State(state): State<AppState>,
+    SignInFrom { ip, context: from }: SignInFrom,
+    ApiQuery(q): ApiQuery<SsoCallbackQuery>,
+) -> Response {
+    let finished = async {
+        state.limits.check_auth_ip(ip)?;
+        if q.error.is_some() {
+            return Err(ApiError::Unauthorized("the council's sign-in service did not sign you in: start again"));
+        }
+        let (Some(code), Some(sso_state)) = (q.code.as_deref(), q.state.as_deref()) else {
+            return Err(ApiError::BadRequest("this sign-in link is incomplete (no code or state): start again".into()));
+        };
+        state.auth.sso_finish(code, sso_state, &from).await
+    };
+    match finished.await {
+        Ok(done) => see_other(&format!("{}#sso={}", done.page.path(), done.tokens.refresh_token)),
+        Err(e) => {
+            super::error::log(&e);
+            refusal_page(super::error::status(&e), &e.to_string())
+        }
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v), (header::CACHE_CONTROL, no_store())]).into_response(),
+        Err(_) => ApiError::Internal("a redirect that is not a header".into()).into_response(),
+    }
+}
+
+fn no_store() -> HeaderValue {
+    HeaderValue::from_static("no-store")
+}
+
+/// A refused single sign-on, as a page the person can read (they arrived by a redirect, not from
+/// a script): why, and the way back.
+fn refusal_page(status: StatusCode, why: &str) -> Response {
+    let why: String = why
+        .chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>Sign-in refused: Talk Zone</title>\
+         <link rel=\"stylesheet\" href=\"/web/talkzone.css\"></head><body><main><h1>You are not signed in</h1>\
+         <p id=\"sso-refused\">{why}</p><p><a href=\"/console\">Back to the sign-in page</a></p></main></body></html>"
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::web::PAGE_POLICY)),
+            (header::CACHE_CONTROL, no_store()),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 /// `POST /v1/auth/password-reset`: a new password with the one-time code a YOT admin gave;

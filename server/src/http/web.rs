@@ -8,6 +8,7 @@
 //! Policy allows scripts and styles from this origin only (no inline script, no `eval`), so
 //! even a mistake there could not run a script stored in a message.
 
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,7 +19,7 @@ use crate::http::extract::ApiPath;
 use crate::state::AppState;
 
 /// For the HTML pages. `connect-src 'self'` covers this origin's WebSocket too.
-const PAGE_POLICY: &str =
+pub(super) const PAGE_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -120,10 +121,22 @@ const ADMIN_PAGE: &str = include_str!("../../web/admin.html");
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { page(CHAT_PAGE) }))
-        .route("/console", get(|| async { page(CONSOLE_PAGE) }))
+        .route("/console", get(|State(state): State<AppState>| async move { staff_page(CONSOLE_PAGE, &state) }))
         .route("/survey", get(|| async { page(SURVEY_PAGE) }))
-        .route("/admin", get(|| async { page(ADMIN_PAGE) }))
+        .route("/admin", get(|State(state): State<AppState>| async move { staff_page(ADMIN_PAGE, &state) }))
         .route("/web/{name}", get(asset))
+}
+
+/// A staff page: its "Sign in with your council account" button shows when single sign-on is
+/// configured (the page is the same text otherwise).
+fn staff_page(html: &'static str, state: &AppState) -> Response {
+    if state.auth.sso_configured() {
+        let mut r = page(html);
+        *r.body_mut() = axum::body::Body::from(html.replacen(r#"<p id="sso" hidden>"#, r#"<p id="sso">"#, 1));
+        r
+    } else {
+        page(html)
+    }
 }
 
 fn page(html: &'static str) -> Response {

@@ -59,6 +59,19 @@ pub trait Credentials: Send + Sync + 'static {
     async fn spend_recovery_code(&self, user_id: &str, code_hash: &str, now: i64) -> Result<bool>;
     /// Recovery codes not yet used.
     async fn recovery_codes_left(&self, user_id: &str) -> Result<i64>;
+
+    /// Stores a single sign-on login under way: its state (hashed), nonce and PKCE verifier.
+    async fn create_oidc_login(
+        &self,
+        state_hash: &str,
+        nonce: &str,
+        pkce_verifier: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// Takes (deletes) a login under way: its nonce and PKCE verifier, once; `None` if it is
+    /// unknown, used or expired.
+    async fn take_oidc_login(&self, state_hash: &str, now: i64) -> Result<Option<(String, String)>>;
 }
 
 /// The SQL of [`Credentials`], the same for both databases; instantiated for each store type by
@@ -130,6 +143,10 @@ macro_rules! impl_credentials_sql {
                 }
 
                 async fn forget_auth_failures(&self, before: i64) -> $crate::store::Result<u64> {
+                    sqlx::query("DELETE FROM oidc_logins WHERE expires_at < $1")
+                        .bind(before)
+                        .execute(self.writer())
+                        .await?;
                     sqlx::query("DELETE FROM sign_in_challenges WHERE expires_at < $1")
                         .bind(before)
                         .execute(self.writer())
@@ -139,6 +156,40 @@ macro_rules! impl_credentials_sql {
                         .execute(self.writer())
                         .await?
                         .rows_affected())
+                }
+
+                async fn create_oidc_login(
+                    &self,
+                    state_hash: &str,
+                    nonce: &str,
+                    pkce_verifier: &str,
+                    now: i64,
+                    expires_at: i64,
+                ) -> $crate::store::Result<()> {
+                    sqlx::query(
+                        "INSERT INTO oidc_logins (state_hash, nonce, pkce_verifier, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(state_hash)
+                    .bind(nonce)
+                    .bind(pkce_verifier)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(self.writer())
+                    .await?;
+                    Ok(())
+                }
+
+                async fn take_oidc_login(&self, state_hash: &str, now: i64)
+                    -> $crate::store::Result<Option<(String, String)>> {
+                    // DELETE … RETURNING: a state is good once, even when two callbacks race.
+                    let row: Option<(String, String, i64)> = sqlx::query_as(
+                        "DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING nonce, pkce_verifier, expires_at",
+                    )
+                    .bind(state_hash)
+                    .fetch_optional(self.writer())
+                    .await?;
+                    Ok(row.filter(|r| r.2 > now).map(|(nonce, verifier, _)| (nonce, verifier)))
                 }
 
                 async fn create_challenge(

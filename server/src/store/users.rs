@@ -15,6 +15,10 @@ pub trait Users: Send + Sync + 'static {
     async fn create_user(&self, user: NewUser, audit: Option<AuditEvent>) -> Result<UserRecord>;
     async fn user(&self, id: &str) -> Result<Option<UserRecord>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+    /// The account bound to an identity provider's subject (single sign-on).
+    async fn user_by_oidc_subject(&self, subject: &str) -> Result<Option<UserRecord>>;
+    /// Binds a new account to an identity provider's subject (its first single sign-on).
+    async fn bind_oidc_subject(&self, user_id: &str, subject: &str) -> Result<()>;
     /// Every staff account (duty workers, supervisors, moderators, YOT admins), by name.
     async fn staff_accounts(&self) -> Result<Vec<UserRecord>>;
 
@@ -99,6 +103,24 @@ macro_rules! impl_users_sql {
                 async fn user_by_username(&self, username: &str) -> $crate::store::Result<Option<UserRecord>> {
                     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
                     Ok(sqlx::query_as::<_, UserRecord>(&sql).bind(username).fetch_optional(self.reader()).await?)
+                }
+
+                async fn user_by_oidc_subject(&self, subject: &str) -> $crate::store::Result<Option<UserRecord>> {
+                    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE oidc_subject = $1");
+                    Ok(sqlx::query_as::<_, UserRecord>(&sql).bind(subject).fetch_optional(self.reader()).await?)
+                }
+
+                async fn bind_oidc_subject(&self, user_id: &str, subject: &str) -> $crate::store::Result<()> {
+                    let res = sqlx::query("UPDATE users SET oidc_subject = $1 WHERE id = $2")
+                        .bind(subject)
+                        .bind(user_id)
+                        .execute(self.writer())
+                        .await;
+                    match res {
+                        Ok(_) => Ok(()),
+                        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("subject already bound")),
+                        Err(e) => Err(e.into()),
+                    }
                 }
 
                 async fn staff_accounts(&self) -> $crate::store::Result<Vec<UserRecord>> {

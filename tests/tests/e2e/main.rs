@@ -48,6 +48,7 @@ mod rooms;
 mod second_factor_page;
 mod service_metrics;
 mod sessions;
+mod single_sign_on;
 mod sources;
 mod staff_lifecycle;
 mod staff_pages;
