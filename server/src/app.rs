@@ -17,7 +17,8 @@ use crate::realtime::broker::{Broker, LocalBroker};
 use crate::realtime::hub::Hub;
 use crate::state::AppState;
 use crate::{
-    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, realtime, store, telemetry,
+    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, push, realtime, store,
+    telemetry,
 };
 
 /// Opens the database (applying migrations) and builds the shared state.
@@ -84,6 +85,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         config.second_factor,
     ));
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
+    let providers = push::Providers::from_config(&config.push, &config.data_dir)
+        .map_err(|e| anyhow::anyhow!("configuration: push: {e}"))?;
+    let push = push::Pusher::start(config.push.clone(), providers, store.clone(), clock.clone());
     let state = AppState {
         node,
         config: Arc::new(config),
@@ -98,6 +102,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         limits,
         clock,
         moderation: Arc::new(moderation::ModerationService::new(model)),
+        push,
         shutdown,
     };
     // The policy in force before the first message is classified.

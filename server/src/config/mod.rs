@@ -5,9 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod push;
 mod reach;
 mod settings;
 
+pub use push::PushConfig;
 pub use reach::ReturningConfig;
 
 pub use settings::{List, Settings};
@@ -212,6 +214,8 @@ pub struct Config {
     pub surveys: SurveysConfig,
     /// Coming back to an anonymous account.
     pub returning: ReturningConfig,
+    /// Push notifications.
+    pub push: PushConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -265,6 +269,7 @@ impl Config {
     /// that cannot be used and what to do about it. Creates the data directory if needed.
     pub fn validate(s: Settings) -> Result<Config, ConfigError> {
         let d = LimitsConfig::default();
+        let push = PushConfig::from_settings(&s)?;
 
         let listen_s = s.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_s
@@ -469,6 +474,7 @@ impl Config {
             desk,
             surveys,
             returning,
+            push,
         })
     }
 
@@ -494,6 +500,7 @@ impl Config {
             desk: DeskConfig::default(),
             surveys: SurveysConfig::default(),
             returning: ReturningConfig::default(),
+            push: PushConfig::default(),
         }
     }
 
