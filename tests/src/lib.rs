@@ -28,6 +28,7 @@ pub use talkzone_mobile_api as api;
 pub mod a11y;
 pub mod browser;
 pub mod cluster;
+pub mod push;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
