@@ -17,8 +17,7 @@ use crate::realtime::broker::{Broker, LocalBroker};
 use crate::realtime::hub::Hub;
 use crate::state::AppState;
 use crate::{
-    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, push, realtime, store,
-    telemetry,
+    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, push, realtime, store, telemetry,
 };
 
 /// Opens the database (applying migrations) and builds the shared state.

@@ -131,13 +131,16 @@ async fn receive(
         let g = inner.lock().expect("lock");
         (g.browsers.get(&id).cloned(), g.answer.unwrap_or(Answer::Created))
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let vapid = verify_vapid(header("authorization").as_deref().unwrap_or(""), &format!("http://{addr}"), now);
     let payload = match (&vapid, browser, header("content-encoding").as_deref()) {
         (Err(e), _, _) => Err(format!("VAPID: {e}")),
         (_, None, _) => Err("no such subscription".into()),
         (_, _, enc) if enc != Some("aes128gcm") => Err(format!("content-encoding {enc:?}")),
-        (Ok(_), Some(b), _) => decrypt(&b.secret, &b.auth, &body).and_then(|p| String::from_utf8(p).map_err(|e| e.to_string())),
+        (Ok(_), Some(b), _) => {
+            decrypt(&b.secret, &b.auth, &body).and_then(|p| String::from_utf8(p).map_err(|e| e.to_string()))
+        }
     };
     inner.lock().expect("lock").received.push(Received {
         id,
@@ -173,7 +176,8 @@ pub fn verify_vapid(header: &str, origin: &str, now_s: i64) -> Result<String, St
     let key_bytes = URL_SAFE_NO_PAD.decode(k).map_err(|e| e.to_string())?;
     let key = VerifyingKey::from_sec1_bytes(&key_bytes).map_err(|e| e.to_string())?;
     let (input, sig) = t.rsplit_once('.').ok_or("not a JWT")?;
-    let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let sig =
+        Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     key.verify(input.as_bytes(), &sig).map_err(|_| "the signature is not the advertised key's".to_string())?;
     let (head, claims) = input.split_once('.').ok_or("not a JWT")?;
     let head: serde_json::Value =
@@ -181,8 +185,8 @@ pub fn verify_vapid(header: &str, origin: &str, now_s: i64) -> Result<String, St
     if head["alg"] != "ES256" {
         return Err(format!("alg {}", head["alg"]));
     }
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     if claims["aud"] != origin {
         return Err(format!("aud {} is not {origin}", claims["aud"]));
     }

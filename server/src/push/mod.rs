@@ -137,13 +137,20 @@ async fn send_job(
         }
     }
     let payload = PushPayload::default();
-    let deliveries = subs.into_iter().take(MAX_PUSH_SUBSCRIPTIONS).map(|sub| deliver(sub, &payload, providers, store, clock));
+    let deliveries =
+        subs.into_iter().take(MAX_PUSH_SUBSCRIPTIONS).map(|sub| deliver(sub, &payload, providers, store, clock));
     futures_util::future::join_all(deliveries).await;
     Ok(())
 }
 
 /// One device: tries until the service takes it, says it is gone, or the tries run out.
-async fn deliver(sub: PushSubscriptionRecord, payload: &PushPayload, providers: &Providers, store: &dyn Store, clock: &dyn Clock) {
+async fn deliver(
+    sub: PushSubscriptionRecord,
+    payload: &PushPayload,
+    providers: &Providers,
+    store: &dyn Store,
+    clock: &dyn Clock,
+) {
     let Some(kind) = PushKind::parse(&sub.kind) else { return };
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {

@@ -83,7 +83,13 @@ impl Providers {
         Ok(Providers { web_push, fcm, apns })
     }
 
-    pub async fn send(&self, kind: PushKind, sub: &PushSubscriptionRecord, payload: &PushPayload, now_s: i64) -> Outcome {
+    pub async fn send(
+        &self,
+        kind: PushKind,
+        sub: &PushSubscriptionRecord,
+        payload: &PushPayload,
+        now_s: i64,
+    ) -> Outcome {
         let provider: Option<&dyn Provider> = match kind {
             PushKind::WebPush => self.web_push.as_ref().map(|p| p as &dyn Provider),
             PushKind::Fcm => self.fcm.as_ref().map(|p| p as &dyn Provider),
@@ -205,8 +211,9 @@ impl Fcm {
             "iat": now_s,
             "exp": now_s + 3600,
         });
-        let assertion = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &self.key)
-            .map_err(|e| Outcome::Rejected(format!("cannot sign the FCM assertion: {e}")))?;
+        let assertion =
+            jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &self.key)
+                .map_err(|e| Outcome::Rejected(format!("cannot sign the FCM assertion: {e}")))?;
         let res = self
             .http
             .post(&self.account.token_uri)
@@ -289,7 +296,8 @@ impl Apns {
 #[async_trait]
 impl Provider for Apns {
     async fn send(&self, sub: &PushSubscriptionRecord, payload: &PushPayload, now_s: i64) -> Outcome {
-        let body = serde_json::json!({"aps": {"alert": {"title": payload.title, "body": payload.body}, "sound": "default"}});
+        let body =
+            serde_json::json!({"aps": {"alert": {"title": payload.title, "body": payload.body}, "sound": "default"}});
         let res = self
             .http
             .post(format!("{}/3/device/{}", self.base_url, sub.address))
@@ -315,4 +323,3 @@ impl Provider for Apns {
         }
     }
 }
-

@@ -176,7 +176,8 @@ mod tests {
                 .unwrap();
         let auth = parse_auth("BTBZMqHH6r4Tts7J_aSIgg").unwrap();
         let salt: [u8; 16] = b64url("DGv6ra1nlYgDCS1FRnbzlw").unwrap().try_into().unwrap();
-        let body = encrypt_with(&as_secret, &salt, &ua_public, &auth, b"When I grow up, I want to be a watermelon").unwrap();
+        let body =
+            encrypt_with(&as_secret, &salt, &ua_public, &auth, b"When I grow up, I want to be a watermelon").unwrap();
         assert_eq!(
             URL_SAFE_NO_PAD.encode(body),
             "DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN"

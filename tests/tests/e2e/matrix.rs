@@ -19,9 +19,9 @@ use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
     AppealRequest, AssignmentRespondent, CannedReplyRequest, Capacity, ClientFrame, CloseRequest, ConversationId,
     CreateAssignmentRequest, CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest,
-    CreateRoomRequest, DecisionRequest, HoldRequest, MessageId, ModerationAction, NewPushSubscription, PersonalInfoMode,
-    RaiseEscalationRequest, ReportRequest, RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest,
-    ShiftRequest, SurveyDefinition, SurveyStage, TokenResponse, UserActionKind, UserActionRequest,
+    CreateRoomRequest, DecisionRequest, HoldRequest, MessageId, ModerationAction, NewPushSubscription,
+    PersonalInfoMode, RaiseEscalationRequest, ReportRequest, RequeueRequest, Role, RoomModeration, ServerFrame,
+    ServiceRequest, ShiftRequest, SurveyDefinition, SurveyStage, TokenResponse, UserActionKind, UserActionRequest,
 };
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::Message;

@@ -49,10 +49,7 @@ async fn accepted_and_replies_reach_the_device_content_free(backend: Backend) {
 
     let worker = s.staff(Role::DutyWorker).await;
     s.client.accept(&worker.access_token, &conv).await.unwrap();
-    let got = eventually(WAIT, "the accept notification", || async {
-        service.received().into_iter().next()
-    })
-    .await;
+    let got = eventually(WAIT, "the accept notification", || async { service.received().into_iter().next() }).await;
     let payload = got.payload.clone().expect("VAPID verified and the payload decrypted");
     assert_eq!(got.vapid_key, key, "signed with the key the server advertises");
     let parsed: PushPayload = serde_json::from_str(&payload).unwrap();
@@ -163,10 +160,16 @@ async fn bad_subscriptions_get_a_clear_answer(backend: Backend) {
         (web(&format!("https://push.example.org/{}", "a".repeat(2000)), keys.clone()), "longer than"),
         (web("https://push.example.org/p", WebPushKeys { p256dh: "!!".into(), auth: keys.auth.clone() }), "p256dh"),
         (
-            web("https://push.example.org/p", WebPushKeys { p256dh: format!("BA{}", "A".repeat(85)), auth: keys.auth.clone() }),
+            web(
+                "https://push.example.org/p",
+                WebPushKeys { p256dh: format!("BA{}", "A".repeat(85)), auth: keys.auth.clone() },
+            ),
             "p256dh",
         ),
-        (web("https://push.example.org/p", WebPushKeys { p256dh: keys.p256dh.clone(), auth: "AAAA".into() }), "16 bytes"),
+        (
+            web("https://push.example.org/p", WebPushKeys { p256dh: keys.p256dh.clone(), auth: "AAAA".into() }),
+            "16 bytes",
+        ),
         (NewPushSubscription::Fcm { token: "a".repeat(5000), device_label: None }, "FCM"),
         (NewPushSubscription::Apns { token: "not-hex".into(), device_label: None }, "APNs"),
         (NewPushSubscription::Fcm { token: "tok".into(), device_label: Some("x".repeat(65)) }, "device_label"),
@@ -194,7 +197,10 @@ async fn bad_subscriptions_get_a_clear_answer(backend: Backend) {
     let sub = NewPushSubscription::Fcm { token: "one-too-many".into(), device_label: None };
     assert_eq!(s.client.create_push_subscription(&yp.access_token, &sub).await.unwrap_err().status(), Some(409));
     s.client.delete_push_subscription(&yp.access_token, &a.id).await.unwrap();
-    assert_eq!(s.client.push_subscriptions(&yp.access_token).await.unwrap().subscriptions.len(), MAX_PUSH_SUBSCRIPTIONS - 1);
+    assert_eq!(
+        s.client.push_subscriptions(&yp.access_token).await.unwrap().subscriptions.len(),
+        MAX_PUSH_SUBSCRIPTIONS - 1
+    );
     s.stop().await;
 }
 
