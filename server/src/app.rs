@@ -17,7 +17,7 @@ use crate::realtime::broker::{Broker, LocalBroker};
 use crate::realtime::hub::Hub;
 use crate::state::AppState;
 use crate::{
-    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, realtime, store, telemetry,
+    auth, batch, config, group_commit, http, ids, jobs, moderation, policies, privacy, push, realtime, store, telemetry,
 };
 
 /// Opens the database (applying migrations) and builds the shared state.
@@ -80,6 +80,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .with_sso(config.sso.clone()),
     );
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
+    let providers = push::Providers::from_config(&config.push, &config.data_dir)
+        .map_err(|e| anyhow::anyhow!("configuration: push: {e}"))?;
+    let push = push::Pusher::start(config.push.clone(), providers, store.clone(), clock.clone());
     let state = AppState {
         node,
         config: Arc::new(config),
@@ -94,6 +97,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         limits,
         clock,
         moderation: Arc::new(moderation::ModerationService::new(model)),
+        push,
         shutdown,
     };
     // The policy in force before the first message is classified.

@@ -38,6 +38,13 @@ enum Command {
         #[arg(long)]
         policy: Option<std::path::PathBuf>,
     },
+    /// Write a new VAPID key pair for Web Push: the private key (PKCS#8 PEM) to --out (created
+    /// owner-only; never overwritten), the public application server key to stdout. Point
+    /// --push-vapid-key-file at the file.
+    PushKeys {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +128,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Moderate { policy } = &cli.command {
         return moderate(policy.as_deref(), cli.settings.moderation_model.as_deref());
     }
+    if let Command::PushKeys { out } = &cli.command {
+        return push_keys(out);
+    }
     let config = Config::load(&cli.settings)?;
     match cli.command {
         Command::Serve => serve(config).await,
@@ -152,8 +162,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", lifecycle(store.as_ref(), command).await?);
             Ok(())
         }
-        Command::Moderate { .. } => unreachable!("handled above"),
+        Command::Moderate { .. } | Command::PushKeys { .. } => unreachable!("handled above"),
     }
+}
+
+/// `talkzone push-keys`: a new VAPID key pair.
+fn push_keys(out: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let pem = crate::push::Vapid::generate_pem()?;
+    let vapid = crate::push::Vapid::from_pem(&pem)?;
+    let mut f = std::fs::OpenOptions::new();
+    f.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+    f.open(out)
+        .with_context(|| format!("cannot create {} (it must not exist already)", out.display()))?
+        .write_all(pem.as_bytes())?;
+    println!("{}", vapid.public_key);
+    Ok(())
 }
 
 /// A staff account's lifecycle from the command line: the same paths as the admin API, audited

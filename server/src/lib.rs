@@ -11,7 +11,7 @@
 //!   [`limits`] (rate limits), [`moderation`] (the policy in force), [`realtime`] (events, this
 //!   node's hub, the broker between nodes), [`auth`] (tokens, passwords, tickets, the caller),
 //!   [`views`] (records as the protocol shows them), [`group_commit`] (messages stored
-//!   together); then [`state`], the shared state;
+//!   together), [`push`] (push notifications: devices, providers, the queue); then [`state`], the shared state;
 //! - domain rules: [`presence`], [`queue`] (order, positions, waits), [`policies`] (the moderation
 //!   policy and the notice, by version, the same on every node), `rooms::policy`,
 //!   `privacy::notice` (the monitoring notice), and the low part of [`conversations`]: `access`
@@ -34,7 +34,7 @@
 //! every `crate::` and `super::` path in the sources (tests aside):
 //!
 //! 1. base: clock, ids, names, model, config, store, telemetry, error, input
-//! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit
+//! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit, push
 //! 3. state: state
 //! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
 //! 5. domain: on_call, service_levels, escalation, moderation_queue, surveys, privacy, desk, verdict_marks, returning
@@ -71,6 +71,7 @@ pub mod on_call;
 pub mod policies;
 pub mod presence;
 pub mod privacy;
+pub mod push;
 pub mod queue;
 pub mod realtime;
 pub mod returning;

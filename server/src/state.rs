@@ -32,6 +32,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub clock: Arc<dyn Clock>,
     pub moderation: Arc<crate::moderation::ModerationService>,
+    /// Push notifications: a queue off the message path.
+    pub push: Arc<crate::push::Pusher>,
     /// Cancelled when the node shuts down: connections close with 1012.
     pub shutdown: CancellationToken,
 }

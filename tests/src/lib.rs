@@ -29,6 +29,7 @@ pub mod a11y;
 pub mod browser;
 pub mod cluster;
 pub mod oidc;
+pub mod push;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -41,6 +41,10 @@
 //! | `DELETE /v1/me/device-credentials/{id}` | [`Client::forget_device_credential`] |
 //! | `POST /v1/me/recovery-phrase` | [`Client::create_recovery_phrase`] |
 //! | `DELETE /v1/me/recovery-phrase` | [`Client::remove_recovery_phrase`] |
+//! | `GET /v1/push/web-push-key` | [`Client::web_push_key`] |
+//! | `GET /v1/me/push-subscriptions` | [`Client::push_subscriptions`] |
+//! | `POST /v1/me/push-subscriptions` | [`Client::create_push_subscription`] |
+//! | `DELETE /v1/me/push-subscriptions/{id}` | [`Client::delete_push_subscription`] |
 //! | `GET /v1/admin/users` | [`Client::list_staff`] |
 //! | `POST /v1/admin/users` | [`Client::create_user`] |
 //! | `PUT /v1/admin/users/{id}/capacity` | [`Client::set_capacity`] |
@@ -175,6 +179,7 @@ mod escalations;
 mod health;
 mod moderation;
 mod privacy;
+mod push;
 mod returning;
 mod rooms;
 mod surveys;

@@ -262,6 +262,9 @@ impl Auth {
         let ended = self.store.end_session_of_token(&hash_secret(refresh_token), now, end_reason::SIGNED_OUT).await?;
         if let Some((session_id, user_id)) = ended {
             self.session_ended(&user_id, &session_id);
+            // The devices this session registered for push hear nothing more (a subscription
+            // of an ended session is also skipped and removed when a notification is sent).
+            self.store.delete_push_subscriptions_of_session(&session_id).await?;
         }
         Ok(())
     }

@@ -9,9 +9,11 @@ mod sso;
 use sso::sso_config;
 pub use sso::SsoConfig;
 
+mod push;
 mod reach;
 mod settings;
 
+pub use push::PushConfig;
 pub use reach::ReturningConfig;
 
 pub use settings::{List, Settings};
@@ -218,6 +220,8 @@ pub struct Config {
     pub returning: ReturningConfig,
     /// Single sign-on for staff; `None` when no issuer is set.
     pub sso: Option<SsoConfig>,
+    /// Push notifications.
+    pub push: PushConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -272,6 +276,7 @@ impl Config {
     pub fn validate(mut s: Settings) -> Result<Config, ConfigError> {
         let sso = sso_config(&mut s)?;
         let d = LimitsConfig::default();
+        let push = PushConfig::from_settings(&s)?;
 
         let listen_s = s.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_s
@@ -477,6 +482,7 @@ impl Config {
             surveys,
             returning,
             sso,
+            push,
         })
     }
 
@@ -503,6 +509,7 @@ impl Config {
             surveys: SurveysConfig::default(),
             returning: ReturningConfig::default(),
             sso: None,
+            push: PushConfig::default(),
         }
     }
 

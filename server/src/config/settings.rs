@@ -205,6 +205,40 @@ settings! {
         /// Minutes unanswered (from the worker's last message) before the chat closes `no_response`.
         #[arg(long, env = "TALKZONE_INACTIVE_CLOSE_MINUTES", global = true)]
         pub inactive_close_minutes: Option<u32>,
+        /// Web Push: the VAPID contact (`mailto:…` or `https://…`, RFC 8292); Web Push is on when set.
+        #[arg(long, env = "TALKZONE_PUSH_VAPID_SUBJECT", global = true)]
+        pub push_vapid_subject: Option<String>,
+        /// Web Push: the VAPID private key, a PKCS#8 PEM file (`talkzone push-keys` writes one);
+        /// unset: `vapid-private-key.pem` in the data directory, created at first start.
+        #[arg(long, env = "TALKZONE_PUSH_VAPID_KEY_FILE", global = true)]
+        pub push_vapid_key_file: Option<PathBuf>,
+        /// At most one push notification per chat in this many seconds (default 120).
+        #[arg(long, env = "TALKZONE_PUSH_WINDOW_SECONDS", global = true)]
+        pub push_window_seconds: Option<u32>,
+        /// Tests only: accept push endpoints on http://127.0.0.1 and http://localhost.
+        #[arg(long, env = "TALKZONE_PUSH_ALLOW_PLAIN_HTTP", global = true)]
+        pub push_allow_plain_http: Option<bool>,
+        /// FCM HTTP v1: the service account JSON file; FCM is on when set.
+        #[arg(long, env = "TALKZONE_PUSH_FCM_SERVICE_ACCOUNT", global = true)]
+        pub push_fcm_service_account: Option<PathBuf>,
+        /// FCM's base URL (default https://fcm.googleapis.com).
+        #[arg(long, env = "TALKZONE_PUSH_FCM_BASE_URL", global = true)]
+        pub push_fcm_base_url: Option<String>,
+        /// APNs: the token-auth key (`.p8` file); APNs is on when it and the three below are set.
+        #[arg(long, env = "TALKZONE_PUSH_APNS_KEY_FILE", global = true)]
+        pub push_apns_key_file: Option<PathBuf>,
+        /// APNs: the key's id (`kid`).
+        #[arg(long, env = "TALKZONE_PUSH_APNS_KEY_ID", global = true)]
+        pub push_apns_key_id: Option<String>,
+        /// APNs: the team id (`iss`).
+        #[arg(long, env = "TALKZONE_PUSH_APNS_TEAM_ID", global = true)]
+        pub push_apns_team_id: Option<String>,
+        /// APNs: the app's bundle id (`apns-topic`).
+        #[arg(long, env = "TALKZONE_PUSH_APNS_TOPIC", global = true)]
+        pub push_apns_topic: Option<String>,
+        /// APNs' base URL (default https://api.push.apple.com).
+        #[arg(long, env = "TALKZONE_PUSH_APNS_BASE_URL", global = true)]
+        pub push_apns_base_url: Option<String>,
     }
 }
 

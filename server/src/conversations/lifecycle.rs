@@ -144,6 +144,11 @@ pub async fn accept(
         state.hub.publish(Event::Message(m));
     }
     tell_parties(state, &record, [record.owner_id.as_deref(), record.assigned_to.as_deref()]).await?;
+    // A young person who waited may have switched to another app: tell their devices too
+    // (content-free; queued, never awaited).
+    if let Some(owner) = &record.owner_id {
+        state.push.notify(owner, Some(record.id.as_str()), crate::push::Reason::Accepted);
+    }
     queue::changed(state).await;
     Ok(conv_view)
 }

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use talkzone_mobile_api::{limits, ConversationId, MessageId, MessageKind, Role};
+use talkzone_mobile_api::{limits, ConversationId, MessageId, MessageKind, Role, UserId};
 use talkzone_moderation::Context;
 
 use super::access::{access, load_writable, Access};
@@ -301,6 +301,7 @@ pub async fn send(
             } else if conv.kind == ConversationKind::Support && rank > risk_rank_before {
                 risk_rose(state, &conv.id).await;
             }
+            reply_push(state, user, &conv);
             (m, false)
         }
         InsertOutcome::Duplicate(m) => {
@@ -328,4 +329,19 @@ pub async fn send(
         None => {}
     }
     Ok(Sent { message_id: MessageId(record.id.clone()), seq: record.seq, duplicate })
+}
+
+/// Staff wrote in a young person's chat while the young person has no socket open on this node
+/// (the page closed, the app in the background): a content-free notification to their devices,
+/// queued, never awaited (a slow push service cannot delay the message). A message left out of
+/// hours and answered later is one of these.
+fn reply_push(state: &AppState, sender: &AuthUser, conv: &ConversationRecord) {
+    if conv.kind != ConversationKind::Support || sender.role == Role::YoungPerson {
+        return;
+    }
+    let Some(owner) = conv.owner_id.as_deref() else { return };
+    if owner == sender.id.as_str() || state.hub.connections_of(&UserId(owner.to_owned())) > 0 {
+        return;
+    }
+    state.push.notify(owner, Some(conv.id.as_str()), crate::push::Reason::Reply);
 }

@@ -19,6 +19,7 @@ mod moderation;
 pub(crate) mod notice;
 mod policies;
 mod privacy;
+mod push;
 mod returning;
 mod rooms;
 mod surveys;
@@ -108,6 +109,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(returning::router())
+        .merge(push::router())
         .merge(me::router())
         .merge(notice::router())
         .merge(policies::router())

@@ -19,7 +19,8 @@
 //! - `moderation.rs` ([`Moderation`]), `escalations.rs` ([`Escalations`]), `privacy.rs`
 //!   ([`Privacy`]), `audit.rs` ([`Audit`]), `directory.rs` ([`Directory`]), `surveys.rs`
 //!   ([`Surveys`], with its own records), `canned.rs` ([`CannedReplies`]), `returning.rs`
-//!   ([`Returning`]: device credentials and recovery phrases)
+//!   ([`Returning`]: device credentials and recovery phrases), `push.rs` ([`Push`]: push
+//!   subscriptions and the per-chat notification window)
 //!
 //! On a `dyn Store` every sub-trait's methods can be called as they are (a trait object has its
 //! supertraits' methods); on a concrete store or a generic `S: Store`, bring them into scope
@@ -43,6 +44,7 @@ mod moderation;
 mod policies;
 mod postgres;
 mod privacy;
+mod push;
 mod records;
 mod returning;
 mod sessions;
@@ -66,6 +68,7 @@ pub use moderation::Moderation;
 pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
+pub use push::Push;
 pub use records::*;
 pub use returning::Returning;
 pub use sessions::Sessions;
@@ -79,8 +82,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
-        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, Sessions as _,
-        Surveys as _, Users as _, VerdictMarks as _,
+        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Push as _, Returning as _,
+        Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -145,6 +148,7 @@ pub trait Store:
     + VerdictMarks
     + CannedReplies
     + Returning
+    + Push
 {
 }
 
@@ -167,6 +171,7 @@ impl<T> Store for T where
         + VerdictMarks
         + CannedReplies
         + Returning
+        + Push
 {
 }
 

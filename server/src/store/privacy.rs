@@ -234,6 +234,8 @@ macro_rules! impl_privacy_sql {
                     // Every way back in goes with the account, even one a hold keeps.
                     sqlx::query("DELETE FROM device_credentials WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM recovery_phrases WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                    // Nothing is ever sent to a device of an erased account.
+                    sqlx::query("DELETE FROM push_subscriptions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                     if held.is_empty() {
                         sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
                     } else {

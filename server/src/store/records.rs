@@ -308,6 +308,24 @@ pub struct DeviceCredentialRecord {
     pub last_used_at: i64,
 }
 
+/// A push subscription: a device to notify. `kind` is a `PushKind` as stored (`web_push`,
+/// `fcm`, `apns`); `address` the endpoint URL or the provider's token.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PushSubscriptionRecord {
+    pub id: String,
+    pub user_id: String,
+    /// The session that registered it: signing out of that session removes it.
+    pub session_id: Option<String>,
+    pub kind: String,
+    pub address: String,
+    /// Web Push only: the browser's public key and auth secret (base64url).
+    pub p256dh: Option<String>,
+    pub auth_secret: Option<String>,
+    pub device_label: Option<String>,
+    pub created_at: i64,
+    pub last_success_at: Option<i64>,
+}
+
 /// A rota shift.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShiftRecord {

@@ -516,6 +516,8 @@ pub async fn create_assignment(
         // Live notice to the young person's open connections (the list is the source of truth).
         let frame = talkzone_mobile_api::ServerFrame::Survey(pending_view(state, &record).await?);
         state.hub.publish(crate::realtime::Event::ToUser { user_id: uid.as_str().into(), frame });
+        // And to their devices, content-free (off this path: it only queues).
+        state.push.notify(uid.as_str(), None, crate::push::Reason::Survey);
     }
     Ok(CreatedAssignment { assignment: assignment_view(&record, version.version)?, access_code: code })
 }

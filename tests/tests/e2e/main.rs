@@ -41,6 +41,7 @@ mod ops;
 mod paused_node;
 mod policies;
 mod privacy;
+mod push;
 mod reports;
 mod restart;
 mod risk_context;

@@ -19,9 +19,9 @@ use talkzone_tests::api::client::{ClientError, WsConnection};
 use talkzone_tests::api::{
     AppealRequest, AssignmentRespondent, CannedReplyRequest, Capacity, ClientFrame, CloseRequest, ConversationId,
     CreateAssignmentRequest, CreateConversationRequest, CreateInterventionTypeRequest, CreateParticipantRequest,
-    CreateRoomRequest, DecisionRequest, HoldRequest, MessageId, ModerationAction, PersonalInfoMode,
-    RaiseEscalationRequest, ReportRequest, RequeueRequest, Role, RoomModeration, ServerFrame, ServiceRequest,
-    ShiftRequest, SurveyDefinition, SurveyStage, TokenResponse, UserActionKind, UserActionRequest,
+    CreateRoomRequest, DecisionRequest, HoldRequest, MessageId, ModerationAction, NewPushSubscription,
+    PersonalInfoMode, RaiseEscalationRequest, ReportRequest, RequeueRequest, Role, RoomModeration, ServerFrame,
+    ServiceRequest, ShiftRequest, SurveyDefinition, SurveyStage, TokenResponse, UserActionKind, UserActionRequest,
 };
 use talkzone_tests::{both_backends, Backend, TestServer};
 use tokio_tungstenite::tungstenite::Message;
@@ -557,6 +557,15 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("recovery_phrase".into(), phrase.clone());
             secrets.push(made.credential);
             secrets.push(phrase);
+        }
+        // yp's registered device; the token is a secret no list may show.
+        "push_subscription" => {
+            let token = format!("matrix-yp-{}", unique());
+            let sub = NewPushSubscription::Fcm { token: token.clone(), device_label: Some("phone".into()) };
+            let made = must("a push subscription", s.client.create_push_subscription(&yp.access_token, &sub).await);
+            vars.insert("id".into(), made.id);
+            vars.insert("push_token".into(), format!("matrix-new-{}", unique()));
+            secrets.push(token);
         }
         "canned_reply" => {
             let req =
@@ -1171,6 +1180,8 @@ async fn the_whole_matrix_holds(backend: Backend) {
             cfg.desk.chats_per_day = 1000;
             cfg.limits.user_messages_per_sec = 1000;
             cfg.limits.user_messages_burst = 1000;
+            // Web Push on, so that its key route answers.
+            cfg.push.vapid_subject = Some("mailto:matrix@example.org".into());
         })
         .start()
         .await;
