@@ -56,7 +56,7 @@ fn check_token(kind: PushKind, token: &str) -> ApiResult<()> {
         }
         PushKind::Apns => {
             (32..=MAX_APNS_TOKEN_CHARS).contains(&token.len())
-                && token.len() % 2 == 0
+                && token.len().is_multiple_of(2)
                 && token.chars().all(|c| c.is_ascii_hexdigit())
         }
         PushKind::WebPush => false,
