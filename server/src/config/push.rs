@@ -16,6 +16,10 @@ pub struct PushConfig {
     pub vapid_key_file: Option<PathBuf>,
     /// At most one notification per chat in this long.
     pub window: Duration,
+    /// The hosts a Web Push endpoint may name (an entry `*.example.com` allows its subdomains).
+    /// The server POSTs to the endpoint a young person gives, so an open list would let anyone
+    /// make it send requests into the council's own network (server-side request forgery).
+    pub web_push_hosts: Vec<String>,
     /// Tests only: accept `http://127.0.0.1`/`http://localhost` endpoints (a local push service).
     pub allow_plain_http: bool,
     /// Each request to a push service gives up after this long (and is retried).
@@ -36,6 +40,15 @@ pub struct PushConfig {
     pub apns_base_url: String,
 }
 
+/// The push services of Chrome, Edge, Firefox, Safari (macOS and iOS) and Opera.
+pub const DEFAULT_WEB_PUSH_HOSTS: [&str; 5] = [
+    "fcm.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "*.notify.windows.com",
+    "web.push.apple.com",
+    "*.push.apple.com",
+];
+
 impl Default for PushConfig {
     fn default() -> Self {
         // Two minutes: a burst of replies makes one notification, and a young person who put the
@@ -44,6 +57,7 @@ impl Default for PushConfig {
             vapid_subject: None,
             vapid_key_file: None,
             window: Duration::from_secs(120),
+            web_push_hosts: DEFAULT_WEB_PUSH_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
             allow_plain_http: false,
             timeout: Duration::from_secs(10),
             fcm_service_account: None,
@@ -83,7 +97,27 @@ impl PushConfig {
                 "APNs needs push-apns-key-file, push-apns-key-id, push-apns-team-id and push-apns-topic together",
             ));
         }
+        let web_push_hosts = match &s.push_web_push_hosts {
+            None => d.web_push_hosts,
+            Some(l) => {
+                let hosts: Vec<String> = l.0.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+                let ok = |h: &String| {
+                    let bare = h.strip_prefix("*.").unwrap_or(h);
+                    !bare.is_empty()
+                        && bare.contains('.')
+                        && bare.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+                };
+                if hosts.is_empty() || !hosts.iter().all(ok) {
+                    return Err(bad(
+                        "push-web-push-hosts",
+                        "must list host names such as fcm.googleapis.com or *.push.apple.com",
+                    ));
+                }
+                hosts
+            }
+        };
         Ok(Self {
+            web_push_hosts,
             vapid_subject: s.push_vapid_subject.clone(),
             vapid_key_file: s.push_vapid_key_file.clone(),
             window: Duration::from_secs(u64::from(window)),

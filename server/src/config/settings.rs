@@ -215,6 +215,10 @@ settings! {
         /// At most one push notification per chat in this many seconds (default 120).
         #[arg(long, env = "TALKZONE_PUSH_WINDOW_SECONDS", global = true)]
         pub push_window_seconds: Option<u32>,
+        /// Comma-separated hosts a Web Push endpoint may name (`*.` for a domain's subdomains);
+        /// default: the browsers' push services.
+        #[arg(long, env = "TALKZONE_PUSH_WEB_PUSH_HOSTS", global = true)]
+        pub push_web_push_hosts: Option<List>,
         /// Tests only: accept push endpoints on http://127.0.0.1 and http://localhost.
         #[arg(long, env = "TALKZONE_PUSH_ALLOW_PLAIN_HTTP", global = true)]
         pub push_allow_plain_http: Option<bool>,

@@ -30,6 +30,30 @@ fn invalid(why: impl Into<String>) -> ApiError {
     ApiError::Validation(why.into())
 }
 
+/// Whether `host` is one of the push services' hosts (`*.x` allows the subdomains of `x`).
+fn push_service_host(host: &str, allowed: &[String]) -> bool {
+    let host = host.to_ascii_lowercase();
+    allowed.iter().any(|a| match a.strip_prefix("*.") {
+        Some(domain) => {
+            host.len() > domain.len() + 1 && host.ends_with(domain) && host[..host.len() - domain.len()].ends_with('.')
+        }
+        None => host == *a,
+    })
+}
+
+/// The endpoint names a browser's push service (or, in tests, a local one): the server will POST
+/// to it, so any other host is refused rather than reached (server-side request forgery).
+fn check_push_service(endpoint: &str, config: &PushConfig) -> ApiResult<()> {
+    let url = url::Url::parse(endpoint).map_err(|_| invalid("endpoint is not a URL"))?;
+    let host = url.host_str().unwrap_or("");
+    let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    if (local && config.allow_plain_http) || (url.port().is_none() && push_service_host(host, &config.web_push_hosts)) {
+        Ok(())
+    } else {
+        Err(invalid("endpoint must be on a browser's push service (its host is not on this server's list)"))
+    }
+}
+
 /// A browser's endpoint: https (or a test's local http server when allowed), no credentials in it.
 fn check_endpoint(endpoint: &str, config: &PushConfig) -> ApiResult<()> {
     if endpoint.len() > MAX_ENDPOINT_CHARS {
@@ -93,6 +117,7 @@ pub async fn create(
             check_endpoint(&endpoint, config)?;
             webpush::parse_p256dh(&keys.p256dh).map_err(|e| invalid(e.0))?;
             webpush::parse_auth(&keys.auth).map_err(|e| invalid(e.0))?;
+            check_push_service(&endpoint, config)?;
             (endpoint, Some(keys.p256dh), Some(keys.auth))
         }
         NewPushSubscription::Fcm { token, .. } | NewPushSubscription::Apns { token, .. } => {
@@ -149,5 +174,37 @@ pub async fn delete(store: &dyn Store, caller: &Authenticated, id: &str) -> ApiR
         Ok(())
     } else {
         Err(ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_push_services_hosts_are_reached() {
+        let config = PushConfig::default();
+        for ok in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/x",
+            "https://wns2-par02p.notify.windows.com/w/?token=x",
+            "https://web.push.apple.com/QGx",
+        ] {
+            assert!(check_push_service(ok, &config).is_ok(), "{ok}");
+        }
+        for refused in [
+            "https://10.0.0.5/p",
+            "https://intranet.council.local/admin",
+            "https://notify.windows.com.evil.example/p",
+            "https://evilnotify.windows.com/p",
+            "https://fcm.googleapis.com:8443/p",
+            "https://127.0.0.1/p",
+            "https://[::1]/p",
+            "https://169.254.169.254/latest/meta-data",
+        ] {
+            assert!(check_push_service(refused, &config).is_err(), "{refused}");
+        }
+        let tests = PushConfig { allow_plain_http: true, ..PushConfig::default() };
+        assert!(check_push_service("http://127.0.0.1:4000/p/1", &tests).is_ok());
     }
 }

@@ -157,6 +157,9 @@ async fn bad_subscriptions_get_a_clear_answer(backend: Backend) {
         (web("not a url", keys.clone()), "not a URL"),
         (web("http://push.example.org/p/1", keys.clone()), "https"),
         (web("ftp://127.0.0.1/p", keys.clone()), "https"),
+        // a host that is not a browser's push service: never reached (server-side request forgery)
+        (web("https://10.0.0.5/p", keys.clone()), "push service"),
+        (web("https://intranet.council.local/admin", keys.clone()), "push service"),
         (web(&format!("https://push.example.org/{}", "a".repeat(2000)), keys.clone()), "longer than"),
         (web("https://push.example.org/p", WebPushKeys { p256dh: "!!".into(), auth: keys.auth.clone() }), "p256dh"),
         (
