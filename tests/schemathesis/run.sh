@@ -81,6 +81,9 @@ export TALKZONE_USER_MESSAGES_PER_SEC=100000 TALKZONE_USER_MESSAGES_BURST=100000
 export TALKZONE_WS_FRAMES_PER_SEC=100000 TALKZONE_WS_FRAMES_BURST=100000
 export TALKZONE_SIGNUPS_FREE_PER_SOURCE=1000000 TALKZONE_OPEN_CHATS_PER_SOURCE=0
 export TALKZONE_CHATS_PER_DAY=1000000 TALKZONE_ACCESS_TOKEN_TTL_S=86400
+# Web Push on, as a service that offers it runs (off, its key route answers 503 by design, which
+# schemathesis counts as a server error); the key is made in the run's data dir at start.
+export TALKZONE_PUSH_VAPID_SUBJECT=mailto:schemathesis@example.org
 export SCHEMATHESIS_HOOKS="$here/hooks.py"
 
 results=()   # "backend|role|result|time|cases"
