@@ -194,12 +194,23 @@ impl Page {
     /// Runs `js` in the page (awaiting a promise) and returns its value as JSON. A thrown
     /// exception fails the test with the page's message.
     pub async fn eval(&mut self, js: &str) -> Value {
-        let r =
-            self.call("Runtime.evaluate", json!({"expression": js, "awaitPromise": true, "returnByValue": true})).await;
-        if let Some(e) = r.get("exceptionDetails") {
-            panic!("{js}\nthrew in {}: {}", self.url, e["exception"]["description"].as_str().unwrap_or(&e.to_string()));
+        match self.try_eval(js).await {
+            Ok(v) => v,
+            Err(e) => panic!("{js}\nthrew in {}: {e}", self.url),
         }
-        r["result"]["value"].clone()
+    }
+
+    /// As `eval`, with the browser's error or the page's exception returned: while the tab is
+    /// between documents (a link followed, a redirect), evaluating fails for a moment.
+    async fn try_eval(&mut self, js: &str) -> Result<Value, String> {
+        let r = self
+            .try_call("Runtime.evaluate", json!({"expression": js, "awaitPromise": true, "returnByValue": true}))
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(e) = r.get("exceptionDetails") {
+            return Err(e["exception"]["description"].as_str().map_or_else(|| e.to_string(), str::to_owned));
+        }
+        Ok(r["result"]["value"].clone())
     }
 
     /// Reloads the page and waits until the new one has loaded (its scripts run). Evaluating
@@ -225,15 +236,20 @@ impl Page {
     pub async fn wait_for(&mut self, js: &str, what: &str) -> Value {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let v = self.eval(js).await;
-            let truthy = !matches!(v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
-            if truthy {
-                return v;
+            // An evaluation that fails (the tab between two documents of a navigation) is
+            // "not yet"; if it still fails at the deadline, its error is in the message.
+            let v = self.try_eval(js).await;
+            if let Ok(v) = &v {
+                let truthy = !matches!(v, Value::Null | Value::Bool(false)) && *v != json!(0) && *v != json!("");
+                if truthy {
+                    return v.clone();
+                }
             }
             if tokio::time::Instant::now() > deadline {
-                let text = self.eval("document.body ? document.body.innerText : ''").await;
+                let text = self.try_eval("document.body ? document.body.innerText : ''").await.unwrap_or_default();
+                let last = v.err().map(|e| format!(" (last evaluation threw: {e})")).unwrap_or_default();
                 panic!(
-                    "waited {PATIENCE:?} for {what} ({js}) in {}; the page shows:\n{}",
+                    "waited {PATIENCE:?} for {what} ({js}) in {}{last}; the page shows:\n{}",
                     self.url,
                     text.as_str().unwrap_or("")
                 );
