@@ -138,7 +138,10 @@ log "the TypeScript client (client-ts/): npm ci, build, node --test against targ
 grep -E '^# (tests|pass|fail) ' "$work/client-ts.log" | tr '\n' ' ' >&2; echo >&2
 
 log "running the test suite (SQLite and PostgreSQL)"
-cargo test --workspace --locked -- --test-threads 4 2>&1 | tee "$work/test.log"
+# A failing test's message, not a page of async frames: CI's summary keeps the head and the
+# tail of the log, and a backtrace pushed the message itself out of it (TALKZONE_TEST_BACKTRACE=1
+# brings the frames back).
+RUST_BACKTRACE=${TALKZONE_TEST_BACKTRACE:-0} cargo test --workspace --locked -- --test-threads 4 2>&1 | tee "$work/test.log"
 
 log "schemathesis against GET /v1/openapi.json, per role, on SQLite and PostgreSQL (tests/schemathesis/run.sh)"
 TALKZONE_BIN=./target/debug/talkzone tests/schemathesis/run.sh sqlite postgres
