@@ -338,7 +338,7 @@ mod tests {
         let now = now_s();
         let good = json!({"iss": CLIENT_EMAIL, "scope": SCOPE, "aud": uri, "iat": now, "exp": now + 3600});
         assert_eq!(verify_grant(&grant(private, good.clone()), public, uri, now), Ok(()));
-        let (other, _) = rsa_pem_pair(1024);
+        let (other, _) = rsa_pem_pair(2048);
         assert!(verify_grant(&grant(&other, good.clone()), public, uri, now).is_err(), "another key");
         for (field, value) in [
             ("aud", json!("https://oauth2.googleapis.com/token")),
