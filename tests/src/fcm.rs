@@ -181,9 +181,7 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, Form(req): Form<TokenRequ
             g.issued.push(access.clone());
             (StatusCode::OK, Json(json!({"access_token": access, "expires_in": 3599, "token_type": "Bearer"})))
         }
-        Err(why) => {
-            (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant", "error_description": why})))
-        }
+        Err(why) => (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant", "error_description": why}))),
     }
 }
 
@@ -252,8 +250,9 @@ pub fn check_message(body: &Value) -> Result<(), String> {
                 "direct_boot_ok",
             ],
         )?;
+        // The enum's names; Google's own examples write them in lower case too.
         if let Some(p) = a.get("priority") {
-            if !matches!(p.as_str(), Some("NORMAL" | "HIGH")) {
+            if !matches!(p.as_str().map(str::to_ascii_uppercase).as_deref(), Some("NORMAL" | "HIGH")) {
                 return Err(format!("message.android.priority {p}"));
             }
         }
@@ -309,7 +308,9 @@ async fn send(
         };
     }
     match answer {
-        Answer::Ok => (StatusCode::OK, Json(json!({"name": format!("projects/{PROJECT}/messages/{}", ulid::Ulid::new())}))),
+        Answer::Ok => {
+            (StatusCode::OK, Json(json!({"name": format!("projects/{PROJECT}/messages/{}", ulid::Ulid::new())})))
+        }
         Answer::Unregistered => error(StatusCode::NOT_FOUND, "NOT_FOUND", Some("UNREGISTERED")),
         Answer::ServerError => error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", Some("INTERNAL")),
         Answer::Unavailable => error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", Some("UNAVAILABLE")),

@@ -144,3 +144,26 @@ impl PushConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The service URLs default to Google's and Apple's; https, or plain http to this machine
+    /// only (credentials go to them).
+    #[test]
+    fn provider_urls_are_https_or_this_machine() {
+        let c = PushConfig::from_settings(&Settings::default()).unwrap();
+        assert_eq!(c.fcm_token_uri, "https://oauth2.googleapis.com/token");
+        assert_eq!(c.fcm_base_url, "https://fcm.googleapis.com");
+        assert_eq!(c.apns_base_url, "https://api.push.apple.com");
+        let s = Settings { push_fcm_token_uri: Some("http://127.0.0.1:9000/token".into()), ..Default::default() };
+        assert_eq!(PushConfig::from_settings(&s).unwrap().fcm_token_uri, "http://127.0.0.1:9000/token");
+        for url in ["http://oauth2.googleapis.com/token", "http://10.0.0.5/token", "ftp://127.0.0.1/t", "token"] {
+            let s = Settings { push_fcm_token_uri: Some(url.into()), ..Default::default() };
+            assert_eq!(PushConfig::from_settings(&s).unwrap_err().setting, "push-fcm-token-uri", "{url}");
+        }
+        let s = Settings { push_apns_base_url: Some("http://api.push.apple.com".into()), ..Default::default() };
+        assert_eq!(PushConfig::from_settings(&s).unwrap_err().setting, "push-apns-base-url");
+    }
+}

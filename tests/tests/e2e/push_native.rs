@@ -46,7 +46,10 @@ async fn young_person_with_devices(s: &TestServer) -> (TokenResponse, String, St
     let apns_token = format!("{:064x}", rand::random::<u128>());
     let made = s
         .client
-        .create_push_subscription(&yp.access_token, &NewPushSubscription::Fcm { token: fcm_token.clone(), device_label: None })
+        .create_push_subscription(
+            &yp.access_token,
+            &NewPushSubscription::Fcm { token: fcm_token.clone(), device_label: None },
+        )
         .await
         .unwrap();
     assert_eq!(made.kind, PushKind::Fcm);
