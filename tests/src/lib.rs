@@ -26,8 +26,10 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 pub use talkzone_mobile_api as api;
 
 pub mod a11y;
+pub mod apns;
 pub mod browser;
 pub mod cluster;
+pub mod fcm;
 pub mod oidc;
 pub mod push;
 

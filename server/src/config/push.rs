@@ -24,11 +24,15 @@ pub struct PushConfig {
     pub allow_plain_http: bool,
     /// Each request to a push service gives up after this long (and is retried).
     pub timeout: Duration,
-    /// FCM HTTP v1: the service account JSON file (project_id, client_email, private_key,
-    /// token_uri). FCM is on when it is set.
+    /// FCM HTTP v1: the service account JSON file (project_id, client_email, private_key).
+    /// FCM is on when it is set.
     pub fcm_service_account: Option<PathBuf>,
     /// FCM's base URL (tests point it at a local server).
     pub fcm_base_url: String,
+    /// Google's OAuth2 token endpoint: the grant is posted here and names it as its `aud`. A
+    /// setting rather than the service account file's `token_uri`, so that a file cannot send
+    /// the signed grant elsewhere; tests point it at a local server.
+    pub fcm_token_uri: String,
     /// APNs token auth: the `.p8` key file, its key id, the team id and the app's bundle id
     /// (`apns-topic`). APNs is on when all four are set.
     pub apns_key_file: Option<PathBuf>,
@@ -62,6 +66,7 @@ impl Default for PushConfig {
             timeout: Duration::from_secs(10),
             fcm_service_account: None,
             fcm_base_url: "https://fcm.googleapis.com".into(),
+            fcm_token_uri: "https://oauth2.googleapis.com/token".into(),
             apns_key_file: None,
             apns_key_id: None,
             apns_team_id: None,
@@ -83,10 +88,15 @@ impl PushConfig {
         if !(1..=3600).contains(&window) {
             return Err(bad("push-window-seconds", "must be between 1 and 3600 seconds"));
         }
+        // Credentials go to these URLs: https, or plain http only to this machine (a test's
+        // local server).
         let url = |name: &'static str, v: &Option<String>, default: String| -> Result<String, ConfigError> {
             let v = v.clone().unwrap_or(default);
             match url::Url::parse(&v) {
-                Ok(u) if matches!(u.scheme(), "https" | "http") => Ok(v.trim_end_matches('/').to_owned()),
+                Ok(u) if u.scheme() == "https" => Ok(v.trim_end_matches('/').to_owned()),
+                Ok(u) if u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) => {
+                    Ok(v.trim_end_matches('/').to_owned())
+                }
                 _ => Err(bad(name, "must be an https:// URL")),
             }
         };
@@ -125,11 +135,35 @@ impl PushConfig {
             timeout: d.timeout,
             fcm_service_account: s.push_fcm_service_account.clone(),
             fcm_base_url: url("push-fcm-base-url", &s.push_fcm_base_url, d.fcm_base_url)?,
+            fcm_token_uri: url("push-fcm-token-uri", &s.push_fcm_token_uri, d.fcm_token_uri)?,
             apns_key_file: s.push_apns_key_file.clone(),
             apns_key_id: s.push_apns_key_id.clone(),
             apns_team_id: s.push_apns_team_id.clone(),
             apns_topic: s.push_apns_topic.clone(),
             apns_base_url: url("push-apns-base-url", &s.push_apns_base_url, d.apns_base_url)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The service URLs default to Google's and Apple's; https, or plain http to this machine
+    /// only (credentials go to them).
+    #[test]
+    fn provider_urls_are_https_or_this_machine() {
+        let c = PushConfig::from_settings(&Settings::default()).unwrap();
+        assert_eq!(c.fcm_token_uri, "https://oauth2.googleapis.com/token");
+        assert_eq!(c.fcm_base_url, "https://fcm.googleapis.com");
+        assert_eq!(c.apns_base_url, "https://api.push.apple.com");
+        let s = Settings { push_fcm_token_uri: Some("http://127.0.0.1:9000/token".into()), ..Default::default() };
+        assert_eq!(PushConfig::from_settings(&s).unwrap().fcm_token_uri, "http://127.0.0.1:9000/token");
+        for url in ["http://oauth2.googleapis.com/token", "http://10.0.0.5/token", "ftp://127.0.0.1/t", "token"] {
+            let s = Settings { push_fcm_token_uri: Some(url.into()), ..Default::default() };
+            assert_eq!(PushConfig::from_settings(&s).unwrap_err().setting, "push-fcm-token-uri", "{url}");
+        }
+        let s = Settings { push_apns_base_url: Some("http://api.push.apple.com".into()), ..Default::default() };
+        assert_eq!(PushConfig::from_settings(&s).unwrap_err().setting, "push-apns-base-url");
     }
 }

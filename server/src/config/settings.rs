@@ -228,6 +228,10 @@ settings! {
         /// FCM's base URL (default https://fcm.googleapis.com).
         #[arg(long, env = "TALKZONE_PUSH_FCM_BASE_URL", global = true)]
         pub push_fcm_base_url: Option<String>,
+        /// FCM: Google's OAuth2 token endpoint, where the service account's signed grant is
+        /// exchanged for an access token, and the grant's `aud` (default https://oauth2.googleapis.com/token).
+        #[arg(long, env = "TALKZONE_PUSH_FCM_TOKEN_URI", global = true)]
+        pub push_fcm_token_uri: Option<String>,
         /// APNs: the token-auth key (`.p8` file); APNs is on when it and the three below are set.
         #[arg(long, env = "TALKZONE_PUSH_APNS_KEY_FILE", global = true)]
         pub push_apns_key_file: Option<PathBuf>,

@@ -56,7 +56,12 @@ impl Providers {
         };
         let fcm = match &config.fcm_service_account {
             None => None,
-            Some(path) => Some(Fcm::new(&std::fs::read_to_string(path)?, &config.fcm_base_url, http.clone())?),
+            Some(path) => Some(Fcm::new(
+                &std::fs::read_to_string(path)?,
+                &config.fcm_base_url,
+                &config.fcm_token_uri,
+                http.clone(),
+            )?),
         };
         let apns = match (&config.apns_key_file, &config.apns_key_id, &config.apns_team_id, &config.apns_topic) {
             (Some(file), Some(kid), Some(team), Some(topic)) => {
@@ -168,33 +173,41 @@ impl Provider for WebPush {
     }
 }
 
-/// A service account's fields FCM needs.
+/// A service account's fields FCM needs (its `token_uri` is not read: the token endpoint is the
+/// setting `push-fcm-token-uri`).
 #[derive(serde::Deserialize)]
 struct ServiceAccount {
     project_id: String,
     client_email: String,
     private_key: String,
-    token_uri: String,
 }
 
-/// FCM HTTP v1: a service-account JWT (RS256) exchanged for an OAuth2 access token at the
-/// account's `token_uri`, then `POST /v1/projects/{project}/messages:send`.
+/// FCM HTTP v1: a service-account JWT (RS256) exchanged for an OAuth2 access token at Google's
+/// token endpoint, then `POST /v1/projects/{project}/messages:send`.
 pub struct Fcm {
     account: ServiceAccount,
     key: jsonwebtoken::EncodingKey,
     base_url: String,
+    token_uri: String,
     http: reqwest::Client,
     /// The access token and when it expires (seconds).
     token: tokio::sync::Mutex<Option<(String, i64)>>,
 }
 
 impl Fcm {
-    pub fn new(json: &str, base_url: &str, http: reqwest::Client) -> anyhow::Result<Fcm> {
+    pub fn new(json: &str, base_url: &str, token_uri: &str, http: reqwest::Client) -> anyhow::Result<Fcm> {
         let account: ServiceAccount =
             serde_json::from_str(json).map_err(|e| anyhow::anyhow!("push-fcm-service-account: {e}"))?;
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(account.private_key.as_bytes())
             .map_err(|e| anyhow::anyhow!("push-fcm-service-account: private_key: {e}"))?;
-        Ok(Fcm { account, key, base_url: base_url.to_owned(), http, token: Default::default() })
+        Ok(Fcm {
+            account,
+            key,
+            base_url: base_url.to_owned(),
+            token_uri: token_uri.to_owned(),
+            http,
+            token: Default::default(),
+        })
     }
 
     async fn access_token(&self, now_s: i64) -> Result<String, Outcome> {
@@ -207,7 +220,7 @@ impl Fcm {
         let claims = serde_json::json!({
             "iss": self.account.client_email,
             "scope": "https://www.googleapis.com/auth/firebase.messaging",
-            "aud": self.account.token_uri,
+            "aud": self.token_uri,
             "iat": now_s,
             "exp": now_s + 3600,
         });
@@ -216,7 +229,7 @@ impl Fcm {
                 .map_err(|e| Outcome::Rejected(format!("cannot sign the FCM assertion: {e}")))?;
         let res = self
             .http
-            .post(&self.account.token_uri)
+            .post(&self.token_uri)
             .form(&[("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", &assertion)])
             .send()
             .await
@@ -245,7 +258,7 @@ impl Provider for Fcm {
         let message = serde_json::json!({"message": {
             "token": sub.address,
             "notification": {"title": payload.title, "body": payload.body},
-            "android": {"priority": "high", "ttl": "86400s"},
+            "android": {"priority": "HIGH", "ttl": "86400s"},
         }});
         let url = format!("{}/v1/projects/{}/messages:send", self.base_url, self.account.project_id);
         match self.http.post(url).bearer_auth(token).json(&message).send().await {
@@ -255,6 +268,11 @@ impl Provider for Fcm {
                 // A token the app no longer holds: 404 with UNREGISTERED (or 400 with it).
                 if body.contains("UNREGISTERED") {
                     return Outcome::Gone;
+                }
+                // The access token was revoked or expired early: the next try asks for another.
+                if status.as_u16() == 401 {
+                    *self.token.lock().await = None;
+                    return Outcome::Retry("FCM refused the access token".into());
                 }
                 by_status(status, body)
             }
@@ -316,6 +334,11 @@ impl Provider for Apns {
                 // 400 BadDeviceToken: this token will never work either.
                 if status.as_u16() == 400 && body.contains("BadDeviceToken") {
                     return Outcome::Gone;
+                }
+                // Apple found the provider token too old (a clock ahead of Apple's): make another.
+                if status.as_u16() == 403 && body.contains("ExpiredProviderToken") {
+                    *self.token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    return Outcome::Retry("APNs found the provider token expired".into());
                 }
                 by_status(status, body)
             }
