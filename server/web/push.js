@@ -94,16 +94,34 @@ async function turnOn(session) {
   }
 }
 
+// How long the browser's push service gets to answer. Chromium without its push service (offline,
+// or where Google's is blocked) keeps trying for minutes, with no answer: the young person is
+// told instead of waiting for ever.
+const SUBSCRIBE_WITHIN_MS = 10000;
+
 // The browser's subscription for this server's key (one made for another key is replaced).
 async function subscribe() {
   const options = { userVisibleOnly: true, applicationServerKey: fromBase64Url(key) };
+  const once = () => {
+    const asked = registration.pushManager.subscribe(options);
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        // A subscription that comes after the young person was told it failed is dropped:
+        // nothing is left half on.
+        asked.then((sub) => sub.unsubscribe()).catch(() => {});
+        reject(new DOMException("the push service did not answer", "AbortError"));
+      }, SUBSCRIBE_WITHIN_MS);
+    });
+    return Promise.race([asked, late]).finally(() => clearTimeout(timer));
+  };
   try {
-    return await registration.pushManager.subscribe(options);
+    return await once();
   } catch (e) {
     if (e && e.name === "InvalidStateError") {
       const old = await current();
       if (old) await old.unsubscribe();
-      return registration.pushManager.subscribe(options);
+      return once();
     }
     throw e;
   }

@@ -59,8 +59,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../web/coming-back.js"),
     },
-    Asset { name: "push.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../web/push.js") },
-    Asset { name: "chat.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../web/chat.js") },
+    Asset {
+        name: "push.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/push.js"),
+    },
+    Asset {
+        name: "chat.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/chat.js"),
+    },
     Asset {
         name: "console.js",
         content_type: "text/javascript; charset=utf-8",
@@ -141,8 +149,14 @@ pub fn router() -> Router<AppState> {
         .route("/web/{name}", get(asset))
         // The worker's own policy (the global default, `default-src 'none'`) applies to it: it
         // fetches nothing.
-        .route("/service-worker.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SERVICE_WORKER) }))
-        .route("/manifest.webmanifest", get(|| async { ([(header::CONTENT_TYPE, "application/manifest+json")], MANIFEST) }))
+        .route(
+            "/service-worker.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SERVICE_WORKER) }),
+        )
+        .route(
+            "/manifest.webmanifest",
+            get(|| async { ([(header::CONTENT_TYPE, "application/manifest+json")], MANIFEST) }),
+        )
 }
 
 /// A staff page: its "Sign in with your council account" button shows when single sign-on is

@@ -42,6 +42,7 @@ mod paused_node;
 mod policies;
 mod privacy;
 mod push;
+mod push_page;
 mod reports;
 mod restart;
 mod risk_context;
