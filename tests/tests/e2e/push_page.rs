@@ -163,6 +163,7 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     let offer = page.eval("document.getElementById('push').textContent").await;
     let offer = offer.as_str().unwrap();
     assert!(offer.contains("Never what you or anyone wrote") && offer.contains("never the name Talk Zone"), "{offer}");
+    assert!(offer.contains("this website's address"), "what the browser adds, said too: {offer}");
     page.eval("document.getElementById('push').scrollIntoView()").await;
     axe(&mut page, "the offer").await;
     screenshot(&mut page, "push-1-offer-phone").await;
@@ -253,6 +254,9 @@ async fn without_a_push_service_or_permission_the_page_says_so_and_registers_not
     page.eval("document.getElementById('push').scrollIntoView()").await;
     axe(&mut page, "the failure").await;
     screenshot(&mut page, "push-3-failed-phone").await;
+    viewport(&mut page, 1280, 800).await;
+    screenshot(&mut page, "push-3-failed-laptop").await;
+    viewport(&mut page, 390, 844).await;
 
     // Notifications refused for this site.
     allow_notifications(&mut page, &s, "denied").await;
