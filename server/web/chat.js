@@ -219,6 +219,7 @@ function backToStart() {
   $("send-form").hidden = false;
   $("chat").hidden = true;
   $("keep").hidden = true;
+  offerPush(session, false);
   $("start").hidden = false;
   document.body.classList.remove("in-chat");
 }
@@ -294,6 +295,7 @@ $("delete-yes").addEventListener("click", async () => {
     $("delete").hidden = true;
     $("chat").hidden = true;
     $("keep").hidden = true;
+    offerPush(session, false);
     $("start").hidden = false;
     document.body.classList.remove("in-chat");
   } catch (e) {

@@ -19,6 +19,11 @@ const supported = () => "serviceWorker" in navigator && "PushManager" in window 
 export async function setUpPush(session) {
   $("push-on").addEventListener("click", () => turnOn(session));
   $("push-stop").addEventListener("click", () => turnOff(session));
+  // From beside "End chat": the offer below the chat, in view, its button focused.
+  $("push-open").addEventListener("click", () => {
+    $("push").scrollIntoView({ block: "start" });
+    ($("push-off").hidden ? $("push-stop") : $("push-on")).focus();
+  });
   try {
     if (!supported()) return;
     try {
@@ -41,6 +46,7 @@ export async function setUpPush(session) {
 export function offerPush(session, yes) {
   wanted = yes;
   $("push").hidden = !(yes && key && registration);
+  $("push-open").hidden = $("push").hidden;
   if (!$("push").hidden) show(session);
 }
 

@@ -160,6 +160,9 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     let browser = Browser::start().await;
     let mut page = in_a_chat(&browser, &s).await;
     page.wait_for("!document.getElementById('push').hidden", "the offer").await;
+    // Below the chat (the messages keep the screen), one tap away from beside "End chat".
+    page.click("#push-open").await;
+    assert_eq!(page.eval("document.activeElement.id").await, json!("push-on"));
     let offer = page.eval("document.getElementById('push').textContent").await;
     let offer = offer.as_str().unwrap();
     assert!(offer.contains("Never what you or anyone wrote") && offer.contains("never the name Talk Zone"), "{offer}");
@@ -176,7 +179,7 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     // else is the page's and the browser's own.
     let NewPushSubscription::WebPush { endpoint, keys, .. } = service.subscribe("web-chat") else { unreachable!() };
     let stub = format!(
-        "(() => {{ const sub = {{ endpoint: {endpoint}, toJSON: () => ({{ endpoint: {endpoint}, expirationTime: null, \
+        "(() => {{ const sub = {{ endpoint: {endpoint}, toJSON: () => ({{ endpoint: window.stubEndpoint || {endpoint}, expirationTime: null, \
          keys: {{ p256dh: {p256dh}, auth: {auth} }} }}), unsubscribe: async () => {{ window.subscribed = false; return true; }} }}; \
          PushManager.prototype.subscribe = async function (o) {{ \
            window.subscribedWith = {{ userVisibleOnly: o.userVisibleOnly, key: btoa(String.fromCharCode(...new Uint8Array(o.applicationServerKey))) \
@@ -190,11 +193,26 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     );
     page.eval(&stub).await;
     allow_notifications(&mut page, &s, "granted").await;
+
+    // An endpoint the server refuses (not a browser's push service): the server's reason, in
+    // words, and the browser's side undone.
+    page.eval("window.stubEndpoint = 'https://push.example.net/send/1'").await;
+    page.click("#push-on").await;
+    let said = page.wait_for("document.getElementById('push-state').textContent", "the refusal, in words").await;
+    assert!(said.as_str().unwrap().starts_with("Notifications couldn't be turned on: "), "{said}");
+    assert_eq!(
+        page.eval("[window.subscribed, document.getElementById('push-is-on').hidden]").await,
+        json!([false, true])
+    );
+    let token = young_persons_token(&mut page).await;
+    assert!(s.client.push_subscriptions(&token).await.unwrap().subscriptions.is_empty());
+    screenshot(&mut page, "push-5-server-refused-phone").await;
+
+    page.eval("window.stubEndpoint = null").await;
     page.click("#push-on").await;
     page.wait_for("!document.getElementById('push-is-on').hidden", "notifications on").await;
     let key = s.client.web_push_key().await.unwrap().public_key;
     assert_eq!(page.eval("window.subscribedWith").await, json!({"userVisibleOnly": true, "key": key}));
-    let token = young_persons_token(&mut page).await;
     let listed = s.client.push_subscriptions(&token).await.unwrap().subscriptions;
     assert_eq!(listed.len(), 1, "{listed:?}");
     axe(&mut page, "notifications on").await;
