@@ -96,7 +96,7 @@ async function turnOn(session) {
   } catch (e) {
     // Not registered: the browser's side goes too, so nothing is left half on.
     await sub.unsubscribe().catch(() => {});
-    await show(session, `Notifications couldn't be turned on: ${e.message}`);
+    await show(session, `Notifications couldn't be turned on: ${refusal(e)}`);
   }
 }
 
@@ -165,6 +165,13 @@ export function forgetPushOnExit(session) {
       }).catch(() => {});
     }
   } catch (e) { /* leaving matters more */ }
+}
+
+// The server's refusal in words for the young person (its own message is for developers).
+function refusal(e) {
+  if (e.status === 422) return "this browser's notification service isn't one we can use. Your chat still works: keep this page open to see replies.";
+  if (e.status === 409) return "they're already on for as many devices as we allow. Stop them on one you don't use (in its chat page), then try again.";
+  return e.message;
 }
 
 function fromBase64Url(text) {

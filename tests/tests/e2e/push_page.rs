@@ -199,7 +199,7 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     page.eval("window.stubEndpoint = 'https://push.example.net/send/1'").await;
     page.click("#push-on").await;
     let said = page.wait_for("document.getElementById('push-state').textContent", "the refusal, in words").await;
-    assert!(said.as_str().unwrap().starts_with("Notifications couldn't be turned on: "), "{said}");
+    assert!(said.as_str().unwrap().starts_with("Notifications couldn't be turned on: this browser's"), "{said}");
     assert_eq!(
         page.eval("[window.subscribed, document.getElementById('push-is-on').hidden]").await,
         json!([false, true])
