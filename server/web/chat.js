@@ -6,6 +6,7 @@ import { Session, authed, call, el, timeOf, renderBody, showError, showInfo, sho
 import { Live, ChatStream } from "./stream.js";
 import { surveyForm } from "./survey.js";
 import { forgetLocally, forgetOnExit, setUpKeepPanel, setUpPhraseForm, signInRemembered } from "./coming-back.js";
+import { forgetPushOnExit, offerPush, setUpPush } from "./push.js";
 
 const $ = (id) => document.getElementById(id);
 const session = new Session("talkzone.chat");
@@ -38,6 +39,7 @@ function quickExit() {
     } catch (e) { /* leaving matters more */ }
   }
   if (live) live.stop();
+  forgetPushOnExit(session);
   forgetOnExit(session);
   session.clear();
   document.title = "Weather";
@@ -217,6 +219,7 @@ function backToStart() {
   $("send-form").hidden = false;
   $("chat").hidden = true;
   $("keep").hidden = true;
+  offerPush(session, false);
   $("start").hidden = false;
   document.body.classList.remove("in-chat");
 }
@@ -282,6 +285,7 @@ $("delete-yes").addEventListener("click", async () => {
     const receipt = await authed(session, "DELETE", "/v1/me");
     if (live) live.stop();
     live = null;
+    forgetPushOnExit(session);
     session.clear();
     forgetLocally();
     // What was kept under a safeguarding hold is said plainly, in the server's words.
@@ -291,6 +295,7 @@ $("delete-yes").addEventListener("click", async () => {
     $("delete").hidden = true;
     $("chat").hidden = true;
     $("keep").hidden = true;
+    offerPush(session, false);
     $("start").hidden = false;
     document.body.classList.remove("in-chat");
   } catch (e) {
@@ -376,6 +381,7 @@ function showConversation(conv) {
   $("keep-open").hidden = conv.kind !== "support";
   // Alerts are for a worker joining or writing: support chats that are still open.
   $("sound").parentElement.hidden = conv.kind !== "support" || conv.state === "closed";
+  offerPush(session, conv.kind === "support" && conv.state !== "closed");
   $("status").textContent = text;
 }
 
@@ -524,6 +530,7 @@ function scrollDown() {
 
 
 setUpKeepPanel(session, showError);
+setUpPush(session);
 setUpPhraseForm(session, openLatest, showError);
 
 // Signed back in (a remembered device, secret words): the newest support chat still open, or

@@ -118,7 +118,7 @@ impl Browser {
             .expect("tab description");
         let ws_url = target["webSocketDebuggerUrl"].as_str().expect("the tab's debugger URL");
         let (ws, _) = tokio_tungstenite::connect_async(ws_url).await.expect("attach to the tab");
-        let mut page = Page { ws, next_id: 0, url: url.to_owned() };
+        let mut page = Page { ws, next_id: 0, url: url.to_owned(), events: Vec::new() };
         // The tab starts on about:blank: wait for this URL's document, loaded.
         let loaded = format!("location.href === {} && document.readyState === 'complete'", json!(url));
         page.wait_for(&loaded, "the page loads").await;
@@ -156,6 +156,9 @@ pub struct Page {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
     url: String,
+    /// Events that came while waiting for an answer, for `event` (only domains a test enabled
+    /// send them, so this stays small).
+    events: Vec<Value>,
 }
 
 impl Page {
@@ -181,12 +184,39 @@ impl Page {
                 .expect("a message from the browser");
             let Message::Text(text) = msg else { continue };
             let v: Value = serde_json::from_str(&text).expect("JSON from the browser");
-            // Events (without an id) are not asked for and are skipped.
+            // Events (without an id) are kept for `event`.
             if v["id"] == json!(id) {
                 if let Some(e) = v.get("error") {
                     return Err(e.clone());
                 }
                 return Ok(v["result"].clone());
+            }
+            if v.get("method").is_some() {
+                self.events.push(v);
+            }
+        }
+    }
+
+    /// The first event `method` whose params `matches` accepts (one that came earlier
+    /// included), waiting for it if need be; fails the test with `what` if none comes in time.
+    pub async fn event(&mut self, method: &str, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.events.iter().position(|e| e["method"] == method && matches(&e["params"])) {
+            return self.events.remove(i)["params"].clone();
+        }
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("waited {PATIENCE:?} for {what} ({method}) in {}", self.url))
+                .expect("the tab is open")
+                .expect("a message from the browser");
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(&text).expect("JSON from the browser");
+            if v["method"] == method && matches(&v["params"]) {
+                return v["params"].clone();
+            }
+            if v.get("method").is_some() {
+                self.events.push(v);
             }
         }
     }
@@ -253,6 +283,22 @@ impl Page {
                     self.url,
                     text.as_str().unwrap_or("")
                 );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// As `wait_for` for at most `within`: `None` if `js` did not become truthy by then.
+    pub async fn poll(&mut self, js: &str, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Ok(v) = self.try_eval(js).await {
+                if !matches!(v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("") {
+                    return Some(v);
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                return None;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

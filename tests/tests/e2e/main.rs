@@ -43,6 +43,7 @@ mod policies;
 mod privacy;
 mod push;
 mod push_native;
+mod push_page;
 mod reports;
 mod restart;
 mod risk_context;
