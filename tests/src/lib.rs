@@ -29,6 +29,7 @@ pub mod a11y;
 pub mod browser;
 pub mod cluster;
 pub mod oidc;
+pub mod passkey;
 pub mod push;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +185,8 @@ impl TestServerBuilder {
             std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
         self.config(move |c| {
             c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+            // localhost too: WebAuthn needs a domain name as the RP id (passkeys.rs).
+            c.allowed_origins = vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")];
         })
     }
 
