@@ -139,10 +139,12 @@ async fn passkey_sign_in_refusals(backend: Backend) {
 
     // An old answer to new options (its challenge is another).
     let old = key.get(&options);
-    let options = s.client.login_passkey_start(&step.challenge).await.unwrap().options;
+    s.client.login_passkey_start(&step.challenge).await.expect("new options");
     assert_eq!(status(s.client.login_passkey(&step.challenge, old).await.unwrap_err()), 401, "replayed");
 
-    // Another account's passkey, answering this account's options.
+    // Another account's passkey, answering this account's options (a new sign-in: the last
+    // one had its five tries, starts counting as tries).
+    let step = challenge(&s.client, "careful-key").await;
     let options = s.client.login_passkey_start(&step.challenge).await.unwrap().options;
     let e = s.client.login_passkey(&step.challenge, others_key.get(&options)).await.unwrap_err();
     assert_eq!(status(e), 401, "another account's passkey");
