@@ -4,6 +4,7 @@
 // (`/console#reset=…`). Everything it adds to the page is built here, as text only, so the
 // pages' own markup stays as it is.
 import { call, el, showError, showInfo } from "./common.js";
+import { passkeysWork, signInWithPasskey } from "./passkeys.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,6 +76,22 @@ function secondStep(answer, signedIn) {
   $("second-factor-code").focus();
   const startAgain = () => { form.remove(); $("login-form").hidden = false; $("password").value = ""; };
   $("second-factor-cancel").addEventListener("click", startAgain);
+  // The account has a passkey: it can answer this step instead of a code.
+  if (step.passkey && passkeysWork()) {
+    const use = el("button", { type: "button", class: "secondary", id: "second-factor-passkey" }, "Use a passkey");
+    $("second-factor-cancel").before(use);
+    use.addEventListener("click", async () => {
+      try {
+        const tokens = await signInWithPasskey(step.challenge);
+        form.remove();
+        $("error").hidden = true;
+        signedIn(tokens);
+      } catch (e) {
+        if (e.status === 401 && /expired|too many/.test(e.message)) startAgain();
+        showError(e.name === "NotAllowedError" ? "The passkey did not answer (cancelled or timed out): try again, or type a code." : e.message);
+      }
+    });
+  }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
