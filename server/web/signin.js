@@ -65,7 +65,9 @@ function secondStep(answer, signedIn) {
       el("p", {}, "Staff accounts need an authenticator app as well as the password. In the app, add an account with this key (or open the link on your phone), then type the 6-digit code it shows."),
       el("p", { class: "secret", id: "second-factor-secret" }, step.enrolment.secret.replace(/(.{4})/g, "$1 ").trim()),
       el("p", {}, el("a", { href: step.enrolment.otpauth_url, id: "second-factor-link" }, "Open in an authenticator app")),
-    ] : el("p", {}, "Type the 6-digit code from your authenticator app, or one of your recovery codes."),
+    ] : el("p", {}, step.passkey && passkeysWork()
+      ? "Use your passkey, or type the 6-digit code from your authenticator app (or one of your recovery codes)."
+      : "Type the 6-digit code from your authenticator app, or one of your recovery codes."),
     el("label", { for: "second-factor-code" }, enrol ? "Code from the app" : "Code"),
     el("input", { id: "second-factor-code", autocomplete: "one-time-code", inputmode: enrol ? "numeric" : "text", required: true }),
     el("button", { type: "submit" }, enrol ? "Set up and sign in" : "Sign in"),
