@@ -79,7 +79,7 @@ function secondStep(answer, signedIn) {
   const startAgain = () => { form.remove(); $("login-form").hidden = false; $("password").value = ""; };
   $("second-factor-cancel").addEventListener("click", startAgain);
   // The account has a passkey: it can answer this step instead of a code.
-  if (step.passkey && passkeysWork() && false) {
+  if (step.passkey && passkeysWork()) {
     const use = el("button", { type: "button", class: "secondary", id: "second-factor-passkey" }, "Use a passkey");
     $("second-factor-cancel").before(use);
     use.addEventListener("click", async () => {
