@@ -6,8 +6,9 @@ use reqwest::{Method, StatusCode};
 use super::{Client, Result};
 use crate::{
     AnonymousRequest, LoginAnswer, LoginRequest, PasskeyList, PasskeyOptions, PasskeyRegistrationFinish,
-    PasskeyRegistrationStarted, PasskeySignInFinish, PasskeySignInStart, PasskeyView, PasswordChange, PasswordResetRequest, RefreshRequest,
-    SecondFactorRequest, SessionList, SessionsEnded, SsoPage, TokenResponse, UserView, WsTicketResponse,
+    PasskeyRegistrationStarted, PasskeySignInFinish, PasskeySignInStart, PasskeyView, PasswordChange,
+    PasswordResetRequest, RefreshRequest, SecondFactorRequest, SessionList, SessionsEnded, SsoPage, TokenResponse,
+    UserView, WsTicketResponse,
 };
 
 impl Client {

@@ -164,9 +164,8 @@ impl Auth {
     /// (WebAuthn takes no IP address as the RP id); its host is the RP id. None such, or one
     /// WebAuthn cannot use, leaves passkeys off, with a warning.
     pub fn with_passkeys(mut self, origins: &[String]) -> Self {
-        let on_a_domain = origins.iter().find(|o| {
-            url::Url::parse(o).is_ok_and(|u| matches!(u.host(), Some(url::Host::Domain(_))))
-        });
+        let on_a_domain =
+            origins.iter().find(|o| url::Url::parse(o).is_ok_and(|u| matches!(u.host(), Some(url::Host::Domain(_)))));
         self.passkeys = match on_a_domain.map(|o| passkeys::relying_party(o)) {
             Some(Ok(rp)) => Some(rp),
             Some(Err(e)) => {

@@ -12,8 +12,8 @@
 use base64::Engine;
 use talkzone_mobile_api::{PasskeyOptions, PasskeyRegistrationStarted, PasskeyView, TokenResponse};
 use webauthn_rs::prelude::{
-    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url,
-    Uuid, Webauthn, WebauthnBuilder, WebauthnError,
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid,
+    Webauthn, WebauthnBuilder, WebauthnError,
 };
 
 use super::second_factor::{CHALLENGE_TRIES, CHALLENGE_TTL_MS};
@@ -109,7 +109,8 @@ impl Auth {
         let user = self.active_user(caller.id.as_str()).await?;
         let existing = self.store.passkeys_of(&user.id).await?;
         // The same authenticator is not registered twice.
-        let exclude = existing.iter().map(|r| stored_passkey(r).map(|p| p.cred_id().clone())).collect::<Result<_, _>>()?;
+        let exclude =
+            existing.iter().map(|r| stored_passkey(r).map(|p| p.cred_id().clone())).collect::<Result<_, _>>()?;
         let name = user.username.clone().unwrap_or_else(|| user.display_name.clone());
         let (options, state) = webauthn
             .start_passkey_registration(user_handle(&user.id), &name, &user.display_name, Some(exclude))
@@ -117,7 +118,14 @@ impl Auth {
         let token = random_token();
         let now = self.clock.now_ms();
         self.store
-            .put_passkey_ceremony(&hash_secret(&token), &user.id, REGISTER, &to_json(&state)?, now, now + REGISTRATION_TTL_MS)
+            .put_passkey_ceremony(
+                &hash_secret(&token),
+                &user.id,
+                REGISTER,
+                &to_json(&state)?,
+                now,
+                now + REGISTRATION_TTL_MS,
+            )
             .await?;
         Ok(PasskeyRegistrationStarted {
             registration: token,
@@ -149,7 +157,9 @@ impl Auth {
             .store
             .take_passkey_ceremony(&hash_secret(registration), caller.id.as_str(), REGISTER, now)
             .await?
-            .ok_or_else(|| ApiError::BadRequest("this passkey registration is unknown, used or expired: start again".into()))?;
+            .ok_or_else(|| {
+                ApiError::BadRequest("this passkey registration is unknown, used or expired: start again".into())
+            })?;
         let state: PasskeyRegistration = from_json(&state)?;
         let passkey = webauthn
             .finish_passkey_registration(&credential, &state)

@@ -41,8 +41,8 @@ mod desk;
 mod directory;
 mod escalations;
 mod messages;
-mod passkeys;
 mod moderation;
+mod passkeys;
 mod policies;
 mod postgres;
 mod privacy;
@@ -85,8 +85,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
-        Escalations as _, Messages as _, Moderation as _, Passkeys as _, Policies as _, Privacy as _, Push as _, Returning as _,
-        Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
+        Escalations as _, Messages as _, Moderation as _, Passkeys as _, Policies as _, Privacy as _, Push as _,
+        Returning as _, Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 

@@ -21,8 +21,13 @@ pub trait Passkeys: Send + Sync + 'static {
     ) -> Result<()>;
     /// Takes (deletes) a live ceremony of `kind` for `user_id`: its state, once; `None` if it is
     /// unknown, another's, used or expired.
-    async fn take_passkey_ceremony(&self, token_hash: &str, user_id: &str, kind: &str, now: i64)
-        -> Result<Option<String>>;
+    async fn take_passkey_ceremony(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<String>>;
     /// Stores a new passkey, with `audit`; `false` (nothing written) if that credential is
     /// registered already.
     async fn add_passkey(&self, p: &PasskeyRecord, audit: AuditEvent) -> Result<bool>;

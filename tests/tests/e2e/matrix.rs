@@ -499,8 +499,7 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             let member = s.staff(Role::DutyWorker).await;
             let origin = s.state().config.allowed_origins.iter().find(|o| o.contains("localhost")).cloned();
             let mut key = talkzone_tests::passkey::SoftAuthenticator::new(&origin.expect("a localhost origin"));
-            let started =
-                must("start a registration", s.client.start_passkey_registration(&member.access_token).await);
+            let started = must("start a registration", s.client.start_passkey_registration(&member.access_token).await);
             let req = talkzone_tests::api::PasskeyRegistrationFinish {
                 registration: started.registration,
                 name: "fixture".into(),
