@@ -75,6 +75,10 @@ pub struct SecondFactorChallenge {
     pub expires_in: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enrolment: Option<TotpEnrolment>,
+    /// The account has a passkey: the second step may be a passkey instead of a code
+    /// (`POST /v1/auth/login/passkey/start`, then `POST /v1/auth/login/passkey`).
+    #[serde(default)]
+    pub passkey: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -154,4 +158,75 @@ pub struct SessionList {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SessionsEnded {
     pub ended: u64,
+}
+
+/// `POST /v1/auth/login/passkey/start`: the passkey step of a sign-in, for the challenge the
+/// password step gave.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeySignInStart {
+    pub challenge: String,
+}
+
+/// What a browser passes to WebAuthn: for `navigator.credentials.get` (a sign-in) or
+/// `navigator.credentials.create` (a registration). Binary fields are base64url strings, to be
+/// decoded into `ArrayBuffer`s before the call.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasskeyOptions {
+    /// `{"publicKey": …}`: `PublicKeyCredentialRequestOptions` or `…CreationOptions`.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    /// Seconds the options are good for.
+    pub expires_in: u64,
+}
+
+/// `POST /v1/auth/login/passkey`: the passkey's assertion for the sign-in's challenge.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeySignInFinish {
+    pub challenge: String,
+    /// The `PublicKeyCredential` that `navigator.credentials.get` gave, as JSON (binary fields
+    /// base64url): `id`, `rawId`, `type`, `response` (`authenticatorData`, `clientDataJSON`,
+    /// `signature`, `userHandle`), `extensions`.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// `POST /v1/me/passkeys/registration`: the options for `navigator.credentials.create`, and the
+/// registration they belong to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasskeyRegistrationStarted {
+    /// Pass it back with the new credential; single use, good for `expires_in` seconds.
+    pub registration: String,
+    #[serde(flatten)]
+    pub options: PasskeyOptions,
+}
+
+/// `POST /v1/me/passkeys`: the new credential for a registration.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegistrationFinish {
+    pub registration: String,
+    /// What its person calls it ("work laptop"): 1 to 60 characters.
+    pub name: String,
+    /// The `PublicKeyCredential` that `navigator.credentials.create` gave, as JSON (binary
+    /// fields base64url): `id`, `rawId`, `type`, `response` (`attestationObject`,
+    /// `clientDataJSON`), `extensions`.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// A passkey of the caller (never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// `GET /v1/me/passkeys`: the caller's passkeys, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasskeyList {
+    pub passkeys: Vec<PasskeyView>,
 }

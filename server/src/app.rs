@@ -77,7 +77,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .with_context(|| format!("cannot read or create the signing key in {}", config.data_dir.display()))?;
     let auth = Arc::new(
         Auth::new(&secret, config.access_token_ttl, store.clone(), clock.clone(), hub.clone(), config.second_factor)
-            .with_sso(config.sso.clone()),
+            .with_sso(config.sso.clone())
+            .with_passkeys(&config.allowed_origins),
     );
     let limits = Arc::new(Limits::new(config.limits.clone(), clock.clone()).with_source_secret(&secret));
     let providers = push::Providers::from_config(&config.push, &config.data_dir)

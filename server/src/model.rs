@@ -182,6 +182,11 @@ text_enum! {
         SecondFactorReset = "second_factor_reset",
         SecondFactorEnrolled = "second_factor_enrolled",
         RecoveryCodeUsed = "recovery_code_used",
+        PasskeyAdded = "passkey_added",
+        PasskeyRemoved = "passkey_removed",
+        /// A passkey's signature counter went backwards: its authenticator may have been copied;
+        /// the sign-in was refused.
+        PasskeyCounterRegressed = "passkey_counter_regressed",
         AccountErased = "account_erased",
         DataExported = "data_exported",
         DutyOn = "duty_on",

@@ -4,6 +4,7 @@
 // replies, the moderation rules, the monitoring notice and verdict marks: admin-tools.js).
 // Everything goes through the API; what people wrote is shown as text only.
 import { Session, authed, el, showError, showInfo } from "./common.js";
+import { addPasskeyButton } from "./passkeys.js";
 import { staffSignIn } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
@@ -359,6 +360,7 @@ async function start() {
   $("login").hidden = true;
   $("panels").hidden = false;
   $("sign-out").hidden = false;
+  addPasskeyButton(session);
   $("me").textContent = session.user.display_name;
   await loadOnCall();
   try {

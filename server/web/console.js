@@ -8,6 +8,7 @@
 // console-moderation.js, console-alerts.js (sound, title, notifications, announcements) and
 // console-ui.js (messages beside actions, risk badges, times).
 import { Session, authed, el } from "./common.js";
+import { addPasskeyButton } from "./passkeys.js";
 import { staffSignIn } from "./signin.js";
 import { Live } from "./stream.js";
 import { Alerts } from "./console-alerts.js";
@@ -41,6 +42,7 @@ async function start() {
   $("desk").hidden = false;
   $("sign-out").hidden = false;
   $("console-tools").hidden = false;
+  addPasskeyButton(session);
   const role = session.user.role;
   const desk = role !== "moderator";
   const moderates = role !== "duty_worker";

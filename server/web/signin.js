@@ -4,6 +4,7 @@
 // (`/console#reset=…`). Everything it adds to the page is built here, as text only, so the
 // pages' own markup stays as it is.
 import { call, el, showError, showInfo } from "./common.js";
+import { passkeysWork, signInWithPasskey } from "./passkeys.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -64,7 +65,9 @@ function secondStep(answer, signedIn) {
       el("p", {}, "Staff accounts need an authenticator app as well as the password. In the app, add an account with this key (or open the link on your phone), then type the 6-digit code it shows."),
       el("p", { class: "secret", id: "second-factor-secret" }, step.enrolment.secret.replace(/(.{4})/g, "$1 ").trim()),
       el("p", {}, el("a", { href: step.enrolment.otpauth_url, id: "second-factor-link" }, "Open in an authenticator app")),
-    ] : el("p", {}, "Type the 6-digit code from your authenticator app, or one of your recovery codes."),
+    ] : el("p", {}, step.passkey && passkeysWork()
+      ? "Use your passkey, or type the 6-digit code from your authenticator app (or one of your recovery codes)."
+      : "Type the 6-digit code from your authenticator app, or one of your recovery codes."),
     el("label", { for: "second-factor-code" }, enrol ? "Code from the app" : "Code"),
     el("input", { id: "second-factor-code", autocomplete: "one-time-code", inputmode: enrol ? "numeric" : "text", required: true }),
     el("button", { type: "submit" }, enrol ? "Set up and sign in" : "Sign in"),
@@ -75,6 +78,22 @@ function secondStep(answer, signedIn) {
   $("second-factor-code").focus();
   const startAgain = () => { form.remove(); $("login-form").hidden = false; $("password").value = ""; };
   $("second-factor-cancel").addEventListener("click", startAgain);
+  // The account has a passkey: it can answer this step instead of a code.
+  if (step.passkey && passkeysWork()) {
+    const use = el("button", { type: "button", class: "secondary", id: "second-factor-passkey" }, "Use a passkey");
+    $("second-factor-cancel").before(use);
+    use.addEventListener("click", async () => {
+      try {
+        const tokens = await signInWithPasskey(step.challenge);
+        form.remove();
+        $("error").hidden = true;
+        signedIn(tokens);
+      } catch (e) {
+        if (e.status === 401 && /expired|too many/.test(e.message)) startAgain();
+        showError(e.name === "NotAllowedError" ? "The passkey did not answer (cancelled or timed out): try again, or type a code." : e.message);
+      }
+    });
+  }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {

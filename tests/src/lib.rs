@@ -31,6 +31,7 @@ pub mod browser;
 pub mod cluster;
 pub mod fcm;
 pub mod oidc;
+pub mod passkey;
 pub mod push;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +187,8 @@ impl TestServerBuilder {
             std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
         self.config(move |c| {
             c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            c.allowed_origins = vec![format!("http://127.0.0.1:{port}")];
+            // localhost too: WebAuthn needs a domain name as the RP id (passkeys.rs).
+            c.allowed_origins = vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")];
         })
     }
 

@@ -5,8 +5,10 @@ use reqwest::{Method, StatusCode};
 
 use super::{Client, Result};
 use crate::{
-    AnonymousRequest, LoginAnswer, LoginRequest, PasswordChange, PasswordResetRequest, RefreshRequest,
-    SecondFactorRequest, SessionList, SessionsEnded, SsoPage, TokenResponse, UserView, WsTicketResponse,
+    AnonymousRequest, LoginAnswer, LoginRequest, PasskeyList, PasskeyOptions, PasskeyRegistrationFinish,
+    PasskeyRegistrationStarted, PasskeySignInFinish, PasskeySignInStart, PasskeyView, PasswordChange,
+    PasswordResetRequest, RefreshRequest, SecondFactorRequest, SessionList, SessionsEnded, SsoPage, TokenResponse,
+    UserView, WsTicketResponse,
 };
 
 impl Client {
@@ -34,6 +36,40 @@ impl Client {
     pub async fn login_second_factor(&self, challenge: &str, code: &str) -> Result<TokenResponse> {
         let req = SecondFactorRequest { challenge: challenge.into(), code: code.into() };
         self.call(Method::POST, "/v1/auth/login/second-factor", None, Some(&req)).await
+    }
+
+    /// `POST /v1/auth/login/passkey/start`: the options for a passkey (WebAuthn `get`) for the
+    /// challenge `login` gave, when it said `passkey`.
+    pub async fn login_passkey_start(&self, challenge: &str) -> Result<PasskeyOptions> {
+        let req = PasskeySignInStart { challenge: challenge.into() };
+        self.call(Method::POST, "/v1/auth/login/passkey/start", None, Some(&req)).await
+    }
+
+    /// `POST /v1/auth/login/passkey`: the passkey's assertion (the `PublicKeyCredential` as
+    /// JSON) for the challenge; the session's tokens.
+    pub async fn login_passkey(&self, challenge: &str, credential: serde_json::Value) -> Result<TokenResponse> {
+        let req = PasskeySignInFinish { challenge: challenge.into(), credential };
+        self.call(Method::POST, "/v1/auth/login/passkey", None, Some(&req)).await
+    }
+
+    /// `GET /v1/me/passkeys`: the caller's passkeys (staff).
+    pub async fn my_passkeys(&self, token: &str) -> Result<PasskeyList> {
+        self.get("/v1/me/passkeys", token).await
+    }
+
+    /// `POST /v1/me/passkeys/registration`: the options for a new passkey (WebAuthn `create`).
+    pub async fn start_passkey_registration(&self, token: &str) -> Result<PasskeyRegistrationStarted> {
+        self.call::<(), _>(Method::POST, "/v1/me/passkeys/registration", Some(token), None).await
+    }
+
+    /// `POST /v1/me/passkeys`: the new passkey's attestation for a registration.
+    pub async fn add_passkey(&self, token: &str, req: &PasskeyRegistrationFinish) -> Result<PasskeyView> {
+        self.call(Method::POST, "/v1/me/passkeys", Some(token), Some(req)).await
+    }
+
+    /// `DELETE /v1/me/passkeys/{id}`: removes one of the caller's passkeys.
+    pub async fn remove_passkey(&self, token: &str, id: &str) -> Result<()> {
+        self.call_empty::<()>(Method::DELETE, &format!("/v1/me/passkeys/{id}"), Some(token), None).await
     }
 
     /// `POST /v1/auth/refresh`.

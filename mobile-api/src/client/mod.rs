@@ -23,6 +23,8 @@
 //! | `POST /v1/auth/anonymous` | [`Client::anonymous`] |
 //! | `POST /v1/auth/login` | [`Client::login`] |
 //! | `POST /v1/auth/login/second-factor` | [`Client::login_second_factor`] |
+//! | `POST /v1/auth/login/passkey/start` | [`Client::login_passkey_start`] |
+//! | `POST /v1/auth/login/passkey` | [`Client::login_passkey`] |
 //! | `POST /v1/auth/refresh` | [`Client::refresh`] |
 //! | `POST /v1/auth/logout` | [`Client::logout`] |
 //! | `GET /v1/auth/sso/start` | [`Client::sso_start`] |
@@ -34,6 +36,10 @@
 //! | `GET /v1/me/sessions` | [`Client::my_sessions`] |
 //! | `DELETE /v1/me/sessions` | [`Client::end_my_other_sessions`] |
 //! | `DELETE /v1/me/sessions/{id}` | [`Client::end_my_session`] |
+//! | `GET /v1/me/passkeys` | [`Client::my_passkeys`] |
+//! | `POST /v1/me/passkeys/registration` | [`Client::start_passkey_registration`] |
+//! | `POST /v1/me/passkeys` | [`Client::add_passkey`] |
+//! | `DELETE /v1/me/passkeys/{id}` | [`Client::remove_passkey`] |
 //! | `POST /v1/auth/device` | [`Client::sign_in_with_device`] |
 //! | `POST /v1/auth/recover` | [`Client::recover`] |
 //! | `GET /v1/me/device-credentials` | [`Client::device_credentials`] |

@@ -5,6 +5,7 @@
 
 mod common_passwords;
 pub mod jwt;
+pub mod passkeys;
 pub mod passwords;
 pub mod second_factor;
 mod signin;
@@ -66,6 +67,8 @@ pub struct Auth {
     second_factor: crate::config::SecondFactorPolicy,
     /// Single sign-on, when an identity provider is configured (`sso`).
     sso: Option<sso::Sso>,
+    /// Passkeys (`passkeys`): the relying party, when the server's origin allows one.
+    passkeys: Option<webauthn_rs::Webauthn>,
 }
 
 /// A caller whose access token names a live session: who, which session, and until when the
@@ -148,12 +151,32 @@ impl Auth {
         hub: Arc<Hub>,
         second_factor: crate::config::SecondFactorPolicy,
     ) -> Self {
-        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub, second_factor, sso: None }
+        Self { keys: JwtKeys::hs256(secret), access_ttl, store, clock, hub, second_factor, sso: None, passkeys: None }
     }
 
     /// Signs staff in through this identity provider too.
     pub fn with_sso(mut self, config: Option<crate::config::SsoConfig>) -> Self {
         self.sso = config.map(sso::Sso::new);
+        self
+    }
+
+    /// Lets staff use passkeys on the site of the first of `origins` that is on a domain name
+    /// (WebAuthn takes no IP address as the RP id); its host is the RP id. None such, or one
+    /// WebAuthn cannot use, leaves passkeys off, with a warning.
+    pub fn with_passkeys(mut self, origins: &[String]) -> Self {
+        let on_a_domain =
+            origins.iter().find(|o| url::Url::parse(o).is_ok_and(|u| matches!(u.host(), Some(url::Host::Domain(_)))));
+        self.passkeys = match on_a_domain.map(|o| passkeys::relying_party(o)) {
+            Some(Ok(rp)) => Some(rp),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "passkeys are off");
+                None
+            }
+            None => {
+                tracing::info!("passkeys are off: no allowed origin is on a domain name");
+                None
+            }
+        };
         self
     }
 

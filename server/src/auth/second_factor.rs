@@ -115,6 +115,7 @@ impl Auth {
                 kind,
                 expires_in: (CHALLENGE_TTL_MS / 1000) as u64,
                 enrolment,
+                passkey: self.has_passkey(&user.id).await?,
             },
         }))
     }

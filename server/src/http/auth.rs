@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{
-    AnonymousRequest, ErrorBody, LoginAnswer, LoginRequest, PasswordResetRequest, RefreshRequest, Role,
-    SecondFactorRequest, SsoCallbackQuery, SsoStartQuery, TokenResponse,
+    AnonymousRequest, ErrorBody, LoginAnswer, LoginRequest, PasskeyOptions, PasskeySignInFinish, PasskeySignInStart,
+    PasswordResetRequest, RefreshRequest, Role, SecondFactorRequest, SsoCallbackQuery, SsoStartQuery, TokenResponse,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_anonymous_session))
         .routes(routes!(login))
         .routes(routes!(login_second_factor))
+        .routes(routes!(login_passkey_start))
+        .routes(routes!(login_passkey))
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(reset_password))
@@ -227,6 +229,42 @@ async fn login_second_factor(
 ) -> ApiResult<ApiJson<TokenResponse>> {
     state.limits.check_auth_ip(ip)?;
     Ok(ApiJson(state.auth.second_factor(&req.challenge, &req.code, &from).await?))
+}
+
+/// `POST /v1/auth/login/passkey/start`: the passkey step of a sign-in (when the password step
+/// said `passkey: true`): the options for `navigator.credentials.get`, bound to the challenge
+/// the password step gave (a try at it; asking again replaces the options). `401` for an
+/// expired challenge (or one tried too often); `400` when the account has no passkey; `503`
+/// when this server's origin allows no passkeys. Roles: holder of a challenge. Rate limited
+/// per IP.
+#[utoipa::path(post, path = "/v1/auth/login/passkey/start", tag = "auth", request_body = PasskeySignInStart,
+    responses((status = 200, body = PasskeyOptions), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn login_passkey_start(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<PasskeySignInStart>,
+) -> ApiResult<ApiJson<PasskeyOptions>> {
+    state.limits.check_auth_ip(ip)?;
+    Ok(ApiJson(state.auth.start_passkey_sign_in(&req.challenge).await?))
+}
+
+/// `POST /v1/auth/login/passkey`: the passkey's assertion for the sign-in's challenge; the
+/// session's tokens, as after a code. The options work once: `401` for an assertion that does
+/// not verify (another account's passkey, a forged or replayed one, a signature counter that
+/// went backwards: audited `passkey_counter_regressed`), for options used or expired and for an
+/// expired challenge; wrong answers are throttled like wrong codes (`429`). Roles: holder of a
+/// challenge. Rate limited per IP.
+#[utoipa::path(post, path = "/v1/auth/login/passkey", tag = "auth", request_body = PasskeySignInFinish,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+async fn login_passkey(
+    State(state): State<AppState>,
+    SignInFrom { ip, context: from }: SignInFrom,
+    ApiJson(req): ApiJson<PasskeySignInFinish>,
+) -> ApiResult<ApiJson<TokenResponse>> {
+    state.limits.check_auth_ip(ip)?;
+    Ok(ApiJson(state.auth.finish_passkey_sign_in(&req.challenge, req.credential, &from).await?))
 }
 
 /// `POST /v1/auth/refresh`: rotates the refresh token; reusing a spent one revokes the

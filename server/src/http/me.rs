@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use talkzone_mobile_api::{
-    DutyRequest, DutyView, ErrorBody, PasswordChange, SessionList, SessionsEnded, UserView, WsTicketResponse,
+    DutyRequest, DutyView, ErrorBody, PasskeyList, PasskeyRegistrationFinish, PasskeyRegistrationStarted, PasskeyView,
+    PasswordChange, SessionList, SessionsEnded, UserView, WsTicketResponse,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +22,63 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(list_my_sessions, end_my_other_sessions))
         .routes(routes!(end_my_session))
+        .routes(routes!(list_my_passkeys, add_my_passkey))
+        .routes(routes!(start_passkey_registration))
+        .routes(routes!(remove_my_passkey))
+}
+
+/// `GET /v1/me/passkeys`: the caller's passkeys (name, when added, when last used; never a key).
+/// Roles: staff (duty_worker, supervisor, moderator, yot_admin).
+#[utoipa::path(get, path = "/v1/me/passkeys", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = PasskeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_my_passkeys(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<PasskeyList>> {
+    Ok(ApiJson(PasskeyList { passkeys: state.auth.passkeys_of(&user).await? }))
+}
+
+/// `POST /v1/me/passkeys/registration`: starts adding a passkey: the options for
+/// `navigator.credentials.create` and the registration's token (single use, 5 minutes). `503`
+/// when this server's origin allows no passkeys. Roles: staff.
+#[utoipa::path(post, path = "/v1/me/passkeys/registration", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = PasskeyRegistrationStarted), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn start_passkey_registration(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<ApiJson<PasskeyRegistrationStarted>> {
+    Ok(ApiJson(state.auth.start_passkey_registration(&user).await?))
+}
+
+/// `POST /v1/me/passkeys`: finishes adding a passkey with the authenticator's answer; audited
+/// (`passkey_added`). `400` for a registration unknown, used or expired, or an answer that does
+/// not verify; `409` for an authenticator registered already; `422` for a name that is empty or
+/// too long. Roles: staff.
+#[utoipa::path(post, path = "/v1/me/passkeys", tag = "me", security(("bearer" = [])),
+    request_body = PasskeyRegistrationFinish,
+    responses((status = 201, body = PasskeyView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+async fn add_my_passkey(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<PasskeyRegistrationFinish>,
+) -> ApiResult<(StatusCode, ApiJson<PasskeyView>)> {
+    let view = state.auth.finish_passkey_registration(&user, &req.registration, &req.name, req.credential).await?;
+    Ok((StatusCode::CREATED, ApiJson(view)))
+}
+
+/// `DELETE /v1/me/passkeys/{id}`: removes one of the caller's passkeys; audited
+/// (`passkey_removed`). `404` for one that is not the caller's. Roles: staff.
+#[utoipa::path(delete, path = "/v1/me/passkeys/{id}", tag = "me", security(("bearer" = [])),
+    params(("id" = String, Path, description = "passkey id")),
+    responses((status = 204, description = "removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn remove_my_passkey(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.auth.remove_passkey(&user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/me/sessions`: the caller's live sessions (one per sign-in), newest first, with the

@@ -50,6 +50,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../web/signin.js"),
     },
     Asset {
+        name: "passkeys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/passkeys.js"),
+    },
+    Asset {
         name: "stream.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../web/stream.js"),

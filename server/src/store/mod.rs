@@ -20,7 +20,8 @@
 //!   ([`Privacy`]), `audit.rs` ([`Audit`]), `directory.rs` ([`Directory`]), `surveys.rs`
 //!   ([`Surveys`], with its own records), `canned.rs` ([`CannedReplies`]), `returning.rs`
 //!   ([`Returning`]: device credentials and recovery phrases), `push.rs` ([`Push`]: push
-//!   subscriptions and the per-chat notification window)
+//!   subscriptions and the per-chat notification window), `passkeys.rs` ([`Passkeys`]: staff
+//!   passkeys and WebAuthn ceremonies under way)
 //!
 //! On a `dyn Store` every sub-trait's methods can be called as they are (a trait object has its
 //! supertraits' methods); on a concrete store or a generic `S: Store`, bring them into scope
@@ -41,6 +42,7 @@ mod directory;
 mod escalations;
 mod messages;
 mod moderation;
+mod passkeys;
 mod policies;
 mod postgres;
 mod privacy;
@@ -65,6 +67,7 @@ pub use directory::Directory;
 pub use escalations::Escalations;
 pub use messages::Messages;
 pub use moderation::Moderation;
+pub use passkeys::Passkeys;
 pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;
@@ -82,8 +85,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
-        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Push as _, Returning as _,
-        Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
+        Escalations as _, Messages as _, Moderation as _, Passkeys as _, Policies as _, Privacy as _, Push as _,
+        Returning as _, Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -149,6 +152,7 @@ pub trait Store:
     + CannedReplies
     + Returning
     + Push
+    + Passkeys
 {
 }
 
@@ -172,6 +176,7 @@ impl<T> Store for T where
         + CannedReplies
         + Returning
         + Push
+        + Passkeys
 {
 }
 

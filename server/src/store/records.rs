@@ -668,3 +668,19 @@ pub struct ChallengeRecord {
     pub attempts: i64,
     pub expires_at: i64,
 }
+
+/// A staff member's passkey (WebAuthn). `passkey` is the WebAuthn library's record of it (JSON:
+/// the credential id and public key, no secret).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PasskeyRecord {
+    pub id: String,
+    pub user_id: String,
+    /// base64url, as the authenticator names it.
+    pub credential_id: String,
+    pub name: String,
+    pub passkey: String,
+    /// The authenticator's signature counter at its last use (0: it keeps none).
+    pub sign_count: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}

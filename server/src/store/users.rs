@@ -238,6 +238,12 @@ macro_rules! impl_users_sql {
                     }
                     if matches!(change, AccountChange::Offboard | AccountChange::ResetSecondFactor) {
                         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                        // Passkeys are second factors too: a reset (or a leaver) forgets them.
+                        sqlx::query("DELETE FROM passkeys WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                        sqlx::query("DELETE FROM passkey_ceremonies WHERE user_id = $1")
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await?;
                         sqlx::query("DELETE FROM sign_in_challenges WHERE user_id = $1")
                             .bind(user_id)
                             .execute(&mut *tx)

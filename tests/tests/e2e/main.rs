@@ -38,6 +38,8 @@ mod nodes;
 mod notice;
 mod on_call_page;
 mod ops;
+mod passkey_page;
+mod passkeys;
 mod paused_node;
 mod policies;
 mod privacy;

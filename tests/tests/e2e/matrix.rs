@@ -494,6 +494,21 @@ async fn build(s: &TestServer, w: &World, target: &str) -> Fixture {
             vars.insert("session_id".into(), session.clone());
             secrets.push(session);
         }
+        // A passkey of a staff member of its own ({id}): nobody else's to remove.
+        "staff_passkey" => {
+            let member = s.staff(Role::DutyWorker).await;
+            let origin = s.state().config.allowed_origins.iter().find(|o| o.contains("localhost")).cloned();
+            let mut key = talkzone_tests::passkey::SoftAuthenticator::new(&origin.expect("a localhost origin"));
+            let started = must("start a registration", s.client.start_passkey_registration(&member.access_token).await);
+            let req = talkzone_tests::api::PasskeyRegistrationFinish {
+                registration: started.registration,
+                name: "fixture".into(),
+                credential: key.create(&started.options.options),
+            };
+            let passkey = must("a passkey", s.client.add_passkey(&member.access_token, &req).await);
+            vars.insert("id".into(), passkey.id.clone());
+            secrets.push(passkey.id);
+        }
         "shift" => {
             let (start, end) = shift_times();
             let shift = ShiftRequest { user_id: w.unasg.user.id.clone(), starts_at: start, ends_at: end };
