@@ -18,6 +18,9 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 # The web pages are tested in a real browser (tests/tests/e2e/web.rs).
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v python3 >/dev/null || need_apt+=(python3)
+# OpenSSL's headers: webauthn-rs (staff passkeys) links OpenSSL (openssl-sys finds it with
+# pkg-config).
+{ command -v pkg-config >/dev/null && pkg-config --exists openssl; } || need_apt+=(libssl-dev pkg-config)
 # Node.js (>= 20.19): the TypeScript client package (client-ts/) is built and tested with node's
 # test runner, and the single sign-on tests start a real OpenID Connect provider (oidc-provider;
 # tests/oidc/, `npm ci` by the harness on first use).
