@@ -52,7 +52,7 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "passkeys.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../web/passkeys.js"),
+        body: include_bytes!("../../web/passkeys.js"),
     },
     Asset {
         name: "stream.js",
