@@ -144,6 +144,7 @@ mod privacy;
 mod queries;
 mod returning;
 mod rooms;
+mod service_reports;
 mod surveys;
 
 #[cfg(feature = "client")]
@@ -167,4 +168,5 @@ pub use privacy::*;
 pub use queries::*;
 pub use returning::*;
 pub use rooms::*;
+pub use service_reports::*;
 pub use surveys::*;

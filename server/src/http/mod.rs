@@ -21,6 +21,7 @@ mod policies;
 mod privacy;
 mod returning;
 mod rooms;
+mod service_reports;
 mod surveys;
 mod verdict_marks;
 pub mod web;
@@ -121,6 +122,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(privacy::router())
         .merge(rooms::router())
         .merge(surveys::router())
+        .merge(service_reports::router())
         .merge(moderation::router())
         .merge(health::router())
         .split_for_parts();

@@ -45,6 +45,7 @@ mod postgres;
 mod privacy;
 mod records;
 mod returning;
+mod service_reports;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -68,6 +69,7 @@ pub use postgres::PostgresStore;
 pub use privacy::Privacy;
 pub use records::*;
 pub use returning::Returning;
+pub use service_reports::{ChatTimes, EscalationTimes, ServiceReports};
 pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
@@ -79,7 +81,7 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
-        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, Sessions as _,
+        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, ServiceReports as _, Sessions as _,
         Surveys as _, Users as _, VerdictMarks as _,
     };
 }
@@ -145,6 +147,7 @@ pub trait Store:
     + VerdictMarks
     + CannedReplies
     + Returning
+    + ServiceReports
 {
 }
 
@@ -167,6 +170,7 @@ impl<T> Store for T where
         + VerdictMarks
         + CannedReplies
         + Returning
+        + ServiceReports
 {
 }
 
