@@ -47,6 +47,7 @@ mod risk_context;
 mod rooms;
 mod second_factor_page;
 mod service_metrics;
+mod service_reports;
 mod sessions;
 mod sources;
 mod staff_lifecycle;
