@@ -103,8 +103,7 @@ pub fn build(
         .map(|s| {
             let of: Vec<&EscalationTimes> = escalations.iter().filter(|e| e.severity == *s).collect();
             let acked = of.iter().filter(|e| e.acknowledged_at.is_some()).count() as i64;
-            let overdue =
-                of.iter().filter(|e| e.acknowledged_at.unwrap_or(now) > e.deadline_at).count() as i64;
+            let overdue = of.iter().filter(|e| e.acknowledged_at.unwrap_or(now) > e.deadline_at).count() as i64;
             let acks = seconds(of.iter().filter_map(|e| e.acknowledged_at.map(|a| a - e.created_at)).collect());
             SeverityFigures {
                 severity: s.to_string(),

@@ -81,8 +81,8 @@ pub use verdict_marks::VerdictMarks;
 pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
-        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _, ServiceReports as _, Sessions as _,
-        Surveys as _, Users as _, VerdictMarks as _,
+        Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Returning as _,
+        ServiceReports as _, Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 

@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use talkzone_mobile_api::client::ClientError;
 use talkzone_mobile_api::{
-    Capacity, CreateConversationRequest, EndChatRequest, RaiseEscalationRequest, ReportCell, Role,
-    ServiceReportQuery, ShiftRequest,
+    Capacity, CreateConversationRequest, EndChatRequest, RaiseEscalationRequest, ReportCell, Role, ServiceReportQuery,
+    ShiftRequest,
 };
-use talkzone_server::clock::{rfc3339, Clock, ManualClock};
+use talkzone_server::clock::{rfc3339, Clock, ManualClock, SystemClock};
 use talkzone_server::jobs;
 use talkzone_tests::{both_backends, Backend, TestServer};
 
-/// Monday 2 March 2026, 10:00 UTC.
-const T0: i64 = 1_772_445_600_000;
+const DAY: i64 = 86_400_000;
 const K: i64 = 3;
 
 fn shown(n: i64) -> ReportCell {
@@ -31,10 +30,16 @@ fn status<T: std::fmt::Debug>(r: Result<T, ClientError>) -> u16 {
 }
 
 async fn the_report_counts_known_chats(backend: Backend) {
-    let clock = Arc::new(ManualClock::new(T0));
+    // Now (tokens are checked against the real time too); the report's hour and weekday are
+    // this instant's.
+    let t0 = SystemClock.now_ms();
+    let clock = Arc::new(ManualClock::new(t0));
     let s = TestServer::builder(backend)
         .clock(clock.clone())
-        .config(|c| c.surveys.suppression_threshold = K)
+        .config(|c| {
+            c.surveys.suppression_threshold = K;
+            c.access_token_ttl = std::time::Duration::from_secs(24 * 3600);
+        })
         .start()
         .await;
     let admin = s.staff(Role::YotAdmin).await;
@@ -43,12 +48,12 @@ async fn the_report_counts_known_chats(backend: Backend) {
     s.client.set_capacity(&admin.access_token, &worker.user.id, &Capacity { capacity: 4 }).await.unwrap();
     let shift = ShiftRequest {
         user_id: worker.user.id.clone(),
-        starts_at: rfc3339(T0 - 60_000),
-        ends_at: rfc3339(T0 + 8 * 3_600_000),
+        starts_at: rfc3339(t0 - 60_000),
+        ends_at: rfc3339(t0 + 8 * 3_600_000),
     };
     s.client.add_shift(&admin.access_token, &shift).await.unwrap();
 
-    // Four young people open chats at 10:00 on a Monday.
+    // Four young people open chats.
     let mut chats = Vec::new();
     let mut yps = Vec::new();
     for _ in 0..4 {
@@ -68,6 +73,8 @@ async fn the_report_counts_known_chats(backend: Backend) {
     for (i, wait) in [60_000, 60_000, 180_000].into_iter().enumerate() {
         clock.advance_ms(wait);
         s.client.accept(&worker.access_token, &chats[i].id).await.unwrap();
+        // A reply at once, so that the assignment timeout does not hand it back.
+        ws.send_message(&chats[i].id, &format!("r{i}"), "hi, I'm here").await.unwrap();
     }
     // Three medium escalations, each acknowledged 30 seconds after it was raised.
     let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
@@ -80,8 +87,12 @@ async fn the_report_counts_known_chats(backend: Backend) {
         s.client.acknowledge_escalation(&supervisor.access_token, &e.id).await.unwrap();
     }
 
+    let today = rfc3339(t0)[..10].to_owned();
+    let yesterday = rfc3339(t0 - DAY)[..10].to_owned();
+    let hour = format!("{:02}", (t0 % DAY) / 3_600_000);
+    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][((t0 / DAY + 3) % 7) as usize];
     for token in [&admin.access_token, &supervisor.access_token] {
-        let r = s.client.service_report(token, &q("2026-03-02", "2026-03-02")).await.unwrap();
+        let r = s.client.service_report(token, &q(&today, &today)).await.unwrap();
         assert_eq!(r.threshold, K);
         assert_eq!(r.contacts, shown(4));
         assert_eq!(r.answered, shown(3));
@@ -90,17 +101,18 @@ async fn the_report_counts_known_chats(backend: Backend) {
         assert_eq!(r.queue_wait_p90_seconds, Some(300.0), "nearest rank: the 3rd of 3");
         assert_eq!(r.contacts_by_hour.len(), 24);
         for c in &r.contacts_by_hour {
-            if c.label == "10" {
+            if c.label == hour {
                 assert_eq!((c.count, c.suppressed), (Some(4), false));
             } else {
                 assert_eq!((c.count, c.suppressed), (None, true), "hour {} has 0, under 3", c.label);
             }
         }
         let days: Vec<_> = r.contacts_by_weekday.iter().map(|c| (c.label.as_str(), c.count)).collect();
-        assert_eq!(
-            days,
-            [("mon", Some(4)), ("tue", None), ("wed", None), ("thu", None), ("fri", None), ("sat", None), ("sun", None)]
-        );
+        let want: Vec<_> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .into_iter()
+            .map(|d| (d, if d == weekday { Some(4) } else { None }))
+            .collect();
+        assert_eq!(days, want);
         let sev: Vec<_> = r.escalations.iter().map(|e| e.severity.as_str()).collect();
         assert_eq!(sev, ["low", "medium", "high", "critical"]);
         for e in &r.escalations {
@@ -116,7 +128,7 @@ async fn the_report_counts_known_chats(backend: Backend) {
         }
     }
     // The day before holds nothing: everything withheld, no waits.
-    let r = s.client.service_report(&admin.access_token, &q("2026-03-01", "2026-03-01")).await.unwrap();
+    let r = s.client.service_report(&admin.access_token, &q(&yesterday, &yesterday)).await.unwrap();
     assert_eq!(r.contacts, withheld());
     assert_eq!(r.queue_wait_median_seconds, None);
 
@@ -127,8 +139,8 @@ async fn the_report_counts_known_chats(backend: Backend) {
     }
     // Nobody else.
     let yp = s.young_person().await;
-    assert_eq!(status(s.client.service_report(&yp.access_token, &q("2026-03-02", "2026-03-02")).await), 403);
-    assert_eq!(status(s.client.service_report(&worker.access_token, &q("2026-03-02", "2026-03-02")).await), 403);
+    assert_eq!(status(s.client.service_report(&yp.access_token, &q(&today, &today)).await), 403);
+    assert_eq!(status(s.client.service_report(&worker.access_token, &q(&today, &today)).await), 403);
 }
 
 both_backends!(the_report_counts_known_chats);
