@@ -47,6 +47,7 @@ mod privacy;
 mod push;
 mod records;
 mod returning;
+mod service_reports;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -71,6 +72,7 @@ pub use privacy::Privacy;
 pub use push::Push;
 pub use records::*;
 pub use returning::Returning;
+pub use service_reports::{ChatTimes, EscalationTimes, ServiceReports};
 pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
@@ -83,7 +85,7 @@ pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
         Escalations as _, Messages as _, Moderation as _, Policies as _, Privacy as _, Push as _, Returning as _,
-        Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
+        ServiceReports as _, Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -149,6 +151,7 @@ pub trait Store:
     + CannedReplies
     + Returning
     + Push
+    + ServiceReports
 {
 }
 
@@ -172,6 +175,7 @@ impl<T> Store for T where
         + CannedReplies
         + Returning
         + Push
+        + ServiceReports
 {
 }
 

@@ -38,6 +38,7 @@ macro_rules! impl_sql_store {
         $crate::store::canned::impl_canned_sql!($store);
         $crate::store::returning::impl_returning_sql!($store);
         $crate::store::push::impl_push_sql!($store);
+        $crate::store::service_reports::impl_service_reports_sql!($store);
     };
 }
 

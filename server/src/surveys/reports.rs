@@ -69,7 +69,7 @@ fn filters_match(filters: &ReportFilters, r: &ReportRow) -> bool {
         && filters.to.as_ref().is_none_or(|t| r.due_date.as_str() <= t.as_str())
 }
 
-fn cell(n: i64, k: i64) -> ReportCell {
+pub(crate) fn cell(n: i64, k: i64) -> ReportCell {
     if n < k {
         ReportCell { value: None, suppressed: true }
     } else {
@@ -269,7 +269,7 @@ fn is_scale(k: QuestionKind) -> bool {
     matches!(k, QuestionKind::EmojiScale | QuestionKind::Scale0To10)
 }
 
-fn median(sorted: &[i64]) -> Option<f64> {
+pub(crate) fn median(sorted: &[i64]) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {
         return None;
@@ -279,7 +279,7 @@ fn median(sorted: &[i64]) -> Option<f64> {
 
 /// Suppresses one distribution. `total` is the number who answered; for single-valued
 /// questions the cells add up to it.
-fn suppress_distribution(
+pub(crate) fn suppress_distribution(
     labels: &[String],
     counts: &[i64],
     total: i64,

@@ -1,0 +1,31 @@
+//! Service reports (docs/reports.md): `/v1/admin/service-report` for supervisors and the YOT admin.
+
+use axum::extract::State;
+use talkzone_mobile_api::{ErrorBody, ServiceReport, ServiceReportQuery};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, ApiQuery};
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::service_reports;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(service_report))
+}
+
+/// `GET /v1/admin/service-report`: contacts, queue waits, abandoned chats and escalations over
+/// whole UTC days `from`..=`to` (at most 366), by hour and weekday, small numbers withheld.
+/// Roles: supervisor, yot_admin.
+#[utoipa::path(get, path = "/v1/admin/service-report", tag = "reports", security(("bearer" = [])),
+    params(ServiceReportQuery),
+    responses((status = 200, body = ServiceReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn service_report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ServiceReportQuery>,
+) -> ApiResult<ApiJson<ServiceReport>> {
+    Ok(ApiJson(service_reports::report(&state, &user, &q).await?))
+}
