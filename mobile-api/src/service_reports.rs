@@ -38,6 +38,11 @@ pub struct ServiceReport {
     pub from: String,
     pub to: String,
     pub threshold: i64,
+    /// The whole report withheld: comparing it with one already released could reveal a
+    /// group smaller than `threshold` (differencing); every number is then withheld.
+    pub suppressed: bool,
+    /// Why, when `suppressed` (widen or change the period).
+    pub suppression_reason: Option<String>,
     /// Support chats opened in the period.
     pub contacts: ReportCell,
     /// Of those, taken by a member of staff.

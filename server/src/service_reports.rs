@@ -3,6 +3,9 @@
 //! the survey reports' own rules (`surveys::reports`: the threshold, primary and secondary
 //! suppression), so that both kinds of report withhold the same way.
 
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
 use talkzone_mobile_api::{Role, ServiceReport, ServiceReportQuery, SeverityFigures};
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, Weekday};
@@ -10,7 +13,9 @@ use time::{Date, OffsetDateTime, Weekday};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::surveys::Release;
 use crate::store::{ChatTimes, EscalationTimes};
+use crate::surveys::differencing::{differencing_refuses, Cells, Population};
 use crate::surveys::reports::{cell, median, suppress_distribution, threshold};
 
 /// Who may read service reports.
@@ -18,6 +23,10 @@ pub const READERS: &[Role] = &[Role::Supervisor, Role::YotAdmin];
 /// The longest period one report covers (a year, leap or not).
 pub const MAX_DAYS: i64 = 366;
 const DAY_MS: i64 = 86_400_000;
+/// The disclosure log's scope for service reports (one scope: any two periods may be compared).
+const SCOPE: &str = "service";
+/// How many earlier releases a new report is compared with.
+const RELEASES_CHECKED: i64 = 1_000;
 const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -73,6 +82,110 @@ fn weekday_index(d: Weekday) -> usize {
     d.number_days_from_monday() as usize
 }
 
+/// A service report's population for the differencing rules: its period (days since the
+/// epoch, both ends included) and the chats opened on each day of it. Per-day counts rather
+/// than chat ids keep the record small on a year of data and hold nobody's identity; they
+/// still show every chat that differs between two releases, including one erased since.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayCounts {
+    pub first: i64,
+    pub last: i64,
+    /// Day → chats opened that day (days with none left out).
+    pub counts: BTreeMap<i64, i64>,
+}
+
+impl DayCounts {
+    pub fn of(from_ms: i64, to_ms: i64, chats: &[ChatTimes]) -> Self {
+        let mut counts = BTreeMap::new();
+        for c in chats {
+            *counts.entry(c.created_at.div_euclid(DAY_MS)).or_insert(0) += 1;
+        }
+        DayCounts { first: from_ms.div_euclid(DAY_MS), last: (to_ms - 1).div_euclid(DAY_MS), counts }
+    }
+
+    /// `first..last;day:count,…`
+    pub fn encode(&self) -> String {
+        let days: Vec<String> = self.counts.iter().map(|(d, n)| format!("{d}:{n}")).collect();
+        format!("{}..{};{}", self.first, self.last, days.join(","))
+    }
+
+    /// `None` when the record is not ours (refused by the caller: fail closed).
+    pub fn decode(s: &str) -> Option<Self> {
+        let (period, days) = s.split_once(';')?;
+        let (first, last) = period.split_once("..")?;
+        let mut counts = BTreeMap::new();
+        for d in days.split(',').filter(|d| !d.is_empty()) {
+            let (day, n) = d.split_once(':')?;
+            counts.insert(day.parse().ok()?, n.parse().ok()?);
+        }
+        Some(DayCounts { first: first.parse().ok()?, last: last.parse().ok()?, counts })
+    }
+
+    fn within(&self, other: &Self) -> bool {
+        other.first <= self.first && self.last <= other.last
+    }
+}
+
+/// Chats differ by the sum over days of the difference in counts (a day outside a period
+/// counts 0 there); periods are nested when one contains the other, and then every number is
+/// comparable: the chats of the smaller period are all among those of the larger.
+impl Population for DayCounts {
+    fn people_differing(&self, other: &Self) -> i64 {
+        let days: std::collections::BTreeSet<&i64> = self.counts.keys().chain(other.counts.keys()).collect();
+        let n = |p: &Self, d: &i64| p.counts.get(d).copied().unwrap_or(0);
+        days.into_iter().map(|d| (n(self, d) - n(other, d)).abs()).sum()
+    }
+
+    fn comparable<'a>(&'a self, other: &'a Self) -> Box<dyn Fn(&str) -> bool + 'a> {
+        let nested = self.within(other) || other.within(self);
+        Box::new(move |_| nested)
+    }
+}
+
+/// Whether `new` may be released after a release recorded as (`old`, `old_cells`).
+pub fn service_refuses(new: &DayCounts, cells: &Cells, old: &str, old_cells: Option<&str>, k: i64) -> bool {
+    match DayCounts::decode(old) {
+        Some(old) => differencing_refuses(new, cells, &old, old_cells, k),
+        None => {
+            tracing::error!("service report release log: unreadable population; refusing the report");
+            true
+        }
+    }
+}
+
+/// The numbers a report shows, named so that each cell sits under the total it adds up to.
+pub fn report_cells(r: &ServiceReport) -> Cells {
+    let mut c = Cells::new();
+    let mut put = |key: String, v: Option<i64>| {
+        if let Some(v) = v {
+            c.insert(key, v);
+        }
+    };
+    put("contacts".into(), r.contacts.value);
+    put("contacts/answered".into(), r.answered.value);
+    put("contacts/abandoned".into(), r.abandoned.value);
+    for d in &r.contacts_by_hour {
+        put(format!("contacts/hour:{}", d.label), d.count);
+    }
+    for d in &r.contacts_by_weekday {
+        put(format!("contacts/weekday:{}", d.label), d.count);
+    }
+    for e in &r.escalations {
+        let s = &e.severity;
+        put(format!("escalations:{s}"), e.raised.value);
+        put(format!("escalations:{s}/acknowledged"), e.acknowledged.value);
+        put(format!("escalations:{s}/overdue"), e.overdue.value);
+    }
+    c
+}
+
+fn refusal(k: i64) -> String {
+    format!(
+        "this period's report differs from one already released by fewer than {k} chats (in all, or in one of its \
+         numbers), so comparing the two could reveal a small group; widen or change the period"
+    )
+}
+
 /// Builds the report from the rows (pure, for unit tests and the HTTP edge alike).
 pub fn build(
     q: &ServiceReportQuery,
@@ -119,6 +232,8 @@ pub fn build(
         from: q.from.clone(),
         to: q.to.clone(),
         threshold: k,
+        suppressed: false,
+        suppression_reason: None,
         contacts: cell(contacts, k),
         answered: cell(answered.len() as i64, k),
         abandoned: cell(abandoned, k),
@@ -136,7 +251,27 @@ pub async fn report(state: &AppState, user: &AuthUser, q: &ServiceReportQuery) -
     let (from, to) = period(q)?;
     let chats = state.store.report_chats(from, to).await?;
     let escalations = state.store.report_escalations(from, to).await?;
-    Ok(build(q, &chats, &escalations, state.clock.now_ms(), threshold(state)))
+    let (now, k) = (state.clock.now_ms(), threshold(state));
+    let report = build(q, &chats, &escalations, now, k);
+    // Built as it would be released; now checked against earlier releases (docs/reports.md).
+    let pop = DayCounts::of(from, to, &chats);
+    let cells = report_cells(&report);
+    let encoded = pop.encode();
+    let cells_json = serde_json::to_string(&cells).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // The digest covers the numbers too: the same chats with other numbers (an escalation
+    // acknowledged since) is another release, recorded so later ones are checked against it.
+    let digest = format!("{:x}", Sha256::digest(format!("{encoded}|{cells_json}").as_bytes()));
+    let release =
+        Release { scope: SCOPE, population: &encoded, digest: &digest, cells: &cells_json, by: &user.id.0, now };
+    let refuse = |old: &str, old_cells: Option<&str>| service_refuses(&pop, &cells, old, old_cells, k);
+    if state.store.service_release_checked(&release, RELEASES_CHECKED, &refuse).await? {
+        return Ok(report);
+    }
+    // Everything withheld: the report of nothing, with the reason.
+    let mut withheld = build(q, &[], &[], now, k);
+    withheld.suppressed = true;
+    withheld.suppression_reason = Some(refusal(k));
+    Ok(withheld)
 }
 
 #[cfg(test)]
@@ -156,6 +291,63 @@ mod tests {
         assert!(period(&q("2026-01-01", "2027-01-02")).is_err(), "367 days");
         assert!(period(&q("2026-01-01", "2026-12-31")).is_ok());
         assert!(period(&q("2026-1-1", "2026-01-02")).is_err());
+    }
+
+    fn days(first: i64, last: i64, counts: &[(i64, i64)]) -> DayCounts {
+        DayCounts { first, last, counts: counts.iter().copied().collect() }
+    }
+
+    fn json(c: &[(&str, i64)]) -> String {
+        serde_json::to_string(&c.iter().map(|(k, v)| (k.to_string(), *v)).collect::<Cells>()).unwrap()
+    }
+
+    #[test]
+    fn day_counts_survive_the_log_and_unreadable_records_refuse() {
+        let d = days(10, 12, &[(10, 3), (12, 7)]);
+        assert_eq!(DayCounts::decode(&d.encode()), Some(d.clone()));
+        assert_eq!(DayCounts::decode(&days(10, 10, &[]).encode()), Some(days(10, 10, &[])));
+        assert!(service_refuses(&d, &Cells::new(), "garbage", None, 3));
+    }
+
+    #[test]
+    fn periods_differing_by_a_few_chats_are_refused() {
+        let k = 3;
+        // Mon..Tue released (5 + 2 chats); Mon alone would give Tuesday's 2 away.
+        let mon_tue = days(0, 1, &[(0, 5), (1, 2)]);
+        let mon = days(0, 0, &[(0, 5)]);
+        assert_eq!(mon.people_differing(&mon_tue), 2);
+        assert!(service_refuses(&mon, &Cells::new(), &mon_tue.encode(), None, k));
+        // Tuesday with 3 chats: differs by 3, allowed (no numbers compared).
+        let mon_tue3 = days(0, 1, &[(0, 5), (1, 3)]);
+        assert!(!service_refuses(&mon, &Cells::new(), &mon_tue3.encode(), None, k));
+        // The same period again after a chat on Monday was erased: differs by 1.
+        let erased = days(0, 1, &[(0, 4), (1, 3)]);
+        assert!(service_refuses(&erased, &Cells::new(), &mon_tue3.encode(), None, k));
+        // The same period, the same chats: fine.
+        assert!(!service_refuses(&mon_tue3, &Cells::new(), &mon_tue3.encode(), None, k));
+        // Disjoint periods differ by all their chats.
+        assert_eq!(days(5, 6, &[(5, 1)]).people_differing(&mon), 6);
+    }
+
+    #[test]
+    fn nested_periods_compare_every_number() {
+        let k = 3;
+        let old = days(0, 1, &[(0, 5), (1, 5)]);
+        let old_cells = json(&[("contacts", 10), ("contacts/answered", 9)]);
+        // Mon..Wed: 3 more chats, but only 1 more answered: the 2 unanswered are revealed.
+        let new = days(0, 2, &[(0, 5), (1, 5), (2, 3)]);
+        let cells: Cells = [("contacts".to_owned(), 13), ("contacts/answered".to_owned(), 10)].into();
+        assert!(service_refuses(&new, &cells, &old.encode(), Some(&old_cells), k));
+        // All 3 answered: every difference is 0 or 3.
+        let cells: Cells = [("contacts".to_owned(), 13), ("contacts/answered".to_owned(), 12)].into();
+        assert!(!service_refuses(&new, &cells, &old.encode(), Some(&old_cells), k));
+        // The same period asked again once one more escalation was acknowledged.
+        let old_cells = json(&[("escalations:high", 5), ("escalations:high/acknowledged", 4)]);
+        let cells: Cells = [("escalations:high".to_owned(), 5), ("escalations:high/acknowledged".to_owned(), 5)].into();
+        assert!(service_refuses(&old, &cells, &old.encode(), Some(&old_cells), k));
+        // Periods that only overlap are not compared number by number.
+        let overlap = days(1, 3, &[(1, 5), (2, 5), (3, 5)]);
+        assert!(!service_refuses(&overlap, &cells, &old.encode(), Some(&old_cells), k));
     }
 
     #[test]

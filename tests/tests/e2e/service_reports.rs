@@ -94,6 +94,7 @@ async fn the_report_counts_known_chats(backend: Backend) {
     for token in [&admin.access_token, &supervisor.access_token] {
         let r = s.client.service_report(token, &q(&today, &today)).await.unwrap();
         assert_eq!(r.threshold, K);
+        assert!(!r.suppressed);
         assert_eq!(r.contacts, shown(4));
         assert_eq!(r.answered, shown(3));
         assert_eq!(r.abandoned, withheld(), "1 is under the threshold");
@@ -143,4 +144,64 @@ async fn the_report_counts_known_chats(backend: Backend) {
     assert_eq!(status(s.client.service_report(&worker.access_token, &q(&today, &today)).await), 403);
 }
 
-both_backends!(the_report_counts_known_chats);
+/// Opens `n` support chats, each by a new young person, at the clock's time.
+async fn open_chats(s: &TestServer, n: usize) {
+    for _ in 0..n {
+        let yp = s.young_person().await;
+        let req = CreateConversationRequest { topic: None, first_message: Some("hello".into()) };
+        s.client.open_conversation(&yp.access_token, &req).await.unwrap();
+    }
+}
+
+/// Differencing (docs/reports.md): a period whose chats differ from a released report's by
+/// fewer than the threshold is withheld whole, with the reason; one differing by at least the
+/// threshold is shown.
+async fn reports_that_could_be_subtracted_are_withheld(backend: Backend) {
+    let t0 = SystemClock.now_ms();
+    // Three days: day 1 (5 chats), day 2 (2 chats), day 3, today (3 chats).
+    let clock = Arc::new(ManualClock::new(t0 - 2 * DAY));
+    let s = TestServer::builder(backend)
+        .clock(clock.clone())
+        .config(|c| {
+            c.surveys.suppression_threshold = K;
+            c.access_token_ttl = std::time::Duration::from_secs(96 * 3600);
+        })
+        .start()
+        .await;
+    let admin = s.staff(Role::YotAdmin).await;
+    let supervisor = s.staff(Role::Supervisor).await;
+    let day = |n: i64| rfc3339(t0 - (3 - n) * DAY)[..10].to_owned();
+    open_chats(&s, 5).await;
+    clock.advance_ms(DAY);
+    open_chats(&s, 2).await;
+    clock.advance_ms(DAY);
+    open_chats(&s, 3).await;
+
+    // Days 1..2 released: 7 chats.
+    let r = s.client.service_report(&admin.access_token, &q(&day(1), &day(2))).await.unwrap();
+    assert!(!r.suppressed);
+    assert_eq!(r.contacts, shown(7));
+    // Day 1 alone would give day 2's 2 chats away, whoever asks.
+    let r = s.client.service_report(&supervisor.access_token, &q(&day(1), &day(1))).await.unwrap();
+    assert!(r.suppressed, "differs by 2 chats");
+    assert!(r.suppression_reason.as_deref().unwrap().contains("widen or change the period"));
+    assert_eq!(r.contacts, withheld());
+    assert!(r.contacts_by_weekday.iter().all(|c| c.count.is_none()));
+    assert!(r.escalations.iter().all(|e| e.raised == withheld()));
+    // Asking the released period again is fine.
+    let r = s.client.service_report(&admin.access_token, &q(&day(1), &day(2))).await.unwrap();
+    assert_eq!((r.suppressed, r.contacts), (false, shown(7)));
+    // Days 1..3 differ by 3 chats (the threshold), and each shown number by 0 or 3: shown.
+    let r = s.client.service_report(&admin.access_token, &q(&day(1), &day(3))).await.unwrap();
+    assert!(!r.suppressed, "{:?}", r.suppression_reason);
+    assert_eq!(r.contacts, shown(10));
+    // Now day 3 alone is 7 away from days 1..3: shown, and day 2..3 (5) is 5 away.
+    let r = s.client.service_report(&admin.access_token, &q(&day(3), &day(3))).await.unwrap();
+    assert_eq!((r.suppressed, r.contacts), (false, shown(3)));
+    // One more chat today: days 1..3 again differ by 1 from their release.
+    open_chats(&s, 1).await;
+    let r = s.client.service_report(&admin.access_token, &q(&day(1), &day(3))).await.unwrap();
+    assert!(r.suppressed);
+}
+
+both_backends!(the_report_counts_known_chats, reports_that_could_be_subtracted_are_withheld);
