@@ -17,17 +17,119 @@ pub struct ServiceReportQuery {
     pub to: String,
 }
 
+/// How serious an escalation is (the moderation crate's severities an escalation can have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationSeverity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl EscalationSeverity {
+    pub const ALL: [EscalationSeverity; 4] = [Self::Low, Self::Medium, Self::High, Self::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+/// A risk category the moderation step detects in messages (the moderation crate's
+/// categories, in its order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskCategory {
+    SelfHarm,
+    Suicide,
+    AbuseDisclosure,
+    SexualExploitationGrooming,
+    CriminalExploitation,
+    Weapons,
+    ViolenceThreat,
+    BullyingHarassment,
+    Hate,
+    DrugsAlcohol,
+    Profanity,
+    MentalHealthDistress,
+}
+
+impl RiskCategory {
+    pub const ALL: [RiskCategory; 12] = [
+        Self::SelfHarm,
+        Self::Suicide,
+        Self::AbuseDisclosure,
+        Self::SexualExploitationGrooming,
+        Self::CriminalExploitation,
+        Self::Weapons,
+        Self::ViolenceThreat,
+        Self::BullyingHarassment,
+        Self::Hate,
+        Self::DrugsAlcohol,
+        Self::Profanity,
+        Self::MentalHealthDistress,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SelfHarm => "self_harm",
+            Self::Suicide => "suicide",
+            Self::AbuseDisclosure => "abuse_disclosure",
+            Self::SexualExploitationGrooming => "sexual_exploitation_grooming",
+            Self::CriminalExploitation => "criminal_exploitation",
+            Self::Weapons => "weapons",
+            Self::ViolenceThreat => "violence_threat",
+            Self::BullyingHarassment => "bullying_harassment",
+            Self::Hate => "hate",
+            Self::DrugsAlcohol => "drugs_alcohol",
+            Self::Profanity => "profanity",
+            Self::MentalHealthDistress => "mental_health_distress",
+        }
+    }
+}
+
 /// The escalations of one severity raised in the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SeverityFigures {
-    /// `low`, `medium`, `high` or `critical`.
-    pub severity: String,
+    pub severity: EscalationSeverity,
     pub raised: ReportCell,
     pub acknowledged: ReportCell,
     /// Acknowledged after their deadline, or still unacknowledged past it.
     pub overdue: ReportCell,
+    pub resolved: ReportCell,
     /// Median seconds from raised to acknowledged (`null` when withheld or none).
     pub acknowledge_median_seconds: Option<f64>,
+    /// Median seconds from raised to resolved (`null` when withheld or none).
+    pub resolve_median_seconds: Option<f64>,
+}
+
+/// The moderation queue's items created in the period (held room messages and reports).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModerationFigures {
+    pub items: ReportCell,
+    /// Of those, decided (so far).
+    pub decided: ReportCell,
+    /// The decided ones by decision (`approve`, `redact`, `reject`, `remove`, `dismiss`).
+    pub decisions: Vec<DistributionCell>,
+    /// Median seconds from the item's creation to its decision.
+    pub decision_median_seconds: Option<f64>,
+}
+
+/// Support chats in which the moderation step detected one risk category, over the period
+/// and by day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RiskCategoryFigures {
+    pub category: RiskCategory,
+    /// Chats with a message in the category sent in the period.
+    pub chats: ReportCell,
+    /// The same chats by the UTC day (`YYYY-MM-DD`) of their first such message in the
+    /// period: every day of the period, in order.
+    pub by_day: Vec<DistributionCell>,
 }
 
 /// A service report. Counts under `threshold` are withheld (`suppressed`); a breakdown with
@@ -49,12 +151,35 @@ pub struct ServiceReport {
     pub answered: ReportCell,
     /// Of those, closed before anybody took them.
     pub abandoned: ReportCell,
+    /// Median seconds from opening to closing, over the abandoned chats.
+    pub abandoned_after_median_seconds: Option<f64>,
+    /// Young people who opened those chats.
+    pub young_people: ReportCell,
+    /// Of those, whose first support chat ever is in the period.
+    pub first_time: ReportCell,
+    /// Of those, who had a support chat before the period.
+    pub returning: ReportCell,
     /// Seconds from opening to being taken, over the answered chats.
     pub queue_wait_median_seconds: Option<f64>,
     pub queue_wait_p90_seconds: Option<f64>,
+    /// Seconds from opening to the first reply of the member of staff holding the chat.
+    pub first_reply_median_seconds: Option<f64>,
+    pub first_reply_p90_seconds: Option<f64>,
+    /// Median seconds from being taken to being closed, over answered chats now closed.
+    pub chat_length_median_seconds: Option<f64>,
+    /// Of the contacts, closed (so far).
+    pub closed: ReportCell,
+    /// The closed ones by outcome: the configured outcomes, then `none` (closed without one
+    /// of them).
+    pub outcomes: Vec<DistributionCell>,
+    /// Support chats handed from one member of staff to another in the period.
+    pub transfers: ReportCell,
     /// Contacts by UTC hour of day (`00` … `23`).
     pub contacts_by_hour: Vec<DistributionCell>,
     /// Contacts by UTC day of week (`mon` … `sun`).
     pub contacts_by_weekday: Vec<DistributionCell>,
     pub escalations: Vec<SeverityFigures>,
+    pub moderation: ModerationFigures,
+    /// Risk categories detected, in the moderation crate's order.
+    pub risk_categories: Vec<RiskCategoryFigures>,
 }

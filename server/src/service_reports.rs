@@ -6,15 +6,20 @@
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
-use talkzone_mobile_api::{Role, ServiceReport, ServiceReportQuery, SeverityFigures};
+use talkzone_mobile_api::{
+    DistributionCell, EscalationSeverity, ModerationFigures, ReportCell, RiskCategory, RiskCategoryFigures, Role,
+    ServiceReport, ServiceReportQuery, SeverityFigures,
+};
+use talkzone_moderation::Category;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, Weekday};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::model::Severity;
 use crate::state::AppState;
 use crate::store::surveys::Release;
-use crate::store::{ChatTimes, EscalationTimes};
+use crate::store::{ChatTimes, EscalationTimes, FlaggedMessage, ItemTimes};
 use crate::surveys::differencing::{differencing_refuses, Cells, Population};
 use crate::surveys::reports::{cell, median, suppress_distribution, threshold};
 
@@ -27,7 +32,6 @@ const DAY_MS: i64 = 86_400_000;
 const SCOPE: &str = "service";
 /// How many earlier releases a new report is compared with.
 const RELEASES_CHECKED: i64 = 1_000;
-const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn parse_day(field: &str, s: &str) -> ApiResult<Date> {
@@ -170,11 +174,35 @@ pub fn report_cells(r: &ServiceReport) -> Cells {
     for d in &r.contacts_by_weekday {
         put(format!("contacts/weekday:{}", d.label), d.count);
     }
+    put("young_people".into(), r.young_people.value);
+    put("young_people/first_time".into(), r.first_time.value);
+    put("young_people/returning".into(), r.returning.value);
+    put("contacts/closed".into(), r.closed.value);
+    put("closed".into(), r.closed.value);
+    for d in &r.outcomes {
+        put(format!("closed/outcome:{}", d.label), d.count);
+    }
+    put("transfers".into(), r.transfers.value);
     for e in &r.escalations {
-        let s = &e.severity;
+        let s = e.severity.as_str();
         put(format!("escalations:{s}"), e.raised.value);
         put(format!("escalations:{s}/acknowledged"), e.acknowledged.value);
         put(format!("escalations:{s}/overdue"), e.overdue.value);
+        put(format!("escalations:{s}/resolved"), e.resolved.value);
+    }
+    let m = &r.moderation;
+    put("moderation".into(), m.items.value);
+    put("moderation/decided".into(), m.decided.value);
+    put("decided".into(), m.decided.value);
+    for d in &m.decisions {
+        put(format!("decided/decision:{}", d.label), d.count);
+    }
+    for rc in &r.risk_categories {
+        let c = rc.category.as_str();
+        put(format!("risk:{c}"), rc.chats.value);
+        for d in &rc.by_day {
+            put(format!("risk:{c}/day:{}", d.label), d.count);
+        }
     }
     c
 }
@@ -186,18 +214,142 @@ fn refusal(k: i64) -> String {
     )
 }
 
+/// What a report is built from: the store's rows for the period.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub chats: Vec<ChatTimes>,
+    pub escalations: Vec<EscalationTimes>,
+    pub items: Vec<ItemTimes>,
+    pub transfers: i64,
+    pub flagged: Vec<FlaggedMessage>,
+}
+
+/// Moderation decisions as stored, in the order they are reported.
+const DECISIONS: [&str; 5] = ["approve", "redact", "reject", "remove", "dismiss"];
+
+fn severity_of(s: Severity) -> Option<EscalationSeverity> {
+    match s {
+        Severity::None => None,
+        Severity::Low => Some(EscalationSeverity::Low),
+        Severity::Medium => Some(EscalationSeverity::Medium),
+        Severity::High => Some(EscalationSeverity::High),
+        Severity::Critical => Some(EscalationSeverity::Critical),
+    }
+}
+
+fn category_of(c: Category) -> Option<RiskCategory> {
+    RiskCategory::ALL.into_iter().find(|r| r.as_str() == c.as_str())
+}
+
+/// The categories of a stored verdict (nothing else of it is read).
+fn categories(verdict: &str) -> Vec<Category> {
+    #[derive(serde::Deserialize)]
+    struct Labels {
+        #[serde(default)]
+        labels: Vec<Category>,
+    }
+    serde_json::from_str::<Labels>(verdict).map(|l| l.labels).unwrap_or_default()
+}
+
+fn day_label(day: i64) -> String {
+    Date::from_julian_day(UNIX_EPOCH_JULIAN + day as i32).map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN: i32 = 2_440_588;
+
+fn escalation_figures(escalations: &[EscalationTimes], now: i64, k: i64) -> Vec<SeverityFigures> {
+    EscalationSeverity::ALL
+        .into_iter()
+        .map(|s| {
+            let of: Vec<&EscalationTimes> = escalations.iter().filter(|e| severity_of(e.severity) == Some(s)).collect();
+            let acked = of.iter().filter(|e| e.acknowledged_at.is_some()).count() as i64;
+            let resolved = of.iter().filter(|e| e.resolved_at.is_some()).count() as i64;
+            let overdue = of.iter().filter(|e| e.acknowledged_at.unwrap_or(now) > e.deadline_at).count() as i64;
+            let acks = seconds(of.iter().filter_map(|e| e.acknowledged_at.map(|a| a - e.created_at)).collect());
+            let resolves = seconds(of.iter().filter_map(|e| e.resolved_at.map(|a| a - e.created_at)).collect());
+            SeverityFigures {
+                severity: s,
+                raised: cell(of.len() as i64, k),
+                acknowledged: cell(acked, k),
+                overdue: cell(overdue, k),
+                resolved: cell(resolved, k),
+                acknowledge_median_seconds: med(&acks, k),
+                resolve_median_seconds: med(&resolves, k),
+            }
+        })
+        .collect()
+}
+
+fn moderation_figures(items: &[ItemTimes], k: i64) -> ModerationFigures {
+    let decided: Vec<&ItemTimes> = items.iter().filter(|i| i.decided_at.is_some()).collect();
+    let counts: Vec<i64> =
+        DECISIONS.iter().map(|d| decided.iter().filter(|i| i.decision.as_deref() == Some(*d)).count() as i64).collect();
+    let labels: Vec<String> = DECISIONS.iter().map(|d| d.to_string()).collect();
+    let (decisions, _) = suppress_distribution(&labels, &counts, decided.len() as i64, false, k);
+    let times = seconds(decided.iter().filter_map(|i| i.decided_at.map(|d| d - i.created_at)).collect());
+    ModerationFigures {
+        items: cell(items.len() as i64, k),
+        decided: cell(decided.len() as i64, k),
+        decisions,
+        decision_median_seconds: med(&times, k),
+    }
+}
+
+/// Each chat counted once per category, on the day of its first such message in the period.
+fn risk_figures(flagged: &[FlaggedMessage], first_day: i64, last_day: i64, k: i64) -> Vec<RiskCategoryFigures> {
+    let mut first: BTreeMap<(Category, &str), i64> = BTreeMap::new();
+    for m in flagged {
+        for c in categories(&m.verdict) {
+            let at = first.entry((c, m.conversation_id.as_str())).or_insert(m.sent_at);
+            *at = (*at).min(m.sent_at);
+        }
+    }
+    let labels: Vec<String> = (first_day..=last_day).map(day_label).collect();
+    Category::ALL
+        .into_iter()
+        .filter_map(|c| Some((c, category_of(c)?)))
+        .map(|(c, category)| {
+            let mut by_day = vec![0i64; labels.len()];
+            for ((_, _), at) in first.range((c, "")..).take_while(|((x, _), _)| *x == c) {
+                let d = at.div_euclid(DAY_MS) - first_day;
+                if let Some(n) = usize::try_from(d).ok().and_then(|d| by_day.get_mut(d)) {
+                    *n += 1;
+                }
+            }
+            let chats: i64 = by_day.iter().sum();
+            let (by_day, _) = suppress_distribution(&labels, &by_day, chats, false, k);
+            RiskCategoryFigures { category, chats: cell(chats, k), by_day }
+        })
+        .collect()
+}
+
 /// Builds the report from the rows (pure, for unit tests and the HTTP edge alike).
-pub fn build(
-    q: &ServiceReportQuery,
-    chats: &[ChatTimes],
-    escalations: &[EscalationTimes],
-    now: i64,
-    k: i64,
-) -> ServiceReport {
+/// `outcomes` are the configured close outcomes; `first_day`/`last_day` the period's days.
+pub fn build(q: &ServiceReportQuery, rows: &Rows, outcomes: &[String], now: i64, k: i64) -> ServiceReport {
+    let chats = &rows.chats;
     let contacts = chats.len() as i64;
     let answered: Vec<&ChatTimes> = chats.iter().filter(|c| c.assigned_at.is_some()).collect();
-    let abandoned = chats.iter().filter(|c| c.assigned_at.is_none() && c.closed_at.is_some()).count() as i64;
+    let abandoned: Vec<&ChatTimes> =
+        chats.iter().filter(|c| c.assigned_at.is_none() && c.closed_at.is_some()).collect();
     let waits = seconds(answered.iter().filter_map(|c| c.assigned_at.map(|a| a - c.created_at)).collect());
+    let gave_up = seconds(abandoned.iter().filter_map(|c| c.closed_at.map(|a| a - c.created_at)).collect());
+    let replies = seconds(chats.iter().filter_map(|c| c.first_reply_at.map(|r| r - c.created_at)).collect());
+    let lengths = seconds(answered.iter().filter_map(|c| Some(c.closed_at? - c.assigned_at?)).collect());
+
+    // Young people: each counted once; first-time when their first support chat ever is in
+    // the period (it cannot be later than a chat of theirs in the period).
+    let period = period(q).unwrap_or((0, 0));
+    let mut people: BTreeMap<&str, bool> = BTreeMap::new();
+    for c in chats {
+        if let Some(owner) = c.owner_id.as_deref() {
+            people.insert(owner, c.owner_first_at.is_some_and(|f| f >= period.0));
+        }
+    }
+    let young_people = people.len() as i64;
+    let first_time = people.values().filter(|f| **f).count() as i64;
+    let yp_labels = ["first_time".to_owned(), "returning".to_owned()];
+    let (yp, _) = suppress_distribution(&yp_labels, &[first_time, young_people - first_time], young_people, false, k);
 
     let mut by_hour = vec![0i64; 24];
     let mut by_day = vec![0i64; 7];
@@ -211,23 +363,19 @@ pub fn build(
     let (contacts_by_hour, _) = suppress_distribution(&hours, &by_hour, contacts, false, k);
     let (contacts_by_weekday, _) = suppress_distribution(&days, &by_day, contacts, false, k);
 
-    let escalations = SEVERITIES
-        .iter()
-        .map(|s| {
-            let of: Vec<&EscalationTimes> = escalations.iter().filter(|e| e.severity == *s).collect();
-            let acked = of.iter().filter(|e| e.acknowledged_at.is_some()).count() as i64;
-            let overdue = of.iter().filter(|e| e.acknowledged_at.unwrap_or(now) > e.deadline_at).count() as i64;
-            let acks = seconds(of.iter().filter_map(|e| e.acknowledged_at.map(|a| a - e.created_at)).collect());
-            SeverityFigures {
-                severity: s.to_string(),
-                raised: cell(of.len() as i64, k),
-                acknowledged: cell(acked, k),
-                overdue: cell(overdue, k),
-                acknowledge_median_seconds: med(&acks, k),
-            }
-        })
-        .collect();
+    // Outcomes of the closed chats: the configured ones, then `none` for anything else.
+    let closed: Vec<&ChatTimes> = chats.iter().filter(|c| c.closed_at.is_some()).collect();
+    let mut outcome_labels: Vec<String> = outcomes.to_vec();
+    outcome_labels.push("none".into());
+    let mut outcome_counts = vec![0i64; outcome_labels.len()];
+    for c in &closed {
+        let i = c.outcome.as_deref().and_then(|o| outcomes.iter().position(|x| x == o)).unwrap_or(outcomes.len());
+        outcome_counts[i] += 1;
+    }
+    let (outcomes, _) = suppress_distribution(&outcome_labels, &outcome_counts, closed.len() as i64, false, k);
 
+    let (first_day, last_day) = (period.0.div_euclid(DAY_MS), (period.1 - 1).div_euclid(DAY_MS));
+    let cell_of = |d: &DistributionCell| ReportCell { value: d.count, suppressed: d.suppressed };
     ServiceReport {
         from: q.from.clone(),
         to: q.to.clone(),
@@ -236,12 +384,24 @@ pub fn build(
         suppression_reason: None,
         contacts: cell(contacts, k),
         answered: cell(answered.len() as i64, k),
-        abandoned: cell(abandoned, k),
+        abandoned: cell(abandoned.len() as i64, k),
+        abandoned_after_median_seconds: med(&gave_up, k),
+        young_people: cell(young_people, k),
+        first_time: cell_of(&yp[0]),
+        returning: cell_of(&yp[1]),
         queue_wait_median_seconds: med(&waits, k),
         queue_wait_p90_seconds: percentile(&waits, 0.9, k),
+        first_reply_median_seconds: med(&replies, k),
+        first_reply_p90_seconds: percentile(&replies, 0.9, k),
+        chat_length_median_seconds: med(&lengths, k),
+        closed: cell(closed.len() as i64, k),
+        outcomes,
+        transfers: cell(rows.transfers, k),
         contacts_by_hour,
         contacts_by_weekday,
-        escalations,
+        escalations: escalation_figures(&rows.escalations, now, k),
+        moderation: moderation_figures(&rows.items, k),
+        risk_categories: risk_figures(&rows.flagged, first_day, last_day, k),
     }
 }
 
@@ -249,12 +409,18 @@ pub fn build(
 pub async fn report(state: &AppState, user: &AuthUser, q: &ServiceReportQuery) -> ApiResult<ServiceReport> {
     user.require(READERS)?;
     let (from, to) = period(q)?;
-    let chats = state.store.report_chats(from, to).await?;
-    let escalations = state.store.report_escalations(from, to).await?;
+    let rows = Rows {
+        chats: state.store.report_chats(from, to).await?,
+        escalations: state.store.report_escalations(from, to).await?,
+        items: state.store.report_moderation_items(from, to).await?,
+        transfers: state.store.report_transfers(from, to).await?,
+        flagged: state.store.report_flagged(from, to).await?,
+    };
     let (now, k) = (state.clock.now_ms(), threshold(state));
-    let report = build(q, &chats, &escalations, now, k);
+    let outcomes = &state.config.desk.close_outcomes;
+    let report = build(q, &rows, outcomes, now, k);
     // Built as it would be released; now checked against earlier releases (docs/reports.md).
-    let pop = DayCounts::of(from, to, &chats);
+    let pop = DayCounts::of(from, to, &rows.chats);
     let cells = report_cells(&report);
     let encoded = pop.encode();
     let cells_json = serde_json::to_string(&cells).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -268,7 +434,7 @@ pub async fn report(state: &AppState, user: &AuthUser, q: &ServiceReportQuery) -
         return Ok(report);
     }
     // Everything withheld: the report of nothing, with the reason.
-    let mut withheld = build(q, &[], &[], now, k);
+    let mut withheld = build(q, &Rows::default(), outcomes, now, k);
     withheld.suppressed = true;
     withheld.suppression_reason = Some(refusal(k));
     Ok(withheld)

@@ -72,7 +72,7 @@ pub use privacy::Privacy;
 pub use push::Push;
 pub use records::*;
 pub use returning::Returning;
-pub use service_reports::{ChatTimes, EscalationTimes, ServiceReports};
+pub use service_reports::{ChatTimes, EscalationTimes, FlaggedMessage, ItemTimes, ServiceReports};
 pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use talkzone_mobile_api::client::ClientError;
 use talkzone_mobile_api::{
-    Capacity, CreateConversationRequest, EndChatRequest, RaiseEscalationRequest, ReportCell, Role, ServiceReportQuery,
-    ShiftRequest,
+    Capacity, CloseRequest, CreateConversationRequest, EndChatRequest, EscalationSeverity, RaiseEscalationRequest,
+    ReportCell, ResolveEscalationRequest, RiskCategory, Role, ServiceReportQuery, ShiftRequest,
 };
 use talkzone_server::clock::{rfc3339, Clock, ManualClock, SystemClock};
 use talkzone_server::jobs;
@@ -30,15 +30,15 @@ fn status<T: std::fmt::Debug>(r: Result<T, ClientError>) -> u16 {
 }
 
 async fn the_report_counts_known_chats(backend: Backend) {
-    // Now (tokens are checked against the real time too); the report's hour and weekday are
-    // this instant's.
+    // Yesterday, then now (tokens are checked against the real time too); the report's hour
+    // and weekday are this instant's.
     let t0 = SystemClock.now_ms();
-    let clock = Arc::new(ManualClock::new(t0));
+    let clock = Arc::new(ManualClock::new(t0 - DAY));
     let s = TestServer::builder(backend)
         .clock(clock.clone())
         .config(|c| {
             c.surveys.suppression_threshold = K;
-            c.access_token_ttl = std::time::Duration::from_secs(24 * 3600);
+            c.access_token_ttl = std::time::Duration::from_secs(72 * 3600);
         })
         .start()
         .await;
@@ -46,6 +46,23 @@ async fn the_report_counts_known_chats(backend: Backend) {
     let worker = s.staff(Role::DutyWorker).await;
     let supervisor = s.staff(Role::Supervisor).await;
     s.client.set_capacity(&admin.access_token, &worker.user.id, &Capacity { capacity: 4 }).await.unwrap();
+    let end = EndChatRequest { reason: Default::default() };
+
+    // Yesterday three young people came and left; today they come back, swearing (profanity
+    // is a risk category the moderation step detects; it raises no escalation).
+    let mut returning = Vec::new();
+    for _ in 0..3 {
+        let yp = s.young_person().await;
+        let req = CreateConversationRequest { topic: None, first_message: Some("hello".into()) };
+        let c = s.client.open_conversation(&yp.access_token, &req).await.unwrap().1;
+        s.client.end_conversation(&yp.access_token, &c.id, &end).await.unwrap();
+        returning.push(yp);
+    }
+    clock.advance_ms(DAY);
+    for yp in &returning {
+        let req = CreateConversationRequest { topic: None, first_message: Some("this is fucking shit".into()) };
+        s.client.open_conversation(&yp.access_token, &req).await.unwrap();
+    }
     let shift = ShiftRequest {
         user_id: worker.user.id.clone(),
         starts_at: rfc3339(t0 - 60_000),
@@ -53,7 +70,7 @@ async fn the_report_counts_known_chats(backend: Backend) {
     };
     s.client.add_shift(&admin.access_token, &shift).await.unwrap();
 
-    // Four young people open chats.
+    // Four young people open chats for the first time.
     let mut chats = Vec::new();
     let mut yps = Vec::new();
     for _ in 0..4 {
@@ -63,28 +80,39 @@ async fn the_report_counts_known_chats(backend: Backend) {
         yps.push(yp);
     }
     // The fourth gives up before anyone answers.
-    let end = EndChatRequest { reason: Default::default() };
     s.client.end_conversation(&yps[3].access_token, &chats[3].id, &end).await.unwrap();
 
-    // The worker takes the others after 60, 120 and 300 seconds.
+    // The worker takes the others after 60, 130 and 320 seconds and replies 10 seconds later.
     s.client.set_duty(&worker.access_token, true).await.unwrap();
     let mut ws = s.client.connect(&worker.access_token).await.unwrap();
     ws.round_trip().await.unwrap();
     for (i, wait) in [60_000, 60_000, 180_000].into_iter().enumerate() {
         clock.advance_ms(wait);
         s.client.accept(&worker.access_token, &chats[i].id).await.unwrap();
-        // A reply at once, so that the assignment timeout does not hand it back.
+        clock.advance_ms(10_000);
         ws.send_message(&chats[i].id, &format!("r{i}"), "hi, I'm here").await.unwrap();
     }
-    // Three medium escalations, each acknowledged 30 seconds after it was raised.
+    // Three medium escalations, each acknowledged 30 seconds after it was raised (at 330, 360
+    // and 390 s), all resolved at 1020 s; then the three chats are closed, resolved.
     let mut sup_ws = s.client.connect(&supervisor.access_token).await.unwrap();
     sup_ws.round_trip().await.unwrap();
     jobs::run_once(s.state()).await;
+    let mut escalations = Vec::new();
     for chat in &chats[..3] {
         let req = RaiseEscalationRequest { severity: "medium".into(), reason: "x".into() };
         let e = s.client.raise_escalation(&worker.access_token, &chat.id, &req).await.unwrap();
         clock.advance_ms(30_000);
         s.client.acknowledge_escalation(&supervisor.access_token, &e.id).await.unwrap();
+        escalations.push(e);
+    }
+    clock.advance_ms(600_000);
+    for e in &escalations {
+        let req = ResolveEscalationRequest { outcome: "advice_given".into(), note: None };
+        s.client.resolve_escalation(&supervisor.access_token, &e.id, &req).await.unwrap();
+    }
+    for chat in &chats[..3] {
+        let req = CloseRequest { outcome: "resolved".into(), tags: vec![] };
+        s.client.close_conversation(&worker.access_token, &chat.id, &req).await.unwrap();
     }
 
     let today = rfc3339(t0)[..10].to_owned();
@@ -95,15 +123,29 @@ async fn the_report_counts_known_chats(backend: Backend) {
         let r = s.client.service_report(token, &q(&today, &today)).await.unwrap();
         assert_eq!(r.threshold, K);
         assert!(!r.suppressed);
-        assert_eq!(r.contacts, shown(4));
+        assert_eq!(r.contacts, shown(7));
         assert_eq!(r.answered, shown(3));
         assert_eq!(r.abandoned, withheld(), "1 is under the threshold");
-        assert_eq!(r.queue_wait_median_seconds, Some(120.0));
-        assert_eq!(r.queue_wait_p90_seconds, Some(300.0), "nearest rank: the 3rd of 3");
+        assert_eq!(r.abandoned_after_median_seconds, None, "1 value is under the threshold");
+        assert_eq!(r.young_people, shown(7));
+        assert_eq!(r.first_time, shown(4));
+        assert_eq!(r.returning, shown(3), "their first chat was yesterday");
+        assert_eq!(r.queue_wait_median_seconds, Some(130.0));
+        assert_eq!(r.queue_wait_p90_seconds, Some(320.0), "nearest rank: the 3rd of 3");
+        assert_eq!(r.first_reply_median_seconds, Some(140.0));
+        assert_eq!(r.first_reply_p90_seconds, Some(330.0));
+        assert_eq!(r.chat_length_median_seconds, Some(890.0), "closed at 1020 s, taken at 60, 130, 320");
+        assert_eq!(r.closed, shown(4));
+        for o in &r.outcomes {
+            let want = if o.label == "resolved" { Some(3) } else { None };
+            assert_eq!(o.count, want, "outcome {} (young_person_left is 1, withheld)", o.label);
+        }
+        assert_eq!(r.outcomes.last().map(|o| o.label.as_str()), Some("none"));
+        assert_eq!(r.transfers, withheld(), "none");
         assert_eq!(r.contacts_by_hour.len(), 24);
         for c in &r.contacts_by_hour {
             if c.label == hour {
-                assert_eq!((c.count, c.suppressed), (Some(4), false));
+                assert_eq!((c.count, c.suppressed), (Some(7), false));
             } else {
                 assert_eq!((c.count, c.suppressed), (None, true), "hour {} has 0, under 3", c.label);
             }
@@ -111,27 +153,48 @@ async fn the_report_counts_known_chats(backend: Backend) {
         let days: Vec<_> = r.contacts_by_weekday.iter().map(|c| (c.label.as_str(), c.count)).collect();
         let want: Vec<_> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
             .into_iter()
-            .map(|d| (d, if d == weekday { Some(4) } else { None }))
+            .map(|d| (d, if d == weekday { Some(7) } else { None }))
             .collect();
         assert_eq!(days, want);
-        let sev: Vec<_> = r.escalations.iter().map(|e| e.severity.as_str()).collect();
-        assert_eq!(sev, ["low", "medium", "high", "critical"]);
+        let sev: Vec<_> = r.escalations.iter().map(|e| e.severity).collect();
+        assert_eq!(sev, EscalationSeverity::ALL);
         for e in &r.escalations {
-            if e.severity == "medium" {
+            if e.severity == EscalationSeverity::Medium {
                 assert_eq!(e.raised, shown(3));
                 assert_eq!(e.acknowledged, shown(3));
+                assert_eq!(e.resolved, shown(3));
                 assert_eq!(e.overdue, withheld(), "none overdue: 0 is under the threshold");
                 assert_eq!(e.acknowledge_median_seconds, Some(30.0));
+                assert_eq!(e.resolve_median_seconds, Some(660.0), "1020 − 360");
             } else {
                 assert_eq!((&e.raised, &e.acknowledged, &e.overdue), (&withheld(), &withheld(), &withheld()));
-                assert_eq!(e.acknowledge_median_seconds, None);
+                assert_eq!((e.acknowledge_median_seconds, e.resolve_median_seconds), (None, None));
+            }
+        }
+        assert_eq!(r.moderation.items, withheld(), "no room messages held or reported");
+        assert_eq!(r.moderation.decision_median_seconds, None);
+        let cats: Vec<_> = r.risk_categories.iter().map(|c| c.category).collect();
+        assert_eq!(cats, RiskCategory::ALL);
+        for c in &r.risk_categories {
+            assert_eq!(c.by_day.len(), 1);
+            assert_eq!(c.by_day[0].label, today);
+            if c.category == RiskCategory::Profanity {
+                assert_eq!((&c.chats, c.by_day[0].count), (&shown(3), Some(3)));
+            } else {
+                assert_eq!((&c.chats, c.by_day[0].count), (&withheld(), None), "{:?}", c.category);
             }
         }
     }
-    // The day before holds nothing: everything withheld, no waits.
+    // The day before: 3 chats, every one abandoned.
     let r = s.client.service_report(&admin.access_token, &q(&yesterday, &yesterday)).await.unwrap();
-    assert_eq!(r.contacts, withheld());
+    assert!(!r.suppressed, "{:?}", r.suppression_reason);
+    assert_eq!((r.contacts, r.abandoned, r.young_people), (shown(3), shown(3), shown(3)));
+    // None returning (0, withheld), so first-time is withheld too: young people minus it
+    // would give the 0 back (secondary suppression).
+    assert_eq!((r.first_time, r.returning), (withheld(), withheld()));
+    assert_eq!(r.abandoned_after_median_seconds, Some(0.0), "they left at once");
     assert_eq!(r.queue_wait_median_seconds, None);
+    assert!(r.risk_categories.iter().all(|c| c.chats == withheld()));
 
     // Bad periods: 422.
     let bad = [q("2026-03-02", "2026-03-01"), q("2026-01-01", "2027-01-02"), q("2026-3-2", "2026-03-02")];
