@@ -1,6 +1,8 @@
 //! Service reports (docs/reports.md): `/v1/admin/service-report` for supervisors and the YOT admin.
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use talkzone_mobile_api::{ErrorBody, ServiceReport, ServiceReportQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,7 +14,7 @@ use crate::service_reports;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(service_report))
+    OpenApiRouter::new().routes(routes!(service_report)).routes(routes!(service_report_csv))
 }
 
 /// `GET /v1/admin/service-report`: contacts, queue waits, abandoned chats and escalations over
@@ -28,4 +30,25 @@ async fn service_report(
     ApiQuery(q): ApiQuery<ServiceReportQuery>,
 ) -> ApiResult<ApiJson<ServiceReport>> {
     Ok(ApiJson(service_reports::report(&state, &user, &q).await?))
+}
+
+/// `GET /v1/admin/service-report.csv`: the same report as CSV (same period, same withholding:
+/// a withheld number is empty, marked `withheld`). Roles: supervisor, yot_admin.
+#[utoipa::path(get, path = "/v1/admin/service-report.csv", tag = "reports", security(("bearer" = [])),
+    params(ServiceReportQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn service_report_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ServiceReportQuery>,
+) -> ApiResult<Response> {
+    let report = service_reports::report(&state, &user, &q).await?;
+    let disposition = format!("attachment; filename=\"service-report-{}-{}.csv\"", report.from, report.to);
+    let csv = service_reports::csv::report_csv(&report);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        csv,
+    )
+        .into_response())
 }

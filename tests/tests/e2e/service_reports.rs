@@ -185,6 +185,33 @@ async fn the_report_counts_known_chats(backend: Backend) {
             }
         }
     }
+    // The same report as CSV: the same numbers, withheld ones empty and marked.
+    let csv = s.client.service_report_csv(&supervisor.access_token, &q(&today, &today)).await.unwrap();
+    assert!(csv.starts_with("section,figure,label,value,withheld\r\n"), "{csv}");
+    for line in [
+        "report,whole_report_withheld,,false,false",
+        "contacts,count,contacts,7,false",
+        "contacts,count,abandoned,,true",
+        "contacts,count,transfers,,true",
+        "young_people,count,returning,3,false",
+        "times,seconds,queue_wait_median,130,false",
+        "times,seconds,chat_length_median,890,false",
+        "times,seconds,abandoned_after_median,,true",
+        "outcomes,closed,resolved,3,false",
+        "outcomes,closed,young_person_left,,true",
+        &format!("contacts_by_hour,contacts,{hour},7,false"),
+        "escalations,medium,resolve_median_seconds,660,false",
+        "escalations,critical,raised,,true",
+        "moderation,count,items,,true",
+        "risk,profanity,chats,3,false",
+        &format!("risk_by_day,profanity,{today},3,false"),
+        "risk,weapons,chats,,true",
+    ] {
+        assert!(csv.lines().any(|l| l == line), "{line} missing from\n{csv}");
+    }
+    assert_eq!(status(s.client.service_report_csv(&worker.access_token, &q(&today, &today)).await), 403);
+    assert_eq!(status(s.client.service_report_csv(&admin.access_token, &q(&today, "2026-13-01")).await), 422);
+
     // The day before: 3 chats, every one abandoned.
     let r = s.client.service_report(&admin.access_token, &q(&yesterday, &yesterday)).await.unwrap();
     assert!(!r.suppressed, "{:?}", r.suppression_reason);
@@ -251,6 +278,10 @@ async fn reports_that_could_be_subtracted_are_withheld(backend: Backend) {
     assert_eq!(r.contacts, withheld());
     assert!(r.contacts_by_weekday.iter().all(|c| c.count.is_none()));
     assert!(r.escalations.iter().all(|e| e.raised == withheld()));
+    let csv = s.client.service_report_csv(&admin.access_token, &q(&day(1), &day(1))).await.unwrap();
+    assert!(csv.lines().any(|l| l == "report,whole_report_withheld,,true,false"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("report,reason,,\"this period's report differs")), "{csv}");
+    assert!(csv.lines().any(|l| l == "contacts,count,contacts,,true"), "{csv}");
     // Asking the released period again is fine.
     let r = s.client.service_report(&admin.access_token, &q(&day(1), &day(2))).await.unwrap();
     assert_eq!((r.suppressed, r.contacts), (false, shown(7)));

@@ -3,6 +3,8 @@
 //! the survey reports' own rules (`surveys::reports`: the threshold, primary and secondary
 //! suppression), so that both kinds of report withhold the same way.
 
+pub mod csv;
+
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
