@@ -107,6 +107,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../web/admin-tools.js"),
     },
     Asset {
+        name: "admin-reports.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/admin-reports.js"),
+    },
+    Asset {
         name: "talkzone.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../../web/talkzone.css"),
