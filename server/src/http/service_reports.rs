@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use super::extract::{ApiJson, ApiQuery};
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::model::{AuditAction, AuditTarget};
 use crate::service_reports;
 use crate::state::AppState;
 
@@ -29,7 +30,24 @@ async fn service_report(
     user: AuthUser,
     ApiQuery(q): ApiQuery<ServiceReportQuery>,
 ) -> ApiResult<ApiJson<ServiceReport>> {
-    Ok(ApiJson(service_reports::report(&state, &user, &q).await?))
+    let report = service_reports::report(&state, &user, &q).await?;
+    audit(&state, &user, AuditAction::ServiceReportViewed, &report).await;
+    Ok(ApiJson(report))
+}
+
+/// Records who looked at which period, and whether it carried numbers (as survey reports do).
+async fn audit(state: &AppState, user: &AuthUser, action: AuditAction, r: &ServiceReport) {
+    let details = format!("{} to {}; {}", r.from, r.to, if r.suppressed { "withheld" } else { "released" });
+    crate::audit::record(
+        state.store.as_ref(),
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        action,
+        AuditTarget::Report,
+        "service",
+        Some(details),
+    )
+    .await;
 }
 
 /// `GET /v1/admin/service-report.csv`: the same report as CSV (same period, same withholding:
@@ -44,6 +62,7 @@ async fn service_report_csv(
     ApiQuery(q): ApiQuery<ServiceReportQuery>,
 ) -> ApiResult<Response> {
     let report = service_reports::report(&state, &user, &q).await?;
+    audit(&state, &user, AuditAction::ServiceReportExported, &report).await;
     let disposition = format!("attachment; filename=\"service-report-{}-{}.csv\"", report.from, report.to);
     let csv = service_reports::csv::report_csv(&report);
     Ok((

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use talkzone_mobile_api::client::ClientError;
 use talkzone_mobile_api::{
-    Capacity, CloseRequest, CreateConversationRequest, EndChatRequest, EscalationSeverity, RaiseEscalationRequest,
-    ReportCell, ResolveEscalationRequest, RiskCategory, Role, ServiceReportQuery, ShiftRequest,
+    AuditQuery, Capacity, CloseRequest, CreateConversationRequest, EndChatRequest, EscalationSeverity,
+    RaiseEscalationRequest, ReportCell, ResolveEscalationRequest, RiskCategory, Role, ServiceReportQuery, ShiftRequest,
 };
 use talkzone_server::clock::{rfc3339, Clock, ManualClock, SystemClock};
 use talkzone_server::jobs;
@@ -211,6 +211,18 @@ async fn the_report_counts_known_chats(backend: Backend) {
     }
     assert_eq!(status(s.client.service_report_csv(&worker.access_token, &q(&today, &today)).await), 403);
     assert_eq!(status(s.client.service_report_csv(&admin.access_token, &q(&today, "2026-13-01")).await), 422);
+
+    // Who looked at which period is in the audit log, and whether it carried numbers.
+    let log = s.client.audit_log(&admin.access_token, &AuditQuery { days: Some(3) }).await.unwrap();
+    let of = |action: &str, who: &talkzone_mobile_api::UserId| {
+        log.entries.iter().filter(|e| e.action == action && e.actor_id.as_ref() == Some(who)).count()
+    };
+    assert_eq!(of("service_report_viewed", &admin.user.id), 1);
+    assert_eq!(of("service_report_viewed", &supervisor.user.id), 1);
+    assert_eq!(of("service_report_exported", &supervisor.user.id), 1);
+    let viewed = log.entries.iter().find(|e| e.action == "service_report_viewed").unwrap();
+    assert_eq!(viewed.target.as_deref(), Some("report:service"));
+    assert_eq!(viewed.details.as_deref(), Some(format!("{today} to {today}; released").as_str()));
 
     // The day before: 3 chats, every one abandoned.
     let r = s.client.service_report(&admin.access_token, &q(&yesterday, &yesterday)).await.unwrap();
