@@ -518,6 +518,95 @@ mod tests {
         assert!(!service_refuses(&overlap, &cells, &old.encode(), Some(&old_cells), k));
     }
 
+    const D: i64 = 1_767_225_600_000; // 2026-01-01, a Thursday
+
+    fn flagged(chat: &str, at: i64, labels: &str) -> FlaggedMessage {
+        FlaggedMessage {
+            conversation_id: chat.into(),
+            sent_at: at,
+            verdict: format!("{{\"labels\":{labels},\"redacted\":\"x\"}}"),
+        }
+    }
+
+    fn item(created_at: i64, decided_after: Option<i64>, decision: &str) -> ItemTimes {
+        ItemTimes {
+            created_at,
+            decided_at: decided_after.map(|s| created_at + s * 1000),
+            decision: Some(decision.into()),
+        }
+    }
+
+    #[test]
+    fn moderation_transfers_outcomes_and_risk_by_day_are_counted_and_withheld() {
+        let k = 3;
+        let outcomes = vec!["resolved".to_owned(), "signposted".to_owned()];
+        let chat = |outcome: Option<&str>| ChatTimes {
+            created_at: D,
+            closed_at: Some(D + 60_000),
+            outcome: outcome.map(str::to_owned),
+            ..Default::default()
+        };
+        let rows = Rows {
+            chats: vec![
+                chat(Some("resolved")),
+                chat(Some("resolved")),
+                chat(Some("resolved")),
+                chat(Some("gone")),
+                chat(None),
+            ],
+            escalations: vec![],
+            items: vec![
+                item(D, Some(10), "approve"),
+                item(D, Some(20), "approve"),
+                item(D, Some(30), "approve"),
+                item(D, Some(40), "remove"),
+                item(D, None, ""),
+            ],
+            transfers: 4,
+            flagged: vec![
+                // Weapons: chats a, b, c on day 1 (a twice: counted once), d and e on day 2,
+                // f on day 2 and again on day 1 (counted on day 1, its first).
+                flagged("a", D + 1000, "[\"weapons\"]"),
+                flagged("a", D + 2000, "[\"weapons\",\"hate\"]"),
+                flagged("b", D + 3000, "[\"weapons\"]"),
+                flagged("c", D + 4000, "[\"weapons\"]"),
+                flagged("d", D + DAY_MS, "[\"weapons\"]"),
+                flagged("e", D + DAY_MS, "[\"weapons\"]"),
+                flagged("f", D + DAY_MS + 5, "[\"weapons\"]"),
+                flagged("f", D + 5, "[\"weapons\"]"),
+                // Outside the period (day 4): not counted.
+                flagged("g", D + 3 * DAY_MS, "[\"weapons\"]"),
+                // Not a verdict we can read: no categories.
+                FlaggedMessage { conversation_id: "h".into(), sent_at: D, verdict: "nonsense".into() },
+            ],
+        };
+        let r = build(&q("2026-01-01", "2026-01-03"), &rows, &outcomes, D, k);
+        assert_eq!(r.transfers.value, Some(4));
+        assert_eq!(r.closed.value, Some(5));
+        let got: Vec<_> = r.outcomes.iter().map(|o| (o.label.as_str(), o.count)).collect();
+        // resolved 3; signposted 0 and none 2 withheld (two withheld: no secondary).
+        assert_eq!(got, [("resolved", Some(3)), ("signposted", None), ("none", None)]);
+        let m = &r.moderation;
+        assert_eq!((m.items.value, m.decided.value), (Some(5), Some(4)));
+        let got: Vec<_> = m.decisions.iter().map(|d| (d.label.as_str(), d.count)).collect();
+        assert_eq!(
+            got,
+            [("approve", Some(3)), ("redact", None), ("reject", None), ("remove", None), ("dismiss", None)]
+        );
+        assert_eq!(m.decision_median_seconds, Some(25.0));
+        let weapons = r.risk_categories.iter().find(|c| c.category == RiskCategory::Weapons).unwrap();
+        assert_eq!(weapons.chats.value, Some(6));
+        let days: Vec<_> = weapons.by_day.iter().map(|d| (d.label.as_str(), d.count)).collect();
+        // Day 1: a, b, c, f (4); day 2: d, e (2) and day 3 (0) withheld: two withheld, so
+        // day 1 can stand (no secondary suppression).
+        assert_eq!(days, [("2026-01-01", Some(4)), ("2026-01-02", None), ("2026-01-03", None)]);
+        let hate = r.risk_categories.iter().find(|c| c.category == RiskCategory::Hate).unwrap();
+        assert!(hate.chats.suppressed, "1 chat");
+        // Too few to show at a higher threshold.
+        let r = build(&q("2026-01-01", "2026-01-03"), &rows, &outcomes, D, 5);
+        assert!(r.transfers.suppressed && r.moderation.decision_median_seconds.is_none());
+    }
+
     #[test]
     fn percentiles_use_the_nearest_rank_and_withhold_small_lists() {
         let v: Vec<i64> = (1..=10).collect();
