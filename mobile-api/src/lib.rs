@@ -146,6 +146,7 @@ mod push;
 mod queries;
 mod returning;
 mod rooms;
+mod service_reports;
 mod surveys;
 
 #[cfg(feature = "client")]
@@ -170,4 +171,5 @@ pub use push::*;
 pub use queries::*;
 pub use returning::*;
 pub use rooms::*;
+pub use service_reports::*;
 pub use surveys::*;

@@ -37,7 +37,7 @@
 //! 2. services: audit, batch, conversation_cache, limits, moderation, realtime, auth, views, group_commit, push
 //! 3. state: state
 //! 4. rules: presence, queue, policies, rooms::policy, privacy::notice, conversations::access, conversations::system, conversations::view
-//! 5. domain: on_call, service_levels, escalation, moderation_queue, surveys, privacy, desk, verdict_marks, returning
+//! 5. domain: on_call, service_levels, escalation, moderation_queue, surveys, privacy, desk, verdict_marks, returning, service_reports
 //! 6. use cases: conversations, rooms, directory, accounts, canned_replies
 //! 7. edges: jobs, ws, http
 //! 8. process: app, cli
@@ -77,6 +77,7 @@ pub mod realtime;
 pub mod returning;
 pub mod rooms;
 pub mod service_levels;
+pub mod service_reports;
 pub mod state;
 pub mod store;
 pub mod surveys;

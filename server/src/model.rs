@@ -158,6 +158,8 @@ text_enum! {
         SurveySetting = "survey_setting",
         CannedReply = "canned_reply",
         ModerationItem = "moderation_item",
+        /// A service report (docs/reports.md); the id is `service`.
+        Report = "report",
     }
 }
 
@@ -236,6 +238,8 @@ text_enum! {
         SurveyAssignmentsListed = "survey_assignments_listed",
         SurveyReportViewed = "survey_report_viewed",
         SurveyReportExported = "survey_report_exported",
+        ServiceReportViewed = "service_report_viewed",
+        ServiceReportExported = "service_report_exported",
         SurveyChartExported = "survey_chart_exported",
         SurveyDistanceViewed = "survey_distance_viewed",
         SurveyDistanceExported = "survey_distance_exported",

@@ -190,3 +190,16 @@ impl Client {
         json(req).await
     }
 }
+
+impl Client {
+    /// `GET /v1/admin/service-report` (supervisor, yot_admin): the service's figures over a
+    /// period, with small numbers withheld.
+    pub async fn service_report(&self, token: &str, q: &crate::ServiceReportQuery) -> Result<crate::ServiceReport> {
+        self.get_query("/v1/admin/service-report", token, q).await
+    }
+
+    /// `GET /v1/admin/service-report.csv` (supervisor, yot_admin): the same report as CSV.
+    pub async fn service_report_csv(&self, token: &str, q: &crate::ServiceReportQuery) -> Result<String> {
+        self.get_text_query("/v1/admin/service-report.csv", token, q).await
+    }
+}

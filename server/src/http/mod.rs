@@ -22,6 +22,7 @@ mod privacy;
 mod push;
 mod returning;
 mod rooms;
+mod service_reports;
 mod surveys;
 mod verdict_marks;
 pub mod web;
@@ -123,6 +124,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(privacy::router())
         .merge(rooms::router())
         .merge(surveys::router())
+        .merge(service_reports::router())
         .merge(moderation::router())
         .merge(health::router())
         .split_for_parts();

@@ -134,6 +134,11 @@ const ASSETS: &[Asset] = &[
     Asset { name: "icon-192.png", content_type: "image/png", body: include_bytes!("../../web/icon-192.png") },
     Asset { name: "icon-512.png", content_type: "image/png", body: include_bytes!("../../web/icon-512.png") },
     Asset {
+        name: "admin-reports.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../web/admin-reports.js"),
+    },
+    Asset {
         name: "talkzone.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../web/talkzone.css"),

@@ -49,6 +49,7 @@ mod privacy;
 mod push;
 mod records;
 mod returning;
+mod service_reports;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -74,6 +75,7 @@ pub use privacy::Privacy;
 pub use push::Push;
 pub use records::*;
 pub use returning::Returning;
+pub use service_reports::{ChatTimes, EscalationTimes, FlaggedMessage, ItemTimes, ServiceReports};
 pub use sessions::Sessions;
 pub use sqlite::{SqliteStore, WAL_AUTOCHECKPOINT_PAGES};
 pub use surveys::Surveys;
@@ -86,7 +88,7 @@ pub mod prelude {
     pub use super::{
         Audit as _, CannedReplies as _, Conversations as _, Credentials as _, Database as _, Desk as _, Directory as _,
         Escalations as _, Messages as _, Moderation as _, Passkeys as _, Policies as _, Privacy as _, Push as _,
-        Returning as _, Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
+        Returning as _, ServiceReports as _, Sessions as _, Surveys as _, Users as _, VerdictMarks as _,
     };
 }
 
@@ -153,6 +155,7 @@ pub trait Store:
     + Returning
     + Push
     + Passkeys
+    + ServiceReports
 {
 }
 
@@ -177,6 +180,7 @@ impl<T> Store for T where
         + Returning
         + Push
         + Passkeys
+        + ServiceReports
 {
 }
 

@@ -39,6 +39,7 @@ macro_rules! impl_sql_store {
         $crate::store::returning::impl_returning_sql!($store);
         $crate::store::push::impl_push_sql!($store);
         $crate::store::passkeys::impl_passkeys_sql!($store);
+        $crate::store::service_reports::impl_service_reports_sql!($store);
     };
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use talkzone_mobile_api::{DistanceCell, DistanceReport, ReportCell, SurveyReport};
 
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -15,11 +15,11 @@ fn field(s: &str) -> String {
     }
 }
 
-fn num(v: Option<i64>) -> String {
+pub(crate) fn num(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
 
-fn float(v: Option<f64>) -> String {
+pub(crate) fn float(v: Option<f64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
 

@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod differencing;
 pub mod feedback;
 pub mod reports;
 pub mod validation;

@@ -28,6 +28,7 @@ use talkzone_mobile_api::{
     ReportFilters, SurveyAnswer, SurveyDefinition, SurveyReport, SurveyStage,
 };
 
+use super::differencing::{differencing_refuses, Cells, Population};
 use super::{parse_definition, validation, ADMIN};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -69,7 +70,7 @@ fn filters_match(filters: &ReportFilters, r: &ReportRow) -> bool {
         && filters.to.as_ref().is_none_or(|t| r.due_date.as_str() <= t.as_str())
 }
 
-fn cell(n: i64, k: i64) -> ReportCell {
+pub(crate) fn cell(n: i64, k: i64) -> ReportCell {
     if n < k {
         ReportCell { value: None, suppressed: true }
     } else {
@@ -86,13 +87,13 @@ fn round3(x: f64) -> f64 {
 }
 
 /// A population: person (assignment or participant) → whether they count as responded.
-type Population = BTreeMap<String, bool>;
+type SurveyPopulation = BTreeMap<String, bool>;
 
-fn encode(p: &Population) -> String {
+fn encode(p: &SurveyPopulation) -> String {
     p.iter().map(|(id, done)| format!("{id}:{}", u8::from(*done))).collect::<Vec<_>>().join(",")
 }
 
-fn decode(s: &str) -> Population {
+fn decode(s: &str) -> SurveyPopulation {
     s.split(',')
         .filter(|x| !x.is_empty())
         .filter_map(|x| x.rsplit_once(':').map(|(id, d)| (id.to_owned(), d == "1")))
@@ -101,14 +102,36 @@ fn decode(s: &str) -> Population {
 
 /// How many people are in one population and not the other, or in both with a different
 /// response status.
-fn people_differing(a: &Population, b: &Population) -> usize {
+fn people_differing(a: &SurveyPopulation, b: &SurveyPopulation) -> usize {
     let ids: HashSet<&String> = a.keys().chain(b.keys()).collect();
     ids.into_iter().filter(|id| a.get(*id) != b.get(*id)).count()
 }
 
-/// The numbers a report shows, by name. A total is named `x` and its cells `x/label`, so the
-/// differencing check knows which cells add up to which total.
-type Cells = BTreeMap<String, i64>;
+/// Whether `a ⊆ b` or `b ⊆ a`.
+fn nested<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
+    a.is_subset(b) || b.is_subset(a)
+}
+
+/// Survey populations for the shared rules: `assigned` counts non-respondents too, so it is
+/// compared only when the whole populations are nested; every other number counts
+/// respondents only, so those need the respondents nested. Selections that merely overlap
+/// are not compared cell by cell: their difference mixes two groups, and isolating either
+/// needs a third release (their intersection or union), which is nested with both and is
+/// checked against each when it is asked for.
+impl Population for SurveyPopulation {
+    fn people_differing(&self, other: &Self) -> i64 {
+        people_differing(self, other) as i64
+    }
+
+    fn comparable<'a>(&'a self, other: &'a Self) -> Box<dyn Fn(&str) -> bool + 'a> {
+        let respondents =
+            |p: &Self| p.iter().filter(|(_, done)| **done).map(|(id, _)| id.clone()).collect::<BTreeSet<_>>();
+        let everyone = |p: &Self| p.keys().cloned().collect::<BTreeSet<_>>();
+        let respondents_nested = nested(&respondents(self), &respondents(other));
+        let all_nested = nested(&everyone(self), &everyone(other));
+        Box::new(move |key| if key == "assigned" { all_nested } else { respondents_nested })
+    }
+}
 
 fn survey_cells(r: &SurveyReport) -> Cells {
     let mut c = Cells::new();
@@ -144,72 +167,6 @@ fn distance_cells(d: &DistanceReport) -> Cells {
     c
 }
 
-/// Whether `a ⊆ b` or `b ⊆ a`.
-fn nested<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> bool {
-    a.is_subset(b) || b.is_subset(a)
-}
-
-/// Whether releasing `new` (population and cells) could reveal a group under `k` when set
-/// against an earlier release `old`:
-/// - the populations differ by 1 to `k - 1` people (rule 4a); or
-/// - the respondents of one are all among the respondents of the other, so that each cell of
-///   the larger minus the same cell of the smaller is exactly that cell for the people in
-///   between; then every cell shown in both must differ by 0 or at least `k`, and so must
-///   (total difference − cell difference), the people in between who did not give that
-///   answer (rule 4b). `assigned` counts non-respondents too, so it is compared only when the
-///   whole populations are nested.
-///
-/// Selections that merely overlap are not compared cell by cell: their difference mixes two
-/// groups, and isolating either needs a third release (their intersection or union), which
-/// is nested with both and is checked against each when it is asked for.
-fn differencing_refuses(
-    new_pop: &Population,
-    new_cells: &Cells,
-    old_pop: &Population,
-    old_cells: Option<&str>,
-    k: i64,
-) -> bool {
-    let small = |d: i64| d != 0 && d.abs() < k;
-    if small(people_differing(new_pop, old_pop) as i64) {
-        return true;
-    }
-    let Some(old_cells) = old_cells else {
-        // Released before cells were recorded: only the population rule applies.
-        return false;
-    };
-    let Ok(old_cells) = serde_json::from_str::<Cells>(old_cells) else {
-        // Our own record, unreadable: refuse rather than release blind.
-        tracing::error!("survey release log: unreadable cells; refusing the report");
-        return true;
-    };
-    let respondents =
-        |p: &Population| p.iter().filter(|(_, done)| **done).map(|(id, _)| id.clone()).collect::<BTreeSet<_>>();
-    let everyone = |p: &Population| p.keys().cloned().collect::<BTreeSet<_>>();
-    let respondents_nested = nested(&respondents(new_pop), &respondents(old_pop));
-    let all_nested = nested(&everyone(new_pop), &everyone(old_pop));
-    // `assigned` counts non-respondents, so it needs the whole populations nested; every other
-    // number counts respondents only.
-    let comparable = |key: &str| if key == "assigned" { all_nested } else { respondents_nested };
-    for (key, new) in new_cells {
-        let Some(old) = old_cells.get(key) else { continue };
-        if !comparable(key) {
-            continue;
-        }
-        let diff = new - old;
-        if small(diff) {
-            return true;
-        }
-        if let Some((total, _)) = key.rsplit_once('/') {
-            if let (Some(nt), Some(ot)) = (new_cells.get(total), old_cells.get(total)) {
-                if comparable(total) && small((nt - ot) - diff) {
-                    return true;
-                }
-            }
-        }
-    }
-    false
-}
-
 /// Refuses (with a reason) a report that [`differencing_refuses`] against an earlier release
 /// of the same scope; otherwise records it (population and cells) as released.
 async fn release(
@@ -217,7 +174,7 @@ async fn release(
     user: &AuthUser,
     survey_id: &str,
     scope: &str,
-    pop: &Population,
+    pop: &SurveyPopulation,
     cells: &Cells,
     k: i64,
 ) -> ApiResult<Option<String>> {
@@ -269,7 +226,7 @@ fn is_scale(k: QuestionKind) -> bool {
     matches!(k, QuestionKind::EmojiScale | QuestionKind::Scale0To10)
 }
 
-fn median(sorted: &[i64]) -> Option<f64> {
+pub(crate) fn median(sorted: &[i64]) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {
         return None;
@@ -279,7 +236,7 @@ fn median(sorted: &[i64]) -> Option<f64> {
 
 /// Suppresses one distribution. `total` is the number who answered; for single-valued
 /// questions the cells add up to it.
-fn suppress_distribution(
+pub(crate) fn suppress_distribution(
     labels: &[String],
     counts: &[i64],
     total: i64,
@@ -403,7 +360,7 @@ pub async fn version_report(
         .iter()
         .map(|r| (r.assignment_id.clone(), r.answers.as_deref().and_then(|a| serde_json::from_str(a).ok())))
         .collect();
-    let pop: Population = parsed.iter().map(|(id, a)| (id.clone(), a.is_some())).collect();
+    let pop: SurveyPopulation = parsed.iter().map(|(id, a)| (id.clone(), a.is_some())).collect();
     let assigned = pop.len() as i64;
     let completed = pop.values().filter(|d| **d).count() as i64;
     let answers: Vec<&Vec<SurveyAnswer>> = parsed.iter().filter_map(|(_, a)| a.as_ref()).collect();
@@ -529,7 +486,7 @@ pub async fn distance(
         .collect();
     let pairs = changes.len() as i64;
     let k = threshold(state);
-    let pop: Population = changes.keys().map(|id| (id.clone(), true)).collect();
+    let pop: SurveyPopulation = changes.keys().map(|id| (id.clone(), true)).collect();
     let reason = (pairs < k).then(|| format!("fewer than {k} participants answered at both stages in this selection"));
     let mut out = DistanceReport {
         survey_id: survey_id.to_owned(),
@@ -594,7 +551,7 @@ mod tests {
         assert!(cells.iter().all(|c| c.count.is_some()));
     }
 
-    fn pop(ids: &[&str]) -> Population {
+    fn pop(ids: &[&str]) -> SurveyPopulation {
         ids.iter().map(|i| (i.to_string(), true)).collect()
     }
 
@@ -634,8 +591,8 @@ mod tests {
 
     #[test]
     fn populations_differ_by_people() {
-        let a: Population = [("x".to_owned(), true), ("y".to_owned(), false)].into_iter().collect();
-        let b: Population =
+        let a: SurveyPopulation = [("x".to_owned(), true), ("y".to_owned(), false)].into_iter().collect();
+        let b: SurveyPopulation =
             [("x".to_owned(), true), ("y".to_owned(), true), ("z".to_owned(), false)].into_iter().collect();
         assert_eq!(people_differing(&a, &b), 2);
         assert_eq!(decode(&encode(&b)), b);

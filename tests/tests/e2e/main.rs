@@ -52,6 +52,8 @@ mod risk_context;
 mod rooms;
 mod second_factor_page;
 mod service_metrics;
+mod service_report_page;
+mod service_reports;
 mod sessions;
 mod single_sign_on;
 mod sources;

@@ -1,0 +1,73 @@
+//! Service reports (docs/reports.md): `/v1/admin/service-report` for supervisors and the YOT admin.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use talkzone_mobile_api::{ErrorBody, ServiceReport, ServiceReportQuery};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{ApiJson, ApiQuery};
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::model::{AuditAction, AuditTarget};
+use crate::service_reports;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(service_report)).routes(routes!(service_report_csv))
+}
+
+/// `GET /v1/admin/service-report`: contacts, queue waits, abandoned chats and escalations over
+/// whole UTC days `from`..=`to` (at most 366), by hour and weekday, small numbers withheld.
+/// Roles: supervisor, yot_admin.
+#[utoipa::path(get, path = "/v1/admin/service-report", tag = "reports", security(("bearer" = [])),
+    params(ServiceReportQuery),
+    responses((status = 200, body = ServiceReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn service_report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ServiceReportQuery>,
+) -> ApiResult<ApiJson<ServiceReport>> {
+    let report = service_reports::report(&state, &user, &q).await?;
+    audit(&state, &user, AuditAction::ServiceReportViewed, &report).await;
+    Ok(ApiJson(report))
+}
+
+/// Records who looked at which period, and whether it carried numbers (as survey reports do).
+async fn audit(state: &AppState, user: &AuthUser, action: AuditAction, r: &ServiceReport) {
+    let details = format!("{} to {}; {}", r.from, r.to, if r.suppressed { "withheld" } else { "released" });
+    crate::audit::record(
+        state.store.as_ref(),
+        state.clock.now_ms(),
+        Some(user.id.as_str()),
+        action,
+        AuditTarget::Report,
+        "service",
+        Some(details),
+    )
+    .await;
+}
+
+/// `GET /v1/admin/service-report.csv`: the same report as CSV (same period, same withholding:
+/// a withheld number is empty, marked `withheld`). Roles: supervisor, yot_admin.
+#[utoipa::path(get, path = "/v1/admin/service-report.csv", tag = "reports", security(("bearer" = [])),
+    params(ServiceReportQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn service_report_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ServiceReportQuery>,
+) -> ApiResult<Response> {
+    let report = service_reports::report(&state, &user, &q).await?;
+    audit(&state, &user, AuditAction::ServiceReportExported, &report).await;
+    let disposition = format!("attachment; filename=\"service-report-{}-{}.csv\"", report.from, report.to);
+    let csv = service_reports::csv::report_csv(&report);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        csv,
+    )
+        .into_response())
+}
