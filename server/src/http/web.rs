@@ -136,7 +136,7 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "admin-reports.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../web/admin-reports.js"),
+        body: include_bytes!("../../web/admin-reports.js"),
     },
     Asset {
         name: "talkzone.css",
