@@ -138,15 +138,16 @@ async function show() {
   }
 }
 
-// The CSV needs the access token in a header, so it is fetched and saved from the page.
-async function csv() {
+// The CSV and the summary document need the access token in a header, so they are fetched
+// and saved from the page.
+async function download(route, what, name) {
   const form = $("service-report-form");
   unsay(form);
   try {
     const q = new URLSearchParams({ from: $("sr-from").value, to: $("sr-to").value });
-    const resp = await fetch(`/v1/admin/service-report.csv?${q}`, { headers: { Authorization: "Bearer " + (await session.token()) } });
-    if (!resp.ok) throw new Error(`the CSV could not be made (${resp.status})`);
-    const link = el("a", { href: URL.createObjectURL(await resp.blob()), download: `talkzone-service-report-${q.get("from")}-${q.get("to")}.csv` });
+    const resp = await fetch(`${route}?${q}`, { headers: { Authorization: "Bearer " + (await session.token()) } });
+    if (!resp.ok) throw new Error(`the ${what} could not be made (${resp.status})`);
+    const link = el("a", { href: URL.createObjectURL(await resp.blob()), download: name(q.get("from"), q.get("to")) });
     document.body.append(link);
     link.click();
     link.remove();
@@ -155,6 +156,11 @@ async function csv() {
   }
 }
 
+const csv = () => download("/v1/admin/service-report.csv", "CSV", (f, t) => `talkzone-service-report-${f}-${t}.csv`);
+// One printable page for a committee or a board: these figures and the surveys' distance
+// travelled over the same days (the YOT admin's alone).
+const summary = () => download("/v1/admin/service-summary", "summary document", (f, t) => `talk-zone-summary-${f}-${t}.html`);
+
 function build(section) {
   const today = new Date().toISOString().slice(0, 10);
   const weekAgo = new Date(Date.now() - 6 * 86400000).toISOString().slice(0, 10);
@@ -162,13 +168,15 @@ function build(section) {
     el("label", { for: "sr-from" }, "From (UTC day)"), el("input", { id: "sr-from", type: "date", required: "", value: weekAgo }),
     el("label", { for: "sr-to" }, "To (UTC day, at most a year later)"), el("input", { id: "sr-to", type: "date", required: "", value: today }),
     el("button", { type: "submit" }, "Show"),
-    el("button", { type: "button", id: "sr-csv", class: "secondary" }, "CSV"));
+    el("button", { type: "button", id: "sr-csv", class: "secondary" }, "CSV"),
+    el("button", { type: "button", id: "sr-summary", class: "secondary" }, "Summary document"));
   section.replaceChildren(el("h2", {}, "Service report"),
     el("p", { class: "muted" }, "What the service did over a period. Numbers under the threshold are withheld, and so is a " +
       "report that could be subtracted from one already shown to reveal a small group: then widen or change the period."),
     form, el("div", { id: "service-report", "aria-live": "polite" }));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
   $("sr-csv").addEventListener("click", csv);
+  $("sr-summary").addEventListener("click", summary);
 }
 
 if ($("tool-service-report")) build($("tool-service-report"));

@@ -74,6 +74,7 @@
 //! | `GET /v1/admin/verdict-marks/export` | [`Client::verdict_mark_export`] |
 //! | `GET /v1/admin/service-report` | [`Client::service_report`] |
 //! | `GET /v1/admin/service-report.csv` | [`Client::service_report_csv`] |
+//! | `GET /v1/admin/service-summary` | [`Client::service_summary`] |
 //! | `POST /v1/conversations` | [`Client::open_conversation`] |
 //! | `GET /v1/conversations` | [`Client::list_conversations`], [`Client::list_conversations_with`] |
 //! | `GET /v1/conversations/{id}` | [`Client::conversation`] |

@@ -202,4 +202,10 @@ impl Client {
     pub async fn service_report_csv(&self, token: &str, q: &crate::ServiceReportQuery) -> Result<String> {
         self.get_text_query("/v1/admin/service-report.csv", token, q).await
     }
+
+    /// `GET /v1/admin/service-summary` (yot_admin): the summary document of a period (the
+    /// service report and the surveys' distance travelled), one printable HTML page.
+    pub async fn service_summary(&self, token: &str, q: &crate::ServiceReportQuery) -> Result<String> {
+        self.get_text_query("/v1/admin/service-summary", token, q).await
+    }
 }

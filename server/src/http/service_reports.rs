@@ -15,7 +15,10 @@ use crate::service_reports;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(service_report)).routes(routes!(service_report_csv))
+    OpenApiRouter::new()
+        .routes(routes!(service_report))
+        .routes(routes!(service_report_csv))
+        .routes(routes!(service_summary))
 }
 
 /// `GET /v1/admin/service-report`: contacts, queue waits, abandoned chats and escalations over
@@ -68,6 +71,29 @@ async fn service_report_csv(
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
         csv,
+    )
+        .into_response())
+}
+
+/// `GET /v1/admin/service-summary`: the summary document of a period (a day, a week …) for a
+/// scrutiny committee or a partnership board: the service report and the surveys' distance
+/// travelled together, as one self-contained printable HTML page, with everything withheld
+/// that the two reports withhold. Roles: yot_admin.
+#[utoipa::path(get, path = "/v1/admin/service-summary", tag = "reports", security(("bearer" = [])),
+    params(ServiceReportQuery),
+    responses((status = 200, content_type = "text/html", body = String), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn service_summary(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ServiceReportQuery>,
+) -> ApiResult<Response> {
+    let summary = service_reports::summary::summary(&state, &user, &q).await?;
+    let disposition =
+        format!("attachment; filename=\"talk-zone-summary-{}-{}.html\"", summary.service.from, summary.service.to);
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        service_reports::summary::html(&summary),
     )
         .into_response())
 }

@@ -4,6 +4,7 @@
 //! suppression), so that both kinds of report withhold the same way.
 
 pub mod csv;
+pub mod summary;
 
 use std::collections::BTreeMap;
 

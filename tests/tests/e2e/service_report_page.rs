@@ -98,6 +98,19 @@ async fn the_admin_page_shows_the_service_report_with_charts_and_tables() {
     assert_eq!(page.eval("document.querySelectorAll('#service-report table').length").await, json!(0));
     axe(&mut page, "a withheld service report").await;
 
+    // The summary document: what the button saves is the document of the period on screen.
+    page.eval(
+        "window.savedBlob = null; const make = URL.createObjectURL; \
+         URL.createObjectURL = (b) => { window.savedBlob = b; return make(b); }; true",
+    )
+    .await;
+    page.click("#sr-summary").await;
+    page.wait_for("window.savedBlob && window.savedBlob.size > 0", "the summary document saved").await;
+    let saved = page.eval("window.savedBlob.text()").await;
+    let saved = saved.as_str().unwrap_or_default();
+    assert!(saved.contains(&format!("Talk Zone service summary, {today} to {today}")), "{saved}");
+    assert!(saved.contains("The service figures for this period are withheld"), "the page's period, withheld: {saved}");
+
     // A period the wrong way round: the API's reason beside the form, as an alert.
     page.eval(&format!(
         "document.getElementById('sr-from').value = {}; document.getElementById('sr-to').value = {}; true",

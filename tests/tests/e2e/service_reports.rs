@@ -8,6 +8,7 @@ use talkzone_mobile_api::client::ClientError;
 use talkzone_mobile_api::{
     AuditQuery, Capacity, CloseRequest, CreateConversationRequest, EndChatRequest, EscalationSeverity,
     RaiseEscalationRequest, ReportCell, ResolveEscalationRequest, RiskCategory, Role, ServiceReportQuery, ShiftRequest,
+    SurveyDefinition,
 };
 use talkzone_server::clock::{rfc3339, Clock, ManualClock, SystemClock};
 use talkzone_server::jobs;
@@ -310,4 +311,76 @@ async fn reports_that_could_be_subtracted_are_withheld(backend: Backend) {
     assert!(r.suppressed);
 }
 
-both_backends!(the_report_counts_known_chats, reports_that_could_be_subtracted_are_withheld);
+/// The summary document: one HTML page with the service report and the surveys' distance
+/// travelled for the period, every withheld number withheld, nothing anyone wrote in it, and
+/// the survey's words escaped. The YOT admin's alone (the matrix tries every role).
+async fn the_summary_document_holds_both_reports(backend: Backend) {
+    let s = TestServer::builder(backend).config(|c| c.surveys.suppression_threshold = K).start().await;
+    let admin = s.staff(Role::YotAdmin).await;
+    for _ in 0..4 {
+        let yp = s.young_person().await;
+        let words = "my secret words <script>alert(1)</script>";
+        let req = CreateConversationRequest { topic: None, first_message: Some(words.into()) };
+        s.client.open_conversation(&yp.access_token, &req).await.unwrap();
+    }
+    let def: SurveyDefinition = serde_json::from_value(serde_json::json!({
+        "title": "After <b>support</b>",
+        "audience": "young_person",
+        "questions": [
+            {"id": "safe", "kind": "scale_0_10", "text": "How safe do you feel? <i>honestly</i>"},
+            {"id": "why", "kind": "free_text", "text": "Anything else?"}
+        ]
+    }))
+    .unwrap();
+    let survey = s.client.create_survey(&admin.access_token, &def).await.unwrap();
+    s.client.publish_survey(&admin.access_token, &survey.id).await.unwrap();
+
+    let today = rfc3339(SystemClock.now_ms())[..10].to_owned();
+    let url = format!("{}/v1/admin/service-summary?from={today}&to={today}", s.base);
+    let r = reqwest::Client::new().get(&url).bearer_auth(&admin.access_token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    let disposition = format!("attachment; filename=\"talk-zone-summary-{today}-{today}.html\"");
+    assert_eq!(r.headers()["content-disposition"], disposition.as_str());
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("<h1>Talk Zone service summary, {today} to {today}</h1>")), "{html}");
+    let row = |figure: &str, value: &str| format!("<tr><th scope=\"row\">{figure}</th><td>{value}</td></tr>");
+    let hidden = "<span class=\"withheld\">withheld</span>";
+    for (figure, value) in [
+        ("Support chats opened", "4"),
+        ("Young people", "4"),
+        // Returning (0) is under the threshold, and first time would give it back from the
+        // young people's 4: both withheld.
+        ("First time", hidden),
+        ("Returning", hidden),
+        ("Answered by staff", hidden),
+        ("Gave up before an answer", hidden),
+        ("Wait for a worker, median", hidden),
+        ("Answered at both stages", hidden),
+        ("Better", hidden),
+    ] {
+        assert!(html.contains(&row(figure, value)), "{figure}: {value} in\n{html}");
+    }
+    // The survey's scale question, escaped; its free-text question is not a distance.
+    assert!(
+        html.contains(
+            "After &lt;b&gt;support&lt;/b&gt;: \u{201c}How safe do you feel? &lt;i&gt;honestly&lt;/i&gt;\u{201d}"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("Anything else?"));
+    assert!(!html.contains("secret words") && !html.contains("<script") && !html.contains("<b>"), "{html}");
+
+    // The same for the client, and the period's checks.
+    assert_eq!(s.client.service_summary(&admin.access_token, &q(&today, &today)).await.unwrap(), html);
+    assert_eq!(status(s.client.service_summary(&admin.access_token, &q(&today, "2020-01-01")).await), 422);
+    assert_eq!(status(s.client.service_summary(&admin.access_token, &q("yesterday", &today)).await), 422);
+    let supervisor = s.staff(Role::Supervisor).await;
+    assert_eq!(status(s.client.service_summary(&supervisor.access_token, &q(&today, &today)).await), 403);
+}
+
+both_backends!(
+    the_report_counts_known_chats,
+    reports_that_could_be_subtracted_are_withheld,
+    the_summary_document_holds_both_reports
+);
