@@ -111,7 +111,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:52rem;margi
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:2px solid #1b1b1b}\
 table{border-collapse:collapse;margin:1rem 0;width:100%}caption{text-align:left;font-weight:600;padding:.3rem 0}\
 th,td{border:1px solid #767676;padding:.3rem .5rem;text-align:left}td{font-variant-numeric:tabular-nums}\
-.withheld{font-style:italic;color:#595959}.note{background:#f3f3f3;padding:.6rem .8rem;border-left:4px solid #1b1b1b}\
+.wide{overflow-x:auto}.withheld{font-style:italic;color:#595959}.note{background:#f3f3f3;padding:.6rem .8rem;border-left:4px solid #1b1b1b}\
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}table{break-inside:avoid}}";
 
 /// The document: HTML with its style inline and nothing fetched, so it prints and files as is.
@@ -130,12 +130,12 @@ pub fn html(s: &Summary) -> String {
         "<p class=\"note\">Days are whole UTC days, both ends included. To protect the young people in it, any number \
          under {k} is withheld, with a second number where the first could be worked out from a total, and a whole \
          report is withheld when comparing it with one already released could reveal a smaller group. Nothing a young \
-         person wrote is in this document.</p>\n",
+         person wrote is in this document.</p>",
         k = r.threshold
     );
     out.push_str("<h2>Contacts</h2>\n");
     if let Some(why) = &r.suppression_reason {
-        let _ = write!(out, "<p class=\"note\">The service figures for this period are withheld: {}.</p>\n", esc(why));
+        let _ = writeln!(out, "<p class=\"note\">The service figures for this period are withheld: {}.</p>", esc(why));
     }
     table(
         &mut out,
@@ -167,7 +167,7 @@ pub fn html(s: &Summary) -> String {
     let outcomes: Vec<(String, String)> = r.outcomes.iter().map(|c| (label(&c.label), dist(c))).collect();
     table(&mut out, "How chats ended", "Chats", &outcomes);
 
-    out.push_str("<h2>Escalations</h2>\n<table><caption>Escalations by severity</caption><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Raised</th><th scope=\"col\">Acknowledged</th><th scope=\"col\">Overdue</th><th scope=\"col\">Resolved</th><th scope=\"col\">To acknowledge, median</th><th scope=\"col\">To resolve, median</th></tr></thead><tbody>");
+    out.push_str("<h2>Escalations</h2>\n<div class=\"wide\" tabindex=\"0\" role=\"region\" aria-label=\"Escalations by severity\"><table><caption>Escalations by severity</caption><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Raised</th><th scope=\"col\">Acknowledged</th><th scope=\"col\">Overdue</th><th scope=\"col\">Resolved</th><th scope=\"col\">To acknowledge, median</th><th scope=\"col\">To resolve, median</th></tr></thead><tbody>");
     for e in &r.escalations {
         let _ = write!(
             out,
@@ -181,7 +181,7 @@ pub fn html(s: &Summary) -> String {
             duration(e.resolve_median_seconds)
         );
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
 
     out.push_str("<h2>Risks detected</h2>\n");
     let risks: Vec<(String, String)> =
@@ -231,7 +231,7 @@ pub fn html(s: &Summary) -> String {
         }
         table(&mut out, &caption, "Young people and carers", &rows);
     }
-    let _ = write!(out, "<p><small>Made {} by Talk Zone.</small></p>\n</main></body></html>\n", esc(&s.made_at));
+    let _ = writeln!(out, "<p><small>Made {} by Talk Zone.</small></p>\n</main></body></html>", esc(&s.made_at));
     out
 }
 

@@ -7,7 +7,7 @@
 use serde_json::json;
 use talkzone_server::clock::{rfc3339, Clock, SystemClock};
 use talkzone_tests::a11y::{axe, screenshot, viewport};
-use talkzone_tests::api::{CreateConversationRequest, Role};
+use talkzone_tests::api::{CreateConversationRequest, Role, ServiceReportQuery};
 use talkzone_tests::browser::{Browser, Page};
 use talkzone_tests::{TestServer, TEST_PASSWORD};
 
@@ -34,7 +34,7 @@ async fn the_admin_page_shows_the_service_report_with_charts_and_tables() {
         .config(|c| c.surveys.suppression_threshold = 3)
         .start()
         .await;
-    s.staff_named(Role::YotAdmin, "report-admin").await;
+    let admin = s.staff_named(Role::YotAdmin, "report-admin").await;
     for _ in 0..4 {
         let yp = s.young_person().await;
         let req = CreateConversationRequest { topic: None, first_message: Some("hello".into()) };
@@ -110,6 +110,30 @@ async fn the_admin_page_shows_the_service_report_with_charts_and_tables() {
     let saved = saved.as_str().unwrap_or_default();
     assert!(saved.contains(&format!("Talk Zone service summary, {today} to {today}")), "{saved}");
     assert!(saved.contains("The service figures for this period are withheld"), "the page's period, withheld: {saved}");
+    // The document as a board member opens it (a file: no policy of the site's), with numbers
+    // this time: 3 more chats, so that today's 8 differ from every release by 3 or more.
+    for _ in 0..3 {
+        let yp = s.young_person().await;
+        let req = CreateConversationRequest { topic: None, first_message: Some("hello".into()) };
+        s.client.open_conversation(&yp.access_token, &req).await.unwrap();
+    }
+    let saved = s
+        .client
+        .service_summary(&admin.access_token, &ServiceReportQuery { from: yesterday.clone(), to: today.clone() })
+        .await
+        .unwrap();
+    let mut doc = browser.open("about:blank").await;
+    let frame = doc.call("Page.getFrameTree", json!({})).await["frameTree"]["frame"]["id"].clone();
+    doc.call("Page.setDocumentContent", json!({"frameId": frame, "html": saved})).await;
+    assert_eq!(
+        doc.eval("document.querySelector('h1').textContent").await,
+        json!(format!("Talk Zone service summary, {yesterday} to {today}"))
+    );
+    for (w, h) in [(1280, 800), (390, 844)] {
+        viewport(&mut doc, w, h).await;
+        axe(&mut doc, "the summary document").await;
+        screenshot(&mut doc, &format!("service-summary-{w}")).await;
+    }
 
     // A period the wrong way round: the API's reason beside the form, as an alert.
     page.eval(&format!(
