@@ -87,7 +87,13 @@ fn system(id: &str, conv: &str, body: &str, at: i64) -> NewMessage {
     }
 }
 
-fn audit(at: i64, actor: Option<&str>, action: AuditAction, target: AuditTarget, id: &str) -> talkzone_server::store::AuditEvent {
+fn audit(
+    at: i64,
+    actor: Option<&str>,
+    action: AuditAction,
+    target: AuditTarget,
+    id: &str,
+) -> talkzone_server::store::AuditEvent {
     talkzone_server::audit::event(at, actor, action, target, id, None)
 }
 
@@ -201,7 +207,8 @@ async fn one_chat(w: &World, i: usize, opened: i64) -> anyhow::Result<()> {
         t += 60_000;
         let note = system(&id(), &conv, "Transferred.", t);
         let entry = audit(t, Some(&worker), AuditAction::ConversationTransferred, AuditTarget::Conversation, &conv);
-        let moved = store.hand_over(&conv, Some(&worker), Handover::Transfer { to: to.clone() }, note, entry, t).await?;
+        let moved =
+            store.hand_over(&conv, Some(&worker), Handover::Transfer { to: to.clone() }, note, entry, t).await?;
         anyhow::ensure!(moved.is_some(), "transfer refused");
         worker = to;
     }
