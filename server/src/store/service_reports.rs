@@ -151,31 +151,10 @@ macro_rules! impl_service_reports_sql {
                     if let Some(lock) = <$store as $crate::store::backend::Backend>::LOCK_KEY {
                         sqlx::query(lock).bind(r.scope).execute(&mut *tx).await?;
                     }
-                    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-                        "SELECT population, cells FROM survey_report_releases WHERE scope = $1 \
-                         ORDER BY released_at DESC, id LIMIT $2",
-                    )
-                    .bind(r.scope)
-                    .bind(limit)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    if rows.iter().any(|(p, c)| refuse(p, c.as_deref())) {
+                    if !release_unless_refused(&mut *tx, r, limit, refuse).await? {
                         tx.rollback().await?;
                         return Ok(false);
                     }
-                    sqlx::query(
-                        "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at, cells) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, digest) DO NOTHING",
-                    )
-                    .bind($crate::ids::random_id())
-                    .bind(r.scope)
-                    .bind(r.population)
-                    .bind(r.digest)
-                    .bind(r.by)
-                    .bind(r.now)
-                    .bind(r.cells)
-                    .execute(&mut *tx)
-                    .await?;
                     tx.commit().await?;
                     Ok(true)
                 }

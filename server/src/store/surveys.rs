@@ -764,33 +764,49 @@ macro_rules! impl_surveys_sql {
                     .bind(survey_id)
                     .execute(&mut *tx)
                     .await?;
-                let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-                    "SELECT population, cells FROM survey_report_releases WHERE scope = $1 ORDER BY released_at DESC, id LIMIT $2",
-                )
-                .bind(r.scope)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-                if rows.iter().any(|(p, c)| refuse(p, c.as_deref())) {
+                if !release_unless_refused(&mut *tx, r, limit, refuse).await? {
                     tx.rollback().await?;
                     return Ok(false);
                 }
-                sqlx::query(
-                    "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at, cells) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, digest) DO NOTHING",
-                )
-                .bind($crate::ids::random_id())
-                .bind(r.scope)
-                .bind(r.population)
-                .bind(r.digest)
-                .bind(r.by)
-                .bind(r.now)
-                .bind(r.cells)
-                .execute(&mut *tx)
-                .await?;
                 tx.commit().await?;
                 Ok(true)
             }
+        }
+
+        /// The disclosure log's one decision, for the survey reports and the service report
+        /// alike (each holds its own lock first): the newest `limit` releases of the scope are
+        /// compared with `r` by `refuse`; none refusing, `r` is recorded. `false` = refused
+        /// (nothing written).
+        async fn release_unless_refused(
+            conn: &mut Conn,
+            r: &$crate::store::surveys::Release<'_>,
+            limit: i64,
+            refuse: &(dyn for<'x> Fn(&'x str, Option<&'x str>) -> bool + Send + Sync),
+        ) -> $crate::store::Result<bool> {
+            let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+                "SELECT population, cells FROM survey_report_releases WHERE scope = $1 ORDER BY released_at DESC, id LIMIT $2",
+            )
+            .bind(r.scope)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            if rows.iter().any(|(p, c)| refuse(p, c.as_deref())) {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO survey_report_releases (id, scope, population, digest, released_by, released_at, cells) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope, digest) DO NOTHING",
+            )
+            .bind($crate::ids::random_id())
+            .bind(r.scope)
+            .bind(r.population)
+            .bind(r.digest)
+            .bind(r.by)
+            .bind(r.now)
+            .bind(r.cells)
+            .execute(&mut *conn)
+            .await?;
+            Ok(true)
         }
     };
 }
