@@ -48,6 +48,7 @@ mod postgres;
 mod privacy;
 mod push;
 mod records;
+mod releases;
 mod returning;
 mod service_reports;
 mod sessions;

@@ -143,7 +143,7 @@ macro_rules! impl_service_reports_sql {
 
                 async fn service_release_checked(
                     &self,
-                    r: &$crate::store::surveys::Release<'_>,
+                    r: &$crate::store::releases::Release<'_>,
                     limit: i64,
                     refuse: &(dyn for<'x> Fn(&'x str, Option<&'x str>) -> bool + Send + Sync),
                 ) -> $crate::store::Result<bool> {

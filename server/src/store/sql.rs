@@ -32,6 +32,7 @@ macro_rules! impl_sql_store {
         $crate::store::moderation::impl_moderation_sql!($store);
         $crate::store::escalations::impl_escalations_sql!($store);
         $crate::store::privacy::impl_privacy_sql!($store);
+        $crate::store::releases::impl_releases_sql!($store);
         $crate::store::surveys::impl_surveys_sql!($store);
         $crate::store::policies::impl_policies_sql!($store);
         $crate::store::verdict_marks::impl_verdict_marks_sql!($store);
