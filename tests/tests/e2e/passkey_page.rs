@@ -85,7 +85,14 @@ async fn a_worker_adds_a_passkey_and_signs_in_with_it() {
     assert_eq!(held["credentials"].as_array().map(Vec::len), Some(1), "the authenticator holds it");
 
     // Sign out; sign in with the password, then the passkey: the desk, no code typed.
+    // Signing out reloads the page: wait for the new one, or the password goes into the old.
+    page.eval("window.beforeSignOut = true").await;
     page.click("#sign-out").await;
+    page.wait_for(
+        "window.beforeSignOut === undefined && document.readyState === 'complete' && !document.getElementById('login').hidden",
+        "the sign-in page again",
+    )
+    .await;
     sign_in_with_password(&mut page).await;
     page.wait_for("document.getElementById('second-factor-passkey')", "the passkey choice").await;
     axe(&mut page, "the second step with a passkey").await;
