@@ -13,6 +13,7 @@ use talkzone_mobile_api::{
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::surveys::chart::esc;
 
 /// Who may download it: the YOT admin (the survey reports it includes are the admin's).
 pub const READERS: &[Role] = &[Role::YotAdmin];
@@ -66,10 +67,6 @@ pub async fn summary(state: &AppState, user: &AuthUser, q: &ServiceReportQuery) 
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default();
     Ok(Summary { service, impact, made_at })
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 const WITHHELD: &str = "<span class=\"withheld\">withheld</span>";

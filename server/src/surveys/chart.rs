@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use talkzone_mobile_api::{DistanceReport, QuestionReport};
 
-fn esc(s: &str) -> String {
+/// `s` safe as HTML or SVG text and attribute values.
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
