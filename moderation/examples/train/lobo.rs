@@ -34,7 +34,32 @@ fn rank_both(name: &str, sub: &[&Oof], score: &dyn Fn(&Oof) -> f32) {
     println!("{line}");
 }
 
-pub fn run(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, budget: f64) {
+/// Print the high+ messages that rules + model missed and the benign ones they flagged, with the
+/// risk score and its cut: reading what generalises badly (tuning batches only).
+fn print_misses(batches: &[&Batch], oof: &[Oof], t: &[f32; 4]) {
+    let msgs = batches.iter().flat_map(|b| b.msgs.iter());
+    for (o, m) in oof.iter().zip(msgs) {
+        let p = o.rules.max(talkzone_moderation::model::level(&o.logits, t));
+        let missed = o.gold >= Severity::High && p == Severity::None;
+        let false_alarm = o.gold == Severity::None && p > Severity::None;
+        if missed || false_alarm {
+            let what = if missed { "MISS" } else { "FP  " };
+            let labels: Vec<&str> = o.gold_labels.iter().map(|c| c.as_str()).collect();
+            println!(
+                "{what} {} {:?} risk {:+.2} (cut {:+.2}) rules {:?} [{}] {}",
+                m.id,
+                o.gold,
+                risk(&o.logits),
+                t[0],
+                o.rules,
+                labels.join(","),
+                m.text
+            );
+        }
+    }
+}
+
+pub fn run(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, budget: f64, misses: bool) {
     let oof = out_of_fold(batches, cfg, rules);
     let fresh: Vec<&Oof> = oof.iter().filter(|o| !RULES_READ.contains(&batches[o.batch].name.as_str())).collect();
     let all: Vec<&Oof> = oof.iter().collect();
@@ -45,6 +70,9 @@ pub fn run(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, budget: f64) {
     }
     let t = choose_severity(&oof, budget);
     println!("thresholds chosen on the pool at fp budget {budget}: {t:?}");
+    if misses {
+        print_misses(batches, &oof, &t);
+    }
     print_figures("model alone, pooled", &figures(&oof, &t, false));
     print_figures("rules + model, pooled", &figures(&oof, &t, true));
     print_figures("rules + model, fresh", &figures(fresh.iter().copied(), &t, true));

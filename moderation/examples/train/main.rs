@@ -23,7 +23,7 @@
 //! Options: `--bits N` (feature buckets, `1 << N`), `--min-features N`, `--epochs N`, `--lr X`,
 //! `--l2 X`, `--posw X` (the cap on the positive examples' weight), `--seed N`, `--bags N`,
 //! `--fp-budget X`, `--augment N` (noisy copies of each training text, `noise.rs`), `--noise P`,
-//! `--augment-weight X`. `--lobo` is an experiment instead: each batch predicted once by a model
+//! `--augment-weight X`. `--lobo` (with `--misses`: list what it missed) is an experiment instead: each batch predicted once by a model
 //! trained on the others, and what rules + model reach on the pooled predictions (`lobo.rs`).
 
 mod lobo;
@@ -190,7 +190,8 @@ fn run() -> Result<(), String> {
     let out: Option<String> = arg(&mut args, "--out")?;
     let pred: Option<String> = arg(&mut args, "--pred")?;
     let lobo = args.iter().any(|a| a == "--lobo");
-    args.retain(|a| a != "--lobo");
+    let misses = args.iter().any(|a| a == "--misses");
+    args.retain(|a| a != "--lobo" && a != "--misses");
     if args.is_empty() || args.iter().any(|a| a.starts_with("--")) {
         return Err(format!("usage: train [options] FILE.jsonl...; unknown or missing: {args:?}"));
     }
@@ -215,7 +216,7 @@ fn run() -> Result<(), String> {
         train_on.iter().map(|b| b.msgs.len()).sum::<usize>()
     );
     if lobo {
-        lobo::run(&train_on, &cfg, &rules, fp_budget);
+        lobo::run(&train_on, &cfg, &rules, fp_budget, misses);
         return Ok(());
     }
     let model = calibrated(&train_on, &cfg, &rules, fp_budget);
