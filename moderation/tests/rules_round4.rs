@@ -1,0 +1,130 @@
+//! The rule families of issue 19's fourth round (`policy/default.toml`, section "ROUND 4"): kinds
+//! of construction the held-out tuning folds missed, each with the everyday look-alikes that
+//! must stay unflagged. Rules alone (the model is not attached). The examples are written here
+//! from the sources the policy cites, not copied from the corpus.
+
+use talkzone_moderation::{check, Category, Draft, Policy, Severity, Verdict};
+
+fn verdict(text: &str) -> Verdict {
+    check(&Policy::builtin(), &Draft::new(text))
+}
+
+fn flags(cases: &[&str], cat: Category, min: Severity) {
+    let failed: Vec<String> = cases
+        .iter()
+        .map(|t| (t, verdict(t)))
+        .filter(|(_, v)| !(v.labels.contains(&cat) && v.severity >= min))
+        .map(|(t, v)| format!("{t:?}: severity={} labels={:?}", v.severity, v.labels))
+        .collect();
+    assert!(failed.is_empty(), "expected {cat} at >= {min}:\n{}", failed.join("\n"));
+}
+
+fn benign(cases: &[&str]) {
+    let failed: Vec<String> = cases
+        .iter()
+        .map(|t| (t, verdict(t)))
+        .filter(|(_, v)| v.flagged())
+        .map(|(t, v)| format!("{t:?}: {:?}", v.flags.iter().map(|f| &f.rule).collect::<Vec<_>>()))
+        .collect();
+    assert!(failed.is_empty(), "expected not flagged:\n{}", failed.join("\n"));
+}
+
+#[test]
+fn hate_as_approval_of_an_attack() {
+    flags(
+        &[
+            "respect to the lads who torched the mosque last night",
+            "about time someone sprayed something on that synagogue",
+            "good on them for running the immigrants out 💪",
+            "someone left a pigs head outside the mosque haha",
+        ],
+        Category::Hate,
+        Severity::High,
+    );
+    benign(&[
+        "fair play to the mosque for doing the food bank",
+        "we had ham sandwiches for lunch",
+        "my mate is muslim so we got him a halal burger instead of the bacon one",
+        "fair play to my mum, about time she got a new job",
+    ]);
+}
+
+#[test]
+fn bullying_done_and_filmed_for_others() {
+    flags(
+        &[
+            "started a group chat to rate the ugliest girls in year 8",
+            "follow the page we expose all the snitches",
+            "we held him down and someone filmed it for snap",
+            "whoever trips her in PE gets a tenner",
+            "dropping her address in the gc so everyone can pull up",
+        ],
+        Category::BullyingHarassment,
+        Severity::High,
+    );
+    benign(&[
+        "made a gc for the trip to alton towers",
+        "rate my outfit for the prom",
+        "i filmed the match for my dad",
+        "can u drop me your address for the party invite",
+    ]);
+}
+
+#[test]
+fn threats_with_an_object_or_a_day() {
+    flags(
+        &["she said shes gonna bottle me after school", "were jumping him friday outside the chippy"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["having a glass of water before bed", "were jumping on the trampoline after school"]);
+}
+
+#[test]
+fn exploitation_lookouts_blame_and_lines() {
+    flags(
+        &[
+            "the olders give me 20 quid to keep a look out by the shops",
+            "if feds stop me say its all mine thats what they told me",
+            "my line is dry today, nobody texting",
+            "they asked me to keep a bag at my placement, staff never check",
+        ],
+        Category::CriminalExploitation,
+        Severity::High,
+    );
+    benign(&[
+        "keep a look out for the bus will u",
+        "hold the line please said the woman at the council",
+        "can u keep my coat at yours",
+    ]);
+}
+
+#[test]
+fn suicide_method_questions_and_arranging_for_after() {
+    flags(
+        &[
+            "does it hurt to drown or is it quick",
+            "which car park in town has no fences on the top",
+            "wrote down my passwords so theres less for my mum to sort out after",
+        ],
+        Category::Suicide,
+        Severity::High,
+    );
+    benign(&[
+        "gave my old trainers to my cousin cos they dont fit",
+        "does it hurt to get ur ears pierced",
+        "the tallest building in the world is in dubai, did it for geography homework",
+    ]);
+}
+
+#[test]
+fn sport_food_and_schoolwork_are_not_violence_or_drugs() {
+    benign(&[
+        "gonna shoot some hoops at the park",
+        "might shoot a video for my music",
+        "baked a cake for nans birthday",
+        "put too much spice in the curry",
+        "gonna batter this essay tonight",
+        "proper gutted we lost on penalties",
+    ]);
+}
