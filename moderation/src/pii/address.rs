@@ -155,12 +155,11 @@ const NOT_ONE_WORD_STREETS: [&str; 24] = [
 /// Harrogate`, `in Margate`), and not the words in [`NOT_ONE_WORD_STREETS`], verbs in `-igate`,
 /// `-agate`, `-ugate` (`investigate`, `propagate`, `subjugate`) or `-rrow` (`tomorrow`, `arrow`).
 pub(super) fn find_one_word(text: &str, out: &mut Vec<Cand>) {
-    let b = text.as_bytes();
+    // The words are slices of `text`, so their offsets come from their addresses (searching for
+    // each word again cost a substring searcher per word of every message).
+    let offset = |w: &str| w.as_ptr() as usize - text.as_ptr() as usize;
     let mut words = text.split_ascii_whitespace().peekable();
-    let mut pos = 0;
     while let Some(w) = words.next() {
-        let at = pos + text[pos..].find(w).unwrap_or(0);
-        pos = at + w.len();
         if !(w.eq_ignore_ascii_case("on") || w.eq_ignore_ascii_case("off") || w.eq_ignore_ascii_case("along")) {
             continue;
         }
@@ -175,10 +174,8 @@ pub(super) fn find_one_word(text: &str, out: &mut Vec<Cand>) {
             && !["igate", "agate", "ugate", "rrow"].iter().any(|e| l.ends_with(e))
             && !is_place_stop(name);
         if ok {
-            let s = pos + text[pos..].find(name).unwrap_or(0);
-            if s + name.len() <= b.len() {
-                out.push(Cand { kind: PiiKind::Address, start: s, end: s + name.len() });
-            }
+            let s = offset(name);
+            out.push(Cand { kind: PiiKind::Address, start: s, end: s + name.len() });
         }
     }
 }
