@@ -21,10 +21,8 @@ use super::throttle::{source_of, Guess};
 use super::{hash_secret, random_token, Auth, AuthUser, SignInContext};
 use crate::error::ApiError;
 use crate::model::{AuditAction, AuditTarget};
-use crate::store::PasskeyRecord;
+use crate::store::{CeremonyKind, PasskeyRecord};
 
-const REGISTER: &str = "register";
-const SIGN_IN: &str = "sign_in";
 /// How long a registration may take.
 const REGISTRATION_TTL_MS: i64 = 5 * 60 * 1000;
 const MAX_NAME_CHARS: usize = 60;
@@ -121,7 +119,7 @@ impl Auth {
             .put_passkey_ceremony(
                 &hash_secret(&token),
                 &user.id,
-                REGISTER,
+                CeremonyKind::Register,
                 &to_json(&state)?,
                 now,
                 now + REGISTRATION_TTL_MS,
@@ -155,7 +153,7 @@ impl Auth {
         let now = self.clock.now_ms();
         let state = self
             .store
-            .take_passkey_ceremony(&hash_secret(registration), caller.id.as_str(), REGISTER, now)
+            .take_passkey_ceremony(&hash_secret(registration), caller.id.as_str(), CeremonyKind::Register, now)
             .await?
             .ok_or_else(|| {
                 ApiError::BadRequest("this passkey registration is unknown, used or expired: start again".into())
@@ -227,7 +225,9 @@ impl Auth {
             .start_passkey_authentication(&passkeys)
             .map_err(|e| ApiError::Internal(format!("passkey sign-in: {e}")))?;
         let expires_at = record.expires_at.min(now + CHALLENGE_TTL_MS);
-        self.store.put_passkey_ceremony(&hash, &user.id, SIGN_IN, &to_json(&state)?, now, expires_at).await?;
+        self.store
+            .put_passkey_ceremony(&hash, &user.id, CeremonyKind::SignIn, &to_json(&state)?, now, expires_at)
+            .await?;
         Ok(PasskeyOptions {
             options: serde_json::to_value(&options).map_err(|e| ApiError::Internal(e.to_string()))?,
             expires_in: expires_in(expires_at - now),
@@ -254,7 +254,7 @@ impl Auth {
         let webauthn = self.webauthn()?;
         let user = self.active_user(&record.user_id).await.map_err(|_| EXPIRED)?;
         // Taken once: an answer replayed (or a second one to the same options) finds nothing.
-        let state = self.store.take_passkey_ceremony(&hash, &user.id, SIGN_IN, now).await?.ok_or(
+        let state = self.store.take_passkey_ceremony(&hash, &user.id, CeremonyKind::SignIn, now).await?.ok_or(
             ApiError::Unauthorized("this passkey request is used or expired: ask for a new one (or sign in again)"),
         )?;
         let state: PasskeyAuthentication = from_json(&state)?;

@@ -69,7 +69,7 @@ pub use directory::Directory;
 pub use escalations::Escalations;
 pub use messages::Messages;
 pub use moderation::Moderation;
-pub use passkeys::Passkeys;
+pub use passkeys::{CeremonyKind, Passkeys};
 pub use policies::Policies;
 pub use postgres::PostgresStore;
 pub use privacy::Privacy;

@@ -5,6 +5,25 @@ use async_trait::async_trait;
 
 use super::{AuditEvent, PasskeyRecord, Result};
 
+/// What a ceremony under way is for: a ceremony of one kind cannot finish the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeremonyKind {
+    /// Adding a passkey to a signed-in account.
+    Register,
+    /// The passkey step of a sign-in.
+    SignIn,
+}
+
+impl CeremonyKind {
+    /// The value stored in `passkey_ceremonies.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CeremonyKind::Register => "register",
+            CeremonyKind::SignIn => "sign_in",
+        }
+    }
+}
+
 /// Passkeys and WebAuthn ceremonies.
 #[async_trait]
 pub trait Passkeys: Send + Sync + 'static {
@@ -14,7 +33,7 @@ pub trait Passkeys: Send + Sync + 'static {
         &self,
         token_hash: &str,
         user_id: &str,
-        kind: &str,
+        kind: CeremonyKind,
         state: &str,
         now: i64,
         expires_at: i64,
@@ -25,7 +44,7 @@ pub trait Passkeys: Send + Sync + 'static {
         &self,
         token_hash: &str,
         user_id: &str,
-        kind: &str,
+        kind: CeremonyKind,
         now: i64,
     ) -> Result<Option<String>>;
     /// Stores a new passkey, with `audit`; `false` (nothing written) if that credential is
@@ -46,7 +65,7 @@ pub trait Passkeys: Send + Sync + 'static {
 macro_rules! impl_passkeys_sql {
     ($store:ty) => {
         const _: () = {
-            use $crate::store::{AuditEvent, PasskeyRecord};
+            use $crate::store::{AuditEvent, CeremonyKind, PasskeyRecord};
 
             const COLUMNS: &str = "id, user_id, credential_id, name, passkey, sign_count, created_at, last_used_at";
 
@@ -56,7 +75,7 @@ macro_rules! impl_passkeys_sql {
                     &self,
                     token_hash: &str,
                     user_id: &str,
-                    kind: &str,
+                    kind: CeremonyKind,
                     state: &str,
                     now: i64,
                     expires_at: i64,
@@ -73,7 +92,7 @@ macro_rules! impl_passkeys_sql {
                     )
                     .bind(token_hash)
                     .bind(user_id)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .bind(state)
                     .bind(expires_at)
                     .execute(&mut *tx)
@@ -86,7 +105,7 @@ macro_rules! impl_passkeys_sql {
                     &self,
                     token_hash: &str,
                     user_id: &str,
-                    kind: &str,
+                    kind: CeremonyKind,
                     now: i64,
                 ) -> $crate::store::Result<Option<String>> {
                     // Deleted as it is read: two answers to one challenge cannot both use it.
@@ -96,7 +115,7 @@ macro_rules! impl_passkeys_sql {
                     )
                     .bind(token_hash)
                     .bind(user_id)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .bind(now)
                     .fetch_optional(self.writer())
                     .await?;
