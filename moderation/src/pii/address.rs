@@ -12,6 +12,11 @@ use crate::PiiKind;
 /// names that were missing (`mount`, `chase`, `garth`, `wynd`, `brae`, `vennel`, …).
 const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows";
 
+/// A second street word after the first, in names such as `Harbour View Terrace` or `Park Row
+/// Road` (the first is then part of the name).
+const SECOND_SUFFIX: &str =
+    "street|road|lane|avenue|close|drive|crescent|court|place|grove|gardens|terrace|walk|row|mews|rise|square|parade";
+
 #[derive(Debug)]
 pub(super) struct Addresses {
     /// A house or flat number, then a street.
@@ -31,16 +36,16 @@ impl Addresses {
     pub(super) fn build() -> Result<Addresses, String> {
         Ok(Addresses {
             num: re(&format!(
-                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
+                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
-                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
+                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
             )?,
             cue: re(
                 r"(?i)\b(?:on|off|near|down)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews))\b",
             )?,
             building: re(
-                r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
+                r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
             )?,
             welsh: re(
                 r"\b(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)\s+(?:(?:y|yr|'r)\s+)?[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
@@ -207,6 +212,11 @@ mod tests {
 
     #[test]
     fn addresses() {
+        // a Glasgow flat (floor/position), and a street named with two street words
+        has("its flat 3/2, 41 Rosebank Wynd if u need it", PiiKind::Address, "flat 3/2, 41 Rosebank Wynd");
+        has("send it to 27 Harbour View Terrace, thats my nans", PiiKind::Address, "27 Harbour View Terrace");
+        has("we live at 9 Mill View Road now", PiiKind::Address, "9 Mill View Road");
+        has("im at 14 Park View, by the shop", PiiKind::Address, "14 Park View");
         has("flat 2b, 88 church street, pr77lh", PiiKind::Address, "flat 2b, 88 church street");
         has("im at 19 St Pauls Road now", PiiKind::Address, "19 St Pauls Road");
         has("number 4 kensington close is my dads", PiiKind::Address, "4 kensington close");

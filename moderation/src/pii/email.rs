@@ -1,4 +1,6 @@
-//! **email**: `name@host.tld`, and spelt out: `name at gmail dot com`, `name (at) host (dot) co (dot) uk`.
+//! **email**: `name@host.tld`, and spelt out: `name at gmail dot com`, `name (at) host (dot) co (dot) uk`,
+//! with the name spelt out too, as voice typing writes it: `kyle underscore brodie`, `karen dot
+//! ashby 74`.
 
 use regex::Regex;
 
@@ -17,15 +19,19 @@ impl Emails {
         let sep_dot = r"(?:\s*(?:\.|\(dot\)|\[dot\])\s*|\s+dot\s+)";
         let sep_at = r"(?:\s+@\s+|\s*\(at\)\s*|\s*\[at\]\s*|\s+at\s+)";
         let word = r"[a-z0-9_\-]+";
+        // The name's parts: words joined by a dot or a spelt-out underscore or dash, each maybe
+        // followed by its digits after a space (`ashby 74`).
+        let sep_local = format!(r"(?:{sep_dot}|\s+(?:underscore|dash|hyphen)\s+)");
+        let part = format!(r"{word}(?:\s+[0-9]+)?");
         let tld =
             format!(r"(?:com|co{sep_dot}uk|org{sep_dot}uk|ac{sep_dot}uk|sch{sep_dot}uk|org|net|uk|me|io|info|ie)");
         Ok(Emails {
             plain: re(r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")?,
             spelt: re(&format!(
-                r"(?i)\b{word}(?:{sep_dot}{word})*{sep_at}[a-z0-9\-]+(?:{sep_dot}[a-z0-9\-]+)*?{sep_dot}{tld}\b"
+                r"(?i)\b{part}(?:{sep_local}{part})*{sep_at}[a-z0-9\-]+(?:{sep_dot}[a-z0-9\-]+)*?{sep_dot}{tld}\b"
             ))?,
             spelt_provider: re(&format!(
-                r"(?i)\b{word}(?:{sep_dot}{word})*{sep_at}(?:gmail|googlemail|hotmail|yahoo|outlook|icloud|live|aol|btinternet|protonmail|msn)\b"
+                r"(?i)\b{part}(?:{sep_local}{part})*{sep_at}(?:gmail|googlemail|hotmail|yahoo|outlook|icloud|live|aol|btinternet|protonmail|msn)\b"
             ))?,
         })
     }
@@ -59,6 +65,20 @@ mod tests {
         has("danny dot kerr10 at gmail dot com is my email", PiiKind::Email, "danny dot kerr10 at gmail dot com");
         has("email jo (at) school (dot) org (dot) uk", PiiKind::Email, "jo (at) school (dot) org (dot) uk");
         has("its tillyrose at hotmail", PiiKind::Email, "tillyrose at hotmail");
+        has(
+            "send it to jay underscore mills at outlook dot com",
+            PiiKind::Email,
+            "jay underscore mills at outlook dot com",
+        );
+        has("write to jo dot bell 88 at yahoo dot co dot uk", PiiKind::Email, "jo dot bell 88 at yahoo dot co dot uk");
+        has("reach me on sam dash t 7 at gmail", PiiKind::Email, "sam dash t 7 at gmail");
+        none_of("im 14 at the moment", PiiKind::Email);
+        has(
+            "my mums email is karen dot ashby 74 at yahoo dot co dot uk",
+            PiiKind::Email,
+            "karen dot ashby 74 at yahoo dot co dot uk",
+        );
+        none_of("my mums email is karen dot ashby 74 at yahoo dot co dot uk", PiiKind::FullName);
         none_of("see you at the park", PiiKind::Email);
         none_of("meet me at tesco", PiiKind::Email);
     }

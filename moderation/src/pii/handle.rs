@@ -204,6 +204,8 @@ mod tests {
 
     #[test]
     fn handles() {
+        has("ma snapchats kirsty.x.bell add me", PiiKind::SocialHandle, "kirsty.x.bell");
+        none_of("he sends me snaps of his dog", PiiKind::SocialHandle);
         has("my snap is jord.xo_ if thats easier", PiiKind::SocialHandle, "jord.xo_");
         has("zayyy.07 on snapchat", PiiKind::SocialHandle, "zayyy.07");
         has("ig - nadiaa.xo, follow back", PiiKind::SocialHandle, "nadiaa.xo");

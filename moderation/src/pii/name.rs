@@ -225,12 +225,17 @@ impl Names {
             if intro && i + 1 < ws.len() && is_cap(w.w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
-                    out.push(Cand { kind: PiiKind::FullName, start: w.s, end: nx.e });
-                    i += 2;
+                    // a third capitalised name: "Abdul Rahman Qureshi"
+                    let third = ws.get(i + 2).filter(|t| adjacent(text, nx, t) && is_cap(t.w) && surname_ok(t));
+                    let end = third.map_or(nx.e, |t| t.e);
+                    out.push(Cand { kind: PiiKind::FullName, start: w.s, end });
+                    i += if third.is_some() { 3 } else { 2 };
                     continue;
                 }
             }
-            let given = self.given.contains(&w.lower);
+            // a double-barrelled given name counts by its first part: "Lacey-Mae"
+            let given = self.given.contains(&w.lower)
+                || w.lower.split_once('-').is_some_and(|(first, _)| first.len() >= 2 && self.given.contains(first));
             if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
                 let cap = is_cap(w.w);
                 let lower_ok = !self.ambiguous.contains(&w.lower) || cue;
@@ -295,6 +300,11 @@ mod tests {
         has("ask Mo Okonkwo about it", PiiKind::FullName, "Mo Okonkwo");
         none_of("wait a mo okay", PiiKind::FullName);
         has("tell Chidinma Obi i said hi", PiiKind::FullName, "Chidinma Obi");
+        // lower case: a verb or a tool after a given name is not a family name
+        none_of("everyone goes quiet when jodie talks", PiiKind::FullName);
+        none_of("he keeps a stanley knife in the van", PiiKind::FullName);
+        none_of("told lewis id be there", PiiKind::FullName);
+        has("hi its Lacey-Mae Barraclough again", PiiKind::FullName, "Lacey-Mae Barraclough");
     }
 
     #[test]
@@ -304,6 +314,7 @@ mod tests {
         has("my friend Saffron Hale cut herself", PiiKind::FullName, "Saffron Hale");
         has("my social worker is Deborah Nwosu and", PiiKind::FullName, "Deborah Nwosu");
         has("her stepdad Gareth Pryce shouts", PiiKind::FullName, "Gareth Pryce");
+        has("my key worker is Mohammed Ali Hussain now", PiiKind::FullName, "Mohammed Ali Hussain");
         // look-alikes: one name, lower case, no possessive, a capitalised common word
         none_of("my grandad Desmond is coming", PiiKind::FullName);
         none_of("my friend saffron hale", PiiKind::FullName);
