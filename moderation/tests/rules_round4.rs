@@ -128,3 +128,14 @@ fn sport_food_and_schoolwork_are_not_violence_or_drugs() {
         "proper gutted we lost on penalties",
     ]);
 }
+
+#[test]
+fn scots_spellings_and_weapons_held_by_the_law_to_be_prohibited() {
+    flags(&["ahll chib ye efter school"], Category::ViolenceThreat, Severity::High);
+    flags(
+        &["my brother keeps a taser in his room", "shes got pepper spray in her bag"],
+        Category::Weapons,
+        Severity::High,
+    );
+    benign(&["ye cannae be serious, that film was class", "the wi fi is down again at ma gran's"]);
+}
