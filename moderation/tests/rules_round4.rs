@@ -139,3 +139,18 @@ fn scots_spellings_and_weapons_held_by_the_law_to_be_prohibited() {
     );
     benign(&["ye cannae be serious, that film was class", "the wi fi is down again at ma gran's"]);
 }
+
+#[test]
+fn lawful_knives_sport_games_and_school_are_not_risk() {
+    benign(&[
+        "got a pocket knife for whittling at scouts",
+        "our keeper will get merked on the pitch tomorrow",
+        "my cousin is always the dealer in monopoly and he cheats",
+        "kms if i have to do one more lap of the field",
+        "the teacher kicked me out of class for talking",
+        "can u send the letter to my new address please",
+    ]);
+    // the same words where the risk is real stay flagged
+    flags(&["he carries a knife in his bag to school"], Category::Weapons, Severity::High);
+    flags(&["my dad kicked me out last night and i slept at the park"], Category::AbuseDisclosure, Severity::High);
+}

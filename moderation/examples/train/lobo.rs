@@ -73,6 +73,18 @@ pub fn run(batches: &[&Batch], cfg: &TrainConfig, rules: &Policy, budget: f64, m
     if misses {
         print_misses(batches, &oof, &t);
     }
+    // a second opinion: rule flags on messages the model scores far below its cut
+    for cut in [-8.0f32, -6.0, -5.0, -4.0, -3.0, -2.0] {
+        let low = |o: &&Oof| o.rules > Severity::None && risk(&o.logits) < cut;
+        let by = |f: &dyn Fn(&Oof) -> bool| oof.iter().filter(low).filter(|o| f(o)).count();
+        println!(
+            "rule flags with risk < {cut}: benign {}, low/medium {}, high {}, critical {}",
+            by(&|o| o.gold == Severity::None),
+            by(&|o| o.gold > Severity::None && o.gold < Severity::High),
+            by(&|o| o.gold == Severity::High),
+            by(&|o| o.gold == Severity::Critical),
+        );
+    }
     print_figures("model alone, pooled", &figures(&oof, &t, false));
     print_figures("rules + model, pooled", &figures(&oof, &t, true));
     print_figures("rules + model, fresh", &figures(fresh.iter().copied(), &t, true));

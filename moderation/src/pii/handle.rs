@@ -176,7 +176,8 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
 
 /// A handle by its shape (see [`strong_handle`]) up to four words after a word that names an
 /// account, in a text that names no platform: `my burner acc (lil.secrets.4u)`, `his music page
-/// its k4yd3n.music`, `add me im amogus_kid222`. Run when the text has a `.` or `_` inside a word.
+/// its k4yd3n.music`, `add me im amogus_kid222`; joined by `_` anywhere; dotted after a word of
+/// posting (`posted it to shef.scraps`). Run when the text has a `.` or `_` inside a word.
 pub(super) fn find_after_account_word(text: &str, out: &mut Vec<Cand>) {
     let ps = pieces(text);
     for (j, &(s, e)) in ps.iter().enumerate() {
@@ -188,10 +189,26 @@ pub(super) fn find_after_account_word(text: &str, out: &mut Vec<Cand>) {
         if NOT_HANDLE_STARTS.contains(&first.as_str()) {
             continue;
         }
+        let word = |k: usize| text[ps[k].0..ps[k].1].to_ascii_lowercase();
         let cue = ps[j.saturating_sub(4)..j]
             .iter()
             .any(|&(a, b)| ACCOUNT_WORDS.contains(&text[a..b].to_ascii_lowercase().as_str()));
-        if cue {
+        // words joined by `_` alone are a handle wherever they are (`swindon_scrapz`): nothing
+        // else young people type is written so; a dotted one needs a cue, as sentences typed
+        // without a space after the full stop look the same (`home.then`)
+        let underscored = w.contains('_') && !w.contains('.');
+        // a page that fights or posts are sent to: `posted it to shef.scraps`, `filmed for …`, none
+        // of its parts a common word (`posted it to mum.she said`)
+        let posted_to = j >= 2
+            && !w.split('.').any(|p| super::name::COMMON.contains(&p.to_ascii_lowercase().as_str()))
+            && matches!(word(j - 1).as_str(), "on" | "to" | "for")
+            && (j.saturating_sub(4)..j - 1).any(|k| {
+                matches!(
+                    word(k).as_str(),
+                    "post" | "posts" | "posted" | "posting" | "filmed" | "film" | "upload" | "uploaded"
+                )
+            });
+        if cue || underscored || posted_to {
             out.push(Cand { kind: PiiKind::SocialHandle, start: s, end: e });
         }
     }
@@ -235,6 +252,11 @@ mod tests {
 
     #[test]
     fn handles_after_account_words_without_a_platform() {
+        has("they post the fights on bristol_scrapz every week", PiiKind::SocialHandle, "bristol_scrapz");
+        has("someone posted it to leeds.fights and now", PiiKind::SocialHandle, "leeds.fights");
+        none_of("got home.then mum started", PiiKind::SocialHandle);
+        none_of("sent it to mum.she said no", PiiKind::SocialHandle);
+        none_of("posted it to mum.she said no", PiiKind::SocialHandle);
         has("made a burner acc (lil.secrets.4u) to message her", PiiKind::SocialHandle, "lil.secrets.4u");
         has("follow my brothers music page its k4yd3n.music hes good", PiiKind::SocialHandle, "k4yd3n.music");
         has("whoever plays among us add me im amogus_kid222", PiiKind::SocialHandle, "amogus_kid222");

@@ -9,7 +9,7 @@ use crate::words::{word_list, Words};
 use crate::PiiKind;
 
 /// Common words that are not family names (data: `policy/words/common_words.txt`).
-static COMMON: Words = word_list!("common_words.txt");
+pub(super) static COMMON: Words = word_list!("common_words.txt");
 /// Titles before a name (data: `policy/words/titles.txt`).
 static TITLES: Words = word_list!("titles.txt");
 /// Kinship and role words before a name (data: `policy/words/kin_words.txt`): `my grandad

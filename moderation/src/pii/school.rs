@@ -46,7 +46,7 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England)\s+){1,5}?(?:High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC|PRU))\b",
             )?,
             cue: re(
                 r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
@@ -137,6 +137,14 @@ mod tests {
 
     #[test]
     fn schools() {
+        // a town of several words, and a college group
+        has(
+            "my college is Stoke on Trent Sixth Form College and",
+            PiiKind::School,
+            "Stoke on Trent Sixth Form College",
+        );
+        has("i got into Shrewsbury Colleges Group for motor vehicle", PiiKind::School, "Shrewsbury Colleges Group");
+        has("sat in Maths at Oakfield High today", PiiKind::School, "Oakfield High");
         has("my brother is at Brook Lea Primary", PiiKind::School, "Brook Lea Primary");
         has("hi i go to Kingsfold Community College, yr 10", PiiKind::School, "Kingsfold Community College");
         has("Callum from St Mary's Catholic High", PiiKind::School, "St Mary's Catholic High");
