@@ -3,42 +3,9 @@
 
 use talkzone_moderation::{check, eval_record, Action, Category, Context, Draft, Policy, Severity, Verdict};
 
-fn verdict(text: &str) -> Verdict {
-    check(&Policy::builtin(), &Draft::new(text))
-}
+mod common;
 
-/// The message is flagged with `cat` at `min` severity or above.
-fn flags(cases: &[&str], cat: Category, min: Severity) {
-    let mut failed = Vec::new();
-    for t in cases {
-        let v = verdict(t);
-        if !(v.labels.contains(&cat) && v.severity >= min) {
-            failed.push(format!("{t:?}: severity={} labels={:?}", v.severity, v.labels));
-        }
-    }
-    assert!(failed.is_empty(), "expected {cat} at >= {min}:\n{}", failed.join("\n"));
-}
-
-/// The message is not flagged at all.
-fn benign(cases: &[&str]) {
-    let mut failed = Vec::new();
-    for t in cases {
-        let v = verdict(t);
-        if v.flagged() {
-            let why: Vec<String> = v.flags.iter().map(|f| format!("{}={:?}", f.rule, f.matched)).collect();
-            failed.push(format!("{t:?}: {} {:?} {}", v.severity, v.labels, why.join(", ")));
-        }
-    }
-    assert!(failed.is_empty(), "expected not flagged:\n{}", failed.join("\n"));
-}
-
-/// The message does not carry `cat`.
-fn not_label(cases: &[&str], cat: Category) {
-    for t in cases {
-        let v = verdict(t);
-        assert!(!v.labels.contains(&cat), "{t:?} should not be {cat}: {:?}", v.flags);
-    }
-}
+use common::{benign, flags, not_label, verdict};
 
 #[test]
 fn suicide_and_evasions() {

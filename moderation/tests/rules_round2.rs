@@ -2,31 +2,11 @@
 //! table per kind of risk, written from the sources the policy cites (not from the corpus), and
 //! the everyday look-alikes that must stay unflagged. Rules alone (the model is not attached).
 
-use talkzone_moderation::{check, Category, Draft, Policy, Severity, Verdict};
+use talkzone_moderation::{Category, Severity};
 
-fn verdict(text: &str) -> Verdict {
-    check(&Policy::builtin(), &Draft::new(text))
-}
+mod common;
 
-fn flags(cases: &[&str], cat: Category, min: Severity) {
-    let failed: Vec<String> = cases
-        .iter()
-        .map(|t| (t, verdict(t)))
-        .filter(|(_, v)| !(v.labels.contains(&cat) && v.severity >= min))
-        .map(|(t, v)| format!("{t:?}: severity={} labels={:?}", v.severity, v.labels))
-        .collect();
-    assert!(failed.is_empty(), "expected {cat} at >= {min}:\n{}", failed.join("\n"));
-}
-
-fn benign(cases: &[&str]) {
-    let failed: Vec<String> = cases
-        .iter()
-        .map(|t| (t, verdict(t)))
-        .filter(|(_, v)| v.flagged())
-        .map(|(t, v)| format!("{t:?}: {:?}", v.flags.iter().map(|f| &f.rule).collect::<Vec<_>>()))
-        .collect();
-    assert!(failed.is_empty(), "expected not flagged:\n{}", failed.join("\n"));
-}
+use common::{benign, flags};
 
 #[test]
 fn self_harm_hidden_owned_and_sought() {
