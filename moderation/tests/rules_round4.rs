@@ -134,3 +134,9 @@ fn lawful_knives_sport_games_and_school_are_not_risk() {
     flags(&["he carries a knife in his bag to school"], Category::Weapons, Severity::High);
     flags(&["my dad kicked me out last night and i slept at the park"], Category::AbuseDisclosure, Severity::High);
 }
+
+#[test]
+fn pork_is_hate_only_at_muslims() {
+    flags(&["we left bacon on his prayer mat for a laugh"], Category::Hate, Severity::High);
+    benign(&["got bacon and sausages from the polish shop", "my muslim mate doesnt eat ham so we got pizza"]);
+}

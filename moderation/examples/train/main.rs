@@ -23,8 +23,9 @@
 //! Options: `--bits N` (feature buckets, `1 << N`), `--min-features N`, `--epochs N`, `--lr X`,
 //! `--l2 X`, `--posw X` (the cap on the positive examples' weight), `--seed N`, `--bags N`,
 //! `--fp-budget X`, `--augment N` (noisy copies of each training text, `noise.rs`), `--noise P`,
-//! `--augment-weight X`. `--lobo` (with `--misses`: list what it missed) is an experiment instead: each batch predicted once by a model
-//! trained on the others, and what rules + model reach on the pooled predictions (`lobo.rs`).
+//! `--augment-weight X`. `--lobo` is an experiment instead: each batch predicted once by a model
+//! trained on the others, and what rules + model reach on the pooled predictions (`lobo.rs`);
+//! with `--misses` it also lists the high+ messages missed and the benign ones flagged.
 
 mod lobo;
 mod noise;
