@@ -7,7 +7,7 @@ use talkzone_moderation::{Category, Severity};
 
 mod common;
 
-use common::{benign, flags};
+use common::{benign, flags, not_label};
 
 #[test]
 fn hate_as_approval_of_an_attack() {
@@ -139,4 +139,14 @@ fn lawful_knives_sport_games_and_school_are_not_risk() {
 fn pork_is_hate_only_at_muslims() {
     flags(&["we left bacon on his prayer mat for a laugh"], Category::Hate, Severity::High);
     benign(&["got bacon and sausages from the polish shop", "my muslim mate doesnt eat ham so we got pizza"]);
+}
+
+#[test]
+fn everyday_lines_near_the_round_4_constructions() {
+    benign(&[
+        "shout if u want a lift, my cousin said he can take us",
+        "gave all my sweets to my little brother",
+        "jumping the stairs at the park on my bike",
+    ]);
+    not_label(&["he doesnt know why im upset and i dont either"], Category::Suicide);
 }
