@@ -536,7 +536,17 @@ async fn a_joined_supervisor_sees_the_close_and_moderation_items_have_context() 
     let join = format!("#live-chats li[data-conversation-id={}] button[data-do=join]", json!(conv.id));
     sup.wait_for(&format!("document.querySelector({}) !== null", json!(join)), "the live chat").await;
     sup.click(&join).await;
-    sup.wait_for("!document.getElementById('send-form').hidden", "joined, writing").await;
+    // Joined once the join has been answered: the chat is on screen, open, with no "Join" left
+    // (the composer alone is no sign: it is not hidden on its own, and closing the chat before
+    // the join's answer would refuse the join).
+    sup.wait_for(
+        &format!(
+            "!document.getElementById('chat').hidden && document.getElementById('chat-join').hidden && {}.startsWith('assigned')",
+            text("#chat-state")
+        ),
+        "joined, writing",
+    )
+    .await;
     s.client
         .close_conversation(&worker.access_token, &conv.id, &CloseRequest { outcome: "resolved".into(), tags: vec![] })
         .await
