@@ -106,6 +106,16 @@ impl utoipa::Modify for SharedErrors {
 }
 
 /// The REST routes and their OpenAPI document, from one list.
+/// The content type of every CSV export.
+const CSV: &str = "text/csv; charset=utf-8";
+
+/// A file offered as a download named `filename` (the reports' CSV and HTML exports).
+fn download(content_type: &'static str, filename: &str, body: String) -> axum::response::Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
+}
+
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())

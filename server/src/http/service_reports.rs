@@ -1,8 +1,7 @@
 //! Service reports (docs/reports.md): `/v1/admin/service-report` for supervisors and the YOT admin.
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use talkzone_mobile_api::{ErrorBody, ServiceReport, ServiceReportQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -66,13 +65,8 @@ async fn service_report_csv(
 ) -> ApiResult<Response> {
     let report = service_reports::report(&state, &user, &q).await?;
     audit(&state, &user, AuditAction::ServiceReportExported, &report).await;
-    let disposition = format!("attachment; filename=\"service-report-{}-{}.csv\"", report.from, report.to);
-    let csv = service_reports::csv::report_csv(&report);
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        csv,
-    )
-        .into_response())
+    let name = format!("service-report-{}-{}.csv", report.from, report.to);
+    Ok(super::download(super::CSV, &name, service_reports::csv::report_csv(&report)))
 }
 
 /// `GET /v1/admin/service-summary`: the summary document of a period (a day, a week …) for a
@@ -89,11 +83,6 @@ async fn service_summary(
     ApiQuery(q): ApiQuery<ServiceReportQuery>,
 ) -> ApiResult<Response> {
     let summary = service_reports::summary::summary(&state, &user, &q).await?;
-    let disposition =
-        format!("attachment; filename=\"talk-zone-summary-{}-{}.html\"", summary.service.from, summary.service.to);
-    Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        service_reports::summary::html(&summary),
-    )
-        .into_response())
+    let name = format!("talk-zone-summary-{}-{}.html", summary.service.from, summary.service.to);
+    Ok(super::download("text/html; charset=utf-8", &name, service_reports::summary::html(&summary)))
 }

@@ -309,7 +309,7 @@ async fn version_report_csv(
         report.suppressed,
     )
     .await;
-    Ok(csv_download(&format!("survey-{id}-v{version}.csv"), surveys::csv::report_csv(&report)))
+    Ok(super::download(super::CSV, &format!("survey-{id}-v{version}.csv"), surveys::csv::report_csv(&report)))
 }
 
 /// `GET /v1/surveys/{id}/versions/{version}/questions/{question_id}/chart.svg`: a bar chart of
@@ -384,7 +384,11 @@ async fn distance_csv(
     ApiQuery(q): ApiQuery<DistanceQuery>,
 ) -> ApiResult<Response> {
     let report = distance_report(&state, &user, &id, &q, AuditAction::SurveyDistanceExported, "CSV").await?;
-    Ok(csv_download(&format!("survey-{id}-distance-{}.csv", q.question_id), surveys::csv::distance_csv(&report)))
+    Ok(super::download(
+        super::CSV,
+        &format!("survey-{id}-distance-{}.csv", q.question_id),
+        surveys::csv::distance_csv(&report),
+    ))
 }
 
 /// `GET /v1/surveys/{id}/distance.svg`: distance travelled as a bar chart of improved, same
@@ -401,13 +405,6 @@ async fn distance_chart(
 ) -> ApiResult<Response> {
     let report = distance_report(&state, &user, &id, &q, AuditAction::SurveyDistanceExported, "SVG").await?;
     Ok(svg_image(surveys::chart::distance_svg(&report)))
-}
-
-/// A CSV export, offered as a download named `filename`.
-fn csv_download(filename: &str, csv: String) -> Response {
-    let disposition = format!("attachment; filename=\"{filename}\"");
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], csv)
-        .into_response()
 }
 
 /// A chart, as an SVG image.
