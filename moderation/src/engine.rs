@@ -308,20 +308,25 @@ thread_local! {
     static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
 }
 
-pub(crate) fn classify(policy: &Policy, text: &str) -> (Vec<Flag>, Severity, Vec<Category>) {
+/// Classify `text`. The rules do not read words wholly inside an `opaque` byte span (a postcode,
+/// email, phone number or handle found by the PII stage); the model still sees them.
+pub(crate) fn classify(policy: &Policy, text: &str, opaque: &[(usize, usize)]) -> (Vec<Flag>, Severity, Vec<Category>) {
     BUFFERS.with(|b| match b.try_borrow_mut() {
         Ok(mut b) => {
             let Buffers { scratch, norm, hits } = &mut *b;
-            classify_with(policy, text, scratch, norm, hits)
+            classify_with(policy, text, opaque, scratch, norm, hits)
         }
         // re-entered on this thread (cannot happen today): use fresh buffers
-        Err(_) => classify_with(policy, text, &mut Scratch::default(), &mut Normalised::default(), &mut Vec::new()),
+        Err(_) => {
+            classify_with(policy, text, opaque, &mut Scratch::default(), &mut Normalised::default(), &mut Vec::new())
+        }
     })
 }
 
 fn classify_with(
     policy: &Policy,
     text: &str,
+    opaque: &[(usize, usize)],
     scratch: &mut Scratch,
     norm: &mut Normalised,
     hits_buf: &mut Vec<Hit>,
@@ -333,7 +338,7 @@ fn classify_with(
     }
     let mut raws: Vec<Raw> = Vec::new();
     let mut cap_to: [Option<Severity>; 12] = [None; 12];
-    rule_stage(&policy.inner, norm, hits_buf, &mut raws, &mut cap_to);
+    rule_stage(&policy.inner, norm, opaque, hits_buf, &mut raws, &mut cap_to);
     if let Some(model) = policy.model() {
         model_stage(model, norm, text, &mut raws, &cap_to);
     }
@@ -344,6 +349,7 @@ fn classify_with(
 fn rule_stage(
     c: &Compiled,
     norm: &Normalised,
+    opaque: &[(usize, usize)],
     hits_buf: &mut Vec<Hit>,
     raws: &mut Vec<Raw>,
     cap_to: &mut [Option<Severity>; 12],
@@ -351,6 +357,14 @@ fn rule_stage(
     hits_buf.clear();
     collect_hits(c, norm, hits_buf);
     collect_spaceless(c, norm, hits_buf);
+    if !opaque.is_empty() {
+        let toks = &norm.tokens;
+        hits_buf.retain(|h| {
+            let s = toks[h.t0 as usize].orig_start as usize;
+            let e = toks[(h.t1 as usize).saturating_sub(1).max(h.t0 as usize)].orig_end as usize;
+            !opaque.iter().any(|&(ps, pe)| ps <= s && e <= pe)
+        });
+    }
     if !c.always_run && !hits_buf.iter().any(|h| c.trigger[h.list as usize]) {
         return;
     }

@@ -1,0 +1,126 @@
+//! The rule families of issue 19's fifth round (`policy/default.toml`, section "ROUND 5"), each
+//! with the everyday look-alikes that must stay unflagged, and the rule that identifiers found as
+//! personal information are not read as words. Rules alone (the model is not attached). The
+//! examples are written here from the sources the policy cites, not copied from the corpus.
+
+use talkzone_moderation::{Category, Severity};
+
+mod common;
+
+use common::{benign, flags, not_label, verdict};
+
+#[test]
+fn a_passport_taken_before_a_marriage() {
+    flags(
+        &[
+            "my dad has my passport and says the wedding is in august",
+            "they hid my passport, my aunt keeps talking about who im gonna marry",
+            "my family are getting me married back home next year and im 15",
+        ],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "i need my passport for the school trip to paris",
+        "my sister is getting married in the summer, im a bridesmaid",
+        "mum has my passport cos we're going to spain",
+    ]);
+}
+
+#[test]
+fn bruises_hidden_or_waited_out() {
+    flags(
+        &[
+            "how long till bruises fade before school",
+            "the bruises are from my stepdad, i said i fell",
+            "need the marks on my arm gone before my social comes",
+        ],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "got a massive bruise from football training",
+        "bruised my knee at netball lol",
+        "my banana has bruises on it gross",
+    ]);
+}
+
+#[test]
+fn cuts_hidden_before_others_see() {
+    flags(
+        &["what makes cuts heal quicker, swimming next week", "how do i hide my cuts in pe"],
+        Category::SelfHarm,
+        Severity::High,
+    );
+    benign(&["how do i get rid of acne scars", "got a paper cut from my homework 😭"]);
+}
+
+#[test]
+fn traffic_and_a_tested_ligature() {
+    flags(&["i keep thinking about stepping into traffic"], Category::Suicide, Severity::High);
+    flags(
+        &["checked the rail in my room will hold my weight", "the belt is strong enough i tested it"],
+        Category::Suicide,
+        Severity::Critical,
+    );
+    benign(&[
+        "stuck in traffic on the way to my nans",
+        "the curtain pole is strong enough for the fairy lights",
+        "is the shelf strong enough for my books",
+    ]);
+}
+
+#[test]
+fn guns_hidden_or_fired_in_road_slang() {
+    flags(&["he stashed the shotty under his bed", "his strap went off in the car"], Category::Weapons, Severity::High);
+    benign(&["meet you at half nine", "my alarm went off at nine", "the fire alarm went off in science"]);
+}
+
+#[test]
+fn a_group_that_knows_where_the_family_is() {
+    flags(
+        &["they said they know where my little brother goes to school", "the olders know where my mum works"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["my social worker knows where my sister lives"]);
+}
+
+#[test]
+fn grooming_by_flattery_and_underwear_questions() {
+    flags(
+        &["my coach keeps texting me saying im mature for my age", "he asked what colour my bra was"],
+        Category::SexualExploitationGrooming,
+        Severity::High,
+    );
+}
+
+#[test]
+fn everyday_words_that_sounded_like_risk() {
+    benign(&[
+        "got 6 stitches from rugby",
+        "hit my shin on the table",
+        "i have a spot on my chin",
+        "we went country with my family to a caravan",
+        "cant sleep cos my dad snores",
+        "im so gassed for my birthday, the whole family is gassed",
+        "got a skunk plushie at the fair",
+        "the coffee grinder is so loud",
+        "we jumped off the pier into the sea at summer camp, swimming is the best",
+        "ur chat is dead bruv",
+    ]);
+    not_label(&["my mum says if she kicks me out ill go to my nans"], Category::AbuseDisclosure);
+    not_label(&["ppl who think asians are all terrorists are so thick"], Category::Hate);
+}
+
+#[test]
+fn identifiers_are_not_read_as_words() {
+    for text in ["my postcode is G12 5HT", "add me its @killa.k", "email deadboy99@example.com"] {
+        let v = verdict(text);
+        assert!(!v.flagged(), "{text:?}: {:?}", v.flags);
+        assert!(!v.pii.is_empty(), "{text:?} should still carry personal information");
+    }
+    // risk words beside an identifier are still read
+    let v = verdict("my postcode is G12 5HT and i want to kill myself");
+    assert!(v.labels.contains(&Category::Suicide) && v.severity >= Severity::High, "{:?}", v.flags);
+}
