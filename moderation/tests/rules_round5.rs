@@ -108,6 +108,7 @@ fn everyday_words_that_sounded_like_risk() {
         "the coffee grinder is so loud",
         "we jumped off the pier into the sea at summer camp, swimming is the best",
         "ur chat is dead bruv",
+        "i cant eat ham its not halal",
     ]);
     not_label(&["my mum says if she kicks me out ill go to my nans"], Category::AbuseDisclosure);
     not_label(&["ppl who think asians are all terrorists are so thick"], Category::Hate);
@@ -123,4 +124,54 @@ fn identifiers_are_not_read_as_words() {
     // risk words beside an identifier are still read
     let v = verdict("my postcode is G12 5HT and i want to kill myself");
     assert!(v.labels.contains(&Category::Suicide) && v.severity >= Severity::High, "{:?}", v.flags);
+}
+
+#[test]
+fn slurs_masked_by_any_run_of_letters() {
+    flags(
+        &["they called him a n****r at the bus stop", "shut up you f*g", "all the ni**as round here"],
+        Category::Hate,
+        Severity::High,
+    );
+    benign(&["what a n*ce day"]);
+    not_label(&["f***ing printer jammed again"], Category::Hate);
+}
+
+#[test]
+fn round_5_step_2_constructions() {
+    flags(&["sat in the garage with the engine running"], Category::Suicide, Severity::Critical);
+    flags(
+        &[
+            "gonna shoot up the school tomorrow lol",
+            "keep talking and u'll get ur jaw broke",
+            "ill make sure he never walks again",
+        ],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    flags(
+        &[
+            "a man was filming me in the changing room at the pool",
+            "my cousin ran away from her foster home and shes with some older men",
+        ],
+        Category::SexualExploitationGrooming,
+        Severity::High,
+    );
+    flags(&["we hid the diabetic kids insulin bag in the bin"], Category::BullyingHarassment, Severity::High);
+    flags(
+        &["had nothing but water for 4 days to lose weight", "on 400 cals a day"],
+        Category::MentalHealthDistress,
+        Severity::High,
+    );
+    flags(&["took my brothers adderall to stay up"], Category::DrugsAlcohol, Severity::High);
+    flags(&["my mams on the brown again and theres no food in"], Category::AbuseDisclosure, Severity::High);
+    flags(&["carried a bag for a man to liverpool and got 200 quid"], Category::CriminalExploitation, Severity::High);
+    benign(&[
+        "waiting in the car with the engine running for mum",
+        "the doctor said i might never walk again properly after the accident",
+        "my mum filmed me singing in the shower lol",
+        "carried a bag for my nan to the post office",
+        "doing 3000 calories a day to bulk for rugby",
+        "the blues won 2-0",
+    ]);
 }

@@ -196,26 +196,32 @@ impl TermTable {
     }
 }
 
-/// `faggot` -> `f*ggot`, `fagg*t`, `f*gg*t`: each inner vowel masked, and all of them.
+/// The ways people mask a word to dodge filters, keeping its first and last letters: each inner
+/// vowel (`f*ggot`, `p*ki`), all of them (`f*gg*t`), and any run of inner letters (`n****r`,
+/// `ni**as`, `p***y`, `f*g`). Words of three letters or more.
 fn masked_variants(word: &str) -> Vec<String> {
     let w = word.trim();
-    if w.len() < 4 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+    if w.len() < 3 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
         return Vec::new();
     }
     let b = w.as_bytes();
-    let inner: Vec<usize> = (1..b.len() - 1).filter(|&i| matches!(b[i], b'a' | b'e' | b'i' | b'o' | b'u')).collect();
+    let n = b.len();
     let mut out = Vec::new();
-    for &i in &inner {
+    let with_stars = |positions: &mut dyn Iterator<Item = usize>| {
         let mut v = b.to_vec();
-        v[i] = b'*';
-        out.push(String::from_utf8_lossy(&v).into_owned());
-    }
-    if inner.len() > 1 {
-        let mut v = b.to_vec();
-        for &i in &inner {
+        for i in positions {
             v[i] = b'*';
         }
-        out.push(String::from_utf8_lossy(&v).into_owned());
+        String::from_utf8_lossy(&v).into_owned()
+    };
+    for i in 1..n - 1 {
+        for j in i + 1..n {
+            out.push(with_stars(&mut (i..j)));
+        }
+    }
+    let vowels: Vec<usize> = (1..n - 1).filter(|&i| matches!(b[i], b'a' | b'e' | b'i' | b'o' | b'u')).collect();
+    if vowels.len() > 1 {
+        out.push(with_stars(&mut vowels.iter().copied()));
     }
     out
 }
