@@ -175,3 +175,28 @@ fn round_5_step_2_constructions() {
         "the blues won 2-0",
     ]);
 }
+
+#[test]
+fn round_5_step_3_everyday_lines() {
+    benign(&[
+        "the zombie film last night had blood everywhere, so good",
+        "got 3 stars on gta for nicking a car",
+        "bought trainers off a guy on vinted and he never sent them",
+        "ate a carolina reaper and thought i was gonna die",
+        "my charger has gone missing again",
+        "the bunsen burner in chemistry went out",
+        "the gc went mad over the new teacher",
+        "taking a knife to gut the fish on the trip with grandad",
+        "stab your chips in the sauce",
+        "england are gonna smash them in the final",
+        "got my jabs tomorrow, proper bricking it",
+        "cant sleep, lambing season and the sheep are so loud",
+    ]);
+    // the same words where the risk is real stay flagged
+    flags(&["if he comes near me again im gonna batter him"], Category::ViolenceThreat, Severity::Medium);
+    flags(
+        &["my little brother has gone missing, the lads took him to a trap house"],
+        Category::CriminalExploitation,
+        Severity::High,
+    );
+}
