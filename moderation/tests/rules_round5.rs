@@ -200,3 +200,33 @@ fn round_5_step_3_everyday_lines() {
         Severity::High,
     );
 }
+
+#[test]
+fn round_5_step_4_after_q() {
+    flags(
+        &[
+            "what's the most painless way to go",
+            "how high does a bridge have to be",
+            "ive been writing my will tonight",
+        ],
+        Category::Suicide,
+        Severity::High,
+    );
+    flags(
+        &["my cousin got cheffed up outside the shop", "he said hell stab anyone who grasses"],
+        Category::Weapons,
+        Severity::High,
+    );
+    flags(&["send ur location and we'll slide with the mandem"], Category::ViolenceThreat, Severity::High);
+    flags(&["a man on snap asked what colour my bra is"], Category::SexualExploitationGrooming, Severity::High);
+    flags(&["hes a dirty p*lack", "heil to the lads in the gc"], Category::Hate, Severity::High);
+    benign(&[
+        "im gonna die of boredom in geography",
+        "use a sharp knife for onions, a blunt one slips",
+        "we watched a knife crime video in PSHE about a lad who got stabbed",
+        "chelsea got battered 5-1 lmao",
+        "had a dream i stabbed a zombie with a ruler",
+        "gonna merk this exam tomorrow",
+        "drop the location for the party and we'll pull up with snacks",
+    ]);
+}
