@@ -230,3 +230,16 @@ fn round_5_step_4_after_q() {
         "drop the location for the party and we'll pull up with snacks",
     ]);
 }
+
+#[test]
+fn round_5_rules_stay_narrow() {
+    benign(&[
+        "i know where my mum keeps the biscuits",
+        "i carried a bag for him cos his arm was broken",
+        "i havent eaten since breakfast im starving",
+        "i lean towards pizza tbh",
+        "we took a pic in front of a bus in london",
+    ]);
+    // a lesson named in the message does not cancel a threat
+    flags(&["gonna stab him after the lesson"], Category::Weapons, Severity::High);
+}
