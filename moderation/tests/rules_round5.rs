@@ -243,3 +243,18 @@ fn round_5_rules_stay_narrow() {
     // a lesson named in the message does not cancel a threat
     flags(&["gonna stab him after the lesson"], Category::Weapons, Severity::High);
 }
+
+#[test]
+fn round_5_step_5_after_the_look_alike_batch() {
+    benign(&[
+        "the party last night was gassed",
+        "my grandad keeps a shotgun for the rabbits, hes got a licence",
+        "we did a lesson on sharing nudes in pshe, so cringe",
+        "my essay is on county lines for criminology, any leaflets?",
+        "ill batter you at darts",
+        "in of mice and men lennie gets shot and in romeo and juliet they kill themselves",
+        "dad said bring ur tools to fix the fence",
+    ]);
+    flags(&["they should all be gassed"], Category::Hate, Severity::High);
+    flags(&["meet at the station after the match, bring ur tools"], Category::Weapons, Severity::High);
+}
