@@ -168,7 +168,27 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     if name_cue {
         cfg.name.find(text, &mut c);
     }
+    if cap_pair(bytes) {
+        cfg.name.find_by_shape(text, &mut c);
+    }
     resolve(text, c)
+}
+
+/// Whether two capitalised words stand side by side (`Olu Adebayo`): only then can
+/// [`name::Names::find_by_shape`] find a name.
+fn cap_pair(b: &[u8]) -> bool {
+    let cap_word_end = |i: usize| -> Option<usize> {
+        if !b[i].is_ascii_uppercase() || (i > 0 && b[i - 1].is_ascii_alphabetic()) {
+            return None;
+        }
+        let mut j = i + 1;
+        while j < b.len() && b[j].is_ascii_lowercase() {
+            j += 1;
+        }
+        (j > i + 1).then_some(j)
+    };
+    (0..b.len())
+        .any(|i| cap_word_end(i).is_some_and(|j| j + 1 < b.len() && b[j] == b' ' && cap_word_end(j + 1).is_some()))
 }
 
 /// Whether a letter or digit is joined to a letter by `.` or `_` (`lil.secrets`, `kid_222`): only

@@ -98,6 +98,36 @@ struct Word<'a> {
     lower: String,
 }
 
+/// Words after which two capitalised words name a place, a team, a show or a game, not a person.
+const SHAPE_NOT_AFTER: [&str; 26] = [
+    "in",
+    "at",
+    "to",
+    "from",
+    "near",
+    "on",
+    "of",
+    "the",
+    "new",
+    "watching",
+    "watched",
+    "watch",
+    "played",
+    "playing",
+    "play",
+    "vs",
+    "support",
+    "supports",
+    "supporting",
+    "visit",
+    "visiting",
+    "went",
+    "love",
+    "listen",
+    "listening",
+    "by",
+];
+
 fn is_cap(w: &str) -> bool {
     let mut cs = w.chars();
     let Some(f) = cs.next() else { return false };
@@ -184,6 +214,46 @@ impl Names {
         // a possessive within the two words before the kinship word ("my social worker", "my mum")
         let owner = |x: &Word<'_>| matches!(x.lower.as_str(), "my" | "his" | "her" | "our" | "their" | "ur" | "your");
         owner(&ws[k - 2]) || (k >= 3 && owner(&ws[k - 3]))
+    }
+
+    /// Two capitalised words side by side in a message typed mostly in lower case (`Olu Adebayo
+    /// in 8G is…`): young people capitalise little but names, so the pair is a full name even
+    /// when the given name is not in the list, unless a word is common, a place or street word,
+    /// or the pair follows a word that names a place or a show (`at`, `in`, `watching`).
+    pub(super) fn find_by_shape(&self, text: &str, out: &mut Vec<Cand>) {
+        let ws = name_words(text);
+        if ws.len() < 4 {
+            return;
+        }
+        let lower_start = ws.iter().filter(|w| w.w.starts_with(|c: char| c.is_lowercase())).count();
+        if lower_start * 2 < ws.len() {
+            return;
+        }
+        let common = |w: &str| COMMON.contains(&w) || TITLES.contains(&w);
+        let plain_cap = |w: &Word<'_>| is_cap(w.w) && !is_upper(w.w) && w.w.chars().count() >= 2;
+        let ok = |w: &Word<'_>| {
+            plain_cap(w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) && !is_place_stop(w.w)
+        };
+        for i in 0..ws.len() - 1 {
+            let (a, b) = (&ws[i], &ws[i + 1]);
+            if !(ok(a) && ok(b) && adjacent(text, a, b)) {
+                continue;
+            }
+            if i > 0 && SHAPE_NOT_AFTER.contains(&ws[i - 1].lower.as_str()) {
+                continue;
+            }
+            // the town after a street: "9 Ferry Lane, Kings Lynn"
+            if i > 0 && self.not_surnames.contains(&ws[i - 1].lower) && text[ws[i - 1].e..a.s].contains(',') {
+                continue;
+            }
+            // a third capitalised word makes it a title or a place (`Love Island Games`), not a name
+            if ws.get(i + 2).is_some_and(|c| adjacent(text, b, c) && plain_cap(c))
+                || (i > 0 && plain_cap(&ws[i - 1]) && adjacent(text, &ws[i - 1], a))
+            {
+                continue;
+            }
+            out.push(Cand { kind: PiiKind::FullName, start: a.s, end: b.e });
+        }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
@@ -320,6 +390,25 @@ mod tests {
         none_of("my friend saffron hale", PiiKind::FullName);
         none_of("a friend Said Nothing", PiiKind::FullName);
         none_of("my mum Went Mad", PiiKind::FullName);
-        none_of("the worker Saffron Hale", PiiKind::FullName);
+        // without a possessive, two capitalised names are still found by their shape
+        has("the worker Saffron Hale", PiiKind::FullName, "Saffron Hale");
+    }
+
+    #[test]
+    fn full_names_by_shape_in_lower_case_text() {
+        // names of any heritage, the given name not in the list
+        has("Olu Adebayo in 8G is a dirty tramp", PiiKind::FullName, "Olu Adebayo");
+        has("me and Hamid Rahimi got jumped after school", PiiKind::FullName, "Hamid Rahimi");
+        has("this lad Tesfay Gebremedhin keeps messaging my sister", PiiKind::FullName, "Tesfay Gebremedhin");
+        // places, shows, artists and brands after the words that name them; text in title case;
+        // three capitalised words; a town after a street; common words
+        none_of("we went to Alton Towers and it was sick", PiiKind::FullName);
+        none_of("im watching Love Island tonight with my mum", PiiKind::FullName);
+        none_of("that new Central Cee tune is hard", PiiKind::FullName);
+        none_of("he picks her up from the Kwik Fit on the corner", PiiKind::FullName);
+        none_of("Going To The Shops Later With Mum", PiiKind::FullName);
+        none_of("my fave is Grand Theft Auto tbh", PiiKind::FullName);
+        none_of("our flat is at 9 Ferry Lane, Kings Lynn now", PiiKind::FullName);
+        none_of("My Mum said no to the party", PiiKind::FullName);
     }
 }
