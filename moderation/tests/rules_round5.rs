@@ -258,3 +258,34 @@ fn round_5_step_5_after_the_look_alike_batch() {
     flags(&["they should all be gassed"], Category::Hate, Severity::High);
     flags(&["meet at the station after the match, bring ur tools"], Category::Weapons, Severity::High);
 }
+
+#[test]
+fn round_5_step_6_after_r() {
+    flags(&["we know where jake lives now, see how hard he is"], Category::ViolenceThreat, Severity::High);
+    flags(
+        &["posting body checks on my ed account again", "still hiding the cuts under long sleeves in summer"],
+        Category::SelfHarm,
+        Severity::High,
+    );
+    flags(&["ive got nothing left to live for"], Category::Suicide, Severity::High);
+    flags(&["can do u a nine bar cheap"], Category::DrugsAlcohol, Severity::High);
+    flags(&["i wish you were dead", "go join ur brother in the ground"], Category::BullyingHarassment, Severity::High);
+    flags(
+        &["some men in the live stream dare the kids to do challenges in their bedrooms"],
+        Category::SexualExploitationGrooming,
+        Severity::High,
+    );
+    flags(
+        &["he gives me a list of stuff to nick from boots and pays per item"],
+        Category::CriminalExploitation,
+        Severity::High,
+    );
+    flags(&["they battered a homeless man in town for a laugh"], Category::ViolenceThreat, Severity::High);
+    flags(&["polish boys are all thieves", "the master race will win"], Category::Hate, Severity::High);
+    benign(&[
+        "i know where the party is, see you there",
+        "the bus still runs to the college on sundays",
+        "dad got weed killer for the drive",
+        "on my period and my stomach is killing",
+    ]);
+}

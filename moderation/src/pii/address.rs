@@ -36,7 +36,7 @@ impl Addresses {
     pub(super) fn build() -> Result<Addresses, String> {
         Ok(Addresses {
             num: re(&format!(
-                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
+                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
                 r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
@@ -214,6 +214,7 @@ mod tests {
     fn addresses() {
         // a Glasgow flat (floor/position), and a street named with two street words
         has("its flat 3/2, 41 Rosebank Wynd if u need it", PiiKind::Address, "flat 3/2, 41 Rosebank Wynd");
+        has("the flat is 2/1 Cathcart Road, ring twice", PiiKind::Address, "2/1 Cathcart Road");
         has("send it to 27 Harbour View Terrace, thats my nans", PiiKind::Address, "27 Harbour View Terrace");
         has("we live at 9 Mill View Road now", PiiKind::Address, "9 Mill View Road");
         has("im at 14 Park View, by the shop", PiiKind::Address, "14 Park View");

@@ -221,6 +221,10 @@ impl Names {
     /// when the given name is not in the list, unless a word is common, a place or street word,
     /// or the pair follows a word that names a place or a show (`at`, `in`, `watching`).
     pub(super) fn find_by_shape(&self, text: &str, out: &mut Vec<Cand>) {
+        // a policy without given names finds no names at all (as `find`)
+        if self.given.is_empty() {
+            return;
+        }
         let ws = name_words(text);
         if ws.len() < 4 {
             return;

@@ -27,6 +27,9 @@ pub(super) struct Schools {
     prefix: Regex,
     /// A saint's name after `go`/`at`/`from`: `i go st bede's`.
     saint: Regex,
+    /// Capitalised words after `my school is` / `college is`: `my school is St Columb's`,
+    /// `college is Dundee and Angus`.
+    named: Regex,
 }
 
 impl Schools {
@@ -46,16 +49,19 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Academy|College|High|Primary|Grammar|School|Juniors|Infants|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Academy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|UTC|PRU))\b",
             )?,
             cue: re(
                 r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
             )?,
             prefix: re(
-                r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)){1,3})",
+                r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
             )?,
             saint: re(
                 r"(?i)\b(?:go|go to|goes to|went to|going to|at|attend|attends|from|into)\s+((?:st\.?|saint)\s+[a-z]+['’]s)\b",
+            )?,
+            named: re(
+                r"\b(?i:(?:(?:my|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)\s+is(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
             )?,
         })
     }
@@ -68,6 +74,12 @@ impl Schools {
     /// Run when the text has a school word (`policy/words/gate_school.txt`) or the policy lists
     /// schools.
     pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
+        for caps in self.named.captures_iter(text) {
+            let Some(m) = caps.get(1) else { continue };
+            if !m.as_str().split_whitespace().all(is_place_stop) {
+                out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+            }
+        }
         for caps in self.prefix.captures_iter(text).chain(self.saint.captures_iter(text)) {
             if let Some(m) = caps.get(1) {
                 out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
@@ -165,6 +177,14 @@ mod tests {
         has("meet me outside Westgate Learning Centre", PiiKind::School, "Westgate Learning Centre");
         has("starting Beacon Sixth Form in september", PiiKind::School, "Beacon Sixth Form");
         none_of("Sixth Form is so much better", PiiKind::School);
+        // named after "my school is", "X and Y College", an institute, Welsh "Coleg" before "and"
+        has("my school is St Columb's and we got a half day", PiiKind::School, "St Columb's");
+        has("college is Dundee and Angus, doing hair", PiiKind::School, "Dundee and Angus");
+        has("open day at Cardiff and Vale College sat", PiiKind::School, "Cardiff and Vale College");
+        has("any courses at Grimsby Institute?", PiiKind::School, "Grimsby Institute");
+        has("my college is Coleg Gwent and i do carpentry", PiiKind::School, "Coleg Gwent");
+        none_of("my school is closed today", PiiKind::School);
+        none_of("me and Tom went to the college", PiiKind::School);
     }
 
     #[test]
