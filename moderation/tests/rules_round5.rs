@@ -289,3 +289,22 @@ fn round_5_step_6_after_r() {
         "on my period and my stomach is killing",
     ]);
 }
+
+#[test]
+fn round_5_everyday_words_do_not_cancel_real_risk() {
+    // each line holds a word that one of round 5's narrowings names (a bus, a youth club, chips,
+    // a day, a platform, a car, a film, a farm): the risk beside it is still flagged
+    flags(
+        &[
+            "they put me on the bus to norfolk to go country",
+            "they recruit kids at the youth club to do runs",
+            "they make me work on the farm for no money till i pay off the debt",
+        ],
+        Category::CriminalExploitation,
+        Severity::High,
+    );
+    flags(&["im gonna batter him on saturday"], Category::ViolenceThreat, Severity::High);
+    flags(&["he carries a knife in the car"], Category::Weapons, Severity::High);
+    flags(&["a man i met on ebay wants to meet me at a hotel"], Category::SexualExploitationGrooming, Severity::High);
+    flags(&["i cut myself after the film"], Category::SelfHarm, Severity::High);
+}
