@@ -165,17 +165,12 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     } else if joined_word(bytes) {
         handle::find_after_account_word(text, &mut c);
     }
-    if name_cue {
-        cfg.name.find(text, &mut c);
-    }
-    if cap_pair(bytes) {
-        cfg.name.find_by_shape(text, &mut c);
-    }
+    cfg.name.find(text, name_cue, cap_pair(bytes), &mut c);
     resolve(text, c)
 }
 
 /// Whether two capitalised words stand side by side (`Olu Adebayo`): only then can
-/// [`name::Names::find_by_shape`] find a name.
+/// `Names::find` find a name by its shape.
 fn cap_pair(b: &[u8]) -> bool {
     let cap_word_end = |i: usize| -> Option<usize> {
         if !b[i].is_ascii_uppercase() || (i > 0 && b[i - 1].is_ascii_alphabetic()) {

@@ -220,12 +220,7 @@ impl Names {
     /// in 8G is…`): young people capitalise little but names, so the pair is a full name even
     /// when the given name is not in the list, unless a word is common, a place or street word,
     /// or the pair follows a word that names a place or a show (`at`, `in`, `watching`).
-    pub(super) fn find_by_shape(&self, text: &str, out: &mut Vec<Cand>) {
-        // a policy without given names finds no names at all (as `find`)
-        if self.given.is_empty() {
-            return;
-        }
-        let ws = name_words(text);
+    fn find_by_shape(&self, text: &str, ws: &[Word<'_>], out: &mut Vec<Cand>) {
         if ws.len() < 4 {
             return;
         }
@@ -260,11 +255,24 @@ impl Names {
         }
     }
 
-    pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
-        if self.given.is_empty() {
+    /// Full names in `text`: by a listed given name, a title or a cue when `listed` (the text has
+    /// one, [`Names::could_match`]), and by their shape when `shape` (two capitalised words side
+    /// by side). The text is split into words once for both. A policy without given names finds
+    /// no names at all.
+    pub(super) fn find(&self, text: &str, listed: bool, shape: bool, out: &mut Vec<Cand>) {
+        if self.given.is_empty() || !(listed || shape) {
             return;
         }
         let ws = name_words(text);
+        if listed {
+            self.find_listed(text, &ws, out);
+        }
+        if shape {
+            self.find_by_shape(text, &ws, out);
+        }
+    }
+
+    fn find_listed(&self, text: &str, ws: &[Word<'_>], out: &mut Vec<Cand>) {
         let common = |w: &str| COMMON.contains(&w) || TITLES.contains(&w);
         let surname_ok = |w: &Word<'_>| {
             !common(&w.lower)
@@ -295,7 +303,7 @@ impl Names {
                 || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
             // "called/named/im/i am" + two capitalised names
             let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w)
-                || self.after_kin(text, &ws, i);
+                || self.after_kin(text, ws, i);
             if intro && i + 1 < ws.len() && is_cap(w.w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {

@@ -105,7 +105,6 @@ impl utoipa::Modify for SharedErrors {
     }
 }
 
-/// The REST routes and their OpenAPI document, from one list.
 /// The content type of every CSV export.
 const CSV: &str = "text/csv; charset=utf-8";
 
@@ -116,6 +115,7 @@ fn download(content_type: &'static str, filename: &str, body: String) -> axum::r
         .into_response()
 }
 
+/// The REST routes and their OpenAPI document, from one list.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
