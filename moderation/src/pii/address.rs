@@ -28,7 +28,9 @@ pub(super) struct Addresses {
     /// A flat number and a named building: `flat 12 Denholme House`.
     building: Regex,
     /// A Welsh street name, the street word first: `22b Heol y Nant`, `Ffordd Las` (street
-    /// elements from the Welsh Language Commissioner's guidance on naming streets).
+    /// elements from the Welsh Language Commissioner's guidance on naming streets); with a house
+    /// number, also the words that begin Welsh street names without being street words (`9 Maes
+    /// y Dref`, `4 Llwyn Onn`, `12 Bryn Glas`), as alone they are also places and given names.
     welsh: Regex,
 }
 
@@ -36,7 +38,7 @@ impl Addresses {
     pub(super) fn build() -> Result<Addresses, String> {
         Ok(Addresses {
             num: re(&format!(
-                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
+                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?(?:[0-9]{{1,2}}/[0-9]{{1,2}},?\s+)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
                 r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
@@ -48,7 +50,7 @@ impl Addresses {
                 r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
             )?,
             welsh: re(
-                r"\b(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)\s+(?:(?:y|yr|'r)\s+)?[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
+                r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan))\s+(?:(?:y|yr|'r)\s+)?[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
             )?,
         })
     }
@@ -239,6 +241,10 @@ mod tests {
         );
         has("were at 9 Colenso Mount now", PiiKind::Address, "9 Colenso Mount");
         has("they found my address, 22b Heol y Nant, and", PiiKind::Address, "22b Heol y Nant");
+        has("send it to 9 Maes y Dref, thats my nans", PiiKind::Address, "9 Maes y Dref");
+        has("we moved to 4 Llwyn Onn last year", PiiKind::Address, "4 Llwyn Onn");
+        none_of("we went up Bryn Glas on the bikes", PiiKind::Address);
+        has("the flat is 2/1, 60 Wharf Lane", PiiKind::Address, "2/1, 60 Wharf Lane");
         has("the party on Kirkwood View", PiiKind::Address, "Kirkwood View");
         has("flat 5 Mulberry Court", PiiKind::Address, "flat 5 Mulberry Court");
         has("number 5 Mulberry Court", PiiKind::Address, "5 Mulberry Court");

@@ -193,10 +193,10 @@ pub(super) fn find_after_account_word(text: &str, out: &mut Vec<Cand>) {
         let cue = ps[j.saturating_sub(4)..j]
             .iter()
             .any(|&(a, b)| ACCOUNT_WORDS.contains(&text[a..b].to_ascii_lowercase().as_str()));
-        // words joined by `_` alone are a handle wherever they are (`swindon_scrapz`): nothing
-        // else young people type is written so; a dotted one needs a cue, as sentences typed
-        // without a space after the full stop look the same (`home.then`)
-        let underscored = w.contains('_') && !w.contains('.');
+        // words joined by `_` are a handle wherever they are (`swindon_scrapz`, `lil.tayz_0`):
+        // nothing else young people type is written so; one only dotted needs a cue, as sentences
+        // typed without a space after the full stop look the same (`home.then`)
+        let underscored = w.contains('_');
         // a page that fights or posts are sent to: `posted it to shef.scraps`, `filmed for …`, none
         // of its parts a common word (`posted it to mum.she said`)
         let posted_to = j >= 2
@@ -222,6 +222,8 @@ mod tests {
     #[test]
     fn handles() {
         has("ma snapchats kirsty.x.bell add me", PiiKind::SocialHandle, "kirsty.x.bell");
+        has("lil.tayz_0 keeps posting my house on her story", PiiKind::SocialHandle, "lil.tayz_0");
+        none_of("got home.then had tea", PiiKind::SocialHandle);
         none_of("he sends me snaps of his dog", PiiKind::SocialHandle);
         has("my snap is jord.xo_ if thats easier", PiiKind::SocialHandle, "jord.xo_");
         has("zayyy.07 on snapchat", PiiKind::SocialHandle, "zayyy.07");

@@ -91,6 +91,11 @@ fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
     false
 }
 
+/// "put my name down as Tuan Nguyen Van", "registered as …", "my name as …": a form's name.
+fn named_as(ws: &[Word<'_>], i: usize) -> bool {
+    i >= 2 && ws[i - 1].lower == "as" && matches!(ws[i - 2].lower.as_str(), "down" | "name" | "registered" | "signed")
+}
+
 struct Word<'a> {
     s: usize,
     e: usize,
@@ -303,7 +308,8 @@ impl Names {
                 || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
             // "called/named/im/i am" + two capitalised names
             let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w)
-                || self.after_kin(text, ws, i);
+                || self.after_kin(text, ws, i)
+                || named_as(ws, i);
             if intro && i + 1 < ws.len() && is_cap(w.w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
@@ -362,6 +368,8 @@ mod tests {
     #[test]
     fn full_names() {
         has("letter to Mrs Helen Marsden, can u", PiiKind::FullName, "Helen Marsden");
+        has("put my name down as Tuan Nguyen Van", PiiKind::FullName, "Tuan Nguyen Van");
+        none_of("put my name down as well", PiiKind::FullName);
         has("put Jess Openshaw on the list", PiiKind::FullName, "Jess Openshaw");
         has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "Tilly Rose Henderson");
         has("should say Tilly Rose Henderson not tilly henderson", PiiKind::FullName, "tilly henderson");

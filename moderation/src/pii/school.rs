@@ -49,7 +49,7 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Academy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Academy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
             )?,
             cue: re(
                 r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
@@ -114,7 +114,7 @@ impl Schools {
                         && l != "saint"
                 })
                 .count();
-            if name_words == 0 {
+            if name_words == 0 || comp_of_a_contest(&words) {
                 continue;
             }
             out.push(Cand { kind: PiiKind::School, start: s, end: m.end() });
@@ -142,6 +142,39 @@ impl Schools {
     }
 }
 
+/// Words before `Comp` that make it a competition, not a comprehensive school (`Fortnite Comp`,
+/// `Maths Comp`): `Comp` alone is what Welsh pupils call their school (`Penygraig Comp`).
+const CONTESTS: [&str; 22] = [
+    "fortnite",
+    "fifa",
+    "valorant",
+    "apex",
+    "warzone",
+    "cod",
+    "rocket",
+    "league",
+    "dance",
+    "gym",
+    "gymnastics",
+    "football",
+    "photo",
+    "art",
+    "writing",
+    "spelling",
+    "maths",
+    "chess",
+    "boxing",
+    "talent",
+    "quiz",
+    "baking",
+];
+
+fn comp_of_a_contest(words: &[&str]) -> bool {
+    words.len() >= 2
+        && words[words.len() - 1] == "Comp"
+        && CONTESTS.contains(&words[words.len() - 2].to_lowercase().as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pii::tests::{has, none_of};
@@ -166,6 +199,9 @@ mod tests {
         none_of("at big school now", PiiKind::School);
         none_of("went to sixth form college", PiiKind::School);
         has("im going to Ysgol Glan Morfa in september", PiiKind::School, "Ysgol Glan Morfa");
+        has("my teacher from Penygraig Comp wants a meeting", PiiKind::School, "Penygraig Comp");
+        has("he goes Cwmtawe Comprehensive School", PiiKind::School, "Cwmtawe Comprehensive School");
+        none_of("signed up for the Fortnite Comp tonight", PiiKind::School);
         has("i got into Coleg Gwent to do mechanics", PiiKind::School, "Coleg Gwent");
         has("i go st bede's and", PiiKind::School, "st bede's");
         has("its called Bishop Hooper C of E Academy", PiiKind::School, "Bishop Hooper C of E Academy");
