@@ -36,7 +36,14 @@ export async function setUpPush(session) {
     } catch (e) {
       key = null; // 503: this server has Web Push off
     }
+    // The worker says the browser's push service replaced the subscription
+    // (`pushsubscriptionchange`): the new one is registered from here, as the worker has no token.
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "push-changed") keepOn(session);
+    });
     offerPush(session, wanted);
+    // Back in a tab where they were on: the browser's subscription may have changed meanwhile.
+    if (key && session.recall && session.recall(ID)) keepOn(session);
   } finally {
     $("push").dataset.checked = "true"; // for the tests: the answer is in
   }
@@ -130,6 +137,45 @@ async function subscribe() {
       return once();
     }
     throw e;
+  }
+}
+
+// Notifications were turned on in this tab: the browser's current subscription is registered
+// with the server (the same endpoint again answers with the same id), and one it replaced is
+// deleted, so that replies keep reaching the device after its push service renews or expires
+// the subscription. Without one, and with permission still granted, it subscribes again (the
+// young person's choice stands); otherwise notifications show as off.
+let keeping = null;
+function keepOn(session) {
+  keeping = keeping || reRegister(session).finally(() => { keeping = null; });
+  return keeping;
+}
+
+async function reRegister(session) {
+  const old = session.recall(ID);
+  if (!old || !key || !registration) return;
+  try {
+    let sub = await current();
+    if (!sub && Notification.permission === "granted") sub = await subscribe();
+    if (!sub) {
+      session.remember(ID, null);
+      await authed(session, "DELETE", `/v1/me/push-subscriptions/${encodeURIComponent(old)}`).catch(() => {});
+      return show(session, "Notifications stopped: your browser no longer allows them for this site. Press the button to turn them on again.");
+    }
+    const json = sub.toJSON();
+    const made = await authed(session, "POST", "/v1/me/push-subscriptions", {
+      kind: "web_push",
+      endpoint: json.endpoint,
+      keys: { p256dh: json.keys.p256dh, auth: json.keys.auth },
+      device_label: "Web browser",
+    });
+    if (made.id !== old) {
+      session.remember(ID, made.id);
+      await authed(session, "DELETE", `/v1/me/push-subscriptions/${encodeURIComponent(old)}`).catch(() => {});
+    }
+    if (!$("push").hidden) await show(session);
+  } catch (e) {
+    if (!$("push").hidden) await show(session, "Notifications may have stopped: your browser changed how it sends them and we couldn't update it. Press \"Stop notifications\", then turn them on again.");
   }
 }
 

@@ -28,6 +28,24 @@ self.addEventListener("notificationclick", (event) => {
   })());
 });
 
+// The browser's push service renewed or expired the subscription: subscribe again with the same
+// key if the browser did not, and tell any open chat page, which registers the new one with the
+// server (the worker holds no token: the young person's session stays with their tab).
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    let sub = event.newSubscription || (await self.registration.pushManager.getSubscription());
+    const key = event.oldSubscription && event.oldSubscription.options && event.oldSubscription.options.applicationServerKey;
+    if (!sub && key) {
+      try {
+        sub = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      } catch (e) { /* the page offers the button again */ }
+    }
+    for (const page of await self.clients.matchAll({ type: "window", includeUncontrolled: true })) {
+      page.postMessage({ type: "push-changed" });
+    }
+  })());
+});
+
 // The quick exit asks the worker to drop the device's push subscription: the page is gone at
 // once, and the worker outlives it long enough to finish.
 self.addEventListener("message", (event) => {

@@ -2,7 +2,8 @@
 //! and the web app manifest are served with their types and linked; the worker registers; a
 //! push delivered to it (DevTools `ServiceWorker.deliverPushMessage`) shows exactly the
 //! neutral words, whatever the payload; "Tell me when someone replies" registers the device
-//! and a worker's reply reaches it through the server and a push service; it turns off again,
+//! and a worker's reply reaches it through the server and a push service, also after the
+//! browser's push service renews the subscription; it turns off again,
 //! and the quick exit drops it; without a push service (as here: chromium's is Google's) or
 //! with notifications refused, the page says so and registers nothing; with Web Push off on
 //! the server, nothing is offered. axe-core and screenshots at 390 x 844 and 1280 x 800.
@@ -180,7 +181,7 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     let NewPushSubscription::WebPush { endpoint, keys, .. } = service.subscribe("web-chat") else { unreachable!() };
     let stub = format!(
         "(() => {{ const sub = {{ endpoint: {endpoint}, toJSON: () => ({{ endpoint: window.stubEndpoint || {endpoint}, expirationTime: null, \
-         keys: {{ p256dh: {p256dh}, auth: {auth} }} }}), unsubscribe: async () => {{ window.subscribed = false; return true; }} }}; \
+         keys: window.stubKeys || {{ p256dh: {p256dh}, auth: {auth} }} }}), unsubscribe: async () => {{ window.subscribed = false; return true; }} }}; \
          PushManager.prototype.subscribe = async function (o) {{ \
            window.subscribedWith = {{ userVisibleOnly: o.userVisibleOnly, key: btoa(String.fromCharCode(...new Uint8Array(o.applicationServerKey))) \
              .replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '') }}; \
@@ -221,12 +222,40 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     screenshot(&mut page, "push-2-on-laptop").await;
     viewport(&mut page, 390, 844).await;
 
+    // The browser's push service renews the subscription (`pushsubscriptionchange`): the
+    // worker tells the page, which registers the new one and deletes the one it replaced.
+    // DevTools cannot fire that event, so the worker's message is posted to the page as the
+    // worker posts it.
+    let NewPushSubscription::WebPush { endpoint: renewed, keys: renewed_keys, .. } = service.subscribe("web-chat-renewed")
+    else {
+        unreachable!()
+    };
+    let first = listed[0].id.clone();
+    page.eval(&format!(
+        "window.stubEndpoint = {}; window.stubKeys = {{ p256dh: {}, auth: {} }}; \
+         navigator.serviceWorker.dispatchEvent(new MessageEvent('message', {{ data: {{ type: 'push-changed' }} }})); true",
+        json!(renewed),
+        json!(renewed_keys.p256dh),
+        json!(renewed_keys.auth),
+    ))
+    .await;
+    let renewed_id = eventually(T, "the renewed subscription registered and the old one deleted", || async {
+        let l = s.client.push_subscriptions(&token).await.ok()?.subscriptions;
+        (l.len() == 1 && l[0].id != first).then(|| l[0].id.clone())
+    })
+    .await;
+    let kept = page.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.push_subscription_id").await;
+    assert_eq!(kept, json!(renewed_id), "the tab turns off the renewed one");
+    assert!(page.eval("document.getElementById('push-off').hidden").await.as_bool().unwrap(), "still on");
+
     // A worker accepts: the server's push, decrypted by the push service, is what the browser
-    // would get; delivered to the worker, it shows the neutral words.
+    // would get (at the renewed subscription, not the replaced one); delivered to the worker, it
+    // shows the neutral words.
     let conv = page.eval("JSON.parse(sessionStorage.getItem('talkzone.chat')).extra.conversation_id").await;
     let conv = talkzone_mobile_api::ConversationId(conv.as_str().unwrap().to_owned());
     s.client.accept(&worker.access_token, &conv).await.unwrap();
     let got = eventually(T, "the push for the accept", || async { service.received().into_iter().next() }).await;
+    assert_eq!(got.id, "web-chat-renewed");
     let payload = got.payload.expect("decrypted");
     let registration = registration_id(&mut page, &s).await;
     assert_eq!(push(&mut page, &s, &registration, &payload).await, json!([NEUTRAL]));
