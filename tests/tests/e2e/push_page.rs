@@ -226,7 +226,8 @@ async fn tell_me_when_someone_replies_registers_the_device_and_a_reply_reaches_i
     // worker tells the page, which registers the new one and deletes the one it replaced.
     // DevTools cannot fire that event, so the worker's message is posted to the page as the
     // worker posts it.
-    let NewPushSubscription::WebPush { endpoint: renewed, keys: renewed_keys, .. } = service.subscribe("web-chat-renewed")
+    let NewPushSubscription::WebPush { endpoint: renewed, keys: renewed_keys, .. } =
+        service.subscribe("web-chat-renewed")
     else {
         unreachable!()
     };
