@@ -365,7 +365,7 @@ fn rule_stage(
             !opaque.iter().any(|&(ps, pe)| ps <= s && e <= pe)
         });
     }
-    if !c.always_run && !hits_buf.iter().any(|h| c.trigger[h.list as usize]) {
+    if hits_buf.is_empty() && !c.always_run {
         return;
     }
     hits_buf.sort_unstable();
@@ -376,6 +376,10 @@ fn rule_stage(
         present[(h.list / 64) as usize] |= 1u64 << (h.list % 64);
     }
     let ctx = Ctx { c, norm, hits, present };
+    if !c.always_run && !hits.iter().any(|h| c.trigger[h.list as usize]) {
+        caps_for_model(&ctx, raws, cap_to);
+        return;
+    }
 
     let mut spaced: Option<(String, Vec<u32>)> = None;
     for rule in &c.rules {
@@ -423,6 +427,7 @@ fn rule_stage(
         }
     }
     if raws.is_empty() {
+        caps_for_model(&ctx, raws, cap_to);
         return;
     }
 
@@ -499,6 +504,27 @@ fn rule_stage(
                     });
                 }
             }
+        }
+    }
+    caps_for_model(&ctx, raws, cap_to);
+}
+
+/// A cap marked `bounds_model` whose cues are in the text also bounds what the learned stage may
+/// add for a category the rules did not flag: "if she touches my xbox again 😂" is a joke
+/// whichever stage saw the threat. Only jest is marked: the caps for a past or a recovery
+/// ("last year", "used to") are read against the rules' own words, and against the model's
+/// they hid risk told in the same message (`docs/moderation.md`, round 7).
+fn caps_for_model(ctx: &Ctx<'_>, raws: &[Raw], cap_to: &mut [Option<Severity>; 12]) {
+    for a in &ctx.c.adjust {
+        if !a.bounds_model || !ctx.on(a.cues) || ctx.has(a.unless) {
+            continue;
+        }
+        for cat in &a.categories {
+            if raws.iter().any(|r| r.category == *cat) {
+                continue;
+            }
+            let cap = &mut cap_to[cat.index()];
+            *cap = Some(cap.map_or(a.to, |x| x.min(a.to)));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Both stages together: the rules and the built-in learned model (`model/model.bin`).
 #![allow(clippy::unwrap_used)]
 
-use talkzone_moderation::{check, Draft, Model, Policy, Severity};
+use talkzone_moderation::{check, Draft, Model, Policy, Severity, DEFAULT_POLICY};
 
 fn both() -> Policy {
     Policy::builtin().with_model(Model::builtin().unwrap())
@@ -106,4 +106,24 @@ fn the_policy_says_whether_a_model_is_attached() {
     assert!(Policy::builtin().model().is_none());
     let m = Model::builtin().unwrap();
     assert_eq!(both().model().map(Model::checksum), Some(m.checksum()));
+}
+
+/// A cap's cue in the text (a joke about a sibling's things, a recovery told in the past) bounds
+/// the learned stage too: the model may not add for a category what the policy caps there,
+/// whether or not a rule flagged it.
+#[test]
+fn caps_bound_what_the_model_adds() {
+    let text = "im gonna kill my sister if she touches my xbox again 😂";
+    // the same policy with that cap's cues made unmatchable
+    let cue = "\"my {sib} if";
+    assert!(DEFAULT_POLICY.contains(cue));
+    let without = DEFAULT_POLICY.replace(cue, "\"zzz my {sib} if");
+    let model = Model::builtin().unwrap();
+    let uncapped = check(&Policy::from_toml(&without).unwrap().with_model(model.clone()), &Draft::new(text));
+    assert!(
+        uncapped.flags.iter().any(|f| f.rule.starts_with("model:")),
+        "the model no longer flags {text:?}; choose another example: {uncapped:?}"
+    );
+    let capped = check(&both(), &Draft::new(text));
+    assert!(!capped.flagged(), "{capped:?}");
 }

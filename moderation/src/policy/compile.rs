@@ -124,7 +124,11 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         };
         let cues = t.add_list(&format!("{loc} cues"), &a.cues, vars)?;
         let unless = t.opt_list(&format!("{loc} unless"), &a.unless, vars)?;
-        adjust.push(Adjust { id: a.id.clone(), categories, cues, unless, mode, to, min, near: a.near });
+        if a.bounds_model && (mode != AdjustMode::Cap || a.near.is_some()) {
+            return Err(PolicyError::new(&loc, "`bounds_model` is for a cap without `near`"));
+        }
+        let bounds_model = a.bounds_model;
+        adjust.push(Adjust { id: a.id.clone(), categories, cues, unless, mode, to, min, near: a.near, bounds_model });
     }
 
     let mut dropped_when = vec![Vec::new(); Category::ALL.len()];

@@ -104,6 +104,8 @@ pub(crate) struct Adjust {
     pub to: Severity,
     pub min: Severity,
     pub near: Option<u32>,
+    /// A cap that also bounds the learned stage's flags of its categories (`bounds_model`).
+    pub bounds_model: bool,
 }
 
 #[derive(Debug)]

@@ -82,6 +82,10 @@ pub(super) struct AdjustFile {
     pub(super) to: String,
     pub(super) min: Option<String>,
     pub(super) near: Option<u32>,
+    /// A cap that also bounds what the learned stage adds (`true` only for jest: a cue that
+    /// makes any threat in the text a joke).
+    #[serde(default)]
+    pub(super) bounds_model: bool,
     #[serde(default)]
     pub(super) note: Option<String>,
 }

@@ -55,6 +55,19 @@ fn rule_needs_one_kind_and_unique_id() {
 }
 
 #[test]
+fn bounds_model_is_for_a_cap_without_near() {
+    let r = "[[rule]]\nid = \"a\"\ncategory = \"weapons\"\nseverity = \"high\"\nphrases = [\"knife\"]\n";
+    let adj = |extra: &str| {
+        format!("version = 1\n{r}[[adjust]]\nid = \"j\"\ncategories = [\"weapons\"]\ncues = [\"lol\"]\n{extra}")
+    };
+    let e = err(&adj("mode = \"raise\"\nto = \"critical\"\nbounds_model = true\n"));
+    assert!(e.location.contains("\"j\"") && e.to_string().contains("bounds_model"), "{e}");
+    let e = err(&adj("mode = \"cap\"\nto = \"none\"\nnear = 3\nbounds_model = true\n"));
+    assert!(e.to_string().contains("bounds_model"), "{e}");
+    assert!(Policy::from_toml(&adj("mode = \"cap\"\nto = \"none\"\nbounds_model = true\n")).is_ok());
+}
+
+#[test]
 fn small_policy_works() {
     let p = Policy::from_toml(
         "version = 1\n[vars]\nw = [\"knife\", \"blade\"]\n[[rule]]\nid = \"w\"\ncategory = \"weapons\"\nseverity = \"high\"\nphrases = [\"got a {w}\"]\n[actions.support]\ndefault = \"flag\"\nweapons = \"escalate\"\n",
