@@ -365,7 +365,8 @@ fn rule_stage(
             !opaque.iter().any(|&(ps, pe)| ps <= s && e <= pe)
         });
     }
-    if hits_buf.is_empty() && !c.always_run {
+    let triggered = c.always_run || hits_buf.iter().any(|h| c.trigger[h.list as usize]);
+    if !triggered && !hits_buf.iter().any(|h| c.model_cap_cue[h.list as usize]) {
         return;
     }
     hits_buf.sort_unstable();
@@ -376,7 +377,7 @@ fn rule_stage(
         present[(h.list / 64) as usize] |= 1u64 << (h.list % 64);
     }
     let ctx = Ctx { c, norm, hits, present };
-    if !c.always_run && !hits.iter().any(|h| c.trigger[h.list as usize]) {
+    if !triggered {
         caps_for_model(&ctx, raws, cap_to);
         return;
     }

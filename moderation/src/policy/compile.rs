@@ -192,6 +192,10 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
             RuleKind::Regex { gate: None, .. } => always_run = true,
         }
     }
+    let mut model_cap_cue = vec![false; t.n_lists as usize];
+    for a in adjust.iter().filter(|a| a.bounds_model) {
+        model_cap_cue[a.cues as usize] = true;
+    }
     let ac = build_ac(&t.keys, "phrases")?;
     let sl_ac = build_ac(&t.sl_keys, "phrases (space-less)")?;
     Ok(Compiled {
@@ -201,6 +205,7 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         sl_pats: t.sl_pats,
         n_lists: t.n_lists as usize,
         trigger,
+        model_cap_cue,
         always_run,
         rules,
         negators,

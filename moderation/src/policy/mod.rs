@@ -118,6 +118,9 @@ pub(crate) struct Compiled {
     /// Lists whose hits can start a rule (`phrases`, the first group of `all`, regex gates, or
     /// every regex rule without a gate): when none of them is found, nothing else is evaluated.
     pub trigger: Vec<bool>,
+    /// Cue lists of the caps that bound the learned stage (`bounds_model`): with one of them
+    /// found, the caps are read even when no rule can start.
+    pub model_cap_cue: Vec<bool>,
     pub always_run: bool,
     pub rules: Vec<Rule>,
     pub negators: Option<u32>,
