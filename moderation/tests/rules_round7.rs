@@ -108,3 +108,60 @@ fn hate_calling_for_a_boat_to_be_sunk_is_high() {
         "we watched titanic, the boat sinks and everyone drowns",
     ]);
 }
+
+#[test]
+fn sleeves_in_the_heat_hide_self_harm() {
+    flags(
+        &["wearing long sleeves in this heat again, u know why", "hoodie in a heatwave cos of my arms"],
+        Category::SelfHarm,
+        Severity::High,
+    );
+    benign(&["its a heatwave and im in shorts", "long sleeves for the wedding photos"]);
+}
+
+#[test]
+fn asking_whether_being_made_to_do_it_counts() {
+    flags(
+        &[
+            "does modern slavery count if theyre making me sell? asking cos",
+            "if youre forced to carry for them do you not get charged if its happening to me",
+        ],
+        Category::CriminalExploitation,
+        Severity::High,
+    );
+    benign(&[
+        "we did modern slavery in assembly, they said if youre forced to do it its happening to someone who needs help",
+        "is modern slavery still a thing in the uk?",
+    ]);
+}
+
+#[test]
+fn a_debt_to_the_wrong_people() {
+    flags(&["i owe the wrong people 300 by sunday"], Category::CriminalExploitation, Severity::High);
+    benign(&["i owe my sister a fiver", "i owe you one for yesterday"]);
+}
+
+#[test]
+fn a_rumour_spread_on_purpose_or_a_grass_named() {
+    flags(
+        &["say she sent nudes, doesnt matter if its true", "jake is a grass share this"],
+        Category::BullyingHarassment,
+        Severity::High,
+    );
+    benign(&["lost dog in the park, share this everywhere please", "my art page, make sure everyone sees this"]);
+}
+
+#[test]
+fn a_throw_down_the_stairs() {
+    flags(
+        &["if he grasses im pushing him down the stairs at break", "swear ill throw you down the stairs"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["i fell down the stairs at school lol", "the slinky went down the stairs"]);
+}
+
+#[test]
+fn masked_slurs() {
+    flags(&["all j*ws are the same"], Category::Hate, Severity::High);
+}
