@@ -417,12 +417,14 @@ async function showIdentity() {
   const a = identityChosen();
   $("identity-reset").hidden = true;
   if (!a) { $("identity-state").textContent = "No staff accounts yet."; $("identity-sessions").replaceChildren(); return; }
+  // The sessions are fetched first, so that the state and its sessions change on screen together
+  // (a "suspended" account never shows the sessions it had a moment ago).
+  const sessions = a.offboarded ? { sessions: [] } : await authed(session, "GET", `/v1/admin/users/${a.id}/sessions`);
   const state = a.offboarded ? "offboarded (for good)" : a.suspended ? "suspended" : "active";
   $("identity-state").textContent = [a.role.replace("_", " "), state, a.second_factor ? "second factor set up" : "no second factor yet",
     a.on_duty && "on duty"].filter(Boolean).join(" · ");
   $("identity-state").dataset.state = a.offboarded ? "offboarded" : a.suspended ? "suspended" : "active";
   $("identity-role").value = a.role;
-  const sessions = a.offboarded ? { sessions: [] } : await authed(session, "GET", `/v1/admin/users/${a.id}/sessions`);
   $("identity-sessions").replaceChildren(...sessions.sessions.map((s) => el("li", { "data-session-id": s.id },
     el("span", {}, s.user_agent || "unknown device"),
     el("span", { class: "muted" }, [s.source_ip, s.method, "since " + new Date(s.created_at).toLocaleString(),
