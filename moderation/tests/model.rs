@@ -1,7 +1,7 @@
 //! Both stages together: the rules and the built-in learned model (`model/model.bin`).
 #![allow(clippy::unwrap_used)]
 
-use talkzone_moderation::{check, Draft, Model, Policy, Severity, DEFAULT_POLICY};
+use talkzone_moderation::{check, Category, Draft, Model, Policy, Severity, DEFAULT_POLICY};
 
 fn both() -> Policy {
     Policy::builtin().with_model(Model::builtin().unwrap())
@@ -108,22 +108,37 @@ fn the_policy_says_whether_a_model_is_attached() {
     assert_eq!(both().model().map(Model::checksum), Some(m.checksum()));
 }
 
-/// A cap's cue in the text (a joke about a sibling's things, a recovery told in the past) bounds
-/// the learned stage too: the model may not add for a category what the policy caps there,
-/// whether or not a rule flagged it.
+/// A cap's cue in the text (a joke about a sibling's things) bounds the learned stage too: the
+/// model may not add for a category what the policy caps there, whether or not a rule flagged it.
+/// Checked on jokes the model flags when the cap's cues are made unmatchable (there must be
+/// some, or the test says to choose others).
 #[test]
 fn caps_bound_what_the_model_adds() {
-    let text = "im gonna kill my sister if she touches my xbox again 😂";
-    // the same policy with that cap's cues made unmatchable
     let cue = "\"my {sib} if";
     assert!(DEFAULT_POLICY.contains(cue));
     let without = DEFAULT_POLICY.replace(cue, "\"zzz my {sib} if");
     let model = Model::builtin().unwrap();
-    let uncapped = check(&Policy::from_toml(&without).unwrap().with_model(model.clone()), &Draft::new(text));
-    assert!(
-        uncapped.flags.iter().any(|f| f.rule.starts_with("model:")),
-        "the model no longer flags {text:?}; choose another example: {uncapped:?}"
-    );
-    let capped = check(&both(), &Draft::new(text));
-    assert!(!capped.flagged(), "{capped:?}");
+    let uncapped_policy = Policy::from_toml(&without).unwrap().with_model(model.clone());
+    let rules_only = Policy::from_toml(&without).unwrap();
+    let capped_policy = both();
+    let mut model_only = 0;
+    for threat in ["im gonna kill my", "im going to kill my", "im gonna batter my"] {
+        for sib in ["sister", "little brother", "bro", "cousin"] {
+            for then in ["if he touches my ps5", "if she touches my xbox again 😂", "if he eats my last kinder bueno"]
+            {
+                let text = format!("{threat} {sib} {then}");
+                let by_model = check(&uncapped_policy, &Draft::new(&text)).flags.iter().any(|f| {
+                    f.rule.starts_with("model:")
+                        && [Category::ViolenceThreat, Category::Weapons, Category::BullyingHarassment]
+                            .contains(&f.category)
+                });
+                if by_model && !check(&rules_only, &Draft::new(&text)).flagged() {
+                    model_only += 1;
+                    let v = check(&capped_policy, &Draft::new(&text));
+                    assert!(!v.flagged(), "{text:?}: {v:?}");
+                }
+            }
+        }
+    }
+    assert!(model_only > 0, "the model flags none of these jokes any more: choose others");
 }
