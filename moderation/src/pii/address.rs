@@ -23,14 +23,16 @@ pub(super) struct Addresses {
     num: Regex,
     /// A capitalised street name.
     cap: Regex,
-    /// A street name, in any case, after `on`/`off`/`near`/`down`.
+    /// A street name, in any case, after `on`/`off`/`near`/`down`/`from`/`along`, the street word
+    /// also abbreviated (`on Elm st`, `from hessle road`).
     cue: Regex,
     /// A flat number and a named building: `flat 12 Denholme House`.
     building: Regex,
     /// A Welsh street name, the street word first: `22b Heol y Nant`, `Ffordd Las` (street
     /// elements from the Welsh Language Commissioner's guidance on naming streets); with a house
     /// number, also the words that begin Welsh street names without being street words (`9 Maes
-    /// y Dref`, `4 Llwyn Onn`, `12 Bryn Glas`), as alone they are also places and given names.
+    /// y Dref`, `4 Llwyn Onn`, `12 Bryn Glas`, `9 Glan yr Afon`, `3 Nant-y-Coed`), as alone they
+    /// are also places and given names.
     welsh: Regex,
 }
 
@@ -44,13 +46,13 @@ impl Addresses {
                 r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
             )?,
             cue: re(
-                r"(?i)\b(?:on|off|near|down)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews))\b",
+                r"(?i)\b(?:on|off|near|down|from|along)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews|st|rd|ave))\b",
             )?,
             building: re(
                 r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
             )?,
             welsh: re(
-                r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan))\s+(?:(?:y|yr|'r)\s+)?[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
+                r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan|Glan|Nant|Pen|Cefn|Gwel|Trem|Dol|Cwm|Allt|Fron|Rhiw|Tir))(?:[\s\-]+(?:y|yr|'r)[\s\-]+|\s+|-)[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
             )?,
         })
     }
@@ -250,6 +252,18 @@ mod tests {
         has("number 5 Mulberry Court", PiiKind::Address, "5 Mulberry Court");
         none_of("my house is a mess", PiiKind::Address);
         none_of("flat 3 was empty", PiiKind::Address);
+        // the street word abbreviated after `on`, `from` before a street
+        has("were on Elm st behind the offy", PiiKind::Address, "Elm st");
+        has("at the chippy on garston rd after school", PiiKind::Address, "garston rd");
+        has("the dealer from hessle road keeps", PiiKind::Address, "hessle road");
+        none_of("im on my st now", PiiKind::Address);
+        none_of("a trip down memory lane", PiiKind::Address);
+        none_of("from the road you can see it", PiiKind::Address);
+        // Welsh street names after a house number, hyphenated or not
+        has("i'm living at 9 Glan yr Afon, SA31 2PQ now", PiiKind::Address, "9 Glan yr Afon");
+        has("our address is 3 Nant-y-Coed, Llanidloes", PiiKind::Address, "3 Nant-y-Coed");
+        has("my nan is 12 Pen y Bryn", PiiKind::Address, "12 Pen y Bryn");
+        none_of("we got 2 Pen pals", PiiKind::Address);
     }
 
     #[test]

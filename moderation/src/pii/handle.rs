@@ -2,6 +2,7 @@
 //! `zayyy.07 on snapchat`, `ig - nadiaa.xo`). A handle without `@` must look like one (a dot,
 //! underscore, digit or mixed case), so `my snap is down` is not a handle.
 
+use super::name::COMMON;
 use super::Cand;
 use crate::normalise::is_text_speak;
 use crate::words::{word_list, Words};
@@ -122,8 +123,22 @@ fn strong_handle(h: &str) -> bool {
         && h.split(['.', '_']).any(|p| p.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3)
 }
 
-/// Run when the text has an `@` or a platform name.
-pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
+/// A plain word as a handle, right after `called`/`named` next to a platform (`some guy off
+/// snap called unclemo`): lower case (a capital after `called` is a person's name), five letters
+/// or more, with a letter, and not a common word, a given name or text speak (`called jessica`,
+/// `called later`).
+fn named_handle(w: &str, is_given: &dyn Fn(&str) -> bool) -> bool {
+    w.len() >= 5
+        && w.len() <= 30
+        && w.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && w.bytes().any(|c| c.is_ascii_lowercase())
+        && !COMMON.contains(&w)
+        && !is_given(w)
+        && !is_text_speak(w)
+}
+
+/// Run when the text has an `@` or a platform name. `is_given` tells a given name (lower case).
+pub(super) fn find(text: &str, is_given: &dyn Fn(&str) -> bool, out: &mut Vec<Cand>) {
     let has_at = text.contains('@');
     let ps = pieces(text);
     // @name anywhere (not inside an email: the piece starts with '@')
@@ -151,7 +166,8 @@ pub(super) fn find(text: &str, out: &mut Vec<Cand>) {
             if HANDLE_FILLERS.contains(&lower[j].as_str()) {
                 continue;
             }
-            if looks_like_handle(w) {
+            let after_called = matches!(lower[j - 1].as_str(), "called" | "named");
+            if looks_like_handle(w) || (after_called && named_handle(w, is_given)) {
                 out.push(Cand { kind: PiiKind::SocialHandle, start: ps[j].0, end: ps[j].1 });
             }
             break;
@@ -250,6 +266,18 @@ mod tests {
         none_of("sent my_essay.docx on discord", PiiKind::SocialHandle);
         none_of("on snap e.g. stories", PiiKind::SocialHandle);
         none_of("the answer was 3.5 on tiktok", PiiKind::SocialHandle);
+    }
+
+    #[test]
+    fn plain_words_called_a_handle_next_to_a_platform() {
+        has("some guy off snap called unclemo keeps messaging her", PiiKind::SocialHandle, "unclemo");
+        has("theres an account on tiktok named shefdrillz posting it", PiiKind::SocialHandle, "shefdrillz");
+        // a person's name, a given name in lower case, a common word: not handles
+        none_of("a girl on insta called Jessica", PiiKind::SocialHandle);
+        none_of("a girl on insta called jessica", PiiKind::SocialHandle);
+        none_of("this lad on snap called me a grass", PiiKind::SocialHandle);
+        none_of("my mate on snap called again", PiiKind::SocialHandle);
+        none_of("a group chat on snap called", PiiKind::SocialHandle);
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
         cfg.school.find(text, &mut c);
     }
     if has_at || platform {
-        handle::find(text, &mut c);
+        handle::find(text, &|w| cfg.name.is_given(w), &mut c);
     } else if joined_word(bytes) {
         handle::find_after_account_word(text, &mut c);
     }
@@ -204,7 +204,13 @@ fn resolve(text: &str, mut c: Vec<Cand>) -> Vec<Pii> {
         return Vec::new();
     }
     c.sort_by(|a, b| {
-        prio(b.kind).cmp(&prio(a.kind)).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
+        prio(b.kind)
+            .cmp(&prio(a.kind))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+            // the same words as a street and as a school (`ma school is Sandhill View`): only a
+            // school word or `school is` finds a school, so that evidence wins
+            .then((b.kind == PiiKind::School).cmp(&(a.kind == PiiKind::School)))
     });
     let mut kept: Vec<Cand> = Vec::new();
     for x in c {

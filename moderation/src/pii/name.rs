@@ -55,6 +55,11 @@ impl Names {
         Names { given, hashes, ambiguous: lower(ambiguous), not_surnames: lower(not_surnames) }
     }
 
+    /// Whether `word` (lower case) is one of the policy's given names.
+    pub(super) fn is_given(&self, word: &str) -> bool {
+        self.given.contains(word)
+    }
+
     /// Whether the text has a given name, a title or "name" as a whole word: only then does
     /// [`Names::find`] run.
     pub(super) fn could_match(&self, bytes: &[u8]) -> bool {

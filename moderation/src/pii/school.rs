@@ -27,8 +27,8 @@ pub(super) struct Schools {
     prefix: Regex,
     /// A saint's name after `go`/`at`/`from`: `i go st bede's`.
     saint: Regex,
-    /// Capitalised words after `my school is` / `college is`: `my school is St Columb's`,
-    /// `college is Dundee and Angus`.
+    /// Capitalised words after `my school is` / `college is` / `school was` / `school's`: `my
+    /// school is St Columb's`, `college is Dundee and Angus`, `my old school was Parkwood E-ACT`.
     named: Regex,
 }
 
@@ -49,10 +49,10 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Academy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
             )?,
             cue: re(
-                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
+                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
             )?,
             prefix: re(
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
@@ -61,7 +61,7 @@ impl Schools {
                 r"(?i)\b(?:go|go to|goes to|went to|going to|at|attend|attends|from|into)\s+((?:st\.?|saint)\s+[a-z]+['’]s)\b",
             )?,
             named: re(
-                r"\b(?i:(?:(?:my|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)\s+is(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
+                r"\b(?i:(?:(?:my|ma|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)(?:\s+is|\s+was|['’]s)(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
             )?,
         })
     }
@@ -221,6 +221,16 @@ mod tests {
         has("my college is Coleg Gwent and i do carpentry", PiiKind::School, "Coleg Gwent");
         none_of("my school is closed today", PiiKind::School);
         none_of("me and Tom went to the college", PiiKind::School);
+        // `school's`, `school was`, `ma school`; a school that is also a street's shape; a name
+        // and `Secondary`; lower case after `school is`
+        has("my school's Beechwood Secondary, ring the office", PiiKind::School, "Beechwood Secondary");
+        has("ma school is Sandhill View, we're doing a bake sale", PiiKind::School, "Sandhill View");
+        has("my old school was Parkwood E-ACT", PiiKind::School, "Parkwood E-ACT");
+        has("my school is st brendans high, the head", PiiKind::School, "st brendans high");
+        has("shes year 8 at Kelvin Secondary", PiiKind::School, "Kelvin Secondary");
+        none_of("my school was rubbish", PiiKind::School);
+        none_of("my school's shut for snow", PiiKind::School);
+        none_of("Secondary school is harder", PiiKind::School);
     }
 
     #[test]
