@@ -10,7 +10,7 @@ use crate::PiiKind;
 /// The street words of the numbered pattern (a regex alternation, so it stays beside the pattern).
 /// Issue 19 added the street types of Royal Mail's address guidance and Ordnance Survey's open
 /// names that were missing (`mount`, `chase`, `garth`, `wynd`, `brae`, `vennel`, …).
-const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows";
+const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows|cresent|cresant|crecent|avenu|terace|streat";
 
 /// A second street word after the first, in names such as `Harbour View Terrace` or `Park Row
 /// Road` (the first is then part of the name).
@@ -34,6 +34,10 @@ pub(super) struct Addresses {
     /// y Dref`, `4 Llwyn Onn`, `12 Bryn Glas`, `9 Glan yr Afon`, `3 Nant-y-Coed`), as alone they
     /// are also places and given names.
     welsh: Regex,
+    /// A Welsh street typed in lower case: `14 heol y felin`, `22 ffordd y parc`, `lives on lon
+    /// las` (`heol`, `ffordd` and `stryd` are only street words; `lôn`/`lon` needs a house number
+    /// or `on`/`off` before it).
+    welsh_lower: Regex,
 }
 
 impl Addresses {
@@ -43,16 +47,19 @@ impl Addresses {
                 r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?(?:[0-9]{{1,2}}/[0-9]{{1,2}},?\s+)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
-                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
+                r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|Cresent|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
             )?,
             cue: re(
-                r"(?i)\b(?:on|off|near|down|from|along)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|grove|gardens|terrace|mews|st|rd|ave))\b",
+                r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|st|rd|ave))\b",
             )?,
             building: re(
                 r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
             )?,
             welsh: re(
                 r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan|Glan|Nant|Pen|Cefn|Gwel|Trem|Dol|Cwm|Allt|Fron|Rhiw|Tir))(?:[\s\-]+(?:y|yr|'r)[\s\-]+|\s+|-)[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
+            )?,
+            welsh_lower: re(
+                r"(?i)\b(?:[0-9]{1,4}[a-z]?,?\s+(?:heol|ffordd|stryd|lôn|lon|rhodfa|cilgant|teras)|(?:heol|ffordd|stryd)|(?:on|off)\s+(?:lôn|lon))\s+(?:(?:y|yr|'r)\s+)?[a-zâêîôûŵŷ'’\-]{3,}",
             )?,
         })
     }
@@ -73,6 +80,19 @@ impl Addresses {
         }
         for m in self.welsh.find_iter(text) {
             out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+        }
+        for m in self.welsh_lower.find_iter(text) {
+            let t = m.as_str();
+            // `on lon las`: the street, not the word before it
+            let lead = t.split_whitespace().next().unwrap_or("");
+            let start = if lead.eq_ignore_ascii_case("on") || lead.eq_ignore_ascii_case("off") {
+                m.start() + t[lead.len()..].find(|c: char| !c.is_whitespace()).map_or(0, |x| x + lead.len())
+            } else {
+                m.start()
+            };
+            if !is_place_stop(text[start..m.end()].rsplit(char::is_whitespace).next().unwrap_or("")) {
+                out.push(Cand { kind: PiiKind::Address, start, end: m.end() });
+            }
         }
         if has_digit {
             for caps in self.num.captures_iter(text) {
@@ -264,6 +284,14 @@ mod tests {
         has("our address is 3 Nant-y-Coed, Llanidloes", PiiKind::Address, "3 Nant-y-Coed");
         has("my nan is 12 Pen y Bryn", PiiKind::Address, "12 Pen y Bryn");
         none_of("we got 2 Pen pals", PiiKind::Address);
+        // Welsh streets in lower case, misspelt street words, a street after `behind`
+        has("my adress is 14 heol y felin, pontypridd", PiiKind::Address, "14 heol y felin");
+        has("she lives at 22 ffordd y parc", PiiKind::Address, "22 ffordd y parc");
+        has("she lives on lon las, her email is", PiiKind::Address, "lon las");
+        has("we r at 7 glebe cresent bt5 6qx", PiiKind::Address, "7 glebe cresent");
+        has("hidin in the park behind carmel rd its dark", PiiKind::Address, "carmel rd");
+        none_of("the lon way round", PiiKind::Address);
+        none_of("stood by the road", PiiKind::Address);
     }
 
     #[test]

@@ -331,7 +331,11 @@ impl Names {
                 || w.lower.split_once('-').is_some_and(|(first, _)| first.len() >= 2 && self.given.contains(first));
             if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
                 let cap = is_cap(w.w);
-                let lower_ok = !self.ambiguous.contains(&w.lower) || cue;
+                // an ambiguous given name in lower case counts after `my mate`, `her stepdad` …
+                // (`my mate jade kershaw`), where it can only be a name; not a modal verb (`my mum
+                // will email`)
+                let modal = matches!(w.lower.as_str(), "will" | "may" | "can" | "might" | "must");
+                let lower_ok = !self.ambiguous.contains(&w.lower) || cue || (!modal && self.after_kin(text, ws, i));
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && surname_ok(nx) {
                     let both_cap = (cap && is_cap(nx.w)) || (given && is_upper(w.w) && is_upper(nx.w));
@@ -417,6 +421,11 @@ mod tests {
         none_of("my mum Went Mad", PiiKind::FullName);
         // without a possessive, two capitalised names are still found by their shape
         has("the worker Saffron Hale", PiiKind::FullName, "Saffron Hale");
+        // an ambiguous given name in lower case, after a kinship word
+        has("my mate jade kershaw sez shes", PiiKind::FullName, "jade kershaw");
+        none_of("my mate jade said", PiiKind::FullName);
+        none_of("a jade necklace", PiiKind::FullName);
+        none_of("my mum will email u", PiiKind::FullName);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
+use super::name::COMMON;
 use super::{is_place_stop, re, trim_leading_stops, Cand};
 use crate::words::{word_list, Words};
 use crate::PiiKind;
@@ -30,6 +31,9 @@ pub(super) struct Schools {
     /// Capitalised words after `my school is` / `college is` / `school was` / `school's`: `my
     /// school is St Columb's`, `college is Dundee and Angus`, `my old school was Parkwood E-ACT`.
     named: Regex,
+    /// `ysgol` and the Welsh words after it, all in lower case: `ysgol gynradd glan y mor`
+    /// (capitalised, `prefix` finds it).
+    ysgol: Regex,
 }
 
 impl Schools {
@@ -49,10 +53,10 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
             )?,
             cue: re(
-                r"(?i)\b(?:go to|goes to|went to|going to|at|attend|attends|attended|from|into|in|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru))\b",
+                r"(?i)\b(?:go to|goes to|went to|going to|to|at|attend|attends|attended|from|into|in|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
             )?,
             prefix: re(
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
@@ -63,6 +67,7 @@ impl Schools {
             named: re(
                 r"\b(?i:(?:(?:my|ma|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)(?:\s+is|\s+was|['’]s)(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
             )?,
+            ysgol: re(r"\bysgol(?:\s+[a-zâêîôûŵŷ'’\-]+){1,5}")?,
         })
     }
 
@@ -78,6 +83,20 @@ impl Schools {
             let Some(m) = caps.get(1) else { continue };
             if !m.as_str().split_whitespace().all(is_place_stop) {
                 out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+            }
+        }
+        for m in self.ysgol.find_iter(text) {
+            // the name ends before the first English word (`… glan y mor in year 6`)
+            let mut end = m.start() + "ysgol".len();
+            for w in text[end..m.end()].split_whitespace() {
+                let l = w.to_lowercase();
+                if COMMON.contains(&l.as_str()) && !matches!(l.as_str(), "y" | "yr") || is_place_stop(w) {
+                    break;
+                }
+                end = text[end..].find(w).map_or(end, |x| end + x + w.len());
+            }
+            if end > m.start() + "ysgol".len() {
+                out.push(Cand { kind: PiiKind::School, start: m.start(), end });
             }
         }
         for caps in self.prefix.captures_iter(text).chain(self.saint.captures_iter(text)) {
@@ -231,6 +250,14 @@ mod tests {
         none_of("my school was rubbish", PiiKind::School);
         none_of("my school's shut for snow", PiiKind::School);
         none_of("Secondary school is harder", PiiKind::School);
+        // as children spell them, after `to`, and Welsh in lower case
+        has("i go to st brigids primery in derry", PiiKind::School, "st brigids primery");
+        has("takin it to heathfeild academy tmrw", PiiKind::School, "heathfeild academy");
+        has("i go to ysgol gynradd glan y mor in year 6", PiiKind::School, "ysgol gynradd glan y mor");
+        none_of("i go to ysgol in the morning", PiiKind::School);
+        has("its Ysgol Bryn Castell he'll be there", PiiKind::School, "Ysgol Bryn Castell");
+        none_of("back to big school", PiiKind::School);
+        none_of("i made a collage", PiiKind::School);
     }
 
     #[test]

@@ -1,0 +1,149 @@
+//! The rule families of issue 19's eighth round (`policy/default.toml`, section "ROUND 8"), each
+//! with the everyday look-alikes that must stay unflagged. Rules alone (the model is not
+//! attached). The examples are written here from the sources the policy cites, not copied from
+//! the corpus; several are typed as younger children type (`sed`, `agen`, `nite`), which the
+//! round's spellings rewrite before matching.
+
+use talkzone_moderation::{Category, Severity};
+
+mod common;
+
+use common::{benign, flags};
+
+#[test]
+fn told_what_to_say_about_an_injury() {
+    flags(
+        &[
+            "my dad sed if anyone asks i fell down the stairs",
+            "i told my teacher i walked into a door like my mum said to",
+            "she says i have to say i tripped over the dog",
+        ],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "if anyone asks i fell off my bike, dont tell mum i was at the party lol",
+        "if anyone asks i was at yours, i snuck out",
+        "i fell off my bike and my knee is bleeding",
+    ]);
+}
+
+#[test]
+fn an_adult_showing_a_child_sex() {
+    flags(
+        &[
+            "my uncle shows me videos of grown ups doing it and says its normal",
+            "mums boyfriend makes me watch porn with him",
+            "he showed me naked pictures on his phone and said its our secret",
+        ],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "my mum showed me a scary film and i couldnt sleep",
+        "the nurse showed us a video in sex ed",
+        "my dad put on a film about the war",
+    ]);
+}
+
+#[test]
+fn going_hungry_to_feed_a_sibling() {
+    flags(
+        &["no tea agen so im giving mine to my little brother", "theres nothing to eat, i saved mine for the baby"],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "im starving, gave mine to the dog by accident lol",
+        "no tea yet mum is cooking, i gave my chips to my brother",
+    ]);
+}
+
+#[test]
+fn kept_off_school_to_clean_or_mind_children() {
+    flags(
+        &[
+            "my stepdad keeps me off school to clean the house",
+            "mum wont let me go to school, i have to look after the twins",
+        ],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&[
+        "mum kept me off school cos i was sick, so i did some cleaning",
+        "my dad keeps me in when its a snow day",
+    ]);
+}
+
+#[test]
+fn drugged_before_adults_come_round() {
+    flags(
+        &["mums boyfriend gives me a drink that makes me sleepy before his mates come round"],
+        Category::AbuseDisclosure,
+        Severity::Critical,
+    );
+    benign(&["my mum gave me calpol and it made me sleepy before my friends came round"]);
+}
+
+#[test]
+fn a_friends_goodbye_and_then_no_answer() {
+    flags(
+        &[
+            "my mate sent me bye forever and now shes not answering",
+            "he posted goodbye everyone on his story and his phones off",
+        ],
+        Category::Suicide,
+        Severity::Critical,
+    );
+    benign(&[
+        "she sent me bye forever lol cos i ate her chips, now shes not answering 😂",
+        "she sent me the bye forever song lyrics and now shes not answering",
+    ]);
+}
+
+#[test]
+fn goodbye_letters_written() {
+    flags(
+        &["everyone would be better off without me, ive rote my letters", "i cant do this anymore, i wrote my letters"],
+        Category::Suicide,
+        Severity::Critical,
+    );
+    benign(&["i wrote my letters to santa, i want a bike", "wrote a letter to my pen pal, i want to die of boredom"]);
+}
+
+#[test]
+fn a_protected_group_told_to_kill_themselves() {
+    flags(
+        &["the trans kid in our year shud just kill themselfs", "all gays should die"],
+        Category::Hate,
+        Severity::High,
+    );
+    benign(&[
+        "trans kids are more likely to self harm, the assembly said",
+        "we did a lesson on why gay kids are at risk",
+    ]);
+}
+
+#[test]
+fn a_weapon_to_school_with_a_day() {
+    flags(
+        &[
+            "im taking my dads knife to school tmrw to show them boys",
+            "hes bringing his brothers gun in tomorrow to shoot the year 9s",
+        ],
+        Category::Weapons,
+        Severity::Critical,
+    );
+    benign(&[
+        "bringing my nerf gun in tomorrow for the last day",
+        "the police are doing a knife crime talk at school tomorrow",
+    ]);
+}
+
+#[test]
+fn a_game_saying_you_will_die() {
+    benign(&[
+        "the game sed im gonna die in 5 mins lol its a zombie game",
+        "im gonna die in minecraft if i dont find food",
+    ]);
+}
