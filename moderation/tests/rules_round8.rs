@@ -147,3 +147,96 @@ fn a_game_saying_you_will_die() {
         "im gonna die in minecraft if i dont find food",
     ]);
 }
+
+// Step 2, from z2: risks only the learned stage had flagged, now named by rules so that their
+// urgency is raised.
+
+#[test]
+fn a_mans_car_for_vapes_or_sweets() {
+    flags(
+        &[
+            "theres a man at the park saying get in his car for vapes",
+            "he said come sit in his van and he'll give me money",
+        ],
+        Category::SexualExploitationGrooming,
+        Severity::High,
+    );
+    flags(
+        &["im at the park now hes saying come sit in his car for more vapes"],
+        Category::SexualExploitationGrooming,
+        Severity::Critical,
+    );
+    benign(&[
+        "my dad said get in his car and we'll get sweets on the way",
+        "sat in his car for ages at the drive thru lol",
+    ]);
+}
+
+#[test]
+fn cannot_wake_someone_after_drugs() {
+    flags(
+        &[
+            "i cant wake my mum and her lips gone a funny colour",
+            "he took something and now he wont wake up, hes breathing funny",
+        ],
+        Category::DrugsAlcohol,
+        Severity::Critical,
+    );
+    benign(&["cant wake my brother up lol hes been on nights", "my dad wont wake up for anything on his lie in"]);
+}
+
+#[test]
+fn burning_at_home_and_no_adult_awake() {
+    flags(
+        &[
+            "it smells like burning and mums asleep and wont get up",
+            "the smoke alarm is going off and my dad is passed out",
+        ],
+        Category::AbuseDisclosure,
+        Severity::Critical,
+    );
+    benign(&["burnt the toast and the smoke alarm went off, mum wont get up lol"]);
+}
+
+#[test]
+fn a_carer_not_back_for_days() {
+    flags(
+        &[
+            "mum not come back since friday and the baby keeps crying",
+            "my dad hasnt come back since saturday and we havent eaten",
+        ],
+        Category::AbuseDisclosure,
+        Severity::Critical,
+    );
+    benign(&[
+        "mum hasnt come back from holiday yet, shes back monday",
+        "dad not back yet from the shop, im hungry lol",
+    ]);
+}
+
+#[test]
+fn an_adult_gave_a_child_drink() {
+    flags(&["mums mate gave me a drink it tasted like fire and now im dizzy"], Category::DrugsAlcohol, Severity::High);
+    benign(&["my uncle let me have a sip of shandy at the wedding and i felt dizzy from dancing"]);
+}
+
+#[test]
+fn a_blade_in_the_toilets() {
+    flags(
+        &["im in the school toilets with the compass", "locked in the bathroom with my razor"],
+        Category::SelfHarm,
+        Severity::Critical,
+    );
+    benign(&["im in the bathroom with my razor shaving my legs"]);
+}
+
+#[test]
+fn an_appliance_in_the_bath() {
+    flags(&["in the bath with the hairdryer plugged in"], Category::Suicide, Severity::Critical);
+    benign(&["my nan says never take the hairdryer in the bath, safety first"]);
+}
+
+#[test]
+fn a_carer_hitting_another_and_come_get_me() {
+    flags(&["hes drunk and hitting my mammy come and get me"], Category::AbuseDisclosure, Severity::Critical);
+}

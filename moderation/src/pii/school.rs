@@ -53,7 +53,7 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|High [Ss]cool|High [Ss]kool|Primary [Ss]cool|Primary [Ss]kool|High [Ss]chool|Primary [Ss]chool|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
             )?,
             cue: re(
                 r"(?i)\b(?:go to|goes to|went to|going to|to|at|attend|attends|attended|from|into|in|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
@@ -253,6 +253,7 @@ mod tests {
         // as children spell them, after `to`, and Welsh in lower case
         has("i go to st brigids primery in derry", PiiKind::School, "st brigids primery");
         has("takin it to heathfeild academy tmrw", PiiKind::School, "heathfeild academy");
+        has("my new school is Glenbrook High scool", PiiKind::School, "Glenbrook High scool");
         has("i go to ysgol gynradd glan y mor in year 6", PiiKind::School, "ysgol gynradd glan y mor");
         none_of("i go to ysgol in the morning", PiiKind::School);
         has("its Ysgol Bryn Castell he'll be there", PiiKind::School, "Ysgol Bryn Castell");
