@@ -240,3 +240,52 @@ fn an_appliance_in_the_bath() {
 fn a_carer_hitting_another_and_come_get_me() {
     flags(&["hes drunk and hitting my mammy come and get me"], Category::AbuseDisclosure, Severity::Critical);
 }
+
+// Step 3, from x1.
+
+#[test]
+fn pictures_shared_unless_paid() {
+    flags(
+        &["her pics are goin in the gc tonight unless she pays up", "ur nudes get sent round unless u pay"],
+        Category::SexualExploitationGrooming,
+        Severity::High,
+    );
+    benign(&["the pics from prom are in the gc now", "i posted the holiday pics, pay up for the pizza tho"]);
+}
+
+#[test]
+fn a_fake_account_of_a_child() {
+    flags(
+        &["made a fake tiktok of him wi his face on a pig lmao 2k views"],
+        Category::BullyingHarassment,
+        Severity::High,
+    );
+    benign(&["made a fan page for my dog, 2k views already", "made a fake tiktok for my cat lol 2k views"]);
+}
+
+#[test]
+fn blades_got_for_later() {
+    flags(
+        &["got blades from pound shop for later", "bought some blades and hid them under my bed"],
+        Category::SelfHarm,
+        Severity::High,
+    );
+    benign(&[
+        "got new blades for my dads razor, shaving for the first time",
+        "got new blades for my skates from the pound shop",
+    ]);
+}
+
+#[test]
+fn a_cover_story_when_asked() {
+    flags(
+        &["got a bruise where she dragged me, teacher asked n i said football"],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+}
+
+#[test]
+fn like_crack_is_a_simile() {
+    benign(&["this anime is like crack ngl", "these crisps are like crack"]);
+}

@@ -38,6 +38,10 @@ pub(super) struct Addresses {
     /// las` (`heol`, `ffordd` and `stryd` are only street words; `lôn`/`lon` needs a house number
     /// or `on`/`off` before it).
     welsh_lower: Regex,
+    /// A flat number and a named building in lower case (`flat 6 kestrel house`), and a home in a
+    /// named block or street (`his flat in sunbridge court`).
+    building_lower: Regex,
+    home_in: Regex,
 }
 
 impl Addresses {
@@ -50,7 +54,7 @@ impl Addresses {
                 r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|Cresent|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
             )?,
             cue: re(
-                r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|st|rd|ave))\b",
+                r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|parade|st|rd|ave))\b",
             )?,
             building: re(
                 r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
@@ -60,6 +64,12 @@ impl Addresses {
             )?,
             welsh_lower: re(
                 r"(?i)\b(?:[0-9]{1,4}[a-z]?,?\s+(?:heol|ffordd|stryd|lôn|lon|rhodfa|cilgant|teras)|(?:heol|ffordd|stryd)|(?:on|off)\s+(?:lôn|lon))\s+(?:(?:y|yr|'r)\s+)?[a-zâêîôûŵŷ'’\-]{3,}",
+            )?,
+            building_lower: re(
+                r"(?i)\b(?:flat|apartment|apt|unit)\s*[0-9]{1,4}[a-z]?,?\s+((?:[a-z][a-z'’\-]+\s+){1,2})(?:house|court|tower|towers|point|lodge|heights|mansions|buildings)\b",
+            )?,
+            home_in: re(
+                r"(?i)\b(?:flat|flats|house|maisonette|bungalow)\s+(?:in|on|at|off)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:court|house|tower|towers|lodge|heights|mansions|gardens|mews|close|street|road|lane|avenue|drive|crescent|grove|terrace|parade|square))\b",
             )?,
         })
     }
@@ -80,6 +90,21 @@ impl Addresses {
         }
         for m in self.welsh.find_iter(text) {
             out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+        }
+        if has_digit {
+            for caps in self.building_lower.captures_iter(text) {
+                let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
+                if !name.as_str().split_whitespace().any(is_place_stop) {
+                    out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+                }
+            }
+        }
+        for caps in self.home_in.captures_iter(text) {
+            let Some(g) = caps.get(1) else { continue };
+            let words: Vec<&str> = g.as_str().split_whitespace().collect();
+            if words.len() >= 2 && !words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
+                out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
+            }
         }
         for m in self.welsh_lower.find_iter(text) {
             let t = m.as_str();
@@ -292,6 +317,12 @@ mod tests {
         has("hidin in the park behind carmel rd its dark", PiiKind::Address, "carmel rd");
         none_of("the lon way round", PiiKind::Address);
         none_of("stood by the road", PiiKind::Address);
+        // a flat in a named building in lower case, a home in a named court, a parade
+        has("party at mine sat, flat 6 kestrel house bd3 9px", PiiKind::Address, "flat 6 kestrel house");
+        has("shes been at his flat in sunbridge court since friday", PiiKind::Address, "sunbridge court");
+        has("got a job at greggs on barwick parade saturdays", PiiKind::Address, "barwick parade");
+        none_of("flat 2 in the house is empty", PiiKind::Address);
+        none_of("his flat in the court was raided", PiiKind::Address);
     }
 
     #[test]
