@@ -289,3 +289,96 @@ fn a_cover_story_when_asked() {
 fn like_crack_is_a_simile() {
     benign(&["this anime is like crack ngl", "these crisps are like crack"]);
 }
+
+// Step 4, from y1 and o1.
+
+#[test]
+fn running_up_on_someone() {
+    flags(
+        &["were running up on their block sat after the party", "gonna run up on him thursday"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["running up the stairs late for maths", "we ran up the hill for training"]);
+}
+
+#[test]
+fn the_one_who_hurt_a_friend_is_known() {
+    flags(
+        &["bro got 12 stitches. we know the one who did it goes to st marks. monday"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["i dont know the one who did it, the police are dealing with it"]);
+}
+
+#[test]
+fn staff_restraint_harder_than_needed() {
+    flags(
+        &["staff at the unit used to hold me down harder than they needed n laugh"],
+        Category::AbuseDisclosure,
+        Severity::High,
+    );
+    benign(&["staff had to hold me down once when i kicked off, they explained why after"]);
+}
+
+#[test]
+fn a_night_worker_trying_the_door() {
+    flags(
+        &["the night guy at the hostel just tried my door again. beds pushed against it"],
+        Category::AbuseDisclosure,
+        Severity::Critical,
+    );
+    benign(&["the night staff tried my door for the fire drill"]);
+}
+
+#[test]
+fn a_ligature_tied_now() {
+    flags(
+        &["tying it to the bannister now. bye", "tied my belt to the wardrobe rail, sorry"],
+        Category::Suicide,
+        Severity::Critical,
+    );
+    benign(&["tying the fairy lights to the bannister now for christmas"]);
+}
+
+#[test]
+fn school_things_on_the_arms() {
+    flags(
+        &["compass on my arms in maths again", "used a sharpener blade on my thigh"],
+        Category::SelfHarm,
+        Severity::High,
+    );
+    benign(&["drew a compass on my arm in pen lol"]);
+}
+
+#[test]
+fn eating_only_every_few_days_to_disappear() {
+    flags(
+        &["i only eat every 2 days now. wanna be smaller, like gone"],
+        Category::MentalHealthDistress,
+        Severity::High,
+    );
+    benign(&["havent eaten in 3 hours, starving, wanna be at home"]);
+}
+
+#[test]
+fn go_back_home_with_an_insult() {
+    flags(
+        &["go back home u smelly freshie", "go back to ur country u dirty immigrant"],
+        Category::Hate,
+        Severity::High,
+    );
+    benign(&["cant wait to go back home to see my nan in the summer holiday"]);
+}
+
+#[test]
+fn a_gun_to_school_with_a_day() {
+    flags(&["got my dads gun, bringing it to school tmrw. theyll all see"], Category::Weapons, Severity::Critical);
+    benign(&["bringing my glue gun to school tmrw for the dt project", "bringing the nerf gun in tomorrow"]);
+}
+
+#[test]
+fn a_clean_drug_test_is_good_news() {
+    benign(&["drug test at yot came back clean 💪", "passed my drug test yesterday"]);
+}

@@ -10,7 +10,7 @@ use crate::PiiKind;
 /// The street words of the numbered pattern (a regex alternation, so it stays beside the pattern).
 /// Issue 19 added the street types of Royal Mail's address guidance and Ordnance Survey's open
 /// names that were missing (`mount`, `chase`, `garth`, `wynd`, `brae`, `vennel`, …).
-const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows|cresent|cresant|crecent|avenu|terace|streat";
+const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows|cresent|cresant|crecent|avenu|terace|streat|yard";
 
 /// A second street word after the first, in names such as `Harbour View Terrace` or `Park Row
 /// Road` (the first is then part of the name).
@@ -323,6 +323,8 @@ mod tests {
         has("got a job at greggs on barwick parade saturdays", PiiKind::Address, "barwick parade");
         none_of("flat 2 in the house is empty", PiiKind::Address);
         none_of("his flat in the court was raided", PiiKind::Address);
+        has("is it 5 tanners yard or the church one", PiiKind::Address, "5 tanners yard");
+        none_of("about 5 yard away", PiiKind::Address);
     }
 
     #[test]

@@ -157,6 +157,9 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
         cfg.address.find(text, digits > 0, &mut c);
     }
     address::find_one_word(text, &mut c);
+    if digits > 0 {
+        postcode::outward_after_address(text, &mut c);
+    }
     if school || cfg.school.has_list() {
         cfg.school.find(text, &mut c);
     }

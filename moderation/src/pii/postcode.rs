@@ -44,6 +44,33 @@ impl Postcodes {
     }
 }
 
+/// A postcode district alone (`se6`, `BT14`) right after an address that was found: `14 carlton
+/// grove se6`. Alone it is not a postcode (`valid for BB1 postcodes`), after a street it is the
+/// end of someone's address.
+pub(super) fn outward_after_address(text: &str, out: &mut Vec<Cand>) {
+    let ends: Vec<usize> = out.iter().filter(|c| c.kind == PiiKind::Address).map(|c| c.end).collect();
+    for end in ends {
+        let rest = &text[end..];
+        let lead = rest.len() - rest.trim_start_matches([' ', ',']).len();
+        if lead == 0 || lead > 2 {
+            continue;
+        }
+        let word_len = rest[lead..].find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len() - lead);
+        let w = &rest.as_bytes()[lead..lead + word_len];
+        let letters = w.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let outward = (1..=2).contains(&letters)
+            && w.len() > letters
+            && w.len() - letters <= 2
+            && w[letters].is_ascii_digit()
+            && w[letters + 1..].iter().all(|b| b.is_ascii_alphanumeric())
+            && !matches!(w[0].to_ascii_uppercase(), b'Q' | b'V' | b'X');
+        if outward {
+            let s = end + lead;
+            out.push(Cand { kind: PiiKind::Postcode, start: s, end: s + w.len() });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pii::tests::{has, none_of};
@@ -57,5 +84,9 @@ mod tests {
         has("SW1A 1AA", PiiKind::Postcode, "SW1A 1AA");
         none_of("valid for BB1 postcodes", PiiKind::Postcode);
         none_of("on the 2nd floor at 3pm", PiiKind::Postcode);
+        // a district alone after an address is its postcode; alone it is not
+        has("im locked in w my lil bro. 14 carlton grove se6 pls", PiiKind::Postcode, "se6");
+        has("send it to 3 Crown Terrace, BT14", PiiKind::Postcode, "BT14");
+        none_of("14 carlton grove at 6", PiiKind::Postcode);
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct Schools {
     /// Capitalised words after `my school is` / `college is` / `school was` / `school's`: `my
     /// school is St Columb's`, `college is Dundee and Angus`, `my old school was Parkwood E-ACT`.
     named: Regex,
+    /// A girls' or boys' school after `at`/`goes to`: `at Pennfield Girls`.
+    girls_boys: Regex,
     /// `ysgol` and the Welsh words after it, all in lower case: `ysgol gynradd glan y mor`
     /// (capitalised, `prefix` finds it).
     ysgol: Regex,
@@ -56,7 +58,7 @@ impl Schools {
                 r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|High [Ss]cool|High [Ss]kool|Primary [Ss]cool|Primary [Ss]kool|High [Ss]chool|Primary [Ss]chool|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
             )?,
             cue: re(
-                r"(?i)\b(?:go to|goes to|went to|going to|to|at|attend|attends|attended|from|into|in|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
+                r"(?i)\b(?:go to|goes to|went to|going to|go|goes|went|to|at|attend|attends|attended|from|into|in|before|after|outside|near|by|behind|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
             )?,
             prefix: re(
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
@@ -66,6 +68,9 @@ impl Schools {
             )?,
             named: re(
                 r"\b(?i:(?:(?:my|ma|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)(?:\s+is|\s+was|['’]s)(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
+            )?,
+            girls_boys: re(
+                r"\b(?i:at|go to|goes to|went to|attends|attend)\s+((?:[A-Z][a-z'’\-]+\s+){1,2}(?:Girls|Boys)['’]?(?:\s+(?:School|Academy|High|Grammar))?)\b",
             )?,
             ysgol: re(r"\bysgol(?:\s+[a-zâêîôûŵŷ'’\-]+){1,5}")?,
         })
@@ -83,6 +88,13 @@ impl Schools {
             let Some(m) = caps.get(1) else { continue };
             if !m.as_str().split_whitespace().all(is_place_stop) {
                 out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+            }
+        }
+        for caps in self.girls_boys.captures_iter(text) {
+            if let Some(m) = caps.get(1) {
+                if !m.as_str().split_whitespace().next().is_some_and(is_place_stop) {
+                    out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+                }
             }
         }
         for m in self.ysgol.find_iter(text) {
@@ -254,6 +266,12 @@ mod tests {
         has("i go to st brigids primery in derry", PiiKind::School, "st brigids primery");
         has("takin it to heathfeild academy tmrw", PiiKind::School, "heathfeild academy");
         has("my new school is Glenbrook High scool", PiiKind::School, "Glenbrook High scool");
+        has("shes in yr 8 at Pennfield Girls and hes at uni", PiiKind::School, "Pennfield Girls");
+        has("the one who did it goes kingsmead school. monday", PiiKind::School, "kingsmead school");
+        has("zoot before riverside college again", PiiKind::School, "riverside college");
+        none_of("at the Spice Girls concert", PiiKind::School);
+        none_of("i go school on mondays", PiiKind::School);
+        none_of("after big school", PiiKind::School);
         has("i go to ysgol gynradd glan y mor in year 6", PiiKind::School, "ysgol gynradd glan y mor");
         none_of("i go to ysgol in the morning", PiiKind::School);
         has("its Ysgol Bryn Castell he'll be there", PiiKind::School, "Ysgol Bryn Castell");
