@@ -382,3 +382,47 @@ fn a_gun_to_school_with_a_day() {
 fn a_clean_drug_test_is_good_news() {
     benign(&["drug test at yot came back clean 💪", "passed my drug test yesterday"]);
 }
+
+// Step 5, from j1.
+
+#[test]
+fn getting_it_with_a_time_or_place() {
+    flags(
+        &["hes getting it after college 2moro", "watch what happens saturday at the park. ur getting banged"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["ur getting it in ranked tonight lol", "hes getting it for his birthday on saturday"]);
+}
+
+#[test]
+fn they_know_where_i_live() {
+    flags(&["got a txt saying they know where i live n im dead"], Category::ViolenceThreat, Severity::High);
+    benign(&["the delivery guy knows where i live now lol"]);
+}
+
+#[test]
+fn a_group_attack_with_weapons_planned() {
+    flags(
+        &["the gc is all bout jumping him at the bus station after college tmrw, theyve got bats"],
+        Category::ViolenceThreat,
+        Severity::High,
+    );
+    benign(&["were doing the long jump at the park tomorrow, bring the bats for rounders"]);
+}
+
+#[test]
+fn road_names_for_guns_and_knives() {
+    flags(
+        &["i know u got the shotty at ur uncles", "got a rambo under my mattress"],
+        Category::Weapons,
+        Severity::High,
+    );
+    benign(&["i got shotty, front seat is mine", "got rambo on dvd for my dad"]);
+}
+
+#[test]
+fn self_harm_again_played_down() {
+    flags(&["did the scratches on my legs again, nothin bad"], Category::SelfHarm, Severity::High);
+    benign(&["the cat scratched my legs again lol"]);
+}
