@@ -426,3 +426,40 @@ fn self_harm_again_played_down() {
     flags(&["did the scratches on my legs again, nothin bad"], Category::SelfHarm, Severity::High);
     benign(&["the cat scratched my legs again lol"]);
 }
+
+// Step 6, from l1 (after its first scores were taken).
+
+#[test]
+fn a_number_shared_to_spam() {
+    flags(&["his number is 07700900733 go spam him lol hes a grass"], Category::BullyingHarassment, Severity::High);
+    benign(&["her number is 07700900733 wish her happy birthday x"]);
+}
+
+#[test]
+fn an_assault_happening_now() {
+    flags(
+        &["theyre dragging a year 8 into the woods rn and kicking him, someones filming"],
+        Category::ViolenceThreat,
+        Severity::Critical,
+    );
+    benign(&["were kicking a ball about at the rec rn"]);
+}
+
+#[test]
+fn a_drunk_child_with_older_men_at_night() {
+    flags(
+        &["shes at a house party with loads of older lads and says shes so wasted cant stand, its 3am"],
+        Category::SexualExploitationGrooming,
+        Severity::Critical,
+    );
+}
+
+#[test]
+fn weapon_words_in_the_plural() {
+    flags(&["bring the skengs to the rec at 9"], Category::Weapons, Severity::High);
+}
+
+#[test]
+fn shots_fired_as_a_roast() {
+    benign(&["Shots fired 🔥 that roast was brutal lmao"]);
+}

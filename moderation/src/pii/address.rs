@@ -5,12 +5,13 @@
 use regex::Regex;
 
 use super::{is_place_stop, re, trim_leading_stops, Cand};
+use crate::words::{word_list, Words};
 use crate::PiiKind;
 
 /// The street words of the numbered pattern (a regex alternation, so it stays beside the pattern).
 /// Issue 19 added the street types of Royal Mail's address guidance and Ordnance Survey's open
 /// names that were missing (`mount`, `chase`, `garth`, `wynd`, `brae`, `vennel`, …).
-const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows|cresent|cresant|crecent|avenu|terace|streat|yard";
+const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows|cresent|cresant|crecent|avenu|terace|streat|yard|bank";
 
 /// A second street word after the first, in names such as `Harbour View Terrace` or `Park Row
 /// Road` (the first is then part of the name).
@@ -60,7 +61,7 @@ impl Addresses {
                 r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
             )?,
             welsh: re(
-                r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan|Glan|Nant|Pen|Cefn|Gwel|Trem|Dol|Cwm|Allt|Fron|Rhiw|Tir))(?:[\s\-]+(?:y|yr|'r)[\s\-]+|\s+|-)[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
+                r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan|Ael|Glan|Nant|Pen|Cefn|Gwel|Trem|Dol|Cwm|Allt|Fron|Rhiw|Tir))(?:[\s\-]+(?:y|yr|'r)[\s\-]+|\s+|-)[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
             )?,
             welsh_lower: re(
                 r"(?i)\b(?:[0-9]{1,4}[a-z]?,?\s+(?:heol|ffordd|stryd|lôn|lon|rhodfa|cilgant|teras)|(?:heol|ffordd|stryd)|(?:on|off)\s+(?:lôn|lon))\s+(?:(?:y|yr|'r)\s+)?[a-zâêîôûŵŷ'’\-]{3,}",
@@ -72,6 +73,34 @@ impl Addresses {
                 r"(?i)\b(?:flat|flats|house|maisonette|bungalow)\s+(?:in|on|at|off)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:court|house|tower|towers|lodge|heights|mansions|gardens|mews|close|street|road|lane|avenue|drive|crescent|grove|terrace|parade|square))\b",
             )?,
         })
+    }
+
+    /// Only the Welsh street patterns: run on a text with a digit and a word that begins Welsh
+    /// street names ([`has_welsh_start`]) but no street word.
+    pub(super) fn find_welsh(&self, text: &str, out: &mut Vec<Cand>) {
+        let first = out.len();
+        self.find_welsh_parts(text, out);
+        merge_adjacent(text, out, first);
+    }
+
+    fn find_welsh_parts(&self, text: &str, out: &mut Vec<Cand>) {
+        for m in self.welsh.find_iter(text) {
+            out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
+        }
+        let lower = if has_welsh_street_word(text.as_bytes()) { Some(self.welsh_lower.find_iter(text)) } else { None };
+        for m in lower.into_iter().flatten() {
+            let t = m.as_str();
+            // `on lon las`: the street, not the word before it
+            let lead = t.split_whitespace().next().unwrap_or("");
+            let start = if lead.eq_ignore_ascii_case("on") || lead.eq_ignore_ascii_case("off") {
+                m.start() + t[lead.len()..].find(|c: char| !c.is_whitespace()).map_or(0, |x| x + lead.len())
+            } else {
+                m.start()
+            };
+            if !is_place_stop(text[start..m.end()].rsplit(char::is_whitespace).next().unwrap_or("")) {
+                out.push(Cand { kind: PiiKind::Address, start, end: m.end() });
+            }
+        }
     }
 
     /// Run when the text has a street word (`policy/words/gate_street.txt`); the numbered form
@@ -88,9 +117,7 @@ impl Addresses {
                 out.push(Cand { kind: PiiKind::Address, start: number_start(m), end: m.end() });
             }
         }
-        for m in self.welsh.find_iter(text) {
-            out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
-        }
+        self.find_welsh_parts(text, out);
         if has_digit {
             for caps in self.building_lower.captures_iter(text) {
                 let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
@@ -104,19 +131,6 @@ impl Addresses {
             let words: Vec<&str> = g.as_str().split_whitespace().collect();
             if words.len() >= 2 && !words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
                 out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
-            }
-        }
-        for m in self.welsh_lower.find_iter(text) {
-            let t = m.as_str();
-            // `on lon las`: the street, not the word before it
-            let lead = t.split_whitespace().next().unwrap_or("");
-            let start = if lead.eq_ignore_ascii_case("on") || lead.eq_ignore_ascii_case("off") {
-                m.start() + t[lead.len()..].find(|c: char| !c.is_whitespace()).map_or(0, |x| x + lead.len())
-            } else {
-                m.start()
-            };
-            if !is_place_stop(text[start..m.end()].rsplit(char::is_whitespace).next().unwrap_or("")) {
-                out.push(Cand { kind: PiiKind::Address, start, end: m.end() });
             }
         }
         if has_digit {
@@ -158,6 +172,25 @@ impl Addresses {
             out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
         }
     }
+}
+
+/// Whether the text has a Welsh street word (`heol`, `ffordd`, `lon` …; any ASCII case): only
+/// then can a Welsh street typed in lower case be in it.
+fn has_welsh_street_word(bytes: &[u8]) -> bool {
+    const WORDS: [&[u8]; 8] = [b"heol", b"ffordd", b"stryd", b"lon", b"l\xc3\xb4n", b"rhodfa", b"cilgant", b"teras"];
+    bytes
+        .split(|b| b.is_ascii_whitespace() || b.is_ascii_punctuation() || b.is_ascii_digit())
+        .any(|w| WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
+}
+
+/// Words that begin Welsh street names (data: `policy/words/welsh_street_starts.txt`).
+static WELSH_STARTS: Words = word_list!("welsh_street_starts.txt");
+
+/// Whether the text has a word that begins Welsh street names (any ASCII case).
+pub(super) fn has_welsh_start(bytes: &[u8]) -> bool {
+    bytes
+        .split(|b| !b.is_ascii_alphabetic())
+        .any(|w| (2..=6).contains(&w.len()) && WELSH_STARTS.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(w)))
 }
 
 /// The house number, not the word for it: `number 6 Beech Grove` is `6 Beech Grove` (the
@@ -325,6 +358,9 @@ mod tests {
         none_of("his flat in the court was raided", PiiKind::Address);
         has("is it 5 tanners yard or the church one", PiiKind::Address, "5 tanners yard");
         none_of("about 5 yard away", PiiKind::Address);
+        has("party at mine sat!! 9 Holly Bank, Whitehaven", PiiKind::Address, "9 Holly Bank");
+        has("post them to Nia, 3 Ael y Bryn, CF14 6QA", PiiKind::Address, "3 Ael y Bryn");
+        none_of("paid 20 into the bank", PiiKind::Address);
     }
 
     #[test]

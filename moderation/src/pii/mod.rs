@@ -155,6 +155,8 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     }
     if street {
         cfg.address.find(text, digits > 0, &mut c);
+    } else if digits > 0 && address::has_welsh_start(bytes) {
+        cfg.address.find_welsh(text, &mut c);
     }
     address::find_one_word(text, &mut c);
     if digits > 0 {
@@ -162,6 +164,9 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     }
     if school || cfg.school.has_list() {
         cfg.school.find(text, &mut c);
+    } else {
+        // `at Pennfield Girls`: "girls" and "boys" are too common to run every school pattern
+        cfg.school.find_girls_boys(text, &mut c);
     }
     if has_at || platform {
         handle::find(text, &|w| cfg.name.is_given(w), &mut c);

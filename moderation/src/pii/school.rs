@@ -81,6 +81,21 @@ impl Schools {
         self.listed.is_some()
     }
 
+    /// A girls' or boys' school after `at`/`goes to` (`at Pennfield Girls`); run on its own when
+    /// the text has `Girls` or `Boys` but no school word.
+    pub(super) fn find_girls_boys(&self, text: &str, out: &mut Vec<Cand>) {
+        if !(text.contains("Girls") || text.contains("Boys")) {
+            return;
+        }
+        for caps in self.girls_boys.captures_iter(text) {
+            if let Some(m) = caps.get(1) {
+                if !m.as_str().split_whitespace().next().is_some_and(is_place_stop) {
+                    out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+                }
+            }
+        }
+    }
+
     /// Run when the text has a school word (`policy/words/gate_school.txt`) or the policy lists
     /// schools.
     pub(super) fn find(&self, text: &str, out: &mut Vec<Cand>) {
@@ -90,14 +105,9 @@ impl Schools {
                 out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
             }
         }
-        for caps in self.girls_boys.captures_iter(text) {
-            if let Some(m) = caps.get(1) {
-                if !m.as_str().split_whitespace().next().is_some_and(is_place_stop) {
-                    out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
-                }
-            }
-        }
-        for m in self.ysgol.find_iter(text) {
+        self.find_girls_boys(text, out);
+        let ysgol = if text.contains("ysgol") { Some(self.ysgol.find_iter(text)) } else { None };
+        for m in ysgol.into_iter().flatten() {
             // the name ends before the first English word (`… glan y mor in year 6`)
             let mut end = m.start() + "ysgol".len();
             for w in text[end..m.end()].split_whitespace() {
