@@ -126,7 +126,8 @@ impl Addresses {
                 }
             }
         }
-        for caps in self.home_in.captures_iter(text) {
+        let home = if has_home_word(text.as_bytes()) { Some(self.home_in.captures_iter(text)) } else { None };
+        for caps in home.into_iter().flatten() {
             let Some(g) = caps.get(1) else { continue };
             let words: Vec<&str> = g.as_str().split_whitespace().collect();
             if words.len() >= 2 && !words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
@@ -174,6 +175,13 @@ impl Addresses {
     }
 }
 
+/// Whether the text has `flat`, `flats`, `house`, `maisonette` or `bungalow` (any ASCII case):
+/// only then can `home_in` match.
+fn has_home_word(bytes: &[u8]) -> bool {
+    const WORDS: [&[u8]; 5] = [b"flat", b"flats", b"house", b"maisonette", b"bungalow"];
+    bytes.split(|b| !b.is_ascii_alphabetic()).any(|w| WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
+}
+
 /// Whether the text has a Welsh street word (`heol`, `ffordd`, `lon` …; any ASCII case): only
 /// then can a Welsh street typed in lower case be in it.
 fn has_welsh_street_word(bytes: &[u8]) -> bool {
@@ -186,11 +194,45 @@ fn has_welsh_street_word(bytes: &[u8]) -> bool {
 /// Words that begin Welsh street names (data: `policy/words/welsh_street_starts.txt`).
 static WELSH_STARTS: Words = word_list!("welsh_street_starts.txt");
 
-/// Whether the text has a word that begins Welsh street names (any ASCII case).
+/// Whether the text has a word that begins Welsh street names (any ASCII case). Called for every
+/// text with a digit, so it only compares words of the right length that start with a capital
+/// right after a number and a space (`9 Maes`, `3 nant`).
 pub(super) fn has_welsh_start(bytes: &[u8]) -> bool {
-    bytes
-        .split(|b| !b.is_ascii_alphabetic())
-        .any(|w| (2..=6).contains(&w.len()) && WELSH_STARTS.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(w)))
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // past the number, an optional letter (`22b`) and a comma, then spaces
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        i = j;
+        if j < bytes.len()
+            && bytes[j].is_ascii_alphabetic()
+            && bytes.get(j + 1).is_some_and(|b| !b.is_ascii_alphabetic())
+        {
+            j += 1;
+        }
+        if bytes.get(j) == Some(&b',') {
+            j += 1;
+        }
+        let spaces = j;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j == spaces {
+            continue;
+        }
+        let end = bytes[j..].iter().position(|b| !b.is_ascii_alphabetic()).map_or(bytes.len(), |n| j + n);
+        let w = &bytes[j..end];
+        if (2..=6).contains(&w.len()) && WELSH_STARTS.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(w)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The house number, not the word for it: `number 6 Beech Grove` is `6 Beech Grove` (the
