@@ -194,9 +194,9 @@ fn has_welsh_street_word(bytes: &[u8]) -> bool {
 /// Words that begin Welsh street names (data: `policy/words/welsh_street_starts.txt`).
 static WELSH_STARTS: Words = word_list!("welsh_street_starts.txt");
 
-/// Whether the text has a word that begins Welsh street names (any ASCII case). Called for every
-/// text with a digit, so it only compares words of the right length that start with a capital
-/// right after a number and a space (`9 Maes`, `3 nant`).
+/// Whether the text has a word that begins Welsh street names (any ASCII case) right after a
+/// house number (`9 Maes`, `22b, Nant`, `3 nant`). Called for every text with a digit, so it
+/// looks only at the word after each number.
 pub(super) fn has_welsh_start(bytes: &[u8]) -> bool {
     let mut i = 0;
     while i < bytes.len() {
