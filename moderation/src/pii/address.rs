@@ -175,20 +175,24 @@ impl Addresses {
     }
 }
 
-/// Whether the text has `flat`, `flats`, `house`, `maisonette` or `bungalow` (any ASCII case):
-/// only then can `home_in` match.
-fn has_home_word(bytes: &[u8]) -> bool {
-    const WORDS: [&[u8]; 5] = [b"flat", b"flats", b"house", b"maisonette", b"bungalow"];
-    bytes.split(|b| !b.is_ascii_alphabetic()).any(|w| WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
-}
-
-/// Whether the text has a Welsh street word (`heol`, `ffordd`, `lon` …; any ASCII case): only
-/// then can a Welsh street typed in lower case be in it.
-fn has_welsh_street_word(bytes: &[u8]) -> bool {
-    const WORDS: [&[u8]; 8] = [b"heol", b"ffordd", b"stryd", b"lon", b"l\xc3\xb4n", b"rhodfa", b"cilgant", b"teras"];
+/// Whether the text has one of `words` as a whole word (any ASCII case; a word is what lies
+/// between spaces, punctuation and digits, so `lôn` stays whole).
+fn has_word(bytes: &[u8], words: &[&[u8]]) -> bool {
     bytes
         .split(|b| b.is_ascii_whitespace() || b.is_ascii_punctuation() || b.is_ascii_digit())
-        .any(|w| WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
+        .any(|w| words.iter().any(|s| s.eq_ignore_ascii_case(w)))
+}
+
+/// Whether the text has `flat`, `flats`, `house`, `maisonette` or `bungalow`: only then can
+/// `home_in` match.
+fn has_home_word(bytes: &[u8]) -> bool {
+    has_word(bytes, &[b"flat", b"flats", b"house", b"maisonette", b"bungalow"])
+}
+
+/// Whether the text has a Welsh street word (`heol`, `ffordd`, `lon` …): only then can a Welsh
+/// street typed in lower case be in it.
+fn has_welsh_street_word(bytes: &[u8]) -> bool {
+    has_word(bytes, &[b"heol", b"ffordd", b"stryd", b"lon", "lôn".as_bytes(), b"rhodfa", b"cilgant", b"teras"])
 }
 
 /// Words that begin Welsh street names (data: `policy/words/welsh_street_starts.txt`).
