@@ -87,8 +87,10 @@ impl Addresses {
         for m in self.welsh.find_iter(text) {
             out.push(Cand { kind: PiiKind::Address, start: m.start(), end: m.end() });
         }
-        let lower = if has_welsh_street_word(text.as_bytes()) { Some(self.welsh_lower.find_iter(text)) } else { None };
-        for m in lower.into_iter().flatten() {
+        if !has_welsh_street_word(text.as_bytes()) {
+            return;
+        }
+        for m in self.welsh_lower.find_iter(text) {
             let t = m.as_str();
             // `on lon las`: the street, not the word before it
             let lead = t.split_whitespace().next().unwrap_or("");
@@ -126,12 +128,13 @@ impl Addresses {
                 }
             }
         }
-        let home = if has_home_word(text.as_bytes()) { Some(self.home_in.captures_iter(text)) } else { None };
-        for caps in home.into_iter().flatten() {
-            let Some(g) = caps.get(1) else { continue };
-            let words: Vec<&str> = g.as_str().split_whitespace().collect();
-            if words.len() >= 2 && !words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
-                out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
+        if has_home_word(text.as_bytes()) {
+            for caps in self.home_in.captures_iter(text) {
+                let Some(g) = caps.get(1) else { continue };
+                let words: Vec<&str> = g.as_str().split_whitespace().collect();
+                if words.len() >= 2 && !words[..words.len() - 1].iter().any(|w| is_place_stop(w)) {
+                    out.push(Cand { kind: PiiKind::Address, start: g.start(), end: g.end() });
+                }
             }
         }
         if has_digit {

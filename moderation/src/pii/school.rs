@@ -106,19 +106,20 @@ impl Schools {
             }
         }
         self.find_girls_boys(text, out);
-        let ysgol = if text.contains("ysgol") { Some(self.ysgol.find_iter(text)) } else { None };
-        for m in ysgol.into_iter().flatten() {
-            // the name ends before the first English word (`… glan y mor in year 6`)
-            let mut end = m.start() + "ysgol".len();
-            for w in text[end..m.end()].split_whitespace() {
-                let l = w.to_lowercase();
-                if COMMON.contains(&l.as_str()) && !matches!(l.as_str(), "y" | "yr") || is_place_stop(w) {
-                    break;
+        if text.contains("ysgol") {
+            for m in self.ysgol.find_iter(text) {
+                // the name ends before the first English word (`… glan y mor in year 6`); the
+                // pattern's words are lower case, and slices of `text`, so their ends are offsets
+                let mut end = m.start() + "ysgol".len();
+                for w in m.as_str()["ysgol".len()..].split_whitespace() {
+                    if COMMON.contains(&w) && !matches!(w, "y" | "yr") || is_place_stop(w) {
+                        break;
+                    }
+                    end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
                 }
-                end = text[end..].find(w).map_or(end, |x| end + x + w.len());
-            }
-            if end > m.start() + "ysgol".len() {
-                out.push(Cand { kind: PiiKind::School, start: m.start(), end });
+                if end > m.start() + "ysgol".len() {
+                    out.push(Cand { kind: PiiKind::School, start: m.start(), end });
+                }
             }
         }
         for caps in self.prefix.captures_iter(text).chain(self.saint.captures_iter(text)) {

@@ -115,7 +115,7 @@ pub(crate) struct Compiled {
     pub sl_ac: AhoCorasick,
     pub sl_pats: Vec<Vec<PhraseRef>>,
     pub n_lists: usize,
-    /// Lists whose hits can start a rule (`phrases`, the first group of `all`, regex gates, or
+    /// Lists whose hits can start a rule (`phrases`, the rarest group of `all`, regex gates, or
     /// every regex rule without a gate): when none of them is found, nothing else is evaluated.
     pub trigger: Vec<bool>,
     /// Cue lists of the caps that bound the learned stage (`bounds_model`): with one of them
