@@ -24,8 +24,9 @@ pub(super) struct Addresses {
     num: Regex,
     /// A capitalised street name.
     cap: Regex,
-    /// A street name, in any case, after `on`/`off`/`near`/`down`/`from`/`along`, the street word
-    /// also abbreviated (`on Elm st`, `from hessle road`).
+    /// A street name, in any case, after `on`/`off`/`near`/`down`/`from`/`along` (and their Scots
+    /// `aff`, `doon`, `fae`, `ootside`), the street word also abbreviated (`on Elm st`, `from
+    /// hessle road`, `aff holburn st`, `on glenwood pl`).
     cue: Regex,
     /// A flat number and a named building: `flat 12 Denholme House`.
     building: Regex,
@@ -49,13 +50,13 @@ impl Addresses {
     pub(super) fn build() -> Result<Addresses, String> {
         Ok(Addresses {
             num: re(&format!(
-                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?(?:[0-9]{{1,2}}/[0-9]{{1,2}},?\s+)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat)\s+[a-z0-9]{{1,3}}\b)?"
+                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?(?:[0-9]{{1,2}}/[0-9]{{1,2}},?\s+)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat|room)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
                 r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|Cresent|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
             )?,
             cue: re(
-                r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|parade|st|rd|ave))\b",
+                r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past|aff|doon|fae|ootside)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|parade|st|rd|ave|pl|cl|dr|cres|gdns|tce))\b",
             )?,
             building: re(
                 r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
@@ -425,5 +426,13 @@ mod tests {
         none_of("lets go on kingsway", PiiKind::Address);
         none_of("carry on anyway", PiiKind::Address);
         none_of("on Investigate mode", PiiKind::Address);
+    }
+
+    #[test]
+    fn addresses_of_hostels_and_in_scots() {
+        has("i live now 12 clarence road room 5 newport", PiiKind::Address, "12 clarence road room 5");
+        has("am in a flat aff holburn st wi two guys", PiiKind::Address, "holburn st");
+        has("the youth club on glenwood pl", PiiKind::Address, "glenwood pl");
+        has("7 glebe cresant", PiiKind::Address, "7 glebe cresant");
     }
 }

@@ -72,12 +72,20 @@ fn looks_like_handle(h: &str) -> bool {
         || NOT_HANDLE_ENDS.iter().any(|e| l.ends_with(e))
         || l.starts_with("www.")
         || (l.contains('.') && l.split('.').all(|p| p.len() <= 2))
+        || is_clock_time(&l)
     {
         return false;
     }
     let b = body.as_bytes();
     let mixed = b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
     h.starts_with('@') || body.contains(['.', '_', '#']) || body.chars().any(|c| c.is_ascii_digit()) || mixed
+}
+
+/// A time of day (`11pm`, `7am`, `10.30pm`): `on insta at 11pm` names no account.
+fn is_clock_time(l: &str) -> bool {
+    let Some(t) = l.strip_suffix("am").or_else(|| l.strip_suffix("pm")) else { return false };
+    let (h, m) = t.split_once(['.', ':']).unwrap_or((t, "00"));
+    (1..=2).contains(&h.len()) && m.len() == 2 && h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
 }
 
 /// Mail and web domain words: an `@name.…` with one of them is a mistyped address
@@ -300,5 +308,12 @@ mod tests {
         none_of("it was @bbc.co.uk", PiiKind::SocialHandle);
         none_of("add 3.5 and 2.25", PiiKind::SocialHandle);
         none_of("the account of it, e.g. what she said", PiiKind::SocialHandle);
+    }
+
+    #[test]
+    fn a_time_is_not_a_handle() {
+        none_of("keeps messaging me on insta at 11pm", PiiKind::SocialHandle);
+        none_of("on snap at 10.30pm every night", PiiKind::SocialHandle);
+        has("on insta at jaz_11pm", PiiKind::SocialHandle, "jaz_11pm");
     }
 }

@@ -19,6 +19,7 @@ mod name;
 mod phone;
 mod postcode;
 mod school;
+mod spelling;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
@@ -36,6 +37,7 @@ pub(crate) struct PiiConfig {
     address: address::Addresses,
     school: school::Schools,
     name: name::Names,
+    spelling: spelling::Spelling,
 }
 
 // Gate words (data: `policy/words/gate_*.txt`), matched ASCII-case-insensitively anywhere in the
@@ -76,6 +78,7 @@ impl PiiConfig {
             postcode: postcode::Postcodes::build()?,
             address: address::Addresses::build()?,
             school: schools,
+            spelling: spelling::Spelling::build()?,
         })
     }
 }
@@ -100,8 +103,21 @@ fn prio(k: PiiKind) -> u8 {
     }
 }
 
-/// Find personal information in `text` (see the module docs).
+/// Find personal information in `text` (see the module docs). A street or school word spelt
+/// by sound (`primry`, `cresant`) is looked for as if spelt as usual (`spelling.rs`).
 pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
+    let Some(respelt) = cfg.spelling.respell(text) else {
+        return resolve(text, candidates(cfg, text));
+    };
+    let mut c = candidates(cfg, &respelt.text);
+    for x in &mut c {
+        (x.start, x.end) = (respelt.original(x.start), respelt.original(x.end));
+    }
+    resolve(text, c)
+}
+
+/// The spans every detector finds in `text`, overlapping.
+fn candidates(cfg: &PiiConfig, text: &str) -> Vec<Cand> {
     let bytes = text.as_bytes();
     // one pass for the cheap gates: digits, '@', a letter followed by a digit (postcodes)
     let mut digits = 0usize;
@@ -161,6 +177,9 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
     address::find_one_word(text, &mut c);
     if digits > 0 {
         postcode::outward_after_address(text, &mut c);
+        if letter_digit {
+            postcode::district_after_place_word(text, &mut c);
+        }
     }
     if school || cfg.school.has_list() {
         cfg.school.find(text, &mut c);
@@ -174,7 +193,7 @@ pub(crate) fn detect(cfg: &PiiConfig, text: &str) -> Vec<Pii> {
         handle::find_after_account_word(text, &mut c);
     }
     cfg.name.find(text, name_cue, cap_pair(bytes), &mut c);
-    resolve(text, c)
+    c
 }
 
 /// Whether two capitalised words stand side by side (`Olu Adebayo`): only then can

@@ -222,7 +222,9 @@ impl Names {
             return false;
         }
         // a possessive within the two words before the kinship word ("my social worker", "my mum")
-        let owner = |x: &Word<'_>| matches!(x.lower.as_str(), "my" | "his" | "her" | "our" | "their" | "ur" | "your");
+        // (`ma` is `my` in Scots and in the North: `ma pal jordan mcafee`)
+        let owner =
+            |x: &Word<'_>| matches!(x.lower.as_str(), "my" | "ma" | "his" | "her" | "our" | "their" | "ur" | "your");
         owner(&ws[k - 2]) || (k >= 3 && owner(&ws[k - 3]))
     }
 
@@ -315,7 +317,10 @@ impl Names {
             let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w)
                 || self.after_kin(text, ws, i)
                 || named_as(ws, i);
-            if intro && i + 1 < ws.len() && is_cap(w.w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
+            // a family name first, in capitals, as on a form: `HASSAN Abdirahman Ali`, `I am BOGDAN
+            // Marian`, `my name is NGUYEN Van Minh`
+            let cap = is_cap(w.w) || (is_upper(w.w) && w.w.chars().count() >= 3);
+            if intro && i + 1 < ws.len() && cap && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
                     // a third capitalised name: "Abdul Rahman Qureshi"
@@ -330,13 +335,17 @@ impl Names {
             let given = self.given.contains(&w.lower)
                 || w.lower.split_once('-').is_some_and(|(first, _)| first.len() >= 2 && self.given.contains(first));
             if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
-                let cap = is_cap(w.w);
                 // an ambiguous given name in lower case counts after `my mate`, `her stepdad` …
                 // (`my mate jade kershaw`), where it can only be a name; not a modal verb (`my mum
                 // will email`)
                 let modal = matches!(w.lower.as_str(), "will" | "may" | "can" | "might" | "must");
-                let lower_ok = !self.ambiguous.contains(&w.lower) || cue || (!modal && self.after_kin(text, ws, i));
                 let nx = &ws[i + 1];
+                // a double-barrelled family name is a family name (`kai treloar-hughes`)
+                let barrelled = nx.lower.split_once('-').is_some_and(|(a, b)| {
+                    a.len() >= 2 && b.len() >= 2 && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_lowercase())
+                });
+                let lower_ok =
+                    !self.ambiguous.contains(&w.lower) || cue || barrelled || (!modal && self.after_kin(text, ws, i));
                 if adjacent(text, w, nx) && surname_ok(nx) {
                     let both_cap = (cap && is_cap(nx.w)) || (given && is_upper(w.w) && is_upper(nx.w));
                     let both_lower = w.w.chars().all(|c| !c.is_uppercase())
@@ -444,5 +453,19 @@ mod tests {
         none_of("my fave is Grand Theft Auto tbh", PiiKind::FullName);
         none_of("our flat is at 9 Ferry Lane, Kings Lynn now", PiiKind::FullName);
         none_of("My Mum said no to the party", PiiKind::FullName);
+    }
+
+    #[test]
+    fn full_names_as_forms_and_friends_give_them() {
+        // the family name first, in capitals
+        has("HASSAN Abdirahman Ali, I am 16", PiiKind::FullName, "HASSAN Abdirahman Ali");
+        has("I am BOGDAN Marian, 14", PiiKind::FullName, "BOGDAN Marian");
+        has("my name is NGUYEN Van Minh", PiiKind::FullName, "NGUYEN Van Minh");
+        none_of("OMG Jess is here", PiiKind::FullName);
+        // a double-barrelled family name after an ambiguous given name
+        has("its kai treloar-hughes btw", PiiKind::FullName, "kai treloar-hughes");
+        // `ma pal` in Scots
+        has("ma pal jordan mcafee says", PiiKind::FullName, "jordan mcafee");
+        none_of("i cant see chloe anymore", PiiKind::FullName);
     }
 }

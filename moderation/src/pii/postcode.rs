@@ -71,6 +71,43 @@ pub(super) fn outward_after_address(text: &str, out: &mut Vec<Cand>) {
     }
 }
 
+/// The two-letter postcode areas (Royal Mail's 124 areas, with Guernsey, Jersey and the Isle of Man; the one-letter areas `B`,
+/// `E`, `G`, `L`, `M`, `N`, `S`, `W` are left out, as `in S3` is a Scottish school year, `M1` a
+/// motorway and `B12` a vitamin).
+const AREAS: [&str; 116] = [
+    "AB", "AL", "BA", "BB", "BD", "BH", "BL", "BN", "BR", "BS", "BT", "CA", "CB", "CF", "CH", "CM", "CO", "CR", "CT",
+    "CV", "CW", "DA", "DD", "DE", "DG", "DH", "DL", "DN", "DT", "DY", "EC", "EH", "EN", "EX", "FK", "FY", "GL", "GU",
+    "GY", "HA", "HD", "HG", "HP", "HR", "HS", "HU", "HX", "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "LA",
+    "LD", "LE", "LL", "LN", "LS", "LU", "ME", "MK", "ML", "NE", "NG", "NN", "NP", "NR", "NW", "OL", "OX", "PA", "PE",
+    "PH", "PL", "PO", "PR", "RG", "RH", "RM", "SA", "SE", "SG", "SK", "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST",
+    "SW", "SY", "TA", "TD", "TF", "TN", "TQ", "TR", "TS", "TW", "UB", "WA", "WC", "WD", "WF", "WN", "WR", "WS", "WV",
+    "YO", "ZE",
+];
+
+/// A postcode district alone after `in`, `round`, `near`, `from` or `around` (`crashing at my
+/// nans in NE29`, `we moved from cf14`): a district of a two-letter area ([`AREAS`]) and one or
+/// two digits, where someone says where they live.
+pub(super) fn district_after_place_word(text: &str, out: &mut Vec<Cand>) {
+    let mut prev = "";
+    for w in text.split_ascii_whitespace() {
+        let after_place = ["in", "round", "near", "from", "around"].iter().any(|p| prev.eq_ignore_ascii_case(p));
+        prev = w;
+        if !after_place {
+            continue;
+        }
+        let word = w.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        let b = word.as_bytes();
+        let district = (3..=4).contains(&b.len())
+            && b[..2].iter().all(u8::is_ascii_alphabetic)
+            && b[2..].iter().all(u8::is_ascii_digit)
+            && AREAS.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(&b[..2]));
+        if district {
+            let start = word.as_ptr() as usize - text.as_ptr() as usize;
+            out.push(Cand { kind: PiiKind::Postcode, start, end: start + word.len() });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pii::tests::{has, none_of};
@@ -88,5 +125,11 @@ mod tests {
         has("im locked in w my lil bro. 14 carlton grove se6 pls", PiiKind::Postcode, "se6");
         has("send it to 3 Crown Terrace, BT14", PiiKind::Postcode, "BT14");
         none_of("14 carlton grove at 6", PiiKind::Postcode);
+        // a district alone after a place word is where someone lives
+        has("crashing at my nans in NE29 this week", PiiKind::Postcode, "NE29");
+        has("we moved from cf14.", PiiKind::Postcode, "cf14");
+        none_of("im in S3 at braeview", PiiKind::Postcode);
+        none_of("in ks3 we did that", PiiKind::Postcode);
+        none_of("in 5 mins", PiiKind::Postcode);
     }
 }

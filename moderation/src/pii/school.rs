@@ -26,13 +26,19 @@ pub(super) struct Schools {
     /// The school word first, in Welsh and Irish: `Ysgol Glan Morfa`, `Coleg Gwent`,
     /// `Gaelscoil na Bóinne`.
     prefix: Regex,
-    /// A saint's name after `go`/`at`/`from`: `i go st bede's`.
+    /// A saint's name after `go`/`at`/`from`: `i go st bede's`; without the apostrophe after `go
+    /// to` or `outside` (`i go to st bedes`).
     saint: Regex,
     /// Capitalised words after `my school is` / `college is` / `school was` / `school's`: `my
     /// school is St Columb's`, `college is Dundee and Angus`, `my old school was Parkwood E-ACT`.
     named: Regex,
     /// A girls' or boys' school after `at`/`goes to`: `at Pennfield Girls`.
     girls_boys: Regex,
+    /// A saint's school with its church or kind, in any case: `st peters c of e`, `st annes rc`.
+    saint_church: Regex,
+    /// A lower-case name and a school word where a new phrase begins (the start of the text, after
+    /// a comma or a full stop, or after `and`): `its ellie-may lol, launceston college`.
+    bare: Regex,
     /// `ysgol` and the Welsh words after it, all in lower case: `ysgol gynradd glan y mor`
     /// (capitalised, `prefix` finds it).
     ysgol: Regex,
@@ -55,16 +61,16 @@ impl Schools {
         Ok(Schools {
             listed: schools,
             cap: re(
-                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|High [Ss]cool|High [Ss]kool|Primary [Ss]cool|Primary [Ss]kool|High [Ss]chool|Primary [Ss]chool|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU))\b",
+                r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|High [Ss]cool|High [Ss]kool|Primary [Ss]cool|Primary [Ss]kool|High [Ss]chool|Primary [Ss]chool|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU|college|academy|primary school|primary|grammar school|high school|secondary school))\b",
             )?,
             cue: re(
-                r"(?i)\b(?:go to|goes to|went to|going to|go|goes|went|to|at|attend|attends|attended|from|into|in|before|after|outside|near|by|behind|school is|school was|school['’]s)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
+                r"(?i)\b(?:go to|goes to|went to|going to|go|goes|went|to|at|attend|attends|attended|from|into|in|before|after|outside|near|by|behind|school is|school was|school['’]s|intae|ootside|fae|tae)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
             )?,
             prefix: re(
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
             )?,
             saint: re(
-                r"(?i)\b(?:go|go to|goes to|went to|going to|at|attend|attends|from|into)\s+((?:st\.?|saint)\s+[a-z]+['’]s)\b",
+                r"(?i)\b(go|go to|goes to|went to|going to|at|attend|attends|from|into|outside)\s+((?:st\.?|saint)\s+([a-z]+)(['’])?s)\b",
             )?,
             named: re(
                 r"\b(?i:(?:(?:my|ma|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)(?:\s+is|\s+was|['’]s)(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
@@ -73,6 +79,12 @@ impl Schools {
                 r"\b(?i:at|go to|goes to|went to|attends|attend)\s+((?:[A-Z][a-z'’\-]+\s+){1,2}(?:Girls|Boys)['’]?(?:\s+(?:School|Academy|High|Grammar))?)\b",
             )?,
             ysgol: re(r"\bysgol(?:\s+[a-zâêîôûŵŷ'’\-]+){1,5}")?,
+            saint_church: re(
+                r"(?i)\b((?:st\.?|saint)\s+[a-z]+['’]?s\s+(?:c\s?of\s?e|cofe|c\.?e\.?|r\.?c\.?|catholic|primary|school|academy|high|juniors|infants))\b",
+            )?,
+            bare: re(
+                r"(?:^|[,.;:!?]\s*|\band\s+)([a-z][a-z'’\-]{3,})\s+(?:college|academy|primary school|primary|grammar school|high school|secondary school)\b",
+            )?,
         })
     }
 
@@ -112,7 +124,7 @@ impl Schools {
                 // pattern's words are lower case, and slices of `text`, so their ends are offsets
                 let mut end = m.start() + "ysgol".len();
                 for w in m.as_str()["ysgol".len()..].split_whitespace() {
-                    if COMMON.contains(&w) && !matches!(w, "y" | "yr") || is_place_stop(w) {
+                    if COMMON.contains(&w) && !matches!(w, "y" | "yr" | "bro") || is_place_stop(w) {
                         break;
                     }
                     end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
@@ -122,7 +134,24 @@ impl Schools {
                 }
             }
         }
-        for caps in self.prefix.captures_iter(text).chain(self.saint.captures_iter(text)) {
+        for caps in self.bare.captures_iter(text) {
+            let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
+            let w = name.as_str();
+            if !COMMON.contains(&w) && !is_place_stop(w) && !SCHOOL_SUFFIX_WORDS.contains(&w) && !w.ends_with("ing") {
+                out.push(Cand { kind: PiiKind::School, start: name.start(), end: m.end() });
+            }
+        }
+        for caps in self.saint.captures_iter(text) {
+            let (Some(cue), Some(m), Some(saint)) = (caps.get(1), caps.get(2), caps.get(3)) else { continue };
+            // without the apostrophe a saint's name is a school only after `go to` or `outside`,
+            // and not a town or a hospital (`at st margarets` is a church, `st helens` a town)
+            let s = format!("{}s", saint.as_str().to_ascii_lowercase());
+            let going = !matches!(cue.as_str().to_ascii_lowercase().as_str(), "at" | "from" | "into");
+            if caps.get(4).is_some() || (going && !SAINT_PLACES.contains(&s.as_str())) {
+                out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
+            }
+        }
+        for caps in self.prefix.captures_iter(text).chain(self.saint_church.captures_iter(text)) {
             if let Some(m) = caps.get(1) {
                 out.push(Cand { kind: PiiKind::School, start: m.start(), end: m.end() });
             }
@@ -171,18 +200,30 @@ impl Schools {
                 } else {
                     1
                 }
+            } else if g.as_str().to_lowercase().ends_with("sixth form college") {
+                3
             } else if g.as_str().to_lowercase().ends_with("community college") {
                 2
             } else {
                 1
             };
-            if words.len() <= n_suffix || words[..words.len() - n_suffix].iter().any(|w| is_place_stop(w)) {
+            // `altrincham girls grammar`: a girls' or boys' school keeps the word
+            let mut name_end = words.len().saturating_sub(n_suffix);
+            if name_end >= 2 && matches!(words[name_end - 1].to_lowercase().as_str(), "girls" | "boys") {
+                name_end -= 1;
+            }
+            if words.len() <= n_suffix || words[..name_end].iter().any(|w| is_place_stop(w)) {
                 continue;
             }
             out.push(Cand { kind: PiiKind::School, start: g.start(), end: g.end() });
         }
     }
 }
+
+/// Saints' names ending in `s` that name towns, hospitals and grounds more often than schools
+/// (`St Helens`, `St Albans`, `St Ives`, `St Thomas'`, `St James' Park`, `St Georges`).
+const SAINT_PLACES: [&str; 10] =
+    ["helens", "albans", "ives", "andrews", "neots", "thomas", "james", "georges", "davids", "pancras"];
 
 /// Words before `Comp` that make it a competition, not a comprehensive school (`Fortnite Comp`,
 /// `Maths Comp`): `Comp` alone is what Welsh pupils call their school (`Penygraig Comp`).
@@ -297,5 +338,29 @@ mod tests {
         assert_eq!(v.pii.len(), 1);
         assert_eq!(v.pii[0].kind, PiiKind::School);
         assert_eq!(v.redacted, "i go to [school] now");
+    }
+
+    #[test]
+    fn schools_as_young_people_type_them() {
+        // a misspelt school word (`pii/spelling.rs`)
+        has("i go to St Brigets primry in derry", PiiKind::School, "St Brigets primry");
+        has("new skool is Oakfield Acadamy", PiiKind::School, "Oakfield Acadamy");
+        // a lower-case name and school word where a phrase begins
+        has("its ellie lol, launceston college", PiiKind::School, "launceston college");
+        none_of("dont see the point in going college", PiiKind::School);
+        none_of("i want to move school", PiiKind::School);
+        // a saint's school without the apostrophe, and with its church
+        has("i go to st bedes, is this private", PiiKind::School, "st bedes");
+        has("hes outside st bedes rn", PiiKind::School, "st bedes");
+        none_of("got confirmed at st margarets on sunday", PiiKind::School);
+        none_of("my nan is in st helens", PiiKind::School);
+        has("year 8 at st peters c of e", PiiKind::School, "st peters c of e");
+        // a capitalised name with a lower-case school word
+        has("help with my form for Tawe Valley college", PiiKind::School, "Tawe Valley college");
+        // girls' schools and sixth-form colleges in lower case, Welsh `bro`, Scots `intae`
+        has("year 10 at altrincham girls grammar", PiiKind::School, "altrincham girls grammar");
+        has("picks her up from ashton sixth form college", PiiKind::School, "ashton sixth form college");
+        has("ysgol gyfun bro tawe year 9 me", PiiKind::School, "ysgol gyfun bro tawe");
+        has("a cannae face goin intae northfield high", PiiKind::School, "northfield high");
     }
 }
