@@ -319,8 +319,8 @@ impl Names {
                 || named_as(ws, i);
             // a family name first, in capitals, as on a form: `HASSAN Abdirahman Ali`, `I am BOGDAN
             // Marian`, `my name is NGUYEN Van Minh`
-            let cap = is_cap(w.w) || (is_upper(w.w) && w.w.chars().count() >= 3);
-            if intro && i + 1 < ws.len() && cap && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
+            let cap = || is_cap(w.w) || (is_upper(w.w) && w.w.chars().count() >= 3);
+            if intro && i + 1 < ws.len() && cap() && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
                     // a third capitalised name: "Abdul Rahman Qureshi"
@@ -335,6 +335,7 @@ impl Names {
             let given = self.given.contains(&w.lower)
                 || w.lower.split_once('-').is_some_and(|(first, _)| first.len() >= 2 && self.given.contains(first));
             if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
+                let cap = cap();
                 // an ambiguous given name in lower case counts after `my mate`, `her stepdad` …
                 // (`my mate jade kershaw`), where it can only be a name; not a modal verb (`my mum
                 // will email`)
