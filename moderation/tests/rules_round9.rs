@@ -202,3 +202,30 @@ fn scots_spellings_are_read() {
     );
     flags(&["nae food in the hoose since monday an ma maw's no been hame"], Category::AbuseDisclosure, Severity::High);
 }
+
+#[test]
+fn control_blame_and_money_for_holding() {
+    flags(&["my boyfriend keeps my bank card and gives me £10 a week"], Category::AbuseDisclosure, Severity::Medium);
+    flags(
+        &["trans people shouldnt be allowed near kids", "immigrants are the reason this town is a dump"],
+        Category::Hate,
+        Severity::High,
+    );
+    flags(
+        &["a lad at work says he'll give me 500 quid to hold some stuff at mine"],
+        Category::CriminalExploitation,
+        Severity::High,
+    );
+    flags(
+        &["he says pay by 10 or hes posting them to my mum, id rather be dead"],
+        Category::SexualExploitationGrooming,
+        Severity::Critical,
+    );
+    flags(&["top of the car park roof. dont call anyone"], Category::Suicide, Severity::Critical);
+    benign(&[
+        "my mum keeps my bank card for safe keeping cos i lost the last one",
+        "pls tell me ur not one of them people who thinks trans people are groomers",
+        "can i keep some stuff at yours for the party",
+        "nans cuckoo clock is so loud",
+    ]);
+}

@@ -50,7 +50,7 @@ impl Addresses {
     pub(super) fn build() -> Result<Addresses, String> {
         Ok(Addresses {
             num: re(&format!(
-                r"(?i)\b(?:(?:flat|apartment|apt|unit)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?(?:[0-9]{{1,2}}/[0-9]{{1,2}},?\s+)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat|room)\s+[a-z0-9]{{1,3}}\b)?"
+                r"(?i)\b(?:(?:flat|apartment|apt|unit|room)\s*[0-9]+(?:/[0-9]+)?[a-z]?,?\s+(?:[0-9]{{1,4}}[a-z]?,?\s+)?|(?:(?:number|no\.?|num)\s*)?(?:[0-9]{{1,2}}/[0-9]{{1,2}},?\s+)?[0-9]{{1,4}}(?:/[0-9]{{1,2}})?[a-z]?,?\s+)((?:[a-z][a-z'’\-]*\s+){{1,3}}?)(?:{STREET_SUFFIX})\b(?:\s+(?:{SECOND_SUFFIX})\b)?(?:,?\s*(?:block|flat|room)\s+[a-z0-9]{{1,3}}\b)?"
             ))?,
             cap: re(
                 r"\b((?:[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s+){1,3}?)(Street|Road|Lane|Avenue|Close|Drive|Way|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Brow|Mews|Rise|Square|Parade|Fold|Vale|Croft|Lea|Wharf|Heights|Boulevard|View|Mount|Chase|Garth|Wynd|Brae|Vennel|Approach|Meadows|Cresent|St|Rd)\b(?:\s+(?:Street|Road|Lane|Avenue|Close|Drive|Crescent|Court|Place|Grove|Gardens|Terrace|Walk|Row|Mews|Rise|Square|Parade)\b)?(?:,?\s*(?:[Bb]lock|[Ff]lat)\s+[A-Za-z0-9]{1,3}\b)?",
@@ -288,7 +288,8 @@ const NOT_ONE_WORD_STREETS: [&str; 24] = [
 ];
 
 /// A capitalised one-word street name after `on`, `off` or `along` (`the sports hall on
-/// Kingsway`, `the one on Kirkgate`): not after `in`, where such words are towns (`in
+/// Kingsway`, `the one on Kirkgate`), in any case after a house number (`12 kingsway`, with the
+/// number); not after `in`, where such words are towns (`in
 /// Harrogate`, `in Margate`), and not the words in [`NOT_ONE_WORD_STREETS`], verbs in `-igate`,
 /// `-agate`, `-ugate` (`investigate`, `propagate`, `subjugate`) or `-rrow` (`tomorrow`, `arrow`).
 pub(super) fn find_one_word(text: &str, out: &mut Vec<Cand>) {
@@ -297,23 +298,47 @@ pub(super) fn find_one_word(text: &str, out: &mut Vec<Cand>) {
     let offset = |w: &str| w.as_ptr() as usize - text.as_ptr() as usize;
     let mut words = text.split_ascii_whitespace().peekable();
     while let Some(w) = words.next() {
-        if !(w.eq_ignore_ascii_case("on") || w.eq_ignore_ascii_case("off") || w.eq_ignore_ascii_case("along")) {
+        // after a house number the name may be in lower case (`flat 2, 12 kingsway`)
+        let number = (1..=4).contains(&w.len()) && w.bytes().all(|c| c.is_ascii_digit());
+        if !(number || w.eq_ignore_ascii_case("on") || w.eq_ignore_ascii_case("off") || w.eq_ignore_ascii_case("along"))
+        {
             continue;
         }
         let Some(next) = words.peek() else { break };
         let name = next.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
         let l = name.to_ascii_lowercase();
         let ok = name.len() >= 6
-            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && (number || name.starts_with(|c: char| c.is_ascii_uppercase()))
             && name[1..].bytes().all(|c| c.is_ascii_lowercase())
             && ONE_WORD_ENDS.iter().any(|e| l.ends_with(e) && l.len() >= e.len() + 3)
             && !NOT_ONE_WORD_STREETS.contains(&l.as_str())
             && !["igate", "agate", "ugate", "rrow"].iter().any(|e| l.ends_with(e))
             && !is_place_stop(name);
         if ok {
-            let s = offset(name);
-            out.push(Cand { kind: PiiKind::Address, start: s, end: s + name.len() });
+            let end = offset(name) + name.len();
+            let s = if number { flat_before(text, offset(w)) } else { offset(name) };
+            out.push(Cand { kind: PiiKind::Address, start: s, end });
         }
+    }
+}
+
+/// The start of `flat 2, ` (or `room`, `apartment`, `unit`) right before a house number at `at`,
+/// or `at`: `flat 2, 12 kingsway` is one address.
+fn flat_before(text: &str, at: usize) -> usize {
+    let before = text[..at].trim_end_matches([' ', ',']);
+    let num = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric());
+    let digits = &before[num.len()..];
+    if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return at;
+    }
+    let word = num.trim_end_matches(' ');
+    let head = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let w = &word[head.len()..];
+    if word.len() < num.len() && ["flat", "room", "apartment", "apt", "unit"].iter().any(|f| w.eq_ignore_ascii_case(f))
+    {
+        head.len()
+    } else {
+        at
     }
 }
 
@@ -434,5 +459,9 @@ mod tests {
         has("am in a flat aff holburn st wi two guys", PiiKind::Address, "holburn st");
         has("the youth club on glenwood pl", PiiKind::Address, "glenwood pl");
         has("7 glebe cresant", PiiKind::Address, "7 glebe cresant");
+        has("room 3, 27 marine parade, CT9 1XX", PiiKind::Address, "room 3, 27 marine parade");
+        has("post it to flat 2, 12 kingsway, lowestoft", PiiKind::Address, "flat 2, 12 kingsway");
+        has("its 4 highgate", PiiKind::Address, "4 highgate");
+        none_of("got 3 takeaway boxes and 2 tomorrow", PiiKind::Address);
     }
 }

@@ -64,7 +64,7 @@ impl Schools {
                 r"\b((?:(?:St\.?|Saint)\s+)?(?:(?:[A-Z][A-Za-z'’\-]+\s+and|[A-Z][A-Za-z'’\-]+|C of E|CofE|C\.E\.|CE|R\.C\.|RC|Church of England|on|upon|under|in)\s+){1,5}?(?:Colleges Group|College Group|High School|High [Ss]cool|High [Ss]kool|Primary [Ss]cool|Primary [Ss]kool|High [Ss]chool|Primary [Ss]chool|Secondary School|Primary School|Junior School|Infant School|Infants School|Grammar School|Community College|Sixth Form College|Sixth Form Centre|Sixth Form|Pupil Referral Unit|Learning Centre|Education Centre|Free School|Studio School|Special School|Catholic High|Catholic College|Comprehensive School|Comprehensive|Secondary|Academy|Primery|Acadamy|Accademy|College|Institute|High|Primary|Grammar|School|Juniors|Infants|Comp|UTC|PRU|college|academy|primary school|primary|grammar school|high school|secondary school))\b",
             )?,
             cue: re(
-                r"(?i)\b(?:go to|goes to|went to|going to|go|goes|went|to|at|attend|attends|attended|from|into|in|before|after|outside|near|by|behind|school is|school was|school['’]s|intae|ootside|fae|tae)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
+                r"(?i)\b(?:go to|goes to|went to|going to|go|goes|went|to|at|attend|attends|attended|from|into|in|before|after|outside|near|by|behind|school is|school was|school['’]s|intae|ootside|fae|tae|gates of|gate of)\s+((?:[a-z][a-z'’\-]+\s+){1,3}?(?:academy|high school|primary school|secondary school|grammar school|community college|sixth form college|sixth form|pupil referral unit|learning centre|college|high|primary|grammar|school|pru|primery|primry|acadamy|accademy|acadmy|academey|collage|colledge|secondry))\b",
             )?,
             prefix: re(
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
@@ -362,5 +362,6 @@ mod tests {
         has("picks her up from ashton sixth form college", PiiKind::School, "ashton sixth form college");
         has("ysgol gyfun bro tawe year 9 me", PiiKind::School, "ysgol gyfun bro tawe");
         has("a cannae face goin intae northfield high", PiiKind::School, "northfield high");
+        has("by the gates of east coast college tmrw", PiiKind::School, "east coast college");
     }
 }
