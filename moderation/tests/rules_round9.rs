@@ -229,3 +229,35 @@ fn control_blame_and_money_for_holding() {
         "nans cuckoo clock is so loud",
     ]);
 }
+
+#[test]
+fn a_ligature_a_gun_and_a_method() {
+    flags(&["got a rope in my bag. just need somewhere quiet"], Category::Suicide, Severity::Critical);
+    flags(&["does slitting your wrists hurt"], Category::SelfHarm, Severity::High);
+    flags(&["can get a 9 by friday, dm me"], Category::Weapons, Severity::High);
+    benign(&[
+        "need a rope for the tyre swing, anyone know somewhere that sells them",
+        "can i get a 9 in maths if i revise now",
+        "cut my wrist on a tin, does it need stitches",
+    ]);
+}
+
+#[test]
+fn weapons_brought_and_threats_on_return() {
+    flags(&["hes finished tonight, bring the ting to the cage"], Category::ViolenceThreat, Severity::Critical);
+    flags(
+        &["my stepdad said hell batter me when he gets back from the pub"],
+        Category::AbuseDisclosure,
+        Severity::Critical,
+    );
+    flags(
+        &["my pe teacher keeps asking for my snap and says dont tell anyone"],
+        Category::SexualExploitationGrooming,
+        Severity::High,
+    );
+    benign(&[
+        "bring the cake tonight for the party",
+        "mum will kill me when she gets home and sees the mess lol",
+        "tysm for tonight, nos da x",
+    ]);
+}

@@ -70,7 +70,7 @@ impl Schools {
                 r"\b((?:Ysgol|Coleg|Gaelscoil|Gaelcholáiste|Scoil|Coláiste)(?:\s+(?:y|yr|na|an|'r|[A-Z][A-Za-zâêîôûŵŷáéíóú'’\-]+)\b){1,3})",
             )?,
             saint: re(
-                r"(?i)\b(go|go to|goes to|went to|going to|at|attend|attends|from|into|outside)\s+((?:st\.?|saint)\s+([a-z]+)(['’])?s)\b",
+                r"(?i)\b(go|go to|goes to|went to|going to|at|attend|attends|from|into|outside|gates at|gates of)\s+((?:st\.?|saint)\s+([a-z]+)(['’])?s)\b",
             )?,
             named: re(
                 r"\b(?i:(?:(?:my|ma|our|his|her|their|the)\s+)?(?:school|college|sixth form|academy)(?:\s+is|\s+was|['’]s)(?:\s+called)?)\s+((?:St\.?\s+)?[A-Z][A-Za-z'’\-]+(?:\s+(?:and\s+)?[A-Z][A-Za-z'’\-]+){0,3})",
@@ -352,6 +352,7 @@ mod tests {
         // a saint's school without the apostrophe, and with its church
         has("i go to st bedes, is this private", PiiKind::School, "st bedes");
         has("hes outside st bedes rn", PiiKind::School, "st bedes");
+        has("waits outside the gates at st brendans", PiiKind::School, "st brendans");
         none_of("got confirmed at st margarets on sunday", PiiKind::School);
         none_of("my nan is in st helens", PiiKind::School);
         has("year 8 at st peters c of e", PiiKind::School, "st peters c of e");
