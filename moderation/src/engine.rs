@@ -2,10 +2,12 @@
 //! negation, hyperbole suppression and severity adjustments over the phrase hits.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
 use crate::model::Model;
-use crate::normalise::{normalise_into, run_ok, Normalised, Scratch};
+use crate::normalise::{normalise, normalise_into, run_ok, Normalised, Scratch};
 use crate::policy::{AdjustMode, Compiled, PhraseRef, RuleKind};
+use crate::words::{word_list, Words};
 use crate::{Category, Flag, Policy, Severity};
 
 /// A phrase of a list found at words `t0..t1` of the normalised text.
@@ -339,10 +341,21 @@ fn classify_with(
     let mut raws: Vec<Raw> = Vec::new();
     let mut cap_to: [Option<Severity>; 12] = [None; 12];
     rule_stage(&policy.inner, norm, opaque, hits_buf, &mut raws, &mut cap_to);
-    if let Some(model) = policy.model() {
+    if let Some(model) = policy.model().filter(|_| !is_sign_off(norm)) {
         model_stage(model, norm, text, &mut raws, &cap_to);
     }
     finish(&policy.inner, norm, text, raws)
+}
+
+/// Sign-offs that say the young person will be back (data: `policy/words/signoffs.txt`),
+/// normalised as messages are.
+static SIGN_OFFS: LazyLock<Vec<String>> = LazyLock::new(|| SIGN_OFF_WORDS.iter().map(|s| normalise(s).text).collect());
+static SIGN_OFF_WORDS: Words = word_list!("signoffs.txt");
+
+/// Whether the whole message is a sign-off such as `bye for now` or `see u tmrw`: the learned
+/// stage, which learnt `bye` from goodbyes before suicide attempts, does not read it.
+fn is_sign_off(norm: &Normalised) -> bool {
+    norm.tokens.len() <= 5 && SIGN_OFFS.contains(&norm.text)
 }
 
 /// The rules: flags (as [`Raw`]) and the level each category was capped at by an adjustment.

@@ -142,3 +142,18 @@ fn caps_bound_what_the_model_adds() {
     }
     assert!(model_only > 0, "the model flags none of these jokes any more: choose others");
 }
+
+/// A sign-off that says the young person will be back is not read by the learned stage; a
+/// sign-off with anything more is, and the rules read both.
+#[test]
+fn sign_offs_alone_are_not_read_by_the_model() {
+    let p = both();
+    for l in ["bye for now", "see u tmrw", "bye see u tmrw", "Goodnight, see you tomorrow!"] {
+        let v = check(&p, &Draft::new(l));
+        assert!(!v.flagged(), "{l:?} flagged: {:?}", v.flags);
+    }
+    for l in ["bye for now. took all my tablets", "on the bridge, bye for now"] {
+        let v = check(&p, &Draft::new(l));
+        assert!(v.severity >= Severity::High, "{l:?}: {:?}", v.flags);
+    }
+}

@@ -308,7 +308,7 @@ pub(super) fn find_one_word(text: &str, out: &mut Vec<Cand>) {
         let name = next.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
         let l = name.to_ascii_lowercase();
         let ok = name.len() >= 6
-            && (number || name.starts_with(|c: char| c.is_ascii_uppercase()))
+            && name.starts_with(|c: char| c.is_ascii_uppercase() || (number && c.is_ascii_lowercase()))
             && name[1..].bytes().all(|c| c.is_ascii_lowercase())
             && ONE_WORD_ENDS.iter().any(|e| l.ends_with(e) && l.len() >= e.len() + 3)
             && !NOT_ONE_WORD_STREETS.contains(&l.as_str())
