@@ -2,6 +2,8 @@
 //! Openshaw`, `Tilly Rose Henderson`, `tilly henderson`), two names after a title (`Mrs Helen
 //! Marsden` gives `Helen Marsden`), or two names after `my name is`.
 
+use std::borrow::Cow;
+
 use std::collections::HashSet;
 
 use super::{is_place_stop, Cand};
@@ -98,14 +100,14 @@ fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
 
 /// "put my name down as Tuan Nguyen Van", "registered as …", "my name as …": a form's name.
 fn named_as(ws: &[Word<'_>], i: usize) -> bool {
-    i >= 2 && ws[i - 1].lower == "as" && matches!(ws[i - 2].lower.as_str(), "down" | "name" | "registered" | "signed")
+    i >= 2 && ws[i - 1].lower == "as" && matches!(ws[i - 2].lower.as_ref(), "down" | "name" | "registered" | "signed")
 }
 
 struct Word<'a> {
     s: usize,
     e: usize,
     w: &'a str,
-    lower: String,
+    lower: Cow<'a, str>,
 }
 
 /// Words after which two capitalised words name a place, a team, a show or a game, not a person.
@@ -178,9 +180,13 @@ fn push_word<'a>(text: &'a str, s: usize, e: usize, v: &mut Vec<Word<'a>>) {
 }
 
 /// Lower case without accents, so `Siobhán` finds `siobhan` in the list.
-fn fold(w: &str) -> String {
+fn fold(w: &str) -> Cow<'_, str> {
+    // most words are typed in lower case: no copy for them
+    if w.bytes().all(|b| b.is_ascii_lowercase() || !b.is_ascii_alphabetic() && b.is_ascii()) {
+        return Cow::Borrowed(w);
+    }
     if w.is_ascii() {
-        return w.to_ascii_lowercase();
+        return Cow::Owned(w.to_ascii_lowercase());
     }
     let mut out = String::with_capacity(w.len());
     for c in w.chars().flat_map(char::to_lowercase) {
@@ -190,7 +196,7 @@ fn fold(w: &str) -> String {
             }
         });
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A word in capitals (`JESS`): names typed in capitals count when the given name is listed.
@@ -211,11 +217,11 @@ impl Names {
     fn after_kin(&self, text: &str, ws: &[Word<'_>], i: usize) -> bool {
         let mut k = i;
         // at most one linking word, then the kinship word right before it
-        if k >= 1 && matches!(ws[k - 1].lower.as_str(), "is" | "was" | "called" | "named") {
+        if k >= 1 && matches!(ws[k - 1].lower.as_ref(), "is" | "was" | "called" | "named") {
             k -= 1;
         }
         if k < 2
-            || !KIN.contains(&ws[k - 1].lower.as_str())
+            || !KIN.contains(&ws[k - 1].lower.as_ref())
             || !adjacent(text, &ws[k - 1], &ws[k])
             || (k < i && !adjacent(text, &ws[k], &ws[i]))
         {
@@ -224,7 +230,7 @@ impl Names {
         // a possessive within the two words before the kinship word ("my social worker", "my mum")
         // (`ma` is `my` in Scots and in the North: `ma pal jordan mcafee`)
         let owner =
-            |x: &Word<'_>| matches!(x.lower.as_str(), "my" | "ma" | "his" | "her" | "our" | "their" | "ur" | "your");
+            |x: &Word<'_>| matches!(x.lower.as_ref(), "my" | "ma" | "his" | "her" | "our" | "their" | "ur" | "your");
         owner(&ws[k - 2]) || (k >= 3 && owner(&ws[k - 3]))
     }
 
@@ -243,18 +249,18 @@ impl Names {
         let common = |w: &str| COMMON.contains(&w) || TITLES.contains(&w);
         let plain_cap = |w: &Word<'_>| is_cap(w.w) && !is_upper(w.w) && w.w.chars().count() >= 2;
         let ok = |w: &Word<'_>| {
-            plain_cap(w) && !common(&w.lower) && !self.not_surnames.contains(&w.lower) && !is_place_stop(w.w)
+            plain_cap(w) && !common(&w.lower) && !self.not_surnames.contains(&*w.lower) && !is_place_stop(w.w)
         };
         for i in 0..ws.len() - 1 {
             let (a, b) = (&ws[i], &ws[i + 1]);
             if !(ok(a) && ok(b) && adjacent(text, a, b)) {
                 continue;
             }
-            if i > 0 && SHAPE_NOT_AFTER.contains(&ws[i - 1].lower.as_str()) {
+            if i > 0 && SHAPE_NOT_AFTER.contains(&ws[i - 1].lower.as_ref()) {
                 continue;
             }
             // the town after a street: "9 Ferry Lane, Kings Lynn"
-            if i > 0 && self.not_surnames.contains(&ws[i - 1].lower) && text[ws[i - 1].e..a.s].contains(',') {
+            if i > 0 && self.not_surnames.contains(&*ws[i - 1].lower) && text[ws[i - 1].e..a.s].contains(',') {
                 continue;
             }
             // a third capitalised word makes it a title or a place (`Love Island Games`), not a name
@@ -288,7 +294,7 @@ impl Names {
         let common = |w: &str| COMMON.contains(&w) || TITLES.contains(&w);
         let surname_ok = |w: &Word<'_>| {
             !common(&w.lower)
-                && !self.not_surnames.contains(&w.lower)
+                && !self.not_surnames.contains(&*w.lower)
                 && !is_place_stop(w.w)
                 && w.w.chars().count() >= 2
         };
@@ -296,7 +302,7 @@ impl Names {
         while i < ws.len() {
             let w = &ws[i];
             // title + given + family: "Mrs Helen Marsden" -> "Helen Marsden"
-            if TITLES.contains(&w.lower.as_str()) && i + 2 < ws.len() {
+            if TITLES.contains(&w.lower.as_ref()) && i + 2 < ws.len() {
                 let (a, b) = (&ws[i + 1], &ws[i + 2]);
                 if adjacent(text, w, a)
                     && adjacent(text, a, b)
@@ -312,15 +318,15 @@ impl Names {
             }
             // "my name is X Y" / "name's X Y"
             let cue = (i >= 3 && ws[i - 3].lower == "my" && ws[i - 2].lower == "name" && ws[i - 1].lower == "is")
-                || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "name's" | "name’s"));
+                || (i >= 1 && matches!(ws[i - 1].lower.as_ref(), "name's" | "name’s"));
             // "called/named/im/i am" + two capitalised names
-            let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_str()) && adjacent(text, &ws[i - 1], w)
+            let intro = i >= 1 && INTRO.contains(&ws[i - 1].lower.as_ref()) && adjacent(text, &ws[i - 1], w)
                 || self.after_kin(text, ws, i)
                 || named_as(ws, i);
             // a family name first, in capitals, as on a form: `HASSAN Abdirahman Ali`, `I am BOGDAN
             // Marian`, `my name is NGUYEN Van Minh`
             let cap = || is_cap(w.w) || (is_upper(w.w) && w.w.chars().count() >= 3);
-            if intro && i + 1 < ws.len() && cap() && !common(&w.lower) && !self.not_surnames.contains(&w.lower) {
+            if intro && i + 1 < ws.len() && cap() && !common(&w.lower) && !self.not_surnames.contains(&*w.lower) {
                 let nx = &ws[i + 1];
                 if adjacent(text, w, nx) && is_cap(nx.w) && surname_ok(nx) && !is_place_stop(w.w) {
                     // a third capitalised name: "Abdul Rahman Qureshi"
@@ -332,21 +338,21 @@ impl Names {
                 }
             }
             // a double-barrelled given name counts by its first part: "Lacey-Mae"
-            let given = self.given.contains(&w.lower)
+            let given = self.given.contains(&*w.lower)
                 || w.lower.split_once('-').is_some_and(|(first, _)| first.len() >= 2 && self.given.contains(first));
             if (given || (cue && !common(&w.lower))) && i + 1 < ws.len() {
                 let cap = cap();
                 // an ambiguous given name in lower case counts after `my mate`, `her stepdad` …
                 // (`my mate jade kershaw`), where it can only be a name; not a modal verb (`my mum
                 // will email`)
-                let modal = matches!(w.lower.as_str(), "will" | "may" | "can" | "might" | "must");
+                let modal = matches!(w.lower.as_ref(), "will" | "may" | "can" | "might" | "must");
                 let nx = &ws[i + 1];
                 // a double-barrelled family name is a family name (`kai treloar-hughes`)
                 let barrelled = nx.lower.split_once('-').is_some_and(|(a, b)| {
                     a.len() >= 2 && b.len() >= 2 && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_lowercase())
                 });
                 let lower_ok =
-                    !self.ambiguous.contains(&w.lower) || cue || barrelled || (!modal && self.after_kin(text, ws, i));
+                    !self.ambiguous.contains(&*w.lower) || cue || barrelled || (!modal && self.after_kin(text, ws, i));
                 if adjacent(text, w, nx) && surname_ok(nx) {
                     let both_cap = (cap && is_cap(nx.w)) || (given && is_upper(w.w) && is_upper(nx.w));
                     let both_lower = w.w.chars().all(|c| !c.is_uppercase())
@@ -354,7 +360,7 @@ impl Names {
                         && lower_ok
                         && !nx.lower.ends_with("ing")
                         && !nx.lower.ends_with("ed")
-                        && !self.given.contains(&nx.lower);
+                        && !self.given.contains(&*nx.lower);
                     if both_cap || both_lower || (cue && !common(&nx.lower)) {
                         let mut end = nx.e;
                         let mut k = i + 2;

@@ -58,6 +58,9 @@ impl Spelling {
     /// The text with each street or school word of a known shape spelt as usual, or `None` when
     /// every such word already is (nearly always: nothing is copied then).
     pub(super) fn respell(&self, text: &str) -> Option<Respelt> {
+        if !has_shape_start(text.as_bytes()) {
+            return None;
+        }
         let mut out: Option<Respelt> = None;
         let mut at = 0;
         for m in self.any.find_iter(text) {
@@ -88,6 +91,29 @@ impl Spelling {
         r.text.push_str(&text[at..]);
         Some(r)
     }
+}
+
+/// Whether a word of the text begins as a shape's words begin (`sc`, `sk`, `pri`, `ac`, `col`,
+/// `sec`, `gra`, `str`, `av`, `cr`, `ter`, `gar`): a byte scan that spares a text without one the
+/// pattern search.
+fn has_shape_start(b: &[u8]) -> bool {
+    (0..b.len().saturating_sub(3)).any(|i| {
+        (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && matches!(
+                [b[i].to_ascii_lowercase(), b[i + 1].to_ascii_lowercase(), b[i + 2].to_ascii_lowercase()],
+                [b's', b'c' | b'k', _]
+                    | [b'p', b'r', b'i' | b'y']
+                    | [b'a', b'c' | b'k', _]
+                    | [b'c', b'o', b'l']
+                    | [b's', b'e', b'c']
+                    | [b'g', b'r', b'a']
+                    | [b's', b't', b'r']
+                    | [b'a', b'v', _]
+                    | [b'c', b'r', _]
+                    | [b't', b'e', b'r']
+                    | [b'g', b'a', b'r']
+            )
+    })
 }
 
 impl Respelt {
@@ -124,6 +150,8 @@ mod tests {
         assert_eq!(respell("HIGH SKOOL").as_deref(), Some("HIGH SCHOOL"));
         assert_eq!(respell("7 glebe cresant and 3 mill streat").as_deref(), Some("7 glebe crescent and 3 mill street"));
         assert_eq!(respell("12 park terrase").as_deref(), Some("12 park terrace"));
+        // the shortest and longest of a shape
+        assert_eq!(respell("acdmy and secndry and streeeat").as_deref(), Some("academy and secondary and street"));
     }
 
     #[test]
