@@ -71,9 +71,9 @@ pub(super) fn outward_after_address(text: &str, out: &mut Vec<Cand>) {
     }
 }
 
-/// The two-letter postcode areas (Royal Mail's 124 areas, with Guernsey, Jersey and the Isle of Man; the one-letter areas `B`,
-/// `E`, `G`, `L`, `M`, `N`, `S`, `W` are left out, as `in S3` is a Scottish school year, `M1` a
-/// motorway and `B12` a vitamin).
+/// The two-letter postcode areas (of Royal Mail's 124, with Guernsey, Jersey and the Isle of
+/// Man; the one-letter areas `B`, `E`, `G`, `L`, `M`, `N`, `S`, `W` are left out, as `in S3` is a
+/// Scottish school year, `M1` a motorway and `B12` a vitamin).
 const AREAS: [&str; 116] = [
     "AB", "AL", "BA", "BB", "BD", "BH", "BL", "BN", "BR", "BS", "BT", "CA", "CB", "CF", "CH", "CM", "CO", "CR", "CT",
     "CV", "CW", "DA", "DD", "DE", "DG", "DH", "DL", "DN", "DT", "DY", "EC", "EH", "EN", "EX", "FK", "FY", "GL", "GU",
@@ -100,7 +100,9 @@ pub(super) fn district_after_place_word(text: &str, out: &mut Vec<Cand>) {
         let district = (3..=4).contains(&b.len())
             && b[..2].iter().all(u8::is_ascii_alphabetic)
             && b[2..].iter().all(u8::is_ascii_digit)
-            && AREAS.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(&b[..2]));
+            && AREAS.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(&b[..2]))
+            // `a rise in CO2`: carbon dioxide
+            && !word.eq_ignore_ascii_case("co2");
         if district {
             let start = word.as_ptr() as usize - text.as_ptr() as usize;
             out.push(Cand { kind: PiiKind::Postcode, start, end: start + word.len() });
@@ -131,5 +133,6 @@ mod tests {
         none_of("im in S3 at braeview", PiiKind::Postcode);
         none_of("in ks3 we did that", PiiKind::Postcode);
         none_of("in 5 mins", PiiKind::Postcode);
+        none_of("the rise in CO2 since 1990", PiiKind::Postcode);
     }
 }
