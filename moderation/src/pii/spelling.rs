@@ -14,6 +14,8 @@ use super::re;
 /// The usual spelling and its shape. A shape must not take another English word: `road` (`rod`),
 /// `lane` (`lain`) and `close` are left out; `college`'s takes `collage`, which with a name before
 /// it is a college far more often than a picture, but not the Welsh `coleg` (`Coleg Gwent`).
+/// A new shape needs its first letters in [`has_shape_start`] too (a test checks the usual
+/// spellings pass it).
 const SHAPES: [(&str, &str); 11] = [
     ("school", r"s(?:c|k|ch|kh)h?(?:o{1,3}|u|ew|oo)l"),
     ("primary", r"pr[iy]m[aeiou]{0,2}r[iey]{1,2}"),
@@ -141,6 +143,13 @@ mod tests {
 
     fn respell(text: &str) -> Option<String> {
         Spelling::build().unwrap().respell(text).map(|r| r.text)
+    }
+
+    #[test]
+    fn every_shape_begins_as_the_scan_expects() {
+        for (usual, _) in super::SHAPES {
+            assert!(super::has_shape_start(usual.as_bytes()), "{usual}");
+        }
     }
 
     #[test]
