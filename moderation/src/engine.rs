@@ -109,6 +109,29 @@ fn runs_match(text_runs: &[u8], pat: &PhraseRef) -> bool {
     text_runs.len() == pat.runs.len() && text_runs.iter().zip(pat.runs.iter()).all(|(t, p)| run_ok(*t, *p))
 }
 
+/// Sort the hits by list, then words, and drop repeats. A chat message has about sixty hits;
+/// compared as three fields, sorting them cost a twentieth of the message's time, so each is
+/// packed into one `u64` when its numbers fit (always, for text of chat size).
+fn sort_hits(hits: &mut Vec<Hit>) {
+    const W: u32 = 20;
+    if !hits.iter().all(|h| h.list < 1 << 24 && h.t0 < 1 << W && h.t1 < 1 << W) {
+        hits.sort_unstable();
+        hits.dedup();
+        return;
+    }
+    let mut keys: Vec<u64> =
+        hits.iter().map(|h| u64::from(h.list) << (2 * W) | u64::from(h.t0) << W | u64::from(h.t1)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mask = (1u64 << W) - 1;
+    hits.clear();
+    hits.extend(keys.iter().map(|k| Hit {
+        list: (k >> (2 * W)) as u32,
+        t0: ((k >> W) & mask) as u32,
+        t1: (k & mask) as u32,
+    }));
+}
+
 fn collect_hits(c: &Compiled, norm: &Normalised, out: &mut Vec<Hit>) {
     let n_tok = norm.tokens.len() as u32;
     for m in c.ac.find_overlapping_iter(norm.text.as_str()) {
@@ -382,8 +405,7 @@ fn rule_stage(
     if !triggered && !hits_buf.iter().any(|h| c.model_cap_cue[h.list as usize]) {
         return;
     }
-    hits_buf.sort_unstable();
-    hits_buf.dedup();
+    sort_hits(hits_buf);
     let hits: &[Hit] = hits_buf;
     let mut present = vec![0u64; c.n_lists.div_ceil(64)];
     for h in hits {
@@ -631,4 +653,23 @@ fn finish(c: &Compiled, norm: &Normalised, text: &str, mut raws: Vec<Raw>) -> (V
     labels.sort_unstable();
     labels.dedup();
     (flags, severity, labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sort_hits, Hit};
+
+    #[test]
+    fn hits_sort_as_their_fields_packed_or_not() {
+        let h = |list, t0, t1| Hit { list, t0, t1 };
+        for big in [0, 1 << 21] {
+            let mut v = vec![h(7, 3 + big, 4 + big), h(2, 9, 10), h(7, 1, 2), h(2, 9, 10), h(7, 1, 3), h(0, 5, 6)];
+            let mut want = v.clone();
+            want.sort_unstable();
+            want.dedup();
+            sort_hits(&mut v);
+            assert_eq!(v, want);
+            assert_eq!(v.len(), 5);
+        }
+    }
 }

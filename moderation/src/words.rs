@@ -7,16 +7,51 @@
 //! (`""`). Entries keep their order and their repeats. A pair file ([`pairs`]) has two words a
 //! line, separated by spaces.
 
+use std::ops::Deref;
 use std::sync::LazyLock;
 
+use rustc_hash::FxHashSet;
+
 /// A word list, parsed from its file on first use.
-pub(crate) type Words = LazyLock<Vec<&'static str>>;
+pub(crate) type Words = LazyLock<WordList>;
+
+/// A list's entries in file order, with a hash set beside them: the detectors ask whether a word
+/// is in a list for every word of every message, and a scan of a few hundred entries each time
+/// cost more than the rest of the name detector.
+pub(crate) struct WordList {
+    entries: Vec<&'static str>,
+    set: FxHashSet<&'static str>,
+}
+
+impl WordList {
+    pub(crate) fn new(entries: Vec<&'static str>) -> WordList {
+        let set = entries.iter().copied().collect();
+        WordList { entries, set }
+    }
+
+    /// Whether `word` is an entry (exactly as written; the lists are lower case).
+    pub(crate) fn contains<S: AsRef<str> + ?Sized>(&self, word: &S) -> bool {
+        self.set.contains(word.as_ref())
+    }
+}
+
+impl Deref for WordList {
+    type Target = [&'static str];
+
+    fn deref(&self) -> &[&'static str] {
+        &self.entries
+    }
+}
 
 /// `word_list!("name.txt")`: the [`Words`] of `policy/words/name.txt`.
 macro_rules! word_list {
     ($file:literal) => {
         ::std::sync::LazyLock::new(|| {
-            $crate::words::entries(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/policy/words/", $file)))
+            $crate::words::WordList::new($crate::words::entries(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/policy/words/",
+                $file
+            ))))
         })
     };
 }
@@ -71,5 +106,8 @@ mod tests {
         let src = "# a comment\n\n  one \n\" at \"\n\"\"\n\"\n#x\nit's\n";
         assert_eq!(entries(src), vec!["one", " at ", "", "\"", "it's"]);
         assert_eq!(pairs("# c\nh8 hate\n  wiv   with \n"), vec![("h8", "hate"), ("wiv", "with")]);
+        let list = WordList::new(entries(src));
+        assert!(list.contains("it's") && list.contains(&String::from(" at ")) && !list.contains("two"));
+        assert_eq!(list.len(), 5);
     }
 }

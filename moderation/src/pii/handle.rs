@@ -123,9 +123,10 @@ fn at_handle_with_dots(h: &str) -> bool {
 /// `xXShadowKing_09Xx`), not a web address, a file name, a time, an abbreviation (`e.g`) or a
 /// number. Taken only in a text that names a platform or has an `@`.
 fn strong_handle(h: &str) -> bool {
-    looks_like_handle(h)
-        && !h.starts_with('@')
+    // the cheap tests first: it runs on every word of a text with an `@` or a platform name
+    !h.starts_with('@')
         && h.contains(['.', '_'])
+        && looks_like_handle(h)
         && h.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
         && h.split(['.', '_']).filter(|p| !p.is_empty()).count() >= 2
         && h.split(['.', '_']).any(|p| p.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3)

@@ -279,8 +279,12 @@ pub(crate) fn redact(text: &str, pii: &[Pii]) -> String {
 // street and school names (address.rs, school.rs; name.rs keeps these words out of family names)
 
 fn is_place_stop(w: &str) -> bool {
-    let l = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-    PLACE_STOP.contains(&l.as_str())
+    let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+    // most words are typed in lower case: no copy for them
+    if w.bytes().all(|b| !b.is_ascii_uppercase() && b.is_ascii()) {
+        return PLACE_STOP.contains(w);
+    }
+    PLACE_STOP.contains(&w.to_lowercase())
 }
 
 /// Drop leading stop words from a capitalised match; returns the new start, or None when no name

@@ -143,12 +143,13 @@ const SHAPE_NOT_AFTER: [&str; 26] = [
 fn is_cap(w: &str) -> bool {
     let mut cs = w.chars();
     let Some(f) = cs.next() else { return false };
-    let rest: Vec<char> = cs.filter(|c| c.is_alphabetic()).collect();
-    f.is_uppercase() && (rest.is_empty() || rest.iter().any(|c| c.is_lowercase()))
+    let mut rest = cs.filter(|c| c.is_alphabetic()).peekable();
+    f.is_uppercase() && (rest.peek().is_none() || rest.any(|c| c.is_lowercase()))
 }
 
 fn name_words(text: &str) -> Vec<Word<'_>> {
-    let mut v = Vec::new();
+    // about one word in five bytes of chat: room for most texts at once
+    let mut v = Vec::with_capacity(text.len() / 4 + 1);
     let mut start: Option<usize> = None;
     let mut last_end = 0;
     for (i, ch) in text.char_indices() {
