@@ -417,8 +417,18 @@ fn rule_stage(
         return;
     }
 
+    // the rules the found lists can start, in policy order
+    let mut todo: Vec<u32> = c.ungated_rules.clone();
+    let mut last = None;
+    for h in hits {
+        if last != Some(h.list) {
+            last = Some(h.list);
+            todo.extend_from_slice(&c.rules_by_trigger[h.list as usize]);
+        }
+    }
+    todo.sort_unstable();
     let mut spaced: Option<(String, Vec<u32>)> = None;
-    for rule in &c.rules {
+    for rule in todo.iter().map(|&i| &c.rules[i as usize]) {
         if ctx.has(rule.unless) {
             continue;
         }

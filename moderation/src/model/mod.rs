@@ -276,9 +276,9 @@ impl Model {
         let mut acc = [0i32; OUTPUTS];
         let mut n = 0u32;
         features::for_each(norm, m.bits, |_, bucket| {
-            let row = &m.weights[bucket as usize];
-            for k in 0..OUTPUTS {
-                acc[k] += i32::from(row[k]);
+            // as a zip of two fixed-size arrays, so that the compiler adds the row as vectors
+            for (a, &w) in acc.iter_mut().zip(m.weights[bucket as usize].iter()) {
+                *a += i32::from(w);
             }
             n += 1;
         });

@@ -188,23 +188,27 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         }
     }
     let mut trigger = vec![false; t.n_lists as usize];
-    let mut always_run = false;
-    for r in &rules {
-        match &r.kind {
-            RuleKind::Any(l) => trigger[*l as usize] = true,
+    let mut rules_by_trigger: Vec<Vec<u32>> = vec![Vec::new(); t.n_lists as usize];
+    let mut ungated_rules: Vec<u32> = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        let list = match &r.kind {
+            RuleKind::Any(l) => Some(*l),
             // Every group must be present for the rule to fire, so one group decides whether it
             // can: the one whose shortest phrase is longest. Marking every group let common
             // words in a rule's later groups (`now`, `he`, `again`) send most texts down the
             // slow path, where no rule could fire.
-            RuleKind::All { groups, .. } => {
-                if let Some(g) = groups.iter().max_by_key(|g| shortest[**g as usize]) {
-                    trigger[*g as usize] = true;
-                }
+            RuleKind::All { groups, .. } => groups.iter().copied().max_by_key(|g| shortest[*g as usize]),
+            RuleKind::Regex { gate, .. } => *gate,
+        };
+        match list {
+            Some(l) => {
+                trigger[l as usize] = true;
+                rules_by_trigger[l as usize].push(i as u32);
             }
-            RuleKind::Regex { gate: Some(g), .. } => trigger[*g as usize] = true,
-            RuleKind::Regex { gate: None, .. } => always_run = true,
+            None => ungated_rules.push(i as u32),
         }
     }
+    let always_run = !ungated_rules.is_empty();
     let mut model_cap_cue = vec![false; t.n_lists as usize];
     for a in adjust.iter().filter(|a| a.bounds_model) {
         model_cap_cue[a.cues as usize] = true;
@@ -218,6 +222,8 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         sl_pats: t.sl_pats,
         n_lists: t.n_lists as usize,
         trigger,
+        rules_by_trigger,
+        ungated_rules,
         model_cap_cue,
         always_run,
         rules,

@@ -118,6 +118,11 @@ pub(crate) struct Compiled {
     /// Lists whose hits can start a rule (`phrases`, the rarest group of `all`, regex gates, or
     /// every regex rule without a gate): when none of them is found, nothing else is evaluated.
     pub trigger: Vec<bool>,
+    /// The rules (indices into `rules`, in policy order) each list can start: a rule is
+    /// evaluated only when its list was found, rather than every rule being asked.
+    pub rules_by_trigger: Vec<Vec<u32>>,
+    /// Regex rules without a gate: evaluated on every text.
+    pub ungated_rules: Vec<u32>,
     /// Cue lists of the caps that bound the learned stage (`bounds_model`): with one of them
     /// found, the caps are read even when no rule can start.
     pub model_cap_cue: Vec<bool>,
