@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use super::{is_place_stop, Cand};
 use crate::words::{word_list, Words};
@@ -24,36 +24,34 @@ const INTRO: [&str; 5] = ["called", "named", "im", "am", "calls"];
 #[derive(Debug)]
 pub(super) struct Names {
     /// The policy's given names (`[pii] given_names`), lower case.
-    given: HashSet<String>,
-    /// Given names, titles and "name": a sorted list of word hashes, to decide cheaply
+    given: FxHashSet<String>,
+    /// Given names, titles and "name": the set of their word hashes, to decide cheaply
     /// whether the name scanner needs to run.
-    hashes: Vec<u64>,
+    hashes: FxHashSet<u64>,
     /// `[pii] ambiguous_given_names`, lower case.
-    ambiguous: HashSet<String>,
+    ambiguous: FxHashSet<String>,
     /// `[pii] not_surnames`, lower case.
-    not_surnames: HashSet<String>,
+    not_surnames: FxHashSet<String>,
 }
 
 impl Names {
     pub(super) fn build(given: &[String], ambiguous: &[String], not_surnames: &[String]) -> Names {
-        let lower = |v: &[String]| -> HashSet<String> {
+        let lower = |v: &[String]| -> FxHashSet<String> {
             v.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect()
         };
         // an ambiguous given name is a given name too, one that counts only when capitalised
         // ("Mo Rahman", never "wait a mo")
         let mut given = lower(given);
         given.extend(lower(ambiguous));
-        // given names, titles and "name": a sorted list of word hashes, to decide cheaply
-        // whether the name scanner needs to run
-        let mut hashes: Vec<u64> = given.iter().map(|w| word_hash(w.bytes())).collect();
+        // given names, titles and "name": a set of word hashes, to decide cheaply whether the
+        // name scanner needs to run
+        let mut hashes: FxHashSet<u64> = given.iter().map(|w| word_hash(w.bytes())).collect();
         hashes.extend(TITLES.iter().map(|w| word_hash(w.bytes())));
-        hashes.push(word_hash("name".bytes()));
+        hashes.insert(word_hash("name".bytes()));
         // "is called Dean Hurley", "im Lowri Pritchard": two capitalised names after a cue
         for cue in INTRO.iter().chain(KIN.iter()) {
-            hashes.push(word_hash(cue.bytes()));
+            hashes.insert(word_hash(cue.bytes()));
         }
-        hashes.sort_unstable();
-        hashes.dedup();
         Names { given, hashes, ambiguous: lower(ambiguous), not_surnames: lower(not_surnames) }
     }
 
@@ -79,8 +77,8 @@ fn word_hash(bytes: impl Iterator<Item = u8>) -> u64 {
     h
 }
 
-/// Whether any whole ASCII word of the text hashes to one of `hashes` (sorted).
-fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
+/// Whether any whole ASCII word of the text hashes to one of `hashes`.
+fn has_name_word(hashes: &FxHashSet<u64>, bytes: &[u8]) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii_alphabetic() {
@@ -88,7 +86,7 @@ fn has_name_word(hashes: &[u64], bytes: &[u8]) -> bool {
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            if hashes.binary_search(&word_hash(bytes[s..i].iter().copied())).is_ok() {
+            if hashes.contains(&word_hash(bytes[s..i].iter().copied())) {
                 return true;
             }
         } else {
