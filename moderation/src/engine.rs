@@ -335,15 +335,25 @@ thread_local! {
 
 /// Classify `text`. The rules do not read words wholly inside an `opaque` byte span (a postcode,
 /// email, phone number or handle found by the PII stage); the model still sees them.
-pub(crate) fn classify(policy: &Policy, text: &str, opaque: &[(usize, usize)]) -> (Vec<Flag>, Severity, Vec<Category>) {
+/// `then` is given the normalised text afterwards (conversation context reads its cues there,
+/// rather than normalising the text a second time).
+pub(crate) fn classify<R>(
+    policy: &Policy,
+    text: &str,
+    opaque: &[(usize, usize)],
+    then: impl FnOnce(&Normalised) -> R,
+) -> ((Vec<Flag>, Severity, Vec<Category>), R) {
     BUFFERS.with(|b| match b.try_borrow_mut() {
         Ok(mut b) => {
             let Buffers { scratch, norm, hits } = &mut *b;
-            classify_with(policy, text, opaque, scratch, norm, hits)
+            let out = classify_with(policy, text, opaque, scratch, norm, hits);
+            (out, then(norm))
         }
         // re-entered on this thread (cannot happen today): use fresh buffers
         Err(_) => {
-            classify_with(policy, text, opaque, &mut Scratch::default(), &mut Normalised::default(), &mut Vec::new())
+            let mut norm = Normalised::default();
+            let out = classify_with(policy, text, opaque, &mut Scratch::default(), &mut norm, &mut Vec::new());
+            (out, then(&norm))
         }
     })
 }

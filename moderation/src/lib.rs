@@ -309,13 +309,22 @@ impl Verdict {
 
 /// Check a draft against a policy.
 pub fn check(policy: &Policy, draft: &Draft<'_>) -> Verdict {
+    check_then(policy, draft, |_| ()).0
+}
+
+/// [`check`], then `then` on the draft's normalised text (for conversation context).
+pub(crate) fn check_then<R>(
+    policy: &Policy,
+    draft: &Draft<'_>,
+    then: impl FnOnce(&normalise::Normalised) -> R,
+) -> (Verdict, R) {
     let pii = pii::detect(policy.pii_config(), draft.text);
     // A postcode, email, phone number or handle is not words: "G12 5HT" is no swearing and
     // "@killa.k" no threat. Names, schools and addresses are words and are still read.
     let opaque: Vec<(usize, usize)> = pii.iter().filter(|p| p.kind.is_opaque()).map(|p| (p.start, p.end)).collect();
-    let (flags, severity, labels) = engine::classify(policy, draft.text, &opaque);
+    let ((flags, severity, labels), r) = engine::classify(policy, draft.text, &opaque, then);
     let redacted = pii::redact(draft.text, &pii);
-    Verdict { severity, labels, flags, pii, redacted }
+    (Verdict { severity, labels, flags, pii, redacted }, r)
 }
 
 /// The evaluation record for one message, as written by `examples/moderate.rs` and the server's
@@ -446,7 +455,7 @@ mod timing {
             let t = std::time::Instant::now();
             for _ in 0..reps {
                 for m in &msgs {
-                    std::hint::black_box(engine::classify(&p, m, &[]));
+                    std::hint::black_box(engine::classify(&p, m, &[], |_| ()));
                 }
             }
             eprintln!("  classify {:?}/msg", t.elapsed() / total);

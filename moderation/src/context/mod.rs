@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::normalise::{normalise, Normalised};
 use crate::words::{word_list, Words};
-use crate::{check, Category, Draft, Flag, Policy, Severity, Verdict};
+use crate::{Category, Draft, Flag, Policy, Severity, Verdict};
 
 static RELAPSE: Words = word_list!("context_relapse.txt");
 static MEETING: Words = word_list!("context_meeting.txt");
@@ -155,12 +155,29 @@ fn has_at_least(recent: &[RecentVerdict], cats: &[Category], min: Severity) -> b
 /// The conversation's risk: the highest severity of its messages, and at least high when one
 /// category was found at medium or above in three or more of them.
 pub fn conversation_risk(messages: &[RecentVerdict]) -> Severity {
-    let mut sev = messages.iter().map(|m| m.severity).max().unwrap_or_default();
-    for c in Category::ALL {
-        let n = messages.iter().filter(|m| m.severity >= Severity::Medium && m.labels.contains(&c)).count();
-        if n >= REPEATS_FOR_HIGH && c != Category::Profanity {
-            sev = sev.max(Severity::High);
+    risk_of(messages.iter())
+}
+
+fn risk_of<'a>(messages: impl Iterator<Item = &'a RecentVerdict>) -> Severity {
+    let mut sev = Severity::None;
+    // per category, the messages at medium or above that carry it (a label repeated within one
+    // message counts once)
+    let mut count = [0usize; Category::ALL.len()];
+    for m in messages {
+        sev = sev.max(m.severity);
+        if m.severity >= Severity::Medium {
+            let mut seen = 0u32;
+            for l in &m.labels {
+                if seen & (1 << l.index()) == 0 {
+                    seen |= 1 << l.index();
+                    count[l.index()] += 1;
+                }
+            }
         }
+    }
+    let repeated = Category::ALL.iter().any(|c| *c != Category::Profanity && count[c.index()] >= REPEATS_FOR_HIGH);
+    if repeated {
+        sev = sev.max(Severity::High);
     }
     sev
 }
@@ -175,15 +192,18 @@ pub fn recent_verdict(text: &str, verdict: &Verdict) -> RecentVerdict {
 
 /// [`check`] a draft with the conversation it belongs to.
 pub fn check_in_context(policy: &Policy, draft: &Draft<'_>, conversation: &Conversation<'_>) -> InContext {
-    let mut verdict = check(policy, draft);
-    let norm = normalise(draft.text);
-    let (cues, relapse_at, meeting_at) = cues_of(&norm);
+    // the cues are read on the normalised text the check made, with their word spans turned into
+    // byte spans of the draft
+    let (mut verdict, (cues, relapse_at, meeting_at)) = crate::check_then(policy, draft, |norm| {
+        let (cues, relapse_at, meeting_at) = cues_of(norm);
+        let span = |(a, b): (usize, usize)| {
+            let t0 = &norm.tokens[a.min(norm.tokens.len() - 1)];
+            let t1 = &norm.tokens[b.min(norm.tokens.len() - 1)];
+            (t0.orig_start as usize, t1.orig_end.max(t0.orig_end) as usize)
+        };
+        (cues, relapse_at.map(span), meeting_at.map(span))
+    });
     let recent = conversation.recent;
-    let span = |(a, b): (usize, usize)| {
-        let t0 = &norm.tokens[a.min(norm.tokens.len() - 1)];
-        let t1 = &norm.tokens[b.min(norm.tokens.len() - 1)];
-        (t0.orig_start as usize, t1.orig_end.max(t0.orig_end) as usize)
-    };
     let level = |cat: Category, v: &Verdict| {
         v.flags.iter().filter(|f| f.category == cat).map(|f| f.severity).max().unwrap_or_default()
     };
@@ -193,7 +213,7 @@ pub fn check_in_context(policy: &Policy, draft: &Draft<'_>, conversation: &Conve
     if let Some(at) = relapse_at {
         let earlier = has_at_least(recent, &[Category::SelfHarm, Category::Suicide], Severity::Medium);
         if earlier && level(Category::SelfHarm, &verdict) < to && level(Category::Suicide, &verdict) < to {
-            let (s, e) = span(at);
+            let (s, e) = at;
             added.push(Flag {
                 category: Category::SelfHarm,
                 severity: to,
@@ -208,10 +228,10 @@ pub fn check_in_context(policy: &Policy, draft: &Draft<'_>, conversation: &Conve
     let age = cues.age.into_iter().chain(recent.iter().filter_map(|r| r.cues.age)).min();
     let meeting_before = recent.iter().any(|r| r.cues.meeting);
     if let Some(age) = age.filter(|a| *a < 18) {
-        let at = meeting_at.or(if cues.age.is_some() && meeting_before { Some((0, 0)) } else { None });
-        if let Some(at) = at {
+        // the meeting in this message, or the age in this message after a meeting earlier
+        let at = meeting_at.or(if cues.age.is_some() && meeting_before { Some((0, draft.text.len())) } else { None });
+        if let Some((s, e)) = at {
             if level(Category::SexualExploitationGrooming, &verdict) < to {
-                let (s, e) = if meeting_at.is_some() { span(at) } else { (0, draft.text.len()) };
                 added.push(Flag {
                     category: Category::SexualExploitationGrooming,
                     severity: to,
@@ -232,9 +252,7 @@ pub fn check_in_context(policy: &Policy, draft: &Draft<'_>, conversation: &Conve
         verdict.labels.dedup();
     }
     let this = RecentVerdict { severity: verdict.severity, labels: verdict.labels.clone(), cues };
-    let mut all: Vec<RecentVerdict> = recent.to_vec();
-    all.push(this.clone());
-    let conversation = conversation_risk(&all);
+    let conversation = risk_of(recent.iter().chain(std::iter::once(&this)));
     InContext { verdict, recent: this, conversation }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::check;
 
 fn rv(severity: Severity, labels: &[Category]) -> RecentVerdict {
     RecentVerdict { severity, labels: labels.to_vec(), cues: Cues::default() }
@@ -154,6 +155,14 @@ fn conversation_risk_table() {
     // not for profanity
     let p = m(Severity::Medium, Category::Profanity);
     assert_eq!(conversation_risk(&[p.clone(), p.clone(), p]), Severity::Medium);
+    // a label repeated within one message counts once; low messages do not count
+    let twice = rv(Severity::Medium, &[Category::SelfHarm, Category::SelfHarm]);
+    assert_eq!(conversation_risk(&[twice.clone(), twice.clone()]), Severity::Medium);
+    let low = m(Severity::Low, Category::SelfHarm);
+    assert_eq!(conversation_risk(&[twice.clone(), twice.clone(), low]), Severity::Medium);
+    // three of one category among others
+    let other = m(Severity::Medium, Category::DrugsAlcohol);
+    assert_eq!(conversation_risk(&[twice.clone(), other, twice.clone(), twice]), Severity::High);
 }
 
 #[test]
