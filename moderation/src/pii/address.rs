@@ -28,8 +28,13 @@ pub(super) struct Addresses {
     /// `aff`, `doon`, `fae`, `ootside`), the street word also abbreviated (`on Elm st`, `from
     /// hessle road`, `aff holburn st`, `on glenwood pl`).
     cue: Regex,
-    /// A flat number and a named building: `flat 12 Denholme House`.
+    /// A flat number and a named building: `flat 12 Denholme House`; a house number and a named
+    /// block of flats, with its estate: `42 Marlowe House, Penfold Estate` (not `Hall`, `Block`
+    /// or `Point` after a bare number: `at 2 Town Hall` is a time and a place).
     building: Regex,
+    /// A farm's name right before its road (`Tregenna Farm, Polgooth Lane`, `higher penhale farm
+    /// on lanvean lane`): how rural addresses are given. Matched on the text before a street.
+    farm: Regex,
     /// A Welsh street name, the street word first: `22b Heol y Nant`, `Ffordd Las` (street
     /// elements from the Welsh Language Commissioner's guidance on naming streets); with a house
     /// number, also the words that begin Welsh street names without being street words (`9 Maes
@@ -59,8 +64,9 @@ impl Addresses {
                 r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past|aff|doon|fae|ootside)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|parade|st|rd|ave|pl|cl|dr|cres|gdns|tce))\b",
             )?,
             building: re(
-                r"\b(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)\b",
+                r"\b(?:(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)|[0-9]{1,4}[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Tower|Towers|Lodge|Mansions|Buildings))\b(?:,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}Estate\b)?",
             )?,
+            farm: re(r"(?i)\b((?:[a-z][a-z'’\-]+\s+){1,3})farm,?\s+(?:(?:on|off)\s+)?$")?,
             welsh: re(
                 r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan|Ael|Glan|Nant|Pen|Cefn|Gwel|Trem|Dol|Cwm|Allt|Fron|Rhiw|Tir))(?:[\s\-]+(?:y|yr|'r)[\s\-]+|\s+|-)[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
             )?,
@@ -112,11 +118,38 @@ impl Addresses {
         let first = out.len();
         self.find_parts(text, has_digit, out);
         merge_adjacent(text, out, first);
+        self.find_farms(text, out, first);
+    }
+
+    /// A farm named before an address found (its own span: it is written apart from the road).
+    fn find_farms(&self, text: &str, out: &mut Vec<Cand>, first: usize) {
+        for i in first..out.len() {
+            let before = &text[..out[i].start];
+            let tail = before.trim_end().to_ascii_lowercase();
+            if !["farm", "farm,", "farm on", "farm off"].iter().any(|e| tail.ends_with(e)) {
+                continue;
+            }
+            let Some(caps) = self.farm.captures(before) else { continue };
+            let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
+            let Some(s) = trim_leading_stops(text, name.start(), name.end()) else { continue };
+            if s == name.end() || text[s..name.end()].split_whitespace().any(is_place_stop) {
+                continue;
+            }
+            let end = s + text[s..m.end()].to_ascii_lowercase().find("farm").map_or(0, |k| k + "farm".len());
+            if end > s {
+                out.push(Cand { kind: PiiKind::Address, start: s, end });
+            }
+        }
     }
 
     fn find_parts(&self, text: &str, has_digit: bool, out: &mut Vec<Cand>) {
         if has_digit {
             for m in self.building.find_iter(text) {
+                // after a bare number, the block's name must be a name (`2 Big House tickets` is not)
+                let bare = m.as_str().starts_with(|c: char| c.is_ascii_digit());
+                if bare && !block_name_ok(m.as_str()) {
+                    continue;
+                }
                 out.push(Cand { kind: PiiKind::Address, start: number_start(m), end: m.end() });
             }
         }
@@ -245,6 +278,17 @@ pub(super) fn has_welsh_start(bytes: &[u8]) -> bool {
 
 /// The house number, not the word for it: `number 6 Beech Grove` is `6 Beech Grove` (the
 /// annotation rules mark "house or flat numbers"); `flat 2b` keeps its word.
+/// Whether the words between the house number and `House`/`Tower`/… are a name: neither
+/// common words nor place stop words.
+fn block_name_ok(m: &str) -> bool {
+    m.split_whitespace()
+        .skip(1)
+        .take_while(|w| {
+            !matches!(w.trim_end_matches(','), "House" | "Tower" | "Towers" | "Lodge" | "Mansions" | "Buildings")
+        })
+        .all(|w| !super::name::COMMON.contains(&w.to_lowercase()) && !is_place_stop(w))
+}
+
 fn number_start(m: regex::Match<'_>) -> usize {
     let t = m.as_str();
     if t.starts_with(['n', 'N']) {
@@ -366,6 +410,24 @@ fn merge_adjacent(text: &str, out: &mut Vec<Cand>, first: usize) {
 mod tests {
     use crate::pii::tests::{has, none_of};
     use crate::PiiKind;
+
+    #[test]
+    fn blocks_and_farms() {
+        has(
+            "address for letters now is 42 Marlowe House, Penfold Estate, LS9 4QT",
+            PiiKind::Address,
+            "42 Marlowe House, Penfold Estate",
+        );
+        has("im at 7 Ashby Tower", PiiKind::Address, "7 Ashby Tower");
+        none_of("meet at 2 Town Hall", PiiKind::Address);
+        none_of("got 2 Big House tickets", PiiKind::Address);
+        has("were at Tregenna Farm, Polgooth Lane, PL26 7XY", PiiKind::Address, "Tregenna Farm");
+        has("were at Tregenna Farm, Polgooth Lane, PL26 7XY", PiiKind::Address, "Polgooth Lane");
+        has("they come to higher penhale farm on lanvean lane", PiiKind::Address, "higher penhale farm");
+        none_of("helping at the farm on Saturday", PiiKind::Address);
+        has("we went past the farm on Mill Lane", PiiKind::Address, "Mill Lane");
+        none_of("we went past the farm on Mill Lane", PiiKind::FullName);
+    }
 
     #[test]
     fn addresses() {

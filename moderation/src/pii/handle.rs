@@ -132,6 +132,14 @@ fn strong_handle(h: &str) -> bool {
         && h.split(['.', '_']).any(|p| p.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3)
 }
 
+/// A name that only a handle has: a digit, `_` or `.`, or two capitals after small letters
+/// (`xXDarkReaperXx`; `McKenzie` has one).
+fn handle_shaped_name(w: &str) -> bool {
+    let b = w.as_bytes();
+    let humps = b.windows(2).filter(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase()).count();
+    humps >= 2 || w.contains(['_', '.']) || b.iter().any(u8::is_ascii_digit)
+}
+
 /// A plain word as a handle, right after `called`/`named` next to a platform (`some guy off
 /// snap called unclemo`): lower case (a capital after `called` is a person's name), five letters
 /// or more, with a letter, and not a common word, a given name or text speak (`called jessica`,
@@ -189,6 +197,19 @@ pub(super) fn find(text: &str, is_given: &dyn Fn(&str) -> bool, out: &mut Vec<Ca
             }
         }
     }
+    // a name given in a text about a platform, shaped as a handle: "a guy on fortnite … his name
+    // is xXDarkReaperXx", "username k1ller99" (a capital inside a surname, `McKenzie`, is not
+    // enough: two, or a digit, `_` or `.`)
+    if platform {
+        for j in 1..ps.len() {
+            let cue = matches!(lower[j - 1].as_str(), "username" | "user" | "names" | "name's" | "name’s" | "gamertag")
+                || (j >= 2 && lower[j - 2] == "name" && lower[j - 1] == "is");
+            let w = &text[ps[j].0..ps[j].1];
+            if cue && !w.starts_with('@') && looks_like_handle(w) && handle_shaped_name(w) {
+                out.push(Cand { kind: PiiKind::SocialHandle, start: ps[j].0, end: ps[j].1 });
+            }
+        }
+    }
     // a handle by its shape anywhere in a text about a platform: "add me on snap … lil.deenz_x"
     if platform || has_at {
         for &(s, e) in &ps {
@@ -243,6 +264,16 @@ pub(super) fn find_after_account_word(text: &str, out: &mut Vec<Cand>) {
 mod tests {
     use crate::pii::tests::{has, none_of};
     use crate::PiiKind;
+
+    #[test]
+    fn a_name_shaped_as_a_handle_in_a_text_about_a_platform() {
+        let t = "a guy on fortnite keeps sendin me vbucks and asked for pics. his name is xXDarkReaperXx";
+        has(t, PiiKind::SocialHandle, "xXDarkReaperXx");
+        has("met him on roblox, username k1ller99", PiiKind::SocialHandle, "k1ller99");
+        none_of("met him on roblox, his name is McKenzie", PiiKind::SocialHandle);
+        none_of("his name is xXDarkReaperXx", PiiKind::SocialHandle);
+        none_of("on snap his name is Jake", PiiKind::SocialHandle);
+    }
 
     #[test]
     fn handles() {

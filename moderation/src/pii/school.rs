@@ -202,7 +202,9 @@ impl Schools {
                 }
             } else if g.as_str().to_lowercase().ends_with("sixth form college") {
                 3
-            } else if g.as_str().to_lowercase().ends_with("community college") {
+            } else if g.as_str().to_lowercase().ends_with(" sixth form")
+                || g.as_str().to_lowercase().ends_with("community college")
+            {
                 2
             } else {
                 1
@@ -361,6 +363,8 @@ mod tests {
         // girls' schools and sixth-form colleges in lower case, Welsh `bro`, Scots `intae`
         has("year 10 at altrincham girls grammar", PiiKind::School, "altrincham girls grammar");
         has("picks her up from ashton sixth form college", PiiKind::School, "ashton sixth form college");
+        has("got sent home from Northbrook sixth form lol", PiiKind::School, "Northbrook sixth form");
+        none_of("got sent home from sixth form lol", PiiKind::School);
         has("ysgol gyfun bro tawe year 9 me", PiiKind::School, "ysgol gyfun bro tawe");
         has("a cannae face goin intae northfield high", PiiKind::School, "northfield high");
         has("by the gates of east coast college tmrw", PiiKind::School, "east coast college");
