@@ -129,16 +129,13 @@ impl Addresses {
             if !["farm", "farm,", "farm on", "farm off"].iter().any(|e| tail.ends_with(e)) {
                 continue;
             }
-            let Some(caps) = self.farm.captures(before) else { continue };
-            let (Some(m), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
+            let Some(name) = self.farm.captures(before).and_then(|c| c.get(1)) else { continue };
             let Some(s) = trim_leading_stops(text, name.start(), name.end()) else { continue };
             if s == name.end() || text[s..name.end()].split_whitespace().any(is_place_stop) {
                 continue;
             }
-            let end = s + text[s..m.end()].to_ascii_lowercase().find("farm").map_or(0, |k| k + "farm".len());
-            if end > s {
-                out.push(Cand { kind: PiiKind::Address, start: s, end });
-            }
+            // the name's words, then `farm` right after them
+            out.push(Cand { kind: PiiKind::Address, start: s, end: name.end() + "farm".len() });
         }
     }
 
@@ -276,8 +273,6 @@ pub(super) fn has_welsh_start(bytes: &[u8]) -> bool {
     false
 }
 
-/// The house number, not the word for it: `number 6 Beech Grove` is `6 Beech Grove` (the
-/// annotation rules mark "house or flat numbers"); `flat 2b` keeps its word.
 /// Whether the words between the house number and `House`/`Tower`/… are a name: neither
 /// common words nor place stop words.
 fn block_name_ok(m: &str) -> bool {
@@ -289,6 +284,8 @@ fn block_name_ok(m: &str) -> bool {
         .all(|w| !super::name::COMMON.contains(&w.to_lowercase()) && !is_place_stop(w))
 }
 
+/// The house number, not the word for it: `number 6 Beech Grove` is `6 Beech Grove` (the
+/// annotation rules mark "house or flat numbers"); `flat 2b` keeps its word.
 fn number_start(m: regex::Match<'_>) -> usize {
     let t = m.as_str();
     if t.starts_with(['n', 'N']) {
