@@ -19,16 +19,14 @@ fn a_note_left_with_a_goodbye() {
     benign(&[
         "wrote a note for mum for mothers day, love you all",
         "the doctors note is in my bag, goodbye maths lesson lol",
+        "put a note in my bag to look after the dog at nans",
     ]);
 }
 
 #[test]
 fn a_message_for_after() {
     flags(
-        &[
-            "if youre reading this its too late, its not your fault",
-            "if anyone reads this, look after my cat. sorry mum",
-        ],
+        &["if youre reading this its too late. dont blame yourself", "if anyone reads this, feed my cat. sorry mum"],
         Category::Suicide,
         Severity::Critical,
     );
@@ -36,6 +34,7 @@ fn a_message_for_after() {
         "if ur reading this go to sleep its 3am",
         "if youre reading this drink some water and text your mum",
         "if ur reading this ur a legend",
+        "if ur reading this look after urself today x",
     ]);
 }
 
