@@ -411,7 +411,7 @@ fn rule_stage(
             !opaque.iter().any(|&(ps, pe)| ps <= s && e <= pe)
         });
     }
-    let triggered = c.always_run || hits_buf.iter().any(|h| c.trigger[h.list as usize]);
+    let triggered = !c.starts.ungated().is_empty() || hits_buf.iter().any(|h| c.starts.any(h.list));
     if !triggered && !hits_buf.iter().any(|h| c.model_cap_cue[h.list as usize]) {
         return;
     }
@@ -428,12 +428,12 @@ fn rule_stage(
     }
 
     // the rules the found lists can start, in policy order
-    let mut todo: Vec<u32> = c.ungated_rules.clone();
+    let mut todo: Vec<u32> = c.starts.ungated().to_vec();
     let mut last = None;
     for h in hits {
         if last != Some(h.list) {
             last = Some(h.list);
-            todo.extend_from_slice(&c.rules_by_trigger[h.list as usize]);
+            todo.extend_from_slice(c.starts.of(h.list));
         }
     }
     todo.sort_unstable();

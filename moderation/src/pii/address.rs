@@ -13,6 +13,11 @@ use crate::PiiKind;
 /// names that were missing (`mount`, `chase`, `garth`, `wynd`, `brae`, `vennel`, …).
 const STREET_SUFFIX: &str = "street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|cres|court|ct|place|grove|gardens|gdns|terrace|walk|row|brow|green|mews|view|rise|square|sq|parade|fold|vale|croft|hill|lea|wharf|heights|boulevard|gate|mount|chase|dale|garth|ridge|wynd|brae|vennel|loan|approach|meadow|meadows|cresent|cresant|crecent|avenu|terace|streat|yard|bank";
 
+/// The building words a block of flats may end in after a bare house number (`42 Marlowe
+/// House`); not `Court`, `Hall`, `Block` or `Point`, which after a number are more often a time
+/// and a place (`at 2 Town Hall`, `at 10 Crown Court`).
+const BARE_BLOCKS: [&str; 6] = ["House", "Tower", "Towers", "Lodge", "Mansions", "Buildings"];
+
 /// A second street word after the first, in names such as `Harbour View Terrace` or `Park Row
 /// Road` (the first is then part of the name).
 const SECOND_SUFFIX: &str =
@@ -29,8 +34,7 @@ pub(super) struct Addresses {
     /// hessle road`, `aff holburn st`, `on glenwood pl`).
     cue: Regex,
     /// A flat number and a named building: `flat 12 Denholme House`; a house number and a named
-    /// block of flats, with its estate: `42 Marlowe House, Penfold Estate` (not `Hall`, `Block`
-    /// or `Point` after a bare number: `at 2 Town Hall` is a time and a place).
+    /// block of flats ([`BARE_BLOCKS`]), with its estate: `42 Marlowe House, Penfold Estate`.
     building: Regex,
     /// A farm's name right before its road (`Tregenna Farm, Polgooth Lane`, `higher penhale farm
     /// on lanvean lane`): how rural addresses are given. Matched on the text before a street.
@@ -63,9 +67,10 @@ impl Addresses {
             cue: re(
                 r"(?i)\b(?:on|off|near|down|from|along|behind|by|opposite|outside|past|aff|doon|fae|ootside)\s+((?:[a-z][a-z'’\-]+\s+){1,2}?(?:street|road|lane|avenue|close|drive|crescent|cresent|grove|gardens|terrace|mews|parade|st|rd|ave|pl|cl|dr|cres|gdns|tce))\b",
             )?,
-            building: re(
-                r"\b(?:(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{1,4}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)|[0-9]{1,4}[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}(?:House|Tower|Towers|Lodge|Mansions|Buildings))\b(?:,?\s+(?:[A-Z][a-z'’\-]+\s+){1,2}Estate\b)?",
-            )?,
+            building: re(&format!(
+                r"\b(?:(?i:flat|apartment|apt|unit|number|no\.?)\s*[0-9]{{1,4}}(?:/[0-9]+)?[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){{1,2}}(?:House|Court|Tower|Towers|Point|Lodge|Heights|Mansions|Buildings|Hall|Block)|[0-9]{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'’\-]+\s+){{1,2}}(?:{}))\b(?:,?\s+(?:[A-Z][a-z'’\-]+\s+){{1,2}}Estate\b)?",
+                BARE_BLOCKS.join("|")
+            ))?,
             farm: re(r"(?i)\b((?:[a-z][a-z'’\-]+\s+){1,3})farm,?\s+(?:(?:on|off)\s+)?$")?,
             welsh: re(
                 r"\b(?:(?:[0-9]{1,4}[A-Za-z]?,?\s+)?(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Cilgant|Teras)|[0-9]{1,4}[A-Za-z]?,?\s+(?:Maes|Llwyn|Cae|Bryn|Clos|Parc|Gerddi|Erw|Coed|Bro|Plas|Pant|Cwrt|Llys|Tan|Ael|Glan|Nant|Pen|Cefn|Gwel|Trem|Dol|Cwm|Allt|Fron|Rhiw|Tir))(?:[\s\-]+(?:y|yr|'r)[\s\-]+|\s+|-)[A-Z][a-zâêîôûŵŷ'’\-]+(?:\s+[A-Z][a-zâêîôûŵŷ'’\-]+)?",
@@ -278,9 +283,7 @@ pub(super) fn has_welsh_start(bytes: &[u8]) -> bool {
 fn block_name_ok(m: &str) -> bool {
     m.split_whitespace()
         .skip(1)
-        .take_while(|w| {
-            !matches!(w.trim_end_matches(','), "House" | "Tower" | "Towers" | "Lodge" | "Mansions" | "Buildings")
-        })
+        .take_while(|w| !BARE_BLOCKS.contains(&w.trim_end_matches(',')))
         .all(|w| !super::name::COMMON.contains(&w.to_lowercase()) && !is_place_stop(w))
 }
 

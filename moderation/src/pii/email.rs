@@ -30,9 +30,7 @@ impl Emails {
             spelt: re(&format!(
                 r"(?i)\b{part}(?:{sep_local}{part})*{sep_at}[a-z0-9\-]+(?:{sep_dot}[a-z0-9\-]+)*?{sep_dot}{tld}\b"
             ))?,
-            spelt_provider: re(&format!(
-                r"(?i)\b{part}(?:{sep_local}{part})*{sep_at}(?:gmail|googlemail|hotmail|yahoo|outlook|icloud|live|aol|btinternet|protonmail|msn)\b"
-            ))?,
+            spelt_provider: re(&format!(r"(?i)\b{part}(?:{sep_local}{part})*{sep_at}(?:{})\b", PROVIDERS.join("|")))?,
         })
     }
 
@@ -60,6 +58,7 @@ impl Emails {
     }
 }
 
+/// Mail providers spelt out without their domain (`its tillyrose at hotmail`).
 const PROVIDERS: [&str; 11] =
     ["gmail", "googlemail", "hotmail", "yahoo", "outlook", "icloud", "live", "aol", "btinternet", "protonmail", "msn"];
 

@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::schema::PolicyFile;
 use super::terms::{build_ac, TermTable};
-use super::{Adjust, AdjustMode, Compiled, PolicyError, Rule, RuleKind, Suppress};
+use super::{Adjust, AdjustMode, Compiled, PolicyError, Rule, RuleKind, RuleStarts, Suppress};
 use crate::pii::PiiConfig;
 use crate::{Action, Category, Severity};
 
@@ -187,11 +187,9 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
             *s = (*s).min(key.len());
         }
     }
-    let mut trigger = vec![false; t.n_lists as usize];
-    let mut rules_by_trigger: Vec<Vec<u32>> = vec![Vec::new(); t.n_lists as usize];
-    let mut ungated_rules: Vec<u32> = Vec::new();
-    for (i, r) in rules.iter().enumerate() {
-        let list = match &r.kind {
+    let starts = RuleStarts::new(
+        t.n_lists as usize,
+        rules.iter().map(|r| match &r.kind {
             RuleKind::Any(l) => Some(*l),
             // Every group must be present for the rule to fire, so one group decides whether it
             // can: the one whose shortest phrase is longest. Marking every group let common
@@ -199,16 +197,8 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
             // slow path, where no rule could fire.
             RuleKind::All { groups, .. } => groups.iter().copied().max_by_key(|g| shortest[*g as usize]),
             RuleKind::Regex { gate, .. } => *gate,
-        };
-        match list {
-            Some(l) => {
-                trigger[l as usize] = true;
-                rules_by_trigger[l as usize].push(i as u32);
-            }
-            None => ungated_rules.push(i as u32),
-        }
-    }
-    let always_run = !ungated_rules.is_empty();
+        }),
+    );
     let mut model_cap_cue = vec![false; t.n_lists as usize];
     for a in adjust.iter().filter(|a| a.bounds_model) {
         model_cap_cue[a.cues as usize] = true;
@@ -221,11 +211,8 @@ pub(super) fn compile(file: PolicyFile) -> Result<Compiled, PolicyError> {
         sl_ac,
         sl_pats: t.sl_pats,
         n_lists: t.n_lists as usize,
-        trigger,
-        rules_by_trigger,
-        ungated_rules,
+        starts,
         model_cap_cue,
-        always_run,
         rules,
         negators,
         breakers,

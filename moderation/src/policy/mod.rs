@@ -108,6 +108,55 @@ pub(crate) struct Adjust {
     pub bounds_model: bool,
 }
 
+/// The rules (indices into [`Compiled::rules`], in policy order) each phrase list can start (its
+/// `phrases`, the rarest group of its `all`, its regex gate), and the regex rules without a gate,
+/// which start on every text. A rule is evaluated only when the list that starts it was found;
+/// when no such list was found and no rule is ungated, nothing else is evaluated.
+#[derive(Debug)]
+pub(crate) struct RuleStarts {
+    /// List `l` starts `rules[at[l]..at[l + 1]]`.
+    at: Vec<u32>,
+    rules: Vec<u32>,
+    ungated: Vec<u32>,
+}
+
+impl RuleStarts {
+    /// From the list that starts each rule, in policy order (`None`: ungated).
+    pub(crate) fn new(n_lists: usize, start_of: impl Iterator<Item = Option<u32>>) -> RuleStarts {
+        let mut by_list: Vec<Vec<u32>> = vec![Vec::new(); n_lists];
+        let mut ungated = Vec::new();
+        for (i, list) in start_of.enumerate() {
+            match list {
+                Some(l) => by_list[l as usize].push(i as u32),
+                None => ungated.push(i as u32),
+            }
+        }
+        let mut at = Vec::with_capacity(n_lists + 1);
+        at.push(0);
+        let mut rules = Vec::new();
+        for r in by_list {
+            rules.extend(r);
+            at.push(rules.len() as u32);
+        }
+        RuleStarts { at, rules, ungated }
+    }
+
+    /// The rules list `list` starts.
+    pub(crate) fn of(&self, list: u32) -> &[u32] {
+        &self.rules[self.at[list as usize] as usize..self.at[list as usize + 1] as usize]
+    }
+
+    /// Whether list `list` starts any rule.
+    pub(crate) fn any(&self, list: u32) -> bool {
+        self.at[list as usize] != self.at[list as usize + 1]
+    }
+
+    /// The regex rules without a gate.
+    pub(crate) fn ungated(&self) -> &[u32] {
+        &self.ungated
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub ac: AhoCorasick,
@@ -115,18 +164,11 @@ pub(crate) struct Compiled {
     pub sl_ac: AhoCorasick,
     pub sl_pats: Vec<Vec<PhraseRef>>,
     pub n_lists: usize,
-    /// Lists whose hits can start a rule (`phrases`, the rarest group of `all`, regex gates, or
-    /// every regex rule without a gate): when none of them is found, nothing else is evaluated.
-    pub trigger: Vec<bool>,
-    /// The rules (indices into `rules`, in policy order) each list can start: a rule is
-    /// evaluated only when its list was found, rather than every rule being asked.
-    pub rules_by_trigger: Vec<Vec<u32>>,
-    /// Regex rules without a gate: evaluated on every text.
-    pub ungated_rules: Vec<u32>,
+    /// Which rules each phrase list can start.
+    pub starts: RuleStarts,
     /// Cue lists of the caps that bound the learned stage (`bounds_model`): with one of them
     /// found, the caps are read even when no rule can start.
     pub model_cap_cue: Vec<bool>,
-    pub always_run: bool,
     pub rules: Vec<Rule>,
     pub negators: Option<u32>,
     pub breakers: Option<u32>,

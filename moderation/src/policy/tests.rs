@@ -82,3 +82,13 @@ fn small_policy_works() {
     assert_eq!(p.action(Category::Weapons), Action::Escalate);
     assert_eq!(p.action(Category::Hate), Action::Flag);
 }
+
+#[test]
+fn rules_are_filed_under_the_list_that_starts_them_in_policy_order() {
+    let s = super::RuleStarts::new(3, [Some(1), None, Some(1), Some(0)].into_iter());
+    assert_eq!(s.of(0), &[3]);
+    assert_eq!(s.of(1), &[0, 2]);
+    assert_eq!(s.of(2), &[] as &[u32]);
+    assert!(s.any(0) && s.any(1) && !s.any(2));
+    assert_eq!(s.ungated(), &[1]);
+}
